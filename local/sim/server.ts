@@ -1,0 +1,191 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { signingScope, resolveCaller, ExpiredTokenError } from './auth.ts';
+import { Ledger } from './ledger.ts';
+import { SimError, newRequestId, type CallContext, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
+import { Traffic, sleep, type ThrottlingOptions } from './traffic.ts';
+import { World } from './world.ts';
+import { allServices } from './services/index.ts';
+
+/** An HTTP route for unsigned requests (approval pages, the SNS outbox, the index page). Returns false if not handled. */
+export type WebRoute = (req: IncomingMessage, res: ServerResponse, url: URL, sim: Simulator) => Promise<boolean>;
+
+export interface SimulatorOptions {
+  world: World;
+  port?: number;
+  host?: string;
+  latencyMs?: number;
+  throttling?: ThrottlingOptions;
+  /** Extra services (e.g. Step Functions backed by the local runner) beyond the built-in ones. */
+  services?: SimService[];
+  webRoutes?: WebRoute[];
+}
+
+/** Credentials of the management account's administrator, as printed by `npm run sim`. */
+export const SIM_ADMIN_CREDENTIALS = {
+  accessKeyId: 'AKIASIMADMIN00000000',
+  secretAccessKey: 'sim-admin-secret-key-not-a-real-secret',
+} as const;
+
+export interface Simulator {
+  readonly url: string;
+  readonly port: number;
+  readonly world: World;
+  readonly ledger: Ledger;
+  readonly traffic: Traffic;
+  /** Environment that points SDK clients, the CLI and handlers at this simulator as the management account. */
+  env(): Record<string, string>;
+  /** SDK client config for tests: endpoint, region, management-account credentials, path-style S3. */
+  clientConfig(region?: string): { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string }; forcePathStyle: boolean };
+  addService(service: SimService): void;
+  addWebRoute(route: WebRoute): void;
+  stop(): Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const world = options.world;
+  const ledger = new Ledger();
+  const traffic = new Traffic();
+  traffic.latencyMs = options.latencyMs ?? 0;
+  if (options.throttling) traffic.setThrottling(options.throttling);
+  const services = new Map<string, SimService>();
+  for (const service of [...allServices(), ...(options.services ?? [])]) services.set(service.signingName, service);
+  const webRoutes: WebRoute[] = [...(options.webRoutes ?? [])];
+
+  // eslint-disable-next-line prefer-const
+  let sim: Simulator;
+  const server: Server = createServer((req, res) => {
+    void dispatch(req, res).catch((error: unknown) => {
+      process.stderr.write(`simulator: unhandled ${String((error as Error)?.stack ?? error)}\n`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal simulator error');
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.requestTimeout = 0;
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    const scope = signingScope(req.headers, url);
+    if (!scope) {
+      for (const route of webRoutes) if (await route(req, res, url, sim)) return;
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Not found. Signed AWS API requests are served here; see docs/simulator.md.\n');
+      return;
+    }
+    const service = services.get(scope.service);
+    const requestId = newRequestId();
+    if (!service) {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ __type: 'UnknownServiceException', message: `The simulator does not serve ${scope.service}` }));
+      return;
+    }
+    let bodyPromise: Promise<Buffer> | undefined;
+    const simReq: SimRequest = {
+      method: req.method ?? 'GET',
+      url,
+      headers: req.headers,
+      stream: req,
+      body: () => (bodyPromise ??= readAll(req)),
+    };
+    let operation = 'Unknown';
+    let accountId = 'unknown';
+    let response: SimResponse;
+    let errorCode: string | undefined;
+    try {
+      const caller = resolveCaller(world, scope);
+      accountId = caller.accountId;
+      operation = await service.operationOf(simReq);
+      const ctx: CallContext = { world, caller, operation, requestId };
+      if (traffic.latencyMs > 0) await sleep(traffic.latencyMs);
+      const fault = await traffic.applyFaults(ctx, service.signingName);
+      if (fault) throw fault;
+      if (traffic.isThrottled(ctx, service.signingName)) throw service.throttlingError();
+      response = await service.handle(simReq, ctx);
+    } catch (error) {
+      const simError =
+        error instanceof SimError
+          ? error
+          : error instanceof ExpiredTokenError
+            ? new SimError('ExpiredTokenException', error.message, 400)
+            : internalError(error);
+      errorCode = simError.code;
+      response = service.renderError(simError, { requestId, operation });
+    }
+    ledger.record({ service: service.signingName, operation, accountId, region: scope.region, status: response.status, errorCode, at: Date.now() });
+    // An error answered before the body was read: drain it so the connection stays usable.
+    if (!req.readableEnded && !bodyPromise) req.resume();
+    await send(res, response);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${address.port}`;
+
+  sim = {
+    url,
+    port: address.port,
+    world,
+    ledger,
+    traffic,
+    env: () => ({
+      AWS_ENDPOINT_URL: url,
+      AWS_REGION: world.homeRegion,
+      AWS_DEFAULT_REGION: world.homeRegion,
+      AWS_ACCESS_KEY_ID: SIM_ADMIN_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SIM_ADMIN_CREDENTIALS.secretAccessKey,
+    }),
+    clientConfig: (region = world.homeRegion) => ({
+      endpoint: url,
+      region,
+      credentials: { ...SIM_ADMIN_CREDENTIALS },
+      forcePathStyle: true,
+    }),
+    addService: (service) => services.set(service.signingName, service),
+    addWebRoute: (route) => webRoutes.push(route),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+  return sim;
+}
+
+function internalError(error: unknown): SimError {
+  process.stderr.write(`simulator: internal error: ${String((error as Error)?.stack ?? error)}\n`);
+  return new SimError('InternalFailure', 'The simulator failed to process the request', 500);
+}
+
+function readAll(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+async function send(res: ServerResponse, response: SimResponse): Promise<void> {
+  const headers: Record<string, string | number> = { ...(response.headers ?? {}) };
+  const body = response.body;
+  if (body instanceof Readable) {
+    res.writeHead(response.status, headers);
+    await new Promise<void>((resolve) => {
+      body.on('error', () => res.destroy());
+      res.on('close', () => resolve());
+      body.pipe(res);
+    });
+    return;
+  }
+  const buffer = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+  if (headers['content-length'] === undefined) headers['content-length'] = buffer.length;
+  res.writeHead(response.status, headers);
+  res.end(buffer);
+}

@@ -1,0 +1,45 @@
+/**
+ * Archive bucket layout (DESIGN.md). Every key the system reads or writes is built here, so the layout
+ * can be read in one place and an auditor's tooling can rely on it.
+ */
+const safe = (part: string, what: string): string => {
+  if (part.length === 0 || part.includes('/') || part === '.' || part === '..') {
+    throw new Error(`unsafe ${what} for an S3 key segment: ${JSON.stringify(part)}`);
+  }
+  return part;
+};
+
+export const layout = {
+  sweepPrefix: (sweepId: string) => `sweeps/${safe(sweepId, 'sweep id')}/`,
+  targets: (sweepId: string) => `sweeps/${safe(sweepId, 'sweep id')}/targets.json`,
+  findings: (sweepId: string, accountId: string, region: string) =>
+    `sweeps/${safe(sweepId, 'sweep id')}/findings/${safe(accountId, 'account id')}/${safe(region, 'region')}.json`,
+  findingsPrefix: (sweepId: string) => `sweeps/${safe(sweepId, 'sweep id')}/findings/`,
+  report: (sweepId: string) => `sweeps/${safe(sweepId, 'sweep id')}/report.json`,
+  /** Workflow-internal files that live beside the report (candidate lists, decisions, Map results). */
+  sweepFile: (sweepId: string, name: string) => `sweeps/${safe(sweepId, 'sweep id')}/${safe(name, 'file name')}`,
+  artifactPrefix: (accountId: string, region: string, endpoint: string, sweepId: string) =>
+    `artifacts/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/${safe(sweepId, 'sweep id')}/`,
+  manifest: (accountId: string, region: string, endpoint: string, sweepId: string) =>
+    `manifests/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/${safe(sweepId, 'sweep id')}.json`,
+  manifestPrefix: (accountId: string, region: string, endpoint: string) =>
+    `manifests/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,
+  /** One object per event, never rewritten: `<ts>-<type>-<id>.json` sorts chronologically under an endpoint. */
+  endpointAuditPrefix: (accountId: string, region: string, endpoint: string) =>
+    `audit/endpoints/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,
+  sweepAuditPrefix: (sweepId: string) => `audit/sweeps/${safe(sweepId, 'sweep id')}/`,
+  auditPrefix: () => 'audit/',
+  approval: (sweepId: string) => `approvals/${safe(sweepId, 'sweep id')}/request.json`,
+  decision: (sweepId: string) => `approvals/${safe(sweepId, 'sweep id')}/decision.json`,
+  lock: (scope: string) => `locks/${safe(scope, 'lock scope')}.json`,
+};
+
+export function s3Uri(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
+
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: match[1]!, key: match[2] ?? '' };
+}

@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import { fromZodError } from './errors.ts';
+
+/**
+ * Shared data contracts. The CLI, the Lambda handlers, the state machine input and the local runner
+ * all parse with these, so a value accepted in one place is accepted everywhere.
+ */
+
+export const AccountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+export const RegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name like us-east-1');
+export const OuIdSchema = z.string().regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, 'must be an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)');
+export const SweepIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{2,79}$/, 'must be 3-80 letters, digits or hyphens');
+export const RoleNameSchema = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name');
+export const ExternalIdSchema = z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be a valid STS external id');
+export const EmailSchema = z.email('must be an email address');
+export const EndpointNameSchema = z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'must be a SageMaker endpoint name');
+export const EndpointArnSchema = z.string().regex(/^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:endpoint\/[a-zA-Z0-9-]+$/, 'must be a SageMaker endpoint ARN');
+
+export const DEFAULT_MEMBER_ROLE = 'ZombieSweepMemberRole';
+
+export const DetectionSettingsSchema = z
+  .object({
+    lookbackDays: z.number().int().min(1).max(455).default(30),
+    /** An endpoint with invocations <= threshold over the window is idle. */
+    thresholdInvocations: z.number().int().min(0).default(0),
+    /** Endpoints younger than this (created or updated within it) are `too-new`. Default: lookbackDays. */
+    minAgeDays: z.number().int().min(0).max(455).optional(),
+  })
+  .strict();
+export type DetectionSettingsInput = z.input<typeof DetectionSettingsSchema>;
+export interface DetectionSettings {
+  lookbackDays: number;
+  thresholdInvocations: number;
+  minAgeDays: number;
+}
+export function resolveDetectionSettings(input: DetectionSettingsInput | undefined): DetectionSettings {
+  const parsed = DetectionSettingsSchema.parse(input ?? {});
+  return { ...parsed, minAgeDays: parsed.minAgeDays ?? parsed.lookbackDays };
+}
+
+export const TargetingSchema = z
+  .object({
+    /** Sweep every ACTIVE account of the organization (else only the caller's own account). */
+    org: z.boolean().default(true),
+    accounts: z.array(AccountIdSchema).optional(),
+    excludeAccounts: z.array(AccountIdSchema).default([]),
+    ous: z.array(OuIdSchema).optional(),
+    /** Explicit regions, or 'all' = every region enabled for each account. */
+    regions: z.union([z.literal('all'), z.array(RegionSchema).min(1)]).default('all'),
+    roleName: RoleNameSchema.default(DEFAULT_MEMBER_ROLE),
+    externalId: ExternalIdSchema.optional(),
+  })
+  .strict();
+export type Targeting = z.output<typeof TargetingSchema>;
+
+export const SweepModeSchema = z.enum(['report', 'tag', 'cleanup']);
+export type SweepMode = z.infer<typeof SweepModeSchema>;
+
+export const ApprovalSettingsSchema = z
+  .object({
+    approvers: z.array(EmailSchema).default([]),
+    /** How long the approval task waits; on timeout nothing is deleted. Default 72 h. */
+    timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
+    /** Days a rejected endpoint stays exempt (`zombie-exempt-until`). */
+    rejectExemptDays: z.number().int().min(1).max(3650).default(90),
+    /** Set only by `start --local --auto-approve`; recorded as such in the audit trail. */
+    autoApprove: z.boolean().default(false),
+  })
+  .strict();
+
+export const DeletionSettingsSchema = z
+  .object({
+    /** Endpoint configs and models are kept by default: they cost nothing and make restore trivial. */
+    deleteEndpointConfig: z.boolean().default(false),
+    deleteModels: z.boolean().default(false),
+  })
+  .strict();
+
+/** The execution input of a sweep: what `zombie-sweep start` sends and what ValidateInput parses. */
+export const SweepInputSchema = z
+  .object({
+    sweepId: SweepIdSchema.optional(),
+    mode: SweepModeSchema.default('report'),
+    targets: TargetingSchema.default(TargetingSchema.parse({})),
+    detection: DetectionSettingsSchema.default(DetectionSettingsSchema.parse({})),
+    approval: ApprovalSettingsSchema.default(ApprovalSettingsSchema.parse({})),
+    deletion: DeletionSettingsSchema.default(DeletionSettingsSchema.parse({})),
+    /** Principal that started the sweep (recorded in `zombie-confirmed-by` and the audit trail). */
+    requestedBy: z.string().min(1).max(512).optional(),
+  })
+  .strict();
+export type SweepInput = z.input<typeof SweepInputSchema>;
+export type ParsedSweepInput = z.output<typeof SweepInputSchema>;
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw fromZodError(result.error, what);
+  return result.data;
+}
+
+export const TargetSchema = z.object({
+  accountId: AccountIdSchema,
+  accountName: z.string().optional(),
+  region: RegionSchema,
+});
+export type Target = z.infer<typeof TargetSchema>;
+
+export const VerdictSchema = z.enum(['zombie', 'active', 'too-new', 'exempt', 'not-billable', 'error']);
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+export const EndpointTypeSchema = z.enum(['real-time', 'async', 'serverless', 'multi-model', 'inference-components']);
+export type EndpointType = z.infer<typeof EndpointTypeSchema>;
+
+/** One endpoint's verdict. The public JSON of `zombie-sweep scan --output json` is exactly these fields first. */
+export const FindingSchema = z.object({
+  accountId: AccountIdSchema,
+  region: RegionSchema,
+  endpointName: z.string(),
+  endpointArn: z.string(),
+  verdict: VerdictSchema,
+  reason: z.string(),
+  endpointType: EndpointTypeSchema.nullable(),
+  /** e.g. "ml.g4dn.xlarge"; several types joined with "+"; null for serverless or unknown. */
+  instanceType: z.string().nullable(),
+  instanceCount: z.number().int().min(0),
+  invocations: z.number().min(0).nullable(),
+  /** ISO timestamp of the last day with invocations (up to 455 days back), or null for never / not looked up. */
+  lastInvokedAt: z.string().nullable(),
+  monthlyCostUsd: z.number().min(0).nullable(),
+  // Detail beyond the public minimum, used by the workflow and the report.
+  endpointConfigName: z.string().optional(),
+  creationTime: z.string().optional(),
+  lastModifiedTime: z.string().optional(),
+  /** ISO date the endpoint became idle, or "never" (the `zombie-idle-since` tag). Zombies only. */
+  idleSince: z.string().optional(),
+  variants: z
+    .array(
+      z.object({
+        variantName: z.string(),
+        instanceType: z.string().nullable(),
+        instanceCount: z.number().int().min(0),
+        serverless: z.object({ memorySizeInMB: z.number(), maxConcurrency: z.number(), provisionedConcurrency: z.number().optional() }).optional(),
+      }),
+    )
+    .optional(),
+  inferenceComponents: z.array(z.string()).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+export type Finding = z.infer<typeof FindingSchema>;
+
+export const TargetStatusSchema = z.enum(['ok', 'unreachable', 'error']);
+
+/** `sweeps/<id>/findings/<account>/<region>.json`, written by each scan child. */
+export const FindingsFileSchema = z.object({
+  sweepId: z.string(),
+  accountId: AccountIdSchema,
+  region: RegionSchema,
+  status: TargetStatusSchema,
+  error: z.string().optional(),
+  scannedAt: z.string(),
+  settings: z.object({ lookbackDays: z.number(), thresholdInvocations: z.number(), minAgeDays: z.number() }),
+  findings: z.array(FindingSchema),
+  stats: z.object({ endpoints: z.number(), apiCalls: z.object({ total: z.number(), attempts: z.number(), byOperation: z.record(z.string(), z.number()) }) }),
+});
+export type FindingsFile = z.infer<typeof FindingsFileSchema>;
+
+/** What a scan child returns to the Map (small: the findings themselves stay in S3). */
+export const ScanSummarySchema = z.object({
+  accountId: AccountIdSchema,
+  region: RegionSchema,
+  status: TargetStatusSchema,
+  reason: z.string().optional(),
+  counts: z.record(VerdictSchema, z.number()),
+  monthlyCostUsd: z.number(),
+  findingsKey: z.string().optional(),
+  apiCalls: z.number(),
+});
+export type ScanSummary = z.infer<typeof ScanSummarySchema>;
+
+/** A zombie moving through Snapshot, Tag, Approval and Delete. */
+export const CandidateSchema = z.object({
+  sweepId: SweepIdSchema,
+  accountId: AccountIdSchema,
+  region: RegionSchema,
+  endpointName: z.string(),
+  endpointArn: z.string(),
+  endpointType: EndpointTypeSchema.nullable(),
+  instanceType: z.string().nullable(),
+  instanceCount: z.number().int().min(0),
+  monthlyCostUsd: z.number().nullable(),
+  idleSince: z.string(),
+  /** When detection saw the endpoint idle: re-verification counts invocations since this instant. */
+  detectedAt: z.string(),
+  roleName: RoleNameSchema.optional(),
+  externalId: ExternalIdSchema.optional(),
+});
+export type Candidate = z.infer<typeof CandidateSchema>;
+
+/** The approval decision: the output of the `.waitForTaskToken` task, sent by the approval page. */
+export const DecisionSchema = z.object({
+  approver: z.string().min(1),
+  decidedAt: z.string(),
+  approved: z.array(z.string()),
+  rejected: z.array(z.string()),
+  /** True only for `start --local --auto-approve`. */
+  autoApproved: z.boolean().optional(),
+});
+export type Decision = z.infer<typeof DecisionSchema>;
