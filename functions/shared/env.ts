@@ -1,0 +1,36 @@
+import { ClientFactory } from '../../src/core/clients.ts';
+import type { ApiCallCounter } from '../../src/core/api-calls.ts';
+import { InputValidationError } from '../../src/core/errors.ts';
+
+/**
+ * The only place Lambda code reads process.env. Handlers call these when building their
+ * production dependencies; domain code receives plain values.
+ */
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new InputValidationError(`environment variable ${name} is required`, name);
+  return value;
+}
+
+export function optionalEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function hubRegionFromEnv(): string {
+  return optionalEnv('AWS_REGION') ?? optionalEnv('AWS_DEFAULT_REGION') ?? 'us-east-1';
+}
+
+/** True when an endpoint override points the SDK somewhere other than AWS (the simulator, an S3-compatible store). */
+export function endpointOverridden(): boolean {
+  return Object.keys(process.env).some((key) => key === 'AWS_ENDPOINT_URL' || key.startsWith('AWS_ENDPOINT_URL_'));
+}
+
+export function clientFactoryFromEnv(sessionName: string, counter?: ApiCallCounter): ClientFactory {
+  return new ClientFactory({
+    hubRegion: hubRegionFromEnv(),
+    sessionName,
+    s3ForcePathStyle: endpointOverridden(),
+    counter,
+  });
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import type { Clock } from '../core/clock.ts';
+import { layout } from '../core/layout.ts';
+
+/** Event types are a contract with auditors (DESIGN.md); add, never rename. */
+export const AuditEventTypeSchema = z.enum([
+  'detected',
+  'snapshotted',
+  'snapshot-failed',
+  'tagged',
+  'approval-requested',
+  'approved',
+  'rejected',
+  'expired',
+  'deleted',
+  'skipped',
+  'restored',
+  'sweep-started',
+  'sweep-finished',
+  'sweep-failed',
+]);
+export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
+
+export const AuditEventSchema = z.object({
+  eventId: z.string(),
+  type: AuditEventTypeSchema,
+  at: z.string(),
+  /** Who did it: the sweep's principal, an approver's identity, `auto-approve`, or a CLI user's ARN. */
+  actor: z.string(),
+  sweepId: z.string().optional(),
+  accountId: z.string().optional(),
+  region: z.string().optional(),
+  endpointName: z.string().optional(),
+  endpointArn: z.string().optional(),
+  tagsBefore: z.record(z.string(), z.string()).optional(),
+  tagsAfter: z.record(z.string(), z.string()).optional(),
+  /** Human reason (skips, failures, rejections). */
+  reason: z.string().optional(),
+  /** Event-specific facts (manifest URI, costs, approvers...). */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+export interface AuditWriter {
+  s3: S3Client;
+  bucket: string;
+  clock: Clock;
+  /** Object Lock retention for audit objects; omit for buckets without Object Lock. */
+  retention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
+}
+
+export type NewAuditEvent = Omit<AuditEvent, 'eventId' | 'at'> & { at?: string };
+
+/**
+ * Appends one event as its own object, never rewritten: If-None-Match makes a key collision fail
+ * instead of overwriting, and Object Lock retention keeps it for the configured period.
+ * Endpoint events live under the endpoint's prefix (one LIST gives its history, even after deletion);
+ * sweep-level events under the sweep's prefix.
+ */
+export async function appendAuditEvent(writer: AuditWriter, input: NewAuditEvent): Promise<{ key: string; event: AuditEvent }> {
+  const event: AuditEvent = AuditEventSchema.parse({ ...input, eventId: randomUUID(), at: input.at ?? writer.clock.now().toISOString() });
+  const prefix =
+    event.accountId && event.region && event.endpointName
+      ? layout.endpointAuditPrefix(event.accountId, event.region, event.endpointName)
+      : layout.sweepAuditPrefix(event.sweepId ?? 'no-sweep');
+  const key = `${prefix}${event.at.replace(/[:.]/g, '-')}-${event.type}-${event.eventId.slice(0, 8)}.json`;
+  const retainUntil = writer.retention ? new Date(writer.clock.now().getTime() + writer.retention.days * 86_400_000) : undefined;
+  await writer.s3.send(
+    new PutObjectCommand({
+      Bucket: writer.bucket,
+      Key: key,
+      Body: JSON.stringify(event, null, 2),
+      ContentType: 'application/json',
+      IfNoneMatch: '*',
+      ObjectLockMode: writer.retention?.mode,
+      ObjectLockRetainUntilDate: retainUntil,
+    }),
+  );
+  return { key, event };
+}
