@@ -34,3 +34,18 @@ export function clientFactoryFromEnv(sessionName: string, counter?: ApiCallCount
     counter,
   });
 }
+
+/**
+ * Object Lock retention for audit events: AUDIT_RETENTION_DAYS (a positive integer) and
+ * AUDIT_RETENTION_MODE (GOVERNANCE, the default, or COMPLIANCE). Unset days = no per-object retention
+ * (the bucket's default retention, if any, still applies).
+ */
+export function auditRetentionFromEnv(): { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number } | undefined {
+  const days = optionalEnv('AUDIT_RETENTION_DAYS');
+  if (days === undefined) return undefined;
+  const parsed = Number(days);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InputValidationError(`AUDIT_RETENTION_DAYS must be a positive integer, got ${JSON.stringify(days)}`, 'AUDIT_RETENTION_DAYS');
+  const mode = optionalEnv('AUDIT_RETENTION_MODE') ?? 'GOVERNANCE';
+  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw new InputValidationError(`AUDIT_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, got ${JSON.stringify(mode)}`, 'AUDIT_RETENTION_MODE');
+  return { mode, days: parsed };
+}

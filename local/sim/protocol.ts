@@ -26,6 +26,8 @@ export interface SimRequest {
   body(): Promise<Buffer>;
   /** The raw body stream, for services that must not buffer (S3 uploads of large parts). */
   stream: Readable;
+  /** The request-target exactly as sent (`URL` removes dot segments, which S3 keys may contain). */
+  rawUrl?: string;
 }
 
 export interface SimResponse {

@@ -7,6 +7,7 @@ import { SimError, newRequestId, type CallContext, type SimRequest, type SimResp
 import { Traffic, sleep, type ThrottlingOptions } from './traffic.ts';
 import { World } from './world.ts';
 import { allServices } from './services/index.ts';
+import { simWebRoutes } from './web.ts';
 
 /** An HTTP route for unsigned requests (approval pages, the SNS outbox, the index page). Returns false if not handled. */
 export type WebRoute = (req: IncomingMessage, res: ServerResponse, url: URL, sim: Simulator) => Promise<boolean>;
@@ -40,6 +41,8 @@ export interface Simulator {
   clientConfig(region?: string): { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string }; forcePathStyle: boolean };
   addService(service: SimService): void;
   addWebRoute(route: WebRoute): void;
+  /** SigV4 signing names of the services answering (for the index page and `npm run sim`). */
+  serviceNames(): string[];
   stop(): Promise<void>;
 }
 
@@ -51,7 +54,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   if (options.throttling) traffic.setThrottling(options.throttling);
   const services = new Map<string, SimService>();
   for (const service of [...allServices(), ...(options.services ?? [])]) services.set(service.signingName, service);
-  const webRoutes: WebRoute[] = [...(options.webRoutes ?? [])];
+  // Caller routes first, so they can override the simulator's own pages (local/sim/web.ts).
+  const webRoutes: WebRoute[] = [...(options.webRoutes ?? []), ...simWebRoutes()];
 
   // eslint-disable-next-line prefer-const
   let sim: Simulator;
@@ -71,6 +75,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (!scope) {
       for (const route of webRoutes) if (await route(req, res, url, sim)) return;
       req.resume();
+      const unsigned = unsignedApiError(req, url);
+      if (unsigned) {
+        res.writeHead(unsigned.status, { 'content-type': unsigned.contentType });
+        res.end(unsigned.body);
+        return;
+      }
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('Not found. Signed AWS API requests are served here; see docs/simulator.md.\n');
       return;
@@ -89,6 +99,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       url,
       headers: req.headers,
       stream: req,
+      rawUrl: req.url,
       body: () => (bodyPromise ??= readAll(req)),
     };
     let operation = 'Unknown';
@@ -149,6 +160,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }),
     addService: (service) => services.set(service.signingName, service),
     addWebRoute: (route) => webRoutes.push(route),
+    serviceNames: () => [...services.keys()],
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -156,6 +168,26 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }),
   };
   return sim;
+}
+
+/**
+ * An API call that is not (properly) signed gets the error AWS gives before it knows the service:
+ * MissingAuthenticationToken, or IncompleteSignature when an Authorization header lacks its Credential.
+ * JSON protocols (X-Amz-Target) get a JSON body, query protocols (form POST to /) an XML one.
+ */
+function unsignedApiError(req: IncomingMessage, url: URL): { status: number; contentType: string; body: string } | undefined {
+  const isJson = typeof req.headers['x-amz-target'] === 'string';
+  const isQuery = url.pathname === '/' && (url.searchParams.has('Action') || String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'));
+  if (!isJson && !isQuery) return undefined;
+  const incomplete = typeof req.headers.authorization === 'string';
+  const message = incomplete ? "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter." : 'Missing Authentication Token';
+  if (isJson) {
+    const code = incomplete ? 'IncompleteSignatureException' : 'MissingAuthenticationTokenException';
+    return { status: 403, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: code, message }) };
+  }
+  const code = incomplete ? 'IncompleteSignature' : 'MissingAuthenticationToken';
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message.replace(/'/g, '&apos;')}</Message></Error><RequestId>${newRequestId()}</RequestId></ErrorResponse>`;
+  return { status: 403, contentType: 'text/xml', body };
 }
 
 function internalError(error: unknown): SimError {

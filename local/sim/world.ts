@@ -8,6 +8,8 @@ export interface SimRole {
   name: string;
   /** When set, AssumeRole must present this ExternalId. */
   externalId?: string;
+  /** IAM MaxSessionDuration in seconds (3600..43200); AWS defaults it to 3600. */
+  maxSessionDuration?: number;
 }
 
 export interface SimAccount {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { errorName } from '../core/errors.ts';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import { layout } from '../core/layout.ts';
@@ -67,6 +68,7 @@ export async function appendAuditEvent(writer: AuditWriter, input: NewAuditEvent
       : layout.sweepAuditPrefix(event.sweepId ?? 'no-sweep');
   const key = `${prefix}${event.at.replace(/[:.]/g, '-')}-${event.type}-${event.eventId.slice(0, 8)}.json`;
   const retainUntil = writer.retention ? new Date(writer.clock.now().getTime() + writer.retention.days * 86_400_000) : undefined;
+  if (event.sweepId && event.accountId && event.region && event.endpointName) await indexSweepEndpoint(writer, event, retainUntil);
   await writer.s3.send(
     new PutObjectCommand({
       Bucket: writer.bucket,
@@ -80,3 +82,53 @@ export async function appendAuditEvent(writer: AuditWriter, input: NewAuditEvent
   );
   return { key, event };
 }
+
+const indexed = new WeakMap<AuditWriter, Set<string>>();
+
+/**
+ * Records, once per (sweep, endpoint), that the sweep touched the endpoint, so `zombie-sweep audit
+ * --sweep` reads only the endpoints involved instead of every endpoint ever audited. Written before
+ * the event: a marker without events is harmless, an event the index misses would hide it from the query.
+ */
+async function indexSweepEndpoint(writer: AuditWriter, event: AuditEvent, retainUntil: Date | undefined): Promise<void> {
+  const key = layout.sweepIndexEntry(event.sweepId!, event.accountId!, event.region!, event.endpointName!);
+  const seen = indexed.get(writer) ?? new Set<string>();
+  indexed.set(writer, seen);
+  if (seen.has(key)) return;
+  const marker: SweepIndexEntry = {
+    sweepId: event.sweepId!,
+    accountId: event.accountId!,
+    region: event.region!,
+    endpointName: event.endpointName!,
+    endpointArn: event.endpointArn,
+    firstEventAt: event.at,
+  };
+  try {
+    await writer.s3.send(
+      new PutObjectCommand({
+        Bucket: writer.bucket,
+        Key: key,
+        Body: JSON.stringify(marker, null, 2),
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+        ObjectLockMode: writer.retention?.mode,
+        ObjectLockRetainUntilDate: retainUntil,
+      }),
+    );
+  } catch (error) {
+    // Another step of the same sweep indexed this endpoint first.
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (errorName(error) !== 'PreconditionFailed' && status !== 412) throw error;
+  }
+  seen.add(key);
+}
+
+export const SweepIndexEntrySchema = z.object({
+  sweepId: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  endpointName: z.string(),
+  endpointArn: z.string().optional(),
+  firstEventAt: z.string(),
+});
+export type SweepIndexEntry = z.infer<typeof SweepIndexEntrySchema>;

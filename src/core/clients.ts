@@ -26,6 +26,8 @@ export interface ClientFactoryOptions {
   counter?: ApiCallCounter;
   /** AWS partition of role ARNs. */
   partition?: string;
+  /** Endpoint for every client built here (tests and the local runner reach the simulator without touching process.env). */
+  endpoint?: string;
 }
 
 // Any SDK v3 client constructor: config in, client with a middleware stack out.
@@ -130,6 +132,7 @@ export class ClientFactory {
       retryMode: 'adaptive',
     };
     if (credentials) config.credentials = credentials;
+    if (this.options.endpoint) config.endpoint = this.options.endpoint;
     if (this.options.s3ForcePathStyle && ctor.name === 'S3Client') config.forcePathStyle = true;
     const client = new ctor(config);
     this.instrument(client as unknown as Stackful);

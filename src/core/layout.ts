@@ -22,12 +22,19 @@ export const layout = {
     `artifacts/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/${safe(sweepId, 'sweep id')}/`,
   manifest: (accountId: string, region: string, endpoint: string, sweepId: string) =>
     `manifests/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/${safe(sweepId, 'sweep id')}.json`,
+  /** Snapshot working state (plan, progress, suspended multipart copies): sweep-internal, removed once the manifest exists. */
+  snapshotStatePrefix: (sweepId: string, accountId: string, region: string, endpoint: string) =>
+    `sweeps/${safe(sweepId, 'sweep id')}/snapshots/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,
   manifestPrefix: (accountId: string, region: string, endpoint: string) =>
     `manifests/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,
   /** One object per event, never rewritten: `<ts>-<type>-<id>.json` sorts chronologically under an endpoint. */
   endpointAuditPrefix: (accountId: string, region: string, endpoint: string) =>
     `audit/endpoints/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,
   sweepAuditPrefix: (sweepId: string) => `audit/sweeps/${safe(sweepId, 'sweep id')}/`,
+  /** Per-sweep index of the endpoints a sweep's events touched: one marker object per endpoint. */
+  sweepIndexPrefix: (sweepId: string) => `audit/sweep-index/${safe(sweepId, 'sweep id')}/`,
+  sweepIndexEntry: (sweepId: string, accountId: string, region: string, endpoint: string) =>
+    `audit/sweep-index/${safe(sweepId, 'sweep id')}/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}.json`,
   auditPrefix: () => 'audit/',
   approval: (sweepId: string) => `approvals/${safe(sweepId, 'sweep id')}/request.json`,
   decision: (sweepId: string) => `approvals/${safe(sweepId, 'sweep id')}/decision.json`,

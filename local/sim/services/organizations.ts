@@ -1,6 +1,196 @@
-// PLACEHOLDER: replaced by the service implementation.
-import { jsonService, type SimService } from '../protocol.ts';
+import { SimError, decodeToken, encodeToken, jsonService, type CallContext, type SimService } from '../protocol.ts';
+import type { SimAccount, SimOu, World } from '../world.ts';
+
+/**
+ * AWS Organizations (JSON 1.1, X-Amz-Target `AWSOrganizationsV20161128.*`), read side only: what a
+ * sweep needs to enumerate the organization. Shapes and errors follow the API reference
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/); every List* operation "can be called
+ * only from the organization's management account or by a member account that is a delegated
+ * administrator" (action-reference.html), which is what `requireManagement` enforces.
+ */
+
+/** AWS caps MaxResults at 20 for these operations; a small default makes paginators do real work. */
+const MAX_RESULTS = 20;
+const DEFAULT_PAGE_SIZE = 10;
+
+const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+
+type Input = Record<string, unknown>;
 
 export function organizationsService(): SimService {
-  return jsonService({ signingName: 'organizations', targetPrefix: 'AWSOrganizationsV20161128', version: '1.1', operations: {} });
+  return jsonService({
+    signingName: 'organizations',
+    targetPrefix: 'AWSOrganizationsV20161128',
+    version: '1.1',
+    // AWS answers Organizations throttling with TooManyRequestsException (HTTP 400), which the SDK retries.
+    throttlingCode: 'TooManyRequestsException',
+    throttlingMessage: 'AWS Organizations can\'t complete your request because another request is already in progress. Try again later.',
+    operations: {
+      DescribeOrganization: (_input, ctx) => ({ Organization: describeOrganization(orgMember(ctx).world) }),
+      ListRoots: (input, ctx) => {
+        const world = management(ctx);
+        const page = paginate(input, ctx.operation, '', [world.rootId]);
+        return { Roots: page.items.map((id) => root(world, id)), NextToken: page.nextToken };
+      },
+      ListAccounts: (input, ctx) => {
+        const world = management(ctx);
+        const page = paginate(input, ctx.operation, '', [...world.accounts.values()]);
+        return { Accounts: page.items.map((a) => account(world, a)), NextToken: page.nextToken };
+      },
+      ListAccountsForParent: (input, ctx) => {
+        const world = management(ctx);
+        const parentId = existingParent(world, requiredString(input, 'ParentId'));
+        const page = paginate(input, ctx.operation, parentId, [...world.accounts.values()].filter((a) => a.parentId === parentId));
+        return { Accounts: page.items.map((a) => account(world, a)), NextToken: page.nextToken };
+      },
+      ListOrganizationalUnitsForParent: (input, ctx) => {
+        const world = management(ctx);
+        const parentId = existingParent(world, requiredString(input, 'ParentId'));
+        const page = paginate(input, ctx.operation, parentId, [...world.ous.values()].filter((ou) => ou.parentId === parentId));
+        return { OrganizationalUnits: page.items.map((ou) => organizationalUnit(world, ou)), NextToken: page.nextToken };
+      },
+      ListChildren: (input, ctx) => {
+        const world = management(ctx);
+        const parentId = existingParent(world, requiredString(input, 'ParentId'));
+        const childType = requiredString(input, 'ChildType');
+        if (childType !== 'ACCOUNT' && childType !== 'ORGANIZATIONAL_UNIT') {
+          throw invalidInput('INVALID_ENUM', `You specified an invalid value for ChildType: ${childType}. Valid values: ACCOUNT, ORGANIZATIONAL_UNIT.`);
+        }
+        const ids =
+          childType === 'ACCOUNT'
+            ? [...world.accounts.values()].filter((a) => a.parentId === parentId).map((a) => a.id)
+            : [...world.ous.values()].filter((ou) => ou.parentId === parentId).map((ou) => ou.id);
+        const page = paginate(input, ctx.operation, `${parentId}/${childType}`, ids);
+        return { Children: page.items.map((id) => ({ Id: id, Type: childType })), NextToken: page.nextToken };
+      },
+      ListParents: (input, ctx) => {
+        const world = management(ctx);
+        const childId = requiredString(input, 'ChildId');
+        if (!ACCOUNT_ID.test(childId) && !OU_ID.test(childId)) throw invalidInput('INVALID_PATTERN', `You specified a value for ChildId that does not match the required pattern: ${childId}`);
+        const parentId = world.accounts.get(childId)?.parentId ?? world.ous.get(childId)?.parentId;
+        if (parentId === undefined) throw new SimError('ChildNotFoundException', `We can't find an organizational unit (OU) or AWS account with the ChildId ${childId}.`);
+        const page = paginate(input, ctx.operation, childId, [parentId]);
+        return { Parents: page.items.map((id) => ({ Id: id, Type: id.startsWith('r-') ? 'ROOT' : 'ORGANIZATIONAL_UNIT' })), NextToken: page.nextToken };
+      },
+      DescribeAccount: (input, ctx) => {
+        const world = management(ctx);
+        const accountId = requiredString(input, 'AccountId');
+        if (!ACCOUNT_ID.test(accountId)) throw invalidInput('INVALID_PATTERN', `You specified a value for AccountId that does not match the required pattern: ${accountId}`);
+        const found = world.accounts.get(accountId);
+        if (!found) throw new SimError('AccountNotFoundException', `You specified an account that doesn't exist: ${accountId}.`);
+        return { Account: account(world, found) };
+      },
+      DescribeOrganizationalUnit: (input, ctx) => {
+        const world = management(ctx);
+        const ouId = requiredString(input, 'OrganizationalUnitId');
+        if (!OU_ID.test(ouId)) throw invalidInput('INVALID_PATTERN', `You specified a value for OrganizationalUnitId that does not match the required pattern: ${ouId}`);
+        const ou = world.ous.get(ouId);
+        if (!ou) throw new SimError('OrganizationalUnitNotFoundException', `We can't find an OU with the OrganizationalUnitId ${ouId}.`);
+        return { OrganizationalUnit: organizationalUnit(world, ou) };
+      },
+    },
+  });
+}
+
+/** Any account of the organization may describe it; a caller outside it gets AWSOrganizationsNotInUseException. */
+function orgMember(ctx: CallContext): { world: World; account: SimAccount } {
+  const account = ctx.world.accounts.get(ctx.caller.accountId);
+  if (!account) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.');
+  return { world: ctx.world, account };
+}
+
+function management(ctx: CallContext): World {
+  const { world } = orgMember(ctx);
+  if (ctx.caller.accountId !== world.managementAccountId) {
+    throw new SimError('AccessDeniedException', "You don't have permissions to access this resource.");
+  }
+  return world;
+}
+
+const orgArn = (world: World, resource: string) => `arn:aws:organizations::${world.managementAccountId}:${resource}`;
+
+function describeOrganization(world: World) {
+  const management = world.accounts.get(world.managementAccountId);
+  return {
+    Id: world.organizationId,
+    Arn: orgArn(world, `organization/${world.organizationId}`),
+    FeatureSet: 'ALL',
+    MasterAccountArn: orgArn(world, `account/${world.organizationId}/${world.managementAccountId}`),
+    MasterAccountId: world.managementAccountId,
+    MasterAccountEmail: management?.email,
+    AvailablePolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }],
+  };
+}
+
+function root(world: World, id: string) {
+  return { Id: id, Arn: orgArn(world, `root/${world.organizationId}/${id}`), Name: 'Root', PolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }] };
+}
+
+function account(world: World, a: SimAccount) {
+  return {
+    Id: a.id,
+    Arn: orgArn(world, `account/${world.organizationId}/${a.id}`),
+    Email: a.email,
+    Name: a.name,
+    // `Status` is being retired in favour of `State` (Account shape in the API reference); AWS sends both today.
+    Status: a.status,
+    State: a.status,
+    JoinedMethod: 'CREATED',
+    JoinedTimestamp: a.joinedAt,
+  };
+}
+
+function organizationalUnit(world: World, ou: SimOu) {
+  return { Id: ou.id, Arn: orgArn(world, `ou/${world.organizationId}/${ou.id}`), Name: ou.name };
+}
+
+function existingParent(world: World, parentId: string): string {
+  if (!ROOT_ID.test(parentId) && !OU_ID.test(parentId)) throw invalidInput('INVALID_PATTERN', `You specified a value for ParentId that does not match the required pattern: ${parentId}`);
+  if (parentId !== world.rootId && !world.ous.has(parentId)) throw new SimError('ParentNotFoundException', `We can't find a root or OU with the ParentId ${parentId}.`);
+  return parentId;
+}
+
+function invalidInput(reason: string, message: string): SimError {
+  return new SimError('InvalidInputException', message, 400, 'Sender', { Reason: reason });
+}
+
+function requiredString(input: Input, field: string): string {
+  const value = input[field];
+  if (value === undefined || value === null || value === '') throw invalidInput('INPUT_REQUIRED', `You must specify a value for ${field}.`);
+  if (typeof value !== 'string') throw new SimError('SerializationException', `Expected a string for ${field}`);
+  return value;
+}
+
+interface PageToken {
+  op: string;
+  scope: string;
+  offset: number;
+  /** Set once the deliberately empty first page has been served. */
+  warm?: true;
+}
+
+/**
+ * AWS documents that List* operations "can occasionally return an empty set of results even when more
+ * results are available" (ListParents reference, note). The simulator does that deterministically: a
+ * listing longer than one page starts with an empty page and a NextToken, so callers that stop on an
+ * empty page instead of a missing NextToken are caught in tests.
+ */
+function paginate<T>(input: Input, op: string, scope: string, items: T[]): { items: T[]; nextToken?: string } {
+  const max = input.MaxResults;
+  if (max !== undefined && max !== null) {
+    if (typeof max !== 'number' || !Number.isInteger(max)) throw new SimError('SerializationException', 'Expected an integer for MaxResults');
+    if (max < 1) throw invalidInput('MIN_VALUE_EXCEEDED', 'You provided a value for MaxResults that is below the minimum allowed value of 1.');
+    if (max > MAX_RESULTS) throw invalidInput('MAX_VALUE_EXCEEDED', `You provided a value for MaxResults that exceeds the maximum allowed value of ${MAX_RESULTS}.`);
+  }
+  const pageSize = typeof max === 'number' ? max : DEFAULT_PAGE_SIZE;
+  const token = decodeToken<PageToken>(input.NextToken, 'InvalidInputException');
+  if (token && (token.op !== op || token.scope !== scope || typeof token.offset !== 'number' || token.offset < 0)) {
+    throw invalidInput('INVALID_NEXT_TOKEN', 'The NextToken value is not valid for this request. Get it from the response to a previous call of the same operation.');
+  }
+  if (!token && items.length > pageSize) return { items: [], nextToken: encodeToken({ op, scope, offset: 0, warm: true } satisfies PageToken) };
+  const offset = token?.offset ?? 0;
+  const end = offset + pageSize;
+  return { items: items.slice(offset, end), nextToken: end < items.length ? encodeToken({ op, scope, offset: end, warm: true } satisfies PageToken) : undefined };
 }

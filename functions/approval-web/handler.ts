@@ -1,0 +1,34 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { systemClock } from '../../src/core/clock.ts';
+import { lambdaLog } from '../../src/core/log.ts';
+import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
+import { handleApprovalHttp, type ApprovalWebDeps } from '../../src/cleanup/approval/web.ts';
+import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
+
+/**
+ * The approval pages behind API Gateway (REST API, Lambda proxy integration on
+ * `/approvals/{sweepId}`, GET and POST). Locally, `approvalWebRoute(createHandler(deps))` from
+ * src/cleanup/approval/http.ts serves the same handler from a Node HTTP server.
+ */
+export function createHandler(deps: ApprovalWebDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return (event) => handleApprovalHttp(deps, event);
+}
+
+let production: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
+
+/** Env: ARCHIVE_BUCKET, APPROVAL_MAC_KEY_ID; optional AUDIT_RETENTION_*. Needs states:SendTaskSuccess. */
+export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  if (!production) {
+    const clients = clientFactoryFromEnv('zombie-sweep-approval-web');
+    production = createHandler({
+      clients,
+      archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
+      clock: systemClock,
+      log: lambdaLog('zombie-sweep-approval-web'),
+      auditRetention: auditRetentionFromEnv(),
+      signer: kmsMacSigner(clients.hub(KMSClient), requiredEnv('APPROVAL_MAC_KEY_ID')),
+    });
+  }
+  return production(event);
+};

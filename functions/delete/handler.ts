@@ -1,0 +1,38 @@
+import { systemClock } from '../../src/core/clock.ts';
+import { InputValidationError } from '../../src/core/errors.ts';
+import { lambdaLog } from '../../src/core/log.ts';
+import { deleteEndpoint, type DeleteDeps, type DeleteResult } from '../../src/cleanup/delete.ts';
+import { auditRetentionFromEnv, clientFactoryFromEnv, optionalEnv, requiredEnv } from '../shared/env.ts';
+
+/**
+ * Delete step, one approved endpoint: `{ candidate, deletion? }` (an item of deletions.json plus the
+ * sweep's DeletionSettings). Output `{ status: deleted | deleting | skipped | already-gone, reason? }`;
+ * `deleting` means call again later (the step is idempotent).
+ */
+export function createHandler(deps: DeleteDeps): (event: unknown) => Promise<DeleteResult> {
+  return (event) => deleteEndpoint(deps, event);
+}
+
+function seconds(name: string, fallback: number): number {
+  const raw = optionalEnv(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new InputValidationError(`${name} must be a number of seconds, got ${JSON.stringify(raw)}`, name);
+  return value;
+}
+
+let production: ((event: unknown) => Promise<DeleteResult>) | undefined;
+
+/** Env: ARCHIVE_BUCKET; optional DELETE_WAIT_SECONDS (240; keep below the Lambda timeout), DELETE_POLL_SECONDS (10), AUDIT_RETENTION_*. */
+export const handler = (event: unknown): Promise<DeleteResult> => {
+  production ??= createHandler({
+    clients: clientFactoryFromEnv('zombie-sweep-delete'),
+    archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
+    clock: systemClock,
+    log: lambdaLog('zombie-sweep-delete'),
+    auditRetention: auditRetentionFromEnv(),
+    waitTimeoutMs: seconds('DELETE_WAIT_SECONDS', 240) * 1000,
+    pollIntervalMs: seconds('DELETE_POLL_SECONDS', 10) * 1000,
+  });
+  return production(event);
+};

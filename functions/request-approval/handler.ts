@@ -1,0 +1,35 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { systemClock } from '../../src/core/clock.ts';
+import { lambdaLog } from '../../src/core/log.ts';
+import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
+import { requestApproval, type ApprovalRequestDeps, type RequestApprovalResult } from '../../src/cleanup/approval/request.ts';
+import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
+
+/**
+ * RequestApproval step (`.waitForTaskToken`): input `{ taskToken, sweepId, candidatesKey | candidates,
+ * approvers, timeoutSeconds, requestedBy, rejectExemptDays? }` (src/cleanup/approval/request.ts).
+ * The task's own output is the decision sent later by the approval page.
+ */
+export function createHandler(deps: ApprovalRequestDeps): (event: unknown) => Promise<RequestApprovalResult> {
+  return (event) => requestApproval(deps, event);
+}
+
+let production: ((event: unknown) => Promise<RequestApprovalResult>) | undefined;
+
+/** Env: ARCHIVE_BUCKET, NOTIFICATION_TOPIC_ARN, APPROVAL_BASE_URL, APPROVAL_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
+export const handler = (event: unknown): Promise<RequestApprovalResult> => {
+  if (!production) {
+    const clients = clientFactoryFromEnv('zombie-sweep-request-approval');
+    production = createHandler({
+      clients,
+      archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
+      clock: systemClock,
+      log: lambdaLog('zombie-sweep-request-approval'),
+      auditRetention: auditRetentionFromEnv(),
+      signer: kmsMacSigner(clients.hub(KMSClient), requiredEnv('APPROVAL_MAC_KEY_ID')),
+      topicArn: requiredEnv('NOTIFICATION_TOPIC_ARN'),
+      approvalBaseUrl: requiredEnv('APPROVAL_BASE_URL'),
+    });
+  }
+  return production(event);
+};

@@ -1,0 +1,22 @@
+import { systemClock } from '../../src/core/clock.ts';
+import { lambdaLog } from '../../src/core/log.ts';
+import type { SweepDeps } from '../../src/sweep/deps.ts';
+import { auditRetentionFromEnv, clientFactoryFromEnv, hubRegionFromEnv, optionalEnv, requiredEnv } from './env.ts';
+
+/**
+ * Production deps of the sweep-level functions (validate-input, list-targets, collect, report,
+ * record-failure). Env: ARCHIVE_BUCKET; optional NOTIFICATION_TOPIC_ARN (report, record-failure),
+ * AUDIT_RETENTION_DAYS / AUDIT_RETENTION_MODE. Deployed functions never allow auto-approve.
+ */
+export function sweepDepsFromEnv(name: string): SweepDeps {
+  return {
+    clients: clientFactoryFromEnv(`zombie-sweep-${name}`),
+    archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
+    hubRegion: hubRegionFromEnv(),
+    clock: systemClock,
+    log: lambdaLog(`zombie-sweep-${name}`),
+    auditRetention: auditRetentionFromEnv(),
+    topicArn: optionalEnv('NOTIFICATION_TOPIC_ARN'),
+    allowAutoApprove: false,
+  };
+}

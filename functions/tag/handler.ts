@@ -1,0 +1,24 @@
+import { systemClock } from '../../src/core/clock.ts';
+import { lambdaLog } from '../../src/core/log.ts';
+import { tagEndpoint, type TagResult } from '../../src/cleanup/tag.ts';
+import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
+import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
+
+/** Tag step: input `{ candidate, requestedBy? }` (src/cleanup/tag.ts), output a small TagResult. */
+export function createHandler(deps: CleanupDeps): (event: unknown) => Promise<TagResult> {
+  return (event) => tagEndpoint(deps, event);
+}
+
+let production: ((event: unknown) => Promise<TagResult>) | undefined;
+
+/** Env: ARCHIVE_BUCKET; optional AUDIT_RETENTION_DAYS / AUDIT_RETENTION_MODE. */
+export const handler = (event: unknown): Promise<TagResult> => {
+  production ??= createHandler({
+    clients: clientFactoryFromEnv('zombie-sweep-tag'),
+    archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
+    clock: systemClock,
+    log: lambdaLog('zombie-sweep-tag'),
+    auditRetention: auditRetentionFromEnv(),
+  });
+  return production(event);
+};

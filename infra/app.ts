@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { CONFIG_FILE_CONTEXT, DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG_FILE, loadInfraConfig } from './config.ts';
+import { buildApp } from './build.ts';
+
+/**
+ * `npx cdk synth|deploy` entry (cdk.json). Config: `-c config=PATH`, else zombie-sweep.config.json,
+ * else the example file (synth works on a fresh clone; deploying it fails the account check, since
+ * its account ids are not yours). Per-field overrides: `-c zombieSweep.schedule.mode=cleanup`.
+ */
+function main(): void {
+  // Read the CLI-provided context once, then build the real app with the flags and plugins set in code.
+  const probe = new App();
+  const context: Record<string, unknown> = { ...(probe.node.getAllContext() as Record<string, unknown>) };
+  const requested = context[CONFIG_FILE_CONTEXT];
+  let path: string;
+  if (typeof requested === 'string' && requested.length > 0) path = requested;
+  else if (existsSync(DEFAULT_CONFIG_FILE)) path = DEFAULT_CONFIG_FILE;
+  else {
+    path = EXAMPLE_CONFIG_FILE;
+    console.warn(`zombie-sweep: ${DEFAULT_CONFIG_FILE} not found, synthesizing ${EXAMPLE_CONFIG_FILE} (copy and edit it before deploying)`);
+  }
+  const config = loadInfraConfig(path, context);
+  const { app } = buildApp(config, { context, outdir: probe.outdir });
+  app.synth();
+}
+
+try {
+  main();
+} catch (error) {
+  const err = error as Error & { field?: string };
+  console.error(`zombie-sweep infra: ${err.message}`);
+  process.exitCode = 1;
+}

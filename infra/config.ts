@@ -1,0 +1,224 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  AccountIdSchema,
+  DEFAULT_MEMBER_ROLE,
+  DetectionSettingsSchema,
+  EmailSchema,
+  ExternalIdSchema,
+  OuIdSchema,
+  RegionSchema,
+  RoleNameSchema,
+  SweepModeSchema,
+} from '../src/core/schemas.ts';
+import { InputValidationError, fromZodError } from '../src/core/errors.ts';
+
+/**
+ * The one deployment configuration: a JSON file (zombie-sweep.config.json, see
+ * zombie-sweep.config.example.json) plus CDK context overrides. Every field is validated here, so a
+ * wrong or missing value fails `cdk synth` with the field named instead of failing a deployment later.
+ */
+
+// CloudWatch Logs accepts only these retention periods (PutRetentionPolicy); 9999 = never expire.
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999] as const;
+
+// Context overrides arrive as strings (`-c zombieSweep.retention.logDays=90`); accept numeric strings for numbers.
+const numeric = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v), schema);
+const boolish = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), schema);
+
+export const OrganizationIdSchema = z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id like o-abcd123456');
+
+// EventBridge Scheduler expressions: https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+const ScheduleExpressionSchema = z
+  .string()
+  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$/, 'must be rate(N unit) or cron(6 fields)');
+
+const ResourcePrefixSchema = z.string().regex(/^[a-z][a-z0-9-]{1,23}$/, 'must be 2-24 lowercase letters, digits or hyphens, starting with a letter');
+
+export const InfraConfigSchema = z
+  .object({
+    /** The account running the workflow: the management account or a delegated-admin tooling account. */
+    hubAccountId: AccountIdSchema,
+    hubRegion: RegionSchema,
+    organizationId: OrganizationIdSchema,
+    managementAccountId: AccountIdSchema,
+    /**
+     * How the hub lists accounts when it is not the management account: `management-role` deploys a
+     * small read-only role in the management account (stack ZombieSweepOrgAccess); `delegated-admin`
+     * relies on the hub being a registered delegated administrator, which may call the Organizations
+     * read APIs itself. Ignored when the hub is the management account.
+     */
+    organizationsAccess: z.enum(['management-role', 'delegated-admin']).default('management-role'),
+    /** Names every hub resource (roles, bucket, state machine); lets two installations share an account. */
+    resourcePrefix: ResourcePrefixSchema.default('zombie-sweep'),
+    /** OUs (or the root) the member-role StackSet deploys to; new accounts there get the role automatically. */
+    targetOus: z.array(OuIdSchema).min(1),
+    /** Sweep regions: explicit list, or 'all' = every region enabled in each account. */
+    regions: z.union([z.literal('all'), z.array(RegionSchema).min(1)]).default('all'),
+    excludeAccounts: z.array(AccountIdSchema).default([]),
+    /** Each gets an SNS email subscription filtered to the messages addressed to them. Needed for cleanup sweeps. */
+    approvers: z.array(EmailSchema).default([]),
+    /** Receive alarm notifications (failed sweeps, unreachable targets). */
+    operators: z.array(EmailSchema).default([]),
+    approval: z
+      .object({
+        timeoutSeconds: numeric(z.number().int().min(60).max(31_536_000)).default(259_200),
+        rejectExemptDays: numeric(z.number().int().min(1).max(3650)).default(90),
+      })
+      .strict()
+      .default({ timeoutSeconds: 259_200, rejectExemptDays: 90 }),
+    detection: z
+      .object({
+        lookbackDays: numeric(z.number().int().min(1).max(455)).default(30),
+        thresholdInvocations: numeric(z.number().int().min(0)).default(0),
+        minAgeDays: numeric(z.number().int().min(0).max(455)).optional(),
+      })
+      .strict()
+      .default({ lookbackDays: 30, thresholdInvocations: 0 }),
+    /** Off unless configured: a scheduled sweep in report mode is the safe first step. */
+    schedule: z
+      .object({
+        expression: ScheduleExpressionSchema,
+        timezone: z.string().min(1).default('UTC'),
+        mode: SweepModeSchema,
+        enabled: boolish(z.boolean()).default(true),
+      })
+      .strict()
+      .optional(),
+    /** Distributed Map settings (statemachine/placeholders.ts SETTING_PLACEHOLDERS). */
+    workflow: z
+      .object({
+        /** Concurrent scan children, each one account x region. */
+        scanMaxConcurrency: numeric(z.number().int().min(1).max(1000)).default(40),
+        /** Concurrent snapshot/tag and delete children; they act in member accounts, so keep it modest. */
+        actionMaxConcurrency: numeric(z.number().int().min(1).max(100)).default(10),
+        /** Share of scan children that may fail (unreachable targets are reported, not failures) before the sweep fails. */
+        scanToleratedFailurePercentage: numeric(z.number().min(0).max(100)).default(10),
+      })
+      .strict()
+      .default({ scanMaxConcurrency: 40, actionMaxConcurrency: 10, scanToleratedFailurePercentage: 10 }),
+    retention: z
+      .object({
+        /** Object Lock retention of each audit event (COMPLIANCE mode: nobody can shorten it). */
+        auditDays: numeric(z.number().int().min(1).max(36_500)).default(2557),
+        auditMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'),
+        logDays: numeric(
+          z
+            .number()
+            .int()
+            .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`),
+        ).default(365),
+        /** Archived artifacts move to Glacier Instant Retrieval after this many days (restores stay immediate). */
+        artifactsColdAfterDays: numeric(z.number().int().min(1).max(3650)).default(30),
+        /** Overwritten versions of non-audit objects (sweep files, manifests, artifacts) expire after this. */
+        noncurrentVersionDays: numeric(z.number().int().min(1).max(3650)).default(90),
+      })
+      .strict()
+      .default({ auditDays: 2557, auditMode: 'COMPLIANCE', logDays: 365, artifactsColdAfterDays: 30, noncurrentVersionDays: 90 }),
+    memberRoleName: RoleNameSchema.default(DEFAULT_MEMBER_ROLE),
+    /** Required by the member role's trust policy (confused-deputy protection); treat it like a shared secret. */
+    externalId: ExternalIdSchema.refine((v) => v.length >= 16, 'must be at least 16 characters'),
+    /** Region whose StackSet instance creates the (global) IAM roles in each member account. */
+    stackSetRegion: RegionSchema.optional(),
+    restoreRole: z
+      .object({
+        /** Off by default: the sweep never needs create permissions; enable only to restore. */
+        enabled: boolish(z.boolean()).default(false),
+        name: RoleNameSchema.default('ZombieSweepRestoreRole'),
+        /** Principals (in the hub account) allowed to assume the restore role, e.g. an operator SSO role ARN. */
+        trustedPrincipalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN')).default([]),
+      })
+      .strict()
+      .default({ enabled: false, name: 'ZombieSweepRestoreRole', trustedPrincipalArns: [] }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.restoreRole.enabled && config.restoreRole.trustedPrincipalArns.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns'], message: 'must name at least one role when restoreRole.enabled is true' });
+    }
+    if (config.restoreRole.name === config.memberRoleName) {
+      ctx.addIssue({ code: 'custom', path: ['restoreRole', 'name'], message: 'must differ from memberRoleName' });
+    }
+    if (config.schedule?.mode === 'cleanup' && config.approvers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'a cleanup schedule needs approvers' });
+    }
+  });
+
+export type InfraConfig = z.output<typeof InfraConfigSchema>;
+
+/** Context key prefix for per-field overrides: `-c zombieSweep.schedule.mode=cleanup`. */
+export const CONTEXT_PREFIX = 'zombieSweep.';
+/** Context key naming the config file: `-c config=path/to/file.json`. */
+export const CONFIG_FILE_CONTEXT = 'config';
+export const DEFAULT_CONFIG_FILE = 'zombie-sweep.config.json';
+export const EXAMPLE_CONFIG_FILE = 'zombie-sweep.config.example.json';
+
+/** Context values from the command line are strings; JSON arrays, objects and booleans are decoded, the rest stays text. */
+function decodeContextValue(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (/^[[{"]/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed) as unknown;
+    } catch {
+      throw new InputValidationError(`invalid zombie-sweep config override: ${JSON.stringify(value)} is not valid JSON`);
+    }
+  }
+  return value;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Applies `zombieSweep.<dotted.path>` context entries on top of the file's object. */
+export function applyContextOverrides(base: Record<string, unknown>, context: Record<string, unknown>): Record<string, unknown> {
+  const merged = structuredClone(base);
+  for (const [key, raw] of Object.entries(context).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!key.startsWith(CONTEXT_PREFIX)) continue;
+    const path = key.slice(CONTEXT_PREFIX.length).split('.').filter(Boolean);
+    if (path.length === 0) continue;
+    setPath(merged, path, decodeContextValue(raw));
+  }
+  return merged;
+}
+
+/** Validates a config object; throws InputValidationError naming the first bad field. */
+export function parseInfraConfig(raw: unknown, source = 'zombie-sweep config'): InfraConfig {
+  const result = InfraConfigSchema.safeParse(raw);
+  if (!result.success) throw fromZodError(result.error, source);
+  return result.data;
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new InputValidationError(`zombie-sweep config file not found: ${path}`, CONFIG_FILE_CONTEXT);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputValidationError(`zombie-sweep config file ${path} is not valid JSON: ${(error as Error).message}`, CONFIG_FILE_CONTEXT);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InputValidationError(`zombie-sweep config file ${path} must hold a JSON object`, CONFIG_FILE_CONTEXT);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** File plus overrides, validated. `$schema` and `//` comment keys in the file are ignored. */
+export function loadInfraConfig(path: string, context: Record<string, unknown> = {}): InfraConfig {
+  const { $schema: _schema, '//': _comment, ...file } = readConfigFile(path);
+  return parseInfraConfig(applyContextOverrides(file, context), `zombie-sweep config (${path})`);
+}
+
+/** Derived facts the stacks need. */
+export function hubIsManagement(config: InfraConfig): boolean {
+  return config.hubAccountId === config.managementAccountId;
+}
+
+export { LOG_RETENTION_DAYS };

@@ -1,0 +1,95 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { InfraConfig } from '../config.ts';
+import type { HubNames } from '../names.ts';
+import { suppress } from '../nag.ts';
+
+export interface ApprovalApiProps {
+  config: InfraConfig;
+  names: HubNames;
+  handler: lambda.IFunction;
+}
+
+/**
+ * The approval pages: GET and POST /approvals/{sweepId}, proxied to the approval-web function.
+ * Approvers are not AWS users, so the request carries its authorization itself: the link is signed
+ * for one approver, sweep and expiry (KMS HMAC), and the function verifies it before anything else.
+ */
+export class ApprovalApi extends Construct {
+  readonly api: apigw.RestApi;
+  readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ApprovalApiProps) {
+    super(scope, id);
+    const { config, names } = props;
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: names.apiAccessLogGroup,
+      retention: config.retention.logDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${config.resourcePrefix}-approvals`,
+      description: 'zombie-sweep approval pages (signed links)',
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // Execution logs need the account-level CloudWatch role; access logs below are enough and hold no request data.
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: 'v1',
+        // A handful of approvers click a few links: tight limits blunt scanners and floods.
+        throttlingRateLimit: 10,
+        throttlingBurstLimit: 20,
+        tracingEnabled: true,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
+        // Standard fields only: no query string, so signed parameters never land in logs.
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+    });
+
+    const validator = new apigw.RequestValidator(this, 'PathValidator', {
+      restApi: this.api,
+      requestValidatorName: 'sweep-id-required',
+      validateRequestParameters: true,
+      validateRequestBody: false,
+    });
+    const integration = new apigw.LambdaIntegration(props.handler, { proxy: true });
+    const approval = this.api.root.addResource('approvals').addResource('{sweepId}');
+    for (const method of ['GET', 'POST']) {
+      approval.addMethod(method, integration, {
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.sweepId': true },
+        authorizationType: apigw.AuthorizationType.NONE,
+      });
+    }
+
+    const signedLinks =
+      'Approvers are people outside IAM reached by email; each link is HMAC-signed by KMS for one approver, sweep and expiry and verified by the function before it reads or changes anything.';
+    suppress(this.api, [
+      { id: 'AwsSolutions-APIG4', reason: signedLinks },
+      { id: 'AwsSolutions-COG4', reason: signedLinks },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'Two routes serving signed approval pages with stage throttling (10 rps, burst 20); a WAF web ACL can be associated in the deployment account (docs/deploy.md).',
+      },
+      {
+        id: 'AwsSolutions-APIG6',
+        reason: 'Execution logging needs the account-wide API Gateway CloudWatch role; JSON access logs are enabled instead and the function logs every decision.',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,131 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { hubIsManagement, type InfraConfig } from '../config.ts';
+import { HUB_FUNCTIONS, HUB_OUTPUTS, hubNames, type HubNames } from '../names.ts';
+import { acknowledgeWildcards } from '../nag.ts';
+import { loadPolicy, type PolicyVars } from '../policies.ts';
+import { WILDCARD_REASONS } from '../wildcard-reasons.ts';
+import { MemberStackSet } from '../member/member-stackset.ts';
+import { ApprovalApi } from './approval-api.ts';
+import { Archive } from './archive.ts';
+import { HubFunctions } from './functions.ts';
+import { Monitoring } from './monitoring.ts';
+import { Notifications } from './notifications.ts';
+import { SweepSchedule } from './schedule.ts';
+import { Workflow } from './workflow.ts';
+
+export interface HubStackProps extends StackProps {
+  config: InfraConfig;
+}
+
+/** Placeholder values every policies/ document may use, apart from per-resource ones added where they are known. */
+export function basePolicyVars(config: InfraConfig, names: HubNames, partition: string): Record<string, string | string[]> {
+  return {
+    Partition: partition,
+    HubAccountId: config.hubAccountId,
+    HubRegion: config.hubRegion,
+    OrgId: config.organizationId,
+    ManagementAccountId: config.managementAccountId,
+    ResourcePrefix: config.resourcePrefix,
+    MemberRoleName: config.memberRoleName,
+    RestoreRoleName: config.restoreRole.name,
+    RestoreTrustedPrincipalArns: config.restoreRole.trustedPrincipalArns,
+    ExternalId: config.externalId,
+    ArchiveBucket: names.archiveBucket,
+    StateMachineName: names.stateMachine,
+    OrgReaderRoleName: names.orgReaderRole,
+  };
+}
+
+/** The account that runs sweeps: archive, functions, state machine, approval API, notifications, schedule, monitoring, member StackSet. */
+export class HubStack extends Stack {
+  readonly names: HubNames;
+  readonly archive: Archive;
+  readonly notifications: Notifications;
+  readonly macKey: kms.Key;
+  readonly functions: HubFunctions;
+  readonly approvalApi: ApprovalApi;
+  readonly workflow: Workflow;
+  readonly schedule?: SweepSchedule;
+  readonly monitoring: Monitoring;
+  readonly memberStackSet: MemberStackSet;
+
+  constructor(scope: Construct, id: string, props: HubStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const names = (this.names = hubNames(config));
+    const staticVars = basePolicyVars(config, names, this.partition);
+
+    this.archive = new Archive(this, 'Archive', { config, names, policyVars: staticVars });
+    this.notifications = new Notifications(this, 'Notifications', { config, names, policyVars: staticVars });
+    // Approval links are HMACs computed inside KMS: the key never leaves it, so it cannot leak into logs or URLs.
+    this.macKey = new kms.Key(this, 'ApprovalMacKey', {
+      alias: names.approvalMacKeyAlias,
+      description: 'zombie-sweep approval link signatures (HMAC-SHA-256)',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const orgReaderRoleArn =
+      !hubIsManagement(config) && config.organizationsAccess === 'management-role'
+        ? `arn:${this.partition}:iam::${config.managementAccountId}:role/${names.orgReaderRole}`
+        : undefined;
+    const policyVars: PolicyVars = {
+      ...staticVars,
+      ArchiveKeyArn: this.archive.key.keyArn,
+      ApprovalMacKeyArn: this.macKey.keyArn,
+      NotificationTopicArn: this.notifications.topic.topicArn,
+    };
+
+    this.functions = new HubFunctions(this, 'Functions', {
+      config,
+      names,
+      policyVars,
+      env: {
+        ARCHIVE_BUCKET: names.archiveBucket,
+        ARCHIVE_KMS_KEY_ID: this.archive.key.keyArn,
+        NOTIFICATION_TOPIC_ARN: this.notifications.topic.topicArn,
+        APPROVAL_MAC_KEY_ID: this.macKey.keyArn,
+        MEMBER_ROLE_NAME: config.memberRoleName,
+        MEMBER_EXTERNAL_ID: config.externalId,
+        AUDIT_RETENTION_DAYS: String(config.retention.auditDays),
+        AUDIT_RETENTION_MODE: config.retention.auditMode,
+        ...(orgReaderRoleArn ? { ORGANIZATIONS_ROLE_ARN: orgReaderRoleArn } : {}),
+      },
+    });
+    for (const fn of HUB_FUNCTIONS) acknowledgeWildcards(this.functions.roles[fn], this.functions.policyDocuments[fn], WILDCARD_REASONS);
+
+    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', { config, names, handler: this.functions.functions['approval-web'] });
+    this.functions.setEnv('APPROVAL_BASE_URL', this.approvalApi.api.url);
+
+    this.workflow = new Workflow(this, 'Workflow', { config, names, policyVars, functions: this.functions });
+    acknowledgeWildcards(this.workflow.role, [loadPolicy('hub-state-machine', policyVars)], WILDCARD_REASONS);
+
+    if (config.schedule) {
+      this.schedule = new SweepSchedule(this, 'Schedule', { config, names, policyVars, stateMachineArn: this.workflow.stateMachine.stateMachineArn });
+    }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      names,
+      stateMachine: this.workflow.stateMachine,
+      functions: this.functions,
+      alarmTopic: this.notifications.alarmTopic,
+    });
+
+    // Member accounts resolve their own partition; every other value is fixed by the config or this stack.
+    this.memberStackSet = new MemberStackSet(this, 'MemberRoles', {
+      config,
+      names,
+      policyVars: { ...policyVars, Partition: '${AWS::Partition}' },
+    });
+
+    new CfnOutput(this, HUB_OUTPUTS.stateMachineArn, { value: this.workflow.stateMachine.stateMachineArn, description: 'Start sweeps here (zombie-sweep start)' });
+    new CfnOutput(this, HUB_OUTPUTS.archiveBucket, { value: names.archiveBucket, description: 'Reports, artifact copies, manifests and the audit trail' });
+    new CfnOutput(this, HUB_OUTPUTS.approvalApiUrl, { value: this.approvalApi.api.url, description: 'Base URL of the approval pages' });
+    new CfnOutput(this, HUB_OUTPUTS.notificationTopicArn, { value: this.notifications.topic.topicArn });
+    new CfnOutput(this, HUB_OUTPUTS.alarmTopicArn, { value: this.notifications.alarmTopic.topicArn });
+    new CfnOutput(this, HUB_OUTPUTS.memberStackSetName, { value: names.memberStackSet });
+  }
+}

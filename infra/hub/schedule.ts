@@ -1,0 +1,73 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { SweepInputSchema, parseOrThrow, type SweepInput } from '../../src/core/schemas.ts';
+import type { InfraConfig } from '../config.ts';
+import type { HubNames } from '../names.ts';
+import { loadPolicy, type PolicyVars } from '../policies.ts';
+
+/**
+ * The execution input of a scheduled sweep, validated with the same schema ValidateInput uses, so a
+ * schedule that would fail at its first run fails `cdk synth` instead.
+ */
+export function scheduledSweepInput(config: InfraConfig): SweepInput {
+  if (!config.schedule) throw new Error('no schedule configured');
+  const input: SweepInput = {
+    mode: config.schedule.mode,
+    targets: {
+      org: true,
+      regions: config.regions,
+      excludeAccounts: config.excludeAccounts,
+      roleName: config.memberRoleName,
+      externalId: config.externalId,
+    },
+    detection: config.detection,
+    approval: { approvers: config.approvers, timeoutSeconds: config.approval.timeoutSeconds, rejectExemptDays: config.approval.rejectExemptDays },
+    requestedBy: `schedule:${config.resourcePrefix}`,
+  };
+  parseOrThrow(SweepInputSchema, input, 'scheduled sweep input');
+  return input;
+}
+
+export interface SweepScheduleProps {
+  config: InfraConfig;
+  names: HubNames;
+  policyVars: PolicyVars;
+  stateMachineArn: string;
+}
+
+/** EventBridge Scheduler starting one sweep per occurrence. Only created when the config has a schedule. */
+export class SweepSchedule extends Construct {
+  readonly schedule: scheduler.CfnSchedule;
+
+  constructor(scope: Construct, id: string, props: SweepScheduleProps) {
+    super(scope, id);
+    const { config, names } = props;
+    const schedule = config.schedule;
+    if (!schedule) throw new Error('SweepSchedule needs config.schedule');
+
+    const role = new iam.Role(this, 'Role', {
+      roleName: names.schedulerRole,
+      description: 'zombie-sweep schedule: starts sweeps',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': config.hubAccountId } },
+      }),
+      inlinePolicies: { start: iam.PolicyDocument.fromJson(loadPolicy('hub-scheduler', props.policyVars)) },
+    });
+
+    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+      name: names.schedule,
+      description: `zombie-sweep ${schedule.mode} sweep`,
+      scheduleExpression: schedule.expression,
+      scheduleExpressionTimezone: schedule.timezone,
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: schedule.enabled ? 'ENABLED' : 'DISABLED',
+      target: {
+        arn: props.stateMachineArn,
+        roleArn: role.roleArn,
+        input: JSON.stringify(scheduledSweepInput(config)),
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+      },
+    });
+  }
+}

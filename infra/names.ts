@@ -1,0 +1,62 @@
+import { APPROVAL_WEB_FUNCTION, WORKFLOW_FUNCTIONS, type WorkflowFunction } from '../src/core/functions.ts';
+
+/**
+ * Deterministic names. Member-account trust policies, the management-account role and the CLI
+ * refer to hub resources across accounts and stacks, where CloudFormation references cannot reach,
+ * so these are fixed by the config instead of generated. Pure: the CLI may import it without CDK.
+ */
+export type HubFunction = WorkflowFunction | typeof APPROVAL_WEB_FUNCTION;
+export const HUB_FUNCTIONS: readonly HubFunction[] = [...WORKFLOW_FUNCTIONS, APPROVAL_WEB_FUNCTION];
+
+/**
+ * The hub functions that assume the member role in target accounts. policies/member-role-trust.json
+ * lists exactly these roles (a test keeps the two in step).
+ */
+export const MEMBER_ACCESS_FUNCTIONS: readonly WorkflowFunction[] = ['scan', 'snapshot', 'tag', 'apply-decision', 'delete'];
+
+export const HUB_STACK_NAME = 'ZombieSweepHub';
+export const ORG_ACCESS_STACK_NAME = 'ZombieSweepOrgAccess';
+
+/** CloudFormation outputs of the hub stack (read by `zombie-sweep start` and the deploy guide). */
+export const HUB_OUTPUTS = {
+  stateMachineArn: 'StateMachineArn',
+  archiveBucket: 'ArchiveBucketName',
+  approvalApiUrl: 'ApprovalApiUrl',
+  notificationTopicArn: 'NotificationTopicArn',
+  alarmTopicArn: 'AlarmTopicArn',
+  memberStackSetName: 'MemberStackSetName',
+} as const;
+
+export interface NamingInput {
+  resourcePrefix: string;
+  hubAccountId: string;
+  hubRegion: string;
+}
+
+export function hubNames(input: NamingInput) {
+  const p = input.resourcePrefix;
+  return {
+    archiveBucket: `${p}-archive-${input.hubAccountId}-${input.hubRegion}`,
+    accessLogsBucket: `${p}-access-logs-${input.hubAccountId}-${input.hubRegion}`,
+    archiveKeyAlias: `alias/${p}-archive`,
+    notificationKeyAlias: `alias/${p}-notifications`,
+    approvalMacKeyAlias: `alias/${p}-approval-mac`,
+    stateMachine: `${p}-sweep`,
+    notificationTopic: `${p}-notifications`,
+    alarmTopic: `${p}-alarms`,
+    memberStackSet: `${p}-member-role`,
+    orgReaderRole: `${p}-org-reader`,
+    schedulerRole: `${p}-scheduler`,
+    stateMachineRole: `${p}-state-machine`,
+    functionRole: (fn: HubFunction) => `${p}-${fn}`,
+    functionName: (fn: HubFunction) => `${p}-${fn}`,
+    logGroup: (fn: HubFunction) => `/aws/lambda/${p}-${fn}`,
+    stateMachineLogGroup: `/aws/vendedlogs/states/${p}-sweep`,
+    apiAccessLogGroup: `/aws/apigateway/${p}-approvals`,
+    schedule: `${p}-sweep`,
+    dashboard: `${p}-sweeps`,
+    metricNamespace: 'ZombieSweep',
+  };
+}
+
+export type HubNames = ReturnType<typeof hubNames>;

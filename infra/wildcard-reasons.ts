@@ -1,0 +1,38 @@
+/**
+ * Why each policies/ statement that cdk-nag reports as a wildcard (AwsSolutions-IAM5) is acceptable,
+ * keyed by the statement's Sid. The acknowledgment on each role is built from these, finding by
+ * finding; a wildcard statement without an entry here fails synth, so a new wildcard always comes
+ * with a reviewed reason. A test checks that the actions granted on "*" really have no
+ * resource-level permissions in the Service Authorization Reference.
+ */
+export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
+  // hub-function-base.json
+  WriteOwnLogGroup: 'log streams are created by Lambda at run time inside this function\'s own log group; the grant names that group',
+  XRayTracing: 'X-Ray trace and sampling calls have no resource-level permissions (Service Authorization Reference), so Resource must be "*"',
+  AppendAuditEvents: 'audit events get generated keys under audit/ of the archive bucket; the bucket policy still forbids overwriting or deleting them',
+  ReadAuditTrail: 'steps re-read the audit events of the endpoints they act on (one object per event under audit/); read-only and limited to that prefix',
+  ListAuditTrail: 'listing is limited to the audit/ prefix of the archive bucket by the s3:prefix condition',
+  // per-function documents
+  ReadWriteSweepFiles: 'sweep files (targets, findings, candidates, state, Map results) have keys generated per sweep under sweeps/ of the archive bucket',
+  ReadSweepFiles: 'sweep files (targets, findings, candidates, decisions) have keys generated per sweep under sweeps/; read-only',
+  DeleteSweepWorkingState: 'snapshot working state under sweeps/ is removed once its manifest exists; limited to that prefix',
+  ListSweepFiles: 'listing is limited to the sweeps/ prefix of the archive bucket by the s3:prefix condition',
+  ManageSweepLocks: 'one lock object per sweep scope under locks/ of the archive bucket, created and released by the workflow',
+  ReadWriteManifests: 'one manifest per endpoint and sweep under manifests/ of the archive bucket, written once after a verified copy',
+  ReadManifests: 'manifests under manifests/ of the archive bucket are read to check a verified snapshot exists; read-only',
+  VerifyArtifactCopies: 'the hub verifies each copy the member role wrote under artifacts/ (HeadObject with checksums); read-only',
+  ReadWriteApprovals: 'one approval request and one decision object per sweep under approvals/ of the archive bucket',
+  ReadApprovals: 'the approval request and decision per sweep under approvals/ are read to check a decision; read-only',
+  AssumeMemberRole:
+    'the member role has the same name in every organization account (deployed by the StackSet); aws:ResourceOrgID limits the grant to roles of this organization',
+  ReadOrganizationStructure: 'Organizations list and describe actions have no resource-level permissions for these calls; read-only',
+  ResolveEnabledRegions: 'ec2:DescribeRegions and account:ListRegions have no resource-level permissions; read-only',
+  SendApprovalDecision: 'states:SendTaskSuccess/SendTaskFailure take a task token, not a resource ARN (no resource-level permissions)',
+  // hub-state-machine.json
+  InvokeWorkflowFunctions: 'the workflow functions by name, plus their versions and aliases (":*")',
+  ManageDistributedMapChildren: 'Distributed Map child executions of this state machine get generated names under its execution ARN',
+  RedriveDistributedMapRuns: 'Distributed Map runs of this state machine get generated labels under its execution ARN',
+  ReadMapItemsAndWriteMapResults: 'ItemReader files and ResultWriter outputs have keys generated per sweep under sweeps/ of the archive bucket',
+  DeliverLogsToCloudWatch:
+    'CloudWatch Logs delivery for Step Functions (vended logs) requires these actions on "*" (Step Functions developer guide, logging IAM policy)',
+};

@@ -1,0 +1,31 @@
+/**
+ * The simulated AWS organization, for tests, the demo and `npm run sim`: start it in-process from a
+ * scenario, read and seed its stores directly.
+ */
+import { startSimulator, type Simulator } from './server.ts';
+import type { ThrottlingOptions } from './traffic.ts';
+import { buildWorld, loadScenario, type Scenario } from './scenario/index.ts';
+
+export { startSimulator, SIM_ADMIN_CREDENTIALS, type Simulator, type SimulatorOptions, type WebRoute } from './server.ts';
+export { World, type SimAccount, type SimOu, type SimRole, type IssuedCredential, type Caller, type AccountStatus } from './world.ts';
+export { Ledger, type LedgerEntry, type LedgerFilter } from './ledger.ts';
+export { Traffic, AWS_LIKE_RATE_LIMITS, type ThrottlingOptions, type FaultRule, type RateLimit } from './traffic.ts';
+export { SimError, type SimService, type CallContext } from './protocol.ts';
+export { snsOutbox, snsStore, type OutboxMessage, type SnsOutbox } from './services/sns.ts';
+export { kmsStore, type SimKmsKey } from './services/kms.ts';
+
+export interface ScenarioSimulatorOptions {
+  /** `demo` (default), a scenario file path, or a scenario object. */
+  scenario?: string | Scenario;
+  seed?: number;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  latencyMs?: number;
+  throttling?: ThrottlingOptions;
+}
+
+export async function startScenarioSimulator(options: ScenarioSimulatorOptions = {}): Promise<Simulator> {
+  const scenario = typeof options.scenario === 'object' ? options.scenario : await loadScenario(options.scenario ?? 'demo', { seed: options.seed });
+  const world = await buildWorld(scenario, { seed: options.seed });
+  return startSimulator({ world, port: options.port ?? 0, latencyMs: options.latencyMs, throttling: options.throttling });
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm run sim -- [--port 4566] [--scenario demo|FILE] [--seed N] [--latency-ms N] [--throttle]`
+ * Starts the simulated organization in the foreground, prints the environment to export and a summary,
+ * and stops cleanly on SIGINT/SIGTERM.
+ */
+import '../../src/core/polyfills.ts';
+import { Command, InvalidArgumentError } from 'commander';
+import { startScenarioSimulator, type Simulator } from './index.ts';
+
+function integer(name: string, min: number, max: number) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
+    return value;
+  };
+}
+
+const program = new Command('sim')
+  .description('Start the simulated AWS organization on 127.0.0.1 (real AWS wire protocols; see docs/simulator.md).')
+  .option('--port <port>', 'TCP port; 0 picks a free one', integer('--port', 0, 65_535), 4566)
+  .option('--scenario <name|file>', 'built-in scenario name or a scenario JSON file', 'demo')
+  .option('--seed <n>', 'seed for generated data (deterministic)', integer('--seed', 0, 2 ** 31 - 1))
+  .option('--latency-ms <ms>', 'extra latency added to every API call', integer('--latency-ms', 0, 60_000), 0)
+  .option('--throttle', 'throttle per account and region at rates resembling AWS quotas', false)
+  .showHelpAfterError();
+
+async function main(): Promise<void> {
+  program.parse();
+  const options = program.opts<{ port: number; scenario: string; seed?: number; latencyMs: number; throttle: boolean }>();
+  let sim: Simulator;
+  try {
+    sim = await startScenarioSimulator({
+      scenario: options.scenario,
+      seed: options.seed,
+      port: options.port,
+      latencyMs: options.latencyMs,
+      throttling: options.throttle ? { enabled: true } : undefined,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? `port ${options.port} is already in use (try --port 0)` : (error as Error).message;
+    console.error(`sim: cannot start: ${reason}`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(describe(sim, options));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`sim: ${signal}, stopping`);
+    // A stuck connection must not keep the process alive.
+    setTimeout(() => process.exit(0), 5000).unref();
+    void sim.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+function describe(sim: Simulator, options: { scenario: string; seed?: number; latencyMs: number; throttle: boolean }): string {
+  const world = sim.world;
+  const accounts = [...world.accounts.values()];
+  const regions = [...new Set(accounts.flatMap((a) => a.enabledRegions))].sort();
+  const lines = [
+    `# zombie-sweep simulator on ${sim.url} (scenario ${options.scenario}${options.seed !== undefined ? `, seed ${options.seed}` : ''}${options.latencyMs ? `, +${options.latencyMs} ms per call` : ''}${options.throttle ? ', throttling on' : ''})`,
+    '# Export these in another shell to point the AWS SDK, the CLI and the handlers at it (management account):',
+    ...Object.entries(sim.env()).map(([key, value]) => `export ${key}=${value}`),
+    '#',
+    `# Organization ${world.organizationId}, root ${world.rootId}: ${accounts.length} accounts, ${world.ous.size} OUs, regions ${regions.join(' ')}`,
+    ...accounts.map((a) => {
+      const roles = [...a.roles.keys()].join(', ') || 'no member role';
+      const endpoints = endpointCount(sim, a.id);
+      return `#   ${a.id}  ${a.name.padEnd(20)} ${a.status.padEnd(9)} ${a.enabledRegions.join(',').padEnd(22)} ${roles}${endpoints !== undefined ? `, ${endpoints} endpoints` : ''}${a.id === world.managementAccountId ? '  (management)' : ''}`;
+    }),
+    `# Services: ${sim.serviceNames().join(' ')}`,
+    `# Index page: ${sim.url}/`,
+    `# SNS outbox: ${sim.url}/_sim/outbox`,
+    '# Ctrl-C stops it.',
+  ];
+  return lines.join('\n');
+}
+
+/** SageMaker endpoints per account, when the SageMaker store keeps them in an `endpoints` map. */
+function endpointCount(sim: Simulator, accountId: string): number | undefined {
+  let total: number | undefined;
+  for (const entry of sim.world.regionalEntries<{ endpoints?: unknown }>('sagemaker')) {
+    if (entry.accountId !== accountId) continue;
+    const endpoints = entry.state.endpoints;
+    if (endpoints instanceof Map) total = (total ?? 0) + endpoints.size;
+  }
+  return total;
+}
+
+void main();

@@ -1,0 +1,336 @@
+import { decodeToken, encodeToken } from '../../protocol.ts';
+import { bucketOf, xmlResponse, type S3Call, type S3Handler } from './call.ts';
+import { checksumXmlName } from './checksums.ts';
+import { invalidArgument } from './errors.ts';
+import type { Bucket, ObjectVersion } from './model.ts';
+import { uploadOf } from './ops-multipart.ts';
+import { canonicalId } from './ops-bucket.ts';
+import { sortedKeys } from './store.ts';
+import { el, group, xmlDocument } from './xml.ts';
+
+/**
+ * Listings: ListObjectsV2, ListObjects (v1), ListObjectVersions, ListParts, ListMultipartUploads.
+ * Keys come in UTF-8 binary order; with a delimiter, keys sharing a prefix up to it collapse into one
+ * CommonPrefixes entry that counts toward max-keys, as on S3.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+ */
+
+interface ListParams {
+  prefix: string;
+  delimiter?: string;
+  /** Resume after this key (at it, when `inclusive`). */
+  after?: string;
+  inclusive?: boolean;
+  /** A common prefix already returned on an earlier page: keys under it are skipped. */
+  skipUnder?: string;
+  /** Only keys whose latest version is not a delete marker (object listings, not version listings). */
+  currentOnly?: boolean;
+  max: number;
+}
+
+type Item = { kind: 'key'; key: string; version: ObjectVersion } | { kind: 'prefix'; prefix: string };
+
+const utf8Compare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/** Index of the first sorted key greater than `bound` (or equal to it, when `inclusive`), by binary search. */
+function firstIndex(keys: readonly string[], bound: string, inclusive: boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = utf8Compare(keys[mid]!, bound);
+    if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Keys under `prefix` in order from the resume point, collapsing delimited groups into prefix items. */
+function* walk(bucket: Bucket, params: ListParams): Generator<Item> {
+  const keys = sortedKeys(bucket);
+  const resume = params.after !== undefined && utf8Compare(params.after, params.prefix) >= 0;
+  let lastPrefix = params.skipUnder;
+  for (let i = resume ? firstIndex(keys, params.after!, params.inclusive ?? false) : firstIndex(keys, params.prefix, true); i < keys.length; i++) {
+    const key = keys[i]!;
+    // Keys sharing a prefix are contiguous in byte order: the first one without it ends the range.
+    if (!key.startsWith(params.prefix)) return;
+    if (lastPrefix !== undefined && key.startsWith(lastPrefix)) continue;
+    const versions = bucket.keys.get(key);
+    if (!versions || versions.length === 0 || (params.currentOnly && versions[0]!.deleteMarker)) continue;
+    if (params.delimiter) {
+      const at = key.indexOf(params.delimiter, params.prefix.length);
+      if (at >= 0) {
+        lastPrefix = key.slice(0, at + params.delimiter.length);
+        yield { kind: 'prefix', prefix: lastPrefix };
+        continue;
+      }
+    }
+    yield { kind: 'key', key, version: versions[0]! };
+  }
+}
+
+/** A v1/versions marker that is a common prefix from an earlier page stands for everything under it. */
+function markerPrefix(marker: string | undefined, prefix: string, delimiter: string | undefined): string | undefined {
+  return marker !== undefined && delimiter && marker.startsWith(prefix) && marker.endsWith(delimiter) ? marker : undefined;
+}
+
+function page(bucket: Bucket, params: ListParams): { items: Item[]; truncated: boolean } {
+  const items: Item[] = [];
+  for (const item of walk(bucket, params)) {
+    if (items.length === params.max) return { items, truncated: true };
+    items.push(item);
+  }
+  return { items, truncated: false };
+}
+
+function maxKeys(call: S3Call, name = 'max-keys'): number {
+  const raw = call.query.get(name);
+  if (raw === null) return 1000;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw invalidArgument('Provided max-keys not an integer or within integer range', name, raw);
+  return Math.min(n, 1000);
+}
+
+function encoder(call: S3Call): (value: string | undefined) => string | undefined {
+  const type = call.query.get('encoding-type');
+  if (type === null) return (v) => v;
+  if (type !== 'url') throw invalidArgument('Invalid Encoding Method specified in Request', 'encoding-type', type);
+  return (v) => (v === undefined ? undefined : encodeURIComponent(v).replace(/%2F/g, '/'));
+}
+
+function contents(version: ObjectVersion, encode: (v: string) => string | undefined, owner: string | undefined): string {
+  const algorithms = [...(version.checksum ? [version.checksum.algorithm] : []), 'CRC64NVME'].filter((a, i, all) => all.indexOf(a) === i);
+  return group(
+    'Contents',
+    el('Key', encode(version.key)),
+    el('LastModified', version.lastModified),
+    el('ETag', version.etag),
+    ...algorithms.map((a) => el('ChecksumAlgorithm', a)),
+    el('ChecksumType', version.checksum?.type ?? 'FULL_OBJECT'),
+    el('Size', version.content.size),
+    el('StorageClass', version.attributes.storageClass),
+    owner ? group('Owner', el('ID', owner)) : '',
+  );
+}
+
+const commonPrefixes = (items: Item[], encode: (v: string) => string | undefined) =>
+  items.filter((i): i is Extract<Item, { kind: 'prefix' }> => i.kind === 'prefix').map((i) => group('CommonPrefixes', el('Prefix', encode(i.prefix))));
+
+const listObjectsV2: S3Handler = (call) => {
+  const bucket = bucketOf(call);
+  const encode = encoder(call);
+  const prefix = call.query.get('prefix') ?? '';
+  const delimiter = call.query.get('delimiter') || undefined;
+  const token = call.query.get('continuation-token');
+  const resume = token === null ? undefined : decodeToken<{ after?: unknown; prefix?: unknown }>(token, 'InvalidArgument');
+  if (resume !== undefined && typeof resume.after !== 'string') throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token ?? '');
+  const startAfter = call.query.get('start-after') ?? undefined;
+  const max = maxKeys(call);
+  const { items, truncated } = page(
+    bucket,
+    { prefix, delimiter, after: (resume?.after as string | undefined) ?? startAfter, skipUnder: resume?.prefix === true ? (resume.after as string) : undefined, currentOnly: true, max },
+  );
+  const last = items[items.length - 1];
+  const next = truncated && last ? encodeToken(last.kind === 'key' ? { after: last.key } : { after: last.prefix, prefix: true }) : undefined;
+  const owner = call.query.get('fetch-owner') === 'true' ? canonicalId(bucket.ownerAccountId) : undefined;
+  return xmlResponse(
+    xmlDocument(
+      'ListBucketResult',
+      el('Name', bucket.name),
+      el('Prefix', encode(prefix)),
+      el('Delimiter', encode(delimiter)),
+      el('MaxKeys', max),
+      el('KeyCount', items.length),
+      el('IsTruncated', truncated),
+      el('EncodingType', call.query.get('encoding-type')),
+      el('ContinuationToken', token),
+      el('NextContinuationToken', next),
+      el('StartAfter', encode(startAfter)),
+      ...items.filter((i) => i.kind === 'key').map((i) => contents(i.version, (v) => encode(v), owner)),
+      ...commonPrefixes(items, encode),
+    ),
+  );
+};
+
+const listObjects: S3Handler = (call) => {
+  const bucket = bucketOf(call);
+  const encode = encoder(call);
+  const prefix = call.query.get('prefix') ?? '';
+  const delimiter = call.query.get('delimiter') || undefined;
+  const marker = call.query.get('marker') ?? undefined;
+  const max = maxKeys(call);
+  const { items, truncated } = page(bucket, { prefix, delimiter, after: marker, skipUnder: markerPrefix(marker, prefix, delimiter), currentOnly: true, max });
+  const last = items[items.length - 1];
+  const nextMarker = truncated && delimiter && last ? (last.kind === 'key' ? last.key : last.prefix) : undefined;
+  return xmlResponse(
+    xmlDocument(
+      'ListBucketResult',
+      el('Name', bucket.name),
+      el('Prefix', encode(prefix)),
+      el('Marker', encode(marker ?? '')),
+      el('NextMarker', encode(nextMarker)),
+      el('MaxKeys', max),
+      el('Delimiter', encode(delimiter)),
+      el('IsTruncated', truncated),
+      el('EncodingType', call.query.get('encoding-type')),
+      ...items.filter((i) => i.kind === 'key').map((i) => contents(i.version, (v) => encode(v), canonicalId(bucket.ownerAccountId))),
+      ...commonPrefixes(items, encode),
+    ),
+  );
+};
+
+/** Every version and delete marker, keys ascending and versions newest first. */
+const listObjectVersions: S3Handler = (call) => {
+  const bucket = bucketOf(call);
+  const encode = encoder(call);
+  const prefix = call.query.get('prefix') ?? '';
+  const delimiter = call.query.get('delimiter') || undefined;
+  const keyMarker = call.query.get('key-marker') ?? undefined;
+  const versionMarker = call.query.get('version-id-marker') || undefined;
+  const max = maxKeys(call);
+  const owner = canonicalId(bucket.ownerAccountId);
+  const entries: string[] = [];
+  let count = 0;
+  let truncated = false;
+  let nextKey: string | undefined;
+  let nextVersion: string | undefined;
+  // Resume inside the marker key when a version-id-marker is given, otherwise after it.
+  const inclusive = keyMarker !== undefined && versionMarker !== undefined;
+  outer: for (const item of walk(bucket, { prefix, delimiter, after: keyMarker, inclusive, skipUnder: markerPrefix(keyMarker, prefix, delimiter), max })) {
+    if (item.kind === 'prefix') {
+      if (count === max) {
+        truncated = true;
+        break;
+      }
+      entries.push(group('CommonPrefixes', el('Prefix', encode(item.prefix))));
+      count++;
+      nextKey = item.prefix;
+      nextVersion = undefined;
+      continue;
+    }
+    const versions = bucket.keys.get(item.key)!;
+    let startIndex = 0;
+    if (item.key === keyMarker && versionMarker !== undefined) startIndex = versions.findIndex((v) => v.versionId === versionMarker) + 1;
+    for (let i = startIndex; i < versions.length; i++) {
+      if (count === max) {
+        truncated = true;
+        break outer;
+      }
+      const v = versions[i]!;
+      const common = [el('Key', encode(v.key)), el('VersionId', v.versionId), el('IsLatest', i === 0), el('LastModified', v.lastModified)];
+      entries.push(
+        v.deleteMarker
+          ? group('DeleteMarker', group('Owner', el('ID', owner)), ...common)
+          : group(
+              'Version',
+              ...common,
+              el('ETag', v.etag),
+              el('ChecksumAlgorithm', v.checksum?.algorithm ?? 'CRC64NVME'),
+              el('ChecksumType', v.checksum?.type ?? 'FULL_OBJECT'),
+              el('Size', v.content.size),
+              el('StorageClass', v.attributes.storageClass),
+              group('Owner', el('ID', owner)),
+            ),
+      );
+      count++;
+      nextKey = v.key;
+      nextVersion = v.versionId;
+    }
+  }
+  return xmlResponse(
+    xmlDocument(
+      'ListVersionsResult',
+      el('Name', bucket.name),
+      el('Prefix', encode(prefix)),
+      el('KeyMarker', encode(keyMarker ?? '')),
+      el('VersionIdMarker', versionMarker ?? ''),
+      el('NextKeyMarker', truncated ? encode(nextKey) : undefined),
+      el('NextVersionIdMarker', truncated ? nextVersion : undefined),
+      el('MaxKeys', max),
+      el('Delimiter', encode(delimiter)),
+      el('IsTruncated', truncated),
+      el('EncodingType', call.query.get('encoding-type')),
+      ...entries,
+    ),
+  );
+};
+
+const listParts: S3Handler = (call) => {
+  const bucket = bucketOf(call);
+  const upload = uploadOf(call, bucket);
+  const marker = Number(call.query.get('part-number-marker') ?? '0');
+  const maxRaw = call.query.get('max-parts') ?? '1000';
+  const max = Math.min(1000, Number(maxRaw));
+  if (!Number.isInteger(max) || max < 0) throw invalidArgument('Provided max-parts not an integer or within integer range', 'max-parts', maxRaw);
+  if (!Number.isInteger(marker) || marker < 0) throw invalidArgument('Provided part-number-marker not an integer or within integer range', 'part-number-marker', String(marker));
+  const all = [...upload.parts.values()].filter((p) => p.partNumber > marker).sort((a, b) => a.partNumber - b.partNumber);
+  const page = all.slice(0, max);
+  const truncated = all.length > page.length;
+  const algorithm = upload.checksumAlgorithm;
+  return xmlResponse(
+    xmlDocument(
+      'ListPartsResult',
+      el('Bucket', bucket.name),
+      el('Key', upload.key),
+      el('UploadId', upload.uploadId),
+      el('PartNumberMarker', marker),
+      el('NextPartNumberMarker', page.length > 0 ? page[page.length - 1]!.partNumber : marker),
+      el('MaxParts', max),
+      el('IsTruncated', truncated),
+      ...page.map((p) =>
+        group(
+          'Part',
+          el('PartNumber', p.partNumber),
+          el('LastModified', p.lastModified),
+          el('ETag', p.etag),
+          el('Size', p.content.size),
+          algorithm && p.checksum ? el(checksumXmlName(algorithm), p.checksum.toString('base64')) : '',
+        ),
+      ),
+      group('Initiator', el('ID', upload.initiatorArn)),
+      group('Owner', el('ID', canonicalId(bucket.ownerAccountId))),
+      el('StorageClass', upload.attributes.storageClass),
+      el('ChecksumAlgorithm', algorithm),
+      el('ChecksumType', upload.checksumType),
+    ),
+  );
+};
+
+const listMultipartUploads: S3Handler = (call) => {
+  const bucket = bucketOf(call);
+  const prefix = call.query.get('prefix') ?? '';
+  const keyMarker = call.query.get('key-marker') ?? '';
+  const idMarker = call.query.get('upload-id-marker') ?? '';
+  const max = Math.min(1000, Number(call.query.get('max-uploads') ?? '1000'));
+  if (!Number.isInteger(max) || max < 0) throw invalidArgument('max-uploads must be an integer between 0 and 1000', 'max-uploads', String(max));
+  const all = [...bucket.uploads.values()]
+    .filter((u) => u.key.startsWith(prefix) && (u.key > keyMarker || (u.key === keyMarker && idMarker !== '' && u.uploadId > idMarker)))
+    .sort((a, b) => (a.key === b.key ? (a.uploadId < b.uploadId ? -1 : 1) : a.key < b.key ? -1 : 1));
+  const page = all.slice(0, max);
+  const last = page[page.length - 1];
+  const truncated = all.length > page.length;
+  return xmlResponse(
+    xmlDocument(
+      'ListMultipartUploadsResult',
+      el('Bucket', bucket.name),
+      el('KeyMarker', keyMarker),
+      el('UploadIdMarker', idMarker),
+      el('NextKeyMarker', truncated ? last?.key : undefined),
+      el('NextUploadIdMarker', truncated ? last?.uploadId : undefined),
+      el('Prefix', call.query.get('prefix') ?? undefined),
+      el('MaxUploads', max),
+      el('IsTruncated', truncated),
+      ...page.map((u) =>
+        group('Upload', el('Key', u.key), el('UploadId', u.uploadId), group('Initiator', el('ID', u.initiatorArn)), el('StorageClass', u.attributes.storageClass), el('Initiated', u.initiated), el('ChecksumAlgorithm', u.checksumAlgorithm), el('ChecksumType', u.checksumType)),
+      ),
+    ),
+  );
+};
+
+export const listHandlers: Record<string, S3Handler> = {
+  ListObjectsV2: listObjectsV2,
+  ListObjects: listObjects,
+  ListObjectVersions: listObjectVersions,
+  ListParts: listParts,
+  ListMultipartUploads: listMultipartUploads,
+};

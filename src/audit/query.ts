@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { InputValidationError } from '../core/errors.ts';
+import { AccountIdSchema, EndpointArnSchema, EndpointNameSchema, parseOrThrow, RegionSchema, SweepIdSchema } from '../core/schemas.ts';
+import type { AuditEvent } from './events.ts';
+
+/**
+ * The audit trail query, pure: flag validation, filtering and the three output formats. Reading
+ * events from S3 lives in reader.ts.
+ */
+export const AuditOutputSchema = z.enum(['table', 'json', 'csv']);
+export type AuditOutput = z.infer<typeof AuditOutputSchema>;
+
+export interface EndpointRef {
+  name: string;
+  accountId?: string;
+  region?: string;
+  arn?: string;
+}
+
+export interface AuditQuery {
+  endpoint?: EndpointRef;
+  accountId?: string;
+  region?: string;
+  sweepId?: string;
+  since?: Date;
+  output: AuditOutput;
+}
+
+const SinceSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/, 'must be an ISO date (YYYY-MM-DD) or timestamp (YYYY-MM-DDTHH:MM:SSZ)')
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a real date');
+
+const FlagsSchema = z
+  .object({
+    endpoint: z.union([EndpointArnSchema, EndpointNameSchema], { error: 'must be a SageMaker endpoint name or ARN' }).optional(),
+    account: AccountIdSchema.optional(),
+    region: RegionSchema.optional(),
+    sweep: SweepIdSchema.optional(),
+    since: SinceSchema.optional(),
+    output: AuditOutputSchema.default('table'),
+  })
+  .strict();
+export type AuditFlags = z.input<typeof FlagsSchema>;
+
+/** Validates CLI flags into a query; errors name the flag. */
+export function parseAuditQuery(flags: AuditFlags): AuditQuery {
+  const parsed = parseOrThrow(FlagsSchema, flags, 'audit options');
+  const query: AuditQuery = { output: parsed.output };
+  if (parsed.endpoint) {
+    const arn = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):endpoint\/(.+)$/.exec(parsed.endpoint);
+    query.endpoint = arn ? { region: arn[1]!, accountId: arn[2]!, name: arn[3]!, arn: parsed.endpoint } : { name: parsed.endpoint };
+    if (arn && parsed.account && parsed.account !== arn[2]) throw new InputValidationError(`--account ${parsed.account} contradicts the endpoint ARN's account ${arn[2]}`, 'account');
+    if (arn && parsed.region && parsed.region !== arn[1]) throw new InputValidationError(`--region ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, 'region');
+  }
+  if (parsed.account) query.accountId = parsed.account;
+  if (parsed.region) query.region = parsed.region;
+  if (parsed.sweep) query.sweepId = parsed.sweep;
+  if (parsed.since) query.since = new Date(/T/.test(parsed.since) ? parsed.since : `${parsed.since}T00:00:00Z`);
+  return query;
+}
+
+/** The account and region an endpoint query is pinned to (from its ARN or the flags). */
+export function endpointScope(query: AuditQuery): { accountId?: string; region?: string } {
+  return { accountId: query.endpoint?.accountId ?? query.accountId, region: query.endpoint?.region ?? query.region };
+}
+
+/**
+ * Event keys start with the event time (`2025-01-31T10-00-00-000Z-...`), so under one prefix the
+ * events since a date start right after `<prefix><since>`: ListObjectsV2 StartAfter skips the rest.
+ */
+export function startAfterFor(prefix: string, since: Date | undefined): string | undefined {
+  return since ? `${prefix}${since.toISOString().replace(/[:.]/g, '-')}` : undefined;
+}
+
+export function matchesQuery(event: AuditEvent, query: AuditQuery): boolean {
+  const scope = endpointScope(query);
+  if (query.endpoint && event.endpointName !== query.endpoint.name) return false;
+  if (scope.accountId && event.accountId !== scope.accountId) return false;
+  if (scope.region && event.region !== scope.region) return false;
+  if (query.sweepId && event.sweepId !== query.sweepId) return false;
+  if (query.since && Date.parse(event.at) < query.since.getTime()) return false;
+  return true;
+}
+
+export function sortEvents(events: AuditEvent[]): AuditEvent[] {
+  return [...events].sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId));
+}
+
+/** Tag changes in words (a leading +/- would be read as a formula by spreadsheets opening the CSV). */
+export function tagChanges(before: Record<string, string> | undefined, after: Record<string, string> | undefined): string[] {
+  if (!before || !after) return [];
+  const changes: string[] = [];
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+    const was = before[key];
+    const now = after[key];
+    if (was === now) continue;
+    if (was === undefined) changes.push(`set ${key}=${now}`);
+    else if (now === undefined) changes.push(`removed ${key} (was ${was})`);
+    else changes.push(`changed ${key}: ${was} -> ${now}`);
+  }
+  return changes;
+}
+
+/** Facts worth a glance: the reason, then the event's scalar details. */
+export function eventNote(event: AuditEvent): string {
+  const parts: string[] = [];
+  if (event.reason) parts.push(event.reason);
+  for (const [key, value] of Object.entries(event.details ?? {})) {
+    if (value === null || value === undefined) continue;
+    if (typeof value === 'object') parts.push(`${key}=${Array.isArray(value) ? `[${value.length} items]` : '{...}'}`);
+    else parts.push(`${key}=${String(value)}`);
+  }
+  return parts.join('; ');
+}
+
+export interface TimelineRow {
+  at: string;
+  event: string;
+  actor: string;
+  sweepId: string;
+  changes: string[];
+  note: string;
+}
+
+/**
+ * One endpoint's history. When an event's "before" tags differ from what the previous event left,
+ * someone changed tags outside zombie-sweep in between (e.g. removed `zombie` to veto a deletion):
+ * that is shown as its own row, because it is exactly what an auditor looks for.
+ */
+export function timelineRows(events: AuditEvent[]): TimelineRow[] {
+  const rows: TimelineRow[] = [];
+  let known: Record<string, string> | undefined;
+  for (const event of sortEvents(events)) {
+    if (known && event.tagsBefore) {
+      const external = tagChanges(known, event.tagsBefore);
+      if (external.length > 0) rows.push({ at: `before ${event.at}`, event: '(tags changed outside zombie-sweep)', actor: '?', sweepId: '', changes: external, note: '' });
+    }
+    rows.push({ at: event.at, event: event.type, actor: event.actor, sweepId: event.sweepId ?? '', changes: tagChanges(event.tagsBefore, event.tagsAfter), note: eventNote(event) });
+    known = event.tagsAfter ?? event.tagsBefore ?? known;
+  }
+  return rows;
+}
+
+export function renderTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef): string {
+  const sorted = sortEvents(events);
+  const first = sorted[0];
+  const arn = endpoint.arn ?? first?.endpointArn ?? endpoint.name;
+  if (sorted.length === 0) return `No audit events for ${arn}.\n`;
+  const rows = timelineRows(sorted).flatMap((row) => {
+    const changes = row.changes.length > 0 ? row.changes : [''];
+    return changes.map((change, index) => (index === 0 ? [row.at, row.event, row.actor, row.sweepId, change, row.note] : ['', '', '', '', change, '']));
+  });
+  const last = sorted[sorted.length - 1]!;
+  const deleted = [...sorted].reverse().find((e) => e.type === 'deleted' || e.type === 'restored');
+  const status = deleted?.type === 'deleted' ? `deleted at ${deleted.at}` : deleted?.type === 'restored' ? `restored at ${deleted.at}` : 'not deleted by zombie-sweep';
+  const tags = last.tagsAfter ?? last.tagsBefore;
+  return [
+    `Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}\n\n`,
+    renderTable(['AT', 'EVENT', 'ACTOR', 'SWEEP', 'TAG CHANGES', 'NOTE'], rows),
+    tags ? `\nTags after the last event: ${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}\n` : '',
+  ].join('');
+}
+
+export function formatEventList(events: AuditEvent[]): string {
+  const sorted = sortEvents(events);
+  if (sorted.length === 0) return 'No audit events match.\n';
+  const rows = sorted.map((e) => [e.at, e.accountId ?? '', e.region ?? '', e.endpointName ?? '', e.type, e.actor, e.sweepId ?? '', [...tagChanges(e.tagsBefore, e.tagsAfter), eventNote(e)].filter(Boolean).join('; ')]);
+  return `${sorted.length} audit events\n\n` + renderTable(['AT', 'ACCOUNT', 'REGION', 'ENDPOINT', 'EVENT', 'ACTOR', 'SWEEP', 'CHANGES / NOTE'], rows);
+}
+
+export const CSV_COLUMNS = ['at', 'type', 'actor', 'sweepId', 'accountId', 'region', 'endpointName', 'endpointArn', 'tagChanges', 'reason', 'details', 'eventId'] as const;
+
+/**
+ * RFC 4180 quoting, plus a leading apostrophe on cells a spreadsheet would execute as a formula
+ * (OWASP "CSV Injection"): approver names and reasons are user input.
+ */
+export function csvCell(value: string): string {
+  const guarded = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
+}
+
+export function formatCsv(events: AuditEvent[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const e of sortEvents(events)) {
+    const cells = [e.at, e.type, e.actor, e.sweepId ?? '', e.accountId ?? '', e.region ?? '', e.endpointName ?? '', e.endpointArn ?? '', tagChanges(e.tagsBefore, e.tagsAfter).join('; '), e.reason ?? '', e.details ? JSON.stringify(e.details) : '', e.eventId];
+    lines.push(cells.map(csvCell).join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+export function formatJson(events: AuditEvent[]): string {
+  return JSON.stringify(sortEvents(events), null, 2) + '\n';
+}
+
+/** The whole output for a query: a timeline for one endpoint, else a filtered list. */
+export function formatAuditOutput(events: AuditEvent[], query: AuditQuery): string {
+  if (query.output === 'json') return formatJson(events);
+  if (query.output === 'csv') return formatCsv(events);
+  if (!query.endpoint) return formatEventList(events);
+  if (events.length === 0) return formatTimeline([], query.endpoint);
+  // A bare name may exist in several accounts or regions: one timeline each.
+  const groups = new Map<string, AuditEvent[]>();
+  for (const event of events) {
+    const key = `${event.accountId}/${event.region}`;
+    groups.set(key, [...(groups.get(key) ?? []), event]);
+  }
+  return [...groups.keys()]
+    .sort()
+    .map((key) => {
+      const group = groups.get(key)!;
+      return formatTimeline(group, { ...query.endpoint!, arn: query.endpoint!.arn ?? group.find((e) => e.endpointArn)?.endpointArn });
+    })
+    .join('\n');
+}

@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import type { ApprovalCandidate, ApprovalRecord, DecisionRecord } from './store.ts';
+import type { LinkParams } from './links.ts';
+
+/**
+ * The approval pages: self-contained HTML (no external assets, no JavaScript), accessible (lang,
+ * labels, captions, header cells, visible focus, AA contrast). Every dynamic value goes through `esc`.
+ */
+
+export function esc(value: string | number): string {
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const STYLE = `
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;background:#fff;margin:0;line-height:1.5}
+main{max-width:72rem;margin:0 auto;padding:1.5rem}
+h1{font-size:1.6rem;margin:.5rem 0 1rem}
+table{border-collapse:collapse;width:100%;margin:0 0 1.5rem}
+caption{text-align:left;font-weight:600;font-size:1.1rem;padding:.5rem 0}
+th,td{border:1px solid #6b6b6b;padding:.4rem .6rem;text-align:left;vertical-align:top}
+thead th{background:#e8e8e8}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+code{word-break:break-all;font-size:.85rem}
+dl.summary{display:grid;grid-template-columns:max-content auto;gap:.25rem 1rem}
+dl.summary dt{font-weight:600}
+.notice{border-left:.4rem solid #0b5394;background:#eef3f9;padding:.75rem 1rem;margin:1rem 0}
+.error{border-left-color:#8b1a1a;background:#f9eeee}
+button{font:inherit;font-weight:600;padding:.6rem 1.2rem;margin:.25rem .5rem .25rem 0;border:2px solid transparent;border-radius:.25rem;cursor:pointer;color:#fff}
+button.approve{background:#0b5394}
+button.reject{background:#8b1a1a}
+input[type=checkbox]{width:1.25rem;height:1.25rem}
+:focus-visible{outline:3px solid #1b1b1b;outline-offset:2px}
+`;
+
+/** CSP hash of the inline style, so the policy can forbid every other style and all scripts. */
+export const STYLE_CSP_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+
+export interface Page {
+  statusCode: number;
+  html: string;
+}
+
+function page(statusCode: number, title: string, body: string): Page {
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>${esc(title)} · zombie-sweep</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>${esc(title)}</h1>
+${body}
+</main>
+</body>
+</html>
+`;
+  return { statusCode, html };
+}
+
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+export const money = (value: number | null): string => (value === null ? 'unknown' : usd.format(value));
+const utc = (iso: string): string => {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+};
+
+export function totalMonthly(candidates: readonly ApprovalCandidate[]): { total: number; unknown: number } {
+  let total = 0;
+  let unknown = 0;
+  for (const c of candidates) {
+    if (c.monthlyCostUsd === null) unknown++;
+    else total += c.monthlyCostUsd;
+  }
+  return { total: Math.round(total * 100) / 100, unknown };
+}
+
+function byAccount(candidates: readonly ApprovalCandidate[]): [string, ApprovalCandidate[]][] {
+  const groups = new Map<string, ApprovalCandidate[]>();
+  for (const c of candidates) groups.set(c.accountId, [...(groups.get(c.accountId) ?? []), c]);
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+const instances = (c: ApprovalCandidate): string => (c.instanceType ? `${c.instanceType} × ${c.instanceCount}` : c.instanceCount > 0 ? `× ${c.instanceCount}` : 'serverless');
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function hiddenLinkFields(link: LinkParams): string {
+  return [
+    `<input type="hidden" name="approver" value="${esc(link.approver)}">`,
+    `<input type="hidden" name="expires" value="${esc(link.expires)}">`,
+    `<input type="hidden" name="sig" value="${esc(link.sig)}">`,
+  ].join('\n');
+}
+
+/** GET: the candidates, all ticked, and the two decisions. The form posts back to this same URL. */
+export function renderApprovalPage(record: ApprovalRecord, link: LinkParams): Page {
+  const { total, unknown } = totalMonthly(record.candidates);
+  const groups = byAccount(record.candidates);
+  let row = 0;
+  const tables = groups
+    .map(([accountId, items]) => {
+      const sub = totalMonthly(items);
+      const rows = items
+        .map((c) => {
+          const id = `ep-${row++}`;
+          return `<tr>
+<td><input type="checkbox" id="${id}" name="endpoint" value="${esc(c.endpointArn)}" checked></td>
+<th scope="row"><label for="${id}">${esc(c.endpointName)}</label></th>
+<td>${esc(c.region)}</td>
+<td>${esc(c.endpointType ?? 'unknown')}</td>
+<td>${esc(instances(c))}</td>
+<td class="num">${esc(money(c.monthlyCostUsd))}</td>
+<td>${esc(c.idleSince === 'never' ? 'never invoked' : c.idleSince)}</td>
+<td><code>${esc(c.manifestUri ?? '')}</code></td>
+</tr>`;
+        })
+        .join('\n');
+      return `<table>
+<caption>Account ${esc(accountId)}: ${esc(plural(items.length, 'endpoint'))}, ${esc(money(sub.total))} per month</caption>
+<thead><tr><th scope="col">Delete</th><th scope="col">Endpoint</th><th scope="col">Region</th><th scope="col">Type</th><th scope="col">Instances</th><th scope="col">Cost per month</th><th scope="col">Idle since</th><th scope="col">Snapshot (manifest)</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
+    })
+    .join('\n');
+  const body = `<p>Sweep <strong>${esc(record.sweepId)}</strong>, requested by ${esc(record.requestedBy)} at ${esc(utc(record.requestedAt))}. This link is for <strong>${esc(link.approver)}</strong>.</p>
+<dl class="summary">
+<dt>Idle endpoints</dt><dd>${esc(record.candidates.length)} in ${esc(plural(groups.length, 'account'))}</dd>
+<dt>Total cost</dt><dd>${esc(money(total))} per month${unknown > 0 ? ` (plus ${esc(plural(unknown, 'endpoint'))} of unknown cost)` : ''}</dd>
+<dt>Decide by</dt><dd>${esc(utc(record.expiresAt))}. Without a decision by then, nothing is deleted.</dd>
+</dl>
+<div class="notice"><p>Every endpoint below was idle, has been archived (the snapshot manifest holds everything needed to restore it) and is tagged <code>zombie=confirmed</code>.
+Ticked endpoints are deleted after a last check that they are still idle and still tagged. Unticked endpoints are kept and left alone for ${esc(record.rejectExemptDays)} days.
+Opening this page changes nothing; only the buttons below decide, once, for every approver.</p></div>
+<form method="post">
+${hiddenLinkFields(link)}
+${tables}
+<p><button type="submit" class="approve" name="action" value="approve">Delete the ticked endpoints</button>
+<button type="submit" class="reject" name="action" value="reject-all">Reject all: keep every endpoint</button></p>
+</form>`;
+  return page(200, 'Approve deletion of idle SageMaker endpoints', body);
+}
+
+function nameList(record: ApprovalRecord, arns: readonly string[]): string {
+  if (arns.length === 0) return '<p>None.</p>';
+  const names = new Map(record.candidates.map((c) => [c.endpointArn, `${c.endpointName} (${c.accountId}, ${c.region})`]));
+  return `<ul>\n${arns.map((arn) => `<li>${esc(names.get(arn) ?? arn)}</li>`).join('\n')}\n</ul>`;
+}
+
+function decisionLists(record: ApprovalRecord, decision: DecisionRecord): string {
+  const approved = decision.status === 'window-closed' ? (decision.requested?.approved ?? []) : decision.approved;
+  const kept = decision.status === 'window-closed' ? (decision.requested?.rejected ?? []) : decision.rejected;
+  return `<h2>${decision.status === 'window-closed' ? 'Chosen for deletion (not applied)' : 'Approved for deletion'}</h2>\n${nameList(record, approved)}
+<h2>${decision.status === 'window-closed' ? 'Chosen to keep' : `Kept (exempt for ${esc(record.rejectExemptDays)} days)`}</h2>\n${nameList(record, kept)}`;
+}
+
+const STATUS_TEXT: Record<DecisionRecord['status'], string> = {
+  delivered: 'The workflow received it.',
+  pending: 'It is recorded and is being handed to the workflow.',
+  'window-closed': 'It arrived after the approval window closed, so nothing was approved and nothing will be deleted.',
+};
+
+/** POST accepted and delivered. */
+export function renderDecided(record: ApprovalRecord, decision: DecisionRecord): Page {
+  const summary =
+    decision.action === 'reject-all'
+      ? 'You rejected every endpoint: all are kept.'
+      : `You approved deletion of ${plural(decision.approved.length, 'endpoint')}; ${plural(decision.rejected.length, 'endpoint')} ${decision.rejected.length === 1 ? 'is' : 'are'} kept.`;
+  return page(200, 'Decision recorded', `<div class="notice" role="status"><p>${esc(summary)} ${esc(STATUS_TEXT[decision.status])}</p></div>\n${decisionLists(record, decision)}`);
+}
+
+/** A decision already exists: who decided and when (200 on GET, 409 for a second POST). */
+export function renderAlreadyDecided(record: ApprovalRecord, decision: DecisionRecord, statusCode: 200 | 409): Page {
+  const text =
+    decision.source === 'timeout'
+      ? `No decision arrived before the approval window closed (${utc(decision.decidedAt)}). Nothing was approved and nothing will be deleted.`
+      : `${decision.approver} decided at ${utc(decision.decidedAt)}${decision.action === 'reject-all' ? ' to keep every endpoint' : ''}. ${STATUS_TEXT[decision.status]}`;
+  const lead = statusCode === 409 ? '<p>Your submission was not applied: a sweep is decided once, by the first approver.</p>\n' : '';
+  return page(statusCode, `Sweep ${record.sweepId} is already decided`, `${lead}<div class="notice" role="status"><p>${esc(text)}</p></div>\n${decisionLists(record, decision)}`);
+}
+
+export function renderWindowClosed(record: ApprovalRecord, decision: DecisionRecord): Page {
+  return page(
+    410,
+    'The approval window has closed',
+    `<div class="notice error" role="alert"><p>Step Functions is no longer waiting for a decision on sweep ${esc(record.sweepId)} (it timed out or was stopped). Your choice is kept on record, but nothing was approved and nothing will be deleted. Start a new sweep to decide again.</p></div>\n${decisionLists(record, decision)}`,
+  );
+}
+
+/** Recorded, but SendTaskSuccess failed for a passing reason: the retry re-sends the recorded decision. */
+export function renderUndelivered(record: ApprovalRecord, decision: DecisionRecord, link: LinkParams): Page {
+  return page(
+    503,
+    'Decision recorded, not yet delivered',
+    `<div class="notice error" role="alert"><p>Your decision is recorded, but the workflow could not be reached just now. Nothing has been deleted yet. Try again in a minute: the recorded decision is sent again as it is.</p></div>
+<form method="post">
+${hiddenLinkFields(link)}
+<p><button type="submit" class="approve" name="action" value="retry">Try again</button></p>
+</form>
+${decisionLists(record, decision)}`,
+  );
+}
+
+export function renderMessage(statusCode: number, title: string, message: string): Page {
+  return page(statusCode, title, `<div class="notice${statusCode >= 400 ? ' error' : ''}" role="${statusCode >= 400 ? 'alert' : 'status'}"><p>${esc(message)}</p></div>`);
+}

@@ -1,0 +1,169 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { appendAuditEvent } from '../../audit/events.ts';
+import { mapLimit } from '../../core/concurrency.ts';
+import { InputValidationError } from '../../core/errors.ts';
+import { layout, s3Uri } from '../../core/layout.ts';
+import { EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
+import { auditWriter, manifestKey, type CleanupDeps } from '../reverify.ts';
+import { deliverDecision } from './decide.ts';
+import { approvalUrl, signLink, type MacSigner } from './links.ts';
+import { money, totalMonthly } from './page.ts';
+import { ApprovalCandidateSchema, readApprovalRecord, readDecisionRecord, readJson, writeJson, type ApprovalCandidate, type ApprovalRecord } from './store.ts';
+
+/**
+ * RequestApproval, called by the state machine with `.waitForTaskToken`: stores the approval record
+ * (one per sweep), then mails each approver a link signed for them through the SNS topic, with an
+ * `approver` message attribute that the approver's subscription filter policy matches.
+ */
+
+export interface ApprovalRequestDeps extends CleanupDeps {
+  signer: MacSigner;
+  topicArn: string;
+  /** Where the approval pages are served (API Gateway stage URL, or the local server). */
+  approvalBaseUrl: string;
+}
+
+export const RequestApprovalInputSchema = z
+  .object({
+    taskToken: z.string().min(1).max(8192),
+    sweepId: SweepIdSchema,
+    /** Archive-bucket key of a JSON candidate list (keeps the state payload small). */
+    candidatesKey: z.string().min(1).optional(),
+    candidates: z.array(z.unknown()).optional(),
+    approvers: z.array(EmailSchema).min(1, 'at least one approver is required'),
+    timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
+    requestedBy: z.string().min(1).max(512).default('zombie-sweep'),
+    rejectExemptDays: z.number().int().min(1).max(3650).default(90),
+  })
+  .refine((v) => (v.candidatesKey === undefined) !== (v.candidates === undefined), { message: 'give exactly one of candidatesKey or candidates', path: ['candidates'] });
+export type RequestApprovalInput = z.input<typeof RequestApprovalInputSchema>;
+
+export interface RequestApprovalResult {
+  sweepId: string;
+  status: 'requested' | 'already-requested' | 'already-decided';
+  candidates: number;
+  approvers: number;
+  expiresAt: string;
+}
+
+/**
+ * Accepts a list of candidates, of Tag results (`{ status, candidate }`: only tagged ones count),
+ * or `{ candidates: [...] }`. Duplicates (same ARN) collapse. The manifest URI defaults to the layout.
+ */
+export function normalizeCandidates(raw: unknown, bucket: string, field: string): ApprovalCandidate[] {
+  const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { candidates?: unknown }).candidates) ? (raw as { candidates: unknown[] }).candidates : undefined;
+  if (!list) throw new InputValidationError(`${field} must be a JSON array of candidates`, field);
+  const out = new Map<string, ApprovalCandidate>();
+  list.forEach((item, index) => {
+    let value = item;
+    if (item && typeof item === 'object' && 'candidate' in item) {
+      const status = (item as { status?: unknown }).status;
+      if (status !== undefined && status !== 'tagged' && status !== 'already-tagged') return;
+      value = (item as { candidate: unknown }).candidate;
+    }
+    const candidate = parseOrThrow(ApprovalCandidateSchema, value, `${field}[${index}]`);
+    out.set(candidate.endpointArn, { ...candidate, manifestUri: candidate.manifestUri ?? s3Uri(bucket, manifestKey(candidate)) });
+  });
+  return [...out.values()];
+}
+
+export function approvalMessage(record: ApprovalRecord, url: string): { subject: string; message: string } {
+  const { total, unknown } = totalMonthly(record.candidates);
+  const n = record.candidates.length;
+  const subject = `zombie-sweep: ${n} idle SageMaker endpoint${n === 1 ? '' : 's'}, ${money(total)}/month: decision needed`.slice(0, 100);
+  const accounts = new Map<string, ApprovalCandidate[]>();
+  for (const c of record.candidates) accounts.set(c.accountId, [...(accounts.get(c.accountId) ?? []), c]);
+  const lines = [...accounts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([account, items]) => `  ${account}: ${items.length} endpoint(s), ${money(totalMonthly(items).total)}/month`);
+  const message = [
+    `zombie-sweep found ${n} idle SageMaker endpoint(s) costing ${money(total)} per month${unknown > 0 ? ` (plus ${unknown} of unknown cost)` : ''}.`,
+    `Sweep ${record.sweepId}, started by ${record.requestedBy}. Each one is archived and tagged zombie=confirmed; nothing is deleted without a decision.`,
+    '',
+    `Review and decide here (this link is personal to you and valid until ${record.expiresAt}):`,
+    url,
+    '',
+    'Opening the link changes nothing: you decide on the page, per endpoint. The first decision by any approver counts.',
+    `If nobody decides by ${record.expiresAt}, nothing is deleted. Endpoints you keep are left alone for ${record.rejectExemptDays} days.`,
+    '',
+    'By account:',
+    ...lines,
+  ].join('\n');
+  return { subject, message };
+}
+
+export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unknown): Promise<RequestApprovalResult> {
+  const input = parseOrThrow(RequestApprovalInputSchema, rawInput, 'approval request');
+  const s3 = deps.clients.hub(S3Client);
+  const log = deps.log.child({ sweepId: input.sweepId });
+  const candidates =
+    input.candidatesKey !== undefined
+      ? normalizeCandidates((await readJson(s3, deps.archiveBucket, input.candidatesKey, z.unknown()))?.value ?? missing(input.candidatesKey), deps.archiveBucket, 'candidatesKey')
+      : normalizeCandidates(input.candidates, deps.archiveBucket, 'candidates');
+  if (candidates.length === 0) throw new InputValidationError('candidates: nothing to approve (the workflow should skip approval when no endpoint was tagged)', 'candidates');
+
+  const now = deps.clock.now();
+  const existing = await readApprovalRecord(s3, deps.archiveBucket, input.sweepId);
+  // Links are bound to the record's expiry; a retried request keeps it (and so the links already mailed) while it lies ahead.
+  const keepExpiry = existing && Date.parse(existing.value.expiresAt) > now.getTime();
+  const expiresSeconds = keepExpiry ? Math.floor(Date.parse(existing.value.expiresAt) / 1000) : Math.floor(now.getTime() / 1000) + input.timeoutSeconds;
+  const record: ApprovalRecord = {
+    version: 1,
+    sweepId: input.sweepId,
+    taskToken: input.taskToken,
+    requestedAt: keepExpiry ? existing.value.requestedAt : now.toISOString(),
+    requestedBy: input.requestedBy,
+    expiresAt: new Date(expiresSeconds * 1000).toISOString(),
+    approvers: input.approvers,
+    rejectExemptDays: input.rejectExemptDays,
+    candidates,
+    notifiedAt: keepExpiry ? existing.value.notifiedAt : undefined,
+  };
+  const written = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), record, existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' });
+  if (!written.written) throw new InputValidationError(`the approval record of sweep ${input.sweepId} changed concurrently; one request per sweep`, 'sweepId');
+  const summary = { sweepId: input.sweepId, candidates: candidates.length, approvers: input.approvers.length, expiresAt: record.expiresAt };
+
+  // A decision recorded against an earlier attempt's token goes to this attempt's token: decided once.
+  const decision = await readDecisionRecord(s3, deps.archiveBucket, input.sweepId);
+  if (decision) {
+    log.info('decision already recorded; forwarding it to the new task token', { status: decision.value.status });
+    await deliverDecision(deps, decision, input.taskToken);
+    return { ...summary, status: 'already-decided' };
+  }
+  if (record.notifiedAt) {
+    log.info('approvers were already notified for this request');
+    return { ...summary, status: 'already-requested' };
+  }
+
+  await mapLimit(input.approvers, 4, async (approver) => {
+    const link = await signLink(deps.signer, input.sweepId, approver, expiresSeconds);
+    const { subject, message } = approvalMessage(record, approvalUrl(deps.approvalBaseUrl, input.sweepId, link));
+    await deps.clients.hub(SNSClient).send(
+      new PublishCommand({ TopicArn: deps.topicArn, Subject: subject, Message: message, MessageAttributes: { approver: { DataType: 'String', StringValue: approver } } }),
+    );
+  });
+  const audit = auditWriter(deps);
+  const { total, unknown } = totalMonthly(candidates);
+  const details = { approvers: input.approvers, expiresAt: record.expiresAt, candidates: candidates.length, totalMonthlyCostUsd: total, unknownCostCount: unknown };
+  await appendAuditEvent(audit, { type: 'approval-requested', actor: input.requestedBy, sweepId: input.sweepId, details });
+  await mapLimit(candidates, 8, (c) =>
+    appendAuditEvent(audit, {
+      type: 'approval-requested',
+      actor: input.requestedBy,
+      sweepId: c.sweepId,
+      accountId: c.accountId,
+      region: c.region,
+      endpointName: c.endpointName,
+      endpointArn: c.endpointArn,
+      details: { approvers: input.approvers, expiresAt: record.expiresAt, monthlyCostUsd: c.monthlyCostUsd, manifestUri: c.manifestUri },
+    }),
+  );
+  const notified = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), { ...record, notifiedAt: deps.clock.now().toISOString() }, { ifMatch: written.etag });
+  if (!notified.written) log.warn('approval record changed while marking it notified');
+  log.info('approval requested', { approvers: input.approvers.length, candidates: candidates.length, expiresAt: record.expiresAt });
+  return { ...summary, status: 'requested' };
+}
+
+function missing(key: string): never {
+  throw new InputValidationError(`candidatesKey: no object at ${key} in the archive bucket`, 'candidatesKey');
+}

@@ -1,0 +1,152 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { CandidateSchema, EmailSchema, SweepIdSchema } from '../../core/schemas.ts';
+import { InputValidationError, errorName } from '../../core/errors.ts';
+import { layout } from '../../core/layout.ts';
+
+/**
+ * The approval record (`approvals/<sweep>/request.json`) and the decision record
+ * (`approvals/<sweep>/decision.json`) in the archive bucket, with the conditional writes that make
+ * "one request per sweep" and "a decision is recorded once" hold under concurrent clicks.
+ */
+
+/** A tagged zombie as the approver sees it. `manifestUri` defaults to the DESIGN layout location. */
+export const ApprovalCandidateSchema = CandidateSchema.extend({
+  manifestUri: z.string().startsWith('s3://').optional(),
+});
+export type ApprovalCandidate = z.infer<typeof ApprovalCandidateSchema>;
+
+export const ApprovalRecordSchema = z.object({
+  version: z.literal(1),
+  sweepId: SweepIdSchema,
+  /** The `.waitForTaskToken` token. Sensitive: never logged, never in a page or a URL. */
+  taskToken: z.string().min(1).max(8192),
+  requestedAt: z.string(),
+  requestedBy: z.string(),
+  /** Links and the decision window end here (the task's TimeoutSeconds from the request). */
+  expiresAt: z.string(),
+  approvers: z.array(EmailSchema).min(1),
+  rejectExemptDays: z.number().int().min(1),
+  candidates: z.array(ApprovalCandidateSchema),
+  /** Set once every approver's message was published for this expiry, so a retried request does not mail twice. */
+  notifiedAt: z.string().optional(),
+});
+export type ApprovalRecord = z.infer<typeof ApprovalRecordSchema>;
+
+export const DecisionStatusSchema = z.enum([
+  /** Recorded, SendTaskSuccess not (yet) accepted: a retry re-sends exactly this decision. */
+  'pending',
+  /** Step Functions accepted it: the workflow acts on `approved` / `rejected`. */
+  'delivered',
+  /** Step Functions no longer accepted the token: nothing is approved (`requested` keeps what was asked). */
+  'window-closed',
+]);
+export type DecisionStatus = z.infer<typeof DecisionStatusSchema>;
+
+const ArnList = z.array(z.string());
+
+export const DecisionRecordSchema = z.object({
+  version: z.literal(1),
+  sweepId: SweepIdSchema,
+  approver: z.string().min(1),
+  decidedAt: z.string(),
+  action: z.enum(['approve', 'reject-all']),
+  approved: ArnList,
+  rejected: ArnList,
+  status: DecisionStatusSchema,
+  /** approval-page: an approver's POST; auto-approve: `start --local --auto-approve`; task-output: a decision the workflow got by other means; timeout: nobody decided in time. */
+  source: z.enum(['approval-page', 'auto-approve', 'task-output', 'timeout']),
+  deliveredAt: z.string().optional(),
+  closedAt: z.string().optional(),
+  closedReason: z.string().optional(),
+  requested: z.object({ approved: ArnList, rejected: ArnList }).optional(),
+});
+export type DecisionRecord = z.infer<typeof DecisionRecordSchema>;
+
+export interface Stored<T> {
+  value: T;
+  etag: string;
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+export function isS3NotFound(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'NoSuchKey' || name === 'NotFound' || httpStatus(error) === 404;
+}
+
+/** A conditional write lost: If-None-Match found an object, If-Match found another version, or a concurrent conditional write won. */
+export function isConditionFailed(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || httpStatus(error) === 412;
+}
+
+export async function readJson<S extends z.ZodType>(s3: S3Client, bucket: string, key: string, schema: S): Promise<Stored<z.output<S>> | undefined> {
+  let text: string;
+  let etag: string;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = (await out.Body?.transformToString('utf-8')) ?? '';
+    etag = out.ETag ?? '';
+  } catch (error) {
+    if (isS3NotFound(error)) return undefined;
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InputValidationError(`s3://${bucket}/${key} is not valid JSON`, key);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.map(String).join('.') || '(root)';
+    throw new InputValidationError(`s3://${bucket}/${key} is malformed at ${field}: ${issue?.message ?? 'invalid'}`, field);
+  }
+  return { value: parsed.data, etag };
+}
+
+export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
+/** Writes JSON; with a condition, returns `{ written: false }` instead of overwriting what someone else wrote. */
+export async function writeJson(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  value: unknown,
+  condition?: WriteCondition,
+): Promise<{ written: true; etag: string } | { written: false }> {
+  try {
+    const out = await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: JSON.stringify(value, null, 2),
+        ContentType: 'application/json',
+        IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
+        IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
+      }),
+    );
+    return { written: true, etag: out.ETag ?? '' };
+  } catch (error) {
+    if (condition && isConditionFailed(error)) return { written: false };
+    throw error;
+  }
+}
+
+export const readApprovalRecord = (s3: S3Client, bucket: string, sweepId: string) => readJson(s3, bucket, layout.approval(sweepId), ApprovalRecordSchema);
+export const readDecisionRecord = (s3: S3Client, bucket: string, sweepId: string) => readJson(s3, bucket, layout.decision(sweepId), DecisionRecordSchema);
+
+/** The decision the workflow receives: DecisionSchema's shape (src/core/schemas.ts). */
+export function taskOutput(decision: DecisionRecord): { approver: string; decidedAt: string; approved: string[]; rejected: string[]; autoApproved?: boolean } {
+  return {
+    approver: decision.approver,
+    decidedAt: decision.decidedAt,
+    approved: decision.approved,
+    rejected: decision.rejected,
+    ...(decision.source === 'auto-approve' ? { autoApproved: true } : {}),
+  };
+}

@@ -1,0 +1,144 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { errorMessage, errorName } from '../../core/errors.ts';
+import { SweepIdSchema } from '../../core/schemas.ts';
+import type { CleanupDeps } from '../reverify.ts';
+import { decide, type DecideOutcome } from './decide.ts';
+import { crossSiteReason, formBody, header } from './http.ts';
+import { LinkParamsSchema, checkLink, type LinkParams, type MacSigner } from './links.ts';
+import { STYLE_CSP_HASH, renderAlreadyDecided, renderApprovalPage, renderDecided, renderMessage, renderUndelivered, renderWindowClosed, type Page } from './page.ts';
+import { readApprovalRecord, readDecisionRecord, type ApprovalRecord, type Stored } from './store.ts';
+
+/**
+ * The approval web handler (API Gateway REST proxy events). GET renders and never writes anything
+ * (mail scanners prefetch links); POST verifies the signed link again and decides. Every outcome is
+ * a page with the right status code; errors never show internals.
+ */
+
+export interface ApprovalWebDeps extends CleanupDeps {
+  signer: MacSigner;
+}
+
+const HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  // No scripts, no external anything; the one inline style is allowed by hash; forms post only here.
+  'content-security-policy': `default-src 'none'; style-src ${STYLE_CSP_HASH}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  // Same-origin keeps the Origin header on our own form posts (no-referrer would turn it into "null").
+  'referrer-policy': 'same-origin',
+};
+
+function respond(p: Page, method: string, extra: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: p.statusCode, headers: { ...HEADERS, ...extra }, body: method === 'HEAD' ? '' : p.html };
+}
+
+const ActionSchema = z.enum(['approve', 'reject-all', 'retry']);
+
+function sweepIdOf(event: APIGatewayProxyEvent): string | undefined {
+  const fromPath = event.pathParameters?.sweepId ?? /\/approvals\/([^/]+)\/?$/.exec(event.path ?? '')?.[1];
+  if (fromPath === undefined) return undefined;
+  try {
+    return decodeURIComponent(fromPath);
+  } catch {
+    return undefined;
+  }
+}
+
+type Authorized = { ok: true; record: Stored<ApprovalRecord>; link: LinkParams } | { ok: false; page: Page };
+
+const BAD_LINK = renderMessage(403, 'This link is not valid', 'The link is incomplete or was altered. Open the link exactly as it arrived in your email. Nothing was changed.');
+
+/** Signature, expiry, the sweep's record, the approver's membership and the request the link was issued for. */
+async function authorize(deps: ApprovalWebDeps, sweepId: string, raw: Record<string, unknown>): Promise<Authorized> {
+  const parsed = LinkParamsSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, page: BAD_LINK };
+  const link = parsed.data;
+  const check = await checkLink(deps.signer, sweepId, link, deps.clock.now());
+  if (!check.ok) {
+    return {
+      ok: false,
+      page:
+        check.why === 'expired'
+          ? renderMessage(403, 'This link has expired', `The approval window for sweep ${sweepId} closed at ${new Date(link.expires * 1000).toISOString()}. Nothing is deleted without a decision in time.`)
+          : BAD_LINK,
+    };
+  }
+  const record = await readApprovalRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
+  if (!record) return { ok: false, page: renderMessage(404, 'Unknown sweep', `No approval request exists for sweep ${sweepId}.`) };
+  if (!record.value.approvers.includes(link.approver)) {
+    return { ok: false, page: renderMessage(403, 'This link is not valid', `${link.approver} is not an approver of sweep ${sweepId}.`) };
+  }
+  // The signed expiry identifies the request the link was mailed for: a link from an earlier request of this sweep is a replay.
+  if (link.expires * 1000 !== Date.parse(record.value.expiresAt)) {
+    return { ok: false, page: renderMessage(403, 'This link is no longer valid', `It belongs to an earlier approval request of sweep ${sweepId}. Use the most recent email.`) };
+  }
+  return { ok: true, record, link };
+}
+
+async function get(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId: string): Promise<Page> {
+  const auth = await authorize(deps, sweepId, { ...(event.queryStringParameters ?? {}) });
+  if (!auth.ok) return auth.page;
+  const decision = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
+  if (decision) return renderAlreadyDecided(auth.record.value, decision.value, 200);
+  return renderApprovalPage(auth.record.value, auth.link);
+}
+
+async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId: string): Promise<Page> {
+  const crossSite = crossSiteReason(event);
+  if (crossSite) {
+    deps.log.warn('cross-site approval POST refused', { sweepId, reason: crossSite });
+    return renderMessage(403, 'Request refused', 'Decisions can only be submitted from the approval page itself. Open the link from your email and use its buttons.');
+  }
+  const contentType = (header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType !== 'application/x-www-form-urlencoded') return renderMessage(415, 'Unsupported request', 'Submit the form on the approval page.');
+  const form = formBody(event);
+  const auth = await authorize(deps, sweepId, { approver: form.get('approver') ?? undefined, expires: form.get('expires') ?? undefined, sig: form.get('sig') ?? undefined });
+  if (!auth.ok) return auth.page;
+  const action = ActionSchema.safeParse(form.get('action'));
+  if (!action.success) return renderMessage(400, 'No decision chosen', 'The form did not say whether to approve or reject (field "action"). Use one of the buttons on the approval page.');
+  const known = new Set(auth.record.value.candidates.map((c) => c.endpointArn));
+  const selected = [...new Set(form.getAll('endpoint'))];
+  const unknown = selected.find((arn) => !known.has(arn));
+  if (unknown !== undefined) return renderMessage(400, 'Unknown endpoint', `Field "endpoint" names ${unknown}, which is not part of sweep ${sweepId}. Nothing was decided.`);
+  if (action.data === 'approve' && selected.length === 0) {
+    return renderMessage(400, 'No endpoint ticked', 'No endpoint was ticked, so there is nothing to delete. Go back and tick the endpoints to delete, or use "Reject all" to keep every endpoint. Nothing was decided.');
+  }
+  const existingOnly = action.data === 'retry' && !(await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId));
+  if (existingOnly) return renderMessage(400, 'Nothing to retry', 'No decision is recorded for this sweep yet. Open the link from your email to decide.');
+  const outcome = await decide(deps, auth.record, auth.link.approver, action.data, selected);
+  return outcomePage(auth.record.value, auth.link, outcome);
+}
+
+function outcomePage(record: ApprovalRecord, link: LinkParams, outcome: DecideOutcome): Page {
+  switch (outcome.kind) {
+    case 'decided':
+      return renderDecided(record, outcome.decision);
+    case 'already-decided':
+      return renderAlreadyDecided(record, outcome.decision, 409);
+    case 'window-closed':
+      return renderWindowClosed(record, outcome.decision);
+    case 'undelivered':
+      return renderUndelivered(record, outcome.decision, link);
+  }
+}
+
+export async function handleApprovalHttp(deps: ApprovalWebDeps, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const method = (event.httpMethod ?? 'GET').toUpperCase();
+  try {
+    const sweepId = sweepIdOf(event);
+    if (sweepId === undefined) return respond(renderMessage(404, 'Not found', 'There is no page at this address.'), method);
+    if (!SweepIdSchema.safeParse(sweepId).success) return respond(renderMessage(404, 'Unknown sweep', 'This address does not name a sweep.'), method);
+    if (method === 'GET' || method === 'HEAD') return respond(await get(deps, event, sweepId), method);
+    if (method === 'POST') return respond(await post(deps, event, sweepId), method);
+    return respond(renderMessage(405, 'Method not allowed', 'Open the link from your email.'), method, { allow: 'GET, HEAD, POST' });
+  } catch (error) {
+    deps.log.error('approval page failed', { error: errorName(error), detail: errorMessage(error) });
+    return respond(
+      renderMessage(500, 'Something went wrong', 'The page could not be produced. If you had submitted a decision, open the link from your email again: it shows whether the decision was recorded.'),
+      method,
+    );
+  }
+}

@@ -1,0 +1,166 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { appendAuditEvent } from '../audit/events.ts';
+import { mapLimit } from '../core/concurrency.ts';
+import { InputValidationError, PreconditionFailedError, RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
+import { layout } from '../core/layout.ts';
+import { DecisionSchema, SweepIdSchema, parseOrThrow, type Decision } from '../core/schemas.ts';
+import { readApprovalRecord, readDecisionRecord, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
+import { normalizeCandidates } from './approval/request.ts';
+import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
+import { auditWriter, hasAuditEvent, type CleanupDeps } from './reverify.ts';
+
+/**
+ * ApplyDecision, after the approval task returns: tags rejected endpoints (`zombie=rejected`,
+ * `zombie-exempt-until`) and approved ones (`zombie-approved-by/at`), audits each, and writes the
+ * approved list to `sweeps/<id>/deletions.json` (a JSON array the Delete Map reads with ItemReader;
+ * each item is the Delete input). With `{ expired: true }` (the approval timed out) it records
+ * `expired` events and deletes nothing.
+ */
+
+export const ApplyDecisionInputSchema = z
+  .object({
+    sweepId: SweepIdSchema,
+    decision: DecisionSchema.optional(),
+    expired: z.literal(true).optional(),
+    /** Candidate list (as RequestApproval accepts it); default: the approval record's candidates. */
+    candidatesKey: z.string().min(1).optional(),
+    rejectExemptDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .refine((v) => (v.decision === undefined) !== (v.expired === undefined), { message: 'give exactly one of decision or expired', path: ['decision'] });
+export type ApplyDecisionInput = z.input<typeof ApplyDecisionInputSchema>;
+
+export const DELETIONS_FILE = 'deletions.json';
+
+export interface ApplyDecisionResult {
+  sweepId: string;
+  outcome: 'applied' | 'expired';
+  /** Archive key of the deletion items (JSON array of `{ candidate }`). */
+  deletionsKey: string;
+  count: number;
+  approved: number;
+  rejected: number;
+  /** Candidates the decision did not mention: neither deleted nor exempted. */
+  undecided: number;
+  failures: { endpointArn: string; error: string }[];
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set(a).size === new Set([...a, ...b]).size;
+
+/** The durable decision must agree with what the workflow received; the workflow's receipt also proves delivery. */
+async function reconcileRecord(deps: CleanupDeps, sweepId: string, decision: Decision): Promise<void> {
+  const s3 = deps.clients.hub(S3Client);
+  const key = layout.decision(sweepId);
+  let stored: Stored<DecisionRecord> | undefined = await readDecisionRecord(s3, deps.archiveBucket, sweepId);
+  if (!stored) {
+    const record: DecisionRecord = {
+      version: 1,
+      sweepId,
+      approver: decision.approver,
+      decidedAt: decision.decidedAt,
+      action: decision.approved.length > 0 ? 'approve' : 'reject-all',
+      approved: decision.approved,
+      rejected: decision.rejected,
+      status: 'delivered',
+      source: decision.autoApproved ? 'auto-approve' : 'task-output',
+      deliveredAt: deps.clock.now().toISOString(),
+    };
+    if ((await writeJson(s3, deps.archiveBucket, key, record, { ifNoneMatch: '*' })).written) return;
+    stored = await readDecisionRecord(s3, deps.archiveBucket, sweepId);
+    if (!stored) throw new RetryableAwsError(`decision record of ${sweepId} lost a race and cannot be read yet`);
+  }
+  const recorded = stored.value.status === 'window-closed' ? (stored.value.requested ?? { approved: [], rejected: [] }) : stored.value;
+  if (!sameSet(recorded.approved, decision.approved) || stored.value.approver !== decision.approver) {
+    throw new PreconditionFailedError(`the decision the workflow received for ${sweepId} differs from the recorded one (${stored.value.approver} at ${stored.value.decidedAt})`, 'decision-mismatch');
+  }
+  if (stored.value.status === 'delivered') return;
+  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', approved: recorded.approved, rejected: recorded.rejected, deliveredAt: deps.clock.now().toISOString() };
+  await writeJson(s3, deps.archiveBucket, key, delivered, { ifMatch: stored.etag });
+}
+
+async function loadCandidates(deps: CleanupDeps, sweepId: string, candidatesKey: string | undefined): Promise<{ candidates: ApprovalCandidate[]; exemptDays?: number; requestedBy?: string }> {
+  const s3 = deps.clients.hub(S3Client);
+  if (candidatesKey !== undefined) {
+    const file = await readJson(s3, deps.archiveBucket, candidatesKey, z.unknown());
+    if (!file) throw new InputValidationError(`candidatesKey: no object at ${candidatesKey} in the archive bucket`, 'candidatesKey');
+    return { candidates: normalizeCandidates(file.value, deps.archiveBucket, 'candidatesKey') };
+  }
+  const record = await readApprovalRecord(s3, deps.archiveBucket, sweepId);
+  return record ? { candidates: record.value.candidates, exemptDays: record.value.rejectExemptDays, requestedBy: record.value.requestedBy } : { candidates: [] };
+}
+
+export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promise<ApplyDecisionResult> {
+  const input = parseOrThrow(ApplyDecisionInputSchema, rawInput, 'apply-decision input');
+  const s3 = deps.clients.hub(S3Client);
+  const log = deps.log.child({ sweepId: input.sweepId });
+  const loaded = await loadCandidates(deps, input.sweepId, input.candidatesKey);
+  const deletionsKey = layout.sweepFile(input.sweepId, DELETIONS_FILE);
+  const base = { sweepId: input.sweepId, deletionsKey, approved: 0, rejected: 0, undecided: 0, failures: [] as ApplyDecisionResult['failures'] };
+
+  if (input.expired || !input.decision) {
+    await recordExpiry(deps, input.sweepId, loaded.candidates, loaded.requestedBy ?? 'zombie-sweep');
+    await writeJson(s3, deps.archiveBucket, deletionsKey, []);
+    log.warn('approval expired: nothing is deleted', { candidates: loaded.candidates.length });
+    return { ...base, outcome: 'expired', count: 0, undecided: loaded.candidates.length };
+  }
+
+  const decision = input.decision;
+  await reconcileRecord(deps, input.sweepId, decision);
+  const ref: DecisionRef = { actor: decision.autoApproved ? 'auto-approve' : decision.approver, decidedAt: decision.decidedAt };
+  const approvedSet = new Set(decision.approved);
+  const rejectedSet = new Set(decision.rejected);
+  const known = new Set(loaded.candidates.map((c) => c.endpointArn));
+  for (const arn of [...approvedSet, ...rejectedSet]) if (!known.has(arn)) log.warn('decision names an endpoint that is not a candidate; ignored', { endpointArn: arn });
+  // An ARN in both lists is treated as rejected: doubt keeps the endpoint.
+  const approved = loaded.candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn));
+  const rejected = loaded.candidates.filter((c) => rejectedSet.has(c.endpointArn));
+  const undecided = loaded.candidates.filter((c) => !approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn));
+
+  const failures: ApplyDecisionResult['failures'] = [];
+  let transient: unknown;
+  const guarded = (mark: (c: ApprovalCandidate) => Promise<MarkResult>) => async (c: ApprovalCandidate) => {
+    try {
+      await mark(c);
+    } catch (error) {
+      if (error instanceof RetryableAwsError) transient ??= error;
+      failures.push({ endpointArn: c.endpointArn, error: `${errorName(error)}: ${errorMessage(error)}` });
+    }
+  };
+  const exemptDays = input.rejectExemptDays ?? loaded.exemptDays ?? 90;
+  await mapLimit(rejected, 8, guarded((c) => markRejected(deps, c, ref, exemptDays)));
+  await mapLimit(approved, 8, guarded((c) => markApproved(deps, c, ref)));
+  // Every step above is idempotent, so a passing AWS failure retries the whole step.
+  if (transient) throw transient;
+
+  const audit = auditWriter(deps);
+  await mapLimit(undecided, 8, async (c) => {
+    if (await hasAuditEvent(deps, c, 'skipped')) return;
+    await appendAuditEvent(audit, { type: 'skipped', actor: ref.actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: 'the decision neither approved nor rejected it; kept' });
+  });
+  await writeJson(s3, deps.archiveBucket, deletionsKey, approved.map((candidate) => ({ candidate })));
+  if (failures.length > 0) log.error('some endpoints could not be marked', { failures });
+  log.info('decision applied', { approved: approved.length, rejected: rejected.length, undecided: undecided.length });
+  return { ...base, outcome: 'applied', count: approved.length, approved: approved.length, rejected: rejected.length, undecided: undecided.length, failures };
+}
+
+async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: readonly ApprovalCandidate[], actor: string): Promise<void> {
+  const s3 = deps.clients.hub(S3Client);
+  const key = layout.decision(sweepId);
+  const now = deps.clock.now().toISOString();
+  const stored = await readDecisionRecord(s3, deps.archiveBucket, sweepId);
+  if (!stored) {
+    // Recorded so that a late click finds the sweep closed instead of deciding into the void.
+    const closed: DecisionRecord = { version: 1, sweepId, approver: 'nobody', decidedAt: now, action: 'reject-all', approved: [], rejected: [], status: 'window-closed', source: 'timeout', closedAt: now, closedReason: 'the approval task timed out' };
+    await writeJson(s3, deps.archiveBucket, key, closed, { ifNoneMatch: '*' });
+  } else if (stored.value.status === 'pending') {
+    const closed: DecisionRecord = { ...stored.value, status: 'window-closed', approved: [], rejected: [], requested: { approved: stored.value.approved, rejected: stored.value.rejected }, closedAt: now, closedReason: 'the approval task timed out before the decision was delivered' };
+    await writeJson(s3, deps.archiveBucket, key, closed, { ifMatch: stored.etag });
+  }
+  const audit = auditWriter(deps);
+  const reason = 'no decision reached the workflow before the approval window closed; nothing deleted';
+  await appendAuditEvent(audit, { type: 'expired', actor, sweepId, reason, details: { candidates: candidates.length } });
+  await mapLimit(candidates, 8, async (c) => {
+    if (await hasAuditEvent(deps, c, 'expired')) return;
+    await appendAuditEvent(audit, { type: 'expired', actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason });
+  });
+}

@@ -1,0 +1,94 @@
+import { AddTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { appendAuditEvent, type AuditEventType } from '../audit/events.ts';
+import { DAY_MS, isoDate } from '../core/clock.ts';
+import { TAG, ZOMBIE_VALUE, tagMapToList, type TagMap } from '../core/tags.ts';
+import type { ApprovalCandidate } from './approval/store.ts';
+import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, readEndpointTags, retryableOr, targetOf, type CleanupDeps } from './reverify.ts';
+
+/**
+ * The endpoint side of a decision. A rejected endpoint is tagged `zombie=rejected` with
+ * `zombie-exempt-until`, so the next sweeps leave it alone; an approved one gets
+ * `zombie-approved-by` / `zombie-approved-at`. Both dates derive from the decision time, not from
+ * when this runs, so a retry writes the same values and is recognised as already done.
+ */
+
+export interface DecisionRef {
+  /** The approver's identity, or `auto-approve`. */
+  actor: string;
+  decidedAt: string;
+}
+
+export interface MarkResult {
+  endpointArn: string;
+  status: 'tagged' | 'already-tagged' | 'gone' | 'not-ours';
+  reason?: string;
+}
+
+export function rejectionTags(decidedAt: string, exemptDays: number): TagMap {
+  return { [TAG.zombie]: ZOMBIE_VALUE.rejected, [TAG.exemptUntil]: isoDate(new Date(Date.parse(decidedAt) + exemptDays * DAY_MS)) };
+}
+
+export function approvalTags(actor: string, decidedAt: string): TagMap {
+  return { [TAG.approvedBy]: actor.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256), [TAG.approvedAt]: decidedAt };
+}
+
+async function applyTags(
+  deps: CleanupDeps,
+  candidate: ApprovalCandidate,
+  decision: DecisionRef,
+  type: AuditEventType,
+  desired: (before: TagMap) => TagMap | { skip: string },
+  details: Record<string, unknown>,
+): Promise<MarkResult> {
+  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+  const audit = auditWriter(deps);
+  const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
+  try {
+    const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);
+    if (!endpoint || (endpoint.EndpointArn !== undefined && endpoint.EndpointArn !== candidate.endpointArn)) {
+      const reason = 'the endpoint no longer exists';
+      if (!(await hasAuditEvent(deps, candidate, type))) await appendAuditEvent(audit, { ...where, type, actor: decision.actor, reason, details: { ...details, decidedAt: decision.decidedAt } });
+      return { endpointArn: candidate.endpointArn, status: 'gone', reason };
+    }
+    const before = await readEndpointTags(sagemaker, candidate.endpointArn);
+    const tags = desired(before);
+    if ('skip' in tags) {
+      if (!(await hasAuditEvent(deps, candidate, type))) await appendAuditEvent(audit, { ...where, type, actor: decision.actor, reason: tags.skip, tagsBefore: before, details: { ...details, decidedAt: decision.decidedAt, tagged: false } });
+      return { endpointArn: candidate.endpointArn, status: 'not-ours', reason: tags.skip };
+    }
+    if (Object.entries(tags).every(([k, v]) => before[k] === v)) {
+      if (!(await hasAuditEvent(deps, candidate, type))) {
+        await appendAuditEvent(audit, { ...where, type, actor: decision.actor, tagsBefore: before, tagsAfter: before, details: { ...details, decidedAt: decision.decidedAt, note: 'tags were already in place from an earlier attempt' } });
+      }
+      return { endpointArn: candidate.endpointArn, status: 'already-tagged' };
+    }
+    await sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(tags) }));
+    await appendAuditEvent(audit, { ...where, type, actor: decision.actor, tagsBefore: before, tagsAfter: { ...before, ...tags }, details: { ...details, decidedAt: decision.decidedAt } });
+    return { endpointArn: candidate.endpointArn, status: 'tagged' };
+  } catch (error) {
+    throw retryableOr(error);
+  }
+}
+
+/** Rejected by the approver: keep it, and exempt it from the next sweeps for `exemptDays`. */
+export function markRejected(deps: CleanupDeps, candidate: ApprovalCandidate, decision: DecisionRef, exemptDays: number): Promise<MarkResult> {
+  return applyTags(deps, candidate, decision, 'rejected', () => rejectionTags(decision.decidedAt, exemptDays), { exemptDays, step: 'reject' });
+}
+
+/**
+ * Approved: record who approved on the endpoint itself. Only while it is still this sweep's
+ * confirmed zombie: an owner who removed the tag vetoed deletion, and Delete will report that.
+ */
+export function markApproved(deps: CleanupDeps, candidate: ApprovalCandidate, decision: DecisionRef): Promise<MarkResult> {
+  return applyTags(
+    deps,
+    candidate,
+    decision,
+    'approved',
+    (before) =>
+      before[TAG.zombie] === ZOMBIE_VALUE.confirmed && before[TAG.sweepId] === candidate.sweepId
+        ? approvalTags(decision.actor, decision.decidedAt)
+        : { skip: `not tagged ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} by sweep ${candidate.sweepId} any more; Delete will skip it` },
+    { step: 'approve' },
+  );
+}

@@ -1,0 +1,188 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import {
+  DescribeEndpointCommand,
+  SageMakerClient,
+  paginateListInferenceComponents,
+  paginateListTags,
+  type DescribeEndpointCommandOutput,
+} from '@aws-sdk/client-sagemaker';
+import type { ClientFactory, TargetRef } from '../core/clients.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Log } from '../core/log.ts';
+import type { Candidate } from '../core/schemas.ts';
+import { RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
+import { layout } from '../core/layout.ts';
+import { TAG, ZOMBIE_VALUE, tagListToMap, type TagMap } from '../core/tags.ts';
+import { isNotFound, isTransient } from '../detection/aws-errors.ts';
+import { toDescribedEndpoint } from '../detection/inventory.ts';
+import { fetchDailySums, invocationSeries, summarizeUsage } from '../detection/metrics.ts';
+import { judgeExemption } from '../detection/rules.ts';
+import { AuditEventSchema, type AuditEventType, type AuditWriter } from '../audit/events.ts';
+import { isS3NotFound, readDecisionRecord } from './approval/store.ts';
+
+/**
+ * Reads an endpoint's current state and re-verifies, at delete time, everything DESIGN.md lists under
+ * "Deletion re-verification". Also home of the small endpoint helpers the other cleanup steps share.
+ */
+
+/** What every cleanup step needs; handlers build it from the environment, tests from the simulator. */
+export interface CleanupDeps {
+  clients: ClientFactory;
+  archiveBucket: string;
+  clock: Clock;
+  log: Log;
+  /** Object Lock retention for audit objects (omit for buckets without Object Lock). */
+  auditRetention?: AuditWriter['retention'];
+}
+
+export function auditWriter(deps: CleanupDeps): AuditWriter {
+  return { s3: deps.clients.hub(S3Client), bucket: deps.archiveBucket, clock: deps.clock, retention: deps.auditRetention };
+}
+
+export function targetOf(candidate: Pick<Candidate, 'accountId' | 'region' | 'roleName' | 'externalId'>): TargetRef {
+  return { accountId: candidate.accountId, region: candidate.region, roleName: candidate.roleName, externalId: candidate.externalId };
+}
+
+export function manifestKey(candidate: Pick<Candidate, 'accountId' | 'region' | 'endpointName' | 'sweepId'>): string {
+  return layout.manifest(candidate.accountId, candidate.region, candidate.endpointName, candidate.sweepId);
+}
+
+/** SageMaker answers a missing endpoint, tag target or inference component with ValidationException "Could not find ...". */
+export const isSageMakerNotFound = isNotFound;
+
+/** Errors worth a state-machine retry become RetryableAwsError (its name is what the ASL Retry matches). */
+export function retryableOr(error: unknown): unknown {
+  if (error instanceof RetryableAwsError) return error;
+  return isTransient(error) ? new RetryableAwsError(`${errorName(error)}: ${errorMessage(error)}`, { cause: error }) : error;
+}
+
+export async function manifestExists(deps: CleanupDeps, key: string): Promise<boolean> {
+  try {
+    await deps.clients.hub(S3Client).send(new HeadObjectCommand({ Bucket: deps.archiveBucket, Key: key }));
+    return true;
+  } catch (error) {
+    if (isS3NotFound(error)) return false;
+    throw retryableOr(error);
+  }
+}
+
+export async function readEndpointTags(sagemaker: SageMakerClient, endpointArn: string): Promise<TagMap> {
+  const tags: TagMap = {};
+  for await (const page of paginateListTags({ client: sagemaker }, { ResourceArn: endpointArn, MaxResults: 100 })) {
+    Object.assign(tags, tagListToMap(page.Tags));
+  }
+  return tags;
+}
+
+export async function describeEndpointOrUndefined(sagemaker: SageMakerClient, endpointName: string): Promise<DescribeEndpointCommandOutput | undefined> {
+  try {
+    return await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
+  } catch (error) {
+    if (isSageMakerNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function listInferenceComponentNames(sagemaker: SageMakerClient, endpointName: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListInferenceComponents({ client: sagemaker }, { EndpointNameEquals: endpointName, MaxResults: 100 })) {
+    for (const ic of page.InferenceComponents ?? []) if (ic.InferenceComponentName) names.push(ic.InferenceComponentName);
+  }
+  return names;
+}
+
+/**
+ * Metrics reach CloudWatch a few minutes late, so an invocation just before detection may not have
+ * been visible to it: the window starts this much earlier. The error is toward skipping, never toward deleting.
+ */
+export const PUBLICATION_LAG_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Invocations from `since` (less the lag margin) to `now`, over exactly the series detection counts
+ * (src/detection/metrics.ts: every variant, every inference component, async processed requests).
+ */
+export async function invocationsSince(
+  cloudwatch: CloudWatchClient,
+  endpoint: DescribeEndpointCommandOutput,
+  inferenceComponents: readonly string[],
+  since: Date,
+  now: Date,
+): Promise<{ invocations: number; error?: string }> {
+  const described = toDescribedEndpoint(endpoint);
+  const series = invocationSeries(
+    described,
+    inferenceComponents.map((name) => ({ inferenceComponentName: name, endpointName: described.endpointName })),
+  );
+  return summarizeUsage(await fetchDailySums(cloudwatch, series, new Date(since.getTime() - PUBLICATION_LAG_MARGIN_MS), now));
+}
+
+/** True when an event of `type` for `sweepId` is already in the endpoint's audit history (a retried step must not lose or double it). */
+export async function hasAuditEvent(deps: CleanupDeps, candidate: Pick<Candidate, 'accountId' | 'region' | 'endpointName' | 'sweepId'>, type: AuditEventType): Promise<boolean> {
+  const s3 = deps.clients.hub(S3Client);
+  const prefix = layout.endpointAuditPrefix(candidate.accountId, candidate.region, candidate.endpointName);
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: deps.archiveBucket, Prefix: prefix })) {
+    for (const object of page.Contents ?? []) {
+      if (!object.Key?.includes(`-${type}-`)) continue;
+      const out = await s3.send(new GetObjectCommand({ Bucket: deps.archiveBucket, Key: object.Key }));
+      const parsed = AuditEventSchema.safeParse(JSON.parse((await out.Body?.transformToString('utf-8')) ?? '{}'));
+      if (parsed.success && parsed.data.type === type && parsed.data.sweepId === candidate.sweepId) return true;
+    }
+  }
+  return false;
+}
+
+export type Reverification =
+  | { outcome: 'verified'; tags: TagMap; endpoint: DescribeEndpointCommandOutput; inferenceComponents: string[]; approvedBy: string }
+  /** Deletion already under way (an earlier attempt of this step started it). */
+  | { outcome: 'deleting'; tags: TagMap; approvedBy: string; endpointConfigName?: string }
+  | { outcome: 'gone' }
+  | { outcome: 'failed'; check: ReverifyCheck; reason: string; tags?: TagMap };
+
+export type ReverifyCheck = 'approved' | 'manifest' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
+
+/** Every check DESIGN.md requires, cheapest first. Nothing here changes anything. */
+export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise<Reverification> {
+  const fail = (check: ReverifyCheck, reason: string, tags?: TagMap): Reverification => ({ outcome: 'failed', check, reason, tags });
+  const s3 = deps.clients.hub(S3Client);
+
+  const decision = await readDecisionRecord(s3, deps.archiveBucket, candidate.sweepId);
+  if (!decision) return fail('approved', 'no decision is recorded for this sweep');
+  if (decision.value.status !== 'delivered') return fail('approved', `the sweep's decision is ${decision.value.status}, not delivered`);
+  if (!decision.value.approved.includes(candidate.endpointArn)) return fail('approved', `not approved by ${decision.value.approver}`);
+  const approvedBy = decision.value.approver;
+
+  const key = manifestKey(candidate);
+  if (!(await manifestExists(deps, key))) return fail('manifest', `no verified snapshot manifest at s3://${deps.archiveBucket}/${key}`);
+
+  const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
+  const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);
+  if (!endpoint) return { outcome: 'gone' };
+  if (endpoint.EndpointArn && endpoint.EndpointArn !== candidate.endpointArn) return fail('exists', `the endpoint now has ARN ${endpoint.EndpointArn}: it was recreated`);
+
+  const tags = await readEndpointTags(sagemaker, candidate.endpointArn);
+  const zombie = tags[TAG.zombie];
+  if (zombie !== ZOMBIE_VALUE.confirmed) return fail('tags', zombie === undefined ? `the ${TAG.zombie} tag was removed` : `the ${TAG.zombie} tag is now "${zombie}"`, tags);
+  if (tags[TAG.sweepId] !== candidate.sweepId) return fail('tags', `the ${TAG.sweepId} tag is now "${tags[TAG.sweepId] ?? ''}", not ${candidate.sweepId}`, tags);
+
+  if (endpoint.EndpointStatus === 'Deleting') return { outcome: 'deleting', tags, approvedBy, endpointConfigName: endpoint.EndpointConfigName };
+  if (endpoint.EndpointStatus !== 'InService') return fail('in-service', `the endpoint is ${endpoint.EndpointStatus ?? 'in an unknown state'}, not InService`, tags);
+
+  const now = deps.clock.now();
+  const exemption = judgeExemption(tags, now);
+  if (exemption.exempt) return fail('exempt', `the owner exempted it: ${exemption.reason}`, tags);
+
+  const detectedAt = new Date(candidate.detectedAt);
+  if (Number.isNaN(detectedAt.getTime())) return fail('invocations', `detectedAt "${candidate.detectedAt}" is not a time`, tags);
+  if (endpoint.LastModifiedTime && endpoint.LastModifiedTime.getTime() > detectedAt.getTime()) {
+    return fail('unchanged', `the endpoint was updated at ${endpoint.LastModifiedTime.toISOString()}, after detection`, tags);
+  }
+
+  const inferenceComponents = await listInferenceComponentNames(sagemaker, candidate.endpointName);
+  const cloudwatch = deps.clients.target(CloudWatchClient, targetOf(candidate));
+  const usage = await invocationsSince(cloudwatch, endpoint, inferenceComponents, detectedAt, now);
+  if (usage.error) return fail('invocations', `metrics could not be read completely (${usage.error})`, tags);
+  if (usage.invocations > 0) return fail('invocations', `invoked ${usage.invocations} time(s) since detection at ${candidate.detectedAt}`, tags);
+
+  return { outcome: 'verified', tags, endpoint, inferenceComponents, approvedBy };
+}

@@ -1,0 +1,68 @@
+import { errorMessage, errorName, RetryableAwsError, SnapshotFailedError } from '../../core/errors.ts';
+
+/** HTTP status of an SDK v3 service exception, if it has one. */
+export function httpStatus(error: unknown): number | undefined {
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  return metadata?.httpStatusCode;
+}
+
+/** S3 answers HEAD on a missing key with a bare 404 (`NotFound`), GET with `NoSuchKey`. */
+export function isNotFound(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'NotFound' || name === 'NoSuchKey' || (httpStatus(error) === 404 && name !== 'NoSuchBucket');
+}
+
+export function isPreconditionFailed(error: unknown): boolean {
+  return errorName(error) === 'PreconditionFailed' || httpStatus(error) === 412;
+}
+
+/** SageMaker's answer for a missing endpoint/model/config is a ValidationException "Could not find ...". */
+export function isSageMakerNotFound(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'ResourceNotFound' || (name === 'ValidationException' && /could not find/i.test(errorMessage(error)));
+}
+
+/** The service does not implement the operation (older partitions, S3-compatible stores, the simulator). */
+export function isUnsupportedOperation(error: unknown): boolean {
+  return ['UnknownOperationException', 'InvalidAction', 'NotImplemented', 'UnrecognizedClientException'].includes(errorName(error));
+}
+
+const TRANSIENT_NAMES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'InternalError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+]);
+
+/** Throttling, 5xx and network failures that outlived the SDK's own retries. */
+export function isTransient(error: unknown): boolean {
+  const status = httpStatus(error);
+  return TRANSIENT_NAMES.has(errorName(error)) || (status !== undefined && status >= 500) || (error as { code?: string })?.code === 'ECONNRESET';
+}
+
+const PERMANENT_NAMES = new Set(['AccessDenied', 'AccessDeniedException', 'Forbidden', 'NoSuchBucket', 'InvalidObjectState', 'KMS.DisabledException', 'KMS.NotFoundException', 'KMS.KMSInvalidStateException']);
+
+/**
+ * Maps an error during a snapshot to what the state machine should do: retry (RetryableAwsError),
+ * give up on this endpoint (SnapshotFailedError: it can never succeed as things stand), or the error
+ * itself (already typed, or unknown: the per-item Catch skips the endpoint).
+ */
+export function classifySnapshotError(error: unknown, what: string): Error {
+  if (error instanceof SnapshotFailedError || error instanceof RetryableAwsError) return error;
+  const detail = `${what}: ${errorName(error)}: ${errorMessage(error)}`;
+  if (isTransient(error)) return new RetryableAwsError(detail, { cause: error });
+  const status = httpStatus(error);
+  if (PERMANENT_NAMES.has(errorName(error)) || status === 403 || /kms/i.test(errorName(error))) return new SnapshotFailedError(detail, { cause: error });
+  return error instanceof Error ? error : new Error(detail);
+}

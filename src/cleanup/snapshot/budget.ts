@@ -1,0 +1,63 @@
+/**
+ * A Lambda run's time budget. Work is dispatched in units (an object copy, a part copy); a unit starts
+ * only while more than `marginMs` remain, except the first unit of each run, so every run makes
+ * progress even when the margin is mis-sized and the state machine's loop always terminates.
+ */
+export class RunBudget {
+  private dispatched = 0;
+
+  constructor(
+    private readonly remainingMs: () => number,
+    private readonly marginMs: number,
+  ) {}
+
+  /** Claims the right to start one more unit of work. */
+  allow(): boolean {
+    if (this.dispatched > 0 && this.remainingMs() < this.marginMs) return false;
+    this.dispatched++;
+    return true;
+  }
+
+  exhausted(): boolean {
+    return this.remainingMs() < this.marginMs;
+  }
+}
+
+export const unlimitedBudget = (): RunBudget => new RunBudget(() => Number.POSITIVE_INFINITY, 0);
+
+/**
+ * Runs `fn` over `items` in order with at most `limit` in flight, starting each item only if `allow()`
+ * says so. Once one fails or `allow()` refuses, nothing new starts; in-flight items finish, then the
+ * first error (if any) is thrown. `results[i]` is undefined for items never started.
+ */
+export async function runBounded<T, R>(items: readonly T[], limit: number, allow: () => boolean, fn: (item: T, index: number) => Promise<R>): Promise<(R | undefined)[]> {
+  const results = new Array<R | undefined>(items.length).fill(undefined);
+  let next = 0;
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!stopped && next < items.length) {
+      if (!allow()) {
+        stopped = true;
+        return;
+      }
+      const index = next++;
+      try {
+        results[index] = await fn(items[index]!, index);
+      } catch (error) {
+        stopped = true;
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
+/** How many leading results satisfy `done` (work is resumed after the last of them). */
+export function completedPrefix<R>(results: readonly (R | undefined)[], done: (result: R) => boolean): number {
+  let count = 0;
+  while (count < results.length && results[count] !== undefined && done(results[count]!)) count++;
+  return count;
+}

@@ -1,0 +1,154 @@
+import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { chunk, mapLimit } from '../core/concurrency.ts';
+import { DAY_MS } from '../core/clock.ts';
+import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
+import { startOfUtcDay } from './rules.ts';
+
+/**
+ * Invocation metrics, read in as few GetMetricData calls as the API allows.
+ *
+ * Which series count as "someone used this endpoint" (AWS/SageMaker namespace, Sum statistic):
+ * - `Invocations` per production variant, dimensions EndpointName + VariantName. A series is
+ *   identified by its whole dimension set, so EndpointName alone matches nothing, and every variant
+ *   (whatever its name, AllTraffic or not) has its own series.
+ *   https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html#cloudwatch-metrics-endpoint-invocation
+ * - `Invocations` per inference component, dimension InferenceComponentName only: component
+ *   endpoints report invocations per component, not per variant (same page, "Dimensions for endpoint
+ *   invocation metrics").
+ * - Asynchronous endpoints publish no `Invocations`; they count processed requests per variant
+ *   (EndpointName + VariantName). The metric table spells it `InvocationsProcesssed`, while the metric
+ *   is widely reported as `InvocationsProcessed`; both spellings are queried and summed, so either
+ *   name is found and a typo cannot make a busy endpoint look idle.
+ *   https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html
+ * Shadow variants are counted too: they only see traffic that production variants also saw.
+ */
+export const NAMESPACE = 'AWS/SageMaker';
+export const ASYNC_PROCESSED_METRICS = ['InvocationsProcesssed', 'InvocationsProcessed'] as const;
+
+/**
+ * GetMetricData accepts up to 500 queries per call and returns up to 100,800 datapoints per page;
+ * the rest comes with NextToken. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+ */
+export const MAX_QUERIES_PER_CALL = 500;
+export const MAX_DATAPOINTS_PER_CALL = 100_800;
+/** Daily sums: 86,400 s is a multiple of 3,600, which CloudWatch requires for data older than 63 days. */
+export const DAILY_PERIOD_SECONDS = 86_400;
+
+export interface Series {
+  /** Which endpoint the series belongs to (its sums add up into the endpoint's usage). */
+  endpointName: string;
+  metricName: string;
+  dimensions: { Name: string; Value: string }[];
+}
+
+export function invocationSeries(endpoint: DescribedEndpoint, components: readonly InferenceComponentRef[]): Series[] {
+  const series: Series[] = [];
+  for (const variant of endpoint.variants) {
+    const dimensions = [
+      { Name: 'EndpointName', Value: endpoint.endpointName },
+      { Name: 'VariantName', Value: variant.variantName },
+    ];
+    series.push({ endpointName: endpoint.endpointName, metricName: 'Invocations', dimensions });
+    if (endpoint.isAsync) for (const metricName of ASYNC_PROCESSED_METRICS) series.push({ endpointName: endpoint.endpointName, metricName, dimensions });
+  }
+  for (const component of components) {
+    series.push({
+      endpointName: endpoint.endpointName,
+      metricName: 'Invocations',
+      dimensions: [{ Name: 'InferenceComponentName', Value: component.inferenceComponentName }],
+    });
+  }
+  return series;
+}
+
+/** Daily sums of one series: UTC day start (ms) -> value. No datapoint means zero. */
+export interface SeriesResult {
+  days: Map<number, number>;
+  error?: string;
+}
+
+/**
+ * Daily sums for every series over [start, end). Queries go out 500 per call; each call is followed
+ * through NextToken until CloudWatch has returned every datapoint.
+ */
+export async function fetchDailySums(
+  cloudwatch: CloudWatchClient,
+  series: readonly Series[],
+  start: Date,
+  end: Date,
+  concurrency = 4,
+): Promise<SeriesResult[]> {
+  const results: SeriesResult[] = series.map(() => ({ days: new Map() }));
+  if (series.length === 0 || end.getTime() <= start.getTime()) return results;
+  const batches = chunk(
+    series.map((s, index) => ({ s, index })),
+    MAX_QUERIES_PER_CALL,
+  );
+  await mapLimit(batches, concurrency, async (batch) => {
+    const queries: MetricDataQuery[] = batch.map(({ s }, i) => ({
+      Id: `q${i}`,
+      MetricStat: { Metric: { Namespace: NAMESPACE, MetricName: s.metricName, Dimensions: s.dimensions }, Period: DAILY_PERIOD_SECONDS, Stat: 'Sum' },
+      ReturnData: true,
+    }));
+    const failed = new Map<number, string>();
+    let token: string | undefined;
+    do {
+      const page = await cloudwatch.send(
+        new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: 'TimestampDescending', MaxDatapoints: MAX_DATAPOINTS_PER_CALL, NextToken: token }),
+      );
+      token = page.NextToken || undefined;
+      for (const result of page.MetricDataResults ?? []) {
+        const position = result.Id ? Number(result.Id.slice(1)) : NaN;
+        const entry = batch[position];
+        if (!entry) continue;
+        const target = results[entry.index]!;
+        const timestamps = result.Timestamps ?? [];
+        const values = result.Values ?? [];
+        timestamps.forEach((timestamp, i) => {
+          const day = startOfUtcDay(new Date(timestamp)).getTime();
+          target.days.set(day, (target.days.get(day) ?? 0) + (values[i] ?? 0));
+        });
+        // PartialData is expected while a NextToken follows; on the last page it means data is missing.
+        const code = result.StatusCode ?? 'Complete';
+        if (code === 'InternalError' || code === 'Forbidden' || (code === 'PartialData' && !token)) {
+          const messages = (result.Messages ?? []).map((m) => `${m.Code ?? ''} ${m.Value ?? ''}`.trim()).filter(Boolean);
+          failed.set(entry.index, `CloudWatch returned ${code} for ${series[entry.index]!.metricName}${messages.length ? ` (${messages.join('; ')})` : ''}`);
+        }
+      }
+    } while (token);
+    for (const [index, error] of failed) results[index]!.error = error;
+  });
+  return results;
+}
+
+/** Adds an endpoint's series into its usage: total, last day with invocations, first error. */
+export function summarizeUsage(parts: readonly SeriesResult[]): WindowUsage {
+  let invocations = 0;
+  let lastDay: number | undefined;
+  let error: string | undefined;
+  for (const part of parts) {
+    if (part.error) error ??= part.error;
+    for (const [day, value] of part.days) {
+      invocations += value;
+      if (value > 0 && (lastDay === undefined || day > lastDay)) lastDay = day;
+    }
+  }
+  return { invocations, ...(lastDay !== undefined ? { lastInvokedDay: new Date(lastDay) } : {}), ...(error ? { error } : {}) };
+}
+
+/** Groups per-series results by endpoint name. */
+export function usageByEndpoint(series: readonly Series[], results: readonly SeriesResult[]): Map<string, WindowUsage> {
+  const grouped = new Map<string, SeriesResult[]>();
+  series.forEach((s, i) => {
+    const list = grouped.get(s.endpointName) ?? [];
+    list.push(results[i]!);
+    grouped.set(s.endpointName, list);
+  });
+  const out = new Map<string, WindowUsage>();
+  for (const [name, parts] of grouped) out.set(name, summarizeUsage(parts));
+  return out;
+}
+
+export function daysBetween(start: Date, end: Date): number {
+  return Math.ceil((end.getTime() - start.getTime()) / DAY_MS);
+}

@@ -1,0 +1,32 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { AuditWriter } from '../audit/events.ts';
+import type { ClientFactory } from '../core/clients.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Log } from '../core/log.ts';
+
+/** What the sweep-level steps need. Shaped like the cleanup steps' deps, so one object serves both. */
+export interface SweepDeps {
+  clients: ClientFactory;
+  archiveBucket: string;
+  /** The hub's region: where account-level lookups (EC2 DescribeRegions) are made. */
+  hubRegion: string;
+  clock: Clock;
+  log: Log;
+  /** Object Lock retention for audit objects (omit for buckets without Object Lock). */
+  auditRetention?: AuditWriter['retention'];
+  /** SNS topic for sweep notifications (final report, failures). Absent: nothing is published. */
+  topicArn?: string;
+  /**
+   * `approval.autoApprove` is accepted only when set: the local runner sets it for
+   * `start --local --auto-approve`; deployed functions never do, so a deployed sweep always asks a human.
+   */
+  allowAutoApprove?: boolean;
+}
+
+export function hubS3(deps: SweepDeps): S3Client {
+  return deps.clients.hub(S3Client);
+}
+
+export function auditWriterOf(deps: SweepDeps): AuditWriter {
+  return { s3: hubS3(deps), bucket: deps.archiveBucket, clock: deps.clock, retention: deps.auditRetention };
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { appendAuditEvent } from '../audit/events.ts';
+import { DecisionSchema, parseOrThrow } from '../core/schemas.ts';
+import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
+import { releaseLock } from './lock.ts';
+import { causeMessage, readMapResults } from './map-results.ts';
+import { SweepContextSchema, type EndpointAction, type SweepReport, type SweepSummary } from './model.ts';
+import { notify } from './notify.ts';
+import { readReport, writeReport } from './report-store.ts';
+import { summarize } from './summary.ts';
+import { reportText } from './text.ts';
+
+/**
+ * Report, the last state of every successful sweep: folds the decision and the deletions into the
+ * sweep report, writes `sweep-finished`, releases the lock, and notifies. Its input is the whole
+ * execution state, whose parts depend on the path taken (report mode has no decision, and so on).
+ */
+
+const MapRunRefSchema = z.object({ bucket: z.string(), manifestKey: z.string() });
+
+export const FinishInputSchema = z.looseObject({
+  sweep: SweepContextSchema,
+  decision: DecisionSchema.optional(),
+  decisionOutcome: z.looseObject({ outcome: z.enum(['applied', 'expired']) }).optional(),
+  deletion: MapRunRefSchema.optional(),
+});
+
+/** What one DeleteApproved child ends with (the ASL's Delete item processor). */
+const DeleteOutcomeSchema = z.object({
+  candidate: z.object({ endpointArn: z.string() }).loose(),
+  status: z.string(),
+  reason: z.string().optional(),
+  error: z.string().optional(),
+});
+
+export interface FinishResult {
+  sweepId: string;
+  mode: string;
+  status: 'completed';
+  reportKey: string;
+  summary: Omit<SweepSummary, 'skipped'> & { skipped: number };
+  notified: boolean;
+}
+
+export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<FinishResult> {
+  const input = parseOrThrow(FinishInputSchema, raw, 'report input');
+  const { sweep } = input;
+  const s3 = hubS3(deps);
+  const report = await readReport(s3, deps.archiveBucket, sweep.sweepId);
+  const byArn = new Map(report.actions.map((a) => [a.endpointArn, { ...a }]));
+  const tagged = [...byArn.values()].filter((a) => a.tagged);
+  let approval: SweepReport['approval'];
+
+  if (input.decisionOutcome?.outcome === 'expired') {
+    for (const a of tagged) Object.assign(a, { decision: 'expired', reason: 'nobody decided before the approval window closed; not deleted' });
+    approval = { outcome: 'expired', approved: 0, rejected: 0 };
+  } else if (input.decision) {
+    const approved = new Set(input.decision.approved);
+    const rejected = new Set(input.decision.rejected);
+    for (const a of tagged) {
+      if (rejected.has(a.endpointArn)) a.decision = 'rejected';
+      else if (approved.has(a.endpointArn)) a.decision = 'approved';
+      else Object.assign(a, { decision: 'undecided', reason: 'the decision did not mention it; kept' });
+    }
+    approval = {
+      outcome: 'decided',
+      approver: input.decision.approver,
+      decidedAt: input.decision.decidedAt,
+      ...(input.decision.autoApproved ? { autoApproved: true } : {}),
+      approved: tagged.filter((a) => a.decision === 'approved').length,
+      rejected: tagged.filter((a) => a.decision === 'rejected').length,
+    };
+  } else if (sweep.mode === 'cleanup') {
+    approval = { outcome: 'not-needed', approved: 0, rejected: 0 };
+  }
+
+  if (input.deletion) {
+    const results = await readMapResults(s3, input.deletion.bucket, input.deletion.manifestKey);
+    const outcomes = results.succeeded.map((r) => DeleteOutcomeSchema.safeParse(r.output)).flatMap((p) => (p.success ? [p.data] : []));
+    for (const failure of results.failed) {
+      const arn = (failure.input as { candidate?: { endpointArn?: string } } | undefined)?.candidate?.endpointArn;
+      if (arn) outcomes.push({ candidate: { endpointArn: arn }, status: 'failed', reason: `${failure.error}: ${causeMessage(failure.cause)}` });
+    }
+    for (const o of outcomes) {
+      const action = byArn.get(o.candidate.endpointArn);
+      if (action) applyDeletion(action, o);
+    }
+  }
+
+  const actions = [...byArn.values()];
+  const now = deps.clock.now().toISOString();
+  const final: SweepReport = {
+    ...report,
+    status: 'completed',
+    updatedAt: now,
+    finishedAt: now,
+    actions,
+    ...(approval ? { approval } : {}),
+    summary: summarize(report.targets, report.findings, actions),
+  };
+  const reportKey = await writeReport(s3, deps.archiveBucket, final);
+  await appendAuditEvent(auditWriterOf(deps), {
+    type: 'sweep-finished',
+    actor: sweep.requestedBy,
+    sweepId: sweep.sweepId,
+    details: { mode: sweep.mode, executionArn: sweep.executionArn, summary: { ...final.summary, skipped: final.summary.skipped.length }, approval },
+  });
+  if (sweep.lock) await releaseLock(s3, deps.archiveBucket, sweep.lock.scope, sweep.executionArn);
+  const text = reportText(final);
+  const notified = await notify(deps, { subject: text.subject, body: text.body, approvers: sweep.approval.approvers, event: 'sweep-finished' });
+  deps.log.info('sweep finished', { sweepId: sweep.sweepId, zombies: final.summary.zombies, deleted: final.summary.deleted });
+  return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'completed', reportKey, summary: { ...final.summary, skipped: final.summary.skipped.length }, notified };
+}
+
+function applyDeletion(action: EndpointAction, outcome: z.infer<typeof DeleteOutcomeSchema>): void {
+  const why = outcome.reason ? causeMessage(outcome.reason) : undefined;
+  switch (outcome.status) {
+    case 'deleted':
+    case 'deleting':
+    case 'already-gone':
+      action.deletion = outcome.status;
+      delete action.reason;
+      return;
+    case 'skipped':
+      action.deletion = 'skipped';
+      action.reason = `deletion skipped at re-verification: ${why ?? 'a check failed'}`;
+      return;
+    default:
+      action.deletion = 'failed';
+      action.reason = `deletion failed: ${why ?? outcome.error ?? 'unknown error'}`;
+  }
+}

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import {
+  AccountIdSchema,
+  ApprovalSettingsSchema,
+  DeletionSettingsSchema,
+  DetectionSettingsSchema,
+  FindingSchema,
+  RegionSchema,
+  SweepIdSchema,
+  SweepModeSchema,
+  TargetingSchema,
+  TargetStatusSchema,
+  VerdictSchema,
+} from '../core/schemas.ts';
+
+/**
+ * The sweep-level contracts: the `sweep` object ValidateInput puts in the execution state (every
+ * later step reads it), and the sweep report (`sweeps/<id>/report.json`) that Collect starts and
+ * Report completes, which `zombie-sweep report` / `status` read.
+ */
+
+export const SweepSettingsSchema = z.object({
+  scanMaxConcurrency: z.number().int().min(0).max(10_000),
+  actionMaxConcurrency: z.number().int().min(1).max(1_000),
+  scanToleratedFailurePercentage: z.number().min(0).max(100),
+});
+export type SweepSettings = z.infer<typeof SweepSettingsSchema>;
+
+/** The validated sweep, as it travels through the state machine (small: no findings, no candidates). */
+export const SweepContextSchema = z.object({
+  sweepId: SweepIdSchema,
+  mode: SweepModeSchema,
+  targets: TargetingSchema,
+  detection: DetectionSettingsSchema,
+  approval: ApprovalSettingsSchema,
+  deletion: DeletionSettingsSchema,
+  requestedBy: z.string().min(1),
+  executionArn: z.string(),
+  startedAt: z.string(),
+  settings: SweepSettingsSchema,
+  /** ResultWriter prefixes of the three Distributed Maps. */
+  resultPrefixes: z.object({ scan: z.string(), snapshot: z.string(), delete: z.string() }),
+  /** The lock this sweep holds (tag and cleanup modes). */
+  lock: z.object({ scope: z.string(), key: z.string() }).optional(),
+});
+export type SweepContext = z.infer<typeof SweepContextSchema>;
+
+export const TargetReportSchema = z.object({
+  accountId: AccountIdSchema,
+  accountName: z.string().optional(),
+  region: RegionSchema,
+  status: TargetStatusSchema,
+  reason: z.string().optional(),
+  endpoints: z.number().int().min(0),
+  zombies: z.number().int().min(0),
+  zombieMonthlyCostUsd: z.number().min(0),
+});
+export type TargetReport = z.infer<typeof TargetReportSchema>;
+
+export const EndpointActionSchema = z.object({
+  accountId: z.string(),
+  region: z.string(),
+  endpointName: z.string(),
+  endpointArn: z.string(),
+  monthlyCostUsd: z.number().nullable(),
+  snapshot: z.enum(['archived', 'failed']).optional(),
+  manifestUri: z.string().optional(),
+  artifacts: z.number().int().min(0).optional(),
+  bytes: z.number().min(0).optional(),
+  tagged: z.boolean().optional(),
+  decision: z.enum(['approved', 'rejected', 'undecided', 'expired']).optional(),
+  deletion: z.enum(['deleted', 'deleting', 'already-gone', 'skipped', 'failed']).optional(),
+  /** Why the endpoint was skipped or failed, in words. */
+  reason: z.string().optional(),
+});
+export type EndpointAction = z.infer<typeof EndpointActionSchema>;
+
+export const SweepSummarySchema = z.object({
+  targets: z.number().int(),
+  targetsFailed: z.number().int(),
+  endpoints: z.number().int(),
+  byVerdict: z.record(VerdictSchema, z.number().int()),
+  zombies: z.number().int(),
+  zombieMonthlyCostUsd: z.number(),
+  /** Zombies whose price is unknown (not in the bundled table): not in the $ figure. */
+  zombiesUnknownCost: z.number().int(),
+  archived: z.number().int(),
+  artifactsArchived: z.number().int(),
+  bytesArchived: z.number(),
+  tagged: z.number().int(),
+  approved: z.number().int(),
+  rejected: z.number().int(),
+  deleted: z.number().int(),
+  savedMonthlyCostUsd: z.number(),
+  skipped: z.array(z.object({ endpointArn: z.string(), endpointName: z.string(), accountId: z.string(), region: z.string(), reason: z.string() })),
+});
+export type SweepSummary = z.infer<typeof SweepSummarySchema>;
+
+export const SweepStatusSchema = z.enum(['scanned', 'tagged', 'completed', 'failed']);
+
+export const SweepReportSchema = z.object({
+  version: z.literal(1),
+  sweepId: SweepIdSchema,
+  mode: SweepModeSchema,
+  status: SweepStatusSchema,
+  requestedBy: z.string(),
+  executionArn: z.string().optional(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  archiveBucket: z.string(),
+  detection: z.object({ lookbackDays: z.number(), thresholdInvocations: z.number(), minAgeDays: z.number() }),
+  targets: z.array(TargetReportSchema),
+  findings: z.array(FindingSchema),
+  actions: z.array(EndpointActionSchema).default([]),
+  approval: z
+    .object({
+      outcome: z.enum(['decided', 'expired', 'not-needed']),
+      approver: z.string().optional(),
+      decidedAt: z.string().optional(),
+      autoApproved: z.boolean().optional(),
+      approved: z.number().int(),
+      rejected: z.number().int(),
+    })
+    .optional(),
+  summary: SweepSummarySchema,
+  failure: z.object({ error: z.string(), cause: z.string(), failedAt: z.string() }).optional(),
+});
+export type SweepReport = z.infer<typeof SweepReportSchema>;
+
+/** One item of `sweeps/<id>/targets.json`: the scan Map's item list, each item the scan child's whole input. */
+export const ScanItemSchema = z.object({
+  sweepId: SweepIdSchema,
+  accountId: AccountIdSchema,
+  accountName: z.string().optional(),
+  region: RegionSchema,
+  roleName: z.string().optional(),
+  externalId: z.string().optional(),
+  detection: DetectionSettingsSchema,
+});
+export type ScanItem = z.infer<typeof ScanItemSchema>;
+
+export const SWEEP_FILES = {
+  claim: 'sweep.json',
+  candidates: 'candidates.json',
+  approvalCandidates: 'approval-candidates.json',
+  detectedMarker: 'detected-audited.json',
+} as const;

@@ -1,0 +1,30 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { InputValidationError } from '../core/errors.ts';
+import { layout } from '../core/layout.ts';
+import { SweepReportSchema, type SweepReport } from './model.ts';
+import { getJson, putJson } from './s3.ts';
+
+/** `sweeps/<id>/report.json`: started by Collect, completed by Report, read by the CLI. */
+
+export async function readReport(s3: S3Client, bucket: string, sweepId: string): Promise<SweepReport> {
+  const report = await readReportIfAny(s3, bucket, sweepId);
+  if (!report) throw new InputValidationError(`no report for sweep ${sweepId} in s3://${bucket}/${layout.report(sweepId)}`, 'sweepId');
+  return report;
+}
+
+export async function readReportIfAny(s3: S3Client, bucket: string, sweepId: string): Promise<SweepReport | undefined> {
+  const file = await getJson(s3, bucket, layout.report(sweepId));
+  if (!file) return undefined;
+  const parsed = SweepReportSchema.safeParse(file.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputValidationError(`s3://${bucket}/${layout.report(sweepId)} is not a sweep report (${issue?.path.join('.') || 'root'}: ${issue?.message})`, 'report');
+  }
+  return parsed.data;
+}
+
+export async function writeReport(s3: S3Client, bucket: string, report: SweepReport): Promise<string> {
+  const key = layout.report(report.sweepId);
+  await putJson(s3, bucket, key, SweepReportSchema.parse(report));
+  return key;
+}

@@ -1,0 +1,36 @@
+import type { Finding, Verdict } from '../core/schemas.ts';
+import type { EndpointAction, SweepSummary, TargetReport } from './model.ts';
+
+/** Pure arithmetic over a report's parts: what the final report, the CLI and the demo print. */
+
+const VERDICTS: Verdict[] = ['zombie', 'active', 'too-new', 'exempt', 'not-billable', 'error'];
+
+export function summarize(targets: readonly TargetReport[], findings: readonly Finding[], actions: readonly EndpointAction[]): SweepSummary {
+  const byVerdict = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+  for (const f of findings) byVerdict[f.verdict] += 1;
+  const zombies = findings.filter((f) => f.verdict === 'zombie');
+  const deleted = actions.filter((a) => a.deletion === 'deleted' || a.deletion === 'already-gone' || a.deletion === 'deleting');
+  const skipped = actions.filter((a) => a.reason !== undefined && a.deletion !== 'deleted' && a.deletion !== 'already-gone' && a.deletion !== 'deleting');
+  return {
+    targets: targets.length,
+    targetsFailed: targets.filter((t) => t.status !== 'ok').length,
+    endpoints: findings.length,
+    byVerdict,
+    zombies: zombies.length,
+    zombieMonthlyCostUsd: round2(zombies.reduce((sum, f) => sum + (f.monthlyCostUsd ?? 0), 0)),
+    zombiesUnknownCost: zombies.filter((f) => f.monthlyCostUsd === null).length,
+    archived: actions.filter((a) => a.snapshot === 'archived').length,
+    artifactsArchived: actions.reduce((sum, a) => sum + (a.artifacts ?? 0), 0),
+    bytesArchived: actions.reduce((sum, a) => sum + (a.bytes ?? 0), 0),
+    tagged: actions.filter((a) => a.tagged).length,
+    approved: actions.filter((a) => a.decision === 'approved').length,
+    rejected: actions.filter((a) => a.decision === 'rejected').length,
+    deleted: deleted.length,
+    savedMonthlyCostUsd: round2(deleted.reduce((sum, a) => sum + (a.monthlyCostUsd ?? 0), 0)),
+    skipped: skipped.map((a) => ({ endpointArn: a.endpointArn, endpointName: a.endpointName, accountId: a.accountId, region: a.region, reason: a.reason! })),
+  };
+}
+
+export function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

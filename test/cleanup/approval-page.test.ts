@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { crossSiteReason, formBody, toApiGatewayEvent } from '../../src/cleanup/approval/http.ts';
+import { renderAlreadyDecided, renderApprovalPage, renderMessage, totalMonthly } from '../../src/cleanup/approval/page.ts';
+import type { ApprovalCandidate, ApprovalRecord, DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+
+function candidate(accountId: string, name: string, cost: number | null, extra: Partial<ApprovalCandidate> = {}): ApprovalCandidate {
+  return {
+    sweepId: 'sweep-1',
+    accountId,
+    region: 'us-east-1',
+    endpointName: name,
+    endpointArn: `arn:aws:sagemaker:us-east-1:${accountId}:endpoint/${name}`,
+    endpointType: 'real-time',
+    instanceType: 'ml.g4dn.xlarge',
+    instanceCount: 1,
+    monthlyCostUsd: cost,
+    idleSince: '2026-01-02',
+    detectedAt: '2026-03-01T00:00:00.000Z',
+    manifestUri: `s3://archive/manifests/${accountId}/us-east-1/${name}/sweep-1.json`,
+    ...extra,
+  };
+}
+
+const record: ApprovalRecord = {
+  version: 1,
+  sweepId: 'sweep-1',
+  taskToken: 'SECRET-TASK-TOKEN',
+  requestedAt: '2026-03-01T10:00:00.000Z',
+  requestedBy: 'arn:aws:iam::111111111111:user/platform',
+  expiresAt: '2026-03-04T10:00:00.000Z',
+  approvers: ['alice@example.com'],
+  rejectExemptDays: 90,
+  candidates: [
+    candidate('222222222222', 'fraud-v1', 532.9),
+    candidate('333333333333', 'demo-<script>alert(1)</script>', 100, { idleSince: 'never' }),
+    candidate('222222222222', 'churn-old', null, { endpointType: 'serverless', instanceType: null, instanceCount: 0 }),
+  ],
+};
+const link = { approver: 'alice@example.com', expires: 1772618400, sig: 'x'.repeat(43) };
+
+describe('approval page', () => {
+  const { html, statusCode } = renderApprovalPage(record, link);
+
+  it('is a self-contained, script-free document with a language', () => {
+    expect(statusCode).toBe(200);
+    expect(html).toMatch(/^<!doctype html>\n<html lang="en">/);
+    expect(html).not.toMatch(/<script|<link|src=|https?:\/\//i);
+  });
+
+  it('groups candidates by account in captioned tables with header cells, every box ticked and labelled', () => {
+    const captions = [...html.matchAll(/<caption>([^<]*)<\/caption>/g)].map((m) => m[1]);
+    expect(captions).toEqual(['Account 222222222222: 2 endpoints, $532.90 per month', 'Account 333333333333: 1 endpoint, $100.00 per month']);
+    expect(html.match(/<th scope="col">/g)).toHaveLength(16);
+    const boxes = [...html.matchAll(/<input type="checkbox" id="(ep-\d+)" name="endpoint" value="([^"]+)" checked>/g)];
+    expect(boxes).toHaveLength(3);
+    for (const [, id] of boxes) expect(html).toContain(`<label for="${id}">`);
+  });
+
+  it('shows the total, idle since, snapshot and expiry, and posts the signed fields back', () => {
+    expect(html).toContain('$632.90 per month (plus 1 endpoint of unknown cost)');
+    expect(html).toContain('never invoked');
+    expect(html).toContain('s3://archive/manifests/222222222222/us-east-1/fraud-v1/sweep-1.json');
+    expect(html).toContain('2026-03-04 10:00:00 UTC');
+    expect(html).toMatch(/<form method="post">/);
+    expect(html).toContain('<input type="hidden" name="sig" value="xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx">');
+    expect(html).toContain('name="action" value="approve"');
+    expect(html).toContain('name="action" value="reject-all"');
+  });
+
+  it('escapes every value and never shows the task token', () => {
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('demo-&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('SECRET-TASK-TOKEN');
+  });
+
+  it('sums cost with unknowns counted apart', () => {
+    expect(totalMonthly(record.candidates)).toEqual({ total: 632.9, unknown: 1 });
+  });
+
+  it('says who decided and when', () => {
+    const decision: DecisionRecord = {
+      version: 1,
+      sweepId: 'sweep-1',
+      approver: 'bob@example.com',
+      decidedAt: '2026-03-02T08:30:00.000Z',
+      action: 'approve',
+      approved: [record.candidates[0]!.endpointArn],
+      rejected: [record.candidates[1]!.endpointArn, record.candidates[2]!.endpointArn],
+      status: 'delivered',
+      source: 'approval-page',
+    };
+    const page = renderAlreadyDecided(record, decision, 409);
+    expect(page.statusCode).toBe(409);
+    expect(page.html).toContain('bob@example.com decided at 2026-03-02 08:30:00 UTC');
+    expect(page.html).toContain('fraud-v1 (222222222222, us-east-1)');
+    expect(renderMessage(403, 'This link has expired', 'x').html).toContain('role="alert"');
+  });
+});
+
+describe('approval HTTP helpers', () => {
+  const event = (headers: Record<string, string>) => ({ headers });
+
+  it('lets same-origin posts and header-less clients through, refuses cross-site ones', () => {
+    expect(crossSiteReason(event({ Host: 'abc.example.com', Origin: 'https://abc.example.com', 'Sec-Fetch-Site': 'same-origin' }))).toBeUndefined();
+    expect(crossSiteReason(event({ host: 'abc.example.com' }))).toBeUndefined();
+    expect(crossSiteReason(event({ host: 'abc.example.com', 'sec-fetch-site': 'cross-site' }))).toMatch(/cross-site/);
+    expect(crossSiteReason(event({ host: 'abc.example.com', 'sec-fetch-site': 'same-site' }))).toMatch(/same-site/);
+    expect(crossSiteReason(event({ host: 'abc.example.com', origin: 'https://evil.example.net' }))).toMatch(/not this site/);
+    expect(crossSiteReason(event({ host: 'abc.example.com', origin: 'null' }))).toMatch(/null/);
+  });
+
+  it('decodes base64 form bodies with repeated fields', () => {
+    const body = Buffer.from('endpoint=a&endpoint=b&action=approve').toString('base64');
+    const form = formBody({ body, isBase64Encoded: true });
+    expect(form.getAll('endpoint')).toEqual(['a', 'b']);
+    expect(form.get('action')).toBe('approve');
+  });
+
+  it('turns a Node request into the REST proxy event the Lambda gets', async () => {
+    const req = Object.assign(Readable.from([Buffer.from('a=1')]), { method: 'POST', headers: { host: '127.0.0.1:1', 'content-type': 'application/x-www-form-urlencoded' } }) as unknown as IncomingMessage;
+    const e = await toApiGatewayEvent(req, new URL('http://127.0.0.1:1/approvals/sweep-1?approver=a%40b.c&expires=1'));
+    expect(e.httpMethod).toBe('POST');
+    expect(e.pathParameters).toEqual({ sweepId: 'sweep-1' });
+    expect(e.queryStringParameters).toEqual({ approver: 'a@b.c', expires: '1' });
+    expect(formBody(e).get('a')).toBe('1');
+  });
+});
