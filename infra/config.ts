@@ -37,18 +37,15 @@ const ResourcePrefixSchema = z.string().regex(/^[a-z][a-z0-9-]{1,23}$/, 'must be
 
 export const InfraConfigSchema = z
   .object({
-    /** The account running the workflow: the management account or a delegated-admin tooling account. */
+    /**
+     * The account running the workflow: the management account, or a member account registered as
+     * delegated administrator for CloudFormation StackSets (which also lets it call the Organizations
+     * read APIs ListTargets needs; docs/deploy.md).
+     */
     hubAccountId: AccountIdSchema,
     hubRegion: RegionSchema,
     organizationId: OrganizationIdSchema,
     managementAccountId: AccountIdSchema,
-    /**
-     * How the hub lists accounts when it is not the management account: `management-role` deploys a
-     * small read-only role in the management account (stack ZombieSweepOrgAccess); `delegated-admin`
-     * relies on the hub being a registered delegated administrator, which may call the Organizations
-     * read APIs itself. Ignored when the hub is the management account.
-     */
-    organizationsAccess: z.enum(['management-role', 'delegated-admin']).default('management-role'),
     /** Names every hub resource (roles, bucket, state machine); lets two installations share an account. */
     resourcePrefix: ResourcePrefixSchema.default('zombie-sweep'),
     /** OUs (or the root) the member-role StackSet deploys to; new accounts there get the role automatically. */

@@ -9,13 +9,13 @@ export type HubFunction = WorkflowFunction | typeof APPROVAL_WEB_FUNCTION;
 export const HUB_FUNCTIONS: readonly HubFunction[] = [...WORKFLOW_FUNCTIONS, APPROVAL_WEB_FUNCTION];
 
 /**
- * The hub functions that assume the member role in target accounts. policies/member-role-trust.json
- * lists exactly these roles (a test keeps the two in step).
+ * The hub functions that assume the member role in target accounts (list-targets reads each
+ * account's enabled regions through it). policies/member-role-trust.json lists exactly these roles
+ * (a test keeps the two in step).
  */
-export const MEMBER_ACCESS_FUNCTIONS: readonly WorkflowFunction[] = ['scan', 'snapshot', 'tag', 'apply-decision', 'delete'];
+export const MEMBER_ACCESS_FUNCTIONS: readonly WorkflowFunction[] = ['list-targets', 'scan', 'snapshot', 'tag', 'apply-decision', 'delete'];
 
 export const HUB_STACK_NAME = 'ZombieSweepHub';
-export const ORG_ACCESS_STACK_NAME = 'ZombieSweepOrgAccess';
 
 /** CloudFormation outputs of the hub stack (read by `zombie-sweep start` and the deploy guide). */
 export const HUB_OUTPUTS = {
@@ -45,7 +45,6 @@ export function hubNames(input: NamingInput) {
     notificationTopic: `${p}-notifications`,
     alarmTopic: `${p}-alarms`,
     memberStackSet: `${p}-member-role`,
-    orgReaderRole: `${p}-org-reader`,
     schedulerRole: `${p}-scheduler`,
     stateMachineRole: `${p}-state-machine`,
     functionRole: (fn: HubFunction) => `${p}-${fn}`,

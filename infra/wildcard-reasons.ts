@@ -26,7 +26,7 @@ export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   AssumeMemberRole:
     'the member role has the same name in every organization account (deployed by the StackSet); aws:ResourceOrgID limits the grant to roles of this organization',
   ReadOrganizationStructure: 'Organizations list and describe actions have no resource-level permissions for these calls; read-only',
-  ResolveEnabledRegions: 'ec2:DescribeRegions and account:ListRegions have no resource-level permissions; read-only',
+  ResolveEnabledRegions: 'ec2:DescribeRegions has no resource-level permissions (Service Authorization Reference); read-only',
   SendApprovalDecision: 'states:SendTaskSuccess/SendTaskFailure take a task token, not a resource ARN (no resource-level permissions)',
   // hub-state-machine.json
   InvokeWorkflowFunctions: 'the workflow functions by name, plus their versions and aliases (":*")',

@@ -1,8 +1,253 @@
-// PLACEHOLDER: the owning helper replaces this with the real command.
-import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { fromIni } from '@aws-sdk/credential-providers';
+import { Option, type Command } from 'commander';
+import { systemClock, type Clock } from '../../src/core/clock.ts';
+import { InputValidationError, ZombieSweepError } from '../../src/core/errors.ts';
+import { silentLog, streamLog } from '../../src/core/log.ts';
+import { SweepInputSchema, parseOrThrow, type SweepInput } from '../../src/core/schemas.ts';
+import { describeEvent, executionArnFor, historySince, newSweepId, resolveStateMachineArn } from '../../src/sweep/deployed.ts';
+import { reportText } from '../../src/sweep/text.ts';
+import { startLocalHost } from '../../local/runner/host.ts';
+import { startSweepLocally } from '../../local/runner/index.ts';
+import { addCredentialOptions, callerIdentity, cliClientFactory, endpointOverridden, homeRegion } from '../shared/credentials.ts';
+import { addDetectionOptions, addTargetingOptions, parseDetection, parseTargeting, type DetectionFlags, type TargetingFlags } from '../shared/options.ts';
+
+/**
+ * `zombie-sweep start`: a sweep on the deployed state machine (prints the sweep id; `--wait` follows
+ * it), or with `--local` the same workflow in this process against whatever the credentials and
+ * AWS_ENDPOINT_URL point to, serving the approval page on loopback until someone decides.
+ */
+export interface StartFlags extends TargetingFlags, DetectionFlags {
+  mode: string;
+  sweepId?: string;
+  approver: string[];
+  approvalTimeout: string;
+  rejectExemptDays?: string;
+  deleteEndpointConfig?: boolean;
+  deleteModels?: boolean;
+  profile?: string;
+  stateMachineArn?: string;
+  stackName?: string;
+  wait?: boolean;
+  local?: boolean;
+  archiveBucket?: string;
+  topicArn?: string;
+  approvalKeyId?: string;
+  archiveKmsKeyId?: string;
+  autoApprove?: boolean;
+  port?: string;
+  output: 'table' | 'json';
+  verbose?: boolean;
+}
+
+export interface StartIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+}
+
+class SweepFailedError extends ZombieSweepError {}
+
+const LOCAL_ONLY = ['archiveBucket', 'topicArn', 'approvalKeyId', 'archiveKmsKeyId', 'autoApprove', 'port'] as const;
+const FLAG: Record<(typeof LOCAL_ONLY)[number], string> = {
+  archiveBucket: '--archive-bucket',
+  topicArn: '--topic-arn',
+  approvalKeyId: '--approval-key-id',
+  archiveKmsKeyId: '--archive-kms-key-id',
+  autoApprove: '--auto-approve',
+  port: '--port',
+};
 
 export function registerStart(program: Command): void {
-  program.command('start').description('(not implemented yet)').action(() => {
-    throw new Error('start is not implemented yet');
+  const command = program.command('start').description('Start a sweep: on the deployed state machine, or in this process with --local.');
+  command
+    .addOption(new Option('--mode <mode>', 'report: find and report; tag: also snapshot and tag zombies; cleanup: also ask approvers and delete').choices(['report', 'tag', 'cleanup']).default('report'))
+    .option('--sweep-id <id>', 'sweep id (default: sweep-<UTC timestamp>-<random>); also the execution name')
+    .option('--approver <email>', 'approver email (repeat for several); cleanup mode needs at least one unless --auto-approve', collect, [])
+    .option('--approval-timeout <duration>', 'how long approvers have, e.g. 72h, 3d, 90m or seconds; nothing is deleted after it', '72h')
+    .option('--reject-exempt-days <days>', 'days an endpoint kept by an approver stays exempt from later sweeps (default 90)')
+    .option('--delete-endpoint-config', 'also delete the endpoint config of deleted endpoints (default: kept, restore needs nothing else)')
+    .option('--delete-models', 'also delete the models of deleted endpoints (default: kept)');
+  addTargetingOptions(command);
+  addDetectionOptions(command);
+  addCredentialOptions(command);
+  command
+    .option('--state-machine-arn <arn>', 'deployed: the sweep state machine (default: the StateMachineArn output of --stack-name)')
+    .option('--stack-name <name>', 'deployed: the hub stack to read the state machine from', 'ZombieSweepHub')
+    .option('--wait', 'deployed: follow the sweep until it ends, printing its progress; exit 1 if it fails')
+    .option('--local', 'run the workflow in this process (no deployment); the approval page is served on 127.0.0.1')
+    .option('--archive-bucket <bucket>', 'local: the archive bucket (must exist)')
+    .option('--topic-arn <arn>', 'local: SNS topic for approval links and the report (default: links printed here, nothing published)')
+    .option('--approval-key-id <key>', 'local: KMS HMAC key for approval links (default: a secret that lives only in this process)')
+    .option('--archive-kms-key-id <key>', 'local: KMS key for the archived copies (SSE-KMS)')
+    .option('--auto-approve', 'local: approve every tagged zombie without asking (recorded as auto-approve in the audit trail)')
+    .option('--port <port>', 'local: port for the approval page and the Step Functions API (default: any free port)')
+    .addOption(new Option('--output <format>', 'output format of the final report (local) or the started sweep (deployed)').choices(['table', 'json']).default('table'))
+    .option('--verbose', 'log every step as JSON lines on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  zombie-sweep start --org --regions all --mode report --wait
+  zombie-sweep start --org --mode cleanup --approver alice@example.com --approval-timeout 48h
+  AWS_ENDPOINT_URL=http://127.0.0.1:4566 zombie-sweep start --local --org --mode cleanup \\
+      --archive-bucket zombie-archive --approver alice@example.com
+  zombie-sweep start --local --org --mode cleanup --archive-bucket zombie-archive --auto-approve --output json`,
+    )
+    .action(async (flags: StartFlags) => {
+      process.exitCode = await runStart(flags, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env, clock: systemClock });
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `72h`, `3d`, `90m`, `600s` or `600` seconds. */
+export function parseDuration(value: string): number {
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(value);
+  if (!match) throw new InputValidationError(`invalid --approval-timeout: use e.g. 72h, 3d, 90m or a number of seconds (got ${JSON.stringify(value)})`, '--approval-timeout');
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+export function sweepInputFromFlags(flags: StartFlags, requestedBy: string, now: Date): SweepInput {
+  if (!flags.local) {
+    for (const key of LOCAL_ONLY) if (flags[key] !== undefined) throw new InputValidationError(`invalid ${FLAG[key]}: only applies with --local`, FLAG[key]);
+  } else if (!flags.archiveBucket) {
+    throw new InputValidationError('invalid --archive-bucket: required with --local', '--archive-bucket');
+  }
+  if (flags.mode === 'cleanup' && flags.approver.length === 0 && !flags.autoApprove) {
+    throw new InputValidationError('invalid --approver: cleanup mode needs at least one approver (or, with --local, --auto-approve)', '--approver');
+  }
+  const days = flags.rejectExemptDays === undefined ? undefined : Number(flags.rejectExemptDays);
+  const input = {
+    sweepId: flags.sweepId ?? newSweepId(now, randomBytes(4).toString('hex')),
+    mode: flags.mode,
+    targets: parseTargeting(flags),
+    detection: parseDetection(flags),
+    approval: {
+      approvers: flags.approver,
+      timeoutSeconds: parseDuration(flags.approvalTimeout),
+      ...(days !== undefined ? { rejectExemptDays: days } : {}),
+      autoApprove: flags.autoApprove === true,
+    },
+    deletion: { deleteEndpointConfig: flags.deleteEndpointConfig === true, deleteModels: flags.deleteModels === true },
+    requestedBy,
+  };
+  const flagOf: Record<string, string> = { sweepId: '--sweep-id', 'approval.approvers': '--approver', 'approval.timeoutSeconds': '--approval-timeout', 'approval.rejectExemptDays': '--reject-exempt-days' };
+  try {
+    parseOrThrow(SweepInputSchema, input, 'sweep input');
+  } catch (error) {
+    if (error instanceof InputValidationError && error.field) {
+      const flag = Object.entries(flagOf).find(([field]) => error.field!.startsWith(field))?.[1];
+      if (flag) throw new InputValidationError(`invalid ${flag}: ${error.message}`, flag);
+    }
+    throw error;
+  }
+  return input as SweepInput;
+}
+
+export async function runStart(flags: StartFlags, io: StartIo): Promise<number> {
+  const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-start' });
+  const caller = await callerIdentity(clients, flags.profile);
+  const input = sweepInputFromFlags(flags, caller.arn, io.clock.now());
+  return flags.local ? runLocal(flags, io, input, caller.accountId) : runDeployed(flags, io, input, clients);
+}
+
+async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, clients: ReturnType<typeof cliClientFactory>): Promise<number> {
+  const stateMachineArn = await resolveStateMachineArn(clients, flags);
+  const sfn = clients.hub(SFNClient);
+  const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: input.sweepId, input: JSON.stringify(input) }));
+  const executionArn = started.executionArn ?? executionArnFor(stateMachineArn, input.sweepId!);
+  if (flags.output === 'json') io.stdout(`${JSON.stringify({ sweepId: input.sweepId, executionArn, mode: input.mode }, null, 2)}\n`);
+  else io.stdout(`${input.sweepId}\n`);
+  io.stderr(`sweep ${input.sweepId} started (${input.mode} mode): ${executionArn}\n`);
+  if (!flags.wait) return 0;
+  let seen = 0;
+  for (;;) {
+    for (const event of await historySince(sfn, executionArn, seen)) {
+      seen = Math.max(seen, event.id ?? 0);
+      const line = describeEvent(event);
+      if (line) io.stderr(`${line}\n`);
+    }
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== 'RUNNING') {
+      if (described.status === 'SUCCEEDED') {
+        io.stderr(`sweep ${input.sweepId} succeeded; zombie-sweep report ${input.sweepId} --archive-bucket <bucket> shows the report\n`);
+        return 0;
+      }
+      io.stderr(`sweep ${input.sweepId} ${described.status}: ${described.error ?? ''} ${described.cause ?? ''}\n`);
+      return 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accountId: string): Promise<number> {
+  const hubRegion = homeRegion(io.env);
+  const port = flags.port === undefined ? 0 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputValidationError(`invalid --port: must be 0-65535 (got ${JSON.stringify(flags.port)})`, '--port');
+  const host = await startLocalHost({ region: hubRegion, accountId, port });
+  const log = flags.verbose ? streamLog(io.stderr, 'debug') : silentLog;
+  try {
+    const sweep = startSweepLocally({
+      input,
+      archiveBucket: flags.archiveBucket!,
+      accountId,
+      hubRegion,
+      host,
+      ...(flags.profile ? { credentials: fromIni({ profile: flags.profile }) } : {}),
+      s3ForcePathStyle: endpointOverridden(io.env),
+      topicArn: flags.topicArn,
+      approvalKeyId: flags.approvalKeyId,
+      archiveKmsKeyId: flags.archiveKmsKeyId,
+      log,
+      onApprovalRequested: (request) => {
+        io.stderr(`\nApproval needed for sweep ${request.sweepId} (until ${request.expiresAt}). Open a link in a browser and decide:\n`);
+        for (const link of request.links) io.stderr(`  ${link.approver}: ${link.url}\n`);
+        io.stderr('Waiting for the decision (Ctrl-C stops the sweep; nothing is deleted without a decision)...\n\n');
+      },
+    });
+    io.stderr(`sweep ${input.sweepId} running locally (${input.mode} mode); approval page and Step Functions API on ${host.url}\n`);
+    const progress = followLocal(host, sweep.executionArn, io.stderr);
+    const result = await sweep.done;
+    clearInterval(progress);
+    for (const line of linesOf(host, sweep.executionArn)) io.stderr(`${line}\n`);
+    if (flags.output === 'json') {
+      io.stdout(`${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`);
+    } else if (result.report) {
+      io.stdout(`${reportText(result.report).body}\n`);
+    }
+    if (result.status !== 'SUCCEEDED') {
+      if (flags.output !== 'json') throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${result.cause ?? ''}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await host.stop();
+  }
+}
+
+const printed = new Map<string, number>();
+
+/** Prints the local execution's new history events every half second (stderr). */
+function followLocal(host: Awaited<ReturnType<typeof startLocalHost>>, executionArn: string, write: (text: string) => void): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    for (const line of linesOf(host, executionArn)) write(`${line}\n`);
+  }, 500);
+  timer.unref();
+  return timer;
+}
+
+function linesOf(host: Awaited<ReturnType<typeof startLocalHost>>, executionArn: string): string[] {
+  const history = host.engine.describe(executionArn)?.history ?? [];
+  const from = printed.get(executionArn) ?? 0;
+  printed.set(executionArn, history.length);
+  return history.slice(from).flatMap((event) => {
+    const line = describeEvent(event as never);
+    return line ? [line] : [];
   });
 }

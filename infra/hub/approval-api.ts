@@ -65,7 +65,8 @@ export class ApprovalApi extends Construct {
       restApi: this.api,
       requestValidatorName: 'sweep-id-required',
       validateRequestParameters: true,
-      validateRequestBody: false,
+      // No model is attached, so API Gateway checks nothing in the body; the function parses the form with zod.
+      validateRequestBody: true,
     });
     const integration = new apigw.LambdaIntegration(props.handler, { proxy: true });
     const approval = this.api.root.addResource('approvals').addResource('{sweepId}');

@@ -84,8 +84,10 @@ export class Archive extends Construct {
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });
-    const bucketDocs = [loadPolicy('archive-bucket-policy', policyVars)];
-    if (config.restoreRole.enabled) bucketDocs.push(loadPolicy('archive-bucket-policy-restore', policyVars));
+    // Referencing the bucket (rather than repeating its name) ties the policy to the bucket it guards.
+    const bucketVars = { ...policyVars, ArchiveBucket: this.bucket.bucketName };
+    const bucketDocs = [loadPolicy('archive-bucket-policy', bucketVars)];
+    if (config.restoreRole.enabled) bucketDocs.push(loadPolicy('archive-bucket-policy-restore', bucketVars));
     for (const doc of bucketDocs) for (const statement of doc.Statement) this.bucket.addToResourcePolicy(iam.PolicyStatement.fromJson(statement));
   }
 }

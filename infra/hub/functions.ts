@@ -14,18 +14,15 @@ import { suppress } from '../nag.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Environment variables the handlers read (functions/shared/env.ts and each handler). */
+/** Environment variables the handlers read (functions/shared/env.ts, sweep-deps.ts and each handler). */
 export type HandlerEnv =
   | 'ARCHIVE_BUCKET'
   | 'ARCHIVE_KMS_KEY_ID'
   | 'NOTIFICATION_TOPIC_ARN'
   | 'APPROVAL_BASE_URL'
   | 'APPROVAL_MAC_KEY_ID'
-  | 'MEMBER_ROLE_NAME'
-  | 'MEMBER_EXTERNAL_ID'
   | 'AUDIT_RETENTION_DAYS'
-  | 'AUDIT_RETENTION_MODE'
-  | 'ORGANIZATIONS_ROLE_ARN';
+  | 'AUDIT_RETENTION_MODE';
 
 export interface FunctionSpec {
   description: string;
@@ -34,30 +31,29 @@ export interface FunctionSpec {
   env: readonly HandlerEnv[];
 }
 
-const AUDIT: readonly HandlerEnv[] = ['ARCHIVE_BUCKET', 'ARCHIVE_KMS_KEY_ID', 'AUDIT_RETENTION_DAYS', 'AUDIT_RETENTION_MODE'];
-const MEMBER: readonly HandlerEnv[] = ['MEMBER_ROLE_NAME', 'MEMBER_EXTERNAL_ID'];
+const AUDIT: readonly HandlerEnv[] = ['ARCHIVE_BUCKET', 'AUDIT_RETENTION_DAYS', 'AUDIT_RETENTION_MODE'];
 
 /**
  * Sizing: the ASL gives every task 900 s; functions that only touch a few objects get far less, so a
  * hung call fails fast and is retried by the state machine. Memory buys CPU and network for the
- * ones that merge thousands of findings files or drive many parallel copies.
+ * ones that merge thousands of findings files or drive many parallel copies. delete waits up to
+ * DELETE_WAIT_SECONDS (default 240) for an endpoint to disappear, well inside its timeout.
  */
 export const FUNCTION_SPECS: Readonly<Record<HubFunction, FunctionSpec>> = {
   'validate-input': { description: 'Parses the sweep input and takes the sweep lock', memoryMb: 256, timeoutSeconds: 60, env: AUDIT },
-  'list-targets': { description: 'Lists organization accounts x regions into the Map item file', memoryMb: 512, timeoutSeconds: 600, env: [...AUDIT, ...MEMBER, 'ORGANIZATIONS_ROLE_ARN'] },
-  scan: { description: 'Scans one account x region and classifies its endpoints', memoryMb: 1024, timeoutSeconds: 900, env: [...AUDIT, ...MEMBER] },
+  'list-targets': { description: 'Lists organization accounts x regions into the Map item file', memoryMb: 512, timeoutSeconds: 600, env: AUDIT },
+  scan: { description: 'Scans one account x region and classifies its endpoints', memoryMb: 1024, timeoutSeconds: 900, env: ['ARCHIVE_BUCKET'] },
   collect: { description: 'Merges findings into the sweep report and candidate list', memoryMb: 1024, timeoutSeconds: 600, env: AUDIT },
-  snapshot: { description: 'Copies and verifies every artifact of a zombie, then writes its manifest', memoryMb: 1024, timeoutSeconds: 900, env: [...AUDIT, ...MEMBER] },
-  tag: { description: 'Tags a snapshotted zombie zombie=confirmed', memoryMb: 256, timeoutSeconds: 120, env: [...AUDIT, ...MEMBER] },
+  snapshot: { description: 'Copies and verifies every artifact of a zombie, then writes its manifest', memoryMb: 1024, timeoutSeconds: 900, env: [...AUDIT, 'ARCHIVE_KMS_KEY_ID'] },
+  tag: { description: 'Tags a snapshotted zombie zombie=confirmed', memoryMb: 256, timeoutSeconds: 120, env: AUDIT },
   'request-approval': { description: 'Stores the approval request and mails signed links', memoryMb: 512, timeoutSeconds: 120, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN', 'APPROVAL_BASE_URL', 'APPROVAL_MAC_KEY_ID'] },
-  'apply-decision': { description: 'Applies the approvers decision (rejections, deletion list)', memoryMb: 512, timeoutSeconds: 600, env: [...AUDIT, ...MEMBER] },
-  delete: { description: 'Re-verifies and deletes one approved endpoint', memoryMb: 512, timeoutSeconds: 900, env: [...AUDIT, ...MEMBER] },
+  'apply-decision': { description: 'Applies the approvers decision (rejections, deletion list)', memoryMb: 512, timeoutSeconds: 600, env: AUDIT },
+  delete: { description: 'Re-verifies and deletes one approved endpoint', memoryMb: 512, timeoutSeconds: 900, env: AUDIT },
   report: { description: 'Writes the final report and notifies', memoryMb: 1024, timeoutSeconds: 600, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN'] },
   'record-failure': { description: 'Records a failed sweep, releases its lock and notifies', memoryMb: 256, timeoutSeconds: 120, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN'] },
   // API Gateway waits at most 29 s for an integration.
   'approval-web': { description: 'Serves the approval pages and records decisions', memoryMb: 512, timeoutSeconds: 29, env: [...AUDIT, 'APPROVAL_MAC_KEY_ID'] },
 };
-
 export interface HubFunctionsProps {
   config: InfraConfig;
   names: HubNames;
@@ -131,6 +127,9 @@ export class HubFunctions extends Construct {
           format: OutputFormat.ESM,
           target: 'node22',
           minify: true,
+          // Error class names are a contract (src/core/errors.ts): the ASL's Retry/Catch match Lambda's
+          // errorType, which is `name`. Minifying without this renames RetryableAwsError to e.g. "Gm".
+          keepNames: true,
           sourceMap: true,
           sourcesContent: false,
           mainFields: ['module', 'main'],

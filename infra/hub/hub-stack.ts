@@ -1,7 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { hubIsManagement, type InfraConfig } from '../config.ts';
+import type { InfraConfig } from '../config.ts';
 import { HUB_FUNCTIONS, HUB_OUTPUTS, hubNames, type HubNames } from '../names.ts';
 import { acknowledgeWildcards } from '../nag.ts';
 import { loadPolicy, type PolicyVars } from '../policies.ts';
@@ -34,7 +34,6 @@ export function basePolicyVars(config: InfraConfig, names: HubNames, partition: 
     ExternalId: config.externalId,
     ArchiveBucket: names.archiveBucket,
     StateMachineName: names.stateMachine,
-    OrgReaderRoleName: names.orgReaderRole,
   };
 }
 
@@ -68,10 +67,6 @@ export class HubStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const orgReaderRoleArn =
-      !hubIsManagement(config) && config.organizationsAccess === 'management-role'
-        ? `arn:${this.partition}:iam::${config.managementAccountId}:role/${names.orgReaderRole}`
-        : undefined;
     const policyVars: PolicyVars = {
       ...staticVars,
       ArchiveKeyArn: this.archive.key.keyArn,
@@ -88,11 +83,8 @@ export class HubStack extends Stack {
         ARCHIVE_KMS_KEY_ID: this.archive.key.keyArn,
         NOTIFICATION_TOPIC_ARN: this.notifications.topic.topicArn,
         APPROVAL_MAC_KEY_ID: this.macKey.keyArn,
-        MEMBER_ROLE_NAME: config.memberRoleName,
-        MEMBER_EXTERNAL_ID: config.externalId,
         AUDIT_RETENTION_DAYS: String(config.retention.auditDays),
         AUDIT_RETENTION_MODE: config.retention.auditMode,
-        ...(orgReaderRoleArn ? { ORGANIZATIONS_ROLE_ARN: orgReaderRoleArn } : {}),
       },
     });
     for (const fn of HUB_FUNCTIONS) acknowledgeWildcards(this.functions.roles[fn], this.functions.policyDocuments[fn], WILDCARD_REASONS);

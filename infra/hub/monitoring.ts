@@ -9,11 +9,12 @@ import { HUB_FUNCTIONS, type HubNames } from '../names.ts';
 import type { HubFunctions } from './functions.ts';
 
 /**
- * Scan children log one structured line per target with its outcome (functions/scan/handler.ts).
+ * Each scan child logs one structured line per target, `scan finished` with its `status`
+ * (functions/scan/handler.ts; Powertools JSON, so CloudWatch matches fields directly).
  * Unreachable targets are reported, not fatal, so without this metric a member role missing from
  * a whole OU would only show up in reports nobody reads.
  */
-export const SCAN_TARGET_FAILED_FILTER = '{ ($.targetStatus = "unreachable") || ($.targetStatus = "error") }';
+export const SCAN_TARGET_FAILED_FILTER = '{ ($.message = "scan finished") && (($.status = "unreachable") || ($.status = "error")) }';
 export const SCAN_TARGET_FAILED_METRIC = 'ScanTargetsFailed';
 
 export interface MonitoringProps {
@@ -23,7 +24,7 @@ export interface MonitoringProps {
   alarmTopic: sns.ITopic;
 }
 
-/** Alarms on failed or timed-out sweeps, failing scan targets and Lambda errors; one dashboard for sweeps. */
+/** Alarms on failed or timed-out sweeps, failing scan targets and function errors; one dashboard for sweeps. */
 export class Monitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard: cloudwatch.Dashboard;
@@ -48,13 +49,6 @@ export class Monitoring extends Construct {
     });
     const scanTargetsFailed = new cloudwatch.Metric({ namespace: names.metricNamespace, metricName: SCAN_TARGET_FAILED_METRIC, period, statistic: 'Sum' });
 
-    const lambdaErrors = new cloudwatch.MathExpression({
-      expression: HUB_FUNCTIONS.map((_, i) => `e${i}`).join(' + '),
-      usingMetrics: Object.fromEntries(HUB_FUNCTIONS.map((fn, i) => [`e${i}`, functions.functions[fn].metricErrors({ period, statistic: 'Sum' })])),
-      label: 'Lambda errors (all zombie-sweep functions)',
-      period,
-    });
-
     const alarm = (id: string, description: string, metric: cloudwatch.IMetric) => {
       const created = new cloudwatch.Alarm(this, id, {
         alarmName: `${names.stateMachine}-${id}`,
@@ -72,7 +66,10 @@ export class Monitoring extends Construct {
     alarm('executions-failed', 'A sweep execution failed (see RecordFailure in its history); nothing after the failure point ran.', failed);
     alarm('executions-timed-out', 'A sweep execution timed out.', timedOut);
     alarm('scan-targets-failed', 'At least one account x region could not be scanned (member role missing, region disabled or access denied).', scanTargetsFailed);
-    alarm('lambda-errors', 'A zombie-sweep Lambda function raised an error (the state machine may have retried it).', lambdaErrors);
+    // One alarm per function (a math alarm may combine at most 10 metrics), so the alarm names the failing step.
+    for (const fn of HUB_FUNCTIONS) {
+      alarm(`${fn}-errors`, `The ${fn} function raised an error (the state machine retries transient ones; see its log group).`, functions.functions[fn].metricErrors({ period, statistic: 'Sum' }));
+    }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: names.dashboard, defaultInterval: Duration.days(7) });
     this.dashboard.addWidgets(
@@ -91,7 +88,11 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Scan targets failed', left: [scanTargetsFailed], width: 12 }),
-      new cloudwatch.GraphWidget({ title: 'Lambda errors', left: [lambdaErrors], width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'Lambda errors',
+        left: HUB_FUNCTIONS.map((fn) => functions.functions[fn].metricErrors({ period, statistic: 'Sum', label: fn })),
+        width: 12,
+      }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({

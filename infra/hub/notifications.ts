@@ -10,6 +10,9 @@ import { loadPolicy, type PolicyVars } from '../policies.ts';
 
 /** The message attribute request-approval sets on each per-approver message; subscription filters match it. */
 export const APPROVER_ATTRIBUTE = 'approver';
+/** The message attribute sweep notifications (final report, failure) carry. */
+export const EVENT_ATTRIBUTE = 'event';
+export const OPERATOR_EVENTS = ['sweep-finished', 'sweep-failed'] as const;
 
 export interface NotificationsProps {
   config: InfraConfig;
@@ -19,8 +22,8 @@ export interface NotificationsProps {
 
 /**
  * Two KMS-encrypted topics. `notifications` carries approval links and reports: each approver's
- * email subscription only receives messages whose `approver` attribute is that approver, so a signed
- * link never reaches anyone else. `alarms` carries CloudWatch alarms to the operators, unfiltered.
+ * email subscription only receives messages whose `approver` attribute names that approver, so a
+ * signed link never reaches anyone else. `alarms` carries CloudWatch alarms to the operators.
  */
 export class Notifications extends Construct {
   readonly key: kms.Key;
@@ -51,6 +54,16 @@ export class Notifications extends Construct {
       this.topic.addSubscription(
         new subscriptions.EmailSubscription(approver, {
           filterPolicy: { [APPROVER_ATTRIBUTE]: sns.SubscriptionFilter.stringFilter({ allowlist: [approver] }) },
+        }),
+      );
+    }
+
+    // Operators get the sweep reports and failures (messages carrying an `event` attribute,
+    // src/sweep/notify.ts) but never approval links, which carry only `approver`.
+    for (const operator of config.operators) {
+      this.topic.addSubscription(
+        new subscriptions.EmailSubscription(operator, {
+          filterPolicy: { [EVENT_ATTRIBUTE]: sns.SubscriptionFilter.stringFilter({ allowlist: [...OPERATOR_EVENTS] }) },
         }),
       );
     }

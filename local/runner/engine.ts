@@ -48,6 +48,24 @@ export interface LocalMachineOptions {
   retryIntervalMs?: number;
   /** The execution role recorded in `$$.Execution.RoleArn`. */
   roleArn?: string;
+  /** Hooks around `.waitForTaskToken` tasks (auto-approve, printing the approval links). */
+  callbacks?: CallbackHooks;
+}
+
+export interface CallbackInfo {
+  stateName: string;
+  executionArn: string;
+  executionInput: Json;
+  token: string;
+  /** The evaluated Payload the task is invoked with. */
+  payload: Json;
+}
+
+export interface CallbackHooks {
+  /** Before the task is invoked; `true` means do not invoke it (the hook answers the token itself). */
+  before?(info: CallbackInfo): Promise<boolean>;
+  /** After the task was invoked, while the token waits for its answer. */
+  after?(info: CallbackInfo): Promise<void>;
 }
 
 interface StateMachineRecord {
@@ -245,7 +263,12 @@ export class LocalStepFunctions {
     const resource = String(state.Resource);
     if (!resource.startsWith('arn:aws:states:::lambda:invoke')) throw new StateError('States.Runtime', `${stateName}: the local runner only supports lambda:invoke.waitForTaskToken`);
     if (!params.FunctionName) throw new StateError('States.Runtime', `${stateName}: Parameters.FunctionName is required`);
-    await this.invoke(scope, functionNameOf(params.FunctionName), params.Payload ?? {});
+    const hooks = scope.machine.options.callbacks;
+    const info: CallbackInfo = { stateName, executionArn: scope.executionArn, executionInput: (scope.context.Execution as { Input: Json }).Input, token, payload: params.Payload ?? {} };
+    if (!(await hooks?.before?.(info))) {
+      await this.invoke(scope, functionNameOf(params.FunctionName), params.Payload ?? {});
+      await hooks?.after?.(info);
+    }
     return waiting;
   }
 

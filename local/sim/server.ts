@@ -122,7 +122,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           ? error
           : error instanceof ExpiredTokenError
             ? new SimError('ExpiredTokenException', error.message, 400)
-            : internalError(error);
+            : clientHungUp(req, error)
+              ? new SimError('RequestAborted', 'The client closed the connection before the request was complete', 400)
+              : internalError(error);
       errorCode = simError.code;
       response = service.renderError(simError, { requestId, operation });
     }
@@ -188,6 +190,12 @@ function unsignedApiError(req: IncomingMessage, url: URL): { status: number; con
   const code = incomplete ? 'IncompleteSignature' : 'MissingAuthenticationToken';
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message.replace(/'/g, '&apos;')}</Message></Error><RequestId>${newRequestId()}</RequestId></ErrorResponse>`;
   return { status: 403, contentType: 'text/xml', body };
+}
+
+/** Reading the body of a request whose client went away fails with `aborted`/ECONNRESET: not a simulator fault. */
+function clientHungUp(req: IncomingMessage, error: unknown): boolean {
+  const e = error as NodeJS.ErrnoException | undefined;
+  return (req.destroyed || req.socket.destroyed) && (e?.code === 'ECONNRESET' || e?.message === 'aborted');
 }
 
 function internalError(error: unknown): SimError {

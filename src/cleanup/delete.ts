@@ -15,9 +15,9 @@ import { chunk, mapLimit } from '../core/concurrency.ts';
 import { errorMessage, errorName } from '../core/errors.ts';
 import { s3Uri } from '../core/layout.ts';
 import { DeletionSettingsSchema, parseOrThrow } from '../core/schemas.ts';
-import type { TagMap } from '../core/tags.ts';
+import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { ApprovalCandidateSchema } from './approval/store.ts';
-import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, isSageMakerNotFound, manifestKey, retryableOr, reverify, targetOf, type CleanupDeps } from './reverify.ts';
+import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, isSageMakerNotFound, manifestKey, readEndpointTags, retryableOr, reverify, targetOf, type CleanupDeps } from './reverify.ts';
 
 /**
  * Delete one approved endpoint, after re-verifying everything (src/cleanup/reverify.ts). Inference
@@ -109,6 +109,11 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       if (icStates.size > 0 && !(await waitUntil(deps, async () => (await inferenceComponentStates(sagemaker, candidate.endpointName)).size === 0))) {
         log.info('inference components still deleting');
         return result('deleting', 'inference components are still being deleted; the endpoint is deleted on the next attempt');
+      }
+      // Waiting for inference components can take minutes: an owner's veto in that time still counts.
+      const latest = await readEndpointTags(sagemaker, candidate.endpointArn);
+      if (latest[TAG.zombie] !== ZOMBIE_VALUE.confirmed || latest[TAG.sweepId] !== candidate.sweepId) {
+        return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during deletion; the endpoint is kept (its inference components are restorable from the manifest)`, 'zombie-sweep', latest);
       }
       const variantTargets = await deregisterScalableTargets(scaling, variants.map((v) => `endpoint/${candidate.endpointName}/variant/${v}`));
       details.deregisteredScalableTargets = [...icTargets, ...variantTargets];

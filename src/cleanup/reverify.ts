@@ -174,6 +174,8 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise
 
   const detectedAt = new Date(candidate.detectedAt);
   if (Number.isNaN(detectedAt.getTime())) return fail('invocations', `detectedAt "${candidate.detectedAt}" is not a time`, tags);
+  // A detection time ahead of this clock would leave no window to check: never read that as "not invoked".
+  if (detectedAt.getTime() - PUBLICATION_LAG_MARGIN_MS > now.getTime()) return fail('invocations', `detectedAt ${candidate.detectedAt} is after now (${now.toISOString()}); cannot check usage since detection`, tags);
   if (endpoint.LastModifiedTime && endpoint.LastModifiedTime.getTime() > detectedAt.getTime()) {
     return fail('unchanged', `the endpoint was updated at ${endpoint.LastModifiedTime.toISOString()}, after detection`, tags);
   }

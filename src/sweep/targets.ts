@@ -36,6 +36,9 @@ export interface TargetListing {
   regionLookupFailures: { accountId: string; reason: string }[];
 }
 
+/** Organizations caps MaxResults at 20 (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html). */
+const PAGE_SIZE = 20;
+
 interface ScopedAccount {
   accountId: string;
   accountName?: string;
@@ -99,8 +102,8 @@ async function listAll(organizations: OrganizationsClient, parentId: string | un
   let token: string | undefined;
   do {
     const page = parentId
-      ? await organizations.send(new ListAccountsForParentCommand({ ParentId: parentId, NextToken: token }))
-      : await organizations.send(new ListAccountsCommand({ NextToken: token }));
+      ? await organizations.send(new ListAccountsForParentCommand({ ParentId: parentId, MaxResults: PAGE_SIZE, NextToken: token }))
+      : await organizations.send(new ListAccountsCommand({ MaxResults: PAGE_SIZE, NextToken: token }));
     out.push(...(page.Accounts ?? []));
     token = page.NextToken || undefined;
   } while (token);
@@ -113,7 +116,7 @@ async function accountsUnder(organizations: OrganizationsClient, parentId: strin
   let token: string | undefined;
   const children: string[] = [];
   do {
-    const page = await organizations.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token }));
+    const page = await organizations.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, MaxResults: PAGE_SIZE, NextToken: token }));
     for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) children.push(ou.Id);
     token = page.NextToken || undefined;
   } while (token);

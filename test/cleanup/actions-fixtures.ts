@@ -19,7 +19,7 @@ import { fixedClock } from '../../src/core/clock.ts';
 import { silentLog } from '../../src/core/log.ts';
 import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
 import { approvalWebRoute } from '../../src/cleanup/approval/http.ts';
-import { handleApprovalHttp } from '../../src/cleanup/approval/web.ts';
+import { createHandler as approvalWebHandler } from '../../functions/approval-web/handler.ts';
 import type { ApprovalRequestDeps } from '../../src/cleanup/approval/request.ts';
 import type { DeleteDeps } from '../../src/cleanup/delete.ts';
 import { AuditEventSchema, type AuditEvent } from '../../src/audit/events.ts';
@@ -119,7 +119,7 @@ export async function startCleanupEnv(world: World = smallWorld()): Promise<Clea
     };
   };
   const deps = depsWith({});
-  sim.addWebRoute(approvalWebRoute((event) => handleApprovalHttp(deps, event)));
+  sim.addWebRoute(approvalWebRoute(approvalWebHandler(deps)));
   return { sim, world, clock, tokens, topicArn, s3, deps, depsWith, stop: () => sim.stop() };
 }
 

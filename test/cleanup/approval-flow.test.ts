@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snsOutbox } from '../../local/sim/services/sns.ts';
 import { layout } from '../../src/core/layout.ts';
 import { requestApproval } from '../../src/cleanup/approval/request.ts';
+import { createHandler } from '../../functions/request-approval/handler.ts';
 import { signLink, approvalUrl } from '../../src/cleanup/approval/links.ts';
 import { DecisionRecordSchema, ApprovalRecordSchema, type ApprovalCandidate } from '../../src/cleanup/approval/store.ts';
 import { APPROVERS, MEMBER, REGION, auditEvents, readObject, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
@@ -36,7 +37,7 @@ async function requested(names = ['ep-a', 'ep-b', 'ep-c']) {
   const taskToken = env.tokens.create(`arn:aws:states:${REGION}:111111111111:execution:sweep:${sweepId}`, 'RequestApproval');
   const list = candidates(sweepId, names);
   const before = snsOutbox(env.world).messages.length;
-  const result = await requestApproval(env.deps, { taskToken, sweepId, candidates: list, approvers: APPROVERS, timeoutSeconds: 3600, requestedBy: 'platform-team' });
+  const result = await createHandler(env.deps)({ taskToken, sweepId, candidates: list, approvers: APPROVERS, timeoutSeconds: 3600, requestedBy: 'platform-team' });
   const mails = snsOutbox(env.world).messages.slice(before);
   const linkOf = (approver: string) => {
     const mail = mails.find((m) => m.endpoint === approver);
@@ -45,7 +46,7 @@ async function requested(names = ['ep-a', 'ep-b', 'ep-c']) {
   return { sweepId, taskToken, list, result, mails, linkOf };
 }
 
-function signedFields(link: string): Record<string, string> {
+function signedFields(link: string): { approver: string; expires: string; sig: string } {
   const url = new URL(link);
   return { approver: url.searchParams.get('approver')!, expires: url.searchParams.get('expires')!, sig: url.searchParams.get('sig')! };
 }
@@ -235,6 +236,18 @@ describe('approval page', () => {
     const expired = (await auditEvents(env.s3, layout.sweepAuditPrefix(sweepId))).filter((e) => e.type === 'expired');
     expect(expired).toHaveLength(1);
     expect(expired[0]!.reason).toContain('TaskTimedOut');
+  });
+
+  it('a token Step Functions does not know (TaskDoesNotExist) also closes the window', async () => {
+    const sweepId = `sweep-approval-${++sweepCounter}`;
+    const list = candidates(sweepId, ['ep-x']);
+    const before = snsOutbox(env.world).messages.length;
+    await requestApproval(env.deps, { taskToken: 'AQnever-issued-token', sweepId, candidates: list, approvers: APPROVERS, timeoutSeconds: 3600 });
+    const mail = snsOutbox(env.world).messages.slice(before).find((m) => m.endpoint === 'bob@example.com')!;
+    const link = /(http:\/\/\S+)/.exec(mail.message)![1]!;
+    const response = await post(link, { ...signedFields(link), action: 'approve' }, [list[0]!.endpointArn]);
+    expect(response.status).toBe(410);
+    expect(await decisionOf(sweepId)).toMatchObject({ status: 'window-closed', approved: [], closedReason: expect.stringContaining('TaskDoesNotExist') });
   });
 
   it('a decision that could not be delivered is kept pending and re-sent as recorded', async () => {

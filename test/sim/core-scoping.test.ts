@@ -3,6 +3,7 @@ import { CreateTopicCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/clien
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, ListEndpointsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Simulator } from '../../local/sim/server.ts';
 import { snsStore } from '../../local/sim/services/sns.ts';
 import { kmsStore } from '../../local/sim/services/kms.ts';
@@ -39,6 +40,30 @@ describe('account and region scoping', () => {
     expect(kmsStore(sim.world, MGMT, 'ap-southeast-3').keys()).toHaveLength(0);
 
     for (const client of [devEast, devWest, adminEast, prodKms]) client.destroy();
+  });
+
+  it('keeps SageMaker resources in the account and region of the credentials that created them', async () => {
+    const devCreds = await assumeInto(sim, DEV);
+    const dev = new SageMakerClient({ ...sim.clientConfig('eu-west-1'), credentials: devCreds, maxAttempts: 1 });
+    const devEast = new SageMakerClient({ ...sim.clientConfig('us-east-1'), credentials: devCreds, maxAttempts: 1 });
+    const admin = new SageMakerClient({ ...sim.clientConfig('eu-west-1'), maxAttempts: 1 });
+    await dev.send(
+      new CreateModelCommand({
+        ModelName: 'scoped-model',
+        ExecutionRoleArn: `arn:aws:iam::${DEV}:role/SageMakerExecution`,
+        PrimaryContainer: { Image: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.1-cpu-py310' },
+      }),
+    );
+    await dev.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'scoped-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'scoped-model', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] }));
+    const { EndpointArn } = await dev.send(new CreateEndpointCommand({ EndpointName: 'scoped-endpoint', EndpointConfigName: 'scoped-config' }));
+    expect(EndpointArn).toBe(`arn:aws:sagemaker:eu-west-1:${DEV}:endpoint/scoped-endpoint`);
+
+    expect((await dev.send(new ListEndpointsCommand({}))).Endpoints?.map((e) => e.EndpointName)).toEqual(['scoped-endpoint']);
+    expect((await devEast.send(new ListEndpointsCommand({}))).Endpoints).toEqual([]);
+    expect((await admin.send(new ListEndpointsCommand({}))).Endpoints).toEqual([]);
+    await expect(admin.send(new DescribeEndpointCommand({ EndpointName: 'scoped-endpoint' }))).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('Could not find endpoint') });
+    expect(sim.ledger.filter({ service: 'sagemaker', operation: 'CreateEndpoint' }).map((e) => [e.accountId, e.region])).toEqual([[DEV, 'eu-west-1']]);
+    for (const client of [dev, devEast, admin]) client.destroy();
   });
 
   it('records each call in the ledger under the account and region that made it', async () => {

@@ -148,7 +148,7 @@ describe('SNS publish and the outbox', () => {
     await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'x', MessageAttributes: { a: { DataType: 'Date', StringValue: '2024' } } }))).rejects.toBeInstanceOf(InvalidParameterValueException);
     await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'x'.repeat(262_145) }))).rejects.toThrow(/too long/);
     const sub = await subscribe(arn, 'a@example.com');
-    const badPolicy = await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: sub, AttributeName: 'FilterPolicy', AttributeValue: '{"a": "b"}' })).catch((e: unknown) => e as Error);
+    const badPolicy = (await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: sub, AttributeName: 'FilterPolicy', AttributeValue: '{"a": "b"}' })).catch((e: unknown) => e)) as Error;
     expect(badPolicy).toBeInstanceOf(InvalidParameterException);
     expect(badPolicy.message).toContain('FilterPolicy');
     expect(snsOutbox(sim.world).messages).toHaveLength(0);

@@ -1,25 +1,36 @@
 /**
- * A Lambda run's time budget. Work is dispatched in units (an object copy, a part copy); a unit starts
- * only while more than `marginMs` remain, except the first unit of each run, so every run makes
- * progress even when the margin is mis-sized and the state machine's loop always terminates.
+ * A Lambda run's time budget. Work is started in units: an object is dispatched, and its copy (or each
+ * part of a multipart copy) is a "leaf" that moves bytes. Nothing new starts once less than `marginMs`
+ * remain, except that every run may start one leaf, so each run makes progress even when the margin is
+ * mis-sized and the state machine's loop always ends. Objects whose copy already verifies are skipped
+ * without a leaf, so a resumed run passes over finished work quickly.
  */
 export class RunBudget {
-  private dispatched = 0;
+  private leafStarted = false;
 
   constructor(
     private readonly remainingMs: () => number,
     private readonly marginMs: number,
   ) {}
 
-  /** Claims the right to start one more unit of work. */
+  private timeLeft(): boolean {
+    return this.remainingMs() >= this.marginMs;
+  }
+
+  /** May another object be looked at? */
   allow(): boolean {
-    if (this.dispatched > 0 && this.remainingMs() < this.marginMs) return false;
-    this.dispatched++;
+    return !this.leafStarted || this.timeLeft();
+  }
+
+  /** Claims the right to start one copy (or part copy). */
+  claimLeaf(): boolean {
+    if (this.leafStarted && !this.timeLeft()) return false;
+    this.leafStarted = true;
     return true;
   }
 
   exhausted(): boolean {
-    return this.remainingMs() < this.marginMs;
+    return !this.timeLeft();
   }
 }
 

@@ -79,11 +79,12 @@ function encryption(ctx: CopyContext) {
  * that already verifies is kept (resume). A copy that does not verify is made once more, then the
  * snapshot fails: an endpoint whose artifacts are not provably archived is never deleted.
  */
-export async function archiveObject(ctx: CopyContext, source: S3Location, archiveKey: string, sourceIndex: number, known?: ObjectInfo): Promise<ArchiveOutcome> {
+export async function archiveObject(ctx: CopyContext, source: S3Location, archiveKey: string, sourceIndex: number, archiveHint: 'absent' | 'unknown' = 'unknown'): Promise<ArchiveOutcome> {
   const sourceUri = s3UriOf(source);
   const target: S3Location = { bucket: ctx.archiveBucket, key: archiveKey };
-  let info = known ?? (await headSource(ctx, source));
-  const existing = await headObject(ctx.archive, target);
+  let info = await headSource(ctx, source);
+  // A listing of the archive already showed there is no copy yet: skip looking for one.
+  const existing = archiveHint === 'absent' ? undefined : await headObject(ctx.archive, target);
   if (existing) {
     const check = verifyCopy(info, existing, false);
     if (check.ok) return { status: 'done', entry: entryFor(sourceIndex, sourceUri, target, info, existing, check, 'existing-copy') };
@@ -96,6 +97,7 @@ export async function archiveObject(ctx: CopyContext, source: S3Location, archiv
         if ((await multipartCopy(ctx, source, info, archiveKey)) === 'suspended') return { status: 'suspended' };
         copiedBy = 'UploadPartCopy';
       } else {
+        if (attempt === 1 && !ctx.budget.claimLeaf()) return { status: 'suspended' };
         await singleCopy(ctx, source, info, archiveKey);
         copiedBy = 'CopyObject';
       }
@@ -209,7 +211,7 @@ async function multipartCopy(ctx: CopyContext, source: S3Location, info: ObjectI
   const done = new Set(current.parts.map((p) => p.PartNumber));
   const todo = partRanges(info.size, partSize).filter((p) => !done.has(p.partNumber));
   try {
-    const results = await runBounded(todo, ctx.options.partConcurrency, () => ctx.budget.allow(), async (part) => {
+    const results = await runBounded(todo, ctx.options.partConcurrency, () => ctx.budget.claimLeaf(), async (part) => {
       const output = await ctx.writer.send(
         new UploadPartCopyCommand({
           Bucket: ctx.archiveBucket,

@@ -198,11 +198,12 @@ async function archiveTree(ctx: CopyContext, source: ArtifactSource, cursor: Con
     for await (const page of listObjects(ctx.source, location.bucket, location.key, cursor.startAfter)) {
       if (page.length === 0) continue;
       seenAny = true;
+      const archived = await archivedKeys(ctx, archiveKeyOf(artifactPrefix, location), cursor.startAfter === undefined ? undefined : archiveKeyOf(artifactPrefix, { bucket: location.bucket, key: cursor.startAfter }), archiveKeyOf(artifactPrefix, { bucket: location.bucket, key: page[page.length - 1]!.key }));
       const results = await runBounded(page, concurrency, () => ctx.budget.allow(), (object) => {
         const member = { bucket: location.bucket, key: object.key };
         const archiveKey = archiveKeyOf(artifactPrefix, member);
         if (Buffer.byteLength(archiveKey, 'utf8') > MAX_KEY_BYTES) throw new SnapshotFailedError(`archive key for s3://${member.bucket}/${member.key} would exceed ${MAX_KEY_BYTES} bytes`);
-        return archiveObject(ctx, member, archiveKey, cursor.itemIndex);
+        return archiveObject(ctx, member, archiveKey, cursor.itemIndex, archived.has(archiveKey) ? 'unknown' : 'absent');
       });
       const done = completedPrefix(results, (r) => r.status === 'done');
       await ctx.state.saveProgress(cursor.runId, cursor.chunkSeq++, results.slice(0, done).map((r) => (r as Extract<ArchiveOutcome, { status: 'done' }>).entry));
@@ -214,6 +215,21 @@ async function archiveTree(ctx: CopyContext, source: ArtifactSource, cursor: Con
   }
   if (!seenAny && !source.allowEmpty) throw new SnapshotFailedError(`no objects under ${source.uri} (used by ${source.usedBy.join(', ')})`);
   return true;
+}
+
+/**
+ * Archive keys that already exist for one page of a tree (one LIST instead of a HEAD per object: on a
+ * first run nearly none exist). Archive keys sort like their source keys, as they share one prefix.
+ */
+async function archivedKeys(ctx: CopyContext, treePrefix: string, startAfter: string | undefined, last: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for await (const page of listObjects(ctx.archive, ctx.archiveBucket, treePrefix, startAfter)) {
+    for (const object of page) {
+      if (Buffer.compare(Buffer.from(object.key), Buffer.from(last)) > 0) return keys;
+      keys.add(object.key);
+    }
+  }
+  return keys;
 }
 
 async function finish(plan: SnapshotPlan, candidate: Candidate, deps: SnapshotDeps, run: RunContext, state: SnapshotState, sagemaker: SageMakerClient): Promise<SnapshotResult> {

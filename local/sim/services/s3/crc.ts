@@ -1,3 +1,5 @@
+import * as zlib from 'node:zlib';
+
 /**
  * Reflected CRCs (CRC-32, CRC-32C, CRC-64/NVME) with the algebra that lets the simulator checksum
  * gigabytes it never materializes: crc(A||B) from crc(A), crc(B) and |B| (zlib's crc32_combine,
@@ -15,14 +17,18 @@ export interface CrcSpec {
   poly: bigint;
 }
 
+// Node >= 20.15 has a native CRC-32 in zlib; the table code below is the fallback.
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
 export const CRC32: CrcSpec = { name: 'CRC32', width: 32, poly: 0xedb88320n };
 export const CRC32C: CrcSpec = { name: 'CRC32C', width: 32, poly: 0x82f63b78n };
 // CRC-64/NVME: poly 0xAD93D23594C93659, reflected (https://reveng.sourceforge.io/crc-catalogue, check 0xAE8B14860A799888).
 export const CRC64NVME: CrcSpec = { name: 'CRC64NVME', width: 64, poly: 0x9a6c9329ac4bc9b5n };
 
 interface Engine {
-  lo: Uint32Array;
-  hi: Uint32Array;
+  /** Slicing-by-8 tables: entry k*256+b is the CRC of byte b followed by k zero bytes (low/high 32 bits). */
+  lo: Int32Array;
+  hi: Int32Array;
   /** x^(2^k) mod P, k = 0..66, in reflected form. */
   powers: bigint[];
 }
@@ -32,8 +38,8 @@ const engines = new Map<string, Engine>();
 function engine(spec: CrcSpec): Engine {
   let e = engines.get(spec.name);
   if (e) return e;
-  const lo = new Uint32Array(256);
-  const hi = new Uint32Array(256);
+  const lo = new Int32Array(8 * 256);
+  const hi = new Int32Array(8 * 256);
   const mask = (1n << BigInt(spec.width)) - 1n;
   for (let n = 0; n < 256; n++) {
     let c = BigInt(n);
@@ -41,6 +47,15 @@ function engine(spec: CrcSpec): Engine {
     c &= mask;
     lo[n] = Number(c & 0xffffffffn);
     hi[n] = Number(c >> 32n);
+  }
+  for (let t = 1; t < 8; t++) {
+    for (let n = 0; n < 256; n++) {
+      const pl = lo[(t - 1) * 256 + n]!;
+      const ph = hi[(t - 1) * 256 + n]!;
+      const idx = pl & 0xff;
+      lo[t * 256 + n] = (((pl >>> 8) | (ph << 24)) ^ lo[idx]!) >>> 0;
+      hi[t * 256 + n] = ((ph >>> 8) ^ hi[idx]!) >>> 0;
+    }
   }
   const powers: bigint[] = [1n << BigInt(spec.width - 2)];
   for (let k = 1; k < 67; k++) powers.push(multModP(spec, powers[k - 1]!, powers[k - 1]!));
@@ -91,17 +106,29 @@ export class Crc {
   }
 
   update(data: Uint8Array): this {
-    const { lo: tlo, hi: thi } = this.e;
+    if (this.spec === CRC32 && nativeCrc32) {
+      // zlib's crc32 continues from a final value, so convert from the running (inverted) register.
+      this.lo = ~nativeCrc32(data, ~this.lo >>> 0) >>> 0;
+      return this;
+    }
+    const { lo: t, hi: u } = this.e;
     let lo = this.lo;
     let hi = this.hi;
-    if (this.spec.width === 32) {
-      for (let i = 0; i < data.length; i++) lo = (lo >>> 8) ^ tlo[(lo ^ data[i]!) & 0xff]!;
-    } else {
-      for (let i = 0; i < data.length; i++) {
-        const idx = (lo ^ data[i]!) & 0xff;
-        lo = ((lo >>> 8) | (hi << 24)) ^ tlo[idx]!;
-        hi = (hi >>> 8) ^ thi[idx]!;
-      }
+    let i = 0;
+    const end8 = data.length - (data.length % 8);
+    // Slicing-by-8: eight table lookups per 8 bytes instead of one per byte.
+    for (; i < end8; i += 8) {
+      const a = lo ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+      const b = hi ^ (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24));
+      const i7 = 1792 + (a & 0xff), i6 = 1536 + ((a >>> 8) & 0xff), i5 = 1280 + ((a >>> 16) & 0xff), i4 = 1024 + (a >>> 24);
+      const i3 = 768 + (b & 0xff), i2 = 512 + ((b >>> 8) & 0xff), i1 = 256 + ((b >>> 16) & 0xff), i0 = b >>> 24;
+      lo = t[i7]! ^ t[i6]! ^ t[i5]! ^ t[i4]! ^ t[i3]! ^ t[i2]! ^ t[i1]! ^ t[i0]!;
+      hi = u[i7]! ^ u[i6]! ^ u[i5]! ^ u[i4]! ^ u[i3]! ^ u[i2]! ^ u[i1]! ^ u[i0]!;
+    }
+    for (; i < data.length; i++) {
+      const idx = (lo ^ data[i]!) & 0xff;
+      lo = ((lo >>> 8) | (hi << 24)) ^ t[idx]!;
+      hi = (hi >>> 8) ^ u[idx]!;
     }
     this.lo = lo >>> 0;
     this.hi = hi >>> 0;

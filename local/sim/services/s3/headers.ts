@@ -84,9 +84,9 @@ export function requestedLock(req: SimRequest, bucket: Bucket, now: Date): { ret
   return { retention, legalHold: hold === 'ON' };
 }
 
-/** S3 requires an integrity header on writes that set Object Lock parameters. */
-export function requireIntegrityForLock(req: SimRequest, lock: { retention?: Retention; legalHold: boolean }): void {
-  if (!lock.retention && !lock.legalHold) return;
+/** S3 requires an integrity header on uploads that get a retention period (explicit or the bucket default) or a legal hold. */
+export function requireIntegrityForLock(req: SimRequest, bucket: Bucket, lock: { retention?: Retention; legalHold: boolean }): void {
+  if (!lock.retention && !lock.legalHold && !(bucket.objectLockEnabled && bucket.defaultRetention)) return;
   const hasChecksum = Object.keys(req.headers).some((h) => h === 'content-md5' || h === 'x-amz-sdk-checksum-algorithm' || (h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-mode') || h === 'x-amz-trailer');
   if (!hasChecksum) throw s3Error('InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
 }

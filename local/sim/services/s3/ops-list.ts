@@ -5,7 +5,7 @@ import { invalidArgument } from './errors.ts';
 import type { Bucket, ObjectVersion } from './model.ts';
 import { uploadOf } from './ops-multipart.ts';
 import { canonicalId } from './ops-bucket.ts';
-import { sortedKeys } from './store.ts';
+import { sortedKeys, utf8Compare } from './store.ts';
 import { el, group, xmlDocument } from './xml.ts';
 
 /**
@@ -29,8 +29,6 @@ interface ListParams {
 }
 
 type Item = { kind: 'key'; key: string; version: ObjectVersion } | { kind: 'prefix'; prefix: string };
-
-const utf8Compare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /** Index of the first sorted key greater than `bound` (or equal to it, when `inclusive`), by binary search. */
 function firstIndex(keys: readonly string[], bound: string, inclusive: boolean): number {
@@ -123,7 +121,7 @@ const listObjectsV2: S3Handler = (call) => {
   const delimiter = call.query.get('delimiter') || undefined;
   const token = call.query.get('continuation-token');
   const resume = token === null ? undefined : decodeToken<{ after?: unknown; prefix?: unknown }>(token, 'InvalidArgument');
-  if (resume !== undefined && typeof resume.after !== 'string') throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token ?? '');
+  if (resume !== undefined && (resume === null || typeof resume !== 'object' || typeof resume.after !== 'string')) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token ?? '');
   const startAfter = call.query.get('start-after') ?? undefined;
   const max = maxKeys(call);
   const { items, truncated } = page(

@@ -21,7 +21,7 @@ import type { Bucket, MultipartUpload, UploadedPart } from './model.ts';
 import { MAX_COPY_SOURCE, resolveCopySource } from './ops-copy.ts';
 import { writeConditions } from './ops-write.ts';
 import { commitVersion, unquote } from './store.ts';
-import { childrenNamed, childText, el, group, parseXmlBody, xmlDocument } from './xml.ts';
+import { childrenNamed, childText, el, parseXmlBody, xmlDocument } from './xml.ts';
 
 /** Multipart uploads. Limits: https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;

@@ -30,7 +30,7 @@ const putObject: S3Handler = async (call) => {
   const attributes = objectAttributes(call.req);
   const encryption = requestedEncryption(call.req, bucket, bucket.region);
   const lock = requestedLock(call.req, bucket, call.now);
-  requireIntegrityForLock(call.req, lock);
+  requireIntegrityForLock(call.req, bucket, lock);
   const conditions = writeConditions(call.req);
   checkWriteConditions(bucket, key, conditions);
   const body = await receiveBody(call.req, { maxSize: MAX_PUT_SIZE });

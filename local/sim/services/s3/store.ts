@@ -67,12 +67,33 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** S3 lists in UTF-8 byte order, which differs from JS string order for characters past U+D7FF. */
+export const utf8Compare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
 export function sortedKeys(bucket: Bucket): string[] {
   if (!bucket.sortedKeys) {
-    // S3 lists in UTF-8 binary order, which differs from JS string order above U+FFFF and for surrogates.
-    bucket.sortedKeys = [...bucket.keys.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    bucket.sortedKeys = [...bucket.keys.keys()]
+      .map((key) => ({ key, bytes: Buffer.from(key, 'utf8') }))
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+      .map((e) => e.key);
   }
   return bucket.sortedKeys;
+}
+
+/** Keeps the sorted key index current without a full re-sort (binary insertion or removal). */
+function indexKey(bucket: Bucket, key: string, present: boolean): void {
+  const keys = bucket.sortedKeys;
+  if (!keys) return;
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (utf8Compare(keys[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const found = keys[lo] === key;
+  if (present && !found) keys.splice(lo, 0, key);
+  if (!present && found) keys.splice(lo, 1);
 }
 
 export function currentVersion(bucket: Bucket, key: string): ObjectVersion | undefined {
@@ -125,7 +146,7 @@ export function commitVersion(bucket: Bucket, version: Omit<ObjectVersion, 'vers
   if (!versions) {
     versions = [];
     bucket.keys.set(version.key, versions);
-    bucket.sortedKeys = undefined;
+    indexKey(bucket, version.key, true);
   }
   if (committed.versionId === 'null') {
     const index = versions.findIndex((v) => v.versionId === 'null');
@@ -194,7 +215,7 @@ export function deleteFromBucket(bucket: Bucket, key: string, opts: { versionId?
 }
 
 function removeKey(bucket: Bucket, key: string): void {
-  if (bucket.keys.delete(key)) bucket.sortedKeys = undefined;
+  if (bucket.keys.delete(key)) indexKey(bucket, key, false);
 }
 
 export function kmsKeyArn(keyId: string, region: string, accountId: string): string {

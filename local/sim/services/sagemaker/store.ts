@@ -259,6 +259,15 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
       record.lastModifiedTime = world.now();
       record.transitionAt = Date.now() + settings.transitionDelayMs;
     },
+    /**
+     * Reschedules every pending Creating/Deleting transition to complete `afterMs` from now (default: now),
+     * so tests can hold a resource in a transitional state as long as they need, then let it finish.
+     */
+    completePendingTransitions(afterMs = 0): void {
+      for (const record of [...state.endpoints.values(), ...state.inferenceComponents.values()]) if (record.transitionAt !== undefined) record.transitionAt = Date.now() + afterMs;
+      this.listEndpoints();
+      this.listInferenceComponents();
+    },
     /** Simulates auto scaling moving a variant (tests and scenarios). */
     setInstanceCount(endpointName: string, variantName: string, count: number): void {
       const variant = this.requireEndpoint(endpointName).variants.find((v) => v.spec.VariantName === variantName);

@@ -1,0 +1,191 @@
+import '../../src/core/polyfills.ts';
+import { randomUUID } from 'node:crypto';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { z } from 'zod';
+import type { AuditWriter } from '../../src/audit/events.ts';
+import { approvalUrl, kmsMacSigner, signLink } from '../../src/cleanup/approval/links.ts';
+import { normalizeCandidates } from '../../src/cleanup/approval/request.ts';
+import { readApprovalRecord, readJson } from '../../src/cleanup/approval/store.ts';
+import { systemClock, type Clock } from '../../src/core/clock.ts';
+import { WORKFLOW_FUNCTIONS, functionArnPlaceholder } from '../../src/core/functions.ts';
+import { silentLog, type Log } from '../../src/core/log.ts';
+import { SweepInputSchema, parseOrThrow, type Decision, type SweepInput } from '../../src/core/schemas.ts';
+import type { SweepReport } from '../../src/sweep/model.ts';
+import { readReportIfAny } from '../../src/sweep/report-store.ts';
+import { sweepIdFromExecutionName } from '../../src/sweep/input.ts';
+import { DEFAULT_SETTINGS, SETTING_PLACEHOLDERS, readSweepAsl, substitutePlaceholders } from '../../statemachine/placeholders.ts';
+import type { CallbackInfo, ExecutionRecord, ExecutionStatus } from './engine.ts';
+import { localApprovalPages, localFunctionName, localFunctions } from './functions.ts';
+import type { LocalHost } from './host.ts';
+import { localFunctionArn } from './lambda.ts';
+import { LocalClientFactory, processMacSigner, type LocalNotification } from './local-clients.ts';
+
+/**
+ * Runs a sweep on this machine: the real statemachine/sweep.asl.json, each Lambda task in-process,
+ * against whatever the credentials and AWS_ENDPOINT_URL point to (AWS, or the simulator). The
+ * approval waits for a decision made on the approval page the host serves, unless the input says
+ * `approval.autoApprove` (recorded as `auto-approve` in the decision and the audit trail).
+ */
+
+export const LOCAL_STATE_MACHINE_NAME = 'zombie-sweep-local';
+
+export interface LocalSweepOptions {
+  input: SweepInput;
+  archiveBucket: string;
+  /** Account id used in the local ARNs (the hub account). */
+  accountId: string;
+  hubRegion: string;
+  host: LocalHost;
+  /** Base credentials; default: the SDK's default chain. */
+  credentials?: AwsCredentialIdentityProvider;
+  /** Path-style S3 (behind AWS_ENDPOINT_URL). */
+  s3ForcePathStyle?: boolean;
+  /** SNS topic for approval links and reports; without it they are kept locally (see `notifications`). */
+  topicArn?: string;
+  /** KMS HMAC key for approval links; without it a secret that lives only in this process signs them. */
+  approvalKeyId?: string;
+  archiveKmsKeyId?: string;
+  auditRetention?: AuditWriter['retention'];
+  clock?: Clock;
+  log?: Log;
+  /** The execution name (default: the input's sweep id, else a UUID). */
+  executionName?: string;
+  /** Values for the settings placeholders (defaults in statemachine/placeholders.ts). */
+  settings?: Partial<Record<keyof typeof SETTING_PLACEHOLDERS, string>>;
+  /** Shorter approval wait than the input's timeoutSeconds (tests). */
+  approvalTimeoutMs?: number;
+  /** Every Retry interval in ms (tests: no backoff sleeps). */
+  retryIntervalMs?: number;
+  deleteWaitMs?: number;
+  deletePollMs?: number;
+  /** Told when the approvers' links exist (the CLI and the demo print them). */
+  onApprovalRequested?: (request: ApprovalRequested) => void;
+}
+
+export interface ApprovalRequested {
+  sweepId: string;
+  expiresAt: string;
+  links: { approver: string; url: string }[];
+}
+
+export interface LocalSweepResult {
+  executionArn: string;
+  sweepId?: string;
+  status: ExecutionStatus;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  /** The sweep report as written to the archive bucket (absent when the sweep failed before Collect). */
+  report?: SweepReport;
+  /** Notifications kept locally because no topic was given. */
+  notifications: LocalNotification[];
+}
+
+export interface LocalSweep {
+  executionArn: string;
+  /** Settles when the execution ends (never rejects for a failed sweep: see `status`). */
+  done: Promise<LocalSweepResult>;
+  /** Resolves when the approval request is out (or never, when the sweep does not reach it). */
+  approvalRequested: Promise<ApprovalRequested>;
+}
+
+export function runSweepLocally(options: LocalSweepOptions): Promise<LocalSweepResult> {
+  return startSweepLocally(options).done;
+}
+
+export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
+  const input = parseOrThrow(SweepInputSchema, options.input, 'sweep input');
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? silentLog;
+  const factoryOptions = { credentials: options.credentials, hubRegion: options.hubRegion, sessionName: 'zombie-sweep-local', s3ForcePathStyle: options.s3ForcePathStyle };
+  const clients = new LocalClientFactory(factoryOptions, options.host.url, options.topicArn !== undefined);
+  const signer = options.approvalKeyId ? kmsMacSigner(clients.hub(KMSClient), options.approvalKeyId) : processMacSigner();
+  const deps = {
+    factoryOptions,
+    clients,
+    archiveBucket: options.archiveBucket,
+    archiveKmsKeyId: options.archiveKmsKeyId,
+    hubRegion: options.hubRegion,
+    clock,
+    log,
+    auditRetention: options.auditRetention,
+    topicArn: options.topicArn,
+    signer,
+    approvalBaseUrl: options.host.url,
+    deleteWaitMs: options.deleteWaitMs,
+    deletePollMs: options.deletePollMs,
+  };
+  options.host.serveApprovals(localApprovalPages(deps));
+
+  let announce!: (request: ApprovalRequested) => void;
+  const approvalRequested = new Promise<ApprovalRequested>((resolve) => (announce = resolve));
+  approvalRequested.catch(() => undefined);
+  const values: Record<string, string> = { [SETTING_PLACEHOLDERS.ArchiveBucket]: options.archiveBucket };
+  for (const name of WORKFLOW_FUNCTIONS) values[functionArnPlaceholder(name)] = localFunctionArn(options.hubRegion, options.accountId, localFunctionName(name));
+  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
+    const value = options.settings?.[key as keyof typeof SETTING_PLACEHOLDERS] ?? fallback;
+    if (value !== undefined && key !== SETTING_PLACEHOLDERS.ArchiveBucket) values[key] = value;
+  }
+
+  const stateMachineArn = options.host.engine.createStateMachine(LOCAL_STATE_MACHINE_NAME, substitutePlaceholders(readSweepAsl(), values), {
+    s3: clients.hub(S3Client),
+    functions: localFunctions(deps),
+    ...(options.approvalTimeoutMs !== undefined ? { taskTimeoutOverridesMs: { RequestApproval: options.approvalTimeoutMs } } : {}),
+    retryIntervalMs: options.retryIntervalMs,
+    roleArn: `arn:aws:iam::${options.accountId}:role/zombie-sweep-local`,
+    callbacks: {
+      // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
+      before: async (info) => (input.approval.autoApprove ? (await autoApprove(clients, options.archiveBucket, clock, info), true) : false),
+      after: async (info) => announce(await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info)),
+    },
+  });
+
+  const name = options.executionName ?? input.sweepId ?? randomUUID();
+  const { record } = options.host.engine.start(stateMachineArn, JSON.stringify(options.input), name);
+  const done = record.done.then((finished) => result(finished, clients, options, name));
+  return { executionArn: record.executionArn, done, approvalRequested };
+}
+
+async function result(record: ExecutionRecord, clients: LocalClientFactory, options: LocalSweepOptions, name: string): Promise<LocalSweepResult> {
+  const output = record.output === undefined ? undefined : (JSON.parse(record.output) as { sweepId?: string });
+  const sweepId = output?.sweepId ?? (options.input as { sweepId?: string }).sweepId ?? sweepIdFromExecutionName(name);
+  const report = sweepId ? await readReportIfAny(clients.hub(S3Client), options.archiveBucket, sweepId).catch(() => undefined) : undefined;
+  return {
+    executionArn: record.executionArn,
+    sweepId,
+    status: record.status,
+    output,
+    error: record.error,
+    cause: record.cause,
+    report,
+    notifications: clients.notifications,
+  };
+}
+
+const PayloadSchema = z.object({ sweepId: z.string(), candidatesKey: z.string(), approvers: z.array(z.string()).optional() });
+
+/** Approves every tagged candidate through the Step Functions API, exactly as an approver's click would arrive. */
+async function autoApprove(clients: LocalClientFactory, bucket: string, clock: Clock, info: CallbackInfo): Promise<void> {
+  const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
+  const file = await readJson(clients.hub(S3Client), bucket, payload.candidatesKey, z.unknown());
+  const candidates = normalizeCandidates(file?.value ?? [], bucket, 'candidatesKey');
+  const decision: Decision = { approver: 'auto-approve', decidedAt: clock.now().toISOString(), approved: candidates.map((c) => c.endpointArn), rejected: [], autoApproved: true };
+  await clients.hub(SFNClient).send(new SendTaskSuccessCommand({ taskToken: info.token, output: JSON.stringify(decision) }));
+}
+
+/** The links the approvers were sent, for printing (each is signed for its approver). */
+async function approvalLinks(clients: LocalClientFactory, bucket: string, baseUrl: string, signer: ReturnType<typeof processMacSigner>, info: CallbackInfo): Promise<ApprovalRequested> {
+  const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
+  const record = await readApprovalRecord(clients.hub(S3Client), bucket, payload.sweepId);
+  if (!record) return { sweepId: payload.sweepId, expiresAt: '', links: [] };
+  const expires = Math.floor(Date.parse(record.value.expiresAt) / 1000);
+  const links = await Promise.all(
+    record.value.approvers.map(async (approver) => ({ approver, url: approvalUrl(baseUrl, payload.sweepId, await signLink(signer, payload.sweepId, approver, expires)) })),
+  );
+  return { sweepId: payload.sweepId, expiresAt: record.value.expiresAt, links };
+}
+
+export { attachToSimulator, startLocalHost, type LocalHost } from './host.ts';

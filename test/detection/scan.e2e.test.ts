@@ -1,0 +1,255 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../local/sim/server.ts';
+import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
+import { fixedClock } from '../../src/core/clock.ts';
+import { silentLog } from '../../src/core/log.ts';
+import { resolveDetectionSettings, type Finding } from '../../src/core/schemas.ts';
+import { PRICE_TABLE } from '../../src/detection/pricing.ts';
+import { scanOneTarget } from '../../src/detection/target-scan.ts';
+import { DAY, member, orgWorld, ROLE, Seeder } from './seed.ts';
+import { simFactory, useSimulatorEnv } from './sim-env.ts';
+
+/**
+ * The scenario table: one endpoint per verdict, kind and known trap, scanned end to end through the
+ * SDK against the simulator. Each row says what a naive script would get wrong.
+ */
+const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+const ACCT = '210987654321';
+const NO_ROLE = '310987654321';
+const clock = fixedClock(NOW);
+const settings = resolveDetectionSettings({});
+const daysFromNow = (days: number) => new Date(NOW.getTime() + days * DAY).toISOString().slice(0, 10);
+
+let sim: Simulator;
+let restoreEnv: () => void;
+
+function seedTable(seed: Seeder): void {
+  const e = (s: Parameters<Seeder['endpoint']>[2]) => seed.endpoint(ACCT, 'us-east-1', s);
+  const traffic = (endpoint: string, variant: string, days: Record<number, number>, metric?: string) => seed.variantInvocations(ACCT, 'us-east-1', endpoint, variant, days, metric);
+
+  e({ name: 'rt-zombie', variants: [{ name: 'AllTraffic', instanceType: 'ml.g4dn.xlarge', count: 2 }] });
+  e({ name: 'rt-blue-active', variants: [{ name: 'blue', instanceType: 'ml.m5.large' }] });
+  traffic('rt-blue-active', 'blue', { 5: 120 });
+  e({ name: 'rt-second-variant', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }, { name: 'canary', instanceType: 'ml.m5.large' }] });
+  traffic('rt-second-variant', 'AllTraffic', { 45: 9 });
+  traffic('rt-second-variant', 'canary', { 10: 3 });
+  e({ name: 'rt-two-variants-idle', variants: [{ name: 'a', instanceType: 'ml.m5.large', count: 1 }, { name: 'b', instanceType: 'ml.c5.xlarge', count: 3 }] });
+  e({ name: 'ic-active', variants: [{ name: 'AllTraffic', instanceType: 'ml.g5.2xlarge', count: 1 }], components: [{ name: 'ic-a1' }, { name: 'ic-a2' }] });
+  seed.invocations(ACCT, 'us-east-1', { InferenceComponentName: 'ic-a2' }, { 2: 40 });
+  e({ name: 'ic-idle', variants: [{ name: 'AllTraffic', instanceType: 'ml.g5.2xlarge', count: 1 }], components: [{ name: 'ic-b1' }] });
+  e({ name: 'async-processed', async: true });
+  traffic('async-processed', 'AllTraffic', { 3: 7 }, 'InvocationsProcessed');
+  e({ name: 'async-processed-doc-spelling', async: true });
+  traffic('async-processed-doc-spelling', 'AllTraffic', { 3: 7 }, 'InvocationsProcesssed');
+  e({ name: 'async-idle', async: true, variants: [{ name: 'AllTraffic', instanceType: 'ml.c5.xlarge', count: 1 }] });
+  e({ name: 'async-scaled-to-zero', async: true, currentCounts: { AllTraffic: 0 } });
+  e({ name: 'serverless-plain', variants: [{ name: 'AllTraffic', serverless: { memorySizeInMB: 2048, maxConcurrency: 5 } }] });
+  e({ name: 'serverless-provisioned', variants: [{ name: 'AllTraffic', serverless: { memorySizeInMB: 2048, maxConcurrency: 5, provisionedConcurrency: 2 } }] });
+  e({ name: 'created-3-days-ago', createdDaysAgo: 3 });
+  e({ name: 'updated-10-days-ago', createdDaysAgo: 300, updatedDaysAgo: 10 });
+  e({ name: 'invoked-20-days-ago', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }] });
+  traffic('invoked-20-days-ago', 'AllTraffic', { 20: 1 });
+  e({ name: 'invoked-40-days-ago', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }] });
+  traffic('invoked-40-days-ago', 'AllTraffic', { 40: 12, 100: 5 });
+  e({ name: 'exempt-flag', tags: { 'zombie-exempt': 'true' } });
+  e({ name: 'exempt-until-future', tags: { 'zombie-exempt-until': daysFromNow(30) } });
+  e({ name: 'exempt-until-past', tags: { 'zombie-exempt-until': daysFromNow(-30) } });
+  e({ name: 'auto-delete-future', tags: { 'auto-delete-after': daysFromNow(10) } });
+  e({ name: 'exempt-malformed', tags: { 'zombie-exempt-until': 'after the demo' } });
+  e({ name: 'multi-model-idle', multiModel: true, variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.xlarge', count: 2 }] });
+  e({ name: 'config-deleted' });
+  sagemakerStore(seed.world, ACCT, 'us-east-1').deleteEndpointConfig('config-deleted-config');
+  e({ name: 'shares-config-1', variants: [{ name: 'AllTraffic', instanceType: 'ml.t2.medium' }] });
+  e({ name: 'shares-config-2', configName: 'shares-config-1-config' });
+  const updating = e({ name: 'updating-now' });
+  sagemakerStore(seed.world, ACCT, 'us-east-1').requireEndpoint('updating-now').status = 'Updating';
+  void updating;
+  e({ name: 'deleted-mid-scan' });
+
+  // ca-central-1 is not in the bundled price table: cost unknown, never guessed.
+  seed.endpoint(ACCT, 'ca-central-1', { name: 'unpriced-region', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }] });
+
+  // More than 100 endpoints in one region: ListEndpoints pages. Busy ones keep the test quick (one call each).
+  for (let i = 0; i < 130; i++) {
+    const name = `many-${String(i).padStart(3, '0')}`;
+    seed.endpoint(ACCT, 'eu-west-1', { name });
+    if (i % 10 !== 0) seed.variantInvocations(ACCT, 'eu-west-1', name, 'AllTraffic', { 1: 1 });
+  }
+
+  // More than 500 variants in one region: GetMetricData batches; traffic sits in the last batch.
+  for (let i = 0; i < 260; i++) {
+    const name = `wide-${String(i).padStart(3, '0')}`;
+    seed.endpoint(ACCT, 'us-west-2', { name, variants: [{ name: 'v1', instanceType: 'ml.m5.large' }, { name: 'v2', instanceType: 'ml.m5.large' }] });
+    // Traffic on the second variant only, for all but every 20th endpoint (series 520 is in the second batch).
+    if (i % 20 !== 0 || i === 0) seed.variantInvocations(ACCT, 'us-west-2', name, 'v2', { 1: 2 });
+  }
+}
+
+beforeAll(async () => {
+  const world = orgWorld(NOW, [member(ACCT, ['us-east-1', 'eu-west-1', 'us-west-2', 'ca-central-1']), member(NO_ROLE, ['us-east-1'], { roles: new Map() })]);
+  seedTable(new Seeder(world, NOW));
+  sim = await startSimulator({ world });
+  restoreEnv = useSimulatorEnv(sim);
+});
+afterAll(async () => {
+  restoreEnv();
+  await sim.stop();
+});
+
+async function scan(accountId: string, region: string, options: { classifyMultiModel?: boolean } = {}) {
+  const { factory, counter } = simFactory();
+  const result = await scanOneTarget({ factory, target: { accountId, region, roleName: ROLE }, settings, clock, log: silentLog, classifyMultiModel: options.classifyMultiModel ?? true });
+  return { result, stats: counter.stats(), byName: new Map(result.findings.map((f) => [f.endpointName, f])) };
+}
+
+let table: Awaited<ReturnType<typeof scan>>;
+const finding = (name: string): Finding => {
+  const f = table.byName.get(name);
+  if (!f) throw new Error(`no finding for ${name}`);
+  return f;
+};
+
+describe('the scenario table (us-east-1)', () => {
+  beforeAll(async () => {
+    const deleteOnFirstTagRead = sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'ListTags',
+      times: 1,
+      before: () => {
+        sagemakerStore(sim.world, ACCT, 'us-east-1').state.endpoints.delete('deleted-mid-scan');
+      },
+    });
+    table = await scan(ACCT, 'us-east-1');
+    sim.traffic.remove(deleteOnFirstTagRead);
+  });
+
+  it.each([
+    ['rt-zombie', 'zombie', 'real-time'],
+    ['rt-blue-active', 'active', 'real-time'],
+    ['rt-second-variant', 'active', 'real-time'],
+    ['rt-two-variants-idle', 'zombie', 'real-time'],
+    ['ic-active', 'active', 'inference-components'],
+    ['ic-idle', 'zombie', 'inference-components'],
+    ['async-processed', 'active', 'async'],
+    ['async-processed-doc-spelling', 'active', 'async'],
+    ['async-idle', 'zombie', 'async'],
+    ['async-scaled-to-zero', 'not-billable', 'async'],
+    ['serverless-plain', 'not-billable', 'serverless'],
+    ['serverless-provisioned', 'zombie', 'serverless'],
+    ['created-3-days-ago', 'too-new', 'real-time'],
+    ['updated-10-days-ago', 'too-new', 'real-time'],
+    ['invoked-20-days-ago', 'active', 'real-time'],
+    ['invoked-40-days-ago', 'zombie', 'real-time'],
+    ['exempt-flag', 'exempt', 'real-time'],
+    ['exempt-until-future', 'exempt', 'real-time'],
+    ['exempt-until-past', 'zombie', 'real-time'],
+    ['auto-delete-future', 'exempt', 'real-time'],
+    ['exempt-malformed', 'exempt', 'real-time'],
+    ['multi-model-idle', 'zombie', 'multi-model'],
+    ['config-deleted', 'zombie', 'real-time'],
+    ['deleted-mid-scan', 'error', 'real-time'],
+  ] as const)('%s is %s (%s)', (name, verdict, type) => {
+    expect(finding(name)).toMatchObject({ verdict, endpointType: type, accountId: ACCT, region: 'us-east-1' });
+    expect(finding(name).reason.length).toBeGreaterThan(10);
+  });
+
+  it('does not report endpoints that are not InService', () => {
+    expect(table.byName.has('updating-now')).toBe(false);
+  });
+
+  it('sums every variant and every component', () => {
+    expect(finding('rt-second-variant').invocations).toBe(3);
+    expect(finding('ic-active').invocations).toBe(40);
+    expect(finding('async-processed').invocations).toBe(7);
+    expect(finding('ic-active').inferenceComponents?.sort()).toEqual(['ic-a1', 'ic-a2']);
+  });
+
+  it('prices zombies from the endpoint config and current instance counts', () => {
+    const prices = PRICE_TABLE.regions['us-east-1']!;
+    expect(finding('rt-zombie')).toMatchObject({ instanceType: 'ml.g4dn.xlarge', instanceCount: 2 });
+    expect(finding('rt-zombie').monthlyCostUsd).toBeCloseTo(prices.instancesUsdPerHour['ml.g4dn.xlarge']! * 730 * 2, 1);
+    expect(finding('rt-two-variants-idle')).toMatchObject({ instanceType: 'ml.m5.large+ml.c5.xlarge', instanceCount: 4 });
+    expect(finding('rt-two-variants-idle').monthlyCostUsd).toBeCloseTo((0.115 + 0.204 * 3) * 730, 1);
+    expect(finding('serverless-provisioned').monthlyCostUsd).toBeCloseTo(2 * 2 * prices.serverlessProvisionedConcurrencyUsdPerGbSecond * 3600 * 730, 1);
+    expect(finding('serverless-plain').monthlyCostUsd).toBe(0);
+    expect(finding('multi-model-idle').instanceCount).toBe(2);
+  });
+
+  it('reports cost it cannot know as unknown, with the reason', () => {
+    expect(finding('config-deleted')).toMatchObject({ monthlyCostUsd: null, reason: expect.stringContaining('config-deleted-config no longer exists') });
+  });
+
+  it('reports last invocation from the 455-day history, and idle since the day after', () => {
+    const day40 = new Date(Math.floor((NOW.getTime() - 40 * DAY) / DAY) * DAY);
+    expect(finding('invoked-40-days-ago')).toMatchObject({ invocations: 0, lastInvokedAt: day40.toISOString(), idleSince: new Date(day40.getTime() + DAY).toISOString().slice(0, 10) });
+    expect(finding('rt-zombie')).toMatchObject({ lastInvokedAt: null, idleSince: 'never' });
+    expect(finding('rt-blue-active').lastInvokedAt).not.toBeNull();
+  });
+
+  it('explains exemptions, including a malformed date', () => {
+    expect(finding('exempt-flag').reason).toContain('zombie-exempt=true');
+    expect(finding('exempt-malformed').reason).toContain('treated as exempt to be safe');
+    expect(finding('deleted-mid-scan').reason).toContain('deleted while the scan');
+  });
+
+  it('spends about one call per endpoint: configs and tags only for idle ones, one config per distinct config', () => {
+    const ops = table.stats.byOperation;
+    const reported = table.result.findings.length;
+    expect(ops['SageMaker:DescribeEndpoint']).toBe(reported); // the one Updating is never listed
+    expect(ops['SageMaker:ListEndpoints']).toBe(1);
+    expect(ops['SageMaker:ListInferenceComponents']).toBe(1);
+    expect(ops['CloudWatch:GetMetricData']).toBe(2); // the window, then the history of idle endpoints
+    const idle = table.result.findings.filter((f) => ['zombie', 'exempt'].includes(f.verdict) || f.endpointName === 'deleted-mid-scan');
+    expect(ops['SageMaker:ListTags']).toBe(idle.length);
+    // shares-config-1/2 are both zombies on one config; exempt endpoints need no config.
+    const zombies = table.result.findings.filter((f) => f.verdict === 'zombie');
+    expect(ops['SageMaker:DescribeEndpointConfig']).toBe(zombies.length - 1);
+    expect(finding('shares-config-2')).toMatchObject({ verdict: 'zombie', instanceType: 'ml.t2.medium' });
+  });
+
+  it('reaches the same verdicts when the account is throttled', async () => {
+    const before = sim.traffic.throttledCount;
+    sim.traffic.setThrottling({ enabled: true, limits: { sagemaker: { rate: 150, burst: 6 }, monitoring: { rate: 20, burst: 1 }, sts: { rate: 100, burst: 100 } } });
+    try {
+      const throttled = await scan(ACCT, 'us-east-1');
+      const verdicts = (r: typeof throttled) =>
+        Object.fromEntries(r.result.findings.filter((f) => f.endpointName !== 'deleted-mid-scan').map((f) => [f.endpointName, f.verdict]));
+      expect(verdicts(throttled)).toEqual(verdicts(table));
+      expect(sim.traffic.throttledCount).toBeGreaterThan(before);
+      expect(throttled.stats.attempts).toBeGreaterThan(throttled.stats.total);
+    } finally {
+      sim.traffic.setThrottling({ enabled: false });
+    }
+  });
+});
+
+describe('targets at the edges', () => {
+  it('pages through more than 100 endpoints in a region', async () => {
+    const { result, stats } = await scan(ACCT, 'eu-west-1');
+    expect(result.findings).toHaveLength(130);
+    expect(stats.byOperation['SageMaker:ListEndpoints']).toBe(2);
+    expect(result.findings.filter((f) => f.verdict === 'zombie').map((f) => f.endpointName)).toEqual(Array.from({ length: 13 }, (_, i) => `many-${String(i * 10).padStart(3, '0')}`));
+    expect(result.findings.filter((f) => f.verdict === 'active')).toHaveLength(117);
+  });
+
+  it('batches more than 500 variant series into several GetMetricData calls', async () => {
+    const { result, stats } = await scan(ACCT, 'us-west-2');
+    expect(result.findings).toHaveLength(260);
+    const zombies = result.findings.filter((f) => f.verdict === 'zombie').map((f) => f.endpointName);
+    expect(zombies).toEqual(Array.from({ length: 12 }, (_, i) => `wide-${String((i + 1) * 20).padStart(3, '0')}`));
+    expect(result.findings.find((f) => f.endpointName === 'wide-259')?.invocations).toBe(2);
+    // 520 window series -> 2 calls (500 + 20); the history of 12 idle endpoints -> 1 call.
+    expect(stats.byOperation['CloudWatch:GetMetricData']).toBe(3);
+  });
+
+  it('reports a region missing from the price table as unknown cost', async () => {
+    const { result } = await scan(ACCT, 'ca-central-1');
+    expect(result.findings[0]).toMatchObject({ verdict: 'zombie', monthlyCostUsd: null, reason: expect.stringContaining('no prices for region ca-central-1') });
+  });
+
+  it('reports a target whose member role is missing as unreachable, without throwing', async () => {
+    const { result } = await scan(NO_ROLE, 'us-east-1');
+    expect(result).toMatchObject({ status: 'unreachable', findings: [], error: expect.stringContaining('AccessDenied') });
+  });
+
+});

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeOrganizationCommand, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const children: ChildProcess[] = [];
+
+/** The child gets its own process group, so cleanup can stop npm, tsx and node together. */
+function start(command: string, args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') || key === 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'));
+  const child = spawn(command, args, { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number, read: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output so far:\n${read()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
+
+describe('npm run sim', () => {
+  it('starts on a free port, prints the environment to export, serves the SDK, and stops on SIGTERM', async () => {
+    const sim = start('npm', ['run', '--silent', 'sim', '--', '--port', '0', '--seed', '3']);
+    const env = await until(
+      'the export lines',
+      () => {
+        const out = sim.output();
+        if (!out.includes('# Ctrl-C stops it.')) return undefined;
+        return Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+      },
+      45_000,
+      sim.output,
+    );
+    expect(Object.keys(env).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY']);
+    expect(env.AWS_ENDPOINT_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(env.AWS_ENDPOINT_URL).not.toMatch(/:0$/);
+    expect(sim.output()).toMatch(/# SNS outbox: http:\/\/127\.0\.0\.1:\d+\/_sim\/outbox/);
+    expect(sim.output()).toMatch(/# Organization o-[a-z0-9]+/);
+
+    const config = { endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION!, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } };
+    const org = new OrganizationsClient(config);
+    const sts = new STSClient(config);
+    const { Organization } = await org.send(new DescribeOrganizationCommand({}));
+    expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe(Organization?.MasterAccountId);
+    let accounts = 0;
+    for await (const page of paginateListAccounts({ client: org }, {})) accounts += page.Accounts?.length ?? 0;
+    expect(sim.output()).toContain(`: ${accounts} accounts`);
+    org.destroy();
+    sts.destroy();
+
+    sim.child.kill('SIGTERM');
+    const code = await Promise.race([sim.exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 15_000))]);
+    expect(code).toBe(0);
+  });
+
+  it('refuses bad options with a message and a failing exit code', async () => {
+    const run = start(process.execPath, ['--import', 'tsx', 'local/sim/main.ts', '--port', 'eighty']);
+    const code = await Promise.race([run.exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000))]);
+    expect(code).not.toBe(0);
+    expect(code).not.toBe('hung');
+    expect(run.output()).toContain('--port must be an integer from 0 to 65535');
+  });
+});
