@@ -186,9 +186,10 @@ export function applyContextOverrides(base: Record<string, unknown>, context: Re
   return merged;
 }
 
-/** Validates a config object; throws InputValidationError naming the first bad field. */
+/** Validates a config object; throws InputValidationError naming the first bad field. `$schema` and `//` (comment) keys are ignored. */
 export function parseInfraConfig(raw: unknown, source = 'zombie-sweep config'): InfraConfig {
-  const result = InfraConfigSchema.safeParse(raw);
+  const { $schema: _schema, '//': _comment, ...rest } = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const result = InfraConfigSchema.safeParse(raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? rest : raw);
   if (!result.success) throw fromZodError(result.error, source);
   return result.data;
 }
@@ -207,10 +208,9 @@ export function readConfigFile(path: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** File plus overrides, validated. `$schema` and `//` comment keys in the file are ignored. */
+/** File plus overrides, validated. */
 export function loadInfraConfig(path: string, context: Record<string, unknown> = {}): InfraConfig {
-  const { $schema: _schema, '//': _comment, ...file } = readConfigFile(path);
-  return parseInfraConfig(applyContextOverrides(file, context), `zombie-sweep config (${path})`);
+  return parseInfraConfig(applyContextOverrides(readConfigFile(path), context), `zombie-sweep config (${path})`);
 }
 
 /** Derived facts the stacks need. */

@@ -11,12 +11,11 @@ export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   XRayTracing: 'X-Ray trace and sampling calls have no resource-level permissions (Service Authorization Reference), so Resource must be "*"',
   AppendAuditEvents: 'audit events get generated keys under audit/ of the archive bucket; the bucket policy still forbids overwriting or deleting them',
   ReadAuditTrail: 'steps re-read the audit events of the endpoints they act on (one object per event under audit/); read-only and limited to that prefix',
-  ListAuditTrail: 'listing is limited to the audit/ prefix of the archive bucket by the s3:prefix condition',
   // per-function documents
   ReadWriteSweepFiles: 'sweep files (targets, findings, candidates, state, Map results) have keys generated per sweep under sweeps/ of the archive bucket',
   ReadSweepFiles: 'sweep files (targets, findings, candidates, decisions) have keys generated per sweep under sweeps/; read-only',
   DeleteSweepWorkingState: 'snapshot working state under sweeps/ is removed once its manifest exists; limited to that prefix',
-  ListSweepFiles: 'listing is limited to the sweeps/ prefix of the archive bucket by the s3:prefix condition',
+  WriteSweepFiles: 'sweep files (targets, findings) have keys generated per sweep under sweeps/ of the archive bucket; write-only',
   ManageSweepLocks: 'one lock object per sweep scope under locks/ of the archive bucket, created and released by the workflow',
   ReadWriteManifests: 'one manifest per endpoint and sweep under manifests/ of the archive bucket, written once after a verified copy',
   ReadManifests: 'manifests under manifests/ of the archive bucket are read to check a verified snapshot exists; read-only',

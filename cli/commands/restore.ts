@@ -1,8 +1,104 @@
-// PLACEHOLDER: the owning helper replaces this with the real command.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { systemClock, type Clock } from '../../src/core/clock.ts';
+import { InputValidationError } from '../../src/core/errors.ts';
+import { streamLog } from '../../src/core/log.ts';
+import { EndpointArnSchema, EndpointNameSchema, ExternalIdSchema, RoleNameSchema } from '../../src/core/schemas.ts';
+import { restoreEndpoint, type RestoreRequest, type RestoreResult } from '../../src/cleanup/restore/restore.ts';
+import { addCredentialOptions, cliClientFactory } from '../shared/credentials.ts';
+import { ioFromProcess, requireBucket, type CliIo } from './audit.ts';
+
+/**
+ * `zombie-sweep restore`: recreate a deleted endpoint from its snapshot manifest, on the archived
+ * artifacts, with the caller's credentials in the endpoint's account (or a role assumed there).
+ */
+export interface RestoreCliFlags {
+  manifest?: string;
+  endpoint?: string;
+  archiveBucket?: string;
+  roleName?: string;
+  externalId?: string;
+  endpointName?: string;
+  wait?: boolean;
+  output: 'table' | 'json';
+  profile?: string;
+  verbose?: boolean;
+}
 
 export function registerRestore(program: Command): void {
-  program.command('restore').description('(not implemented yet)').action(() => {
-    throw new Error('restore is not implemented yet');
-  });
+  const command = program
+    .command('restore')
+    .description('Recreate a deleted endpoint (models, endpoint config, inference components, endpoint) from its snapshot, tagged zombie=restored.')
+    .option('--manifest <s3-uri>', 'the snapshot manifest, s3://<archive-bucket>/manifests/<account>/<region>/<endpoint>/<sweep>.json')
+    .option('--endpoint <arn>', "the deleted endpoint's ARN: restores from its newest manifest (needs --archive-bucket)")
+    .option('--archive-bucket <bucket>', 'the archive bucket (with --endpoint)')
+    .option('--role-name <name>', "assume this role in the endpoint's account (default: use your credentials, which must be in that account)")
+    .option('--external-id <id>', 'external id for --role-name')
+    .option('--endpoint-name <name>', 'restore under this name instead of the original one')
+    .option('--wait', 'wait until the endpoint is InService (always done when it has inference components or autoscaling)')
+    .addOption(new Option('--output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--verbose', 'log each step as JSON lines on stderr');
+  addCredentialOptions(command);
+  command
+    .addHelpText(
+      'after',
+      `
+Refuses (exit 1, one line on stderr) when an endpoint with the name exists, the credentials are in
+another account, or an archived artifact is missing. Models and configs that still exist with a
+different definition are left alone; restore creates <name>-restored-<sweep> beside them.
+
+Examples:
+  zombie-sweep restore --manifest s3://zs-archive/manifests/123456789012/us-east-1/fraud-v2/sweep-2025-01-31-a1b2.json
+  zombie-sweep restore --endpoint arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-v2 --archive-bucket zs-archive --role-name OpsRestoreRole`,
+    )
+    .action(async (flags: RestoreCliFlags) => {
+      await runRestore(flags, ioFromProcess());
+    });
+}
+
+function check<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } } }, value: string, flag: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new InputValidationError(`invalid ${flag}: ${parsed.error.issues[0]?.message} (got ${JSON.stringify(value)})`, flag);
+  return parsed.data;
+}
+
+/** Validates the flags into a restore request; every error names the flag. */
+export function parseRestoreFlags(flags: RestoreCliFlags): RestoreRequest {
+  if ((flags.manifest === undefined) === (flags.endpoint === undefined)) throw new InputValidationError('give exactly one of --manifest or --endpoint', '--manifest');
+  const request: RestoreRequest = { wait: flags.wait === true };
+  if (flags.manifest !== undefined) {
+    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/manifests\/.+\.json$/.test(flags.manifest)) {
+      throw new InputValidationError(`invalid --manifest: must be s3://<bucket>/manifests/.../<sweep>.json (got ${JSON.stringify(flags.manifest)})`, '--manifest');
+    }
+    if (flags.archiveBucket !== undefined) throw new InputValidationError('--archive-bucket only applies with --endpoint (the manifest URI names its bucket)', '--archive-bucket');
+    request.manifestUri = flags.manifest;
+  } else {
+    request.endpointArn = check(EndpointArnSchema, flags.endpoint!, '--endpoint');
+    request.archiveBucket = requireBucket(flags.archiveBucket);
+  }
+  if (flags.externalId !== undefined && flags.roleName === undefined) throw new InputValidationError('--external-id only applies with --role-name', '--external-id');
+  if (flags.roleName !== undefined) request.roleName = check(RoleNameSchema, flags.roleName, '--role-name');
+  if (flags.externalId !== undefined) request.externalId = check(ExternalIdSchema, flags.externalId, '--external-id');
+  if (flags.endpointName !== undefined) request.endpointName = check(EndpointNameSchema, flags.endpointName, '--endpoint-name');
+  return request;
+}
+
+export function formatRestore(result: RestoreResult): string {
+  const lines = [
+    `Restored ${result.endpointArn} (${result.status}) from ${result.manifestUri}`,
+    `  endpoint config: ${result.endpointConfigName}`,
+    ...result.models.map((m) => `  model: ${m.name} (${m.action}${m.name !== m.original ? `, originally ${m.original}` : ''})`),
+    ...result.inferenceComponents.map((c) => `  inference component: ${c.name}${c.name !== c.original ? ` (originally ${c.original})` : ''}`),
+    `  tags: ${Object.entries(result.tags).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    ...result.warnings.map((w) => `  warning: ${w}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runRestore(flags: RestoreCliFlags, io: CliIo & { clock?: Clock; pollIntervalMs?: number }): Promise<RestoreResult> {
+  const request = parseRestoreFlags(flags);
+  const factory = io.factory ?? cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-restore' });
+  const log = streamLog((line) => io.stderr(line), flags.verbose ? 'debug' : 'error');
+  const result = await restoreEndpoint(request, { factory, clock: io.clock ?? systemClock, log, ...(io.pollIntervalMs ? { pollIntervalMs: io.pollIntervalMs } : {}) });
+  io.stdout(flags.output === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatRestore(result));
+  return result;
 }

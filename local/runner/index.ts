@@ -43,6 +43,8 @@ export interface LocalSweepOptions {
   credentials?: AwsCredentialIdentityProvider;
   /** Path-style S3 (behind AWS_ENDPOINT_URL). */
   s3ForcePathStyle?: boolean;
+  /** Every AWS client's endpoint (an in-process simulator); default: the SDK's own (AWS_ENDPOINT_URL or AWS). */
+  endpoint?: string;
   /** SNS topic for approval links and reports; without it they are kept locally (see `notifications`). */
   topicArn?: string;
   /** KMS HMAC key for approval links; without it a secret that lives only in this process signs them. */
@@ -100,7 +102,13 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
   const input = parseOrThrow(SweepInputSchema, options.input, 'sweep input');
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLog;
-  const factoryOptions = { credentials: options.credentials, hubRegion: options.hubRegion, sessionName: 'zombie-sweep-local', s3ForcePathStyle: options.s3ForcePathStyle };
+  const factoryOptions = {
+    credentials: options.credentials,
+    hubRegion: options.hubRegion,
+    sessionName: 'zombie-sweep-local',
+    s3ForcePathStyle: options.s3ForcePathStyle,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  };
   const clients = new LocalClientFactory(factoryOptions, options.host.url, options.topicArn !== undefined);
   const signer = options.approvalKeyId ? kmsMacSigner(clients.hub(KMSClient), options.approvalKeyId) : processMacSigner();
   const deps = {

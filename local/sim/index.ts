@@ -4,7 +4,7 @@
  */
 import { startSimulator, type Simulator } from './server.ts';
 import type { ThrottlingOptions } from './traffic.ts';
-import { buildWorld, loadScenario, type Scenario } from './scenario/index.ts';
+import { buildWorld, loadScenario, scenarioSimulatorOptions, type Scenario, type ScenarioInput } from './scenario/index.ts';
 
 export { startSimulator, SIM_ADMIN_CREDENTIALS, type Simulator, type SimulatorOptions, type WebRoute } from './server.ts';
 export { World, type SimAccount, type SimOu, type SimRole, type IssuedCredential, type Caller, type AccountStatus } from './world.ts';
@@ -15,17 +15,20 @@ export { snsOutbox, snsStore, type OutboxMessage, type SnsOutbox } from './servi
 export { kmsStore, type SimKmsKey } from './services/kms.ts';
 
 export interface ScenarioSimulatorOptions {
-  /** `demo` (default), a scenario file path, or a scenario object. */
-  scenario?: string | Scenario;
+  /** `demo` (default), another built-in name, a scenario file path, or a scenario object. */
+  scenario?: string | Scenario | ScenarioInput;
   seed?: number;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** Default: the scenario's settings. */
   latencyMs?: number;
+  /** Default: the scenario's settings. */
   throttling?: ThrottlingOptions;
 }
 
 export async function startScenarioSimulator(options: ScenarioSimulatorOptions = {}): Promise<Simulator> {
-  const scenario = typeof options.scenario === 'object' ? options.scenario : await loadScenario(options.scenario ?? 'demo', { seed: options.seed });
-  const world = await buildWorld(scenario, { seed: options.seed });
-  return startSimulator({ world, port: options.port ?? 0, latencyMs: options.latencyMs, throttling: options.throttling });
+  const scenario = typeof options.scenario === 'object' ? options.scenario : loadScenario(options.scenario ?? 'demo', { seed: options.seed });
+  const world = buildWorld(scenario, { seed: options.seed });
+  const settings = scenarioSimulatorOptions(scenario);
+  return startSimulator({ world, port: options.port ?? 0, latencyMs: options.latencyMs ?? settings.latencyMs, throttling: options.throttling ?? settings.throttling });
 }

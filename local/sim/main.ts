@@ -5,7 +5,7 @@
  */
 import '../../src/core/polyfills.ts';
 import { Command, InvalidArgumentError } from 'commander';
-import { startScenarioSimulator, type Simulator } from './index.ts';
+import type { Simulator } from './index.ts';
 
 function integer(name: string, min: number, max: number) {
   return (raw: string): number => {
@@ -20,15 +20,17 @@ const program = new Command('sim')
   .option('--port <port>', 'TCP port; 0 picks a free one', integer('--port', 0, 65_535), 4566)
   .option('--scenario <name|file>', 'built-in scenario name or a scenario JSON file', 'demo')
   .option('--seed <n>', 'seed for generated data (deterministic)', integer('--seed', 0, 2 ** 31 - 1))
-  .option('--latency-ms <ms>', 'extra latency added to every API call', integer('--latency-ms', 0, 60_000), 0)
-  .option('--throttle', 'throttle per account and region at rates resembling AWS quotas', false)
+  .option('--latency-ms <ms>', "extra latency added to every API call (default: the scenario's)", integer('--latency-ms', 0, 60_000))
+  .option('--throttle', "throttle per account and region at rates resembling AWS quotas (default: the scenario's setting)")
   .showHelpAfterError();
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ port: number; scenario: string; seed?: number; latencyMs: number; throttle: boolean }>();
+  const options = program.opts<{ port: number; scenario: string; seed?: number; latencyMs?: number; throttle?: boolean }>();
   let sim: Simulator;
   try {
+    // Loaded after parsing, so --help and flag errors answer at once.
+    const { startScenarioSimulator } = await import('./index.ts');
     sim = await startScenarioSimulator({
       scenario: options.scenario,
       seed: options.seed,
@@ -58,12 +60,12 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-function describe(sim: Simulator, options: { scenario: string; seed?: number; latencyMs: number; throttle: boolean }): string {
+function describe(sim: Simulator, options: { scenario: string; seed?: number }): string {
   const world = sim.world;
   const accounts = [...world.accounts.values()];
   const regions = [...new Set(accounts.flatMap((a) => a.enabledRegions))].sort();
   const lines = [
-    `# zombie-sweep simulator on ${sim.url} (scenario ${options.scenario}${options.seed !== undefined ? `, seed ${options.seed}` : ''}${options.latencyMs ? `, +${options.latencyMs} ms per call` : ''}${options.throttle ? ', throttling on' : ''})`,
+    `# zombie-sweep simulator on ${sim.url} (scenario ${options.scenario}${options.seed !== undefined ? `, seed ${options.seed}` : ''}${sim.traffic.latencyMs ? `, +${sim.traffic.latencyMs} ms per call` : ''}${sim.traffic.throttling.enabled ? ', throttling on' : ''})`,
     '# Export these in another shell to point the AWS SDK, the CLI and the handlers at it (management account):',
     ...Object.entries(sim.env()).map(([key, value]) => `export ${key}=${value}`),
     '#',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputValidationError } from '../core/errors.ts';
-import { AccountIdSchema, EndpointArnSchema, EndpointNameSchema, parseOrThrow, RegionSchema, SweepIdSchema } from '../core/schemas.ts';
+import { AccountIdSchema, EndpointArnSchema, EndpointNameSchema, RegionSchema, SweepIdSchema } from '../core/schemas.ts';
 import type { AuditEvent } from './events.ts';
 
 /**
@@ -43,15 +43,22 @@ const FlagsSchema = z
   .strict();
 export type AuditFlags = z.input<typeof FlagsSchema>;
 
-/** Validates CLI flags into a query; errors name the flag. */
+/** Validates CLI flags into a query; errors name the flag (`invalid --since: ...`). */
 export function parseAuditQuery(flags: AuditFlags): AuditQuery {
-  const parsed = parseOrThrow(FlagsSchema, flags, 'audit options');
+  const result = FlagsSchema.safeParse(flags);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = String(issue.path[0] ?? 'options');
+    const got = (flags as Record<string, unknown>)[field];
+    throw new InputValidationError(`invalid --${field}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`, `--${field}`);
+  }
+  const parsed = result.data;
   const query: AuditQuery = { output: parsed.output };
   if (parsed.endpoint) {
     const arn = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):endpoint\/(.+)$/.exec(parsed.endpoint);
     query.endpoint = arn ? { region: arn[1]!, accountId: arn[2]!, name: arn[3]!, arn: parsed.endpoint } : { name: parsed.endpoint };
-    if (arn && parsed.account && parsed.account !== arn[2]) throw new InputValidationError(`--account ${parsed.account} contradicts the endpoint ARN's account ${arn[2]}`, 'account');
-    if (arn && parsed.region && parsed.region !== arn[1]) throw new InputValidationError(`--region ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, 'region');
+    if (arn && parsed.account && parsed.account !== arn[2]) throw new InputValidationError(`invalid --account: ${parsed.account} contradicts the endpoint ARN's account ${arn[2]}`, '--account');
+    if (arn && parsed.region && parsed.region !== arn[1]) throw new InputValidationError(`invalid --region: ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, '--region');
   }
   if (parsed.account) query.accountId = parsed.account;
   if (parsed.region) query.region = parsed.region;

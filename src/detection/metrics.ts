@@ -15,10 +15,12 @@ import { startOfUtcDay } from './rules.ts';
  * - `Invocations` per inference component, dimension InferenceComponentName only: component
  *   endpoints report invocations per component, not per variant (same page, "Dimensions for endpoint
  *   invocation metrics").
- * - Asynchronous endpoints publish no `Invocations`; they count processed requests per variant
- *   (EndpointName + VariantName). The metric table spells it `InvocationsProcesssed`, while the metric
- *   is widely reported as `InvocationsProcessed`; both spellings are queried and summed, so either
- *   name is found and a typo cannot make a busy endpoint look idle.
+ * - Asynchronous endpoints publish no `Invocations`; they count processed requests. The page lists it
+ *   among the metrics published with EndpointName + VariantName and spells it `InvocationsProcesssed`,
+ *   while the metric is widely reported as `InvocationsProcessed` and some tools read it per endpoint
+ *   (EndpointName alone). Both spellings under both dimension sets are queried and summed: four cheap
+ *   extra queries in an already-batched call, and no reading of the docs can make a busy async
+ *   endpoint look idle. Summing can only overcount, which errs towards "active".
  *   https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html
  * Shadow variants are counted too: they only see traffic that production variants also saw.
  */
@@ -50,6 +52,11 @@ export function invocationSeries(endpoint: DescribedEndpoint, components: readon
     ];
     series.push({ endpointName: endpoint.endpointName, metricName: 'Invocations', dimensions });
     if (endpoint.isAsync) for (const metricName of ASYNC_PROCESSED_METRICS) series.push({ endpointName: endpoint.endpointName, metricName, dimensions });
+  }
+  if (endpoint.isAsync) {
+    for (const metricName of ASYNC_PROCESSED_METRICS) {
+      series.push({ endpointName: endpoint.endpointName, metricName, dimensions: [{ Name: 'EndpointName', Value: endpoint.endpointName }] });
+    }
   }
   for (const component of components) {
     series.push({

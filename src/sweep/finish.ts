@@ -25,9 +25,9 @@ export const FinishInputSchema = z.looseObject({
   deletion: MapRunRefSchema.optional(),
 });
 
-/** What one DeleteApproved child ends with (the ASL's Delete item processor). */
+/** What one DeleteApproved child ends with: the delete step's result, or the ASL's DeleteFailed. */
 const DeleteOutcomeSchema = z.object({
-  candidate: z.object({ endpointArn: z.string() }).loose(),
+  endpointArn: z.string(),
   status: z.string(),
   reason: z.string().optional(),
   error: z.string().optional(),
@@ -79,10 +79,10 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
     const outcomes = results.succeeded.map((r) => DeleteOutcomeSchema.safeParse(r.output)).flatMap((p) => (p.success ? [p.data] : []));
     for (const failure of results.failed) {
       const arn = (failure.input as { candidate?: { endpointArn?: string } } | undefined)?.candidate?.endpointArn;
-      if (arn) outcomes.push({ candidate: { endpointArn: arn }, status: 'failed', reason: `${failure.error}: ${causeMessage(failure.cause)}` });
+      if (arn) outcomes.push({ endpointArn: arn, status: 'failed', reason: `${failure.error}: ${causeMessage(failure.cause)}` });
     }
     for (const o of outcomes) {
-      const action = byArn.get(o.candidate.endpointArn);
+      const action = byArn.get(o.endpointArn);
       if (action) applyDeletion(action, o);
     }
   }

@@ -1,4 +1,4 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import { DisableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
 import { World } from '../../local/sim/world.ts';
@@ -41,6 +41,16 @@ describe('approval links signed with a KMS HMAC key (simulated KMS)', () => {
     expect(await checkLink(signer, 'sweep-1', { ...link, sig: flipped.toString('base64url') }, NOW)).toEqual({ ok: false, why: 'invalid' });
     const foreign = await signLink(otherKeySigner, 'sweep-1', 'alice@example.com', IN_A_DAY);
     expect(await checkLink(signer, 'sweep-1', foreign, NOW)).toEqual({ ok: false, why: 'invalid' });
+  });
+
+  it('treats every link as invalid once the key is disabled (revocation)', async () => {
+    const world = sim.world;
+    const keyId = kmsStore(world, MGMT, 'us-east-1').createHmacKey();
+    const revocable = kmsMacSigner(new KMSClient(sim.clientConfig()), keyId);
+    const link = await signLink(revocable, 'sweep-1', 'alice@example.com', IN_A_DAY);
+    expect(await checkLink(revocable, 'sweep-1', link, NOW)).toEqual({ ok: true });
+    await new KMSClient(sim.clientConfig()).send(new DisableKeyCommand({ KeyId: keyId }));
+    expect(await checkLink(revocable, 'sweep-1', link, NOW)).toEqual({ ok: false, why: 'invalid' });
   });
 
   it('calls an expired link expired without asking KMS', async () => {

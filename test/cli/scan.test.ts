@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
-import { runScan, type ScanFlags } from '../../cli/commands/scan.ts';
+import { Command } from 'commander';
+import { registerScan, runScan, type ScanFlags } from '../../cli/commands/scan.ts';
 import { PUBLIC_FINDING_FIELDS, type ScanJson } from '../../cli/shared/scan-report.ts';
 import { createProgress } from '../../cli/shared/progress.ts';
 import { toCsv } from '../../cli/shared/output.ts';
@@ -79,8 +80,6 @@ beforeAll(async () => {
   runs.json = cli(['scan', '--org', '--regions', 'us-east-1,eu-west-1', '--output', 'json'], simEnv);
   runs.badFlag = cli(['scan', '--lookback-days', 'abc'], simEnv);
   runs.noCreds = cli(['scan', '--regions', 'us-east-1'], noCreds);
-  runs.allFailed = cli(['scan', '--org', '--accounts', NO_ROLE, '--regions', 'us-east-1'], simEnv);
-  runs.help = cli(['scan', '--help'], simEnv);
 });
 afterAll(async () => {
   await Promise.allSettled(Object.values(runs));
@@ -124,21 +123,6 @@ describe('zombie-sweep scan (subprocess)', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/^zombie-sweep: NoCredentialsError: no usable AWS credentials/);
   });
-
-  it('fails when every target failed, after printing what it found', async () => {
-    const run = await runs.allFailed!;
-    expect(run.code).not.toBe(0);
-    expect(run.stdout).toContain(`${NO_ROLE} us-east-1 unreachable`);
-    expect(run.stderr).toMatch(/zombie-sweep: AllTargetsFailedError: all 1 targets failed/);
-  });
-
-  it('explains every flag in --help', async () => {
-    const run = await runs.help!;
-    expect(run.code).toBe(0);
-    for (const flag of ['--org', '--role-name', '--external-id', '--accounts', '--exclude-accounts', '--ous', '--regions', '--lookback-days', '--min-age-days', '--threshold', '--output', '--profile']) {
-      expect(run.stdout).toContain(flag);
-    }
-  });
 });
 
 describe('zombie-sweep scan (in process)', () => {
@@ -176,6 +160,25 @@ describe('zombie-sweep scan (in process)', () => {
     expect(lenient.run.findings[0]!.lastInvokedAt).not.toBeNull();
     const shortWindow = await inProcess({ org: true, accounts: TEAM_B, lookbackDays: '7', minAgeDays: '7' });
     expect(shortWindow.run.findings[0]).toMatchObject({ verdict: 'zombie', invocations: 0 });
+  });
+
+  it('fails when every target failed, after printing what it found', async () => {
+    let stdout = '';
+    const io = { stdout: (t: string) => (stdout += t), stderr: { write: () => true }, env: process.env, clock: fixedClock(NOW) };
+    await expect(runScan({ org: true, accounts: NO_ROLE, regions: 'us-east-1', output: 'table', concurrency: '8' }, io)).rejects.toMatchObject({
+      name: 'AllTargetsFailedError',
+      message: expect.stringContaining('all 1 targets failed'),
+    });
+    expect(stdout).toContain(`${NO_ROLE} us-east-1 unreachable`);
+  });
+
+  it('explains every flag in --help', () => {
+    const program = new Command('zombie-sweep');
+    registerScan(program);
+    const help = program.commands[0]!.helpInformation();
+    for (const flag of ['--org', '--role-name', '--external-id', '--accounts', '--exclude-accounts', '--ous', '--regions', '--lookback-days', '--min-age-days', '--threshold', '--output', '--profile']) {
+      expect(help).toContain(flag);
+    }
   });
 
   it('names the flag in every validation error', async () => {

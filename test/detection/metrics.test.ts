@@ -29,9 +29,15 @@ describe('which series are summed', () => {
     ]);
   });
 
-  it('adds processed requests (both documented spellings) for async endpoints', () => {
-    const names = invocationSeries(endpoint({ isAsync: true, variants: [{ variantName: 'v', currentInstanceCount: 1, shadow: false }] }), []).map((s) => s.metricName);
-    expect(names).toEqual(['Invocations', 'InvocationsProcesssed', 'InvocationsProcessed']);
+  it('adds processed requests for async endpoints: both spellings, per variant and per endpoint', () => {
+    const series = invocationSeries(endpoint({ isAsync: true, variants: [{ variantName: 'v', currentInstanceCount: 1, shadow: false }] }), []);
+    expect(series.map((s) => [s.metricName, Object.keys(dims(s)).join('+')])).toEqual([
+      ['Invocations', 'EndpointName+VariantName'],
+      ['InvocationsProcesssed', 'EndpointName+VariantName'],
+      ['InvocationsProcessed', 'EndpointName+VariantName'],
+      ['InvocationsProcesssed', 'EndpointName'],
+      ['InvocationsProcessed', 'EndpointName'],
+    ]);
   });
 
   it('adds each inference component by InferenceComponentName', () => {

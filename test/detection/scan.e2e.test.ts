@@ -41,6 +41,8 @@ function seedTable(seed: Seeder): void {
   traffic('async-processed', 'AllTraffic', { 3: 7 }, 'InvocationsProcessed');
   e({ name: 'async-processed-doc-spelling', async: true });
   traffic('async-processed-doc-spelling', 'AllTraffic', { 3: 7 }, 'InvocationsProcesssed');
+  e({ name: 'async-processed-per-endpoint', async: true });
+  seed.invocations(ACCT, 'us-east-1', { EndpointName: 'async-processed-per-endpoint' }, { 8: 2 }, 'InvocationsProcessed');
   e({ name: 'async-idle', async: true, variants: [{ name: 'AllTraffic', instanceType: 'ml.c5.xlarge', count: 1 }] });
   e({ name: 'async-scaled-to-zero', async: true, currentCounts: { AllTraffic: 0 } });
   e({ name: 'serverless-plain', variants: [{ name: 'AllTraffic', serverless: { memorySizeInMB: 2048, maxConcurrency: 5 } }] });
@@ -132,6 +134,7 @@ describe('the scenario table (us-east-1)', () => {
     ['ic-idle', 'zombie', 'inference-components'],
     ['async-processed', 'active', 'async'],
     ['async-processed-doc-spelling', 'active', 'async'],
+    ['async-processed-per-endpoint', 'active', 'async'],
     ['async-idle', 'zombie', 'async'],
     ['async-scaled-to-zero', 'not-billable', 'async'],
     ['serverless-plain', 'not-billable', 'serverless'],

@@ -9,13 +9,14 @@ import { EXTERNAL_ID, HUB, MEMBER, MEMBER_ROLE, ORG, OTHER_ORG, OUTSIDER, PREFIX
 const memberRoleArn = roleArn(MEMBER, MEMBER_ROLE);
 const hubRole = (fn: string, orgId = ORG): Caller => ({ accountId: HUB, roleName: `${PREFIX}-${fn}`, orgId, identityPolicies: [policy(`hub-${fn}`, HUB)] });
 
-async function assume(caller: Caller, externalId: string | undefined = EXTERNAL_ID, trust = policy('member-role-trust'), target = memberRoleArn) {
+/** `externalId: null` sends no external id (undefined would mean the default). */
+async function assume(caller: Caller, externalId: string | null = EXTERNAL_ID, trust = policy('member-role-trust'), target = memberRoleArn) {
   return decide(caller, {
     action: 'sts:AssumeRole',
     resource: target,
     resourceAccount: MEMBER,
     resourcePolicy: trust,
-    context: { 'aws:ResourceOrgID': ORG, ...(externalId === undefined ? {} : { 'sts:ExternalId': externalId }) },
+    context: { 'aws:ResourceOrgID': ORG, ...(externalId === null ? {} : { 'sts:ExternalId': externalId }) },
   });
 }
 
@@ -25,7 +26,7 @@ describe('member role trust', () => {
   });
 
   it('rejects a hub workflow role without the external id, or with a wrong one', async () => {
-    expect(await assume(hubRole('scan'), undefined)).not.toBe('Allowed');
+    expect(await assume(hubRole('scan'), null)).not.toBe('Allowed');
     expect(await assume(hubRole('scan'), 'guessed-external-id')).not.toBe('Allowed');
   });
 
@@ -63,7 +64,7 @@ describe('restore role trust (off by default)', () => {
     const trust = policy('member-restore-role-trust');
     const operator: Caller = { accountId: HUB, roleName: 'platform-operator', orgId: ORG, identityPolicies: [ADMIN] };
     expect(await assume(operator, EXTERNAL_ID, trust, restoreArn)).toBe('Allowed');
-    expect(await assume(operator, undefined, trust, restoreArn)).not.toBe('Allowed');
+    expect(await assume(operator, null, trust, restoreArn)).not.toBe('Allowed');
     expect(await assume({ ...operator, orgId: OTHER_ORG }, EXTERNAL_ID, trust, restoreArn)).not.toBe('Allowed');
     for (const fn of HUB_FUNCTIONS) {
       expect(await assume({ ...operator, roleName: `${PREFIX}-${fn}` }, EXTERNAL_ID, trust, restoreArn)).not.toBe('Allowed');

@@ -67,7 +67,7 @@ describe('Application Auto Scaling for SageMaker variants', () => {
     expect(missing).toBeInstanceOf(ValidationException);
     const inverted = await aas.send(new RegisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId: resourceId('scaled-10'), ScalableDimension: DIMENSION, MinCapacity: 5, MaxCapacity: 2 })).catch((e: unknown) => e);
     expect(inverted).toBeInstanceOf(ValidationException);
-    const noNamespace = await aas.send(new DescribeScalableTargetsCommand({} as never)).catch((e: unknown) => e as Error);
+    const noNamespace = (await aas.send(new DescribeScalableTargetsCommand({} as never)).catch((e: unknown) => e)) as Error;
     expect(noNamespace).toBeInstanceOf(ValidationException);
     expect(noNamespace.message).toContain("'serviceNamespace'");
   });

@@ -79,7 +79,7 @@ describe('GetMetricData', () => {
     const byId = Object.fromEntries(out.MetricDataResults!.map((r) => [r.Id, r]));
     expect(byId.endpoint_only?.Values).toEqual([]);
     expect(byId.blue?.Values).toEqual([]);
-    expect(byId.green_reversed?.Values?.reduce((a, b) => a + b, 0)).toBe(50);
+    expect(byId.green_reversed?.Values?.reduce((a: number, b: number) => a + b, 0)).toBe(50);
     expect(byId.green_reversed?.StatusCode).toBe('Complete');
     expect(byId.green_reversed?.Label).toBe('Invocations');
     expect(byId.component?.Values).toEqual([3]);

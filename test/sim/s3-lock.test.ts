@@ -15,10 +15,11 @@ import {
   PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import type { Simulator } from '../../local/sim/server.ts';
 import { s3Store } from '../../local/sim/services/s3/store.ts';
 import { startSmallOrg } from './core-fixtures.ts';
-import { rejection, s3Client } from './s3-fixtures.ts';
+import { raw, rejection, s3Client } from './s3-fixtures.ts';
 
 let sim: Simulator;
 let s3: S3Client;
@@ -135,5 +136,44 @@ describe('deleting locked objects', () => {
     const longer = inDays(20);
     await s3.send(new PutObjectRetentionCommand({ Bucket: AUDIT, Key: 'events/4.json', VersionId: put.VersionId, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: longer } }));
     expect((await s3.send(new HeadObjectCommand({ Bucket: AUDIT, Key: 'events/4.json' }))).ObjectLockRetainUntilDate).toEqual(longer);
+  });
+});
+
+describe('versions', () => {
+  it('pages through versions and delete markers with key and version-id markers', async () => {
+    for (let i = 0; i < 3; i++) await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'paged/a', Body: `a${i}` }));
+    await s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'paged/a' }));
+    await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'paged/b', Body: 'b' }));
+    const seen: string[] = [];
+    let KeyMarker: string | undefined;
+    let VersionIdMarker: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const out = await s3.send(new ListObjectVersionsCommand({ Bucket: AUDIT, Prefix: 'paged/', MaxKeys: 2, KeyMarker, VersionIdMarker }));
+      const entries = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])];
+      expect(entries.length).toBeLessThanOrEqual(2);
+      seen.push(...entries.map((e) => `${e.Key}@${e.VersionId}`));
+      if (!out.IsTruncated) break;
+      KeyMarker = out.NextKeyMarker;
+      VersionIdMarker = out.NextVersionIdMarker;
+    }
+    const expected = [...s3Store(sim.world).listVersions(AUDIT, 'paged/a').map((v) => `paged/a@${v.versionId}`), ...s3Store(sim.world).listVersions(AUDIT, 'paged/b').map((v) => `paged/b@${v.versionId}`)];
+    expect(seen.sort()).toEqual(expected.sort());
+    expect(expected).toHaveLength(5);
+  });
+
+  it('reports an object without retention', async () => {
+    await s3.send(new PutObjectLockConfigurationCommand({ Bucket: AUDIT, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }));
+    await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'events/unlocked.json', Body: '{}' }));
+    const error = await rejection(s3.send(new GetObjectRetentionCommand({ Bucket: AUDIT, Key: 'events/unlocked.json' })));
+    expect(error.name).toBe('NoSuchObjectLockConfiguration');
+  });
+
+  it('requires an integrity header for uploads that get a retention period', async () => {
+    await s3.send(new PutObjectLockConfigurationCommand({ Bucket: AUDIT, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
+    const bare = await raw(sim, 'PUT', `/${AUDIT}/events/bare.json`, {}, '{}');
+    expect(bare.status).toBe(400);
+    expect(bare.body).toContain('Content-MD5 OR x-amz-checksum- HTTP header is required');
+    const withMd5 = await raw(sim, 'PUT', `/${AUDIT}/events/bare.json`, { 'content-md5': createHash('md5').update('{}').digest('base64') }, '{}');
+    expect(withMd5.status).toBe(200);
   });
 });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AbortMultipartUploadCommand,
@@ -6,6 +7,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListPartsCommand,
   NoSuchUpload,
   UploadPartCommand,
@@ -57,6 +59,20 @@ describe('UploadPart / CompleteMultipartUpload', () => {
     const second = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'assembled.bin', PartNumber: 2 }));
     expect(second.PartsCount).toBe(2);
     expect(await second.Body!.transformToString()).toBe(partB.toString());
+  });
+
+  it('accepts streamed parts (aws-chunked with a trailing checksum) and lists uploads in progress', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 9);
+    const uploadId = await create('streamed.bin');
+    const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'streamed' }));
+    expect(listed.Uploads?.map((u) => [u.Key, u.UploadId])).toEqual([['streamed.bin', uploadId]]);
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key: 'streamed.bin', UploadId: uploadId, PartNumber: 1, Body: Readable.from(Array(80).fill(chunk)), ContentLength: 80 * chunk.length }),
+    );
+    expect(part.ChecksumCRC32).toBeTruthy();
+    await complete('streamed.bin', uploadId, [{ PartNumber: 1, ETag: part.ETag }]);
+    expect(s3Store(sim.world).head(BUCKET, 'streamed.bin')!.size).toBe(80 * chunk.length);
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'streamed' }))).Uploads ?? []).toEqual([]);
   });
 
   it('produces a COMPOSITE CRC32 "-N" checksum when the upload asks for it', async () => {

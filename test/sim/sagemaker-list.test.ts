@@ -99,7 +99,7 @@ describe('scoping to the caller account and signing region', () => {
     expect((await asManagement.send(new ListEndpointsCommand({}))).Endpoints).toEqual([]);
     const devWest = new SageMakerClient({ ...sim.clientConfig('eu-west-1'), credentials: await assumeInto(sim, DEV), maxAttempts: 1 });
     expect((await devWest.send(new ListEndpointsCommand({}))).Endpoints).toEqual([]);
-    const missing = await asManagement.send(new DescribeEndpointCommand({ EndpointName: 'endpoint-01' })).catch((e: unknown) => e as Error);
+    const missing = (await asManagement.send(new DescribeEndpointCommand({ EndpointName: 'endpoint-01' })).catch((e: unknown) => e)) as Error;
     expect(missing.message).toBe(`Could not find endpoint "arn:aws:sagemaker:${REGION}:${MGMT}:endpoint/endpoint-01".`);
     const mine = await sm.send(new DescribeEndpointCommand({ EndpointName: 'endpoint-01' }));
     expect(mine.EndpointArn).toBe(`arn:aws:sagemaker:${REGION}:${DEV}:endpoint/endpoint-01`);

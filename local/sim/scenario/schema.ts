@@ -10,7 +10,9 @@ import { checkScenario } from './checks.ts';
  */
 
 const Name = z.string().regex(NAME_PATTERN, 'must be a SageMaker name: letters, digits and hyphens, up to 63, starting and ending with a letter or digit');
+/** Metric history reaches back 455 days (CloudWatch retention); resources may be older. */
 const DaysAgo = z.number().int().min(0).max(455);
+const AgeDays = z.number().int().min(0).max(3650);
 
 /** Invocations per day over a range of days back from now: `{ daysAgo: [40, 40], perDay: 12 }` is 12 calls 40 days ago. */
 export const HistoryEntrySchema = z
@@ -93,7 +95,7 @@ export const InferenceComponentSchema = z
     copies: z.number().int().min(0).default(1),
     memoryMb: z.number().int().min(128).default(4096),
     acceleratorDevices: z.number().min(0).optional(),
-    createdDaysAgo: DaysAgo.optional(),
+    createdDaysAgo: AgeDays.optional(),
     /** Daily `Invocations` published under {InferenceComponentName} only. */
     invocations: HistorySchema.optional(),
   })
@@ -105,9 +107,9 @@ export const EndpointSchema = z
     region: RegionSchema,
     name: Name,
     type: z.enum(['real-time', 'multi-model', 'async', 'serverless', 'inference-components']).default('real-time'),
-    createdDaysAgo: DaysAgo.default(90),
+    createdDaysAgo: AgeDays.default(90),
     /** LastModifiedTime; default a few minutes after creation (the time it took to come InService). */
-    updatedDaysAgo: DaysAgo.optional(),
+    updatedDaysAgo: AgeDays.optional(),
     status: z.enum(ENDPOINT_STATUSES as [string, ...string[]]).default('InService'),
     configName: Name.optional(),
     tags: z.record(z.string(), z.string()).default({}),

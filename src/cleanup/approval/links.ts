@@ -16,6 +16,8 @@ export interface MacSigner {
   verify(message: Uint8Array, mac: Uint8Array): Promise<boolean>;
 }
 
+const REVOKED = new Set(['KMSInvalidMacException', 'DisabledException', 'KMSInvalidStateException']);
+
 /**
  * KMS-backed signer. VerifyMac answers a wrong MAC with KMSInvalidMacException rather than
  * MacValid=false (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html), so that
@@ -34,7 +36,8 @@ export function kmsMacSigner(kms: KMSClient, keyId: string): MacSigner {
         const out = await kms.send(new VerifyMacCommand({ KeyId: keyId, Message: message, Mac: mac, MacAlgorithm: 'HMAC_SHA_256' }));
         return out.MacValid === true;
       } catch (error) {
-        if (errorName(error) === 'KMSInvalidMacException') return false;
+        // A disabled key (or one pending deletion) is how operators revoke every outstanding link at once.
+        if (REVOKED.has(errorName(error))) return false;
         throw error;
       }
     },

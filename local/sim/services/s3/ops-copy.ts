@@ -6,7 +6,8 @@ import { invalidArgument, noSuchBucket, s3Error } from './errors.ts';
 import { ARCHIVED_CLASSES, encryptionHeaders, objectAttributes, requestedEncryption, requestedLock, versionHeader } from './headers.ts';
 import type { Bucket, ObjectVersion } from './model.ts';
 import { checkConditions, resolveVersion } from './ops-read.ts';
-import { commitVersion, contentFields } from './store.ts';
+import { contentFields } from './store.ts';
+import { commitVersion } from './versions.ts';
 import { el, xmlDocument } from './xml.ts';
 import { writeConditions } from './ops-write.ts';
 

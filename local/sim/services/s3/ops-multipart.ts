@@ -20,7 +20,7 @@ import { encryptionHeaders, objectAttributes, requestedEncryption, requestedLock
 import type { Bucket, MultipartUpload, UploadedPart } from './model.ts';
 import { MAX_COPY_SOURCE, resolveCopySource } from './ops-copy.ts';
 import { writeConditions } from './ops-write.ts';
-import { commitVersion, unquote } from './store.ts';
+import { commitVersion, unquote } from './versions.ts';
 import { childrenNamed, childText, el, parseXmlBody, xmlDocument } from './xml.ts';
 
 /** Multipart uploads. Limits: https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html */

@@ -5,7 +5,7 @@ import { bucketOf, keyOf, type S3Call, type S3Handler } from './call.ts';
 import { invalidArgument, noSuchKey, preconditionFailed, s3Error } from './errors.ts';
 import { ARCHIVED_CLASSES, objectHeaders } from './headers.ts';
 import type { Bucket, ObjectVersion } from './model.ts';
-import { etagMatches } from './store.ts';
+import { etagMatches } from './versions.ts';
 
 /** GetObject and HeadObject: version resolution, conditional reads, byte ranges and part numbers. */
 

@@ -7,7 +7,7 @@ import { invalidArgument, malformedXml, notImplemented, s3Error } from './errors
 import { encryptionHeaders, objectAttributes, requestedEncryption, requestedLock, requireIntegrityForLock, versionHeader } from './headers.ts';
 import type { Retention } from './model.ts';
 import { resolveVersion } from './ops-read.ts';
-import { checkWriteConditions, commitVersion, deleteFromBucket, lockViolation, type WriteConditions } from './store.ts';
+import { checkWriteConditions, commitVersion, deleteFromBucket, lockViolation, type WriteConditions } from './versions.ts';
 import { childrenNamed, childText, el, group, parseXmlBody, xmlDocument } from './xml.ts';
 
 /** PutObject, DeleteObject(s) and per-object retention. */

