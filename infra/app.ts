@@ -10,7 +10,7 @@ import { buildApp } from './build.ts';
  */
 function main(): void {
   // Read the CLI-provided context once, then build the real app with the flags and plugins set in code.
-  const probe = new App();
+  const probe = new App({ autoSynth: false });
   const context: Record<string, unknown> = { ...(probe.node.getAllContext() as Record<string, unknown>) };
   const requested = context[CONFIG_FILE_CONTEXT];
   let path: string;

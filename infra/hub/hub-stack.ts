@@ -72,6 +72,7 @@ export class HubStack extends Stack {
       ArchiveKeyArn: this.archive.key.keyArn,
       ApprovalMacKeyArn: this.macKey.keyArn,
       NotificationTopicArn: this.notifications.topic.topicArn,
+      NotificationKeyArn: this.notifications.key.keyArn,
     };
 
     this.functions = new HubFunctions(this, 'Functions', {

@@ -45,6 +45,8 @@ export interface LocalSweepOptions {
   s3ForcePathStyle?: boolean;
   /** Every AWS client's endpoint (an in-process simulator); default: the SDK's own (AWS_ENDPOINT_URL or AWS). */
   endpoint?: string;
+  /** SDK attempts per call (default 8); throttling beyond them reaches the state machine's Retry as RetryableAwsError. */
+  maxAttempts?: number;
   /** SNS topic for approval links and reports; without it they are kept locally (see `notifications`). */
   topicArn?: string;
   /** KMS HMAC key for approval links; without it a secret that lives only in this process signs them. */
@@ -99,7 +101,8 @@ export function runSweepLocally(options: LocalSweepOptions): Promise<LocalSweepR
 }
 
 export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
-  const input = parseOrThrow(SweepInputSchema, options.input, 'sweep input');
+  // Invalid input still starts the execution: ValidateInput is where it fails, naming the field, as on AWS.
+  const autoApproveRequested = SweepInputSchema.safeParse(options.input).data?.approval.autoApprove === true;
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLog;
   const factoryOptions = {
@@ -108,6 +111,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     sessionName: 'zombie-sweep-local',
     s3ForcePathStyle: options.s3ForcePathStyle,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   };
   const clients = new LocalClientFactory(factoryOptions, options.host.url, options.topicArn !== undefined);
   const signer = options.approvalKeyId ? kmsMacSigner(clients.hub(KMSClient), options.approvalKeyId) : processMacSigner();
@@ -146,12 +150,12 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     roleArn: `arn:aws:iam::${options.accountId}:role/zombie-sweep-local`,
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
-      before: async (info) => (input.approval.autoApprove ? (await autoApprove(clients, options.archiveBucket, clock, info), true) : false),
+      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, info), true) : false),
       after: async (info) => announce(await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info)),
     },
   });
 
-  const name = options.executionName ?? input.sweepId ?? randomUUID();
+  const name = options.executionName ?? options.input.sweepId ?? randomUUID();
   const { record } = options.host.engine.start(stateMachineArn, JSON.stringify(options.input), name);
   const done = record.done.then((finished) => result(finished, clients, options, name));
   return { executionArn: record.executionArn, done, approvalRequested };

@@ -83,14 +83,12 @@ function describe(sim: Simulator, options: { scenario: string; seed?: number }):
   return lines.join('\n');
 }
 
-/** SageMaker endpoints per account, when the SageMaker store keeps them in an `endpoints` map. */
+/** SageMaker endpoints per account (the SageMaker store keeps them in an `endpoints` map per account-region). */
 function endpointCount(sim: Simulator, accountId: string): number | undefined {
-  let total: number | undefined;
-  for (const entry of sim.world.regionalEntries<{ endpoints?: unknown }>('sagemaker')) {
-    if (entry.accountId !== accountId) continue;
-    const endpoints = entry.state.endpoints;
-    if (endpoints instanceof Map) total = (total ?? 0) + endpoints.size;
-  }
+  const entries = sim.world.regionalEntries<{ endpoints?: unknown }>('sagemaker');
+  if (entries.length === 0) return undefined;
+  let total = 0;
+  for (const entry of entries) if (entry.accountId === accountId && entry.state.endpoints instanceof Map) total += entry.state.endpoints.size;
   return total;
 }
 

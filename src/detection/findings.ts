@@ -1,8 +1,9 @@
-import type { EndpointType, Finding, Verdict } from '../core/schemas.ts';
+import type { EndpointSummary } from '@aws-sdk/client-sagemaker';
+import type { DetectionSettings, EndpointType, Finding, Verdict } from '../core/schemas.ts';
 import type { TagMap } from '../core/tags.ts';
 import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import { monthlyCost, type BilledVariant, type PriceTable } from './pricing.ts';
-import { idleSince, variantInstanceCount } from './rules.ts';
+import { formatCount, idleSince, variantInstanceCount } from './rules.ts';
 
 /** Turns what the scan learned about one endpoint into its Finding (src/core/schemas.ts). */
 export interface FindingFacts {
@@ -112,5 +113,38 @@ export function errorFinding(accountId: string, region: string, endpointName: st
     invocations: null,
     lastInvokedAt: null,
     monthlyCostUsd: null,
+  };
+}
+
+/**
+ * An endpoint proven active from its recently published series alone (./evidence.ts). It was not
+ * described, so its kind is only known when it hosts inference components, and its instances are
+ * not counted; `invocations` covers the series CloudWatch listed (a lower bound of the total).
+ */
+export function evidenceFinding(
+  accountId: string,
+  region: string,
+  summary: EndpointSummary,
+  usage: WindowUsage,
+  components: readonly InferenceComponentRef[],
+  settings: DetectionSettings,
+): Finding {
+  const count = `${formatCount(usage.invocations)} invocation${usage.invocations === 1 ? '' : 's'}`;
+  return {
+    accountId,
+    region,
+    endpointName: summary.EndpointName ?? '',
+    endpointArn: summary.EndpointArn ?? '',
+    verdict: 'active',
+    reason: `${count} in the last ${settings.lookbackDays} days (threshold ${settings.thresholdInvocations}), counted from its recently active series; not described further`,
+    endpointType: components.length > 0 ? 'inference-components' : null,
+    instanceType: null,
+    instanceCount: 0,
+    invocations: usage.invocations,
+    lastInvokedAt: usage.lastInvokedDay ? usage.lastInvokedDay.toISOString() : null,
+    monthlyCostUsd: null,
+    ...(summary.CreationTime ? { creationTime: summary.CreationTime.toISOString() } : {}),
+    ...(summary.LastModifiedTime ? { lastModifiedTime: summary.LastModifiedTime.toISOString() } : {}),
+    ...(components.length > 0 ? { inferenceComponents: components.map((c) => c.inferenceComponentName) } : {}),
   };
 }

@@ -68,6 +68,12 @@ export function invocationSeries(endpoint: DescribedEndpoint, components: readon
   return series;
 }
 
+/** Identity of a CloudWatch series: its name and its whole dimension set, in any order. */
+export function seriesKey(series: Pick<Series, 'metricName' | 'dimensions'>): string {
+  const dimensions = [...series.dimensions].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+  return [series.metricName, ...dimensions.map((d) => `${d.Name}=${d.Value}`)].join('\u0000');
+}
+
 /** Daily sums of one series: UTC day start (ms) -> value. No datapoint means zero. */
 export interface SeriesResult {
   days: Map<number, number>;

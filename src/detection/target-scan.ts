@@ -24,7 +24,7 @@ export interface ScanOneTargetOptions {
   concurrency?: number;
   classifyMultiModel?: boolean;
   prices?: PriceTable;
-  onProgress?: (progress: { described: number; total: number }) => void;
+  onProgress?: (progress: { done: number; total: number }) => void;
 }
 
 export async function scanOneTarget(options: ScanOneTargetOptions): Promise<TargetScanResult> {

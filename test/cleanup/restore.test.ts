@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { DescribeEndpointConfigCommand, DescribeEndpointCommand, DescribeInferenceComponentCommand, DescribeModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { layout } from '../../src/core/layout.ts';
 import { PreconditionFailedError } from '../../src/core/errors.ts';
@@ -9,7 +8,7 @@ import { snapshotEndpoint } from '../../src/cleanup/snapshot/snapshot.ts';
 import { restoreEndpoint } from '../../src/cleanup/restore/restore.ts';
 import { readAuditEvents } from '../../src/audit/reader.ts';
 import { runRestore } from '../../cli/commands/restore.ts';
-import { ARCHIVE, candidateFor, deployEveryKind, MEMBER, REGION, ROLE, startSnapshotEnv, SWEEP, type SnapshotEnv } from './snapshot-fixtures.ts';
+import { ARCHIVE, candidateFor, deployEveryKind, MEMBER, REGION, ROLE, runCli, startSnapshotEnv, SWEEP, type SnapshotEnv } from './snapshot-fixtures.ts';
 
 let env: SnapshotEnv;
 let sagemaker: SageMakerClient;
@@ -58,6 +57,7 @@ const manifestUri = (name: string) => `s3://${ARCHIVE}/${layout.manifest(MEMBER,
 describe('restore', () => {
   it.each(KINDS)('%s: the restored endpoint config matches the original, on archived artifacts', async (name) => {
     const manifest = manifests.get(name)!;
+    env.clock.advance(60_000);
     const result = await restoreEndpoint({ manifestUri: manifestUri(name), roleName: ROLE, wait: true }, restoreDeps());
     expect(result.endpointName).toBe(name);
     expect(result.status).toBe('InService');
@@ -127,6 +127,7 @@ describe('restore', () => {
 
   it('--endpoint ARN finds the newest manifest; --endpoint-name restores beside the original and both timelines record it', async () => {
     const out: string[] = [];
+    env.clock.advance(60_000);
     const result = await runRestore(
       { endpoint: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/fraud-detector-v2`, archiveBucket: ARCHIVE, roleName: ROLE, endpointName: 'fraud-detector-v2-copy', output: 'json' },
       { stdout: (t) => out.push(t), stderr: () => {}, env: {}, factory: env.factory, clock: env.clock, pollIntervalMs: 10 },
@@ -143,13 +144,8 @@ describe('restore', () => {
     expect(events.filter((e) => e.type === 'restored').at(-1)?.details).toMatchObject({ restoredAs: described.EndpointArn });
   });
 
-  it('the CLI refuses in one line with a non-zero exit (child process)', () => {
-    const child = spawnSync(process.execPath, ['bin/zombie-sweep.mjs', 'restore', '--manifest', manifestUri('catalog-mme'), '--role-name', ROLE], {
-      cwd: new URL('../..', import.meta.url).pathname,
-      env: { ...process.env, ...env.sim.env() },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+  it('the CLI refuses in one line with a non-zero exit (child process)', async () => {
+    const child = await runCli(['restore', '--manifest', manifestUri('catalog-mme'), '--role-name', ROLE], env.sim.env());
     expect(child.status).toBe(1);
     expect(child.stdout).toBe('');
     expect(child.stderr.trim().split('\n')).toHaveLength(1);

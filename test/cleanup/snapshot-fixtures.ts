@@ -3,6 +3,7 @@
  * account holding model artifacts and endpoints of every kind, the archive bucket in the management
  * (hub) account, and a client factory that reaches the simulator through SDK v3 clients.
  */
+import { spawn } from 'node:child_process';
 import { S3Client } from '@aws-sdk/client-s3';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
 import { World } from '../../local/sim/world.ts';
@@ -221,4 +222,21 @@ export function deployEveryKind(env: SnapshotEnv): Record<string, Candidate['end
     'churn-serverless': 'serverless',
     'llm-hub-ic': 'inference-components',
   };
+}
+
+/**
+ * Runs `node bin/zombie-sweep.mjs ...` as a child process (asynchronously: the simulator answering it
+ * lives in this process, so a synchronous spawn would deadlock).
+ */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const root = new URL('../..', import.meta.url).pathname;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/zombie-sweep.mjs', ...args], { cwd: root, env: { ...process.env, ...env, ZOMBIE_SWEEP_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -78,6 +78,17 @@ describe('hub function policies', () => {
     }
   });
 
+  it('only request-approval, report and record-failure publish to the encrypted topic', async () => {
+    const publishers = ['request-approval', 'report', 'record-failure'];
+    const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }] };
+    for (const fn of HUB_FUNCTIONS) {
+      const publish = await decide(hub(fn), { action: 'sns:Publish', resource: String(VARS.NotificationTopicArn), resourceAccount: HUB });
+      const encrypt = await decide(hub(fn), { action: 'kms:GenerateDataKey', resource: String(VARS.NotificationKeyArn), resourceAccount: HUB, resourcePolicy: keyPolicy });
+      const expected = publishers.includes(fn) ? 'Allowed' : 'ImplicitlyDenied';
+      expect({ fn, publish, encrypt }).toEqual({ fn, publish: expected, encrypt: expected });
+    }
+  });
+
   it('grants "*" resources only for actions without resource-level permissions', async () => {
     for (const file of policyFileNames()) {
       for (const statement of readPolicyFile(file).Statement) {

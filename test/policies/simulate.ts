@@ -38,6 +38,7 @@ export const VARS: PolicyVars = {
   ArchiveKeyArn: ARCHIVE_KEY_ARN,
   ApprovalMacKeyArn: MAC_KEY_ARN,
   NotificationTopicArn: TOPIC_ARN,
+  NotificationKeyArn: `arn:aws:kms:${REGION}:${HUB}:key/77777777-2222-3333-4444-555555555555`,
   StateMachineName: `${PREFIX}-sweep`,
   FunctionLogGroupName: `/aws/lambda/${PREFIX}-scan`,
 };

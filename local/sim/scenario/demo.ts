@@ -64,11 +64,11 @@ const input: ScenarioInput = {
           model: {
             image: TGI,
             environment: { HF_MODEL_ID: '/opt/ml/model', SM_NUM_GPUS: '1' },
-            artifact: { uri: `s3://acme-genai-dev-artifacts/llm-summarizer/mistral-7b/`, as: 'S3Prefix', files: [{ key: 'config.json', size: 600 }, { key: 'tokenizer.json', size: 1_800_000 }, { key: 'model-00001-of-00002.safetensors', size: 4_943_000_000 }, { key: 'model-00002-of-00002.safetensors', size: 5_064_000_000 }] },
+            artifact: { uri: `s3://acme-genai-dev-artifacts/llm-summarizer/mistral-7b/`, as: 'S3Prefix', files: [{ key: 'config.json', size: 600 }, { key: 'tokenizer.json', size: 1_800_000 }, { key: 'model-00001-of-00002.safetensors', size: 4_943_000_000 }, { key: 'model-00002-of-00002.safetensors', size: 5_400_000_000 }] },
           },
         },
       ],
-      expect: { verdict: 'zombie', note: 'never invoked; 10 GB of weights under an S3Prefix' },
+      expect: { verdict: 'zombie', note: 'never invoked; 10 GB of weights under an S3Prefix, one shard over 5 GiB' },
     },
     {
       account: DEV, region: US, name: 'churn-model-poc', type: 'serverless', createdDaysAgo: 120,

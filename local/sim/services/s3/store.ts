@@ -6,9 +6,9 @@ import type { Bucket, ObjectAttributes, ObjectVersion, S3State } from './model.t
 import { commitVersion, currentVersion, removeKey, sortedKeys } from './versions.ts';
 
 /**
- * The simulated S3's state and its rules (versioning, Object Lock, conditional writes), shared by
- * the wire handlers and by `s3Store()`, the in-process API that scenarios and tests use to seed and
- * inspect buckets without going through HTTP.
+ * The simulated S3's state (one per World, shared by the wire handlers) and `s3Store()`, the
+ * in-process API that scenarios and tests use to seed and inspect buckets without going through
+ * HTTP. Writes made here follow the same versioning and Object Lock rules as the API's.
  */
 
 export type SyntheticBody = { synthetic: { size: number; seed: number } };
