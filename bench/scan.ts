@@ -45,7 +45,7 @@ const factory = new ClientFactory({ hubRegion: world.homeRegion, sessionName: 'z
 const started = Date.now();
 const caller = await callerIdentity(factory);
 const targets = await resolveTargets(factory, caller, TargetingSchema.parse({ org: true, regions: 'all' }), world.homeRegion, silentLog);
-const results = await scanTargets({ factory, targets, settings: resolveDetectionSettings({}), clock: systemClock, log: silentLog, classifyMultiModel: true });
+const results = await scanTargets({ factory, targets, settings: resolveDetectionSettings({}), clock: systemClock, log: silentLog });
 const wallMs = Date.now() - started;
 await sim.stop();
 

@@ -27,13 +27,14 @@ export interface ZombieSweepApp {
 /** Builds the whole app for a validated config: the hub stack (with the member-role StackSet) and cdk-nag. */
 export function buildApp(config: InfraConfig, props: AppProps = {}): ZombieSweepApp {
   const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
-  const hub = new HubStack(app, 'Hub', {
+  // Construct id = stack name, so `cdk deploy ZombieSweepHub` selects it.
+  const hub = new HubStack(app, HUB_STACK_NAME, {
     stackName: HUB_STACK_NAME,
     description: 'zombie-sweep hub: finds, archives, approves and deletes idle SageMaker endpoints across the organization',
     env: { account: config.hubAccountId, region: config.hubRegion },
     terminationProtection: true,
     config,
   });
-  if (process.env.H7_NO_NAG !== '1') Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, hub };
 }

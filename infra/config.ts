@@ -3,7 +3,6 @@ import { z } from 'zod';
 import {
   AccountIdSchema,
   DEFAULT_MEMBER_ROLE,
-  DetectionSettingsSchema,
   EmailSchema,
   ExternalIdSchema,
   OuIdSchema,
@@ -123,7 +122,7 @@ export const InfraConfigSchema = z
         enabled: boolish(z.boolean()).default(false),
         name: RoleNameSchema.default('ZombieSweepRestoreRole'),
         /** Principals (in the hub account) allowed to assume the restore role, e.g. an operator SSO role ARN. */
-        trustedPrincipalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN')).default([]),
+        trustedPrincipalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')).default([]),
       })
       .strict()
       .default({ enabled: false, name: 'ZombieSweepRestoreRole', trustedPrincipalArns: [] }),
@@ -133,6 +132,12 @@ export const InfraConfigSchema = z
     if (config.restoreRole.enabled && config.restoreRole.trustedPrincipalArns.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns'], message: 'must name at least one role when restoreRole.enabled is true' });
     }
+    config.restoreRole.trustedPrincipalArns.forEach((arn, i) => {
+      // The restore role trusts the hub account; roles elsewhere could never assume it.
+      if (arn.split(':')[4] !== config.hubAccountId) {
+        ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns', i], message: `must be a role in the hub account ${config.hubAccountId}` });
+      }
+    });
     if (config.restoreRole.name === config.memberRoleName) {
       ctx.addIssue({ code: 'custom', path: ['restoreRole', 'name'], message: 'must differ from memberRoleName' });
     }

@@ -94,7 +94,11 @@ function total(label: string, findings: readonly Finding[]): TotalRow {
 /** Accounts by zombie cost, each sorted by $/month with a subtotal; then the overall total and failed targets. */
 export function renderScanTable(results: readonly TargetScanResult[]): string {
   const byAccount = new Map<string, Finding[]>();
-  for (const f of results.flatMap((r) => r.findings)) byAccount.set(f.accountId, [...(byAccount.get(f.accountId) ?? []), f]);
+  for (const f of results.flatMap((r) => r.findings)) {
+    const list = byAccount.get(f.accountId) ?? [];
+    list.push(f);
+    byAccount.set(f.accountId, list);
+  }
   const accounts = [...byAccount.entries()].map(([account, findings]) => ({ account, findings: sortFindings([...findings]), subtotal: total(`${account} total`, findings) }));
   accounts.sort((a, b) => b.subtotal.cost - a.subtotal.cost || a.account.localeCompare(b.account));
   const rows: (Row | null)[] = [];

@@ -13,6 +13,11 @@ export { Traffic, AWS_LIKE_RATE_LIMITS, type ThrottlingOptions, type FaultRule, 
 export { SimError, type SimService, type CallContext } from './protocol.ts';
 export { snsOutbox, snsStore, type OutboxMessage, type SnsOutbox } from './services/sns.ts';
 export { kmsStore, type SimKmsKey } from './services/kms.ts';
+export { sagemakerStore, sagemakerSettings } from './services/sagemaker/store.ts';
+export { metricStore } from './services/cloudwatch/store.ts';
+export { s3Store } from './services/s3/store.ts';
+export { scalingStore } from './services/autoscaling.ts';
+export { loadScenario, buildWorld, demoScenario, generateOrg, type Scenario, type ScenarioInput } from './scenario/index.ts';
 
 export interface ScenarioSimulatorOptions {
   /** `demo` (default), another built-in name, a scenario file path, or a scenario object. */

@@ -29,7 +29,14 @@ export interface AuditQuery {
 const SinceSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/, 'must be an ISO date (YYYY-MM-DD) or timestamp (YYYY-MM-DDTHH:MM:SSZ)')
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a real date');
+  .refine((value) => realDate(value), 'is not a real date');
+
+/** Date.parse rolls 2025-02-30 over to March; a real date survives the round trip. */
+function realDate(value: string): boolean {
+  const parsed = Date.parse(/T/.test(value) ? value : `${value}T00:00:00Z`);
+  if (Number.isNaN(parsed)) return false;
+  return !/^\d{4}-\d{2}-\d{2}(T.*Z)?$/.test(value) || new Date(parsed).toISOString().slice(0, 10) === value.slice(0, 10);
+}
 
 const FlagsSchema = z
   .object({

@@ -33,7 +33,7 @@ export interface ScanTargetOptions {
   log: Log;
   /** SageMaker calls in flight for this account-region. */
   concurrency?: number;
-  /** DescribeModel (once per distinct model of a zombie) to tell multi-model zombies from real-time ones. */
+  /** DescribeModel (once per distinct model of a zombie) to tell multi-model zombies from real-time ones; default true. */
   classifyMultiModel?: boolean;
   prices?: PriceTable;
   onProgress?: (progress: { done: number; total: number }) => void;
@@ -129,7 +129,7 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
 
   findings.push(
     ...(await judgeIdle(
-      { sagemaker, cloudwatch, accountId, region, window, componentsOf, componentsError, concurrency, classifyMultiModel: options.classifyMultiModel ?? false, prices: options.prices, log },
+      { sagemaker, cloudwatch, accountId, region, window, componentsOf, componentsError, concurrency, classifyMultiModel: options.classifyMultiModel ?? true, prices: options.prices, log },
       idle,
     )),
   );

@@ -8,6 +8,7 @@ import { snapshotEndpoint } from '../../src/cleanup/snapshot/snapshot.ts';
 import { restoreEndpoint } from '../../src/cleanup/restore/restore.ts';
 import { readAuditEvents } from '../../src/audit/reader.ts';
 import { runRestore } from '../../cli/commands/restore.ts';
+import { scalingStore } from '../../local/sim/services/autoscaling.ts';
 import { ARCHIVE, candidateFor, deployEveryKind, MEMBER, REGION, ROLE, runCli, startSnapshotEnv, SWEEP, type SnapshotEnv } from './snapshot-fixtures.ts';
 
 let env: SnapshotEnv;
@@ -27,7 +28,13 @@ async function until(check: () => boolean, what: string): Promise<void> {
 async function deleteEndpoint(name: string, options: { models?: boolean } = {}): Promise<void> {
   for (const component of env.sagemaker.listInferenceComponents().filter((c) => c.endpointName === name)) env.sagemaker.deleteInferenceComponent(component.name);
   await until(() => env.sagemaker.listInferenceComponents().every((c) => c.endpointName !== name), `components of ${name} to go`);
-  const configName = env.sagemaker.requireEndpoint(name).configName;
+  const endpoint = env.sagemaker.requireEndpoint(name);
+  const configName = endpoint.configName;
+  const scaling = scalingStore(env.world, MEMBER, REGION);
+  for (const variant of endpoint.variants) {
+    const resourceIds = [`endpoint/${name}/variant/${variant.spec.VariantName}`];
+    for (const target of scaling.describe({ serviceNamespace: 'sagemaker', resourceIds })) scaling.deregister('sagemaker', target.ResourceId, target.ScalableDimension);
+  }
   env.sagemaker.deleteEndpoint(name);
   await until(() => env.sagemaker.getEndpoint(name) === undefined, `${name} to be deleted`);
   if (options.models) {
@@ -99,6 +106,15 @@ describe('restore', () => {
     const churn = env.sagemaker.requireEndpoint('churn-serverless');
     expect(churn.configName).toBe('churn-serverless-config');
     expect(env.sagemaker.requireModel('churn').spec).toMatchObject({ PrimaryContainer: { ModelDataSource: { S3DataSource: { S3Uri: expect.stringMatching(new RegExp(`^s3://${ARCHIVE}/`)) } } } });
+  });
+
+  it('re-registers autoscaling targets and target-tracking policies', () => {
+    const scaling = scalingStore(env.world, MEMBER, REGION);
+    const resourceIds = ['endpoint/fraud-detector-v2/variant/AllTraffic'];
+    expect(scaling.describe({ serviceNamespace: 'sagemaker', resourceIds })).toEqual([expect.objectContaining({ MinCapacity: 2, MaxCapacity: 6 })]);
+    expect(scaling.policies({ serviceNamespace: 'sagemaker', resourceId: resourceIds[0] })).toEqual([
+      expect.objectContaining({ PolicyName: 'invocations-per-instance', TargetTrackingScalingPolicyConfiguration: expect.objectContaining({ TargetValue: 70 }) }),
+    ]);
   });
 
   it('recreates inference components on the restored endpoint with archived artifacts', async () => {

@@ -9,6 +9,7 @@ import { startSimulator, type Simulator } from '../../local/sim/server.ts';
 import { World } from '../../local/sim/world.ts';
 import { s3Store, type S3Store } from '../../local/sim/services/s3/store.ts';
 import { sagemakerSettings, sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
+import { scalingStore } from '../../local/sim/services/autoscaling.ts';
 import { ClientFactory } from '../../src/core/clients.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { silentLog } from '../../src/core/log.ts';
@@ -139,6 +140,15 @@ export function deployEveryKind(env: SnapshotEnv): Record<string, Candidate['end
   deploy(env, 'fraud-detector-v2', [{ ModelName: 'fraud-v2', PrimaryContainer: { Image: IMAGE, ModelDataUrl: artifact(env, 'fraud/v2/model.tar.gz') } }], {
     ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'fraud-v2', InstanceType: 'ml.m5.large', InitialInstanceCount: 2 }],
   });
+  const scaling = scalingStore(env.world, MEMBER, REGION);
+  const variant = { ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/fraud-detector-v2/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' };
+  scaling.register({ ...variant, MinCapacity: 2, MaxCapacity: 6 });
+  scaling.putPolicy({
+    ...variant,
+    PolicyName: 'invocations-per-instance',
+    PolicyType: 'TargetTrackingScaling',
+    TargetTrackingScalingPolicyConfiguration: { TargetValue: 70, PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' } },
+  } as never);
   deploy(
     env,
     'ranker-ab-test',

@@ -5,6 +5,7 @@ import { ManifestSchema } from '../../src/cleanup/snapshot/manifest.ts';
 import { snapshotEndpoint, type SnapshotDeps } from '../../src/cleanup/snapshot/snapshot.ts';
 import type { SnapshotResult } from '../../src/cleanup/snapshot/manifest.ts';
 import type { Candidate } from '../../src/core/schemas.ts';
+import { createHandler } from '../../functions/snapshot/handler.ts';
 import { ARCHIVE, candidateFor, deploy, IMAGE, MEMBER, MODELS, REGION, startSnapshotEnv, SWEEP, tree, type SnapshotEnv } from './snapshot-fixtures.ts';
 
 let env: SnapshotEnv;
@@ -128,5 +129,21 @@ describe('interrupted snapshots resume', () => {
     expect(counts['s3:UploadPartCopy']).toBe(11);
     expect(counts['s3:CompleteMultipartUpload']).toBe(1);
     expect(env.store.head(ARCHIVE, `${layout.artifactPrefix(MEMBER, REGION, 'llm-resume', SWEEP)}${MODELS}/llm/resume/model.tar.gz`)!.crc64nvme).toBe(env.store.head(MODELS, 'llm/resume/model.tar.gz')!.crc64nvme);
+  });
+
+  it('the Lambda handler takes its budget from the context and resumes from a continuation passed through the state', async () => {
+    deployTree('shards-handler', 'handler/shards/', 3);
+    const handler = createHandler(env.deps());
+    const context = { getRemainingTimeInMillis: () => 1_000 }; // below the 60 s safety margin
+    const candidate = candidateFor('shards-handler');
+    let result = await handler({ candidate }, context);
+    expect(result.status).toBe('continue');
+    for (let runs = 1; result.status === 'continue'; runs++) {
+      if (runs > 10) throw new Error('no progress');
+      // What Step Functions carries between states is JSON.
+      result = await handler(JSON.parse(JSON.stringify({ candidate, continuation: result.continuation })), context);
+    }
+    expect(result).toMatchObject({ status: 'complete', artifactCount: 3 });
+    await expect(handler({ candidate, continuation: { runId: 'not-hex!', itemIndex: 0, chunkSeq: 0, runs: 1 } })).rejects.toThrow(/continuation\.runId/);
   });
 });

@@ -85,18 +85,18 @@ describe('discoverArtifacts', () => {
   it('treats a multi-model ModelDataUrl as a prefix, deduplicates shared artifacts and keeps every user', () => {
     const sources = discoverArtifacts(
       descriptions([
-        { ModelName: 'mme', PrimaryContainer: { Image: 'i', Mode: 'MultiModel', ModelDataUrl: 's3://b/mme/' } },
-        { ModelName: 'a', Containers: [{ Image: 'i', ModelDataUrl: 's3://b/shared.tar.gz' }, { Image: 'i', ModelDataUrl: 's3://b/shared.tar.gz' }] },
+        { ModelName: 'mme', PrimaryContainer: { Image: 'i', Mode: 'MultiModel', ModelDataUrl: 's3://bkt/mme/' } },
+        { ModelName: 'a', Containers: [{ Image: 'i', ModelDataUrl: 's3://bkt/shared.tar.gz' }, { Image: 'i', ModelDataUrl: 's3://bkt/shared.tar.gz' }] },
       ]),
       'artifacts/p/',
     );
     expect(sources).toEqual([
-      { kind: 'prefix', uri: 's3://b/mme/', location: { bucket: 'b', key: 'mme/' }, archiveKey: 'artifacts/p/b/mme/', usedBy: ['model/mme/PrimaryContainer/ModelDataUrl'], allowEmpty: true },
-      { kind: 'object', uri: 's3://b/shared.tar.gz', location: { bucket: 'b', key: 'shared.tar.gz' }, archiveKey: 'artifacts/p/b/shared.tar.gz', usedBy: ['model/a/Containers[0]/ModelDataUrl', 'model/a/Containers[1]/ModelDataUrl'] },
+      { kind: 'prefix', uri: 's3://bkt/mme/', location: { bucket: 'bkt', key: 'mme/' }, archiveKey: 'artifacts/p/bkt/mme/', usedBy: ['model/mme/PrimaryContainer/ModelDataUrl'], allowEmpty: true },
+      { kind: 'object', uri: 's3://bkt/shared.tar.gz', location: { bucket: 'bkt', key: 'shared.tar.gz' }, archiveKey: 'artifacts/p/bkt/shared.tar.gz', usedBy: ['model/a/Containers[0]/ModelDataUrl', 'model/a/Containers[1]/ModelDataUrl'] },
     ]);
   });
   it('finds inference component artifacts and fails on a location it cannot archive', () => {
-    const sources = discoverArtifacts(descriptions([], [{ InferenceComponentName: 'ic', Specification: { Container: { ArtifactUrl: 's3://b/ic.tar.gz' } } }]), 'p/');
+    const sources = discoverArtifacts(descriptions([], [{ InferenceComponentName: 'ic', Specification: { Container: { ArtifactUrl: 's3://bkt/ic.tar.gz' } } }]), 'p/');
     expect(sources[0]).toMatchObject({ kind: 'object', usedBy: ['inference-component/ic/Specification/Container/ArtifactUrl'] });
     expect(() => discoverArtifacts(descriptions([{ ModelName: 'x', PrimaryContainer: { Image: 'i', ModelDataUrl: 'https://example.com/m.tar.gz' } }]), 'p/')).toThrow(SnapshotFailedError);
   });

@@ -73,6 +73,10 @@ describe('snapshot of every endpoint kind', () => {
     expect(ic.inferenceComponents.map((c) => c.InferenceComponentName).sort()).toEqual(['llm-adapter-ic', 'llm-base-ic']);
     expect(ic.sources.map((s) => s.usedBy[0]).sort()).toEqual(['inference-component/llm-adapter-ic/Specification/Container/ArtifactUrl', 'model/llm-base/PrimaryContainer/ModelDataUrl']);
 
+    const fraud = manifestOf('fraud-detector-v2');
+    expect(fraud.autoscaling.scalableTargets).toEqual([expect.objectContaining({ ResourceId: 'endpoint/fraud-detector-v2/variant/AllTraffic', MinCapacity: 2, MaxCapacity: 6 })]);
+    expect(fraud.autoscaling.scalingPolicies).toEqual([expect.objectContaining({ PolicyName: 'invocations-per-instance', PolicyType: 'TargetTrackingScaling' })]);
+
     const serverless = manifestOf('churn-serverless');
     expect(serverless.endpointConfig.ProductionVariants).toEqual([expect.objectContaining({ ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5, ProvisionedConcurrency: 2 } })]);
     expect(manifestOf('doc-summarizer-async').endpointConfig.AsyncInferenceConfig).toMatchObject({ OutputConfig: { S3OutputPath: `s3://${MODELS}/async-output/` } });
@@ -97,6 +101,21 @@ describe('snapshot of every endpoint kind', () => {
     expect(env.sim.ledger.count({ service: 's3', operation: 'CopyObject' })).toBe(0);
     const { events } = await readAuditEvents(env.s3, ARCHIVE, { output: 'json', endpoint: { name: 'fraud-detector-v2', accountId: MEMBER, region: REGION } });
     expect(events.filter((e) => e.type === 'snapshotted')).toHaveLength(1);
+  });
+});
+
+describe('encryption', () => {
+  it('copies KMS-encrypted sources with the archive key and records the source key', async () => {
+    const archiveKey = `arn:aws:kms:${REGION}:111111111111:key/archive-0000-1111-2222-333333333333`;
+    const candidate = candidateFor('ranker-ab-test', { sweepId: 'sweep-kms-0001' });
+    const result = await snapshotEndpoint({ candidate }, env.deps({ archiveKmsKeyId: archiveKey }));
+    expect(result.status).toBe('complete');
+    const manifestKey = layout.manifest(MEMBER, REGION, 'ranker-ab-test', 'sweep-kms-0001');
+    expect(env.store.head(ARCHIVE, manifestKey)?.sseKmsKeyId).toBe(archiveKey);
+    const manifest = ManifestSchema.parse(JSON.parse(env.store.readBytes(ARCHIVE, manifestKey).toString('utf8')));
+    const encrypted = manifest.artifacts.find((a) => a.sourceUri.endsWith('ranker/a/model.tar.gz'))!;
+    expect(encrypted).toMatchObject({ sourceKmsKeyId: expect.stringContaining(':key/1234abcd'), archiveKmsKeyId: archiveKey, verification: 'checksum' });
+    for (const entry of manifest.artifacts.filter((a) => !a.byReference)) expect(env.store.head(ARCHIVE, parseS3Uri(entry.archiveUri!).key)?.sseKmsKeyId).toBe(archiveKey);
   });
 });
 

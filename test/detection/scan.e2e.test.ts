@@ -127,8 +127,8 @@ describe('the scenario table (us-east-1)', () => {
 
   it.each([
     ['rt-zombie', 'zombie', 'real-time'],
-    ['rt-blue-active', 'active', 'real-time'],
-    ['rt-second-variant', 'active', 'real-time'],
+    ['rt-blue-active', 'active', null],
+    ['rt-second-variant', 'active', null],
     ['rt-two-variants-idle', 'zombie', 'real-time'],
     ['ic-active', 'active', 'inference-components'],
     ['ic-idle', 'zombie', 'inference-components'],
@@ -151,7 +151,7 @@ describe('the scenario table (us-east-1)', () => {
     ['multi-model-idle', 'zombie', 'multi-model'],
     ['config-deleted', 'zombie', 'real-time'],
     ['deleted-mid-scan', 'error', 'real-time'],
-  ] as const)('%s is %s (%s)', (name, verdict, type) => {
+  ] as const)('%s is %s (type %s)', (name, verdict, type) => {
     expect(finding(name)).toMatchObject({ verdict, endpointType: type, accountId: ACCT, region: 'us-east-1' });
     expect(finding(name).reason.length).toBeGreaterThan(10);
   });
@@ -195,13 +195,23 @@ describe('the scenario table (us-east-1)', () => {
     expect(finding('deleted-mid-scan').reason).toContain('deleted while the scan');
   });
 
+  it('proves endpoints with recent traffic active from CloudWatch alone, without describing them', () => {
+    const proven = table.result.findings.filter((f) => f.reason.includes('recently active series')).map((f) => f.endpointName);
+    // Traffic within the last two weeks is listed by ListMetrics; 20 days ago is not, so that one is described.
+    expect(proven.sort()).toEqual(['ic-active', 'rt-blue-active', 'rt-second-variant']);
+    expect(finding('ic-active').endpointType).toBe('inference-components');
+    expect(finding('invoked-20-days-ago').reason).not.toContain('recently active series');
+  });
+
   it('spends about one call per endpoint: configs and tags only for idle ones, one config per distinct config', () => {
     const ops = table.stats.byOperation;
+    const proven = table.result.findings.filter((f) => f.reason.includes('recently active series')).length;
     const reported = table.result.findings.length;
-    expect(ops['SageMaker:DescribeEndpoint']).toBe(reported); // the one Updating is never listed
+    expect(ops['SageMaker:DescribeEndpoint']).toBe(reported - proven); // the one Updating is never listed
     expect(ops['SageMaker:ListEndpoints']).toBe(1);
     expect(ops['SageMaker:ListInferenceComponents']).toBe(1);
-    expect(ops['CloudWatch:GetMetricData']).toBe(2); // the window, then the history of idle endpoints
+    expect(ops['CloudWatch:ListMetrics']).toBe(1);
+    expect(ops['CloudWatch:GetMetricData']).toBe(3); // recent series, every described endpoint's series, history of idle ones
     const idle = table.result.findings.filter((f) => ['zombie', 'exempt'].includes(f.verdict) || f.endpointName === 'deleted-mid-scan');
     expect(ops['SageMaker:ListTags']).toBe(idle.length);
     // shares-config-1/2 are both zombies on one config; exempt endpoints need no config.
@@ -241,8 +251,23 @@ describe('targets at the edges', () => {
     const zombies = result.findings.filter((f) => f.verdict === 'zombie').map((f) => f.endpointName);
     expect(zombies).toEqual(Array.from({ length: 12 }, (_, i) => `wide-${String((i + 1) * 20).padStart(3, '0')}`));
     expect(result.findings.find((f) => f.endpointName === 'wide-259')?.invocations).toBe(2);
-    // 520 window series -> 2 calls (500 + 20); the history of 12 idle endpoints -> 1 call.
+    // 248 busy endpoints are proven by their 248 listed series (1 call) and not described; the 12 idle
+    // ones are described, their 24 series summed (1 call) and their history read (1 call).
     expect(stats.byOperation['CloudWatch:GetMetricData']).toBe(3);
+    expect(stats.byOperation['SageMaker:DescribeEndpoint']).toBe(12);
+  });
+
+  it('reports a region that is not enabled, or a role without SageMaker access, as unreachable', async () => {
+    // AWS answers calls into an opt-in region the account has not enabled with UnrecognizedClientException.
+    const disabled = sim.traffic.inject({ accountId: ACCT, region: 'ca-central-1', error: { code: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', status: 400 } });
+    const denied = sim.traffic.inject({ accountId: ACCT, region: 'eu-west-1', operation: 'ListEndpoints', error: { code: 'AccessDeniedException', message: 'User is not authorized to perform: sagemaker:ListEndpoints', status: 400 } });
+    try {
+      expect((await scan(ACCT, 'ca-central-1')).result).toMatchObject({ status: 'unreachable', findings: [], error: expect.stringContaining('UnrecognizedClientException') });
+      expect((await scan(ACCT, 'eu-west-1')).result).toMatchObject({ status: 'unreachable', findings: [], error: expect.stringContaining('sagemaker:ListEndpoints') });
+    } finally {
+      sim.traffic.remove(disabled);
+      sim.traffic.remove(denied);
+    }
   });
 
   it('reports a region missing from the price table as unknown cost', async () => {

@@ -57,7 +57,7 @@ describe('npx cdk synth', () => {
   });
 
   it('keeps error class names in the bundles (the state machine retries and catches by name)', async () => {
-    const template = JSON.parse(readFileSync(join(outdir, 'Hub.template.json'), 'utf8'));
+    const template = JSON.parse(readFileSync(join(outdir, `${HUB_STACK_NAME}.template.json`), 'utf8'));
     const scan = Object.values(template.Resources as Record<string, any>).find((r) => r.Properties?.FunctionName === 'zombie-sweep-scan');
     const bundle = (await import(pathToFileURL(join(outdir, scan.Metadata['aws:asset:path'], 'index.mjs')).href)) as { handler: (event: unknown) => Promise<unknown> };
     // No ARCHIVE_BUCKET in this process: the handler rejects with the typed error, under its real name.

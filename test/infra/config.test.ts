@@ -58,6 +58,11 @@ describe('deployment config', () => {
     expect(failure({ ...example(), restoreRole: { enabled: true } }).field).toBe('restoreRole.trustedPrincipalArns');
   });
 
+  it('accepts only hub-account roles as restore operators', () => {
+    const restoreRole = { enabled: true, trustedPrincipalArns: ['arn:aws:iam::111111111111:role/ops', 'arn:aws:iam::999999999999:role/ops'] };
+    expect(failure({ ...example(), restoreRole }).field).toBe('restoreRole.trustedPrincipalArns.1');
+  });
+
   it('requires approvers for a scheduled cleanup', () => {
     const error = failure({ ...example(), approvers: [], schedule: { expression: 'rate(7 days)', mode: 'cleanup' } });
     expect(error.field).toBe('approvers');

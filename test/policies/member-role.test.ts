@@ -146,3 +146,34 @@ describe('member role: writing into the hub archive (identity policy and bucket 
     expect(await decide(hubMember, { action: 's3:GetObject', resource: object, resourceAccount: HUB, resourcePolicy: archive })).toBe('ExplicitlyDenied');
   });
 });
+
+describe('restore role (off by default)', () => {
+  const restore = () => ({ accountId: MEMBER, roleName: 'ZombieSweepRestoreRole', orgId: 'o-abcdefghij', identityPolicies: [policy('member-restore-role-policy')] });
+
+  it('recreates models, configs, endpoints and inference components with their original tags', async () => {
+    for (const [action, type] of [
+      ['sagemaker:CreateModel', 'model'],
+      ['sagemaker:CreateEndpointConfig', 'endpoint-config'],
+      ['sagemaker:CreateEndpoint', 'endpoint'],
+      ['sagemaker:CreateInferenceComponent', 'inference-component'],
+    ] as const) {
+      const resource = `arn:aws:sagemaker:${REGION}:${MEMBER}:${type}/restored`;
+      expect(await decide(restore(), onMember(action, resource)), action).toBe('Allowed');
+      const tagOnCreate = { 'aws:TagKeys': ['owner', 'zombie'], 'sagemaker:TaggingAction': action.split(':')[1]! };
+      expect(await decide(restore(), onMember('sagemaker:AddTags', resource, tagOnCreate)), `${action} tags`).toBe('Allowed');
+    }
+  });
+
+  it('passes execution roles to SageMaker only', async () => {
+    const role = `arn:aws:iam::${MEMBER}:role/SageMakerExecution`;
+    expect(await decide(restore(), onMember('iam:PassRole', role, { 'iam:PassedToService': 'sagemaker.amazonaws.com' }))).toBe('Allowed');
+    expect(await decide(restore(), onMember('iam:PassRole', role, { 'iam:PassedToService': 'lambda.amazonaws.com' }))).not.toBe('Allowed');
+  });
+
+  it('cannot delete, retag owners after creation, or act in another account', async () => {
+    expect(await decide(restore(), onMember('sagemaker:DeleteEndpoint', endpointArn('prod'), { 'aws:ResourceTag/zombie': 'confirmed' }))).not.toBe('Allowed');
+    expect(await decide(restore(), onMember('sagemaker:AddTags', endpointArn('prod'), { 'aws:TagKeys': ['owner'] }))).not.toBe('Allowed');
+    const elsewhere = { action: 'sagemaker:CreateEndpoint', resource: endpointArn('x', OTHER_MEMBER), resourceAccount: OTHER_MEMBER };
+    expect(await decide(restore(), elsewhere)).not.toBe('Allowed');
+  });
+});

@@ -128,7 +128,7 @@ describe('policies/ files', () => {
 
   it('the member trust policy lists exactly the hub roles that act in member accounts', () => {
     const trust = readPolicyFile('member-role-trust');
-    const arns = (trust.Statement[0] as { Condition: { ArnEquals: Record<string, string[]> } }).Condition.ArnEquals['aws:PrincipalArn'];
+    const arns = (trust.Statement[0] as { Condition: { ArnEquals: Record<string, string[]> } }).Condition.ArnEquals['aws:PrincipalArn'] ?? [];
     expect([...arns].sort()).toEqual(MEMBER_ACCESS_FUNCTIONS.map((fn) => `arn:\${Partition}:iam::\${HubAccountId}:role/\${ResourcePrefix}-${fn}`).sort());
   });
 });

@@ -38,7 +38,8 @@ export function buildWorld(input: ScenarioInput | Scenario, options: BuildOption
   const startedAt = Date.now();
   const now = anchor === undefined ? () => new Date() : () => new Date(anchor + (Date.now() - startedAt));
   const world = new World(org.id, org.managementAccountId, org.rootId, org.homeRegion, now);
-  const builtAt = world.now().getTime();
+  // Relative times count back from exactly `now` when given, however long the build takes.
+  const builtAt = anchor ?? world.now().getTime();
   sagemakerSettings(world).transitionDelayMs = scenario.settings.transitionDelayMs;
 
   for (const ou of scenario.ous) world.ous.set(ou.id, { id: ou.id, name: ou.name, parentId: ou.parent ?? org.rootId });

@@ -17,11 +17,13 @@ import {
   type ScalingPolicy,
 } from '@aws-sdk/client-application-auto-scaling';
 import { chunk, mapLimit } from '../../core/concurrency.ts';
-import { errorMessage, errorName, SnapshotFailedError } from '../../core/errors.ts';
+import { errorMessage, errorName, RetryableAwsError, SnapshotFailedError } from '../../core/errors.ts';
 import { tagListToMap } from '../../core/tags.ts';
 import { isSageMakerNotFound, isUnsupportedOperation } from './aws-errors.ts';
 import { modelNamesOf, modelPackageNames, type EndpointDescriptions, type ModelPackageRecord } from './discover.ts';
 import { isAwsOwnedModelPackage } from './locations.ts';
+
+const TRANSITIONAL = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
 
 export interface DescribeClients {
   sagemaker: SageMakerClient;
@@ -51,7 +53,11 @@ export async function describeAll(clients: DescribeClients, endpointName: string
   const { sagemaker } = clients;
   const endpoint = await describeEndpoint(sagemaker, endpointName);
   if (!endpoint) throw new SnapshotFailedError(`endpoint ${endpointName} no longer exists`);
-  if (endpoint.EndpointStatus !== 'InService') throw new SnapshotFailedError(`endpoint ${endpointName} is ${endpoint.EndpointStatus}, not InService`);
+  if (endpoint.EndpointStatus !== 'InService') {
+    // Updating (e.g. auto scaling at work) passes; the state machine retries. Anything else is no zombie to archive.
+    if (TRANSITIONAL.has(endpoint.EndpointStatus ?? '')) throw new RetryableAwsError(`endpoint ${endpointName} is ${endpoint.EndpointStatus}; retry when it is InService`);
+    throw new SnapshotFailedError(`endpoint ${endpointName} is ${endpoint.EndpointStatus}, not InService`);
+  }
   const notes: string[] = [];
 
   const endpointConfig = plain(await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName })));
@@ -135,28 +141,17 @@ async function describeScaling(autoscaling: ApplicationAutoScalingClient, resour
 }
 
 /**
- * What must not change between the start and the end of a snapshot: the deployed config and the
- * inference components. Models and endpoint configs are immutable in SageMaker, so these suffice.
+ * What must not change between the start and the end of a snapshot: the deployed endpoint config and
+ * the inference components' specifications. Models and endpoint configs are immutable in SageMaker, so
+ * these pin every artifact; instance counts and status (auto scaling) are deliberately left out.
  */
-export async function deploymentFingerprint(sagemaker: SageMakerClient, endpointName: string): Promise<string | undefined> {
+export async function deploymentFingerprint(sagemaker: SageMakerClient, endpointName: string): Promise<{ fingerprint: string; status?: string } | undefined> {
   const endpoint = await describeEndpoint(sagemaker, endpointName);
   if (!endpoint) return undefined;
-  const components: string[] = [];
-  for await (const page of paginateListInferenceComponents({ client: sagemaker }, { EndpointNameEquals: endpointName })) {
-    for (const c of page.InferenceComponents ?? []) components.push(`${c.InferenceComponentName}@${toIso(c.LastModifiedTime)}`);
-  }
-  return fingerprintOf(endpoint, components);
+  return { fingerprint: fingerprintOf(endpoint, await describeInferenceComponents(sagemaker, endpointName)), status: endpoint.EndpointStatus };
 }
 
-export function fingerprintOf(endpoint: Pick<DescribeEndpointOutput, 'EndpointConfigName' | 'LastModifiedTime' | 'EndpointStatus'>, components: string[]): string {
-  return JSON.stringify({ config: endpoint.EndpointConfigName, modified: toIso(endpoint.LastModifiedTime), status: endpoint.EndpointStatus, components: [...components].sort() });
-}
-
-export function componentFingerprints(components: ReadonlyArray<{ InferenceComponentName?: string; LastModifiedTime?: Date | string }>): string[] {
-  return components.map((c) => `${c.InferenceComponentName}@${toIso(c.LastModifiedTime)}`);
-}
-
-function toIso(value: Date | string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+export function fingerprintOf(endpoint: Pick<DescribeEndpointOutput, 'EndpointConfigName'>, components: ReadonlyArray<{ InferenceComponentName?: string; Specification?: unknown; Specifications?: unknown }>): string {
+  const specs = components.map((c) => ({ name: c.InferenceComponentName, spec: c.Specification, specs: c.Specifications })).sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  return JSON.stringify({ config: endpoint.EndpointConfigName, components: specs });
 }

@@ -14,7 +14,7 @@ import { assembleManifest, byReferenceEntry } from './assemble.ts';
 import { classifySnapshotError } from './aws-errors.ts';
 import { completedPrefix, RunBudget, runBounded } from './budget.ts';
 import { archiveObject, DEFAULT_COPY_OPTIONS, type ArchiveOutcome, type CopyContext, type CopyOptions } from './copy.ts';
-import { componentFingerprints, deploymentFingerprint, describeAll, fingerprintOf } from './describe.ts';
+import { deploymentFingerprint, describeAll, fingerprintOf } from './describe.ts';
 import { discoverArtifacts, type ArtifactSource } from './discover.ts';
 import { archiveKeyOf, MAX_KEY_BYTES } from './locations.ts';
 import { ManifestSchema, type Continuation, type Manifest, type SnapshotResult } from './manifest.ts';
@@ -80,7 +80,7 @@ export async function snapshotEndpoint(input: SnapshotInput, deps: SnapshotDeps)
   try {
     const manifestKey = layout.manifest(candidate.accountId, candidate.region, candidate.endpointName, candidate.sweepId);
     const existing = await getJson(hubS3, deps.archiveBucket, manifestKey);
-    if (existing !== undefined) return await alreadyComplete(ManifestSchema.parse(existing), manifestKey, candidate, audit, actor);
+    if (existing !== undefined) return await alreadyComplete(parseExisting(existing, manifestKey), manifestKey, candidate, audit, actor);
     return await runSnapshot(input, deps, { hubS3, audit, actor, log, manifestKey });
   } catch (error) {
     const classified = classifySnapshotError(error, `snapshot of ${candidate.endpointName}`);
@@ -131,7 +131,7 @@ async function runSnapshot(input: SnapshotInput, deps: SnapshotDeps, run: RunCon
     plan = {
       runId: randomBytes(8).toString('hex'),
       createdAt: deps.clock.now().toISOString(),
-      fingerprint: fingerprintOf(descriptions.endpoint, componentFingerprints(descriptions.inferenceComponents)),
+      fingerprint: fingerprintOf(descriptions.endpoint, descriptions.inferenceComponents),
       descriptions,
       sources: discoverArtifacts(descriptions, artifactPrefix, options.extraAwsOwnedBuckets),
     };
@@ -145,7 +145,8 @@ async function runSnapshot(input: SnapshotInput, deps: SnapshotDeps, run: RunCon
 
   const budget = new RunBudget(deps.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY), options.safetyMarginMs);
   const ctx: CopyContext = {
-    source: sagemakerRegionS3(deps, target),
+    // Source objects live in the endpoint's region (SageMaker requires artifacts in the model's region).
+    source: deps.factory.target(S3Client, target),
     writer: deps.factory.target(S3Client, { ...target, region: deps.archiveRegion }),
     archive: run.hubS3,
     archiveBucket: deps.archiveBucket,
@@ -183,11 +184,6 @@ async function runSnapshot(input: SnapshotInput, deps: SnapshotDeps, run: RunCon
     if (budget.exhausted() && cursor.itemIndex < plan.sources.length) return suspend();
   }
   return finish(plan, candidate, deps, run, state, sagemaker);
-}
-
-/** Source objects live in the endpoint's region (SageMaker requires artifacts in the model's region). */
-function sagemakerRegionS3(deps: SnapshotDeps, target: TargetRef): S3Client {
-  return deps.factory.target(S3Client, target);
 }
 
 /** Archives one S3Prefix tree page by page; false when the run's budget ended first (cursor says where). */
@@ -235,21 +231,28 @@ async function archivedKeys(ctx: CopyContext, treePrefix: string, startAfter: st
 async function finish(plan: SnapshotPlan, candidate: Candidate, deps: SnapshotDeps, run: RunContext, state: SnapshotState, sagemaker: SageMakerClient): Promise<SnapshotResult> {
   const entries = await state.loadEntries(plan.runId);
   // The manifest must describe what is deployed now: an update during the snapshot voids it.
-  const fingerprint = await deploymentFingerprint(sagemaker, candidate.endpointName);
-  if (fingerprint === undefined) throw new SnapshotFailedError(`endpoint ${candidate.endpointName} disappeared during the snapshot`);
-  if (fingerprint !== plan.fingerprint) throw new SnapshotFailedError(`endpoint ${candidate.endpointName} changed during the snapshot (config, status or inference components); it will be snapshotted again by the next sweep`);
+  const now = await deploymentFingerprint(sagemaker, candidate.endpointName);
+  if (now === undefined || now.status === 'Deleting' || now.status === 'Failed') throw new SnapshotFailedError(`endpoint ${candidate.endpointName} ${now ? `became ${now.status}` : 'disappeared'} during the snapshot`);
+  if (now.fingerprint !== plan.fingerprint) throw new SnapshotFailedError(`endpoint ${candidate.endpointName} changed during the snapshot (endpoint config or inference components); the next sweep will snapshot it again`);
   const manifest = assembleManifest(plan, entries, candidate, deps.archiveBucket, deps.clock.now().toISOString());
   const created = await putJson(run.hubS3, deps.archiveBucket, run.manifestKey, manifest, { create: true, kmsKeyId: deps.archiveKmsKeyId });
   const manifestUri = s3Uri(deps.archiveBucket, run.manifestKey);
   if (!created) {
     // A concurrent run of the same snapshot finished first; its manifest is the record.
-    const winner = ManifestSchema.parse(await getJson(run.hubS3, deps.archiveBucket, run.manifestKey));
+    const winner = parseExisting(await getJson(run.hubS3, deps.archiveBucket, run.manifestKey), run.manifestKey);
     return alreadyComplete(winner, run.manifestKey, candidate, run.audit, run.actor);
   }
   await recordSnapshotted(manifest, manifestUri, run.audit, run.actor);
   await state.clearRun(plan.runId).catch((error: unknown) => run.log.warn('could not clear snapshot working state', { error: errorMessage(error) }));
   run.log.info('snapshot complete', { manifestUri, objects: manifest.totals.objects, bytes: manifest.totals.bytes });
   return { status: 'complete', manifestUri, artifactCount: manifest.totals.objects, bytes: manifest.totals.bytes, alreadyComplete: false };
+}
+
+function parseExisting(raw: unknown, key: string): Manifest {
+  const parsed = ManifestSchema.safeParse(raw);
+  // Never overwritten (If-None-Match): an unreadable manifest needs a human, not a retry.
+  if (!parsed.success) throw new SnapshotFailedError(`existing manifest ${key} is not a valid snapshot manifest: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 async function alreadyComplete(manifest: Manifest, manifestKey: string, candidate: Candidate, audit: AuditWriter, actor: string): Promise<SnapshotResult> {
