@@ -28,7 +28,7 @@ function main(): void {
 try {
   main();
 } catch (error) {
-  const err = error as Error & { field?: string };
-  console.error(`zombie-sweep infra: ${err.message}`);
+  // One line naming the cause (config errors name the field); no stack for a configuration mistake.
+  console.error(`zombie-sweep infra: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 }

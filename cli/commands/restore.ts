@@ -22,6 +22,8 @@ export interface RestoreCliFlags {
   output: 'table' | 'json';
   profile?: string;
   verbose?: boolean;
+  auditRetentionDays?: string;
+  auditRetentionMode?: string;
 }
 
 export function registerRestore(program: Command): void {
@@ -36,6 +38,8 @@ export function registerRestore(program: Command): void {
     .option('--endpoint-name <name>', 'restore under this name instead of the original one')
     .option('--wait', 'wait until the endpoint is InService (always done when it has inference components or autoscaling)')
     .addOption(new Option('--output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--audit-retention-days <days>', 'Object Lock retention of the restored audit event, as the workflow sets it (default: $AUDIT_RETENTION_DAYS, else none)')
+    .option('--audit-retention-mode <mode>', 'COMPLIANCE or GOVERNANCE (default: $AUDIT_RETENTION_MODE, else COMPLIANCE)')
     .option('--verbose', 'log each step as JSON lines on stderr');
   addCredentialOptions(command);
   command
@@ -82,6 +86,16 @@ export function parseRestoreFlags(flags: RestoreCliFlags): RestoreRequest {
   return request;
 }
 
+/** The audit event of a restore is kept as long as the workflow's own events (docs/audit.md). */
+export function auditRetentionOf(flags: RestoreCliFlags, env: NodeJS.ProcessEnv): { mode: 'COMPLIANCE' | 'GOVERNANCE'; days: number } | undefined {
+  const rawDays = flags.auditRetentionDays ?? env.AUDIT_RETENTION_DAYS;
+  if (rawDays === undefined || rawDays === '') return undefined;
+  if (!/^\d+$/.test(rawDays) || Number(rawDays) < 1 || Number(rawDays) > 36_500) throw new InputValidationError(`invalid --audit-retention-days: must be a whole number from 1 to 36500 (got ${JSON.stringify(rawDays)})`, '--audit-retention-days');
+  const mode = (flags.auditRetentionMode ?? env.AUDIT_RETENTION_MODE ?? 'COMPLIANCE').toUpperCase();
+  if (mode !== 'COMPLIANCE' && mode !== 'GOVERNANCE') throw new InputValidationError(`invalid --audit-retention-mode: must be COMPLIANCE or GOVERNANCE (got ${JSON.stringify(mode)})`, '--audit-retention-mode');
+  return { mode, days: Number(rawDays) };
+}
+
 export function formatRestore(result: RestoreResult): string {
   const lines = [
     `Restored ${result.endpointArn} (${result.status}) from ${result.manifestUri}`,
@@ -96,9 +110,10 @@ export function formatRestore(result: RestoreResult): string {
 
 export async function runRestore(flags: RestoreCliFlags, io: CliIo & { clock?: Clock; pollIntervalMs?: number }): Promise<RestoreResult> {
   const request = parseRestoreFlags(flags);
+  const auditRetention = auditRetentionOf(flags, io.env);
   const factory = io.factory ?? cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-restore' });
   const log = streamLog((line) => io.stderr(line), flags.verbose ? 'debug' : 'error');
-  const result = await restoreEndpoint(request, { factory, clock: io.clock ?? systemClock, log, ...(io.pollIntervalMs ? { pollIntervalMs: io.pollIntervalMs } : {}) });
+  const result = await restoreEndpoint(request, { factory, clock: io.clock ?? systemClock, log, auditRetention, ...(io.pollIntervalMs ? { pollIntervalMs: io.pollIntervalMs } : {}) });
   io.stdout(flags.output === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatRestore(result));
   return result;
 }

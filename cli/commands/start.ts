@@ -7,6 +7,7 @@ import { InputValidationError, ZombieSweepError } from '../../src/core/errors.ts
 import { silentLog, streamLog } from '../../src/core/log.ts';
 import { SweepInputSchema, parseOrThrow, type SweepInput } from '../../src/core/schemas.ts';
 import { describeEvent, executionArnFor, historySince, newSweepId, resolveStateMachineArn } from '../../src/sweep/deployed.ts';
+import { causeMessage } from '../../src/sweep/map-results.ts';
 import { reportText } from '../../src/sweep/text.ts';
 import { startLocalHost } from '../../local/runner/host.ts';
 import { startSweepLocally } from '../../local/runner/index.ts';
@@ -222,7 +223,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       io.stdout(`${reportText(result.report).body}\n`);
     }
     if (result.status !== 'SUCCEEDED') {
-      if (flags.output !== 'json') throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${result.cause ?? ''}`);
+      if (flags.output !== 'json') throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${causeMessage(result.cause)}`);
       return 1;
     }
     return 0;

@@ -54,10 +54,13 @@ function lastInvoked(f: Finding): string {
   return f.verdict === 'zombie' || f.verdict === 'exempt' ? 'never' : '-';
 }
 
+/** Endpoints proven active from CloudWatch alone were not described: their instances are not known. */
 function instances(f: Finding): string {
+  if (!f.variants) return '-';
   if (f.endpointType === 'serverless') return 'serverless';
   if (f.instanceCount === 0) return '0';
-  return `${f.instanceCount} x ${f.instanceType ?? 'unknown type'}`;
+  if (!f.instanceType) return `${f.instanceCount} instance${f.instanceCount === 1 ? '' : 's'}`;
+  return `${f.instanceCount} x ${f.instanceType}`;
 }
 
 type TotalRow = { kind: 'total'; label: string; zombies: number; cost: number; unknown: number };

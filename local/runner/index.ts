@@ -151,7 +151,11 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
       before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, info), true) : false),
-      after: async (info) => announce(await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info)),
+      after: async (info) => {
+        const request = await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info);
+        announce(request);
+        options.onApprovalRequested?.(request);
+      },
     },
   });
 

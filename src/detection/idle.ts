@@ -45,6 +45,8 @@ export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]
     ctx,
     idle.filter((i) => !i.usage.lastInvokedDay).map((i) => i.endpoint),
   );
+  // Awaited at the end; if a tag or config read aborts the target first, this keeps its failure handled.
+  historyCall.catch(() => undefined);
   const configOf = once((name) => attempt(() => describeEndpointConfig(sagemaker, name)));
   const multiModel = once((name) => attempt(() => isMultiModel(sagemaker, name)));
 

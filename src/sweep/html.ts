@@ -31,6 +31,8 @@ interface Bar {
   label: string;
   value: number;
   color: string;
+  /** Shown instead of the amount (e.g. "not priced": detection prices only idle endpoints). */
+  note?: string;
 }
 
 const VERDICT_COLORS: Record<Verdict, string> = {
@@ -57,12 +59,12 @@ export function barChart(title: string, bars: readonly Bar[]): string {
       return (
         `<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end" font-size="13">${esc(bar.label)}</text>` +
         `<rect x="${labelWidth}" y="${y + 4}" width="${Math.max(w, bar.value > 0 ? 2 : 0)}" height="${rowHeight - 8}" fill="${bar.color}"/>` +
-        `<text x="${labelWidth + w + 6}" y="${y + 17}" font-size="13">${esc(money(bar.value))}</text>`
+        `<text x="${labelWidth + w + 6}" y="${y + 17}" font-size="13">${esc(bar.note ?? money(bar.value))}</text>`
       );
     })
     .join('');
   const empty = bars.length === 0 ? `<text x="8" y="20" font-size="13">nothing to show</text>` : '';
-  const summary = bars.map((b) => `${b.label}: ${money(b.value)}`).join('; ') || 'nothing to show';
+  const summary = bars.map((b) => `${b.label}: ${b.note ?? money(b.value)}`).join('; ') || 'nothing to show';
   return `<figure><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`${title}: ${summary}`)}" width="100%" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMinYMin meet">${rows}${empty}</svg></figure>`;
 }
 
@@ -72,10 +74,16 @@ export function costByAccount(report: SweepReport): Bar[] {
   return [...totals.entries()].sort(([, a], [, b]) => b - a).map(([account, value]) => ({ label: account, value: round2(value), color: '#cf222e' }));
 }
 
+/** Detection prices only what it must (idle endpoints): a verdict with no priced endpoint says so instead of $0. */
 export function costByVerdict(report: SweepReport): Bar[] {
-  const totals = new Map<Verdict, number>();
-  for (const f of report.findings) totals.set(f.verdict, (totals.get(f.verdict) ?? 0) + (f.monthlyCostUsd ?? 0));
-  return [...totals.entries()].sort(([, a], [, b]) => b - a).map(([verdict, value]) => ({ label: verdict, value: round2(value), color: VERDICT_COLORS[verdict] }));
+  const totals = new Map<Verdict, { value: number; priced: number }>();
+  for (const f of report.findings) {
+    const t = totals.get(f.verdict) ?? { value: 0, priced: 0 };
+    totals.set(f.verdict, { value: t.value + (f.monthlyCostUsd ?? 0), priced: t.priced + (f.monthlyCostUsd === null ? 0 : 1) });
+  }
+  return [...totals.entries()]
+    .sort(([, a], [, b]) => b.value - a.value)
+    .map(([verdict, t]) => ({ label: verdict, value: round2(t.value), color: VERDICT_COLORS[verdict], ...(t.priced === 0 ? { note: 'not priced' } : {}) }));
 }
 
 function actionText(a: EndpointAction | undefined): string {

@@ -37,7 +37,7 @@ export function reportText(report: SweepReport): { subject: string; body: string
       a.outcome === 'expired'
         ? 'Approval:            expired, nobody decided in time: nothing deleted'
         : a.outcome === 'decided'
-          ? `Approval:            ${a.approved} approved, ${a.rejected} kept, by ${a.autoApproved ? 'auto-approve (start --local --auto-approve)' : a.approver} at ${a.decidedAt}`
+          ? `Approval:            ${a.approved} approved, ${a.rejected} kept, by ${a.autoApproved ? 'auto-approve (no human decision, local runs only)' : a.approver} at ${a.decidedAt}`
           : 'Approval:            not needed',
     );
     lines.push(`Deleted:             ${s.deleted}, saving ${money(s.savedMonthlyCostUsd)}/month`);

@@ -146,8 +146,11 @@ describe('restore', () => {
     env.clock.advance(60_000);
     const result = await runRestore(
       { endpoint: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/fraud-detector-v2`, archiveBucket: ARCHIVE, roleName: ROLE, endpointName: 'fraud-detector-v2-copy', output: 'json' },
-      { stdout: (t) => out.push(t), stderr: () => {}, env: {}, factory: env.factory, clock: env.clock, pollIntervalMs: 10 },
+      { stdout: (t) => out.push(t), stderr: () => {}, env: { AUDIT_RETENTION_DAYS: '30' }, factory: env.factory, clock: env.clock, pollIntervalMs: 10 },
     );
+    // The restore's own audit event is locked like the workflow's.
+    const eventKey = env.store.listKeys(ARCHIVE, layout.endpointAuditPrefix(MEMBER, REGION, 'fraud-detector-v2-copy')).find((k) => k.includes('-restored-'))!;
+    expect(env.store.head(ARCHIVE, eventKey)).toMatchObject({ lockMode: 'COMPLIANCE', retainUntil: new Date(env.clock.now().getTime() + 30 * 86_400_000) });
     expect(JSON.parse(out.join(''))).toMatchObject({ endpointName: 'fraud-detector-v2-copy', manifestUri: manifestUri('fraud-detector-v2') });
     expect(result.endpointConfigName).toBe('fraud-detector-v2-config-restored-sweep-2025-01-31-a1b2');
     const member = env.factory.target(SageMakerClient, { accountId: MEMBER, region: REGION, roleName: ROLE });
@@ -174,5 +177,7 @@ describe('restore', () => {
     await expect(runRestore({ output: 'table' }, io)).rejects.toThrow(/exactly one of --manifest or --endpoint/);
     await expect(runRestore({ endpoint: 'arn:aws:sagemaker:us-east-1:222222222222:endpoint/x', output: 'table' }, io)).rejects.toThrow(/--archive-bucket is required/);
     await expect(runRestore({ manifest: manifestUri('x'), externalId: 'abc', output: 'table' }, io)).rejects.toThrow(/--external-id only applies with --role-name/);
+    await expect(runRestore({ manifest: manifestUri('x'), auditRetentionDays: 'ten', output: 'table' }, io)).rejects.toThrow(/invalid --audit-retention-days/);
+    await expect(runRestore({ manifest: manifestUri('x'), output: 'table' }, { ...io, env: { AUDIT_RETENTION_DAYS: '30', AUDIT_RETENTION_MODE: 'forever' } })).rejects.toThrow(/invalid --audit-retention-mode/);
   });
 });

@@ -60,7 +60,7 @@ export async function startSnapshotEnv(world: World = memberWorld()): Promise<Sn
   sagemakerSettings(world).transitionDelayMs = 20;
   const sim = await startSimulator({ world });
   const store = s3Store(world);
-  store.createBucket(ARCHIVE, { ownerAccountId: HUB, region: REGION });
+  store.createBucket(ARCHIVE, { ownerAccountId: HUB, region: REGION, objectLockEnabled: true });
   store.createBucket(MODELS, { ownerAccountId: MEMBER, region: REGION });
   const config = sim.clientConfig(REGION);
   const newFactory = (options: { maxAttempts?: number } = {}) =>

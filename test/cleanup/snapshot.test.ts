@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { layout, parseS3Uri } from '../../src/core/layout.ts';
-import { SnapshotFailedError } from '../../src/core/errors.ts';
+import { RetryableAwsError, SnapshotFailedError } from '../../src/core/errors.ts';
 import { ManifestSchema, type Manifest } from '../../src/cleanup/snapshot/manifest.ts';
 import { snapshotEndpoint } from '../../src/cleanup/snapshot/snapshot.ts';
 import { readAuditEvents } from '../../src/audit/reader.ts';
@@ -129,6 +129,16 @@ describe('snapshot failures', () => {
     expect(env.store.head(ARCHIVE, layout.manifest(MEMBER, REGION, 'orphaned-model', SWEEP))).toBeUndefined();
     const { events } = await readAuditEvents(env.s3, ARCHIVE, { output: 'json', endpoint: { name: 'orphaned-model', accountId: MEMBER, region: REGION } });
     expect(events[0]).toMatchObject({ type: 'snapshot-failed', reason: expect.stringContaining('deleted/model.tar.gz') });
+  });
+
+  it('an endpoint being updated (auto scaling) is retried later, not failed', async () => {
+    deploy(env, 'scaling-now', [{ ModelName: 'scaling', PrimaryContainer: { Image: IMAGE, ModelDataUrl: artifact(env, 'scaling/model.tar.gz') } }], {
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'scaling', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+    });
+    env.sagemaker.requireEndpoint('scaling-now').status = 'Updating';
+    await expect(snapshotEndpoint({ candidate: candidateFor('scaling-now') }, env.deps())).rejects.toThrow(RetryableAwsError);
+    const { events } = await readAuditEvents(env.s3, ARCHIVE, { output: 'json', endpoint: { name: 'scaling-now', accountId: MEMBER, region: REGION } });
+    expect(events).toEqual([]);
   });
 
   it('an endpoint that is gone fails with SnapshotFailedError', async () => {

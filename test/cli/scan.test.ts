@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../local/sim/server.ts';
+import { SIM_ADMIN_CREDENTIALS, startSimulator, type Simulator } from '../../local/sim/server.ts';
 import { Command } from 'commander';
 import { registerScan, runScan, type ScanFlags } from '../../cli/commands/scan.ts';
 import { PUBLIC_FINDING_FIELDS, type ScanJson } from '../../cli/shared/scan-report.ts';
@@ -179,6 +179,28 @@ describe('zombie-sweep scan (in process)', () => {
     const help = program.commands[0]!.helpInformation();
     for (const flag of ['--org', '--role-name', '--external-id', '--accounts', '--exclude-accounts', '--ous', '--regions', '--lookback-days', '--min-age-days', '--threshold', '--output', '--profile']) {
       expect(help).toContain(flag);
+    }
+  });
+
+  it('uses --profile from the shared credentials file, and names a profile that does not exist', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zs-profile-'));
+    writeFileSync(join(dir, 'credentials'), `[team]\naws_access_key_id = ${SIM_ADMIN_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${SIM_ADMIN_CREDENTIALS.secretAccessKey}\n`);
+    writeFileSync(join(dir, 'config'), '');
+    const keys = ['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+    const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
+    process.env.AWS_CONFIG_FILE = join(dir, 'config');
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    try {
+      const { run } = await inProcess({ profile: 'team' });
+      expect(run.findings.map((f) => f.endpointName)).toEqual(['mgmt-demo']);
+      await expect(inProcess({ profile: 'nobody' })).rejects.toMatchObject({ name: 'NoCredentialsError', message: expect.stringContaining('profile "nobody"') });
+    } finally {
+      for (const k of keys) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
     }
   });
 

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
-import { createHandler, type ScanHandlerDeps } from '../../functions/scan/handler.ts';
+import { createHandler, handler, type ScanHandlerDeps } from '../../functions/scan/handler.ts';
 import { ClientFactory } from '../../src/core/clients.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { InputValidationError, RetryableAwsError } from '../../src/core/errors.ts';
@@ -89,6 +89,25 @@ describe('scan Lambda handler', () => {
     await expect(handler({ sweepId: 'sweep-1', accountId: '12', region: 'us-east-1' })).rejects.toMatchObject({ name: 'InputValidationError', field: 'accountId' });
     await expect(handler({ sweepId: 'sweep-1', accountId: ACCT, region: 'us-east-1', detection: { lookbackDays: 0 } })).rejects.toBeInstanceOf(InputValidationError);
     await expect(handler({ sweepId: 'sweep-1', accountId: ACCT, region: 'us-east-1', extra: true })).rejects.toBeInstanceOf(InputValidationError);
+  });
+
+  it('runs as a Lambda entry from its environment, naming a missing ARCHIVE_BUCKET', async () => {
+    const saved = process.env.ARCHIVE_BUCKET;
+    const savedLevel = process.env.POWERTOOLS_LOG_LEVEL;
+    delete process.env.ARCHIVE_BUCKET;
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    try {
+      await expect(handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1' })).rejects.toMatchObject({ name: 'InputValidationError', field: 'ARCHIVE_BUCKET' });
+      process.env.ARCHIVE_BUCKET = BUCKET;
+      const summary = await handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1' });
+      expect(summary).toMatchObject({ status: 'ok', counts: { zombie: 1 }, findingsKey: `sweeps/sweep-3/findings/${ACCT}/us-east-1.json` });
+      expect((await readFindings(summary.findingsKey!)).findings).toHaveLength(3);
+    } finally {
+      if (saved === undefined) delete process.env.ARCHIVE_BUCKET;
+      else process.env.ARCHIVE_BUCKET = saved;
+      if (savedLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+      else process.env.POWERTOOLS_LOG_LEVEL = savedLevel;
+    }
   });
 
   it('throws RetryableAwsError when throttling outlasts the SDK retries, for the state machine to retry', async () => {

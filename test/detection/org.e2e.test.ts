@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
 import { buildWorld, demoScenario, generateOrg, type Scenario } from '../../local/sim/scenario/index.ts';
 import { runScan } from '../../cli/commands/scan.ts';

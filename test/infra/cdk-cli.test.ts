@@ -45,7 +45,8 @@ describe('npx cdk synth', () => {
     expect(synth.stderr).not.toMatch(/error/i);
     expect(synth.code).toBe(0);
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
-    const stack = Object.values(manifest.artifacts as Record<string, any>).find((a) => a.properties?.stackName === HUB_STACK_NAME);
+    const stack = manifest.artifacts[HUB_STACK_NAME];
+    expect(stack?.type).toBe('aws:cloudformation:stack');
     expect(stack?.environment).toBe('aws://111111111111/us-east-1');
     const template = JSON.parse(readFileSync(join(outdir, stack.properties.templateFile), 'utf8'));
     const functions = Object.values(template.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::Lambda::Function');

@@ -308,6 +308,15 @@ describe('member role StackSet', () => {
     expect(JSON.stringify(role.Policies[0].PolicyDocument)).toContain('arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:endpoint/*');
   });
 
+  it('serializes a valid template body (CloudFormation only fills in the archive key ARN)', () => {
+    const body = stackSet(main).TemplateBody as { 'Fn::Join': [string, unknown[]] };
+    const parts = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'arn:aws:kms:us-east-1:111111111111:key/resolved-at-deploy'));
+    const parsed = JSON.parse(parts.join(''));
+    expect(Object.keys(parsed.Resources)).toEqual(['MemberRole']);
+    expect(JSON.stringify(parsed)).toContain('key/resolved-at-deploy');
+    expect(JSON.stringify(parsed).length).toBeLessThan(51_200); // TemplateBody limit
+  });
+
   it('adds the restore role and the restore read-back grants only when enabled', () => {
     const template = Stack.of(management.hub).resolve(management.hub.memberStackSet.template);
     expect(template.Resources.RestoreRole.Properties.RoleName).toBe('ZombieSweepRestoreRole');

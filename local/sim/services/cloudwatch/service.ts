@@ -2,7 +2,7 @@ import { decodeToken, encodeToken, jsonService, SimError, type CallContext, type
 import { ApiInput } from '../sagemaker/input.ts';
 import { getMetricData } from './get-metric-data.ts';
 import { bucketsOf, isValidPeriod, statValue, SUPPORTED_STATS, type SupportedStat } from './query.ts';
-import { DAY_MS, metricStore, type Dimension, type StatisticSet } from './store.ts';
+import { DAY_MS, metricStore, seriesKey, type Dimension, type StatisticSet } from './store.ts';
 
 /**
  * CloudWatch as the current SDK speaks it: JSON 1.0, `X-Amz-Target: GraniteServiceVersion20100801.<Op>`,
@@ -146,8 +146,9 @@ function listMetrics(raw: Record<string, unknown>, ctx: CallContext) {
         (metricName === undefined || s.metricName === metricName) &&
         filters.every((f) => s.dimensions.some((d) => d.Name === f.name && (f.value === undefined || d.Value === f.value))),
     )
-    .map((s) => ({ Namespace: s.namespace, MetricName: s.metricName, Dimensions: s.dimensions.map((d) => ({ ...d })) }))
-    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    .map((s) => ({ order: seriesKey(s.namespace, s.metricName, s.dimensions), metric: { Namespace: s.namespace, MetricName: s.metricName, Dimensions: s.dimensions.map((d) => ({ ...d })) } }))
+    .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+    .map((entry) => entry.metric);
   const token = decodeToken<{ offset: number }>(input.string('NextToken'), 'InvalidNextToken');
   if (token !== undefined && !Number.isInteger(token.offset)) throw new SimError('InvalidNextToken', 'The NextToken is invalid.');
   const offset = token?.offset ?? 0;

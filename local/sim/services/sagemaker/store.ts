@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { SimError } from '../../protocol.ts';
 import type { World } from '../../world.ts';
 import { clone } from './input.ts';
-import { validateEndpointConfigSpec, validateModelSpec, validateTags } from './rules.ts';
+import { settleComponent, settleEndpoint } from './lifecycle.ts';
+import { validateEndpointConfigSpec, validateModelSpec } from './rules.ts';
+import { tagging } from './tags.ts';
 import {
   sagemakerArn,
   type DeployedImage,
@@ -69,70 +71,9 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
   const key = (name: string) => name.toLowerCase();
   const notFound = (what: string, kind: Parameters<typeof sagemakerArn>[2], name: string) => new SimError('ValidationException', `Could not find ${what} "${arn(kind, name)}".`);
 
-  /** Applies transitions whose time has come (lazily, so no timers keep a process alive). */
-  function settleEndpoint(record: EndpointRecord): EndpointRecord | undefined {
-    if (record.transitionAt === undefined || Date.now() < record.transitionAt) return record;
-    record.transitionAt = undefined;
-    if (record.status === 'Creating') {
-      record.status = 'InService';
-      record.lastModifiedTime = world.now();
-      for (const variant of record.variants) variant.currentInstanceCount = variant.desiredInstanceCount;
-      return record;
-    }
-    if (record.status === 'Deleting') {
-      state.endpoints.delete(key(record.name));
-      state.tags.delete(record.arn);
-      return undefined;
-    }
-    return record;
-  }
-
-  function settleComponent(record: InferenceComponentRecord): InferenceComponentRecord | undefined {
-    if (record.transitionAt === undefined || Date.now() < record.transitionAt) return record;
-    record.transitionAt = undefined;
-    if (record.status === 'Creating') {
-      record.status = 'InService';
-      record.currentCopyCount = record.desiredCopyCount;
-      record.lastModifiedTime = world.now();
-      return record;
-    }
-    if (record.status === 'Deleting') {
-      state.inferenceComponents.delete(key(record.name));
-      state.tags.delete(record.arn);
-      return undefined;
-    }
-    return record;
-  }
-
-  function resourceExists(resourceArn: string): boolean {
-    const lower = resourceArn.toLowerCase();
-    const prefix = `arn:aws:sagemaker:${region}:${accountId}:`;
-    if (!lower.startsWith(prefix)) return false;
-    const [kind, ...rest] = lower.slice(prefix.length).split('/');
-    const name = rest.join('/');
-    switch (kind) {
-      case 'model':
-        return state.models.has(name);
-      case 'endpoint-config':
-        return state.endpointConfigs.has(name);
-      case 'endpoint': {
-        const record = state.endpoints.get(name);
-        return record !== undefined && settleEndpoint(record) !== undefined;
-      }
-      case 'inference-component': {
-        const record = state.inferenceComponents.get(name);
-        return record !== undefined && settleComponent(record) !== undefined;
-      }
-      default:
-        return false;
-    }
-  }
-
-  function storeTags(resourceArn: string, tags: Tag[] | undefined): void {
-    if (!tags || tags.length === 0) return;
-    validateTags(tags, 0);
-    state.tags.set(resourceArn.toLowerCase(), new Map(tags.map((t) => [t.Key, t.Value])));
-  }
+  const settle = (record: EndpointRecord) => settleEndpoint(state, world, record);
+  const settleIc = (record: InferenceComponentRecord) => settleComponent(state, world, record);
+  const tags = tagging(state, world, accountId, region);
 
   function deployedImages(modelName: string | undefined, at: Date): DeployedImage[] {
     const model = modelName ? state.models.get(key(modelName)) : undefined;
@@ -144,18 +85,18 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
       .map((image) => ({ SpecifiedImage: image, ResolvedImage: `${image.split(':')[0]}@sha256:${createHash('sha256').update(image).digest('hex')}`, ResolutionTime: at }));
   }
 
-  return {
+  const store = {
     accountId,
     region,
     state,
     arn,
 
     createModel(input: Record<string, unknown> & { ModelName: string; Tags?: Tag[] }, times: SeedTimes = {}): ModelRecord {
-      const { ModelName: name, Tags: tags, ...spec } = clone(input);
+      const { ModelName: name, Tags: modelTags, ...spec } = clone(input);
       if (state.models.has(key(name))) throw new SimError('ValidationException', `Cannot create already existing model "${arn('model', name)}".`);
       validateModelSpec(spec);
       const record: ModelRecord = { name, arn: arn('model', name), creationTime: times.creationTime ?? world.now(), spec };
-      storeTags(record.arn, tags);
+      tags.setInitialTags(record.arn, modelTags);
       state.models.set(key(name), record);
       return record;
     },
@@ -166,19 +107,19 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
       return model;
     },
     deleteModel(name: string): void {
-      const model = this.requireModel(name);
+      const model = store.requireModel(name);
       state.models.delete(key(name));
       state.tags.delete(model.arn);
     },
 
     createEndpointConfig(input: Record<string, unknown> & { EndpointConfigName: string; Tags?: Tag[] }, times: SeedTimes = {}): EndpointConfigRecord {
-      const { EndpointConfigName: name, Tags: tags, ...rest } = clone(input);
+      const { EndpointConfigName: name, Tags: configTags, ...rest } = clone(input);
       if (state.endpointConfigs.has(key(name))) throw new SimError('ValidationException', `Cannot create already existing endpoint configuration "${arn('endpoint-config', name)}".`);
       const spec = validateEndpointConfigSpec(rest, (model) => {
         if (!state.models.has(key(model))) throw notFound('model', 'model', model);
       });
       const record: EndpointConfigRecord = { name, arn: arn('endpoint-config', name), creationTime: times.creationTime ?? world.now(), spec };
-      storeTags(record.arn, tags);
+      tags.setInitialTags(record.arn, configTags);
       state.endpointConfigs.set(key(name), record);
       return record;
     },
@@ -190,7 +131,7 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
     },
     /** AWS allows deleting a config that a running endpoint uses; the endpoint keeps what it deployed. */
     deleteEndpointConfig(name: string): void {
-      const config = this.requireEndpointConfig(name);
+      const config = store.requireEndpointConfig(name);
       state.endpointConfigs.delete(key(name));
       state.tags.delete(config.arn);
     },
@@ -198,8 +139,8 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
     createEndpoint(input: { EndpointName: string; EndpointConfigName: string; Tags?: Tag[] }, options: SeedEndpointOptions = {}): EndpointRecord {
       const name = input.EndpointName;
       const existing = state.endpoints.get(key(name));
-      if (existing && settleEndpoint(existing)) throw new SimError('ValidationException', `Cannot create already existing endpoint "${arn('endpoint', name)}".`);
-      const config = this.requireEndpointConfig(input.EndpointConfigName);
+      if (existing && settle(existing)) throw new SimError('ValidationException', `Cannot create already existing endpoint "${arn('endpoint', name)}".`);
+      const config = store.requireEndpointConfig(input.EndpointConfigName);
       const creationTime = options.creationTime ?? world.now();
       const status = options.status ?? 'Creating';
       const deployedConfig = clone(config.spec);
@@ -227,22 +168,21 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
         deployedConfig,
         transitionAt: status === 'Creating' && options.status === undefined ? Date.now() + settings.transitionDelayMs : undefined,
       };
-      state.tags.delete(record.arn);
-      storeTags(record.arn, input.Tags);
+      tags.setInitialTags(record.arn, input.Tags);
       state.endpoints.set(key(name), record);
       return record;
     },
     getEndpoint(name: string): EndpointRecord | undefined {
       const record = state.endpoints.get(key(name));
-      return record && settleEndpoint(record);
+      return record && settle(record);
     },
     requireEndpoint(name: string): EndpointRecord {
-      const record = this.getEndpoint(name);
+      const record = store.getEndpoint(name);
       if (!record) throw notFound('endpoint', 'endpoint', name);
       return record;
     },
     listEndpoints(): EndpointRecord[] {
-      return [...state.endpoints.values()].map(settleEndpoint).filter((e): e is EndpointRecord => e !== undefined);
+      return [...state.endpoints.values()].map(settle).filter((e): e is EndpointRecord => e !== undefined);
     },
     /**
      * Starts Deleting; the endpoint disappears after the transition delay. Like the console, AWS needs the
@@ -250,9 +190,9 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
      * Deleting an endpoint that is already Deleting is accepted and changes nothing.
      */
     deleteEndpoint(name: string): void {
-      const record = this.requireEndpoint(name);
+      const record = store.requireEndpoint(name);
       if (record.status === 'Deleting') return;
-      const components = this.listInferenceComponents().filter((c) => key(c.endpointName) === key(name));
+      const components = store.listInferenceComponents().filter((c) => key(c.endpointName) === key(name));
       if (components.length > 0) {
         throw new SimError('ValidationException', `Endpoint "${record.arn}" has ${components.length} inference component(s) (${components.map((c) => c.name).join(', ')}). Delete the inference components before deleting the endpoint.`);
       }
@@ -266,12 +206,12 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
      */
     completePendingTransitions(afterMs = 0): void {
       for (const record of [...state.endpoints.values(), ...state.inferenceComponents.values()]) if (record.transitionAt !== undefined) record.transitionAt = Date.now() + afterMs;
-      this.listEndpoints();
-      this.listInferenceComponents();
+      store.listEndpoints();
+      store.listInferenceComponents();
     },
     /** Simulates auto scaling moving a variant (tests and scenarios). */
     setInstanceCount(endpointName: string, variantName: string, count: number): void {
-      const variant = this.requireEndpoint(endpointName).variants.find((v) => v.spec.VariantName === variantName);
+      const variant = store.requireEndpoint(endpointName).variants.find((v) => v.spec.VariantName === variantName);
       if (!variant) throw new SimError('ValidationException', `The variant ${variantName} does not exist on endpoint ${endpointName}.`);
       variant.currentInstanceCount = count;
       variant.desiredInstanceCount = count;
@@ -283,8 +223,8 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
     ): InferenceComponentRecord {
       const name = input.InferenceComponentName;
       const existing = state.inferenceComponents.get(key(name));
-      if (existing && settleComponent(existing)) throw new SimError('ValidationException', `Cannot create already existing inference component "${arn('inference-component', name)}".`);
-      const endpoint = this.requireEndpoint(input.EndpointName);
+      if (existing && settleIc(existing)) throw new SimError('ValidationException', `Cannot create already existing inference component "${arn('inference-component', name)}".`);
+      const endpoint = store.requireEndpoint(input.EndpointName);
       if (endpoint.deployedConfig.ExecutionRoleArn === undefined || endpoint.variants.some((v) => v.spec.ModelName !== undefined)) {
         throw new SimError('ValidationException', `Endpoint "${endpoint.arn}" does not support inference components: its endpoint configuration must set ExecutionRoleArn and omit ModelName from its production variants.`);
       }
@@ -312,53 +252,31 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
         currentCopyCount: status === 'Creating' ? 0 : copies,
         transitionAt: status === 'Creating' && options.status === undefined ? Date.now() + settings.transitionDelayMs : undefined,
       };
-      state.tags.delete(record.arn);
-      storeTags(record.arn, input.Tags);
+      tags.setInitialTags(record.arn, input.Tags);
       state.inferenceComponents.set(key(name), record);
       return record;
     },
     getInferenceComponent(name: string): InferenceComponentRecord | undefined {
       const record = state.inferenceComponents.get(key(name));
-      return record && settleComponent(record);
+      return record && settleIc(record);
     },
     requireInferenceComponent(name: string): InferenceComponentRecord {
-      const record = this.getInferenceComponent(name);
+      const record = store.getInferenceComponent(name);
       if (!record) throw notFound('inference component', 'inference-component', name);
       return record;
     },
     listInferenceComponents(): InferenceComponentRecord[] {
-      return [...state.inferenceComponents.values()].map(settleComponent).filter((c): c is InferenceComponentRecord => c !== undefined);
+      return [...state.inferenceComponents.values()].map(settleIc).filter((c): c is InferenceComponentRecord => c !== undefined);
     },
     deleteInferenceComponent(name: string): void {
-      const record = this.requireInferenceComponent(name);
+      const record = store.requireInferenceComponent(name);
       if (record.status === 'Deleting') return;
       record.status = 'Deleting';
       record.lastModifiedTime = world.now();
       record.transitionAt = Date.now() + settings.transitionDelayMs;
     },
 
-    resourceExists,
-    /** AddTags: overwrites values of existing keys; at most 50 tags per resource. */
-    addTags(resourceArn: string, tags: Tag[]): Tag[] {
-      if (!resourceExists(resourceArn)) throw new SimError('ValidationException', `Resource "${resourceArn}" does not exist.`);
-      const current = state.tags.get(resourceArn.toLowerCase()) ?? new Map<string, string>();
-      validateTags(tags, [...current.keys()].filter((k) => !tags.some((t) => t.Key === k)).length);
-      for (const tag of tags) current.set(tag.Key, tag.Value);
-      state.tags.set(resourceArn.toLowerCase(), current);
-      return clone(tags);
-    },
-    deleteTags(resourceArn: string, keys: string[]): void {
-      if (!resourceExists(resourceArn)) throw new SimError('ValidationException', `Resource "${resourceArn}" does not exist.`);
-      const current = state.tags.get(resourceArn.toLowerCase());
-      for (const k of keys) current?.delete(k);
-    },
-    listTags(resourceArn: string): Tag[] {
-      if (!resourceExists(resourceArn)) throw new SimError('ValidationException', `Resource "${resourceArn}" does not exist.`);
-      return [...(state.tags.get(resourceArn.toLowerCase()) ?? new Map<string, string>())].map(([Key, Value]) => ({ Key, Value }));
-    },
-    /** Tags as a plain record, for tests and seeding ({} when none or the resource is gone). */
-    tagsOf(resourceArn: string): Record<string, string> {
-      return Object.fromEntries(state.tags.get(resourceArn.toLowerCase()) ?? []);
-    },
+    ...tags,
   };
+  return store;
 }
