@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
+import { appendAuditEvent } from '../../src/audit/events.ts';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { Option, type Command } from 'commander';
@@ -7,6 +9,7 @@ import { InputValidationError, ZombieSweepError } from '../../src/core/errors.ts
 import { silentLog, streamLog } from '../../src/core/log.ts';
 import { SweepInputSchema, parseOrThrow, type SweepInput } from '../../src/core/schemas.ts';
 import { describeEvent, executionArnFor, historySince, newSweepId, resolveStateMachineArn } from '../../src/sweep/deployed.ts';
+import { ACTIONS_LOCK_SCOPE, releaseLock } from '../../src/sweep/lock.ts';
 import { causeMessage } from '../../src/sweep/map-results.ts';
 import { reportText } from '../../src/sweep/text.ts';
 import { startLocalHost } from '../../local/runner/host.ts';
@@ -214,8 +217,26 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
     });
     io.stderr(`sweep ${input.sweepId} running locally (${input.mode} mode); approval page and Step Functions API on ${host.url}\n`);
     const progress = followLocal(host, sweep.executionArn, io.stderr);
-    const result = await sweep.done;
+    // Ctrl-C stops the execution and frees the lock at once (a deployed sweep's lock would otherwise wait for its expiry).
+    const interrupt = () => {
+      host.engine.stop(sweep.executionArn, 'Interrupted', 'stopped from the terminal');
+      io.stderr(`\nstopping sweep ${input.sweepId}: nothing more will be tagged or deleted\n`);
+    };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    const result = await sweep.done.finally(() => {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+    });
     clearInterval(progress);
+    if (result.status === 'ABORTED') {
+      const s3 = cliClientFactory({ profile: flags.profile, env: io.env }).hub(S3Client);
+      if (input.mode !== 'report') await releaseLock(s3, flags.archiveBucket!, ACTIONS_LOCK_SCOPE, result.executionArn);
+      await appendAuditEvent(
+        { s3, bucket: flags.archiveBucket!, clock: io.clock },
+        { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
+      );
+    }
     for (const line of linesOf(host, sweep.executionArn)) io.stderr(`${line}\n`);
     if (flags.output === 'json') {
       io.stdout(`${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`);

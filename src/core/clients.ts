@@ -1,4 +1,5 @@
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { AdaptiveRetryStrategy, DefaultRateLimiter } from '@smithy/core/retry';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { TargetUnreachableError, errorName, errorMessage } from './errors.ts';
 import type { ApiCallCounter } from './api-calls.ts';
@@ -39,6 +40,13 @@ interface Stackful {
 }
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Floor of the adaptive retry's client-side send rate (requests/s). The SDK's default floor is 0.5:
+ * a fresh client throttled before it has measured its own traffic drops to one call every two seconds
+ * and a throttled scan crawls. Five keeps the back-off adaptive but bounded below.
+ */
+const ADAPTIVE_MIN_FILL_RATE = 5;
 
 /**
  * The one place SDK clients are built. Clients are cached per (client class, account, region, role),
@@ -126,10 +134,14 @@ export class ClientFactory {
     const key = `${ctor.name}:${scope}`;
     const existing = this.clients.get(key);
     if (existing) return existing as C;
+    const maxAttempts = this.options.maxAttempts ?? 8;
     const config: Record<string, unknown> = {
       region,
-      maxAttempts: this.options.maxAttempts ?? 8,
-      retryMode: 'adaptive',
+      maxAttempts,
+      // One strategy per client: the adaptive rate limiter then tracks one account-region-service.
+      retryStrategy: new AdaptiveRetryStrategy(async () => maxAttempts, {
+        rateLimiter: new DefaultRateLimiter({ minFillRate: ADAPTIVE_MIN_FILL_RATE }),
+      }),
     };
     if (credentials) config.credentials = credentials;
     if (this.options.endpoint) config.endpoint = this.options.endpoint;

@@ -22,7 +22,7 @@ let main: Synthesized;
 let management: Synthesized;
 
 beforeAll(() => {
-  main = synthesize(configWith({}), { cloudFormationValidation: true });
+  main = synthesize(configWith({}));
   management = synthesize(
     configWith({
       hubAccountId: '222222222222',

@@ -22,8 +22,9 @@ export interface Synthesized {
 }
 
 /**
- * One full synthesis (cdk-nag included: a violation throws here). Lambda bundling is skipped — one
- * CLI test bundles for real — so a synthesis costs seconds, not a minute.
+ * One full synthesis (cdk-nag included: a violation throws here). Lambda bundling and CDK's built-in
+ * CloudFormation validation are skipped — the CLI test (cdk-cli.test.ts) does both for real — so a
+ * synthesis costs seconds, not a minute.
  */
 export function synthesize(config: InfraConfig, options: { cloudFormationValidation?: boolean } = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'zs-synth-'));
