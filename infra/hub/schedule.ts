@@ -16,6 +16,8 @@ export function scheduledSweepInput(config: InfraConfig): SweepInput {
     mode: config.schedule.mode,
     targets: {
       org: true,
+      // The OUs that have the member role: accounts elsewhere would only ever be reported unreachable.
+      ous: config.targetOus,
       regions: config.regions,
       excludeAccounts: config.excludeAccounts,
       roleName: config.memberRoleName,

@@ -11,7 +11,9 @@ import { TaskTokenError } from './task-tokens.ts';
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/;
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 // Execution names: 1-80 characters, no whitespace, brackets, wildcards, or control characters (API_StartExecution).
-const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+const EXECUTION_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
+const validExecutionName = (name: string) =>
+  name.length >= 1 && name.length <= 80 && !EXECUTION_NAME_FORBIDDEN.test(name) && ![...name].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
 const MAX_INPUT_BYTES = 262_144;
 
 function str(input: Record<string, unknown>, field: string, required: true): string;
@@ -65,7 +67,7 @@ export function stepFunctionsService(engine: LocalStepFunctions): SimService {
         if (!STATE_MACHINE_ARN.test(stateMachineArn)) throw new SimError('InvalidArn', `Invalid Arn: '${stateMachineArn}'`);
         if (!engine.hasStateMachine(stateMachineArn)) throw new SimError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
         const name = str(input, 'name');
-        if (name !== undefined && !EXECUTION_NAME.test(name)) throw new SimError('InvalidName', `Invalid Name: '${name}'`);
+        if (name !== undefined && !validExecutionName(name)) throw new SimError('InvalidName', `Invalid Name: '${name}'`);
         const executionInput = str(input, 'input') ?? '{}';
         if (Buffer.byteLength(executionInput) > MAX_INPUT_BYTES) throw new SimError('InvalidExecutionInput', 'Input exceeds the 262144 byte limit');
         try {

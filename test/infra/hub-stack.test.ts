@@ -258,7 +258,7 @@ describe('schedule', () => {
     expect(schedule).toMatchObject({ ScheduleExpression: 'cron(0 6 ? * MON *)', ScheduleExpressionTimezone: 'UTC', State: 'ENABLED' });
     const input = JSON.parse(schedule.Target.Input);
     expect(input).toEqual(scheduledSweepInput(main.config));
-    expect(input).toMatchObject({ mode: 'report', targets: { org: true, roleName: 'ZombieSweepMemberRole', externalId: main.config.externalId } });
+    expect(input).toMatchObject({ mode: 'report', targets: { org: true, ous: main.config.targetOus, roleName: 'ZombieSweepMemberRole', externalId: main.config.externalId } });
     expect(JSON.stringify(schedule.Target.Arn)).toContain('StateMachine');
   });
 
