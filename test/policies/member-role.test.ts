@@ -18,6 +18,8 @@ describe('member role: read-only discovery', () => {
     ['cloudwatch:GetMetricData', '*'],
     ['application-autoscaling:DescribeScalableTargets', '*'],
     ['ec2:DescribeRegions', '*'],
+    // Tags of idle endpoints in batches of 100 (src/detection); the action has no resource-level permissions.
+    ['tag:GetResources', '*'],
   ])('can %s', async (action, resource) => {
     expect(await decide(memberRole(), onMember(action, resource))).toBe('Allowed');
   });
@@ -63,6 +65,15 @@ describe('member role: tags', () => {
   it.each([[['owner']], [['zombie', 'owner']], [['auto-delete-after']], [['Zombie-x', 'cost-center']]])('cannot write non-zombie* tags %j', async (keys) => {
     expect(await decide(memberRole(), onMember('sagemaker:AddTags', endpointArn('idle'), { 'aws:TagKeys': keys }))).not.toBe('Allowed');
     expect(await decide(memberRole(), onMember('sagemaker:DeleteTags', endpointArn('idle'), { 'aws:TagKeys': keys }))).not.toBe('Allowed');
+  });
+
+  it.each([
+    ['inference component', icArn('ic-1')],
+    ['endpoint config', `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint-config/idle`],
+    ['model', `arn:aws:sagemaker:${REGION}:${MEMBER}:model/idle`],
+  ])('can mark the %s of a confirmed zombie (deleting it then needs its own zombie=confirmed)', async (_kind, arn) => {
+    expect(await decide(memberRole(), onMember('sagemaker:AddTags', arn, { 'aws:TagKeys': ['zombie', 'zombie-sweep-id'] }))).toBe('Allowed');
+    expect(await decide(memberRole(), onMember('sagemaker:AddTags', arn, { 'aws:TagKeys': ['owner'] }))).not.toBe('Allowed');
   });
 
   it('cannot tag without naming the keys', async () => {
