@@ -18,6 +18,9 @@ import { bytes, money, reportText } from '../src/sweep/text.ts';
 import { attachToSimulator, startSweepLocally } from './runner/index.ts';
 import { startScenarioSimulator } from './sim/index.ts';
 
+// Node 20 is supported (package.json engines); the SDK's notice about its future releases is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const ARCHIVE_BUCKET = 'acme-zombie-sweep-archive';
 const APPROVERS = ['ml-platform-lead@acme.example', 'finops@acme.example'];
 const out = (line = '') => process.stdout.write(`${line}\n`);

@@ -247,9 +247,8 @@ export class LocalStepFunctions {
    * token awaited until SendTaskSuccess/SendTaskFailure or the timeout (States.Timeout).
    */
   private async callback(stateName: string, state: StateDef, input: Json, scope: RunScope): Promise<Json> {
-    const token = this.tokens.create(scope.executionArn, stateName);
-    const context = { ...scope.context, Task: { Token: token } };
-    const params = (await evaluateTemplate((state.Parameters ?? {}) as Json, input, context)) as { FunctionName?: string; Payload?: Json };
+    const resource = String(state.Resource);
+    if (!resource.startsWith('arn:aws:states:::lambda:invoke')) throw new StateError('States.Runtime', `${stateName}: the local runner only supports lambda:invoke.waitForTaskToken`);
     const timeoutSeconds =
       typeof state.TimeoutSeconds === 'number'
         ? state.TimeoutSeconds
@@ -257,17 +256,23 @@ export class LocalStepFunctions {
           ? Number(await evaluatePath(state.TimeoutSecondsPath, input, scope.context))
           : 99_999_999;
     const timeoutMs = scope.machine.options.taskTimeoutOverridesMs?.[stateName] ?? timeoutSeconds * 1000;
-    const waiting = this.tokens.wait(token, timeoutMs, scope.signal);
+    const token = this.tokens.create(scope.executionArn, stateName);
     // The wait starts before the invoke so an answer racing the invoke's return is never lost.
+    const waiting = this.tokens.wait(token, timeoutMs, scope.signal);
     waiting.catch(() => undefined);
-    const resource = String(state.Resource);
-    if (!resource.startsWith('arn:aws:states:::lambda:invoke')) throw new StateError('States.Runtime', `${stateName}: the local runner only supports lambda:invoke.waitForTaskToken`);
-    if (!params.FunctionName) throw new StateError('States.Runtime', `${stateName}: Parameters.FunctionName is required`);
-    const hooks = scope.machine.options.callbacks;
-    const info: CallbackInfo = { stateName, executionArn: scope.executionArn, executionInput: (scope.context.Execution as { Input: Json }).Input, token, payload: params.Payload ?? {} };
-    if (!(await hooks?.before?.(info))) {
-      await this.invoke(scope, functionNameOf(params.FunctionName), params.Payload ?? {});
-      await hooks?.after?.(info);
+    try {
+      const params = (await evaluateTemplate((state.Parameters ?? {}) as Json, input, { ...scope.context, Task: { Token: token } })) as { FunctionName?: string; Payload?: Json };
+      if (!params.FunctionName) throw new StateError('States.Runtime', `${stateName}: Parameters.FunctionName is required`);
+      const hooks = scope.machine.options.callbacks;
+      const info: CallbackInfo = { stateName, executionArn: scope.executionArn, executionInput: (scope.context.Execution as { Input: Json }).Input, token, payload: params.Payload ?? {} };
+      if (!(await hooks?.before?.(info))) {
+        await this.invoke(scope, functionNameOf(params.FunctionName), params.Payload ?? {});
+        await hooks?.after?.(info);
+      }
+    } catch (error) {
+      // The task failed before anyone could answer: its token must not keep a timer (up to a year) alive.
+      this.tokens.cancel(token, error as Error);
+      throw error;
     }
     return waiting;
   }

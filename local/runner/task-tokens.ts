@@ -30,6 +30,8 @@ interface Pending {
   settle?: (outcome: Outcome) => void;
   closed?: 'completed' | 'timed-out' | 'execution-ended';
   lastHeartbeat: number;
+  /** Ends a wait early (its timer too): the task failed before anyone could answer. */
+  cancel?: (error: Error) => void;
 }
 
 /** SendTaskSuccess/SendTaskFailure limits (API reference: taskToken 1-2048 chars, output up to 256 KiB). */
@@ -89,9 +91,21 @@ export class TaskTokens {
         reject(new StateError('States.Aborted', 'execution stopped'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      pending.cancel = (error) => {
+        cancelTimer();
+        signal?.removeEventListener('abort', onAbort);
+        pending.closed = 'execution-ended';
+        pending.settle = undefined;
+        reject(error);
+      };
       if (pending.outcome) finish(pending.outcome);
       else pending.settle = finish;
     });
+  }
+
+  /** The task failed on its own (its invoke threw): stop waiting, and answer TaskTimedOut from now on. */
+  cancel(token: string, error: Error): void {
+    this.tokens.get(token)?.cancel?.(error);
   }
 
   succeed(token: string, output: string): void {

@@ -4,10 +4,7 @@ import {
   DeleteEndpointConfigCommand,
   DeleteInferenceComponentCommand,
   DeleteModelCommand,
-  DescribeEndpointConfigCommand,
   SageMakerClient,
-  paginateListEndpoints,
-  paginateListInferenceComponents,
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { appendAuditEvent } from '../audit/events.ts';
@@ -17,12 +14,38 @@ import { s3Uri } from '../core/layout.ts';
 import { DeletionSettingsSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { ApprovalCandidateSchema } from './approval/store.ts';
-import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, isSageMakerNotFound, manifestKey, readEndpointTags, retryableOr, reverify, targetOf, type CleanupDeps } from './reverify.ts';
+import {
+  auditWriter,
+  carriesDeletionMark,
+  configAndModels,
+  describeEndpointOrUndefined,
+  hasAuditEvent,
+  inUseByOthers,
+  isAccessDenied,
+  isSageMakerNotFound,
+  listInferenceComponents,
+  manifestKey,
+  readEndpointTags,
+  readTagsOrUndefined,
+  retryableOr,
+  reverify,
+  targetOf,
+  type CleanupDeps,
+} from './reverify.ts';
 
 /**
  * Delete one approved endpoint, after re-verifying everything (src/cleanup/reverify.ts). Inference
- * components go first (with their scaling targets), then the variants' scaling targets, then the
- * endpoint; configs and models stay unless DeletionSettings say otherwise. Already gone = done.
+ * components go first (with their scaling targets; SageMaker refuses DeleteEndpoint while an endpoint
+ * has components), then the variants' scaling targets, then the endpoint; configs and models stay
+ * unless DeletionSettings say otherwise. Already gone = done.
+ *
+ * The endpoint's own tags are the single source of truth: they are re-read just before the first
+ * component is deleted and again before DeleteEndpoint. Each component (and config or model) must
+ * also carry this sweep's `zombie=confirmed` mark itself, which is what the member role's IAM policy
+ * requires to delete it: one that does not keeps the whole endpoint, before anything is deleted.
+ * Residual window: an owner who vetoes after the components are gone and before DeleteEndpoint keeps
+ * the endpoint without its components; the snapshot manifest lists them and `zombie-sweep restore`
+ * recreates them.
  */
 
 export const DeleteInputSchema = z.object({
@@ -95,24 +118,36 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
     if (check.outcome === 'verified') {
       configName = check.endpoint.EndpointConfigName;
       const variants = [...(check.endpoint.ProductionVariants ?? []), ...(check.endpoint.ShadowProductionVariants ?? [])].flatMap((v) => (v.VariantName ? [v.VariantName] : []));
-      const icTargets = await deregisterScalableTargets(scaling, check.inferenceComponents.map((ic) => `inference-component/${ic}`));
-      const icStates = await inferenceComponentStates(sagemaker, candidate.endpointName);
-      for (const [name, status] of icStates) {
-        if (status === 'Deleting') continue;
+      const components = await listInferenceComponents(sagemaker, candidate.endpointName);
+      const unmarked = await unmarkedResources(sagemaker, components, candidate.sweepId);
+      if (unmarked.length > 0) {
+        return await skip('component-tags', `inference component(s) ${unmarked.join(', ')} do not carry ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} of sweep ${candidate.sweepId}; nothing was deleted`, 'zombie-sweep', check.tags);
+      }
+      // Re-verification read the metrics since; a veto in that time still counts, and nothing is deleted yet.
+      const current = await readEndpointTags(sagemaker, candidate.endpointArn);
+      if (!stillConfirmed(current, candidate.sweepId)) {
+        return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during re-verification; nothing was deleted`, 'zombie-sweep', current);
+      }
+      const icTargets = await deregisterScalableTargets(scaling, components.map((ic) => `inference-component/${ic.name}`));
+      for (const ic of components) {
+        if (ic.status === 'Deleting') continue;
         try {
-          await sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: name }));
+          await sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: ic.name }));
         } catch (error) {
-          if (!isSageMakerNotFound(error)) throw error;
+          if (isSageMakerNotFound(error)) continue;
+          // The role may delete a component only while it carries zombie=confirmed: its owner un-marked it just now.
+          if (isAccessDenied(error)) return await skip('delete-permission', `DeleteInferenceComponent ${ic.name} was refused (${errorMessage(error)}); the endpoint is kept`, 'zombie-sweep', current);
+          throw error;
         }
       }
-      details.inferenceComponents = [...icStates.keys()];
-      if (icStates.size > 0 && !(await waitUntil(deps, async () => (await inferenceComponentStates(sagemaker, candidate.endpointName)).size === 0))) {
+      details.inferenceComponents = components.map((ic) => ic.name);
+      if (components.length > 0 && !(await waitUntil(deps, async () => (await listInferenceComponents(sagemaker, candidate.endpointName)).length === 0))) {
         log.info('inference components still deleting');
         return result('deleting', 'inference components are still being deleted; the endpoint is deleted on the next attempt');
       }
       // Waiting for inference components can take minutes: an owner's veto in that time still counts.
       const latest = await readEndpointTags(sagemaker, candidate.endpointArn);
-      if (latest[TAG.zombie] !== ZOMBIE_VALUE.confirmed || latest[TAG.sweepId] !== candidate.sweepId) {
+      if (!stillConfirmed(latest, candidate.sweepId)) {
         return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during deletion; the endpoint is kept (its inference components are restorable from the manifest)`, 'zombie-sweep', latest);
       }
       const variantTargets = await deregisterScalableTargets(scaling, variants.map((v) => `endpoint/${candidate.endpointName}/variant/${v}`));
@@ -122,7 +157,7 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
         await sagemaker.send(new DeleteEndpointCommand({ EndpointName: candidate.endpointName }));
       } catch (error) {
         if (isSageMakerNotFound(error)) return result('already-gone', 'the endpoint disappeared during deletion');
-        if (errorName(error) === 'AccessDeniedException' || errorName(error) === 'AccessDenied') {
+        if (isAccessDenied(error)) {
           return await skip('delete-permission', `DeleteEndpoint was refused (${errorMessage(error)}); the zombie tag probably changed at the last moment`, 'zombie-sweep', check.tags);
         }
         throw error;
@@ -131,7 +166,7 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
 
     const gone = await waitUntil(deps, async () => (await describeEndpointOrUndefined(sagemaker, candidate.endpointName)) === undefined);
     if (gone && (deletion.deleteEndpointConfig || deletion.deleteModels)) {
-      details.removed = await removeConfigAndModels(sagemaker, candidate.endpointName, configName, deletion);
+      details.removed = await removeConfigAndModels(sagemaker, candidate, configName, deletion);
     }
     if (!(await hasAuditEvent(deps, candidate, 'deleted'))) {
       await appendAuditEvent(audit, { ...where, type: 'deleted', actor: check.approvedBy, tagsBefore: check.tags, tagsAfter: {}, details: { ...details, status: gone ? 'deleted' : 'deleting' } });
@@ -143,12 +178,12 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
   }
 }
 
-async function inferenceComponentStates(sagemaker: SageMakerClient, endpointName: string): Promise<Map<string, string>> {
-  const states = new Map<string, string>();
-  for await (const page of paginateListInferenceComponents({ client: sagemaker }, { EndpointNameEquals: endpointName, MaxResults: 100 })) {
-    for (const ic of page.InferenceComponents ?? []) if (ic.InferenceComponentName) states.set(ic.InferenceComponentName, ic.InferenceComponentStatus ?? 'Unknown');
-  }
-  return states;
+const stillConfirmed = (tags: TagMap, sweepId: string) => tags[TAG.zombie] === ZOMBIE_VALUE.confirmed && tags[TAG.sweepId] === sweepId;
+
+/** Names of the resources that lack this sweep's deletion mark (resources gone meanwhile count as marked: nothing to delete). */
+async function unmarkedResources(sagemaker: SageMakerClient, resources: readonly { name: string; arn: string }[], sweepId: string): Promise<string[]> {
+  const tags = await mapLimit(resources, 4, (r) => readTagsOrUndefined(sagemaker, r.arn));
+  return resources.filter((_, i) => tags[i] !== undefined && !carriesDeletionMark(tags[i]!, sweepId)).map((r) => r.name);
 }
 
 /** Deregisters every Application Auto Scaling target of these resources (all dimensions). Returns `resourceId dimension` strings. */
@@ -171,65 +206,48 @@ async function deregisterScalableTargets(scaling: ApplicationAutoScalingClient, 
   return done;
 }
 
-/** Configs and models that other endpoints of the account-region still use (only looked up when removal is asked for). */
-async function inUseByOthers(sagemaker: SageMakerClient, endpointName: string): Promise<{ configs: Set<string>; models: Set<string> }> {
-  const configs = new Set<string>();
-  for await (const page of paginateListEndpoints({ client: sagemaker }, { MaxResults: 100 })) {
-    const others = (page.Endpoints ?? []).flatMap((e) => (e.EndpointName && e.EndpointName !== endpointName ? [e.EndpointName] : []));
-    const described = await mapLimit(others, 4, (name) => describeEndpointOrUndefined(sagemaker, name));
-    for (const d of described) if (d?.EndpointConfigName) configs.add(d.EndpointConfigName);
-  }
-  const models = new Set<string>();
-  await mapLimit([...configs], 4, async (name) => {
-    try {
-      const config = await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
-      for (const v of [...(config.ProductionVariants ?? []), ...(config.ShadowProductionVariants ?? [])]) if (v.ModelName) models.add(v.ModelName);
-    } catch (error) {
-      if (!isSageMakerNotFound(error)) throw error;
-    }
-  });
-  return { configs, models };
-}
-
 /**
  * Optional removal after the endpoint is gone. Configs and models are kept by default: they cost
- * nothing and make restore trivial; the manifest holds their full descriptions either way. A config
- * or model another endpoint still uses is kept even when removal is asked for.
+ * nothing and make restore trivial; the manifest holds their full descriptions either way. Even when
+ * removal is asked for, a config or model is kept when another endpoint still uses it, or when it does
+ * not carry this sweep's `zombie=confirmed` mark (the tag step marks it only when removal was asked for
+ * at tagging time and nothing else used it; without the mark the member role may not delete it).
  */
 async function removeConfigAndModels(
   sagemaker: SageMakerClient,
-  endpointName: string,
+  candidate: { endpointName: string; sweepId: string },
   configName: string | undefined,
   deletion: z.output<typeof DeletionSettingsSchema>,
 ): Promise<{ endpointConfig?: string; models: string[]; kept: string[] }> {
   const removed: { endpointConfig?: string; models: string[]; kept: string[] } = { models: [], kept: [] };
   if (!configName) return removed;
-  let models: string[] = [];
-  try {
-    const config = await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }));
-    models = [...(config.ProductionVariants ?? []), ...(config.ShadowProductionVariants ?? [])].flatMap((v) => (v.ModelName ? [v.ModelName] : []));
-  } catch (error) {
-    if (!isSageMakerNotFound(error)) throw error;
-  }
-  const inUse = await inUseByOthers(sagemaker, endpointName);
-  const ignoreMissing = async (call: () => Promise<unknown>) => {
+  const { config, models } = await configAndModels(sagemaker, configName);
+  const inUse = await inUseByOthers(sagemaker, candidate.endpointName);
+  const keep = (what: string, why: string) => {
+    removed.kept.push(`${what} (${why})`);
+    return false;
+  };
+  const removeIfMarked = async (what: string, arn: string, shared: boolean, call: () => Promise<unknown>): Promise<boolean> => {
+    if (shared) return keep(what, 'used by another endpoint');
+    const tags = await readTagsOrUndefined(sagemaker, arn);
+    if (!tags) return false;
+    if (!carriesDeletionMark(tags, candidate.sweepId)) return keep(what, `not tagged ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} by sweep ${candidate.sweepId}`);
     try {
       await call();
       return true;
     } catch (error) {
       if (isSageMakerNotFound(error)) return false;
+      if (isAccessDenied(error)) return keep(what, `deletion refused: ${errorMessage(error)}`);
       throw error;
     }
   };
   if (deletion.deleteModels) {
-    for (const model of new Set(models)) {
-      if (inUse.models.has(model)) removed.kept.push(`model ${model} (used by another endpoint)`);
-      else if (await ignoreMissing(() => sagemaker.send(new DeleteModelCommand({ ModelName: model })))) removed.models.push(model);
+    for (const model of models) {
+      if (await removeIfMarked(`model ${model.name}`, model.arn, inUse.models.has(model.name), () => sagemaker.send(new DeleteModelCommand({ ModelName: model.name })))) removed.models.push(model.name);
     }
   }
-  if (deletion.deleteEndpointConfig) {
-    if (inUse.configs.has(configName)) removed.kept.push(`endpoint config ${configName} (used by another endpoint)`);
-    else if (await ignoreMissing(() => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: configName })))) removed.endpointConfig = configName;
+  if (deletion.deleteEndpointConfig && config) {
+    if (await removeIfMarked(`endpoint config ${config.name}`, config.arn, inUse.configs.has(config.name), () => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: config.name })))) removed.endpointConfig = config.name;
   }
   return removed;
 }

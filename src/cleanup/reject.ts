@@ -1,15 +1,32 @@
-import { AddTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { AddTagsCommand, SageMakerClient, type DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import { appendAuditEvent, type AuditEventType } from '../audit/events.ts';
 import { DAY_MS, isoDate } from '../core/clock.ts';
 import { TAG, ZOMBIE_VALUE, tagMapToList, type TagMap } from '../core/tags.ts';
 import type { ApprovalCandidate } from './approval/store.ts';
-import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, readEndpointTags, retryableOr, targetOf, type CleanupDeps } from './reverify.ts';
+import {
+  auditWriter,
+  configAndModels,
+  describeEndpointOrUndefined,
+  hasAuditEvent,
+  isSageMakerNotFound,
+  listInferenceComponents,
+  readEndpointTags,
+  readTagsOrUndefined,
+  retryableOr,
+  targetOf,
+  type ChildResource,
+  type CleanupDeps,
+} from './reverify.ts';
 
 /**
  * The endpoint side of a decision. A rejected endpoint is tagged `zombie=rejected` with
  * `zombie-exempt-until`, so the next sweeps leave it alone; an approved one gets
  * `zombie-approved-by` / `zombie-approved-at`. Both dates derive from the decision time, not from
  * when this runs, so a retry writes the same values and is recognised as already done.
+ *
+ * A rejected endpoint's inference components, config and models that the tag step marked
+ * `zombie=confirmed` (which is what lets the member role delete them) become `zombie=rejected` too,
+ * after the endpoint itself (the endpoint's tag is what Delete goes by), so nothing stays deletable.
  */
 
 export interface DecisionRef {
@@ -32,6 +49,25 @@ export function approvalTags(actor: string, decidedAt: string): TagMap {
   return { [TAG.approvedBy]: actor.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256), [TAG.approvedAt]: decidedAt };
 }
 
+/** Children of a rejected endpoint still marked for deletion become `zombie=rejected`. Idempotent: only marked ones are written. */
+async function unmarkRejectedChildren(sagemaker: SageMakerClient, endpoint: DescribeEndpointCommandOutput, endpointName: string): Promise<(ChildResource & { status: 'tagged' })[]> {
+  const { config, models } = await configAndModels(sagemaker, endpoint.EndpointConfigName);
+  const components = (await listInferenceComponents(sagemaker, endpointName)).map(({ kind, name, arn }) => ({ kind, name, arn }));
+  const retagged: (ChildResource & { status: 'tagged' })[] = [];
+  for (const child of [...components, ...(config ? [config] : []), ...models]) {
+    const tags = await readTagsOrUndefined(sagemaker, child.arn);
+    // Any sweep's mark: a kept endpoint must not leave a deletable child behind.
+    if (tags?.[TAG.zombie] !== ZOMBIE_VALUE.confirmed) continue;
+    try {
+      await sagemaker.send(new AddTagsCommand({ ResourceArn: child.arn, Tags: tagMapToList({ [TAG.zombie]: ZOMBIE_VALUE.rejected }) }));
+      retagged.push({ ...child, status: 'tagged' });
+    } catch (error) {
+      if (!isSageMakerNotFound(error)) throw error;
+    }
+  }
+  return retagged;
+}
+
 async function applyTags(
   deps: CleanupDeps,
   candidate: ApprovalCandidate,
@@ -39,6 +75,7 @@ async function applyTags(
   type: AuditEventType,
   desired: (before: TagMap) => TagMap | { skip: string },
   details: Record<string, unknown>,
+  options: { unmarkChildren?: boolean } = {},
 ): Promise<MarkResult> {
   const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
   const audit = auditWriter(deps);
@@ -56,14 +93,18 @@ async function applyTags(
       if (!(await hasAuditEvent(deps, candidate, type))) await appendAuditEvent(audit, { ...where, type, actor: decision.actor, reason: tags.skip, tagsBefore: before, details: { ...details, decidedAt: decision.decidedAt, tagged: false } });
       return { endpointArn: candidate.endpointArn, status: 'not-ours', reason: tags.skip };
     }
-    if (Object.entries(tags).every(([k, v]) => before[k] === v)) {
-      if (!(await hasAuditEvent(deps, candidate, type))) {
-        await appendAuditEvent(audit, { ...where, type, actor: decision.actor, tagsBefore: before, tagsAfter: before, details: { ...details, decidedAt: decision.decidedAt, note: 'tags were already in place from an earlier attempt' } });
+    const endpointDone = Object.entries(tags).every(([k, v]) => before[k] === v);
+    if (!endpointDone) await sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(tags) }));
+    // A retry after a crash between the endpoint and its children still finishes the children.
+    const children = options.unmarkChildren ? await unmarkRejectedChildren(sagemaker, endpoint, candidate.endpointName) : [];
+    const childDetails = options.unmarkChildren ? { children } : {};
+    if (endpointDone) {
+      if (children.length > 0 || !(await hasAuditEvent(deps, candidate, type))) {
+        await appendAuditEvent(audit, { ...where, type, actor: decision.actor, tagsBefore: before, tagsAfter: before, details: { ...details, ...childDetails, decidedAt: decision.decidedAt, note: 'endpoint tags were already in place from an earlier attempt' } });
       }
       return { endpointArn: candidate.endpointArn, status: 'already-tagged' };
     }
-    await sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(tags) }));
-    await appendAuditEvent(audit, { ...where, type, actor: decision.actor, tagsBefore: before, tagsAfter: { ...before, ...tags }, details: { ...details, decidedAt: decision.decidedAt } });
+    await appendAuditEvent(audit, { ...where, type, actor: decision.actor, tagsBefore: before, tagsAfter: { ...before, ...tags }, details: { ...details, ...childDetails, decidedAt: decision.decidedAt } });
     return { endpointArn: candidate.endpointArn, status: 'tagged' };
   } catch (error) {
     throw retryableOr(error);
@@ -72,7 +113,7 @@ async function applyTags(
 
 /** Rejected by the approver: keep it, and exempt it from the next sweeps for `exemptDays`. */
 export function markRejected(deps: CleanupDeps, candidate: ApprovalCandidate, decision: DecisionRef, exemptDays: number): Promise<MarkResult> {
-  return applyTags(deps, candidate, decision, 'rejected', () => rejectionTags(decision.decidedAt, exemptDays), { exemptDays, step: 'reject' });
+  return applyTags(deps, candidate, decision, 'rejected', () => rejectionTags(decision.decidedAt, exemptDays), { exemptDays, step: 'reject' }, { unmarkChildren: true });
 }
 
 /**

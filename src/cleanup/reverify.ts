@@ -2,15 +2,20 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import {
   DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
   SageMakerClient,
+  paginateListEndpoints,
   paginateListInferenceComponents,
   paginateListTags,
   type DescribeEndpointCommandOutput,
+  type DescribeEndpointConfigCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import type { ClientFactory, TargetRef } from '../core/clients.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Log } from '../core/log.ts';
 import type { Candidate } from '../core/schemas.ts';
+import { mapLimit } from '../core/concurrency.ts';
 import { RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
 import { TAG, ZOMBIE_VALUE, tagListToMap, type TagMap } from '../core/tags.ts';
@@ -51,6 +56,12 @@ export function manifestKey(candidate: Pick<Candidate, 'accountId' | 'region' | 
 /** SageMaker answers a missing endpoint, tag target or inference component with ValidationException "Could not find ...". */
 export const isSageMakerNotFound = isNotFound;
 
+/** IAM refused the call (in a member account: a resource without the tag the policy requires). */
+export function isAccessDenied(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'AccessDeniedException' || name === 'AccessDenied';
+}
+
 /** Errors worth a state-machine retry become RetryableAwsError (its name is what the ASL Retry matches). */
 export function retryableOr(error: unknown): unknown {
   if (error instanceof RetryableAwsError) return error;
@@ -85,11 +96,91 @@ export async function describeEndpointOrUndefined(sagemaker: SageMakerClient, en
 }
 
 export async function listInferenceComponentNames(sagemaker: SageMakerClient, endpointName: string): Promise<string[]> {
-  const names: string[] = [];
+  return (await listInferenceComponents(sagemaker, endpointName)).map((ic) => ic.name);
+}
+
+/** A resource the endpoint depends on that IAM judges by its own tags, not the endpoint's. */
+export interface ChildResource {
+  kind: 'inference-component' | 'endpoint-config' | 'model';
+  name: string;
+  arn: string;
+}
+
+export async function listInferenceComponents(sagemaker: SageMakerClient, endpointName: string): Promise<(ChildResource & { status: string })[]> {
+  const components: (ChildResource & { status: string })[] = [];
   for await (const page of paginateListInferenceComponents({ client: sagemaker }, { EndpointNameEquals: endpointName, MaxResults: 100 })) {
-    for (const ic of page.InferenceComponents ?? []) if (ic.InferenceComponentName) names.push(ic.InferenceComponentName);
+    for (const ic of page.InferenceComponents ?? []) {
+      if (!ic.InferenceComponentName || !ic.InferenceComponentArn) continue;
+      components.push({ kind: 'inference-component', name: ic.InferenceComponentName, arn: ic.InferenceComponentArn, status: ic.InferenceComponentStatus ?? 'Unknown' });
+    }
   }
-  return names;
+  return components;
+}
+
+/**
+ * The tags that let the member role delete a child resource (policies/member-role-policy.json allows
+ * Delete* only where the resource's OWN `zombie` tag is `confirmed`: IAM cannot see the endpoint's tags).
+ */
+export function deletionMark(sweepId: string): TagMap {
+  return { [TAG.zombie]: ZOMBIE_VALUE.confirmed, [TAG.sweepId]: sweepId };
+}
+
+export function carriesDeletionMark(tags: TagMap, sweepId: string): boolean {
+  return tags[TAG.zombie] === ZOMBIE_VALUE.confirmed && tags[TAG.sweepId] === sweepId;
+}
+
+/** Tags of any SageMaker resource, or undefined when it no longer exists. */
+export async function readTagsOrUndefined(sagemaker: SageMakerClient, arn: string): Promise<TagMap | undefined> {
+  try {
+    return await readEndpointTags(sagemaker, arn);
+  } catch (error) {
+    if (isSageMakerNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** An endpoint config and the models of its variants (what DeletionSettings may remove), with their ARNs; missing ones are left out. */
+export async function configAndModels(sagemaker: SageMakerClient, configName: string | undefined): Promise<{ config?: ChildResource; models: ChildResource[] }> {
+  if (!configName) return { models: [] };
+  let described: DescribeEndpointConfigCommandOutput;
+  try {
+    described = await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }));
+  } catch (error) {
+    if (isSageMakerNotFound(error)) return { models: [] };
+    throw error;
+  }
+  const config: ChildResource | undefined = described.EndpointConfigArn ? { kind: 'endpoint-config', name: configName, arn: described.EndpointConfigArn } : undefined;
+  const modelNames = [...new Set([...(described.ProductionVariants ?? []), ...(described.ShadowProductionVariants ?? [])].flatMap((v) => (v.ModelName ? [v.ModelName] : [])))];
+  const models = await mapLimit(modelNames, 4, async (name): Promise<ChildResource | undefined> => {
+    try {
+      const model = await sagemaker.send(new DescribeModelCommand({ ModelName: name }));
+      return model.ModelArn ? { kind: 'model', name, arn: model.ModelArn } : undefined;
+    } catch (error) {
+      if (isSageMakerNotFound(error)) return undefined;
+      throw error;
+    }
+  });
+  return { config, models: models.filter((m): m is ChildResource => m !== undefined) };
+}
+
+/** Configs and models that other endpoints of the account-region still use (only looked up when removal is asked for: it describes every endpoint). */
+export async function inUseByOthers(sagemaker: SageMakerClient, endpointName: string): Promise<{ configs: Set<string>; models: Set<string> }> {
+  const configs = new Set<string>();
+  for await (const page of paginateListEndpoints({ client: sagemaker }, { MaxResults: 100 })) {
+    const others = (page.Endpoints ?? []).flatMap((e) => (e.EndpointName && e.EndpointName !== endpointName ? [e.EndpointName] : []));
+    const described = await mapLimit(others, 4, (name) => describeEndpointOrUndefined(sagemaker, name));
+    for (const d of described) if (d?.EndpointConfigName) configs.add(d.EndpointConfigName);
+  }
+  const models = new Set<string>();
+  await mapLimit([...configs], 4, async (name) => {
+    try {
+      const config = await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
+      for (const v of [...(config.ProductionVariants ?? []), ...(config.ShadowProductionVariants ?? [])]) if (v.ModelName) models.add(v.ModelName);
+    } catch (error) {
+      if (!isSageMakerNotFound(error)) throw error;
+    }
+  });
+  return { configs, models };
 }
 
 /**

@@ -1,9 +1,8 @@
-import type { EndpointSummary } from '@aws-sdk/client-sagemaker';
-import type { DetectionSettings, EndpointType, Finding, Verdict } from '../core/schemas.ts';
+import type { EndpointType, Finding, Verdict } from '../core/schemas.ts';
 import type { TagMap } from '../core/tags.ts';
 import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import { monthlyCost, type BilledVariant, type PriceTable } from './pricing.ts';
-import { formatCount, idleSince, variantInstanceCount } from './rules.ts';
+import { idleSince, variantInstanceCount } from './rules.ts';
 
 /** Turns what the scan learned about one endpoint into its Finding (src/core/schemas.ts). */
 export interface FindingFacts {
@@ -21,10 +20,15 @@ export interface FindingFacts {
   tags?: TagMap;
   /** Overrides the idle-since derived from lastInvokedDay (when the history could not be read). */
   idleSince?: string;
-  /** Cost is only worth stating where the scan looked at the config (or needs none). */
-  priceIt: boolean;
   prices?: PriceTable;
 }
+
+/**
+ * Why an endpoint that is not a zombie has no $/month: DescribeEndpoint carries instance counts but
+ * not instance types, and reading every endpoint's config would cost another call per endpoint. The
+ * scan reads configs for zombies (and prices others that share a config already read).
+ */
+export const NOT_ESTIMATED = 'cost not estimated: instance types are only read (DescribeEndpointConfig) for zombies';
 
 export function billedVariants(endpoint: DescribedEndpoint, config: DescribedConfig | undefined): BilledVariant[] {
   return endpoint.variants.map((variant) => {
@@ -63,10 +67,12 @@ export function buildFinding(facts: FindingFacts): Finding {
   let monthlyCostUsd: number | null = null;
   if (facts.verdict === 'not-billable') {
     monthlyCostUsd = 0;
-  } else if (facts.priceIt) {
+  } else if (facts.verdict === 'zombie' || config !== undefined || priceableWithoutConfig(endpoint)) {
     const estimate = monthlyCost(facts.region, priceableVariants(endpoint, billed), facts.prices);
     monthlyCostUsd = estimate.monthlyCostUsd;
     if (estimate.unknownReason) reason = `${reason}; ${estimate.unknownReason}`;
+  } else if (facts.verdict !== 'error') {
+    reason = `${reason}; ${NOT_ESTIMATED}`;
   }
   const lastInvokedAt = facts.lastInvokedDay ? facts.lastInvokedDay.toISOString() : null;
   const ownComponents = facts.components.map((c) => c.inferenceComponentName);
@@ -113,38 +119,5 @@ export function errorFinding(accountId: string, region: string, endpointName: st
     invocations: null,
     lastInvokedAt: null,
     monthlyCostUsd: null,
-  };
-}
-
-/**
- * An endpoint proven active from its recently published series alone (./evidence.ts). It was not
- * described, so its kind is only known when it hosts inference components, and its instances are
- * not counted; `invocations` covers the series CloudWatch listed (a lower bound of the total).
- */
-export function evidenceFinding(
-  accountId: string,
-  region: string,
-  summary: EndpointSummary,
-  usage: WindowUsage,
-  components: readonly InferenceComponentRef[],
-  settings: DetectionSettings,
-): Finding {
-  const count = `${formatCount(usage.invocations)} invocation${usage.invocations === 1 ? '' : 's'}`;
-  return {
-    accountId,
-    region,
-    endpointName: summary.EndpointName ?? '',
-    endpointArn: summary.EndpointArn ?? '',
-    verdict: 'active',
-    reason: `${count} in the last ${settings.lookbackDays} days (threshold ${settings.thresholdInvocations}), counted from its recently active series; not described further`,
-    endpointType: components.length > 0 ? 'inference-components' : null,
-    instanceType: null,
-    instanceCount: 0,
-    invocations: usage.invocations,
-    lastInvokedAt: usage.lastInvokedDay ? usage.lastInvokedDay.toISOString() : null,
-    monthlyCostUsd: null,
-    ...(summary.CreationTime ? { creationTime: summary.CreationTime.toISOString() } : {}),
-    ...(summary.LastModifiedTime ? { lastModifiedTime: summary.LastModifiedTime.toISOString() } : {}),
-    ...(components.length > 0 ? { inferenceComponents: components.map((c) => c.inferenceComponentName) } : {}),
   };
 }

@@ -1,21 +1,23 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { isoDate } from '../core/clock.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
-import type { Finding } from '../core/schemas.ts';
-import { attempt, failed, once } from './attempt.ts';
-import { buildFinding, priceableWithoutConfig, type FindingFacts } from './findings.ts';
-import { describeEndpointConfig, GONE, isMultiModel, listTags } from './inventory.ts';
+import { attempt, failed, once, type Failed } from './attempt.ts';
+import type { FindingFacts } from './findings.ts';
+import { describeEndpointConfig, GONE, isMultiModel, type Gone } from './inventory.ts';
 import { fetchDailySums, invocationSeries, usageByEndpoint } from './metrics.ts';
-import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
+import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { classifyEndpointType, isComponentConfig, judgeExemption, type DetectionWindow } from './rules.ts';
+import { readTags } from './tags.ts';
 
 /**
- * The last stage, for endpoints that are idle, billable and old enough: exemption tags decide between
- * exempt and zombie; zombies get their config (instance types, cost) and their last invocation.
- * Exempt endpoints need neither config nor history beyond what the batch already reads.
+ * The last stage, for endpoints idle in the window, billable and old enough: their tags (in batches)
+ * decide between exempt and zombie; zombies get their endpoint config (instance types, cost) and, where
+ * it names models, DescribeModel to tell multi-model endpoints apart. The last-invoked history of every
+ * idle endpoint is read in one batched lookup alongside.
  */
 export interface IdleCandidate {
   endpoint: DescribedEndpoint;
@@ -26,46 +28,71 @@ export interface IdleCandidate {
 export interface IdleContext {
   sagemaker: SageMakerClient;
   cloudwatch: CloudWatchClient;
+  tagging?: ResourceGroupsTaggingAPIClient;
   accountId: string;
   region: string;
   window: DetectionWindow;
   componentsOf: Map<string, InferenceComponentRef[]>;
   /** Set when ListInferenceComponents failed: component endpoints cannot be judged idle then. */
   componentsError?: string;
+  configs: ConfigReader;
   concurrency: number;
   classifyMultiModel: boolean;
   prices?: PriceTable;
   log: Log;
 }
 
-export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]): Promise<Finding[]> {
+/** DescribeEndpointConfig once per distinct config, remembering what was read for pricing other endpoints. */
+export interface ConfigReader {
+  read(name: string): Promise<DescribedConfig | Gone | Failed>;
+  /** A config already read successfully, if any (no call). */
+  known(name: string): DescribedConfig | undefined;
+}
+
+export function configReader(sagemaker: SageMakerClient): ConfigReader {
+  const read = new Map<string, DescribedConfig>();
+  const describe = once(async (name) => {
+    const config = await attempt(() => describeEndpointConfig(sagemaker, name));
+    if (config !== GONE && !failed(config)) read.set(name, config);
+    return config;
+  });
+  return { read: describe, known: (name) => read.get(name) };
+}
+
+export type IdleFacts = FindingFacts;
+
+export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]): Promise<IdleFacts[]> {
   if (idle.length === 0) return [];
-  const { sagemaker, accountId, region, window } = ctx;
+  const { accountId, region, window } = ctx;
   const historyCall = lastInvokedBefore(
     ctx,
     idle.filter((i) => !i.usage.lastInvokedDay).map((i) => i.endpoint),
   );
   // Awaited at the end; if a tag or config read aborts the target first, this keeps its failure handled.
   historyCall.catch(() => undefined);
-  const configOf = once((name) => attempt(() => describeEndpointConfig(sagemaker, name)));
-  const multiModel = once((name) => attempt(() => isMultiModel(sagemaker, name)));
+  const multiModel = once((name) => attempt(() => isMultiModel(ctx.sagemaker, name)));
+  const tagsOf = await readTags(ctx, idle.map((i) => i.endpoint.endpointArn));
 
-  const judged = await mapLimit(idle, ctx.concurrency, async ({ endpoint, usage, reason }): Promise<Omit<FindingFacts, 'lastInvokedDay'>> => {
+  const judged = await mapLimit(idle, ctx.concurrency, async ({ endpoint, usage, reason }): Promise<IdleFacts> => {
     const own = ctx.componentsOf.get(endpoint.endpointName) ?? [];
     const endpointType = classifyEndpointType(endpoint, undefined, own.length);
     const facts = { accountId, region, endpoint, usage, components: own, prices: ctx.prices, endpointType };
-    const tags = await attempt(() => listTags(sagemaker, endpoint.endpointArn));
-    if (tags === GONE) return { ...facts, verdict: 'error', reason: 'endpoint was deleted while the scan read its tags', priceIt: false };
-    if (failed(tags)) return { ...facts, verdict: 'error', reason: `cannot read tags to check exemptions: ${tags.failed}`, priceIt: false };
+    const tags = tagsOf.get(endpoint.endpointArn)!;
+    if (tags === GONE) return { ...facts, verdict: 'error', reason: 'endpoint was deleted while the scan read its tags' };
+    if (failed(tags)) return { ...facts, verdict: 'error', reason: `cannot read tags to check exemptions: ${tags.failed}` };
     const exemption = judgeExemption(tags, window.now);
-    if (exemption.exempt) return { ...facts, tags, verdict: 'exempt', reason: `${exemption.reason}; ${reason}`, priceIt: priceableWithoutConfig(endpoint) };
+    if (exemption.exempt) return { ...facts, tags, verdict: 'exempt', reason: `${exemption.reason}; ${reason}` };
 
-    const config = endpoint.endpointConfigName ? await configOf(endpoint.endpointConfigName) : undefined;
+    // Serverless endpoints host neither multi-model containers nor inference components, and
+    // DescribeEndpoint carries their memory and provisioned concurrency: nothing in the config is needed
+    // ("Feature exclusions", https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html).
+    const serverlessOnly = endpoint.variants.every((v) => v.serverless !== undefined);
+    const config = endpoint.endpointConfigName && !serverlessOnly ? await ctx.configs.read(endpoint.endpointConfigName) : undefined;
     const known = config && config !== GONE && !failed(config) ? config : undefined;
     // Without the component list, a component endpoint's traffic is invisible: never call it idle.
-    if (ctx.componentsError && (!known || isComponentConfig(known))) {
+    if (ctx.componentsError && !serverlessOnly && (!known || isComponentConfig(known))) {
       const why = known ? 'hosts inference components' : 'may host inference components (its config is unreadable)';
-      return { ...facts, tags, config: known, verdict: 'error', reason: `${why}, which could not be listed: ${ctx.componentsError}`, priceIt: false };
+      return { ...facts, tags, config: known, verdict: 'error', reason: `${why}, which could not be listed: ${ctx.componentsError}` };
     }
     let zombieReason = reason;
     if (config === GONE) zombieReason += `; endpoint config ${endpoint.endpointConfigName} no longer exists`;
@@ -76,16 +103,16 @@ export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]
         if ((await multiModel(modelName)) === true) isMme = true;
       }
     }
-    return { ...facts, tags, config: known, verdict: 'zombie', reason: zombieReason, endpointType: classifyEndpointType(endpoint, known, own.length, isMme), priceIt: true };
+    return { ...facts, tags, config: known, verdict: 'zombie', reason: zombieReason, endpointType: classifyEndpointType(endpoint, known, own.length, isMme) };
   });
 
   const history = await historyCall;
   return judged.map((facts) => {
-    if (facts.usage?.lastInvokedDay) return buildFinding({ ...facts, lastInvokedDay: facts.usage.lastInvokedDay });
+    if (facts.usage?.lastInvokedDay) return { ...facts, lastInvokedDay: facts.usage.lastInvokedDay };
     const before = history.get(facts.endpoint.endpointName);
-    if (before?.unknown === undefined) return buildFinding({ ...facts, lastInvokedDay: before?.day });
+    if (before?.unknown === undefined) return { ...facts, lastInvokedDay: before?.day };
     // Unknown history: idle at least since the window start is still true; "never" would not be.
-    return buildFinding({ ...facts, reason: `${facts.reason}; last invocation unknown (${before.unknown})`, idleSince: isoDate(window.start) });
+    return { ...facts, reason: `${facts.reason}; last invocation unknown (${before.unknown})`, idleSince: isoDate(window.start) };
   });
 }
 

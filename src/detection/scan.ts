@@ -1,31 +1,34 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { EndpointSummary, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Clock } from '../core/clock.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
 import type { DetectionSettings, Finding } from '../core/schemas.ts';
 import { attempt, failed, type Failed } from './attempt.ts';
 import { isUnreachable } from './aws-errors.ts';
-import { evidenceSeries, recentInvocationSeries } from './evidence.ts';
-import { buildFinding, errorFinding, evidenceFinding, priceableWithoutConfig } from './findings.ts';
-import { judgeIdle, type IdleCandidate } from './idle.ts';
+import { buildFinding, errorFinding, type FindingFacts } from './findings.ts';
+import { configReader, judgeIdle, type IdleCandidate } from './idle.ts';
 import { describeEndpoint, GONE, listInferenceComponents, listInServiceEndpoints, type Gone } from './inventory.ts';
-import { fetchDailySums, invocationSeries, seriesKey, usageByEndpoint, type Series, type SeriesResult } from './metrics.ts';
+import { fetchDailySums, invocationSeries, usageByEndpoint } from './metrics.ts';
 import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { classifyEndpointType, detectionWindow, judgeUsage, type DetectionWindow } from './rules.ts';
 
 /**
  * Scans one account-region (docs/detection.md, "How a target is scanned"):
- * 1. list InService endpoints, every inference component, and the Invocations series CloudWatch
- *    lists as recently active;
- * 2. sum those series over the window: endpoints above the threshold are active, no describe needed;
- * 3. describe every other endpoint and sum all its series (variants, components, async processed);
- * 4. only for idle, billable, old-enough endpoints: tags, then config and history for zombies.
+ * 1. ListEndpoints (InService), then one DescribeEndpoint per endpoint: variants, current instance
+ *    counts, serverless and async settings, the age;
+ * 2. ListInferenceComponents once for the region (when any endpoint could host components);
+ * 3. the window sums of every series of every endpoint, 500 queries per GetMetricData call;
+ * 4. active, not-billable and too-new are decided from those alone; only endpoints idle in the window
+ *    go on to tags (batched), and only zombies to their config, models and 455-day history.
  */
 export interface ScanTargetOptions {
   sagemaker: SageMakerClient;
   cloudwatch: CloudWatchClient;
+  /** Batched tag reads; without it (or when it is refused) tags are read with sagemaker:ListTags. */
+  tagging?: ResourceGroupsTaggingAPIClient;
   accountId: string;
   region: string;
   settings: DetectionSettings;
@@ -60,36 +63,15 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   }
   if (listed.length === 0) return { ...base, status: 'ok', findings: [] };
 
-  const [components, recent] = await Promise.all([attempt(() => listInferenceComponents(sagemaker)), attempt(() => recentInvocationSeries(cloudwatch))]);
-  const componentsError = failed(components) ? components.failed : undefined;
-  const componentList = failed(components) ? [] : components;
-  const componentsOf = groupComponents(componentList);
-  if (failed(recent)) log.warn('ListMetrics failed; every endpoint will be described', { accountId, region, error: recent.failed });
-
-  const sums = windowSums(cloudwatch, window);
-  const names = new Set(listed.map((e) => e.EndpointName ?? ''));
-  const evidence = failed(recent) ? [] : evidenceSeries(recent, names, componentList);
-  const evidenceUsage = await sums.usage(evidence);
-  const findings: Finding[] = [];
-  const toDescribe: EndpointSummary[] = [];
-  for (const summary of listed) {
-    const name = summary.EndpointName ?? '';
-    const used = evidenceUsage.get(name);
-    if (used && !used.error && used.invocations > window.settings.thresholdInvocations) {
-      findings.push(evidenceFinding(accountId, region, summary, used, componentsOf.get(name) ?? [], window.settings));
-    } else {
-      toDescribe.push(summary);
-    }
-  }
-
   const concurrency = options.concurrency ?? 8;
-  let done = findings.length;
+  let done = 0;
   options.onProgress?.({ done, total: listed.length });
-  const descriptions = await mapLimit(toDescribe, concurrency, async (summary) => {
+  const descriptions = await mapLimit(listed, concurrency, async (summary) => {
     const result: DescribedEndpoint | Gone | Failed = await attempt(() => describeEndpoint(sagemaker, summary.EndpointName ?? ''));
     options.onProgress?.({ done: ++done, total: listed.length });
     return { summary, result };
   });
+  const findings: Finding[] = [];
   const endpoints: DescribedEndpoint[] = [];
   for (const { summary, result } of descriptions) {
     const name = summary.EndpointName ?? '';
@@ -100,67 +82,70 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
     else endpoints.push(result);
   }
 
-  const usage = await sums.usage(endpoints.flatMap((e) => invocationSeries(e, componentsOf.get(e.endpointName) ?? [])));
+  // Inference components run on instance-based variants only; a region of serverless endpoints has none.
+  const mayHostComponents = endpoints.some((e) => e.variants.some((v) => !v.serverless));
+  const components = mayHostComponents ? await attempt(() => listInferenceComponents(sagemaker)) : [];
+  const componentsError = failed(components) ? components.failed : undefined;
+  const componentsOf = groupComponents(failed(components) ? [] : components);
+  const ownComponents = (e: DescribedEndpoint) => componentsOf.get(e.endpointName) ?? [];
+
+  const usage = await windowUsage(cloudwatch, endpoints, componentsOf, window);
+  const settled: Omit<FindingFacts, 'prices'>[] = [];
   const idle: IdleCandidate[] = [];
   for (const endpoint of endpoints) {
-    const own = componentsOf.get(endpoint.endpointName) ?? [];
     const used = usage.get(endpoint.endpointName) ?? { invocations: 0 };
-    const judged = judgeUsage(endpoint, used, own, window);
+    const judged = judgeUsage(endpoint, used, ownComponents(endpoint), window);
     if (judged.verdict === 'idle') {
       idle.push({ endpoint, usage: used, reason: judged.reason });
       continue;
     }
-    findings.push(
-      buildFinding({
-        accountId,
-        region,
-        endpoint,
-        verdict: judged.verdict,
-        reason: judged.reason,
-        endpointType: classifyEndpointType(endpoint, undefined, own.length),
-        usage: used,
-        lastInvokedDay: used.lastInvokedDay,
-        components: own,
-        priceIt: priceableWithoutConfig(endpoint),
-        prices: options.prices,
-      }),
-    );
+    settled.push({ accountId, region, endpoint, verdict: judged.verdict, reason: judged.reason, usage: used, lastInvokedDay: used.lastInvokedDay, components: ownComponents(endpoint), endpointType: null });
   }
 
-  findings.push(
-    ...(await judgeIdle(
-      { sagemaker, cloudwatch, accountId, region, window, componentsOf, componentsError, concurrency, classifyMultiModel: options.classifyMultiModel ?? true, prices: options.prices, log },
-      idle,
-    )),
+  const configs = configReader(sagemaker);
+  const idleFacts = await judgeIdle(
+    {
+      sagemaker,
+      cloudwatch,
+      tagging: options.tagging,
+      accountId,
+      region,
+      window,
+      componentsOf,
+      componentsError,
+      configs,
+      concurrency,
+      classifyMultiModel: options.classifyMultiModel ?? true,
+      prices: options.prices,
+      log,
+    },
+    idle,
   );
-  log.info('target scanned', { accountId, region, endpoints: findings.length, described: toDescribe.length, zombies: findings.filter((f) => f.verdict === 'zombie').length });
+  // A config already read for a zombie prices the other endpoints sharing it, at no extra call.
+  for (const facts of settled) {
+    const config = facts.endpoint.endpointConfigName ? configs.known(facts.endpoint.endpointConfigName) : undefined;
+    const endpointType = classifyEndpointType(facts.endpoint, config, facts.components.length);
+    findings.push(buildFinding({ ...facts, endpointType, config, prices: options.prices }));
+  }
+  for (const facts of idleFacts) findings.push(buildFinding(facts));
+  log.info('target scanned', { accountId, region, endpoints: findings.length, idle: idle.length, zombies: findings.filter((f) => f.verdict === 'zombie').length });
   return { ...base, status: 'ok', findings: sortFindings(findings) };
 }
 
 /**
- * Window sums with a memory: a series summed for the evidence pass is not read again when its
- * endpoint is described, and endpoints without a single readable series are marked unknown.
+ * Invocations in the window for every endpoint: all their series in as few GetMetricData calls as
+ * the 500-query limit allows. If CloudWatch cannot answer, every endpoint is unknown (never idle).
  */
-function windowSums(cloudwatch: CloudWatchClient, window: DetectionWindow) {
-  const known = new Map<string, SeriesResult>();
-  return {
-    async usage(series: readonly Series[]): Promise<Map<string, WindowUsage>> {
-      const wanted = new Set<string>();
-      const missing: Series[] = [];
-      for (const s of series) {
-        const key = seriesKey(s);
-        if (known.has(key) || wanted.has(key)) continue;
-        wanted.add(key);
-        missing.push(s);
-      }
-      const fetched = await attempt(() => fetchDailySums(cloudwatch, missing, window.start, window.now));
-      if (failed(fetched)) {
-        return new Map(series.map((s) => [s.endpointName, { invocations: 0, error: fetched.failed }]));
-      }
-      missing.forEach((s, i) => known.set(seriesKey(s), fetched[i]!));
-      return usageByEndpoint(series, series.map((s) => known.get(seriesKey(s))!));
-    },
-  };
+async function windowUsage(
+  cloudwatch: CloudWatchClient,
+  endpoints: readonly DescribedEndpoint[],
+  componentsOf: Map<string, InferenceComponentRef[]>,
+  window: DetectionWindow,
+): Promise<Map<string, WindowUsage>> {
+  const series = endpoints.flatMap((e) => invocationSeries(e, componentsOf.get(e.endpointName) ?? []));
+  const fetched = await attempt(() => fetchDailySums(cloudwatch, series, window.start, window.now));
+  if (failed(fetched)) return new Map(endpoints.map((e) => [e.endpointName, { invocations: 0, error: fetched.failed }]));
+  return usageByEndpoint(series, fetched);
 }
 
 function groupComponents(components: readonly InferenceComponentRef[]): Map<string, InferenceComponentRef[]> {

@@ -1,4 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { ClientFactory, TargetRef } from '../core/clients.ts';
 import type { Clock } from '../core/clock.ts';
@@ -42,6 +43,7 @@ export async function scanOneTarget(options: ScanOneTargetOptions): Promise<Targ
   return scanTarget({
     sagemaker: factory.target(SageMakerClient, target),
     cloudwatch: factory.target(CloudWatchClient, target),
+    tagging: factory.target(ResourceGroupsTaggingAPIClient, target),
     accountId: target.accountId,
     region: target.region,
     settings: options.settings,

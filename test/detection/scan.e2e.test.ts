@@ -63,6 +63,9 @@ function seedTable(seed: Seeder): void {
   sagemakerStore(seed.world, ACCT, 'us-east-1').deleteEndpointConfig('config-deleted-config');
   e({ name: 'shares-config-1', variants: [{ name: 'AllTraffic', instanceType: 'ml.t2.medium' }] });
   e({ name: 'shares-config-2', configName: 'shares-config-1-config' });
+  // Busy on a config a zombie also uses: priced from the config read for the zombie, at no extra call.
+  e({ name: 'shares-config-active', configName: 'shares-config-1-config' });
+  traffic('shares-config-active', 'AllTraffic', { 1: 4 });
   const updating = e({ name: 'updating-now' });
   sagemakerStore(seed.world, ACCT, 'us-east-1').requireEndpoint('updating-now').status = 'Updating';
   void updating;
@@ -113,22 +116,29 @@ const finding = (name: string): Finding => {
 
 describe('the scenario table (us-east-1)', () => {
   beforeAll(async () => {
-    const deleteOnFirstTagRead = sim.traffic.inject({
+    // Listed, then deleted before its DescribeEndpoint (the first describe of the scan deletes it).
+    const deleteOnFirstDescribe = sim.traffic.inject({
       service: 'sagemaker',
-      operation: 'ListTags',
+      operation: 'DescribeEndpoint',
+      accountId: ACCT,
+      region: 'us-east-1',
       times: 1,
       before: () => {
         sagemakerStore(sim.world, ACCT, 'us-east-1').state.endpoints.delete('deleted-mid-scan');
       },
     });
-    table = await scan(ACCT, 'us-east-1');
-    sim.traffic.remove(deleteOnFirstTagRead);
+    try {
+      table = await scan(ACCT, 'us-east-1');
+    } finally {
+      sim.traffic.remove(deleteOnFirstDescribe);
+      restoreDeletedEndpoint();
+    }
   });
 
   it.each([
     ['rt-zombie', 'zombie', 'real-time'],
-    ['rt-blue-active', 'active', null],
-    ['rt-second-variant', 'active', null],
+    ['rt-blue-active', 'active', 'real-time'],
+    ['rt-second-variant', 'active', 'real-time'],
     ['rt-two-variants-idle', 'zombie', 'real-time'],
     ['ic-active', 'active', 'inference-components'],
     ['ic-idle', 'zombie', 'inference-components'],
@@ -150,7 +160,7 @@ describe('the scenario table (us-east-1)', () => {
     ['exempt-malformed', 'exempt', 'real-time'],
     ['multi-model-idle', 'zombie', 'multi-model'],
     ['config-deleted', 'zombie', 'real-time'],
-    ['deleted-mid-scan', 'error', 'real-time'],
+    ['deleted-mid-scan', 'error', null],
   ] as const)('%s is %s (type %s)', (name, verdict, type) => {
     expect(finding(name)).toMatchObject({ verdict, endpointType: type, accountId: ACCT, region: 'us-east-1' });
     expect(finding(name).reason.length).toBeGreaterThan(10);

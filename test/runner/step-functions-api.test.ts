@@ -155,6 +155,24 @@ describe('the Step Functions API served by the simulator', () => {
     expect(listed.executions!.map((e) => e.name)).toContain('history-1');
   });
 
+  it('fails the waiting task at once when the task itself fails, and closes its token', async () => {
+    let seen = '';
+    const arn = host.engine.createStateMachine('api-broken', WAITER, {
+      s3: fakeS3().client,
+      functions: {
+        ask: async (event) => {
+          seen = (event as { token: string }).token;
+          throw Object.assign(new Error('no approvers configured'), { name: 'InputValidationError' });
+        },
+      },
+    });
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ who: 'g', timeout: 3600 }) }));
+    const described = await finished(executionArn!);
+    expect(described).toMatchObject({ status: 'FAILED', error: 'InputValidationError' });
+    expect(JSON.parse(described.cause!)).toMatchObject({ errorMessage: 'no approvers configured' });
+    await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: seen, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
+  });
+
   it('is also served by a standalone loopback host for runs outside a simulator', async () => {
     const own = await startLocalHost({ region: 'eu-west-1', accountId: '222222222222' });
     try {

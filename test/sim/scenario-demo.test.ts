@@ -109,7 +109,8 @@ describe('the demo scenario', () => {
           daily('variant', 'Invocations', { EndpointName: 'genai-platform', VariantName: 'main' }),
           daily('chat', 'Invocations', { InferenceComponentName: 'chat-assistant' }),
           daily('embedder', 'Invocations', { InferenceComponentName: 'embedder' }),
-          daily('claims', 'InvocationsProcessed', { EndpointName: 'claims-ocr-async' }),
+          daily('claims', 'InvocationsProcessed', { EndpointName: 'claims-ocr-async', VariantName: 'AllTraffic' }),
+          daily('claims_endpoint_only', 'InvocationsProcessed', { EndpointName: 'claims-ocr-async' }),
           daily('claims_invocations', 'Invocations', { EndpointName: 'claims-ocr-async', VariantName: 'AllTraffic' }),
           daily('ranker', 'Invocations', { EndpointName: 'search-ranker-v3', VariantName: 'AllTraffic' }),
         ],
@@ -119,6 +120,7 @@ describe('the demo scenario', () => {
     expect(sum('chat', genai)).toBe(5000 * 30);
     expect(sum('embedder', genai)).toBe(0);
     expect(sum('claims', genai)).toBe(40 * 30);
+    expect(sum('claims_endpoint_only', genai)).toBe(0);
     expect(sum('claims_invocations', genai)).toBe(0);
     expect(sum('ranker', genai)).toBe(5400);
     const components = await prod.sm.send(new ListInferenceComponentsCommand({ EndpointNameEquals: 'genai-platform' }));

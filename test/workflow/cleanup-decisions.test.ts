@@ -88,6 +88,8 @@ describe('a cleanup sweep', () => {
     expect(kept['zombie-exempt-until']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(Date.parse(kept['zombie-exempt-until']!)).toBeGreaterThan(Date.now() + 80 * 86_400_000);
     expect(types(await endpointEvents(e.s3, TEAM, 'idle-b'))).toContain('rejected');
+    // Kept or deleted, every zombie's snapshot stays in the archive.
+    expect((await keys(e.s3, 'manifests/')).length).toBe(3);
     expect(types(await endpointEvents(e.s3, TEAM, 'idle-b'))).not.toContain('deleted');
     const report = await json<SweepReport>(e.s3, 'sweeps/clean-partial/report.json');
     expect(report.summary).toMatchObject({ approved: 2, rejected: 1, deleted: 2 });

@@ -46,6 +46,8 @@ describe('cleanup safety', () => {
       expect(history).toContain('expired');
       expect(history).not.toContain('deleted');
     }
+    expect((await keys(env.s3, 'manifests/')).length).toBe(3);
+    expect(await json<{ status: string; approved: string[] }>(env.s3, 'approvals/expire-1/decision.json')).toMatchObject({ status: 'window-closed', approved: [] });
     const report = await json<SweepReport>(env.s3, 'sweeps/expire-1/report.json');
     expect(report.approval).toMatchObject({ outcome: 'expired', approved: 0 });
     expect(report.summary.deleted).toBe(0);
@@ -97,6 +99,8 @@ describe('cleanup safety', () => {
     const skipped = (await endpointEvents(env.s3, TEAM, 'idle-a')).find((e) => e.type === 'skipped');
     expect(skipped?.reason).toMatch(/invo/i);
     expect(types(await endpointEvents(env.s3, TEAM, 'idle-a'))).not.toContain('deleted');
+    expect((await tagsOf(await sagemakerAs(env.sim, TEAM), TEAM, 'idle-a')).zombie).toBe('confirmed');
+    expect(await keys(env.s3, `manifests/${TEAM}/${REGION}/idle-a/`)).toEqual([`manifests/${TEAM}/${REGION}/idle-a/invoked-1.json`]);
     const report = await json<SweepReport>(env.s3, 'sweeps/invoked-1/report.json');
     expect(actionOf(report, 'idle-a')).toMatchObject({ decision: 'approved', deletion: 'skipped', reason: expect.stringMatching(/re-verification/) });
     expect(report.summary.deleted).toBe(2);
@@ -115,6 +119,7 @@ describe('cleanup safety', () => {
     const skipped = (await endpointEvents(env.s3, TEAM, 'idle-c')).find((e) => e.type === 'skipped');
     expect(skipped?.reason).toMatch(/tag/i);
     expect((await tagsOf(owner, TEAM, 'idle-c')).zombie).toBeUndefined();
+    expect((await keys(env.s3, `artifacts/${TEAM}/${REGION}/idle-c/untag-1/`)).length).toBeGreaterThan(0);
     const report = await json<SweepReport>(env.s3, 'sweeps/untag-1/report.json');
     expect(report.summary.skipped.map((s) => s.endpointName)).toEqual(['idle-c']);
   });

@@ -71,7 +71,7 @@ export function checkScenario(scenario: Scenario, ctx: z.RefinementCtx): void {
       } else if (!variant.model) {
         issue(at('variants', v, 'model'), `required for ${endpoint.type} endpoints`);
       }
-      if (endpoint.type === 'async' && variant.invocations) issue(at('variants', v, 'invocations'), 'async endpoints publish InvocationsProcessed per endpoint: use async.invocationsProcessed');
+      if (endpoint.type === 'async' && variant.invocations) issue(at('variants', v, 'invocations'), 'async endpoints publish InvocationsProcessed, not Invocations: use async.invocationsProcessed');
       if (variant.autoscaling && variant.autoscaling.min > variant.autoscaling.max) issue(at('variants', v, 'autoscaling'), 'min must not exceed max');
       if (variant.autoscaling && endpoint.type === 'serverless') issue(at('variants', v, 'autoscaling'), 'instance auto scaling does not apply to serverless variants');
       for (const artifact of variant.model ? [variant.model.artifact, ...(variant.model.containers ?? []).map((c) => c.artifact)] : []) {

@@ -13,7 +13,10 @@ import type { ArtifactSpec, ContainerSpec, EndpointSpec, HistoryEntry, ModelSpec
  *   (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html#cloudwatch-metrics-endpoint-invocation);
  * - inference components: `Invocations` under {InferenceComponentName} only
  *   (same page, "SageMaker AI inference component metrics");
- * - asynchronous endpoints: `InvocationsProcessed` under {EndpointName}; they do not publish Invocations
+ * - asynchronous endpoints: `InvocationsProcessed` under {EndpointName, VariantName}, on the first
+ *   production variant; they do not publish Invocations. The async-inference-monitor page lists the
+ *   metric among those "published with the EndpointName and VariantName dimensions" (spelt there
+ *   `InvocationsProcesssed`, a typo; the metric is `InvocationsProcessed`)
  *   (https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html).
  */
 export const SAGEMAKER_NAMESPACE = 'AWS/SageMaker';
@@ -144,7 +147,10 @@ export function seedEndpoint(world: World, spec: EndpointSpec, ctx: SeedContext)
       }
     }
   }
-  if (spec.async) putHistory(metrics, 'InvocationsProcessed', [{ Name: 'EndpointName', Value: spec.name }], spec.async.invocationsProcessed, ctx.now);
+  const processing = spec.variants[0];
+  if (spec.async && processing) {
+    putHistory(metrics, 'InvocationsProcessed', [{ Name: 'EndpointName', Value: spec.name }, { Name: 'VariantName', Value: processing.name }], spec.async.invocationsProcessed, ctx.now);
+  }
 }
 
 function putHistory(metrics: ReturnType<typeof metricStore>, metricName: string, dimensions: Dimension[], history: HistoryEntry[] | undefined, now: number): void {

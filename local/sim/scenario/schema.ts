@@ -117,7 +117,7 @@ export const EndpointSchema = z
     async: z
       .object({
         outputPath: S3Uri.optional(),
-        /** Daily `InvocationsProcessed` published under {EndpointName}. */
+        /** Daily `InvocationsProcessed` published under {EndpointName, VariantName} of the first variant. */
         invocationsProcessed: HistorySchema.optional(),
       })
       .strict()

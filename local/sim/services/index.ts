@@ -8,8 +8,9 @@ import { sagemakerService } from './sagemaker/service.ts';
 import { cloudwatchService } from './cloudwatch/service.ts';
 import { autoscalingService } from './autoscaling.ts';
 import { s3Service } from './s3/service.ts';
+import { taggingService } from './tagging.ts';
 
 /** Every built-in service; Step Functions is added by the local runner (local/runner). */
 export function allServices(): SimService[] {
-  return [organizationsService(), stsService(), ec2Service(), snsService(), kmsService(), sagemakerService(), cloudwatchService(), autoscalingService(), s3Service()];
+  return [organizationsService(), stsService(), ec2Service(), snsService(), kmsService(), sagemakerService(), cloudwatchService(), autoscalingService(), s3Service(), taggingService()];
 }

@@ -1,0 +1,79 @@
+import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { chunk, mapLimit } from '../core/concurrency.ts';
+import type { Log } from '../core/log.ts';
+import { tagListToMap, type TagMap } from '../core/tags.ts';
+import { attempt, type Failed } from './attempt.ts';
+import { describeError } from './aws-errors.ts';
+import { listTags, type Gone } from './inventory.ts';
+
+/**
+ * Tags of many endpoints in few calls: Resource Groups Tagging API GetResources with ResourceARNList,
+ * up to 100 ARNs per call, no pagination allowed alongside it. Only resources that have (or once had)
+ * tags come back; a listed ARN that is absent has no tags, or no longer exists.
+ * https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
+ *
+ * Exemption tags are what keep an owner's endpoint out of the sweep, so the batch answer is trusted only
+ * when it plainly answers the question asked: a mapping for an ARN we did not ask for (an ARN spelt
+ * another way) or a PaginationToken (an incomplete answer) sends that batch to sagemaker:ListTags
+ * instead. When GetResources fails at all (tag:GetResources not granted, the API not offered there, its
+ * own throttling), the rest of the target falls back to ListTags per endpoint, with one warning.
+ * Tags written moments before the scan may lag in this API; the tag and delete steps re-read them
+ * with ListTags before acting, so a late exemption still stops the deletion.
+ */
+export const MAX_ARNS_PER_GET_RESOURCES = 100;
+
+export type TagRead = TagMap | Gone | Failed;
+
+export interface TagReadContext {
+  sagemaker: SageMakerClient;
+  /** Absent: every endpoint's tags are read with ListTags. */
+  tagging?: ResourceGroupsTaggingAPIClient;
+  concurrency: number;
+  log: Log;
+  accountId: string;
+  region: string;
+}
+
+/** Tags per endpoint ARN (keyed exactly as given). */
+export async function readTags(ctx: TagReadContext, arns: readonly string[]): Promise<Map<string, TagRead>> {
+  const out = new Map<string, TagRead>();
+  const perEndpoint: string[] = [];
+  let batchUnavailable: string | undefined;
+  for (const batch of ctx.tagging ? chunk(arns, MAX_ARNS_PER_GET_RESOURCES) : [[...arns]]) {
+    if (!ctx.tagging || batchUnavailable) {
+      perEndpoint.push(...batch);
+      continue;
+    }
+    try {
+      const answer = await ctx.tagging.send(new GetResourcesCommand({ ResourceARNList: batch }));
+      const tags = trustedAnswer(batch, answer.ResourceTagMappingList ?? [], answer.PaginationToken);
+      if (!tags) {
+        ctx.log.warn('GetResources answered for other ARNs than asked, or only in part; reading this batch with ListTags', { accountId: ctx.accountId, region: ctx.region });
+        perEndpoint.push(...batch);
+        continue;
+      }
+      for (const arn of batch) out.set(arn, tags.get(arn.toLowerCase()) ?? {});
+    } catch (error) {
+      batchUnavailable = describeError(error);
+      ctx.log.warn('tag:GetResources unavailable; reading tags with sagemaker:ListTags, one call per endpoint', { accountId: ctx.accountId, region: ctx.region, error: batchUnavailable });
+      perEndpoint.push(...batch);
+    }
+  }
+  const listed = await mapLimit(perEndpoint, ctx.concurrency, (arn) => attempt(() => listTags(ctx.sagemaker, arn)));
+  perEndpoint.forEach((arn, i) => out.set(arn, listed[i]!));
+  return out;
+}
+
+/** Tags by lower-cased ARN (SageMaker lower-cases names in ARNs), or undefined when the answer cannot be trusted. */
+function trustedAnswer(asked: readonly string[], mappings: readonly { ResourceARN?: string; Tags?: { Key?: string; Value?: string }[] }[], paginationToken: string | undefined): Map<string, TagMap> | undefined {
+  if (paginationToken) return undefined;
+  const wanted = new Set(asked.map((arn) => arn.toLowerCase()));
+  const tags = new Map<string, TagMap>();
+  for (const mapping of mappings) {
+    const arn = mapping.ResourceARN?.toLowerCase();
+    if (!arn || !wanted.has(arn)) return undefined;
+    tags.set(arn, tagListToMap(mapping.Tags));
+  }
+  return tags;
+}
