@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (tsx bench/scan.ts): scans a generated organization in the simulator the way
  * `zombie-sweep scan --org --regions all` does and prints what it cost: endpoints, AWS calls per
- * endpoint by operation, SDK attempts, wall time, and whether every verdict matched the generator's.
+ * endpoint by operation, SDK attempts, wall time, whether every verdict matched the generator's, and
+ * whether every InService endpoint was described exactly once (the report needs each one's details).
  *
  *   npm run bench -- --accounts 10 --regions us-east-1,eu-west-1 --endpoints-per-region 100 --zombie-fraction 0.25 --seed 7
  *   npm run bench -- --throttling --latency 5
@@ -34,6 +35,8 @@ const { values } = parseArgs({
 const regions = values.regions.split(',');
 const scenario = generateOrg({ accounts: Number(values.accounts), regions, endpointsPerRegion: Number(values['endpoints-per-region']), zombieFraction: Number(values['zombie-fraction']), seed: Number(values.seed) });
 const expected = new Map(scenario.endpoints.map((e) => [`${e.account}/${e.region}/${e.name}`, e.expect?.verdict]));
+const inService = scenario.endpoints.filter((e) => e.status === 'InService').length;
+const CALL_BUDGET_PER_ENDPOINT = 1.5;
 const builtAt = Date.now();
 const world = buildWorld(scenario);
 const sim = await startSimulator({ world, latencyMs: Number(values.latency), ...(values.throttling ? { throttling: { enabled: true } } : {}) });
@@ -62,6 +65,10 @@ console.log(`endpoints      ${findings.length}  ${Object.entries(verdicts).map((
 console.log(`verdicts       ${mismatches.length === 0 ? 'all match the generator' : `${mismatches.length} differ from the generator`}`);
 for (const m of mismatches.slice(0, 10)) console.log(`  ${m.accountId}/${m.region}/${m.endpointName}: got ${m.verdict}, expected ${expected.get(`${m.accountId}/${m.region}/${m.endpointName}`)} (${m.reason})`);
 console.log(`api calls      ${stats.total} = ${perEndpoint(stats.total)} per endpoint (SDK attempts ${stats.attempts}, simulator throttled ${sim.traffic.throttledCount})`);
-for (const [operation, count] of Object.entries(stats.byOperation).sort((a, b) => b[1] - a[1])) console.log(`  ${operation.padEnd(36)} ${String(count).padStart(6)}  ${perEndpoint(count)}/endpoint`);
+for (const [operation, count] of Object.entries(stats.byOperation).sort((a, b) => b[1] - a[1])) console.log(`  ${operation.padEnd(40)} ${String(count).padStart(6)}  ${perEndpoint(count)}/endpoint`);
+const budget = stats.total / Math.max(1, findings.length) <= CALL_BUDGET_PER_ENDPOINT ? 'within' : 'OVER';
+console.log(`budget         ${budget} ${CALL_BUDGET_PER_ENDPOINT} calls per endpoint (issue 3's target for this organization shape)`);
+const described = stats.byOperation['SageMaker:DescribeEndpoint'] ?? 0;
+console.log(`described      ${described} DescribeEndpoint for ${inService} InService endpoints${described === inService ? ' (exactly one each)' : ''}`);
 console.log(`wall time      ${wallMs} ms (${(wallMs / Math.max(1, findings.length)).toFixed(2)} ms per endpoint)`);
 process.exitCode = mismatches.length === 0 ? 0 : 1;

@@ -1,6 +1,7 @@
 import type { ApiCallStats } from '../../src/core/api-calls.ts';
 import type { Finding } from '../../src/core/schemas.ts';
 import type { TargetScanResult } from '../../src/detection/scan.ts';
+import { NOT_ESTIMATED } from '../../src/detection/findings.ts';
 import { sortFindings } from '../../src/detection/scan.ts';
 import { formatUsd, renderTable, toCsv, truncate, type Column } from './output.ts';
 
@@ -54,13 +55,20 @@ function lastInvoked(f: Finding): string {
   return f.verdict === 'zombie' || f.verdict === 'exempt' ? 'never' : '-';
 }
 
-/** Endpoints proven active from CloudWatch alone were not described: their instances are not known. */
+/** Instance types are only read for zombies (and configs they share): others show their count alone. */
 function instances(f: Finding): string {
   if (!f.variants) return '-';
   if (f.endpointType === 'serverless') return 'serverless';
   if (f.instanceCount === 0) return '0';
   if (!f.instanceType) return `${f.instanceCount} instance${f.instanceCount === 1 ? '' : 's'}`;
   return `${f.instanceCount} x ${f.instanceType}`;
+}
+
+/** "n/a (active)" where detection did not price the endpoint by design; "unknown" where it tried and could not. */
+function monthly(f: Finding): string {
+  if (f.monthlyCostUsd !== null) return formatUsd(f.monthlyCostUsd);
+  if (f.reason.includes(NOT_ESTIMATED)) return `n/a (${f.verdict})`;
+  return f.verdict === 'error' ? '-' : 'unknown';
 }
 
 type TotalRow = { kind: 'total'; label: string; zombies: number; cost: number; unknown: number };
@@ -78,7 +86,7 @@ const COLUMNS: Column<Row>[] = [
   {
     header: '$/MONTH',
     align: 'right',
-    value: (r) => (r.kind === 'finding' ? (r.finding.monthlyCostUsd === null ? '-' : formatUsd(r.finding.monthlyCostUsd)) : `${formatUsd(r.cost)}${r.unknown ? ` +${r.unknown} unknown` : ''}`),
+    value: (r) => (r.kind === 'finding' ? monthly(r.finding) : `${formatUsd(r.cost)}${r.unknown ? ` +${r.unknown} unknown` : ''}`),
   },
   { header: 'REASON', value: (r) => (r.kind === 'finding' ? truncate(r.finding.reason, 90) : 'zombie $/month') },
 ];

@@ -4,7 +4,10 @@ import { tagEndpoint, type TagResult } from '../../src/cleanup/tag.ts';
 import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
 
-/** Tag step: input `{ candidate, requestedBy? }` (src/cleanup/tag.ts), output a small TagResult. */
+/**
+ * Tag step: input `{ candidate, requestedBy?, deletion? }` (src/cleanup/tag.ts; `deletion` is the
+ * sweep's DeletionSettings, default keep configs and models), output a small TagResult.
+ */
 export function createHandler(deps: CleanupDeps): (event: unknown) => Promise<TagResult> {
   return (event) => tagEndpoint(deps, event);
 }

@@ -123,9 +123,9 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       if (unmarked.length > 0) {
         return await skip('component-tags', `inference component(s) ${unmarked.join(', ')} do not carry ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} of sweep ${candidate.sweepId}; nothing was deleted`, 'zombie-sweep', check.tags);
       }
-      // Re-verification read the metrics since; a veto in that time still counts, and nothing is deleted yet.
+      // Re-verification read the tags before the metrics and the component tags: the last look before the first irreversible call.
       const current = await readEndpointTags(sagemaker, candidate.endpointArn);
-      if (!stillConfirmed(current, candidate.sweepId)) {
+      if (!carriesDeletionMark(current, candidate.sweepId)) {
         return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during re-verification; nothing was deleted`, 'zombie-sweep', current);
       }
       const icTargets = await deregisterScalableTargets(scaling, components.map((ic) => `inference-component/${ic.name}`));
@@ -147,7 +147,7 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       }
       // Waiting for inference components can take minutes: an owner's veto in that time still counts.
       const latest = await readEndpointTags(sagemaker, candidate.endpointArn);
-      if (!stillConfirmed(latest, candidate.sweepId)) {
+      if (!carriesDeletionMark(latest, candidate.sweepId)) {
         return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during deletion; the endpoint is kept (its inference components are restorable from the manifest)`, 'zombie-sweep', latest);
       }
       const variantTargets = await deregisterScalableTargets(scaling, variants.map((v) => `endpoint/${candidate.endpointName}/variant/${v}`));
@@ -177,8 +177,6 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
     throw retryableOr(error);
   }
 }
-
-const stillConfirmed = (tags: TagMap, sweepId: string) => tags[TAG.zombie] === ZOMBIE_VALUE.confirmed && tags[TAG.sweepId] === sweepId;
 
 /** Names of the resources that lack this sweep's deletion mark (resources gone meanwhile count as marked: nothing to delete). */
 async function unmarkedResources(sagemaker: SageMakerClient, resources: readonly { name: string; arn: string }[], sweepId: string): Promise<string[]> {

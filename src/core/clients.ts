@@ -139,7 +139,8 @@ export class ClientFactory {
       region,
       maxAttempts,
       // One strategy per client: the adaptive rate limiter then tracks one account-region-service.
-      retryStrategy: new AdaptiveRetryStrategy(async () => maxAttempts, {
+      // Pass a number: with options, the strategy ignores a provider function and uses 3 attempts.
+      retryStrategy: new AdaptiveRetryStrategy(maxAttempts, {
         rateLimiter: new DefaultRateLimiter({ minFillRate: ADAPTIVE_MIN_FILL_RATE }),
       }),
     };

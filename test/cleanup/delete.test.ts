@@ -21,15 +21,16 @@ beforeAll(async () => {
 afterAll(() => env.stop());
 
 const sm = () => sagemakerStore(env.world, MEMBER, REGION);
+const icArn = (name: string) => `arn:aws:sagemaker:${REGION}:${MEMBER}:inference-component/${name.toLowerCase()}`;
 const HOUR = 3_600_000;
 
 /** Seeded, snapshotted, tagged by `sweepId`, detected two days ago and approved by alice. */
-async function approvedZombie(kind: EndpointKind, options: { approve?: boolean } = {}) {
+async function approvedZombie(kind: EndpointKind, options: { approve?: boolean; deletion?: { deleteEndpointConfig: boolean; deleteModels: boolean } } = {}) {
   const sweepId = `sweep-del-${++counter}`;
   const seeded = seedEndpoint(env.world, `del-${counter}-${kind}`, kind);
   const candidate = candidateFor(seeded, sweepId, new Date(env.clock.now().getTime() - 48 * HOUR), kind);
   await putManifest(env.s3, sweepId, seeded.name);
-  await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team' });
+  await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team', deletion: options.deletion });
   const decision: DecisionRecord = {
     version: 1,
     sweepId,
@@ -125,6 +126,27 @@ describe('delete after re-verification', () => {
     { name: 'not approved', check: 'approved', reason: /not approved by alice/, veto: () => {}, approve: false },
     { name: 'no decision recorded', check: 'approved', reason: /no decision/, veto: async ({ sweepId }) => void (await env.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: layout.decision(sweepId) }))) },
     {
+      name: 'an inference component lost its zombie tag',
+      kind: 'inference-components',
+      check: 'component-tags',
+      reason: /-embedder do not carry zombie=confirmed/,
+      veto: ({ seeded }) => sm().deleteTags(icArn(seeded.components[1]!), ['zombie']),
+    },
+    {
+      name: 'an inference component carries another sweep id',
+      kind: 'inference-components',
+      check: 'component-tags',
+      reason: /-llm do not carry/,
+      veto: ({ seeded }) => void sm().addTags(icArn(seeded.components[0]!), [{ Key: 'zombie-sweep-id', Value: 'another-sweep' }]),
+    },
+    {
+      name: 'an inference component was added after tagging',
+      kind: 'inference-components',
+      check: 'component-tags',
+      reason: /-late do not carry/,
+      veto: ({ seeded }) => void sm().createInferenceComponent({ InferenceComponentName: `${seeded.name}-late`, EndpointName: seeded.name, Specification: { ModelName: seeded.models[0]! }, RuntimeConfig: { CopyCount: 1 } }, { status: 'InService' }),
+    },
+    {
       name: 'detection time lies in the future (clock skew)',
       check: 'invocations',
       reason: /after now/,
@@ -162,6 +184,7 @@ describe('delete after re-verification', () => {
       expect(result.reason).toMatch(v.reason);
       expect(destructiveCalls()).toBe(destructive);
       expect(sm().getEndpoint(zombie.seeded.name)).toBeDefined();
+      for (const ic of zombie.seeded.components) expect(sm().getInferenceComponent(ic)?.status).toBe('InService');
       expect(sm().tagsOf(zombie.seeded.arn)).toEqual(tagsBefore);
       const skipped = (await events(zombie.seeded.name, zombie.sweepId)).filter((e) => e.type === 'skipped');
       expect(skipped).toHaveLength(1);
@@ -197,17 +220,46 @@ describe('delete after re-verification', () => {
   });
 
   it('removes the config and models only when asked, and never ones another endpoint uses', async () => {
-    const { seeded, candidate } = await approvedZombie('real-time');
+    const removal = { deleteEndpointConfig: true, deleteModels: true };
+    const { seeded, candidate } = await approvedZombie('real-time', { deletion: removal });
     sm().createEndpoint({ EndpointName: `${seeded.name}-twin`, EndpointConfigName: seeded.configName }, { status: 'InService' });
-    const result = await deleteEndpoint(env.deps, { candidate, deletion: { deleteEndpointConfig: true, deleteModels: true } });
+    const result = await deleteEndpoint(env.deps, { candidate, deletion: removal });
     expect(result.status).toBe('deleted');
     expect(sm().getEndpointConfig(seeded.configName)).toBeDefined();
     expect(sm().getModel(seeded.models[0]!)).toBeDefined();
 
-    const alone = await approvedZombie('multi-variant');
-    expect((await deleteEndpoint(env.deps, { candidate: alone.candidate, deletion: { deleteEndpointConfig: true, deleteModels: true } })).status).toBe('deleted');
+    const alone = await approvedZombie('multi-variant', { deletion: removal });
+    expect((await deleteEndpoint(env.deps, { candidate: alone.candidate, deletion: removal })).status).toBe('deleted');
     expect(sm().getEndpointConfig(alone.seeded.configName)).toBeUndefined();
     for (const model of alone.seeded.models) expect(sm().getModel(model)).toBeUndefined();
+  });
+
+  it('keeps a config or model the tag step did not mark, even when removal is asked at delete time', async () => {
+    const { seeded, sweepId, candidate } = await approvedZombie('multi-variant');
+    expect((await deleteEndpoint(env.deps, { candidate, deletion: { deleteEndpointConfig: true, deleteModels: true } })).status).toBe('deleted');
+    expect(sm().getEndpointConfig(seeded.configName)).toBeDefined();
+    for (const model of seeded.models) expect(sm().getModel(model)).toBeDefined();
+    const [deleted] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'deleted');
+    expect(deleted!.details!.removed).toEqual({
+      models: [],
+      kept: [...seeded.models.map((m) => `model ${m}`), `endpoint config ${seeded.configName}`].map((what) => `${what} (not tagged zombie=confirmed by sweep ${sweepId})`),
+    });
+  });
+
+  it('keeps everything when its owner removes the zombie tag after re-verification, before the first component is deleted', async () => {
+    const { seeded, sweepId, candidate } = await approvedZombie('inference-components');
+    const destructive = destructiveCalls();
+    let lists = 0;
+    // Re-verification lists the components once; the delete step lists them again right before deleting.
+    const veto = env.sim.traffic.inject({ service: 'sagemaker', operation: 'ListInferenceComponents', accountId: MEMBER, when: () => ++lists === 2, before: () => sm().deleteTags(seeded.arn, ['zombie']) });
+    try {
+      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'skipped', check: 'tags', reason: expect.stringContaining('nothing was deleted') });
+    } finally {
+      env.sim.traffic.remove(veto);
+    }
+    expect(destructiveCalls()).toBe(destructive);
+    for (const ic of seeded.components) expect(sm().getInferenceComponent(ic)!.status).toBe('InService');
+    expect((await events(seeded.name, sweepId)).filter((e) => e.type === 'skipped')).toHaveLength(1);
   });
 
   it('end to end: tag, mail, partial approval on the page, apply, delete exactly the ticked endpoints', async () => {

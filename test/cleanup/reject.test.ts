@@ -127,6 +127,45 @@ describe('apply decision', () => {
     expect(late.kind).toBe('already-decided');
   });
 
+  it('retags the rejected endpoint\'s marked components, config and models zombie=rejected, and leaves the approved one\'s marked', async () => {
+    const sweepId = `sweep-reject-${++counter}`;
+    const deletion = { deleteEndpointConfig: true, deleteModels: true };
+    const kept = seedEndpoint(env.world, `${sweepId}-kept`, 'inference-components');
+    const keptConfig = seedEndpoint(env.world, `${sweepId}-cfg`, 'real-time');
+    const gone = seedEndpoint(env.world, `${sweepId}-gone`, 'inference-components');
+    const tagged = [];
+    for (const [s, kind] of [[kept, 'inference-components'], [keptConfig, 'real-time'], [gone, 'inference-components']] as const) {
+      await putManifest(env.s3, sweepId, s.name);
+      tagged.push(await tagEndpoint(env.deps, { candidate: candidateFor(s, sweepId, env.clock.now(), kind), deletion }));
+    }
+    const taskToken = env.tokens.create(`arn:aws:states:${REGION}:111111111111:execution:sweep:${sweepId}`, 'RequestApproval');
+    await requestApproval(env.deps, { taskToken, sweepId, candidates: tagged, approvers: APPROVERS, timeoutSeconds: 3600 });
+    const record = (await readApprovalRecord(env.s3, 'zombie-sweep-archive', sweepId))!;
+    const decision = await decided({ sweepId, seeded: [kept, keptConfig, gone], taskToken, record }, [gone.arn]);
+
+    await applyDecision(env.deps, { sweepId, decision });
+
+    const arn = (kind: string, name: string) => `arn:aws:sagemaker:${REGION}:${MEMBER}:${kind}/${name.toLowerCase()}`;
+    const rejectedChildren = [
+      ...kept.components.map((c) => arn('inference-component', c)),
+      arn('endpoint-config', kept.configName),
+      arn('endpoint-config', keptConfig.configName),
+      arn('model', keptConfig.models[0]!),
+    ];
+    for (const child of rejectedChildren) expect(tagsOf(child)).toEqual({ zombie: 'rejected', 'zombie-sweep-id': sweepId });
+    for (const c of gone.components) expect(tagsOf(arn('inference-component', c))).toEqual({ zombie: 'confirmed', 'zombie-sweep-id': sweepId });
+    const event = (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, kept.name))).find((e) => e.type === 'rejected')!;
+    expect(event.details!.children).toEqual([
+      ...kept.components.map((name) => ({ kind: 'inference-component', name, arn: arn('inference-component', name), status: 'tagged' })),
+      { kind: 'endpoint-config', name: kept.configName, arn: arn('endpoint-config', kept.configName), status: 'tagged' },
+    ]);
+
+    // Applying again (a retried step) writes nothing more.
+    const calls = addTagsCalls();
+    await applyDecision(env.deps, { sweepId, decision });
+    expect(addTagsCalls()).toBe(calls);
+  });
+
   it('names the field of a bad input', async () => {
     await expect(applyDecision(env.deps, { sweepId: 'sweep-x' })).rejects.toMatchObject({ name: 'InputValidationError', field: 'decision' });
   });

@@ -105,8 +105,11 @@ describe('zombie-sweep scan (subprocess)', () => {
     expect(out.targets).toContainEqual({ accountId: NO_ROLE, region: 'us-east-1', status: 'unreachable', error: expect.stringContaining('AccessDenied') });
     expect(out.targets.filter((t) => t.status === 'ok')).toHaveLength(6);
     expect(out.stats.endpoints).toBe(5);
-    // a-busy and b-trickle were used within two weeks: proven active from CloudWatch, not described.
-    expect(out.stats.apiCalls.byOperation['SageMaker:DescribeEndpoint']).toBe(3);
+    // Every endpoint is described once; tags are read in one batch per target with idle endpoints.
+    expect(out.stats.apiCalls.byOperation['SageMaker:DescribeEndpoint']).toBe(5);
+    expect(out.stats.apiCalls.byOperation['ResourceGroupsTaggingAPI:GetResources']).toBe(3);
+    expect(out.stats.apiCalls.byOperation['SageMaker:ListTags']).toBeUndefined();
+    expect(out.findings.find((f) => f.endpointName === 'a-busy')).toMatchObject({ endpointType: 'real-time', instanceType: null, instanceCount: 1, invocations: 50, monthlyCostUsd: null });
     expect(out.stats.apiCalls.total).toBe(Object.values(out.stats.apiCalls.byOperation).reduce((a, b) => a + b, 0));
     expect(run.stderr).toMatch(/scanning: \d+\/8/);
   });
@@ -144,6 +147,8 @@ describe('zombie-sweep scan (in process)', () => {
     expect(lines[index(`${TEAM_A} total`)]).toMatch(/2 zombies\s+\$1,(\d{3})\.\d{2}/);
     expect(lines[index('TOTAL')]).toMatch(/3 zombies/);
     expect(lines[index('a-gpu-zombie')]).toContain('2 x ml.g4dn.xlarge');
+    // Active endpoints: instance count from DescribeEndpoint; type and cost are only read for zombies.
+    expect(lines[index('a-busy')]).toMatch(/active\s+real-time\s+1 instance\s+50\s+\d{4}-\d{2}-\d{2}\s+n\/a \(active\)\s+50 invocations/);
     expect(stdout).not.toContain('Not scanned');
   });
 
@@ -151,7 +156,7 @@ describe('zombie-sweep scan (in process)', () => {
     const { stdout } = await inProcess({ org: true, accounts: TEAM_B, output: 'csv' });
     const [header, row] = stdout.split('\r\n');
     expect(header).toBe(PUBLIC_FINDING_FIELDS.join(','));
-    expect(row).toMatch(new RegExp(`^${TEAM_B},us-east-1,b-trickle,arn:aws:sagemaker:us-east-1:${TEAM_B}:endpoint/b-trickle,active,"3 invocations in the last 30 days \\(threshold 0\\), counted from its recently active series; not described further",,,0,3,`));
+    expect(row).toMatch(new RegExp(`^${TEAM_B},us-east-1,b-trickle,arn:aws:sagemaker:us-east-1:${TEAM_B}:endpoint/b-trickle,active,3 invocations in the last 30 days \\(threshold 0\\); cost not estimated: instance types are only read \\(DescribeEndpointConfig\\) for zombies,real-time,,1,3,\\d{4}-\\d{2}-\\d{2}T00:00:00.000Z,$`));
     expect(toCsv([{ a: 'x, "y"', b: null }], ['a', 'b'])).toBe('a,b\r\n"x, ""y""",\r\n');
   });
 

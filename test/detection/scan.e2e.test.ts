@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
-import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
+import { sagemakerStore, type EndpointRecord } from '../../local/sim/services/sagemaker/store.ts';
 import { fixedClock } from '../../src/core/clock.ts';
-import { silentLog } from '../../src/core/log.ts';
+import { silentLog, streamLog, type Log } from '../../src/core/log.ts';
 import { resolveDetectionSettings, type Finding } from '../../src/core/schemas.ts';
+import { NOT_ESTIMATED } from '../../src/detection/findings.ts';
 import { PRICE_TABLE } from '../../src/detection/pricing.ts';
 import { scanOneTarget } from '../../src/detection/target-scan.ts';
 import { DAY, member, orgWorld, ROLE, Seeder } from './seed.ts';
@@ -101,10 +102,21 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function scan(accountId: string, region: string, options: { classifyMultiModel?: boolean } = {}) {
+async function scan(accountId: string, region: string, options: { classifyMultiModel?: boolean; log?: Log } = {}) {
   const { factory, counter } = simFactory();
-  const result = await scanOneTarget({ factory, target: { accountId, region, roleName: ROLE }, settings, clock, log: silentLog, classifyMultiModel: options.classifyMultiModel ?? true });
+  const result = await scanOneTarget({ factory, target: { accountId, region, roleName: ROLE }, settings, clock, log: options.log ?? silentLog, classifyMultiModel: options.classifyMultiModel ?? true });
   return { result, stats: counter.stats(), byName: new Map(result.findings.map((f) => [f.endpointName, f])) };
+}
+
+/** Deletes 'deleted-mid-scan' behind the scan's back (as its owner would); restoreDeletedEndpoint puts it back. */
+let deletedRecord: EndpointRecord | undefined;
+function deleteEndpointMidScan(): void {
+  const endpoints = sagemakerStore(sim.world, ACCT, 'us-east-1').state.endpoints;
+  deletedRecord = endpoints.get('deleted-mid-scan') ?? deletedRecord;
+  endpoints.delete('deleted-mid-scan');
+}
+function restoreDeletedEndpoint(): void {
+  if (deletedRecord) sagemakerStore(sim.world, ACCT, 'us-east-1').state.endpoints.set('deleted-mid-scan', deletedRecord);
 }
 
 let table: Awaited<ReturnType<typeof scan>>;
@@ -123,9 +135,7 @@ describe('the scenario table (us-east-1)', () => {
       accountId: ACCT,
       region: 'us-east-1',
       times: 1,
-      before: () => {
-        sagemakerStore(sim.world, ACCT, 'us-east-1').state.endpoints.delete('deleted-mid-scan');
-      },
+      before: deleteEndpointMidScan,
     });
     try {
       table = await scan(ACCT, 'us-east-1');
@@ -202,32 +212,60 @@ describe('the scenario table (us-east-1)', () => {
   it('explains exemptions, including a malformed date', () => {
     expect(finding('exempt-flag').reason).toContain('zombie-exempt=true');
     expect(finding('exempt-malformed').reason).toContain('treated as exempt to be safe');
-    expect(finding('deleted-mid-scan').reason).toContain('deleted while the scan');
+    expect(finding('deleted-mid-scan').reason).toBe('endpoint was deleted while the scan described it');
   });
 
-  it('proves endpoints with recent traffic active from CloudWatch alone, without describing them', () => {
-    const proven = table.result.findings.filter((f) => f.reason.includes('recently active series')).map((f) => f.endpointName);
-    // Traffic within the last two weeks is listed by ListMetrics; 20 days ago is not, so that one is described.
-    expect(proven.sort()).toEqual(['ic-active', 'rt-blue-active', 'rt-second-variant']);
-    expect(finding('ic-active').endpointType).toBe('inference-components');
-    expect(finding('invoked-20-days-ago').reason).not.toContain('recently active series');
+  it('describes every endpoint: exact invocations, instance counts and kinds for active ones too', () => {
+    expect(finding('rt-blue-active')).toMatchObject({ invocations: 120, instanceCount: 1, instanceType: null, monthlyCostUsd: null, endpointType: 'real-time' });
+    expect(finding('ic-active')).toMatchObject({ invocations: 40, instanceCount: 1, endpointType: 'inference-components' });
+    // Not a zombie: no config read, so no instance type and no cost, and the reason says why.
+    expect(finding('rt-blue-active').reason).toBe(`120 invocations in the last 30 days (threshold 0); ${NOT_ESTIMATED}`);
+    expect(finding('exempt-flag')).toMatchObject({ monthlyCostUsd: null, reason: expect.stringContaining(NOT_ESTIMATED) });
+    // Its config was read for a zombie sharing it: priced at no extra call.
+    const prices = PRICE_TABLE.regions['us-east-1']!;
+    expect(finding('shares-config-active')).toMatchObject({ verdict: 'active', instanceType: 'ml.t2.medium', instanceCount: 1, invocations: 4 });
+    expect(finding('shares-config-active').monthlyCostUsd).toBeCloseTo(prices.instancesUsdPerHour['ml.t2.medium']! * 730, 1);
+    expect(finding('created-3-days-ago').lastInvokedAt).toBeNull();
   });
 
-  it('spends about one call per endpoint: configs and tags only for idle ones, one config per distinct config', () => {
+  it('spends one DescribeEndpoint per endpoint; tags batched for idle ones; configs only for zombies, once per distinct config', () => {
     const ops = table.stats.byOperation;
-    const proven = table.result.findings.filter((f) => f.reason.includes('recently active series')).length;
-    const reported = table.result.findings.length;
-    expect(ops['SageMaker:DescribeEndpoint']).toBe(reported - proven); // the one Updating is never listed
+    // Every listed endpoint is described once (the Updating one is never listed; the deleted one was listed).
+    expect(ops['SageMaker:DescribeEndpoint']).toBe(table.result.findings.length);
     expect(ops['SageMaker:ListEndpoints']).toBe(1);
     expect(ops['SageMaker:ListInferenceComponents']).toBe(1);
-    expect(ops['CloudWatch:ListMetrics']).toBe(1);
-    expect(ops['CloudWatch:GetMetricData']).toBe(3); // recent series, every described endpoint's series, history of idle ones
-    const idle = table.result.findings.filter((f) => ['zombie', 'exempt'].includes(f.verdict) || f.endpointName === 'deleted-mid-scan');
-    expect(ops['SageMaker:ListTags']).toBe(idle.length);
-    // shares-config-1/2 are both zombies on one config; exempt endpoints need no config.
+    expect(ops['CloudWatch:ListMetrics']).toBeUndefined();
+    expect(ops['CloudWatch:GetMetricData']).toBe(2); // the window of every endpoint, the history of idle ones
+    expect(ops['ResourceGroupsTaggingAPI:GetResources']).toBe(1);
+    expect(ops['SageMaker:ListTags']).toBeUndefined();
+    // shares-config-1/2 are zombies on one config; serverless zombies and exempt endpoints need none.
     const zombies = table.result.findings.filter((f) => f.verdict === 'zombie');
-    expect(ops['SageMaker:DescribeEndpointConfig']).toBe(zombies.length - 1);
+    const configs = new Set(zombies.filter((z) => z.endpointType !== 'serverless').map((z) => z.endpointConfigName));
+    expect(ops['SageMaker:DescribeEndpointConfig']).toBe(configs.size);
+    expect(configs.size).toBe(zombies.length - 2);
     expect(finding('shares-config-2')).toMatchObject({ verdict: 'zombie', instanceType: 'ml.t2.medium' });
+  });
+
+  it('falls back to ListTags per idle endpoint, with one warning, when tag:GetResources is denied', async () => {
+    const denied = sim.traffic.inject({ service: 'tagging', accountId: ACCT, error: { code: 'AccessDeniedException', message: `User is not authorized to perform: tag:GetResources`, status: 400 } });
+    const deleteOnFirstTagRead = sim.traffic.inject({ service: 'sagemaker', operation: 'ListTags', accountId: ACCT, times: 1, before: deleteEndpointMidScan });
+    const lines: string[] = [];
+    try {
+      const fallback = await scan(ACCT, 'us-east-1', { log: streamLog((line) => lines.push(line), 'warn') });
+      const verdicts = (r: typeof fallback) => Object.fromEntries(r.result.findings.filter((f) => f.endpointName !== 'deleted-mid-scan').map((f) => [f.endpointName, f.verdict]));
+      expect(verdicts(fallback)).toEqual(verdicts(table));
+      // Listed and described, then gone when its tags were read: an error, never a zombie.
+      expect(fallback.byName.get('deleted-mid-scan')).toMatchObject({ verdict: 'error', reason: 'endpoint was deleted while the scan read its tags' });
+      const idle = fallback.result.findings.filter((f) => ['zombie', 'exempt'].includes(f.verdict) || f.endpointName === 'deleted-mid-scan');
+      expect(fallback.stats.byOperation['SageMaker:ListTags']).toBe(idle.length);
+      expect(fallback.stats.byOperation['ResourceGroupsTaggingAPI:GetResources']).toBe(1);
+      const warnings = lines.map((l) => JSON.parse(l) as { message: string; error?: string });
+      expect(warnings.filter((w) => w.message.startsWith('tag:GetResources unavailable'))).toEqual([expect.objectContaining({ error: expect.stringContaining('AccessDeniedException') })]);
+    } finally {
+      sim.traffic.remove(denied);
+      sim.traffic.remove(deleteOnFirstTagRead);
+      restoreDeletedEndpoint();
+    }
   });
 
   it('reaches the same verdicts when the account is throttled', async () => {
@@ -261,10 +299,9 @@ describe('targets at the edges', () => {
     const zombies = result.findings.filter((f) => f.verdict === 'zombie').map((f) => f.endpointName);
     expect(zombies).toEqual(Array.from({ length: 12 }, (_, i) => `wide-${String((i + 1) * 20).padStart(3, '0')}`));
     expect(result.findings.find((f) => f.endpointName === 'wide-259')?.invocations).toBe(2);
-    // 248 busy endpoints are proven by their 248 listed series (1 call) and not described; the 12 idle
-    // ones are described, their 24 series summed (1 call) and their history read (1 call).
+    // 260 endpoints x 2 variants = 520 series: two window calls; then one for the history of the 12 idle ones.
     expect(stats.byOperation['CloudWatch:GetMetricData']).toBe(3);
-    expect(stats.byOperation['SageMaker:DescribeEndpoint']).toBe(12);
+    expect(stats.byOperation['SageMaker:DescribeEndpoint']).toBe(260);
   });
 
   it('reports a region that is not enabled, or a role without SageMaker access, as unreachable', async () => {

@@ -1,0 +1,128 @@
+/**
+ * Tag, reject and delete under the member role's real IAM policy (policies/member-role-policy.json).
+ * The simulator does not evaluate IAM, so every SageMaker call the member-account client sends is
+ * first decided by the IAM simulator (@cloud-copilot/iam-simulate, as in test/policies/) with the
+ * resource's current tags as `aws:ResourceTag/*` and the written keys as `aws:TagKeys`; a refusal
+ * answers AccessDeniedException as AWS would, before the call reaches the simulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteInferenceComponentCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
+import { layout } from '../../src/core/layout.ts';
+import { tagEndpoint } from '../../src/cleanup/tag.ts';
+import { deleteEndpoint } from '../../src/cleanup/delete.ts';
+import { markRejected } from '../../src/cleanup/reject.ts';
+import { writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { decide, memberRole } from '../policies/simulate.ts';
+import { BUCKET, MEMBER, REGION, ROLE, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
+
+let env: CleanupEnv;
+let counter = 0;
+const role = memberRole(MEMBER);
+/** Calls the policy refused, as `Operation resource`. */
+const refused: string[] = [];
+const HOUR = 3_600_000;
+
+const sm = () => sagemakerStore(env.world, MEMBER, REGION);
+const arnOf = (kind: string, name: string) => `arn:aws:sagemaker:${REGION}:${MEMBER}:${kind}/${name.toLowerCase()}`;
+
+/** The resource IAM authorizes a SageMaker call against (List* calls are not resource-scoped). */
+function resourceOf(input: Record<string, unknown>): string {
+  if (typeof input.ResourceArn === 'string') return input.ResourceArn;
+  if (typeof input.InferenceComponentName === 'string') return arnOf('inference-component', input.InferenceComponentName);
+  if (typeof input.EndpointConfigName === 'string') return arnOf('endpoint-config', input.EndpointConfigName);
+  if (typeof input.ModelName === 'string') return arnOf('model', input.ModelName);
+  if (typeof input.EndpointName === 'string') return arnOf('endpoint', input.EndpointName);
+  return '*';
+}
+
+beforeAll(async () => {
+  env = await startCleanupEnv();
+  // The client product code gets for the member account (the factory caches it per account, region and role).
+  const sagemaker = env.deps.clients.target(SageMakerClient, { accountId: MEMBER, region: REGION, roleName: ROLE });
+  sagemaker.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = (context.commandName ?? '').replace(/Command$/, '');
+      const input = args.input as Record<string, unknown>;
+      const resource = resourceOf(input);
+      const tags = resource === '*' ? {} : sm().tagsOf(resource);
+      const request: Record<string, string | string[]> = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+      if (operation === 'AddTags') request['aws:TagKeys'] = (input.Tags as { Key: string }[]).map((t) => t.Key);
+      if (operation === 'DeleteTags') request['aws:TagKeys'] = input.TagKeys as string[];
+      const decision = await decide(role, { action: `sagemaker:${operation}`, resource, resourceAccount: MEMBER, context: request });
+      if (decision !== 'Allowed') {
+        refused.push(`${operation} ${resource}`);
+        const error = new Error(`User: ${ROLE} is not authorized to perform: sagemaker:${operation} on resource: ${resource} (${decision})`);
+        throw Object.assign(error, { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'memberRolePolicy' },
+  );
+});
+afterAll(() => env.stop());
+
+async function taggedZombie(kind: EndpointKind, deletion = { deleteEndpointConfig: false, deleteModels: false }) {
+  const sweepId = `sweep-iam-${++counter}`;
+  const seeded = seedEndpoint(env.world, `iam-${counter}-${kind}`, kind);
+  const candidate = candidateFor(seeded, sweepId, new Date(env.clock.now().getTime() - 48 * HOUR), kind);
+  await putManifest(env.s3, sweepId, seeded.name);
+  const tagged = await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team', deletion });
+  return { sweepId, seeded, candidate, tagged: tagged.candidate };
+}
+
+async function approve(sweepId: string, endpointArn: string) {
+  const decision: DecisionRecord = { version: 1, sweepId, approver: 'alice@example.com', decidedAt: env.clock.now().toISOString(), action: 'approve', approved: [endpointArn], rejected: [], status: 'delivered', source: 'approval-page' };
+  await writeJson(env.s3, BUCKET, layout.decision(sweepId), decision);
+}
+
+describe('cleanup under the member role policy', () => {
+  it('the policy refuses deleting an inference component that is not marked itself (what the tag step prevents)', async () => {
+    const seeded = seedEndpoint(env.world, 'iam-unmarked', 'inference-components');
+    sm().addTags(seeded.arn, [{ Key: 'zombie', Value: 'confirmed' }]);
+    const sagemaker = env.deps.clients.target(SageMakerClient, { accountId: MEMBER, region: REGION, roleName: ROLE });
+    const from = refused.length;
+    await expect(sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: seeded.components[0]! }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(refused.slice(from)).toEqual([`DeleteInferenceComponent ${arnOf('inference-component', seeded.components[0]!)}`]);
+    expect(sm().getInferenceComponent(seeded.components[0]!)!.status).toBe('InService');
+  });
+
+  it('tags, then deletes an inference-component endpoint with every call allowed', async () => {
+    const from = refused.length;
+    const { sweepId, seeded, candidate } = await taggedZombie('inference-components');
+    await approve(sweepId, seeded.arn);
+
+    expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'deleted' });
+
+    expect(refused.slice(from)).toEqual([]);
+    expect(sm().getEndpoint(seeded.name)).toBeUndefined();
+    for (const ic of seeded.components) expect(sm().getInferenceComponent(ic)).toBeUndefined();
+  });
+
+  it('removes the endpoint config and models when the sweep asks, with every call allowed', async () => {
+    const from = refused.length;
+    const removal = { deleteEndpointConfig: true, deleteModels: true };
+    const { sweepId, seeded, candidate } = await taggedZombie('multi-variant', removal);
+    await approve(sweepId, seeded.arn);
+
+    expect(await deleteEndpoint(env.deps, { candidate, deletion: removal })).toMatchObject({ status: 'deleted' });
+
+    expect(refused.slice(from)).toEqual([]);
+    expect(sm().getEndpointConfig(seeded.configName)).toBeUndefined();
+    for (const model of seeded.models) expect(sm().getModel(model)).toBeUndefined();
+  });
+
+  it('a rejection leaves no child deletable by the role', async () => {
+    const from = refused.length;
+    const { seeded, tagged } = await taggedZombie('inference-components', { deleteEndpointConfig: true, deleteModels: true });
+    expect(await markRejected(env.deps, tagged, { actor: 'bob@example.com', decidedAt: env.clock.now().toISOString() }, 90)).toMatchObject({ status: 'tagged' });
+
+    expect(refused.slice(from)).toEqual([]);
+    const children = [...seeded.components.map((c) => arnOf('inference-component', c)), arnOf('endpoint-config', seeded.configName)];
+    for (const arn of [seeded.arn, ...children]) {
+      const action = arn.includes(':inference-component/') ? 'DeleteInferenceComponent' : arn.includes(':endpoint/') ? 'DeleteEndpoint' : 'DeleteEndpointConfig';
+      const context = Object.fromEntries(Object.entries(sm().tagsOf(arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+      expect(await decide(role, { action: `sagemaker:${action}`, resource: arn, resourceAccount: MEMBER, context }), arn).not.toBe('Allowed');
+    }
+  });
+});

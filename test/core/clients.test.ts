@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
+import { ApiCallCounter } from '../../src/core/api-calls.ts';
+import { ClientFactory } from '../../src/core/clients.ts';
+import { startScenarioSimulator, type Simulator } from '../../local/sim/index.ts';
+
+/** The client factory is the one place retries and call counting are configured for the whole product. */
+describe('ClientFactory', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startScenarioSimulator({ scenario: 'demo' });
+  });
+  afterAll(() => sim.stop());
+
+  const factory = (options: { maxAttempts?: number; counter?: ApiCallCounter } = {}) =>
+    new ClientFactory({ hubRegion: 'us-east-1', sessionName: 'test', endpoint: sim.url, credentials: async () => sim.clientConfig().credentials, ...options });
+  const throttleTwice = () => sim.traffic.inject({ service: 'sns', operation: 'ListTopics', times: 2, error: { code: 'Throttling', message: 'Rate exceeded' } });
+
+  it('retries throttling with the configured number of attempts', async () => {
+    const fault = throttleTwice();
+    const result = await factory({ maxAttempts: 5 }).hub(SNSClient).send(new ListTopicsCommand({}));
+    sim.traffic.remove(fault);
+    expect(result.$metadata.attempts).toBe(3);
+  });
+
+  it('honours maxAttempts 1 (no retry) exactly', async () => {
+    const fault = throttleTwice();
+    await expect(factory({ maxAttempts: 1 }).hub(SNSClient).send(new ListTopicsCommand({}))).rejects.toMatchObject({ name: 'Throttling', $metadata: { attempts: 1 } });
+    sim.traffic.remove(fault);
+  });
+
+  it('counts logical calls and HTTP attempts separately', async () => {
+    const counter = new ApiCallCounter();
+    const fault = throttleTwice();
+    await factory({ counter }).hub(SNSClient).send(new ListTopicsCommand({}));
+    sim.traffic.remove(fault);
+    expect(counter.stats()).toMatchObject({ total: 1, attempts: 3, byOperation: { 'SNS:ListTopics': 1 } });
+  });
+
+  it('builds one client per class, account, region and role', () => {
+    const f = factory();
+    const target = { accountId: '345678901234', region: 'eu-west-1', roleName: 'ZombieSweepMemberRole' };
+    expect(f.target(SNSClient, target)).toBe(f.target(SNSClient, target));
+    expect(f.target(SNSClient, target)).not.toBe(f.target(SNSClient, { ...target, region: 'us-east-1' }));
+    expect(f.hub(SNSClient)).not.toBe(f.target(SNSClient, target));
+  });
+});
