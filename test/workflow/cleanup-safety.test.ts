@@ -57,7 +57,9 @@ describe('cleanup safety', () => {
     const form = new URLSearchParams({ approver: link.searchParams.get('approver')!, expires: link.searchParams.get('expires')!, sig: link.searchParams.get('sig')!, action: 'approve' });
     for (const name of ZOMBIES) form.append('endpoint', endpointArn(TEAM, name));
     const late = await fetch(`${link.origin}${link.pathname}`, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expect([409, 410]).toContain(late.status);
+    expect(late.status).toBe(410);
+    expect(await late.text()).toContain('The approval window has closed');
+    expect((await fetch(link)).status).toBe(410);
     expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one', 'idle-a', 'idle-b', 'idle-c']);
   });
 

@@ -175,6 +175,11 @@ export function renderDecided(record: ApprovalRecord, decision: DecisionRecord):
 
 /** A decision already exists: who decided and when (200 on GET, 409 for a second POST). */
 export function renderAlreadyDecided(record: ApprovalRecord, decision: DecisionRecord, statusCode: 200 | 409): Page {
+  // Nobody decided in time: say the window closed (410) rather than naming a decider who does not exist.
+  if (decision.source === 'timeout') {
+    const closed = `No decision arrived before the approval window closed (${utc(decision.decidedAt)}). Nothing was approved and nothing will be deleted. Start a new sweep to decide again.`;
+    return page(410, 'The approval window has closed', `<div class="notice error" role="alert"><p>${esc(closed)}</p></div>\n${decisionLists(record, decision)}`);
+  }
   const text =
     decision.source === 'timeout'
       ? `No decision arrived before the approval window closed (${utc(decision.decidedAt)}). Nothing was approved and nothing will be deleted.`
