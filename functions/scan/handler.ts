@@ -7,7 +7,6 @@ import { lambdaLog, type Log } from '../../src/core/log.ts';
 import { layout } from '../../src/core/layout.ts';
 import {
   AccountIdSchema,
-  DEFAULT_MEMBER_ROLE,
   DetectionSettingsSchema,
   ExternalIdSchema,
   RegionSchema,
@@ -33,7 +32,8 @@ export const ScanInputSchema = z
     accountId: AccountIdSchema,
     accountName: z.string().max(256).optional(),
     region: RegionSchema,
-    roleName: RoleNameSchema.default(DEFAULT_MEMBER_ROLE),
+    /** Absent when the sweep targets only the caller's own account (targets.org = false): its own credentials are used, as `zombie-sweep scan` does. */
+    roleName: RoleNameSchema.optional(),
     externalId: ExternalIdSchema.optional(),
     detection: DetectionSettingsSchema.optional(),
   })

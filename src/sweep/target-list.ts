@@ -45,8 +45,9 @@ export async function writeTargetList(deps: SweepDeps, raw: unknown): Promise<Li
     accountId: t.accountId,
     ...(t.accountName ? { accountName: t.accountName } : {}),
     region: t.region,
-    roleName: targeting.roleName,
-    ...(targeting.externalId ? { externalId: targeting.externalId } : {}),
+    // Without --org the sweep acts in the caller's own account with the caller's own credentials, like `scan`.
+    ...(targeting.org ? { roleName: targeting.roleName } : {}),
+    ...(targeting.org && targeting.externalId ? { externalId: targeting.externalId } : {}),
     detection: sweep.detection,
   }));
   const key = layout.targets(sweep.sweepId);
