@@ -173,17 +173,14 @@ export function renderDecided(record: ApprovalRecord, decision: DecisionRecord):
   return page(200, 'Decision recorded', `<div class="notice" role="status"><p>${esc(summary)} ${esc(STATUS_TEXT[decision.status])}</p></div>\n${decisionLists(record, decision)}`);
 }
 
-/** A decision already exists: who decided and when (200 on GET, 409 for a second POST). */
+/** A decision already exists: who decided and when (200 on GET, 409 for a second POST, 410 when the window closed undecided). */
 export function renderAlreadyDecided(record: ApprovalRecord, decision: DecisionRecord, statusCode: 200 | 409): Page {
   // Nobody decided in time: say the window closed (410) rather than naming a decider who does not exist.
   if (decision.source === 'timeout') {
     const closed = `No decision arrived before the approval window closed (${utc(decision.decidedAt)}). Nothing was approved and nothing will be deleted. Start a new sweep to decide again.`;
     return page(410, 'The approval window has closed', `<div class="notice error" role="alert"><p>${esc(closed)}</p></div>\n${decisionLists(record, decision)}`);
   }
-  const text =
-    decision.source === 'timeout'
-      ? `No decision arrived before the approval window closed (${utc(decision.decidedAt)}). Nothing was approved and nothing will be deleted.`
-      : `${decision.approver} decided at ${utc(decision.decidedAt)}${decision.action === 'reject-all' ? ' to keep every endpoint' : ''}. ${STATUS_TEXT[decision.status]}`;
+  const text = `${decision.approver} decided at ${utc(decision.decidedAt)}${decision.action === 'reject-all' ? ' to keep every endpoint' : ''}. ${STATUS_TEXT[decision.status]}`;
   const lead = statusCode === 409 ? '<p>Your submission was not applied: a sweep is decided once, by the first approver.</p>\n' : '';
   return page(statusCode, `Sweep ${record.sweepId} is already decided`, `${lead}<div class="notice" role="status"><p>${esc(text)}</p></div>\n${decisionLists(record, decision)}`);
 }
