@@ -15,6 +15,7 @@ const HUB = '100000000001';
 const ACCT = '200000000002';
 const NO_ROLE = '300000000003';
 const BUCKET = 'zombie-sweep-archive-test';
+const ROLE = 'ZombieSweepMemberRole';
 
 let sim: Simulator;
 let restoreEnv: () => void;
@@ -97,9 +98,9 @@ describe('scan Lambda handler', () => {
     delete process.env.ARCHIVE_BUCKET;
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     try {
-      await expect(handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1' })).rejects.toMatchObject({ name: 'InputValidationError', field: 'ARCHIVE_BUCKET' });
+      await expect(handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1', roleName: ROLE })).rejects.toMatchObject({ name: 'InputValidationError', field: 'ARCHIVE_BUCKET' });
       process.env.ARCHIVE_BUCKET = BUCKET;
-      const summary = await handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1' });
+      const summary = await handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1', roleName: ROLE });
       expect(summary).toMatchObject({ status: 'ok', counts: { zombie: 1 }, findingsKey: `sweeps/sweep-3/findings/${ACCT}/us-east-1.json` });
       expect((await readFindings(summary.findingsKey!)).findings).toHaveLength(3);
     } finally {
@@ -113,9 +114,17 @@ describe('scan Lambda handler', () => {
   it('throws RetryableAwsError when throttling outlasts the SDK retries, for the state machine to retry', async () => {
     const fault = sim.traffic.inject({ service: 'sagemaker', operation: 'DescribeEndpoint', error: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 } });
     try {
-      await expect(createHandler(deps({}, 2))({ sweepId: 'sweep-2', accountId: ACCT, region: 'us-east-1' })).rejects.toBeInstanceOf(RetryableAwsError);
+      await expect(createHandler(deps({}, 2))({ sweepId: 'sweep-2', accountId: ACCT, region: 'us-east-1', roleName: ROLE })).rejects.toBeInstanceOf(RetryableAwsError);
     } finally {
       sim.traffic.remove(fault);
     }
+  });
+
+  it("without a role name scans the caller's own account with the caller's own credentials (a sweep without --org)", async () => {
+    // The simulator's default credentials act as the management account (HUB here), which has no endpoints.
+    const assumesBefore = sim.ledger.count({ service: 'sts', operation: 'AssumeRole' });
+    const summary = await createHandler(deps())({ sweepId: 'sweep-own', accountId: HUB, region: 'us-east-1' });
+    expect(summary).toMatchObject({ accountId: HUB, status: 'ok', counts: { zombie: 0 } });
+    expect(sim.ledger.count({ service: 'sts', operation: 'AssumeRole' })).toBe(assumesBefore);
   });
 });
