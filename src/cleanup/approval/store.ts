@@ -1,7 +1,8 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { readJsonObject, writeJsonObject, type WriteCondition } from '../../core/s3-json.ts';
 import { z } from 'zod';
 import { CandidateSchema, EmailSchema, SweepIdSchema } from '../../core/schemas.ts';
-import { InputValidationError, errorName } from '../../core/errors.ts';
+import { InputValidationError } from '../../core/errors.ts';
 import { layout } from '../../core/layout.ts';
 
 /**
@@ -68,73 +69,23 @@ export interface Stored<T> {
   etag: string;
 }
 
-function httpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-export function isS3NotFound(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'NoSuchKey' || name === 'NotFound' || httpStatus(error) === 404;
-}
-
-/** A conditional write lost: If-None-Match found an object, If-Match found another version, or a concurrent conditional write won. */
-export function isConditionFailed(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || httpStatus(error) === 412;
-}
+export { isConditionFailed, isS3NotFound, type WriteCondition } from '../../core/s3-json.ts';
 
 export async function readJson<S extends z.ZodType>(s3: S3Client, bucket: string, key: string, schema: S): Promise<Stored<z.output<S>> | undefined> {
-  let text: string;
-  let etag: string;
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    text = (await out.Body?.transformToString('utf-8')) ?? '';
-    etag = out.ETag ?? '';
-  } catch (error) {
-    if (isS3NotFound(error)) return undefined;
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new InputValidationError(`s3://${bucket}/${key} is not valid JSON`, key);
-  }
-  const parsed = schema.safeParse(json);
+  const stored = await readJsonObject(s3, bucket, key);
+  if (!stored) return undefined;
+  const parsed = schema.safeParse(stored.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.map(String).join('.') || '(root)';
     throw new InputValidationError(`s3://${bucket}/${key} is malformed at ${field}: ${issue?.message ?? 'invalid'}`, field);
   }
-  return { value: parsed.data, etag };
+  return { value: parsed.data, etag: stored.etag };
 }
 
-export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
-
 /** Writes JSON; with a condition, returns `{ written: false }` instead of overwriting what someone else wrote. */
-export async function writeJson(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  value: unknown,
-  condition?: WriteCondition,
-): Promise<{ written: true; etag: string } | { written: false }> {
-  try {
-    const out = await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: JSON.stringify(value, null, 2),
-        ContentType: 'application/json',
-        IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
-        IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
-      }),
-    );
-    return { written: true, etag: out.ETag ?? '' };
-  } catch (error) {
-    if (condition && isConditionFailed(error)) return { written: false };
-    throw error;
-  }
+export function writeJson(s3: S3Client, bucket: string, key: string, value: unknown, condition?: WriteCondition): Promise<{ written: true; etag: string } | { written: false }> {
+  return writeJsonObject(s3, bucket, key, value, { condition });
 }
 
 export const readApprovalRecord = (s3: S3Client, bucket: string, sweepId: string) => readJson(s3, bucket, layout.approval(sweepId), ApprovalRecordSchema);

@@ -1,16 +1,8 @@
 import { errorMessage, errorName, RetryableAwsError, SnapshotFailedError } from '../../core/errors.ts';
+import { s3HttpStatus as httpStatus } from '../../core/s3-json.ts';
 
-/** HTTP status of an SDK v3 service exception, if it has one. */
-export function httpStatus(error: unknown): number | undefined {
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  return metadata?.httpStatusCode;
-}
-
-/** S3 answers HEAD on a missing key with a bare 404 (`NotFound`), GET with `NoSuchKey`. */
-export function isNotFound(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'NotFound' || name === 'NoSuchKey' || (httpStatus(error) === 404 && name !== 'NoSuchBucket');
-}
+export { httpStatus };
+export { isS3NotFound as isNotFound } from '../../core/s3-json.ts';
 
 export function isPreconditionFailed(error: unknown): boolean {
   return errorName(error) === 'PreconditionFailed' || httpStatus(error) === 412;

@@ -1,36 +1,15 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { isNotFound, isPreconditionFailed } from './aws-errors.ts';
+import { DeleteObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { readJsonObject, writeJsonObject } from '../../core/s3-json.ts';
 
 /** Small JSON documents in the archive bucket (state, manifests, audit events). */
 export async function getJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
-  try {
-    const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const text = await output.Body!.transformToString('utf8');
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return (await readJsonObject(s3, bucket, key))?.value;
 }
 
 /** Writes JSON; with `create: true` only if the key is new (If-None-Match: *). Returns false when it already existed. */
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown, options: { create?: boolean; kmsKeyId?: string } = {}): Promise<boolean> {
-  try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: JSON.stringify(value, null, 2),
-        ContentType: 'application/json',
-        IfNoneMatch: options.create ? '*' : undefined,
-        ...(options.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: options.kmsKeyId } : {}),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (options.create && isPreconditionFailed(error)) return false;
-    throw error;
-  }
+  const written = await writeJsonObject(s3, bucket, key, value, { condition: options.create ? { ifNoneMatch: '*' } : undefined, kmsKeyId: options.kmsKeyId });
+  return written.written;
 }
 
 export async function deleteQuietly(s3: S3Client, bucket: string, key: string): Promise<void> {

@@ -1,0 +1,79 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { InputValidationError, errorName } from './errors.ts';
+
+/**
+ * JSON documents in the archive bucket: the workflow's database (approval and decision records,
+ * locks, snapshot state, manifests, reports). Conditional writes make "written once" hold under
+ * concurrency: a lost race is an answer (`written: false`), not an error.
+ */
+
+export function s3HttpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** A missing key: HEAD answers a bare 404 (`NotFound`), GET `NoSuchKey`. A missing bucket is not "no object": it stays an error. */
+export function isS3NotFound(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'NotFound' || name === 'NoSuchKey' || (s3HttpStatus(error) === 404 && name !== 'NoSuchBucket');
+}
+
+/** A conditional write lost: If-None-Match found an object, or If-Match found another version. */
+export function isConditionFailed(error: unknown): boolean {
+  return errorName(error) === 'PreconditionFailed' || s3HttpStatus(error) === 412;
+}
+
+/** S3 answers 409 ConditionalRequestConflict while another conditional write to the key is in flight: retry it. */
+function isConditionalConflict(error: unknown): boolean {
+  return errorName(error) === 'ConditionalRequestConflict' || s3HttpStatus(error) === 409;
+}
+const CONFLICT_ATTEMPTS = 4;
+
+export async function readJsonObject(s3: S3Client, bucket: string, key: string): Promise<{ value: unknown; etag: string } | undefined> {
+  let text: string;
+  let etag: string;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = (await out.Body?.transformToString('utf-8')) ?? '';
+    etag = out.ETag ?? '';
+  } catch (error) {
+    if (isS3NotFound(error)) return undefined;
+    throw error;
+  }
+  try {
+    return { value: JSON.parse(text) as unknown, etag };
+  } catch {
+    throw new InputValidationError(`s3://${bucket}/${key} is not valid JSON`, key);
+  }
+}
+
+export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
+export async function writeJsonObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  value: unknown,
+  options: { condition?: WriteCondition; kmsKeyId?: string } = {},
+): Promise<{ written: true; etag: string } | { written: false }> {
+  const { condition, kmsKeyId } = options;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: JSON.stringify(value, null, 2),
+          ContentType: 'application/json',
+          IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
+          IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
+          ...(kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: kmsKeyId } : {}),
+        }),
+      );
+      return { written: true, etag: out.ETag ?? '' };
+    } catch (error) {
+      if (condition && isConditionFailed(error)) return { written: false };
+      if (condition && isConditionalConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
+      throw error;
+    }
+  }
+}
