@@ -1,7 +1,7 @@
-import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AdaptiveRetryStrategy, DefaultRateLimiter } from '@smithy/core/retry';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { TargetUnreachableError, errorName, errorMessage } from './errors.ts';
+import { RetryableAwsError, TargetUnreachableError, errorName, errorMessage } from './errors.ts';
 import type { ApiCallCounter } from './api-calls.ts';
 
 /** Where a client should act: an account and region, reached by assuming `roleName` (or with the base credentials when absent). */
@@ -41,6 +41,14 @@ interface Stackful {
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
+const TRANSIENT_ERRORS = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalFailure', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError']);
+
+/** An error that says nothing about the target: throttling past the SDK's retries, a 5xx, a timeout. */
+function isTransient(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return TRANSIENT_ERRORS.has(errorName(error)) || (status !== undefined && status >= 500);
+}
+
 /**
  * Floor of the adaptive retry's client-side send rate (requests/s). The SDK's default floor is 0.5:
  * a fresh client throttled before it has measured its own traffic drops to one call every two seconds
@@ -56,6 +64,7 @@ export class ClientFactory {
   private readonly clients = new Map<string, unknown>();
   private readonly assumed = new Map<string, Promise<AwsCredentialIdentity>>();
   private sts?: STSClient;
+  private ownAccount?: Promise<string>;
 
   constructor(private readonly options: ClientFactoryOptions) {}
 
@@ -77,6 +86,35 @@ export class ClientFactory {
    */
   async assume(target: TargetRef): Promise<AwsCredentialIdentity> {
     return this.credentialsFor(target);
+  }
+
+  /**
+   * Proves the target can be acted on before any work starts: assumes the member role, or, without a
+   * role name, checks that the base credentials belong to the target account (so one account's
+   * resources can never be reported or acted on under another account's id).
+   * Throws TargetUnreachableError.
+   */
+  async verifyReachable(target: TargetRef): Promise<void> {
+    if (target.roleName) {
+      await this.credentialsFor(target);
+      return;
+    }
+    this.ownAccount ??= this.hub(STSClient).send(new GetCallerIdentityCommand({})).then((identity) => identity.Account ?? '');
+    let own: string;
+    try {
+      own = await this.ownAccount;
+    } catch (error) {
+      this.ownAccount = undefined;
+      if (isTransient(error)) throw new RetryableAwsError(`cannot read the caller identity: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
+      throw new TargetUnreachableError(`cannot read the caller identity: ${errorName(error)}: ${errorMessage(error)}`, target.accountId, target.region, { cause: error });
+    }
+    if (own !== target.accountId) {
+      throw new TargetUnreachableError(
+        `no role name was given for account ${target.accountId}, and the credentials in use belong to account ${own || 'unknown'}: name the member role to reach another account`,
+        target.accountId,
+        target.region,
+      );
+    }
   }
 
   roleArn(target: TargetRef): string {
@@ -121,6 +159,8 @@ export class ClientFactory {
         expiration: creds.Expiration,
       };
     } catch (error) {
+      // Throttling or a 5xx from STS says nothing about the target: retry the step rather than drop the account from the sweep.
+      if (isTransient(error)) throw new RetryableAwsError(`cannot assume ${this.roleArn(target)} now: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
       throw new TargetUnreachableError(
         `cannot assume ${this.roleArn(target)}: ${errorName(error)}: ${errorMessage(error)}`,
         target.accountId,

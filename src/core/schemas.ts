@@ -23,10 +23,17 @@ export const DetectionSettingsSchema = z
     lookbackDays: z.number().int().min(1).max(455).default(30),
     /** An endpoint with invocations <= threshold over the window is idle. */
     thresholdInvocations: z.number().int().min(0).default(0),
-    /** Endpoints younger than this (created or updated within it) are `too-new`. Default: lookbackDays. */
-    minAgeDays: z.number().int().min(0).max(455).optional(),
+    /**
+     * Endpoints younger than this (created or updated within it) are `too-new`. Default: lookbackDays.
+     * Never less: an endpoint must have existed for the whole lookback window to be a zombie (DESIGN.md).
+     */
+    minAgeDays: z.number().int().min(1).max(455).optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.minAgeDays === undefined || s.minAgeDays >= (s.lookbackDays ?? 30), {
+    path: ['minAgeDays'],
+    message: 'must be at least lookbackDays: an endpoint must have existed for the whole lookback window to be judged idle',
+  });
 export type DetectionSettingsInput = z.input<typeof DetectionSettingsSchema>;
 export interface DetectionSettings {
   lookbackDays: number;

@@ -31,14 +31,12 @@ export interface ScanOneTargetOptions {
 export async function scanOneTarget(options: ScanOneTargetOptions): Promise<TargetScanResult> {
   const { factory, target, log } = options;
   const scannedAt = options.clock.now().toISOString();
-  if (target.roleName) {
-    try {
-      await factory.assume(target);
-    } catch (error) {
-      if (!(error instanceof TargetUnreachableError)) throw error;
-      log.warn('target unreachable', { accountId: target.accountId, region: target.region, error: error.message });
-      return { accountId: target.accountId, region: target.region, status: 'unreachable', error: errorMessage(error), scannedAt, findings: [] };
-    }
+  try {
+    await factory.verifyReachable(target);
+  } catch (error) {
+    if (!(error instanceof TargetUnreachableError)) throw error;
+    log.warn('target unreachable', { accountId: target.accountId, region: target.region, error: error.message });
+    return { accountId: target.accountId, region: target.region, status: 'unreachable', error: errorMessage(error), scannedAt, findings: [] };
   }
   return scanTarget({
     sagemaker: factory.target(SageMakerClient, target),

@@ -44,4 +44,19 @@ describe('ClientFactory', () => {
     expect(f.target(SNSClient, target)).not.toBe(f.target(SNSClient, { ...target, region: 'us-east-1' }));
     expect(f.hub(SNSClient)).not.toBe(f.target(SNSClient, target));
   });
+
+  it('tells a target that cannot be reached from a transient STS failure that must be retried', async () => {
+    const target = { accountId: '345678901234', region: 'us-east-1', roleName: 'ZombieSweepMemberRole' };
+    const fault = sim.traffic.inject({ service: 'sts', operation: 'AssumeRole', error: { code: 'ServiceUnavailable', message: 'try later', status: 503 } });
+    await expect(factory({ maxAttempts: 1 }).verifyReachable(target)).rejects.toMatchObject({ name: 'RetryableAwsError' });
+    sim.traffic.remove(fault);
+    await expect(factory().verifyReachable({ ...target, roleName: 'NoSuchRole' })).rejects.toMatchObject({ name: 'TargetUnreachableError' });
+    await expect(factory().verifyReachable(target)).resolves.toBeUndefined();
+  });
+
+  it("without a role name, reaches only the credentials' own account", async () => {
+    const own = sim.world.managementAccountId;
+    await expect(factory().verifyReachable({ accountId: own, region: 'us-east-1' })).resolves.toBeUndefined();
+    await expect(factory().verifyReachable({ accountId: '345678901234', region: 'us-east-1' })).rejects.toMatchObject({ name: 'TargetUnreachableError', message: expect.stringContaining(own) });
+  });
 });

@@ -74,7 +74,7 @@ describe('scan Lambda handler', () => {
   });
 
   it('writes an empty findings file for a region without endpoints', async () => {
-    const summary = await createHandler(deps())({ sweepId: 'sweep-1', accountId: ACCT, region: 'eu-west-1' });
+    const summary = await createHandler(deps())({ sweepId: 'sweep-1', accountId: ACCT, region: 'eu-west-1', roleName: ROLE });
     expect(summary).toMatchObject({ status: 'ok', monthlyCostUsd: 0 });
     expect((await readFindings(summary.findingsKey!)).findings).toEqual([]);
   });
@@ -126,5 +126,12 @@ describe('scan Lambda handler', () => {
     const summary = await createHandler(deps())({ sweepId: 'sweep-own', accountId: HUB, region: 'us-east-1' });
     expect(summary).toMatchObject({ accountId: HUB, status: 'ok', counts: { zombie: 0 } });
     expect(sim.ledger.count({ service: 'sts', operation: 'AssumeRole' })).toBe(assumesBefore);
+  });
+
+  it("never files the caller's own endpoints under another account: without a role name, another account is unreachable", async () => {
+    // The management account (HUB) owns the credentials; ACCT has a zombie that must not be reported from HUB's view, nor HUB's under ACCT.
+    const summary = await createHandler(deps())({ sweepId: 'sweep-mismatch', accountId: ACCT, region: 'us-east-1' });
+    expect(summary).toMatchObject({ accountId: ACCT, status: 'unreachable', reason: expect.stringContaining('belong to account ' + HUB) });
+    expect(await readFindings(summary.findingsKey!)).toMatchObject({ status: 'unreachable', findings: [] });
   });
 });

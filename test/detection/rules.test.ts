@@ -40,8 +40,10 @@ describe('detection window', () => {
     expect(window.historyStart.toISOString()).toBe('2025-08-24T00:00:00.000Z');
   });
 
-  it('has no age requirement when minAgeDays is 0', () => {
-    expect(detectionWindow(NOW, resolveDetectionSettings({ minAgeDays: 0 })).ageCutoff).toBeUndefined();
+  it('never lets the minimum age be shorter than the window: a zombie existed for the whole window', () => {
+    expect(() => resolveDetectionSettings({ minAgeDays: 0 })).toThrow(/minAgeDays/);
+    expect(() => resolveDetectionSettings({ lookbackDays: 30, minAgeDays: 7 })).toThrow(/whole lookback window/);
+    expect(detectionWindow(NOW, resolveDetectionSettings({ lookbackDays: 30, minAgeDays: 60 })).ageCutoff?.toISOString()).toBe('2026-09-23T00:00:00.000Z');
   });
 });
 
@@ -116,6 +118,19 @@ describe('exemption tags', () => {
 
   it('lets a future date win over zombie-exempt=false', () => {
     expect(judgeExemption({ 'zombie-exempt': 'false', 'zombie-exempt-until': '2030-01-01' }, NOW).exempt).toBe(true);
+  });
+
+  it('exempts when any of several keys differing only by case exempts, whatever their order', () => {
+    // SageMaker tag keys are case-sensitive: both can be set at once.
+    for (const tags of [
+      { 'zombie-exempt': 'false', 'Zombie-Exempt': 'true' },
+      { 'Zombie-Exempt': 'true', 'zombie-exempt': 'false' },
+    ]) {
+      expect(judgeExemption(tags, NOW)).toEqual({ exempt: true, reason: 'tag Zombie-Exempt=true' });
+    }
+    expect(judgeExemption({ 'zombie-exempt-until': '2026-01-01', 'ZOMBIE-EXEMPT-UNTIL': '2030-01-01' }, NOW)).toEqual({ exempt: true, reason: 'tag ZOMBIE-EXEMPT-UNTIL=2030-01-01 is in the future' });
+    expect(judgeExemption({ 'Auto-Delete-After': '2030-01-01', 'auto-delete-after': '2026-01-01' }, NOW).exempt).toBe(true);
+    expect(judgeExemption({ 'zombie-exempt': 'false', 'Zombie-Exempt': 'no', 'zombie-exempt-until': '2026-01-01', 'Zombie-Exempt-Until': '2026-02-01' }, NOW).exempt).toBe(false);
   });
 
   it('parses only strict ISO dates', () => {
