@@ -11,22 +11,53 @@ import { readDecisionRecord, taskOutput, writeJson, type ApprovalRecord, type De
  *
  * Order: record first (conditional PutObject If-None-Match), then SendTaskSuccess. The conditional
  * write is what makes "decided once" hold when two approvers click at the same moment: only the
- * writer that wins ever sends. If sending fails afterwards, the record says `pending` and a retry
- * re-sends exactly the recorded decision; if Step Functions no longer accepts the token, the record
- * becomes `window-closed` with nothing approved. Sending first would let two concurrent clicks both
- * reach the workflow's token race, and a crash after sending would leave deletions with no record.
+ * writer that wins ever sends. If sending fails afterwards, the record says `pending` and the same
+ * approver's retry re-sends exactly the recorded decision. Sending first would let two concurrent
+ * clicks both reach the workflow's token race, and a crash after sending would leave deletions with
+ * no record.
+ *
+ * Step Functions answers TaskTimedOut both when the wait ended and when the token was already
+ * answered ("expired or the task associated with the token has already been closed",
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html). So a
+ * refused token proves "nothing was approved" only when no earlier send of this decision can have
+ * been accepted, or the approval window is over. Hence one sender at a time per record (a lease in
+ * `sendStartedAt`), and a record becomes `window-closed` (and the `expired` event is written) only
+ * by the write that wins against the version that was sent.
  */
 
 /** Step Functions' answers meaning the task no longer waits: it timed out, was stopped, or the token is not one. */
 export const CLOSED_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
+/** Longer than one approval-web invocation (29 s, the API Gateway limit): after this, an unfinished send is over. */
+export const SEND_LEASE_MS = 60_000;
+
 export type Delivery =
   | { outcome: 'delivered'; decision: DecisionRecord }
   | { outcome: 'window-closed'; decision: DecisionRecord }
-  | { outcome: 'failed'; decision: DecisionRecord; error: string };
+  | { outcome: 'failed'; decision: DecisionRecord; error: string }
+  /** Another request settled or took over the record meanwhile; `decision` is what it says now. */
+  | { outcome: 'superseded'; decision: DecisionRecord };
+
+export interface DeliveryContext {
+  /** An earlier send of this decision may have been accepted: a refused token then proves nothing by itself. */
+  maybeSentBefore?: boolean;
+  /** The approval window's end (the approval record's `expiresAt`); from then on a refused token means closed. */
+  expiresAt?: string;
+}
+
+interface SdkFailure {
+  $metadata?: { attempts?: number; httpStatusCode?: number };
+}
+const sdkMeta = (error: unknown) => (error as SdkFailure | undefined)?.$metadata ?? {};
+
+/** A single attempt answered with a definite refusal (not a lost response, not an internal error) cannot have been accepted. */
+function mayHaveReachedWorkflow(error: unknown): boolean {
+  const { attempts, httpStatusCode } = sdkMeta(error);
+  return (attempts ?? 1) > 1 || httpStatusCode === undefined || httpStatusCode === 500 || httpStatusCode === 504;
+}
 
 /** Sends a recorded decision to the task token and records the outcome on the decision record (If-Match). */
-export async function deliverDecision(deps: CleanupDeps, stored: Stored<DecisionRecord>, taskToken: string): Promise<Delivery> {
+export async function deliverDecision(deps: CleanupDeps, stored: Stored<DecisionRecord>, taskToken: string, context: DeliveryContext = {}): Promise<Delivery> {
   const s3 = deps.clients.hub(S3Client);
   const key = layout.decision(stored.value.sweepId);
   const log = deps.log.child({ sweepId: stored.value.sweepId });
@@ -34,9 +65,19 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
     await deps.clients.hub(SFNClient).send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(taskOutput(stored.value)) }));
   } catch (error) {
     const name = errorName(error);
-    if (!CLOSED_TOKEN_ERRORS.has(name)) {
+    const now = deps.clock.now();
+    const windowOver = context.expiresAt !== undefined && now.getTime() >= Date.parse(context.expiresAt);
+    const provesClosed = CLOSED_TOKEN_ERRORS.has(name) && (windowOver || (!context.maybeSentBefore && !mayHaveReachedWorkflow(error)));
+    if (!provesClosed) {
       log.warn('decision recorded but not delivered', { error: name, detail: errorMessage(error) });
-      return { outcome: 'failed', decision: stored.value, error: name };
+      // Forwarding a settled record (request.ts) leaves it as it is.
+      if (stored.value.status !== 'pending') return { outcome: 'failed', decision: stored.value, error: name };
+      // Release the lease so the approver's retry can send again; a refused token stays "maybe sent".
+      const maybeSent = stored.value.maybeSent === true || context.maybeSentBefore === true || CLOSED_TOKEN_ERRORS.has(name) || mayHaveReachedWorkflow(error);
+      const released: DecisionRecord = { ...stored.value, sendStartedAt: undefined, lastSendError: name, maybeSent };
+      const written = await writeJson(s3, deps.archiveBucket, key, released, { ifMatch: stored.etag });
+      if (!written.written) return superseded(deps, stored);
+      return { outcome: 'failed', decision: released, error: name };
     }
     const closed: DecisionRecord = {
       ...stored.value,
@@ -44,11 +85,13 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
       approved: [],
       rejected: [],
       requested: { approved: stored.value.approved, rejected: stored.value.rejected },
-      closedAt: deps.clock.now().toISOString(),
+      closedAt: now.toISOString(),
       closedReason: `${name}: ${errorMessage(error)}`,
+      sendStartedAt: undefined,
     };
     const written = await writeJson(s3, deps.archiveBucket, key, closed, { ifMatch: stored.etag });
-    if (!written.written) log.warn('decision record changed while closing it; left as is');
+    // Losing this write means someone else moved the record on (delivered it, most likely): theirs stands, and no `expired` event.
+    if (!written.written) return superseded(deps, stored);
     log.warn('approval window closed before the decision arrived', { error: name });
     await appendAuditEvent(auditWriter(deps), {
       type: 'expired',
@@ -59,7 +102,7 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
     });
     return { outcome: 'window-closed', decision: closed };
   }
-  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', deliveredAt: deps.clock.now().toISOString() };
+  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', deliveredAt: deps.clock.now().toISOString(), sendStartedAt: undefined, lastSendError: undefined };
   // If this update is lost, the record still says `pending`; apply-decision, which runs only when the
   // workflow got the decision, marks it delivered.
   const written = await writeJson(s3, deps.archiveBucket, key, delivered, { ifMatch: stored.etag });
@@ -75,6 +118,12 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
   return { outcome: 'delivered', decision: delivered };
 }
 
+async function superseded(deps: CleanupDeps, sent: Stored<DecisionRecord>): Promise<Delivery> {
+  deps.log.warn('decision record changed while it was being sent; left as the other writer made it', { sweepId: sent.value.sweepId });
+  const current = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sent.value.sweepId);
+  return { outcome: 'superseded', decision: current?.value ?? sent.value };
+}
+
 export type DecideOutcome =
   | { kind: 'decided'; decision: DecisionRecord }
   | { kind: 'already-decided'; decision: DecisionRecord }
@@ -83,13 +132,24 @@ export type DecideOutcome =
 
 export type DecisionAction = 'approve' | 'reject-all' | 'retry';
 
-const fromDelivery = (d: Delivery): DecideOutcome =>
-  d.outcome === 'delivered' ? { kind: 'decided', decision: d.decision } : d.outcome === 'window-closed' ? { kind: 'window-closed', decision: d.decision } : { kind: 'undelivered', decision: d.decision };
+function fromDelivery(d: Delivery): DecideOutcome {
+  switch (d.outcome) {
+    case 'delivered':
+      return { kind: 'decided', decision: d.decision };
+    case 'window-closed':
+      return { kind: 'window-closed', decision: d.decision };
+    case 'failed':
+      return { kind: 'undelivered', decision: d.decision };
+    case 'superseded':
+      return d.decision.status === 'window-closed' ? { kind: 'window-closed', decision: d.decision } : { kind: 'already-decided', decision: d.decision };
+  }
+}
 
 /**
  * An approver's POST. `selected` are the ticked endpoint ARNs (already checked to belong to the
  * record); unticked candidates are rejected. With a decision on record, nothing new is recorded:
- * a `pending` one is re-sent (its own approver's retry, or anyone's click), any other is reported.
+ * a `pending` one is re-sent only for the approver who made it and only when no other request is
+ * sending it; anything else is reported as it stands.
  */
 export async function decide(
   deps: CleanupDeps,
@@ -106,16 +166,18 @@ export async function decide(
 
   const chosen = new Set(action === 'approve' ? selected : []);
   const all = record.value.candidates.map((c) => c.endpointArn);
+  const decidedAt = deps.clock.now().toISOString();
   const decision: DecisionRecord = {
     version: 1,
     sweepId,
     approver,
-    decidedAt: deps.clock.now().toISOString(),
+    decidedAt,
     action,
     approved: all.filter((arn) => chosen.has(arn)),
     rejected: all.filter((arn) => !chosen.has(arn)),
     status: 'pending',
     source: 'approval-page',
+    sendStartedAt: decidedAt,
   };
   const written = await writeJson(s3, deps.archiveBucket, layout.decision(sweepId), decision, { ifNoneMatch: '*' });
   if (!written.written) {
@@ -123,13 +185,32 @@ export async function decide(
     if (!winner) throw new Error('decision write lost to a record that cannot be read');
     return settleExisting(deps, record, winner, approver);
   }
-  return fromDelivery(await deliverDecision(deps, { value: decision, etag: written.etag }, record.value.taskToken));
+  // The creating write is the first send's lease: nobody can have sent this decision before.
+  return fromDelivery(await deliverDecision(deps, { value: decision, etag: written.etag }, record.value.taskToken, { maybeSentBefore: false, expiresAt: record.value.expiresAt }));
+}
+
+/** A send that started less than a lease ago and has not reported failure may still be under way. */
+function sendInFlight(decision: DecisionRecord, now: Date): boolean {
+  const started = decision.sendStartedAt ?? (decision.lastSendError === undefined ? decision.decidedAt : undefined);
+  return started !== undefined && now.getTime() - Date.parse(started) < SEND_LEASE_MS;
 }
 
 async function settleExisting(deps: CleanupDeps, record: Stored<ApprovalRecord>, existing: Stored<DecisionRecord>, approver: string): Promise<DecideOutcome> {
+  const mine = existing.value.approver === approver;
   if (existing.value.status !== 'pending') {
-    return existing.value.approver === approver && existing.value.status === 'window-closed' ? { kind: 'window-closed', decision: existing.value } : { kind: 'already-decided', decision: existing.value };
+    return mine && existing.value.status === 'window-closed' ? { kind: 'window-closed', decision: existing.value } : { kind: 'already-decided', decision: existing.value };
   }
-  const delivery = await deliverDecision(deps, existing, record.value.taskToken);
-  return existing.value.approver === approver ? fromDelivery(delivery) : { kind: 'already-decided', decision: delivery.decision };
+  // Someone else's decision is theirs to re-send; a concurrent click of the same approver leaves it to the request sending it.
+  const now = deps.clock.now();
+  if (!mine || sendInFlight(existing.value, now)) return { kind: 'already-decided', decision: existing.value };
+  // An attempt that ended without recording why (a crash, a timeout) may have been accepted.
+  const maybeSentBefore = existing.value.lastSendError === undefined || existing.value.maybeSent !== false;
+  const claim: DecisionRecord = { ...existing.value, sendStartedAt: now.toISOString(), lastSendError: undefined };
+  const s3 = deps.clients.hub(S3Client);
+  const claimed = await writeJson(s3, deps.archiveBucket, layout.decision(record.value.sweepId), claim, { ifMatch: existing.etag });
+  if (!claimed.written) {
+    const current = await readDecisionRecord(s3, deps.archiveBucket, record.value.sweepId);
+    return fromDelivery({ outcome: 'superseded', decision: current?.value ?? existing.value });
+  }
+  return fromDelivery(await deliverDecision(deps, { value: claim, etag: claimed.etag }, record.value.taskToken, { maybeSentBefore, expiresAt: record.value.expiresAt }));
 }

@@ -61,6 +61,11 @@ export const DecisionRecordSchema = z.object({
   closedAt: z.string().optional(),
   closedReason: z.string().optional(),
   requested: z.object({ approved: ArnList, rejected: ArnList }).optional(),
+  /** While `pending`: a request has been handing it to Step Functions since then (absent once that attempt failed). */
+  sendStartedAt: z.string().optional(),
+  /** While `pending`: why the last send failed; with `maybeSent`, whether that attempt may still have reached Step Functions. */
+  lastSendError: z.string().optional(),
+  maybeSent: z.boolean().optional(),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecordSchema>;
 
