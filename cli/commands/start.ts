@@ -120,6 +120,8 @@ export function parseDuration(value: string): number {
 export function sweepInputFromFlags(flags: StartFlags, requestedBy: string, now: Date): SweepInput {
   if (!flags.local) {
     for (const key of LOCAL_ONLY) if (flags[key] !== undefined) throw new InputValidationError(`invalid ${FLAG[key]}: only applies with --local`, FLAG[key]);
+    // Deployed functions reach accounts only through the member role (src/sweep/input.ts refuses org = false there too).
+    if (flags.org !== true) throw new InputValidationError('invalid --org: a deployed sweep targets the organization; add --org (narrow it with --accounts or --ous), or use --local to sweep only your own account', '--org');
   } else if (!flags.archiveBucket) {
     throw new InputValidationError('invalid --archive-bucket: required with --local', '--archive-bucket');
   }

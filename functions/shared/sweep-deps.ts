@@ -18,5 +18,6 @@ export function sweepDepsFromEnv(name: string): SweepDeps {
     auditRetention: auditRetentionFromEnv(),
     topicArn: optionalEnv('NOTIFICATION_TOPIC_ARN'),
     allowAutoApprove: false,
+    allowOwnAccountOnly: false,
   };
 }

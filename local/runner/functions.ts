@@ -59,6 +59,7 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     auditRetention: deps.auditRetention,
     topicArn: deps.topicArn ?? 'arn:aws:sns:local:000000000000:kept-locally',
     allowAutoApprove: true,
+    allowOwnAccountOnly: true,
   };
   const cleanup = { clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention };
   const handlers: Record<WorkflowFunction, LambdaFunction> = {

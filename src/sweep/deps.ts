@@ -21,6 +21,12 @@ export interface SweepDeps {
    * `start --local --auto-approve`; deployed functions never do, so a deployed sweep always asks a human.
    */
   allowAutoApprove?: boolean;
+  /**
+   * A sweep of only the caller's own account (`targets.org = false`) acts with the caller's own
+   * credentials. The local runner has the CLI user's; deployed functions have hub roles with no
+   * SageMaker access, so deployed sweeps must target the organization through the member role.
+   */
+  allowOwnAccountOnly?: boolean;
 }
 
 export function hubS3(deps: SweepDeps): S3Client {

@@ -116,10 +116,14 @@ function applyDeletion(action: EndpointAction, outcome: z.infer<typeof DeleteOut
   const why = outcome.reason ? causeMessage(outcome.reason) : undefined;
   switch (outcome.status) {
     case 'deleted':
-    case 'deleting':
     case 'already-gone':
       action.deletion = outcome.status;
       delete action.reason;
+      return;
+    case 'deleting':
+      // Not done: the report must say why the endpoint may still be there (summary.ts counts it apart).
+      action.deletion = 'deleting';
+      action.reason = `still being deleted when the sweep ended: ${why ?? 'deletion in progress'}`;
       return;
     case 'skipped':
       action.deletion = 'skipped';

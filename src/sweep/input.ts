@@ -50,7 +50,13 @@ export function lockTtlMs(input: ParsedSweepInput): number {
   return (input.approval.timeoutSeconds + 86_400) * 1000;
 }
 
-export function checkModeRules(input: ParsedSweepInput, allowAutoApprove: boolean): void {
+export function checkModeRules(input: ParsedSweepInput, allowAutoApprove: boolean, allowOwnAccountOnly = true): void {
+  if (!input.targets.org && !allowOwnAccountOnly) {
+    throw new InputValidationError(
+      'targets.org: a deployed sweep reaches accounts through the member role; set targets.org to true (use targets.accounts to narrow it), or run `zombie-sweep start --local` to sweep only your own account',
+      'targets.org',
+    );
+  }
   if (input.approval.autoApprove && !allowAutoApprove) {
     throw new InputValidationError('approval.autoApprove: only `zombie-sweep start --local --auto-approve` may skip the human decision', 'approval.autoApprove');
   }
@@ -65,7 +71,7 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
   const settingsResult = SettingsInputSchema.safeParse(event.settings);
   if (!settingsResult.success) throw fromZodError(settingsResult.error, 'state machine settings');
   const settings: SweepSettings = settingsResult.data;
-  checkModeRules(input, deps.allowAutoApprove === true);
+  checkModeRules(input, deps.allowAutoApprove === true, deps.allowOwnAccountOnly === true);
 
   const sweepId = input.sweepId ?? sweepIdFromExecutionName(event.execution.name);
   if (!sweepId) throw new InputValidationError(`sweepId: give one; the execution name ${JSON.stringify(event.execution.name)} cannot serve as a sweep id`, 'sweepId');

@@ -91,6 +91,8 @@ export const SweepSummarySchema = z.object({
   approved: z.number().int(),
   rejected: z.number().int(),
   deleted: z.number().int(),
+  /** Deletions still in progress when the sweep ended: not in `deleted` nor in the $ saved (absent in older reports). */
+  deleting: z.number().int().optional(),
   savedMonthlyCostUsd: z.number(),
   skipped: z.array(z.object({ endpointArn: z.string(), endpointName: z.string(), accountId: z.string(), region: z.string(), reason: z.string() })),
 });

@@ -9,7 +9,10 @@ export function summarize(targets: readonly TargetReport[], findings: readonly F
   const byVerdict = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const f of findings) byVerdict[f.verdict] += 1;
   const zombies = findings.filter((f) => f.verdict === 'zombie');
-  const deleted = actions.filter((a) => a.deletion === 'deleted' || a.deletion === 'already-gone' || a.deletion === 'deleting');
+  const deleted = actions.filter((a) => a.deletion === 'deleted' || a.deletion === 'already-gone');
+  // Still deleting when the sweep ended (e.g. its inference components outlasted every recheck): the endpoint may
+  // still exist and bill, so it is neither deleted nor saved, and not skipped either: counted on its own.
+  const deleting = actions.filter((a) => a.deletion === 'deleting');
   const skipped = actions.filter((a) => a.reason !== undefined && a.deletion !== 'deleted' && a.deletion !== 'already-gone' && a.deletion !== 'deleting');
   return {
     targets: targets.length,
@@ -26,6 +29,7 @@ export function summarize(targets: readonly TargetReport[], findings: readonly F
     approved: actions.filter((a) => a.decision === 'approved').length,
     rejected: actions.filter((a) => a.decision === 'rejected').length,
     deleted: deleted.length,
+    deleting: deleting.length,
     savedMonthlyCostUsd: round2(deleted.reduce((sum, a) => sum + (a.monthlyCostUsd ?? 0), 0)),
     skipped: skipped.map((a) => ({ endpointArn: a.endpointArn, endpointName: a.endpointName, accountId: a.accountId, region: a.region, reason: a.reason! })),
   };

@@ -41,11 +41,17 @@ export function reportText(report: SweepReport): { subject: string; body: string
           : 'Approval:            not needed',
     );
     lines.push(`Deleted:             ${s.deleted}, saving ${money(s.savedMonthlyCostUsd)}/month`);
+    if (s.deleting) lines.push(`Still deleting:      ${s.deleting} (not counted as deleted or saved: see each endpoint's audit history)`);
   }
   const failedTargets = report.targets.filter((t) => t.status !== 'ok');
   if (failedTargets.length > 0) {
     lines.push('', 'Targets not scanned:');
     for (const t of failedTargets) lines.push(`  ${t.accountId} ${t.region}: ${t.status}${t.reason ? `: ${t.reason}` : ''}`);
+  }
+  const deleting = report.actions.filter((a) => a.deletion === 'deleting');
+  if (deleting.length > 0) {
+    lines.push('', 'Still deleting (may still exist and bill):');
+    for (const a of deleting) lines.push(`  ${a.accountId} ${a.region} ${a.endpointName}: ${a.reason ?? 'deletion in progress'}`);
   }
   if (s.skipped.length > 0) {
     lines.push('', 'Skipped (not deleted):');

@@ -77,7 +77,8 @@ describe('zombie-sweep start --local', () => {
   });
 
   it('refuses bad flags with the flag named, before doing anything', async () => {
-    const base = { mode: 'report', approver: [], approvalTimeout: '72h', output: 'table', stackName: 'ZombieSweepHub' } as StartFlags;
+    const base = { mode: 'report', org: true, approver: [], approvalTimeout: '72h', output: 'table', stackName: 'ZombieSweepHub' } as StartFlags;
+    expect(() => sweepInputFromFlags({ ...base, org: undefined }, 'me', new Date())).toThrow(/--org: a deployed sweep targets the organization/);
     expect(() => sweepInputFromFlags({ ...base, local: true }, 'me', new Date())).toThrow(/--archive-bucket: required with --local/);
     expect(() => sweepInputFromFlags({ ...base, autoApprove: true }, 'me', new Date())).toThrow(/--auto-approve: only applies with --local/);
     expect(() => sweepInputFromFlags({ ...base, mode: 'cleanup' }, 'me', new Date())).toThrow(/--approver/);

@@ -136,4 +136,14 @@ describe('sweep steps against S3', () => {
     expect(ok.sweep).toMatchObject({ sweepId: 'exec-1', mode: 'report', settings: { scanMaxConcurrency: 40, actionMaxConcurrency: 10, scanToleratedFailurePercentage: 10 } });
     expect(ok.sweep.lock).toBeUndefined();
   });
+
+  it('refuses a deployed sweep of only its own account (hub roles cannot read SageMaker); the local runner allows it', async () => {
+    const deps = { clients, archiveBucket: 'locks', hubRegion: 'us-east-1', clock: fixedClock(new Date()), log: silentLog };
+    const execution = { arn: 'arn:aws:states:us-east-1:111111111111:execution:m:exec-2', name: 'exec-2', startTime: new Date().toISOString() };
+    const settings = { scanMaxConcurrency: '40', actionMaxConcurrency: '10', scanToleratedFailurePercentage: '10' };
+    const input = { mode: 'report', targets: { org: false } };
+    await expect(validateSweep(deps, { input, execution, settings })).rejects.toMatchObject({ name: 'InputValidationError', field: 'targets.org' });
+    const local = await validateSweep({ ...deps, allowOwnAccountOnly: true }, { input, execution, settings });
+    expect(local.sweep.targets.org).toBe(false);
+  });
 });
