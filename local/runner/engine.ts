@@ -46,6 +46,8 @@ export interface LocalMachineOptions {
   taskTimeoutOverridesMs?: Record<string, number>;
   /** Every Retry interval, in ms (tests: skip backoff sleeps). Default: the definition's own backoff with jitter. */
   retryIntervalMs?: number;
+  /** Per Wait state name, how long it waits in ms instead of its Seconds (tests: DeleteRecheckWait). */
+  waitTimeOverridesMs?: Record<string, number>;
   /** The execution role recorded in `$$.Execution.RoleArn`. */
   roleArn?: string;
   /** Hooks around `.waitForTaskToken` tasks (auto-approve, printing the approval links). */
@@ -207,7 +209,8 @@ export class LocalStepFunctions {
     const retryIntervalOverrides: Record<string, number> = {};
     const retryMs = scope.machine.options.retryIntervalMs;
     if (retryMs !== undefined) for (const name of scope.machine.retryStates) retryIntervalOverrides[name] = retryMs;
-    return { taskResourceLocalHandlers, retryIntervalOverrides } as never;
+    const waitTimeOverrides = { ...scope.machine.options.waitTimeOverridesMs };
+    return { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides } as never;
   }
 
   private async perform(stateName: string, action: LocalAction, input: Json, scope: RunScope): Promise<Json> {

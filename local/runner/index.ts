@@ -65,6 +65,8 @@ export interface LocalSweepOptions {
   retryIntervalMs?: number;
   deleteWaitMs?: number;
   deletePollMs?: number;
+  /** Per Wait state name, a shorter wait in ms than the definition's (tests: `{ DeleteRecheckWait: 10 }`). */
+  waitTimeOverridesMs?: Record<string, number>;
   /** Told when the approvers' links exist (the CLI and the demo print them). */
   onApprovalRequested?: (request: ApprovalRequested) => void;
 }
@@ -147,6 +149,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     functions: localFunctions(deps),
     ...(options.approvalTimeoutMs !== undefined ? { taskTimeoutOverridesMs: { RequestApproval: options.approvalTimeoutMs } } : {}),
     retryIntervalMs: options.retryIntervalMs,
+    ...(options.waitTimeOverridesMs ? { waitTimeOverridesMs: options.waitTimeOverridesMs } : {}),
     roleArn: `arn:aws:iam::${options.accountId}:role/zombie-sweep-local`,
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.

@@ -21,6 +21,8 @@ export const AuditEventTypeSchema = z.enum([
   'sweep-started',
   'sweep-finished',
   'sweep-failed',
+  /** Delete started removing an endpoint's inference components (recorded before waiting on them: the endpoint may still be kept). */
+  'components-deleted',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 

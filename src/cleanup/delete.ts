@@ -15,6 +15,7 @@ import { DeletionSettingsSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { ApprovalCandidateSchema } from './approval/store.ts';
 import {
+  auditEventsOf,
   auditWriter,
   carriesDeletionMark,
   configAndModels,
@@ -43,9 +44,17 @@ import {
  * component is deleted and again before DeleteEndpoint. Each component (and config or model) must
  * also carry this sweep's `zombie=confirmed` mark itself, which is what the member role's IAM policy
  * requires to delete it: one that does not keeps the whole endpoint, before anything is deleted.
+ *
+ * `deleting` means "call again": the workflow's DeleteApproved loop (statemachine/sweep.asl.json)
+ * re-invokes this step after a Wait while it answers `deleting`, a bounded number of times.
+ * Every irreversible call is audited as soon as AWS accepts it, before any wait: `components-deleted`
+ * after DeleteInferenceComponent, `deleted` after DeleteEndpoint. That `deleted` event is how a retry
+ * that finds the endpoint gone knows this sweep deleted it (and then finishes config/model removal).
+ *
  * Residual window: an owner who vetoes after the components are gone and before DeleteEndpoint keeps
- * the endpoint without its components; the snapshot manifest lists them and `zombie-sweep restore`
- * recreates them.
+ * the endpoint without its components and scaling targets (deregistering a target also deletes its
+ * policies and scheduled actions). The `skipped` event lists them; nothing re-creates them on the kept
+ * endpoint (`zombie-sweep restore` refuses while the endpoint exists): the manifest describes them.
  */
 
 export const DeleteInputSchema = z.object({
@@ -92,18 +101,36 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
   const log = deps.log.child({ sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName });
   const audit = auditWriter(deps);
   const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+  const manifestUri = s3Uri(deps.archiveBucket, manifestKey(candidate));
   const result = (status: DeleteStatus, reason?: string, check?: string): DeleteResult => ({ ...where, status, ...(reason ? { reason } : {}), ...(check ? { check } : {}) });
-  const skip = async (check: string, reason: string, actor: string, tagsBefore?: TagMap): Promise<DeleteResult> => {
-    await appendAuditEvent(audit, { ...where, type: 'skipped', actor, reason, tagsBefore, details: { step: 'delete', check } });
+  const skip = async (check: string, reason: string, actor: string, tagsBefore?: TagMap, undone?: Record<string, unknown>): Promise<DeleteResult> => {
+    await appendAuditEvent(audit, { ...where, type: 'skipped', actor, reason, tagsBefore, details: { step: 'delete', check, ...undone } });
     log.warn('deletion skipped', { check, reason });
     return result('skipped', reason, check);
+  };
+  const removalWanted = deletion.deleteEndpointConfig || deletion.deleteModels;
+  /** After our DeleteEndpoint and once the endpoint is gone: the optional config/model removal, audited once. */
+  const complete = async (accepted: { actor: string; tagsBefore?: TagMap; configName?: string }, reason?: string): Promise<DeleteResult> => {
+    if (removalWanted && !(await auditEventsOf(deps, candidate, 'deleted')).some((e) => e.details?.removed !== undefined)) {
+      const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
+      const removed = await removeConfigAndModels(sagemaker, candidate, accepted.configName, deletion);
+      await appendAuditEvent(audit, { ...where, type: 'deleted', actor: accepted.actor, tagsBefore: accepted.tagsBefore, tagsAfter: {}, details: { step: 'remove-config-and-models', manifestUri, status: 'deleted', removed } });
+    }
+    log.info('endpoint deleted');
+    return result('deleted', reason);
   };
 
   try {
     const check = await reverify(deps, candidate);
     if (check.outcome === 'failed') return await skip(check.check, check.reason, 'zombie-sweep', check.tags);
     if (check.outcome === 'gone') {
-      if (await hasAuditEvent(deps, candidate, 'deleted')) return result('deleted', 'deleted by an earlier attempt');
+      // Our `deleted` event is written as soon as DeleteEndpoint is accepted: with it, "gone" means we deleted it.
+      const ours = await auditEventsOf(deps, candidate, 'deleted');
+      const accepted = ours.find((e) => e.details?.status === 'accepted') ?? ours[0];
+      if (accepted) {
+        const configName = typeof accepted.details?.endpointConfigName === 'string' ? accepted.details.endpointConfigName : undefined;
+        return await complete({ actor: accepted.actor, tagsBefore: accepted.tagsBefore, configName }, 'deleted by an earlier attempt');
+      }
       if (!(await hasAuditEvent(deps, candidate, 'skipped'))) {
         await appendAuditEvent(audit, { ...where, type: 'skipped', actor: 'zombie-sweep', reason: 'the endpoint no longer exists (deleted outside this step)', details: { step: 'delete', check: 'exists' } });
       }
@@ -112,7 +139,7 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
 
     const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
     const scaling = deps.clients.target(ApplicationAutoScalingClient, targetOf(candidate));
-    const details: Record<string, unknown> = { manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), approvedBy: check.approvedBy };
+    const details: Record<string, unknown> = { manifestUri, approvedBy: check.approvedBy };
     let configName = check.outcome === 'deleting' ? check.endpointConfigName : undefined;
 
     if (check.outcome === 'verified') {
@@ -129,26 +156,43 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
         return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during re-verification; nothing was deleted`, 'zombie-sweep', current);
       }
       const icTargets = await deregisterScalableTargets(scaling, components.map((ic) => `inference-component/${ic.name}`));
+      const underway = components.filter((ic) => ic.status === 'Deleting').map((ic) => ic.name);
+      const started: string[] = [];
+      /** What a kept endpoint has lost so far: the skip event's details (#4: nothing re-registers or re-creates them). */
+      const undone = (targets: string[]) => ({ manifestUri, inferenceComponentsDeleted: [...underway, ...started], deregisteredScalableTargets: targets });
+      const keep = async (check: string, why: string, tags: TagMap, targets: string[]) => {
+        const lost = undone(targets);
+        // A later round of the workflow's loop sees no components: an earlier round deleted them.
+        const earlier = lost.inferenceComponentsDeleted.length === 0 && (await hasAuditEvent(deps, candidate, 'components-deleted'));
+        return skip(check, `${why}; the endpoint is kept${lostSuffix(lost, earlier)}`, 'zombie-sweep', tags, { ...lost, ...(earlier ? { componentsDeletedEarlier: true } : {}) });
+      };
       for (const ic of components) {
         if (ic.status === 'Deleting') continue;
         try {
           await sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: ic.name }));
+          started.push(ic.name);
         } catch (error) {
           if (isSageMakerNotFound(error)) continue;
           // The role may delete a component only while it carries zombie=confirmed: its owner un-marked it just now.
-          if (isAccessDenied(error)) return await skip('delete-permission', `DeleteInferenceComponent ${ic.name} was refused (${errorMessage(error)}); the endpoint is kept`, 'zombie-sweep', current);
+          if (isAccessDenied(error)) {
+            return await keep('delete-permission', `DeleteInferenceComponent ${ic.name} was refused (${errorMessage(error)})`, current, icTargets);
+          }
           throw error;
         }
       }
       details.inferenceComponents = components.map((ic) => ic.name);
+      // Audited before the wait: a component deletion must be on record even if the endpoint is kept or this run dies.
+      if (started.length > 0 || (underway.length > 0 && !(await hasAuditEvent(deps, candidate, 'components-deleted')))) {
+        await appendAuditEvent(audit, { ...where, type: 'components-deleted', actor: check.approvedBy, tagsBefore: current, details: { step: 'delete', ...undone(icTargets) } });
+      }
       if (components.length > 0 && !(await waitUntil(deps, async () => (await listInferenceComponents(sagemaker, candidate.endpointName)).length === 0))) {
         log.info('inference components still deleting');
-        return result('deleting', 'inference components are still being deleted; the endpoint is deleted on the next attempt');
+        return result('deleting', 'inference components are still being deleted; the endpoint is deleted when the workflow calls Delete again');
       }
       // Waiting for inference components can take minutes: an owner's veto in that time still counts.
       const latest = await readEndpointTags(sagemaker, candidate.endpointArn);
       if (!carriesDeletionMark(latest, candidate.sweepId)) {
-        return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during deletion; the endpoint is kept (its inference components are restorable from the manifest)`, 'zombie-sweep', latest);
+        return await keep('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during deletion`, latest, icTargets);
       }
       const variantTargets = await deregisterScalableTargets(scaling, variants.map((v) => `endpoint/${candidate.endpointName}/variant/${v}`));
       details.deregisteredScalableTargets = [...icTargets, ...variantTargets];
@@ -158,24 +202,36 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       } catch (error) {
         if (isSageMakerNotFound(error)) return result('already-gone', 'the endpoint disappeared during deletion');
         if (isAccessDenied(error)) {
-          return await skip('delete-permission', `DeleteEndpoint was refused (${errorMessage(error)}); the zombie tag probably changed at the last moment`, 'zombie-sweep', check.tags);
+          return await keep('delete-permission', `DeleteEndpoint was refused (${errorMessage(error)}); the zombie tag probably changed at the last moment`, check.tags, [...icTargets, ...variantTargets]);
         }
         throw error;
       }
     }
 
-    const gone = await waitUntil(deps, async () => (await describeEndpointOrUndefined(sagemaker, candidate.endpointName)) === undefined);
-    if (gone && (deletion.deleteEndpointConfig || deletion.deleteModels)) {
-      details.removed = await removeConfigAndModels(sagemaker, candidate, configName, deletion);
-    }
+    // Recorded the moment DeleteEndpoint is accepted (or found under way), before waiting: see the gone branch above.
     if (!(await hasAuditEvent(deps, candidate, 'deleted'))) {
-      await appendAuditEvent(audit, { ...where, type: 'deleted', actor: check.approvedBy, tagsBefore: check.tags, tagsAfter: {}, details: { ...details, status: gone ? 'deleted' : 'deleting' } });
+      await appendAuditEvent(audit, { ...where, type: 'deleted', actor: check.approvedBy, tagsBefore: check.tags, tagsAfter: {}, details: { ...details, endpointConfigName: configName, status: 'accepted' } });
     }
-    log.info(gone ? 'endpoint deleted' : 'endpoint deletion in progress');
-    return gone ? result('deleted') : result('deleting', 'DeleteEndpoint accepted; the endpoint is still being deleted');
+    const gone = await waitUntil(deps, async () => (await describeEndpointOrUndefined(sagemaker, candidate.endpointName)) === undefined);
+    if (!gone) {
+      log.info('endpoint deletion in progress');
+      return result('deleting', 'DeleteEndpoint accepted; the endpoint is still being deleted');
+    }
+    return await complete({ actor: check.approvedBy, tagsBefore: check.tags, configName });
   } catch (error) {
     throw retryableOr(error);
   }
+}
+
+/** The words a skip adds when something was already undone on the endpoint it keeps (empty when nothing was). */
+function lostSuffix(lost: { inferenceComponentsDeleted: string[]; deregisteredScalableTargets: string[] }, componentsDeletedEarlier: boolean): string {
+  const parts = [
+    ...(lost.inferenceComponentsDeleted.length > 0 ? [`inference component(s) ${lost.inferenceComponentsDeleted.join(', ')}`] : []),
+    ...(componentsDeletedEarlier ? ['the inference components an earlier attempt deleted (see its components-deleted event)'] : []),
+    ...(lost.deregisteredScalableTargets.length > 0 ? [`auto-scaling target(s) ${lost.deregisteredScalableTargets.join(', ')} (with their policies and scheduled actions)`] : []),
+  ];
+  if (parts.length === 0) return '; nothing was deleted';
+  return ` without ${parts.join(' and ')}, already removed; nothing re-creates them on the kept endpoint (zombie-sweep restore refuses while it exists): the snapshot manifest describes them`;
 }
 
 /** Names of the resources that lack this sweep's deletion mark (resources gone meanwhile count as marked: nothing to delete). */

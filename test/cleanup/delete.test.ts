@@ -239,8 +239,10 @@ describe('delete after re-verification', () => {
     expect((await deleteEndpoint(env.deps, { candidate, deletion: { deleteEndpointConfig: true, deleteModels: true } })).status).toBe('deleted');
     expect(sm().getEndpointConfig(seeded.configName)).toBeDefined();
     for (const model of seeded.models) expect(sm().getModel(model)).toBeDefined();
-    const [deleted] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'deleted');
-    expect(deleted!.details!.removed).toEqual({
+    const deleted = (await events(seeded.name, sweepId)).filter((e) => e.type === 'deleted');
+    // One event when DeleteEndpoint is accepted, one for the config and model removal once the endpoint is gone.
+    expect(deleted.map((e) => e.details!.status).sort()).toEqual(['accepted', 'deleted']);
+    expect(deleted.find((e) => e.details!.removed)!.details!.removed).toEqual({
       models: [],
       kept: [...seeded.models.map((m) => `model ${m}`), `endpoint config ${seeded.configName}`].map((what) => `${what} (not tagged zombie=confirmed by sweep ${sweepId})`),
     });
@@ -302,8 +304,65 @@ describe('delete after re-verification', () => {
     expect(timeline).toEqual(['tagged', 'approval-requested', 'approved', 'deleted']);
   });
 
-  it('keeps the endpoint when its owner removes the zombie tag while inference components are being deleted', async () => {
-    const { seeded, candidate } = await approvedZombie('inference-components');
+  it('audits the inference components it deleted before answering deleting, and deletes the endpoint when called again', async () => {
+    const { seeded, sweepId, candidate } = await approvedZombie('inference-components');
+    const scaling = scalingStore(env.world, MEMBER, REGION);
+    for (const ic of seeded.components) {
+      scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: `inference-component/${ic}`, ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount', MinCapacity: 1, MaxCapacity: 3 });
+    }
+    sagemakerSettings(env.world).transitionDelayMs = 60_000;
+    try {
+      expect(await deleteEndpoint({ ...env.deps, waitTimeoutMs: 50 }, { candidate })).toMatchObject({ status: 'deleting', reason: expect.stringContaining('inference components are still being deleted') });
+    } finally {
+      sagemakerSettings(env.world).transitionDelayMs = 30;
+    }
+    // The components are going, the endpoint (still billing) is not: that is on record before any wait ends.
+    expect(sm().getEndpoint(seeded.name)!.status).toBe('InService');
+    for (const ic of seeded.components) expect(sm().getInferenceComponent(ic)!.status).toBe('Deleting');
+    const [components] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'components-deleted');
+    expect(components).toMatchObject({ actor: 'alice@example.com', details: { inferenceComponentsDeleted: seeded.components } });
+    expect([...(components!.details!.deregisteredScalableTargets as string[])].sort()).toEqual(seeded.components.map((ic) => `inference-component/${ic} sagemaker:inference-component:DesiredCopyCount`).sort());
+    expect((await events(seeded.name, sweepId)).filter((e) => e.type === 'deleted')).toEqual([]);
+
+    sm().completePendingTransitions();
+    expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'deleted' });
+    expect(sm().getEndpoint(seeded.name)).toBeUndefined();
+    const timeline = (await events(seeded.name, sweepId)).map((e) => e.type);
+    expect(timeline.filter((t) => t === 'components-deleted' || t === 'deleted').sort()).toEqual(['components-deleted', 'deleted']);
+  });
+
+  it('finishes, as deleted, an endpoint whose deletion it started before a transient error, config and models included', async () => {
+    const removal = { deleteEndpointConfig: true, deleteModels: true };
+    const { seeded, sweepId, candidate } = await approvedZombie('multi-variant', { deletion: removal });
+    let accepted = false;
+    const mark = env.sim.traffic.inject({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: MEMBER, before: () => void (accepted = true) });
+    // Every SDK attempt of the first describe after DeleteEndpoint fails: the step throws and is retried.
+    const fault = env.sim.traffic.inject({ service: 'sagemaker', operation: 'DescribeEndpoint', accountId: MEMBER, when: () => accepted, times: 3, error: { code: 'ServiceUnavailable', message: 'try later', status: 503 } });
+    try {
+      await expect(deleteEndpoint(env.deps, { candidate, deletion: removal })).rejects.toMatchObject({ name: 'RetryableAwsError' });
+    } finally {
+      env.sim.traffic.remove(fault);
+      env.sim.traffic.remove(mark);
+    }
+    sm().completePendingTransitions();
+    expect(sm().getEndpoint(seeded.name)).toBeUndefined();
+
+    expect(await deleteEndpoint(env.deps, { candidate, deletion: removal })).toMatchObject({ status: 'deleted' });
+    const history = await events(seeded.name, sweepId);
+    expect(history.filter((e) => e.type === 'skipped')).toEqual([]);
+    expect(history.filter((e) => e.type === 'deleted').map((e) => e.details!.status).sort()).toEqual(['accepted', 'deleted']);
+    expect(sm().getEndpointConfig(seeded.configName)).toBeUndefined();
+    for (const model of seeded.models) expect(sm().getModel(model)).toBeUndefined();
+    // A third run changes nothing and records nothing.
+    expect(await deleteEndpoint(env.deps, { candidate, deletion: removal })).toMatchObject({ status: 'deleted', reason: 'deleted by an earlier attempt' });
+    expect(await events(seeded.name, sweepId)).toHaveLength(history.length);
+  });
+
+  it('keeps the endpoint when its owner removes the zombie tag while inference components are being deleted, listing what it lost', async () => {
+    const { seeded, sweepId, candidate } = await approvedZombie('inference-components');
+    const scaling = scalingStore(env.world, MEMBER, REGION);
+    const target = `inference-component/${seeded.components[0]!}`;
+    scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: target, ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount', MinCapacity: 1, MaxCapacity: 3 });
     const deletes = env.sim.ledger.count({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: MEMBER });
     const veto = env.sim.traffic.inject({ service: 'sagemaker', operation: 'DeleteInferenceComponent', accountId: MEMBER, times: 1, before: () => sm().deleteTags(seeded.arn, ['zombie']) });
     try {
@@ -313,10 +372,16 @@ describe('delete after re-verification', () => {
     }
     expect(sm().getEndpoint(seeded.name)!.status).toBe('InService');
     expect(env.sim.ledger.count({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: MEMBER })).toBe(deletes);
+    const [skipped] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'skipped');
+    expect(skipped!.details).toMatchObject({ check: 'tags', inferenceComponentsDeleted: seeded.components, deregisteredScalableTargets: [`${target} sagemaker:inference-component:DesiredCopyCount`] });
+    // Restore refuses while the endpoint exists: the reason must not promise it.
+    expect(skipped!.reason).toMatch(/nothing re-creates them on the kept endpoint/);
+    expect(skipped!.reason).not.toMatch(/restorable|recreates/);
   });
 
-  it('skips when the member role refuses DeleteEndpoint at the last moment', async () => {
-    const { seeded, candidate } = await approvedZombie('real-time');
+  it('skips when the member role refuses DeleteEndpoint at the last moment, recording the scaling targets already deregistered', async () => {
+    const { seeded, sweepId, candidate } = await approvedZombie('real-time');
+    scalingStore(env.world, MEMBER, REGION).register({ ServiceNamespace: 'sagemaker', ResourceId: `endpoint/${seeded.name}/variant/AllTraffic`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: 1, MaxCapacity: 4 });
     const fault = env.sim.traffic.inject({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: MEMBER, times: 1, error: { code: 'AccessDeniedException', message: 'not authorized: aws:ResourceTag/zombie', status: 400 } });
     try {
       expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'skipped', check: 'delete-permission' });
@@ -324,5 +389,8 @@ describe('delete after re-verification', () => {
       env.sim.traffic.remove(fault);
     }
     expect(sm().getEndpoint(seeded.name)!.status).toBe('InService');
+    const [skipped] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'skipped');
+    expect(skipped!.details).toMatchObject({ check: 'delete-permission', inferenceComponentsDeleted: [], deregisteredScalableTargets: [`endpoint/${seeded.name}/variant/AllTraffic sagemaker:variant:DesiredInstanceCount`] });
+    expect(skipped!.reason).toMatch(/without auto-scaling target\(s\) endpoint\/.*\/variant\/AllTraffic/);
   });
 });

@@ -62,16 +62,13 @@ describe('DeleteApproved while deletion is still in progress', () => {
   it('ends with deleting after its last round, reporting the endpoint as neither deleted nor saved', async () => {
     env = await workflowEnv(workflowScenario({ endpoints: [IC_ENDPOINT] }));
     const store = sagemakerStore(env.sim.world, TEAM, REGION);
-    // These components never finish deleting: the endpoint keeps running (and billing).
+    // These components never finish deleting: the endpoint keeps running (and billing). Transitions settle when a
+    // call reads them, so pushing them back before every SageMaker call (on the raw state: reading would settle) holds them.
     const stuck = env.sim.traffic.inject({
       service: 'sagemaker',
-      operation: 'ListInferenceComponents',
       accountId: TEAM,
       before: () => {
-        for (const name of ['idle-ic-llm', 'idle-ic-embedder']) {
-          const ic = store.getInferenceComponent(name);
-          if (ic?.status === 'Deleting') ic.transitionAt = Date.now() + 60_000;
-        }
+        for (const ic of store.state.inferenceComponents.values()) if (ic.status === 'Deleting') ic.transitionAt = Date.now() + 60_000;
       },
     });
 
