@@ -11,7 +11,7 @@ import { AllTargetsFailedError } from '../shared/errors.ts';
 import { addDetectionOptions, addTargetingOptions, outputOption, parseDetection, parseTargeting, type DetectionFlags, type TargetingFlags } from '../shared/options.ts';
 import type { OutputFormat } from '../shared/output.ts';
 import { createProgress, type ProgressStream } from '../shared/progress.ts';
-import { renderScanCsv, renderScanTable, scanJson } from '../shared/scan-report.ts';
+import { priceTableNotes, renderScanCsv, renderScanTable, scanJson } from '../shared/scan-report.ts';
 import { resolveTargets } from '../shared/targets.ts';
 
 /**
@@ -47,6 +47,9 @@ export function registerScan(program: Command): void {
       'after',
       `
 Verdicts: zombie (idle, billable, old enough, not exempt), active, too-new, exempt, not-billable, error.
+lastInvokedAt (json/csv) null means never invoked since creation, within the 455 days CloudWatch keeps;
+except for verdict error, and where the reason says "last invocation unknown" (history unreadable).
+Costs from an unverified price table say so in the reason and below the table.
 Exit code 0 when the scan ran, zombies or not; 1 on bad flags, missing credentials, or when every target failed.
 
 Examples:
@@ -98,8 +101,11 @@ export async function runScan(flags: ScanFlags, io: ScanIo): Promise<ScanRun> {
 
   const apiCalls = counter.stats();
   if (flags.output === 'json') io.stdout(`${JSON.stringify(scanJson(results, apiCalls), null, 2)}\n`);
-  else if (flags.output === 'csv') io.stdout(renderScanCsv(findings));
-  else io.stdout(renderScanTable(results));
+  else if (flags.output === 'csv') {
+    io.stdout(renderScanCsv(findings));
+    // A footer row would break CSV readers; each priced row's reason carries the same caveat.
+    for (const note of priceTableNotes(findings)) io.stderr.write(`${note}\n`);
+  } else io.stdout(renderScanTable(results));
 
   if (results.length > 0 && failed.length === results.length) {
     const first = failed[0]!;

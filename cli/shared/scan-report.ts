@@ -2,6 +2,8 @@ import type { ApiCallStats } from '../../src/core/api-calls.ts';
 import type { Finding } from '../../src/core/schemas.ts';
 import type { TargetScanResult } from '../../src/detection/scan.ts';
 import { NOT_ESTIMATED } from '../../src/detection/findings.ts';
+import { LAST_INVOKED_UNKNOWN } from '../../src/detection/history.ts';
+import { unverifiedPriceTables } from '../../src/detection/pricing.ts';
 import { sortFindings } from '../../src/detection/scan.ts';
 import { formatUsd, renderTable, toCsv, truncate, type Column } from './output.ts';
 
@@ -49,10 +51,17 @@ export function renderScanCsv(findings: readonly Finding[]): string {
   return toCsv(sortFindings([...findings]).map(publicFinding), PUBLIC_FINDING_FIELDS);
 }
 
-/** What was checked: "never" only where the 455-day history was read (idle endpoints). */
+/** "never" only where it was checked: not for errors, nor where the history could not be read. */
 function lastInvoked(f: Finding): string {
   if (f.lastInvokedAt) return f.lastInvokedAt.slice(0, 10);
-  return f.verdict === 'zombie' || f.verdict === 'exempt' ? 'never' : '-';
+  return f.verdict === 'error' || f.verdict === 'active' || f.reason.includes(LAST_INVOKED_UNKNOWN) ? '-' : 'never';
+}
+
+/** Footer for costs that rest on an unverified price table (docs/detection.md, "The price table"). */
+export function priceTableNotes(findings: readonly Finding[]): string[] {
+  return unverifiedPriceTables(findings.map((f) => f.reason)).map(
+    (date) => `Costs are estimates from the unverified ${date} price table (src/detection/prices/); refresh it from the AWS Price List API as docs/detection.md explains.`,
+  );
 }
 
 /** Instance types are only read for zombies (and configs they share): others show their count alone. */
@@ -116,6 +125,7 @@ export function renderScanTable(results: readonly TargetScanResult[]): string {
   for (const { findings, subtotal } of accounts) rows.push(...findings.map((finding) => ({ kind: 'finding' as const, finding })), subtotal, null);
   rows.push(total('TOTAL', results.flatMap((r) => r.findings)));
   let out = accounts.length > 0 ? renderTable(rows, COLUMNS) : 'No InService SageMaker endpoints found.\n';
+  for (const note of priceTableNotes(results.flatMap((r) => r.findings))) out += `\n${note}\n`;
   const failed = results.filter((r) => r.status !== 'ok');
   if (failed.length > 0) {
     out += `\nNot scanned (${failed.length} of ${results.length} account-regions):\n`;

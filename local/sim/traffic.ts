@@ -30,6 +30,11 @@ export const AWS_LIKE_RATE_LIMITS: Record<string, RateLimit> = {
   states: { rate: 100, burst: 200 },
   kms: { rate: 100, burst: 200 },
   ec2: { rate: 100, burst: 200 },
+  // Resource Groups Tagging API: the endpoints-and-quotas page lists no request rate for GetResources
+  // (https://docs.aws.amazon.com/general/latest/gr/arg.html), and users report ThrottledException on it at
+  // scale; 5 per second is an assumption at the low end, so `--throttle` also exercises detection's
+  // GetResources retries and its ListTags fallback (src/detection/tags.ts).
+  tagging: { rate: 5, burst: 10 },
 };
 
 export interface ThrottlingOptions {

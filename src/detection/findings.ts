@@ -71,6 +71,7 @@ export function buildFinding(facts: FindingFacts): Finding {
     const estimate = monthlyCost(facts.region, priceableVariants(endpoint, billed), facts.prices);
     monthlyCostUsd = estimate.monthlyCostUsd;
     if (estimate.unknownReason) reason = `${reason}; ${estimate.unknownReason}`;
+    if (estimate.caveat) reason = `${reason}; ${estimate.caveat}`;
   } else if (facts.verdict !== 'error') {
     reason = `${reason}; ${NOT_ESTIMATED}`;
   }

@@ -1,13 +1,10 @@
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { isoDate } from '../core/clock.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
 import { attempt, failed, once, type Failed } from './attempt.ts';
 import type { FindingFacts } from './findings.ts';
 import { describeEndpointConfig, GONE, isMultiModel, type Gone } from './inventory.ts';
-import { fetchDailySums, invocationSeries, usageByEndpoint } from './metrics.ts';
 import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { classifyEndpointType, isComponentConfig, judgeExemption, type DetectionWindow } from './rules.ts';
@@ -16,8 +13,8 @@ import { readTags } from './tags.ts';
 /**
  * The last stage, for endpoints idle in the window, billable and old enough: their tags (in batches)
  * decide between exempt and zombie; zombies get their endpoint config (instance types, cost) and, where
- * it names models, DescribeModel to tell multi-model endpoints apart. The last-invoked history of every
- * idle endpoint is read in one batched lookup alongside.
+ * it names models, DescribeModel to tell multi-model endpoints apart. Their last-invoked history is
+ * read by the caller (history.ts), in one batch with the other endpoints idle in the window.
  */
 export interface IdleCandidate {
   endpoint: DescribedEndpoint;
@@ -27,7 +24,6 @@ export interface IdleCandidate {
 
 export interface IdleContext {
   sagemaker: SageMakerClient;
-  cloudwatch: CloudWatchClient;
   tagging?: ResourceGroupsTaggingAPIClient;
   accountId: string;
   region: string;
@@ -64,16 +60,10 @@ export type IdleFacts = FindingFacts;
 export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]): Promise<IdleFacts[]> {
   if (idle.length === 0) return [];
   const { accountId, region, window } = ctx;
-  const historyCall = lastInvokedBefore(
-    ctx,
-    idle.filter((i) => !i.usage.lastInvokedDay).map((i) => i.endpoint),
-  );
-  // Awaited at the end; if a tag or config read aborts the target first, this keeps its failure handled.
-  historyCall.catch(() => undefined);
   const multiModel = once((name) => attempt(() => isMultiModel(ctx.sagemaker, name)));
   const tagsOf = await readTags(ctx, idle.map((i) => i.endpoint.endpointArn));
 
-  const judged = await mapLimit(idle, ctx.concurrency, async ({ endpoint, usage, reason }): Promise<IdleFacts> => {
+  return mapLimit(idle, ctx.concurrency, async ({ endpoint, usage, reason }): Promise<IdleFacts> => {
     const own = ctx.componentsOf.get(endpoint.endpointName) ?? [];
     const endpointType = classifyEndpointType(endpoint, undefined, own.length);
     const facts = { accountId, region, endpoint, usage, components: own, prices: ctx.prices, endpointType };
@@ -105,31 +95,4 @@ export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]
     }
     return { ...facts, tags, config: known, verdict: 'zombie', reason: zombieReason, endpointType: classifyEndpointType(endpoint, known, own.length, isMme) };
   });
-
-  const history = await historyCall;
-  return judged.map((facts) => {
-    if (facts.usage?.lastInvokedDay) return { ...facts, lastInvokedDay: facts.usage.lastInvokedDay };
-    const before = history.get(facts.endpoint.endpointName);
-    if (before?.unknown === undefined) return { ...facts, lastInvokedDay: before?.day };
-    // Unknown history: idle at least since the window start is still true; "never" would not be.
-    return { ...facts, reason: `${facts.reason}; last invocation unknown (${before.unknown})`, idleSince: isoDate(window.start) };
-  });
-}
-
-/** Latest day with invocations in the 455 days before the window (CloudWatch keeps hourly data 15 months). */
-async function lastInvokedBefore(ctx: IdleContext, endpoints: readonly DescribedEndpoint[]): Promise<Map<string, { day?: Date; unknown?: string }>> {
-  const out = new Map<string, { day?: Date; unknown?: string }>();
-  const { window } = ctx;
-  if (endpoints.length === 0 || window.historyStart.getTime() >= window.start.getTime()) return out;
-  const series = endpoints.flatMap((e) => invocationSeries(e, ctx.componentsOf.get(e.endpointName) ?? []));
-  const results = await attempt(() => fetchDailySums(ctx.cloudwatch, series, window.historyStart, window.start));
-  if (failed(results)) {
-    ctx.log.warn('last-invoked lookup failed', { error: results.failed });
-    for (const e of endpoints) out.set(e.endpointName, { unknown: results.failed });
-    return out;
-  }
-  for (const [name, usage] of usageByEndpoint(series, results)) {
-    out.set(name, usage.error ? { unknown: usage.error } : { ...(usage.lastInvokedDay ? { day: usage.lastInvokedDay } : {}) });
-  }
-  return out;
 }

@@ -1,4 +1,4 @@
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, type CloudWatchClient, type GetMetricDataCommandOutput, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { chunk, mapLimit } from '../core/concurrency.ts';
 import { DAY_MS } from '../core/clock.ts';
 import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
@@ -82,7 +82,7 @@ export interface SeriesResult {
 
 /**
  * Daily sums for every series over [start, end). Queries go out 500 per call; each call is followed
- * through NextToken until CloudWatch has returned every datapoint.
+ * through NextToken until CloudWatch has returned every datapoint, then judged by aggregatePages.
  */
 export async function fetchDailySums(
   cloudwatch: CloudWatchClient,
@@ -99,39 +99,77 @@ export async function fetchDailySums(
   );
   await mapLimit(batches, concurrency, async (batch) => {
     const queries: MetricDataQuery[] = batch.map(({ s }, i) => ({
-      Id: `q${i}`,
+      Id: queryId(i),
       MetricStat: { Metric: { Namespace: NAMESPACE, MetricName: s.metricName, Dimensions: s.dimensions }, Period: DAILY_PERIOD_SECONDS, Stat: 'Sum' },
       ReturnData: true,
     }));
-    const failed = new Map<number, string>();
+    const pages: MetricDataPage[] = [];
     let token: string | undefined;
     do {
       const page = await cloudwatch.send(
         new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: 'TimestampDescending', MaxDatapoints: MAX_DATAPOINTS_PER_CALL, NextToken: token }),
       );
+      pages.push(page);
       token = page.NextToken || undefined;
-      for (const result of page.MetricDataResults ?? []) {
-        const position = result.Id ? Number(result.Id.slice(1)) : NaN;
-        const entry = batch[position];
-        if (!entry) continue;
-        const target = results[entry.index]!;
-        const timestamps = result.Timestamps ?? [];
-        const values = result.Values ?? [];
-        timestamps.forEach((timestamp, i) => {
-          const day = startOfUtcDay(new Date(timestamp)).getTime();
-          target.days.set(day, (target.days.get(day) ?? 0) + (values[i] ?? 0));
-        });
-        // PartialData is expected while a NextToken follows; on the last page it means data is missing.
-        const code = result.StatusCode ?? 'Complete';
-        if (code === 'InternalError' || code === 'Forbidden' || (code === 'PartialData' && !token)) {
-          const messages = (result.Messages ?? []).map((m) => `${m.Code ?? ''} ${m.Value ?? ''}`.trim()).filter(Boolean);
-          failed.set(entry.index, `CloudWatch returned ${code} for ${series[entry.index]!.metricName}${messages.length ? ` (${messages.join('; ')})` : ''}`);
-        }
-      }
     } while (token);
-    for (const [index, error] of failed) results[index]!.error = error;
+    aggregatePages(
+      pages,
+      batch.map(({ s }) => s),
+    ).forEach((result, i) => (results[batch[i]!.index] = result));
   });
   return results;
+}
+
+/** One GetMetricData answer, as far as aggregation cares. */
+export type MetricDataPage = Pick<GetMetricDataCommandOutput, 'MetricDataResults' | 'Messages' | 'NextToken'>;
+
+const queryId = (position: number) => `q${position}`;
+const QUERY_ID = /^q(\d+)$/;
+
+/**
+ * Sums every page of one batch (query `q<i>` is `batch[i]`) and decides which series can be trusted.
+ * An empty series is zero invocations only when CloudWatch said so: a query whose last status is not
+ * `Complete` (PartialData with no page left, InternalError, Forbidden, or no status at all), a query
+ * missing from every page, or a batch whose answer carries operation-level `Messages` ("as much of the
+ * operation as possible is still executed", so some queries may not have run) is an error for its
+ * endpoint, never a quiet zero that would make it look idle.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataResult.html
+ */
+export function aggregatePages(pages: readonly MetricDataPage[], batch: readonly Pick<Series, 'metricName'>[]): SeriesResult[] {
+  const results: SeriesResult[] = batch.map(() => ({ days: new Map() }));
+  // A query answered over several pages says PartialData until its last part: its latest status counts.
+  const lastStatus = new Map<number, { code: string | undefined; messages: string[] }>();
+  const operationMessages: string[] = [];
+  for (const page of pages) {
+    operationMessages.push(...formatMessages(page.Messages));
+    for (const result of page.MetricDataResults ?? []) {
+      const match = QUERY_ID.exec(result.Id ?? '');
+      const position = match ? Number(match[1]) : NaN;
+      const target = results[position];
+      if (!target) continue;
+      const values = result.Values ?? [];
+      (result.Timestamps ?? []).forEach((timestamp, i) => {
+        const day = startOfUtcDay(new Date(timestamp)).getTime();
+        target.days.set(day, (target.days.get(day) ?? 0) + (values[i] ?? 0));
+      });
+      lastStatus.set(position, { code: result.StatusCode, messages: formatMessages(result.Messages) });
+    }
+  }
+  results.forEach((result, position) => {
+    const metric = batch[position]!.metricName;
+    const status = lastStatus.get(position);
+    if (operationMessages.length > 0) result.error = `GetMetricData reported a problem with the whole request (${operationMessages.join('; ')})`;
+    else if (!status) result.error = `CloudWatch returned no result for query ${queryId(position)} (${metric})`;
+    else if (status.code !== 'Complete') {
+      result.error = `CloudWatch returned ${status.code ?? 'no status'} for ${metric}${status.messages.length ? ` (${status.messages.join('; ')})` : ''}`;
+    }
+  });
+  return results;
+}
+
+function formatMessages(messages: readonly { Code?: string; Value?: string }[] | undefined): string[] {
+  return (messages ?? []).map((m) => `${m.Code ?? ''} ${m.Value ?? ''}`.trim()).filter(Boolean);
 }
 
 /** Adds an endpoint's series into its usage: total, last day with invocations, first error. */

@@ -39,6 +39,26 @@ export interface CostEstimate {
   monthlyCostUsd: number | null;
   /** Why the cost is unknown (null), e.g. an instance type missing from the table. */
   unknownReason?: string;
+  /** Set when the cost rests on prices nobody checked against AWS (the table's `verified: false`). */
+  caveat?: string;
+}
+
+/**
+ * The caveat every cost from an unverified table carries (in the finding's reason), so that nobody
+ * reads a recalled or derived price as a quoted one. Undefined for a verified table.
+ */
+export function unverifiedPriceCaveat(table: PriceTable = PRICE_TABLE): string | undefined {
+  return table.verified ? undefined : `cost estimated from the unverified ${table.compiledOn} price table`;
+}
+
+/** The dates of the unverified tables a set of reasons mentions (for a report footer). */
+export function unverifiedPriceTables(reasons: Iterable<string>): string[] {
+  const dates = new Set<string>();
+  for (const reason of reasons) {
+    const match = /cost estimated from the unverified (\d{4}-\d{2}-\d{2}) price table/.exec(reason);
+    if (match) dates.add(match[1]!);
+  }
+  return [...dates].sort();
 }
 
 const SECONDS_PER_HOUR = 3600;
@@ -78,5 +98,6 @@ export function monthlyCost(region: string, variants: readonly BilledVariant[], 
   if (unknown.length > 0) {
     return { monthlyCostUsd: null, unknownReason: `cost unknown: ${[...new Set(unknown)].join('; ')} (price table of ${table.compiledOn})` };
   }
-  return { monthlyCostUsd: Math.round(total * 100) / 100 };
+  const caveat = total > 0 ? unverifiedPriceCaveat(table) : undefined;
+  return { monthlyCostUsd: Math.round(total * 100) / 100, ...(caveat ? { caveat } : {}) };
 }

@@ -155,13 +155,18 @@ const FALSE_VALUES = new Set(['false', 'no', '0', '']);
 /**
  * Owner-set tags that keep an endpoint. Keys match case-insensitively and unreadable values count as
  * exempt: an owner who tried to keep an endpoint and misspelt the value still meant to keep it.
+ * SageMaker tag keys are case-sensitive, so `zombie-exempt` and `Zombie-Exempt` can both be set with
+ * different values; the endpoint is exempt if any of them exempts (a stale `false` next to a fresh
+ * `true` must not win by map order).
  */
 export function judgeExemption(tags: TagMap, now: Date): Exemption {
-  const lookup = new Map<string, { key: string; value: string }>();
-  for (const [key, value] of Object.entries(tags)) lookup.set(key.toLowerCase(), { key, value });
+  const lookup = new Map<string, { key: string; value: string }[]>();
+  for (const [key, value] of Object.entries(tags)) {
+    const lower = key.toLowerCase();
+    lookup.set(lower, [...(lookup.get(lower) ?? []), { key, value }]);
+  }
 
-  const flag = lookup.get(EXEMPT_TAG.exempt);
-  if (flag) {
+  for (const flag of lookup.get(EXEMPT_TAG.exempt) ?? []) {
     const normalized = flag.value.trim().toLowerCase();
     if (TRUE_VALUES.has(normalized)) return { exempt: true, reason: `tag ${flag.key}=${flag.value}` };
     if (!FALSE_VALUES.has(normalized)) {
@@ -169,13 +174,13 @@ export function judgeExemption(tags: TagMap, now: Date): Exemption {
     }
   }
   for (const key of [EXEMPT_TAG.exemptUntil, EXEMPT_TAG.autoDeleteAfter]) {
-    const tag = lookup.get(key);
-    if (!tag) continue;
-    const until = parseTagDate(tag.value);
-    if (!until) {
-      return { exempt: true, reason: `tag ${tag.key}=${JSON.stringify(tag.value)} is not an ISO date (YYYY-MM-DD or ISO 8601 time); treated as exempt to be safe` };
+    for (const tag of lookup.get(key) ?? []) {
+      const until = parseTagDate(tag.value);
+      if (!until) {
+        return { exempt: true, reason: `tag ${tag.key}=${JSON.stringify(tag.value)} is not an ISO date (YYYY-MM-DD or ISO 8601 time); treated as exempt to be safe` };
+      }
+      if (until.getTime() > now.getTime()) return { exempt: true, reason: `tag ${tag.key}=${tag.value} is in the future` };
     }
-    if (until.getTime() > now.getTime()) return { exempt: true, reason: `tag ${tag.key}=${tag.value} is in the future` };
   }
   return { exempt: false };
 }

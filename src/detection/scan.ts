@@ -10,6 +10,7 @@ import { isUnreachable } from './aws-errors.ts';
 import { buildFinding, errorFinding, type FindingFacts } from './findings.ts';
 import { configReader, judgeIdle, type IdleCandidate } from './idle.ts';
 import { describeEndpoint, GONE, listInferenceComponents, listInServiceEndpoints, type Gone } from './inventory.ts';
+import { lastInvokedBefore, needsHistory, withLastInvoked } from './history.ts';
 import { fetchDailySums, invocationSeries, usageByEndpoint } from './metrics.ts';
 import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
@@ -22,7 +23,9 @@ import { classifyEndpointType, detectionWindow, judgeUsage, type DetectionWindow
  * 2. ListInferenceComponents once for the region (when any endpoint could host components);
  * 3. the window sums of every series of every endpoint, 500 queries per GetMetricData call;
  * 4. active, not-billable and too-new are decided from those alone; only endpoints idle in the window
- *    go on to tags (batched), and only zombies to their config, models and 455-day history.
+ *    go on to tags (batched), and only zombies to their config and models;
+ * 5. every endpoint idle in the window (zombie candidates, not-billable and too-new ones at or under
+ *    the threshold) gets its 455-day history in one batch, for lastInvokedAt.
  */
 export interface ScanTargetOptions {
   sagemaker: SageMakerClient;
@@ -99,14 +102,22 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
       idle.push({ endpoint, usage: used, reason: judged.reason });
       continue;
     }
-    settled.push({ accountId, region, endpoint, verdict: judged.verdict, reason: judged.reason, usage: used, lastInvokedDay: used.lastInvokedDay, components: ownComponents(endpoint), endpointType: null });
+    settled.push({ accountId, region, endpoint, verdict: judged.verdict, reason: judged.reason, usage: used, components: ownComponents(endpoint), endpointType: null });
   }
+
+  // Every endpoint idle in the window (not only the zombie candidates) gets its last invocation, so
+  // that a null lastInvokedAt means "never" wherever the history was read; one batch, alongside tags.
+  const historyFor = [...idle.map((i) => i.endpoint), ...settled.filter(idleInWindow).map((f) => f.endpoint)].filter((e) =>
+    needsHistory(e, usage.get(e.endpointName)?.lastInvokedDay, window),
+  );
+  const historyCall = lastInvokedBefore(cloudwatch, historyFor, componentsOf, window, log);
+  // Awaited below; if a tag or config read aborts the target first, this keeps its failure handled.
+  historyCall.catch(() => undefined);
 
   const configs = configReader(sagemaker);
   const idleFacts = await judgeIdle(
     {
       sagemaker,
-      cloudwatch,
       tagging: options.tagging,
       accountId,
       region,
@@ -121,13 +132,14 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
     },
     idle,
   );
+  const history = await historyCall;
   // A config already read for a zombie prices the other endpoints sharing it, at no extra call.
   for (const facts of settled) {
     const config = facts.endpoint.endpointConfigName ? configs.known(facts.endpoint.endpointConfigName) : undefined;
     const endpointType = classifyEndpointType(facts.endpoint, config, facts.components.length);
-    findings.push(buildFinding({ ...facts, endpointType, config, prices: options.prices }));
+    findings.push(buildFinding(withLastInvoked({ ...facts, endpointType, config, prices: options.prices }, history, window)));
   }
-  for (const facts of idleFacts) findings.push(buildFinding(facts));
+  for (const facts of idleFacts) findings.push(buildFinding(withLastInvoked(facts, history, window)));
   log.info('target scanned', { accountId, region, endpoints: findings.length, idle: idle.length, zombies: findings.filter((f) => f.verdict === 'zombie').length });
   return { ...base, status: 'ok', findings: sortFindings(findings) };
 }
@@ -146,6 +158,11 @@ async function windowUsage(
   const fetched = await attempt(() => fetchDailySums(cloudwatch, series, window.start, window.now));
   if (failed(fetched)) return new Map(endpoints.map((e) => [e.endpointName, { invocations: 0, error: fetched.failed }]));
   return usageByEndpoint(series, fetched);
+}
+
+/** Not-billable and too-new endpoints at or under the threshold were idle in the window too. */
+function idleInWindow(facts: Omit<FindingFacts, 'prices'>): boolean {
+  return facts.verdict === 'not-billable' || facts.verdict === 'too-new';
 }
 
 function groupComponents(components: readonly InferenceComponentRef[]): Map<string, InferenceComponentRef[]> {

@@ -7,10 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIM_ADMIN_CREDENTIALS, startSimulator, type Simulator } from '../../local/sim/server.ts';
 import { Command } from 'commander';
 import { registerScan, runScan, type ScanFlags } from '../../cli/commands/scan.ts';
-import { PUBLIC_FINDING_FIELDS, type ScanJson } from '../../cli/shared/scan-report.ts';
+import { PUBLIC_FINDING_FIELDS, renderScanTable, type ScanJson } from '../../cli/shared/scan-report.ts';
 import { createProgress } from '../../cli/shared/progress.ts';
 import { toCsv } from '../../cli/shared/output.ts';
 import { fixedClock } from '../../src/core/clock.ts';
+import type { Finding } from '../../src/core/schemas.ts';
+import { errorFinding } from '../../src/detection/findings.ts';
+import { LAST_INVOKED_UNKNOWN } from '../../src/detection/history.ts';
+import { PRICE_TABLE } from '../../src/detection/pricing.ts';
 import { member, orgWorld, Seeder } from '../detection/seed.ts';
 import { useSimulatorEnv } from '../detection/sim-env.ts';
 
@@ -150,6 +154,9 @@ describe('zombie-sweep scan (in process)', () => {
     // Active endpoints: instance count from DescribeEndpoint; type and cost are only read for zombies.
     expect(lines[index('a-busy')]).toMatch(/active\s+real-time\s+1 instance\s+50\s+\d{4}-\d{2}-\d{2}\s+n\/a \(active\)\s+50 invocations/);
     expect(stdout).not.toContain('Not scanned');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe(
+      `Costs are estimates from the unverified ${PRICE_TABLE.compiledOn} price table (src/detection/prices/); refresh it from the AWS Price List API as docs/detection.md explains.`,
+    );
   });
 
   it('writes CSV with a header, one row per finding, RFC 4180 quoting', async () => {
@@ -158,6 +165,37 @@ describe('zombie-sweep scan (in process)', () => {
     expect(header).toBe(PUBLIC_FINDING_FIELDS.join(','));
     expect(row).toMatch(new RegExp(`^${TEAM_B},us-east-1,b-trickle,arn:aws:sagemaker:us-east-1:${TEAM_B}:endpoint/b-trickle,active,3 invocations in the last 30 days \\(threshold 0\\); cost not estimated: instance types are only read \\(DescribeEndpointConfig\\) for zombies,real-time,,1,3,\\d{4}-\\d{2}-\\d{2}T00:00:00.000Z,$`));
     expect(toCsv([{ a: 'x, "y"', b: null }], ['a', 'b'])).toBe('a,b\r\n"x, ""y""",\r\n');
+  });
+
+  it('keeps CSV to data rows and notes an unverified price table on stderr and in each priced reason', async () => {
+    const { stdout, stderr } = await inProcess({ org: true, accounts: TEAM_A, regions: 'us-east-1', output: 'csv' });
+    const rows = stdout.split('\r\n').filter(Boolean);
+    expect(rows.slice(1).map((r) => r.split(',')[2])).toEqual(['a-gpu-zombie', 'a-busy']);
+    expect(rows[1]).toContain(`cost estimated from the unverified ${PRICE_TABLE.compiledOn} price table`);
+    expect(stdout).not.toContain('Costs are estimates');
+    expect(stderr).toContain(`Costs are estimates from the unverified ${PRICE_TABLE.compiledOn} price table`);
+  });
+
+  it('shows "never" only where the history was read', () => {
+    const base = errorFinding(TEAM_A, 'us-east-1', 'x', 'arn:x', 'endpoint was deleted while the scan described it');
+    const row = (over: Partial<Finding>) => ({ ...base, endpointName: over.verdict ?? 'x', invocations: 0, variants: [], ...over });
+    const table = renderScanTable([
+      {
+        accountId: TEAM_A,
+        region: 'us-east-1',
+        status: 'ok',
+        scannedAt: NOW.toISOString(),
+        findings: [
+          row({ verdict: 'not-billable', reason: 'no instances running: costs nothing while idle' }),
+          row({ verdict: 'exempt', reason: `tag zombie-exempt=true; ${LAST_INVOKED_UNKNOWN} (AccessDenied: no)` }),
+          { ...base, endpointName: 'error' },
+        ],
+      },
+    ]);
+    const lines = table.split('\n');
+    const column = lines[0]!.indexOf('LAST INVOKED');
+    const lastInvoked = (name: string) => lines.find((l) => l.includes(` ${name} `))!.slice(column).split(' ')[0];
+    expect([lastInvoked('not-billable'), lastInvoked('exempt'), lastInvoked('error')]).toEqual(['never', '-', '-']);
   });
 
   it('applies --threshold and --lookback-days', async () => {

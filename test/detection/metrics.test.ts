@@ -1,7 +1,9 @@
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { fetchDailySums, invocationSeries, usageByEndpoint, type Series } from '../../src/detection/metrics.ts';
+import { resolveDetectionSettings } from '../../src/core/schemas.ts';
+import { aggregatePages, fetchDailySums, invocationSeries, usageByEndpoint, type Series } from '../../src/detection/metrics.ts';
+import { detectionWindow, judgeUsage } from '../../src/detection/rules.ts';
 import type { DescribedEndpoint } from '../../src/detection/model.ts';
 
 const endpoint = (over: Partial<DescribedEndpoint> = {}): DescribedEndpoint => ({
@@ -95,6 +97,59 @@ describe('GetMetricData batching', () => {
     const [result] = await fetchDailySums(new CloudWatchClient({ region: 'us-east-1' }), series, start, end);
     expect(result!.error).toContain('Forbidden');
     expect(usageByEndpoint(series, [result!]).get('ep')?.error).toContain('Forbidden');
+    cw.restore();
+  });
+});
+
+describe('trusting a GetMetricData answer', () => {
+  const batch = [{ metricName: 'Invocations' }, { metricName: 'InvocationsProcessed' }];
+  const day = new Date('2026-11-20T00:00:00Z');
+  const complete = (Id: string, value = 0) => ({ Id, Timestamps: value ? [day] : [], Values: value ? [value] : [], StatusCode: 'Complete' as const });
+
+  it('sums a query answered over several pages, judged by its last status', () => {
+    const results = aggregatePages(
+      [
+        { MetricDataResults: [{ ...complete('q0', 2), StatusCode: 'PartialData' }], NextToken: 'more' },
+        { MetricDataResults: [complete('q0', 3), complete('q1')] },
+      ],
+      batch,
+    );
+    expect(results).toEqual([{ days: new Map([[day.getTime(), 5]]) }, { days: new Map() }]);
+  });
+
+  it('never reads a query missing from every page as zero invocations', () => {
+    const [answered, missing] = aggregatePages([{ MetricDataResults: [complete('q0', 1), complete('q7', 9)] }], batch);
+    expect(answered!.error).toBeUndefined();
+    expect(missing).toEqual({ days: new Map(), error: 'CloudWatch returned no result for query q1 (InvocationsProcessed)' });
+  });
+
+  it('treats any last status other than Complete as an error, including none at all', () => {
+    const statuses: [MetricDataResult, string][] = [
+      [{ ...complete('q0'), StatusCode: 'PartialData' }, 'CloudWatch returned PartialData for Invocations'],
+      [{ ...complete('q0'), StatusCode: 'InternalError', Messages: [{ Code: 'InternalError', Value: 'try again' }] }, 'CloudWatch returned InternalError for Invocations (InternalError try again)'],
+      [{ ...complete('q0'), StatusCode: undefined }, 'CloudWatch returned no status for Invocations'],
+    ];
+    for (const [result, error] of statuses) {
+      expect(aggregatePages([{ MetricDataResults: [result, complete('q1')] }], batch)[0]!.error).toBe(error);
+    }
+  });
+
+  it('distrusts the whole batch when the answer carries operation-level Messages', () => {
+    const results = aggregatePages([{ MetricDataResults: [complete('q0'), complete('q1')], Messages: [{ Code: 'MaxMetricsExceeded', Value: 'Maximum number of allowed metrics exceeded' }] }], batch);
+    expect(results.map((r) => r.error)).toEqual([
+      'GetMetricData reported a problem with the whole request (MaxMetricsExceeded Maximum number of allowed metrics exceeded)',
+      'GetMetricData reported a problem with the whole request (MaxMetricsExceeded Maximum number of allowed metrics exceeded)',
+    ]);
+  });
+
+  it('turns a missing result into an error verdict for its endpoint, not an idle one', async () => {
+    const cw = mockClient(CloudWatchClient);
+    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [complete('q0')] });
+    const ep = endpoint();
+    const series = invocationSeries(ep, []);
+    const usage = usageByEndpoint(series, await fetchDailySums(new CloudWatchClient({ region: 'us-east-1' }), series, new Date('2026-10-23T00:00:00Z'), new Date('2026-11-22T12:00:00Z')));
+    const window = detectionWindow(new Date('2026-11-22T12:00:00Z'), resolveDetectionSettings({}));
+    expect(judgeUsage(ep, usage.get('ep')!, [], window)).toEqual({ verdict: 'error', reason: 'invocation metrics unavailable: CloudWatch returned no result for query q1 (Invocations)' });
     cw.restore();
   });
 });

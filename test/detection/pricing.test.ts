@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hourlyInstancePrice, monthlyCost, PRICE_TABLE } from '../../src/detection/pricing.ts';
+import { hourlyInstancePrice, monthlyCost, PRICE_TABLE, unverifiedPriceCaveat, unverifiedPriceTables } from '../../src/detection/pricing.ts';
 
 const REQUIRED_REGIONS = ['us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-1', 'ap-northeast-1'];
 
@@ -47,5 +47,22 @@ describe('monthly cost', () => {
 
   it('costs nothing for variants without instances', () => {
     expect(monthlyCost('us-east-1', [{ variantName: 'a', instanceType: 'ml.zz9.huge', instanceCount: 0 }]).monthlyCostUsd).toBe(0);
+  });
+});
+
+describe('an unverified price table', () => {
+  const variants = [{ variantName: 'a', instanceType: 'ml.m5.large', instanceCount: 1 }];
+
+  it('puts its date on every cost it produces, and says nothing when verified or when nothing was priced', () => {
+    expect(monthlyCost('us-east-1', variants)).toMatchObject({ caveat: `cost estimated from the unverified ${PRICE_TABLE.compiledOn} price table` });
+    expect(monthlyCost('us-east-1', variants, { ...PRICE_TABLE, verified: true }).caveat).toBeUndefined();
+    expect(monthlyCost('us-east-1', [{ variantName: 'a', instanceType: 'ml.m5.large', instanceCount: 0 }]).caveat).toBeUndefined();
+    expect(unverifiedPriceCaveat({ ...PRICE_TABLE, verified: true })).toBeUndefined();
+  });
+
+  it('is found again in reasons for a report footer', () => {
+    const reasons = ['0 invocations; cost estimated from the unverified 2026-11-22 price table', 'active', `x; ${unverifiedPriceCaveat()!}`];
+    expect(unverifiedPriceTables(reasons)).toEqual([...new Set(['2026-11-22', PRICE_TABLE.compiledOn])].sort());
+    expect(unverifiedPriceTables(['active'])).toEqual([]);
   });
 });

@@ -1,76 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
+import { AWS_LIKE_RATE_LIMITS } from '../../local/sim/traffic.ts';
 import { sagemakerStore, type EndpointRecord } from '../../local/sim/services/sagemaker/store.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { silentLog, streamLog, type Log } from '../../src/core/log.ts';
 import { resolveDetectionSettings, type Finding } from '../../src/core/schemas.ts';
 import { NOT_ESTIMATED } from '../../src/detection/findings.ts';
+import { LAST_INVOKED_UNKNOWN } from '../../src/detection/history.ts';
 import { PRICE_TABLE } from '../../src/detection/pricing.ts';
 import { scanOneTarget } from '../../src/detection/target-scan.ts';
 import { DAY, member, orgWorld, ROLE, Seeder } from './seed.ts';
+import { deleteOnFirstDescribe, SCENARIO_EXPECTATIONS, seedScenarioTable } from './scenario-table.ts';
 import { simFactory, useSimulatorEnv } from './sim-env.ts';
 
 /**
- * The scenario table: one endpoint per verdict, kind and known trap, scanned end to end through the
- * SDK against the simulator. Each row says what a naive script would get wrong.
+ * The scenario table (scenario-table.ts): one endpoint per verdict, kind and known trap, scanned end
+ * to end through the SDK against the simulator, plus the edge regions (paging, batching, pricing).
  */
 const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000);
 const ACCT = '210987654321';
 const NO_ROLE = '310987654321';
 const clock = fixedClock(NOW);
 const settings = resolveDetectionSettings({});
-const daysFromNow = (days: number) => new Date(NOW.getTime() + days * DAY).toISOString().slice(0, 10);
 
 let sim: Simulator;
 let restoreEnv: () => void;
 
 function seedTable(seed: Seeder): void {
-  const e = (s: Parameters<Seeder['endpoint']>[2]) => seed.endpoint(ACCT, 'us-east-1', s);
-  const traffic = (endpoint: string, variant: string, days: Record<number, number>, metric?: string) => seed.variantInvocations(ACCT, 'us-east-1', endpoint, variant, days, metric);
-
-  e({ name: 'rt-zombie', variants: [{ name: 'AllTraffic', instanceType: 'ml.g4dn.xlarge', count: 2 }] });
-  e({ name: 'rt-blue-active', variants: [{ name: 'blue', instanceType: 'ml.m5.large' }] });
-  traffic('rt-blue-active', 'blue', { 5: 120 });
-  e({ name: 'rt-second-variant', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }, { name: 'canary', instanceType: 'ml.m5.large' }] });
-  traffic('rt-second-variant', 'AllTraffic', { 45: 9 });
-  traffic('rt-second-variant', 'canary', { 10: 3 });
-  e({ name: 'rt-two-variants-idle', variants: [{ name: 'a', instanceType: 'ml.m5.large', count: 1 }, { name: 'b', instanceType: 'ml.c5.xlarge', count: 3 }] });
-  e({ name: 'ic-active', variants: [{ name: 'AllTraffic', instanceType: 'ml.g5.2xlarge', count: 1 }], components: [{ name: 'ic-a1' }, { name: 'ic-a2' }] });
-  seed.invocations(ACCT, 'us-east-1', { InferenceComponentName: 'ic-a2' }, { 2: 40 });
-  e({ name: 'ic-idle', variants: [{ name: 'AllTraffic', instanceType: 'ml.g5.2xlarge', count: 1 }], components: [{ name: 'ic-b1' }] });
-  e({ name: 'async-processed', async: true });
-  traffic('async-processed', 'AllTraffic', { 3: 7 }, 'InvocationsProcessed');
-  e({ name: 'async-processed-doc-spelling', async: true });
-  traffic('async-processed-doc-spelling', 'AllTraffic', { 3: 7 }, 'InvocationsProcesssed');
-  e({ name: 'async-processed-per-endpoint', async: true });
-  seed.invocations(ACCT, 'us-east-1', { EndpointName: 'async-processed-per-endpoint' }, { 8: 2 }, 'InvocationsProcessed');
-  e({ name: 'async-idle', async: true, variants: [{ name: 'AllTraffic', instanceType: 'ml.c5.xlarge', count: 1 }] });
-  e({ name: 'async-scaled-to-zero', async: true, currentCounts: { AllTraffic: 0 } });
-  e({ name: 'serverless-plain', variants: [{ name: 'AllTraffic', serverless: { memorySizeInMB: 2048, maxConcurrency: 5 } }] });
-  e({ name: 'serverless-provisioned', variants: [{ name: 'AllTraffic', serverless: { memorySizeInMB: 2048, maxConcurrency: 5, provisionedConcurrency: 2 } }] });
-  e({ name: 'created-3-days-ago', createdDaysAgo: 3 });
-  e({ name: 'updated-10-days-ago', createdDaysAgo: 300, updatedDaysAgo: 10 });
-  e({ name: 'invoked-20-days-ago', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }] });
-  traffic('invoked-20-days-ago', 'AllTraffic', { 20: 1 });
-  e({ name: 'invoked-40-days-ago', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }] });
-  traffic('invoked-40-days-ago', 'AllTraffic', { 40: 12, 100: 5 });
-  e({ name: 'exempt-flag', tags: { 'zombie-exempt': 'true' } });
-  e({ name: 'exempt-until-future', tags: { 'zombie-exempt-until': daysFromNow(30) } });
-  e({ name: 'exempt-until-past', tags: { 'zombie-exempt-until': daysFromNow(-30) } });
-  e({ name: 'auto-delete-future', tags: { 'auto-delete-after': daysFromNow(10) } });
-  e({ name: 'exempt-malformed', tags: { 'zombie-exempt-until': 'after the demo' } });
-  e({ name: 'multi-model-idle', multiModel: true, variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.xlarge', count: 2 }] });
-  e({ name: 'config-deleted' });
-  sagemakerStore(seed.world, ACCT, 'us-east-1').deleteEndpointConfig('config-deleted-config');
-  e({ name: 'shares-config-1', variants: [{ name: 'AllTraffic', instanceType: 'ml.t2.medium' }] });
-  e({ name: 'shares-config-2', configName: 'shares-config-1-config' });
-  // Busy on a config a zombie also uses: priced from the config read for the zombie, at no extra call.
-  e({ name: 'shares-config-active', configName: 'shares-config-1-config' });
-  traffic('shares-config-active', 'AllTraffic', { 1: 4 });
-  const updating = e({ name: 'updating-now' });
-  sagemakerStore(seed.world, ACCT, 'us-east-1').requireEndpoint('updating-now').status = 'Updating';
-  void updating;
-  e({ name: 'deleted-mid-scan' });
+  seedScenarioTable(seed, ACCT);
 
   // ca-central-1 is not in the bundled price table: cost unknown, never guessed.
   seed.endpoint(ACCT, 'ca-central-1', { name: 'unpriced-region', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }] });
@@ -102,8 +59,8 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function scan(accountId: string, region: string, options: { classifyMultiModel?: boolean; log?: Log } = {}) {
-  const { factory, counter } = simFactory();
+async function scan(accountId: string, region: string, options: { classifyMultiModel?: boolean; log?: Log; maxAttempts?: number } = {}) {
+  const { factory, counter } = simFactory(undefined, options.maxAttempts);
   const result = await scanOneTarget({ factory, target: { accountId, region, roleName: ROLE }, settings, clock, log: options.log ?? silentLog, classifyMultiModel: options.classifyMultiModel ?? true });
   return { result, stats: counter.stats(), byName: new Map(result.findings.map((f) => [f.endpointName, f])) };
 }
@@ -129,55 +86,22 @@ const finding = (name: string): Finding => {
 describe('the scenario table (us-east-1)', () => {
   beforeAll(async () => {
     // Listed, then deleted before its DescribeEndpoint (the first describe of the scan deletes it).
-    const deleteOnFirstDescribe = sim.traffic.inject({
-      service: 'sagemaker',
-      operation: 'DescribeEndpoint',
-      accountId: ACCT,
-      region: 'us-east-1',
-      times: 1,
-      before: deleteEndpointMidScan,
-    });
+    const restore = deleteOnFirstDescribe(sim, ACCT);
     try {
       table = await scan(ACCT, 'us-east-1');
     } finally {
-      sim.traffic.remove(deleteOnFirstDescribe);
-      restoreDeletedEndpoint();
+      restore();
     }
   });
 
-  it.each([
-    ['rt-zombie', 'zombie', 'real-time'],
-    ['rt-blue-active', 'active', 'real-time'],
-    ['rt-second-variant', 'active', 'real-time'],
-    ['rt-two-variants-idle', 'zombie', 'real-time'],
-    ['ic-active', 'active', 'inference-components'],
-    ['ic-idle', 'zombie', 'inference-components'],
-    ['async-processed', 'active', 'async'],
-    ['async-processed-doc-spelling', 'active', 'async'],
-    ['async-processed-per-endpoint', 'active', 'async'],
-    ['async-idle', 'zombie', 'async'],
-    ['async-scaled-to-zero', 'not-billable', 'async'],
-    ['serverless-plain', 'not-billable', 'serverless'],
-    ['serverless-provisioned', 'zombie', 'serverless'],
-    ['created-3-days-ago', 'too-new', 'real-time'],
-    ['updated-10-days-ago', 'too-new', 'real-time'],
-    ['invoked-20-days-ago', 'active', 'real-time'],
-    ['invoked-40-days-ago', 'zombie', 'real-time'],
-    ['exempt-flag', 'exempt', 'real-time'],
-    ['exempt-until-future', 'exempt', 'real-time'],
-    ['exempt-until-past', 'zombie', 'real-time'],
-    ['auto-delete-future', 'exempt', 'real-time'],
-    ['exempt-malformed', 'exempt', 'real-time'],
-    ['multi-model-idle', 'zombie', 'multi-model'],
-    ['config-deleted', 'zombie', 'real-time'],
-    ['deleted-mid-scan', 'error', null],
-  ] as const)('%s is %s (type %s)', (name, verdict, type) => {
+  it.each(SCENARIO_EXPECTATIONS)('%s is %s (type %s)', (name, verdict, type) => {
     expect(finding(name)).toMatchObject({ verdict, endpointType: type, accountId: ACCT, region: 'us-east-1' });
     expect(finding(name).reason.length).toBeGreaterThan(10);
   });
 
-  it('does not report endpoints that are not InService', () => {
+  it('reports every InService endpoint of the table, and no other', () => {
     expect(table.byName.has('updating-now')).toBe(false);
+    expect([...table.byName.keys()].sort()).toEqual(SCENARIO_EXPECTATIONS.map(([name]) => name).sort());
   });
 
   it('sums every variant and every component', () => {
@@ -198,6 +122,13 @@ describe('the scenario table (us-east-1)', () => {
     expect(finding('multi-model-idle').instanceCount).toBe(2);
   });
 
+  it('says which costs rest on the unverified price table', () => {
+    const caveat = `cost estimated from the unverified ${PRICE_TABLE.compiledOn} price table`;
+    for (const name of ['rt-zombie', 'serverless-provisioned', 'shares-config-active']) expect(finding(name).reason).toMatch(new RegExp(`; ${caveat}$`));
+    // Not priced from the table: free while idle, unknown, or not estimated.
+    for (const name of ['serverless-plain', 'config-deleted', 'rt-blue-active']) expect(finding(name).reason).not.toContain(caveat);
+  });
+
   it('reports cost it cannot know as unknown, with the reason', () => {
     expect(finding('config-deleted')).toMatchObject({ monthlyCostUsd: null, reason: expect.stringContaining('config-deleted-config no longer exists') });
   });
@@ -207,6 +138,48 @@ describe('the scenario table (us-east-1)', () => {
     expect(finding('invoked-40-days-ago')).toMatchObject({ invocations: 0, lastInvokedAt: day40.toISOString(), idleSince: new Date(day40.getTime() + DAY).toISOString().slice(0, 10) });
     expect(finding('rt-zombie')).toMatchObject({ lastInvokedAt: null, idleSince: 'never' });
     expect(finding('rt-blue-active').lastInvokedAt).not.toBeNull();
+  });
+
+  it('reads the history of every endpoint idle in the window, so null always means never', () => {
+    const dayStart = (daysAgo: number) => new Date(Math.floor((NOW.getTime() - daysAgo * DAY) / DAY) * DAY).toISOString();
+    expect(finding('async-scaled-to-zero-used-before')).toMatchObject({ verdict: 'not-billable', invocations: 0, lastInvokedAt: dayStart(50) });
+    expect(finding('updated-10-days-ago-used-before')).toMatchObject({ verdict: 'too-new', invocations: 0, lastInvokedAt: dayStart(60) });
+    for (const name of ['async-scaled-to-zero', 'serverless-plain', 'updated-10-days-ago', 'created-3-days-ago', 'exempt-flag']) {
+      expect(finding(name)).toMatchObject({ invocations: 0, lastInvokedAt: null });
+    }
+    // A deleted predecessor's traffic under the same name is not this endpoint's.
+    expect(finding('recreated-20-days-ago')).toMatchObject({ verdict: 'too-new', lastInvokedAt: null });
+    expect(finding('recreated-40-days-ago')).toMatchObject({ verdict: 'zombie', lastInvokedAt: null, idleSince: 'never' });
+    // Null is only ever unknown for an endpoint whose metrics could not be read: its verdict is error.
+    const unknown = table.result.findings.filter((f) => f.lastInvokedAt === null && f.verdict !== 'error');
+    expect(unknown.filter((f) => f.invocations !== 0)).toEqual([]);
+  });
+
+  it('says the last invocation is unknown, never "never", when the history cannot be read', async () => {
+    let metricCalls = 0;
+    // The second GetMetricData of the target is the history read (the first is the window).
+    const historyDenied = sim.traffic.inject({
+      service: 'monitoring',
+      operation: 'GetMetricData',
+      accountId: ACCT,
+      region: 'us-east-1',
+      when: () => ++metricCalls === 2,
+      error: { code: 'AccessDenied', message: 'User is not authorized to perform: cloudwatch:GetMetricData', status: 403 },
+    });
+    try {
+      const { byName, result } = await scan(ACCT, 'us-east-1');
+      const verdicts = (findings: Finding[]) => Object.fromEntries(findings.filter((f) => f.endpointName !== 'deleted-mid-scan').map((f) => [f.endpointName, f.verdict]));
+      expect(verdicts(result.findings)).toEqual(verdicts(table.result.findings));
+      const windowStart = new Date(Math.floor(NOW.getTime() / DAY) * DAY - 30 * DAY).toISOString().slice(0, 10);
+      expect(byName.get('invoked-40-days-ago')).toMatchObject({ verdict: 'zombie', lastInvokedAt: null, idleSince: windowStart, reason: expect.stringContaining(`${LAST_INVOKED_UNKNOWN} (AccessDenied`) });
+      for (const name of ['async-scaled-to-zero-used-before', 'updated-10-days-ago-used-before', 'exempt-flag']) {
+        expect(byName.get(name)).toMatchObject({ lastInvokedAt: null, reason: expect.stringContaining(LAST_INVOKED_UNKNOWN) });
+      }
+      // Created inside the window: no history to read, so "never" (since its creation) stands.
+      expect(byName.get('created-3-days-ago')!.reason).not.toContain(LAST_INVOKED_UNKNOWN);
+    } finally {
+      sim.traffic.remove(historyDenied);
+    }
   });
 
   it('explains exemptions, including a malformed date', () => {
@@ -278,6 +251,27 @@ describe('the scenario table (us-east-1)', () => {
       expect(verdicts(throttled)).toEqual(verdicts(table));
       expect(sim.traffic.throttledCount).toBeGreaterThan(before);
       expect(throttled.stats.attempts).toBeGreaterThan(throttled.stats.total);
+    } finally {
+      sim.traffic.setThrottling({ enabled: false });
+    }
+  });
+});
+
+describe('GetResources throttling', () => {
+  it('falls back to ListTags with the same verdicts when throttling of GetResources outlasts the SDK retries', async () => {
+    const before = sim.traffic.throttledCount;
+    // The simulator's default limit for the Tagging API, with the bucket left empty after one call.
+    sim.traffic.setThrottling({ enabled: true, limits: { tagging: { rate: AWS_LIKE_RATE_LIMITS.tagging!.rate / 1_000, burst: 1 } } });
+    try {
+      await scan(ACCT, 'us-east-1');
+      const lines: string[] = [];
+      const throttled = await scan(ACCT, 'us-east-1', { maxAttempts: 2, log: streamLog((line) => lines.push(line), 'warn') });
+      const verdicts = (r: typeof throttled) => Object.fromEntries(r.result.findings.filter((f) => f.endpointName !== 'deleted-mid-scan').map((f) => [f.endpointName, f.verdict]));
+      expect(verdicts(throttled)).toEqual(verdicts(table));
+      expect(sim.traffic.throttledCount - before).toBeGreaterThanOrEqual(2);
+      const idle = throttled.result.findings.filter((f) => ['zombie', 'exempt'].includes(f.verdict));
+      expect(throttled.stats.byOperation['SageMaker:ListTags']).toBe(idle.length);
+      expect(lines.map((l) => JSON.parse(l) as { error?: string })).toEqual([expect.objectContaining({ error: expect.stringContaining('ThrottledException') })]);
     } finally {
       sim.traffic.setThrottling({ enabled: false });
     }
