@@ -1,6 +1,7 @@
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AdaptiveRetryStrategy, DefaultRateLimiter } from '@smithy/core/retry';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { isTransient } from './aws-errors.ts';
 import { RetryableAwsError, TargetUnreachableError, errorName, errorMessage } from './errors.ts';
 import type { ApiCallCounter } from './api-calls.ts';
 
@@ -40,14 +41,6 @@ interface Stackful {
 }
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
-
-const TRANSIENT_ERRORS = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalFailure', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError']);
-
-/** An error that says nothing about the target: throttling past the SDK's retries, a 5xx, a timeout. */
-function isTransient(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-  return TRANSIENT_ERRORS.has(errorName(error)) || (status !== undefined && status >= 500);
-}
 
 /**
  * Floor of the adaptive retry's client-side send rate (requests/s). The SDK's default floor is 0.5:

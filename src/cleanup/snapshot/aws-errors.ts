@@ -1,4 +1,5 @@
 import { errorMessage, errorName, RetryableAwsError, SnapshotFailedError } from '../../core/errors.ts';
+import { isTransient } from '../../core/aws-errors.ts';
 import { s3HttpStatus as httpStatus } from '../../core/s3-json.ts';
 
 export { httpStatus };
@@ -19,29 +20,7 @@ export function isUnsupportedOperation(error: unknown): boolean {
   return ['UnknownOperationException', 'InvalidAction', 'NotImplemented', 'UnrecognizedClientException'].includes(errorName(error));
 }
 
-const TRANSIENT_NAMES = new Set([
-  'SlowDown',
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'InternalError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-]);
-
-/** Throttling, 5xx and network failures that outlived the SDK's own retries. */
-export function isTransient(error: unknown): boolean {
-  const status = httpStatus(error);
-  return TRANSIENT_NAMES.has(errorName(error)) || (status !== undefined && status >= 500) || (error as { code?: string })?.code === 'ECONNRESET';
-}
+export { isTransient };
 
 const PERMANENT_NAMES = new Set(['AccessDenied', 'AccessDeniedException', 'Forbidden', 'NoSuchBucket', 'InvalidObjectState', 'KMS.DisabledException', 'KMS.NotFoundException', 'KMS.KMSInvalidStateException']);
 
