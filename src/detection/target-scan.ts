@@ -2,34 +2,25 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { ClientFactory, TargetRef } from '../core/clients.ts';
-import type { Clock } from '../core/clock.ts';
 import { errorMessage, TargetUnreachableError } from '../core/errors.ts';
-import type { Log } from '../core/log.ts';
 import type { DetectionSettings, Finding, FindingsFile, ScanSummary, Verdict } from '../core/schemas.ts';
 import { VerdictSchema } from '../core/schemas.ts';
 import type { ApiCallStats } from '../core/api-calls.ts';
-import type { PriceTable } from './pricing.ts';
-import { scanTarget, type TargetScanResult } from './scan.ts';
+import { scanTarget, type ScanTargetOptions, type TargetScanResult } from './scan.ts';
 
 /**
  * One target end to end, shared by the scan Lambda and the CLI: reach the account (assume the member
  * role, or use the caller's own credentials), scan, and report an unreachable target as a result
  * rather than an exception. Only RetryableAwsError escapes, so the state machine can retry it.
  */
-export interface ScanOneTargetOptions {
+export interface ScanOneTargetOptions extends Omit<ScanTargetOptions, 'sagemaker' | 'cloudwatch' | 'tagging' | 'accountId' | 'region'> {
   factory: ClientFactory;
   target: TargetRef;
-  settings: DetectionSettings;
-  clock: Clock;
-  log: Log;
-  concurrency?: number;
-  classifyMultiModel?: boolean;
-  prices?: PriceTable;
-  onProgress?: (progress: { done: number; total: number }) => void;
 }
 
 export async function scanOneTarget(options: ScanOneTargetOptions): Promise<TargetScanResult> {
-  const { factory, target, log } = options;
+  const { factory, target, ...scanOptions } = options;
+  const { log } = options;
   const scannedAt = options.clock.now().toISOString();
   try {
     await factory.verifyReachable(target);
@@ -44,13 +35,7 @@ export async function scanOneTarget(options: ScanOneTargetOptions): Promise<Targ
     tagging: factory.target(ResourceGroupsTaggingAPIClient, target),
     accountId: target.accountId,
     region: target.region,
-    settings: options.settings,
-    clock: options.clock,
-    log,
-    concurrency: options.concurrency,
-    classifyMultiModel: options.classifyMultiModel,
-    prices: options.prices,
-    onProgress: options.onProgress,
+    ...scanOptions,
   });
 }
 
