@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { errorName } from '../core/errors.ts';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import { layout } from '../core/layout.ts';
+import { writeJsonObject } from '../core/s3-json.ts';
 
 /** Event types are a contract with auditors (DESIGN.md); add, never rename. */
 export const AuditEventTypeSchema = z.enum([
@@ -105,23 +105,11 @@ async function indexSweepEndpoint(writer: AuditWriter, event: AuditEvent, retain
     endpointArn: event.endpointArn,
     firstEventAt: event.at,
   };
-  try {
-    await writer.s3.send(
-      new PutObjectCommand({
-        Bucket: writer.bucket,
-        Key: key,
-        Body: JSON.stringify(marker, null, 2),
-        ContentType: 'application/json',
-        IfNoneMatch: '*',
-        ObjectLockMode: writer.retention?.mode,
-        ObjectLockRetainUntilDate: retainUntil,
-      }),
-    );
-  } catch (error) {
-    // Another step of the same sweep indexed this endpoint first.
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (errorName(error) !== 'PreconditionFailed' && status !== 412) throw error;
-  }
+  // A lost race means another step of the same sweep indexed this endpoint first: nothing to do.
+  await writeJsonObject(writer.s3, writer.bucket, key, marker, {
+    condition: { ifNoneMatch: '*' },
+    objectLock: writer.retention && retainUntil ? { mode: writer.retention.mode, retainUntil } : undefined,
+  });
   seen.add(key);
 }
 

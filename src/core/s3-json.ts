@@ -53,9 +53,9 @@ export async function writeJsonObject(
   bucket: string,
   key: string,
   value: unknown,
-  options: { condition?: WriteCondition; kmsKeyId?: string } = {},
+  options: { condition?: WriteCondition; kmsKeyId?: string; objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retainUntil: Date } } = {},
 ): Promise<{ written: true; etag: string } | { written: false }> {
-  const { condition, kmsKeyId } = options;
+  const { condition, kmsKeyId, objectLock } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       const out = await s3.send(
@@ -67,6 +67,7 @@ export async function writeJsonObject(
           IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
           IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
           ...(kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: kmsKeyId } : {}),
+          ...(objectLock ? { ObjectLockMode: objectLock.mode, ObjectLockRetainUntilDate: objectLock.retainUntil } : {}),
         }),
       );
       return { written: true, etag: out.ETag ?? '' };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readJsonObject, writeJsonObject } from '../../src/core/s3-json.ts';
 import { startScenarioSimulator, type Simulator } from '../../local/sim/index.ts';
 
@@ -38,5 +38,14 @@ describe('JSON documents in S3', () => {
   it('reads a missing key as absent, but a missing bucket is an error', async () => {
     expect(await readJsonObject(s3, bucket, 'absent.json')).toBeUndefined();
     await expect(readJsonObject(s3, 'no-such-archive', 'x.json')).rejects.toMatchObject({ name: 'NoSuchBucket' });
+  });
+
+  it('writes Object Lock retention when asked (append-only audit objects)', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'locked-records', ObjectLockEnabledForBucket: true }));
+    const retainUntil = new Date(Date.now() + 86_400_000);
+    await writeJsonObject(s3, 'locked-records', 'kept.json', { a: 1 }, { condition: { ifNoneMatch: '*' }, objectLock: { mode: 'COMPLIANCE', retainUntil } });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'locked-records', Key: 'kept.json' }));
+    expect(head.ObjectLockMode).toBe('COMPLIANCE');
+    expect(head.ObjectLockRetainUntilDate).toEqual(retainUntil);
   });
 });
