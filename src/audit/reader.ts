@@ -102,14 +102,17 @@ async function loadEvents(s3: S3Client, bucket: string, keys: string[], concurre
   return { events: loaded.filter((e): e is AuditEvent => e !== undefined), warnings };
 }
 
-/** Whether an endpoint already has an event of `type` for `sweepId` (keeps re-run steps from logging twice). */
-export async function hasAuditEvent(
-  s3: S3Client,
-  bucket: string,
-  where: { accountId: string; region: string; endpointName: string; sweepId: string; type: AuditEventType },
-): Promise<boolean> {
+export type EndpointEventQuery = { accountId: string; region: string; endpointName: string; sweepId: string; type: AuditEventType };
+
+/** An endpoint's events of `type` for `sweepId`, oldest first (keys sort by time). Re-run steps use it to neither lose nor double an event. */
+export async function endpointEventsOf(s3: S3Client, bucket: string, where: EndpointEventQuery): Promise<AuditEvent[]> {
   const prefix = layout.endpointAuditPrefix(where.accountId, where.region, where.endpointName);
   const keys = (await listKeys(s3, bucket, prefix)).filter((key) => key.includes(`-${where.type}-`));
   const { events } = await loadEvents(s3, bucket, keys, 8);
-  return events.some((event) => event.type === where.type && event.sweepId === where.sweepId);
+  return events.filter((event) => event.type === where.type && event.sweepId === where.sweepId);
+}
+
+/** Whether an endpoint already has an event of `type` for `sweepId` (keeps re-run steps from logging twice). */
+export async function hasAuditEvent(s3: S3Client, bucket: string, where: EndpointEventQuery): Promise<boolean> {
+  return (await endpointEventsOf(s3, bucket, where)).length > 0;
 }

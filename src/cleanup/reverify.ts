@@ -1,5 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
@@ -23,7 +23,8 @@ import { isNotFound, isTransient } from '../detection/aws-errors.ts';
 import { toDescribedEndpoint } from '../detection/inventory.ts';
 import { fetchDailySums, invocationSeries, summarizeUsage } from '../detection/metrics.ts';
 import { judgeExemption } from '../detection/rules.ts';
-import { AuditEventSchema, type AuditEvent, type AuditEventType, type AuditWriter } from '../audit/events.ts';
+import { type AuditEvent, type AuditEventType, type AuditWriter } from '../audit/events.ts';
+import { endpointEventsOf } from '../audit/reader.ts';
 import { isS3NotFound, readDecisionRecord } from './approval/store.ts';
 
 /**
@@ -210,31 +211,13 @@ export async function invocationsSince(
 
 /** True when an event of `type` for `sweepId` is already in the endpoint's audit history (a retried step must not lose or double it). */
 export async function hasAuditEvent(deps: CleanupDeps, candidate: Pick<Candidate, 'accountId' | 'region' | 'endpointName' | 'sweepId'>, type: AuditEventType): Promise<boolean> {
-  return (await auditEventsOf(deps, candidate, type, true)).length > 0;
+  return (await auditEventsOf(deps, candidate, type)).length > 0;
 }
 
-/** The endpoint's events of `type` for `sweepId`, oldest first (keys sort by time); `firstOnly` stops at the first match. */
-export async function auditEventsOf(
-  deps: CleanupDeps,
-  candidate: Pick<Candidate, 'accountId' | 'region' | 'endpointName' | 'sweepId'>,
-  type: AuditEventType,
-  firstOnly = false,
-): Promise<AuditEvent[]> {
-  const s3 = deps.clients.hub(S3Client);
-  const prefix = layout.endpointAuditPrefix(candidate.accountId, candidate.region, candidate.endpointName);
-  const found: AuditEvent[] = [];
-  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: deps.archiveBucket, Prefix: prefix })) {
-    for (const object of page.Contents ?? []) {
-      if (!object.Key?.includes(`-${type}-`)) continue;
-      const out = await s3.send(new GetObjectCommand({ Bucket: deps.archiveBucket, Key: object.Key }));
-      const parsed = AuditEventSchema.safeParse(JSON.parse((await out.Body?.transformToString('utf-8')) ?? '{}'));
-      if (parsed.success && parsed.data.type === type && parsed.data.sweepId === candidate.sweepId) {
-        found.push(parsed.data);
-        if (firstOnly) return found;
-      }
-    }
-  }
-  return found;
+/** The endpoint's events of `type` for `sweepId`, oldest first. */
+export function auditEventsOf(deps: CleanupDeps, candidate: Pick<Candidate, 'accountId' | 'region' | 'endpointName' | 'sweepId'>, type: AuditEventType): Promise<AuditEvent[]> {
+  const { accountId, region, endpointName, sweepId } = candidate;
+  return endpointEventsOf(deps.clients.hub(S3Client), deps.archiveBucket, { accountId, region, endpointName, sweepId, type });
 }
 
 export type Reverification =
