@@ -85,7 +85,8 @@ export async function appendAuditEvent(writer: AuditWriter, input: NewAuditEvent
   return { key, event };
 }
 
-const indexed = new WeakMap<AuditWriter, Set<string>>();
+// Keyed by the S3 client (cached per factory), not the writer: steps build a fresh writer per call.
+const indexed = new WeakMap<S3Client, Set<string>>();
 
 /**
  * Records, once per (sweep, endpoint), that the sweep touched the endpoint, so `zombie-sweep audit
@@ -94,9 +95,9 @@ const indexed = new WeakMap<AuditWriter, Set<string>>();
  */
 async function indexSweepEndpoint(writer: AuditWriter, event: AuditEvent, retainUntil: Date | undefined): Promise<void> {
   const key = layout.sweepIndexEntry(event.sweepId!, event.accountId!, event.region!, event.endpointName!);
-  const seen = indexed.get(writer) ?? new Set<string>();
-  indexed.set(writer, seen);
-  if (seen.has(key)) return;
+  const seen = indexed.get(writer.s3) ?? new Set<string>();
+  indexed.set(writer.s3, seen);
+  if (seen.has(`${writer.bucket}/${key}`)) return;
   const marker: SweepIndexEntry = {
     sweepId: event.sweepId!,
     accountId: event.accountId!,
@@ -110,7 +111,7 @@ async function indexSweepEndpoint(writer: AuditWriter, event: AuditEvent, retain
     condition: { ifNoneMatch: '*' },
     objectLock: writer.retention && retainUntil ? { mode: writer.retention.mode, retainUntil } : undefined,
   });
-  seen.add(key);
+  seen.add(`${writer.bucket}/${key}`);
 }
 
 export const SweepIndexEntrySchema = z.object({
