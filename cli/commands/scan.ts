@@ -46,7 +46,8 @@ export function registerScan(program: Command): void {
     .addHelpText(
       'after',
       `
-Verdicts: zombie (idle, billable, old enough, not exempt), active, too-new, exempt, not-billable, error.
+Verdicts: zombie (idle, billable, old enough, not exempt), active, too-new, exempt, not-billable,
+expired (auto-delete-after passed), error.
 lastInvokedAt (json/csv) null means never invoked since creation, within the 455 days CloudWatch keeps;
 except for verdict error, and where the reason says "last invocation unknown" (history unreadable).
 Costs from an unverified price table say so in the reason and below the table.

@@ -28,6 +28,11 @@ export const DetectionSettingsSchema = z
      * Never less: an endpoint must have existed for the whole lookback window to be a zombie (DESIGN.md).
      */
     minAgeDays: z.number().int().min(1).max(455).optional(),
+    /**
+     * How far past an endpoint's creation an `auto-delete-after` tag can keep it: a date beyond the horizon
+     * counts as creation + horizon, so a tag set to 2099 cannot exempt an endpoint forever.
+     */
+    autoDeleteMaxDays: z.number().int().min(1).max(3650).default(365),
   })
   .strict()
   .refine((s) => s.minAgeDays === undefined || s.minAgeDays >= (s.lookbackDays ?? 30), {
@@ -39,6 +44,7 @@ export interface DetectionSettings {
   lookbackDays: number;
   thresholdInvocations: number;
   minAgeDays: number;
+  autoDeleteMaxDays: number;
 }
 export function resolveDetectionSettings(input: DetectionSettingsInput | undefined): DetectionSettings {
   const parsed = DetectionSettingsSchema.parse(input ?? {});
@@ -112,7 +118,7 @@ export const TargetSchema = z.object({
 });
 export type Target = z.infer<typeof TargetSchema>;
 
-export const VerdictSchema = z.enum(['zombie', 'active', 'too-new', 'exempt', 'not-billable', 'error']);
+export const VerdictSchema = z.enum(['zombie', 'active', 'too-new', 'exempt', 'not-billable', 'expired', 'error']);
 export type Verdict = z.infer<typeof VerdictSchema>;
 
 export const EndpointTypeSchema = z.enum(['real-time', 'async', 'serverless', 'multi-model', 'inference-components']);

@@ -93,7 +93,7 @@ export function buildFinding(facts: FindingFacts): Finding {
     ...(endpoint.endpointConfigName ? { endpointConfigName: endpoint.endpointConfigName } : {}),
     creationTime: endpoint.creationTime.toISOString(),
     lastModifiedTime: endpoint.lastModifiedTime.toISOString(),
-    ...(facts.verdict === 'zombie' ? { idleSince: facts.idleSince ?? idleSince(facts.lastInvokedDay) } : {}),
+    ...(facts.verdict === 'zombie' || facts.verdict === 'expired' ? { idleSince: facts.idleSince ?? idleSince(facts.lastInvokedDay) } : {}),
     variants: billed.map((v, i) => ({
       variantName: v.variantName,
       instanceType: v.serverless ? null : (v.instanceType ?? null),

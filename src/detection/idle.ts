@@ -7,7 +7,7 @@ import type { FindingFacts } from './findings.ts';
 import { describeEndpointConfig, GONE, isMultiModel, type Gone } from './inventory.ts';
 import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
-import { classifyEndpointType, isComponentConfig, judgeExemption, type DetectionWindow } from './rules.ts';
+import { classifyEndpointType, isComponentConfig, judgeOwnerTags, type DetectionWindow } from './rules.ts';
 import { readTags } from './tags.ts';
 
 /**
@@ -70,8 +70,11 @@ export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]
     const tags = tagsOf.get(endpoint.endpointArn)!;
     if (tags === GONE) return { ...facts, verdict: 'error', reason: 'endpoint was deleted while the scan read its tags' };
     if (failed(tags)) return { ...facts, verdict: 'error', reason: `cannot read tags to check exemptions: ${tags.failed}` };
-    const exemption = judgeExemption(tags, window.now);
-    if (exemption.exempt) return { ...facts, tags, verdict: 'exempt', reason: `${exemption.reason}; ${reason}` };
+    const owner = judgeOwnerTags(tags, window.now, { createdAt: endpoint.creationTime, maxDays: window.settings.autoDeleteMaxDays });
+    if (owner.kind === 'exempt') return { ...facts, tags, verdict: 'exempt', reason: `${owner.reason}; ${reason}` };
+    // A passed auto-delete-after is the owner's own deadline: reported as expired for the owner to act on,
+    // not put to approval on the idle verdict's authority.
+    if (owner.kind === 'expired') return { ...facts, tags, verdict: 'expired', reason: `${owner.reason}; ${reason}` };
 
     // Serverless endpoints host neither multi-model containers nor inference components, and
     // DescribeEndpoint carries their memory and provisioned concurrency: nothing in the config is needed

@@ -127,6 +127,15 @@ export function judgeUsage(
 
 export type Exemption = { exempt: true; reason: string } | { exempt: false };
 
+/** What the owner's tags say: keep it, its `auto-delete-after` date has passed, or nothing. */
+export type OwnerTagJudgement = { kind: 'exempt'; reason: string } | { kind: 'expired'; reason: string } | { kind: 'none' };
+
+/** Caps how far `auto-delete-after` can exempt: at most `maxDays` after the endpoint was created. */
+export interface AutoDeleteHorizon {
+  createdAt: Date;
+  maxDays: number;
+}
+
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -152,6 +161,17 @@ export function parseTagDate(value: string): Date | undefined {
 const TRUE_VALUES = new Set(['true', 'yes', '1']);
 const FALSE_VALUES = new Set(['false', 'no', '0', '']);
 
+type TagLookup = Map<string, { key: string; value: string }[]>;
+
+function caseInsensitive(tags: TagMap): TagLookup {
+  const lookup: TagLookup = new Map();
+  for (const [key, value] of Object.entries(tags)) {
+    const lower = key.toLowerCase();
+    lookup.set(lower, [...(lookup.get(lower) ?? []), { key, value }]);
+  }
+  return lookup;
+}
+
 /**
  * Owner-set tags that keep an endpoint. Keys match case-insensitively and unreadable values count as
  * exempt: an owner who tried to keep an endpoint and misspelt the value still meant to keep it.
@@ -159,30 +179,53 @@ const FALSE_VALUES = new Set(['false', 'no', '0', '']);
  * different values; the endpoint is exempt if any of them exempts (a stale `false` next to a fresh
  * `true` must not win by map order).
  */
-export function judgeExemption(tags: TagMap, now: Date): Exemption {
-  const lookup = new Map<string, { key: string; value: string }[]>();
-  for (const [key, value] of Object.entries(tags)) {
-    const lower = key.toLowerCase();
-    lookup.set(lower, [...(lookup.get(lower) ?? []), { key, value }]);
-  }
+export function judgeExemption(tags: TagMap, now: Date, horizon?: AutoDeleteHorizon): Exemption {
+  const judged = judgeOwnerTags(tags, now, horizon);
+  return judged.kind === 'exempt' ? { exempt: true, reason: judged.reason } : { exempt: false };
+}
 
+/**
+ * The owner's tags, in order of precedence: an explicit `zombie-exempt` or `zombie-exempt-until` keeps the
+ * endpoint; a future `auto-delete-after` (capped by the horizon) keeps it; a passed one makes it `expired`,
+ * idle or not, because the owner promised it would be gone by then.
+ */
+export function judgeOwnerTags(tags: TagMap, now: Date, horizon?: AutoDeleteHorizon): OwnerTagJudgement {
+  const lookup = caseInsensitive(tags);
+  const explicit = explicitExemption(lookup, now);
+  if (explicit) return { kind: 'exempt', reason: explicit };
+  let expired: string | undefined;
+  for (const tag of lookup.get(EXEMPT_TAG.autoDeleteAfter) ?? []) {
+    const until = parseTagDate(tag.value);
+    if (!until) return { kind: 'exempt', reason: notADate(tag) };
+    const capped = horizon ? new Date(Math.min(until.getTime(), horizon.createdAt.getTime() + horizon.maxDays * DAY_MS)) : until;
+    if (capped.getTime() > now.getTime()) {
+      const cap = capped.getTime() < until.getTime() ? ` (capped at ${horizon!.maxDays} days after creation: ${isoDate(capped)})` : '';
+      return { kind: 'exempt', reason: `tag ${tag.key}=${tag.value} is in the future${cap}` };
+    }
+    expired ??=
+      capped.getTime() < until.getTime()
+        ? `tag ${tag.key}=${tag.value} is beyond the ${horizon!.maxDays}-day horizon after creation, which passed on ${isoDate(capped)}`
+        : `tag ${tag.key}=${tag.value} has passed`;
+  }
+  return expired ? { kind: 'expired', reason: expired } : { kind: 'none' };
+}
+
+function explicitExemption(lookup: TagLookup, now: Date): string | undefined {
   for (const flag of lookup.get(EXEMPT_TAG.exempt) ?? []) {
     const normalized = flag.value.trim().toLowerCase();
-    if (TRUE_VALUES.has(normalized)) return { exempt: true, reason: `tag ${flag.key}=${flag.value}` };
-    if (!FALSE_VALUES.has(normalized)) {
-      return { exempt: true, reason: `tag ${flag.key}=${JSON.stringify(flag.value)} is neither true nor false; treated as exempt to be safe` };
-    }
+    if (TRUE_VALUES.has(normalized)) return `tag ${flag.key}=${flag.value}`;
+    if (!FALSE_VALUES.has(normalized)) return `tag ${flag.key}=${JSON.stringify(flag.value)} is neither true nor false; treated as exempt to be safe`;
   }
-  for (const key of [EXEMPT_TAG.exemptUntil, EXEMPT_TAG.autoDeleteAfter]) {
-    for (const tag of lookup.get(key) ?? []) {
-      const until = parseTagDate(tag.value);
-      if (!until) {
-        return { exempt: true, reason: `tag ${tag.key}=${JSON.stringify(tag.value)} is not an ISO date (YYYY-MM-DD or ISO 8601 time); treated as exempt to be safe` };
-      }
-      if (until.getTime() > now.getTime()) return { exempt: true, reason: `tag ${tag.key}=${tag.value} is in the future` };
-    }
+  for (const tag of lookup.get(EXEMPT_TAG.exemptUntil) ?? []) {
+    const until = parseTagDate(tag.value);
+    if (!until) return notADate(tag);
+    if (until.getTime() > now.getTime()) return `tag ${tag.key}=${tag.value} is in the future`;
   }
-  return { exempt: false };
+  return undefined;
+}
+
+function notADate(tag: { key: string; value: string }): string {
+  return `tag ${tag.key}=${JSON.stringify(tag.value)} is not an ISO date (YYYY-MM-DD or ISO 8601 time); treated as exempt to be safe`;
 }
 
 /** The `zombie-idle-since` value: the day after the last invocation, or "never". */

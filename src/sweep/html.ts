@@ -41,6 +41,7 @@ const VERDICT_COLORS: Record<Verdict, string> = {
   'too-new': '#0969da',
   exempt: '#8250df',
   'not-billable': '#6e7781',
+  expired: '#9a6700',
   error: '#bc4c00',
 };
 

@@ -1,9 +1,9 @@
-import type { Finding, Verdict } from '../core/schemas.ts';
+import { VerdictSchema, type Finding, type Verdict } from '../core/schemas.ts';
 import type { EndpointAction, SweepSummary, TargetReport } from './model.ts';
 
 /** Pure arithmetic over a report's parts: what the final report, the CLI and the demo print. */
 
-const VERDICTS: Verdict[] = ['zombie', 'active', 'too-new', 'exempt', 'not-billable', 'error'];
+const VERDICTS: Verdict[] = VerdictSchema.options;
 
 export function summarize(targets: readonly TargetReport[], findings: readonly Finding[], actions: readonly EndpointAction[]): SweepSummary {
   const byVerdict = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;

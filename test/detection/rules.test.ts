@@ -7,6 +7,7 @@ import {
   idleBilling,
   idleSince,
   judgeExemption,
+  judgeOwnerTags,
   judgeUsage,
   parseTagDate,
 } from '../../src/detection/rules.ts';
@@ -154,5 +155,37 @@ describe('idle since and endpoint kinds', () => {
     expect(classifyEndpointType(endpoint(), undefined, 2)).toBe('inference-components');
     const componentConfig = { endpointConfigName: 'c', isAsync: false, executionRoleArn: 'arn:aws:iam::1:role/r', variants: [{ variantName: 'v1', instanceType: 'ml.g5.xlarge', shadow: false }] };
     expect(classifyEndpointType(endpoint(), componentConfig, 0)).toBe('inference-components');
+  });
+});
+
+describe('auto-delete-after: the owner\'s own deadline', () => {
+  const created = new Date(NOW.getTime() - 200 * DAY);
+  const horizon = { createdAt: created, maxDays: 365 };
+
+  it('keeps the endpoint until the date, then says it expired, whatever its traffic', () => {
+    expect(judgeOwnerTags({ 'auto-delete-after': '2027-01-15' }, NOW, horizon)).toEqual({ kind: 'exempt', reason: 'tag auto-delete-after=2027-01-15 is in the future' });
+    expect(judgeOwnerTags({ 'auto-delete-after': '2026-11-01' }, NOW, horizon)).toEqual({ kind: 'expired', reason: 'tag auto-delete-after=2026-11-01 has passed' });
+  });
+
+  it('caps a far-future date at the horizon after creation, so a tag cannot exempt forever', () => {
+    const old = { createdAt: new Date(NOW.getTime() - 400 * DAY), maxDays: 365 };
+    const judged = judgeOwnerTags({ 'auto-delete-after': '2099-12-31' }, NOW, old);
+    expect(judged.kind).toBe('expired');
+    expect(judged.kind === 'expired' && judged.reason).toContain('beyond the 365-day horizon');
+    const young = judgeOwnerTags({ 'auto-delete-after': '2099-12-31' }, NOW, horizon);
+    expect(young).toEqual({ kind: 'exempt', reason: expect.stringContaining('capped at 365 days after creation') });
+  });
+
+  it('lets the explicit exemptions win over a passed date: the owner asked to keep it', () => {
+    expect(judgeOwnerTags({ 'auto-delete-after': '2026-01-01', 'zombie-exempt': 'true' }, NOW, horizon).kind).toBe('exempt');
+    expect(judgeOwnerTags({ 'auto-delete-after': '2026-01-01', 'zombie-exempt-until': '2027-01-01' }, NOW, horizon).kind).toBe('exempt');
+  });
+
+  it('treats an unreadable date as exempt, never as expired', () => {
+    expect(judgeOwnerTags({ 'auto-delete-after': 'soon' }, NOW, horizon)).toEqual({ kind: 'exempt', reason: expect.stringContaining('not an ISO date') });
+  });
+
+  it('does not make an expired endpoint exempt at tag or delete time', () => {
+    expect(judgeExemption({ 'auto-delete-after': '2026-01-01' }, NOW, horizon)).toEqual({ exempt: false });
   });
 });

@@ -19,7 +19,7 @@ export interface GenerateOptions {
 type EndpointInput = NonNullable<ScenarioInput['endpoints']>[number];
 type VariantInput = EndpointInput['variants'][number];
 type Kind = 'real-time' | 'multi-variant' | 'pipeline' | 'multi-model' | 'async' | 'serverless' | 'inference-components';
-type Role = 'zombie' | 'active' | 'too-new' | 'exempt' | 'not-billable';
+type Role = 'zombie' | 'active' | 'too-new' | 'exempt' | 'not-billable' | 'expired';
 
 /** mulberry32: small, fast, good enough for test data. */
 function random(seed: number): () => number {
@@ -74,7 +74,7 @@ export function generateOrg(options: GenerateOptions): Scenario {
   for (const account of accountIds) {
     for (const region of regions) {
       for (let n = 0; n < endpointsPerRegion; n++, index++) {
-        const role: Role = zombies.has(index) ? 'zombie' : pick<Role>(['active', 'active', 'active', 'active', 'active', 'active', 'active', 'too-new', 'exempt', 'not-billable']);
+        const role: Role = zombies.has(index) ? 'zombie' : pick<Role>(['active', 'active', 'active', 'active', 'active', 'active', 'active', 'too-new', 'exempt', 'not-billable', 'expired']);
         endpoints.push(endpointFor({ account, region, n, role, rng, pick, between }));
       }
     }
@@ -114,7 +114,10 @@ function endpointFor({ account, region, n, role, rng, pick, between }: Slot): En
   const name = `${pick(DOMAINS)}-${pick(SUFFIXES)}-${String(n).padStart(4, '0')}`;
   let kind = weightedKind(rng());
   if (role === 'not-billable') kind = 'serverless';
-  const createdDaysAgo = role === 'too-new' ? between(0, 10) : between(40, 420);
+  const exemption = role === 'exempt' ? pick([{ 'zombie-exempt': 'true' }, { 'zombie-exempt-until': '2099-12-31' }, { 'auto-delete-after': '2099-12-31' }]) : undefined;
+  // auto-delete-after exempts for at most a year after creation (the default horizon), so an endpoint it
+  // keeps must be younger than that; an expired one carries a date long past.
+  const createdDaysAgo = role === 'too-new' ? between(0, 10) : exemption && 'auto-delete-after' in exemption ? between(40, 300) : between(40, 420);
   // Endpoints share a small pool of artifacts per account and region (as teams redeploy the same
   // models); thousands of distinct S3 objects would only slow the build down.
   const artifact = (role: string) => ({ uri: `s3://sagemaker-${region}-${account}/models/${role}-${between(0, ARTIFACT_POOL - 1)}/model.tar.gz`, size: 1024 });
@@ -131,7 +134,8 @@ function endpointFor({ account, region, n, role, rng, pick, between }: Slot): En
   const instance = (variant: Partial<VariantInput> = {}): VariantInput => ({ instanceType: pick(INSTANCE_TYPES), instanceCount: rng() < 0.85 ? 1 : between(2, 4), ...variant });
 
   const endpoint: EndpointInput = { account, region, name, createdDaysAgo, tags: { team: pick(DOMAINS), 'cost-center': `cc-${between(100, 999)}` }, variants: [], expect: { verdict: role } };
-  if (role === 'exempt') Object.assign(endpoint.tags!, pick([{ 'zombie-exempt': 'true' }, { 'zombie-exempt-until': '2099-12-31' }, { 'auto-delete-after': '2099-12-31' }]));
+  if (exemption) Object.assign(endpoint.tags!, exemption);
+  if (role === 'expired') Object.assign(endpoint.tags!, { 'auto-delete-after': '2026-01-31' });
   switch (kind) {
     case 'real-time':
       endpoint.variants = [instance({ model: model(), invocations: history, ...(rng() < 0.2 ? { autoscaling: { min: 1, max: 4 } } : {}) })];
