@@ -29,6 +29,7 @@ export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
     'the member role has the same name in every organization account (deployed by the StackSet); aws:ResourceOrgID limits the grant to roles of this organization',
   ReadOrganizationStructure: 'the Organizations list actions the target listing calls have no resource-level permissions; read-only',
   ResolveEnabledRegions: 'ec2:DescribeRegions has no resource-level permissions (Service Authorization Reference); read-only',
+  PublishSavingsMetrics: 'cloudwatch:PutMetricData has no resource-level permissions (Service Authorization Reference); the cloudwatch:namespace condition limits it to the product namespace',
   SendApprovalDecision: 'states:SendTaskSuccess takes a task token, not a resource ARN (no resource-level permissions, Service Authorization Reference)',
   // hub-state-machine.json
   InvokeWorkflowFunctions: 'the workflow functions by name, plus their versions and aliases (":*")',

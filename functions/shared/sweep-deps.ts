@@ -6,6 +6,7 @@ import { auditRetentionFromEnv, clientFactoryFromEnv, hubRegionFromEnv, optional
 /**
  * Production deps of the sweep-level functions (validate-input, list-targets, collect, report,
  * record-failure). Env: ARCHIVE_BUCKET; optional NOTIFICATION_TOPIC_ARN (report, record-failure),
+ * METRICS_NAMESPACE (report: savings metrics),
  * AUDIT_RETENTION_DAYS / AUDIT_RETENTION_MODE. Deployed functions never allow auto-approve.
  */
 export function sweepDepsFromEnv(name: string): SweepDeps {
@@ -17,6 +18,7 @@ export function sweepDepsFromEnv(name: string): SweepDeps {
     log: lambdaLog(`zombie-sweep-${name}`),
     auditRetention: auditRetentionFromEnv(),
     topicArn: optionalEnv('NOTIFICATION_TOPIC_ARN'),
+    metricsNamespace: optionalEnv('METRICS_NAMESPACE'),
     allowAutoApprove: false,
     allowOwnAccountOnly: false,
   };

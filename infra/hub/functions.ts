@@ -22,7 +22,8 @@ export type HandlerEnv =
   | 'APPROVAL_BASE_URL'
   | 'APPROVAL_MAC_KEY_ID'
   | 'AUDIT_RETENTION_DAYS'
-  | 'AUDIT_RETENTION_MODE';
+  | 'AUDIT_RETENTION_MODE'
+  | 'METRICS_NAMESPACE';
 
 export interface FunctionSpec {
   description: string;
@@ -49,7 +50,7 @@ export const FUNCTION_SPECS: Readonly<Record<HubFunction, FunctionSpec>> = {
   'request-approval': { description: 'Stores the approval request and mails signed links', memoryMb: 512, timeoutSeconds: 120, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN', 'APPROVAL_BASE_URL', 'APPROVAL_MAC_KEY_ID'] },
   'apply-decision': { description: 'Applies the approvers decision (rejections, deletion list)', memoryMb: 512, timeoutSeconds: 600, env: AUDIT },
   delete: { description: 'Re-verifies and deletes one approved endpoint', memoryMb: 512, timeoutSeconds: 900, env: AUDIT },
-  report: { description: 'Writes the final report and notifies', memoryMb: 1024, timeoutSeconds: 600, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN'] },
+  report: { description: 'Writes the final report and savings, and notifies', memoryMb: 1024, timeoutSeconds: 600, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN', 'METRICS_NAMESPACE'] },
   'record-failure': { description: 'Records a failed sweep, releases its lock and notifies', memoryMb: 256, timeoutSeconds: 120, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN'] },
   // API Gateway waits at most 29 s for an integration.
   'approval-web': { description: 'Serves the approval pages and records decisions', memoryMb: 512, timeoutSeconds: 29, env: [...AUDIT, 'APPROVAL_MAC_KEY_ID'] },

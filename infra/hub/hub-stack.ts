@@ -34,6 +34,7 @@ export function basePolicyVars(config: InfraConfig, names: HubNames, partition: 
     ExternalId: config.externalId,
     ArchiveBucket: names.archiveBucket,
     StateMachineName: names.stateMachine,
+    MetricNamespace: names.metricNamespace,
   };
 }
 
@@ -86,6 +87,7 @@ export class HubStack extends Stack {
         APPROVAL_MAC_KEY_ID: this.macKey.keyArn,
         AUDIT_RETENTION_DAYS: String(config.retention.auditDays),
         AUDIT_RETENTION_MODE: config.retention.auditMode,
+        METRICS_NAMESPACE: names.metricNamespace,
       },
     });
     for (const fn of HUB_FUNCTIONS) acknowledgeWildcards(this.functions.roles[fn], this.functions.policyDocuments[fn], WILDCARD_REASONS);

@@ -7,6 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { HUB_FUNCTIONS, type HubNames } from '../names.ts';
 import type { HubFunctions } from './functions.ts';
+import { SAVINGS_METRICS } from '../../src/savings/metrics.ts';
 
 /**
  * Each scan child logs one structured line per target, `scan finished` with its `status`
@@ -106,5 +107,17 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+    this.dashboard.addWidgets(savingsWidget(names));
   }
+}
+
+/** $/month removed and $/month found idle, summed per month: the figures leadership asks for. */
+function savingsWidget(names: HubNames): cloudwatch.GraphWidget {
+  const monthly = (metricName: string, label: string) =>
+    new cloudwatch.Metric({ namespace: names.metricNamespace, metricName, dimensionsMap: { Mode: 'cleanup' }, period: Duration.days(30), statistic: 'Sum', label });
+  return new cloudwatch.GraphWidget({
+    title: 'Savings ($/month removed) and idle cost found ($/month), per 30 days',
+    left: [monthly(SAVINGS_METRICS.monthlySavings, 'removed by cleanup sweeps'), monthly(SAVINGS_METRICS.idleCost, 'found idle by cleanup sweeps')],
+    width: 24,
+  });
 }

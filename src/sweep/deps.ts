@@ -14,6 +14,8 @@ export interface SweepDeps {
   log: Log;
   /** Object Lock retention for audit objects (omit for buckets without Object Lock). */
   auditRetention?: AuditWriter['retention'];
+  /** CloudWatch namespace for the savings metrics the Report step publishes. Absent: none are published. */
+  metricsNamespace?: string;
   /** SNS topic for sweep notifications (final report, failures). Absent: nothing is published. */
   topicArn?: string;
   /**

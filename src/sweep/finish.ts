@@ -9,6 +9,7 @@ import { notify } from './notify.ts';
 import { readReport, writeReport } from './report-store.ts';
 import { summarize } from './summary.ts';
 import { reportText } from './text.ts';
+import { recordSavings } from './savings.ts';
 
 /**
  * Report, the last state of every successful sweep: folds the decision and the deletions into the
@@ -99,6 +100,7 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
     summary: summarize(report.targets, report.findings, actions),
   };
   const reportKey = await writeReport(s3, deps.archiveBucket, final);
+  await recordSavings(deps, final);
   await appendAuditEvent(auditWriterOf(deps), {
     type: 'sweep-finished',
     actor: sweep.requestedBy,

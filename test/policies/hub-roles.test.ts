@@ -3,6 +3,7 @@ import { HUB_FUNCTIONS, type HubFunction } from '../../infra/names.ts';
 import type { PolicyJson } from '../../infra/policies.ts';
 import { DELETIONS_FILE } from '../../src/cleanup/decision.ts';
 import { layout } from '../../src/core/layout.ts';
+import { SAVINGS_FILE } from '../../src/savings/ledger.ts';
 import { ACTIONS_LOCK_SCOPE } from '../../src/sweep/lock.ts';
 import { SWEEP_FILES } from '../../src/sweep/model.ts';
 import { BUCKET, EXTERNAL_ID, HUB, MEMBER, MEMBER_ROLE, ORG, PREFIX, REGION, VARS, decide, policy, roleArn, type Caller, type Request } from './simulate.ts';
@@ -26,6 +27,7 @@ const key = {
   findings: layout.findings(SWEEP, MEMBER, REGION),
   mapResults: (kind: 'scan' | 'snapshot' | 'delete', file: string) => `${layout.sweepPrefix(SWEEP)}map-results/${kind}/${MAP_RUN}/${file}`,
   report: layout.report(SWEEP),
+  savings: layout.sweepFile(SWEEP, SAVINGS_FILE),
   candidates: layout.sweepFile(SWEEP, SWEEP_FILES.candidates),
   detectedMarker: layout.sweepFile(SWEEP, SWEEP_FILES.detectedMarker),
   approvalCandidates: layout.sweepFile(SWEEP, SWEEP_FILES.approvalCandidates),
@@ -75,6 +77,7 @@ const assumeMemberRole = (): Request => ({
   context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID },
 });
 const anywhere = (action: string): Request => ({ action, resource: '*', resourceAccount: HUB });
+const putMetrics = (namespace: string): Request => ({ action: 'cloudwatch:PutMetricData', resource: '*', resourceAccount: HUB, context: { 'cloudwatch:namespace': namespace } });
 const readAuditHistory = (): Request[] => [list(layout.endpointAuditPrefix(MEMBER, REGION, ENDPOINT)), get(key.endpointEvent)];
 const appendEndpointEvent = (): Request[] => [...appendAudit(key.sweepIndex), ...appendAudit(key.endpointEvent)];
 
@@ -169,17 +172,19 @@ const CALLS: Record<HubFunction, Request[]> = {
   ],
   // src/cleanup/delete.ts, reverify.ts: decision, manifest (HEAD), audit history.
   delete: [get(key.decision), get(key.manifest), ...readAuditHistory(), ...appendEndpointEvent(), assumeMemberRole(), ...archiveKey()],
-  // src/sweep/finish.ts: report, Delete Map results, release the lock, notify.
+  // src/sweep/finish.ts, savings.ts: report, Delete Map results, savings file and metrics, release the lock, notify.
   report: [
     get(key.report),
     get(key.mapResults('delete', 'manifest.json')),
     get(key.mapResults('delete', 'SUCCEEDED_0.json')),
     put(key.report),
+    put(key.savings),
     get(key.lock),
     remove(key.lock),
     ...publish(),
     ...appendAudit(key.sweepEvent),
     ...archiveKey(),
+    putMetrics('ZombieSweep'),
   ],
   // src/sweep/failure.ts: mark the report failed, release the lock, notify.
   'record-failure': [get(key.report), put(key.report), get(key.lock), remove(key.lock), ...publish(), ...appendAudit(key.sweepEvent), ...archiveKey()],
@@ -204,7 +209,7 @@ const NEVER: Record<HubFunction, Request[]> = {
   ],
   'apply-decision': [remove(key.endpointEvent), remove(key.sweepEvent), put(key.approval), put(key.manifest), remove(key.decision), anywhere('states:SendTaskSuccess')],
   delete: [put(key.decision), get(key.approval), put(key.manifest), remove(key.endpointEvent), put(key.deletions)],
-  report: [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent)],
+  report: [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent), putMetrics('AWS/SageMaker'), putMetrics('SomeoneElse')],
   'record-failure': [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent)],
 };
 

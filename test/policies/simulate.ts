@@ -40,6 +40,7 @@ export const VARS: PolicyVars = {
   NotificationTopicArn: TOPIC_ARN,
   NotificationKeyArn: `arn:aws:kms:${REGION}:${HUB}:key/77777777-2222-3333-4444-555555555555`,
   StateMachineName: `${PREFIX}-sweep`,
+  MetricNamespace: 'ZombieSweep',
   FunctionLogGroupName: `/aws/lambda/${PREFIX}-scan`,
 };
 
