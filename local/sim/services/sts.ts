@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SimError, queryService, type CallContext, type QueryParams, type SimService } from '../protocol.ts';
-import type { IssuedCredential } from '../world.ts';
+import type { IssuedCredential, World } from '../world.ts';
 
 /**
  * AWS STS (Query/XML, version 2011-06-15): AssumeRole and GetCallerIdentity, shaped on the API reference
@@ -69,16 +69,7 @@ function assumeRole(params: QueryParams, ctx: CallContext) {
     throw new SimError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   }
 
-  const issued: IssuedCredential = {
-    accessKeyId: `ASIA${randomToken(16)}`,
-    secretAccessKey: randomBytes(30).toString('base64'),
-    sessionToken: `SimSession/${randomBytes(96).toString('base64')}`,
-    accountId,
-    roleName,
-    sessionName,
-    expiresAt: new Date(ctx.world.now().getTime() + duration * 1000),
-  };
-  ctx.world.credentials.set(issued.accessKeyId, issued);
+  const issued = issueRoleCredentials(ctx.world, accountId, roleName, sessionName, duration);
   return {
     Credentials: {
       AccessKeyId: issued.accessKeyId,
@@ -130,4 +121,22 @@ function randomToken(length: number): string {
   let out = '';
   for (const byte of bytes) out += alphabet[byte % alphabet.length];
   return out;
+}
+
+/**
+ * Credentials of a role session, as STS issues them to AssumeRole callers and as Lambda hands them to a
+ * function running with its execution role (the local auto-tagger gets its credentials this way).
+ */
+export function issueRoleCredentials(world: World, accountId: string, roleName: string, sessionName: string, durationSeconds = 3600): IssuedCredential {
+  const issued: IssuedCredential = {
+    accessKeyId: `ASIA${randomToken(16)}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+    sessionToken: `SimSession/${randomBytes(96).toString('base64')}`,
+    accountId,
+    roleName,
+    sessionName,
+    expiresAt: new Date(world.now().getTime() + durationSeconds * 1000),
+  };
+  world.credentials.set(issued.accessKeyId, issued);
+  return issued;
 }

@@ -4,6 +4,7 @@ import { ARN_PATTERN, ENDPOINT_STATUSES, INFERENCE_COMPONENT_NAME_PATTERN, INFER
 import { pageOf } from './paging.ts';
 import { describeEndpoint, describeEndpointConfig, describeInferenceComponent, describeModel, endpointSummary, inferenceComponentSummary } from './shapes.ts';
 import { sagemakerStore } from './store.ts';
+import { recordApiCall } from '../../cloudtrail.ts';
 
 /**
  * SageMaker over its real wire protocol (JSON 1.1, `X-Amz-Target: SageMaker.<Operation>`, signing name
@@ -19,6 +20,11 @@ const SORT_ORDERS = ['Ascending', 'Descending'] as const;
 
 function tagsOf(input: ApiInput): Tag[] | undefined {
   return input.has('Tags') ? input.objects('Tags', { max: 50 }).map((t) => ({ Key: t.string('Key', { required: true }), Value: t.string('Value', { required: true }) })) : undefined;
+}
+
+/** CloudTrail records request members in camelCase: `tags: [{ key, value }]`. */
+function cloudTrailTags(tags: Tag[] | undefined): { tags?: { key: string; value: string }[] } {
+  return tags ? { tags: tags.map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' })) } : {};
 }
 
 function listFilters(input: ApiInput) {
@@ -87,7 +93,9 @@ export const sagemakerOperations = {
 
   CreateEndpoint(raw: Record<string, unknown>, ctx: CallContext) {
     const input = read(raw);
-    const endpoint = storeFor(ctx).createEndpoint({ EndpointName: endpointName(input), EndpointConfigName: endpointName(input, 'EndpointConfigName'), Tags: tagsOf(input) });
+    const tags = tagsOf(input);
+    const endpoint = storeFor(ctx).createEndpoint({ EndpointName: endpointName(input), EndpointConfigName: endpointName(input, 'EndpointConfigName'), Tags: tags });
+    recordApiCall(ctx, 'sagemaker.amazonaws.com', { endpointName: endpoint.name, endpointConfigName: endpoint.configName, ...cloudTrailTags(tags) }, { endpointArn: endpoint.arn });
     return { EndpointArn: endpoint.arn };
   },
   DescribeEndpoint(raw: Record<string, unknown>, ctx: CallContext) {
@@ -119,6 +127,7 @@ export const sagemakerOperations = {
       RuntimeConfig: { CopyCount: runtime.number('CopyCount', { required: true, integer: true, min: 0 })! },
       Tags: tagsOf(input),
     });
+    recordApiCall(ctx, 'sagemaker.amazonaws.com', { inferenceComponentName: component.name, endpointName: component.endpointName, ...cloudTrailTags(tagsOf(input)) }, { inferenceComponentArn: component.arn });
     return { InferenceComponentArn: component.arn };
   },
   DescribeInferenceComponent(raw: Record<string, unknown>, ctx: CallContext) {
