@@ -1,5 +1,8 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AdaptiveRetryStrategy, DefaultRateLimiter } from '@smithy/core/retry';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { isTransient } from './aws-errors.ts';
 import { RetryableAwsError, TargetUnreachableError, errorName, errorMessage } from './errors.ts';
@@ -11,6 +14,8 @@ export interface TargetRef {
   region: string;
   roleName?: string;
   externalId?: string;
+  /** AssumeRole session tags; part of the credential cache key, so differently tagged sessions never share credentials. */
+  sessionTags?: Record<string, string>;
 }
 
 export interface ClientFactoryOptions {
@@ -30,6 +35,108 @@ export interface ClientFactoryOptions {
   partition?: string;
   /** Endpoint for every client built here (tests and the local runner reach the simulator without touching process.env). */
   endpoint?: string;
+  /** HTTP connections for every client built here. Default: the process-wide pool (sharedHttpHandler()). */
+  httpHandler?: NodeHttpHandler;
+  /**
+   * Assumed-role credentials. Default: a cache of this factory's own. A Lambda passes one cache that
+   * outlives its invocations, so a warm container assumes each member role once per sweep.
+   */
+  credentialCache?: CredentialCache;
+}
+
+/**
+ * At most this many sockets per process, across every client, account, region and service. Enough
+ * for the scan's concurrency at 30-50 ms round trips; far under Lambda's 1,024 file descriptors.
+ */
+export const DEFAULT_MAX_SOCKETS = 128;
+
+/** Assumed-role credentials are renewed this long before they expire, so no call carries expired ones. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * One HTTP handler shared by every client: SDK clients otherwise get a keep-alive agent each (up to
+ * 50 sockets per host each), and a scan over thousands of account-regions ran out of file descriptors.
+ * `destroy` is a no-op so that destroying one client never closes the connections of the others;
+ * `closeAll` ends them (process exit, tests).
+ */
+export class SharedHttpHandler extends NodeHttpHandler {
+  private readonly agents: { http: HttpAgent; https: HttpsAgent };
+
+  constructor(maxSockets: number = DEFAULT_MAX_SOCKETS) {
+    const agentOptions = { keepAlive: true, maxSockets, maxTotalSockets: maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
+    const http = new HttpAgent(agentOptions);
+    const https = new HttpsAgent(agentOptions);
+    super({ httpAgent: http, httpsAgent: https });
+    this.agents = { http, https };
+  }
+
+  override destroy(): void {}
+
+  /** Sockets open now (in use and idle), for the benchmark and the tests. */
+  openSockets(): number {
+    const count = (group: NodeJS.ReadOnlyDict<unknown[]>) => Object.values(group).reduce((sum, list) => sum + (list?.length ?? 0), 0);
+    return [this.agents.http, this.agents.https].reduce((sum, agent) => sum + count(agent.sockets) + count(agent.freeSockets), 0);
+  }
+
+  closeAll(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
+
+let processHandler: SharedHttpHandler | undefined;
+
+/** The process-wide connection pool every ClientFactory uses unless given another. */
+export function sharedHttpHandler(): SharedHttpHandler {
+  processHandler ??= new SharedHttpHandler();
+  return processHandler;
+}
+
+/**
+ * Assumed-role credentials by (account, role, external id, session tags, session name): one AssumeRole per
+ * account per sweep (the session name carries the sweep), refreshed five minutes before expiry.
+ * Expired entries are dropped as new ones arrive, so a long-lived Lambda container does not grow.
+ */
+export class CredentialCache {
+  private readonly entries = new Map<string, Promise<AwsCredentialIdentity>>();
+  private readonly expiries = new Map<string, number>();
+
+  get(key: string, assume: () => Promise<AwsCredentialIdentity>, now: () => number = Date.now): Promise<AwsCredentialIdentity> {
+    const cached = this.entries.get(key);
+    const expiry = this.expiries.get(key);
+    if (cached && (expiry === undefined || expiry - now() >= REFRESH_MARGIN_MS)) return cached;
+    this.prune(now());
+    const pending = assume();
+    this.entries.set(key, pending);
+    this.expiries.delete(key);
+    pending.then(
+      (creds) => {
+        if (this.entries.get(key) === pending && creds.expiration) this.expiries.set(key, creds.expiration.getTime());
+      },
+      () => {
+        if (this.entries.get(key) === pending) this.entries.delete(key);
+      },
+    );
+    return pending;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private prune(now: number): void {
+    for (const [key, expiry] of this.expiries) {
+      if (expiry - now < REFRESH_MARGIN_MS) {
+        this.entries.delete(key);
+        this.expiries.delete(key);
+      }
+    }
+  }
+}
+
+export function credentialKey(target: TargetRef, sessionName: string): string {
+  const tags = Object.entries(target.sessionTags ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([target.accountId, target.roleName ?? '', target.externalId ?? '', tags, sessionName]);
 }
 
 // Any SDK v3 client constructor: config in, client with a middleware stack out.
@@ -40,8 +147,6 @@ interface Stackful {
   };
 }
 
-const REFRESH_MARGIN_MS = 5 * 60_000;
-
 /**
  * Floor of the adaptive retry's client-side send rate (requests/s). The SDK's default floor is 0.5:
  * a fresh client throttled before it has measured its own traffic drops to one call every two seconds
@@ -50,16 +155,19 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
 const ADAPTIVE_MIN_FILL_RATE = 5;
 
 /**
- * The one place SDK clients are built. Clients are cached per (client class, account, region, role),
- * and assumed-role credentials per (account, role, external id), refreshed before they expire.
+ * The one place SDK clients are built. Clients are cached per (client class, account, region, role)
+ * until `release` drops a target's; assumed-role credentials per account (credentialKey), refreshed
+ * before they expire. Every client sends through one shared, bounded connection pool.
  */
 export class ClientFactory {
   private readonly clients = new Map<string, unknown>();
-  private readonly assumed = new Map<string, Promise<AwsCredentialIdentity>>();
+  private readonly credentials: CredentialCache;
   private sts?: STSClient;
   private ownAccount?: Promise<string>;
 
-  constructor(private readonly options: ClientFactoryOptions) {}
+  constructor(private readonly options: ClientFactoryOptions) {
+    this.credentials = options.credentialCache ?? new CredentialCache();
+  }
 
   /** A client acting with the base credentials (the hub account, or the CLI user's own account). */
   hub<C>(ctor: ClientCtor<C>, region: string = this.options.hubRegion): C {
@@ -70,7 +178,12 @@ export class ClientFactory {
   target<C>(ctor: ClientCtor<C>, target: TargetRef): C {
     if (!target.roleName) return this.hub(ctor, target.region);
     const provider: AwsCredentialIdentityProvider = () => this.credentialsFor(target);
-    return this.build(ctor, target.region, provider, `${target.accountId}:${target.region}:${target.roleName}`);
+    return this.build(ctor, target.region, provider, this.targetScope(target));
+  }
+
+  private targetScope(target: TargetRef): string {
+    if (!target.roleName) return `hub:${target.region}`;
+    return `${target.region}:${credentialKey(target, '')}`;
   }
 
   /**
@@ -110,26 +223,26 @@ export class ClientFactory {
     }
   }
 
+  /**
+   * Drops the target's clients (its credentials stay cached for the account's other regions). Their
+   * connections belong to the shared pool, so nothing else needs closing.
+   */
+  release(target: TargetRef): void {
+    const suffix = `:${this.targetScope(target)}`;
+    for (const key of this.clients.keys()) if (key.endsWith(suffix)) this.clients.delete(key);
+  }
+
+  /** Clients held now (the benchmark and the tests check that releasing keeps this bounded). */
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
   roleArn(target: TargetRef): string {
     return `arn:${this.options.partition ?? 'aws'}:iam::${target.accountId}:role/${target.roleName}`;
   }
 
   private credentialsFor(target: TargetRef): Promise<AwsCredentialIdentity> {
-    const key = `${target.accountId}:${target.roleName}:${target.externalId ?? ''}`;
-    const cached = this.assumed.get(key);
-    if (cached) {
-      return cached.then((creds) => {
-        if (creds.expiration && creds.expiration.getTime() - Date.now() < REFRESH_MARGIN_MS) {
-          this.assumed.delete(key);
-          return this.credentialsFor(target);
-        }
-        return creds;
-      });
-    }
-    const pending = this.assumeRole(target);
-    this.assumed.set(key, pending);
-    pending.catch(() => this.assumed.delete(key));
-    return pending;
+    return this.credentials.get(credentialKey(target, this.options.sessionName), () => this.assumeRole(target));
   }
 
   private async assumeRole(target: TargetRef): Promise<AwsCredentialIdentity> {
@@ -141,6 +254,7 @@ export class ClientFactory {
           RoleSessionName: this.options.sessionName.slice(0, 64),
           ExternalId: target.externalId,
           DurationSeconds: 3600,
+          ...(target.sessionTags ? { Tags: Object.entries(target.sessionTags).map(([Key, Value]) => ({ Key, Value })) } : {}),
         }),
       );
       const creds = result.Credentials;
@@ -177,6 +291,7 @@ export class ClientFactory {
         rateLimiter: new DefaultRateLimiter({ minFillRate: ADAPTIVE_MIN_FILL_RATE }),
       }),
     };
+    config.requestHandler = this.options.httpHandler ?? sharedHttpHandler();
     if (credentials) config.credentials = credentials;
     if (this.options.endpoint) config.endpoint = this.options.endpoint;
     if (this.options.s3ForcePathStyle && ctor.name === 'S3Client') config.forcePathStyle = true;

@@ -3,15 +3,15 @@ import { isoDate } from '../core/clock.ts';
 import type { Log } from '../core/log.ts';
 import { attempt, failed } from './attempt.ts';
 import type { FindingFacts } from './findings.ts';
-import { fetchDailySums, invocationSeries, summarizeUsage, type SeriesResult } from './metrics.ts';
-import type { DescribedEndpoint, InferenceComponentRef } from './model.ts';
+import { fetchDailySums, invocationSeries, usageByEndpoint, type SeriesResult } from './metrics.ts';
+import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import { startOfUtcDay, type DetectionWindow } from './rules.ts';
 
 /**
  * "Last invoked" before the window, for every endpoint idle in it: zombies and exempt ones, but also
  * not-billable and too-new ones at or under the threshold, so that `lastInvokedAt: null` in the report
- * means "never" for all of them (docs/detection.md, "Last invoked and idle since"). One batched
- * GetMetricData read per target (500 series per call) covers them all.
+ * means "never" for all of them (docs/detection.md, "Last invoked and idle since"). The same
+ * GetMetricData read that measures the window covers the history (readInvocations).
  */
 export const LAST_INVOKED_UNKNOWN = 'last invocation unknown';
 
@@ -31,42 +31,57 @@ export function needsHistory(endpoint: DescribedEndpoint, lastInvokedInWindow: D
   return lastInvokedInWindow === undefined && endpoint.creationTime.getTime() < window.start.getTime();
 }
 
-/** Latest day with invocations in the 455 days before the window (CloudWatch keeps hourly data 15 months). */
-export async function lastInvokedBefore(
+/** What one read of an endpoint's invocation series tells: the window's usage and the history before it. */
+export interface Invocations {
+  usage: Map<string, WindowUsage>;
+  history: Map<string, LastInvoked>;
+}
+
+/**
+ * Daily sums of every series from the history start (455 days back, CloudWatch's retention of hourly
+ * data) to now, read once: the days inside the window are its usage, the days before it the
+ * last-invoked history. One read instead of a window read and a second history read for idle
+ * endpoints; daily periods are allowed over the whole range (a multiple of 3,600 s for data older than
+ * 63 days), and queriesPerCall (metrics.ts) keeps every call within the datapoints of one answer.
+ * If CloudWatch cannot answer, every endpoint's usage is an error (never idle) and its history unknown.
+ */
+export async function readInvocations(
   cloudwatch: CloudWatchClient,
   endpoints: readonly DescribedEndpoint[],
   componentsOf: Map<string, InferenceComponentRef[]>,
   window: DetectionWindow,
   log: Log,
-): Promise<Map<string, LastInvoked>> {
-  const out = new Map<string, LastInvoked>();
-  if (endpoints.length === 0 || window.historyStart.getTime() >= window.start.getTime()) {
-    // A lookback of 455 days or more: the window already covered all the history there is.
-    for (const e of endpoints) out.set(e.endpointName, {});
-    return out;
-  }
+): Promise<Invocations> {
   const series = endpoints.flatMap((e) => invocationSeries(e, componentsOf.get(e.endpointName) ?? []));
-  const results = await attempt(() => fetchDailySums(cloudwatch, series, window.historyStart, window.start));
-  if (failed(results)) {
-    log.warn('last-invoked lookup failed', { error: results.failed });
-    for (const e of endpoints) out.set(e.endpointName, { unknown: results.failed });
-    return out;
+  const from = new Date(Math.min(window.historyStart.getTime(), window.start.getTime()));
+  const fetched = await attempt(() => fetchDailySums(cloudwatch, series, from, window.now));
+  if (failed(fetched)) {
+    log.warn('invocation metrics unavailable', { error: fetched.failed });
+    return {
+      usage: new Map(endpoints.map((e) => [e.endpointName, { invocations: 0, error: fetched.failed }])),
+      history: new Map(endpoints.map((e) => [e.endpointName, { unknown: fetched.failed }])),
+    };
   }
+  const windowStart = window.start.getTime();
+  const inWindow = fetched.map((result) => keepDays(result, (day) => day >= windowStart));
   // An endpoint deleted and re-created under the same name inherits its predecessor's series:
   // days before this endpoint's creation are not its invocations.
   const createdDay = new Map(endpoints.map((e) => [e.endpointName, startOfUtcDay(e.creationTime).getTime()]));
-  const parts = new Map<string, SeriesResult[]>();
-  series.forEach((s, i) => {
-    const since = createdDay.get(s.endpointName)!;
-    const result = results[i]!;
-    const own: SeriesResult = { days: new Map([...result.days].filter(([day]) => day >= since)), ...(result.error ? { error: result.error } : {}) };
-    parts.set(s.endpointName, [...(parts.get(s.endpointName) ?? []), own]);
-  });
-  for (const e of endpoints) {
-    const usage = summarizeUsage(parts.get(e.endpointName) ?? []);
-    out.set(e.endpointName, usage.error ? { unknown: usage.error } : usage.lastInvokedDay ? { day: usage.lastInvokedDay } : {});
+  const before = fetched.map((result, i) => keepDays(result, (day) => day < windowStart && day >= createdDay.get(series[i]!.endpointName)!));
+  const history = new Map<string, LastInvoked>();
+  for (const [name, past] of usageByEndpoint(series, before)) {
+    history.set(name, past.error ? { unknown: past.error } : past.lastInvokedDay ? { day: past.lastInvokedDay } : {});
   }
-  return out;
+  return { usage: usageByEndpoint(series, inWindow), history };
+}
+
+function keepDays(result: SeriesResult, keep: (day: number) => boolean): SeriesResult {
+  return { days: new Map([...result.days].filter(([day]) => keep(day))), ...(result.error ? { error: result.error } : {}) };
+}
+
+/** The history entries of the endpoints that need one (needsHistory); the others' last invocation is in the window or "never". */
+export function historyOf(history: Map<string, LastInvoked>, endpoints: readonly DescribedEndpoint[]): Map<string, LastInvoked> {
+  return new Map(endpoints.map((e) => [e.endpointName, history.get(e.endpointName) ?? {}]));
 }
 
 /**

@@ -65,10 +65,12 @@ export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]
 
   return mapLimit(idle, ctx.concurrency, async ({ endpoint, usage, reason }): Promise<IdleFacts> => {
     const own = ctx.componentsOf.get(endpoint.endpointName) ?? [];
-    const endpointType = classifyEndpointType(endpoint, undefined, own.length);
-    const facts = { accountId, region, endpoint, usage, components: own, prices: ctx.prices, endpointType };
+    // Read already when every billable endpoint is priced: exempt ones get their cost too.
+    const read = endpoint.endpointConfigName ? ctx.configs.known(endpoint.endpointConfigName) : undefined;
+    const endpointType = classifyEndpointType(endpoint, read, own.length);
+    const facts = { accountId, region, endpoint, usage, components: own, prices: ctx.prices, endpointType, ...(read ? { config: read } : {}) };
     const tags = tagsOf.get(endpoint.endpointArn)!;
-    if (tags === GONE) return { ...facts, verdict: 'error', reason: 'endpoint was deleted while the scan read its tags' };
+    if (tags === GONE) return { ...facts, config: undefined, verdict: 'error', reason: 'endpoint was deleted while the scan read its tags' };
     if (failed(tags)) return { ...facts, verdict: 'error', reason: `cannot read tags to check exemptions: ${tags.failed}` };
     const owner = judgeOwnerTags(tags, window.now, { createdAt: endpoint.creationTime, maxDays: window.settings.autoDeleteMaxDays });
     if (owner.kind === 'exempt') return { ...facts, tags, verdict: 'exempt', reason: `${owner.reason}; ${reason}` };

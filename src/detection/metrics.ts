@@ -95,7 +95,7 @@ export async function fetchDailySums(
   if (series.length === 0 || end.getTime() <= start.getTime()) return results;
   const batches = chunk(
     series.map((s, index) => ({ s, index })),
-    MAX_QUERIES_PER_CALL,
+    queriesPerCall(start, end),
   );
   await mapLimit(batches, concurrency, async (batch) => {
     const queries: MetricDataQuery[] = batch.map(({ s }, i) => ({
@@ -118,6 +118,16 @@ export async function fetchDailySums(
     ).forEach((result, i) => (results[batch[i]!.index] = result));
   });
   return results;
+}
+
+/**
+ * Queries per call such that every daily datapoint of every query fits in one answer: 500 queries
+ * over a 30-day window, about 207 over the 485 days of window and history. A call that may hold more
+ * datapoints than one answer carries comes back in pages, each a billed request of its own.
+ */
+export function queriesPerCall(start: Date, end: Date): number {
+  const days = Math.max(1, daysBetween(start, end));
+  return Math.max(1, Math.min(MAX_QUERIES_PER_CALL, Math.floor(MAX_DATAPOINTS_PER_CALL / days)));
 }
 
 /** One GetMetricData answer, as far as aggregation cares. */

@@ -1,6 +1,6 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { EndpointSummary, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Clock } from '../core/clock.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
@@ -8,24 +8,24 @@ import type { DetectionSettings, Finding } from '../core/schemas.ts';
 import { attempt, failed, type Failed } from './attempt.ts';
 import { isUnreachable } from './aws-errors.ts';
 import { buildFinding, errorFinding, type FindingFacts } from './findings.ts';
-import { configReader, judgeIdle, type IdleCandidate } from './idle.ts';
+import { configReader, judgeIdle, type ConfigReader, type IdleCandidate } from './idle.ts';
 import { describeEndpoint, GONE, listInferenceComponents, listInServiceEndpoints, type Gone } from './inventory.ts';
-import { lastInvokedBefore, needsHistory, withLastInvoked } from './history.ts';
-import { fetchDailySums, invocationSeries, usageByEndpoint } from './metrics.ts';
-import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
+import { historyOf, needsHistory, readInvocations, withLastInvoked } from './history.ts';
+import type { DescribedEndpoint, InferenceComponentRef } from './model.ts';
 import type { PriceTable } from './pricing.ts';
-import { classifyEndpointType, detectionWindow, judgeUsage, type DetectionWindow } from './rules.ts';
+import { classifyEndpointType, detectionWindow, isComponentConfig, judgeUsage } from './rules.ts';
 
 /**
  * Scans one account-region (docs/detection.md, "How a target is scanned"):
- * 1. ListEndpoints (InService), then one DescribeEndpoint per endpoint: variants, current instance
- *    counts, serverless and async settings, the age;
- * 2. ListInferenceComponents once for the region (when any endpoint could host components);
- * 3. the window sums of every series of every endpoint, 500 queries per GetMetricData call;
+ * 1. ListEndpoints (InService), then per endpoint DescribeEndpoint (variants, current instance counts,
+ *    serverless and async settings, the age) followed at once by its endpoint config (instance types,
+ *    so every billable endpoint is priced), read once per distinct config;
+ * 2. ListInferenceComponents once for the region, only when a config shows (or cannot rule out)
+ *    inference components;
+ * 3. one GetMetricData read of every series of every endpoint from 455 days ago to now: the window's
+ *    sums and the last-invoked history in the same calls;
  * 4. active, not-billable and too-new are decided from those alone; only endpoints idle in the window
- *    go on to tags (batched), and only zombies to their config and models;
- * 5. every endpoint idle in the window (zombie candidates, not-billable and too-new ones at or under
- *    the threshold) gets its 455-day history in one batch, for lastInvokedAt.
+ *    go on to tags (batched), and only zombies to their models.
  */
 export interface ScanTargetOptions {
   sagemaker: SageMakerClient;
@@ -37,13 +37,24 @@ export interface ScanTargetOptions {
   settings: DetectionSettings;
   clock: Clock;
   log: Log;
-  /** SageMaker calls in flight for this account-region. */
+  /** SageMaker calls in flight for this account-region (the SDK's adaptive retry slows a throttled one down). */
   concurrency?: number;
   /** DescribeModel (once per distinct model of a zombie) to tell multi-model zombies from real-time ones; default true. */
   classifyMultiModel?: boolean;
+  /**
+   * Whose instance types are read for cost: `billable` (default) reads the config of every
+   * instance-based endpoint, once per distinct config, so the report prices all serving; `zombies`
+   * reads configs only for zombies (one call per zombie instead of per endpoint, others unpriced).
+   */
+  pricing?: Pricing;
   prices?: PriceTable;
   onProgress?: (progress: { done: number; total: number }) => void;
 }
+
+export type Pricing = 'billable' | 'zombies';
+
+/** Start high; the adaptive retry strategy of each account-region's client backs off when throttled. */
+export const DEFAULT_ENDPOINT_CONCURRENCY = 16;
 
 export interface TargetScanResult {
   accountId: string;
@@ -66,33 +77,16 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   }
   if (listed.length === 0) return { ...base, status: 'ok', findings: [] };
 
-  const concurrency = options.concurrency ?? 8;
-  let done = 0;
-  options.onProgress?.({ done, total: listed.length });
-  const descriptions = await mapLimit(listed, concurrency, async (summary) => {
-    const result: DescribedEndpoint | Gone | Failed = await attempt(() => describeEndpoint(sagemaker, summary.EndpointName ?? ''));
-    options.onProgress?.({ done: ++done, total: listed.length });
-    return { summary, result };
-  });
-  const findings: Finding[] = [];
-  const endpoints: DescribedEndpoint[] = [];
-  for (const { summary, result } of descriptions) {
-    const name = summary.EndpointName ?? '';
-    const arn = summary.EndpointArn ?? '';
-    if (result === GONE) findings.push(errorFinding(accountId, region, name, arn, 'endpoint was deleted while the scan described it'));
-    else if (failed(result)) findings.push(errorFinding(accountId, region, name, arn, `cannot describe endpoint: ${result.failed}`));
-    else if (result.status !== 'InService') log.info('endpoint left InService during the scan; skipped', { endpointName: name, status: result.status });
-    else endpoints.push(result);
-  }
+  const concurrency = options.concurrency ?? DEFAULT_ENDPOINT_CONCURRENCY;
+  const configs = configReader(sagemaker);
+  const { findings, endpoints } = await describeAll(options, listed, configs, concurrency);
 
-  // Inference components run on instance-based variants only; a region of serverless endpoints has none.
-  const mayHostComponents = endpoints.some((e) => e.variants.some((v) => !v.serverless));
-  const components = mayHostComponents ? await attempt(() => listInferenceComponents(sagemaker)) : [];
-  const componentsError = failed(components) ? components.failed : undefined;
-  const componentsOf = groupComponents(failed(components) ? [] : components);
+  const componentsRead = endpoints.some((e) => mayHostComponents(e, configs)) ? await attempt(() => listInferenceComponents(sagemaker)) : [];
+  const componentsError = failed(componentsRead) ? componentsRead.failed : undefined;
+  const componentsOf = groupComponents(failed(componentsRead) ? [] : componentsRead);
   const ownComponents = (e: DescribedEndpoint) => componentsOf.get(e.endpointName) ?? [];
 
-  const usage = await windowUsage(cloudwatch, endpoints, componentsOf, window);
+  const { usage, history: allHistory } = await readInvocations(cloudwatch, endpoints, componentsOf, window, log);
   const settled: Omit<FindingFacts, 'prices'>[] = [];
   const idle: IdleCandidate[] = [];
   for (const endpoint of endpoints) {
@@ -106,15 +100,12 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   }
 
   // Every endpoint idle in the window (not only the zombie candidates) gets its last invocation, so
-  // that a null lastInvokedAt means "never" wherever the history was read; one batch, alongside tags.
+  // that a null lastInvokedAt means "never" wherever the history was read.
   const historyFor = [...idle.map((i) => i.endpoint), ...settled.filter(idleInWindow).map((f) => f.endpoint)].filter((e) =>
     needsHistory(e, usage.get(e.endpointName)?.lastInvokedDay, window),
   );
-  const historyCall = lastInvokedBefore(cloudwatch, historyFor, componentsOf, window, log);
-  // Awaited below; if a tag or config read aborts the target first, this keeps its failure handled.
-  historyCall.catch(() => undefined);
+  const history = historyOf(allHistory, historyFor);
 
-  const configs = configReader(sagemaker);
   const idleFacts = await judgeIdle(
     {
       sagemaker,
@@ -132,8 +123,6 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
     },
     idle,
   );
-  const history = await historyCall;
-  // A config already read for a zombie prices the other endpoints sharing it, at no extra call.
   for (const facts of settled) {
     const config = facts.endpoint.endpointConfigName ? configs.known(facts.endpoint.endpointConfigName) : undefined;
     const endpointType = classifyEndpointType(facts.endpoint, config, facts.components.length);
@@ -145,19 +134,59 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
 }
 
 /**
- * Invocations in the window for every endpoint: all their series in as few GetMetricData calls as
- * the 500-query limit allows. If CloudWatch cannot answer, every endpoint is unknown (never idle).
+ * DescribeEndpoint for every listed endpoint and, right behind it in the same worker, its config
+ * where pricing needs it: the config read overlaps the other endpoints' describes instead of waiting
+ * for all of them. Endpoints that vanished or could not be described become error findings.
  */
-async function windowUsage(
-  cloudwatch: CloudWatchClient,
-  endpoints: readonly DescribedEndpoint[],
-  componentsOf: Map<string, InferenceComponentRef[]>,
-  window: DetectionWindow,
-): Promise<Map<string, WindowUsage>> {
-  const series = endpoints.flatMap((e) => invocationSeries(e, componentsOf.get(e.endpointName) ?? []));
-  const fetched = await attempt(() => fetchDailySums(cloudwatch, series, window.start, window.now));
-  if (failed(fetched)) return new Map(endpoints.map((e) => [e.endpointName, { invocations: 0, error: fetched.failed }]));
-  return usageByEndpoint(series, fetched);
+async function describeAll(
+  options: ScanTargetOptions,
+  listed: readonly EndpointSummary[],
+  configs: ConfigReader,
+  concurrency: number,
+): Promise<{ findings: Finding[]; endpoints: DescribedEndpoint[] }> {
+  const { sagemaker, accountId, region, log } = options;
+  const priceAll = (options.pricing ?? 'billable') === 'billable';
+  let done = 0;
+  options.onProgress?.({ done, total: listed.length });
+  const descriptions = await mapLimit(listed, concurrency, async (summary) => {
+    const result: DescribedEndpoint | Gone | Failed = await attempt(() => describeEndpoint(sagemaker, summary.EndpointName ?? ''));
+    if (priceAll && result !== GONE && !failed(result) && result.status === 'InService' && needsConfig(result)) await configs.read(result.endpointConfigName!);
+    options.onProgress?.({ done: ++done, total: listed.length });
+    return { summary, result };
+  });
+  const findings: Finding[] = [];
+  const endpoints: DescribedEndpoint[] = [];
+  for (const { summary, result } of descriptions) {
+    const name = summary.EndpointName ?? '';
+    const arn = summary.EndpointArn ?? '';
+    if (result === GONE) findings.push(errorFinding(accountId, region, name, arn, 'endpoint was deleted while the scan described it'));
+    else if (failed(result)) findings.push(errorFinding(accountId, region, name, arn, `cannot describe endpoint: ${result.failed}`));
+    else if (result.status !== 'InService') log.info('endpoint left InService during the scan; skipped', { endpointName: name, status: result.status });
+    else endpoints.push(result);
+  }
+  return { findings, endpoints };
+}
+
+/**
+ * Serverless endpoints carry everything in DescribeEndpoint (memory, provisioned concurrency) and
+ * host no inference components; every other endpoint needs its config for instance types.
+ */
+function needsConfig(endpoint: DescribedEndpoint): boolean {
+  return endpoint.endpointConfigName !== undefined && !isServerlessOnly(endpoint);
+}
+
+function isServerlessOnly(endpoint: DescribedEndpoint): boolean {
+  return endpoint.variants.every((v) => v.serverless !== undefined);
+}
+
+/**
+ * Inference components run on instance-based variants of configs that name no model. Where the config
+ * was read and names models, the endpoint hosts none; where it was not read (or could not be), it may.
+ */
+function mayHostComponents(endpoint: DescribedEndpoint, configs: ConfigReader): boolean {
+  if (isServerlessOnly(endpoint)) return false;
+  const config = endpoint.endpointConfigName ? configs.known(endpoint.endpointConfigName) : undefined;
+  return config === undefined || isComponentConfig(config);
 }
 
 /** Not-billable and too-new endpoints at or under the threshold were idle in the window too. */
