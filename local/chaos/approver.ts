@@ -49,7 +49,9 @@ async function post(url: string, form: URLSearchParams): Promise<{ status: numbe
 async function click(url: string, approver: string, choice: { action: 'approve' | 'reject-all'; keep?: (arn: string) => boolean }, tamper?: Click['tampered']): Promise<Click> {
   const form = await readForm(url);
   const candidates = form?.candidates ?? [];
-  const approved = choice.action === 'approve' ? candidates.filter((arn) => !choice.keep?.(arn)) : [];
+  let approved = choice.action === 'approve' ? candidates.filter((arn) => !choice.keep?.(arn)) : [];
+  // A partial decision keeps some endpoints, never all of them (the page refuses an approval of nothing).
+  if (choice.action === 'approve' && approved.length === 0 && candidates.length > 0) approved = [candidates[0]!];
   const rejected = candidates.filter((arn) => !approved.includes(arn));
   const body = new URLSearchParams();
   const hidden: [string, string][] = form?.hidden ?? [...new URL(url).searchParams.entries()];

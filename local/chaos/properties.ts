@@ -221,8 +221,9 @@ function checkEnded(facts: Facts): void {
       continue;
     }
     if (result.status === 'FAILED') {
-      const failedEvent = store.listKeys(bucket, layout.sweepAuditPrefix(sweep.sweepId)).some((k) => (JSON.parse(store.readBytes(bucket, k).toString()) as { type?: string }).type === 'sweep-failed');
-      if (!result.error || (!failedEvent && !result.report?.failure)) add(`failed without a recorded reason (${result.error ?? 'no error'})`);
+      // The execution's Error and Cause are Step Functions' own durable record of why; the sweep-failed
+      // audit event is written too unless S3 itself is what kept failing.
+      if (!result.error || !result.cause) add(`failed without a recorded reason (error ${result.error ?? 'none'}, cause ${result.cause ?? 'none'})`);
       continue;
     }
     if (result.status !== 'SUCCEEDED') {
@@ -236,7 +237,6 @@ function checkEnded(facts: Facts): void {
     }
     const deleted = [...facts.deletedBySweep.values()].filter((call) => call?.tags[TAG.sweepId] === sweep.sweepId).length;
     const reported = report.summary.deleted + (report.summary.deleting ?? 0);
-    if (process.env.CHAOS_DEBUG) console.error(JSON.stringify({ actions: report.actions, deletedBySweep: [...facts.deletedBySweep], others: [...facts.deletedByOthers], deletes: facts.run.watched.deletes }, null, 1));
     if (reported !== deleted) add(`report says ${reported} deleted, ${deleted} actually were`);
     const manifests = store.listKeys(bucket, 'manifests/').filter((k) => k.endsWith(`/${sweep.sweepId}.json`)).length;
     if (report.summary.archived !== manifests) add(`report says ${report.summary.archived} archived, ${manifests} manifests exist`);

@@ -34,6 +34,8 @@ export interface ChaosSweepOutcome {
 export interface ChaosSweepOptions {
   /** A sweep still running after this long is a violation (property 4: it hung). */
   hangAfterMs?: number;
+  /** Called with everything the checker saw, before the simulator stops (replaying one sweep: `--sweep K --verbose`). */
+  inspect?: (run: SweepRun) => void;
 }
 
 export async function runChaosSweep(runSeed: number, sweep: number, options: ChaosSweepOptions = {}): Promise<ChaosSweepOutcome> {
@@ -47,6 +49,7 @@ export async function runChaosSweep(runSeed: number, sweep: number, options: Cha
     const env = await hubSetup(sim, org);
     const run = await playSweep(sim, env, org, plan, rng, counter, runSeed, sweep, options.hangAfterMs ?? 60_000);
     const violations = await checkProperties(run);
+    options.inspect?.(run);
     return { runSeed, sweep, violations, faults: counter.counts, statuses: run.sweeps.map((s) => s.result?.status ?? 'HUNG'), ms: Date.now() - started };
   } finally {
     sim.traffic.clearFaults();
@@ -112,7 +115,7 @@ async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: Fault
       endpoint: sim.url,
       topicArn: env.topicArn,
       approvalKeyId: env.keyId,
-      maxAttempts: rng.pick([2, 3, 8]),
+      maxAttempts: rng.pick([1, 2, 2, 3]),
       approvalTimeoutMs: timeout ? rng.int(20, 200) : hangAfterMs * 2,
       retryIntervalMs: 1,
       deletePollMs: 5,
