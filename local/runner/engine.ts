@@ -52,6 +52,12 @@ export interface LocalMachineOptions {
   roleArn?: string;
   /** Hooks around `.waitForTaskToken` tasks (auto-approve, printing the approval links). */
   callbacks?: CallbackHooks;
+  /**
+   * Called after a handler returned and before its result reaches the state machine. Throwing here
+   * fails the invocation although its side effects happened: a Lambda that dies (or whose response
+   * is lost) after doing its work, which Step Functions then retries with the same input.
+   */
+  afterHandlerReturned?: (functionName: string, event: Json) => void | Promise<void>;
 }
 
 export interface CallbackInfo {
@@ -238,10 +244,12 @@ export class LocalStepFunctions {
     }
   }
 
-  private invoke(scope: RunScope, functionName: string, event: Json): Promise<Json> {
-    const { functions, lambdaTimeoutMs } = scope.machine.options;
+  private async invoke(scope: RunScope, functionName: string, event: Json): Promise<Json> {
+    const { functions, lambdaTimeoutMs, afterHandlerReturned } = scope.machine.options;
     const timeoutMs = typeof lambdaTimeoutMs === 'function' ? lambdaTimeoutMs(functionName) : (lambdaTimeoutMs ?? 900_000);
-    return invokeLocally(functions[functionName], functionName, this.options.region, this.options.accountId, event, timeoutMs);
+    const result = await invokeLocally(functions[functionName], functionName, this.options.region, this.options.accountId, event, timeoutMs);
+    await afterHandlerReturned?.(functionName, event);
+    return result;
   }
 
   /**

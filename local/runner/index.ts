@@ -17,7 +17,7 @@ import type { SweepReport } from '../../src/sweep/model.ts';
 import { readReportIfAny } from '../../src/sweep/report-store.ts';
 import { sweepIdFromExecutionName } from '../../src/sweep/input.ts';
 import { DEFAULT_SETTINGS, SETTING_PLACEHOLDERS, readSweepAsl, substitutePlaceholders } from '../../statemachine/placeholders.ts';
-import type { CallbackInfo, ExecutionRecord, ExecutionStatus } from './engine.ts';
+import type { CallbackInfo, ExecutionRecord, ExecutionStatus, LocalMachineOptions } from './engine.ts';
 import { localApprovalPages, localFunctionName, localFunctions } from './functions.ts';
 import type { LocalHost } from './host.ts';
 import { localFunctionArn } from './lambda.ts';
@@ -69,6 +69,8 @@ export interface LocalSweepOptions {
   waitTimeOverridesMs?: Record<string, number>;
   /** Told when the approvers' links exist (the CLI and the demo print them). */
   onApprovalRequested?: (request: ApprovalRequested) => void;
+  /** Fault injection (the chaos harness): may throw to fail an invocation after its handler did its work. */
+  afterHandlerReturned?: LocalMachineOptions['afterHandlerReturned'];
 }
 
 export interface ApprovalRequested {
@@ -150,6 +152,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.approvalTimeoutMs !== undefined ? { taskTimeoutOverridesMs: { RequestApproval: options.approvalTimeoutMs } } : {}),
     retryIntervalMs: options.retryIntervalMs,
     ...(options.waitTimeOverridesMs ? { waitTimeOverridesMs: options.waitTimeOverridesMs } : {}),
+    ...(options.afterHandlerReturned ? { afterHandlerReturned: options.afterHandlerReturned } : {}),
     roleArn: `arn:aws:iam::${options.accountId}:role/zombie-sweep-local`,
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.

@@ -42,6 +42,8 @@ export interface CallContext {
   caller: Caller;
   operation: string;
   requestId: string;
+  /** The request itself, for fault rules that pick calls by their input (its body is read once and shared). */
+  request?: SimRequest;
 }
 
 /** One simulated AWS service, selected by the SigV4 signing name of the request. */

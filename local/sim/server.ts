@@ -106,13 +106,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     let accountId = 'unknown';
     let response: SimResponse;
     let errorCode: string | undefined;
+    let callCtx: CallContext | undefined;
     try {
       const caller = resolveCaller(world, scope);
       accountId = caller.accountId;
       operation = await service.operationOf(simReq);
-      const ctx: CallContext = { world, caller, operation, requestId };
+      const ctx: CallContext = { world, caller, operation, requestId, request: simReq };
       if (traffic.latencyMs > 0) await sleep(traffic.latencyMs);
-      const fault = await traffic.applyFaults(ctx, service.signingName);
+      callCtx = ctx;
+      const fault = await traffic.applyFaults(ctx, service.signingName, () => service.throttlingError());
       if (fault) throw fault;
       if (traffic.isThrottled(ctx, service.signingName)) throw service.throttlingError();
       response = await service.handle(simReq, ctx);
@@ -129,6 +131,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       response = service.renderError(simError, { requestId, operation });
     }
     ledger.record({ service: service.signingName, operation, accountId, region: scope.region, status: response.status, errorCode, at: Date.now() });
+    if (callCtx) await traffic.afterCall(callCtx, response.status < 300);
     // An error answered before the body was read: drain it so the connection stays usable.
     if (!req.readableEnded && !bodyPromise) req.resume();
     await send(res, response);

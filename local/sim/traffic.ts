@@ -53,6 +53,10 @@ export interface FaultRule {
   times?: number;
   /** Answer with this error instead of calling the service. */
   error?: SimError | { code: string; message: string; status?: number };
+  /** Answer with the service's own throttling error (each service names and shapes it differently). */
+  throttle?: boolean;
+  /** Run after the service answered successfully (a change that lands between two calls: an artifact overwritten right after its copy). */
+  after?: (ctx: CallContext) => void | Promise<void>;
   /** Run before the service handles the call (mutate the world: invoke an endpoint, remove a tag...). */
   before?: (ctx: CallContext) => void | Promise<void>;
   /** Extra latency for matching calls. */
@@ -86,6 +90,7 @@ export class Traffic {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly faults: ActiveFault[] = [];
   private nextFaultId = 1;
+  private readonly pendingAfter = new Map<string, ((ctx: CallContext) => void | Promise<void>)[]>();
   throttledCount = 0;
 
   inject(rule: FaultRule): number {
@@ -126,8 +131,19 @@ export class Traffic {
     return throttled;
   }
 
-  /** Applies matching faults in order; returns the error to answer with, if any. */
-  async applyFaults(ctx: CallContext, service: string): Promise<SimError | undefined> {
+  /** Runs the `after` hooks of the faults that matched this call, if the service answered it successfully. */
+  async afterCall(ctx: CallContext, succeeded: boolean): Promise<void> {
+    const hooks = this.pendingAfter.get(ctx.requestId);
+    if (!hooks) return;
+    this.pendingAfter.delete(ctx.requestId);
+    if (succeeded) for (const hook of hooks) await hook(ctx);
+  }
+
+  /**
+   * Applies matching faults in order; returns the error to answer with, if any. The `after` hooks of
+   * the matching faults are kept for `afterCall`.
+   */
+  async applyFaults(ctx: CallContext, service: string, throttlingError?: () => SimError): Promise<SimError | undefined> {
     for (const fault of [...this.faults]) {
       if (fault.service !== undefined && fault.service !== service) continue;
       if (fault.operation !== undefined && fault.operation !== ctx.operation) continue;
@@ -138,6 +154,8 @@ export class Traffic {
       fault.used++;
       if (fault.delayMs) await sleep(fault.delayMs);
       if (fault.before) await fault.before(ctx);
+      if (fault.after) this.pendingAfter.set(ctx.requestId, [...(this.pendingAfter.get(ctx.requestId) ?? []), fault.after]);
+      if (fault.throttle && throttlingError) return throttlingError();
       if (fault.error) {
         const e = fault.error;
         return e instanceof SimError ? e : new SimError(e.code, e.message, e.status ?? 400);

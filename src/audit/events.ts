@@ -3,7 +3,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import { layout } from '../core/layout.ts';
-import { writeJsonObject } from '../core/s3-json.ts';
+import { retryableIfTransient, writeJsonObject } from '../core/s3-json.ts';
 
 /** Event types are a contract with auditors (DESIGN.md); add, never rename. */
 export const AuditEventTypeSchema = z.enum([
@@ -71,17 +71,22 @@ export async function appendAuditEvent(writer: AuditWriter, input: NewAuditEvent
   const key = `${prefix}${event.at.replace(/[:.]/g, '-')}-${event.type}-${event.eventId.slice(0, 8)}.json`;
   const retainUntil = writer.retention ? new Date(writer.clock.now().getTime() + writer.retention.days * 86_400_000) : undefined;
   if (event.sweepId && event.accountId && event.region && event.endpointName) await indexSweepEndpoint(writer, event, retainUntil);
-  await writer.s3.send(
-    new PutObjectCommand({
-      Bucket: writer.bucket,
-      Key: key,
-      Body: JSON.stringify(event, null, 2),
-      ContentType: 'application/json',
-      IfNoneMatch: '*',
-      ObjectLockMode: writer.retention?.mode,
-      ObjectLockRetainUntilDate: retainUntil,
-    }),
-  );
+  try {
+    await writer.s3.send(
+      new PutObjectCommand({
+        Bucket: writer.bucket,
+        Key: key,
+        Body: JSON.stringify(event, null, 2),
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+        ObjectLockMode: writer.retention?.mode,
+        ObjectLockRetainUntilDate: retainUntil,
+      }),
+    );
+  } catch (error) {
+    // A throttled or failing S3 is the state machine's to retry (RetryableAwsError), not a failed sweep.
+    throw retryableIfTransient(error, `appending audit event ${key}`);
+  }
   return { key, event };
 }
 

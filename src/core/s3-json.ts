@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { InputValidationError, errorName } from './errors.ts';
+import { isTransient } from './aws-errors.ts';
+import { InputValidationError, RetryableAwsError, errorMessage, errorName } from './errors.ts';
 
 /**
  * JSON documents in the archive bucket: the workflow's database (approval and decision records,
@@ -28,6 +29,16 @@ function isConditionalConflict(error: unknown): boolean {
 }
 const CONFLICT_ATTEMPTS = 4;
 
+/**
+ * Throttling (SlowDown) or a 5xx that outlived the SDK's attempts is worth a state-machine retry: the
+ * ASL's Retry matches RetryableAwsError, not S3's own error names, so without this one throttled
+ * write of a record failed the whole sweep (found by the chaos harness).
+ */
+export function retryableIfTransient(error: unknown, doing: string): unknown {
+  if (error instanceof RetryableAwsError || !isTransient(error)) return error;
+  return new RetryableAwsError(`${doing}: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
+}
+
 export async function readJsonObject(s3: S3Client, bucket: string, key: string): Promise<{ value: unknown; etag: string } | undefined> {
   let text: string;
   let etag: string;
@@ -37,7 +48,7 @@ export async function readJsonObject(s3: S3Client, bucket: string, key: string):
     etag = out.ETag ?? '';
   } catch (error) {
     if (isS3NotFound(error)) return undefined;
-    throw error;
+    throw retryableIfTransient(error, `reading s3://${bucket}/${key}`);
   }
   try {
     return { value: JSON.parse(text) as unknown, etag };
@@ -74,7 +85,7 @@ export async function writeJsonObject(
     } catch (error) {
       if (condition && isConditionFailed(error)) return { written: false };
       if (condition && isConditionalConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
-      throw error;
+      throw retryableIfTransient(error, `writing s3://${bucket}/${key}`);
     }
   }
 }

@@ -118,9 +118,13 @@ function applyDeletion(action: EndpointAction, outcome: z.infer<typeof DeleteOut
   const why = outcome.reason ? causeMessage(outcome.reason) : undefined;
   switch (outcome.status) {
     case 'deleted':
-    case 'already-gone':
-      action.deletion = outcome.status;
+      action.deletion = 'deleted';
       delete action.reason;
+      return;
+    case 'already-gone':
+      // Gone before this sweep's DeleteEndpoint: someone else's deletion, not this sweep's (summary.ts).
+      action.deletion = 'already-gone';
+      action.reason = `not deleted by this sweep: ${why ?? 'the endpoint no longer exists'}`;
       return;
     case 'deleting':
       // Not done: the report must say why the endpoint may still be there (summary.ts counts it apart).

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { readJsonObject, writeJsonObject, type WriteCondition } from '../core/s3-json.ts';
+import { readJsonObject, retryableIfTransient, writeJsonObject, type WriteCondition } from '../core/s3-json.ts';
 
 /** Small JSON-in-S3 helpers for the sweep steps (the archive bucket is their database). */
 
@@ -15,13 +15,21 @@ export async function putJson(s3: S3Client, bucket: string, key: string, value: 
 }
 
 export async function deleteKey(s3: S3Client, bucket: string, key: string): Promise<void> {
-  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  try {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    throw retryableIfTransient(error, `deleting s3://${bucket}/${key}`);
+  }
 }
 
 export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+  try {
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    }
+  } catch (error) {
+    throw retryableIfTransient(error, `listing s3://${bucket}/${prefix}`);
   }
   return keys;
 }

@@ -9,11 +9,13 @@ export function summarize(targets: readonly TargetReport[], findings: readonly F
   const byVerdict = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const f of findings) byVerdict[f.verdict] += 1;
   const zombies = findings.filter((f) => f.verdict === 'zombie');
-  const deleted = actions.filter((a) => a.deletion === 'deleted' || a.deletion === 'already-gone');
+  // `already-gone` means someone else deleted it before this sweep's DeleteEndpoint (Delete tells its own
+  // earlier attempts apart by their audit event): the sweep neither deleted it nor saved its cost.
+  const deleted = actions.filter((a) => a.deletion === 'deleted');
   // Still deleting when the sweep ended (e.g. its inference components outlasted every recheck): the endpoint may
   // still exist and bill, so it is neither deleted nor saved, and not skipped either: counted on its own.
   const deleting = actions.filter((a) => a.deletion === 'deleting');
-  const skipped = actions.filter((a) => a.reason !== undefined && a.deletion !== 'deleted' && a.deletion !== 'already-gone' && a.deletion !== 'deleting');
+  const skipped = actions.filter((a) => a.reason !== undefined && a.deletion !== 'deleted' && a.deletion !== 'deleting');
   return {
     targets: targets.length,
     targetsFailed: targets.filter((t) => t.status !== 'ok').length,

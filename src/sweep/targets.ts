@@ -45,7 +45,15 @@ interface ScopedAccount {
 }
 
 export async function listTargets(options: ListTargetsOptions): Promise<TargetListing> {
-  const accounts = await accountsInScope(options);
+  let accounts: ScopedAccount[];
+  try {
+    accounts = await accountsInScope(options);
+  } catch (error) {
+    // Organizations throttles hard (TooManyRequestsException, "another request is already in progress"):
+    // the state machine's Retry gets it through instead of the sweep failing (found by the chaos harness).
+    if (isTransient(error)) throw new RetryableAwsError(`cannot list the organization's accounts: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
+    throw error;
+  }
   const regionLookupFailures: TargetListing['regionLookupFailures'] = [];
   const perAccount = await mapLimit(accounts, options.concurrency ?? 8, async (account) => {
     const regions = options.targeting.regions;

@@ -1,0 +1,160 @@
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { DEFAULT_MEMBER_ROLE, type SweepInput } from '../../src/core/schemas.ts';
+import { attachToSimulator, startSweepLocally, type ApprovalRequested, type LocalHost, type LocalSweep, type LocalSweepResult } from '../runner/index.ts';
+import { buildWorld } from '../sim/scenario/build.ts';
+import { startSimulator, type Simulator } from '../sim/server.ts';
+import { kmsStore } from '../sim/services/kms.ts';
+import { s3Store } from '../sim/services/s3/store.ts';
+import { approve, type Click } from './approver.ts';
+import { FaultCounter, denyMemberRole, drawFaultPlan, injectArtifactChange, injectCopyFailures, injectWireFaults, lambdaDeaths, type FaultPlan } from './faults.ts';
+import { endpointStates, watchDestructiveCalls } from './observe.ts';
+import { randomOrg, type ChaosOrg } from './org.ts';
+import { actOnEndpoints, type OwnerActs } from './owners.ts';
+import { checkProperties, type SweepRun, type Violation } from './properties.ts';
+import { seededRng, sweepSeed, type Rng } from './random.ts';
+
+/**
+ * One chaos sweep: a fresh random organization in a fresh simulator, a random fault schedule, the
+ * real state machine run by the local runner, the approvers and owners played at the approval wait,
+ * and every safety property checked afterwards from the simulator's state and the archive bucket.
+ */
+export const ARCHIVE_BUCKET = 'zombie-chaos-archive';
+export const APPROVERS = ['alice@example.com', 'bob@example.com'];
+
+export interface ChaosSweepOutcome {
+  runSeed: number;
+  sweep: number;
+  violations: Violation[];
+  faults: Record<string, number>;
+  statuses: string[];
+  ms: number;
+}
+
+export interface ChaosSweepOptions {
+  /** A sweep still running after this long is a violation (property 4: it hung). */
+  hangAfterMs?: number;
+  /** Called with everything the checker saw, before the simulator stops (replaying one sweep: `--sweep K --verbose`). */
+  inspect?: (run: SweepRun) => void;
+}
+
+export async function runChaosSweep(runSeed: number, sweep: number, options: ChaosSweepOptions = {}): Promise<ChaosSweepOutcome> {
+  const started = Date.now();
+  const rng = seededRng(sweepSeed(runSeed, sweep));
+  const plan = drawFaultPlan(rng);
+  const org = randomOrg(rng, plan);
+  const counter = new FaultCounter();
+  const sim = await startSimulator({ world: buildWorld(org.scenario, { seed: rng.int(1, 1000) }) });
+  try {
+    const env = await hubSetup(sim, org);
+    const run = await playSweep(sim, env, org, plan, rng, counter, runSeed, sweep, options.hangAfterMs ?? 60_000);
+    const violations = await checkProperties(run);
+    options.inspect?.(run);
+    return { runSeed, sweep, violations, faults: counter.counts, statuses: run.sweeps.map((s) => s.result?.status ?? 'HUNG'), ms: Date.now() - started };
+  } finally {
+    sim.traffic.clearFaults();
+    await sim.stop();
+  }
+}
+
+interface HubEnv {
+  host: LocalHost;
+  topicArn: string;
+  keyId: string;
+}
+
+async function hubSetup(sim: Simulator, org: ChaosOrg): Promise<HubEnv> {
+  const config = sim.clientConfig();
+  await new S3Client(config).send(new CreateBucketCommand({ Bucket: ARCHIVE_BUCKET, ObjectLockEnabledForBucket: true }));
+  const sns = new SNSClient(config);
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-approvals' }))).TopicArn!;
+  for (const approver of APPROVERS) {
+    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: approver, Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) } }));
+  }
+  const keyId = kmsStore(sim.world, org.hubAccountId, sim.world.homeRegion).createHmacKey({ description: 'approval links' });
+  return { host: attachToSimulator(sim), topicArn, keyId };
+}
+
+/** Every object of the organization's own buckets, with its checksum: what the archive must match. */
+function sourceChecksums(sim: Simulator): Map<string, Set<string>> {
+  const store = s3Store(sim.world);
+  const out = new Map<string, Set<string>>();
+  for (const bucket of [...(sim.world.global<{ buckets: Map<string, unknown> }>('s3', () => ({ buckets: new Map() })).buckets.keys())]) {
+    if (bucket === ARCHIVE_BUCKET) continue;
+    for (const key of store.listKeys(bucket)) out.set(`${bucket}/${key}`, new Set([store.head(bucket, key)!.crc64nvme]));
+  }
+  return out;
+}
+
+async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: FaultPlan, rng: Rng, counter: FaultCounter, runSeed: number, sweep: number, hangAfterMs: number): Promise<SweepRun> {
+  const initial = endpointStates(sim, org.regions);
+  const sources = sourceChecksums(sim);
+  const startedAt = Date.now();
+  const watched = watchDestructiveCalls(sim, startedAt - 60_000, ARCHIVE_BUCKET);
+  for (const _ of org.roleMissing) counter.hit('member-role-missing');
+  for (const _ of org.regionDisabled) counter.hit('region-not-enabled');
+  for (const _ of org.artifactMissing) counter.hit('artifact-missing');
+  const members = [...sim.world.accounts.keys()].filter((id) => id !== org.hubAccountId && !org.roleMissing.includes(id));
+  if (plan.roleDenied && members.length > 1) denyMemberRole(sim, rng.pick(members), DEFAULT_MEMBER_ROLE, counter);
+  if (plan.artifactChanged) injectArtifactChange(sim, counter, (bucket, key) => sources.get(`${bucket}/${key}`)?.add(s3Store(sim.world).head(bucket, key)!.crc64nvme));
+  if (plan.copyFails) injectCopyFailures(sim, rng, plan.copyFails.times, counter);
+  injectWireFaults(sim, plan.wire, counter);
+
+  const timeout = plan.approval === 'timeout';
+  const dies = lambdaDeaths(plan.dying, counter);
+  const base = `chaos-${runSeed}-${sweep}`;
+  const startOne = (sweepId: string): LocalSweep =>
+    startSweepLocally({
+      input: { sweepId, mode: 'cleanup', targets: { org: true, regions: org.regions }, approval: { approvers: APPROVERS }, deletion: { deleteEndpointConfig: rng.chance(0.3), deleteModels: rng.chance(0.3) } } as SweepInput,
+      archiveBucket: ARCHIVE_BUCKET,
+      accountId: org.hubAccountId,
+      hubRegion: sim.world.homeRegion,
+      host: env.host,
+      credentials: async () => sim.clientConfig().credentials,
+      s3ForcePathStyle: true,
+      endpoint: sim.url,
+      topicArn: env.topicArn,
+      approvalKeyId: env.keyId,
+      maxAttempts: rng.pick([1, 2, 2, 3]),
+      approvalTimeoutMs: timeout ? rng.int(20, 200) : hangAfterMs * 2,
+      retryIntervalMs: 1,
+      deletePollMs: 5,
+      deleteWaitMs: 2_000,
+      waitTimeOverridesMs: { DeleteRecheckWait: 5 },
+      afterHandlerReturned: (fn) => dies(fn),
+    });
+  const ids = plan.concurrentSweep ? [base, `${base}-b`] : [base];
+  if (plan.concurrentSweep) counter.hit('concurrent-sweep');
+  const running = ids.map((id) => ({ id, sweep: startOne(id) }));
+  const played = await Promise.all(
+    running.map(({ id, sweep: local }, index) => driveOne(sim, env, org, id, local, index === 0 ? plan : { ...plan, ownerActions: [], approval: 'approve-all' }, rng, counter, hangAfterMs)),
+  );
+  return { sim, org, bucket: ARCHIVE_BUCKET, initial, sources, startedAt, watched, sweeps: played, approvalTimedOut: timeout };
+}
+
+async function driveOne(sim: Simulator, env: HubEnv, org: ChaosOrg, sweepId: string, local: LocalSweep, plan: FaultPlan, rng: Rng, counter: FaultCounter, hangAfterMs: number): Promise<SweepRun['sweeps'][number]> {
+  let clicks: Click[] = [];
+  let owners: OwnerActs = { acts: [] };
+  let acting: Promise<void> | undefined;
+  void local.approvalRequested.then((request: ApprovalRequested) => {
+    acting = (async () => {
+      owners = actOnEndpoints(sim, sweepId, org.regions, plan.ownerActions, rng, counter);
+      clicks = await approve(plan.approval, request.links, rng, counter);
+    })();
+  });
+  const result = await settleWithin(local.done, hangAfterMs);
+  if (!result) env.host.engine.stop(local.executionArn, 'States.Timeout', 'chaos: the sweep hung');
+  // A second click may still be on its way when the first one already let the sweep finish.
+  if (acting) await settleWithin(acting.then(() => undefined as unknown as LocalSweepResult), hangAfterMs);
+  return { sweepId, result, clicks, owners };
+}
+
+async function settleWithin(done: Promise<LocalSweepResult>, ms: number): Promise<LocalSweepResult | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([done, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

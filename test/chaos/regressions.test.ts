@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SweepReport } from '../../src/sweep/model.ts';
+import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
+import { APPROVERS, REGION, TEAM, approvalLink, decideOnPage, endpointArn, json, liveEndpoints, workflowEnv, type WorkflowEnv } from '../workflow/harness.ts';
+
+/**
+ * Violations the chaos harness (npm run chaos) found, each kept as a focused regression test named
+ * after what went wrong; docs/reliability.md lists them with the seed and sweep that found them.
+ */
+let env: WorkflowEnv | undefined;
+afterEach(async () => {
+  await env?.stop();
+  env = undefined;
+});
+
+describe('chaos regressions', () => {
+  it('does not count an endpoint its owner deleted during the approval wait as deleted (or saved) by the sweep', async () => {
+    env = await workflowEnv();
+    const sweep = env.start({ sweepId: 'gone-by-owner', mode: 'cleanup' });
+    await sweep.approvalRequested;
+    sagemakerStore(env.sim.world, TEAM, REGION).deleteEndpoint('idle-a');
+    await decideOnPage(approvalLink(env.sim, APPROVERS[0]!, 'gone-by-owner'), {});
+    const result = await sweep.done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one']);
+
+    const report = await json<SweepReport>(env.s3, 'sweeps/gone-by-owner/report.json');
+    expect(report.summary).toMatchObject({ approved: 3, deleted: 2 });
+    const idleA = report.actions.find((a) => a.endpointArn === endpointArn(TEAM, 'idle-a'))!;
+    expect(idleA).toMatchObject({ deletion: 'already-gone', reason: expect.stringMatching(/not deleted by this sweep/) });
+    expect(report.summary.savedMonthlyCostUsd).toBeCloseTo(report.summary.zombieMonthlyCostUsd - (idleA.monthlyCostUsd ?? 0), 2);
+    expect(report.summary.skipped.map((s) => s.endpointName)).toEqual(['idle-a']);
+  });
+});
