@@ -1,19 +1,14 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../src/sweep/model.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { APPROVERS, TEAM, approvalLink, endpointArn, endpointEvents, json, liveEndpoints, sagemakerAs, tagsOf, types, workflowEnv, type WorkflowEnv } from '../workflow/harness.ts';
-
-/** Debian's Chromium, as .ci/run installs it (apt-get install chromium). */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let env: WorkflowEnv;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium (.ci/run does)`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  ({ browser } = await launchBrowser());
   env = await workflowEnv();
 });
 
