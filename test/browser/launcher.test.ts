@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findBrowser, launchBrowser } from '../helpers/browser.ts';
+import { findBrowser, horizontalOverflow, launchBrowser } from '../helpers/browser.ts';
 
 /**
  * A fresh machine has no Chrome and no Chromium: the browser tests must still run with nothing but
@@ -17,7 +17,7 @@ describe('the browser the browser tests use', () => {
       const page = await browser.newPage({ viewport: { width: 390, height: 600 } });
       await page.setContent('<!doctype html><p id="p">Last invoked never · $12,345.67/month</p>');
       expect(await page.textContent('#p')).toBe('Last invoked never · $12,345.67/month');
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await horizontalOverflow(page)).toEqual({ overflowPx: 0, culprits: [] });
     } finally {
       await browser.close();
     }

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createBrotliDecompress } from 'node:zlib';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { extract } from 'tar-fs';
 
 /**
@@ -117,4 +117,20 @@ async function unpack(bin: string, dir: string): Promise<void> {
 
 async function untar(archive: string, into: string): Promise<void> {
   await pipeline(createReadStream(archive), createBrotliDecompress(), extract(into));
+}
+
+/**
+ * How far the page is wider than the viewport (0 = no horizontal scroll), with the widest elements
+ * that stick out, so a failing layout names its culprit. Runs in the page (a string: no DOM types here).
+ */
+export async function horizontalOverflow(page: Page): Promise<{ overflowPx: number; culprits: string[] }> {
+  return page.evaluate(`(() => {
+    const root = document.documentElement;
+    const width = root.clientWidth;
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+      .slice(0, 5)
+      .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' right=' + Math.round(el.getBoundingClientRect().right));
+    return { overflowPx: root.scrollWidth - width, culprits };
+  })()`);
 }
