@@ -134,3 +134,13 @@ export async function horizontalOverflow(page: Page): Promise<{ overflowPx: numb
     return { overflowPx: root.scrollWidth - width, culprits };
   })()`);
 }
+
+/** Screenshots for a person to look at (git-ignored). */
+export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output', 'screenshots');
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, name);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
