@@ -78,6 +78,8 @@ export const ApprovalSettingsSchema = z
     rejectExemptDays: z.number().int().min(1).max(3650).default(90),
     /** Set only by `start --local --auto-approve`; recorded as such in the audit trail. */
     autoApprove: z.boolean().default(false),
+    /** Endpoint tags shown to approvers as the endpoint's owner (matched case-insensitively, first found per key). */
+    ownerTagKeys: z.array(z.string().min(1).max(128)).max(20).default(['owner', 'team', 'created-by']),
   })
   .strict();
 
@@ -204,6 +206,11 @@ export const CandidateSchema = z.object({
   idleSince: z.string(),
   /** When detection saw the endpoint idle: re-verification counts invocations since this instant. */
   detectedAt: z.string(),
+  /** What the approver needs to decide (absent on candidates recorded before they were carried). */
+  lastInvokedAt: z.string().nullable().optional(),
+  createdAt: z.string().optional(),
+  /** The endpoint's tags named by `approval.ownerTagKeys`. */
+  ownerTags: z.record(z.string(), z.string()).optional(),
   roleName: RoleNameSchema.optional(),
   externalId: ExternalIdSchema.optional(),
 });

@@ -3,6 +3,7 @@ import { appendAuditEvent } from '../audit/events.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { InputValidationError } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
+import { pickOwnerTags } from '../core/wording.ts';
 import { CandidateSchema, FindingsFileSchema, parseOrThrow, type Candidate, type Finding, type FindingsFile } from '../core/schemas.ts';
 import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
 import { causeMessage, readMapResults } from './map-results.ts';
@@ -138,6 +139,9 @@ export function candidateOf(sweep: SweepContext, item: ScanItem, f: Finding, sca
     monthlyCostUsd: f.monthlyCostUsd,
     idleSince: f.idleSince ?? (f.lastInvokedAt ? f.lastInvokedAt.slice(0, 10) : 'never'),
     detectedAt: scannedAt,
+    lastInvokedAt: f.lastInvokedAt,
+    ...(f.creationTime ? { createdAt: f.creationTime } : {}),
+    ownerTags: pickOwnerTags(f.tags, sweep.approval.ownerTagKeys),
     ...(item.roleName ? { roleName: item.roleName } : {}),
     ...(item.externalId ? { externalId: item.externalId } : {}),
   });

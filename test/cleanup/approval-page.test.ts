@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crossSiteReason, formBody, toApiGatewayEvent } from '../../src/cleanup/approval/http.ts';
-import { renderAlreadyDecided, renderApprovalPage, renderMessage, totalMonthly } from '../../src/cleanup/approval/page.ts';
+import { renderAlreadyDecided, renderApprovalPage, renderConfirmDeletion, renderMessage, totalMonthly } from '../../src/cleanup/approval/page.ts';
+import { EMAIL_ENDPOINT_LIMIT, approvalMessage } from '../../src/cleanup/approval/request.ts';
 import type { ApprovalCandidate, ApprovalRecord, DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
@@ -33,8 +34,8 @@ const record: ApprovalRecord = {
   approvers: ['alice@example.com'],
   rejectExemptDays: 90,
   candidates: [
-    candidate('222222222222', 'fraud-v1', 532.9),
-    candidate('333333333333', 'demo-<script>alert(1)</script>', 100, { idleSince: 'never' }),
+    candidate('222222222222', 'fraud-v1', 532.9, { lastInvokedAt: '2026-01-01T00:00:00.000Z', createdAt: '2025-06-01T00:00:00.000Z', ownerTags: { owner: 'maria@example.com', team: 'fraud' } }),
+    candidate('333333333333', 'demo-<script>alert(1)</script>', 100, { idleSince: 'never', lastInvokedAt: null }),
     candidate('222222222222', 'churn-old', null, { endpointType: 'serverless', instanceType: null, instanceCount: 0 }),
   ],
 };
@@ -58,15 +59,35 @@ describe('approval page', () => {
     for (const [, id] of boxes) expect(html).toContain(`<label for="${id}">`);
   });
 
-  it('shows the total, idle since, snapshot and expiry, and posts the signed fields back', () => {
+  it('shows the total, last invoked, age, owner, snapshot and expiry, and posts the signed fields back', () => {
     expect(html).toContain('$632.90 per month (plus 1 endpoint of unknown cost)');
-    expect(html).toContain('never invoked');
-    expect(html).toContain('s3://archive/manifests/222222222222/us-east-1/fraud-v1/sweep-1.json');
+    expect(html).toContain('<td data-label="Last invoked">2026-01-01</td>');
+    expect(html).toContain('<td data-label="Last invoked">never</td>');
+    // A candidate recorded before lastInvokedAt was carried: known idle since 2026-01-02, last invoked before it.
+    expect(html).toContain('<td data-label="Last invoked">before 2026-01-02</td>');
+    expect(html).toContain('<td data-label="Age">273 days (created 2025-06-01)</td>');
+    expect(html).toContain('<td data-label="Owner">owner=maria@example.com, team=fraud</td>');
+    expect(html).toContain('<details><summary>manifest</summary><code>s3://archive/manifests/222222222222/us-east-1/fraud-v1/sweep-1.json</code></details>');
     expect(html).toContain('2026-03-04 10:00:00 UTC');
     expect(html).toMatch(/<form method="post">/);
     expect(html).toContain('<input type="hidden" name="sig" value="xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx">');
-    expect(html).toContain('name="action" value="approve"');
+    // Deleting goes through a confirmation page; keeping everything is one click.
+    expect(html).toContain('<button type="submit" class="danger" name="action" value="review">');
+    expect(html).not.toContain('value="approve"');
     expect(html).toContain('name="action" value="reject-all"');
+  });
+
+  it('asks to confirm a deletion with its count and monthly cost, carrying the ticked endpoints and nothing else', () => {
+    const chosen = [record.candidates[0]!.endpointArn, record.candidates[2]!.endpointArn];
+    const confirm = renderConfirmDeletion(record, link, chosen).html;
+    expect(confirm).toContain('<title>Confirm: delete 2 endpoints · zombie-sweep</title>');
+    expect(confirm).toContain('Delete 2 endpoints, $532.90 per month (plus 1 endpoint of unknown cost)?');
+    expect(confirm).toContain('The other 1 endpoint is kept and left alone for 90 days.');
+    const carried = [...confirm.matchAll(/<input type="hidden" name="endpoint" value="([^"]+)">/g)].map((m) => m[1]);
+    expect(carried).toEqual(chosen);
+    expect(confirm).toContain('<button type="submit" class="danger" name="action" value="approve">Yes, delete 2 endpoints ($532.90/month)</button>');
+    // Going back is a GET of the signed link: it cannot decide anything.
+    expect(confirm).toContain('<a class="button" href="?approver=alice%40example.com&amp;expires=1772618400&amp;sig=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx">');
   });
 
   it('escapes every value and never shows the task token', () => {
@@ -96,6 +117,31 @@ describe('approval page', () => {
     expect(page.html).toContain('bob@example.com decided at 2026-03-02 08:30:00 UTC');
     expect(page.html).toContain('fraud-v1 (222222222222, us-east-1)');
     expect(renderMessage(403, 'This link has expired', 'x').html).toContain('role="alert"');
+  });
+});
+
+describe('approval email', () => {
+  it('lists every endpoint with its cost, last invocation and owner, most expensive first per account', () => {
+    const { subject, message } = approvalMessage(record, 'https://approve.example.com/approvals/sweep-1?x=1');
+    expect(subject).toBe('zombie-sweep: 3 idle SageMaker endpoints, $632.90/month: decision needed');
+    const lines = message.split('\n');
+    const list = lines.slice(lines.indexOf('Endpoints, most expensive first:') + 1);
+    expect(list).toEqual([
+      'Account 222222222222: 2 endpoints, $532.90/month',
+      '  - fraud-v1 (us-east-1, ml.g4dn.xlarge × 1): $532.90/month, last invoked 2026-01-01, owner=maria@example.com, team=fraud',
+      '  - churn-old (us-east-1, serverless): unknown/month, last invoked before 2026-01-02',
+      'Account 333333333333: 1 endpoint, $100.00/month',
+      '  - demo-<script>alert(1)</script> (us-east-1, ml.g4dn.xlarge × 1): $100.00/month, last invoked never',
+    ]);
+  });
+
+  it('stays small for a sweep of thousands: the page lists what the mail leaves out', () => {
+    const many = { ...record, candidates: Array.from({ length: 3000 }, (_, i) => candidate('222222222222', `ep-${i}`, i)) };
+    const { message } = approvalMessage(many, 'https://approve.example.com/x');
+    expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(EMAIL_ENDPOINT_LIMIT);
+    expect(message).toContain('  - ep-2999 ');
+    expect(message).toContain('... and 2,900 more endpoints: the page lists every one.');
+    expect(Buffer.byteLength(message)).toBeLessThan(64 * 1024);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ApprovalCandidate, ApprovalRecord, DecisionRecord } from './store.ts';
 import type { LinkParams } from './links.ts';
+import { ageInDays, count, lastInvoked, ownerText } from '../../core/wording.ts';
 
 /**
  * The approval pages: self-contained HTML (no external assets, no JavaScript), accessible (lang,
@@ -13,23 +14,44 @@ export function esc(value: string | number): string {
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;background:#fff;margin:0;line-height:1.5}
-main{max-width:72rem;margin:0 auto;padding:1.5rem}
-h1{font-size:1.6rem;margin:.5rem 0 1rem}
+main{max-width:72rem;margin:0 auto;padding:1rem}
+h1{font-size:1.5rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%;margin:0 0 1.5rem}
 caption{text-align:left;font-weight:600;font-size:1.1rem;padding:.5rem 0}
 th,td{border:1px solid #6b6b6b;padding:.4rem .6rem;text-align:left;vertical-align:top}
 thead th{background:#e8e8e8}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-code{word-break:break-all;font-size:.85rem}
-dl.summary{display:grid;grid-template-columns:max-content auto;gap:.25rem 1rem}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th.name{overflow-wrap:anywhere}
+.sub{display:block;font-weight:400;font-size:.85rem;color:#4a4a4a}
+code{overflow-wrap:anywhere;font-size:.85rem}
+details summary{cursor:pointer;color:#0b5394;text-decoration:underline;white-space:nowrap}
+details code{display:block;margin-top:.25rem}
+dl.summary{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem}
 dl.summary dt{font-weight:600}
+dl.summary dd{margin:0}
 .notice{border-left:.4rem solid #0b5394;background:#eef3f9;padding:.75rem 1rem;margin:1rem 0}
 .error{border-left-color:#8b1a1a;background:#f9eeee}
-button{font:inherit;font-weight:600;padding:.6rem 1.2rem;margin:.25rem .5rem .25rem 0;border:2px solid transparent;border-radius:.25rem;cursor:pointer;color:#fff}
-button.approve{background:#0b5394}
-button.reject{background:#8b1a1a}
+.danger-note{border-left-color:#b3261e;background:#fcefee}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+button,a.button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border:2px solid transparent;border-radius:.25rem;cursor:pointer;text-align:center}
+button.danger{background:#b3261e;color:#fff}
+button.secondary,a.button{background:#fff;color:#0b5394;border-color:#0b5394;text-decoration:none}
 input[type=checkbox]{width:1.25rem;height:1.25rem}
 :focus-visible{outline:3px solid #1b1b1b;outline-offset:2px}
+@media (max-width:48rem){
+ main{padding:.75rem}
+ dl.summary{grid-template-columns:minmax(0,1fr)}
+ dl.summary dd{margin-bottom:.4rem}
+ table.candidates thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+ table.candidates,table.candidates tbody,table.candidates caption{display:block}
+ table.candidates tr{display:grid;grid-template-columns:auto minmax(0,1fr);gap:.1rem .6rem;border:1px solid #6b6b6b;border-radius:.4rem;padding:.6rem .75rem;margin:0 0 .75rem}
+ table.candidates td,table.candidates th{display:block;border:0;padding:0;grid-column:1/-1}
+ table.candidates td.pick{grid-column:1}
+ table.candidates th.name{grid-column:2}
+ table.candidates td.num{text-align:left}
+ table.candidates td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
+ button,a.button{width:100%}
+}
 `;
 
 /** CSP hash of the inline style, so the policy can forbid every other style and all scripts. */
@@ -85,7 +107,7 @@ function byAccount(candidates: readonly ApprovalCandidate[]): [string, ApprovalC
 }
 
 const instances = (c: ApprovalCandidate): string => (c.instanceType ? `${c.instanceType} × ${c.instanceCount}` : c.instanceCount > 0 ? `× ${c.instanceCount}` : 'serverless');
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 
 function hiddenLinkFields(link: LinkParams): string {
   return [
@@ -95,54 +117,102 @@ function hiddenLinkFields(link: LinkParams): string {
   ].join('\n');
 }
 
-/** GET: the candidates, all ticked, and the two decisions. The form posts back to this same URL. */
-export function renderApprovalPage(record: ApprovalRecord, link: LinkParams): Page {
-  const { total, unknown } = totalMonthly(record.candidates);
-  const groups = byAccount(record.candidates);
-  let row = 0;
-  const tables = groups
-    .map(([accountId, items]) => {
-      const sub = totalMonthly(items);
-      const rows = items
-        .map((c) => {
-          const id = `ep-${row++}`;
-          return `<tr>
-<td><input type="checkbox" id="${id}" name="endpoint" value="${esc(c.endpointArn)}" checked></td>
-<th scope="row"><label for="${id}">${esc(c.endpointName)}</label></th>
-<td>${esc(c.region)}</td>
-<td>${esc(c.endpointType ?? 'unknown')}</td>
-<td>${esc(instances(c))}</td>
-<td class="num">${esc(money(c.monthlyCostUsd))}</td>
-<td>${esc(c.idleSince === 'never' ? 'never invoked' : c.idleSince)}</td>
-<td><code>${esc(c.manifestUri ?? '')}</code></td>
+/** "412 days (created 2025-10-18)", or "unknown" for candidates recorded without a creation time. */
+function ageText(c: ApprovalCandidate, at: string): string {
+  const age = ageInDays(c.createdAt, at);
+  return age && c.createdAt ? `${age} (created ${c.createdAt.slice(0, 10)})` : 'unknown';
+}
+
+/** The manifest URI is long and only needed to restore: a short label that opens to the full URI. */
+function snapshotCell(c: ApprovalCandidate): string {
+  return c.manifestUri ? `<details><summary>manifest</summary><code>${esc(c.manifestUri)}</code></details>` : 'archived';
+}
+
+function candidateRow(c: ApprovalCandidate, id: string, at: string): string {
+  return `<tr>
+<td class="pick"><input type="checkbox" id="${id}" name="endpoint" value="${esc(c.endpointArn)}" checked></td>
+<th scope="row" class="name"><label for="${id}">${esc(c.endpointName)}</label><span class="sub">${esc(c.region)} · ${esc(c.endpointType ?? 'unknown type')}</span></th>
+<td data-label="Instances">${esc(instances(c))}</td>
+<td class="num" data-label="Cost per month">${esc(money(c.monthlyCostUsd))}</td>
+<td data-label="Last invoked">${esc(lastInvoked(c.lastInvokedAt, c.idleSince))}</td>
+<td data-label="Age">${esc(ageText(c, at))}</td>
+<td data-label="Owner">${esc(ownerText(c.ownerTags))}</td>
+<td data-label="Snapshot">${snapshotCell(c)}</td>
 </tr>`;
-        })
-        .join('\n');
-      return `<table>
-<caption>Account ${esc(accountId)}: ${esc(plural(items.length, 'endpoint'))}, ${esc(money(sub.total))} per month</caption>
-<thead><tr><th scope="col">Delete</th><th scope="col">Endpoint</th><th scope="col">Region</th><th scope="col">Type</th><th scope="col">Instances</th><th scope="col">Cost per month</th><th scope="col">Idle since</th><th scope="col">Snapshot (manifest)</th></tr></thead>
+}
+
+const CANDIDATE_COLUMNS = ['Delete', 'Endpoint', 'Instances', 'Cost per month', 'Last invoked', 'Age', 'Owner', 'Snapshot'];
+
+function accountTables(record: ApprovalRecord): string {
+  let row = 0;
+  const head = `<thead><tr>${CANDIDATE_COLUMNS.map((c) => `<th scope="col">${c}</th>`).join('')}</tr></thead>`;
+  return byAccount(record.candidates)
+    .map(([accountId, items]) => {
+      const rows = items.map((c) => candidateRow(c, `ep-${row++}`, record.requestedAt)).join('\n');
+      return `<table class="candidates">
+<caption>Account ${esc(accountId)}: ${esc(plural(items.length, 'endpoint'))}, ${esc(money(totalMonthly(items).total))} per month</caption>
+${head}
 <tbody>
 ${rows}
 </tbody>
 </table>`;
     })
     .join('\n');
+}
+
+const costText = (candidates: readonly ApprovalCandidate[]): string => {
+  const { total, unknown } = totalMonthly(candidates);
+  return `${money(total)} per month${unknown > 0 ? ` (plus ${plural(unknown, 'endpoint')} of unknown cost)` : ''}`;
+};
+
+/** GET: the candidates, all ticked, and the two decisions. The form posts back to this same URL. */
+export function renderApprovalPage(record: ApprovalRecord, link: LinkParams): Page {
+  const accounts = byAccount(record.candidates).length;
   const body = `<p>Sweep <strong>${esc(record.sweepId)}</strong>, requested by ${esc(record.requestedBy)} at ${esc(utc(record.requestedAt))}. This link is for <strong>${esc(link.approver)}</strong>.</p>
 <dl class="summary">
-<dt>Idle endpoints</dt><dd>${esc(record.candidates.length)} in ${esc(plural(groups.length, 'account'))}</dd>
-<dt>Total cost</dt><dd>${esc(money(total))} per month${unknown > 0 ? ` (plus ${esc(plural(unknown, 'endpoint'))} of unknown cost)` : ''}</dd>
+<dt>Idle endpoints</dt><dd>${esc(count(record.candidates.length))} in ${esc(plural(accounts, 'account'))}</dd>
+<dt>Total cost</dt><dd>${esc(costText(record.candidates))}</dd>
 <dt>Decide by</dt><dd>${esc(utc(record.expiresAt))}. Without a decision by then, nothing is deleted.</dd>
 </dl>
 <div class="notice"><p>Every endpoint below was idle, has been archived (the snapshot manifest holds everything needed to restore it) and is tagged <code>zombie=confirmed</code>.
 Ticked endpoints are deleted after a last check that they are still idle and still tagged. Unticked endpoints are kept and left alone for ${esc(record.rejectExemptDays)} days.
-Opening this page changes nothing; only the buttons below decide, once, for every approver.</p></div>
+Opening this page changes nothing; you confirm a deletion on the next page, and the decision is taken once, for every approver.</p></div>
 <form method="post">
 ${hiddenLinkFields(link)}
-${tables}
-<p><button type="submit" class="approve" name="action" value="approve">Delete the ticked endpoints</button>
-<button type="submit" class="reject" name="action" value="reject-all">Reject all: keep every endpoint</button></p>
+${accountTables(record)}
+<p class="actions"><button type="submit" class="danger" name="action" value="review">Delete the ticked endpoints…</button>
+<button type="submit" class="secondary" name="action" value="reject-all">Reject all: keep every endpoint</button></p>
 </form>`;
   return page(200, 'Approve deletion of idle SageMaker endpoints', body);
+}
+
+/** The approval link itself, relative, so "go back" is a GET of the page (which never decides anything). */
+function backHref(link: LinkParams): string {
+  return `?${new URLSearchParams({ approver: link.approver, expires: String(link.expires), sig: link.sig }).toString()}`;
+}
+
+/**
+ * POST action=review: what the ticked boxes would delete, with count and cost, and the one button
+ * that decides. Nothing is recorded until that second POST (action=approve).
+ */
+export function renderConfirmDeletion(record: ApprovalRecord, link: LinkParams, selected: readonly string[]): Page {
+  const chosen = new Set(selected);
+  const doomed = record.candidates.filter((c) => chosen.has(c.endpointArn));
+  const kept = record.candidates.length - doomed.length;
+  const what = `${plural(doomed.length, 'endpoint')}, ${costText(doomed)}`;
+  const items = doomed.map((c) => `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month</li>`).join('\n');
+  const body = `<div class="notice danger-note" role="alert"><p><strong>Delete ${esc(what)}?</strong> Deleting stops their cost and cannot be undone in place: each can only be re-created from its snapshot.
+${kept > 0 ? `The other ${esc(plural(kept, 'endpoint'))} ${kept === 1 ? 'is' : 'are'} kept and left alone for ${esc(record.rejectExemptDays)} days.` : 'No endpoint is kept.'} Nothing is decided until you press the red button.</p></div>
+<ul>
+${items}
+</ul>
+<form method="post">
+${hiddenLinkFields(link)}
+${doomed.map((c) => `<input type="hidden" name="endpoint" value="${esc(c.endpointArn)}">`).join('\n')}
+<p class="actions"><button type="submit" class="danger" name="action" value="approve">Yes, delete ${esc(plural(doomed.length, 'endpoint'))} (${esc(money(totalMonthly(doomed).total))}/month)</button>
+<a class="button" href="${esc(backHref(link))}">Go back: change the selection</a></p>
+</form>`;
+  return page(200, `Confirm: delete ${plural(doomed.length, 'endpoint')}`, body);
 }
 
 function nameList(record: ApprovalRecord, arns: readonly string[]): string {
@@ -201,7 +271,7 @@ export function renderUndelivered(record: ApprovalRecord, decision: DecisionReco
     `<div class="notice error" role="alert"><p>Your decision is recorded, but the workflow could not be reached just now. Nothing has been deleted yet. Try again in a minute: the recorded decision is sent again as it is.</p></div>
 <form method="post">
 ${hiddenLinkFields(link)}
-<p><button type="submit" class="approve" name="action" value="retry">Try again</button></p>
+<p class="actions"><button type="submit" class="secondary" name="action" value="retry">Try again</button></p>
 </form>
 ${decisionLists(record, decision)}`,
   );

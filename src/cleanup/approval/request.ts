@@ -9,6 +9,7 @@ import { EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts'
 import { auditWriter, manifestKey, type CleanupDeps } from '../reverify.ts';
 import { deliverDecision } from './decide.ts';
 import { approvalUrl, signLink, type MacSigner } from './links.ts';
+import { count, lastInvoked, ownerText } from '../../core/wording.ts';
 import { money, totalMonthly } from './page.ts';
 import { ApprovalCandidateSchema, readApprovalRecord, readDecisionRecord, readJson, writeJson, type ApprovalCandidate, type ApprovalRecord } from './store.ts';
 
@@ -69,25 +70,49 @@ export function normalizeCandidates(raw: unknown, bucket: string, field: string)
   return [...out.values()];
 }
 
+/** Enough to decide from the mail for most sweeps, far below SNS's 256 KB message limit for the largest. */
+export const EMAIL_ENDPOINT_LIMIT = 100;
+
+const instancesText = (c: ApprovalCandidate): string => (c.instanceType ? `${c.instanceType} × ${c.instanceCount}` : 'serverless');
+
+function endpointLine(c: ApprovalCandidate): string {
+  const owners = ownerText(c.ownerTags);
+  return `  - ${c.endpointName} (${c.region}, ${instancesText(c)}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${owners === 'none' ? '' : `, ${owners}`}`;
+}
+
+/** Per account, most expensive first; past the limit, a count of what only the page lists. */
+function endpointLines(candidates: readonly ApprovalCandidate[]): string[] {
+  const accounts = new Map<string, ApprovalCandidate[]>();
+  for (const c of candidates) accounts.set(c.accountId, [...(accounts.get(c.accountId) ?? []), c]);
+  const lines: string[] = [];
+  let listed = 0;
+  for (const [account, items] of [...accounts.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`Account ${account}: ${items.length} endpoint${items.length === 1 ? '' : 's'}, ${money(totalMonthly(items).total)}/month`);
+    const byCost = [...items].sort((a, b) => (b.monthlyCostUsd ?? -1) - (a.monthlyCostUsd ?? -1));
+    const shown = byCost.slice(0, Math.max(0, EMAIL_ENDPOINT_LIMIT - listed));
+    lines.push(...shown.map(endpointLine));
+    listed += shown.length;
+  }
+  if (listed < candidates.length) lines.push(`... and ${count(candidates.length - listed)} more endpoints: the page lists every one.`);
+  return lines;
+}
+
 export function approvalMessage(record: ApprovalRecord, url: string): { subject: string; message: string } {
   const { total, unknown } = totalMonthly(record.candidates);
   const n = record.candidates.length;
-  const subject = `zombie-sweep: ${n} idle SageMaker endpoint${n === 1 ? '' : 's'}, ${money(total)}/month: decision needed`.slice(0, 100);
-  const accounts = new Map<string, ApprovalCandidate[]>();
-  for (const c of record.candidates) accounts.set(c.accountId, [...(accounts.get(c.accountId) ?? []), c]);
-  const lines = [...accounts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([account, items]) => `  ${account}: ${items.length} endpoint(s), ${money(totalMonthly(items).total)}/month`);
+  const subject = `zombie-sweep: ${count(n)} idle SageMaker endpoint${n === 1 ? '' : 's'}, ${money(total)}/month: decision needed`.slice(0, 100);
   const message = [
-    `zombie-sweep found ${n} idle SageMaker endpoint(s) costing ${money(total)} per month${unknown > 0 ? ` (plus ${unknown} of unknown cost)` : ''}.`,
+    `zombie-sweep found ${count(n)} idle SageMaker endpoint${n === 1 ? '' : 's'} costing ${money(total)} per month${unknown > 0 ? ` (plus ${count(unknown)} of unknown cost)` : ''}.`,
     `Sweep ${record.sweepId}, started by ${record.requestedBy}. Each one is archived and tagged zombie=confirmed; nothing is deleted without a decision.`,
     '',
     `Review and decide here (this link is personal to you and valid until ${record.expiresAt}):`,
     url,
     '',
-    'Opening the link changes nothing: you decide on the page, per endpoint. The first decision by any approver counts.',
+    'Opening the link changes nothing: you decide on the page, per endpoint, and confirm before anything is deleted. The first decision by any approver counts.',
     `If nobody decides by ${record.expiresAt}, nothing is deleted. Endpoints you keep are left alone for ${record.rejectExemptDays} days.`,
     '',
-    'By account:',
-    ...lines,
+    'Endpoints, most expensive first:',
+    ...endpointLines(record.candidates),
   ].join('\n');
   return { subject, message };
 }

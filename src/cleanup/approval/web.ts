@@ -7,7 +7,7 @@ import type { CleanupDeps } from '../reverify.ts';
 import { decide, type DecideOutcome } from './decide.ts';
 import { crossSiteReason, formBody, header } from './http.ts';
 import { LinkParamsSchema, checkLink, type LinkParams, type MacSigner } from './links.ts';
-import { STYLE_CSP_HASH, renderAlreadyDecided, renderApprovalPage, renderDecided, renderMessage, renderUndelivered, renderWindowClosed, type Page } from './page.ts';
+import { STYLE_CSP_HASH, renderAlreadyDecided, renderApprovalPage, renderConfirmDeletion, renderDecided, renderMessage, renderUndelivered, renderWindowClosed, type Page } from './page.ts';
 import { readApprovalRecord, readDecisionRecord, type ApprovalRecord, type Stored } from './store.ts';
 
 /**
@@ -35,7 +35,8 @@ function respond(p: Page, method: string, extra: Record<string, string> = {}): A
   return { statusCode: p.statusCode, headers: { ...HEADERS, ...extra }, body: method === 'HEAD' ? '' : p.html };
 }
 
-const ActionSchema = z.enum(['approve', 'reject-all', 'retry']);
+/** `review` asks for the confirmation page (count and cost) before the irreversible `approve`; it records nothing. */
+const ActionSchema = z.enum(['review', 'approve', 'reject-all', 'retry']);
 
 function sweepIdOf(event: APIGatewayProxyEvent): string | undefined {
   const fromPath = event.pathParameters?.sweepId ?? /\/approvals\/([^/]+)\/?$/.exec(event.path ?? '')?.[1];
@@ -103,13 +104,20 @@ async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId:
   const selected = [...new Set(form.getAll('endpoint'))];
   const unknown = selected.find((arn) => !known.has(arn));
   if (unknown !== undefined) return renderMessage(400, 'Unknown endpoint', `Field "endpoint" names ${unknown}, which is not part of sweep ${sweepId}. Nothing was decided.`);
-  if (action.data === 'approve' && selected.length === 0) {
+  if ((action.data === 'approve' || action.data === 'review') && selected.length === 0) {
     return renderMessage(400, 'No endpoint ticked', 'No endpoint was ticked, so there is nothing to delete. Go back and tick the endpoints to delete, or use "Reject all" to keep every endpoint. Nothing was decided.');
   }
+  if (action.data === 'review') return reviewPage(deps, auth.record.value, auth.link, selected);
   const existingOnly = action.data === 'retry' && !(await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId));
   if (existingOnly) return renderMessage(400, 'Nothing to retry', 'No decision is recorded for this sweep yet. Open the link from your email to decide.');
   const outcome = await decide(deps, auth.record, auth.link.approver, action.data, selected);
   return outcomePage(auth.record.value, auth.link, outcome);
+}
+
+/** Confirmation before deleting; a sweep already decided says so instead of offering a button that would be refused. */
+async function reviewPage(deps: ApprovalWebDeps, record: ApprovalRecord, link: LinkParams, selected: readonly string[]): Promise<Page> {
+  const decision = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, record.sweepId);
+  return decision ? renderAlreadyDecided(record, decision.value, 200) : renderConfirmDeletion(record, link, selected);
 }
 
 function outcomePage(record: ApprovalRecord, link: LinkParams, outcome: DecideOutcome): Page {
