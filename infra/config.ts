@@ -126,6 +126,21 @@ export const InfraConfigSchema = z
       })
       .strict()
       .default({ enabled: false, name: 'ZombieSweepRestoreRole', trustedPrincipalArns: [] }),
+    /** The member-account auto-tagger (docs/prevention.md): off unless enabled, in the regions listed. */
+    prevention: z
+      .object({
+        autoTagger: z
+          .object({
+            enabled: boolish(z.boolean()).default(false),
+            /** Regions where endpoints are created: one auto-tagger per account and region. */
+            regions: z.array(RegionSchema).default([]),
+            autoDeleteAfterDays: numeric(z.number().int().min(1).max(3650)).default(90),
+          })
+          .strict()
+          .default({ enabled: false, regions: [], autoDeleteAfterDays: 90 }),
+      })
+      .strict()
+      .default({ autoTagger: { enabled: false, regions: [], autoDeleteAfterDays: 90 } }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -138,6 +153,9 @@ export const InfraConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns', i], message: `must be a role in the hub account ${config.hubAccountId}` });
       }
     });
+    if (config.prevention.autoTagger.enabled && config.prevention.autoTagger.regions.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['prevention', 'autoTagger', 'regions'], message: 'must list at least one region when prevention.autoTagger.enabled is true' });
+    }
     if (config.restoreRole.name === config.memberRoleName) {
       ctx.addIssue({ code: 'custom', path: ['restoreRole', 'name'], message: 'must differ from memberRoleName' });
     }

@@ -7,6 +7,7 @@ import { acknowledgeWildcards } from '../nag.ts';
 import { loadPolicy, type PolicyVars } from '../policies.ts';
 import { WILDCARD_REASONS } from '../wildcard-reasons.ts';
 import { MemberStackSet } from '../member/member-stackset.ts';
+import { PreventionStackSet } from '../member/prevention.ts';
 import { ApprovalApi } from './approval-api.ts';
 import { Archive } from './archive.ts';
 import { HubFunctions } from './functions.ts';
@@ -50,6 +51,7 @@ export class HubStack extends Stack {
   readonly schedule?: SweepSchedule;
   readonly monitoring: Monitoring;
   readonly memberStackSet: MemberStackSet;
+  readonly preventionStackSet?: PreventionStackSet;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     super(scope, id, props);
@@ -115,6 +117,9 @@ export class HubStack extends Stack {
       names,
       policyVars: { ...policyVars, Partition: '${AWS::Partition}' },
     });
+    if (config.prevention.autoTagger.enabled) {
+      this.preventionStackSet = new PreventionStackSet(this, 'Prevention', { config, names, policyVars: { ...policyVars, Partition: '${AWS::Partition}' } });
+    }
 
     new CfnOutput(this, HUB_OUTPUTS.stateMachineArn, { value: this.workflow.stateMachine.stateMachineArn, description: 'Start sweeps here (zombie-sweep start)' });
     new CfnOutput(this, HUB_OUTPUTS.archiveBucket, { value: names.archiveBucket, description: 'Reports, artifact copies, manifests and the audit trail' });
