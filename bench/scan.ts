@@ -67,7 +67,7 @@ for (const m of mismatches.slice(0, 10)) console.log(`  ${m.accountId}/${m.regio
 console.log(`api calls      ${stats.total} = ${perEndpoint(stats.total)} per endpoint (SDK attempts ${stats.attempts}, simulator throttled ${sim.traffic.throttledCount})`);
 for (const [operation, count] of Object.entries(stats.byOperation).sort((a, b) => b[1] - a[1])) console.log(`  ${operation.padEnd(40)} ${String(count).padStart(6)}  ${perEndpoint(count)}/endpoint`);
 const budget = stats.total / Math.max(1, findings.length) <= CALL_BUDGET_PER_ENDPOINT ? 'within' : 'OVER';
-console.log(`budget         ${budget} ${CALL_BUDGET_PER_ENDPOINT} calls per endpoint (issue 3's target for this organization shape)`);
+console.log(`budget         ${budget} ${CALL_BUDGET_PER_ENDPOINT} calls per endpoint (the scan's target for this organization shape)`);
 const described = stats.byOperation['SageMaker:DescribeEndpoint'] ?? 0;
 console.log(`described      ${described} DescribeEndpoint for ${inService} InService endpoints${described === inService ? ' (exactly one each)' : ''}`);
 console.log(`wall time      ${wallMs} ms (${(wallMs / Math.max(1, findings.length)).toFixed(2)} ms per endpoint)`);

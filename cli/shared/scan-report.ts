@@ -8,7 +8,7 @@ import { sortFindings } from '../../src/detection/scan.ts';
 import { formatUsd, renderTable, toCsv, truncate, type Column } from './output.ts';
 
 /**
- * The three renderings of a scan. The JSON is a public contract (issue: `scan --output json`):
+ * The three renderings of a scan. The JSON is a public contract (`scan --output json`):
  * findings carry exactly PUBLIC_FINDING_FIELDS, in that order.
  */
 export const PUBLIC_FINDING_FIELDS = [

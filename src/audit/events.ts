@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import { layout } from '../core/layout.ts';
 import { retryableIfTransient, writeJsonObject } from '../core/s3-json.ts';
 
-/** Event types are a contract with auditors (DESIGN.md); add, never rename. */
+/** Event types are a contract with auditors (docs/design.md); add, never rename. */
 export const AuditEventTypeSchema = z.enum([
   'detected',
   'snapshotted',

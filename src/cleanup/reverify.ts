@@ -28,7 +28,7 @@ import { endpointEventsOf } from '../audit/reader.ts';
 import { isS3NotFound, readDecisionRecord } from './approval/store.ts';
 
 /**
- * Reads an endpoint's current state and re-verifies, at delete time, everything DESIGN.md lists under
+ * Reads an endpoint's current state and re-verifies, at delete time, everything docs/design.md lists under
  * "Deletion re-verification". Also home of the small endpoint helpers the other cleanup steps share.
  */
 
@@ -229,7 +229,7 @@ export type Reverification =
 
 export type ReverifyCheck = 'approved' | 'manifest' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
 
-/** Every check DESIGN.md requires, cheapest first. Nothing here changes anything. */
+/** Every check docs/design.md requires, cheapest first. Nothing here changes anything. */
 export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise<Reverification> {
   const fail = (check: ReverifyCheck, reason: string, tags?: TagMap): Reverification => ({ outcome: 'failed', check, reason, tags });
   const s3 = deps.clients.hub(S3Client);

@@ -30,7 +30,7 @@ import {
 } from './reverify.ts';
 
 /**
- * Tag: marks a snapshotted zombie `zombie=confirmed` with the DESIGN tags, in ONE AddTags call, and
+ * Tag: marks a snapshotted zombie `zombie=confirmed` with the contract tags, in ONE AddTags call, and
  * only when the snapshot manifest exists (a manifest's presence means a complete, verified snapshot).
  *
  * The member role may delete an inference component, endpoint config or model only while THAT
@@ -47,7 +47,7 @@ export const TagInputSchema = z.object({
   requestedBy: z.string().min(1).max(512).default('zombie-sweep'),
   /**
    * The sweep's DeletionSettings: a config or model Delete may remove must be marked too. Optional for
-   * callers that do not pass it yet; absent means keep configs and models (the DESIGN default).
+   * callers that do not pass it yet; absent means keep configs and models (the documented default, docs/design.md).
    */
   deletion: DeletionSettingsSchema.default({ deleteEndpointConfig: false, deleteModels: false }),
 });

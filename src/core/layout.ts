@@ -1,5 +1,5 @@
 /**
- * Archive bucket layout (DESIGN.md). Every key the system reads or writes is built here, so the layout
+ * Archive bucket layout (docs/design.md). Every key the system reads or writes is built here, so the layout
  * can be read in one place and an auditor's tooling can rely on it.
  */
 const safe = (part: string, what: string): string => {

@@ -25,7 +25,7 @@ export const DetectionSettingsSchema = z
     thresholdInvocations: z.number().int().min(0).default(0),
     /**
      * Endpoints younger than this (created or updated within it) are `too-new`. Default: lookbackDays.
-     * Never less: an endpoint must have existed for the whole lookback window to be a zombie (DESIGN.md).
+     * Never less: an endpoint must have existed for the whole lookback window to be a zombie (docs/design.md).
      */
     minAgeDays: z.number().int().min(1).max(455).optional(),
     /**

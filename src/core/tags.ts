@@ -1,4 +1,4 @@
-/** Tag keys written by the workflow. These keys are a contract with operators and auditors (DESIGN.md). */
+/** Tag keys written by the workflow. These keys are a contract with operators and auditors (docs/design.md). */
 export const TAG = {
   zombie: 'zombie',
   sweepId: 'zombie-sweep-id',

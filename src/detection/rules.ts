@@ -4,7 +4,7 @@ import { EXEMPT_TAG, type TagMap } from '../core/tags.ts';
 import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 
 /**
- * The zombie verdict as pure functions (DESIGN.md "Idle (zombie) verdict"). Everything here is
+ * The zombie verdict as pure functions (docs/design.md "Idle (zombie) verdict"). Everything here is
  * deterministic over plain data and a clock value, so every rule is unit-tested without AWS.
  * Where a rule cannot be sure, it errs towards keeping the endpoint: a false positive deletes a
  * production model, a false negative only leaves money burning until the next sweep.

@@ -13,7 +13,7 @@ import type { Target, Targeting } from '../core/schemas.ts';
 import { isTransient } from '../detection/aws-errors.ts';
 
 /**
- * The sweep's targets: accounts x regions (DESIGN.md flow step 1). Used by `zombie-sweep scan --org`
+ * The sweep's targets: accounts x regions (docs/design.md flow step 1). Used by `zombie-sweep scan --org`
  * and by the list-targets Lambda, so both agree on who is in scope.
  */
 export interface ListTargetsOptions {

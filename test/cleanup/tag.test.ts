@@ -35,7 +35,7 @@ const endpointEvents = async (name: string, sweepId: string) => (await auditEven
 describe('tag', () => {
   const kinds: EndpointKind[] = ['real-time', 'multi-variant', 'serverless', 'async', 'inference-components'];
   for (const kind of kinds) {
-    it(`marks a snapshotted ${kind} endpoint with every DESIGN tag in one AddTags call`, async () => {
+    it(`marks a snapshotted ${kind} endpoint with every contract tag in one AddTags call`, async () => {
       const sweepId = `sweep-tag-${kind}`;
       const seeded = seedEndpoint(env.world, `tag-${kind}`, kind);
       sagemakerStore(env.world, MEMBER, REGION).addTags(seeded.arn, [{ Key: 'team', Value: 'fraud' }]);

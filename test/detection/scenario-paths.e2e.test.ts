@@ -13,7 +13,7 @@ import { member, orgWorld, ROLE, Seeder } from './seed.ts';
 import { useSimulatorEnv } from './sim-env.ts';
 
 /**
- * Issue 3, "Done when": the scenario table end to end through both entry points a user has, the scan
+ * The scenario table end to end through both entry points a user has, the scan
  * Lambda (findings file in the archive bucket) and `zombie-sweep scan --output json`, against one
  * simulator. Both must reach the verdict and kind every row expects, and report the target whose member
  * role is missing as unreachable.

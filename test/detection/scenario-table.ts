@@ -4,7 +4,7 @@ import type { EndpointType, Verdict } from '../../src/core/schemas.ts';
 import { DAY, type Seeder } from './seed.ts';
 
 /**
- * The scenario table of issue 3: one endpoint per verdict, kind and known trap, seeded into one
+ * The detection scenario table: one endpoint per verdict, kind and known trap, seeded into one
  * account-region. Shared by test/detection/scan.e2e.test.ts (the detection code itself) and
  * test/detection/scenario-paths.e2e.test.ts (the same table through the scan Lambda and the CLI).
  * Each row says what a naive script would get wrong.

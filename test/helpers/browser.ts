@@ -138,9 +138,17 @@ export async function horizontalOverflow(page: Page): Promise<{ overflowPx: numb
 /** Screenshots for a person to look at (git-ignored). */
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output', 'screenshots');
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, name);
-  await page.screenshot({ path, fullPage: true });
+  // Headless Chromium sometimes has no frame to capture yet right after a load; one painted frame later it has.
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(null)))');
+  try {
+    await page.screenshot({ path, fullPage });
+  } catch (error) {
+    if (!String(error).includes('Unable to capture screenshot')) throw error;
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(null)))');
+    await page.screenshot({ path, fullPage });
+  }
   return path;
 }

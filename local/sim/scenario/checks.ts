@@ -4,7 +4,7 @@ import type { Scenario } from './schema.ts';
 /**
  * Cross-field rules of the scenario format: references resolve (OUs, accounts, regions, variants),
  * names are unique where AWS requires it, and each endpoint kind is described the way AWS would
- * build it. Each issue carries the path of the offending field, so errors name it.
+ * build it. Each problem carries the path of the offending field, so errors name it.
  */
 export function checkScenario(scenario: Scenario, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -42,7 +42,7 @@ input[type=checkbox]{width:1.25rem;height:1.25rem}
  main{padding:.75rem}
  dl.summary{grid-template-columns:minmax(0,1fr)}
  dl.summary dd{margin-bottom:.4rem}
- table.candidates thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+ table.candidates thead{display:none}
  table.candidates,table.candidates tbody,table.candidates caption{display:block}
  table.candidates tr{display:grid;grid-template-columns:auto minmax(0,1fr);gap:.1rem .6rem;border:1px solid #6b6b6b;border-radius:.4rem;padding:.6rem .75rem;margin:0 0 .75rem}
  table.candidates td,table.candidates th{display:block;border:0;padding:0;grid-column:1/-1}

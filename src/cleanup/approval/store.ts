@@ -11,7 +11,7 @@ import { layout } from '../../core/layout.ts';
  * "one request per sweep" and "a decision is recorded once" hold under concurrent clicks.
  */
 
-/** A tagged zombie as the approver sees it. `manifestUri` defaults to the DESIGN layout location. */
+/** A tagged zombie as the approver sees it. `manifestUri` defaults to the documented layout location. */
 export const ApprovalCandidateSchema = CandidateSchema.extend({
   manifestUri: z.string().startsWith('s3://').optional(),
 });

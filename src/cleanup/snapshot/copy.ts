@@ -29,7 +29,7 @@ export const DEFAULT_COPY_OPTIONS: CopyOptions = { multipartThresholdBytes: MAX_
 export interface CopyContext {
   /** Member-role credentials in the endpoint's region: inspect and list the sources. */
   source: S3Client;
-  /** Member-role credentials in the archive bucket's region: write the copies (DESIGN: copies run as the member role). */
+  /** Member-role credentials in the archive bucket's region: write the copies (copies run as the member role). */
   writer: S3Client;
   /** Hub credentials: verify copies in the archive bucket. */
   archive: S3Client;
