@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
 import { buildWorld, generateOrg } from '../../local/sim/scenario/index.ts';
 import { handler } from '../../functions/scan/handler.ts';
+import { ApiCallCounter } from '../../src/core/api-calls.ts';
 import { ClientFactory, DEFAULT_MAX_SOCKETS, sharedHttpHandler } from '../../src/core/clients.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { silentLog } from '../../src/core/log.ts';
@@ -41,7 +42,8 @@ afterAll(async () => {
 describe('open files', () => {
   it('stay bounded while one process scans 5,000 account-regions, and scanned targets keep no clients', async () => {
     const baseline = openFiles();
-    const factory = new ClientFactory({ hubRegion: 'us-east-1', sessionName: 'zombie-sweep-open-files', s3ForcePathStyle: true });
+    const counter = new ApiCallCounter();
+    const factory = new ClientFactory({ hubRegion: 'us-east-1', sessionName: 'zombie-sweep-open-files', s3ForcePathStyle: true, counter });
     const targets = members.flatMap((a) => REGIONS.map((region) => ({ accountId: a.id, region, roleName: ROLE })));
     expect(targets).toHaveLength(5_000);
     let peak = 0;
@@ -65,6 +67,8 @@ describe('open files', () => {
     // Only targets in flight hold clients (three services each), plus STS.
     expect(peakClients).toBeLessThanOrEqual(3 * 64 + 1);
     expect(factory.clientCount).toBeLessThanOrEqual(1);
+    // One AssumeRole per account, however many of its regions are scanned.
+    expect(counter.stats().byOperation['STS:AssumeRole']).toBe(members.length);
   }, 600_000);
 
   it('do not grow over 200 invocations of the scan Lambda in one warm process', async () => {
