@@ -1,4 +1,4 @@
-import { ClientFactory } from '../../src/core/clients.ts';
+import { ClientFactory, CredentialCache } from '../../src/core/clients.ts';
 import type { ApiCallCounter } from '../../src/core/api-calls.ts';
 import { InputValidationError } from '../../src/core/errors.ts';
 
@@ -26,12 +26,19 @@ export function endpointOverridden(): boolean {
   return Object.keys(process.env).some((key) => key === 'AWS_ENDPOINT_URL' || key.startsWith('AWS_ENDPOINT_URL_'));
 }
 
+/**
+ * Outlives invocations: a warm container assumes a member role once per sweep (the session name
+ * carries the sweep id), not once per invocation. Connections are shared process-wide by the factory.
+ */
+const containerCredentials = new CredentialCache();
+
 export function clientFactoryFromEnv(sessionName: string, counter?: ApiCallCounter): ClientFactory {
   return new ClientFactory({
     hubRegion: hubRegionFromEnv(),
     sessionName,
     s3ForcePathStyle: endpointOverridden(),
     counter,
+    credentialCache: containerCredentials,
   });
 }
 

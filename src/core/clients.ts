@@ -66,7 +66,7 @@ export class SharedHttpHandler extends NodeHttpHandler {
     const agentOptions = { keepAlive: true, maxSockets, maxTotalSockets: maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
     const http = new HttpAgent(agentOptions);
     const https = new HttpsAgent(agentOptions);
-    super({ httpAgent: http, httpsAgent: https });
+    super({ httpAgent: http, httpsAgent: https, logger: quietAtCapacity });
     this.agents = { http, https };
   }
 
@@ -83,6 +83,22 @@ export class SharedHttpHandler extends NodeHttpHandler {
     this.agents.https.destroy();
   }
 }
+
+/**
+ * A full pool with requests waiting is this pool doing its job (the scan runs more calls at once than
+ * it keeps sockets), not the misconfiguration the SDK warns about; every other warning goes through.
+ */
+const quietAtCapacity = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (...content: unknown[]) => {
+    // eslint-disable-next-line no-console -- the SDK's own default logger for its other warnings
+    if (!String(content[0]).includes('socket usage at capacity')) console.warn(...content);
+  },
+  // eslint-disable-next-line no-console -- as above
+  error: (...content: unknown[]) => console.error(...content),
+};
 
 let processHandler: SharedHttpHandler | undefined;
 

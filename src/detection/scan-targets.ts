@@ -1,34 +1,47 @@
 import type { ClientFactory, TargetRef } from '../core/clients.ts';
 import type { Clock } from '../core/clock.ts';
-import { mapLimit } from '../core/concurrency.ts';
+import { mapLimitStream } from '../core/concurrency.ts';
 import { errorMessage, errorName } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 import type { DetectionSettings } from '../core/schemas.ts';
 import type { PriceTable } from './pricing.ts';
-import type { TargetScanResult } from './scan.ts';
+import type { Pricing, TargetScanResult } from './scan.ts';
 import { scanOneTarget } from './target-scan.ts';
 
 /**
  * Many targets in one process (the CLI and the benchmark): bounded targets in flight, each with its
  * own bounded SageMaker concurrency, so no account-region sees more than `endpointConcurrency` calls
- * at once. A target that fails, for whatever reason, is a result with status `error`; the rest go on.
+ * at once. Targets may still be arriving (an async iterable over the organization's pages): the first
+ * are scanned while the rest are listed. A target that fails, for whatever reason, is a result with
+ * status `error`; the rest go on.
  */
 export interface ScanTargetsOptions {
   factory: ClientFactory;
-  targets: readonly TargetRef[];
+  targets: readonly TargetRef[] | AsyncIterable<TargetRef>;
   settings: DetectionSettings;
   clock: Clock;
   log: Log;
   targetConcurrency?: number;
   endpointConcurrency?: number;
   classifyMultiModel?: boolean;
+  pricing?: Pricing;
   prices?: PriceTable;
+  /** `total` is the number of targets known so far while they are still being listed. */
   onTargetDone?: (result: TargetScanResult, done: number, total: number) => void;
 }
 
+/**
+ * Account-regions in flight. Latency-bound work (each target is a handful of sequential round trips),
+ * so many at once; sockets stay bounded by the shared pool (DEFAULT_MAX_SOCKETS), throttling by each
+ * account-region's adaptive retry.
+ */
+export const DEFAULT_TARGET_CONCURRENCY = 64;
+
 export async function scanTargets(options: ScanTargetsOptions): Promise<TargetScanResult[]> {
   let done = 0;
-  return mapLimit(options.targets, options.targetConcurrency ?? 8, async (target) => {
+  let known = 0;
+  const counted = countArrivals(options.targets, () => known++);
+  return mapLimitStream(counted, options.targetConcurrency ?? DEFAULT_TARGET_CONCURRENCY, async (target) => {
     let result: TargetScanResult;
     try {
       result = await scanOneTarget({
@@ -39,6 +52,7 @@ export async function scanTargets(options: ScanTargetsOptions): Promise<TargetSc
         log: options.log,
         concurrency: options.endpointConcurrency,
         classifyMultiModel: options.classifyMultiModel,
+        pricing: options.pricing,
         prices: options.prices,
       });
     } catch (error) {
@@ -52,7 +66,14 @@ export async function scanTargets(options: ScanTargetsOptions): Promise<TargetSc
         findings: [],
       };
     }
-    options.onTargetDone?.(result, ++done, options.targets.length);
+    options.onTargetDone?.(result, ++done, Array.isArray(options.targets) ? options.targets.length : known);
     return result;
   });
+}
+
+async function* countArrivals<T>(items: readonly T[] | AsyncIterable<T>, onItem: () => void): AsyncIterable<T> {
+  for await (const item of items) {
+    onItem();
+    yield item;
+  }
 }

@@ -29,14 +29,19 @@ export async function scanOneTarget(options: ScanOneTargetOptions): Promise<Targ
     log.warn('target unreachable', { accountId: target.accountId, region: target.region, error: error.message });
     return { accountId: target.accountId, region: target.region, status: 'unreachable', error: errorMessage(error), scannedAt, findings: [] };
   }
-  return scanTarget({
-    sagemaker: factory.target(SageMakerClient, target),
-    cloudwatch: factory.target(CloudWatchClient, target),
-    tagging: factory.target(ResourceGroupsTaggingAPIClient, target),
-    accountId: target.accountId,
-    region: target.region,
-    ...scanOptions,
-  });
+  try {
+    return await scanTarget({
+      sagemaker: factory.target(SageMakerClient, target),
+      cloudwatch: factory.target(CloudWatchClient, target),
+      tagging: factory.target(ResourceGroupsTaggingAPIClient, target),
+      accountId: target.accountId,
+      region: target.region,
+      ...scanOptions,
+    });
+  } finally {
+    // An organization has thousands of account-regions: a scanned one's clients are not kept.
+    factory.release(target);
+  }
 }
 
 export function findingsFile(sweepId: string, result: TargetScanResult, settings: DetectionSettings, apiCalls: ApiCallStats): FindingsFile {

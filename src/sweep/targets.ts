@@ -100,7 +100,7 @@ export async function accountsInScope(options: ListTargetsOptions): Promise<Scop
     .map((a) => ({ accountId: a.Id!, ...(a.Name ? { accountName: a.Name } : {}) }));
 }
 
-function isActive(account: Account): boolean {
+export function isActive(account: Account): boolean {
   // `State` supersedes `Status` in newer API versions; either saying ACTIVE is enough.
   return account.State === 'ACTIVE' || (account.State === undefined && account.Status === 'ACTIVE');
 }

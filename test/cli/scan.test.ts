@@ -101,9 +101,10 @@ describe('zombie-sweep scan (subprocess)', () => {
     expect(out.findings.map((f) => [f.endpointName, f.verdict])).toEqual([
       ['a-gpu-zombie', 'zombie'],
       ['a-eu-zombie', 'zombie'],
-      ['mgmt-demo', 'zombie'],
+      // Every billable endpoint is priced, so the order is by cost whatever the verdict.
       ['a-busy', 'active'],
       ['b-trickle', 'active'],
+      ['mgmt-demo', 'zombie'],
     ]);
     expect(out.findings[0]).toMatchObject({ accountId: TEAM_A, region: 'us-east-1', instanceType: 'ml.g4dn.xlarge', instanceCount: 2, invocations: 0, lastInvokedAt: null, endpointType: 'real-time' });
     expect(out.targets).toContainEqual({ accountId: NO_ROLE, region: 'us-east-1', status: 'unreachable', error: expect.stringContaining('AccessDenied') });
@@ -113,7 +114,7 @@ describe('zombie-sweep scan (subprocess)', () => {
     expect(out.stats.apiCalls.byOperation['SageMaker:DescribeEndpoint']).toBe(5);
     expect(out.stats.apiCalls.byOperation['ResourceGroupsTaggingAPI:GetResources']).toBe(3);
     expect(out.stats.apiCalls.byOperation['SageMaker:ListTags']).toBeUndefined();
-    expect(out.findings.find((f) => f.endpointName === 'a-busy')).toMatchObject({ endpointType: 'real-time', instanceType: null, instanceCount: 1, invocations: 50, monthlyCostUsd: null });
+    expect(out.findings.find((f) => f.endpointName === 'a-busy')).toMatchObject({ endpointType: 'real-time', instanceType: 'ml.m5.large', instanceCount: 1, invocations: 50, monthlyCostUsd: 83.95 });
     expect(out.stats.apiCalls.total).toBe(Object.values(out.stats.apiCalls.byOperation).reduce((a, b) => a + b, 0));
     expect(run.stderr).toMatch(/scanning: \d+\/8/);
   });
@@ -151,8 +152,8 @@ describe('zombie-sweep scan (in process)', () => {
     expect(lines[index(`${TEAM_A} total`)]).toMatch(/2 zombies\s+\$1,(\d{3})\.\d{2}/);
     expect(lines[index('TOTAL')]).toMatch(/3 zombies/);
     expect(lines[index('a-gpu-zombie')]).toContain('2 x ml.g4dn.xlarge');
-    // Active endpoints: instance count from DescribeEndpoint; type and cost are only read for zombies.
-    expect(lines[index('a-busy')]).toMatch(/active\s+real-time\s+1 instance\s+50\s+\d{4}-\d{2}-\d{2}\s+n\/a \(active\)\s+50 invocations/);
+    // Active endpoints are priced too: instance type from their config, count from DescribeEndpoint.
+    expect(lines[index('a-busy')]).toMatch(/active\s+real-time\s+1 x ml\.m5\.large\s+50\s+\d{4}-\d{2}-\d{2}\s+\$83\.95\s+50 invocations/);
     expect(stdout).not.toContain('Not scanned');
     expect(stdout.trimEnd().split('\n').at(-1)).toBe(
       `Costs are estimates from the unverified ${PRICE_TABLE.compiledOn} price table (src/detection/prices/); refresh it from the AWS Price List API as docs/detection.md explains.`,
@@ -163,7 +164,7 @@ describe('zombie-sweep scan (in process)', () => {
     const { stdout } = await inProcess({ org: true, accounts: TEAM_B, output: 'csv' });
     const [header, row] = stdout.split('\r\n');
     expect(header).toBe(PUBLIC_FINDING_FIELDS.join(','));
-    expect(row).toMatch(new RegExp(`^${TEAM_B},us-east-1,b-trickle,arn:aws:sagemaker:us-east-1:${TEAM_B}:endpoint/b-trickle,active,3 invocations in the last 30 days \\(threshold 0\\); cost not estimated: instance types are only read \\(DescribeEndpointConfig\\) for zombies,real-time,,1,3,\\d{4}-\\d{2}-\\d{2}T00:00:00.000Z,$`));
+    expect(row).toMatch(new RegExp(`^${TEAM_B},us-east-1,b-trickle,arn:aws:sagemaker:us-east-1:${TEAM_B}:endpoint/b-trickle,active,3 invocations in the last 30 days \\(threshold 0\\); cost estimated from the unverified ${PRICE_TABLE.compiledOn} price table,real-time,ml.m5.large,1,3,\\d{4}-\\d{2}-\\d{2}T00:00:00.000Z,83.95$`));
     expect(toCsv([{ a: 'x, "y"', b: null }], ['a', 'b'])).toBe('a,b\r\n"x, ""y""",\r\n');
   });
 
