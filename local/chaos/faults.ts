@@ -44,6 +44,8 @@ export interface FaultPlan {
   artifactChanged: boolean;
   copyFails: { times: number } | undefined;
   ownerActions: OwnerAction[];
+  /** When the owners act: while the sweep tags (racing the tagging and the approval request) or during the approval wait. */
+  ownersActDuring: 'tagging' | 'approval';
   approval: ApprovalBehaviour;
   concurrentSweep: boolean;
 }
@@ -65,6 +67,7 @@ export function drawFaultPlan(rng: Rng): FaultPlan {
     artifactChanged: rng.chance(0.2),
     copyFails: rng.chance(0.2) ? { times: rng.pick([1, 2, 4, 20]) } : undefined,
     ownerActions: rng.subset(OWNER_ACTIONS, 0.25),
+    ownersActDuring: rng.chance(0.3) ? 'tagging' : 'approval',
     approval: rng.pick(APPROVAL_BEHAVIOURS),
     concurrentSweep: rng.chance(0.15),
   };

@@ -44,6 +44,8 @@ export function actOnEndpoints(sim: Simulator, sweepId: string, regions: string[
         break;
       case 'deleted-by-other':
         for (const component of store.listInferenceComponents().filter((c) => c.endpointName === target.name)) store.deleteInferenceComponent(component.name);
+        // The owner waits for the components to go before deleting the endpoint, as AWS requires.
+        store.completePendingTransitions();
         store.deleteEndpoint(target.name);
         break;
       case 'updated-by-other': {

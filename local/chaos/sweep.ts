@@ -136,9 +136,20 @@ async function driveOne(sim: Simulator, env: HubEnv, org: ChaosOrg, sweepId: str
   let clicks: Click[] = [];
   let owners: OwnerActs = { acts: [] };
   let acting: Promise<void> | undefined;
+  if (plan.ownersActDuring === 'tagging' && plan.ownerActions.length > 0) {
+    // Right after the sweep's first successful tag write: owners race the rest of the tagging.
+    sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'AddTags',
+      times: 1,
+      after: () => {
+        owners = actOnEndpoints(sim, sweepId, org.regions, plan.ownerActions, rng, counter);
+      },
+    });
+  }
   void local.approvalRequested.then((request: ApprovalRequested) => {
     acting = (async () => {
-      owners = actOnEndpoints(sim, sweepId, org.regions, plan.ownerActions, rng, counter);
+      if (plan.ownersActDuring === 'approval') owners = actOnEndpoints(sim, sweepId, org.regions, plan.ownerActions, rng, counter);
       clicks = await approve(plan.approval, request.links, rng, counter);
     })();
   });

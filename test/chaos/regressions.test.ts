@@ -31,4 +31,21 @@ describe('chaos regressions', () => {
     expect(report.summary.savedMonthlyCostUsd).toBeCloseTo(report.summary.zombieMonthlyCostUsd - (idleA.monthlyCostUsd ?? 0), 2);
     expect(report.summary.skipped.map((s) => s.endpointName)).toEqual(['idle-a']);
   });
+
+  it('retries S3 throttling that outlives the SDK attempts on records and audit events instead of failing the sweep', async () => {
+    env = await workflowEnv();
+    env.sim.traffic.inject({ service: 's3', operation: 'PutObject', times: 3, throttle: true });
+    const result = await env.start({ sweepId: 's3-throttled', mode: 'cleanup', approval: { approvers: [], autoApprove: true } }, { maxAttempts: 1 }).done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(env.sim.ledger.filter({ service: 's3', errors: true }).filter((e) => e.errorCode === 'SlowDown').length).toBe(3);
+    expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one']);
+  });
+
+  it('retries Organizations throttling while listing accounts instead of failing the sweep', async () => {
+    env = await workflowEnv();
+    env.sim.traffic.inject({ service: 'organizations', times: 2, throttle: true });
+    const result = await env.start({ sweepId: 'org-throttled', mode: 'report' }, { maxAttempts: 1 }).done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(result.report?.summary.zombies).toBe(3);
+  });
 });
