@@ -301,7 +301,8 @@ describe('delete after re-verification', () => {
     expect(sm().tagsOf(keep.arn)).toMatchObject({ zombie: 'rejected', 'zombie-exempt-until': expect.any(String) });
     for (const { s } of seeded) if (s !== keep) expect(sm().getEndpoint(s.name)).toBeUndefined();
     const timeline = (await events(seeded[0]!.s.name, sweepId)).map((e) => e.type);
-    expect(timeline).toEqual(['tagged', 'approval-requested', 'approved', 'deleted']);
+    // Write-ahead: the intent to delete is on record before DeleteEndpoint, the outcome after.
+    expect(timeline).toEqual(['tagged', 'approval-requested', 'approved', 'intent', 'deleted']);
   });
 
   it('audits the inference components it deleted before answering deleting, and deletes the endpoint when called again', async () => {
