@@ -177,6 +177,23 @@ describe('approval page', () => {
     expect(await decisionOf(sweepId)).toBeUndefined();
   });
 
+  it('over-long or non-canonical link fields get 400 (never 500) and decide nothing', async () => {
+    const { sweepId, list, linkOf } = await requested();
+    const link = linkOf('alice@example.com');
+    const fields = signedFields(link);
+    const cases = [
+      { ...fields, approver: `${'a'.repeat(5000)}@example.com` },
+      { ...fields, expires: `0${fields.expires}` },
+      { ...fields, expires: `${fields.expires}.0` },
+      { ...fields, sig: `${fields.sig}=` },
+    ];
+    for (const bad of cases) {
+      expect((await post(link, { ...bad, action: 'approve' }, [list[0]!.endpointArn])).status).toBe(400);
+      expect((await fetch(`${link.split('?')[0]}?${new URLSearchParams(bad).toString()}`)).status).toBe(400);
+    }
+    expect(await decisionOf(sweepId)).toBeUndefined();
+  });
+
   it('forged and tampered links get 403 and decide nothing', async () => {
     const { sweepId, list, linkOf } = await requested();
     const link = linkOf('alice@example.com');
