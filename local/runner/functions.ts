@@ -38,9 +38,6 @@ export interface LocalFunctionDeps {
   signer: MacSigner;
   /** Where the approval pages are served (the local host's URL). */
   approvalBaseUrl: string;
-  /** Delete's wait for an endpoint to disappear (the Lambda default is 240 s). */
-  deleteWaitMs?: number;
-  deletePollMs?: number;
 }
 
 /** Local function names follow infra: `zombie-sweep-<name>`, the last part of each function ARN. */
@@ -61,7 +58,8 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     allowAutoApprove: true,
     allowOwnAccountOnly: true,
   };
-  const cleanup = { clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention };
+  // Locally one key signs links and decisions (distinct purposes in the signed message); deployed, decisions have a key of their own.
+  const cleanup = { clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention, decisionSigner: deps.signer };
   const handlers: Record<WorkflowFunction, LambdaFunction> = {
     'validate-input': validateInput(sweep),
     'list-targets': listTargets(sweep),
@@ -85,7 +83,7 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     tag: tag(cleanup),
     'request-approval': requestApproval({ ...cleanup, signer: deps.signer, topicArn: sweep.topicArn!, approvalBaseUrl: deps.approvalBaseUrl }),
     'apply-decision': applyDecision(cleanup),
-    delete: deleteEndpoint({ ...cleanup, waitTimeoutMs: deps.deleteWaitMs ?? 240_000, pollIntervalMs: deps.deletePollMs ?? 2_000 }),
+    delete: deleteEndpoint(cleanup),
     report: report(sweep),
     'record-failure': recordFailure(sweep),
   };
@@ -94,5 +92,5 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
 
 /** The approval pages' handler (functions/approval-web) with the same deps. */
 export function localApprovalPages(deps: LocalFunctionDeps): ApprovalHandler {
-  return approvalWeb({ clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention, signer: deps.signer });
+  return approvalWeb({ clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention, signer: deps.signer, decisionSigner: deps.signer });
 }

@@ -23,6 +23,14 @@ export const AuditEventTypeSchema = z.enum([
   'sweep-failed',
   /** Delete started removing an endpoint's inference components (recorded before waiting on them: the endpoint may still be kept). */
   'components-deleted',
+  /** Something that must not happen did: e.g. the approval task completed without a valid signed decision record. Nothing was acted on. */
+  'anomaly',
+  /**
+   * Written, durably, BEFORE a destructive or tag-changing call (write-ahead): if the call's outcome
+   * event never lands (a crash, S3 down), the intent still names what may have happened, by whom,
+   * under which sweep. `details` follows IntentDetailsSchema.
+   */
+  'intent',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 
@@ -46,6 +54,57 @@ export const AuditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
+/** What an intent announces; each action is resolved by the outcome events listed in INTENT_OUTCOMES. */
+export const IntentActionSchema = z.enum([
+  'delete-endpoint',
+  'delete-inference-components',
+  'deregister-scalable-targets',
+  'delete-endpoint-config',
+  'delete-models',
+  'change-tags',
+]);
+export type IntentAction = z.infer<typeof IntentActionSchema>;
+
+export const IntentDetailsSchema = z.looseObject({
+  action: IntentActionSchema,
+  /** The step making the call (delete, tag, apply-decision). */
+  step: z.string(),
+  /** Names, ARNs or scalable-target ids the call(s) act on. */
+  resources: z.array(z.string()),
+});
+export type IntentDetails = z.infer<typeof IntentDetailsSchema>;
+
+/** Details schemas per event type, checked when written; types not listed keep free-form details. */
+const DETAILS_SCHEMAS: Partial<Record<AuditEventType, z.ZodType>> = {
+  intent: IntentDetailsSchema,
+  anomaly: z.looseObject({ step: z.string() }),
+};
+
+/**
+ * The outcome events that settle an intent of the same sweep and endpoint written before them. An
+ * intent no such event follows is "attempted, outcome unknown": the call may or may not have happened.
+ */
+export const INTENT_OUTCOMES: Record<IntentAction, (event: AuditEvent) => boolean> = {
+  'delete-endpoint': (e) => e.type === 'deleted' || e.type === 'skipped',
+  'delete-inference-components': (e) => e.type === 'components-deleted' || e.type === 'deleted' || e.type === 'skipped',
+  'deregister-scalable-targets': (e) => e.type === 'components-deleted' || e.type === 'deleted' || e.type === 'skipped',
+  'delete-endpoint-config': (e) => e.type === 'deleted' && e.details?.step === 'remove-config-and-models',
+  'delete-models': (e) => e.type === 'deleted' && e.details?.step === 'remove-config-and-models',
+  'change-tags': (e) => ['tagged', 'approved', 'rejected', 'skipped'].includes(e.type),
+};
+
+/** Intents of `events` (one endpoint's history) that no later outcome event of their sweep settles. */
+export function unresolvedIntents(events: readonly AuditEvent[]): AuditEvent[] {
+  return events.filter((intent) => {
+    if (intent.type !== 'intent') return false;
+    const parsed = IntentDetailsSchema.safeParse(intent.details);
+    if (!parsed.success) return true;
+    const settles = INTENT_OUTCOMES[parsed.data.action];
+    // Same instant counts as after: the outcome is written after its intent, and clocks have millisecond resolution.
+    return !events.some((e) => e.sweepId === intent.sweepId && e.type !== 'intent' && e.at >= intent.at && settles(e));
+  });
+}
+
 export interface AuditWriter {
   s3: S3Client;
   bucket: string;
@@ -64,6 +123,7 @@ export type NewAuditEvent = Omit<AuditEvent, 'eventId' | 'at'> & { at?: string }
  */
 export async function appendAuditEvent(writer: AuditWriter, input: NewAuditEvent): Promise<{ key: string; event: AuditEvent }> {
   const event: AuditEvent = AuditEventSchema.parse({ ...input, eventId: randomUUID(), at: input.at ?? writer.clock.now().toISOString() });
+  DETAILS_SCHEMAS[event.type]?.parse(event.details);
   const prefix =
     event.accountId && event.region && event.endpointName
       ? layout.endpointAuditPrefix(event.accountId, event.region, event.endpointName)

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InputValidationError } from '../core/errors.ts';
 import { AccountIdSchema, EndpointArnSchema, EndpointNameSchema, RegionSchema, SweepIdSchema } from '../core/schemas.ts';
-import type { AuditEvent } from './events.ts';
+import { unresolvedIntents, type AuditEvent } from './events.ts';
 
 /**
  * The audit trail query, pure: flag validation, filtering and the three output formats. Reading
@@ -142,15 +142,32 @@ export interface TimelineRow {
  * someone changed tags outside zombie-sweep in between (e.g. removed `zombie` to veto a deletion):
  * that is shown as its own row, because it is exactly what an auditor looks for.
  */
+/** An intent no outcome followed is shown as what it is: the call may or may not have happened. */
+export function eventLabel(event: AuditEvent, unresolved: ReadonlySet<string>): string {
+  if (event.type !== 'intent') return event.type;
+  const action = typeof event.details?.action === 'string' ? event.details.action : 'unknown action';
+  return unresolved.has(event.eventId) ? `${action}: attempted, outcome unknown` : `intent: ${action}`;
+}
+
+function unresolvedIds(events: AuditEvent[]): Set<string> {
+  const byEndpoint = new Map<string, AuditEvent[]>();
+  for (const e of events) {
+    const key = `${e.accountId ?? ''}/${e.region ?? ''}/${e.endpointName ?? ''}`;
+    byEndpoint.set(key, [...(byEndpoint.get(key) ?? []), e]);
+  }
+  return new Set([...byEndpoint.values()].flatMap((list) => unresolvedIntents(list).map((e) => e.eventId)));
+}
+
 export function timelineRows(events: AuditEvent[]): TimelineRow[] {
   const rows: TimelineRow[] = [];
+  const unresolved = unresolvedIds(events);
   let known: Record<string, string> | undefined;
   for (const event of sortEvents(events)) {
     if (known && event.tagsBefore) {
       const external = tagChanges(known, event.tagsBefore);
       if (external.length > 0) rows.push({ at: `before ${event.at}`, event: '(tags changed outside zombie-sweep)', actor: '?', sweepId: '', changes: external, note: '' });
     }
-    rows.push({ at: event.at, event: event.type, actor: event.actor, sweepId: event.sweepId ?? '', changes: tagChanges(event.tagsBefore, event.tagsAfter), note: eventNote(event) });
+    rows.push({ at: event.at, event: eventLabel(event, unresolved), actor: event.actor, sweepId: event.sweepId ?? '', changes: tagChanges(event.tagsBefore, event.tagsAfter), note: eventNote(event) });
     known = event.tagsAfter ?? event.tagsBefore ?? known;
   }
   return rows;
@@ -173,7 +190,15 @@ export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef): str
   });
   const last = sorted[sorted.length - 1]!;
   const deleted = [...sorted].reverse().find((e) => e.type === 'deleted' || e.type === 'restored');
-  const status = deleted?.type === 'deleted' ? `deleted at ${deleted.at}` : deleted?.type === 'restored' ? `restored at ${deleted.at}` : 'not deleted by zombie-sweep';
+  const attempted = unresolvedIntents(sorted).find((e) => e.details?.action === 'delete-endpoint');
+  const status =
+    deleted?.type === 'deleted'
+      ? `deleted at ${deleted.at}`
+      : deleted?.type === 'restored'
+        ? `restored at ${deleted.at}`
+        : attempted
+          ? `deletion attempted at ${attempted.at} under sweep ${attempted.sweepId ?? '?'}, outcome unknown`
+          : 'not deleted by zombie-sweep';
   const tags = last.tagsAfter ?? last.tagsBefore;
   return [
     `Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}\n\n`,
@@ -185,7 +210,8 @@ export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef): str
 export function formatEventList(events: AuditEvent[]): string {
   const sorted = sortEvents(events);
   if (sorted.length === 0) return 'No audit events match.\n';
-  const rows = sorted.map((e) => [e.at, e.accountId ?? '', e.region ?? '', e.endpointName ?? '', e.type, e.actor, e.sweepId ?? '', [...tagChanges(e.tagsBefore, e.tagsAfter), eventNote(e)].filter(Boolean).join('; ')]);
+  const unresolved = unresolvedIds(sorted);
+  const rows = sorted.map((e) => [e.at, e.accountId ?? '', e.region ?? '', e.endpointName ?? '', eventLabel(e, unresolved), e.actor, e.sweepId ?? '', [...tagChanges(e.tagsBefore, e.tagsAfter), eventNote(e)].filter(Boolean).join('; ')]);
   return `${sorted.length} audit events\n\n` + renderTable(['AT', 'ACCOUNT', 'REGION', 'ENDPOINT', 'EVENT', 'ACTOR', 'SWEEP', 'CHANGES / NOTE'], rows);
 }
 

@@ -1,4 +1,4 @@
-import { ApplicationAutoScalingClient, DeregisterScalableTargetCommand, paginateDescribeScalableTargets } from '@aws-sdk/client-application-auto-scaling';
+import { ApplicationAutoScalingClient, DeregisterScalableTargetCommand, paginateDescribeScalableTargets, type ScalableDimension } from '@aws-sdk/client-application-auto-scaling';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
@@ -7,7 +7,7 @@ import {
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { appendAuditEvent } from '../audit/events.ts';
+import { appendAuditEvent, type IntentAction } from '../audit/events.ts';
 import { chunk, mapLimit } from '../core/concurrency.ts';
 import { errorMessage, errorName } from '../core/errors.ts';
 import { s3Uri } from '../core/layout.ts';
@@ -60,6 +60,8 @@ import {
 export const DeleteInputSchema = z.object({
   candidate: ApprovalCandidateSchema,
   deletion: DeletionSettingsSchema.default({ deleteEndpointConfig: false, deleteModels: false }),
+  /** Which call of the workflow's DeleteApproved loop this is; on the last one, components still deleting end in a skip. */
+  recheck: z.object({ round: z.number().int().min(0), maxRounds: z.number().int().min(0) }).optional(),
 });
 export type DeleteInput = z.input<typeof DeleteInputSchema>;
 
@@ -77,27 +79,16 @@ export interface DeleteResult {
   check?: string;
 }
 
-export interface DeleteDeps extends CleanupDeps {
-  /** How long to wait for inference components and the endpoint to disappear before reporting `deleting`. */
-  waitTimeoutMs?: number;
-  pollIntervalMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `done` until true or the deadline; true when it became true. */
-async function waitUntil(deps: DeleteDeps, done: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + (deps.waitTimeoutMs ?? 240_000);
-  for (;;) {
-    if (await done()) return true;
-    if (Date.now() >= deadline) return false;
-    await (deps.sleep ?? defaultSleep)(deps.pollIntervalMs ?? 10_000);
-  }
-}
+/**
+ * Delete never sleeps: it looks once whether what it asked SageMaker to delete is gone and otherwise
+ * answers `deleting`; the workflow's Wait state paces the next look (a Lambda billed while it
+ * sleeps cost more than the rest of a cleanup).
+ */
+export type DeleteDeps = CleanupDeps;
 
 export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promise<DeleteResult> {
-  const { candidate, deletion } = parseOrThrow(DeleteInputSchema, rawInput, 'delete input');
+  const { candidate, deletion, recheck } = parseOrThrow(DeleteInputSchema, rawInput, 'delete input');
+  const lastRound = recheck !== undefined && recheck.round >= recheck.maxRounds;
   const log = deps.log.child({ sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName });
   const audit = auditWriter(deps);
   const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
@@ -108,12 +99,17 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
     log.warn('deletion skipped', { check, reason });
     return result('skipped', reason, check);
   };
+  /** Write-ahead: durably on record before the call it announces, so no deletion can happen unaudited. */
+  const intend = async (action: IntentAction, resources: string[], actor: string, tagsBefore?: TagMap): Promise<void> => {
+    if (resources.length === 0) return;
+    await appendAuditEvent(audit, { ...where, type: 'intent', actor, tagsBefore, reason: `about to ${action.replace(/-/g, ' ')}: ${resources.join(', ')}`, details: { action, step: 'delete', resources } });
+  };
   const removalWanted = deletion.deleteEndpointConfig || deletion.deleteModels;
   /** After our DeleteEndpoint and once the endpoint is gone: the optional config/model removal, audited once. */
   const complete = async (accepted: { actor: string; tagsBefore?: TagMap; configName?: string }, reason?: string): Promise<DeleteResult> => {
     if (removalWanted && !(await auditEventsOf(deps, candidate, 'deleted')).some((e) => e.details?.removed !== undefined)) {
       const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
-      const removed = await removeConfigAndModels(sagemaker, candidate, accepted.configName, deletion);
+      const removed = await removeConfigAndModels(sagemaker, candidate, accepted.configName, deletion, (action, names) => intend(action, names, accepted.actor));
       await appendAuditEvent(audit, { ...where, type: 'deleted', actor: accepted.actor, tagsBefore: accepted.tagsBefore, tagsAfter: {}, details: { step: 'remove-config-and-models', manifestUri, status: 'deleted', removed } });
     }
     log.info('endpoint deleted');
@@ -130,6 +126,13 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       if (accepted) {
         const configName = typeof accepted.details?.endpointConfigName === 'string' ? accepted.details.endpointConfigName : undefined;
         return await complete({ actor: accepted.actor, tagsBefore: accepted.tagsBefore, configName }, 'deleted by an earlier attempt');
+      }
+      // An earlier attempt announced DeleteEndpoint and died before recording its outcome: the deletion is this sweep's.
+      const intended = (await auditEventsOf(deps, candidate, 'intent')).find((e) => e.details?.action === 'delete-endpoint');
+      if (intended) {
+        const configName = typeof intended.details?.endpointConfigName === 'string' ? intended.details.endpointConfigName : undefined;
+        await appendAuditEvent(audit, { ...where, type: 'deleted', actor: intended.actor, tagsBefore: intended.tagsBefore, tagsAfter: {}, details: { ...intended.details, action: undefined, resources: undefined, status: 'accepted', recoveredFromIntent: intended.eventId } });
+        return await complete({ actor: intended.actor, tagsBefore: intended.tagsBefore, configName }, 'deleted by an earlier attempt');
       }
       if (!(await hasAuditEvent(deps, candidate, 'skipped'))) {
         await appendAuditEvent(audit, { ...where, type: 'skipped', actor: 'zombie-sweep', reason: 'the endpoint no longer exists (deleted outside this step)', details: { step: 'delete', check: 'exists' } });
@@ -155,7 +158,8 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       if (!carriesDeletionMark(current, candidate.sweepId)) {
         return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during re-verification; nothing was deleted`, 'zombie-sweep', current);
       }
-      const icTargets = await deregisterScalableTargets(scaling, components.map((ic) => `inference-component/${ic.name}`));
+      const announceTargets = (targets: string[]) => intend('deregister-scalable-targets', targets, check.approvedBy, current);
+      const icTargets = await deregisterScalableTargets(scaling, components.map((ic) => `inference-component/${ic.name}`), announceTargets);
       const underway = components.filter((ic) => ic.status === 'Deleting').map((ic) => ic.name);
       const started: string[] = [];
       /** What a kept endpoint has lost so far: the skip event's details (#4: nothing re-registers or re-creates them). */
@@ -166,6 +170,7 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
         const earlier = lost.inferenceComponentsDeleted.length === 0 && (await hasAuditEvent(deps, candidate, 'components-deleted'));
         return skip(check, `${why}; the endpoint is kept${lostSuffix(lost, earlier)}`, 'zombie-sweep', tags, { ...lost, ...(earlier ? { componentsDeletedEarlier: true } : {}) });
       };
+      await intend('delete-inference-components', components.filter((ic) => ic.status !== 'Deleting').map((ic) => ic.name), check.approvedBy, current);
       for (const ic of components) {
         if (ic.status === 'Deleting') continue;
         try {
@@ -185,7 +190,10 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       if (started.length > 0 || (underway.length > 0 && !(await hasAuditEvent(deps, candidate, 'components-deleted')))) {
         await appendAuditEvent(audit, { ...where, type: 'components-deleted', actor: check.approvedBy, tagsBefore: current, details: { step: 'delete', ...undone(icTargets) } });
       }
-      if (components.length > 0 && !(await waitUntil(deps, async () => (await listInferenceComponents(sagemaker, candidate.endpointName)).length === 0))) {
+      if (components.length > 0 && (await listInferenceComponents(sagemaker, candidate.endpointName)).length > 0) {
+        if (lastRound) {
+          return await keep('components-deleting', `inference components were still being deleted after ${recheck.round} rounds of waiting; DeleteEndpoint was not called`, current, icTargets);
+        }
         log.info('inference components still deleting');
         return result('deleting', 'inference components are still being deleted; the endpoint is deleted when the workflow calls Delete again');
       }
@@ -194,8 +202,16 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       if (!carriesDeletionMark(latest, candidate.sweepId)) {
         return await keep('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during deletion`, latest, icTargets);
       }
-      const variantTargets = await deregisterScalableTargets(scaling, variants.map((v) => `endpoint/${candidate.endpointName}/variant/${v}`));
+      const variantTargets = await deregisterScalableTargets(scaling, variants.map((v) => `endpoint/${candidate.endpointName}/variant/${v}`), announceTargets);
       details.deregisteredScalableTargets = [...icTargets, ...variantTargets];
+      await appendAuditEvent(audit, {
+        ...where,
+        type: 'intent',
+        actor: check.approvedBy,
+        tagsBefore: latest,
+        reason: `about to delete endpoint ${candidate.endpointName}`,
+        details: { ...details, action: 'delete-endpoint', step: 'delete', resources: [candidate.endpointName], endpointConfigName: configName },
+      });
       try {
         // The member role may call this only while the endpoint is tagged zombie=confirmed: a veto at the last instant is refused here.
         await sagemaker.send(new DeleteEndpointCommand({ EndpointName: candidate.endpointName }));
@@ -212,7 +228,7 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
     if (!(await hasAuditEvent(deps, candidate, 'deleted'))) {
       await appendAuditEvent(audit, { ...where, type: 'deleted', actor: check.approvedBy, tagsBefore: check.tags, tagsAfter: {}, details: { ...details, endpointConfigName: configName, status: 'accepted' } });
     }
-    const gone = await waitUntil(deps, async () => (await describeEndpointOrUndefined(sagemaker, candidate.endpointName)) === undefined);
+    const gone = (await describeEndpointOrUndefined(sagemaker, candidate.endpointName)) === undefined;
     if (!gone) {
       log.info('endpoint deletion in progress');
       return result('deleting', 'DeleteEndpoint accepted; the endpoint is still being deleted');
@@ -240,24 +256,28 @@ async function unmarkedResources(sagemaker: SageMakerClient, resources: readonly
   return resources.filter((_, i) => tags[i] !== undefined && !carriesDeletionMark(tags[i]!, sweepId)).map((r) => r.name);
 }
 
-/** Deregisters every Application Auto Scaling target of these resources (all dimensions). Returns `resourceId dimension` strings. */
-async function deregisterScalableTargets(scaling: ApplicationAutoScalingClient, resourceIds: readonly string[]): Promise<string[]> {
-  const done: string[] = [];
+/**
+ * Deregisters every Application Auto Scaling target of these resources (all dimensions), after
+ * `announce` has recorded the ones found (write-ahead). Returns `resourceId dimension` strings.
+ */
+async function deregisterScalableTargets(scaling: ApplicationAutoScalingClient, resourceIds: readonly string[], announce: (targets: string[]) => Promise<void>): Promise<string[]> {
+  const found: { resourceId: string; dimension: ScalableDimension }[] = [];
   // DescribeScalableTargets filters by at most 50 resource ids per call.
   for (const ids of chunk(resourceIds, 50)) {
     for await (const page of paginateDescribeScalableTargets({ client: scaling }, { ServiceNamespace: 'sagemaker', ResourceIds: ids })) {
-      for (const target of page.ScalableTargets ?? []) {
-        if (!target.ResourceId || !target.ScalableDimension) continue;
-        try {
-          await scaling.send(new DeregisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId: target.ResourceId, ScalableDimension: target.ScalableDimension }));
-        } catch (error) {
-          if (errorName(error) !== 'ObjectNotFoundException') throw error;
-        }
-        done.push(`${target.ResourceId} ${target.ScalableDimension}`);
-      }
+      for (const target of page.ScalableTargets ?? []) if (target.ResourceId && target.ScalableDimension) found.push({ resourceId: target.ResourceId, dimension: target.ScalableDimension });
     }
   }
-  return done;
+  const labels = found.map((t) => `${t.resourceId} ${t.dimension}`);
+  await announce(labels);
+  for (const target of found) {
+    try {
+      await scaling.send(new DeregisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId: target.resourceId, ScalableDimension: target.dimension }));
+    } catch (error) {
+      if (errorName(error) !== 'ObjectNotFoundException') throw error;
+    }
+  }
+  return labels;
 }
 
 /**
@@ -272,6 +292,7 @@ async function removeConfigAndModels(
   candidate: { endpointName: string; sweepId: string },
   configName: string | undefined,
   deletion: z.output<typeof DeletionSettingsSchema>,
+  intend: (action: 'delete-endpoint-config' | 'delete-models', names: string[]) => Promise<void>,
 ): Promise<{ endpointConfig?: string; models: string[]; kept: string[] }> {
   const removed: { endpointConfig?: string; models: string[]; kept: string[] } = { models: [], kept: [] };
   if (!configName) return removed;
@@ -286,6 +307,8 @@ async function removeConfigAndModels(
     const tags = await readTagsOrUndefined(sagemaker, arn);
     if (!tags) return false;
     if (!carriesDeletionMark(tags, candidate.sweepId)) return keep(what, `not tagged ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} by sweep ${candidate.sweepId}`);
+    const [kind, name] = what.startsWith('model ') ? (['delete-models', what.slice(6)] as const) : (['delete-endpoint-config', what.replace(/^endpoint config /, '')] as const);
+    await intend(kind, [name]);
     try {
       await call();
       return true;

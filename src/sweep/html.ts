@@ -189,7 +189,9 @@ function approvalText(report: SweepReport): string {
   const a = report.approval;
   if (!a) return 'not requested';
   if (a.outcome === 'decided') return `${count(a.approved)} approved, ${count(a.rejected)} kept, by ${a.autoApproved ? 'auto-approve' : (a.approver ?? '')} at ${a.decidedAt ?? ''}`;
-  return a.outcome === 'expired' ? 'expired: nobody decided in time, nothing deleted' : 'not needed';
+  if (a.outcome === 'expired') return 'expired: nobody decided in time, nothing deleted';
+  if (a.outcome === 'anomaly') return 'refused: the approval task completed without a valid signed decision, nothing deleted';
+  return 'not needed';
 }
 
 export function renderReportHtml(report: SweepReport): string {

@@ -83,9 +83,13 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
   const claimKey = layout.sweepFile(sweepId, SWEEP_FILES.claim);
   const claim = { sweepId, executionArn: event.execution.arn, startedAt: event.execution.startTime, mode: input.mode, requestedBy };
   if (!(await putJson(s3, deps.archiveBucket, claimKey, claim, { ifNoneMatch: '*' }))) {
-    const existing = (await getJson(s3, deps.archiveBucket, claimKey))?.value as { executionArn?: string } | undefined;
-    if (existing?.executionArn !== event.execution.arn) {
-      throw new InputValidationError(`sweepId: sweep ${sweepId} was already run by ${existing?.executionArn ?? 'another execution'}; sweep ids are never reused`, 'sweepId');
+    const existing = (await getJson(s3, deps.archiveBucket, claimKey))?.value as { executionArn?: string; startedAt?: string } | undefined;
+    // Only a retry of this very execution may pass: local runs in separate processes reuse the execution ARN, never its start time.
+    if (existing?.executionArn !== event.execution.arn || existing.startedAt !== event.execution.startTime) {
+      throw new InputValidationError(
+        `sweepId: sweep ${sweepId} already exists (started ${existing?.startedAt ?? 'earlier'} by ${existing?.executionArn ?? 'another execution'}); sweep ids are never reused, choose a new one`,
+        'sweepId',
+      );
     }
   }
 

@@ -6,12 +6,12 @@ import { scalingStore } from '../../local/sim/services/autoscaling.ts';
 import { layout } from '../../src/core/layout.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
-import { writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { createHandler } from '../../functions/delete/handler.ts';
 import { snsOutbox } from '../../local/sim/services/sns.ts';
 import { requestApproval } from '../../src/cleanup/approval/request.ts';
 import { applyDecision } from '../../src/cleanup/decision.ts';
-import { BUCKET, MEMBER, REGION, auditEvents, readObject, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind, type SeededEndpoint } from './actions-fixtures.ts';
+import { recordSignedDecision, BUCKET, MEMBER, REGION, auditEvents, readObject, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind, type SeededEndpoint } from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 let counter = 0;
@@ -42,7 +42,7 @@ async function approvedZombie(kind: EndpointKind, options: { approve?: boolean; 
     status: 'delivered',
     source: 'approval-page',
   };
-  await writeJson(env.s3, BUCKET, layout.decision(sweepId), decision);
+  await recordSignedDecision(env, decision);
   return { sweepId, seeded, candidate };
 }
 
@@ -209,9 +209,9 @@ describe('delete after re-verification', () => {
     const { seeded, sweepId, candidate } = await approvedZombie('real-time');
     sagemakerSettings(env.world).transitionDelayMs = 60_000;
     try {
-      expect(await deleteEndpoint({ ...env.deps, waitTimeoutMs: 50 }, { candidate })).toMatchObject({ status: 'deleting' });
+      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'deleting' });
     } finally {
-      sagemakerSettings(env.world).transitionDelayMs = 30;
+      sagemakerSettings(env.world).transitionDelayMs = 0;
     }
     expect(sm().getEndpoint(seeded.name)!.status).toBe('Deleting');
     sm().getEndpoint(seeded.name)!.transitionAt = Date.now();
@@ -301,7 +301,9 @@ describe('delete after re-verification', () => {
     expect(sm().tagsOf(keep.arn)).toMatchObject({ zombie: 'rejected', 'zombie-exempt-until': expect.any(String) });
     for (const { s } of seeded) if (s !== keep) expect(sm().getEndpoint(s.name)).toBeUndefined();
     const timeline = (await events(seeded[0]!.s.name, sweepId)).map((e) => e.type);
-    expect(timeline).toEqual(['tagged', 'approval-requested', 'approved', 'deleted']);
+    // Write-ahead: the intent to delete is on record too (same instant as the outcome under this fixed clock).
+    expect(timeline.filter((t) => t !== 'intent')).toEqual(['tagged', 'approval-requested', 'approved', 'deleted']);
+    expect(timeline.filter((t) => t === 'intent')).toHaveLength(1);
   });
 
   it('audits the inference components it deleted before answering deleting, and deletes the endpoint when called again', async () => {
@@ -312,9 +314,9 @@ describe('delete after re-verification', () => {
     }
     sagemakerSettings(env.world).transitionDelayMs = 60_000;
     try {
-      expect(await deleteEndpoint({ ...env.deps, waitTimeoutMs: 50 }, { candidate })).toMatchObject({ status: 'deleting', reason: expect.stringContaining('inference components are still being deleted') });
+      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'deleting', reason: expect.stringContaining('inference components are still being deleted') });
     } finally {
-      sagemakerSettings(env.world).transitionDelayMs = 30;
+      sagemakerSettings(env.world).transitionDelayMs = 0;
     }
     // The components are going, the endpoint (still billing) is not: that is on record before any wait ends.
     expect(sm().getEndpoint(seeded.name)!.status).toBe('InService');

@@ -47,7 +47,7 @@ describe('sweeps at the same time', () => {
     expect((await env.start({ sweepId: 'once', mode: 'report' }).done).status).toBe('SUCCEEDED');
     const again = await env.start({ sweepId: 'once', mode: 'report' }, { executionName: 'once-again' }).done;
     expect(again).toMatchObject({ status: 'FAILED', error: 'InputValidationError' });
-    expect(again.cause).toMatch(/sweepId: sweep once was already run/);
+    expect(again.cause).toMatch(/sweepId: sweep once already exists/);
     expect((await json<SweepReport>(env.s3, 'sweeps/once/report.json')).status).toBe('completed');
 
     const bad = await env.start({ sweepId: 'bad-input', mode: 'report', detection: { lookbackDays: 9999 } }).done;

@@ -52,8 +52,26 @@ type Authorized = { ok: true; record: Stored<ApprovalRecord>; link: LinkParams }
 
 const BAD_LINK = renderMessage(403, 'This link is not valid', 'The link is incomplete or was altered. Open the link exactly as it arrived in your email. Nothing was changed.');
 
+/** RFC 5321 caps an address at 254 characters; KMS caps a MAC message at 4,096 bytes. */
+const MAX_APPROVER_LENGTH = 254;
+
+/**
+ * A present but over-long or non-canonical field is a bad request (400), checked before any KMS call:
+ * only the canonical encoding of the expiry (decimal epoch seconds, no sign, no leading zero) and of
+ * the signature (43 base64url characters) is accepted, so one link has exactly one spelling.
+ */
+function malformedField(raw: Record<string, unknown>): Page | undefined {
+  const { approver, expires, sig } = raw;
+  if (typeof approver === 'string' && approver.length > MAX_APPROVER_LENGTH) return renderMessage(400, 'Bad request', `Field "approver" is longer than ${MAX_APPROVER_LENGTH} characters. Nothing was changed.`);
+  if (typeof expires === 'string' && !/^[1-9]\d{0,11}$/.test(expires)) return renderMessage(400, 'Bad request', 'Field "expires" is not in its canonical form (whole seconds since 1970). Nothing was changed.');
+  if (typeof sig === 'string' && !/^[A-Za-z0-9_-]{43}$/.test(sig)) return renderMessage(400, 'Bad request', 'Field "sig" is not a 43-character base64url signature. Nothing was changed.');
+  return undefined;
+}
+
 /** Signature, expiry, the sweep's record, the approver's membership and the request the link was issued for. */
 async function authorize(deps: ApprovalWebDeps, sweepId: string, raw: Record<string, unknown>): Promise<Authorized> {
+  const malformed = malformedField(raw);
+  if (malformed) return { ok: false, page: malformed };
   const parsed = LinkParamsSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, page: BAD_LINK };
   const link = parsed.data;
