@@ -10,7 +10,7 @@ import { approvalUrl, kmsMacSigner, signLink } from '../../src/cleanup/approval/
 import { normalizeCandidates } from '../../src/cleanup/approval/request.ts';
 import { readApprovalRecord, readJson } from '../../src/cleanup/approval/store.ts';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
-import { WORKFLOW_FUNCTIONS, functionArnPlaceholder } from '../../src/core/functions.ts';
+import { WORKFLOW_FUNCTIONS, functionArnPlaceholder, type WorkflowFunction } from '../../src/core/functions.ts';
 import { silentLog, type Log } from '../../src/core/log.ts';
 import { SweepInputSchema, parseOrThrow, type Decision, type SweepInput } from '../../src/core/schemas.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
@@ -67,6 +67,8 @@ export interface LocalSweepOptions {
   deletePollMs?: number;
   /** Per Wait state name, a shorter wait in ms than the definition's (tests: `{ DeleteRecheckWait: 10 }`). */
   waitTimeOverridesMs?: Record<string, number>;
+  /** Memory per workflow function in MB, for the Lambda GB-seconds the execution reports (default 1024 each). */
+  lambdaMemoryMb?: Partial<Record<WorkflowFunction, number>>;
   /** Told when the approvers' links exist (the CLI and the demo print them). */
   onApprovalRequested?: (request: ApprovalRequested) => void;
 }
@@ -151,6 +153,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     retryIntervalMs: options.retryIntervalMs,
     ...(options.waitTimeOverridesMs ? { waitTimeOverridesMs: options.waitTimeOverridesMs } : {}),
     roleArn: `arn:aws:iam::${options.accountId}:role/zombie-sweep-local`,
+    ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
       before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, info), true) : false),
@@ -166,6 +169,11 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
   const { record } = options.host.engine.start(stateMachineArn, JSON.stringify(options.input), name);
   const done = record.done.then((finished) => result(finished, clients, options, name));
   return { executionArn: record.executionArn, done, approvalRequested };
+}
+
+function memoryByLocalName(sizes: Partial<Record<WorkflowFunction, number>>): (functionName: string) => number {
+  const byName = new Map(WORKFLOW_FUNCTIONS.map((name) => [localFunctionName(name), sizes[name]]));
+  return (functionName) => byName.get(functionName) ?? 1024;
 }
 
 async function result(record: ExecutionRecord, clients: LocalClientFactory, options: LocalSweepOptions, name: string): Promise<LocalSweepResult> {
