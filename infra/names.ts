@@ -41,6 +41,7 @@ export function hubNames(input: NamingInput) {
     archiveKeyAlias: `alias/${p}-archive`,
     notificationKeyAlias: `alias/${p}-notifications`,
     approvalMacKeyAlias: `alias/${p}-approval-mac`,
+    decisionMacKeyAlias: `alias/${p}-decision-mac`,
     stateMachine: `${p}-sweep`,
     notificationTopic: `${p}-notifications`,
     alarmTopic: `${p}-alarms`,

@@ -1,5 +1,7 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { systemClock } from '../../src/core/clock.ts';
 import { lambdaLog } from '../../src/core/log.ts';
+import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
 import { applyDecision, type ApplyDecisionResult } from '../../src/cleanup/decision.ts';
 import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
@@ -14,14 +16,18 @@ export function createHandler(deps: CleanupDeps): (event: unknown) => Promise<Ap
 
 let production: ((event: unknown) => Promise<ApplyDecisionResult>) | undefined;
 
-/** Env: ARCHIVE_BUCKET; optional AUDIT_RETENTION_*. */
+/** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
 export const handler = (event: unknown): Promise<ApplyDecisionResult> => {
-  production ??= createHandler({
-    clients: clientFactoryFromEnv('zombie-sweep-apply-decision'),
-    archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
-    clock: systemClock,
-    log: lambdaLog('zombie-sweep-apply-decision'),
-    auditRetention: auditRetentionFromEnv(),
-  });
+  if (!production) {
+    const clients = clientFactoryFromEnv('zombie-sweep-apply-decision');
+    production = createHandler({
+      clients,
+      archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
+      clock: systemClock,
+      log: lambdaLog('zombie-sweep-apply-decision'),
+      auditRetention: auditRetentionFromEnv(),
+      decisionSigner: kmsMacSigner(clients.hub(KMSClient), requiredEnv('DECISION_MAC_KEY_ID')),
+    });
+  }
   return production(event);
 };

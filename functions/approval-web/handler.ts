@@ -17,7 +17,7 @@ export function createHandler(deps: ApprovalWebDeps): (event: APIGatewayProxyEve
 
 let production: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
 
-/** Env: ARCHIVE_BUCKET, APPROVAL_MAC_KEY_ID; optional AUDIT_RETENTION_*. Needs states:SendTaskSuccess. */
+/** Env: ARCHIVE_BUCKET, APPROVAL_MAC_KEY_ID, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. Needs states:SendTaskSuccess. */
 export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   if (!production) {
     const clients = clientFactoryFromEnv('zombie-sweep-approval-web');
@@ -28,6 +28,7 @@ export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
       log: lambdaLog('zombie-sweep-approval-web'),
       auditRetention: auditRetentionFromEnv(),
       signer: kmsMacSigner(clients.hub(KMSClient), requiredEnv('APPROVAL_MAC_KEY_ID')),
+      decisionSigner: kmsMacSigner(clients.hub(KMSClient), requiredEnv('DECISION_MAC_KEY_ID')),
     });
   }
   return production(event);

@@ -1,6 +1,8 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { systemClock } from '../../src/core/clock.ts';
 import { InputValidationError } from '../../src/core/errors.ts';
 import { lambdaLog } from '../../src/core/log.ts';
+import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
 import { deleteEndpoint, type DeleteDeps, type DeleteResult } from '../../src/cleanup/delete.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, optionalEnv, requiredEnv } from '../shared/env.ts';
 
@@ -23,16 +25,20 @@ function seconds(name: string, fallback: number): number {
 
 let production: ((event: unknown) => Promise<DeleteResult>) | undefined;
 
-/** Env: ARCHIVE_BUCKET; optional DELETE_WAIT_SECONDS (240; keep below the Lambda timeout), DELETE_POLL_SECONDS (10), AUDIT_RETENTION_*. */
+/** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional DELETE_WAIT_SECONDS (240; keep below the Lambda timeout), DELETE_POLL_SECONDS (10), AUDIT_RETENTION_*. */
 export const handler = (event: unknown): Promise<DeleteResult> => {
-  production ??= createHandler({
-    clients: clientFactoryFromEnv('zombie-sweep-delete'),
-    archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
-    clock: systemClock,
-    log: lambdaLog('zombie-sweep-delete'),
-    auditRetention: auditRetentionFromEnv(),
-    waitTimeoutMs: seconds('DELETE_WAIT_SECONDS', 240) * 1000,
-    pollIntervalMs: seconds('DELETE_POLL_SECONDS', 10) * 1000,
-  });
+  if (!production) {
+    const clients = clientFactoryFromEnv('zombie-sweep-delete');
+    production = createHandler({
+      clients,
+      archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
+      clock: systemClock,
+      log: lambdaLog('zombie-sweep-delete'),
+      auditRetention: auditRetentionFromEnv(),
+      decisionSigner: kmsMacSigner(clients.hub(KMSClient), requiredEnv('DECISION_MAC_KEY_ID')),
+      waitTimeoutMs: seconds('DELETE_WAIT_SECONDS', 240) * 1000,
+      pollIntervalMs: seconds('DELETE_POLL_SECONDS', 10) * 1000,
+    });
+  }
   return production(event);
 };

@@ -21,6 +21,7 @@ export type HandlerEnv =
   | 'NOTIFICATION_TOPIC_ARN'
   | 'APPROVAL_BASE_URL'
   | 'APPROVAL_MAC_KEY_ID'
+  | 'DECISION_MAC_KEY_ID'
   | 'AUDIT_RETENTION_DAYS'
   | 'AUDIT_RETENTION_MODE';
 
@@ -47,12 +48,12 @@ export const FUNCTION_SPECS: Readonly<Record<HubFunction, FunctionSpec>> = {
   snapshot: { description: 'Copies and verifies every artifact of a zombie, then writes its manifest', memoryMb: 1024, timeoutSeconds: 900, env: [...AUDIT, 'ARCHIVE_KMS_KEY_ID'] },
   tag: { description: 'Tags a snapshotted zombie zombie=confirmed', memoryMb: 256, timeoutSeconds: 120, env: AUDIT },
   'request-approval': { description: 'Stores the approval request and mails signed links', memoryMb: 512, timeoutSeconds: 120, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN', 'APPROVAL_BASE_URL', 'APPROVAL_MAC_KEY_ID'] },
-  'apply-decision': { description: 'Applies the approvers decision (rejections, deletion list)', memoryMb: 512, timeoutSeconds: 600, env: AUDIT },
-  delete: { description: 'Re-verifies and deletes one approved endpoint', memoryMb: 512, timeoutSeconds: 900, env: AUDIT },
+  'apply-decision': { description: 'Applies the approvers decision (rejections, deletion list)', memoryMb: 512, timeoutSeconds: 600, env: [...AUDIT, 'DECISION_MAC_KEY_ID'] },
+  delete: { description: 'Re-verifies and deletes one approved endpoint', memoryMb: 512, timeoutSeconds: 900, env: [...AUDIT, 'DECISION_MAC_KEY_ID'] },
   report: { description: 'Writes the final report and notifies', memoryMb: 1024, timeoutSeconds: 600, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN'] },
   'record-failure': { description: 'Records a failed sweep, releases its lock and notifies', memoryMb: 256, timeoutSeconds: 120, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN'] },
   // API Gateway waits at most 29 s for an integration.
-  'approval-web': { description: 'Serves the approval pages and records decisions', memoryMb: 512, timeoutSeconds: 29, env: [...AUDIT, 'APPROVAL_MAC_KEY_ID'] },
+  'approval-web': { description: 'Serves the approval pages and records decisions', memoryMb: 512, timeoutSeconds: 29, env: [...AUDIT, 'APPROVAL_MAC_KEY_ID', 'DECISION_MAC_KEY_ID'] },
 };
 export interface HubFunctionsProps {
   config: InfraConfig;

@@ -43,6 +43,7 @@ export class HubStack extends Stack {
   readonly archive: Archive;
   readonly notifications: Notifications;
   readonly macKey: kms.Key;
+  readonly decisionMacKey: kms.Key;
   readonly functions: HubFunctions;
   readonly approvalApi: ApprovalApi;
   readonly workflow: Workflow;
@@ -66,11 +67,21 @@ export class HubStack extends Stack {
       keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Decisions get a key of their own: only the approval endpoint may sign with it (policies/hub-approval-web.json);
+    // ApplyDecision and Delete only verify. RequestApproval signs links, so it must not be able to sign decisions.
+    this.decisionMacKey = new kms.Key(this, 'DecisionMacKey', {
+      alias: names.decisionMacKeyAlias,
+      description: 'zombie-sweep approval decision record signatures (HMAC-SHA-256)',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     const policyVars: PolicyVars = {
       ...staticVars,
       ArchiveKeyArn: this.archive.key.keyArn,
       ApprovalMacKeyArn: this.macKey.keyArn,
+      DecisionMacKeyArn: this.decisionMacKey.keyArn,
       NotificationTopicArn: this.notifications.topic.topicArn,
       NotificationKeyArn: this.notifications.key.keyArn,
     };
@@ -84,6 +95,7 @@ export class HubStack extends Stack {
         ARCHIVE_KMS_KEY_ID: this.archive.key.keyArn,
         NOTIFICATION_TOPIC_ARN: this.notifications.topic.topicArn,
         APPROVAL_MAC_KEY_ID: this.macKey.keyArn,
+        DECISION_MAC_KEY_ID: this.decisionMacKey.keyArn,
         AUDIT_RETENTION_DAYS: String(config.retention.auditDays),
         AUDIT_RETENTION_MODE: config.retention.auditMode,
       },

@@ -61,7 +61,8 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     allowAutoApprove: true,
     allowOwnAccountOnly: true,
   };
-  const cleanup = { clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention };
+  // Locally one key signs links and decisions (distinct purposes in the signed message); deployed, decisions have a key of their own.
+  const cleanup = { clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention, decisionSigner: deps.signer };
   const handlers: Record<WorkflowFunction, LambdaFunction> = {
     'validate-input': validateInput(sweep),
     'list-targets': listTargets(sweep),
@@ -94,5 +95,5 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
 
 /** The approval pages' handler (functions/approval-web) with the same deps. */
 export function localApprovalPages(deps: LocalFunctionDeps): ApprovalHandler {
-  return approvalWeb({ clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention, signer: deps.signer });
+  return approvalWeb({ clients: deps.clients, archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention, signer: deps.signer, decisionSigner: deps.signer });
 }

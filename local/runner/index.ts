@@ -6,13 +6,15 @@ import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { z } from 'zod';
 import type { AuditWriter } from '../../src/audit/events.ts';
-import { approvalUrl, kmsMacSigner, signLink } from '../../src/cleanup/approval/links.ts';
+import { approvalUrl, kmsMacSigner, signLink, type MacSigner } from '../../src/cleanup/approval/links.ts';
 import { normalizeCandidates } from '../../src/cleanup/approval/request.ts';
-import { readApprovalRecord, readJson } from '../../src/cleanup/approval/store.ts';
+import { signDecision } from '../../src/cleanup/approval/signature.ts';
+import { readApprovalRecord, readDecisionRecord, readJson, taskOutput, writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { layout } from '../../src/core/layout.ts';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import { WORKFLOW_FUNCTIONS, functionArnPlaceholder, type WorkflowFunction } from '../../src/core/functions.ts';
 import { silentLog, type Log } from '../../src/core/log.ts';
-import { SweepInputSchema, parseOrThrow, type Decision, type SweepInput } from '../../src/core/schemas.ts';
+import { SweepInputSchema, parseOrThrow, type SweepInput } from '../../src/core/schemas.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
 import { readReportIfAny } from '../../src/sweep/report-store.ts';
 import { sweepIdFromExecutionName } from '../../src/sweep/input.ts';
@@ -156,7 +158,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
-      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, info), true) : false),
+      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, signer, info), true) : false),
       after: async (info) => {
         const request = await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info);
         announce(request);
@@ -194,17 +196,38 @@ async function result(record: ExecutionRecord, clients: LocalClientFactory, opti
 
 const PayloadSchema = z.object({ sweepId: z.string(), candidatesKey: z.string(), approvers: z.array(z.string()).optional() });
 
-/** Approves every tagged candidate through the Step Functions API, exactly as an approver's click would arrive. */
-async function autoApprove(clients: LocalClientFactory, bucket: string, clock: Clock, info: CallbackInfo): Promise<void> {
+/**
+ * Approves every tagged candidate: records a decision signed with the run's key and marked
+ * `auto-approve`, then completes the task with a reference to it through the Step Functions API,
+ * exactly as the approval page does.
+ */
+async function autoApprove(clients: LocalClientFactory, bucket: string, clock: Clock, signer: MacSigner, info: CallbackInfo): Promise<void> {
   const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
-  const file = await readJson(clients.hub(S3Client), bucket, payload.candidatesKey, z.unknown());
+  const s3 = clients.hub(S3Client);
+  const file = await readJson(s3, bucket, payload.candidatesKey, z.unknown());
   const candidates = normalizeCandidates(file?.value ?? [], bucket, 'candidatesKey');
-  const decision: Decision = { approver: 'auto-approve', decidedAt: clock.now().toISOString(), approved: candidates.map((c) => c.endpointArn), rejected: [], autoApproved: true };
-  await clients.hub(SFNClient).send(new SendTaskSuccessCommand({ taskToken: info.token, output: JSON.stringify(decision) }));
+  const decidedAt = clock.now().toISOString();
+  const unsigned: DecisionRecord = {
+    version: 1,
+    sweepId: payload.sweepId,
+    approver: 'auto-approve',
+    decidedAt,
+    action: candidates.length > 0 ? 'approve' : 'reject-all',
+    approved: candidates.map((c) => c.endpointArn),
+    rejected: [],
+    status: 'pending',
+    source: 'auto-approve',
+  };
+  const decision = await signDecision(signer, unsigned);
+  // A retried request finds the decision it recorded before: decided once.
+  const written = await writeJson(s3, bucket, layout.decision(payload.sweepId), decision, { ifNoneMatch: '*' });
+  const recorded = written.written ? decision : (await readDecisionRecord(s3, bucket, payload.sweepId))?.value;
+  if (!recorded) throw new Error(`the decision record of ${payload.sweepId} could not be written or read`);
+  await clients.hub(SFNClient).send(new SendTaskSuccessCommand({ taskToken: info.token, output: JSON.stringify(taskOutput(recorded)) }));
 }
 
 /** The links the approvers were sent, for printing (each is signed for its approver). */
-async function approvalLinks(clients: LocalClientFactory, bucket: string, baseUrl: string, signer: ReturnType<typeof processMacSigner>, info: CallbackInfo): Promise<ApprovalRequested> {
+async function approvalLinks(clients: LocalClientFactory, bucket: string, baseUrl: string, signer: MacSigner, info: CallbackInfo): Promise<ApprovalRequested> {
   const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
   const record = await readApprovalRecord(clients.hub(S3Client), bucket, payload.sweepId);
   if (!record) return { sweepId: payload.sweepId, expiresAt: '', links: [] };

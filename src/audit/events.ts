@@ -23,6 +23,8 @@ export const AuditEventTypeSchema = z.enum([
   'sweep-failed',
   /** Delete started removing an endpoint's inference components (recorded before waiting on them: the endpoint may still be kept). */
   'components-deleted',
+  /** Something that must not happen did: e.g. the approval task completed without a valid signed decision record. Nothing was acted on. */
+  'anomaly',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 

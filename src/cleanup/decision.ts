@@ -2,11 +2,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { appendAuditEvent } from '../audit/events.ts';
 import { mapLimit } from '../core/concurrency.ts';
-import { InputValidationError, PreconditionFailedError, RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
+import { InputValidationError, RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
-import { DecisionSchema, SweepIdSchema, parseOrThrow, type Decision } from '../core/schemas.ts';
+import { SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
 import { readApprovalRecord, readDecisionRecord, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
 import { normalizeCandidates } from './approval/request.ts';
+import { readSignedDecision } from './approval/signature.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
 import { auditWriter, hasAuditEvent, type CleanupDeps } from './reverify.ts';
 
@@ -21,7 +22,11 @@ import { auditWriter, hasAuditEvent, type CleanupDeps } from './reverify.ts';
 export const ApplyDecisionInputSchema = z
   .object({
     sweepId: SweepIdSchema,
-    decision: DecisionSchema.optional(),
+    /**
+     * The approval task's output: a reference to the signed decision record (`{ decisionKey,
+     * decisionMac }`). Left unchecked here on purpose: anything else is an anomaly to audit, not an input error.
+     */
+    decision: z.unknown().optional(),
     expired: z.literal(true).optional(),
     /** Candidate list (as RequestApproval accepts it); default: the approval record's candidates. */
     candidatesKey: z.string().min(1).optional(),
@@ -34,7 +39,8 @@ export const DELETIONS_FILE = 'deletions.json';
 
 export interface ApplyDecisionResult {
   sweepId: string;
-  outcome: 'applied' | 'expired';
+  /** anomaly: the approval task completed without a valid signed decision record; nothing is deleted. */
+  outcome: 'applied' | 'expired' | 'anomaly';
   /** Archive key of the deletion items (JSON array of `{ candidate }`). */
   deletionsKey: string;
   count: number;
@@ -43,39 +49,38 @@ export interface ApplyDecisionResult {
   /** Candidates the decision did not mention: neither deleted nor exempted. */
   undecided: number;
   failures: { endpointArn: string; error: string }[];
+  /** Who decided, when (from the verified record), for the report. */
+  approver?: string;
+  decidedAt?: string;
+  autoApproved?: boolean;
+  /** Why an anomaly was refused. */
+  reason?: string;
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set(a).size === new Set([...a, ...b]).size;
+/** The workflow received the decision: the record says so from now on (a window-closed record gets its requested lists back). */
+async function markDelivered(deps: CleanupDeps, stored: Stored<DecisionRecord>): Promise<DecisionRecord> {
+  if (stored.value.status === 'delivered') return stored.value;
+  const lists = stored.value.status === 'window-closed' ? (stored.value.requested ?? { approved: [], rejected: [] }) : stored.value;
+  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', approved: lists.approved, rejected: lists.rejected, deliveredAt: deps.clock.now().toISOString() };
+  const written = await writeJson(deps.clients.hub(S3Client), deps.archiveBucket, layout.decision(stored.value.sweepId), delivered, { ifMatch: stored.etag });
+  if (!written.written) throw new RetryableAwsError(`the decision record of ${stored.value.sweepId} changed while it was being marked delivered`);
+  return delivered;
+}
 
-/** The durable decision must agree with what the workflow received; the workflow's receipt also proves delivery. */
-async function reconcileRecord(deps: CleanupDeps, sweepId: string, decision: Decision): Promise<void> {
-  const s3 = deps.clients.hub(S3Client);
-  const key = layout.decision(sweepId);
-  let stored: Stored<DecisionRecord> | undefined = await readDecisionRecord(s3, deps.archiveBucket, sweepId);
-  if (!stored) {
-    const record: DecisionRecord = {
-      version: 1,
-      sweepId,
-      approver: decision.approver,
-      decidedAt: decision.decidedAt,
-      action: decision.approved.length > 0 ? 'approve' : 'reject-all',
-      approved: decision.approved,
-      rejected: decision.rejected,
-      status: 'delivered',
-      source: decision.autoApproved ? 'auto-approve' : 'task-output',
-      deliveredAt: deps.clock.now().toISOString(),
-    };
-    if ((await writeJson(s3, deps.archiveBucket, key, record, { ifNoneMatch: '*' })).written) return;
-    stored = await readDecisionRecord(s3, deps.archiveBucket, sweepId);
-    if (!stored) throw new RetryableAwsError(`decision record of ${sweepId} lost a race and cannot be read yet`);
-  }
-  const recorded = stored.value.status === 'window-closed' ? (stored.value.requested ?? { approved: [], rejected: [] }) : stored.value;
-  if (!sameSet(recorded.approved, decision.approved) || stored.value.approver !== decision.approver) {
-    throw new PreconditionFailedError(`the decision the workflow received for ${sweepId} differs from the recorded one (${stored.value.approver} at ${stored.value.decidedAt})`, 'decision-mismatch');
-  }
-  if (stored.value.status === 'delivered') return;
-  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', approved: recorded.approved, rejected: recorded.rejected, deliveredAt: deps.clock.now().toISOString() };
-  await writeJson(s3, deps.archiveBucket, key, delivered, { ifMatch: stored.etag });
+/**
+ * A completed approval task without a valid signed record: someone with Step Functions or bucket
+ * access answered the token. Nothing is deleted; the sweep records why and keeps every candidate.
+ */
+async function refuseAnomaly(deps: CleanupDeps, sweepId: string, reason: string, rawDecision: unknown, candidates: readonly ApprovalCandidate[]): Promise<void> {
+  const audit = auditWriter(deps);
+  const received = JSON.stringify(rawDecision ?? null).slice(0, 2048);
+  deps.log.error('approval task completed without a valid signed decision; nothing is deleted', { sweepId, reason });
+  await appendAuditEvent(audit, { type: 'anomaly', actor: 'zombie-sweep', sweepId, reason: `${reason}; nothing is deleted`, details: { step: 'apply-decision', received, candidates: candidates.length } });
+  const why = 'the approval task completed without a valid signed decision; kept';
+  await mapLimit(candidates, 8, async (c) => {
+    if (await hasAuditEvent(deps, c, 'skipped')) return;
+    await appendAuditEvent(audit, { type: 'skipped', actor: 'zombie-sweep', sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: why });
+  });
 }
 
 async function loadCandidates(deps: CleanupDeps, sweepId: string, candidatesKey: string | undefined): Promise<{ candidates: ApprovalCandidate[]; exemptDays?: number; requestedBy?: string }> {
@@ -104,9 +109,15 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
     return { ...base, outcome: 'expired', count: 0, undecided: loaded.candidates.length };
   }
 
-  const decision = input.decision;
-  await reconcileRecord(deps, input.sweepId, decision);
-  const ref: DecisionRef = { actor: decision.autoApproved ? 'auto-approve' : decision.approver, decidedAt: decision.decidedAt };
+  const signed = await readSignedDecision(s3, deps.archiveBucket, deps.decisionSigner, input.sweepId, input.decision);
+  if (!signed.ok) {
+    await refuseAnomaly(deps, input.sweepId, signed.reason, input.decision, loaded.candidates);
+    await writeJson(s3, deps.archiveBucket, deletionsKey, []);
+    return { ...base, outcome: 'anomaly', count: 0, undecided: loaded.candidates.length, reason: signed.reason };
+  }
+  const decision = await markDelivered(deps, signed.stored);
+  const autoApproved = decision.source === 'auto-approve';
+  const ref: DecisionRef = { actor: autoApproved ? 'auto-approve' : decision.approver, decidedAt: decision.decidedAt };
   const approvedSet = new Set(decision.approved);
   const rejectedSet = new Set(decision.rejected);
   const known = new Set(loaded.candidates.map((c) => c.endpointArn));
@@ -140,7 +151,8 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   await writeJson(s3, deps.archiveBucket, deletionsKey, approved.map((candidate) => ({ candidate })));
   if (failures.length > 0) log.error('some endpoints could not be marked', { failures });
   log.info('decision applied', { approved: approved.length, rejected: rejected.length, undecided: undecided.length });
-  return { ...base, outcome: 'applied', count: approved.length, approved: approved.length, rejected: rejected.length, undecided: undecided.length, failures };
+  const who = { approver: decision.approver, decidedAt: decision.decidedAt, ...(autoApproved ? { autoApproved: true } : {}) };
+  return { ...base, ...who, outcome: 'applied', count: approved.length, approved: approved.length, rejected: rejected.length, undecided: undecided.length, failures };
 }
 
 async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: readonly ApprovalCandidate[], actor: string): Promise<void> {

@@ -25,7 +25,9 @@ import { fetchDailySums, invocationSeries, summarizeUsage } from '../detection/m
 import { judgeExemption } from '../detection/rules.ts';
 import { type AuditEvent, type AuditEventType, type AuditWriter } from '../audit/events.ts';
 import { endpointEventsOf } from '../audit/reader.ts';
-import { isS3NotFound, readDecisionRecord } from './approval/store.ts';
+import type { MacSigner } from './approval/links.ts';
+import { readSignedDecision } from './approval/signature.ts';
+import { isS3NotFound } from './approval/store.ts';
 
 /**
  * Reads an endpoint's current state and re-verifies, at delete time, everything DESIGN.md lists under
@@ -40,6 +42,11 @@ export interface CleanupDeps {
   log: Log;
   /** Object Lock retention for audit objects (omit for buckets without Object Lock). */
   auditRetention?: AuditWriter['retention'];
+  /**
+   * Verifies (and, in the approval endpoint and the local auto-approve, signs) decision records. A
+   * step that acts on a decision without one acts on nothing: unsigned decisions are never applied.
+   */
+  decisionSigner?: MacSigner;
 }
 
 export function auditWriter(deps: CleanupDeps): AuditWriter {
@@ -234,8 +241,9 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise
   const fail = (check: ReverifyCheck, reason: string, tags?: TagMap): Reverification => ({ outcome: 'failed', check, reason, tags });
   const s3 = deps.clients.hub(S3Client);
 
-  const decision = await readDecisionRecord(s3, deps.archiveBucket, candidate.sweepId);
-  if (!decision) return fail('approved', 'no decision is recorded for this sweep');
+  const signed = await readSignedDecision(s3, deps.archiveBucket, deps.decisionSigner, candidate.sweepId);
+  if (!signed.ok) return fail('approved', signed.reason);
+  const decision = signed.stored;
   if (decision.value.status !== 'delivered') return fail('approved', `the sweep's decision is ${decision.value.status}, not delivered`);
   if (!decision.value.approved.includes(candidate.endpointArn)) return fail('approved', `not approved by ${decision.value.approver}`);
   const approvedBy = decision.value.approver;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { appendAuditEvent } from '../audit/events.ts';
-import { DecisionSchema, parseOrThrow } from '../core/schemas.ts';
+import { parseOrThrow } from '../core/schemas.ts';
+import { readDecisionRecord } from '../cleanup/approval/store.ts';
 import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
 import { releaseLock } from './lock.ts';
 import { causeMessage, readMapResults } from './map-results.ts';
@@ -20,8 +21,16 @@ const MapRunRefSchema = z.object({ bucket: z.string(), manifestKey: z.string() }
 
 export const FinishInputSchema = z.looseObject({
   sweep: SweepContextSchema,
-  decision: DecisionSchema.optional(),
-  decisionOutcome: z.looseObject({ outcome: z.enum(['applied', 'expired']) }).optional(),
+  /** ApplyDecision's result: the decision itself stays in its signed record (approvals/<id>/decision.json), which ApplyDecision verified. */
+  decisionOutcome: z
+    .looseObject({
+      outcome: z.enum(['applied', 'expired', 'anomaly']),
+      approver: z.string().optional(),
+      decidedAt: z.string().optional(),
+      autoApproved: z.boolean().optional(),
+      reason: z.string().optional(),
+    })
+    .optional(),
   deletion: MapRunRefSchema.optional(),
 });
 
@@ -54,9 +63,14 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   if (input.decisionOutcome?.outcome === 'expired') {
     for (const a of tagged) Object.assign(a, { decision: 'expired', reason: 'nobody decided before the approval window closed; not deleted' });
     approval = { outcome: 'expired', approved: 0, rejected: 0 };
-  } else if (input.decision) {
-    const approved = new Set(input.decision.approved);
-    const rejected = new Set(input.decision.rejected);
+  } else if (input.decisionOutcome?.outcome === 'anomaly') {
+    const reason = `not deleted: the approval task completed without a valid signed decision (${input.decisionOutcome.reason ?? 'anomaly'})`;
+    for (const a of tagged) Object.assign(a, { decision: 'undecided', reason });
+    approval = { outcome: 'anomaly', approved: 0, rejected: 0 };
+  } else if (input.decisionOutcome?.outcome === 'applied') {
+    const record = await readDecisionRecord(s3, deps.archiveBucket, sweep.sweepId);
+    const approved = new Set(record?.value.approved ?? []);
+    const rejected = new Set(record?.value.rejected ?? []);
     for (const a of tagged) {
       if (rejected.has(a.endpointArn)) a.decision = 'rejected';
       else if (approved.has(a.endpointArn)) a.decision = 'approved';
@@ -64,9 +78,9 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
     }
     approval = {
       outcome: 'decided',
-      approver: input.decision.approver,
-      decidedAt: input.decision.decidedAt,
-      ...(input.decision.autoApproved ? { autoApproved: true } : {}),
+      approver: input.decisionOutcome.approver ?? record?.value.approver,
+      decidedAt: input.decisionOutcome.decidedAt ?? record?.value.decidedAt,
+      ...(input.decisionOutcome.autoApproved ? { autoApproved: true } : {}),
       approved: tagged.filter((a) => a.decision === 'approved').length,
       rejected: tagged.filter((a) => a.decision === 'rejected').length,
     };

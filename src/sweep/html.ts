@@ -117,7 +117,9 @@ export function renderReportHtml(report: SweepReport): string {
       ? `${report.approval.approved} approved, ${report.approval.rejected} kept, by ${report.approval.autoApproved ? 'auto-approve' : (report.approval.approver ?? '')} at ${report.approval.decidedAt ?? ''}`
       : report.approval.outcome === 'expired'
         ? 'expired: nobody decided in time, nothing deleted'
-        : 'not needed'
+        : report.approval.outcome === 'anomaly'
+          ? 'refused: the approval task completed without a valid signed decision, nothing deleted'
+          : 'not needed'
     : 'not requested';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

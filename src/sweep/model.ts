@@ -117,7 +117,8 @@ export const SweepReportSchema = z.object({
   actions: z.array(EndpointActionSchema).default([]),
   approval: z
     .object({
-      outcome: z.enum(['decided', 'expired', 'not-needed']),
+      /** anomaly: the approval task completed without a valid signed decision; nothing was deleted. */
+      outcome: z.enum(['decided', 'expired', 'not-needed', 'anomaly']),
       approver: z.string().optional(),
       decidedAt: z.string().optional(),
       autoApproved: z.boolean().optional(),

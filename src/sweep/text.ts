@@ -38,7 +38,9 @@ export function reportText(report: SweepReport): { subject: string; body: string
         ? 'Approval:            expired, nobody decided in time: nothing deleted'
         : a.outcome === 'decided'
           ? `Approval:            ${a.approved} approved, ${a.rejected} kept, by ${a.autoApproved ? 'auto-approve (no human decision, local runs only)' : a.approver} at ${a.decidedAt}`
-          : 'Approval:            not needed',
+          : a.outcome === 'anomaly'
+            ? 'Approval:            REFUSED, the approval task completed without a valid signed decision (see the anomaly audit event): nothing deleted'
+            : 'Approval:            not needed',
     );
     lines.push(`Deleted:             ${s.deleted}, saving ${money(s.savedMonthlyCostUsd)}/month`);
     if (s.deleting) lines.push(`Still deleting:      ${s.deleting} (not counted as deleted or saved: see each endpoint's audit history)`);

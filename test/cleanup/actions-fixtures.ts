@@ -12,6 +12,8 @@ import { World } from '../../local/sim/world.ts';
 import { kmsStore } from '../../local/sim/services/kms.ts';
 import { sagemakerSettings, sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
 import { layout } from '../../src/core/layout.ts';
+import { writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { signDecision } from '../../src/cleanup/approval/signature.ts';
 import { SimError, jsonService, type SimService } from '../../local/sim/protocol.ts';
 import { TaskTokenError, TaskTokens } from '../../local/runner/task-tokens.ts';
 import { ClientFactory } from '../../src/core/clients.ts';
@@ -95,6 +97,7 @@ export async function startCleanupEnv(world: World = smallWorld()): Promise<Clea
     await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: approver, Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) } }));
   }
   const keyId = kmsStore(world, MGMT, REGION).createHmacKey({ alias: 'alias/zombie-sweep-approvals' });
+  const decisionKeyId = kmsStore(world, MGMT, REGION).createHmacKey({ alias: 'alias/zombie-sweep-decisions' });
   const clock = fixedClock(new Date(Math.floor(Date.now() / 60_000) * 60_000));
 
   const depsWith = (options: { maxAttempts?: number }): AllDeps => {
@@ -112,6 +115,7 @@ export async function startCleanupEnv(world: World = smallWorld()): Promise<Clea
       clock,
       log: silentLog,
       signer: kmsMacSigner(clients.hub(KMSClient), keyId),
+      decisionSigner: kmsMacSigner(clients.hub(KMSClient), decisionKeyId),
       topicArn,
       approvalBaseUrl: sim.url,
       waitTimeoutMs: 5_000,
@@ -223,4 +227,11 @@ export async function putManifest(s3: S3Client, sweepId: string, endpointName: s
   const key = layout.manifest(MEMBER, REGION, endpointName, sweepId);
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: JSON.stringify({ sweepId, endpointName, verified: true }), ContentType: 'application/json' }));
   return key;
+}
+
+/** Writes a decision record signed with the env's decision key, as the approval page would. */
+export async function recordSignedDecision(env: CleanupEnv, record: DecisionRecord): Promise<DecisionRecord> {
+  const signed = await signDecision(env.deps.decisionSigner!, record);
+  await writeJson(env.s3, BUCKET, layout.decision(record.sweepId), signed);
+  return signed;
 }

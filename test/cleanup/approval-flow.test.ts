@@ -128,8 +128,16 @@ describe('approval page', () => {
     expect(status).toBe(200);
     expect(html).toContain('You approved deletion of 2 endpoints; 1 endpoint is kept.');
     const output = await env.tokens.wait(taskToken, 1000);
-    expect(output).toMatchObject({ approver: 'alice@example.com', approved: [list[0]!.endpointArn, list[2]!.endpointArn], rejected: [list[1]!.endpointArn] });
-    expect(await decisionOf(sweepId)).toMatchObject({ status: 'delivered', approver: 'alice@example.com', source: 'approval-page' });
+    // The workflow gets only a reference to the signed record: the decision itself stays in the archive.
+    expect(output).toEqual({ decisionKey: layout.decision(sweepId), decisionMac: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(await decisionOf(sweepId)).toMatchObject({
+      status: 'delivered',
+      approver: 'alice@example.com',
+      source: 'approval-page',
+      approved: [list[0]!.endpointArn, list[2]!.endpointArn],
+      rejected: [list[1]!.endpointArn],
+      mac: (output as { decisionMac: string }).decisionMac,
+    });
     const sweepEvents = (await auditEvents(env.s3, layout.sweepAuditPrefix(sweepId))).filter((e) => e.type === 'approved');
     expect(sweepEvents).toHaveLength(1);
     expect(sweepEvents[0]!.actor).toBe('alice@example.com');
@@ -154,10 +162,11 @@ describe('approval page', () => {
   });
 
   it('reject-all is a decision: nothing approved, everything rejected', async () => {
-    const { taskToken, list, linkOf } = await requested();
+    const { sweepId, taskToken, list, linkOf } = await requested();
     const link = linkOf('bob@example.com');
     expect((await post(link, { ...signedFields(link), action: 'reject-all' }, list.map((c) => c.endpointArn))).status).toBe(200);
-    expect(await env.tokens.wait(taskToken, 1000)).toMatchObject({ approver: 'bob@example.com', approved: [], rejected: list.map((c) => c.endpointArn) });
+    expect(await env.tokens.wait(taskToken, 1000)).toMatchObject({ decisionKey: layout.decision(sweepId) });
+    expect(await decisionOf(sweepId)).toMatchObject({ approver: 'bob@example.com', approved: [], rejected: list.map((c) => c.endpointArn) });
   });
 
   it('approving with nothing ticked asks again instead of deciding', async () => {
@@ -264,8 +273,8 @@ describe('approval page', () => {
     expect(await decisionOf(sweepId)).toMatchObject({ status: 'pending', approved: [list[1]!.endpointArn] });
     const retry = await handleApprovalHttp(noRetries, { ...(event as object), body: new URLSearchParams({ ...signedFields(link), action: 'retry' }).toString() } as never);
     expect(retry.statusCode).toBe(200);
-    expect(await env.tokens.wait(taskToken, 1000)).toMatchObject({ approved: [list[1]!.endpointArn] });
-    expect(await decisionOf(sweepId)).toMatchObject({ status: 'delivered' });
+    expect(await env.tokens.wait(taskToken, 1000)).toMatchObject({ decisionKey: layout.decision(sweepId) });
+    expect(await decisionOf(sweepId)).toMatchObject({ status: 'delivered', approved: [list[1]!.endpointArn] });
   });
 
   it('answers unknown paths and methods with pages, never a stack trace', async () => {

@@ -8,13 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteInferenceComponentCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
-import { layout } from '../../src/core/layout.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
 import { markRejected } from '../../src/cleanup/reject.ts';
-import { writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { decide, memberRole } from '../policies/simulate.ts';
-import { BUCKET, MEMBER, REGION, ROLE, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
+import { recordSignedDecision, MEMBER, REGION, ROLE, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 let counter = 0;
@@ -73,7 +72,7 @@ async function taggedZombie(kind: EndpointKind, deletion = { deleteEndpointConfi
 
 async function approve(sweepId: string, endpointArn: string) {
   const decision: DecisionRecord = { version: 1, sweepId, approver: 'alice@example.com', decidedAt: env.clock.now().toISOString(), action: 'approve', approved: [endpointArn], rejected: [], status: 'delivered', source: 'approval-page' };
-  await writeJson(env.s3, BUCKET, layout.decision(sweepId), decision);
+  await recordSignedDecision(env, decision);
 }
 
 describe('cleanup under the member role policy', () => {

@@ -6,12 +6,12 @@ import { scalingStore } from '../../local/sim/services/autoscaling.ts';
 import { layout } from '../../src/core/layout.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
-import { writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { createHandler } from '../../functions/delete/handler.ts';
 import { snsOutbox } from '../../local/sim/services/sns.ts';
 import { requestApproval } from '../../src/cleanup/approval/request.ts';
 import { applyDecision } from '../../src/cleanup/decision.ts';
-import { BUCKET, MEMBER, REGION, auditEvents, readObject, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind, type SeededEndpoint } from './actions-fixtures.ts';
+import { recordSignedDecision, BUCKET, MEMBER, REGION, auditEvents, readObject, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind, type SeededEndpoint } from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 let counter = 0;
@@ -42,7 +42,7 @@ async function approvedZombie(kind: EndpointKind, options: { approve?: boolean; 
     status: 'delivered',
     source: 'approval-page',
   };
-  await writeJson(env.s3, BUCKET, layout.decision(sweepId), decision);
+  await recordSignedDecision(env, decision);
   return { sweepId, seeded, candidate };
 }
 

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
 import { layout } from '../../src/core/layout.ts';
 import { DAY_MS, isoDate } from '../../src/core/clock.ts';
-import { DecisionSchema } from '../../src/core/schemas.ts';
+import { DecisionRefSchema, signDecision } from '../../src/cleanup/approval/signature.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { requestApproval } from '../../src/cleanup/approval/request.ts';
 import { decide } from '../../src/cleanup/approval/decide.ts';
-import { readApprovalRecord } from '../../src/cleanup/approval/store.ts';
+import { DecisionRecordSchema, readApprovalRecord, taskOutput, writeJson } from '../../src/cleanup/approval/store.ts';
 import { applyDecision } from '../../src/cleanup/decision.ts';
 import { createHandler } from '../../functions/apply-decision/handler.ts';
-import { APPROVERS, MEMBER, REGION, auditEvents, candidateFor, putManifest, readObject, seedEndpoint, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
+import { APPROVERS, BUCKET, MEMBER, REGION, auditEvents, candidateFor, putManifest, readObject, seedEndpoint, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 let counter = 0;
@@ -41,8 +41,11 @@ async function waitingSweep(rejectExemptDays = 90) {
 async function decided(sweep: Awaited<ReturnType<typeof waitingSweep>>, approved: string[], approver = 'alice@example.com') {
   const outcome = await decide(env.deps, sweep.record, approver, approved.length > 0 ? 'approve' : 'reject-all', approved);
   expect(outcome.kind).toBe('decided');
-  return DecisionSchema.parse(await env.tokens.wait(sweep.taskToken, 1000));
+  return DecisionRefSchema.parse(await env.tokens.wait(sweep.taskToken, 1000));
 }
+
+const recordOf = async (sweepId: string) => DecisionRecordSchema.parse(JSON.parse((await readObject(env.s3, layout.decision(sweepId)))!));
+const anomaliesOf = async (sweepId: string) => (await auditEvents(env.s3, layout.sweepAuditPrefix(sweepId))).filter((e) => e.type === 'anomaly');
 
 describe('apply decision', () => {
   it('tags rejected endpoints zombie=rejected with an exemption, approved ones with who approved, and lists only approved ones for deletion', async () => {
@@ -53,9 +56,10 @@ describe('apply decision', () => {
     const result = await createHandler(env.deps)({ sweepId: sweep.sweepId, decision });
 
     expect(result).toMatchObject({ outcome: 'applied', count: 1, approved: 1, rejected: 2, undecided: 0, failures: [], deletionsKey: layout.sweepFile(sweep.sweepId, 'deletions.json') });
-    const exemptUntil = isoDate(new Date(Date.parse(decision.decidedAt) + 90 * DAY_MS));
+    const { decidedAt } = await recordOf(sweep.sweepId);
+    const exemptUntil = isoDate(new Date(Date.parse(decidedAt) + 90 * DAY_MS));
     for (const kept of [b, c]) expect(tagsOf(kept.arn)).toMatchObject({ zombie: 'rejected', 'zombie-exempt-until': exemptUntil, 'zombie-sweep-id': sweep.sweepId });
-    expect(tagsOf(a.arn)).toMatchObject({ zombie: 'confirmed', 'zombie-approved-by': 'alice@example.com', 'zombie-approved-at': decision.decidedAt });
+    expect(tagsOf(a.arn)).toMatchObject({ zombie: 'confirmed', 'zombie-approved-by': 'alice@example.com', 'zombie-approved-at': decidedAt });
 
     const deletions = JSON.parse((await readObject(env.s3, result.deletionsKey))!);
     expect(deletions).toEqual([{ candidate: expect.objectContaining({ endpointArn: a.arn, manifestUri: expect.stringContaining(`/${a.name}/`) }) }]);
@@ -82,26 +86,46 @@ describe('apply decision', () => {
     const decision = await decided(sweep, [], 'bob@example.com');
     const result = await applyDecision(env.deps, { sweepId: sweep.sweepId, decision });
     expect(result).toMatchObject({ count: 0, rejected: 3 });
-    const exemptUntil = isoDate(new Date(Date.parse(decision.decidedAt) + 30 * DAY_MS));
+    const exemptUntil = isoDate(new Date(Date.parse((await recordOf(sweep.sweepId)).decidedAt) + 30 * DAY_MS));
     for (const s of sweep.seeded) expect(tagsOf(s.arn)).toMatchObject({ zombie: 'rejected', 'zombie-exempt-until': exemptUntil });
     expect(JSON.parse((await readObject(env.s3, result.deletionsKey))!)).toEqual([]);
   });
 
-  it('refuses a decision that differs from the recorded one and changes nothing', async () => {
+  it('refuses a task output that is not the signed record, and a record altered after signing: nothing tagged, an anomaly audited', async () => {
     const sweep = await waitingSweep();
     const decision = await decided(sweep, [sweep.seeded[0]!.arn]);
     const calls = addTagsCalls();
-    const forged = { ...decision, approved: sweep.seeded.map((s) => s.arn), rejected: [] };
-    await expect(applyDecision(env.deps, { sweepId: sweep.sweepId, decision: forged })).rejects.toMatchObject({ name: 'PreconditionFailedError', reason: 'decision-mismatch' });
+    // Someone with SendTaskSuccess completes the task with a full decision instead of a reference.
+    const forgedOutput = { approver: 'mallory@example.com', decidedAt: env.clock.now().toISOString(), approved: sweep.seeded.map((s) => s.arn), rejected: [] };
+    const refused = await applyDecision(env.deps, { sweepId: sweep.sweepId, decision: forgedOutput });
+    expect(refused).toMatchObject({ outcome: 'anomaly', count: 0 });
+    expect(JSON.parse((await readObject(env.s3, refused.deletionsKey))!)).toEqual([]);
+    // Someone with write access to the archive rewrites the signed record to approve everything.
+    const record = await recordOf(sweep.sweepId);
+    await writeJson(env.s3, BUCKET, layout.decision(sweep.sweepId), { ...record, approved: sweep.seeded.map((s) => s.arn), rejected: [] });
+    const altered = await applyDecision(env.deps, { sweepId: sweep.sweepId, decision });
+    expect(altered).toMatchObject({ outcome: 'anomaly', count: 0, reason: expect.stringMatching(/does not verify|MAC differs/) });
     expect(addTagsCalls()).toBe(calls);
+    expect((await anomaliesOf(sweep.sweepId)).map((e) => e.reason)).toEqual([expect.stringMatching(/not a decision reference/), expect.stringMatching(/does not verify|MAC differs/)]);
   });
 
   it('ignores endpoints the decision names that were never candidates', async () => {
     const sweep = await waitingSweep();
     const stranger = `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/not-a-candidate`;
-    const decision = { approver: 'auto-approve', decidedAt: env.clock.now().toISOString(), approved: [sweep.seeded[0]!.arn, stranger], rejected: [], autoApproved: true };
-    const result = await applyDecision(env.deps, { sweepId: sweep.sweepId, decision });
-    expect(result).toMatchObject({ count: 1, approved: 1, rejected: 0, undecided: 2 });
+    const autoApproved = await signDecision(env.deps.decisionSigner!, {
+      version: 1,
+      sweepId: sweep.sweepId,
+      approver: 'auto-approve',
+      decidedAt: env.clock.now().toISOString(),
+      action: 'approve',
+      approved: [sweep.seeded[0]!.arn, stranger],
+      rejected: [],
+      status: 'pending',
+      source: 'auto-approve',
+    });
+    await writeJson(env.s3, BUCKET, layout.decision(sweep.sweepId), autoApproved);
+    const result = await applyDecision(env.deps, { sweepId: sweep.sweepId, decision: taskOutput(autoApproved) });
+    expect(result).toMatchObject({ outcome: 'applied', autoApproved: true, count: 1, approved: 1, rejected: 0, undecided: 2 });
     expect(JSON.parse((await readObject(env.s3, result.deletionsKey))!).map((d: { candidate: { endpointArn: string } }) => d.candidate.endpointArn)).toEqual([sweep.seeded[0]!.arn]);
     expect(JSON.parse((await readObject(env.s3, layout.decision(sweep.sweepId)))!)).toMatchObject({ status: 'delivered', source: 'auto-approve' });
     expect(tagsOf(sweep.seeded[0]!.arn)).toMatchObject({ 'zombie-approved-by': 'auto-approve' });

@@ -151,6 +151,8 @@ const CALLS: Record<HubFunction, Request[]> = {
     put(key.decision),
     anywhere('states:SendTaskSuccess'),
     kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)),
+    kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)),
+    kms('kms:VerifyMac', String(VARS.DecisionMacKeyArn)),
     ...appendAudit(key.sweepEvent),
     ...archiveKey(),
   ],
@@ -161,17 +163,19 @@ const CALLS: Record<HubFunction, Request[]> = {
     get(key.decision),
     put(key.decision),
     put(key.deletions),
+    kms('kms:VerifyMac', String(VARS.DecisionMacKeyArn)),
     ...readAuditHistory(),
     ...appendAudit(key.sweepEvent),
     ...appendEndpointEvent(),
     assumeMemberRole(),
     ...archiveKey(),
   ],
-  // src/cleanup/delete.ts, reverify.ts: decision, manifest (HEAD), audit history.
-  delete: [get(key.decision), get(key.manifest), ...readAuditHistory(), ...appendEndpointEvent(), assumeMemberRole(), ...archiveKey()],
-  // src/sweep/finish.ts: report, Delete Map results, release the lock, notify.
+  // src/cleanup/delete.ts, reverify.ts: signed decision (VerifyMac), manifest (HEAD), audit history.
+  delete: [get(key.decision), kms('kms:VerifyMac', String(VARS.DecisionMacKeyArn)), get(key.manifest), ...readAuditHistory(), ...appendEndpointEvent(), assumeMemberRole(), ...archiveKey()],
+  // src/sweep/finish.ts: report, the verified decision's lists, Delete Map results, release the lock, notify.
   report: [
     get(key.report),
+    get(key.decision),
     get(key.mapResults('delete', 'manifest.json')),
     get(key.mapResults('delete', 'SUCCEEDED_0.json')),
     put(key.report),
@@ -193,7 +197,7 @@ const NEVER: Record<HubFunction, Request[]> = {
   collect: [put(key.manifest), put(key.decision), remove(key.lock), anywhere('states:SendTaskSuccess')],
   snapshot: [put(key.artifact), remove(key.manifest), put(key.decision), remove(key.endpointEvent)],
   tag: [put(key.manifest), put(key.decision), remove(key.endpointEvent), anywhere('states:SendTaskSuccess')],
-  'request-approval': [kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)), put(key.manifest), put(key.deletions), remove(key.decision)],
+  'request-approval': [kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)), kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.manifest), put(key.deletions), remove(key.decision)],
   'approval-web': [
     put(key.approval),
     put(key.manifest),
@@ -202,8 +206,8 @@ const NEVER: Record<HubFunction, Request[]> = {
     anywhere('states:SendTaskFailure'),
     remove(key.decision),
   ],
-  'apply-decision': [remove(key.endpointEvent), remove(key.sweepEvent), put(key.approval), put(key.manifest), remove(key.decision), anywhere('states:SendTaskSuccess')],
-  delete: [put(key.decision), get(key.approval), put(key.manifest), remove(key.endpointEvent), put(key.deletions)],
+  'apply-decision': [kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), remove(key.endpointEvent), remove(key.sweepEvent), put(key.approval), put(key.manifest), remove(key.decision), anywhere('states:SendTaskSuccess')],
+  delete: [kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.decision), get(key.approval), put(key.manifest), remove(key.endpointEvent), put(key.deletions)],
   report: [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent)],
   'record-failure': [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent)],
 };

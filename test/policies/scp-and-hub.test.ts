@@ -79,6 +79,20 @@ describe('hub function policies', () => {
     }
   });
 
+  it('only approval-web signs decision records; apply-decision and delete verify them; request-approval can do neither', async () => {
+    const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }] };
+    const key = String(VARS.DecisionMacKeyArn);
+    for (const fn of HUB_FUNCTIONS) {
+      const sign = await decide(hub(fn), { action: 'kms:GenerateMac', resource: key, resourceAccount: HUB, resourcePolicy: keyPolicy });
+      const verify = await decide(hub(fn), { action: 'kms:VerifyMac', resource: key, resourceAccount: HUB, resourcePolicy: keyPolicy });
+      expect({ fn, sign, verify }).toEqual({
+        fn,
+        sign: fn === 'approval-web' ? 'Allowed' : 'ImplicitlyDenied',
+        verify: ['approval-web', 'apply-decision', 'delete'].includes(fn) ? 'Allowed' : 'ImplicitlyDenied',
+      });
+    }
+  });
+
   it('only request-approval, report and record-failure publish to the encrypted topic', async () => {
     const publishers = ['request-approval', 'report', 'record-failure'];
     const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }] };

@@ -37,6 +37,7 @@ export const VARS: PolicyVars = {
   ArchiveBucket: BUCKET,
   ArchiveKeyArn: ARCHIVE_KEY_ARN,
   ApprovalMacKeyArn: MAC_KEY_ARN,
+  DecisionMacKeyArn: `arn:aws:kms:${REGION}:${HUB}:key/88888888-2222-3333-4444-555555555555`,
   NotificationTopicArn: TOPIC_ARN,
   NotificationKeyArn: `arn:aws:kms:${REGION}:${HUB}:key/77777777-2222-3333-4444-555555555555`,
   StateMachineName: `${PREFIX}-sweep`,

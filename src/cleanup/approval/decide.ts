@@ -4,6 +4,7 @@ import { appendAuditEvent } from '../../audit/events.ts';
 import { errorMessage, errorName } from '../../core/errors.ts';
 import { layout } from '../../core/layout.ts';
 import { auditWriter, type CleanupDeps } from '../reverify.ts';
+import { signDecision } from './signature.ts';
 import { readDecisionRecord, taskOutput, writeJson, type ApprovalRecord, type DecisionRecord, type Stored } from './store.ts';
 
 /**
@@ -167,7 +168,8 @@ export async function decide(
   const chosen = new Set(action === 'approve' ? selected : []);
   const all = record.value.candidates.map((c) => c.endpointArn);
   const decidedAt = deps.clock.now().toISOString();
-  const decision: DecisionRecord = {
+  if (!deps.decisionSigner) throw new Error('the approval endpoint has no decision signing key configured');
+  const decision = await signDecision(deps.decisionSigner, {
     version: 1,
     sweepId,
     approver,
@@ -178,7 +180,7 @@ export async function decide(
     status: 'pending',
     source: 'approval-page',
     sendStartedAt: decidedAt,
-  };
+  });
   const written = await writeJson(s3, deps.archiveBucket, layout.decision(sweepId), decision, { ifNoneMatch: '*' });
   if (!written.written) {
     const winner = await readDecisionRecord(s3, deps.archiveBucket, sweepId);

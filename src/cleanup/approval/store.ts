@@ -55,8 +55,14 @@ export const DecisionRecordSchema = z.object({
   approved: ArnList,
   rejected: ArnList,
   status: DecisionStatusSchema,
-  /** approval-page: an approver's POST; auto-approve: `start --local --auto-approve`; task-output: a decision the workflow got by other means; timeout: nobody decided in time. */
+  /**
+   * approval-page: an approver's POST; auto-approve: `start --local --auto-approve`; timeout: nobody
+   * decided in time. task-output: written by earlier versions from an unsigned task output; never
+   * written now, and never acted on (it carries no valid `mac`).
+   */
   source: z.enum(['approval-page', 'auto-approve', 'task-output', 'timeout']),
+  /** base64url HMAC-SHA-256 of the decided content (src/cleanup/approval/signature.ts); without a valid one, nothing is deleted. */
+  mac: z.string().optional(),
   deliveredAt: z.string().optional(),
   closedAt: z.string().optional(),
   closedReason: z.string().optional(),
@@ -96,13 +102,10 @@ export function writeJson(s3: S3Client, bucket: string, key: string, value: unkn
 export const readApprovalRecord = (s3: S3Client, bucket: string, sweepId: string) => readJson(s3, bucket, layout.approval(sweepId), ApprovalRecordSchema);
 export const readDecisionRecord = (s3: S3Client, bucket: string, sweepId: string) => readJson(s3, bucket, layout.decision(sweepId), DecisionRecordSchema);
 
-/** The decision the workflow receives: DecisionSchema's shape (src/core/schemas.ts). */
-export function taskOutput(decision: DecisionRecord): { approver: string; decidedAt: string; approved: string[]; rejected: string[]; autoApproved?: boolean } {
-  return {
-    approver: decision.approver,
-    decidedAt: decision.decidedAt,
-    approved: decision.approved,
-    rejected: decision.rejected,
-    ...(decision.source === 'auto-approve' ? { autoApproved: true } : {}),
-  };
+/**
+ * What the workflow receives from the approval task: a reference to the signed record, never the
+ * decision itself (DecisionRefSchema in ./signature.ts). Constant size whatever the candidate count.
+ */
+export function taskOutput(decision: DecisionRecord): { decisionKey: string; decisionMac?: string } {
+  return { decisionKey: layout.decision(decision.sweepId), ...(decision.mac ? { decisionMac: decision.mac } : {}) };
 }
