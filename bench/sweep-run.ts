@@ -7,6 +7,7 @@
 import '../src/core/polyfills.ts';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { attachToSimulator, startSweepLocally, type LocalSweepOptions } from '../local/runner/index.ts';
+import type { HistoryEvent } from '../local/runner/history.ts';
 import type { ExecutionUsage } from '../local/runner/quotas.ts';
 import { startSimulator } from '../local/sim/server.ts';
 import { buildWorld, generateOrg } from '../local/sim/scenario/index.ts';
@@ -72,6 +73,8 @@ export interface ScaleSweepResult {
   /** Endpoints the generator made zombies (what `candidates` should equal). */
   expectedZombies: number;
   seconds: number;
+  /** Seconds spent in each top-level state (entered to exited), in order. */
+  phases: [string, number][];
   usage: ExecutionUsage;
   cost: CostBreakdown;
   costUsdPer10kEndpoints: number;
@@ -107,7 +110,8 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
     });
     const result = await sweep.done;
     const seconds = (performance.now() - started) / 1000;
-    const usage = host.engine.describe(sweep.executionArn)!.usage;
+    const record = host.engine.describe(sweep.executionArn)!;
+    const usage = record.usage;
     const summary = result.report?.summary;
     const endpoints = summary?.endpoints ?? 0;
     const cost = sweepCost(usage);
@@ -120,6 +124,7 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
       deleted: summary?.deleted ?? 0,
       expectedZombies,
       seconds,
+      phases: phasesOf(record.history),
       usage,
       cost,
       costUsdPer10kEndpoints: endpoints > 0 ? (cost.totalUsd * 10_000) / endpoints : 0,
@@ -127,4 +132,16 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
   } finally {
     await sim.stop();
   }
+}
+
+function phasesOf(history: readonly HistoryEvent[]): [string, number][] {
+  const entered = new Map<string, number>();
+  const phases: [string, number][] = [];
+  for (const event of history) {
+    const entry = event.stateEnteredEventDetails as { name?: string } | undefined;
+    const exit = event.stateExitedEventDetails as { name?: string } | undefined;
+    if (entry?.name) entered.set(entry.name, event.timestamp.getTime());
+    if (exit?.name && entered.has(exit.name)) phases.push([exit.name, (event.timestamp.getTime() - entered.get(exit.name)!) / 1000]);
+  }
+  return phases;
 }

@@ -1,5 +1,6 @@
 import '../../src/core/polyfills.ts';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { parseDefinition, prepareDefinition, type LocalAction, type MachineDef, type PreparedDefinition, type StateDef } from './definition.ts';
@@ -234,6 +235,8 @@ export class LocalStepFunctions {
 
   /** A run scope whose quota failures abort `abort` (the execution's own controller). */
   private scope(machine: StateMachineRecord, context: ContextObject, executionArn: string, abort: AbortController, meter: UsageMeter, history: 'kept' | 'counted' | 'none'): RunScope {
+    // Every running Distributed Map child listens on its parent's signal (up to 10,000 of them).
+    setMaxListeners(0, abort.signal);
     const scope: RunScope = {
       machine,
       context,
