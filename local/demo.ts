@@ -82,7 +82,6 @@ try {
     endpoint: sim.url,
     topicArn,
     approvalKeyId: keyId,
-    deletePollMs: 100,
     onApprovalRequested: (request) => {
       out();
       out(`Approval needed. Each approver got a link signed for them (see ${sim.url}/_sim/outbox). Open one in a browser,`);

@@ -1,10 +1,9 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { systemClock } from '../../src/core/clock.ts';
-import { InputValidationError } from '../../src/core/errors.ts';
 import { lambdaLog } from '../../src/core/log.ts';
 import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
 import { deleteEndpoint, type DeleteDeps, type DeleteResult } from '../../src/cleanup/delete.ts';
-import { auditRetentionFromEnv, clientFactoryFromEnv, optionalEnv, requiredEnv } from '../shared/env.ts';
+import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
 
 /**
  * Delete step, one approved endpoint: `{ candidate, deletion? }` (an item of deletions.json plus the
@@ -15,17 +14,9 @@ export function createHandler(deps: DeleteDeps): (event: unknown) => Promise<Del
   return (event) => deleteEndpoint(deps, event);
 }
 
-function seconds(name: string, fallback: number): number {
-  const raw = optionalEnv(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new InputValidationError(`${name} must be a number of seconds, got ${JSON.stringify(raw)}`, name);
-  return value;
-}
-
 let production: ((event: unknown) => Promise<DeleteResult>) | undefined;
 
-/** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional DELETE_WAIT_SECONDS (240; keep below the Lambda timeout), DELETE_POLL_SECONDS (10), AUDIT_RETENTION_*. */
+/** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
 export const handler = (event: unknown): Promise<DeleteResult> => {
   if (!production) {
     const clients = clientFactoryFromEnv('zombie-sweep-delete');
@@ -36,8 +27,6 @@ export const handler = (event: unknown): Promise<DeleteResult> => {
       log: lambdaLog('zombie-sweep-delete'),
       auditRetention: auditRetentionFromEnv(),
       decisionSigner: kmsMacSigner(clients.hub(KMSClient), requiredEnv('DECISION_MAC_KEY_ID')),
-      waitTimeoutMs: seconds('DELETE_WAIT_SECONDS', 240) * 1000,
-      pollIntervalMs: seconds('DELETE_POLL_SECONDS', 10) * 1000,
     });
   }
   return production(event);

@@ -37,8 +37,8 @@ const AUDIT: readonly HandlerEnv[] = ['ARCHIVE_BUCKET', 'AUDIT_RETENTION_DAYS', 
 /**
  * Sizing: the ASL gives every task 900 s; functions that only touch a few objects get far less, so a
  * hung call fails fast and is retried by the state machine. Memory buys CPU and network for the
- * ones that merge thousands of findings files or drive many parallel copies. delete waits up to
- * DELETE_WAIT_SECONDS (default 240) for an endpoint to disappear, well inside its timeout.
+ * ones that merge thousands of findings files or drive many parallel copies. delete never waits for
+ * SageMaker: the workflow's Wait-state loop calls it again while deletion is in progress.
  */
 export const FUNCTION_SPECS: Readonly<Record<HubFunction, FunctionSpec>> = {
   'validate-input': { description: 'Parses the sweep input and takes the sweep lock', memoryMb: 256, timeoutSeconds: 60, env: AUDIT },

@@ -38,9 +38,6 @@ export interface LocalFunctionDeps {
   signer: MacSigner;
   /** Where the approval pages are served (the local host's URL). */
   approvalBaseUrl: string;
-  /** Delete's wait for an endpoint to disappear (the Lambda default is 240 s). */
-  deleteWaitMs?: number;
-  deletePollMs?: number;
 }
 
 /** Local function names follow infra: `zombie-sweep-<name>`, the last part of each function ARN. */
@@ -86,7 +83,7 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     tag: tag(cleanup),
     'request-approval': requestApproval({ ...cleanup, signer: deps.signer, topicArn: sweep.topicArn!, approvalBaseUrl: deps.approvalBaseUrl }),
     'apply-decision': applyDecision(cleanup),
-    delete: deleteEndpoint({ ...cleanup, waitTimeoutMs: deps.deleteWaitMs ?? 240_000, pollIntervalMs: deps.deletePollMs ?? 2_000 }),
+    delete: deleteEndpoint(cleanup),
     report: report(sweep),
     'record-failure': recordFailure(sweep),
   };

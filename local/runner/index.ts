@@ -65,9 +65,11 @@ export interface LocalSweepOptions {
   approvalTimeoutMs?: number;
   /** Every Retry interval in ms (tests: no backoff sleeps). */
   retryIntervalMs?: number;
-  deleteWaitMs?: number;
-  deletePollMs?: number;
-  /** Per Wait state name, a shorter wait in ms than the definition's (tests: `{ DeleteRecheckWait: 10 }`). */
+  /**
+   * Per Wait state name, a shorter wait in ms than the definition's (tests: `{ DeleteRecheckWait: 10 }`).
+   * Against a loopback endpoint (the simulator) DeleteRecheckWait defaults to 200 ms: its SageMaker
+   * deletes in well under a second, and the definition's 30 s is paced for AWS.
+   */
   waitTimeOverridesMs?: Record<string, number>;
   /** Memory per workflow function in MB, for the Lambda GB-seconds the execution reports (default 1024 each). */
   lambdaMemoryMb?: Partial<Record<WorkflowFunction, number>>;
@@ -102,6 +104,19 @@ export interface LocalSweep {
   approvalRequested: Promise<ApprovalRequested>;
 }
 
+const SIMULATOR_WAITS_MS: Record<string, number> = { DeleteRecheckWait: 200 };
+
+/** True for an endpoint override on this machine (the simulator); false for none (real AWS) or any other host. */
+export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return false;
+  try {
+    const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
 export function runSweepLocally(options: LocalSweepOptions): Promise<LocalSweepResult> {
   return startSweepLocally(options).done;
 }
@@ -133,8 +148,6 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     topicArn: options.topicArn,
     signer,
     approvalBaseUrl: options.host.url,
-    deleteWaitMs: options.deleteWaitMs,
-    deletePollMs: options.deletePollMs,
   };
   options.host.serveApprovals(localApprovalPages(deps));
 
@@ -153,7 +166,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     functions: localFunctions(deps),
     ...(options.approvalTimeoutMs !== undefined ? { taskTimeoutOverridesMs: { RequestApproval: options.approvalTimeoutMs } } : {}),
     retryIntervalMs: options.retryIntervalMs,
-    ...(options.waitTimeOverridesMs ? { waitTimeOverridesMs: options.waitTimeOverridesMs } : {}),
+    waitTimeOverridesMs: { ...(isLoopbackEndpoint(options.endpoint) ? SIMULATOR_WAITS_MS : {}), ...options.waitTimeOverridesMs },
     roleArn: `arn:aws:iam::${options.accountId}:role/zombie-sweep-local`,
     ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {

@@ -60,6 +60,8 @@ import {
 export const DeleteInputSchema = z.object({
   candidate: ApprovalCandidateSchema,
   deletion: DeletionSettingsSchema.default({ deleteEndpointConfig: false, deleteModels: false }),
+  /** Which call of the workflow's DeleteApproved loop this is; on the last one, components still deleting end in a skip. */
+  recheck: z.object({ round: z.number().int().min(0), maxRounds: z.number().int().min(0) }).optional(),
 });
 export type DeleteInput = z.input<typeof DeleteInputSchema>;
 
@@ -77,27 +79,16 @@ export interface DeleteResult {
   check?: string;
 }
 
-export interface DeleteDeps extends CleanupDeps {
-  /** How long to wait for inference components and the endpoint to disappear before reporting `deleting`. */
-  waitTimeoutMs?: number;
-  pollIntervalMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `done` until true or the deadline; true when it became true. */
-async function waitUntil(deps: DeleteDeps, done: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + (deps.waitTimeoutMs ?? 240_000);
-  for (;;) {
-    if (await done()) return true;
-    if (Date.now() >= deadline) return false;
-    await (deps.sleep ?? defaultSleep)(deps.pollIntervalMs ?? 10_000);
-  }
-}
+/**
+ * Delete never sleeps: it looks once whether what it asked SageMaker to delete is gone and otherwise
+ * answers `deleting`; the workflow's Wait state paces the next look (a Lambda billed while it
+ * sleeps cost more than the rest of a cleanup).
+ */
+export type DeleteDeps = CleanupDeps;
 
 export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promise<DeleteResult> {
-  const { candidate, deletion } = parseOrThrow(DeleteInputSchema, rawInput, 'delete input');
+  const { candidate, deletion, recheck } = parseOrThrow(DeleteInputSchema, rawInput, 'delete input');
+  const lastRound = recheck !== undefined && recheck.round >= recheck.maxRounds;
   const log = deps.log.child({ sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName });
   const audit = auditWriter(deps);
   const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
@@ -185,7 +176,10 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       if (started.length > 0 || (underway.length > 0 && !(await hasAuditEvent(deps, candidate, 'components-deleted')))) {
         await appendAuditEvent(audit, { ...where, type: 'components-deleted', actor: check.approvedBy, tagsBefore: current, details: { step: 'delete', ...undone(icTargets) } });
       }
-      if (components.length > 0 && !(await waitUntil(deps, async () => (await listInferenceComponents(sagemaker, candidate.endpointName)).length === 0))) {
+      if (components.length > 0 && (await listInferenceComponents(sagemaker, candidate.endpointName)).length > 0) {
+        if (lastRound) {
+          return await keep('components-deleting', `inference components were still being deleted after ${recheck.round} rounds of waiting; DeleteEndpoint was not called`, current, icTargets);
+        }
         log.info('inference components still deleting');
         return result('deleting', 'inference components are still being deleted; the endpoint is deleted when the workflow calls Delete again');
       }
@@ -212,7 +206,7 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
     if (!(await hasAuditEvent(deps, candidate, 'deleted'))) {
       await appendAuditEvent(audit, { ...where, type: 'deleted', actor: check.approvedBy, tagsBefore: check.tags, tagsAfter: {}, details: { ...details, endpointConfigName: configName, status: 'accepted' } });
     }
-    const gone = await waitUntil(deps, async () => (await describeEndpointOrUndefined(sagemaker, candidate.endpointName)) === undefined);
+    const gone = (await describeEndpointOrUndefined(sagemaker, candidate.endpointName)) === undefined;
     if (!gone) {
       log.info('endpoint deletion in progress');
       return result('deleting', 'DeleteEndpoint accepted; the endpoint is still being deleted');

@@ -118,8 +118,6 @@ export async function startCleanupEnv(world: World = smallWorld()): Promise<Clea
       decisionSigner: kmsMacSigner(clients.hub(KMSClient), decisionKeyId),
       topicArn,
       approvalBaseUrl: sim.url,
-      waitTimeoutMs: 5_000,
-      pollIntervalMs: 20,
     };
   };
   const deps = depsWith({});
@@ -168,7 +166,8 @@ const container = (name: string) => ({ Image: '123456789012.dkr.ecr.us-east-1.am
 /** An InService endpoint of `kind` in the member account, created `ageDays` ago, with its models and config. */
 export function seedEndpoint(world: World, name: string, kind: EndpointKind, ageDays = 60): SeededEndpoint {
   const store = sagemakerStore(world, MEMBER, REGION);
-  sagemakerSettings(world).transitionDelayMs = 30;
+  // Deletions settle on the next read: Delete looks once and never waits (the workflow's Wait loop paces it).
+  sagemakerSettings(world).transitionDelayMs = 0;
   const created = new Date(Date.now() - ageDays * 86_400_000);
   const role = `arn:aws:iam::${MEMBER}:role/sagemaker-execution`;
   const models = kind === 'multi-variant' ? [`${name}-model-a`, `${name}-model-b`] : [`${name}-model`];

@@ -209,9 +209,9 @@ describe('delete after re-verification', () => {
     const { seeded, sweepId, candidate } = await approvedZombie('real-time');
     sagemakerSettings(env.world).transitionDelayMs = 60_000;
     try {
-      expect(await deleteEndpoint({ ...env.deps, waitTimeoutMs: 50 }, { candidate })).toMatchObject({ status: 'deleting' });
+      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'deleting' });
     } finally {
-      sagemakerSettings(env.world).transitionDelayMs = 30;
+      sagemakerSettings(env.world).transitionDelayMs = 0;
     }
     expect(sm().getEndpoint(seeded.name)!.status).toBe('Deleting');
     sm().getEndpoint(seeded.name)!.transitionAt = Date.now();
@@ -312,9 +312,9 @@ describe('delete after re-verification', () => {
     }
     sagemakerSettings(env.world).transitionDelayMs = 60_000;
     try {
-      expect(await deleteEndpoint({ ...env.deps, waitTimeoutMs: 50 }, { candidate })).toMatchObject({ status: 'deleting', reason: expect.stringContaining('inference components are still being deleted') });
+      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'deleting', reason: expect.stringContaining('inference components are still being deleted') });
     } finally {
-      sagemakerSettings(env.world).transitionDelayMs = 30;
+      sagemakerSettings(env.world).transitionDelayMs = 0;
     }
     // The components are going, the endpoint (still billing) is not: that is on record before any wait ends.
     expect(sm().getEndpoint(seeded.name)!.status).toBe('InService');

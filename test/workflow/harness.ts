@@ -91,7 +91,7 @@ export async function workflowEnv(scenario: ScenarioInput = workflowScenario()):
         topicArn,
         approvalKeyId: keyId,
         retryIntervalMs: 5,
-        deletePollMs: 10,
+        waitTimeOverridesMs: { DeleteRecheckWait: 5 },
         ...options,
       }),
     stop: () => sim.stop(),
