@@ -56,8 +56,6 @@ export interface ScaleSweepOptions {
   settings?: LocalSweepOptions['settings'];
   /** Tests: no backoff sleeps between retries (default: the definition's own backoff). */
   retryIntervalMs?: number;
-  /** Delete's polling interval while an endpoint is deleting (default: the Lambda's own, 2 s). */
-  deletePollMs?: number;
   /** Called with progress lines (the bench prints them). */
   progress?: (line: string) => void;
 }
@@ -106,7 +104,6 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
       ...(options.lambdaMemoryMb ? { lambdaMemoryMb: options.lambdaMemoryMb } : {}),
       ...(options.settings ? { settings: options.settings } : {}),
       ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
-      ...(options.deletePollMs !== undefined ? { deletePollMs: options.deletePollMs } : {}),
     });
     const result = await sweep.done;
     const seconds = (performance.now() - started) / 1000;

@@ -16,10 +16,9 @@ describe('a cleanup sweep at organization scale', () => {
       endpointsPerRegion: 6,
       zombieFraction: 1,
       seed: 11,
-      // Wall time only: the concurrency a deployment may configure, no backoff sleeps, quick deletion polling.
+      // Wall time only: the concurrency a deployment may configure, and no backoff sleeps.
       settings: { ActionMaxConcurrency: '200', ScanMaxConcurrency: '100' },
       retryIntervalMs: 5,
-      deletePollMs: 20,
     });
 
     expect(result.error, result.cause).toBeUndefined();
