@@ -68,6 +68,9 @@ export interface ScaleSweepResult {
   targets: number;
   candidates: number;
   deleted: number;
+  /** Still deleting when the sweep ended, and skipped with a reason (the report lists both). */
+  deleting: number;
+  skipped: { endpointName: string; reason: string }[];
   /** Endpoints the generator made zombies (what `candidates` should equal). */
   expectedZombies: number;
   seconds: number;
@@ -119,6 +122,8 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
       targets: summary?.targets ?? 0,
       candidates: summary?.zombies ?? 0,
       deleted: summary?.deleted ?? 0,
+      deleting: summary?.deleting ?? 0,
+      skipped: (summary?.skipped ?? []).map((s) => ({ endpointName: s.endpointName, reason: s.reason })),
       expectedZombies,
       seconds,
       phases: phasesOf(record.history),
