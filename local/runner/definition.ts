@@ -87,12 +87,24 @@ function prepareMap(name: string, state: StateDef, actions: Map<string, LocalAct
   const distributed = config?.Mode === 'DISTRIBUTED' || state.ItemReader !== undefined || state.ResultWriter !== undefined;
   if (!distributed) {
     const processor = prepareMachine(processorMachine, actions, seen);
-    return { ...state, ItemProcessor: config ? { ...processor, ProcessorConfig: config } : processor };
+    return { ...state, ...inlineConcurrency(state), ItemProcessor: config ? { ...processor, ProcessorConfig: config } : processor };
   }
   // Child executions run the processor as their own machine; their states share the unique name space.
   const processor = prepareMachine(processorMachine, actions, seen);
   actions.set(name, { kind: 'distributed-map', state, processor });
   return replacement(state);
+}
+
+/**
+ * An inline Map runs at most 40 iterations at a time on AWS, whatever MaxConcurrency asks (0 means
+ * "as many as possible"): https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
+ */
+const INLINE_MAP_CONCURRENCY = 40;
+
+function inlineConcurrency(state: StateDef): { MaxConcurrency?: number } {
+  if (state.MaxConcurrencyPath !== undefined) return {};
+  const asked = typeof state.MaxConcurrency === 'number' ? state.MaxConcurrency : 0;
+  return { MaxConcurrency: asked > 0 ? Math.min(asked, INLINE_MAP_CONCURRENCY) : INLINE_MAP_CONCURRENCY };
 }
 
 /** A Task in place of the original state: the runner's handler does the work, the interpreter the rest. */

@@ -3,13 +3,16 @@
  * S3 JSON array, ItemSelector with `$$.Map.Item`, MaxConcurrency(Path), ToleratedFailurePercentage /
  * ToleratedFailureCount (and their Paths), and ResultWriter to S3 in the AWS layout
  * (`<Prefix>/<map run id>/manifest.json` + `SUCCEEDED_0.json` / `FAILED_0.json`, state output
- * `{ MapRunArn, ResultWriterDetails: { Bucket, Key } }`). Documented in docs/local.md.
+ * `{ MapRunArn, ResultWriterDetails: { Bucket, Key } }`), and ItemBatcher (children get
+ * `{ BatchInput?, Items: [...] }`). Documented in docs/local.md.
  * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
  * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html
  */
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { MachineDef, StateDef } from './definition.ts';
+import type { Quotas } from './quotas.ts';
 import { StateError } from './task-tokens.ts';
 import { evaluatePath, evaluateTemplate, type ContextObject, type Json } from './templates.ts';
 
@@ -33,6 +36,7 @@ export interface DistributedMapRuntime {
   region: string;
   accountId: string;
   stateMachineName: string;
+  quotas: Pick<Quotas, 'distributedMapConcurrency' | 'batchInputBytes'>;
   /** Runs one child execution of the processor. Never throws: failures come back as results. */
   runChild(processor: MachineDef, input: Json, executionArn: string, name: string, type: 'EXPRESS' | 'STANDARD'): Promise<ChildResult>;
   /** AWS runs up to 10,000 children when MaxConcurrency is 0 or absent; locally this many. */
@@ -51,7 +55,7 @@ export async function runDistributedMap(stateName: string, state: StateDef, proc
   unsupported(stateName, state);
   const items = await readItems(stateName, state, input, runtime);
   const maxConcurrency = (await numberSetting(state, 'MaxConcurrency', input, runtime.context)) ?? 0;
-  const limit = maxConcurrency > 0 ? maxConcurrency : (runtime.unboundedConcurrency ?? 40);
+  const limit = Math.min(maxConcurrency > 0 ? maxConcurrency : (runtime.unboundedConcurrency ?? 40), runtime.quotas.distributedMapConcurrency);
   const tolerance: Tolerance = {
     percentage: await numberSetting(state, 'ToleratedFailurePercentage', input, runtime.context),
     count: await numberSetting(state, 'ToleratedFailureCount', input, runtime.context),
@@ -63,14 +67,17 @@ export async function runDistributedMap(stateName: string, state: StateDef, proc
   const mapRunArn = `arn:aws:states:${arnBase}:mapRun:${runtime.stateMachineName}/${stateName}:${runId}`;
   runtime.onMapRun?.({ type: 'MapRunStarted', mapRunArn, stateName, items: items.length, failed: 0 });
 
-  const runs: (ChildRun | undefined)[] = new Array(items.length);
+  const selected: Json[] = [];
+  for (const [index, item] of items.entries()) selected.push(await itemInput(state, input, runtime.context, item, index));
+  const children = await batches(stateName, state, input, selected, runtime);
+  const runs: (ChildRun | undefined)[] = new Array(children.length);
   let failed = 0;
   let next = 0;
   let exceeded = false;
   const worker = async () => {
-    while (!exceeded && next < items.length) {
+    while (!exceeded && next < children.length) {
       const index = next++;
-      const childInput = await itemInput(state, input, runtime.context, items[index]!, index);
+      const { childInput, itemCount } = children[index]!;
       const name = randomUUID();
       const executionArn =
         executionType === 'EXPRESS'
@@ -80,13 +87,14 @@ export async function runDistributedMap(stateName: string, state: StateDef, proc
       const result = await runtime.runChild(processor, childInput, executionArn, name, executionType);
       runs[index] = { executionArn, name, startDate, stopDate: new Date(), input: childInput, result };
       if (result.status === 'FAILED') {
-        failed++;
+        // A failed batch fails every item in it, and tolerance counts items.
+        failed += itemCount;
         // AWS fails the map run as soon as the threshold is crossed and starts no more children.
         if (exceedsTolerance(failed, items.length, tolerance)) exceeded = true;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, children.length)) }, worker));
 
   const completed = runs.filter((r): r is ChildRun => r !== undefined);
   const output = state.ResultWriter
@@ -107,8 +115,53 @@ export function exceedsTolerance(failed: number, total: number, tolerance: Toler
   return tolerance.percentage !== undefined && (failed / total) * 100 > tolerance.percentage;
 }
 
+interface ChildWork {
+  childInput: Json;
+  itemCount: number;
+}
+
+interface BatcherSettings {
+  MaxItemsPerBatch?: number;
+  MaxItemsPerBatchPath?: string;
+  MaxInputBytesPerBatch?: number;
+  MaxInputBytesPerBatchPath?: string;
+  BatchInput?: Json;
+}
+
+/**
+ * One child per item, or with ItemBatcher, consecutive items grouped up to MaxItemsPerBatch and
+ * MaxInputBytesPerBatch (at most 256 KiB, AWS's ceiling). A single item too large for a batch on its
+ * own still goes alone: its child then meets the payload quota.
+ */
+async function batches(stateName: string, state: StateDef, input: Json, selected: Json[], runtime: DistributedMapRuntime): Promise<ChildWork[]> {
+  const batcher = state.ItemBatcher as BatcherSettings | undefined;
+  if (!batcher) return selected.map((childInput) => ({ childInput, itemCount: 1 }));
+  const setting = async (value: number | undefined, path: string | undefined) => (path ? Number(await evaluatePath(path, input, runtime.context)) : value);
+  const maxItems = await setting(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath);
+  const maxBytes = Math.min((await setting(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath)) ?? runtime.quotas.batchInputBytes, runtime.quotas.batchInputBytes);
+  if (maxItems !== undefined && !(Number.isInteger(maxItems) && maxItems > 0)) throw new StateError('States.Runtime', `${stateName}: ItemBatcher MaxItemsPerBatch must be a positive integer, got ${maxItems}`);
+  const batchInput = batcher.BatchInput === undefined ? undefined : await evaluateTemplate(batcher.BatchInput, input, runtime.context);
+  const envelope = (items: Json[]): Json => (batchInput === undefined ? { Items: items } : { BatchInput: batchInput, Items: items });
+  const emptyBytes = Buffer.byteLength(JSON.stringify(envelope([])));
+  const out: ChildWork[] = [];
+  let current: Json[] = [];
+  let currentBytes = emptyBytes;
+  for (const item of selected) {
+    const itemBytes = Buffer.byteLength(JSON.stringify(item)) + 1;
+    const full = current.length > 0 && ((maxItems !== undefined && current.length >= maxItems) || currentBytes + itemBytes > maxBytes);
+    if (full) {
+      out.push({ childInput: envelope(current), itemCount: current.length });
+      current = [];
+      currentBytes = emptyBytes;
+    }
+    current.push(item);
+    currentBytes += itemBytes;
+  }
+  if (current.length > 0) out.push({ childInput: envelope(current), itemCount: current.length });
+  return out;
+}
+
 function unsupported(stateName: string, state: StateDef): void {
-  if (state.ItemBatcher !== undefined) throw new StateError('States.Runtime', `${stateName}: ItemBatcher is not supported by the local runner`);
   const writer = state.ResultWriter as { WriterConfig?: unknown } | undefined;
   if (writer?.WriterConfig !== undefined) throw new StateError('States.Runtime', `${stateName}: ResultWriter.WriterConfig is not supported by the local runner`);
 }

@@ -1,11 +1,13 @@
 import '../../src/core/polyfills.ts';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { parseDefinition, prepareDefinition, type LocalAction, type MachineDef, type PreparedDefinition, type StateDef } from './definition.ts';
 import { runDistributedMap, type ChildResult } from './distributed-map.ts';
-import { HistoryRecorder, type HistoryEvent } from './history.ts';
+import { HistoryRecorder, type HistoryEvent, type InterpreterEvent } from './history.ts';
 import { invokeLocally, type LambdaFunction } from './lambda.ts';
+import { expressTimedOut, historyLimitReached, resolveQuotas, UsageMeter, type ExecutionUsage, type Quotas } from './quotas.ts';
 import { StateError, TaskTokens } from './task-tokens.ts';
 import { evaluatePath, evaluateTemplate, unwrap, type ContextObject, type Json } from './templates.ts';
 
@@ -23,6 +25,8 @@ export interface ExecutionRecord {
   startDate: Date;
   stopDate?: Date;
   history: HistoryEvent[];
+  /** What the execution and its Distributed Map children used (transitions, GB-seconds, largest payload, longest history). */
+  usage: ExecutionUsage;
   /** Settles when the execution ends (never rejects). */
   done: Promise<ExecutionRecord>;
 }
@@ -32,6 +36,11 @@ export interface LocalStepFunctionsOptions {
   accountId: string;
   /** Distributed Map children in parallel when MaxConcurrency is 0 (AWS: up to 10,000). */
   unboundedConcurrency?: number;
+  /**
+   * Step Functions and Lambda quotas (default: AWS's, local/runner/quotas.ts). Tests of the runner
+   * itself may lower one (an Express limit of 50 ms instead of waiting 5 minutes); sweeps never do.
+   */
+  quotas?: Partial<Quotas>;
 }
 
 /** How one state machine's tasks run locally. */
@@ -42,6 +51,8 @@ export interface LocalMachineOptions {
   functions: Record<string, LambdaFunction>;
   /** Lambda timeout the handlers see through getRemainingTimeInMillis (default 900 s, the Lambda maximum). */
   lambdaTimeoutMs?: number | ((functionName: string) => number);
+  /** Memory of each function in MB, for Lambda GB-seconds (default 1024; the bench passes infra's sizes). */
+  lambdaMemoryMb?: (functionName: string) => number;
   /** Per state name, a shorter wait for `.waitForTaskToken` states (tests: an approval timeout of 300 ms). */
   taskTimeoutOverridesMs?: Record<string, number>;
   /** Every Retry interval, in ms (tests: skip backoff sleeps). Default: the definition's own backoff with jitter. */
@@ -91,7 +102,14 @@ interface RunScope {
   context: ContextObject;
   executionArn: string;
   signal: AbortSignal;
+  /** Standard executions (the sweep and STANDARD children); Express children have no history quota. */
   history?: HistoryRecorder;
+  /** Shared by an execution and all its children. */
+  meter: UsageMeter;
+  /** Set when a quota ended this execution: the error it fails with, whatever Catch says. */
+  fatal?: Error;
+  /** Ends this execution at once with `error` (States.DataLimitExceeded, the history quota, the Express duration). */
+  fail(error: Error): void;
 }
 
 /**
@@ -104,8 +122,11 @@ export class LocalStepFunctions {
   private readonly machines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly aborts = new Map<string, AbortController>();
+  private readonly quotas: Quotas;
 
-  constructor(private readonly options: LocalStepFunctionsOptions) {}
+  constructor(private readonly options: LocalStepFunctionsOptions) {
+    this.quotas = resolveQuotas(options.quotas);
+  }
 
   /**
    * Creates (or, unlike AWS, replaces) a state machine. Running executions keep the definition and
@@ -146,13 +167,15 @@ export class LocalStepFunctions {
     if (existing) return { record: existing, existed: true };
     const parsedInput = JSON.parse(input) as Json;
     const startDate = new Date();
-    const history = new HistoryRecorder(machine.prepared.actions);
     const abort = new AbortController();
     const context: ContextObject = {
       Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: startDate.toISOString(), Input: parsedInput },
       StateMachine: { Id: machine.arn, Name: machine.name },
     };
-    const scope: RunScope = { machine, context, executionArn, signal: abort.signal, history };
+    const scope = this.scope(machine, context, executionArn, abort, new UsageMeter(this.quotas), 'kept');
+    const history = scope.history!;
+    const inputTooLarge = scope.meter.payload(parsedInput, 'the execution input');
+    if (inputTooLarge) throw inputTooLarge;
     const run = new StateMachine(machine.prepared.definition as never, { validationOptions: { noValidate: true } }).run(parsedInput as never, {
       overrides: this.overrides(scope),
       context: context as never,
@@ -167,29 +190,38 @@ export class LocalStepFunctions {
       input,
       startDate,
       history: history.events,
+      usage: scope.meter.usage,
       done: undefined as unknown as Promise<ExecutionRecord>,
     };
     history.started(input, machine.roleArn);
-    const consumeEvents = history.consume(run.eventLogs);
+    const consumeEvents = this.observe(run.eventLogs, scope);
     record.done = run.result.then(
       (output) => {
         record.status = 'SUCCEEDED';
         record.output = JSON.stringify(output);
       },
       (error: unknown) => {
-        if (abort.signal.aborted) {
+        const failure = scope.fatal ?? (abort.signal.aborted ? undefined : (unwrap(error) as { name?: string; message?: string }));
+        if (!failure) {
           record.status = 'ABORTED';
           return;
         }
-        const cause = unwrap(error) as { name?: string; message?: string };
         record.status = 'FAILED';
-        record.error = cause?.name ?? 'States.Runtime';
-        record.cause = cause?.message ?? String(error);
+        record.error = failure?.name ?? 'States.Runtime';
+        record.cause = failure?.message ?? String(error);
       },
     ).then(async () => {
       await consumeEvents;
+      if (record.status === 'SUCCEEDED' && scope.fatal) {
+        // The last state's output was over a quota: AWS fails the execution instead of returning it.
+        record.status = 'FAILED';
+        record.error = scope.fatal.name;
+        record.cause = scope.fatal.message;
+        delete record.output;
+      }
       record.stopDate = new Date();
       history.finished(record);
+      scope.meter.history(history.size);
       this.tokens.closeExecution(executionArn);
       this.aborts.delete(executionArn);
       return record;
@@ -207,6 +239,48 @@ export class LocalStepFunctions {
     return record;
   }
 
+  /** A run scope whose quota failures abort `abort` (the execution's own controller). */
+  private scope(machine: StateMachineRecord, context: ContextObject, executionArn: string, abort: AbortController, meter: UsageMeter, history: 'kept' | 'counted' | 'none'): RunScope {
+    // Every running Distributed Map child listens on its parent's signal (up to 10,000 of them).
+    setMaxListeners(0, abort.signal);
+    const scope: RunScope = {
+      machine,
+      context,
+      executionArn,
+      signal: abort.signal,
+      meter,
+      fail: (error) => {
+        scope.fatal ??= error;
+        abort.abort();
+      },
+    };
+    if (history !== 'none') {
+      scope.history = new HistoryRecorder(machine.prepared.actions, { maxEvents: this.quotas.historyEvents, onFull: () => scope.fail(historyLimitReached(this.quotas)) }, history === 'kept');
+    }
+    return scope;
+  }
+
+  /**
+   * Follows an execution's event log: counts Standard state transitions (every state entered and
+   * every retry, as AWS bills them), checks each state's input and output against the payload
+   * quota, and writes the history.
+   */
+  private async observe(log: AsyncGenerator<unknown>, scope: RunScope): Promise<void> {
+    for await (const raw of log) {
+      const event = raw as InterpreterEvent;
+      const name = event.state?.name ?? '';
+      if (scope.history && (event.type === 'StateEntered' || event.type === 'StateRetried')) scope.meter.usage.transitions++;
+      const over =
+        event.type === 'StateEntered'
+          ? scope.meter.payload(event.state?.input, `the input of state ${name}`)
+          : event.type === 'StateExited'
+            ? scope.meter.payload(event.state?.output, `the output of state ${name}`)
+            : undefined;
+      if (over) scope.fail(over);
+      scope.history?.record(event);
+    }
+  }
+
   private overrides(scope: RunScope) {
     const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [stateName, action] of scope.machine.prepared.actions) {
@@ -219,7 +293,28 @@ export class LocalStepFunctions {
     return { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides } as never;
   }
 
+  /**
+   * A replaced state's work, between two quota checks: its effective input (after Parameters) before
+   * anything runs, its result before the interpreter applies ResultSelector/ResultPath. The event
+   * log is drained first, so a state that already broke a quota stops the execution before the next
+   * task (a delete, say) can start.
+   */
   private async perform(stateName: string, action: LocalAction, input: Json, scope: RunScope): Promise<Json> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (scope.fatal) throw scope.fatal;
+    this.enforce(scope, scope.meter.payload(input, `the effective input of state ${stateName}`));
+    const result = await this.performAction(stateName, action, input, scope);
+    this.enforce(scope, scope.meter.payload(result, `the result of state ${stateName}`));
+    return result;
+  }
+
+  private enforce(scope: RunScope, error: Error | undefined): void {
+    if (!error) return;
+    scope.fail(error);
+    throw error;
+  }
+
+  private async performAction(stateName: string, action: LocalAction, input: Json, scope: RunScope): Promise<Json> {
     switch (action.kind) {
       case 'lambda':
         return this.invoke(scope, action.functionName, input);
@@ -238,18 +333,25 @@ export class LocalStepFunctions {
           accountId: this.options.accountId,
           stateMachineName: scope.machine.name,
           unboundedConcurrency: this.options.unboundedConcurrency,
-          runChild: (processor, childInput, arn, name) => this.runChild(scope, processor, childInput, arn, name),
+          quotas: this.quotas,
+          runChild: (processor, childInput, arn, name, type) => this.runChild(scope, processor, childInput, arn, name, type),
           onMapRun: (event) => scope.history?.mapRun(event),
         });
     }
   }
 
   private async invoke(scope: RunScope, functionName: string, event: Json): Promise<Json> {
-    const { functions, lambdaTimeoutMs, afterHandlerReturned } = scope.machine.options;
+    const { functions, lambdaTimeoutMs, lambdaMemoryMb, afterHandlerReturned } = scope.machine.options;
     const timeoutMs = typeof lambdaTimeoutMs === 'function' ? lambdaTimeoutMs(functionName) : (lambdaTimeoutMs ?? 900_000);
-    const result = await invokeLocally(functions[functionName], functionName, this.options.region, this.options.accountId, event, timeoutMs);
-    await afterHandlerReturned?.(functionName, event);
-    return result;
+    const memoryMb = lambdaMemoryMb?.(functionName) ?? 1024;
+    const started = performance.now();
+    try {
+      const result = await invokeLocally(functions[functionName], functionName, this.options.region, this.options.accountId, event, { timeoutMs, memoryMb, quotas: this.quotas });
+      await afterHandlerReturned?.(functionName, event);
+      return result;
+    } finally {
+      scope.meter.lambda(functionName, performance.now() - started, memoryMb);
+    }
   }
 
   /**
@@ -288,28 +390,53 @@ export class LocalStepFunctions {
     return waiting;
   }
 
-  private async runChild(parent: RunScope, processor: MachineDef, input: Json, executionArn: string, name: string): Promise<ChildResult> {
+  /**
+   * One Distributed Map child: its own interpreter run, metered into the parent's usage. A STANDARD
+   * child has its own history (and its quota) and bills transitions; an EXPRESS child bills a
+   * request and its duration, and is stopped with States.Timeout at the Express maximum duration.
+   */
+  private async runChild(parent: RunScope, processor: MachineDef, input: Json, executionArn: string, name: string, type: 'EXPRESS' | 'STANDARD'): Promise<ChildResult> {
+    const tooLarge = parent.meter.payload(input, 'a child execution input');
+    if (tooLarge) return { status: 'FAILED', error: tooLarge.name, cause: tooLarge.message };
     const context: ContextObject = {
       Execution: { Id: executionArn, Name: name, RoleArn: parent.machine.roleArn, StartTime: new Date().toISOString(), Input: input },
       StateMachine: { Id: `${parent.machine.arn}/${name}`, Name: parent.machine.name },
     };
-    const scope: RunScope = { machine: parent.machine, context, executionArn, signal: parent.signal };
+    const abort = new AbortController();
+    const scope = this.scope(parent.machine, context, executionArn, abort, parent.meter, type === 'STANDARD' ? 'counted' : 'none');
+    if (scope.history) parent.meter.usage.standardExecutions++;
+    const onParentAbort = () => abort.abort();
+    parent.signal.addEventListener('abort', onParentAbort, { once: true });
+    const started = performance.now();
+    const expressLimit = type === 'EXPRESS' ? setTimeout(() => scope.fail(expressTimedOut(this.quotas)), this.quotas.expressDurationMs) : undefined;
+    let result: ChildResult;
     try {
       const run = new StateMachine(processor as never, { validationOptions: { noValidate: true } }).run(input as never, {
         overrides: this.overrides(scope),
         context: context as never,
       });
-      const onAbort = () => run.abort();
-      parent.signal.addEventListener('abort', onAbort, { once: true });
+      abort.signal.addEventListener('abort', () => run.abort(), { once: true });
+      const observed = this.observe(run.eventLogs, scope);
+      scope.history?.started(JSON.stringify(input), parent.machine.roleArn);
       try {
-        return { status: 'SUCCEEDED', output: (await run.result) as Json };
+        result = { status: 'SUCCEEDED', output: (await run.result) as Json };
       } finally {
-        parent.signal.removeEventListener('abort', onAbort);
+        await observed;
       }
+      if (scope.fatal) result = { status: 'FAILED', error: scope.fatal.name, cause: scope.fatal.message };
     } catch (error) {
-      const cause = unwrap(error) as { name?: string; message?: string };
-      return { status: 'FAILED', error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? String(error) };
+      const cause = (scope.fatal ?? unwrap(error)) as { name?: string; message?: string };
+      result = { status: 'FAILED', error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? String(error) };
+    } finally {
+      clearTimeout(expressLimit);
+      parent.signal.removeEventListener('abort', onParentAbort);
     }
+    if (type === 'EXPRESS') parent.meter.express(performance.now() - started);
+    if (scope.history) {
+      scope.history.finished(result.status === 'SUCCEEDED' ? { status: 'SUCCEEDED', output: JSON.stringify(result.output) } : { status: 'FAILED', error: result.error, cause: result.cause });
+      parent.meter.history(scope.history.size);
+    }
+    return result;
   }
 }
 

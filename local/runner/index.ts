@@ -12,7 +12,7 @@ import { signDecision } from '../../src/cleanup/approval/signature.ts';
 import { readApprovalRecord, readDecisionRecord, readJson, taskOutput, writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { layout } from '../../src/core/layout.ts';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
-import { WORKFLOW_FUNCTIONS, functionArnPlaceholder } from '../../src/core/functions.ts';
+import { WORKFLOW_FUNCTIONS, functionArnPlaceholder, type WorkflowFunction } from '../../src/core/functions.ts';
 import { silentLog, type Log } from '../../src/core/log.ts';
 import { SweepInputSchema, parseOrThrow, type SweepInput } from '../../src/core/schemas.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
@@ -71,6 +71,8 @@ export interface LocalSweepOptions {
    * deletes in well under a second, and the definition's 30 s is paced for AWS.
    */
   waitTimeOverridesMs?: Record<string, number>;
+  /** Memory per workflow function in MB, for the Lambda GB-seconds the execution reports (default 1024 each). */
+  lambdaMemoryMb?: Partial<Record<WorkflowFunction, number>>;
   /** Told when the approvers' links exist (the CLI and the demo print them). */
   onApprovalRequested?: (request: ApprovalRequested) => void;
   /** Fault injection (the chaos harness): may throw to fail an invocation after its handler did its work. */
@@ -169,6 +171,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     waitTimeOverridesMs: { ...(isLoopbackEndpoint(options.endpoint) ? SIMULATOR_WAITS_MS : {}), ...options.waitTimeOverridesMs },
     ...(options.afterHandlerReturned ? { afterHandlerReturned: options.afterHandlerReturned } : {}),
     roleArn: `arn:aws:iam::${options.accountId}:role/zombie-sweep-local`,
+    ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
       before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, signer, info), true) : false),
@@ -184,6 +187,11 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
   const { record } = options.host.engine.start(stateMachineArn, JSON.stringify(options.input), name);
   const done = record.done.then((finished) => result(finished, clients, options, name));
   return { executionArn: record.executionArn, done, approvalRequested };
+}
+
+function memoryByLocalName(sizes: Partial<Record<WorkflowFunction, number>>): (functionName: string) => number {
+  const byName = new Map(WORKFLOW_FUNCTIONS.map((name) => [localFunctionName(name), sizes[name]]));
+  return (functionName) => byName.get(functionName) ?? 1024;
 }
 
 async function result(record: ExecutionRecord, clients: LocalClientFactory, options: LocalSweepOptions, name: string): Promise<LocalSweepResult> {

@@ -60,8 +60,7 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
   const results = await readMapResults(s3, resultsBucket, manifestKey);
   const childErrors = new Map<string, string>();
   for (const failure of results.failed) {
-    const parsed = ScanItemSchema.safeParse(failure.input);
-    if (parsed.success) childErrors.set(targetKey(parsed.data.accountId, parsed.data.region), `${failure.error}: ${causeMessage(failure.cause)}`);
+    for (const item of scanItemsOf(failure.input)) childErrors.set(targetKey(item.accountId, item.region), `${failure.error}: ${causeMessage(failure.cause)}`);
   }
 
   const files = await mapLimit(items, 16, async (item): Promise<{ item: ScanItem; file?: FindingsFile; problem?: string }> => {
@@ -124,6 +123,16 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
     endpoints: findings.length,
     targets: { total: targets.length, ok: count('ok'), unreachable: count('unreachable'), error: count('error') },
   };
+}
+
+/** A scan child's input: a batch (`{ Items }`, from the Map's ItemBatcher) or a single target. */
+function scanItemsOf(input: unknown): ScanItem[] {
+  const batch = z.object({ Items: z.array(z.unknown()) }).safeParse(input);
+  const candidates = batch.success ? batch.data.Items : [input];
+  return candidates.flatMap((candidate) => {
+    const parsed = ScanItemSchema.safeParse(candidate);
+    return parsed.success ? [parsed.data] : [];
+  });
 }
 
 export function candidateOf(sweep: SweepContext, item: ScanItem, f: Finding, scannedAt: string): Candidate {

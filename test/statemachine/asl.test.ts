@@ -71,8 +71,28 @@ describe('statemachine/sweep.asl.json', () => {
       expect(map.MaxConcurrencyPath).toMatch(/^\$\.sweep\.settings\./);
     }
     const scan = definition.States.ScanTargets!;
-    expect(scan.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } });
+    expect(scan.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } });
     expect(scan.ToleratedFailurePercentagePath).toBe('$.sweep.settings.scanToleratedFailurePercentage');
+    // Most account-regions hold few endpoints: several targets share one child.
+    expect(scan.ItemBatcher).toMatchObject({ MaxItemsPerBatch: expect.any(Number) });
+  });
+
+  it('gives every task a timeout its execution type can honour', () => {
+    // Express executions end at 5 minutes (retries included); a Lambda runs at most 900 s.
+    // https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+    const EXPRESS_SECONDS = 300;
+    const LAMBDA_SECONDS = 900;
+    const check = (machine: MachineDef, express: boolean) => {
+      for (const [name, state] of Object.entries(machine.States)) {
+        if (state.Type === 'Task' && state.Resource !== 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+          expect(state.TimeoutSeconds, `${name} has a timeout`).toEqual(expect.any(Number));
+          expect(state.TimeoutSeconds as number, name).toBeLessThanOrEqual(express ? EXPRESS_SECONDS : LAMBDA_SECONDS);
+        }
+        const processor = state.ItemProcessor as (MachineDef & { ProcessorConfig?: { ExecutionType?: string } }) | undefined;
+        if (processor) check(processor, express || processor.ProcessorConfig?.ExecutionType === 'EXPRESS');
+      }
+    };
+    check(definition, false);
   });
 
   it('catches a failed snapshot per endpoint, and tags only after a complete snapshot', () => {
