@@ -60,7 +60,7 @@ export function createHandler(deps: ScanHandlerDeps): (event: unknown) => Promis
     const factory = deps.factoryFor(counter, `zombie-sweep-${input.sweepId}`);
     const result = await scanOneTarget({
       factory,
-      target: { accountId: input.accountId, region: input.region, roleName: input.roleName, externalId: input.externalId },
+      target: { accountId: input.accountId, region: input.region, roleName: input.roleName, externalId: input.externalId, capability: 'read' },
       settings,
       clock: deps.clock,
       log,

@@ -4,13 +4,33 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { isTransient } from './aws-errors.ts';
 import { RetryableAwsError, TargetUnreachableError, errorName, errorMessage } from './errors.ts';
 import type { ApiCallCounter } from './api-calls.ts';
+import { capabilityRoleName, type MemberCapability } from './capabilities.ts';
 
 /** Where a client should act: an account and region, reached by assuming `roleName` (or with the base credentials when absent). */
 export interface TargetRef {
   accountId: string;
   region: string;
+  /** The configured member role name; with `capability`, the capability's role derived from it is assumed. */
   roleName?: string;
   externalId?: string;
+  /** Which member capability role to assume (src/core/capabilities.ts). Absent: `roleName` itself. */
+  capability?: MemberCapability;
+  /** STS session tags set at AssumeRole (the delete capability's trust policy requires the sweep id). */
+  sessionTags?: Record<string, string>;
+}
+
+/** The role a target is reached through: the capability's role when one is named. */
+export function assumedRoleName(target: TargetRef): string | undefined {
+  if (!target.roleName) return undefined;
+  return target.capability ? capabilityRoleName(target.roleName, target.capability) : target.roleName;
+}
+
+/** Session tags in a stable order, so equal tag sets share credentials and clients. */
+function sessionTagsKey(tags: Record<string, string> | undefined): string {
+  return Object.entries(tags ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => `${key}=${value}`)
+    .join('&');
 }
 
 export interface ClientFactoryOptions {
@@ -50,8 +70,9 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
 const ADAPTIVE_MIN_FILL_RATE = 5;
 
 /**
- * The one place SDK clients are built. Clients are cached per (client class, account, region, role),
- * and assumed-role credentials per (account, role, external id), refreshed before they expire.
+ * The one place SDK clients are built. Clients are cached per (client class, account, region, role,
+ * session tags), and assumed-role credentials per (account, role, external id, session tags), refreshed
+ * before they expire.
  */
 export class ClientFactory {
   private readonly clients = new Map<string, unknown>();
@@ -70,7 +91,7 @@ export class ClientFactory {
   target<C>(ctor: ClientCtor<C>, target: TargetRef): C {
     if (!target.roleName) return this.hub(ctor, target.region);
     const provider: AwsCredentialIdentityProvider = () => this.credentialsFor(target);
-    return this.build(ctor, target.region, provider, `${target.accountId}:${target.region}:${target.roleName}`);
+    return this.build(ctor, target.region, provider, `${target.accountId}:${target.region}:${assumedRoleName(target)}:${sessionTagsKey(target.sessionTags)}`);
   }
 
   /**
@@ -111,11 +132,11 @@ export class ClientFactory {
   }
 
   roleArn(target: TargetRef): string {
-    return `arn:${this.options.partition ?? 'aws'}:iam::${target.accountId}:role/${target.roleName}`;
+    return `arn:${this.options.partition ?? 'aws'}:iam::${target.accountId}:role/${assumedRoleName(target)}`;
   }
 
   private credentialsFor(target: TargetRef): Promise<AwsCredentialIdentity> {
-    const key = `${target.accountId}:${target.roleName}:${target.externalId ?? ''}`;
+    const key = `${target.accountId}:${assumedRoleName(target)}:${target.externalId ?? ''}:${sessionTagsKey(target.sessionTags)}`;
     const cached = this.assumed.get(key);
     if (cached) {
       return cached.then((creds) => {
@@ -141,6 +162,7 @@ export class ClientFactory {
           RoleSessionName: this.options.sessionName.slice(0, 64),
           ExternalId: target.externalId,
           DurationSeconds: 3600,
+          ...(target.sessionTags ? { Tags: Object.entries(target.sessionTags).map(([Key, Value]) => ({ Key, Value })) } : {}),
         }),
       );
       const creds = result.Credentials;
