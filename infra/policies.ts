@@ -47,7 +47,8 @@ export function placeholdersIn(doc: unknown): Set<string> {
   return found;
 }
 
-function fill(node: unknown, vars: PolicyVars, file: string): unknown {
+/** Fills `${PascalCase}` placeholders in any document (loadPolicy does this for files in policies/). */
+export function fill(node: unknown, vars: PolicyVars, file: string): unknown {
   if (typeof node === 'string') {
     const whole = WHOLE_PLACEHOLDER.exec(node);
     if (whole) {
