@@ -27,6 +27,7 @@ import { judgeExemption } from '../detection/rules.ts';
 import { type AuditEvent, type AuditEventType, type AuditWriter } from '../audit/events.ts';
 import { endpointEventsOf } from '../audit/reader.ts';
 import { isS3NotFound, readDecisionRecord } from './approval/store.ts';
+import { archivedArtifactsProblem } from './archive-check.ts';
 
 /**
  * Reads an endpoint's current state and re-verifies, at delete time, everything DESIGN.md lists under
@@ -242,7 +243,7 @@ export type Reverification =
   | { outcome: 'gone' }
   | { outcome: 'failed'; check: ReverifyCheck; reason: string; tags?: TagMap };
 
-export type ReverifyCheck = 'approved' | 'manifest' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
+export type ReverifyCheck = 'approved' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
 
 /** Every check DESIGN.md requires, cheapest first. Nothing here changes anything. */
 export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise<Reverification> {
@@ -257,6 +258,10 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise
 
   const key = manifestKey(candidate);
   if (!(await manifestExists(deps, key))) return fail('manifest', `no verified snapshot manifest at s3://${deps.archiveBucket}/${key}`);
+  const archiveProblem = await archivedArtifactsProblem({ s3, archiveBucket: deps.archiveBucket, manifestKey: key }).catch((error: unknown) => {
+    throw retryableOr(error);
+  });
+  if (archiveProblem) return fail('archive', archiveProblem);
 
   const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
   const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);

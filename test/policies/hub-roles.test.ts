@@ -70,7 +70,7 @@ const publish = (): Request[] => [
 ];
 /** src/core/clients.ts: AssumeRole of the step's own capability role; the delete step tags its session with the sweep id. */
 const assumeMemberRole = (capability: MemberCapability): Request[] => {
-  const sweepTag = capability === 'delete' ? { 'aws:RequestTag/zombie-sweep-id': SWEEP, 'aws:TagKeys': ['zombie-sweep-id'] } : {};
+  const sweepTag: Record<string, string | string[]> = capability === 'delete' ? { 'aws:RequestTag/zombie-sweep-id': SWEEP, 'aws:TagKeys': ['zombie-sweep-id'] } : {};
   const request = (action: string): Request => ({
     action,
     resource: roleArn(MEMBER, capabilityRoleName(MEMBER_ROLE, capability)),
@@ -174,7 +174,8 @@ const CALLS: Record<HubFunction, Request[]> = {
     ...archiveKey(),
   ],
   // src/cleanup/delete.ts, reverify.ts: decision, manifest (HEAD), audit history.
-  delete: [get(key.decision), get(key.manifest), ...readAuditHistory(), ...appendEndpointEvent(), ...assumeMemberRole('delete'), ...archiveKey()],
+  // src/cleanup/reverify.ts, archive-check.ts: the decision, the manifest and a HEAD (s3:GetObject) of every archived copy it lists.
+  delete: [get(key.decision), get(key.manifest), get(key.artifact), ...readAuditHistory(), ...appendEndpointEvent(), ...assumeMemberRole('delete'), ...archiveKey()],
   // src/sweep/finish.ts: report, Delete Map results, release the lock, notify.
   report: [
     get(key.report),
