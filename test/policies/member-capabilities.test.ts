@@ -106,7 +106,7 @@ describe('snapshot capability', () => {
     expect(await decide(memberRole(MEMBER, 'snapshot'), decrypt(`secretsmanager.${REGION}.amazonaws.com`))).not.toBe('Allowed');
   });
 
-  it('writes new copies under artifacts/<its own account>/ of the archive (identity and bucket policy together)', async () => {
+  it('writes copies under artifacts/<its own account>/ of the archive (identity and bucket policy together)', async () => {
     const archive = policy('archive-bucket-policy');
     const put = (key: string, context: Request['context'] = {}) => decide(memberRole(MEMBER, 'snapshot'), { action: 's3:PutObject', resource: `arn:aws:s3:::${BUCKET}/${key}`, resourceAccount: HUB, resourcePolicy: archive, context });
     expect(await put(`artifacts/${MEMBER}/${REGION}/idle/sweep-1/model.tar.gz`, { 's3:ObjectCreationOperation': 'false' })).toBe('Allowed');
