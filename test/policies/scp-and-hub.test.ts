@@ -47,7 +47,6 @@ describe('prevention SCP: endpoints must carry auto-delete-after', () => {
 });
 
 describe('hub function policies', () => {
-  const memberRoleArn = `arn:aws:iam::${MEMBER}:role/${MEMBER_ROLE}`;
   const hub = (fn: string): Caller => ({ accountId: HUB, roleName: `${PREFIX}-${fn}`, orgId: ORG, identityPolicies: [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB)] });
 
   it('each function that acts in member accounts may assume exactly its own capability role (its own policy, whatever the trust says)', async () => {
