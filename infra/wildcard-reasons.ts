@@ -20,6 +20,8 @@ export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   ManageSweepLocks: 'one lock object per sweep scope under locks/ of the archive bucket, created and released by the workflow',
   ReadWriteManifests: 'one manifest per endpoint and sweep under manifests/ of the archive bucket, written once after a verified copy',
   ReadManifests: 'manifests under manifests/ of the archive bucket are read to check a verified snapshot exists; read-only',
+  ReverifyArchivedCopies:
+    'at delete time the hub re-checks (HeadObject with checksums) every archived copy the manifest lists, under artifacts/ of any account and endpoint; read-only',
   VerifyArtifactCopies: 'the hub verifies each copy the member snapshot role wrote under artifacts/ (HeadObject with checksums); read-only',
   ReadWriteApprovals: 'one approval request and one decision object per sweep under approvals/ of the archive bucket',
   ReadApprovals: 'the approval request and decision per sweep under approvals/ are read to check a decision; read-only',
