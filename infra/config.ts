@@ -11,6 +11,7 @@ import {
   SweepModeSchema,
 } from '../src/core/schemas.ts';
 import { InputValidationError, fromZodError } from '../src/core/errors.ts';
+import { MAX_MEMBER_ROLE_BASE_LENGTH } from '../src/core/capabilities.ts';
 
 /**
  * The one deployment configuration: a JSON file (zombie-sweep.config.json, see
@@ -111,7 +112,19 @@ export const InfraConfigSchema = z
       })
       .strict()
       .default({ auditDays: 2557, auditMode: 'COMPLIANCE', logDays: 365, artifactsColdAfterDays: 30, noncurrentVersionDays: 90 }),
-    memberRoleName: RoleNameSchema.default(DEFAULT_MEMBER_ROLE),
+    /** The read capability's role; the snapshot, tag and delete roles append -Snapshot, -Tag, -Delete (src/core/capabilities.ts). */
+    memberRoleName: RoleNameSchema.refine((v) => v.length <= MAX_MEMBER_ROLE_BASE_LENGTH, `must be at most ${MAX_MEMBER_ROLE_BASE_LENGTH} characters (capability roles append a suffix)`).default(DEFAULT_MEMBER_ROLE),
+    /**
+     * Accounts and OUs that are never tagged or deleted in: the tag and delete capability roles are not
+     * deployed there (accounts anywhere under the target OUs, OUs that are themselves target OUs; see docs/security.md).
+     */
+    protected: z
+      .object({
+        accountIds: z.array(AccountIdSchema).default([]),
+        ouIds: z.array(OuIdSchema).default([]),
+      })
+      .strict()
+      .default({ accountIds: [], ouIds: [] }),
     /** Required by the member role's trust policy (confused-deputy protection); treat it like a shared secret. */
     externalId: ExternalIdSchema.refine((v) => v.length >= 16, 'must be at least 16 characters'),
     /** Region whose StackSet instance creates the (global) IAM roles in each member account. */

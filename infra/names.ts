@@ -1,4 +1,5 @@
 import { APPROVAL_WEB_FUNCTION, WORKFLOW_FUNCTIONS, type WorkflowFunction } from '../src/core/functions.ts';
+import type { MemberCapability } from '../src/core/capabilities.ts';
 
 /**
  * Deterministic names. Member-account trust policies, the management-account role and the CLI
@@ -9,11 +10,20 @@ export type HubFunction = WorkflowFunction | typeof APPROVAL_WEB_FUNCTION;
 export const HUB_FUNCTIONS: readonly HubFunction[] = [...WORKFLOW_FUNCTIONS, APPROVAL_WEB_FUNCTION];
 
 /**
- * The hub functions that assume the member role in target accounts (list-targets reads each
- * account's enabled regions through it). policies/member-role-trust.json lists exactly these roles
- * (a test keeps the two in step).
+ * The hub functions that act in member accounts, and the one capability role each may assume there
+ * (list-targets reads each account's enabled regions). policies/member-<capability>-role-trust.json
+ * lists exactly these roles (a test keeps the two in step).
  */
-export const MEMBER_ACCESS_FUNCTIONS: readonly WorkflowFunction[] = ['list-targets', 'scan', 'snapshot', 'tag', 'apply-decision', 'delete'];
+export const MEMBER_CAPABILITY_OF = {
+  'list-targets': 'read',
+  scan: 'read',
+  snapshot: 'snapshot',
+  tag: 'tag',
+  'apply-decision': 'tag',
+  delete: 'delete',
+} as const satisfies Partial<Record<WorkflowFunction, MemberCapability>>;
+
+export const MEMBER_ACCESS_FUNCTIONS: readonly WorkflowFunction[] = Object.keys(MEMBER_CAPABILITY_OF) as WorkflowFunction[];
 
 export const HUB_STACK_NAME = 'ZombieSweepHub';
 
@@ -46,6 +56,8 @@ export function hubNames(input: NamingInput) {
     notificationTopic: `${p}-notifications`,
     alarmTopic: `${p}-alarms`,
     memberStackSet: `${p}-member-role`,
+    /** Tag and delete capability roles: a separate StackSet, so protected accounts can be left out. */
+    memberActionsStackSet: `${p}-member-actions`,
     schedulerRole: `${p}-scheduler`,
     stateMachineRole: `${p}-state-machine`,
     functionRole: (fn: HubFunction) => `${p}-${fn}`,

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { capabilityRoleName } from '../src/core/capabilities.ts';
 
 /**
  * Loads the IAM, bucket, key and SCP documents in policies/ (the single source of truth) and fills
@@ -46,7 +47,8 @@ export function placeholdersIn(doc: unknown): Set<string> {
   return found;
 }
 
-function fill(node: unknown, vars: PolicyVars, file: string): unknown {
+/** Fills `${PascalCase}` placeholders in any document (loadPolicy does this for files in policies/). */
+export function fill(node: unknown, vars: PolicyVars, file: string): unknown {
   if (typeof node === 'string') {
     const whole = WHOLE_PLACEHOLDER.exec(node);
     if (whole) {
@@ -90,4 +92,19 @@ export function resolvePseudoParameters<T>(doc: T, values: { accountId: string; 
 /** The statements of a document, for merging into a CDK-managed key or bucket policy. */
 export function statementsOf(doc: PolicyJson): Array<Record<string, unknown>> {
   return doc.Statement;
+}
+
+/**
+ * Placeholder values naming the member capability roles (src/core/capabilities.ts derives them from
+ * the configured member role name) and the regions member sessions may act in: the swept regions plus
+ * the hub region (archive copies, region listing), or every region when the sweep covers them all.
+ */
+export function memberPolicyVars(input: { memberRoleName: string; regions: 'all' | readonly string[]; hubRegion: string }): Record<string, string | string[]> {
+  return {
+    MemberRoleName: capabilityRoleName(input.memberRoleName, 'read'),
+    MemberSnapshotRoleName: capabilityRoleName(input.memberRoleName, 'snapshot'),
+    MemberTagRoleName: capabilityRoleName(input.memberRoleName, 'tag'),
+    MemberDeleteRoleName: capabilityRoleName(input.memberRoleName, 'delete'),
+    MemberRegions: input.regions === 'all' ? ['*'] : [...new Set([...input.regions, input.hubRegion])].sort(),
+  };
 }

@@ -20,13 +20,23 @@ export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   ManageSweepLocks: 'one lock object per sweep scope under locks/ of the archive bucket, created and released by the workflow',
   ReadWriteManifests: 'one manifest per endpoint and sweep under manifests/ of the archive bucket, written once after a verified copy',
   ReadManifests: 'manifests under manifests/ of the archive bucket are read to check a verified snapshot exists; read-only',
-  VerifyArtifactCopies: 'the hub verifies each copy the member role wrote under artifacts/ (HeadObject with checksums); read-only',
+  ReverifyArchivedCopies:
+    'at delete time the hub re-checks (HeadObject with checksums) every archived copy the manifest lists, under artifacts/ of any account and endpoint; read-only',
+  VerifyArtifactCopies: 'the hub verifies each copy the member snapshot role wrote under artifacts/ (HeadObject with checksums); read-only',
   ReadWriteApprovals: 'one approval request and one decision object per sweep under approvals/ of the archive bucket',
   ReadApprovals: 'the approval request and decision per sweep under approvals/ are read to check a decision; read-only',
   WriteDecisionRecord: 'one decision object per sweep (approvals/<sweep>/decision.json); the key pattern excludes the approval request beside it',
   ReadDecisionRecord: 'the decision object per sweep (approvals/<sweep>/decision.json) is read to re-check approval before deleting; read-only',
-  AssumeMemberRole:
-    'the member role has the same name in every organization account (deployed by the StackSet); aws:ResourceOrgID limits the grant to roles of this organization',
+  AssumeReadCapabilityRole:
+    'each member capability role has the same name in every organization account (deployed by the StackSets); aws:ResourceOrgID limits the grant to roles of this organization, and each hub role names only its own capability role',
+  AssumeSnapshotCapabilityRole:
+    'each member capability role has the same name in every organization account (deployed by the StackSets); aws:ResourceOrgID limits the grant to roles of this organization, and each hub role names only its own capability role',
+  AssumeTagCapabilityRole:
+    'each member capability role has the same name in every organization account (deployed by the StackSets); aws:ResourceOrgID limits the grant to roles of this organization, and each hub role names only its own capability role',
+  AssumeDeleteCapabilityRole:
+    'each member capability role has the same name in every organization account (deployed by the StackSets); aws:ResourceOrgID limits the grant to roles of this organization, and each hub role names only its own capability role',
+  TagDeleteSessionsWithTheSweepId:
+    'the delete capability role has the same name in every organization account; only the zombie-sweep-id session tag may be set, and only on roles of this organization',
   ReadOrganizationStructure: 'the Organizations list actions the target listing calls have no resource-level permissions; read-only',
   ResolveEnabledRegions: 'ec2:DescribeRegions has no resource-level permissions (Service Authorization Reference); read-only',
   PublishSavingsMetrics: 'cloudwatch:PutMetricData has no resource-level permissions (Service Authorization Reference); the cloudwatch:namespace condition limits it to the product namespace',

@@ -12,8 +12,8 @@ import type { CallerIdentity } from './credentials.ts';
  * the management account, usually has no member role: StackSets do not deploy there).
  */
 export async function resolveTargets(factory: ClientFactory, caller: CallerIdentity, targeting: Targeting, home: string, log: Log): Promise<TargetRef[]> {
-  const reach = (accountId: string): Pick<TargetRef, 'roleName' | 'externalId'> =>
-    targeting.org && accountId !== caller.accountId ? { roleName: targeting.roleName, ...(targeting.externalId ? { externalId: targeting.externalId } : {}) } : {};
+  const reach = (accountId: string): Pick<TargetRef, 'roleName' | 'externalId' | 'capability'> =>
+    targeting.org && accountId !== caller.accountId ? { roleName: targeting.roleName, capability: 'read', ...(targeting.externalId ? { externalId: targeting.externalId } : {}) } : {};
   const listing = await listTargets({
     ...(targeting.org ? { organizations: factory.hub(OrganizationsClient) } : {}),
     ec2For: (accountId) => factory.target(EC2Client, { accountId, region: home, ...reach(accountId) }),

@@ -87,7 +87,7 @@ async function scanOne(deps: ScanHandlerDeps, input: z.output<typeof ScanInputSc
   const factory = deps.factoryFor(counter, `zombie-sweep-${input.sweepId}`);
   const result = await scanOneTarget({
     factory,
-    target: { accountId: input.accountId, region: input.region, roleName: input.roleName, externalId: input.externalId },
+    target: { accountId: input.accountId, region: input.region, roleName: input.roleName, externalId: input.externalId, capability: 'read' },
     settings,
     clock: deps.clock,
     log,

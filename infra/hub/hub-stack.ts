@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import type { InfraConfig } from '../config.ts';
 import { HUB_FUNCTIONS, HUB_OUTPUTS, hubNames, type HubNames } from '../names.ts';
 import { acknowledgeWildcards } from '../nag.ts';
-import { loadPolicy, type PolicyVars } from '../policies.ts';
+import { loadPolicy, memberPolicyVars, type PolicyVars } from '../policies.ts';
 import { WILDCARD_REASONS } from '../wildcard-reasons.ts';
 import { MemberStackSet } from '../member/member-stackset.ts';
 import { PreventionStackSet } from '../member/prevention.ts';
@@ -29,7 +29,7 @@ export function basePolicyVars(config: InfraConfig, names: HubNames, partition: 
     OrgId: config.organizationId,
     ManagementAccountId: config.managementAccountId,
     ResourcePrefix: config.resourcePrefix,
-    MemberRoleName: config.memberRoleName,
+    ...memberPolicyVars(config),
     RestoreRoleName: config.restoreRole.name,
     RestoreTrustedPrincipalArns: config.restoreRole.trustedPrincipalArns,
     ExternalId: config.externalId,

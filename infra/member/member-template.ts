@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { InfraConfig } from '../config.ts';
 import { loadPolicy, type PolicyJson, type PolicyVars } from '../policies.ts';
+import { capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
 
 /**
  * The CloudFormation template the StackSet deploys into every member account, built directly from
@@ -27,19 +28,50 @@ export interface MemberTemplateInput {
   policyVars: PolicyVars;
 }
 
+/**
+ * Which roles a template holds. `observe` goes to every target account (reading and archiving never
+ * change an endpoint); `act` (tagging and deleting) skips the protected accounts where infra can.
+ */
+export type MemberTemplatePart = 'observe' | 'act';
+
+export const PART_CAPABILITIES: Record<MemberTemplatePart, readonly MemberCapability[]> = {
+  observe: ['read', 'snapshot'],
+  act: ['tag', 'delete'],
+};
+
+/** Logical ids: the read role keeps the id (and name) the single member role had, so an upgrade updates it in place. */
+const LOGICAL_ID: Record<MemberCapability, string> = { read: 'MemberRole', snapshot: 'SnapshotRole', tag: 'TagRole', delete: 'DeleteRole' };
+
+const DESCRIPTION: Record<MemberCapability, string> = {
+  read: 'zombie-sweep read capability: list and describe SageMaker endpoints, their tags, metrics and scaling (scan, list-targets)',
+  snapshot: 'zombie-sweep snapshot capability: read model artifacts of this account and copy them into the archive (snapshot)',
+  tag: "zombie-sweep tag capability: write and remove only the workflow's own tag keys, never on protected or exempt resources (tag, apply-decision)",
+  delete: "zombie-sweep delete capability: delete only what the session's own sweep tagged zombie=confirmed (delete)",
+};
+
+export interface CapabilityRolePolicies {
+  trust: PolicyJson;
+  /** Inline policies in attachment order: the shared read policy, then the capability's own. */
+  policies: Array<{ name: string; document: PolicyJson }>;
+}
+
 export interface MemberPolicies {
-  memberTrust: PolicyJson;
-  memberPolicy: PolicyJson;
+  capabilities: Partial<Record<MemberCapability, CapabilityRolePolicies>>;
   restoreTrust?: PolicyJson;
   restorePolicy?: PolicyJson;
 }
 
-export function memberPolicies({ config, policyVars }: MemberTemplateInput): MemberPolicies {
+export function capabilityRolePolicies(capability: MemberCapability, policyVars: PolicyVars): CapabilityRolePolicies {
+  const policies = [{ name: 'zombie-sweep-read', document: loadPolicy('member-read-policy', policyVars) }];
+  if (capability !== 'read') policies.push({ name: `zombie-sweep-${capability}`, document: loadPolicy(`member-${capability}-policy`, policyVars) });
+  return { trust: loadPolicy(`member-${capability}-role-trust`, policyVars), policies };
+}
+
+export function memberPolicies({ config, policyVars }: MemberTemplateInput, part: MemberTemplatePart = 'observe'): MemberPolicies {
   const policies: MemberPolicies = {
-    memberTrust: loadPolicy('member-role-trust', policyVars),
-    memberPolicy: loadPolicy('member-role-policy', policyVars),
+    capabilities: Object.fromEntries(PART_CAPABILITIES[part].map((capability) => [capability, capabilityRolePolicies(capability, policyVars)])),
   };
-  if (config.restoreRole.enabled) {
+  if (part === 'observe' && config.restoreRole.enabled) {
     policies.restoreTrust = loadPolicy('member-restore-role-trust', policyVars);
     policies.restorePolicy = loadPolicy('member-restore-role-policy', policyVars);
   }
@@ -47,23 +79,27 @@ export function memberPolicies({ config, policyVars }: MemberTemplateInput): Mem
 }
 
 /** A plain CloudFormation template (JSON object). Values may contain CDK tokens; serialize with Stack.toJsonString. */
-export function memberTemplate(input: MemberTemplateInput): Record<string, unknown> {
+export function memberTemplate(input: MemberTemplateInput, part: MemberTemplatePart = 'observe'): Record<string, unknown> {
   const { config } = input;
-  const policies = memberPolicies(input);
+  const policies = memberPolicies(input, part);
   const tags = [{ Key: 'zombie-sweep:component', Value: 'member-role' }];
-  const resources: Record<string, unknown> = {
-    MemberRole: {
+  const resources: Record<string, unknown> = {};
+  const outputs: Record<string, unknown> = {};
+  for (const capability of PART_CAPABILITIES[part]) {
+    const role = policies.capabilities[capability]!;
+    resources[LOGICAL_ID[capability]] = {
       Type: 'AWS::IAM::Role',
       Properties: {
-        RoleName: config.memberRoleName,
-        Description: 'zombie-sweep: read SageMaker endpoints, tag zombie* keys, delete endpoints tagged zombie=confirmed, copy artifacts to the archive',
+        RoleName: capabilityRoleName(config.memberRoleName, capability),
+        Description: DESCRIPTION[capability],
         MaxSessionDuration: 3600,
-        AssumeRolePolicyDocument: policies.memberTrust,
-        Policies: [{ PolicyName: 'zombie-sweep-member', PolicyDocument: policies.memberPolicy }],
-        Tags: tags,
+        AssumeRolePolicyDocument: role.trust,
+        Policies: role.policies.map((p) => ({ PolicyName: p.name, PolicyDocument: p.document })),
+        Tags: [...tags, { Key: 'zombie-sweep:capability', Value: capability }],
       },
-    },
-  };
+    };
+    outputs[`${LOGICAL_ID[capability]}Arn`] = { Value: { 'Fn::GetAtt': [LOGICAL_ID[capability], 'Arn'] } };
+  }
   if (policies.restoreTrust && policies.restorePolicy) {
     resources.RestoreRole = {
       Type: 'AWS::IAM::Role',
@@ -79,8 +115,8 @@ export function memberTemplate(input: MemberTemplateInput): Record<string, unkno
   }
   return withPseudoParameters({
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: 'zombie-sweep member account roles (deployed by the hub StackSet)',
+    Description: part === 'observe' ? 'zombie-sweep member account read, snapshot (and restore) roles (deployed by the hub StackSet)' : 'zombie-sweep member account tag and delete roles (deployed by the hub StackSet, not to protected accounts)',
     Resources: resources,
-    Outputs: { MemberRoleArn: { Value: { 'Fn::GetAtt': ['MemberRole', 'Arn'] } } },
+    Outputs: outputs,
   }) as Record<string, unknown>;
 }

@@ -40,6 +40,8 @@ export interface IssuedCredential {
   roleName: string;
   sessionName: string;
   expiresAt: Date;
+  /** STS session tags given at AssumeRole. */
+  sessionTags?: Record<string, string>;
 }
 
 export interface Caller {

@@ -30,7 +30,7 @@ import {
   readTagsOrUndefined,
   retryableOr,
   reverify,
-  targetOf,
+  deleteTargetOf,
   type CleanupDeps,
 } from './reverify.ts';
 
@@ -108,7 +108,7 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
   /** After our DeleteEndpoint and once the endpoint is gone: the optional config/model removal, audited once. */
   const complete = async (accepted: { actor: string; tagsBefore?: TagMap; configName?: string }, reason?: string): Promise<DeleteResult> => {
     if (removalWanted && !(await auditEventsOf(deps, candidate, 'deleted')).some((e) => e.details?.removed !== undefined)) {
-      const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
+      const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
       const removed = await removeConfigAndModels(sagemaker, candidate, accepted.configName, deletion, (action, names) => intend(action, names, accepted.actor));
       await appendAuditEvent(audit, { ...where, type: 'deleted', actor: accepted.actor, tagsBefore: accepted.tagsBefore, tagsAfter: {}, details: { step: 'remove-config-and-models', manifestUri, status: 'deleted', removed } });
     }
@@ -140,8 +140,8 @@ export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promi
       return result('already-gone', 'the endpoint no longer exists');
     }
 
-    const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
-    const scaling = deps.clients.target(ApplicationAutoScalingClient, targetOf(candidate));
+    const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
+    const scaling = deps.clients.target(ApplicationAutoScalingClient, deleteTargetOf(candidate));
     const details: Record<string, unknown> = { manifestUri, approvedBy: check.approvedBy };
     let configName = check.outcome === 'deleting' ? check.endpointConfigName : undefined;
 

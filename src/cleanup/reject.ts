@@ -13,7 +13,7 @@ import {
   readEndpointTags,
   readTagsOrUndefined,
   retryableOr,
-  targetOf,
+  tagTargetOf,
   type ChildResource,
   type CleanupDeps,
 } from './reverify.ts';
@@ -79,7 +79,7 @@ async function applyTags(
 ): Promise<MarkResult> {
   const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
   const audit = auditWriter(deps);
-  const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
+  const sagemaker = deps.clients.target(SageMakerClient, tagTargetOf(candidate));
   try {
     const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);
     if (!endpoint || (endpoint.EndpointArn !== undefined && endpoint.EndpointArn !== candidate.endpointArn)) {

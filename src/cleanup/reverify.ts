@@ -11,6 +11,7 @@ import {
   type DescribeEndpointCommandOutput,
   type DescribeEndpointConfigCommandOutput,
 } from '@aws-sdk/client-sagemaker';
+import { deleteSessionTags } from '../core/capabilities.ts';
 import type { ClientFactory, TargetRef } from '../core/clients.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Log } from '../core/log.ts';
@@ -28,6 +29,7 @@ import { endpointEventsOf } from '../audit/reader.ts';
 import type { MacSigner } from './approval/links.ts';
 import { readSignedDecision } from './approval/signature.ts';
 import { isS3NotFound } from './approval/store.ts';
+import { archivedArtifactsProblem } from './archive-check.ts';
 
 /**
  * Reads an endpoint's current state and re-verifies, at delete time, everything docs/design.md lists under
@@ -53,8 +55,22 @@ export function auditWriter(deps: CleanupDeps): AuditWriter {
   return { s3: deps.clients.hub(S3Client), bucket: deps.archiveBucket, clock: deps.clock, retention: deps.auditRetention };
 }
 
+/** The member account of a candidate, reached through the configured role itself (the read capability). */
 export function targetOf(candidate: Pick<Candidate, 'accountId' | 'region' | 'roleName' | 'externalId'>): TargetRef {
   return { accountId: candidate.accountId, region: candidate.region, roleName: candidate.roleName, externalId: candidate.externalId };
+}
+
+/** The tag capability (tag step, rejecting): writes the workflow's own tag keys, deletes nothing. */
+export function tagTargetOf(candidate: Pick<Candidate, 'accountId' | 'region' | 'roleName' | 'externalId'>): TargetRef {
+  return { ...targetOf(candidate), capability: 'tag' };
+}
+
+/**
+ * The delete capability: its session carries the sweep id as a session tag, and IAM lets it delete only
+ * resources whose `zombie-sweep-id` tag equals it. It cannot write tags.
+ */
+export function deleteTargetOf(candidate: Pick<Candidate, 'accountId' | 'region' | 'roleName' | 'externalId' | 'sweepId'>): TargetRef {
+  return { ...targetOf(candidate), capability: 'delete', sessionTags: deleteSessionTags(candidate.sweepId) };
 }
 
 export function manifestKey(candidate: Pick<Candidate, 'accountId' | 'region' | 'endpointName' | 'sweepId'>): string {
@@ -234,7 +250,7 @@ export type Reverification =
   | { outcome: 'gone' }
   | { outcome: 'failed'; check: ReverifyCheck; reason: string; tags?: TagMap };
 
-export type ReverifyCheck = 'approved' | 'manifest' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
+export type ReverifyCheck = 'approved' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
 
 /** Every check docs/design.md requires, cheapest first. Nothing here changes anything. */
 export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise<Reverification> {
@@ -250,8 +266,12 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise
 
   const key = manifestKey(candidate);
   if (!(await manifestExists(deps, key))) return fail('manifest', `no verified snapshot manifest at s3://${deps.archiveBucket}/${key}`);
+  const archiveProblem = await archivedArtifactsProblem({ s3, archiveBucket: deps.archiveBucket, manifestKey: key }).catch((error: unknown) => {
+    throw retryableOr(error);
+  });
+  if (archiveProblem) return fail('archive', archiveProblem);
 
-  const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
+  const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
   const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);
   if (!endpoint) return { outcome: 'gone' };
   if (endpoint.EndpointArn && endpoint.EndpointArn !== candidate.endpointArn) return fail('exists', `the endpoint now has ARN ${endpoint.EndpointArn}: it was recreated`);
@@ -277,7 +297,7 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise
   }
 
   const inferenceComponents = await listInferenceComponentNames(sagemaker, candidate.endpointName);
-  const cloudwatch = deps.clients.target(CloudWatchClient, targetOf(candidate));
+  const cloudwatch = deps.clients.target(CloudWatchClient, deleteTargetOf(candidate));
   const usage = await invocationsSince(cloudwatch, endpoint, inferenceComponents, detectedAt, now);
   if (usage.error) return fail('invocations', `metrics could not be read completely (${usage.error})`, tags);
   if (usage.invocations > 0) return fail('invocations', `invoked ${usage.invocations} time(s) since detection at ${candidate.detectedAt}`, tags);

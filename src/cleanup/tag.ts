@@ -24,7 +24,7 @@ import {
   readEndpointTags,
   readTagsOrUndefined,
   retryableOr,
-  targetOf,
+  tagTargetOf,
   type ChildResource,
   type CleanupDeps,
 } from './reverify.ts';
@@ -167,7 +167,7 @@ export async function tagEndpoint(deps: CleanupDeps, rawInput: unknown): Promise
   if (manifestUri.length > TAG_VALUE_MAX) return refuse('manifest-uri-too-long', `the manifest URI is longer than ${TAG_VALUE_MAX} characters`);
   if (!(await manifestExists(deps, key))) return refuse('manifest-missing', `no verified snapshot manifest at ${manifestUri}`);
 
-  const sagemaker = deps.clients.target(SageMakerClient, targetOf(candidate));
+  const sagemaker = deps.clients.target(SageMakerClient, tagTargetOf(candidate));
   try {
     const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);
     if (!endpoint) return await refuse('endpoint-gone', 'the endpoint no longer exists');

@@ -7,15 +7,25 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { isTransient } from './aws-errors.ts';
 import { RetryableAwsError, TargetUnreachableError, errorName, errorMessage } from './errors.ts';
 import type { ApiCallCounter } from './api-calls.ts';
+import { capabilityRoleName, type MemberCapability } from './capabilities.ts';
 
 /** Where a client should act: an account and region, reached by assuming `roleName` (or with the base credentials when absent). */
 export interface TargetRef {
   accountId: string;
   region: string;
+  /** The configured member role name; with `capability`, the capability's role derived from it is assumed. */
   roleName?: string;
   externalId?: string;
+  /** Which member capability role to assume (src/core/capabilities.ts). Absent: `roleName` itself. */
+  capability?: MemberCapability;
   /** AssumeRole session tags; part of the credential cache key, so differently tagged sessions never share credentials. */
   sessionTags?: Record<string, string>;
+}
+
+/** The role a target is reached through: the capability's role when one is named. */
+export function assumedRoleName(target: TargetRef): string | undefined {
+  if (!target.roleName) return undefined;
+  return target.capability ? capabilityRoleName(target.roleName, target.capability) : target.roleName;
 }
 
 export interface ClientFactoryOptions {
@@ -152,7 +162,7 @@ export class CredentialCache {
 
 export function credentialKey(target: TargetRef, sessionName: string): string {
   const tags = Object.entries(target.sessionTags ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([target.accountId, target.roleName ?? '', target.externalId ?? '', tags, sessionName]);
+  return JSON.stringify([target.accountId, assumedRoleName(target) ?? '', target.externalId ?? '', tags, sessionName]);
 }
 
 // Any SDK v3 client constructor: config in, client with a middleware stack out.
@@ -254,7 +264,7 @@ export class ClientFactory {
   }
 
   roleArn(target: TargetRef): string {
-    return `arn:${this.options.partition ?? 'aws'}:iam::${target.accountId}:role/${target.roleName}`;
+    return `arn:${this.options.partition ?? 'aws'}:iam::${target.accountId}:role/${assumedRoleName(target)}`;
   }
 
   private credentialsFor(target: TargetRef): Promise<AwsCredentialIdentity> {

@@ -224,7 +224,7 @@ export function candidateFor(seeded: SeededEndpoint, sweepId: string, detectedAt
 /** A stand-in for the snapshot step's verified manifest (only its presence matters to tag and delete). */
 export async function putManifest(s3: S3Client, sweepId: string, endpointName: string): Promise<string> {
   const key = layout.manifest(MEMBER, REGION, endpointName, sweepId);
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: JSON.stringify({ sweepId, endpointName, verified: true }), ContentType: 'application/json' }));
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: JSON.stringify({ sweepId, endpointName, verified: true, artifacts: [] }), ContentType: 'application/json' }));
   return key;
 }
 

@@ -1,5 +1,7 @@
 /**
- * Tag, reject and delete under the member role's real IAM policy (policies/member-role-policy.json).
+ * Tag, reject and delete under the member capability roles' real IAM policies (policies/member-*-policy.json):
+ * the tag step and rejection through the tag capability, deletion through the delete capability whose
+ * session carries the sweep id.
  * The simulator does not evaluate IAM, so every SageMaker call the member-account client sends is
  * first decided by the IAM simulator (@cloud-copilot/iam-simulate, as in test/policies/) with the
  * resource's current tags as `aws:ResourceTag/*` and the written keys as `aws:TagKeys`; a refusal
@@ -12,12 +14,14 @@ import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
 import { markRejected } from '../../src/cleanup/reject.ts';
 import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
-import { decide, memberRole } from '../policies/simulate.ts';
+import { decide, memberRole, type Caller } from '../policies/simulate.ts';
+import { deleteSessionTags } from '../../src/core/capabilities.ts';
+import type { TargetRef } from '../../src/core/clients.ts';
+import { deleteTargetOf, tagTargetOf } from '../../src/cleanup/reverify.ts';
 import { recordSignedDecision, MEMBER, REGION, ROLE, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 let counter = 0;
-const role = memberRole(MEMBER);
 /** Calls the policy refused, as `Operation resource`. */
 const refused: string[] = [];
 const HOUR = 3_600_000;
@@ -35,10 +39,12 @@ function resourceOf(input: Record<string, unknown>): string {
   return '*';
 }
 
-beforeAll(async () => {
-  env = await startCleanupEnv();
-  // The client product code gets for the member account (the factory caches it per account, region and role).
-  const sagemaker = env.deps.clients.target(SageMakerClient, { accountId: MEMBER, region: REGION, roleName: ROLE });
+/**
+ * Puts a member capability role's policies in front of a client the product code will get from the
+ * factory (it caches clients per account, region, role and session tags, so this is the same instance).
+ */
+function guard(target: TargetRef, caller: Caller): void {
+  const sagemaker = env.deps.clients.target(SageMakerClient, target);
   sagemaker.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? '').replace(/Command$/, '');
@@ -46,18 +52,35 @@ beforeAll(async () => {
       const resource = resourceOf(input);
       const tags = resource === '*' ? {} : sm().tagsOf(resource);
       const request: Record<string, string | string[]> = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
-      if (operation === 'AddTags') request['aws:TagKeys'] = (input.Tags as { Key: string }[]).map((t) => t.Key);
+      if (operation === 'AddTags') {
+        const written = input.Tags as { Key: string; Value: string }[];
+        request['aws:TagKeys'] = written.map((t) => t.Key);
+        for (const tag of written) request[`aws:RequestTag/${tag.Key}`] = tag.Value;
+      }
       if (operation === 'DeleteTags') request['aws:TagKeys'] = input.TagKeys as string[];
-      const decision = await decide(role, { action: `sagemaker:${operation}`, resource, resourceAccount: MEMBER, context: request });
+      const decision = await decide(caller, { action: `sagemaker:${operation}`, resource, resourceAccount: MEMBER, context: request });
       if (decision !== 'Allowed') {
         refused.push(`${operation} ${resource}`);
-        const error = new Error(`User: ${ROLE} is not authorized to perform: sagemaker:${operation} on resource: ${resource} (${decision})`);
+        const error = new Error(`User: ${caller.roleName} is not authorized to perform: sagemaker:${operation} on resource: ${resource} (${decision})`);
         throw Object.assign(error, { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
       }
       return next(args);
     },
-    { step: 'initialize', name: 'memberRolePolicy' },
+    { step: 'initialize', name: 'memberCapabilityPolicy' },
   );
+}
+
+const reach = { accountId: MEMBER, region: REGION, roleName: ROLE };
+/** The delete capability's session for one sweep, guarded by its policies with the sweep id as session tag. */
+function guardDeleteSession(sweepId: string): Caller {
+  const caller = memberRole(MEMBER, 'delete', deleteSessionTags(sweepId));
+  guard(deleteTargetOf({ ...reach, sweepId }), caller);
+  return caller;
+}
+
+beforeAll(async () => {
+  env = await startCleanupEnv();
+  guard(tagTargetOf(reach), memberRole(MEMBER, 'tag'));
 });
 afterAll(() => env.stop());
 
@@ -67,7 +90,8 @@ async function taggedZombie(kind: EndpointKind, deletion = { deleteEndpointConfi
   const candidate = candidateFor(seeded, sweepId, new Date(env.clock.now().getTime() - 48 * HOUR), kind);
   await putManifest(env.s3, sweepId, seeded.name);
   const tagged = await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team', deletion });
-  return { sweepId, seeded, candidate, tagged: tagged.candidate };
+  const deleter = guardDeleteSession(sweepId);
+  return { sweepId, seeded, candidate, tagged: tagged.candidate, deleter };
 }
 
 async function approve(sweepId: string, endpointArn: string) {
@@ -78,8 +102,9 @@ async function approve(sweepId: string, endpointArn: string) {
 describe('cleanup under the member role policy', () => {
   it('the policy refuses deleting an inference component that is not marked itself (what the tag step prevents)', async () => {
     const seeded = seedEndpoint(env.world, 'iam-unmarked', 'inference-components');
-    sm().addTags(seeded.arn, [{ Key: 'zombie', Value: 'confirmed' }]);
-    const sagemaker = env.deps.clients.target(SageMakerClient, { accountId: MEMBER, region: REGION, roleName: ROLE });
+    sm().addTags(seeded.arn, [{ Key: 'zombie', Value: 'confirmed' }, { Key: 'zombie-sweep-id', Value: 'sweep-iam-unmarked' }]);
+    guardDeleteSession('sweep-iam-unmarked');
+    const sagemaker = env.deps.clients.target(SageMakerClient, deleteTargetOf({ ...reach, sweepId: 'sweep-iam-unmarked' }));
     const from = refused.length;
     await expect(sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: seeded.components[0]! }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     expect(refused.slice(from)).toEqual([`DeleteInferenceComponent ${arnOf('inference-component', seeded.components[0]!)}`]);
@@ -111,9 +136,9 @@ describe('cleanup under the member role policy', () => {
     for (const model of seeded.models) expect(sm().getModel(model)).toBeUndefined();
   });
 
-  it('a rejection leaves no child deletable by the role', async () => {
+  it("a rejection leaves nothing deletable by the sweep's delete session", async () => {
     const from = refused.length;
-    const { seeded, tagged } = await taggedZombie('inference-components', { deleteEndpointConfig: true, deleteModels: true });
+    const { seeded, tagged, deleter } = await taggedZombie('inference-components', { deleteEndpointConfig: true, deleteModels: true });
     expect(await markRejected(env.deps, tagged, { actor: 'bob@example.com', decidedAt: env.clock.now().toISOString() }, 90)).toMatchObject({ status: 'tagged' });
 
     expect(refused.slice(from)).toEqual([]);
@@ -121,7 +146,7 @@ describe('cleanup under the member role policy', () => {
     for (const arn of [seeded.arn, ...children]) {
       const action = arn.includes(':inference-component/') ? 'DeleteInferenceComponent' : arn.includes(':endpoint/') ? 'DeleteEndpoint' : 'DeleteEndpointConfig';
       const context = Object.fromEntries(Object.entries(sm().tagsOf(arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
-      expect(await decide(role, { action: `sagemaker:${action}`, resource: arn, resourceAccount: MEMBER, context }), arn).not.toBe('Allowed');
+      expect(await decide(deleter, { action: `sagemaker:${action}`, resource: arn, resourceAccount: MEMBER, context }), arn).not.toBe('Allowed');
     }
   });
 });

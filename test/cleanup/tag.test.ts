@@ -12,8 +12,9 @@ let env: CleanupEnv;
 const addTags: { arn: string; tags: Record<string, string> }[] = [];
 beforeAll(async () => {
   env = await startCleanupEnv();
-  // The client product code gets for the member account (the factory caches it per account, region and role).
-  const sagemaker = env.deps.clients.target(SageMakerClient, { accountId: MEMBER, region: REGION, roleName: ROLE });
+  // The client product code gets for the member account's tag capability (the factory caches it per account, region and role):
+  // tags are written through that role only.
+  const sagemaker = env.deps.clients.target(SageMakerClient, { accountId: MEMBER, region: REGION, roleName: ROLE, capability: 'tag' });
   sagemaker.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'AddTagsCommand') {

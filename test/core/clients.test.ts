@@ -59,4 +59,18 @@ describe('ClientFactory', () => {
     await expect(factory().verifyReachable({ accountId: own, region: 'us-east-1' })).resolves.toBeUndefined();
     await expect(factory().verifyReachable({ accountId: '345678901234', region: 'us-east-1' })).rejects.toMatchObject({ name: 'TargetUnreachableError', message: expect.stringContaining(own) });
   });
+
+  it("assumes the capability's own role, with the delete step's sweep id as session tag, and keeps sessions of different sweeps apart", async () => {
+    const f = factory();
+    const base = { accountId: '345678901234', region: 'us-east-1', roleName: 'ZombieSweepMemberRole' };
+    const first = { ...base, capability: 'delete' as const, sessionTags: { 'zombie-sweep-id': 'sweep-a' } };
+    const second = { ...first, sessionTags: { 'zombie-sweep-id': 'sweep-b' } };
+    const issued = async (target: typeof first) => sim.world.credentials.get((await f.assume(target)).accessKeyId)!;
+    expect(await issued(first)).toMatchObject({ roleName: 'ZombieSweepMemberRole-Delete', sessionTags: { 'zombie-sweep-id': 'sweep-a' } });
+    expect(await issued(second)).toMatchObject({ sessionTags: { 'zombie-sweep-id': 'sweep-b' } });
+    expect(f.target(SNSClient, first)).not.toBe(f.target(SNSClient, second));
+    expect(f.roleArn({ ...base, capability: 'tag' })).toBe('arn:aws:iam::345678901234:role/ZombieSweepMemberRole-Tag');
+    // The delete role's trust policy requires the sweep id: without it there is no delete session.
+    await expect(f.verifyReachable({ ...base, capability: 'delete' })).rejects.toMatchObject({ name: 'TargetUnreachableError' });
+  });
 });

@@ -8,7 +8,7 @@ import { FUNCTION_SPECS, handlerEntry } from '../../infra/hub/functions.ts';
 import { SCAN_TARGET_FAILED_FILTER } from '../../infra/hub/monitoring.ts';
 import { scheduledSweepInput } from '../../infra/hub/schedule.ts';
 import { HUB_FUNCTIONS, HUB_OUTPUTS, MEMBER_ACCESS_FUNCTIONS, hubNames } from '../../infra/names.ts';
-import { loadPolicy } from '../../infra/policies.ts';
+import { loadPolicy, memberPolicyVars } from '../../infra/policies.ts';
 import { withPseudoParameters } from '../../infra/member/member-template.ts';
 import { STATE_MACHINE_PLACEHOLDERS, SWEEP_ASL_PATH } from '../../statemachine/placeholders.ts';
 import { WORKFLOW_FUNCTIONS, functionArnPlaceholder } from '../../src/core/functions.ts';
@@ -97,9 +97,9 @@ describe('archive bucket', () => {
     expect(org.Condition.StringNotEqualsIfExists).toEqual({ 'aws:PrincipalOrgID': main.config.organizationId });
   });
 
-  it('lets member roles use the archive key only through S3 in the hub region', () => {
+  it('lets member snapshot roles use the archive key only through S3 in the hub region', () => {
     const key = resourcesOf(main.json, 'AWS::KMS::Key')[archiveKeyId()];
-    const statement = key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'AllowMemberRolesToEncryptCopiesThroughS3');
+    const statement = key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'AllowMemberSnapshotRolesToEncryptCopiesThroughS3');
     expect(statement.Condition.StringEquals).toEqual({ 'aws:PrincipalOrgID': main.config.organizationId, 'kms:ViaService': 's3.us-east-1.amazonaws.com' });
   });
 });
@@ -281,40 +281,66 @@ describe('monitoring', () => {
   });
 });
 
-describe('member role StackSet', () => {
-  const stackSet = (s: Synthesized) => Object.values(resourcesOf(s.json, 'AWS::CloudFormation::StackSet'))[0].Properties;
+describe('member capability StackSets', () => {
+  const stackSets = (s: Synthesized) => Object.values(resourcesOf(s.json, 'AWS::CloudFormation::StackSet')).map((r) => r.Properties);
+  const stackSet = (s: Synthesized, name: string) => stackSets(s).find((p) => p.StackSetName === name);
 
-  it('is service-managed, auto-deploys to the configured OUs in one region, and removes the role from accounts that leave', () => {
-    expect(stackSet(main)).toMatchObject({
-      PermissionModel: 'SERVICE_MANAGED',
-      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
-      StackInstancesGroup: [{ DeploymentTargets: { OrganizationalUnitIds: main.config.targetOus }, Regions: ['us-east-1'] }],
-      Capabilities: ['CAPABILITY_NAMED_IAM'],
-      CallAs: 'DELEGATED_ADMIN',
-    });
-    expect(stackSet(management).CallAs).toBe('SELF');
+  it('are service-managed, auto-deploy to the configured OUs in one region, and remove the roles from accounts that leave', () => {
+    for (const name of ['zombie-sweep-member-role', 'zombie-sweep-member-actions']) {
+      expect(stackSet(main, name), name).toMatchObject({
+        PermissionModel: 'SERVICE_MANAGED',
+        AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+        StackInstancesGroup: [{ DeploymentTargets: { OrganizationalUnitIds: main.config.targetOus }, Regions: ['us-east-1'] }],
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+        CallAs: 'DELEGATED_ADMIN',
+      });
+    }
+    expect(stackSet(management, 'zombie-sweep-member-role').CallAs).toBe('SELF');
   });
 
-  it('deploys the member role built from policies/ with per-account pseudo parameters', () => {
-    const template = Stack.of(main.hub).resolve(main.hub.memberStackSet.template);
-    const role = template.Resources.MemberRole.Properties;
+  it('deploy each capability role built from policies/ with per-account pseudo parameters', () => {
     const vars = { ...fakeVars(), ArchiveKeyArn: main.hub.archive.key.keyArn, Partition: '${AWS::Partition}' };
     const expected = (name: string) => Stack.of(main.hub).resolve(withPseudoParameters(loadPolicy(name, vars)));
-    expect(role.RoleName).toBe('ZombieSweepMemberRole');
-    expect(role.AssumeRolePolicyDocument).toEqual(expected('member-role-trust'));
-    expect(role.Policies[0].PolicyDocument).toEqual(expected('member-role-policy'));
-    expect(template.Resources.RestoreRole).toBeUndefined();
+    const observe = Stack.of(main.hub).resolve(main.hub.memberStackSet.template);
+    const act = Stack.of(main.hub).resolve(main.hub.memberStackSet.actionTemplate);
+    const roles = {
+      read: observe.Resources.MemberRole.Properties,
+      snapshot: observe.Resources.SnapshotRole.Properties,
+      tag: act.Resources.TagRole.Properties,
+      delete: act.Resources.DeleteRole.Properties,
+    };
+    // The read role keeps the single member role's logical id and name: an upgrade narrows it in place.
+    expect(roles.read.RoleName).toBe('ZombieSweepMemberRole');
+    for (const [capability, role] of Object.entries(roles)) {
+      expect(role.RoleName, capability).toBe(capability === 'read' ? 'ZombieSweepMemberRole' : `ZombieSweepMemberRole-${capability.charAt(0).toUpperCase()}${capability.slice(1)}`);
+      expect(role.AssumeRolePolicyDocument, capability).toEqual(expected(`member-${capability}-role-trust`));
+      expect(role.Policies[0].PolicyDocument, capability).toEqual(expected('member-read-policy'));
+      if (capability !== 'read') expect(role.Policies[1].PolicyDocument, capability).toEqual(expected(`member-${capability}-policy`));
+    }
+    expect(Object.keys(observe.Resources).sort()).toEqual(['MemberRole', 'SnapshotRole']);
+    expect(Object.keys(act.Resources).sort()).toEqual(['DeleteRole', 'TagRole']);
     // IAM policy variables survive the Fn::Sub escaping.
-    expect(JSON.stringify(role.Policies[0].PolicyDocument)).toContain('arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:endpoint/*');
+    expect(JSON.stringify(roles.delete.Policies[1].PolicyDocument)).toContain('"${aws:PrincipalTag/zombie-sweep-id}"');
+    expect(JSON.stringify(roles.read.Policies[0].PolicyDocument)).toContain('arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:endpoint/*');
   });
 
-  it('serializes a valid template body (CloudFormation only fills in the archive key ARN)', () => {
-    const body = stackSet(main).TemplateBody as { 'Fn::Join': [string, unknown[]] };
-    const parts = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'arn:aws:kms:us-east-1:111111111111:key/resolved-at-deploy'));
-    const parsed = JSON.parse(parts.join(''));
-    expect(Object.keys(parsed.Resources)).toEqual(['MemberRole']);
-    expect(JSON.stringify(parsed)).toContain('key/resolved-at-deploy');
-    expect(JSON.stringify(parsed).length).toBeLessThan(51_200); // TemplateBody limit
+  it('serialize valid template bodies (CloudFormation only fills in the archive key ARN)', () => {
+    for (const [name, resources] of [['zombie-sweep-member-role', ['MemberRole', 'SnapshotRole']], ['zombie-sweep-member-actions', ['TagRole', 'DeleteRole']]] as const) {
+      const body = stackSet(main, name).TemplateBody as string | { 'Fn::Join': [string, unknown[]] };
+      const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'arn:aws:kms:us-east-1:111111111111:key/resolved-at-deploy')).join('');
+      const parsed = JSON.parse(text);
+      expect(Object.keys(parsed.Resources), name).toEqual(resources);
+      expect(text.length).toBeLessThan(51_200); // TemplateBody limit
+    }
+  });
+
+  it('leave the tag and delete roles out of protected accounts and protected target OUs', () => {
+    const [ouA, ouB] = ['ou-abcd-11111111', 'ou-abcd-22222222'];
+    const guarded = synthesize(configWith({ targetOus: [ouA, ouB], protected: { accountIds: ['999999999999'], ouIds: [ouB] } }));
+    expect(stackSet(guarded, 'zombie-sweep-member-role').StackInstancesGroup[0].DeploymentTargets).toEqual({ OrganizationalUnitIds: [ouA, ouB] });
+    expect(stackSet(guarded, 'zombie-sweep-member-actions').StackInstancesGroup[0].DeploymentTargets).toEqual({ OrganizationalUnitIds: [ouA], AccountFilterType: 'DIFFERENCE', Accounts: ['999999999999'] });
+    const allProtected = synthesize(configWith({ targetOus: [ouA], protected: { accountIds: [], ouIds: [ouA] } }));
+    expect(stackSet(allProtected, 'zombie-sweep-member-actions')).toBeUndefined();
   });
 
   it('adds the restore role and the restore read-back grants only when enabled', () => {
@@ -369,7 +395,7 @@ function fakeVars() {
     OrgId: main.config.organizationId,
     ManagementAccountId: main.config.managementAccountId,
     ResourcePrefix: main.config.resourcePrefix,
-    MemberRoleName: main.config.memberRoleName,
+    ...memberPolicyVars(main.config),
     RestoreRoleName: main.config.restoreRole.name,
     RestoreTrustedPrincipalArns: main.config.restoreRole.trustedPrincipalArns,
     ExternalId: main.config.externalId,

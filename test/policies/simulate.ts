@@ -1,5 +1,6 @@
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import { loadPolicy, resolvePseudoParameters, type PolicyJson, type PolicyVars } from '../../infra/policies.ts';
+import { loadPolicy, memberPolicyVars, resolvePseudoParameters, type PolicyJson, type PolicyVars } from '../../infra/policies.ts';
+import { capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
 
 /**
  * IAM simulation over the policies/ files with @cloud-copilot/iam-simulate (AGPL-3.0: a dev/test
@@ -30,7 +31,7 @@ export const VARS: PolicyVars = {
   OrgId: ORG,
   ManagementAccountId: '555555555555',
   ResourcePrefix: PREFIX,
-  MemberRoleName: MEMBER_ROLE,
+  ...memberPolicyVars({ memberRoleName: MEMBER_ROLE, regions: 'all', hubRegion: REGION }),
   RestoreRoleName: RESTORE_ROLE,
   RestoreTrustedPrincipalArns: [OPERATOR_ROLE_ARN],
   ExternalId: EXTERNAL_ID,
@@ -63,9 +64,24 @@ export interface Caller {
   roleName: string;
   orgId?: string;
   identityPolicies: PolicyJson[];
+  /** STS session tags of the caller's session (`aws:PrincipalTag/*`). */
+  principalTags?: Record<string, string>;
 }
 
-export const memberRole = (accountId = MEMBER): Caller => ({ accountId, roleName: MEMBER_ROLE, orgId: ORG, identityPolicies: [policy('member-role-policy', accountId)] });
+/** The policies/ documents attached to one member capability role, as the member StackSet attaches them. */
+export function capabilityPolicies(capability: MemberCapability, accountId = MEMBER, vars: PolicyVars = VARS): PolicyJson[] {
+  const resolve = (name: string) => resolvePseudoParameters(loadPolicy(name, vars), { accountId, region: REGION });
+  return capability === 'read' ? [resolve('member-read-policy')] : [resolve('member-read-policy'), resolve(`member-${capability}-policy`)];
+}
+
+/** A session of a member capability role; delete sessions carry the sweep id session tag their trust policy requires. */
+export const memberRole = (accountId = MEMBER, capability: MemberCapability = 'read', principalTags?: Record<string, string>): Caller => ({
+  accountId,
+  roleName: capabilityRoleName(MEMBER_ROLE, capability),
+  orgId: ORG,
+  identityPolicies: capabilityPolicies(capability, accountId),
+  ...(principalTags ? { principalTags } : {}),
+});
 
 export interface Request {
   action: string;
@@ -86,7 +102,10 @@ export async function decide(caller: Caller, request: Request): Promise<Decision
     'aws:PrincipalArn': roleArn(caller.accountId, caller.roleName),
     'aws:ResourceAccount': request.resourceAccount,
     'aws:SecureTransport': 'true',
+    // AWS sets it on every regional request; tests of other regions override it.
+    'aws:RequestedRegion': REGION,
     ...(caller.orgId ? { 'aws:PrincipalOrgID': caller.orgId } : {}),
+    ...Object.fromEntries(Object.entries(caller.principalTags ?? {}).map(([key, value]) => [`aws:PrincipalTag/${key}`, value])),
     ...request.context,
   };
   const simulation: Simulation = {

@@ -1,28 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { HUB_FUNCTIONS, MEMBER_ACCESS_FUNCTIONS } from '../../infra/names.ts';
+import { HUB_FUNCTIONS, MEMBER_ACCESS_FUNCTIONS, MEMBER_CAPABILITY_OF } from '../../infra/names.ts';
+import { capabilityRoleName } from '../../src/core/capabilities.ts';
 import { EXTERNAL_ID, HUB, MEMBER, MEMBER_ROLE, ORG, OTHER_ORG, OUTSIDER, PREFIX, RESTORE_ROLE, ADMIN, decide, policy, roleArn, type Caller } from './simulate.ts';
 
 /**
- * Who may assume the member role: the trust policy (policies/member-role-trust.json) is the resource
- * policy of sts:AssumeRole, the caller's identity policy the other half of a cross-account request.
+ * Who may assume each member capability role: its trust policy (policies/member-<capability>-role-trust.json)
+ * is the resource policy of sts:AssumeRole, the caller's identity policy the other half of a cross-account request.
+ * The read role is the one scanning steps use; these tests run against it unless they name another.
  */
 const memberRoleArn = roleArn(MEMBER, MEMBER_ROLE);
 const hubRole = (fn: string, orgId = ORG): Caller => ({ accountId: HUB, roleName: `${PREFIX}-${fn}`, orgId, identityPolicies: [policy(`hub-${fn}`, HUB)] });
+const SWEEP_TAG = { 'aws:RequestTag/zombie-sweep-id': 'sweep-1', 'aws:TagKeys': ['zombie-sweep-id'] };
 
 /** `externalId: null` sends no external id (undefined would mean the default). */
-async function assume(caller: Caller, externalId: string | null = EXTERNAL_ID, trust = policy('member-role-trust'), target = memberRoleArn) {
+async function assume(caller: Caller, externalId: string | null = EXTERNAL_ID, trust = policy('member-read-role-trust'), target = memberRoleArn, extra: Record<string, string | string[]> = {}) {
   return decide(caller, {
     action: 'sts:AssumeRole',
     resource: target,
     resourceAccount: MEMBER,
     resourcePolicy: trust,
-    context: { 'aws:ResourceOrgID': ORG, ...(externalId === null ? {} : { 'sts:ExternalId': externalId }) },
+    context: { 'aws:ResourceOrgID': ORG, ...(externalId === null ? {} : { 'sts:ExternalId': externalId }), ...extra },
   });
 }
 
-describe('member role trust', () => {
-  it.each(MEMBER_ACCESS_FUNCTIONS.map((fn) => [fn]))('admits the hub %s role with the external id', async (fn) => {
-    expect(await assume(hubRole(fn))).toBe('Allowed');
+describe('member capability role trust', () => {
+  it.each(MEMBER_ACCESS_FUNCTIONS.map((fn) => [fn]))('admits the hub %s role to its own capability role, with the external id', async (fn) => {
+    const capability = MEMBER_CAPABILITY_OF[fn as keyof typeof MEMBER_CAPABILITY_OF];
+    const target = roleArn(MEMBER, capabilityRoleName(MEMBER_ROLE, capability));
+    const extra = capability === 'delete' ? SWEEP_TAG : {};
+    expect(await assume(hubRole(fn), EXTERNAL_ID, policy(`member-${capability}-role-trust`), target, extra)).toBe('Allowed');
+    if (capability === 'delete') {
+      const tagSession = await decide(hubRole(fn), { action: 'sts:TagSession', resource: target, resourceAccount: MEMBER, resourcePolicy: policy('member-delete-role-trust'), context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID, ...SWEEP_TAG } });
+      expect(tagSession).toBe('Allowed');
+    }
   });
 
   it('rejects a hub workflow role without the external id, or with a wrong one', async () => {

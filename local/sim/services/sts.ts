@@ -1,13 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SimError, queryService, type CallContext, type QueryParams, type SimService } from '../protocol.ts';
-import type { IssuedCredential, World } from '../world.ts';
+import type { IssuedCredential, SimAccount, SimRole, World } from '../world.ts';
+import { SWEEP_SESSION_TAG, parseCapabilityRoleName } from '../../../src/core/capabilities.ts';
 
 /**
  * AWS STS (Query/XML, version 2011-06-15): AssumeRole and GetCallerIdentity, shaped on the API reference
  * (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html). Issued credentials go into
  * `world.credentials`, so every later call signed with them acts in the assumed account (local/sim/auth.ts).
  * Trust policies are not modelled: a role that exists (with the right ExternalId, when it has one) can be
- * assumed by any caller.
+ * assumed by any caller, with one exception the workflow's safety rests on: a delete capability role
+ * is refused without the sweep-id session tag its trust policy requires (policies/member-delete-role-trust.json).
+ * Capability roles (src/core/capabilities.ts) exist wherever their base member role does, as the
+ * member StackSet deploys them together.
  */
 
 /** "By default, the value is set to 3600 seconds" and the role's MaxSessionDuration defaults to one hour. */
@@ -58,8 +62,10 @@ function assumeRole(params: QueryParams, ctx: CallContext) {
   const account = ctx.world.accounts.get(accountId);
   // AWS does not say why an AssumeRole was refused (missing role, trust policy, external id, closed account).
   if (!account || account.status !== 'ACTIVE') throw denied();
-  const role = account.roles.get(roleName);
+  const role = findRole(account, roleName);
   if (!role) throw denied();
+  const sessionTags = parseSessionTags(params);
+  if (parseCapabilityRoleName(roleName)?.capability === 'delete' && !sessionTags[SWEEP_SESSION_TAG]) throw denied();
   if (role.externalId !== undefined && role.externalId !== externalId) throw denied();
 
   if (ctx.caller.assumedRole && duration > ROLE_CHAINING_LIMIT_SECONDS) {
@@ -69,7 +75,7 @@ function assumeRole(params: QueryParams, ctx: CallContext) {
     throw new SimError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   }
 
-  const issued = issueRoleCredentials(ctx.world, accountId, roleName, sessionName, duration);
+  const issued = issueRoleCredentials(ctx.world, accountId, roleName, sessionName, duration, sessionTags);
   return {
     Credentials: {
       AccessKeyId: issued.accessKeyId,
@@ -82,6 +88,24 @@ function assumeRole(params: QueryParams, ctx: CallContext) {
       Arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
     },
   };
+}
+
+function findRole(account: SimAccount, roleName: string): SimRole | undefined {
+  const exact = account.roles.get(roleName);
+  if (exact) return exact;
+  const capability = parseCapabilityRoleName(roleName);
+  const base = capability ? account.roles.get(capability.base) : undefined;
+  return base ? { ...base, name: roleName } : undefined;
+}
+
+/** `Tags.member.N.Key` / `Tags.member.N.Value` (AssumeRole session tags). */
+function parseSessionTags(params: QueryParams): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (let i = 1; ; i++) {
+    const key = params.get(`Tags.member.${i}.Key`);
+    if (key === undefined) return tags;
+    tags[key] = params.get(`Tags.member.${i}.Value`) ?? '';
+  }
 }
 
 function durationSeconds(raw: string | undefined): number {
@@ -127,7 +151,7 @@ function randomToken(length: number): string {
  * Credentials of a role session, as STS issues them to AssumeRole callers and as Lambda hands them to a
  * function running with its execution role (the local auto-tagger gets its credentials this way).
  */
-export function issueRoleCredentials(world: World, accountId: string, roleName: string, sessionName: string, durationSeconds = 3600): IssuedCredential {
+export function issueRoleCredentials(world: World, accountId: string, roleName: string, sessionName: string, durationSeconds = 3600, sessionTags: Record<string, string> = {}): IssuedCredential {
   const issued: IssuedCredential = {
     accessKeyId: `ASIA${randomToken(16)}`,
     secretAccessKey: randomBytes(30).toString('base64'),
@@ -136,6 +160,7 @@ export function issueRoleCredentials(world: World, accountId: string, roleName: 
     roleName,
     sessionName,
     expiresAt: new Date(world.now().getTime() + durationSeconds * 1000),
+    ...(Object.keys(sessionTags).length > 0 ? { sessionTags } : {}),
   };
   world.credentials.set(issued.accessKeyId, issued);
   return issued;

@@ -112,7 +112,8 @@ interface RunContext {
 async function runSnapshot(input: SnapshotInput, deps: SnapshotDeps, run: RunContext): Promise<SnapshotResult> {
   const { candidate } = input;
   const options: SnapshotOptions = { ...DEFAULT_SNAPSHOT_OPTIONS, ...deps.options };
-  const target: TargetRef = { accountId: candidate.accountId, region: candidate.region, roleName: candidate.roleName, externalId: candidate.externalId };
+  // The snapshot capability: reads the endpoint and its artifacts, writes copies into the archive; never tags or deletes.
+  const target: TargetRef = { accountId: candidate.accountId, region: candidate.region, roleName: candidate.roleName, externalId: candidate.externalId, capability: 'snapshot' };
   const sagemaker = deps.factory.target(SageMakerClient, target);
   const artifactPrefix = layout.artifactPrefix(candidate.accountId, candidate.region, candidate.endpointName, candidate.sweepId);
   const state = new SnapshotState(run.hubS3, deps.archiveBucket, layout.snapshotStatePrefix(candidate.sweepId, candidate.accountId, candidate.region, candidate.endpointName));
