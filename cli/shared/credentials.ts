@@ -5,6 +5,7 @@ import type { ApiCallCounter } from '../../src/core/api-calls.ts';
 import { ClientFactory } from '../../src/core/clients.ts';
 import { errorMessage, errorName } from '../../src/core/errors.ts';
 import { CredentialsRejectedError, NoCredentialsError } from './errors.ts';
+import { addConnectionOptions } from './globals.ts';
 
 /**
  * The CLI acts with the user's own credentials: `--profile NAME` (shared config/credentials files),
@@ -15,8 +16,9 @@ export interface CredentialOptions {
   profile?: string;
 }
 
+/** Kept for verbs written before cli/shared/globals.ts: adds every global option except --output. */
 export function addCredentialOptions(command: Command): Command {
-  return command.option('--profile <name>', 'AWS profile from ~/.aws/config and ~/.aws/credentials (default: the SDK default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, ...)');
+  return addConnectionOptions(command);
 }
 
 /** Region for STS, Organizations and EC2 DescribeRegions calls; the scanned regions come from --regions. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputValidationError } from '../core/errors.ts';
+import { fitWidths, truncate } from '../core/table-fit.ts';
 import { AccountIdSchema, EndpointArnSchema, EndpointNameSchema, RegionSchema, SweepIdSchema } from '../core/schemas.ts';
 import type { AuditEvent } from './events.ts';
 
@@ -50,6 +51,14 @@ const FlagsSchema = z
   .strict();
 export type AuditFlags = z.input<typeof FlagsSchema>;
 
+/** `--region` is the AWS CLI's API region on every verb; the region filter of the trail is spelled apart. */
+const FLAG_OF_FIELD: Record<string, string> = { region: '--endpoint-region' };
+
+/** Table rendering options: the terminal width the table must fit, when known. */
+export interface AuditRenderOptions {
+  maxWidth?: number;
+}
+
 /** Validates CLI flags into a query; errors name the flag (`invalid --since: ...`). */
 export function parseAuditQuery(flags: AuditFlags): AuditQuery {
   const result = FlagsSchema.safeParse(flags);
@@ -57,7 +66,8 @@ export function parseAuditQuery(flags: AuditFlags): AuditQuery {
     const issue = result.error.issues[0]!;
     const field = String(issue.path[0] ?? 'options');
     const got = (flags as Record<string, unknown>)[field];
-    throw new InputValidationError(`invalid --${field}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`, `--${field}`);
+    const flag = FLAG_OF_FIELD[field] ?? `--${field}`;
+    throw new InputValidationError(`invalid ${flag}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`, flag);
   }
   const parsed = result.data;
   const query: AuditQuery = { output: parsed.output };
@@ -65,7 +75,7 @@ export function parseAuditQuery(flags: AuditFlags): AuditQuery {
     const arn = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):endpoint\/(.+)$/.exec(parsed.endpoint);
     query.endpoint = arn ? { region: arn[1]!, accountId: arn[2]!, name: arn[3]!, arn: parsed.endpoint } : { name: parsed.endpoint };
     if (arn && parsed.account && parsed.account !== arn[2]) throw new InputValidationError(`invalid --account: ${parsed.account} contradicts the endpoint ARN's account ${arn[2]}`, '--account');
-    if (arn && parsed.region && parsed.region !== arn[1]) throw new InputValidationError(`invalid --region: ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, '--region');
+    if (arn && parsed.region && parsed.region !== arn[1]) throw new InputValidationError(`invalid --endpoint-region: ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, '--endpoint-region');
   }
   if (parsed.account) query.accountId = parsed.account;
   if (parsed.region) query.region = parsed.region;
@@ -156,13 +166,14 @@ export function timelineRows(events: AuditEvent[]): TimelineRow[] {
   return rows;
 }
 
-export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+export function renderTable(headers: string[], rows: string[][], options: AuditRenderOptions = {}): string {
+  const natural = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = fitWidths(natural, options.maxWidth);
+  const line = (cells: string[]) => cells.map((cell, column) => truncate(cell, widths[column]!).padEnd(widths[column]!)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef): string {
+export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef, options: AuditRenderOptions = {}): string {
   const sorted = sortEvents(events);
   const first = sorted[0];
   const arn = endpoint.arn ?? first?.endpointArn ?? endpoint.name;
@@ -177,16 +188,16 @@ export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef): str
   const tags = last.tagsAfter ?? last.tagsBefore;
   return [
     `Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}\n\n`,
-    renderTable(['AT', 'EVENT', 'ACTOR', 'SWEEP', 'TAG CHANGES', 'NOTE'], rows),
+    renderTable(['AT', 'EVENT', 'ACTOR', 'SWEEP', 'TAG CHANGES', 'NOTE'], rows, options),
     tags ? `\nTags after the last event: ${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}\n` : '',
   ].join('');
 }
 
-export function formatEventList(events: AuditEvent[]): string {
+export function formatEventList(events: AuditEvent[], options: AuditRenderOptions = {}): string {
   const sorted = sortEvents(events);
   if (sorted.length === 0) return 'No audit events match.\n';
   const rows = sorted.map((e) => [e.at, e.accountId ?? '', e.region ?? '', e.endpointName ?? '', e.type, e.actor, e.sweepId ?? '', [...tagChanges(e.tagsBefore, e.tagsAfter), eventNote(e)].filter(Boolean).join('; ')]);
-  return `${sorted.length} audit events\n\n` + renderTable(['AT', 'ACCOUNT', 'REGION', 'ENDPOINT', 'EVENT', 'ACTOR', 'SWEEP', 'CHANGES / NOTE'], rows);
+  return `${sorted.length} audit events\n\n` + renderTable(['AT', 'ACCOUNT', 'REGION', 'ENDPOINT', 'EVENT', 'ACTOR', 'SWEEP', 'CHANGES / NOTE'], rows, options);
 }
 
 export const CSV_COLUMNS = ['at', 'type', 'actor', 'sweepId', 'accountId', 'region', 'endpointName', 'endpointArn', 'tagChanges', 'reason', 'details', 'eventId'] as const;
@@ -214,11 +225,11 @@ export function formatJson(events: AuditEvent[]): string {
 }
 
 /** The whole output for a query: a timeline for one endpoint, else a filtered list. */
-export function formatAuditOutput(events: AuditEvent[], query: AuditQuery): string {
+export function formatAuditOutput(events: AuditEvent[], query: AuditQuery, options: AuditRenderOptions = {}): string {
   if (query.output === 'json') return formatJson(events);
   if (query.output === 'csv') return formatCsv(events);
-  if (!query.endpoint) return formatEventList(events);
-  if (events.length === 0) return formatTimeline([], query.endpoint);
+  if (!query.endpoint) return formatEventList(events, options);
+  if (events.length === 0) return formatTimeline([], query.endpoint, options);
   // A bare name may exist in several accounts or regions: one timeline each.
   const groups = new Map<string, AuditEvent[]>();
   for (const event of events) {
@@ -229,7 +240,7 @@ export function formatAuditOutput(events: AuditEvent[], query: AuditQuery): stri
     .sort()
     .map((key) => {
       const group = groups.get(key)!;
-      return formatTimeline(group, { ...query.endpoint!, arn: query.endpoint!.arn ?? group.find((e) => e.endpointArn)?.endpointArn });
+      return formatTimeline(group, { ...query.endpoint!, arn: query.endpoint!.arn ?? group.find((e) => e.endpointArn)?.endpointArn }, options);
     })
     .join('\n');
 }
