@@ -37,7 +37,7 @@ try {
   } else {
     // One line, no stack: the cause a user can act on. ZOMBIE_SWEEP_DEBUG=1 shows the stack.
     const prefix = colorEnabled(process.stderr, process.env) ? '\x1b[31mzombie-sweep:\x1b[0m' : 'zombie-sweep:';
-    process.stderr.write(`${prefix} ${errorName(error)}: ${errorMessage(error)}\n`);
+    process.stderr.write(`${prefix} ${errorName(error)}: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}\n`);
     if (process.env.ZOMBIE_SWEEP_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
     process.exitCode = error instanceof PartialScanError ? EXIT_PARTIAL : 1;
   }

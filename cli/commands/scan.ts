@@ -143,9 +143,9 @@ function writeOutput(flags: ScanFlags, io: ScanIo, outcome: ScanOutcome, apiCall
   else if (flags.output === 'csv') {
     text = renderScanCsv(findings);
     // A footer row would break CSV readers; each priced row's reason carries the same caveat.
-    for (const note of priceTableNotes(findings)) io.stderr.write(`${note}\n`);
+    for (const note of priceTableNotes(findings, flags.priceFile)) io.stderr.write(`${note}\n`);
   } else if (flags.output === 'html') text = scanReportHtml(outcome, { requestedBy: 'zombie-sweep scan', now: io.clock.now(), settings: parseDetection(flags) });
-  else text = renderScanTable(outcome, flags.file ? {} : { maxWidth: terminalWidth(io.stdoutStream ?? {}, io.env) });
+  else text = renderScanTable(outcome, { ...(flags.file ? {} : { maxWidth: terminalWidth(io.stdoutStream ?? {}, io.env) }), ...(flags.priceFile ? { priceFile: flags.priceFile } : {}) });
   if (flags.file) {
     writeFileSync(flags.file, text);
     if (showsProgress(flags)) io.stderr.write(`wrote ${flags.file}\n`);

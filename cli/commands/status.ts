@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import { InputValidationError, errorName } from '../../src/core/errors.ts';
+import { InputValidationError, ZombieSweepError, errorMessage, errorName } from '../../src/core/errors.ts';
 import { layout } from '../../src/core/layout.ts';
 import { SweepIdSchema } from '../../src/core/schemas.ts';
 import { describeEvent, executionArnFor, historySince, resolveStateMachineArn } from '../../src/sweep/deployed.ts';
@@ -92,12 +92,16 @@ export async function runStatus(sweepId: string, flags: StatusFlags, io: { stdou
     };
   } catch (error) {
     // A local run's execution lives only while its process runs; the archive still tells the story.
+    if (!bucket) throw new ExecutionLookupError(`cannot read the execution of sweep ${sweepId}: ${errorName(error)}: ${errorMessage(error)}; a local sweep (start --local) ends with its process: pass --archive-bucket to read what it wrote`, { cause: error });
     if (!status.report) throw error;
     status.executionLookup = `${errorName(error)}: ${(error as Error).message}`;
   }
   io.stdout(flags.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : statusText(status));
   return status;
 }
+
+/** The sweep's execution could not be read, and no archive bucket was given to read its report from. */
+export class ExecutionLookupError extends ZombieSweepError {}
 
 export function statusText(status: SweepStatus): string {
   const lines = [`Sweep ${status.sweepId}`];

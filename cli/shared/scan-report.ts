@@ -112,9 +112,10 @@ export function renderScanCsv(findings: readonly Finding[]): string {
 }
 
 /** Footer for costs that rest on an unverified price table (docs/detection.md, "The price table"). */
-export function priceTableNotes(findings: readonly Finding[]): string[] {
+export function priceTableNotes(findings: readonly Finding[], priceFile?: string): string[] {
+  const where = priceFile ?? 'src/detection/prices/';
   return unverifiedPriceTables(findings.map((f) => f.reason)).map(
-    (date) => `Costs are estimates from the unverified ${date} price table (src/detection/prices/); refresh it with \`zombie-sweep prices refresh\` (docs/detection.md).`,
+    (date) => `Costs are estimates from the unverified ${date} price table (${where}); refresh it with \`zombie-sweep prices refresh\` (docs/detection.md).`,
   );
 }
 
@@ -125,30 +126,31 @@ function monthly(f: Finding): string {
   return f.verdict === 'error' ? '-' : 'unknown';
 }
 
-type TotalRow = { kind: 'total'; label: string; zombies: number; cost: number; unknown: number };
+type TotalRow = { kind: 'total'; account: string; label: string; zombies: number; cost: number; unknown: number };
 type Row = { kind: 'finding'; finding: Finding } | TotalRow;
 
 const COLUMNS: Column<Row>[] = [
-  { header: 'ACCOUNT', value: (r) => (r.kind === 'finding' ? r.finding.accountId : r.label) },
-  { header: 'REGION', value: (r) => (r.kind === 'finding' ? r.finding.region : '') },
-  { header: 'ENDPOINT', value: (r) => (r.kind === 'finding' ? r.finding.endpointName : '') },
+  { header: 'ACCOUNT', value: (r) => (r.kind === 'finding' ? r.finding.accountId : r.account) },
+  { header: 'REGION', value: (r) => (r.kind === 'finding' ? r.finding.region : r.label) },
+  { header: 'ENDPOINT', flexible: true, value: (r) => (r.kind === 'finding' ? r.finding.endpointName : '') },
   { header: 'VERDICT', value: (r) => (r.kind === 'finding' ? r.finding.verdict : `${r.zombies} zombie${r.zombies === 1 ? '' : 's'}`) },
-  { header: 'TYPE', value: (r) => (r.kind === 'finding' ? (r.finding.endpointType ?? '-') : '') },
+  { header: 'TYPE', optional: true, value: (r) => (r.kind === 'finding' ? (r.finding.endpointType ?? '-') : '') },
   { header: 'INSTANCES', value: (r) => (r.kind === 'finding' ? instancesText(r.finding) : '') },
-  { header: 'INVOCATIONS', align: 'right', value: (r) => (r.kind === 'finding' ? (r.finding.invocations === null ? '-' : String(r.finding.invocations)) : '') },
+  { header: 'INVOCATIONS', align: 'right', optional: true, value: (r) => (r.kind === 'finding' ? (r.finding.invocations === null ? '-' : String(r.finding.invocations)) : '') },
   { header: 'LAST INVOKED', value: (r) => (r.kind === 'finding' ? lastInvokedText(r.finding) : '') },
   {
     header: '$/MONTH',
     align: 'right',
     value: (r) => (r.kind === 'finding' ? monthly(r.finding) : `${formatUsd(r.cost)}${r.unknown ? ` +${r.unknown} unknown` : ''}`),
   },
-  { header: 'REASON', value: (r) => (r.kind === 'finding' ? r.finding.reason : 'zombie $/month') },
+  { header: 'REASON', flexible: true, optional: true, value: (r) => (r.kind === 'finding' ? r.finding.reason : 'zombie $/month') },
 ];
 
-function total(label: string, findings: readonly Finding[]): TotalRow {
+function total(account: string, label: string, findings: readonly Finding[]): TotalRow {
   const zombies = findings.filter((f) => f.verdict === 'zombie');
   return {
     kind: 'total',
+    account,
     label,
     zombies: zombies.length,
     cost: round2(zombies.reduce((sum, f) => sum + (f.monthlyCostUsd ?? 0), 0)),
@@ -159,12 +161,12 @@ function total(label: string, findings: readonly Finding[]): TotalRow {
 function findingsTable(results: readonly TargetScanResult[], options: TableOptions): string {
   const byAccount = new Map<string, Finding[]>();
   for (const f of results.flatMap((r) => r.findings)) byAccount.set(f.accountId, [...(byAccount.get(f.accountId) ?? []), f]);
-  const accounts = [...byAccount.entries()].map(([account, findings]) => ({ findings: sortFindings([...findings]), subtotal: total(`${account} total`, findings) }));
-  accounts.sort((a, b) => b.subtotal.cost - a.subtotal.cost || a.subtotal.label.localeCompare(b.subtotal.label));
+  const accounts = [...byAccount.entries()].map(([account, findings]) => ({ findings: sortFindings([...findings]), subtotal: total(account, 'total', findings) }));
+  accounts.sort((a, b) => b.subtotal.cost - a.subtotal.cost || a.subtotal.account.localeCompare(b.subtotal.account));
   if (accounts.length === 0) return 'No InService SageMaker endpoints found in the account-regions scanned.\n';
   const rows: (Row | null)[] = [];
   for (const { findings, subtotal } of accounts) rows.push(...findings.map((finding) => ({ kind: 'finding' as const, finding })), subtotal, null);
-  rows.push(total('TOTAL', results.flatMap((r) => r.findings)));
+  rows.push(total('ALL', 'TOTAL', results.flatMap((r) => r.findings)));
   return renderTable(rows, COLUMNS, options);
 }
 
@@ -172,10 +174,10 @@ function findingsTable(results: readonly TargetScanResult[], options: TableOptio
  * The summary line first (so a partial scan says so before anything else), the findings by account
  * with subtotals, then every account-region not scanned and why.
  */
-export function renderScanTable(outcome: ScanOutcome, options: TableOptions = {}): string {
+export function renderScanTable(outcome: ScanOutcome, options: TableOptions & { priceFile?: string } = {}): string {
   const { results } = outcome;
   let out = `${summaryLine(scanSummary(outcome))}\n\n${findingsTable(results, options)}`;
-  for (const note of priceTableNotes(results.flatMap((r) => r.findings))) out += `\n${note}\n`;
+  for (const note of priceTableNotes(results.flatMap((r) => r.findings), options.priceFile)) out += `\n${note}\n`;
   const failed = results.filter((r) => r.status !== 'ok');
   if (failed.length > 0) {
     out += `\nNot scanned (${failed.length} of ${results.length} account-regions):\n`;

@@ -168,7 +168,9 @@ export function timelineRows(events: AuditEvent[]): TimelineRow[] {
 
 export function renderTable(headers: string[], rows: string[][], options: AuditRenderOptions = {}): string {
   const natural = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const widths = fitWidths(natural, options.maxWidth);
+  // The free-text columns (tag changes, notes) give up width first; times and ids stay whole.
+  const flexible = headers.flatMap((header, i) => (/CHANGES|NOTE/.test(header) ? [i] : []));
+  const widths = fitWidths(natural, options.maxWidth, { flexible, headers: headers.map((h) => h.length) });
   const line = (cells: string[]) => cells.map((cell, column) => truncate(cell, widths[column]!).padEnd(widths[column]!)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }

@@ -62,7 +62,8 @@ async function* hostingProducts(options: RefreshOptions, counters: { pages: numb
     const list = page.PriceList ?? [];
     options.onPage?.(list.length);
     for (const raw of list) {
-      const parsed = ProductSchema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);
+      // The SDK hands each entry over as a lazily parsed JSON string (a String object, not a primitive).
+      const parsed = ProductSchema.safeParse(JSON.parse(String(raw)));
       if (parsed.success) yield parsed.data;
     }
     token = page.NextToken || undefined;

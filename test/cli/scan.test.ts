@@ -166,7 +166,7 @@ describe('zombie-sweep scan (in process)', () => {
   it('renders a table sorted by $/month with totals per account and overall', async () => {
     const { stdout } = await inProcess({ org: true, excludeAccounts: NO_ROLE, regions: 'us-east-1,eu-west-1' });
     const lines = stdout.split('\n');
-    const index = (text: string) => lines.findIndex((l) => l.includes(text));
+    const index = (text: string) => lines.findIndex((l) => l.replace(/\s+/g, ' ').includes(text));
     expect(lines[0]).toMatch(/^Scanned 4 of 4 account-regions/);
     lines.splice(0, 2);
     expect(lines[0]).toMatch(/^ACCOUNT\s+REGION\s+ENDPOINT\s+VERDICT\s+TYPE\s+INSTANCES\s+INVOCATIONS\s+LAST INVOKED\s+\$\/MONTH\s+REASON/);
