@@ -166,6 +166,10 @@ export function timelineRows(events: AuditEvent[]): TimelineRow[] {
   return rows;
 }
 
+function tableWidth(headers: string[], rows: string[][]): number {
+  return headers.reduce((sum, header, column) => sum + Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)), 0) + 2 * (headers.length - 1);
+}
+
 export function renderTable(headers: string[], rows: string[][], options: AuditRenderOptions = {}): string {
   const natural = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   // The free-text columns (tag changes, notes) give up width first; times and ids stay whole.
@@ -175,12 +179,45 @@ export function renderTable(headers: string[], rows: string[][], options: AuditR
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** Words wrapped to `width`, each line indented; a word longer than the line is cut into pieces. */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const room = Math.max(10, width - indent.length);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    for (let piece = word; piece.length > 0; piece = piece.slice(room)) {
+      const part = piece.slice(0, room);
+      if (line && line.length + 1 + part.length > room) {
+        lines.push(line);
+        line = '';
+      }
+      line = line ? `${line} ${part}` : part;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => `${indent}${l}`);
+}
+
+/**
+ * The timeline for a terminal too narrow for its table: one block per event, its facts on the first
+ * line and each tag change and the note wrapped below, so nothing is cut.
+ */
+function stackedTimeline(rows: TimelineRow[], width: number): string {
+  const blocks = rows.map((row) => {
+    const head = wrap(`${row.at}  ${row.event}  by ${row.actor}${row.sweepId ? `  (${row.sweepId})` : ''}`, width, '');
+    const body = [...row.changes.flatMap((change) => wrap(change, width, '    ')), ...(row.note ? wrap(`note: ${row.note}`, width, '    ') : [])];
+    return [...head, ...body].join('\n');
+  });
+  return `${blocks.join('\n')}\n`;
+}
+
 export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef, options: AuditRenderOptions = {}): string {
   const sorted = sortEvents(events);
   const first = sorted[0];
   const arn = endpoint.arn ?? first?.endpointArn ?? endpoint.name;
   if (sorted.length === 0) return `No audit events for ${arn}.\n`;
-  const rows = timelineRows(sorted).flatMap((row) => {
+  const timeline = timelineRows(sorted);
+  const rows = timeline.flatMap((row) => {
     const changes = row.changes.length > 0 ? row.changes : [''];
     return changes.map((change, index) => (index === 0 ? [row.at, row.event, row.actor, row.sweepId, change, row.note] : ['', '', '', '', change, '']));
   });
@@ -188,9 +225,12 @@ export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef, opti
   const deleted = [...sorted].reverse().find((e) => e.type === 'deleted' || e.type === 'restored');
   const status = deleted?.type === 'deleted' ? `deleted at ${deleted.at}` : deleted?.type === 'restored' ? `restored at ${deleted.at}` : 'not deleted by zombie-sweep';
   const tags = last.tagsAfter ?? last.tagsBefore;
+  const headers = ['AT', 'EVENT', 'ACTOR', 'SWEEP', 'TAG CHANGES', 'NOTE'];
+  const body = options.maxWidth !== undefined && tableWidth(headers, rows) > options.maxWidth ? stackedTimeline(timeline, options.maxWidth) : renderTable(headers, rows, options);
   return [
-    `Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}\n\n`,
-    renderTable(['AT', 'EVENT', 'ACTOR', 'SWEEP', 'TAG CHANGES', 'NOTE'], rows, options),
+    ...wrap(`Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}`, options.maxWidth ?? Number.MAX_SAFE_INTEGER, '').map((l) => `${l}\n`),
+    '\n',
+    body,
     tags ? `\nTags after the last event: ${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}\n` : '',
   ].join('');
 }
