@@ -20,3 +20,6 @@ export class ArchiveBucketError extends ZombieSweepError {}
  * cli/main.ts exits 2 for it (docs/cli.md, "Exit codes"); `--allow-partial` accepts it.
  */
 export class PartialScanError extends ZombieSweepError {}
+
+/** The AWS endpoint (or the one --endpoint-url / AWS_ENDPOINT_URL names) did not answer as AWS does. */
+export class EndpointError extends ZombieSweepError {}

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +36,8 @@ interface CliRun {
 }
 
 let sim: Simulator;
+/** A web server that is not AWS: answers every request with an HTML page. */
+let notAws: Server;
 let restoreEnv: () => void;
 const runs: Record<string, Promise<CliRun>> = {};
 /** The subprocesses start together on a machine shared with other work: generous, never a timing assertion. */
@@ -70,12 +74,16 @@ beforeAll(async () => {
   runs.missingStart = cli(['start', '--local', '--org', '--archive-bucket', 'no-such-archive'], simEnv);
   runs.statusNoDeployment = cli(['status', 'sweep-1'], simEnv);
   runs.prices = cli(['prices', 'refresh', '--file', PRICES, '-q'], simEnv);
+  notAws = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><head><meta charset="utf-8"></head><body>hello</body></html>'));
+  await new Promise<void>((resolve) => notAws.listen(0, '127.0.0.1', resolve));
+  runs.notAws = cli(['scan', '--endpoint-url', `http://127.0.0.1:${(notAws.address() as AddressInfo).port}`], noEndpoint);
   runs.html = cli(['scan', '--org', '--regions', 'us-east-1', '--output', 'Html', '--file', HTML, '--no-progress', '--no-color'], simEnv);
 });
 
 afterAll(async () => {
   await Promise.allSettled(Object.values(runs));
   restoreEnv();
+  notAws.close();
   await sim.stop();
 });
 
@@ -107,6 +115,15 @@ describe('global options', () => {
     expect(colorEnabled({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
     expect(colorEnabled({ isTTY: true }, {}, { color: false })).toBe(false);
   });
+});
+
+describe('errors that are not bad input', () => {
+  it('an endpoint that answers something the SDK cannot parse is named, never an InputValidationError', async () => {
+    const run = await runs.notAws!;
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^zombie-sweep: EndpointError: the endpoint http:\/\/127\.0\.0\.1:\d+ did not answer as AWS STS does \(.*parse error/);
+  }, SUBPROCESS_MS);
 });
 
 describe('start', () => {
