@@ -7,13 +7,20 @@ import { registerReport } from './commands/report.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerSavings } from './commands/savings.ts';
+import { registerPrices } from './commands/prices.ts';
 import { errorMessage, errorName } from '../src/core/errors.ts';
+import { PartialScanError } from './shared/errors.ts';
+import { applyGlobalOptions, colorEnabled, type GlobalFlags } from './shared/globals.ts';
+
+/** Exit codes (docs/cli.md): 0 done, 1 failed or bad input, 2 done but some account-regions were not scanned. */
+export const EXIT_PARTIAL = 2;
 
 const program = new Command('zombie-sweep')
   .description('Find, archive, approve and delete idle (zombie) Amazon SageMaker endpoints across an AWS Organization.')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', (_program, action) => applyGlobalOptions(action.opts<GlobalFlags>(), process.env));
 
 registerScan(program);
 registerStart(program);
@@ -22,6 +29,7 @@ registerReport(program);
 registerAudit(program);
 registerRestore(program);
 registerSavings(program);
+registerPrices(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -30,8 +38,9 @@ try {
     process.exitCode = error.exitCode;
   } else {
     // One line, no stack: the cause a user can act on. ZOMBIE_SWEEP_DEBUG=1 shows the stack.
-    process.stderr.write(`zombie-sweep: ${errorName(error)}: ${errorMessage(error)}\n`);
+    const prefix = colorEnabled(process.stderr, process.env) ? '\x1b[31mzombie-sweep:\x1b[0m' : 'zombie-sweep:';
+    process.stderr.write(`${prefix} ${errorName(error)}: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}\n`);
     if (process.env.ZOMBIE_SWEEP_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
-    process.exitCode = 1;
+    process.exitCode = error instanceof PartialScanError ? EXIT_PARTIAL : 1;
   }
 }

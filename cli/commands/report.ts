@@ -1,27 +1,32 @@
 import { writeFileSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { InputValidationError } from '../../src/core/errors.ts';
 import { SweepIdSchema } from '../../src/core/schemas.ts';
+import { actionChain, instancesText, lastInvokedText, lastInvokedValue } from '../../src/sweep/facts.ts';
 import { renderReportHtml } from '../../src/sweep/html.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
 import { readReport } from '../../src/sweep/report-store.ts';
 import { reportText } from '../../src/sweep/text.ts';
-import { addCredentialOptions, callerIdentity, cliClientFactory } from '../shared/credentials.ts';
-import { formatUsd, renderTable, toCsv, truncate } from '../shared/output.ts';
+import { checkArchiveBucket, requireBucket, withArchiveBucket } from '../shared/bucket.ts';
+import { callerIdentity, cliClientFactory } from '../shared/credentials.ts';
+import { addGlobalOptions, showsProgress, type GlobalFlags } from '../shared/globals.ts';
+import { formatUsd, renderTable, terminalWidth, toCsv, type TableOptions } from '../shared/output.ts';
 
 /** `zombie-sweep report SWEEP`: the sweep report from the archive bucket, as a table, JSON, CSV or a self-contained HTML page. */
-export interface ReportFlags {
-  archiveBucket: string;
-  output: 'table' | 'json' | 'csv' | 'html';
+const REPORT_FORMATS = ['table', 'text', 'json', 'csv', 'html'] as const;
+
+export interface ReportFlags extends GlobalFlags {
+  archiveBucket?: string;
+  output: (typeof REPORT_FORMATS)[number];
   file?: string;
-  profile?: string;
 }
 
 export interface ReportIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  stdoutStream?: { isTTY?: boolean; columns?: number };
 }
 
 export function registerReport(program: Command): void {
@@ -29,35 +34,35 @@ export function registerReport(program: Command): void {
     .command('report')
     .description('Show a sweep report from the archive bucket: findings, actions, approval, deletions, $/month.')
     .argument('<sweep>', 'sweep id (as printed by zombie-sweep start)')
-    .requiredOption('--archive-bucket <bucket>', 'the archive bucket the sweep wrote to')
-    .addOption(new Option('--output <format>', 'table, json, csv, or html (a self-contained page with charts)').choices(['table', 'json', 'csv', 'html']).default('table'))
+    .option('--archive-bucket <bucket>', 'the archive bucket the sweep wrote to (required)')
     .option('--file <path>', 'write the report to this file instead of stdout');
-  addCredentialOptions(command);
+  addGlobalOptions(command, REPORT_FORMATS, 'table', 'output format (html: a self-contained page with charts)');
   command
     .addHelpText('after', '\nExamples:\n  zombie-sweep report sweep-20250101-120000-ab12 --archive-bucket zombie-archive\n  zombie-sweep report sweep-20250101-120000-ab12 --archive-bucket zombie-archive --output html --file report.html')
     .action(async (sweepId: string, flags: ReportFlags) => {
-      await runReport(sweepId, flags, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env });
+      await runReport(sweepId, flags, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env, stdoutStream: process.stdout });
     });
 }
 
 export async function runReport(sweepId: string, flags: ReportFlags, io: ReportIo): Promise<SweepReport> {
   if (!SweepIdSchema.safeParse(sweepId).success) throw new InputValidationError(`invalid sweep id ${JSON.stringify(sweepId)}: must be 3-80 letters, digits or hyphens`, 'sweep');
+  const bucket = requireBucket(flags.archiveBucket);
   const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-report' });
   await callerIdentity(clients, flags.profile);
-  const report = await readReport(clients.hub(S3Client), flags.archiveBucket, sweepId);
-  const text = renderReport(report, flags.output);
+  const s3 = clients.hub(S3Client);
+  await checkArchiveBucket(s3, bucket);
+  const report = await withArchiveBucket(bucket, () => readReport(s3, bucket, sweepId));
+  const text = renderReport(report, flags.output, flags.file ? {} : { maxWidth: terminalWidth(io.stdoutStream ?? {}, io.env) });
   if (flags.file) {
     writeFileSync(flags.file, text);
-    io.stderr(`wrote ${flags.file}\n`);
+    if (showsProgress(flags)) io.stderr(`wrote ${flags.file}\n`);
   } else io.stdout(text);
   return report;
 }
 
-export function renderReport(report: SweepReport, format: ReportFlags['output']): string {
-  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
-  if (format === 'html') return renderReportHtml(report);
+export function reportRows(report: SweepReport) {
   const actions = new Map(report.actions.map((a) => [a.endpointArn, a]));
-  const rows = [...report.findings]
+  return [...report.findings]
     .sort((a, b) => (b.monthlyCostUsd ?? -1) - (a.monthlyCostUsd ?? -1))
     .map((f) => {
       const a = actions.get(f.endpointArn);
@@ -69,25 +74,42 @@ export function renderReport(report: SweepReport, format: ReportFlags['output'])
         endpointType: f.endpointType ?? '',
         instanceType: f.instanceType ?? '',
         instanceCount: f.instanceCount,
+        instances: instancesText(f),
         invocations: f.invocations ?? '',
-        lastInvokedAt: f.lastInvokedAt ?? (f.verdict === 'zombie' ? 'never' : ''),
+        lastInvokedAt: lastInvokedValue(f) ?? '',
         monthlyCostUsd: f.monthlyCostUsd,
+        actions: actionChain(a),
         snapshot: a?.snapshot ?? '',
         manifestUri: a?.manifestUri ?? '',
         decision: a?.decision ?? '',
         deletion: a?.deletion ?? '',
         note: a?.reason ?? '',
         endpointArn: f.endpointArn,
+        lastInvoked: lastInvokedText(f),
       };
     });
-  if (format === 'csv') return toCsv(rows, Object.keys(rows[0] ?? { accountId: '' }));
-  const table = renderTable(rows, [
-    { header: 'ACCOUNT', value: (r) => r.accountId },
-    { header: 'REGION', value: (r) => r.region },
-    { header: 'ENDPOINT', value: (r) => truncate(r.endpointName, 40) },
-    { header: 'VERDICT', value: (r) => r.verdict },
-    { header: '$/MONTH', value: (r) => formatUsd(r.monthlyCostUsd), align: 'right' },
-    { header: 'ACTIONS', value: (r) => [r.snapshot && (r.snapshot === 'archived' ? 'archived' : 'snapshot failed'), r.decision, r.deletion].filter(Boolean).join(' → ') },
-  ]);
-  return `${reportText(report).body}\n\n${table}`;
+}
+
+const CSV_FIELDS = ['accountId', 'region', 'endpointName', 'verdict', 'endpointType', 'instanceType', 'instanceCount', 'instances', 'invocations', 'lastInvokedAt', 'monthlyCostUsd', 'actions', 'snapshot', 'manifestUri', 'decision', 'deletion', 'note', 'endpointArn'] as const;
+
+export function renderReport(report: SweepReport, format: ReportFlags['output'], table: TableOptions = {}): string {
+  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  if (format === 'html') return renderReportHtml(report);
+  const rows = reportRows(report);
+  if (format === 'csv') return toCsv(rows, CSV_FIELDS);
+  const rendered = renderTable(
+    rows,
+    [
+      { header: 'ACCOUNT', value: (r) => r.accountId },
+      { header: 'REGION', value: (r) => r.region },
+      { header: 'ENDPOINT', value: (r) => r.endpointName, flexible: true },
+      { header: 'VERDICT', value: (r) => r.verdict },
+      { header: 'INSTANCES', value: (r) => r.instances },
+      { header: 'LAST INVOKED', value: (r) => r.lastInvoked },
+      { header: '$/MONTH', value: (r) => formatUsd(r.monthlyCostUsd), align: 'right' },
+      { header: 'ACTIONS', value: (r) => r.actions, flexible: true },
+    ],
+    table,
+  );
+  return `${reportText(report).body}\n\n${rendered}`;
 }

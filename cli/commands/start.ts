@@ -14,7 +14,10 @@ import { causeMessage } from '../../src/sweep/map-results.ts';
 import { reportText } from '../../src/sweep/text.ts';
 import { startLocalHost } from '../../local/runner/host.ts';
 import { startSweepLocally } from '../../local/runner/index.ts';
-import { addCredentialOptions, callerIdentity, cliClientFactory, endpointOverridden, homeRegion } from '../shared/credentials.ts';
+import { checkArchiveBucket, validateBucket, withArchiveBucket } from '../shared/bucket.ts';
+import { callerIdentity, cliClientFactory, endpointOverridden, homeRegion } from '../shared/credentials.ts';
+import { addGlobalOptions, showsProgress, type GlobalFlags } from '../shared/globals.ts';
+import { validateRegionNames } from '../shared/targets.ts';
 import { addDetectionOptions, addTargetingOptions, parseDetection, parseTargeting, type DetectionFlags, type TargetingFlags } from '../shared/options.ts';
 
 /**
@@ -22,7 +25,7 @@ import { addDetectionOptions, addTargetingOptions, parseDetection, parseTargetin
  * it), or with `--local` the same workflow in this process against whatever the credentials and
  * AWS_ENDPOINT_URL point to, serving the approval page on loopback until someone decides.
  */
-export interface StartFlags extends TargetingFlags, DetectionFlags {
+export interface StartFlags extends TargetingFlags, DetectionFlags, GlobalFlags {
   mode: string;
   sweepId?: string;
   approver: string[];
@@ -30,7 +33,6 @@ export interface StartFlags extends TargetingFlags, DetectionFlags {
   rejectExemptDays?: string;
   deleteEndpointConfig?: boolean;
   deleteModels?: boolean;
-  profile?: string;
   stateMachineArn?: string;
   stackName?: string;
   wait?: boolean;
@@ -41,7 +43,7 @@ export interface StartFlags extends TargetingFlags, DetectionFlags {
   archiveKmsKeyId?: string;
   autoApprove?: boolean;
   port?: string;
-  output: 'table' | 'json';
+  output: 'table' | 'text' | 'json';
   verbose?: boolean;
 }
 
@@ -76,7 +78,7 @@ export function registerStart(program: Command): void {
     .option('--delete-models', 'also delete the models of deleted endpoints (default: kept)');
   addTargetingOptions(command);
   addDetectionOptions(command);
-  addCredentialOptions(command);
+  addGlobalOptions(command, ['table', 'text', 'json'], 'table', 'output format of the final report (local) or the started sweep (deployed)');
   command
     .option('--state-machine-arn <arn>', 'deployed: the sweep state machine (default: the StateMachineArn output of --stack-name)')
     .option('--stack-name <name>', 'deployed: the hub stack to read the state machine from', 'ZombieSweepHub')
@@ -86,9 +88,8 @@ export function registerStart(program: Command): void {
     .option('--topic-arn <arn>', 'local: SNS topic for approval links and the report (default: links printed here, nothing published)')
     .option('--approval-key-id <key>', 'local: KMS HMAC key for approval links (default: a secret that lives only in this process)')
     .option('--archive-kms-key-id <key>', 'local: KMS key for the archived copies (SSE-KMS)')
-    .option('--auto-approve', 'local: approve every tagged zombie without asking (recorded as auto-approve in the audit trail)')
+    .option('--auto-approve', 'local, --mode cleanup: approve every tagged zombie without asking (recorded as auto-approve in the audit trail)')
     .option('--port <port>', 'local: port for the approval page and the Step Functions API (default: any free port)')
-    .addOption(new Option('--output <format>', 'output format of the final report (local) or the started sweep (deployed)').choices(['table', 'json']).default('table'))
     .option('--verbose', 'log every step as JSON lines on stderr')
     .addHelpText(
       'after',
@@ -125,6 +126,10 @@ export function sweepInputFromFlags(flags: StartFlags, requestedBy: string, now:
   } else if (!flags.archiveBucket) {
     throw new InputValidationError('invalid --archive-bucket: required with --local', '--archive-bucket');
   }
+  if (flags.autoApprove && flags.mode !== 'cleanup') {
+    // Nothing asks for approval in report or tag mode: accepting the flag there would hide a mistaken --mode.
+    throw new InputValidationError(`invalid --auto-approve: only applies with --mode cleanup (got --mode ${flags.mode})`, '--auto-approve');
+  }
   if (flags.mode === 'cleanup' && flags.approver.length === 0 && !flags.autoApprove) {
     throw new InputValidationError('invalid --approver: cleanup mode needs at least one approver (or, with --local, --auto-approve)', '--approver');
   }
@@ -157,10 +162,16 @@ export function sweepInputFromFlags(flags: StartFlags, requestedBy: string, now:
 }
 
 export async function runStart(flags: StartFlags, io: StartIo): Promise<number> {
+  // Names and regions are checked before any call, so a typo costs nothing.
+  if (flags.archiveBucket !== undefined) validateBucket(flags.archiveBucket);
+  validateRegionNames(parseTargeting(flags));
   const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-start' });
   const caller = await callerIdentity(clients, flags.profile);
   const input = sweepInputFromFlags(flags, caller.arn, io.clock.now());
-  return flags.local ? runLocal(flags, io, input, caller.accountId) : runDeployed(flags, io, input, clients);
+  if (!flags.local) return runDeployed(flags, io, input, clients);
+  const bucket = flags.archiveBucket!;
+  await checkArchiveBucket(clients.hub(S3Client), bucket);
+  return withArchiveBucket(bucket, () => runLocal(flags, io, input, caller.accountId));
 }
 
 async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, clients: ReturnType<typeof cliClientFactory>): Promise<number> {
@@ -170,14 +181,14 @@ async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, cl
   const executionArn = started.executionArn ?? executionArnFor(stateMachineArn, input.sweepId!);
   if (flags.output === 'json') io.stdout(`${JSON.stringify({ sweepId: input.sweepId, executionArn, mode: input.mode }, null, 2)}\n`);
   else io.stdout(`${input.sweepId}\n`);
-  io.stderr(`sweep ${input.sweepId} started (${input.mode} mode): ${executionArn}\n`);
+  if (showsProgress(flags)) io.stderr(`sweep ${input.sweepId} started (${input.mode} mode): ${executionArn}\n`);
   if (!flags.wait) return 0;
   let seen = 0;
   for (;;) {
     for (const event of await historySince(sfn, executionArn, seen)) {
       seen = Math.max(seen, event.id ?? 0);
       const line = describeEvent(event);
-      if (line) io.stderr(`${line}\n`);
+      if (line && showsProgress(flags)) io.stderr(`${line}\n`);
     }
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (described.status !== 'RUNNING') {
@@ -198,6 +209,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputValidationError(`invalid --port: must be 0-65535 (got ${JSON.stringify(flags.port)})`, '--port');
   const host = await startLocalHost({ region: hubRegion, accountId, port });
   const log = flags.verbose ? streamLog(io.stderr, 'debug') : silentLog;
+  const info = showsProgress(flags) ? io.stderr : () => undefined;
   try {
     const sweep = startSweepLocally({
       input,
@@ -217,8 +229,8 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
         io.stderr('Waiting for the decision (Ctrl-C stops the sweep; nothing is deleted without a decision)...\n\n');
       },
     });
-    io.stderr(`sweep ${input.sweepId} running locally (${input.mode} mode); approval page and Step Functions API on ${host.url}\n`);
-    const progress = followLocal(host, sweep.executionArn, io.stderr);
+    info(`sweep ${input.sweepId} running locally (${input.mode} mode); approval page and Step Functions API on ${host.url}\n`);
+    const progress = followLocal(host, sweep.executionArn, info);
     // Ctrl-C stops the execution and frees the lock at once (a deployed sweep's lock would otherwise wait for its expiry).
     const interrupt = () => {
       host.engine.stop(sweep.executionArn, 'Interrupted', 'stopped from the terminal');
@@ -239,7 +251,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
         { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
       );
     }
-    for (const line of linesOf(host, sweep.executionArn)) io.stderr(`${line}\n`);
+    for (const line of linesOf(host, sweep.executionArn)) info(`${line}\n`);
     if (flags.output === 'json') {
       io.stdout(`${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`);
     } else if (result.report) {

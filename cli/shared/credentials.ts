@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import type { ApiCallCounter } from '../../src/core/api-calls.ts';
 import { ClientFactory } from '../../src/core/clients.ts';
 import { errorMessage, errorName } from '../../src/core/errors.ts';
-import { CredentialsRejectedError, NoCredentialsError } from './errors.ts';
+import { CredentialsRejectedError, EndpointError, NoCredentialsError } from './errors.ts';
+import { addConnectionOptions } from './globals.ts';
 
 /**
  * The CLI acts with the user's own credentials: `--profile NAME` (shared config/credentials files),
@@ -15,8 +16,9 @@ export interface CredentialOptions {
   profile?: string;
 }
 
+/** Kept for verbs written before cli/shared/globals.ts: adds every global option except --output. */
 export function addCredentialOptions(command: Command): Command {
-  return command.option('--profile <name>', 'AWS profile from ~/.aws/config and ~/.aws/credentials (default: the SDK default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, ...)');
+  return addConnectionOptions(command);
 }
 
 /** Region for STS, Organizations and EC2 DescribeRegions calls; the scanned regions come from --regions. */
@@ -46,6 +48,15 @@ export interface CallerIdentity {
 
 const MISSING_CREDENTIALS = /could not load credentials|credential is missing|profile .* (could not be found|not found)|unable to load|no credentials/i;
 
+/**
+ * An answer the SDK could not read (an HTML page, a server that is not AWS) or no answer at all: about
+ * the endpoint, never about the credentials or the user's input.
+ */
+function notAwsAnswer(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return /parse error|Deserialization|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|socket hang up/i.test(errorMessage(error)) || (status !== undefined && status >= 500);
+}
+
 /** Who the credentials belong to; the first call a CLI verb makes, so a credential problem is named at once. */
 export async function callerIdentity(factory: ClientFactory, profile?: string): Promise<CallerIdentity> {
   try {
@@ -58,6 +69,10 @@ export async function callerIdentity(factory: ClientFactory, profile?: string): 
     if (name === 'CredentialsProviderError' || MISSING_CREDENTIALS.test(errorMessage(error))) {
       const where = profile ? `profile ${JSON.stringify(profile)}` : 'the default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, instance role)';
       throw new NoCredentialsError(`no usable AWS credentials from ${where}: ${errorMessage(error)}`);
+    }
+    if (notAwsAnswer(error)) {
+      const endpoint = process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL;
+      throw new EndpointError(`${endpoint ? `the endpoint ${endpoint}` : 'STS'} did not answer as AWS STS does (${name}: ${errorMessage(error)}); check --endpoint-url / AWS_ENDPOINT_URL`);
     }
     throw new CredentialsRejectedError(`credentials were refused by STS GetCallerIdentity: ${name}: ${errorMessage(error)}`);
   }

@@ -11,3 +11,15 @@ export class CredentialsRejectedError extends ZombieSweepError {}
 
 /** Every target of a scan failed: nothing was learned, which is not a successful run. */
 export class AllTargetsFailedError extends ZombieSweepError {}
+
+/** The archive bucket does not exist, or refused the caller; the message names the bucket and the flag. */
+export class ArchiveBucketError extends ZombieSweepError {}
+
+/**
+ * Some account-regions could not be scanned: what was found is printed, but the run is not clean.
+ * cli/main.ts exits 2 for it (docs/cli.md, "Exit codes"); `--allow-partial` accepts it.
+ */
+export class PartialScanError extends ZombieSweepError {}
+
+/** The AWS endpoint (or the one --endpoint-url / AWS_ENDPOINT_URL names) did not answer as AWS does. */
+export class EndpointError extends ZombieSweepError {}

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { z } from 'zod';
 import { InputValidationError } from '../../src/core/errors.ts';
 import {
@@ -46,11 +46,6 @@ export function addDetectionOptions(command: Command): Command {
     .option('--lookback-days <days>', 'window in which an endpoint must have had no invocations (1-455)', '30')
     .option('--min-age-days <days>', 'endpoints created or updated more recently are reported too-new (default: --lookback-days)')
     .option('--threshold <invocations>', 'an endpoint with at most this many invocations in the window is idle', '0');
-}
-
-/** `--output table|json|csv` with the given default. */
-export function outputOption(formats: readonly string[] = ['table', 'json', 'csv'], defaultFormat = 'table'): Option {
-  return new Option('--output <format>', 'output format').choices(formats).default(defaultFormat);
 }
 
 const FLAG_OF_FIELD: Record<string, string> = {

@@ -2,13 +2,14 @@ import type { ApiCallStats } from '../../src/core/api-calls.ts';
 import type { Finding } from '../../src/core/schemas.ts';
 import type { TargetScanResult } from '../../src/detection/scan.ts';
 import { NOT_ESTIMATED } from '../../src/detection/findings.ts';
-import { LAST_INVOKED_UNKNOWN } from '../../src/detection/history.ts';
 import { unverifiedPriceTables } from '../../src/detection/pricing.ts';
 import { sortFindings } from '../../src/detection/scan.ts';
-import { formatUsd, renderTable, toCsv, truncate, type Column } from './output.ts';
+import { instancesText, lastInvokedText, lastInvokedValue } from '../../src/sweep/facts.ts';
+import { round2 } from '../../src/sweep/summary.ts';
+import { formatUsd, renderTable, toCsv, type Column, type TableOptions } from './output.ts';
 
 /**
- * The three renderings of a scan. The JSON is a public contract (`scan --output json`):
+ * The renderings of a scan. The JSON is a public contract (docs/cli.md, "scan --output json"):
  * findings carry exactly PUBLIC_FINDING_FIELDS, in that order.
  */
 export const PUBLIC_FINDING_FIELDS = [
@@ -26,23 +27,82 @@ export const PUBLIC_FINDING_FIELDS = [
   'monthlyCostUsd',
 ] as const satisfies readonly (keyof Finding)[];
 
-export type PublicFinding = Pick<Finding, (typeof PUBLIC_FINDING_FIELDS)[number]>;
+export type PublicFinding = Omit<Pick<Finding, (typeof PUBLIC_FINDING_FIELDS)[number]>, 'lastInvokedAt'> & { lastInvokedAt: string | null };
+
+/** A named region that is not enabled in an account: reported, never scanned. */
+export interface NotEnabledTarget {
+  accountId: string;
+  region: string;
+}
+
+export interface ScanOutcome {
+  results: readonly TargetScanResult[];
+  notEnabled: readonly NotEnabledTarget[];
+}
+
+export type TargetStatus = TargetScanResult['status'] | 'not-enabled';
+
+export interface ScanSummary {
+  /** Account-regions scanned completely, of `targets` (enabled ones); not-enabled ones are counted apart. */
+  scanned: number;
+  targets: number;
+  notEnabled: number;
+  endpoints: number;
+  zombies: number;
+  /** What every priced endpoint costs a month, and the zombies' share of it. */
+  monthlyCostUsd: number;
+  zombieMonthlyCostUsd: number;
+  unpriced: number;
+}
 
 export interface ScanJson {
+  summary: ScanSummary;
   findings: PublicFinding[];
-  targets: { accountId: string; region: string; status: TargetScanResult['status']; error?: string }[];
+  targets: { accountId: string; region: string; status: TargetStatus; error?: string }[];
   stats: { endpoints: number; apiCalls: { total: number; byOperation: Record<string, number> } };
 }
 
 export function publicFinding(finding: Finding): PublicFinding {
-  return Object.fromEntries(PUBLIC_FINDING_FIELDS.map((field) => [field, finding[field]])) as PublicFinding;
+  const picked = Object.fromEntries(PUBLIC_FINDING_FIELDS.map((field) => [field, finding[field]])) as PublicFinding;
+  return { ...picked, lastInvokedAt: lastInvokedValue(finding) };
 }
 
-export function scanJson(results: readonly TargetScanResult[], apiCalls: ApiCallStats): ScanJson {
-  const findings = sortFindings(results.flatMap((r) => r.findings));
+export function scanSummary(outcome: ScanOutcome): ScanSummary {
+  const findings = outcome.results.flatMap((r) => r.findings);
+  const zombies = findings.filter((f) => f.verdict === 'zombie');
+  const sum = (list: readonly Finding[]) => round2(list.reduce((total, f) => total + (f.monthlyCostUsd ?? 0), 0));
   return {
+    scanned: outcome.results.filter((r) => r.status === 'ok').length,
+    targets: outcome.results.length,
+    notEnabled: outcome.notEnabled.length,
+    endpoints: findings.length,
+    zombies: zombies.length,
+    monthlyCostUsd: sum(findings),
+    zombieMonthlyCostUsd: sum(zombies),
+    unpriced: findings.filter((f) => f.monthlyCostUsd === null && f.verdict !== 'not-billable' && f.verdict !== 'error').length,
+  };
+}
+
+/** The line every scan leads with: how much of the scope was actually scanned, then what it found. */
+export function summaryLine(s: ScanSummary): string {
+  const notEnabled = s.notEnabled > 0 ? ` (${s.notEnabled} more not enabled in their account)` : '';
+  const unpriced = s.unpriced > 0 ? `, ${s.unpriced} endpoint${s.unpriced === 1 ? '' : 's'} not priced` : '';
+  return (
+    `Scanned ${s.scanned} of ${s.targets} account-region${s.targets === 1 ? '' : 's'}${notEnabled}: ` +
+    `${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'}, ${s.zombies} zombie${s.zombies === 1 ? '' : 's'}; ` +
+    `${formatUsd(s.monthlyCostUsd)}/month in all, ${formatUsd(s.zombieMonthlyCostUsd)}/month idle${unpriced}.`
+  );
+}
+
+export function scanJson(outcome: ScanOutcome, apiCalls: ApiCallStats): ScanJson {
+  const findings = sortFindings(outcome.results.flatMap((r) => r.findings));
+  return {
+    summary: scanSummary(outcome),
     findings: findings.map(publicFinding),
-    targets: results.map((r) => ({ accountId: r.accountId, region: r.region, status: r.status, ...(r.error ? { error: r.error } : {}) })),
+    targets: [
+      ...outcome.results.map((r) => ({ accountId: r.accountId, region: r.region, status: r.status as TargetStatus, ...(r.error ? { error: r.error } : {}) })),
+      ...outcome.notEnabled.map((t) => ({ ...t, status: 'not-enabled' as const })),
+    ],
     stats: { endpoints: findings.length, apiCalls: { total: apiCalls.total, byOperation: apiCalls.byOperation } },
   };
 }
@@ -51,26 +111,12 @@ export function renderScanCsv(findings: readonly Finding[]): string {
   return toCsv(sortFindings([...findings]).map(publicFinding), PUBLIC_FINDING_FIELDS);
 }
 
-/** "never" only where it was checked: not for errors, nor where the history could not be read. */
-function lastInvoked(f: Finding): string {
-  if (f.lastInvokedAt) return f.lastInvokedAt.slice(0, 10);
-  return f.verdict === 'error' || f.verdict === 'active' || f.reason.includes(LAST_INVOKED_UNKNOWN) ? '-' : 'never';
-}
-
 /** Footer for costs that rest on an unverified price table (docs/detection.md, "The price table"). */
-export function priceTableNotes(findings: readonly Finding[]): string[] {
+export function priceTableNotes(findings: readonly Finding[], priceFile?: string): string[] {
+  const where = priceFile ?? 'src/detection/prices/';
   return unverifiedPriceTables(findings.map((f) => f.reason)).map(
-    (date) => `Costs are estimates from the unverified ${date} price table (src/detection/prices/); refresh it from the AWS Price List API as docs/detection.md explains.`,
+    (date) => `Costs are estimates from the unverified ${date} price table (${where}); refresh it with \`zombie-sweep prices refresh\` (docs/detection.md).`,
   );
-}
-
-/** Instance types are only read for zombies (and configs they share): others show their count alone. */
-function instances(f: Finding): string {
-  if (!f.variants) return '-';
-  if (f.endpointType === 'serverless') return 'serverless';
-  if (f.instanceCount === 0) return '0';
-  if (!f.instanceType) return `${f.instanceCount} instance${f.instanceCount === 1 ? '' : 's'}`;
-  return `${f.instanceCount} x ${f.instanceType}`;
 }
 
 /** "n/a (active)" where detection did not price the endpoint by design; "unknown" where it tried and could not. */
@@ -80,56 +126,66 @@ function monthly(f: Finding): string {
   return f.verdict === 'error' ? '-' : 'unknown';
 }
 
-type TotalRow = { kind: 'total'; label: string; zombies: number; cost: number; unknown: number };
+type TotalRow = { kind: 'total'; account: string; label: string; zombies: number; cost: number; unknown: number };
 type Row = { kind: 'finding'; finding: Finding } | TotalRow;
 
 const COLUMNS: Column<Row>[] = [
-  { header: 'ACCOUNT', value: (r) => (r.kind === 'finding' ? r.finding.accountId : r.label) },
-  { header: 'REGION', value: (r) => (r.kind === 'finding' ? r.finding.region : '') },
-  { header: 'ENDPOINT', value: (r) => (r.kind === 'finding' ? r.finding.endpointName : '') },
+  { header: 'ACCOUNT', value: (r) => (r.kind === 'finding' ? r.finding.accountId : r.account) },
+  { header: 'REGION', value: (r) => (r.kind === 'finding' ? r.finding.region : r.label) },
+  { header: 'ENDPOINT', flexible: true, value: (r) => (r.kind === 'finding' ? r.finding.endpointName : '') },
   { header: 'VERDICT', value: (r) => (r.kind === 'finding' ? r.finding.verdict : `${r.zombies} zombie${r.zombies === 1 ? '' : 's'}`) },
-  { header: 'TYPE', value: (r) => (r.kind === 'finding' ? (r.finding.endpointType ?? '-') : '') },
-  { header: 'INSTANCES', value: (r) => (r.kind === 'finding' ? instances(r.finding) : '') },
-  { header: 'INVOCATIONS', align: 'right', value: (r) => (r.kind === 'finding' ? (r.finding.invocations === null ? '-' : String(r.finding.invocations)) : '') },
-  { header: 'LAST INVOKED', value: (r) => (r.kind === 'finding' ? lastInvoked(r.finding) : '') },
+  { header: 'TYPE', optional: true, value: (r) => (r.kind === 'finding' ? (r.finding.endpointType ?? '-') : '') },
+  { header: 'INSTANCES', value: (r) => (r.kind === 'finding' ? instancesText(r.finding) : '') },
+  { header: 'INVOCATIONS', align: 'right', optional: true, value: (r) => (r.kind === 'finding' ? (r.finding.invocations === null ? '-' : String(r.finding.invocations)) : '') },
+  { header: 'LAST INVOKED', value: (r) => (r.kind === 'finding' ? lastInvokedText(r.finding) : '') },
   {
     header: '$/MONTH',
     align: 'right',
     value: (r) => (r.kind === 'finding' ? monthly(r.finding) : `${formatUsd(r.cost)}${r.unknown ? ` +${r.unknown} unknown` : ''}`),
   },
-  { header: 'REASON', value: (r) => (r.kind === 'finding' ? truncate(r.finding.reason, 90) : 'zombie $/month') },
+  { header: 'REASON', flexible: true, optional: true, value: (r) => (r.kind === 'finding' ? r.finding.reason : 'zombie $/month') },
 ];
 
-function total(label: string, findings: readonly Finding[]): TotalRow {
+function total(account: string, label: string, findings: readonly Finding[]): TotalRow {
   const zombies = findings.filter((f) => f.verdict === 'zombie');
   return {
     kind: 'total',
+    account,
     label,
     zombies: zombies.length,
-    cost: Math.round(zombies.reduce((sum, f) => sum + (f.monthlyCostUsd ?? 0), 0) * 100) / 100,
+    cost: round2(zombies.reduce((sum, f) => sum + (f.monthlyCostUsd ?? 0), 0)),
     unknown: zombies.filter((f) => f.monthlyCostUsd === null).length,
   };
 }
 
-/** Accounts by zombie cost, each sorted by $/month with a subtotal; then the overall total and failed targets. */
-export function renderScanTable(results: readonly TargetScanResult[]): string {
+function findingsTable(results: readonly TargetScanResult[], options: TableOptions): string {
   const byAccount = new Map<string, Finding[]>();
-  for (const f of results.flatMap((r) => r.findings)) {
-    const list = byAccount.get(f.accountId) ?? [];
-    list.push(f);
-    byAccount.set(f.accountId, list);
-  }
-  const accounts = [...byAccount.entries()].map(([account, findings]) => ({ account, findings: sortFindings([...findings]), subtotal: total(`${account} total`, findings) }));
-  accounts.sort((a, b) => b.subtotal.cost - a.subtotal.cost || a.account.localeCompare(b.account));
+  for (const f of results.flatMap((r) => r.findings)) byAccount.set(f.accountId, [...(byAccount.get(f.accountId) ?? []), f]);
+  const accounts = [...byAccount.entries()].map(([account, findings]) => ({ findings: sortFindings([...findings]), subtotal: total(account, 'total', findings) }));
+  accounts.sort((a, b) => b.subtotal.cost - a.subtotal.cost || a.subtotal.account.localeCompare(b.subtotal.account));
+  if (accounts.length === 0) return 'No InService SageMaker endpoints found in the account-regions scanned.\n';
   const rows: (Row | null)[] = [];
   for (const { findings, subtotal } of accounts) rows.push(...findings.map((finding) => ({ kind: 'finding' as const, finding })), subtotal, null);
-  rows.push(total('TOTAL', results.flatMap((r) => r.findings)));
-  let out = accounts.length > 0 ? renderTable(rows, COLUMNS) : 'No InService SageMaker endpoints found.\n';
-  for (const note of priceTableNotes(results.flatMap((r) => r.findings))) out += `\n${note}\n`;
+  rows.push(total('ALL', 'TOTAL', results.flatMap((r) => r.findings)));
+  return renderTable(rows, COLUMNS, options);
+}
+
+/**
+ * The summary line first (so a partial scan says so before anything else), the findings by account
+ * with subtotals, then every account-region not scanned and why.
+ */
+export function renderScanTable(outcome: ScanOutcome, options: TableOptions & { priceFile?: string } = {}): string {
+  const { results } = outcome;
+  let out = `${summaryLine(scanSummary(outcome))}\n\n${findingsTable(results, options)}`;
+  for (const note of priceTableNotes(results.flatMap((r) => r.findings), options.priceFile)) out += `\n${note}\n`;
   const failed = results.filter((r) => r.status !== 'ok');
   if (failed.length > 0) {
     out += `\nNot scanned (${failed.length} of ${results.length} account-regions):\n`;
     for (const r of failed) out += `  ${r.accountId} ${r.region} ${r.status}: ${r.error ?? 'unknown error'}\n`;
+  }
+  if (outcome.notEnabled.length > 0) {
+    out += `\nNot enabled (not scanned; enable the region in the account to scan it):\n`;
+    for (const t of outcome.notEnabled) out += `  ${t.accountId} ${t.region} not enabled\n`;
   }
   return out;
 }

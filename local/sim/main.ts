@@ -1,7 +1,8 @@
 /**
- * `npm run sim -- [--port 4566] [--scenario demo|FILE] [--seed N] [--latency-ms N] [--throttle]`
- * Starts the simulated organization in the foreground, prints the environment to export and a summary,
- * and stops cleanly on SIGINT/SIGTERM.
+ * `npm run sim -- [--port 4566] [--scenario demo|FILE] [--seed N] [--latency-ms N] [--throttle] [--archive-bucket NAME]`
+ * Starts the simulated organization in the foreground with an archive bucket (Object Lock, as the hub
+ * stack creates it) so `zombie-sweep start --local` has somewhere to write, prints the environment to
+ * export and a summary, and stops cleanly on SIGINT/SIGTERM.
  */
 import '../../src/core/polyfills.ts';
 import { Command, InvalidArgumentError } from 'commander';
@@ -15,6 +16,8 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+export const ARCHIVE_BUCKET = 'zombie-sweep-archive';
+
 const program = new Command('sim')
   .description('Start the simulated AWS organization on 127.0.0.1 (real AWS wire protocols; see docs/simulator.md).')
   .option('--port <port>', 'TCP port; 0 picks a free one', integer('--port', 0, 65_535), 4566)
@@ -22,15 +25,16 @@ const program = new Command('sim')
   .option('--seed <n>', 'seed for generated data (deterministic)', integer('--seed', 0, 2 ** 31 - 1))
   .option('--latency-ms <ms>', "extra latency added to every API call (default: the scenario's)", integer('--latency-ms', 0, 60_000))
   .option('--throttle', "throttle per account and region at rates resembling AWS quotas (default: the scenario's setting)")
+  .option('--archive-bucket <name>', 'archive bucket created in the management account (Object Lock enabled)', ARCHIVE_BUCKET)
   .showHelpAfterError();
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ port: number; scenario: string; seed?: number; latencyMs?: number; throttle?: boolean }>();
+  const options = program.opts<{ port: number; scenario: string; seed?: number; latencyMs?: number; throttle?: boolean; archiveBucket: string }>();
   let sim: Simulator;
   try {
     // Loaded after parsing, so --help and flag errors answer at once.
-    const { startScenarioSimulator } = await import('./index.ts');
+    const { startScenarioSimulator, s3Store } = await import('./index.ts');
     sim = await startScenarioSimulator({
       scenario: options.scenario,
       seed: options.seed,
@@ -38,6 +42,7 @@ async function main(): Promise<void> {
       latencyMs: options.latencyMs,
       throttling: options.throttle ? { enabled: true } : undefined,
     });
+    s3Store(sim.world).createBucket(options.archiveBucket, { ownerAccountId: sim.world.managementAccountId, region: sim.world.homeRegion, objectLockEnabled: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'EADDRINUSE' ? `port ${options.port} is already in use (try --port 0)` : (error as Error).message;
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-function describe(sim: Simulator, options: { scenario: string; seed?: number }): string {
+function describe(sim: Simulator, options: { scenario: string; seed?: number; archiveBucket: string }): string {
   const world = sim.world;
   const accounts = [...world.accounts.values()];
   const regions = [...new Set(accounts.flatMap((a) => a.enabledRegions))].sort();
@@ -76,6 +81,9 @@ function describe(sim: Simulator, options: { scenario: string; seed?: number }):
       return `#   ${a.id}  ${a.name.padEnd(20)} ${a.status.padEnd(9)} ${a.enabledRegions.join(',').padEnd(22)} ${roles}${endpoints !== undefined ? `, ${endpoints} endpoints` : ''}${a.id === world.managementAccountId ? '  (management)' : ''}`;
     }),
     `# Services: ${sim.serviceNames().join(' ')}`,
+    `# Archive bucket: s3://${options.archiveBucket} (Object Lock). With the exports above, in another shell:`,
+    `#   npx zombie-sweep start --local --org --mode cleanup --archive-bucket ${options.archiveBucket} --approver you@example.com`,
+    `#   npx zombie-sweep status <sweep id> --archive-bucket ${options.archiveBucket}`,
     `# Index page: ${sim.url}/`,
     `# SNS outbox: ${sim.url}/_sim/outbox`,
     '# Ctrl-C stops it.',

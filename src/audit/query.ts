@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputValidationError } from '../core/errors.ts';
+import { fitWidths, truncate } from '../core/table-fit.ts';
 import { AccountIdSchema, EndpointArnSchema, EndpointNameSchema, RegionSchema, SweepIdSchema } from '../core/schemas.ts';
 import { unresolvedIntents, type AuditEvent } from './events.ts';
 
@@ -50,6 +51,14 @@ const FlagsSchema = z
   .strict();
 export type AuditFlags = z.input<typeof FlagsSchema>;
 
+/** `--region` is the AWS CLI's API region on every verb; the region filter of the trail is spelled apart. */
+const FLAG_OF_FIELD: Record<string, string> = { region: '--endpoint-region' };
+
+/** Table rendering options: the terminal width the table must fit, when known. */
+export interface AuditRenderOptions {
+  maxWidth?: number;
+}
+
 /** Validates CLI flags into a query; errors name the flag (`invalid --since: ...`). */
 export function parseAuditQuery(flags: AuditFlags): AuditQuery {
   const result = FlagsSchema.safeParse(flags);
@@ -57,7 +66,8 @@ export function parseAuditQuery(flags: AuditFlags): AuditQuery {
     const issue = result.error.issues[0]!;
     const field = String(issue.path[0] ?? 'options');
     const got = (flags as Record<string, unknown>)[field];
-    throw new InputValidationError(`invalid --${field}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`, `--${field}`);
+    const flag = FLAG_OF_FIELD[field] ?? `--${field}`;
+    throw new InputValidationError(`invalid ${flag}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`, flag);
   }
   const parsed = result.data;
   const query: AuditQuery = { output: parsed.output };
@@ -65,7 +75,7 @@ export function parseAuditQuery(flags: AuditFlags): AuditQuery {
     const arn = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):endpoint\/(.+)$/.exec(parsed.endpoint);
     query.endpoint = arn ? { region: arn[1]!, accountId: arn[2]!, name: arn[3]!, arn: parsed.endpoint } : { name: parsed.endpoint };
     if (arn && parsed.account && parsed.account !== arn[2]) throw new InputValidationError(`invalid --account: ${parsed.account} contradicts the endpoint ARN's account ${arn[2]}`, '--account');
-    if (arn && parsed.region && parsed.region !== arn[1]) throw new InputValidationError(`invalid --region: ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, '--region');
+    if (arn && parsed.region && parsed.region !== arn[1]) throw new InputValidationError(`invalid --endpoint-region: ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, '--endpoint-region');
   }
   if (parsed.account) query.accountId = parsed.account;
   if (parsed.region) query.region = parsed.region;
@@ -173,18 +183,58 @@ export function timelineRows(events: AuditEvent[]): TimelineRow[] {
   return rows;
 }
 
-export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+function tableWidth(headers: string[], rows: string[][]): number {
+  return headers.reduce((sum, header, column) => sum + Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)), 0) + 2 * (headers.length - 1);
+}
+
+export function renderTable(headers: string[], rows: string[][], options: AuditRenderOptions = {}): string {
+  const natural = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  // The free-text columns (tag changes, notes) give up width first; times and ids stay whole.
+  const flexible = headers.flatMap((header, i) => (/CHANGES|NOTE/.test(header) ? [i] : []));
+  const widths = fitWidths(natural, options.maxWidth, { flexible, headers: headers.map((h) => h.length) });
+  const line = (cells: string[]) => cells.map((cell, column) => truncate(cell, widths[column]!).padEnd(widths[column]!)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef): string {
+/** Words wrapped to `width`, each line indented; a word longer than the line is cut into pieces. */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const room = Math.max(10, width - indent.length);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    for (let piece = word; piece.length > 0; piece = piece.slice(room)) {
+      const part = piece.slice(0, room);
+      if (line && line.length + 1 + part.length > room) {
+        lines.push(line);
+        line = '';
+      }
+      line = line ? `${line} ${part}` : part;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => `${indent}${l}`);
+}
+
+/**
+ * The timeline for a terminal too narrow for its table: one block per event, its facts on the first
+ * line and each tag change and the note wrapped below, so nothing is cut.
+ */
+function stackedTimeline(rows: TimelineRow[], width: number): string {
+  const blocks = rows.map((row) => {
+    const head = wrap(`${row.at}  ${row.event}  by ${row.actor}${row.sweepId ? `  (${row.sweepId})` : ''}`, width, '');
+    const body = [...row.changes.flatMap((change) => wrap(change, width, '    ')), ...(row.note ? wrap(`note: ${row.note}`, width, '    ') : [])];
+    return [...head, ...body].join('\n');
+  });
+  return `${blocks.join('\n')}\n`;
+}
+
+export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef, options: AuditRenderOptions = {}): string {
   const sorted = sortEvents(events);
   const first = sorted[0];
   const arn = endpoint.arn ?? first?.endpointArn ?? endpoint.name;
   if (sorted.length === 0) return `No audit events for ${arn}.\n`;
-  const rows = timelineRows(sorted).flatMap((row) => {
+  const timeline = timelineRows(sorted);
+  const rows = timeline.flatMap((row) => {
     const changes = row.changes.length > 0 ? row.changes : [''];
     return changes.map((change, index) => (index === 0 ? [row.at, row.event, row.actor, row.sweepId, change, row.note] : ['', '', '', '', change, '']));
   });
@@ -200,19 +250,22 @@ export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef): str
           ? `deletion attempted at ${attempted.at} under sweep ${attempted.sweepId ?? '?'}, outcome unknown`
           : 'not deleted by zombie-sweep';
   const tags = last.tagsAfter ?? last.tagsBefore;
+  const headers = ['AT', 'EVENT', 'ACTOR', 'SWEEP', 'TAG CHANGES', 'NOTE'];
+  const body = options.maxWidth !== undefined && tableWidth(headers, rows) > options.maxWidth ? stackedTimeline(timeline, options.maxWidth) : renderTable(headers, rows, options);
   return [
-    `Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}\n\n`,
-    renderTable(['AT', 'EVENT', 'ACTOR', 'SWEEP', 'TAG CHANGES', 'NOTE'], rows),
+    ...wrap(`Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}`, options.maxWidth ?? Number.MAX_SAFE_INTEGER, '').map((l) => `${l}\n`),
+    '\n',
+    body,
     tags ? `\nTags after the last event: ${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}\n` : '',
   ].join('');
 }
 
-export function formatEventList(events: AuditEvent[]): string {
+export function formatEventList(events: AuditEvent[], options: AuditRenderOptions = {}): string {
   const sorted = sortEvents(events);
   if (sorted.length === 0) return 'No audit events match.\n';
   const unresolved = unresolvedIds(sorted);
   const rows = sorted.map((e) => [e.at, e.accountId ?? '', e.region ?? '', e.endpointName ?? '', eventLabel(e, unresolved), e.actor, e.sweepId ?? '', [...tagChanges(e.tagsBefore, e.tagsAfter), eventNote(e)].filter(Boolean).join('; ')]);
-  return `${sorted.length} audit events\n\n` + renderTable(['AT', 'ACCOUNT', 'REGION', 'ENDPOINT', 'EVENT', 'ACTOR', 'SWEEP', 'CHANGES / NOTE'], rows);
+  return `${sorted.length} audit events\n\n` + renderTable(['AT', 'ACCOUNT', 'REGION', 'ENDPOINT', 'EVENT', 'ACTOR', 'SWEEP', 'CHANGES / NOTE'], rows, options);
 }
 
 export const CSV_COLUMNS = ['at', 'type', 'actor', 'sweepId', 'accountId', 'region', 'endpointName', 'endpointArn', 'tagChanges', 'reason', 'details', 'eventId'] as const;
@@ -240,11 +293,11 @@ export function formatJson(events: AuditEvent[]): string {
 }
 
 /** The whole output for a query: a timeline for one endpoint, else a filtered list. */
-export function formatAuditOutput(events: AuditEvent[], query: AuditQuery): string {
+export function formatAuditOutput(events: AuditEvent[], query: AuditQuery, options: AuditRenderOptions = {}): string {
   if (query.output === 'json') return formatJson(events);
   if (query.output === 'csv') return formatCsv(events);
-  if (!query.endpoint) return formatEventList(events);
-  if (events.length === 0) return formatTimeline([], query.endpoint);
+  if (!query.endpoint) return formatEventList(events, options);
+  if (events.length === 0) return formatTimeline([], query.endpoint, options);
   // A bare name may exist in several accounts or regions: one timeline each.
   const groups = new Map<string, AuditEvent[]>();
   for (const event of events) {
@@ -255,7 +308,7 @@ export function formatAuditOutput(events: AuditEvent[], query: AuditQuery): stri
     .sort()
     .map((key) => {
       const group = groups.get(key)!;
-      return formatTimeline(group, { ...query.endpoint!, arn: query.endpoint!.arn ?? group.find((e) => e.endpointArn)?.endpointArn });
+      return formatTimeline(group, { ...query.endpoint!, arn: query.endpoint!.arn ?? group.find((e) => e.endpointArn)?.endpointArn }, options);
     })
     .join('\n');
 }

@@ -25,6 +25,8 @@ export const layout = {
   /** Snapshot working state (plan, progress, suspended multipart copies): sweep-internal, removed once the manifest exists. */
   snapshotStatePrefix: (sweepId: string, accountId: string, region: string, endpoint: string) =>
     `sweeps/${safe(sweepId, 'sweep id')}/snapshots/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,
+  /** Where every manifest lives: `manifests/<account>/<region>/<endpoint>/`, listed level by level to find an endpoint by name. */
+  manifestsRoot: () => 'manifests/',
   manifestPrefix: (accountId: string, region: string, endpoint: string) =>
     `manifests/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,
   /** One object per event, never rewritten: `<ts>-<type>-<id>.json` sorts chronologically under an endpoint. */

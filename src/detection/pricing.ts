@@ -7,7 +7,7 @@ import type { ServerlessSettings } from './model.ts';
  * table (see its `provenance` and docs/detection.md); an instance type or region missing from it
  * yields `null` and a reason, never a guessed default.
  */
-const PriceTableSchema = z.object({
+export const PriceTableSchema = z.object({
   schemaVersion: z.literal(1),
   compiledOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   currency: z.literal('USD'),

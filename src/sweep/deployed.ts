@@ -1,13 +1,16 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { ClientFactory } from '../core/clients.ts';
-import { InputValidationError, errorMessage, errorName } from '../core/errors.ts';
+import { InputValidationError, ZombieSweepError, errorMessage, errorName } from '../core/errors.ts';
 
 /** The deployed workflow: finding its state machine, naming executions, following their history. */
 
 export const DEFAULT_STACK_NAME = 'ZombieSweepHub';
 export const STATE_MACHINE_OUTPUT = 'StateMachineArn';
 export const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+/** The hub stack could not be read for a reason other than its absence. */
+export class StackLookupError extends ZombieSweepError {}
 
 /** `--state-machine-arn`, else the hub stack's `StateMachineArn` output. */
 export async function resolveStateMachineArn(clients: ClientFactory, flags: { stateMachineArn?: string; stackName?: string }): Promise<string> {
@@ -20,10 +23,12 @@ export async function resolveStateMachineArn(clients: ClientFactory, flags: { st
   try {
     outputs = (await clients.hub(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.Outputs;
   } catch (error) {
-    throw new InputValidationError(
-      `cannot read stack ${stackName} (${errorName(error)}: ${errorMessage(error)}); deploy it (docs/deploy.md), or pass --state-machine-arn or --stack-name`,
-      '--stack-name',
-    );
+    // Only "no such stack" is about the flag. Anything else (refused credentials, an endpoint that does
+    // not speak CloudFormation and answers something the SDK cannot parse) is not bad input, and says so.
+    if (errorName(error) === 'ValidationError' && /does not exist/i.test(errorMessage(error))) {
+      throw new InputValidationError(`invalid --stack-name: stack ${stackName} does not exist in this account and region; deploy it (docs/deploy.md), or pass --state-machine-arn or --stack-name`, '--stack-name');
+    }
+    throw new StackLookupError(`cannot read stack ${stackName}: ${errorName(error)}: ${errorMessage(error)}; pass --state-machine-arn to skip the lookup`, { cause: error });
   }
   const arn = outputs?.find((o) => o.OutputKey === STATE_MACHINE_OUTPUT)?.OutputValue;
   if (!arn) throw new InputValidationError(`stack ${stackName} has no ${STATE_MACHINE_OUTPUT} output; pass --state-machine-arn`, '--stack-name');

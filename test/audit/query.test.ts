@@ -16,7 +16,7 @@ describe('audit query flags', () => {
     expect(() => parseAuditQuery({ endpoint: 'not an endpoint!' })).toThrow(/^invalid --endpoint/);
     expect(() => parseAuditQuery({ since: '2025-02-30' })).toThrow('invalid --since: is not a real date (got "2025-02-30")');
     expect(() => parseAuditQuery({ output: 'xml' as never })).toThrow(/^invalid --output/);
-    expect(() => parseAuditQuery({ region: 'moon-1' })).toThrow(/^invalid --region/);
+    expect(() => parseAuditQuery({ region: 'moon-1' })).toThrow(/^invalid --endpoint-region/);
   });
   it('uses the time-ordered keys to skip older events', () => {
     expect(startAfterFor('audit/endpoints/1/r/e/', new Date('2025-01-31T12:00:00Z'))).toBe('audit/endpoints/1/r/e/2025-01-31T12-00-00-000Z');

@@ -163,6 +163,18 @@ describe('restore', () => {
     expect(events.filter((e) => e.type === 'restored').at(-1)?.details).toMatchObject({ restoredAs: described.EndpointArn });
   });
 
+  it('--endpoint NAME finds the archived endpoint of that name, as --endpoint ARN does', async () => {
+    const out: string[] = [];
+    const io = { stdout: (t: string) => out.push(t), stderr: () => {}, env: {}, factory: env.factory, clock: env.clock, pollIntervalMs: 10 };
+    await runRestore({ endpoint: 'fraud-detector-v2', archiveBucket: ARCHIVE, roleName: ROLE, endpointName: 'fraud-detector-v2-by-name', output: 'json' }, io);
+    expect(JSON.parse(out.join(''))).toMatchObject({ endpointName: 'fraud-detector-v2-by-name', manifestUri: manifestUri('fraud-detector-v2') });
+    await expect(runRestore({ endpoint: 'never-archived', archiveBucket: ARCHIVE, output: 'table' }, io)).rejects.toThrow(/no snapshot manifest for an endpoint named never-archived/);
+    await expect(runRestore({ endpoint: 'fraud-detector-v2', archiveBucket: 'no-such-archive', output: 'table' }, io)).rejects.toThrow(
+      'archive bucket no-such-archive (--archive-bucket) does not exist for these credentials and region; check the name, or create it (docs/deploy.md)',
+    );
+    await expect(runRestore({ endpoint: 'fraud-detector-v2', archiveBucket: 'Not_A_Bucket', output: 'table' }, io)).rejects.toThrow(/invalid --archive-bucket: must be an S3 bucket name/);
+  });
+
   it('the CLI refuses in one line with a non-zero exit (child process)', async () => {
     const child = await runCli(['restore', '--manifest', manifestUri('catalog-mme'), '--role-name', ROLE], env.sim.env());
     expect(child.status).toBe(1);

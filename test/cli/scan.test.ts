@@ -81,7 +81,9 @@ beforeAll(async () => {
   writeFileSync(join(empty, 'config'), '');
   const noCreds = { ...base, AWS_ENDPOINT_URL: sim.url, AWS_REGION: 'us-east-1', AWS_CONFIG_FILE: join(empty, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(empty, 'config') };
   // Started together: each subprocess pays tsx start-up, the simulator answers them all.
-  runs.json = cli(['scan', '--org', '--regions', 'us-east-1,eu-west-1', '--output', 'json'], simEnv);
+  runs.json = cli(['scan', '--org', '--regions', 'us-east-1,eu-west-1', '--output', 'json', '--allow-partial'], simEnv);
+  runs.partial = cli(['scan', '--org', '--regions', 'us-east-1,eu-west-1'], { ...simEnv, COLUMNS: '100' });
+  runs.typo = cli(['scan', '--regions', 'us-esat-1'], simEnv);
   runs.badFlag = cli(['scan', '--lookback-days', 'abc'], simEnv);
   runs.noCreds = cli(['scan', '--regions', 'us-east-1'], noCreds);
 });
@@ -96,7 +98,10 @@ describe('zombie-sweep scan (subprocess)', () => {
     const run = await runs.json!;
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as ScanJson;
-    expect(Object.keys(out)).toEqual(['findings', 'targets', 'stats']);
+    expect(Object.keys(out)).toEqual(['summary', 'findings', 'targets', 'stats']);
+    // MGMT and TEAM_B have no eu-west-1: reported not enabled, neither scanned nor "ok". NO_ROLE's regions cannot be read: both are tried.
+    expect(out.summary).toMatchObject({ scanned: 4, targets: 6, notEnabled: 2, endpoints: 5, zombies: 3 });
+    expect(out.targets).toContainEqual({ accountId: TEAM_B, region: 'eu-west-1', status: 'not-enabled' });
     for (const f of out.findings) expect(Object.keys(f)).toEqual([...PUBLIC_FINDING_FIELDS]);
     expect(out.findings.map((f) => [f.endpointName, f.verdict])).toEqual([
       ['a-gpu-zombie', 'zombie'],
@@ -106,9 +111,9 @@ describe('zombie-sweep scan (subprocess)', () => {
       ['b-trickle', 'active'],
       ['mgmt-demo', 'zombie'],
     ]);
-    expect(out.findings[0]).toMatchObject({ accountId: TEAM_A, region: 'us-east-1', instanceType: 'ml.g4dn.xlarge', instanceCount: 2, invocations: 0, lastInvokedAt: null, endpointType: 'real-time' });
+    expect(out.findings[0]).toMatchObject({ accountId: TEAM_A, region: 'us-east-1', instanceType: 'ml.g4dn.xlarge', instanceCount: 2, invocations: 0, lastInvokedAt: 'never', endpointType: 'real-time' });
     expect(out.targets).toContainEqual({ accountId: NO_ROLE, region: 'us-east-1', status: 'unreachable', error: expect.stringContaining('AccessDenied') });
-    expect(out.targets.filter((t) => t.status === 'ok')).toHaveLength(6);
+    expect(out.targets.filter((t) => t.status === 'ok')).toHaveLength(4);
     expect(out.stats.endpoints).toBe(5);
     // Every endpoint is described once; tags are read in one batch per target with idle endpoints.
     expect(out.stats.apiCalls.byOperation['SageMaker:DescribeEndpoint']).toBe(5);
@@ -116,7 +121,25 @@ describe('zombie-sweep scan (subprocess)', () => {
     expect(out.stats.apiCalls.byOperation['SageMaker:ListTags']).toBeUndefined();
     expect(out.findings.find((f) => f.endpointName === 'a-busy')).toMatchObject({ endpointType: 'real-time', instanceType: 'ml.m5.large', instanceCount: 1, invocations: 50, monthlyCostUsd: 83.95 });
     expect(out.stats.apiCalls.total).toBe(Object.values(out.stats.apiCalls.byOperation).reduce((a, b) => a + b, 0));
-    expect(run.stderr).toMatch(/scanning: \d+\/8/);
+    expect(run.stderr).toMatch(/scanning: \d+\/6/);
+  });
+
+  it('says first that a scan was partial, and exits 2 unless --allow-partial', async () => {
+    const run = await runs.partial!;
+    expect(run.code).toBe(2);
+    expect(run.stdout.split('\n')[0]).toMatch(/^Scanned 4 of 6 account-regions \(2 more not enabled in their account\): 5 endpoints, 3 zombies; \$[\d,.]+\/month in all, \$[\d,.]+\/month idle/);
+    expect(run.stdout).toContain(`${NO_ROLE} us-east-1 unreachable`);
+    expect(run.stdout).toContain(`${TEAM_B} eu-west-1 not enabled`);
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^zombie-sweep: PartialScanError: scanned 4 of 6 account-regions; 2 could not be scanned/);
+    // COLUMNS=100: every table line fits.
+    for (const line of run.stdout.split('\n').filter((l) => l.startsWith('4000'))) expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it('refuses a region name that is not a region, before any call', async () => {
+    const run = await runs.typo!;
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim()).toBe('zombie-sweep: InputValidationError: invalid --regions: "us-esat-1" is not an AWS region (did you mean us-east-1?)');
   });
 
   it('fails with a one-line cause naming a bad flag', async () => {
@@ -144,19 +167,22 @@ describe('zombie-sweep scan (in process)', () => {
   it('renders a table sorted by $/month with totals per account and overall', async () => {
     const { stdout } = await inProcess({ org: true, excludeAccounts: NO_ROLE, regions: 'us-east-1,eu-west-1' });
     const lines = stdout.split('\n');
-    const index = (text: string) => lines.findIndex((l) => l.includes(text));
+    const index = (text: string) => lines.findIndex((l) => l.replace(/\s+/g, ' ').includes(text));
+    expect(lines[0]).toMatch(/^Scanned 4 of 4 account-regions/);
+    lines.splice(0, 2);
     expect(lines[0]).toMatch(/^ACCOUNT\s+REGION\s+ENDPOINT\s+VERDICT\s+TYPE\s+INSTANCES\s+INVOCATIONS\s+LAST INVOKED\s+\$\/MONTH\s+REASON/);
     expect(index('a-gpu-zombie')).toBeLessThan(index('a-eu-zombie'));
     expect(index('a-eu-zombie')).toBeLessThan(index(`${TEAM_A} total`));
     expect(index(`${TEAM_A} total`)).toBeLessThan(index('mgmt-demo'));
     expect(lines[index(`${TEAM_A} total`)]).toMatch(/2 zombies\s+\$1,(\d{3})\.\d{2}/);
     expect(lines[index('TOTAL')]).toMatch(/3 zombies/);
-    expect(lines[index('a-gpu-zombie')]).toContain('2 x ml.g4dn.xlarge');
+    expect(lines[index('a-gpu-zombie')]).toContain('ml.g4dn.xlarge × 2');
     // Active endpoints are priced too: instance type from their config, count from DescribeEndpoint.
-    expect(lines[index('a-busy')]).toMatch(/active\s+real-time\s+1 x ml\.m5\.large\s+50\s+\d{4}-\d{2}-\d{2}\s+\$83\.95\s+50 invocations/);
+    expect(lines[index('a-busy')]).toMatch(/active\s+real-time\s+ml\.m5\.large × 1\s+50\s+\d{4}-\d{2}-\d{2}\s+\$83\.95\s+50 invocations/);
     expect(stdout).not.toContain('Not scanned');
-    expect(stdout.trimEnd().split('\n').at(-1)).toBe(
-      `Costs are estimates from the unverified ${PRICE_TABLE.compiledOn} price table (src/detection/prices/); refresh it from the AWS Price List API as docs/detection.md explains.`,
+    expect(stdout).toContain(`${MGMT} eu-west-1 not enabled`);
+    expect(stdout).toContain(
+      `Costs are estimates from the unverified ${PRICE_TABLE.compiledOn} price table (src/detection/prices/); refresh it with \`zombie-sweep prices refresh\` (docs/detection.md).`,
     );
   });
 
@@ -180,7 +206,7 @@ describe('zombie-sweep scan (in process)', () => {
   it('shows "never" only where the history was read', () => {
     const base = errorFinding(TEAM_A, 'us-east-1', 'x', 'arn:x', 'endpoint was deleted while the scan described it');
     const row = (over: Partial<Finding>) => ({ ...base, endpointName: over.verdict ?? 'x', invocations: 0, variants: [], ...over });
-    const table = renderScanTable([
+    const table = renderScanTable({ notEnabled: [], results: [
       {
         accountId: TEAM_A,
         region: 'us-east-1',
@@ -192,8 +218,8 @@ describe('zombie-sweep scan (in process)', () => {
           { ...base, endpointName: 'error' },
         ],
       },
-    ]);
-    const lines = table.split('\n');
+    ] });
+    const lines = table.split('\n').slice(2);
     const column = lines[0]!.indexOf('LAST INVOKED');
     const lastInvoked = (name: string) => lines.find((l) => l.includes(` ${name} `))!.slice(column).split(' ')[0];
     expect([lastInvoked('not-billable'), lastInvoked('exempt'), lastInvoked('error')]).toEqual(['never', '-', '-']);
@@ -212,7 +238,7 @@ describe('zombie-sweep scan (in process)', () => {
     const io = { stdout: (t: string) => (stdout += t), stderr: { write: () => true }, env: process.env, clock: fixedClock(NOW) };
     await expect(runScan({ org: true, accounts: NO_ROLE, regions: 'us-east-1', output: 'table', concurrency: '8' }, io)).rejects.toMatchObject({
       name: 'AllTargetsFailedError',
-      message: expect.stringContaining('all 1 targets failed'),
+      message: expect.stringContaining('all 1 account-regions failed'),
     });
     expect(stdout).toContain(`${NO_ROLE} us-east-1 unreachable`);
   });
@@ -252,6 +278,9 @@ describe('zombie-sweep scan (in process)', () => {
     await expect(inProcess({ org: true, accounts: '12345' })).rejects.toThrow('invalid --accounts: must be a 12-digit AWS account id (got "12345")');
     await expect(inProcess({ ous: 'ou-abcd-12345678' })).rejects.toThrow('invalid --ous: only applies with --org');
     await expect(inProcess({ regions: 'mars' })).rejects.toThrow('invalid --regions');
+    await expect(inProcess({ regions: 'cn-north-1' })).rejects.toThrow('invalid --regions: cn-north-1 is not in the aws partition of your credentials');
+    await expect(inProcess({ output: 'html' })).rejects.toThrow('invalid --output: html needs --file');
+    await expect(inProcess({ priceFile: '/nonexistent/prices.json' })).rejects.toThrow('invalid --price-file: cannot read /nonexistent/prices.json: ENOENT');
     await expect(inProcess({ lookbackDays: '900' })).rejects.toThrow('invalid --lookback-days');
     await expect(inProcess({ concurrency: '0' })).rejects.toThrow('invalid --concurrency');
   });

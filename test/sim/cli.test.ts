@@ -38,6 +38,20 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+const CLI = fileURLToPath(new URL('../../bin/zombie-sweep.mjs', import.meta.url));
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 afterEach(() => {
   // Kill whatever is left of each group (npm may be gone while its script still runs).
   for (const child of children.splice(0)) {
@@ -75,13 +89,23 @@ describe('npm run sim', () => {
     org.destroy();
     sts.destroy();
 
+    // The archive bucket it prints is ready for a local sweep, and status reads that sweep afterwards,
+    // with nothing but the printed exports (docs/local.md).
+    expect(sim.output()).toContain('# Archive bucket: s3://zombie-sweep-archive (Object Lock)');
+    const cliEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_'))), ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const started = await runCli(['start', '--local', '--org', '--regions', 'us-east-1', '--mode', 'report', '--archive-bucket', 'zombie-sweep-archive', '--sweep-id', 'sim-doc-1', '--quiet'], cliEnv);
+    expect(started.code, started.stderr).toBe(0);
+    const status = await runCli(['status', 'sim-doc-1', '--archive-bucket', 'zombie-sweep-archive', '-o', 'json'], cliEnv);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ sweepId: 'sim-doc-1', report: { status: 'completed', mode: 'report' } });
+
     // SIGTERM to the process group, as a terminal's Ctrl-C, a service manager or a CI runner delivers it
     // (npm's shell does not pass a signal sent to npm alone on to the script).
     process.kill(-sim.child.pid!, 'SIGTERM');
     await until('every process of the group to exit', () => (groupAlive(sim.child.pid!) ? undefined : true), 15_000, sim.output);
     expect(sim.output()).toContain('sim: SIGTERM, stopping');
     await expect(fetch(`${env.AWS_ENDPOINT_URL}/_sim/health`)).rejects.toThrow();
-  });
+  }, 240_000);
 
   it('refuses bad options with a message and a failing exit code', async () => {
     const run = start(process.execPath, ['--import', 'tsx', 'local/sim/main.ts', '--port', 'eighty']);

@@ -9,8 +9,9 @@ import { cloudwatchService } from './cloudwatch/service.ts';
 import { autoscalingService } from './autoscaling.ts';
 import { s3Service } from './s3/service.ts';
 import { taggingService } from './tagging.ts';
+import { pricingService } from './pricing.ts';
 
 /** Every built-in service; Step Functions is added by the local runner (local/runner). */
 export function allServices(): SimService[] {
-  return [organizationsService(), stsService(), ec2Service(), snsService(), kmsService(), sagemakerService(), cloudwatchService(), autoscalingService(), s3Service(), taggingService()];
+  return [organizationsService(), stsService(), ec2Service(), snsService(), kmsService(), sagemakerService(), cloudwatchService(), autoscalingService(), s3Service(), taggingService(), pricingService()];
 }
