@@ -7,8 +7,10 @@ import { acknowledgeWildcards } from '../nag.ts';
 import { loadPolicy, type PolicyVars } from '../policies.ts';
 import { WILDCARD_REASONS } from '../wildcard-reasons.ts';
 import { MemberStackSet } from '../member/member-stackset.ts';
+import { EXTERNAL_ID_PARAMETER } from '../member/member-template.ts';
 import { ApprovalApi } from './approval-api.ts';
 import { Archive } from './archive.ts';
+import { ExternalId } from './external-id.ts';
 import { HubFunctions } from './functions.ts';
 import { Monitoring } from './monitoring.ts';
 import { Notifications } from './notifications.ts';
@@ -31,7 +33,6 @@ export function basePolicyVars(config: InfraConfig, names: HubNames, partition: 
     MemberRoleName: config.memberRoleName,
     RestoreRoleName: config.restoreRole.name,
     RestoreTrustedPrincipalArns: config.restoreRole.trustedPrincipalArns,
-    ExternalId: config.externalId,
     ArchiveBucket: names.archiveBucket,
     StateMachineName: names.stateMachine,
   };
@@ -49,6 +50,7 @@ export class HubStack extends Stack {
   readonly schedule?: SweepSchedule;
   readonly monitoring: Monitoring;
   readonly memberStackSet: MemberStackSet;
+  readonly externalId: ExternalId;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     super(scope, id, props);
@@ -75,10 +77,12 @@ export class HubStack extends Stack {
       NotificationKeyArn: this.notifications.key.keyArn,
     };
 
+    this.externalId = new ExternalId(this, 'ExternalId', { config });
     this.functions = new HubFunctions(this, 'Functions', {
       config,
       names,
       policyVars,
+      externalIdSecret: { arnForPolicy: this.externalId.secretArnForPolicy, secretId: this.externalId.secretId },
       env: {
         ARCHIVE_BUCKET: names.archiveBucket,
         ARCHIVE_KMS_KEY_ID: this.archive.key.keyArn,
@@ -100,18 +104,22 @@ export class HubStack extends Stack {
       this.schedule = new SweepSchedule(this, 'Schedule', { config, names, policyVars, stateMachineArn: this.workflow.stateMachine.stateMachineArn });
     }
 
+    // Member accounts resolve their own partition; every other value is fixed by the config or this stack.
+    this.memberStackSet = new MemberStackSet(this, 'MemberRoles', {
+      config,
+      names,
+      policyVars: { ...policyVars, Partition: '${AWS::Partition}', ExternalId: `\${${EXTERNAL_ID_PARAMETER}}` },
+      externalIdValue: this.externalId.dynamicReference(),
+    });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       names,
       stateMachine: this.workflow.stateMachine,
       functions: this.functions,
       alarmTopic: this.notifications.alarmTopic,
-    });
-
-    // Member accounts resolve their own partition; every other value is fixed by the config or this stack.
-    this.memberStackSet = new MemberStackSet(this, 'MemberRoles', {
-      config,
-      names,
-      policyVars: { ...policyVars, Partition: '${AWS::Partition}' },
+      approvalApi: this.approvalApi,
+      stackSetArn: `arn:${this.partition}:cloudformation:${this.region}:${this.account}:stackset/${this.memberStackSet.stackSet.attrStackSetId}`,
+      ...(this.schedule ? { scheduleDeadLetterQueue: this.schedule.deadLetterQueue } : {}),
     });
 
     new CfnOutput(this, HUB_OUTPUTS.stateMachineArn, { value: this.workflow.stateMachine.stateMachineArn, description: 'Start sweeps here (zombie-sweep start)' });
@@ -120,5 +128,6 @@ export class HubStack extends Stack {
     new CfnOutput(this, HUB_OUTPUTS.notificationTopicArn, { value: this.notifications.topic.topicArn });
     new CfnOutput(this, HUB_OUTPUTS.alarmTopicArn, { value: this.notifications.alarmTopic.topicArn });
     new CfnOutput(this, HUB_OUTPUTS.memberStackSetName, { value: names.memberStackSet });
+    new CfnOutput(this, HUB_OUTPUTS.externalIdSecretArn, { value: this.externalId.secret.secretArn, description: 'Secret holding the member role external id' });
   }
 }

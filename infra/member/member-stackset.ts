@@ -4,13 +4,15 @@ import { Construct } from 'constructs';
 import { hubIsManagement, type InfraConfig } from '../config.ts';
 import type { HubNames } from '../names.ts';
 import type { PolicyVars } from '../policies.ts';
-import { memberTemplate } from './member-template.ts';
+import { EXTERNAL_ID_PARAMETER, memberTemplate } from './member-template.ts';
 
 export interface MemberStackSetProps {
   config: InfraConfig;
   names: HubNames;
   /** Placeholder values for the member documents; Partition must be `${AWS::Partition}` (resolved per account). */
   policyVars: PolicyVars;
+  /** The external id, as a dynamic reference CloudFormation resolves at deploy time (never plain text). */
+  externalIdValue: string;
 }
 
 /**
@@ -50,6 +52,8 @@ export class MemberStackSet extends Construct {
           deploymentTargets: { organizationalUnitIds: config.targetOus },
         },
       ],
+      // NoEcho in the member template: DescribeStackSet and the console show it masked.
+      parameters: [{ parameterKey: EXTERNAL_ID_PARAMETER, parameterValue: props.externalIdValue }],
       templateBody: Stack.of(this).toJsonString(this.template),
     });
   }

@@ -5,17 +5,21 @@ import { loadPolicy, type PolicyJson, type PolicyVars } from '../policies.ts';
 /**
  * The CloudFormation template the StackSet deploys into every member account, built directly from
  * policies/ (no inline copies). Per-account values are CloudFormation pseudo parameters
- * (`${AWS::AccountId}`), so every string holding one becomes an Fn::Sub whose other `${...}` (IAM
- * policy variables like `${aws:PrincipalAccount}`) are escaped as `${!...}`.
+ * (`${AWS::AccountId}`) and the template's own parameters (`${ExternalId}`), so every string holding
+ * one becomes an Fn::Sub whose other `${...}` (IAM policy variables like `${aws:PrincipalAccount}`)
+ * are escaped as `${!...}`.
  */
-const PSEUDO = /\$\{AWS::[A-Za-z]+\}/;
+/** The external id reaches member accounts as a NoEcho StackSet parameter, never as template text. */
+export const EXTERNAL_ID_PARAMETER = 'ExternalId';
+const SUBSTITUTED = new RegExp(`\\$\\{(AWS::[A-Za-z]+|${EXTERNAL_ID_PARAMETER})\\}`);
+const ESCAPE = new RegExp(`\\$\\{(?!AWS::|${EXTERNAL_ID_PARAMETER}\\})`, 'g');
 
 export function withPseudoParameters(node: unknown): unknown {
   if (typeof node === 'string') {
-    if (!PSEUDO.test(node)) return node;
+    if (!SUBSTITUTED.test(node)) return node;
     // Escaping would corrupt a CDK token's own `${Token[...]}` marker; such values belong in separate strings.
     if (Token.isUnresolved(node)) throw new Error(`member template string mixes a CDK token with a pseudo parameter: ${node}`);
-    return { 'Fn::Sub': node.replace(/\$\{(?!AWS::)/g, '${!') };
+    return { 'Fn::Sub': node.replace(ESCAPE, '${!') };
   }
   if (Array.isArray(node)) return node.map(withPseudoParameters);
   if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withPseudoParameters(value)]));
@@ -46,7 +50,10 @@ export function memberPolicies({ config, policyVars }: MemberTemplateInput): Mem
   return policies;
 }
 
-/** A plain CloudFormation template (JSON object). Values may contain CDK tokens; serialize with Stack.toJsonString. */
+/**
+ * A plain CloudFormation template (JSON object). Values may contain CDK tokens; serialize with
+ * Stack.toJsonString. `policyVars.ExternalId` must be `${ExternalId}` (the template parameter).
+ */
 export function memberTemplate(input: MemberTemplateInput): Record<string, unknown> {
   const { config } = input;
   const policies = memberPolicies(input);
@@ -80,6 +87,15 @@ export function memberTemplate(input: MemberTemplateInput): Record<string, unkno
   return withPseudoParameters({
     AWSTemplateFormatVersion: '2010-09-09',
     Description: 'zombie-sweep member account roles (deployed by the hub StackSet)',
+    Parameters: {
+      [EXTERNAL_ID_PARAMETER]: {
+        Type: 'String',
+        NoEcho: true,
+        MinLength: 16,
+        AllowedPattern: '[\\w+=,.@:/-]+',
+        Description: 'sts:ExternalId the hub must present (from the hub secret; masked in every describe call)',
+      },
+    },
     Resources: resources,
     Outputs: { MemberRoleArn: { Value: { 'Fn::GetAtt': ['MemberRole', 'Arn'] } } },
   }) as Record<string, unknown>;

@@ -30,6 +30,8 @@ export interface ClientFactoryOptions {
   partition?: string;
   /** Endpoint for every client built here (tests and the local runner reach the simulator without touching process.env). */
   endpoint?: string;
+  /** External id for member roles when a target names none (the hub's secret, src/core/external-id.ts). */
+  defaultExternalId?: () => Promise<string>;
 }
 
 // Any SDK v3 client constructor: config in, client with a middleware stack out.
@@ -134,12 +136,14 @@ export class ClientFactory {
 
   private async assumeRole(target: TargetRef): Promise<AwsCredentialIdentity> {
     this.sts ??= this.hub(STSClient);
+    // Outside the try below: an unreadable secret is a deployment fault, not an unreachable target.
+    const externalId = target.externalId ?? (await this.options.defaultExternalId?.());
     try {
       const result = await this.sts.send(
         new AssumeRoleCommand({
           RoleArn: this.roleArn(target),
           RoleSessionName: this.options.sessionName.slice(0, 64),
-          ExternalId: target.externalId,
+          ExternalId: externalId,
           DurationSeconds: 3600,
         }),
       );

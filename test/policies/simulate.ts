@@ -41,6 +41,7 @@ export const VARS: PolicyVars = {
   NotificationKeyArn: `arn:aws:kms:${REGION}:${HUB}:key/77777777-2222-3333-4444-555555555555`,
   StateMachineName: `${PREFIX}-sweep`,
   FunctionLogGroupName: `/aws/lambda/${PREFIX}-scan`,
+  ExternalIdSecretArn: `arn:aws:secretsmanager:${REGION}:${HUB}:secret:${PREFIX}-external-id-AbCdEf`,
 };
 
 /** A policies/ document as deployed: placeholders filled, and for member documents the account's pseudo parameters. */
