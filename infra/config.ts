@@ -251,6 +251,8 @@ export const CONTEXT_PREFIX = 'zombieSweep.';
 export const CONFIG_FILE_CONTEXT = 'config';
 export const DEFAULT_CONFIG_FILE = 'zombie-sweep.config.json';
 export const EXAMPLE_CONFIG_FILE = 'zombie-sweep.config.example.json';
+/** Only the required ids: `cdk synth` must work with it too (every other field has a default). */
+export const MINIMAL_CONFIG_FILE = 'zombie-sweep.config.minimal.json';
 
 /** Context values from the command line are strings; JSON arrays, objects and booleans are decoded, the rest stays text. */
 function decodeContextValue(value: unknown): unknown {

@@ -42,8 +42,7 @@ export class ApprovalApi extends Construct {
       // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html). `create`
       // sets it here (the stage then depends on it); `existing` relies on the account's, which
       // `zombie-sweep doctor` checks. Kept on uninstall: other APIs in the account may log through it.
-      cloudWatchRole: config.approvalApi.cloudWatchRole === 'create',
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      ...(config.approvalApi.cloudWatchRole === 'create' ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : { cloudWatchRole: false }),
       deployOptions: {
         stageName: 'v1',
         // A handful of approvers click a few links: tight limits blunt scanners and floods.
