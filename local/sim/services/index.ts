@@ -9,8 +9,13 @@ import { cloudwatchService } from './cloudwatch/service.ts';
 import { autoscalingService } from './autoscaling.ts';
 import { s3Service } from './s3/service.ts';
 import { taggingService } from './tagging.ts';
+import { cloudFormationService } from './cloudformation.ts';
+import { apiGatewayService } from './apigateway.ts';
+import { secretsManagerService } from './secretsmanager.ts';
 
 /** Every built-in service; Step Functions is added by the local runner (local/runner). */
 export function allServices(): SimService[] {
-  return [organizationsService(), stsService(), ec2Service(), snsService(), kmsService(), sagemakerService(), cloudwatchService(), autoscalingService(), s3Service(), taggingService()];
+  return [organizationsService(), stsService(), ec2Service(), snsService(), kmsService(), sagemakerService(), cloudwatchService(), autoscalingService(), s3Service(), taggingService(),
+    // Read-only services `zombie-sweep doctor` and the hub's external id reader need.
+    cloudFormationService(), apiGatewayService(), secretsManagerService()];
 }
