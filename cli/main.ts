@@ -6,6 +6,7 @@ import { registerStatus } from './commands/status.ts';
 import { registerReport } from './commands/report.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerRestore } from './commands/restore.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { errorMessage, errorName } from '../src/core/errors.ts';
 
 const program = new Command('zombie-sweep')
@@ -20,6 +21,7 @@ registerStatus(program);
 registerReport(program);
 registerAudit(program);
 registerRestore(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);
