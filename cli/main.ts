@@ -7,6 +7,7 @@ import { registerReport } from './commands/report.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerMemberRoleDiff } from './commands/member-role-diff.ts';
 import { errorMessage, errorName } from '../src/core/errors.ts';
 
 const program = new Command('zombie-sweep')
@@ -22,6 +23,7 @@ registerReport(program);
 registerAudit(program);
 registerRestore(program);
 registerDoctor(program);
+registerMemberRoleDiff(program);
 
 try {
   await program.parseAsync(process.argv);

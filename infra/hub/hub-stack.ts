@@ -5,6 +5,7 @@ import type { InfraConfig } from '../config.ts';
 import { HUB_FUNCTIONS, HUB_OUTPUTS, hubNames, type HubNames } from '../names.ts';
 import { acknowledgeWildcards } from '../nag.ts';
 import { loadPolicy, type PolicyVars } from '../policies.ts';
+import { basePolicyVars } from '../policy-vars.ts';
 import { WILDCARD_REASONS } from '../wildcard-reasons.ts';
 import { MemberStackSet } from '../member/member-stackset.ts';
 import { EXTERNAL_ID_PARAMETER } from '../member/member-template.ts';
@@ -21,22 +22,7 @@ export interface HubStackProps extends StackProps {
   config: InfraConfig;
 }
 
-/** Placeholder values every policies/ document may use, apart from per-resource ones added where they are known. */
-export function basePolicyVars(config: InfraConfig, names: HubNames, partition: string): Record<string, string | string[]> {
-  return {
-    Partition: partition,
-    HubAccountId: config.hubAccountId,
-    HubRegion: config.hubRegion,
-    OrgId: config.organizationId,
-    ManagementAccountId: config.managementAccountId,
-    ResourcePrefix: config.resourcePrefix,
-    MemberRoleName: config.memberRoleName,
-    RestoreRoleName: config.restoreRole.name,
-    RestoreTrustedPrincipalArns: config.restoreRole.trustedPrincipalArns,
-    ArchiveBucket: names.archiveBucket,
-    StateMachineName: names.stateMachine,
-  };
-}
+export { basePolicyVars } from '../policy-vars.ts';
 
 /** The account that runs sweeps: archive, functions, state machine, approval API, notifications, schedule, monitoring, member StackSet. */
 export class HubStack extends Stack {

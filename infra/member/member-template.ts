@@ -1,6 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import type { InfraConfig } from '../config.ts';
+import { hubNames } from '../names.ts';
 import { loadPolicy, type PolicyJson, type PolicyVars } from '../policies.ts';
+import { basePolicyVars } from '../policy-vars.ts';
 
 /**
  * The CloudFormation template the StackSet deploys into every member account, built directly from
@@ -99,4 +101,18 @@ export function memberTemplate(input: MemberTemplateInput): Record<string, unkno
     Resources: resources,
     Outputs: { MemberRoleArn: { Value: { 'Fn::GetAtt': ['MemberRole', 'Arn'] } } },
   }) as Record<string, unknown>;
+}
+
+/**
+ * The member template for a config with every value concrete (the archive key ARN as deployed), exactly
+ * as the hub stack serializes it into the StackSet: what `zombie-sweep member-role-diff` compares with
+ * the deployed StackSet.
+ */
+export function memberTemplateForConfig(config: InfraConfig, archiveKeyArn: string): Record<string, unknown> {
+  const policyVars: PolicyVars = {
+    ...basePolicyVars(config, hubNames(config), '${AWS::Partition}'),
+    ArchiveKeyArn: archiveKeyArn,
+    ExternalId: `\${${EXTERNAL_ID_PARAMETER}}`,
+  };
+  return memberTemplate({ config, policyVars });
 }
