@@ -8,6 +8,8 @@ import { registerAudit } from './commands/audit.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerSavings } from './commands/savings.ts';
 import { registerPrices } from './commands/prices.ts';
+import { registerDoctor } from './commands/doctor.ts';
+import { registerMemberRoleDiff } from './commands/member-role-diff.ts';
 import { errorMessage, errorName } from '../src/core/errors.ts';
 import { PartialScanError } from './shared/errors.ts';
 import { applyGlobalOptions, colorEnabled, type GlobalFlags } from './shared/globals.ts';
@@ -30,6 +32,8 @@ registerAudit(program);
 registerRestore(program);
 registerSavings(program);
 registerPrices(program);
+registerDoctor(program);
+registerMemberRoleDiff(program);
 
 try {
   await program.parseAsync(process.argv);

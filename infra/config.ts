@@ -4,7 +4,6 @@ import {
   AccountIdSchema,
   DEFAULT_MEMBER_ROLE,
   EmailSchema,
-  ExternalIdSchema,
   OuIdSchema,
   RegionSchema,
   RoleNameSchema,
@@ -12,6 +11,7 @@ import {
 } from '../src/core/schemas.ts';
 import { InputValidationError, fromZodError } from '../src/core/errors.ts';
 import { MAX_MEMBER_ROLE_BASE_LENGTH } from '../src/core/capabilities.ts';
+import { bucketNamesFor } from './names.ts';
 
 /**
  * The one deployment configuration: a JSON file (zombie-sweep.config.json, see
@@ -33,9 +33,39 @@ const ScheduleExpressionSchema = z
   .string()
   .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$/, 'must be rate(N unit) or cron(6 fields)');
 
-const ResourcePrefixSchema = z.string().regex(/^[a-z][a-z0-9-]{1,23}$/, 'must be 2-24 lowercase letters, digits or hyphens, starting with a letter');
+const ResourcePrefixSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/, 'must be 2-24 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen')
+  // S3 reserves these forms for its own names (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+  .refine((p) => !p.startsWith('xn--') && !p.startsWith('sthree-') && !p.includes('--'), 'must not start with xn-- or sthree- nor contain --');
 
-export const InfraConfigSchema = z
+/** S3 bucket names are at most 63 characters (same rules page as above). */
+export const MAX_BUCKET_NAME_LENGTH = 63;
+
+/**
+ * The longest state machine execution Step Functions Standard allows (one year); a sweep's timeout is
+ * the approval window plus SWEEP_WORK_BUDGET_SECONDS and must fit.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+ */
+export const MAX_EXECUTION_SECONDS = 31_536_000;
+/** Time a sweep may spend outside the approval wait (listing, scans, snapshots, deletes, report). */
+export const SWEEP_WORK_BUDGET_SECONDS = 86_400;
+
+/**
+ * Values people leave in a copied example. A config holding one would deploy something nobody meant
+ * (an external id everybody knows, a mailbox nobody reads), so synth refuses it with the field named.
+ */
+const PLACEHOLDER_PATTERN = /change[-_ ]?me|replace[-_ ]?me|your[-_ ]|<[^>]*>|\btodo\b|\bfixme\b|xxxx/i;
+export function looksLikePlaceholder(value: string): boolean {
+  return PLACEHOLDER_PATTERN.test(value);
+}
+
+/** Name or ARN of an existing Secrets Manager secret (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html). */
+const SecretIdSchema = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name or ARN');
+
+const ConfigShape = z
   .object({
     /**
      * The account running the workflow: the management account, or a member account registered as
@@ -125,10 +155,35 @@ export const InfraConfigSchema = z
       })
       .strict()
       .default({ accountIds: [], ouIds: [] }),
-    /** Required by the member role's trust policy (confused-deputy protection); treat it like a shared secret. */
-    externalId: ExternalIdSchema.refine((v) => v.length >= 16, 'must be at least 16 characters'),
+    /**
+     * Never typed here: the external id the member role's trust policy requires is a shared secret. The
+     * hub stack generates it in Secrets Manager unless `externalIdSecret` names an existing secret
+     * (plain string value). Present only so an old config fails with a pointer instead of "unknown key".
+     */
+    externalId: z.unknown().optional(),
+    externalIdSecret: SecretIdSchema.optional(),
     /** Region whose StackSet instance creates the (global) IAM roles in each member account. */
     stackSetRegion: RegionSchema.optional(),
+    approvalApi: z
+      .object({
+        /**
+         * REST API access logs need the account-level API Gateway CloudWatch role (one per account and
+         * region). `create`: this stack sets it (AWS::ApiGateway::Account, kept on uninstall because other
+         * APIs in the account may rely on it); `existing`: the account already has one (`zombie-sweep
+         * doctor` checks). https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+         */
+        cloudWatchRole: z.enum(['create', 'existing']).default('create'),
+      })
+      .strict()
+      .default({ cloudWatchRole: 'create' }),
+    archive: z
+      .object({
+        /** Override the archive bucket name, e.g. to reinstall next to a retained bucket (docs/operations.md). */
+        bucketName: z.string().optional(),
+        accessLogsBucketName: z.string().optional(),
+      })
+      .strict()
+      .default({}),
     restoreRole: z
       .object({
         /** Off by default: the sweep never needs create permissions; enable only to restore. */
@@ -155,8 +210,9 @@ export const InfraConfigSchema = z
       .strict()
       .default({ autoTagger: { enabled: false, regions: [], autoDeleteAfterDays: 90 } }),
   })
-  .strict()
-  .superRefine((config, ctx) => {
+  .strict();
+
+export const InfraConfigSchema = ConfigShape.superRefine((config, ctx) => {
     if (config.restoreRole.enabled && config.restoreRole.trustedPrincipalArns.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns'], message: 'must name at least one role when restoreRole.enabled is true' });
     }
@@ -175,7 +231,48 @@ export const InfraConfigSchema = z
     if (config.schedule?.mode === 'cleanup' && config.approvers.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'a cleanup schedule needs approvers' });
     }
+    if (config.externalId !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['externalId'],
+        message: 'must not be in the config: remove it (the stack generates the external id in Secrets Manager) or set externalIdSecret to an existing secret (docs/deploy.md)',
+      });
+    }
+    checkBucketNames(config, ctx);
+    checkSweepTimeout(config, ctx);
+    checkPlaceholders(config, [], ctx);
   });
+
+/** Bucket names are built from prefix, account and region; a long prefix or region must fail here, naming the field. */
+function checkBucketNames(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
+  const names = bucketNamesFor(config);
+  const checks = [
+    { name: names.archiveBucket, path: config.archive.bucketName ? ['archive', 'bucketName'] : ['resourcePrefix'] },
+    { name: names.accessLogsBucket, path: config.archive.accessLogsBucketName ? ['archive', 'accessLogsBucketName'] : ['resourcePrefix'] },
+  ];
+  for (const { name, path } of checks) {
+    if (name.length > MAX_BUCKET_NAME_LENGTH) {
+      ctx.addIssue({ code: 'custom', path, message: `makes the bucket name ${name} ${name.length} characters long; S3 allows ${MAX_BUCKET_NAME_LENGTH} (shorten resourcePrefix or set archive.bucketName)` });
+    } else if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name) || name.includes('--')) {
+      ctx.addIssue({ code: 'custom', path, message: `gives the invalid bucket name ${JSON.stringify(name)} (3-63 lowercase letters, digits and single hyphens)` });
+    }
+  }
+  if (names.archiveBucket === names.accessLogsBucket) ctx.addIssue({ code: 'custom', path: ['archive', 'accessLogsBucketName'], message: 'must differ from the archive bucket name' });
+}
+
+function checkSweepTimeout(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
+  const max = MAX_EXECUTION_SECONDS - SWEEP_WORK_BUDGET_SECONDS;
+  if (config.approval.timeoutSeconds > max) {
+    ctx.addIssue({ code: 'custom', path: ['approval', 'timeoutSeconds'], message: `must be at most ${max}: the sweep timeout (approval window + ${SWEEP_WORK_BUDGET_SECONDS} s of work) must fit the one-year Step Functions limit` });
+  }
+}
+
+function checkPlaceholders(node: unknown, path: (string | number)[], ctx: z.RefinementCtx): void {
+  if (typeof node === 'string') {
+    if (looksLikePlaceholder(node)) ctx.addIssue({ code: 'custom', path, message: `${JSON.stringify(node)} is a placeholder; replace it with the real value` });
+  } else if (Array.isArray(node)) node.forEach((item, i) => checkPlaceholders(item, [...path, i], ctx));
+  else if (node && typeof node === 'object') for (const [key, value] of Object.entries(node)) checkPlaceholders(value, [...path, key], ctx);
+}
 
 export type InfraConfig = z.output<typeof InfraConfigSchema>;
 
@@ -185,6 +282,8 @@ export const CONTEXT_PREFIX = 'zombieSweep.';
 export const CONFIG_FILE_CONTEXT = 'config';
 export const DEFAULT_CONFIG_FILE = 'zombie-sweep.config.json';
 export const EXAMPLE_CONFIG_FILE = 'zombie-sweep.config.example.json';
+/** Only the required ids: `cdk synth` must work with it too (every other field has a default). */
+export const MINIMAL_CONFIG_FILE = 'zombie-sweep.config.minimal.json';
 
 /** Context values from the command line are strings; JSON arrays, objects and booleans are decoded, the rest stays text. */
 function decodeContextValue(value: unknown): unknown {
@@ -252,6 +351,14 @@ export function loadInfraConfig(path: string, context: Record<string, unknown> =
 /** Derived facts the stacks need. */
 export function hubIsManagement(config: InfraConfig): boolean {
   return config.hubAccountId === config.managementAccountId;
+}
+
+/**
+ * The state machine's own timeout: the approval window plus the time the rest of a sweep may take.
+ * Without it a stuck execution runs for a year and the timed-out alarm can never fire.
+ */
+export function sweepTimeoutSeconds(config: Pick<InfraConfig, 'approval'>): number {
+  return config.approval.timeoutSeconds + SWEEP_WORK_BUDGET_SECONDS;
 }
 
 export { LOG_RETENTION_DAYS };

@@ -35,19 +35,30 @@ export const HUB_OUTPUTS = {
   notificationTopicArn: 'NotificationTopicArn',
   alarmTopicArn: 'AlarmTopicArn',
   memberStackSetName: 'MemberStackSetName',
+  externalIdSecretArn: 'ExternalIdSecretArn',
 } as const;
 
 export interface NamingInput {
   resourcePrefix: string;
   hubAccountId: string;
   hubRegion: string;
+  /** Configured bucket names (e.g. a reinstall next to a retained archive); derived from the rest when absent. */
+  archive?: { bucketName?: string | undefined; accessLogsBucketName?: string | undefined };
+}
+
+/** The two bucket names: configured, or derived from prefix, account and region. */
+export function bucketNamesFor(input: NamingInput): { archiveBucket: string; accessLogsBucket: string } {
+  const base = `${input.hubAccountId}-${input.hubRegion}`;
+  return {
+    archiveBucket: input.archive?.bucketName ?? `${input.resourcePrefix}-archive-${base}`,
+    accessLogsBucket: input.archive?.accessLogsBucketName ?? `${input.resourcePrefix}-access-logs-${base}`,
+  };
 }
 
 export function hubNames(input: NamingInput) {
   const p = input.resourcePrefix;
   return {
-    archiveBucket: `${p}-archive-${input.hubAccountId}-${input.hubRegion}`,
-    accessLogsBucket: `${p}-access-logs-${input.hubAccountId}-${input.hubRegion}`,
+    ...bucketNamesFor(input),
     archiveKeyAlias: `alias/${p}-archive`,
     notificationKeyAlias: `alias/${p}-notifications`,
     approvalMacKeyAlias: `alias/${p}-approval-mac`,
@@ -65,6 +76,11 @@ export function hubNames(input: NamingInput) {
     logGroup: (fn: HubFunction) => `/aws/lambda/${p}-${fn}`,
     stateMachineLogGroup: `/aws/vendedlogs/states/${p}-sweep`,
     apiAccessLogGroup: `/aws/apigateway/${p}-approvals`,
+    apiGatewayCloudWatchRole: `${p}-apigateway-cloudwatch`,
+    scheduleDeadLetterQueue: `${p}-schedule-dlq`,
+    stackSetEventsQueue: `${p}-stackset-failures`,
+    stackSetEventsRule: `${p}-stackset-failures`,
+    externalIdSecret: `${p}/member-external-id`,
     schedule: `${p}-sweep`,
     dashboard: `${p}-sweeps`,
     metricNamespace: 'ZombieSweep',

@@ -1,4 +1,6 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ClientFactory, CredentialCache } from '../../src/core/clients.ts';
+import { secretExternalId } from '../../src/core/external-id.ts';
 import type { ApiCallCounter } from '../../src/core/api-calls.ts';
 import { InputValidationError } from '../../src/core/errors.ts';
 
@@ -32,14 +34,30 @@ export function endpointOverridden(): boolean {
  */
 const containerCredentials = new CredentialCache();
 
+/**
+ * EXTERNAL_ID_SECRET_ARN (set by infra on the functions that assume member roles): the secret holding
+ * the member role's external id, used when the sweep input carries none (scheduled sweeps never do).
+ */
 export function clientFactoryFromEnv(sessionName: string, counter?: ApiCallCounter): ClientFactory {
+  const hubRegion = hubRegionFromEnv();
+  const defaultExternalId = externalIdFromEnv(hubRegion);
   return new ClientFactory({
-    hubRegion: hubRegionFromEnv(),
+    hubRegion,
     sessionName,
     s3ForcePathStyle: endpointOverridden(),
     counter,
     credentialCache: containerCredentials,
+    ...(defaultExternalId ? { defaultExternalId } : {}),
   });
+}
+
+// One reader per container: scan builds a factory per child, and the secret must not be read per child.
+let externalIdReader: { secretArn: string; read: () => Promise<string> } | undefined;
+function externalIdFromEnv(hubRegion: string): (() => Promise<string>) | undefined {
+  const secretArn = optionalEnv('EXTERNAL_ID_SECRET_ARN');
+  if (!secretArn) return undefined;
+  if (externalIdReader?.secretArn !== secretArn) externalIdReader = { secretArn, read: secretExternalId(new SecretsManagerClient({ region: hubRegion }), secretArn) };
+  return externalIdReader.read;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -29,15 +30,19 @@ export class ApprovalApi extends Construct {
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       logGroupName: names.apiAccessLogGroup,
       retention: config.retention.logDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
+      // Who opened and submitted approval pages is evidence: kept after an uninstall, like the archive.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${config.resourcePrefix}-approvals`,
       description: 'zombie-sweep approval pages (signed links)',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
-      // Execution logs need the account-level CloudWatch role; access logs below are enough and hold no request data.
-      cloudWatchRole: false,
+      // A stage refuses access logging until the account-level API Gateway CloudWatch role is set
+      // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html). `create`
+      // sets it here (the stage then depends on it); `existing` relies on the account's, which
+      // `zombie-sweep doctor` checks. Kept on uninstall: other APIs in the account may log through it.
+      ...(config.approvalApi.cloudWatchRole === 'create' ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : { cloudWatchRole: false }),
       deployOptions: {
         stageName: 'v1',
         // A handful of approvers click a few links: tight limits blunt scanners and floods.
@@ -78,6 +83,8 @@ export class ApprovalApi extends Construct {
       });
     }
 
+    if (config.approvalApi.cloudWatchRole === 'create') this.nameCloudWatchRole(names.apiGatewayCloudWatchRole);
+
     const signedLinks =
       'Approvers are people outside IAM reached by email; each link is HMAC-signed by KMS for one approver, sweep and expiry and verified by the function before it reads or changes anything.';
     suppress(this.api, [
@@ -89,7 +96,20 @@ export class ApprovalApi extends Construct {
       },
       {
         id: 'AwsSolutions-APIG6',
-        reason: 'Execution logging needs the account-wide API Gateway CloudWatch role; JSON access logs are enabled instead and the function logs every decision.',
+        reason: 'Execution logs would record request data of signed links; JSON access logs (no query string) are enabled instead and the function logs every decision.',
+      },
+    ]);
+  }
+
+  /** The account-level role gets a deterministic name so `doctor` and the operations guide can point at it. */
+  private nameCloudWatchRole(roleName: string): void {
+    const role = this.api.node.tryFindChild('CloudWatchRole');
+    if (!(role instanceof iam.Role)) throw new Error('the approval API has no CloudWatch role to configure');
+    (role.node.defaultChild as iam.CfnRole).roleName = roleName;
+    suppress(role, [
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy API Gateway documents for its account-level logging role.',
       },
     ]);
   }

@@ -89,5 +89,21 @@ export class Archive extends Construct {
     const bucketDocs = [loadPolicy('archive-bucket-policy', bucketVars)];
     if (config.restoreRole.enabled) bucketDocs.push(loadPolicy('archive-bucket-policy-restore', bucketVars));
     for (const doc of bucketDocs) for (const statement of doc.Statement) this.bucket.addToResourcePolicy(iam.PolicyStatement.fromJson(statement));
+    this.retainEvidenceGuards();
+  }
+
+  /**
+   * A retained bucket without its policy loses TLS-only, org-only and DenyAuditDeletion, and the
+   * access-log bucket without its policy stops receiving logs; the key without its alias breaks every
+   * command that names it. So everything that guards the evidence outlives the stack with it.
+   */
+  private retainEvidenceGuards(): void {
+    for (const bucket of [this.bucket, this.accessLogs]) {
+      if (!bucket.policy) throw new Error(`${bucket.node.path} has no bucket policy to retain`);
+      bucket.policy.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
+    const alias = this.key.node.tryFindChild('Alias');
+    if (!(alias instanceof kms.Alias)) throw new Error('the archive key has no alias to retain');
+    alias.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }
 }

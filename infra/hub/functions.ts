@@ -8,7 +8,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { InfraConfig } from '../config.ts';
-import { HUB_FUNCTIONS, type HubFunction, type HubNames } from '../names.ts';
+import { HUB_FUNCTIONS, MEMBER_ACCESS_FUNCTIONS, type HubFunction, type HubNames } from '../names.ts';
 import { loadPolicy, type PolicyJson, type PolicyVars } from '../policies.ts';
 import { suppress } from '../nag.ts';
 
@@ -24,7 +24,8 @@ export type HandlerEnv =
   | 'DECISION_MAC_KEY_ID'
   | 'AUDIT_RETENTION_DAYS'
   | 'AUDIT_RETENTION_MODE'
-  | 'METRICS_NAMESPACE';
+  | 'METRICS_NAMESPACE'
+  | 'EXTERNAL_ID_SECRET_ARN';
 
 export interface FunctionSpec {
   description: string;
@@ -61,6 +62,15 @@ export interface HubFunctionsProps {
   names: HubNames;
   policyVars: PolicyVars;
   env: Partial<Record<HandlerEnv, string>>;
+  /** The functions that assume member roles read the external id from this secret (policies/hub-external-id.json). */
+  externalIdSecret: { arnForPolicy: string; secretId: string };
+}
+
+/** The documents in policies/ a function's role holds. */
+function documentsFor(fn: HubFunction, vars: PolicyVars): PolicyJson[] {
+  const documents = [loadPolicy('hub-function-base', vars), loadPolicy(`hub-${fn}`, vars)];
+  if ((MEMBER_ACCESS_FUNCTIONS as readonly string[]).includes(fn)) documents.push(loadPolicy('hub-external-id', vars));
+  return documents;
 }
 
 export function handlerEntry(fn: HubFunction): string {
@@ -90,15 +100,18 @@ export class HubFunctions extends Construct {
       const logGroup = new logs.LogGroup(this, `${fn}-logs`, {
         logGroupName: names.logGroup(fn),
         retention: config.retention.logDays as logs.RetentionDays,
-        removalPolicy: RemovalPolicy.DESTROY,
+        // Logs of what a sweep did (decisions, deletions, failures) are evidence: kept after an uninstall.
+        removalPolicy: RemovalPolicy.RETAIN,
       });
-      const vars: PolicyVars = { ...props.policyVars, FunctionLogGroupName: names.logGroup(fn) };
-      const documents = [loadPolicy('hub-function-base', vars), loadPolicy(`hub-${fn}`, vars)];
+      const vars: PolicyVars = { ...props.policyVars, FunctionLogGroupName: names.logGroup(fn), ExternalIdSecretArn: props.externalIdSecret.arnForPolicy };
+      const documents = documentsFor(fn, vars);
+      const inlinePolicies: Record<string, iam.PolicyDocument> = { base: iam.PolicyDocument.fromJson(documents[0]), [fn]: iam.PolicyDocument.fromJson(documents[1]) };
+      if (documents[2]) inlinePolicies['external-id'] = iam.PolicyDocument.fromJson(documents[2]);
       const role = new iam.Role(this, `${fn}-role`, {
         roleName: names.functionRole(fn),
         description: `zombie-sweep ${fn} Lambda`,
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        inlinePolicies: { base: iam.PolicyDocument.fromJson(documents[0]), [fn]: iam.PolicyDocument.fromJson(documents[1]) },
+        inlinePolicies,
       });
       this.policyDocuments[fn] = documents;
       const environment: Record<string, string> = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: `zombie-sweep-${fn}` };
@@ -106,6 +119,7 @@ export class HubFunctions extends Construct {
         const value = props.env[name];
         if (value !== undefined) environment[name] = value;
       }
+      if (documents[2]) environment.EXTERNAL_ID_SECRET_ARN = props.externalIdSecret.secretId;
       const fnConstruct = new NodejsFunction(this, fn, {
         functionName: names.functionName(fn),
         description: spec.description,

@@ -4,12 +4,15 @@ import type { Construct } from 'constructs';
 import type { InfraConfig } from '../config.ts';
 import { HUB_FUNCTIONS, HUB_OUTPUTS, hubNames, type HubNames } from '../names.ts';
 import { acknowledgeWildcards } from '../nag.ts';
-import { loadPolicy, memberPolicyVars, type PolicyVars } from '../policies.ts';
+import { loadPolicy, type PolicyVars } from '../policies.ts';
+import { basePolicyVars } from '../policy-vars.ts';
 import { WILDCARD_REASONS } from '../wildcard-reasons.ts';
 import { MemberStackSet } from '../member/member-stackset.ts';
+import { EXTERNAL_ID_PARAMETER } from '../member/member-template.ts';
 import { PreventionStackSet } from '../member/prevention.ts';
 import { ApprovalApi } from './approval-api.ts';
 import { Archive } from './archive.ts';
+import { ExternalId } from './external-id.ts';
 import { HubFunctions } from './functions.ts';
 import { Monitoring } from './monitoring.ts';
 import { Notifications } from './notifications.ts';
@@ -20,24 +23,7 @@ export interface HubStackProps extends StackProps {
   config: InfraConfig;
 }
 
-/** Placeholder values every policies/ document may use, apart from per-resource ones added where they are known. */
-export function basePolicyVars(config: InfraConfig, names: HubNames, partition: string): Record<string, string | string[]> {
-  return {
-    Partition: partition,
-    HubAccountId: config.hubAccountId,
-    HubRegion: config.hubRegion,
-    OrgId: config.organizationId,
-    ManagementAccountId: config.managementAccountId,
-    ResourcePrefix: config.resourcePrefix,
-    ...memberPolicyVars(config),
-    RestoreRoleName: config.restoreRole.name,
-    RestoreTrustedPrincipalArns: config.restoreRole.trustedPrincipalArns,
-    ExternalId: config.externalId,
-    ArchiveBucket: names.archiveBucket,
-    StateMachineName: names.stateMachine,
-    MetricNamespace: names.metricNamespace,
-  };
-}
+export { basePolicyVars } from '../policy-vars.ts';
 
 /** The account that runs sweeps: archive, functions, state machine, approval API, notifications, schedule, monitoring, member StackSet. */
 export class HubStack extends Stack {
@@ -53,6 +39,7 @@ export class HubStack extends Stack {
   readonly monitoring: Monitoring;
   readonly memberStackSet: MemberStackSet;
   readonly preventionStackSet?: PreventionStackSet;
+  readonly externalId: ExternalId;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     super(scope, id, props);
@@ -89,10 +76,12 @@ export class HubStack extends Stack {
       NotificationKeyArn: this.notifications.key.keyArn,
     };
 
+    this.externalId = new ExternalId(this, 'ExternalId', { config });
     this.functions = new HubFunctions(this, 'Functions', {
       config,
       names,
       policyVars,
+      externalIdSecret: { arnForPolicy: this.externalId.secretArnForPolicy, secretId: this.externalId.secretId },
       env: {
         ARCHIVE_BUCKET: names.archiveBucket,
         ARCHIVE_KMS_KEY_ID: this.archive.key.keyArn,
@@ -116,18 +105,22 @@ export class HubStack extends Stack {
       this.schedule = new SweepSchedule(this, 'Schedule', { config, names, policyVars, stateMachineArn: this.workflow.stateMachine.stateMachineArn });
     }
 
+    // Member accounts resolve their own partition; every other value is fixed by the config or this stack.
+    this.memberStackSet = new MemberStackSet(this, 'MemberRoles', {
+      config,
+      names,
+      policyVars: { ...policyVars, Partition: '${AWS::Partition}', ExternalId: `\${${EXTERNAL_ID_PARAMETER}}` },
+      externalIdValue: this.externalId.dynamicReference(),
+    });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       names,
       stateMachine: this.workflow.stateMachine,
       functions: this.functions,
       alarmTopic: this.notifications.alarmTopic,
-    });
-
-    // Member accounts resolve their own partition; every other value is fixed by the config or this stack.
-    this.memberStackSet = new MemberStackSet(this, 'MemberRoles', {
-      config,
-      names,
-      policyVars: { ...policyVars, Partition: '${AWS::Partition}' },
+      approvalApi: this.approvalApi,
+      stackSetArn: `arn:${this.partition}:cloudformation:${this.region}:${this.account}:stackset/${this.memberStackSet.stackSet.attrStackSetId}`,
+      ...(this.schedule ? { scheduleDeadLetterQueue: this.schedule.deadLetterQueue } : {}),
     });
     if (config.prevention.autoTagger.enabled) {
       this.preventionStackSet = new PreventionStackSet(this, 'Prevention', { config, names, policyVars: { ...policyVars, Partition: '${AWS::Partition}' } });
@@ -139,5 +132,6 @@ export class HubStack extends Stack {
     new CfnOutput(this, HUB_OUTPUTS.notificationTopicArn, { value: this.notifications.topic.topicArn });
     new CfnOutput(this, HUB_OUTPUTS.alarmTopicArn, { value: this.notifications.alarmTopic.topicArn });
     new CfnOutput(this, HUB_OUTPUTS.memberStackSetName, { value: names.memberStackSet });
+    new CfnOutput(this, HUB_OUTPUTS.externalIdSecretArn, { value: this.externalId.secret.secretArn, description: 'Secret holding the member role external id' });
   }
 }

@@ -4,8 +4,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { WORKFLOW_FUNCTIONS, functionArnPlaceholder } from '../../src/core/functions.ts';
-import { SETTING_PLACEHOLDERS, STATE_MACHINE_PLACEHOLDERS, SWEEP_ASL_PATH } from '../../statemachine/placeholders.ts';
-import type { InfraConfig } from '../config.ts';
+import { SETTING_PLACEHOLDERS, STATE_MACHINE_PLACEHOLDERS, readSweepAsl } from '../../statemachine/placeholders.ts';
+import { sweepTimeoutSeconds, type InfraConfig } from '../config.ts';
 import type { HubNames } from '../names.ts';
 import { loadPolicy, type PolicyVars } from '../policies.ts';
 import type { HubFunctions } from './functions.ts';
@@ -35,7 +35,17 @@ export function definitionSubstitutions(config: InfraConfig, names: HubNames, fu
 }
 
 /**
- * The sweep state machine, from the ASL file itself (uploaded as an asset). Logs go to CloudWatch at
+ * statemachine/sweep.asl.json with its top-level TimeoutSeconds set from the approval window, so a
+ * stuck sweep ends as TimedOut (alarmed) instead of running for the one-year maximum. CDK's
+ * `timeout` prop only applies to definitions it builds itself, not to a file.
+ */
+export function sweepDefinition(config: Pick<InfraConfig, 'approval'>): string {
+  const definition = JSON.parse(readSweepAsl()) as Record<string, unknown>;
+  return JSON.stringify({ ...definition, TimeoutSeconds: sweepTimeoutSeconds(config) });
+}
+
+/**
+ * The sweep state machine, from the ASL file itself (inline, with its timeout set). Logs go to CloudWatch at
  * level ALL without execution data: states carry the approval task token and approver addresses,
  * which stay in the execution history (IAM-protected, 90 days) rather than in a log group.
  */
@@ -51,7 +61,8 @@ export class Workflow extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: names.stateMachineLogGroup,
       retention: config.retention.logDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
+      // Logs of what a sweep did are evidence: kept after an uninstall.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     this.role = new iam.Role(this, 'Role', {
@@ -66,7 +77,7 @@ export class Workflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: names.stateMachine,
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromFile(SWEEP_ASL_PATH),
+      definitionBody: sfn.DefinitionBody.fromString(sweepDefinition(config)),
       definitionSubstitutions: definitionSubstitutions(config, names, (fn) => functions.functions[fn].functionArn),
       role: this.role.withoutPolicyUpdates(),
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },

@@ -4,13 +4,15 @@ import { Construct } from 'constructs';
 import { hubIsManagement, type InfraConfig } from '../config.ts';
 import type { HubNames } from '../names.ts';
 import type { PolicyVars } from '../policies.ts';
-import { memberTemplate, type MemberTemplatePart } from './member-template.ts';
+import { EXTERNAL_ID_PARAMETER, memberTemplate, type MemberTemplatePart } from './member-template.ts';
 
 export interface MemberStackSetProps {
   config: InfraConfig;
   names: HubNames;
   /** Placeholder values for the member documents; Partition must be `${AWS::Partition}` (resolved per account). */
   policyVars: PolicyVars;
+  /** The external id, as a dynamic reference CloudFormation resolves at deploy time (never plain text). */
+  externalIdValue: string;
 }
 
 /**
@@ -73,6 +75,8 @@ export class MemberStackSet extends Construct {
         failureTolerancePercentage: 25,
       },
       stackInstancesGroup: [{ regions: [config.stackSetRegion ?? config.hubRegion], deploymentTargets: targets }],
+      // NoEcho in the member template: DescribeStackSet and the console show it masked.
+      parameters: [{ parameterKey: EXTERNAL_ID_PARAMETER, parameterValue: props.externalIdValue }],
       templateBody: Stack.of(this).toJsonString(part === 'observe' ? this.template : this.actionTemplate),
     });
   }

@@ -1,22 +1,28 @@
 import { Token } from 'aws-cdk-lib';
 import type { InfraConfig } from '../config.ts';
+import { hubNames } from '../names.ts';
 import { loadPolicy, type PolicyJson, type PolicyVars } from '../policies.ts';
 import { capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
+import { basePolicyVars } from '../policy-vars.ts';
 
 /**
  * The CloudFormation template the StackSet deploys into every member account, built directly from
  * policies/ (no inline copies). Per-account values are CloudFormation pseudo parameters
- * (`${AWS::AccountId}`), so every string holding one becomes an Fn::Sub whose other `${...}` (IAM
- * policy variables like `${aws:PrincipalAccount}`) are escaped as `${!...}`.
+ * (`${AWS::AccountId}`) and the template's own parameters (`${ExternalId}`), so every string holding
+ * one becomes an Fn::Sub whose other `${...}` (IAM policy variables like `${aws:PrincipalAccount}`)
+ * are escaped as `${!...}`.
  */
-const PSEUDO = /\$\{AWS::[A-Za-z]+\}/;
+/** The external id reaches member accounts as a NoEcho StackSet parameter, never as template text. */
+export const EXTERNAL_ID_PARAMETER = 'ExternalId';
+const SUBSTITUTED = new RegExp(`\\$\\{(AWS::[A-Za-z]+|${EXTERNAL_ID_PARAMETER})\\}`);
+const ESCAPE = new RegExp(`\\$\\{(?!AWS::|${EXTERNAL_ID_PARAMETER}\\})`, 'g');
 
 export function withPseudoParameters(node: unknown): unknown {
   if (typeof node === 'string') {
-    if (!PSEUDO.test(node)) return node;
+    if (!SUBSTITUTED.test(node)) return node;
     // Escaping would corrupt a CDK token's own `${Token[...]}` marker; such values belong in separate strings.
     if (Token.isUnresolved(node)) throw new Error(`member template string mixes a CDK token with a pseudo parameter: ${node}`);
-    return { 'Fn::Sub': node.replace(/\$\{(?!AWS::)/g, '${!') };
+    return { 'Fn::Sub': node.replace(ESCAPE, '${!') };
   }
   if (Array.isArray(node)) return node.map(withPseudoParameters);
   if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withPseudoParameters(value)]));
@@ -78,7 +84,10 @@ export function memberPolicies({ config, policyVars }: MemberTemplateInput, part
   return policies;
 }
 
-/** A plain CloudFormation template (JSON object). Values may contain CDK tokens; serialize with Stack.toJsonString. */
+/**
+ * A plain CloudFormation template (JSON object). Values may contain CDK tokens; serialize with
+ * Stack.toJsonString. `policyVars.ExternalId` must be `${ExternalId}` (the template parameter).
+ */
 export function memberTemplate(input: MemberTemplateInput, part: MemberTemplatePart = 'observe'): Record<string, unknown> {
   const { config } = input;
   const policies = memberPolicies(input, part);
@@ -116,7 +125,30 @@ export function memberTemplate(input: MemberTemplateInput, part: MemberTemplateP
   return withPseudoParameters({
     AWSTemplateFormatVersion: '2010-09-09',
     Description: part === 'observe' ? 'zombie-sweep member account read, snapshot (and restore) roles (deployed by the hub StackSet)' : 'zombie-sweep member account tag and delete roles (deployed by the hub StackSet, not to protected accounts)',
+    Parameters: {
+      [EXTERNAL_ID_PARAMETER]: {
+        Type: 'String',
+        NoEcho: true,
+        MinLength: 16,
+        AllowedPattern: '[\\w+=,.@:/-]+',
+        Description: 'sts:ExternalId the hub must present (from the hub secret; masked in every describe call)',
+      },
+    },
     Resources: resources,
     Outputs: outputs,
   }) as Record<string, unknown>;
+}
+
+/**
+ * The member template for a config with every value concrete (the archive key ARN as deployed), exactly
+ * as the hub stack serializes it into the StackSet: what `zombie-sweep member-role-diff` compares with
+ * the deployed StackSet.
+ */
+export function memberTemplateForConfig(config: InfraConfig, archiveKeyArn: string): Record<string, unknown> {
+  const policyVars: PolicyVars = {
+    ...basePolicyVars(config, hubNames(config), '${AWS::Partition}'),
+    ArchiveKeyArn: archiveKeyArn,
+    ExternalId: `\${${EXTERNAL_ID_PARAMETER}}`,
+  };
+  return memberTemplate({ config, policyVars });
 }

@@ -17,6 +17,10 @@ export { sagemakerStore, sagemakerSettings } from './services/sagemaker/store.ts
 export { metricStore } from './services/cloudwatch/store.ts';
 export { s3Store } from './services/s3/store.ts';
 export { scalingStore } from './services/autoscaling.ts';
+export { organizationsAdminStore } from './services/organizations.ts';
+export { cloudFormationStore, type SimStack, type SimStackSet } from './services/cloudformation.ts';
+export { apiGatewayStore } from './services/apigateway.ts';
+export { secretsManagerStore } from './services/secretsmanager.ts';
 export { loadScenario, buildWorld, demoScenario, generateOrg, type Scenario, type ScenarioInput } from './scenario/index.ts';
 
 export interface ScenarioSimulatorOptions {

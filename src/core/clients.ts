@@ -52,6 +52,8 @@ export interface ClientFactoryOptions {
    * outlives its invocations, so a warm container assumes each member role once per sweep.
    */
   credentialCache?: CredentialCache;
+  /** External id for member roles when a target names none (the hub's secret, src/core/external-id.ts). */
+  defaultExternalId?: () => Promise<string>;
 }
 
 /**
@@ -273,12 +275,14 @@ export class ClientFactory {
 
   private async assumeRole(target: TargetRef): Promise<AwsCredentialIdentity> {
     this.sts ??= this.hub(STSClient);
+    // Outside the try below: an unreadable secret is a deployment fault, not an unreachable target.
+    const externalId = target.externalId ?? (await this.options.defaultExternalId?.());
     try {
       const result = await this.sts.send(
         new AssumeRoleCommand({
           RoleArn: this.roleArn(target),
           RoleSessionName: this.options.sessionName.slice(0, 64),
-          ExternalId: target.externalId,
+          ExternalId: externalId,
           DurationSeconds: 3600,
           ...(target.sessionTags ? { Tags: Object.entries(target.sessionTags).map(([Key, Value]) => ({ Key, Value })) } : {}),
         }),

@@ -71,10 +71,28 @@ describe('npx cdk synth', () => {
     await expect(bundle.handler({})).rejects.toMatchObject({ name: 'InputValidationError' });
   });
 
+  it('synthesizes the minimal config (only the required ids) just as well', async () => {
+    const minimalOut = join(outdir, 'minimal');
+    const run = await cdk(['synth', '--quiet', '-o', minimalOut, '-c', 'config=zombie-sweep.config.minimal.json']);
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(minimalOut, 'manifest.json'), 'utf8'));
+    expect(manifest.artifacts[HUB_STACK_NAME]?.environment).toBe('aws://111111111111/eu-west-1');
+    expect(JSON.parse(readFileSync(join(minimalOut, 'validation-report.json'), 'utf8')).pluginReports).toEqual([]);
+  }, 240_000);
+
   it('fails with the field named when a config value is wrong', async () => {
     const bad = await cdk(['synth', '--quiet', '-o', join(outdir, 'bad'), '-c', 'config=zombie-sweep.config.example.json', '-c', 'zombieSweep.hubAccountId=12345']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('hubAccountId');
     expect(bad.stderr).toContain('12-digit');
+  }, 120_000);
+
+  it('names resourcePrefix, not a CDK bucket error, when the prefix makes a bucket name too long', async () => {
+    const bad = await cdk(['synth', '--quiet', '-o', join(outdir, 'long'), '-c', 'config=zombie-sweep.config.example.json', '-c', `zombieSweep.resourcePrefix=${'p'.repeat(24)}`, '-c', 'zombieSweep.hubRegion=ap-southeast-2']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('resourcePrefix');
+    expect(bad.stderr).toContain('S3 allows 63');
+    expect(bad.stderr).not.toMatch(/at .*aws-cdk-lib/);
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_SPECS, handlerEntry } from '../../infra/hub/functions.ts';
 import { SCAN_TARGET_FAILED_FILTER } from '../../infra/hub/monitoring.ts';
+import { SWEEP_WORK_BUDGET_SECONDS } from '../../infra/config.ts';
 import { scheduledSweepInput } from '../../infra/hub/schedule.ts';
 import { HUB_FUNCTIONS, HUB_OUTPUTS, MEMBER_ACCESS_FUNCTIONS, hubNames } from '../../infra/names.ts';
 import { loadPolicy, memberPolicyVars } from '../../infra/policies.ts';
@@ -15,14 +16,14 @@ import { WORKFLOW_FUNCTIONS, functionArnPlaceholder } from '../../src/core/funct
 import { configWith, resourcesOf, synthesize, type Synthesized } from './synth.ts';
 
 /**
- * The hub stack as CloudFormation sees it, for the example config (hub is a delegated admin,
- * weekly report schedule) and for a management-account hub without schedule and with restore on.
+ * The hub stack as CloudFormation sees it, for the example config plus a weekly report schedule (hub
+ * is a delegated admin) and for a management-account hub without schedule and with restore on.
  */
 let main: Synthesized;
 let management: Synthesized;
 
 beforeAll(() => {
-  main = synthesize(configWith({}));
+  main = synthesize(configWith({ schedule: { expression: 'cron(0 6 ? * MON *)', mode: 'report' } }));
   management = synthesize(
     configWith({
       hubAccountId: '222222222222',
@@ -107,9 +108,12 @@ describe('archive bucket', () => {
 describe('state machine', () => {
   const props = () => Object.values(resourcesOf(main.json, 'AWS::StepFunctions::StateMachine'))[0].Properties;
 
-  it('is the ASL file itself, uploaded as an asset', () => {
-    expect(props().DefinitionS3Location).toMatchObject({ Bucket: expect.any(String), Key: expect.stringMatching(/\.json$/) });
-    expect(props().DefinitionString).toBeUndefined();
+  it('is the ASL file itself, with a timeout of the approval window plus the work budget', () => {
+    expect(props().DefinitionS3Location).toBeUndefined();
+    const definition = JSON.parse(props().DefinitionString);
+    const { TimeoutSeconds, ...rest } = definition;
+    expect(rest).toEqual(JSON.parse(readFileSync(SWEEP_ASL_PATH, 'utf8')));
+    expect(TimeoutSeconds).toBe(main.config.approval.timeoutSeconds + SWEEP_WORK_BUDGET_SECONDS);
   });
 
   it('substitutes exactly the placeholders of statemachine/placeholders.ts, and those cover the file', () => {
@@ -178,6 +182,8 @@ describe('Lambda functions', () => {
       const required = new Set(names.filter((n) => n.kind === 'required').map((n) => n.name));
       const readable = new Set(names.map((n) => n.name));
       if (sources.includes('auditRetentionFromEnv()')) ['AUDIT_RETENTION_DAYS', 'AUDIT_RETENTION_MODE'].forEach((n) => (required.add(n), readable.add(n)));
+      // functions/shared/env.ts: the client factory reads the external id secret when one is set.
+      if (sources.includes('clientFactoryFromEnv(') || sources.includes('sweepDepsFromEnv(')) readable.add('EXTERNAL_ID_SECRET_ARN');
       const env = fns()[functionId(main, fn)].Properties.Environment.Variables as Record<string, unknown>;
       for (const name of required) expect(env[name], `${fn} needs ${name}`).toBeDefined();
       const stale = Object.keys(env).filter((name) => !readable.has(name) && !['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].includes(name));
@@ -195,7 +201,8 @@ describe('Lambda functions', () => {
     for (const fn of HUB_FUNCTIONS) {
       const role = roles.find((r) => r.Properties.RoleName === `zombie-sweep-${fn}`);
       const policyNames = (role.Properties.Policies as any[]).map((p) => p.PolicyName).sort();
-      expect(policyNames).toEqual(['base', fn].sort());
+      const memberAccess = MEMBER_ACCESS_FUNCTIONS.includes(fn as never);
+      expect(policyNames).toEqual(['base', fn, ...(memberAccess ? ['external-id'] : [])].sort());
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       const statements = (role.Properties.Policies as any[]).flatMap((p) => p.PolicyDocument.Statement);
       const assumesMember = statements.some((s) => ([] as string[]).concat(s.Action).includes('sts:AssumeRole'));
@@ -258,8 +265,20 @@ describe('schedule', () => {
     expect(schedule).toMatchObject({ ScheduleExpression: 'cron(0 6 ? * MON *)', ScheduleExpressionTimezone: 'UTC', State: 'ENABLED' });
     const input = JSON.parse(schedule.Target.Input);
     expect(input).toEqual(scheduledSweepInput(main.config));
-    expect(input).toMatchObject({ mode: 'report', targets: { org: true, ous: main.config.targetOus, roleName: 'ZombieSweepMemberRole', externalId: main.config.externalId } });
+    expect(input).toMatchObject({ mode: 'report', targets: { org: true, ous: main.config.targetOus, roleName: 'ZombieSweepMemberRole' } });
+    // The functions read the external id from the hub secret; the schedule never carries it.
+    expect(input.targets.externalId).toBeUndefined();
     expect(JSON.stringify(schedule.Target.Arn)).toContain('StateMachine');
+  });
+
+  it('sends starts that fail after their retries to an encrypted dead-letter queue the scheduler role may write to', () => {
+    const schedule = Object.values(resourcesOf(main.json, 'AWS::Scheduler::Schedule'))[0].Properties;
+    const queueId = logicalIdOf(main, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === names().scheduleDeadLetterQueue);
+    expect(schedule.Target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+    expect(resourcesOf(main.json, 'AWS::SQS::Queue')[queueId].Properties.SqsManagedSseEnabled).toBe(true);
+    const role = Object.values(resourcesOf(main.json, 'AWS::IAM::Role')).find((r) => r.Properties.RoleName === names().schedulerRole);
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:us-east-1:111111111111:${names().scheduleDeadLetterQueue}` }));
   });
 
   it('does not exist unless configured', () => {
@@ -268,11 +287,12 @@ describe('schedule', () => {
 });
 
 describe('monitoring', () => {
-  it('alarms on failed and timed-out executions, on failing scan targets and on function errors', () => {
+  it('alarms on failed, timed-out and aborted executions, on failing scan targets and on function errors', () => {
     const alarms = Object.values(resourcesOf(main.json, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     const byMetric = (metric: string) => alarms.filter((a) => a.MetricName === metric);
     expect(byMetric('ExecutionsFailed')).toHaveLength(1);
     expect(byMetric('ExecutionsTimedOut')).toHaveLength(1);
+    expect(byMetric('ExecutionsAborted')).toHaveLength(1);
     expect(byMetric('ScanTargetsFailed')).toHaveLength(1);
     expect(byMetric('Errors')).toHaveLength(HUB_FUNCTIONS.length);
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
@@ -330,6 +350,7 @@ describe('member capability StackSets', () => {
       const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'arn:aws:kms:us-east-1:111111111111:key/resolved-at-deploy')).join('');
       const parsed = JSON.parse(text);
       expect(Object.keys(parsed.Resources), name).toEqual(resources);
+      expect(Object.keys(parsed.Parameters), name).toEqual(['ExternalId']);
       expect(text.length).toBeLessThan(51_200); // TemplateBody limit
     }
   });
@@ -398,7 +419,7 @@ function fakeVars() {
     ...memberPolicyVars(main.config),
     RestoreRoleName: main.config.restoreRole.name,
     RestoreTrustedPrincipalArns: main.config.restoreRole.trustedPrincipalArns,
-    ExternalId: main.config.externalId,
+    ExternalId: '${ExternalId}',
     ArchiveBucket: n.archiveBucket,
     StateMachineName: n.stateMachine,
     ArchiveKeyArn: 'key',

@@ -44,6 +44,7 @@ export const VARS: PolicyVars = {
   StateMachineName: `${PREFIX}-sweep`,
   MetricNamespace: 'ZombieSweep',
   FunctionLogGroupName: `/aws/lambda/${PREFIX}-scan`,
+  ExternalIdSecretArn: `arn:aws:secretsmanager:${REGION}:${HUB}:secret:${PREFIX}-external-id-AbCdEf`,
 };
 
 /** A policies/ document as deployed: placeholders filled, and for member documents the account's pseudo parameters. */

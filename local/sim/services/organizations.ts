@@ -29,6 +29,25 @@ export function organizationsService(): SimService {
     throttlingMessage: 'AWS Organizations can\'t complete your request because another request is already in progress. Try again later.',
     operations: {
       DescribeOrganization: (_input, ctx) => ({ Organization: describeOrganization(orgMember(ctx).world) }),
+      // Trusted access and delegated administrators: read side only, set up by tests through organizationsAdminStore.
+      ListAWSServiceAccessForOrganization: (input, ctx) => {
+        const world = managementOrDelegatedAdmin(ctx);
+        const services = [...adminState(world).trustedServices.entries()].map(([ServicePrincipal, DateEnabled]) => ({ ServicePrincipal, DateEnabled }));
+        const page = paginate(input, ctx.operation, '', services);
+        return { EnabledServicePrincipals: page.items, NextToken: page.nextToken };
+      },
+      ListDelegatedAdministrators: (input, ctx) => {
+        const world = managementOrDelegatedAdmin(ctx);
+        const principal = typeof input.ServicePrincipal === 'string' ? input.ServicePrincipal : undefined;
+        const ids = new Set<string>();
+        for (const [service, accounts] of adminState(world).delegatedAdmins) if (!principal || service === principal) for (const id of accounts) ids.add(id);
+        const admins = [...ids].sort().flatMap((id) => {
+          const a = world.accounts.get(id);
+          return a ? [{ ...account(world, a), DelegationEnabledDate: a.joinedAt }] : [];
+        });
+        const page = paginate(input, ctx.operation, principal ?? '', admins);
+        return { DelegatedAdministrators: page.items, NextToken: page.nextToken };
+      },
       ListRoots: (input, ctx) => {
         const world = management(ctx);
         const page = paginate(input, ctx.operation, '', [world.rootId]);
@@ -107,6 +126,41 @@ function management(ctx: CallContext): World {
     throw new SimError('AccessDeniedException', "You don't have permissions to access this resource.");
   }
   return world;
+}
+
+interface AdminState {
+  /** Service principal → date trusted access was enabled. */
+  trustedServices: Map<string, Date>;
+  /** Service principal → accounts registered as its delegated administrator. */
+  delegatedAdmins: Map<string, Set<string>>;
+}
+
+function adminState(world: World): AdminState {
+  return world.global<AdminState>('organizations-admin', () => ({ trustedServices: new Map(), delegatedAdmins: new Map() }));
+}
+
+/**
+ * What `aws organizations enable-aws-service-access` and `register-delegated-administrator` would have
+ * set, for tests and scenarios (the simulator serves only the List side).
+ */
+export function organizationsAdminStore(world: World) {
+  const state = adminState(world);
+  return {
+    enableServiceAccess: (servicePrincipal: string) => void state.trustedServices.set(servicePrincipal, world.now()),
+    registerDelegatedAdministrator: (accountId: string, servicePrincipal: string) => {
+      const accounts = state.delegatedAdmins.get(servicePrincipal) ?? new Set<string>();
+      accounts.add(accountId);
+      state.delegatedAdmins.set(servicePrincipal, accounts);
+    },
+  };
+}
+
+/** "Can be called only from the management account or by a member account that is a delegated administrator." */
+function managementOrDelegatedAdmin(ctx: CallContext): World {
+  const { world } = orgMember(ctx);
+  if (ctx.caller.accountId === world.managementAccountId) return world;
+  for (const accounts of adminState(world).delegatedAdmins.values()) if (accounts.has(ctx.caller.accountId)) return world;
+  throw new SimError('AccessDeniedException', "You don't have permissions to access this resource.");
 }
 
 const orgArn = (world: World, resource: string) => `arn:aws:organizations::${world.managementAccountId}:${resource}`;

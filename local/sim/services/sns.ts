@@ -204,7 +204,8 @@ function findSubscription(arn: string, ctx: CallContext): SnsSubscription {
 }
 
 function summary(sub: SnsSubscription) {
-  return { SubscriptionArn: sub.arn, Owner: sub.owner, Protocol: sub.protocol, Endpoint: sub.endpoint, TopicArn: sub.topicArn };
+  // AWS lists an unconfirmed subscription with the literal ARN "PendingConfirmation".
+  return { SubscriptionArn: sub.pendingConfirmation ? 'PendingConfirmation' : sub.arn, Owner: sub.owner, Protocol: sub.protocol, Endpoint: sub.endpoint, TopicArn: sub.topicArn };
 }
 
 /** Query maps arrive as `Name.entry.N.key` / `Name.entry.N.value`. */

@@ -28,6 +28,8 @@ export function publish(topic: SnsTopic, params: QueryParams, ctx: CallContext):
   // "Message attributes are sent only when the message structure is String, not JSON." (SNS message attributes guide)
   const delivered = perProtocol ? {} : attributes;
   for (const sub of topic.subscriptions.values()) {
+    // Nothing reaches an address that has not confirmed its subscription.
+    if (sub.pendingConfirmation) continue;
     const text = perProtocol ? (perProtocol[sub.protocol] ?? perProtocol.default!) : message;
     if (sub.filter && !matchesFilterPolicy(sub.filter.policy, sub.filter.scope, { body: text, attributes })) continue;
     deliver(ctx.world, {

@@ -18,6 +18,8 @@ export interface SnsSubscription {
   endpoint: string;
   owner: string;
   attributes: Record<string, string>;
+  /** Waiting for the recipient to click the confirmation link; set by tests (Subscribe confirms at once). */
+  pendingConfirmation?: boolean;
   /** The parsed FilterPolicy, when the subscription has one. */
   filter?: { policy: Record<string, unknown>; scope: FilterScope };
 }
