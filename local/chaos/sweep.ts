@@ -118,8 +118,6 @@ async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: Fault
       maxAttempts: rng.pick([1, 2, 2, 3]),
       approvalTimeoutMs: timeout ? rng.int(20, 200) : hangAfterMs * 2,
       retryIntervalMs: 1,
-      deletePollMs: 5,
-      deleteWaitMs: 2_000,
       waitTimeOverridesMs: { DeleteRecheckWait: 5 },
       afterHandlerReturned: (fn) => dies(fn),
     });
