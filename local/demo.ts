@@ -15,6 +15,10 @@ import { Command } from 'commander';
 import { describeEvent } from '../src/sweep/deployed.ts';
 import { renderReportHtml } from '../src/sweep/html.ts';
 import { bytes, money, reportText } from '../src/sweep/text.ts';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { tagListToMap } from '../src/core/tags.ts';
+import { loadSavings, summarizeSavings } from '../src/savings/query.ts';
+import { attachAutoTagger } from './prevention.ts';
 import { attachToSimulator, startSweepLocally } from './runner/index.ts';
 import { startScenarioSimulator } from './sim/index.ts';
 
@@ -36,6 +40,7 @@ const options = new Command('demo')
 const started = Date.now();
 const sim = await startScenarioSimulator({ scenario: 'demo', port: Number(options.port), seed: Number(options.seed) });
 let stopping = false;
+let autoTagger: ReturnType<typeof attachAutoTagger> | undefined;
 const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
@@ -63,6 +68,8 @@ try {
   out(`Running a cleanup sweep across the organization${options.autoApprove ? ' with --auto-approve' : ''}...`);
   out();
 
+  // What the prevention StackSet deploys in every member account: new endpoints get an owner and a deadline.
+  autoTagger = attachAutoTagger(sim, { autoDeleteAfterDays: 90 });
   const host = attachToSimulator(sim);
   const sweepId = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
   const sweep = startSweepLocally({
@@ -121,6 +128,9 @@ try {
     out();
     out(`In short: ${s.zombies} zombies costing ${money(s.zombieMonthlyCostUsd)}/month found; ${s.archived} archived (${s.artifactsArchived} artifact objects, ${bytes(s.bytesArchived)});`);
     out(`${s.deleted} deleted, saving ${money(s.savedMonthlyCostUsd)}/month; ${s.skipped.length} skipped${s.skipped.length ? ` (${s.skipped.map((k) => `${k.endpointName}: ${k.reason}`).join('; ')})` : ''}.`);
+    const savings = summarizeSavings(await loadSavings(new S3Client(config), ARCHIVE_BUCKET));
+    out(`Savings (zombie-sweep savings): ${savings.endpoints} endpoints removed, ${money(savings.runRateUsd)}/month no longer paid.`);
+    await showPrevention(config, hub);
     out(`Audit trail: s3://${ARCHIVE_BUCKET}/audit/ (per endpoint under audit/endpoints/<account>/<region>/<endpoint>/)`);
     out(`HTML report: ${htmlPath}`);
     out(`Finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
@@ -130,4 +140,15 @@ try {
 } catch (error) {
   process.stderr.write(`demo failed: ${(error as Error)?.stack ?? String(error)}\n`);
   await stop(1);
+}
+
+/** Prevention: a team deploys a new endpoint; the auto-tagger gives it an owner and a deadline. */
+async function showPrevention(config: ReturnType<typeof sim.clientConfig>, account: string): Promise<void> {
+  const sagemaker = new SageMakerClient(config);
+  await sagemaker.send(new CreateModelCommand({ ModelName: 'new-team-model', ExecutionRoleArn: `arn:aws:iam::${account}:role/sagemaker-execution`, PrimaryContainer: { Image: `${account}.dkr.ecr.${sim.world.homeRegion}.amazonaws.com/serve:1` } }));
+  await sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'new-team-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'new-team-model', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] }));
+  const { EndpointArn } = await sagemaker.send(new CreateEndpointCommand({ EndpointName: 'new-team-endpoint', EndpointConfigName: 'new-team-config' }));
+  await autoTagger?.settle();
+  const tags = tagListToMap((await sagemaker.send(new ListTagsCommand({ ResourceArn: EndpointArn! }))).Tags);
+  out(`Prevention: a team just created new-team-endpoint; the auto-tagger tagged it created-by=${tags['created-by'] ?? '?'} auto-delete-after=${tags['auto-delete-after'] ?? '?'}.`);
 }

@@ -4,8 +4,8 @@ import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
 import { layout } from '../../src/core/layout.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
-import { writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
-import { BUCKET, MEMBER, REGION, candidateFor, seedEndpoint, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
+import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { BUCKET, MEMBER, REGION, candidateFor, recordSignedDecision, seedEndpoint, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
 
 /**
  * At delete time the archived copies themselves are re-checked against the manifest (size and
@@ -46,7 +46,7 @@ async function archivedZombie() {
   await env.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: manifestKey, Body: JSON.stringify({ sweepId, endpointName: seeded.name, artifacts: [entry] }), ContentType: 'application/json' }));
   await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team' });
   const decision: DecisionRecord = { version: 1, sweepId, approver: 'alice@example.com', decidedAt: env.clock.now().toISOString(), action: 'approve', approved: [seeded.arn], rejected: [], status: 'delivered', source: 'approval-page' };
-  await writeJson(env.s3, BUCKET, layout.decision(sweepId), decision);
+  await recordSignedDecision(env, decision);
   return { seeded, candidate, copyKey };
 }
 

@@ -166,11 +166,11 @@ describe('--archive-bucket', () => {
 });
 
 describe('status', () => {
-  it('an endpoint that does not answer CloudFormation is not reported as bad input', async () => {
+  it('without a deployment, says the hub stack is missing and how to read a local sweep instead, in one line', async () => {
     const run = await runs.statusNoDeployment!;
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).not.toContain('InputValidationError');
+    expect(run.stderr).toContain('stack ZombieSweepHub does not exist');
     expect(run.stderr).toMatch(/^zombie-sweep: ExecutionLookupError: cannot read the execution of sweep sweep-1: .*pass --archive-bucket/);
   }, SUBPROCESS_MS);
 });

@@ -71,7 +71,8 @@ describe('member-role-diff', () => {
   it('shows a new role and each changed statement an upgrade brings to every member account', async () => {
     const deployed = memberTemplateForConfig(configFor({}), keyArn) as any;
     // What an older release deployed: one statement fewer and a narrower one.
-    const statements = deployed.Resources.MemberRole.Properties.Policies[0].PolicyDocument.Statement as any[];
+    const readPolicy = deployed.Resources.MemberRole.Properties.Policies[0];
+    const statements = readPolicy.PolicyDocument.Statement as any[];
     const dropped = statements.pop();
     statements[0] = { ...statements[0], Action: statements[0].Action.slice(0, 2) };
     cloudFormationStore(sim.world, MGMT, REGION).putStackSet({ name: 'zombie-sweep-member-role', templateBody: JSON.stringify(deployed) });
@@ -84,14 +85,15 @@ describe('member-role-diff', () => {
       [dropped.Sid, 'added'],
     ]);
     expect(out).toContain('[+] role RestoreRole (new in every member account)');
-    expect(out).toContain(`[~] MemberRole zombie-sweep-member statement ${statements[0].Sid} changed`);
-    expect(out).toContain(`[+] MemberRole zombie-sweep-member statement ${dropped.Sid} added`);
+    expect(out).toContain(`[~] MemberRole ${readPolicy.PolicyName} statement ${statements[0].Sid} changed`);
+    expect(out).toContain(`[+] MemberRole ${readPolicy.PolicyName} statement ${dropped.Sid} added`);
     expect(out).toMatch(/^\+ {3}"Sid": /m);
   });
 
   it('shows everything as new before the first deploy', async () => {
     const { result, out } = await diff(configFile('fresh.json', { resourcePrefix: 'fresh' }));
-    expect(result.rolesAdded).toEqual(['MemberRole']);
+    // The read and snapshot roles (the tag and delete roles live in a StackSet of their own).
+    expect(result.rolesAdded).toEqual(['MemberRole', 'SnapshotRole']);
     expect(out).toContain('fresh-member-role is not deployed yet');
     expect(out).toContain('<archive key ARN, created by the first deploy>');
   });

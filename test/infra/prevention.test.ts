@@ -26,7 +26,10 @@ describe('prevention StackSet', () => {
       AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
       StackInstancesGroup: [{ Regions: ['us-east-1', 'eu-west-1'], DeploymentTargets: { OrganizationalUnitIds: synth.config.targetOus } }],
     });
-    expect(Object.keys(resourcesOf(synth.json, 'AWS::CloudFormation::StackSet'))).toHaveLength(2);
+    // Its own StackSet beside the member-role ones, so enabling it never touches the roles sweeps use.
+    const names = Object.values(resourcesOf(synth.json, 'AWS::CloudFormation::StackSet')).map((r) => String(r.Properties.StackSetName));
+    expect(names.filter((n) => n.endsWith('-prevention'))).toHaveLength(1);
+    expect(names.length).toBeGreaterThan(1);
   });
 
   it('routes SageMaker create calls from CloudTrail to the inline auto-tagger with its own least-privilege role', () => {
