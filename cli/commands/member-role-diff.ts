@@ -2,7 +2,7 @@ import { CloudFormationClient, DescribeStackSetCommand } from '@aws-sdk/client-c
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE, hubIsManagement, loadInfraConfig, type InfraConfig } from '../../infra/config.ts';
-import { memberTemplateForConfig } from '../../infra/member/member-template.ts';
+import { memberTemplateForConfig, type MemberTemplatePart } from '../../infra/member/member-template.ts';
 import { hubNames } from '../../infra/names.ts';
 import type { ClientFactory } from '../../src/core/clients.ts';
 import { errorName } from '../../src/core/errors.ts';
@@ -37,9 +37,9 @@ export function registerMemberRoleDiff(program: Command): void {
 }
 
 /** The deployed StackSet's template, or an empty one before the first deploy. */
-async function deployedTemplate(cfn: CloudFormationClient, config: InfraConfig): Promise<{ template: Record<string, unknown>; deployed: boolean }> {
+async function deployedTemplate(cfn: CloudFormationClient, config: InfraConfig, stackSetName: string): Promise<{ template: Record<string, unknown>; deployed: boolean }> {
   try {
-    const out = await cfn.send(new DescribeStackSetCommand({ StackSetName: hubNames(config).memberStackSet, CallAs: hubIsManagement(config) ? 'SELF' : 'DELEGATED_ADMIN' }));
+    const out = await cfn.send(new DescribeStackSetCommand({ StackSetName: stackSetName, CallAs: hubIsManagement(config) ? 'SELF' : 'DELEGATED_ADMIN' }));
     return { template: JSON.parse(out.StackSet?.TemplateBody ?? '{}') as Record<string, unknown>, deployed: true };
   } catch (error) {
     if (errorName(error) === 'StackSetNotFoundException') return { template: {}, deployed: false };
@@ -57,12 +57,38 @@ async function archiveKeyArn(kms: KMSClient, config: InfraConfig): Promise<strin
   }
 }
 
+/** The two member StackSets: read and snapshot roles everywhere, tag and delete roles outside protected accounts. */
+function memberStackSets(config: InfraConfig): { name: string; part: MemberTemplatePart }[] {
+  const names = hubNames(config);
+  return [
+    { name: names.memberStackSet, part: 'observe' },
+    { name: names.memberActionsStackSet, part: 'act' },
+  ];
+}
+
+function merge(diffs: readonly MemberTemplateDiff[]): MemberTemplateDiff {
+  return {
+    rolesAdded: diffs.flatMap((d) => d.rolesAdded),
+    rolesRemoved: diffs.flatMap((d) => d.rolesRemoved),
+    statements: diffs.flatMap((d) => d.statements),
+    roleProperties: diffs.flatMap((d) => d.roleProperties),
+    other: diffs.flatMap((d) => d.other),
+  };
+}
+
 export async function runMemberRoleDiff(flags: MemberRoleDiffFlags, io: { stdout: (text: string) => void; env: NodeJS.ProcessEnv; factory?: ClientFactory }): Promise<MemberTemplateDiff> {
   const config = loadInfraConfig(flags.config);
   const factory = io.factory ?? cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-member-role-diff' });
-  const [current, keyArn] = await Promise.all([deployedTemplate(factory.hub(CloudFormationClient, config.hubRegion), config), archiveKeyArn(factory.hub(KMSClient, config.hubRegion), config)]);
-  const diff = diffMemberTemplates(current.template, memberTemplateForConfig(config, keyArn));
-  if (flags.output === 'json') io.stdout(`${JSON.stringify({ deployed: current.deployed, changes: hasChanges(diff), diff }, null, 2)}\n`);
-  else io.stdout(`${current.deployed ? '' : `StackSet ${hubNames(config).memberStackSet} is not deployed yet: everything below is new.\n`}${renderDiff(diff)}`);
+  const cfn = factory.hub(CloudFormationClient, config.hubRegion);
+  const keyArn = await archiveKeyArn(factory.hub(KMSClient, config.hubRegion), config);
+  const parts = await Promise.all(
+    memberStackSets(config).map(async ({ name, part }) => {
+      const current = await deployedTemplate(cfn, config, name);
+      return { name, deployed: current.deployed, diff: diffMemberTemplates(current.template, memberTemplateForConfig(config, keyArn, part)) };
+    }),
+  );
+  const diff = merge(parts.map((p) => p.diff));
+  if (flags.output === 'json') io.stdout(`${JSON.stringify({ deployed: parts.every((p) => p.deployed), changes: hasChanges(diff), diff, stackSets: parts }, null, 2)}\n`);
+  else io.stdout(parts.map((p) => `${p.deployed ? '' : `StackSet ${p.name} is not deployed yet: everything below is new.\n`}${renderDiff(p.diff)}`).join('\n'));
   return diff;
 }

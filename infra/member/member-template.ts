@@ -144,11 +144,11 @@ export function memberTemplate(input: MemberTemplateInput, part: MemberTemplateP
  * as the hub stack serializes it into the StackSet: what `zombie-sweep member-role-diff` compares with
  * the deployed StackSet.
  */
-export function memberTemplateForConfig(config: InfraConfig, archiveKeyArn: string): Record<string, unknown> {
+export function memberTemplateForConfig(config: InfraConfig, archiveKeyArn: string, part: MemberTemplatePart = 'observe'): Record<string, unknown> {
   const policyVars: PolicyVars = {
     ...basePolicyVars(config, hubNames(config), '${AWS::Partition}'),
     ArchiveKeyArn: archiveKeyArn,
     ExternalId: `\${${EXTERNAL_ID_PARAMETER}}`,
   };
-  return memberTemplate({ config, policyVars });
+  return memberTemplate({ config, policyVars }, part);
 }

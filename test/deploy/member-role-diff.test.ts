@@ -62,10 +62,12 @@ describe('member-role-diff', () => {
 
   it('says so when the deployed member role already matches the config', async () => {
     const config = configFor({});
-    cloudFormationStore(sim.world, MGMT, REGION).putStackSet({ name: 'zombie-sweep-member-role', templateBody: JSON.stringify(memberTemplateForConfig(config, keyArn)), noEcho: ['ExternalId'], parameters: { ExternalId: 'x'.repeat(20) } });
+    for (const [name, part] of [['zombie-sweep-member-role', 'observe'], ['zombie-sweep-member-actions', 'act']] as const) {
+      cloudFormationStore(sim.world, MGMT, REGION).putStackSet({ name, templateBody: JSON.stringify(memberTemplateForConfig(config, keyArn, part)), noEcho: ['ExternalId'], parameters: { ExternalId: 'x'.repeat(20) } });
+    }
     const { result, out } = await diff(configFile('same.json', {}));
     expect(hasChanges(result)).toBe(false);
-    expect(out).toBe('No changes to the member-account template.\n');
+    expect(out).toBe('No changes to the member-account template.\n\nNo changes to the member-account template.\n');
   });
 
   it('shows a new role and each changed statement an upgrade brings to every member account', async () => {
@@ -79,7 +81,7 @@ describe('member-role-diff', () => {
 
     const restore = { restoreRole: { enabled: true, trustedPrincipalArns: [`arn:aws:iam::${MGMT}:role/platform-operator`] } };
     const { result, out } = await diff(configFile('upgrade.json', restore));
-    expect(result.rolesAdded).toEqual(['RestoreRole']);
+    expect(result.rolesAdded).toEqual(['RestoreRole']); // the tag and delete roles match: the test above deployed them
     expect(result.statements.filter((s) => s.role === 'MemberRole').map((s) => [s.sid, s.change])).toEqual([
       [statements[0].Sid, 'changed'],
       [dropped.Sid, 'added'],
@@ -92,15 +94,17 @@ describe('member-role-diff', () => {
 
   it('shows everything as new before the first deploy', async () => {
     const { result, out } = await diff(configFile('fresh.json', { resourcePrefix: 'fresh' }));
-    // The read and snapshot roles (the tag and delete roles live in a StackSet of their own).
-    expect(result.rolesAdded).toEqual(['MemberRole', 'SnapshotRole']);
+    // Both member StackSets: read and snapshot roles, then tag and delete roles.
+    expect(result.rolesAdded).toEqual(['MemberRole', 'SnapshotRole', 'TagRole', 'DeleteRole']);
     expect(out).toContain('fresh-member-role is not deployed yet');
     expect(out).toContain('<archive key ARN, created by the first deploy>');
   });
 
   it('reads a StackSet the hub administers as delegated administrator', async () => {
     const config = configFor({ hubAccountId: DEV });
-    cloudFormationStore(sim.world, DEV, REGION).putStackSet({ name: 'zombie-sweep-member-role', delegated: true, templateBody: JSON.stringify(memberTemplateForConfig(config, '<archive key ARN, created by the first deploy>')) });
+    for (const [name, part] of [['zombie-sweep-member-role', 'observe'], ['zombie-sweep-member-actions', 'act']] as const) {
+      cloudFormationStore(sim.world, DEV, REGION).putStackSet({ name, delegated: true, templateBody: JSON.stringify(memberTemplateForConfig(config, '<archive key ARN, created by the first deploy>', part)) });
+    }
     const creds = await assumeInto(sim, DEV);
     const factory = new ClientFactory({ hubRegion: REGION, sessionName: 'diff-test', endpoint: sim.url, credentials: async () => creds });
     const { result } = await diff(configFile('delegated.json', { hubAccountId: DEV }), factory);
