@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { appendAuditEvent } from '../audit/events.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { InputValidationError } from '../core/errors.ts';
-import { layout } from '../core/layout.ts';
+import { layout, s3Uri } from '../core/layout.ts';
 import { pickOwnerTags } from '../core/wording.ts';
 import { CandidateSchema, FindingsFileSchema, parseOrThrow, type Candidate, type Finding, type FindingsFile } from '../core/schemas.ts';
 import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
@@ -203,14 +203,20 @@ async function collectTagged(deps: SweepDeps, sweep: SweepContext, manifestKey: 
   const sizes = await mapLimit(tagged, 8, async (c) => (c.manifestUri ? manifestSize(deps, c.manifestUri) : undefined));
   const sizeOf = new Map(tagged.map((c, i) => [c.endpointArn, sizes[i]]));
 
+  // A snapshot can complete and the Tag step still fail (an owner exempted the endpoint meanwhile, or Tag
+  // died after its retries): its archive exists and the report must count it.
+  const untagged = outcomes.filter((o) => o.status === 'failed');
+  const archivedUntagged = await mapLimit(untagged, 8, (o) => archivedManifest(deps, sweep.sweepId, o.candidate));
+  const manifestOf = new Map(untagged.map((o, i) => [o.candidate.endpointArn, archivedUntagged[i]]));
+
   const actions: EndpointAction[] = outcomes.map((o) => {
     const c = o.candidate;
     const base = { accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, monthlyCostUsd: c.monthlyCostUsd };
     if (o.status === 'tagged') return { ...base, snapshot: 'archived', manifestUri: c.manifestUri, tagged: true, ...(sizeOf.get(c.endpointArn) ?? {}) };
     const why = o.reason ? causeMessage(o.reason) : (o.error ?? 'unknown error');
-    return o.status === 'snapshot-failed'
-      ? { ...base, snapshot: 'failed', tagged: false, reason: `snapshot not verified, endpoint left untouched: ${why}` }
-      : { ...base, tagged: false, reason: `not tagged: ${why}` };
+    if (o.status === 'snapshot-failed') return { ...base, snapshot: 'failed', tagged: false, reason: `snapshot not verified, endpoint left untouched: ${why}` };
+    const archived = manifestOf.get(c.endpointArn);
+    return archived ? { ...base, snapshot: 'archived', manifestUri: archived.uri, ...archived.size, tagged: false, reason: `not tagged: ${why}` } : { ...base, tagged: false, reason: `not tagged: ${why}` };
   });
 
   const report = await readReport(s3, deps.archiveBucket, sweep.sweepId);
@@ -219,6 +225,14 @@ async function collectTagged(deps: SweepDeps, sweep: SweepContext, manifestKey: 
   const key = layout.sweepFile(sweep.sweepId, SWEEP_FILES.approvalCandidates);
   await putJson(s3, deps.archiveBucket, key, tagged);
   return { key, count: tagged.length, snapshotFailed: outcomes.filter((o) => o.status === 'snapshot-failed').length, failed: outcomes.filter((o) => o.status === 'failed').length };
+}
+
+/** The manifest this sweep wrote for the candidate, if its snapshot completed. */
+async function archivedManifest(deps: SweepDeps, sweepId: string, c: { accountId: string; region: string; endpointName: string }): Promise<{ uri: string; size?: { artifacts: number; bytes: number } } | undefined> {
+  const key = layout.manifest(c.accountId, c.region, c.endpointName, sweepId);
+  if (!(await getJson(hubS3(deps), deps.archiveBucket, key))) return undefined;
+  const uri = s3Uri(deps.archiveBucket, key);
+  return { uri, size: await manifestSize(deps, uri) };
 }
 
 /** Artifact count and bytes from a manifest (written by the snapshot step; read loosely, it is theirs). */

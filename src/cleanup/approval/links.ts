@@ -1,4 +1,5 @@
 import { GenerateMacCommand, VerifyMacCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { retryableIfTransient } from '../../core/s3-json.ts';
 import { z } from 'zod';
 import { EmailSchema, SweepIdSchema } from '../../core/schemas.ts';
 import { errorName } from '../../core/errors.ts';
@@ -27,7 +28,13 @@ const REVOKED = new Set(['KMSInvalidMacException', 'DisabledException', 'KMSInva
 export function kmsMacSigner(kms: KMSClient, keyId: string): MacSigner {
   return {
     async sign(message) {
-      const out = await kms.send(new GenerateMacCommand({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' }));
+      let out;
+      try {
+        out = await kms.send(new GenerateMacCommand({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' }));
+      } catch (error) {
+        // Throttling that outlived the SDK's attempts: the state machine's Retry on RetryableAwsError waits longer.
+        throw retryableIfTransient(error, `signing with KMS key ${keyId}`);
+      }
       if (!out.Mac || out.Mac.length === 0) throw new Error('KMS GenerateMac returned no MAC');
       return out.Mac;
     },
