@@ -15,6 +15,7 @@ import { reportText } from '../../src/sweep/text.ts';
 import { startLocalHost } from '../../local/runner/host.ts';
 import { startSweepLocally } from '../../local/runner/index.ts';
 import { checkArchiveBucket, validateBucket, withArchiveBucket } from '../shared/bucket.ts';
+import { requireConfirmationFlag, requireConfirmedAccount } from '../shared/interlock.ts';
 import { callerIdentity, cliClientFactory, endpointOverridden, homeRegion } from '../shared/credentials.ts';
 import { addGlobalOptions, showsProgress, type GlobalFlags } from '../shared/globals.ts';
 import { validateRegionNames } from '../shared/targets.ts';
@@ -42,6 +43,7 @@ export interface StartFlags extends TargetingFlags, DetectionFlags, GlobalFlags 
   approvalKeyId?: string;
   archiveKmsKeyId?: string;
   autoApprove?: boolean;
+  confirmAccount?: string;
   port?: string;
   output: 'table' | 'text' | 'json';
   verbose?: boolean;
@@ -56,7 +58,7 @@ export interface StartIo {
 
 class SweepFailedError extends ZombieSweepError {}
 
-const LOCAL_ONLY = ['archiveBucket', 'topicArn', 'approvalKeyId', 'archiveKmsKeyId', 'autoApprove', 'port'] as const;
+const LOCAL_ONLY = ['archiveBucket', 'topicArn', 'approvalKeyId', 'archiveKmsKeyId', 'autoApprove', 'port', 'confirmAccount'] as const;
 const FLAG: Record<(typeof LOCAL_ONLY)[number], string> = {
   archiveBucket: '--archive-bucket',
   topicArn: '--topic-arn',
@@ -64,6 +66,7 @@ const FLAG: Record<(typeof LOCAL_ONLY)[number], string> = {
   archiveKmsKeyId: '--archive-kms-key-id',
   autoApprove: '--auto-approve',
   port: '--port',
+  confirmAccount: '--confirm-account',
 };
 
 export function registerStart(program: Command): void {
@@ -90,6 +93,7 @@ export function registerStart(program: Command): void {
     .option('--archive-kms-key-id <key>', 'local: KMS key for the archived copies (SSE-KMS)')
     .option('--auto-approve', 'local, --mode cleanup: approve every tagged zombie without asking (recorded as auto-approve in the audit trail)')
     .option('--port <port>', 'local: port for the approval page and the Step Functions API (default: any free port)')
+    .option('--confirm-account <id>', 'local, tag or cleanup mode against AWS (not the simulator): the account id the sweep may act in; refused if the credentials belong to another')
     .option('--verbose', 'log every step as JSON lines on stderr')
     .addHelpText(
       'after',
@@ -165,8 +169,12 @@ export async function runStart(flags: StartFlags, io: StartIo): Promise<number> 
   // Names and regions are checked before any call, so a typo costs nothing.
   if (flags.archiveBucket !== undefined) validateBucket(flags.archiveBucket);
   validateRegionNames(parseTargeting(flags));
+  const interlock = { local: flags.local === true, mode: flags.mode, env: io.env, confirmAccount: flags.confirmAccount };
+  requireConfirmationFlag(interlock);
   const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-start' });
   const caller = await callerIdentity(clients, flags.profile);
+  const confirmed = requireConfirmedAccount(interlock, caller.accountId, caller.arn);
+  if (confirmed) io.stderr(`${confirmed}\n`);
   const input = sweepInputFromFlags(flags, caller.arn, io.clock.now());
   if (!flags.local) return runDeployed(flags, io, input, clients);
   const bucket = flags.archiveBucket!;
