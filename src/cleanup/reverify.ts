@@ -276,7 +276,9 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise
   if (!endpoint) return { outcome: 'gone' };
   if (endpoint.EndpointArn && endpoint.EndpointArn !== candidate.endpointArn) return fail('exists', `the endpoint now has ARN ${endpoint.EndpointArn}: it was recreated`);
 
-  const tags = await readEndpointTags(sagemaker, candidate.endpointArn);
+  // An endpoint already Deleting can finish between the describe and the tag read: that is gone, not a failure.
+  const tags = await readTagsOrUndefined(sagemaker, candidate.endpointArn);
+  if (!tags) return { outcome: 'gone' };
   const zombie = tags[TAG.zombie];
   if (zombie !== ZOMBIE_VALUE.confirmed) return fail('tags', zombie === undefined ? `the ${TAG.zombie} tag was removed` : `the ${TAG.zombie} tag is now "${zombie}"`, tags);
   if (tags[TAG.sweepId] !== candidate.sweepId) return fail('tags', `the ${TAG.sweepId} tag is now "${tags[TAG.sweepId] ?? ''}", not ${candidate.sweepId}`, tags);
