@@ -1,4 +1,5 @@
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { silentLog } from '../src/core/log.ts';
 import { createHandler } from '../functions/auto-tagger/handler.ts';
 import { AUTO_TAGGED_EVENTS, type AutoTagOutcome } from '../src/prevention/auto-tag.ts';
 import { cloudTrailBus } from './sim/cloudtrail.ts';
@@ -33,7 +34,7 @@ export function attachAutoTagger(sim: Simulator, options: { autoDeleteAfterDays?
         endpoint: sim.url,
         credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken },
       });
-      handler = createHandler({ sagemaker, settings: { autoDeleteAfterDays: options.autoDeleteAfterDays ?? 90 }, log: () => undefined });
+      handler = createHandler({ sagemaker, settings: { autoDeleteAfterDays: options.autoDeleteAfterDays ?? 90 }, log: silentLog });
       handlers.set(key, handler);
     }
     return handler;

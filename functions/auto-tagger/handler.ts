@@ -1,4 +1,5 @@
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { streamLog, type Log } from '../../src/core/log-stream.ts';
 import { autoTag, type AutoTagOutcome, type AutoTagSettings } from '../../src/prevention/auto-tag.ts';
 
 /**
@@ -11,14 +12,14 @@ import { autoTag, type AutoTagOutcome, type AutoTagSettings } from '../../src/pr
 export interface AutoTaggerDeps {
   sagemaker: SageMakerClient;
   settings: AutoTagSettings;
-  log: (line: Record<string, unknown>) => void;
+  log: Log;
 }
 
 export function createHandler(deps: AutoTaggerDeps): (event: unknown) => Promise<AutoTagOutcome> {
   return async (event) => {
     const outcome = await autoTag(deps.sagemaker, event, deps.settings);
     const where = typeof event === 'object' && event !== null ? { account: (event as Record<string, unknown>).account, region: (event as Record<string, unknown>).region } : {};
-    deps.log({ message: 'auto-tag', ...where, ...outcome });
+    deps.log.info('auto-tag', { ...where, ...outcome });
     return outcome;
   };
 }
@@ -36,8 +37,8 @@ export function settingsFromEnv(env: Record<string, string | undefined>, warn: (
 let production: ((event: unknown) => Promise<AutoTagOutcome>) | undefined;
 
 export const handler = (event: unknown): Promise<AutoTagOutcome> => {
-  // eslint-disable-next-line no-console -- Lambda captures stdout as the function's log
-  const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
-  production ??= createHandler({ sagemaker: new SageMakerClient({}), settings: settingsFromEnv(process.env, (message) => log({ level: 'WARN', message })), log });
+  // Structured JSON lines on stdout, which Lambda keeps as the function's log (Powertools would not fit inline).
+  const log = streamLog((line) => process.stdout.write(line));
+  production ??= createHandler({ sagemaker: new SageMakerClient({}), settings: settingsFromEnv(process.env, (message) => log.warn(message)), log });
   return production(event);
 };

@@ -1,18 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Log } from './log-stream.ts';
 
-/**
- * The logging surface domain code uses. Lambdas pass a Powertools logger (structured JSON with
- * account, region, endpoint and sweep id as persistent keys); the CLI passes one that writes to
- * stderr or nowhere, so stdout stays clean for `--output json`.
- */
-export interface Log {
-  debug(message: string, extra?: Record<string, unknown>): void;
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-  /** A child logger whose every line carries `keys` (e.g. accountId, region, endpointName, sweepId). */
-  child(keys: Record<string, unknown>): Log;
-}
+export { silentLog, streamLog, type Log } from './log-stream.ts';
 
 class PowertoolsLog implements Log {
   constructor(private readonly logger: Logger) {}
@@ -38,29 +27,3 @@ class PowertoolsLog implements Log {
 export function lambdaLog(serviceName: string): Log {
   return new PowertoolsLog(new Logger({ serviceName }));
 }
-
-type Level = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** JSON lines to an arbitrary sink (stderr in the CLI, an array in tests). */
-export function streamLog(write: (line: string) => void, minLevel: Level = 'info', keys: Record<string, unknown> = {}): Log {
-  const emit = (level: Level, message: string, extra?: Record<string, unknown>) => {
-    if (ORDER[level] < ORDER[minLevel]) return;
-    write(JSON.stringify({ level, timestamp: new Date().toISOString(), message, ...keys, ...extra }) + '\n');
-  };
-  return {
-    debug: (m, e) => emit('debug', m, e),
-    info: (m, e) => emit('info', m, e),
-    warn: (m, e) => emit('warn', m, e),
-    error: (m, e) => emit('error', m, e),
-    child: (more) => streamLog(write, minLevel, { ...keys, ...more }),
-  };
-}
-
-export const silentLog: Log = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  child: () => silentLog,
-};
