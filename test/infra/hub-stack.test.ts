@@ -174,16 +174,17 @@ describe('Lambda functions', () => {
 
   it('gets every environment variable its handler requires, and none it does not read', () => {
     const sharedDeps = readFileSync(new URL('../../functions/shared/sweep-deps.ts', import.meta.url), 'utf8');
+    const cleanupDeps = readFileSync(new URL('../../functions/shared/cleanup-deps.ts', import.meta.url), 'utf8');
     const read = (source: string) => [...source.matchAll(/(required|optional)Env\('([A-Z_]+)'\)/g)].map((m) => ({ kind: m[1]!, name: m[2]! }));
     for (const fn of HUB_FUNCTIONS) {
       const handler = readFileSync(handlerEntry(fn), 'utf8');
-      const sources = handler.includes('sweepDepsFromEnv') ? handler + sharedDeps : handler;
+      const sources = handler + (handler.includes('sweepDepsFromEnv') ? sharedDeps : '') + (handler.includes('cleanupDepsFromEnv') ? cleanupDeps : '');
       const names = read(sources);
       const required = new Set(names.filter((n) => n.kind === 'required').map((n) => n.name));
       const readable = new Set(names.map((n) => n.name));
       if (sources.includes('auditRetentionFromEnv()')) ['AUDIT_RETENTION_DAYS', 'AUDIT_RETENTION_MODE'].forEach((n) => (required.add(n), readable.add(n)));
       // functions/shared/env.ts: the client factory reads the external id secret when one is set.
-      if (sources.includes('clientFactoryFromEnv(') || sources.includes('sweepDepsFromEnv(')) readable.add('EXTERNAL_ID_SECRET_ARN');
+      if (sources.includes('clientFactoryFromEnv(') || sources.includes('sweepDepsFromEnv(') || sources.includes('cleanupDepsFromEnv(')) readable.add('EXTERNAL_ID_SECRET_ARN');
       const env = fns()[functionId(main, fn)].Properties.Environment.Variables as Record<string, unknown>;
       for (const name of required) expect(env[name], `${fn} needs ${name}`).toBeDefined();
       const stale = Object.keys(env).filter((name) => !readable.has(name) && !['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].includes(name));
