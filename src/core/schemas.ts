@@ -80,6 +80,12 @@ export const ApprovalSettingsSchema = z
     autoApprove: z.boolean().default(false),
     /** Endpoint tags shown to approvers as the endpoint's owner (matched case-insensitively, first found per key). */
     ownerTagKeys: z.array(z.string().min(1).max(128)).max(20).default(['owner', 'team', 'created-by']),
+    /** An account's owner, told about candidates whose owner tags name no address (else the account's Organizations tags are read). */
+    accountOwners: z.record(AccountIdSchema, EmailSchema).default({}),
+    /** Mail each owner a notice with a veto link before asking the approvers. */
+    notifyOwners: z.boolean().default(false),
+    /** How long owners have to veto before the approvers are asked (a Wait state). */
+    noticeSeconds: z.number().int().min(0).max(2_592_000).default(0),
   })
   .strict();
 
@@ -160,6 +166,8 @@ export const FindingSchema = z.object({
     .optional(),
   inferenceComponents: z.array(z.string()).optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  /** Zombies: who is told before approval (src/core/owners.ts), set by Collect. */
+  owner: z.string().optional(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
@@ -211,6 +219,9 @@ export const CandidateSchema = z.object({
   createdAt: z.string().optional(),
   /** The endpoint's tags named by `approval.ownerTagKeys`. */
   ownerTags: z.record(z.string(), z.string()).optional(),
+  /** Who is told before approval: an owner tag naming an address, else the account's owner (src/core/owners.ts). */
+  owner: z.string().optional(),
+  ownerSource: z.enum(['tag', 'account']).optional(),
   roleName: RoleNameSchema.optional(),
   externalId: ExternalIdSchema.optional(),
 });

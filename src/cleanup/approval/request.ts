@@ -1,9 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { appendAuditEvent } from '../../audit/events.ts';
 import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
+import { snsNotifier, type Notifier } from '../../core/notifier.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
 import { EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { auditWriter, manifestKey, type CleanupDeps } from '../reverify.ts';
@@ -22,6 +22,8 @@ import { ApprovalCandidateSchema, readApprovalRecord, readDecisionRecord, readJs
 export interface ApprovalRequestDeps extends CleanupDeps {
   signer: MacSigner;
   topicArn: string;
+  /** Where approval requests are sent (src/core/notifier.ts); absent: the SNS topic above. */
+  notifier?: Notifier;
   /** Where the approval pages are served (API Gateway stage URL, or the local server). */
   approvalBaseUrl: string;
 }
@@ -160,12 +162,11 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
     return { ...summary, status: 'already-requested' };
   }
 
+  const notifier = deps.notifier ?? snsNotifier(deps.clients, deps.topicArn);
   await mapLimit(input.approvers, 4, async (approver) => {
     const link = await signLink(deps.signer, input.sweepId, approver, expiresSeconds);
     const { subject, message } = approvalMessage(record, approvalUrl(deps.approvalBaseUrl, input.sweepId, link));
-    await deps.clients.hub(SNSClient).send(
-      new PublishCommand({ TopicArn: deps.topicArn, Subject: subject, Message: message, MessageAttributes: { approver: { DataType: 'String', StringValue: approver } } }),
-    );
+    await notifier.publish({ subject, body: message, attributes: { approver } });
   });
   const audit = auditWriter(deps);
   const { total, unknown } = totalMonthly(candidates);
