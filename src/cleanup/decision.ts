@@ -8,6 +8,7 @@ import { SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
 import { readApprovalRecord, readDecisionRecord, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
 import { normalizeCandidates } from './approval/request.ts';
 import { readSignedDecision } from './approval/signature.ts';
+import { withoutVetoed } from './notice/veto.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
 import { auditWriter, hasAuditEvent, type CleanupDeps } from './reverify.ts';
 
@@ -123,7 +124,10 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   const known = new Set(loaded.candidates.map((c) => c.endpointArn));
   for (const arn of [...approvedSet, ...rejectedSet]) if (!known.has(arn)) log.warn('decision names an endpoint that is not a candidate; ignored', { endpointArn: arn });
   // An ARN in both lists is treated as rejected: doubt keeps the endpoint.
-  const approved = loaded.candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn));
+  // An owner's veto outranks an approval: the endpoint loses its zombie tag and stays.
+  const { vetoed } = await withoutVetoed(deps, input.sweepId, loaded.candidates.filter((c) => approvedSet.has(c.endpointArn)));
+  const vetoedSet = new Set(vetoed.map((c) => c.endpointArn));
+  const approved = loaded.candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn) && !vetoedSet.has(c.endpointArn));
   const rejected = loaded.candidates.filter((c) => rejectedSet.has(c.endpointArn));
   const undecided = loaded.candidates.filter((c) => !approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn));
 

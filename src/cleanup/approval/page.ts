@@ -62,7 +62,7 @@ export interface Page {
   html: string;
 }
 
-function page(statusCode: number, title: string, body: string): Page {
+export function page(statusCode: number, title: string, body: string): Page {
   const html = `<!doctype html>
 <html lang="en">
 <head>

@@ -8,6 +8,7 @@ import { decide, type DecideOutcome } from './decide.ts';
 import { crossSiteReason, formBody, header } from './http.ts';
 import { LinkParamsSchema, checkLink, type LinkParams, type MacSigner } from './links.ts';
 import { STYLE_CSP_HASH, renderAlreadyDecided, renderApprovalPage, renderConfirmDeletion, renderDecided, renderMessage, renderUndelivered, renderWindowClosed, type Page } from './page.ts';
+import { isVetoRequest, vetoGet, vetoPost } from '../notice/web.ts';
 import { readApprovalRecord, readDecisionRecord, type ApprovalRecord, type Stored } from './store.ts';
 
 /**
@@ -98,6 +99,7 @@ async function authorize(deps: ApprovalWebDeps, sweepId: string, raw: Record<str
 }
 
 async function get(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId: string): Promise<Page> {
+  if (isVetoRequest({ ...(event.queryStringParameters ?? {}) })) return vetoGet(deps, event, sweepId);
   const auth = await authorize(deps, sweepId, { ...(event.queryStringParameters ?? {}) });
   if (!auth.ok) return auth.page;
   const decision = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
@@ -114,6 +116,7 @@ async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId:
   const contentType = (header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType !== 'application/x-www-form-urlencoded') return renderMessage(415, 'Unsupported request', 'Submit the form on the approval page.');
   const form = formBody(event);
+  if (isVetoRequest({ owner: form.get('owner') ?? undefined, approver: form.get('approver') ?? undefined })) return vetoPost(deps, event, sweepId);
   const auth = await authorize(deps, sweepId, { approver: form.get('approver') ?? undefined, expires: form.get('expires') ?? undefined, sig: form.get('sig') ?? undefined });
   if (!auth.ok) return auth.page;
   const action = ActionSchema.safeParse(form.get('action'));
