@@ -56,7 +56,8 @@ export async function withoutVetoed(deps: CleanupDeps, sweepId: string, candidat
   return { kept: candidates.filter((c) => !vetoes.has(c.endpointArn)), vetoed };
 }
 
-export const APPROVAL_CANDIDATES_FILE = 'approval-candidates.json';
+/** The candidates left to the approvers once vetoed ones are out (CollectTagged's own list stays as it was). */
+export const AFTER_NOTICE_FILE = 'candidates-after-notice.json';
 
 export const ApplyVetoesInputSchema = z.object({
   step: z.literal('apply-vetoes'),
@@ -74,7 +75,7 @@ export async function applyVetoes(deps: CleanupDeps, rawInput: unknown): Promise
   if (!file) throw new InputValidationError(`tagged.key: no object at ${input.tagged.key} in the archive bucket`, 'tagged.key');
   const candidates = normalizeCandidates(file.value, deps.archiveBucket, 'tagged.key');
   const { kept, vetoed } = await withoutVetoed(deps, input.sweepId, candidates);
-  const key = layout.sweepFile(input.sweepId, APPROVAL_CANDIDATES_FILE);
+  const key = layout.sweepFile(input.sweepId, AFTER_NOTICE_FILE);
   await writeJson(s3, deps.archiveBucket, key, kept);
   deps.log.info('owner vetoes applied', { sweepId: input.sweepId, vetoed: vetoed.length, remaining: kept.length });
   return { ...input.tagged, key, count: kept.length, vetoed: vetoed.length };
