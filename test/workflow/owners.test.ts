@@ -26,7 +26,7 @@ afterEach(async () => {
 /** idle-a is Ana's by its tag; idle-b (team=search, not an address) and idle-c (no tag) fall back to the account's owner. */
 async function ownersEnv(): Promise<WorkflowEnv> {
   const scenario = workflowScenario();
-  for (const endpoint of scenario.endpoints) {
+  for (const endpoint of scenario.endpoints ?? []) {
     if (endpoint.name === 'idle-a') endpoint.tags = { Owner: ANA };
     if (endpoint.name === 'idle-b') endpoint.tags = { team: 'search' };
   }
