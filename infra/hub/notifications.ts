@@ -58,6 +58,15 @@ export class Notifications extends Construct {
       );
     }
 
+    // Account owners get only the owner notices addressed to them (messages carrying `owner`, src/cleanup/notice/notice.ts).
+    for (const owner of new Set(Object.values(config.approval.accountOwners))) {
+      this.topic.addSubscription(
+        new subscriptions.EmailSubscription(owner, {
+          filterPolicy: { owner: sns.SubscriptionFilter.stringFilter({ allowlist: [owner] }) },
+        }),
+      );
+    }
+
     // Operators get the sweep reports and failures (messages carrying an `event` attribute,
     // src/sweep/notify.ts) but never approval links, which carry only `approver`.
     for (const operator of config.operators) {
