@@ -1,4 +1,4 @@
-import { ListTagsForResourceCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import { ListParentsCommand, ListTagsForResourceCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import { z } from 'zod';
 import { mapLimit } from './concurrency.ts';
 import { errorName } from './errors.ts';
@@ -105,4 +105,19 @@ async function organizationTags(organizations: Pick<OrganizationsClient, 'send'>
     throw retryableIfTransient(error, `reading the Organizations tags of account ${accountId}`);
   }
   return tags;
+}
+
+/** Each account's parent (OU or root), for approver groups matched by OU; an unreadable organization gives none. */
+export async function accountParents(accountIds: readonly string[], organizations: Pick<OrganizationsClient, 'send'>): Promise<Map<string, string>> {
+  const parents = new Map<string, string>();
+  await mapLimit([...new Set(accountIds)], 2, async (id) => {
+    try {
+      const out = await organizations.send(new ListParentsCommand({ ChildId: id }));
+      const parent = out.Parents?.[0]?.Id;
+      if (parent) parents.set(id, parent);
+    } catch (error) {
+      if (!NOT_READABLE.has(errorName(error)) && errorName(error) !== 'ChildNotFoundException') throw retryableIfTransient(error, `reading the parent of account ${id}`);
+    }
+  });
+  return parents;
 }

@@ -4,7 +4,7 @@ import { mapLimit } from '../core/concurrency.ts';
 import { InputValidationError } from '../core/errors.ts';
 import { layout, s3Uri } from '../core/layout.ts';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { accountOwners, ownerTagsOf as pickOwnerTags, resolveOwner } from '../core/owners.ts';
+import { accountOwners, accountParents, ownerTagsOf as pickOwnerTags, resolveOwner } from '../core/owners.ts';
 import { CandidateSchema, FindingsFileSchema, parseOrThrow, type Candidate, type Finding, type FindingsFile } from '../core/schemas.ts';
 import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
 import { causeMessage, readMapResults } from './map-results.ts';
@@ -152,9 +152,14 @@ async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Find
     const owner = owners.get(f.endpointArn);
     if (owner?.contact) f.owner = owner.contact;
   }
+  // Approver groups that match by OU need each account's parent (one ListParents per account with a candidate).
+  const byOu = sweep.approval.groups.some((g) => g.match.ous.length > 0);
+  const parents = byOu && sweep.targets.org ? await accountParents(candidates.map((c) => c.accountId), deps.clients.hub(OrganizationsClient)) : new Map<string, string>();
   for (const c of candidates) {
     const owner = owners.get(c.endpointArn);
     if (owner?.contact && owner.source) Object.assign(c, { owner: owner.contact, ownerSource: owner.source });
+    const ouId = parents.get(c.accountId);
+    if (ouId) c.ouId = ouId;
   }
 }
 

@@ -41,6 +41,7 @@ const key = {
   approval: layout.approval(SWEEP),
   decision: layout.decision(SWEEP),
   notice: layout.notice(SWEEP),
+  groupDecision: layout.groupDecision(SWEEP, 'search'),
   veto: layout.veto(SWEEP, MEMBER, REGION, ENDPOINT),
   afterNotice: layout.sweepFile(SWEEP, AFTER_NOTICE_FILE),
   endpointEvent: `${layout.endpointAuditPrefix(MEMBER, REGION, ENDPOINT)}2026-03-01T00-00-00-000Z-tagged-abcd1234.json`,
@@ -122,6 +123,7 @@ const CALLS: Record<HubFunction, Request[]> = {
     get(key.mapResults('snapshot', 'FAILED_0.json')),
     get(key.manifest),
     put(key.approvalCandidates),
+    anywhere('organizations:ListParents'),
     // src/core/owners.ts: the account owner of a zombie without an owner tag naming an address.
     { action: 'organizations:ListTagsForResource', resource: `arn:aws:organizations::${String(VARS.ManagementAccountId)}:account/${ORG}/${MEMBER}`, resourceAccount: HUB },
     ...appendEndpointEvent(),
@@ -167,6 +169,9 @@ const CALLS: Record<HubFunction, Request[]> = {
     get(key.approval),
     get(key.decision),
     put(key.decision),
+    // src/cleanup/approval/groups.ts: a group's decision record with its votes.
+    get(key.groupDecision),
+    put(key.groupDecision),
     // src/cleanup/notice/web.ts: the owner notice, the owner's veto (written once).
     get(key.notice),
     get(key.veto),
@@ -183,6 +188,7 @@ const CALLS: Record<HubFunction, Request[]> = {
     get(key.approvalCandidates),
     // src/cleanup/notice/veto.ts: the owners' vetoes, and the candidates left to the approvers.
     list(layout.vetoPrefix(SWEEP)),
+    get(key.groupDecision),
     get(key.veto),
     put(key.afterNotice),
     get(key.approval),
