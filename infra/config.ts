@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   AccountIdSchema,
+  ApprovalGroupSchema,
   DEFAULT_MEMBER_ROLE,
   EmailSchema,
   OuIdSchema,
@@ -97,9 +98,13 @@ const ConfigShape = z
         noticeSeconds: numeric(z.number().int().min(0).max(2_592_000)).default(259_200),
         /** Account → owner address, told about endpoints without an owner tag naming an address; each gets a filtered subscription. */
         accountOwners: z.record(AccountIdSchema, EmailSchema).default({}),
+        /** Approver groups (docs/approvals.md); endpoints no group matches go to `approvers`. Each group approver gets a filtered subscription. */
+        groups: z.array(ApprovalGroupSchema).max(20).default([]),
+        /** Distinct approvals `approvers` must give an endpoint before it is deleted. */
+        requiredApprovals: numeric(z.number().int().min(1).max(10)).default(1),
       })
       .strict()
-      .default({ timeoutSeconds: 259_200, rejectExemptDays: 90, notifyOwners: false, noticeSeconds: 259_200, accountOwners: {} }),
+      .default({ timeoutSeconds: 259_200, rejectExemptDays: 90, notifyOwners: false, noticeSeconds: 259_200, accountOwners: {}, groups: [], requiredApprovals: 1 }),
     detection: z
       .object({
         lookbackDays: numeric(z.number().int().min(1).max(455)).default(30),

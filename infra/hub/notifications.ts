@@ -50,7 +50,7 @@ export class Notifications extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
-    for (const approver of config.approvers) {
+    for (const approver of new Set([...config.approvers, ...config.approval.groups.flatMap((g) => g.approvers)])) {
       this.topic.addSubscription(
         new subscriptions.EmailSubscription(approver, {
           filterPolicy: { [APPROVER_ATTRIBUTE]: sns.SubscriptionFilter.stringFilter({ allowlist: [approver] }) },

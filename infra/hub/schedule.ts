@@ -31,6 +31,8 @@ export function scheduledSweepInput(config: InfraConfig): SweepInput {
       approvers: config.approvers,
       timeoutSeconds: config.approval.timeoutSeconds,
       rejectExemptDays: config.approval.rejectExemptDays,
+      ...(config.approval.groups.length > 0 ? { groups: config.approval.groups } : {}),
+      ...(config.approval.requiredApprovals > 1 ? { requiredApprovals: config.approval.requiredApprovals } : {}),
       ...(config.approval.notifyOwners ? { notifyOwners: true, noticeSeconds: config.approval.noticeSeconds, accountOwners: config.approval.accountOwners } : {}),
     },
     requestedBy: `schedule:${config.resourcePrefix}`,

@@ -3,10 +3,10 @@ import { SWEEP_WORK_BUDGET_SECONDS, sweepTimeoutSeconds } from '../../infra/conf
 import { scheduledSweepInput } from '../../infra/hub/schedule.ts';
 import { configWith, synthesize } from './synth.ts';
 
-/** Owners in the loop, deployed: the notice period lengthens the sweep, account owners get only their notices. */
+/** Owners and approver groups, deployed: the notice period lengthens the sweep, owners and group approvers get only their own messages. */
 
 const owners = { '333333333333': 'ml-dev-owners@example.com', '444444444444': 'ml-dev-owners@example.com' };
-const config = configWith({ approval: { timeoutSeconds: 259_200, notifyOwners: true, noticeSeconds: 86_400, accountOwners: owners }, schedule: { expression: 'cron(0 6 ? * MON *)', mode: 'cleanup' } });
+const config = configWith({ approval: { timeoutSeconds: 259_200, notifyOwners: true, noticeSeconds: 86_400, accountOwners: owners, groups: [{ name: 'search', approvers: ['search-lead@example.com'], match: { owners: ['search'] } }] }, schedule: { expression: 'cron(0 6 ? * MON *)', mode: 'cleanup' } });
 const synthesized = synthesize(config);
 afterAll(() => synthesized.cleanup());
 
@@ -22,5 +22,10 @@ describe('owner notices, deployed', () => {
       .filter((r) => r.Type === 'AWS::SNS::Subscription' && r.Properties.Endpoint === 'ml-dev-owners@example.com')
       .map((r) => r.Properties.FilterPolicy);
     expect(subscriptions).toEqual([{ owner: ['ml-dev-owners@example.com'] }]);
+  });
+
+  it('group approvers are subscribed to their own links, and scheduled sweeps carry the groups', () => {
+    synthesized.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'search-lead@example.com', FilterPolicy: { approver: ['search-lead@example.com'] } });
+    expect(scheduledSweepInput(config).approval).toMatchObject({ groups: [{ name: 'search', requiredApprovals: 1 }] });
   });
 });
