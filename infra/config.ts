@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   AccountIdSchema,
+  ApprovalGroupSchema,
   DEFAULT_MEMBER_ROLE,
   EmailSchema,
   OuIdSchema,
@@ -91,9 +92,19 @@ const ConfigShape = z
       .object({
         timeoutSeconds: numeric(z.number().int().min(60).max(31_536_000)).default(259_200),
         rejectExemptDays: numeric(z.number().int().min(1).max(3650)).default(90),
+        /** Tell each endpoint's owner (with a veto link) before the approvers are asked. */
+        notifyOwners: z.boolean().default(false),
+        /** The owners' notice period before approval; the sweep's timeout grows by it. */
+        noticeSeconds: numeric(z.number().int().min(0).max(2_592_000)).default(259_200),
+        /** Account → owner address, told about endpoints without an owner tag naming an address; each gets a filtered subscription. */
+        accountOwners: z.record(AccountIdSchema, EmailSchema).default({}),
+        /** Approver groups (docs/approvals.md); endpoints no group matches go to `approvers`. Each group approver gets a filtered subscription. */
+        groups: z.array(ApprovalGroupSchema).max(20).default([]),
+        /** Distinct approvals `approvers` must give an endpoint before it is deleted. */
+        requiredApprovals: numeric(z.number().int().min(1).max(10)).default(1),
       })
       .strict()
-      .default({ timeoutSeconds: 259_200, rejectExemptDays: 90 }),
+      .default({ timeoutSeconds: 259_200, rejectExemptDays: 90, notifyOwners: false, noticeSeconds: 259_200, accountOwners: {}, groups: [], requiredApprovals: 1 }),
     detection: z
       .object({
         lookbackDays: numeric(z.number().int().min(1).max(455)).default(30),
@@ -261,7 +272,7 @@ function checkBucketNames(config: z.output<typeof ConfigShape>, ctx: z.Refinemen
 }
 
 function checkSweepTimeout(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
-  const max = MAX_EXECUTION_SECONDS - SWEEP_WORK_BUDGET_SECONDS;
+  const max = MAX_EXECUTION_SECONDS - SWEEP_WORK_BUDGET_SECONDS - noticeOf(config);
   if (config.approval.timeoutSeconds > max) {
     ctx.addIssue({ code: 'custom', path: ['approval', 'timeoutSeconds'], message: `must be at most ${max}: the sweep timeout (approval window + ${SWEEP_WORK_BUDGET_SECONDS} s of work) must fit the one-year Step Functions limit` });
   }
@@ -358,7 +369,12 @@ export function hubIsManagement(config: InfraConfig): boolean {
  * Without it a stuck execution runs for a year and the timed-out alarm can never fire.
  */
 export function sweepTimeoutSeconds(config: Pick<InfraConfig, 'approval'>): number {
-  return config.approval.timeoutSeconds + SWEEP_WORK_BUDGET_SECONDS;
+  return config.approval.timeoutSeconds + noticeOf(config) + SWEEP_WORK_BUDGET_SECONDS;
+}
+
+/** The owners' notice period runs before the approval window, inside the same execution. */
+function noticeOf(config: Pick<InfraConfig, 'approval'>): number {
+  return config.approval.notifyOwners ? config.approval.noticeSeconds : 0;
 }
 
 export { LOG_RETENTION_DAYS };

@@ -20,13 +20,14 @@ import { tagListToMap } from '../src/core/tags.ts';
 import { loadSavings, summarizeSavings } from '../src/savings/query.ts';
 import { attachAutoTagger } from './prevention.ts';
 import { attachToSimulator, startSweepLocally } from './runner/index.ts';
-import { startScenarioSimulator } from './sim/index.ts';
+import { organizationsAdminStore, snsOutbox, startScenarioSimulator } from './sim/index.ts';
 
 // Node 20 is supported (package.json engines); the SDK's notice about its future releases is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const ARCHIVE_BUCKET = 'acme-zombie-sweep-archive';
 const APPROVERS = ['ml-platform-lead@acme.example', 'finops@acme.example'];
+const OWNERS = ['maria.garcia@acme.example', 'ml-prod-owners@acme.example', 'ds-guild@acme.example'];
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
 const options = new Command('demo')
@@ -61,6 +62,15 @@ try {
   for (const approver of APPROVERS) {
     await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: approver, Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) } }));
   }
+  // Owners in the loop: two accounts name their owner in Organizations tags, one in the sweep's config;
+  // Maria owns fraud-detector-v1 by its own tag. Each owner's subscription gets only their notices.
+  const accountId = (name: string) => [...sim.world.accounts.values()].find((a) => a.name === name)!.id;
+  organizationsAdminStore(sim.world).tagResource(accountId('ml-prod'), { owner: 'ml-prod-owners@acme.example' });
+  organizationsAdminStore(sim.world).tagResource(accountId('data-science-sandbox'), { owner: 'ds-guild@acme.example' });
+  const accountOwners = { [accountId('ml-dev')]: 'ml-dev-owners@acme.example' };
+  for (const owner of [...OWNERS, ...Object.values(accountOwners)]) {
+    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }));
+  }
 
   out(`zombie-sweep demo: a simulated AWS organization (${sim.world.accounts.size} accounts) is answering on ${sim.url}`);
   out(`  organization page: ${sim.url}/    mail sent to approvers: ${sim.url}/_sim/outbox`);
@@ -77,7 +87,8 @@ try {
       sweepId,
       mode: 'cleanup',
       targets: { org: true, regions: 'all' },
-      approval: { approvers: options.autoApprove ? [] : APPROVERS, autoApprove: options.autoApprove === true },
+      // No notice period in the demo (deployed sweeps default to 3 days): the veto links stay valid while the approvers decide.
+      approval: { approvers: options.autoApprove ? [] : APPROVERS, autoApprove: options.autoApprove === true, notifyOwners: true, noticeSeconds: 0, accountOwners },
       requestedBy: `arn:aws:iam::${hub}:user/sim-admin`,
     },
     archiveBucket: ARCHIVE_BUCKET,
@@ -89,6 +100,14 @@ try {
     endpoint: sim.url,
     topicArn,
     approvalKeyId: keyId,
+    afterHandlerReturned: (_fn, event) => {
+      if ((event as { step?: string }).step !== 'notify-owners') return;
+      out();
+      out('Owners were told first. Each got the list of their endpoints and a veto link ("Keep" removes the zombie tag):');
+      for (const m of snsOutbox(sim.world).messages.filter((x) => x.message.includes(`/approvals/${sweepId}?owner=`))) {
+        out(`  ${m.endpoint}: ${m.message.match(/https?:\/\/\S+owner=\S+/)?.[0] ?? ''}`);
+      }
+    },
     onApprovalRequested: (request) => {
       out();
       out(`Approval needed. Each approver got a link signed for them (see ${sim.url}/_sim/outbox). Open one in a browser,`);

@@ -1,19 +1,27 @@
 import { applyDecision, type ApplyDecisionResult } from '../../src/cleanup/decision.ts';
+import { applyVetoes, type ApplyVetoesResult } from '../../src/cleanup/notice/veto.ts';
 import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
 import { cleanupDepsFromEnv, withDecisionVerifier } from '../shared/cleanup-deps.ts';
+import { isStep } from '../shared/env.ts';
 
 /**
  * ApplyDecision step: `{ sweepId, decision, candidatesKey?, rejectExemptDays? }` after the approval
- * task returns, or `{ sweepId, expired: true }` from its timeout Catch (src/cleanup/decision.ts).
+ * task returns, or `{ sweepId, expired: true }` from its timeout Catch (src/cleanup/decision.ts); with
+ * `{ step: 'apply-vetoes', sweepId, tagged }`, after the owner notice period (src/cleanup/notice/veto.ts).
  */
-export function createHandler(deps: CleanupDeps): (event: unknown) => Promise<ApplyDecisionResult> {
-  return (event) => applyDecision(deps, event);
+export interface ApplyDecisionHandler {
+  (event: { step: 'apply-vetoes' } & Record<string, unknown>): Promise<ApplyVetoesResult>;
+  (event: unknown): Promise<ApplyDecisionResult>;
 }
 
-let production: ((event: unknown) => Promise<ApplyDecisionResult>) | undefined;
+export function createHandler(deps: CleanupDeps): ApplyDecisionHandler {
+  return ((event: unknown) => (isStep(event, 'apply-vetoes') ? applyVetoes(deps, event) : applyDecision(deps, event))) as ApplyDecisionHandler;
+}
+
+let production: ApplyDecisionHandler | undefined;
 
 /** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
-export const handler = (event: unknown): Promise<ApplyDecisionResult> => {
+export const handler = (event: unknown): Promise<ApplyDecisionResult | ApplyVetoesResult> => {
   production ??= createHandler(withDecisionVerifier(cleanupDepsFromEnv('apply-decision')));
   return production(event);
 };

@@ -74,3 +74,8 @@ export function auditRetentionFromEnv(): { mode: 'GOVERNANCE' | 'COMPLIANCE'; da
   if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw new InputValidationError(`AUDIT_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, got ${JSON.stringify(mode)}`, 'AUDIT_RETENTION_MODE');
   return { mode, days: parsed };
 }
+
+/** One function serving two workflow steps tells them apart by the input's `step` field. */
+export function isStep(event: unknown, step: string): boolean {
+  return typeof event === 'object' && event !== null && (event as { step?: unknown }).step === step;
+}

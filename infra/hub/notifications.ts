@@ -50,10 +50,19 @@ export class Notifications extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
-    for (const approver of config.approvers) {
+    for (const approver of new Set([...config.approvers, ...config.approval.groups.flatMap((g) => g.approvers)])) {
       this.topic.addSubscription(
         new subscriptions.EmailSubscription(approver, {
           filterPolicy: { [APPROVER_ATTRIBUTE]: sns.SubscriptionFilter.stringFilter({ allowlist: [approver] }) },
+        }),
+      );
+    }
+
+    // Account owners get only the owner notices addressed to them (messages carrying `owner`, src/cleanup/notice/notice.ts).
+    for (const owner of new Set(Object.values(config.approval.accountOwners))) {
+      this.topic.addSubscription(
+        new subscriptions.EmailSubscription(owner, {
+          filterPolicy: { owner: sns.SubscriptionFilter.stringFilter({ allowlist: [owner] }) },
         }),
       );
     }

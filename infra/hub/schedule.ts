@@ -27,7 +27,14 @@ export function scheduledSweepInput(config: InfraConfig): SweepInput {
       // No externalId: the functions read it from the hub secret, so it is never in the schedule's input.
     },
     detection: config.detection,
-    approval: { approvers: config.approvers, timeoutSeconds: config.approval.timeoutSeconds, rejectExemptDays: config.approval.rejectExemptDays },
+    approval: {
+      approvers: config.approvers,
+      timeoutSeconds: config.approval.timeoutSeconds,
+      rejectExemptDays: config.approval.rejectExemptDays,
+      ...(config.approval.groups.length > 0 ? { groups: config.approval.groups } : {}),
+      ...(config.approval.requiredApprovals > 1 ? { requiredApprovals: config.approval.requiredApprovals } : {}),
+      ...(config.approval.notifyOwners ? { notifyOwners: true, noticeSeconds: config.approval.noticeSeconds, accountOwners: config.approval.accountOwners } : {}),
+    },
     requestedBy: `schedule:${config.resourcePrefix}`,
   };
   parseOrThrow(SweepInputSchema, input, 'scheduled sweep input');

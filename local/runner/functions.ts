@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AuditWriter } from '../../src/audit/events.ts';
 import type { MacSigner } from '../../src/cleanup/approval/links.ts';
+import type { Notifier } from '../../src/core/notifier.ts';
 import { ClientFactory, type ClientFactoryOptions } from '../../src/core/clients.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunction } from '../../src/core/functions.ts';
@@ -35,6 +36,8 @@ export interface LocalFunctionDeps {
   auditRetention?: AuditWriter['retention'];
   /** Approvals and reports topic. Without one, the local clients keep notifications instead of publishing. */
   topicArn?: string;
+  /** Where every notification goes (chosen from `topicArn` by the runner). */
+  notifier: Notifier;
   signer: MacSigner;
   /** Where the approval pages are served (the local host's URL). */
   approvalBaseUrl: string;
@@ -55,6 +58,7 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     log: deps.log,
     auditRetention: deps.auditRetention,
     topicArn: deps.topicArn ?? 'arn:aws:sns:local:000000000000:kept-locally',
+    notifier: deps.notifier,
     allowAutoApprove: true,
     allowOwnAccountOnly: true,
   };
@@ -81,7 +85,7 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
       auditRetention: deps.auditRetention,
     }) as LambdaFunction,
     tag: tag(cleanup),
-    'request-approval': requestApproval({ ...cleanup, signer: deps.signer, topicArn: sweep.topicArn!, approvalBaseUrl: deps.approvalBaseUrl }),
+    'request-approval': requestApproval({ ...cleanup, signer: deps.signer, topicArn: sweep.topicArn!, notifier: deps.notifier, approvalBaseUrl: deps.approvalBaseUrl }),
     'apply-decision': applyDecision(cleanup),
     delete: deleteEndpoint(cleanup),
     report: report(sweep),

@@ -14,6 +14,7 @@ import { layout } from '../../src/core/layout.ts';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import { WORKFLOW_FUNCTIONS, functionArnPlaceholder, type WorkflowFunction } from '../../src/core/functions.ts';
 import { silentLog, type Log } from '../../src/core/log.ts';
+import { notifierFor } from '../../src/core/notifier.ts';
 import { SweepInputSchema, parseOrThrow, type SweepInput } from '../../src/core/schemas.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
 import { readReportIfAny } from '../../src/sweep/report-store.ts';
@@ -136,7 +137,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   };
-  const clients = new LocalClientFactory(factoryOptions, options.host.url, options.topicArn !== undefined);
+  const clients = new LocalClientFactory(factoryOptions, options.host.url);
   const signer = options.approvalKeyId ? kmsMacSigner(clients.hub(KMSClient), options.approvalKeyId) : processMacSigner();
   const deps = {
     factoryOptions,
@@ -148,6 +149,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     log,
     auditRetention: options.auditRetention,
     topicArn: options.topicArn,
+    notifier: notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: clients.notifications }, clients),
     signer,
     approvalBaseUrl: options.host.url,
   };

@@ -1,21 +1,17 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ClientFactory, type ClientFactoryOptions } from '../../src/core/clients.ts';
 import type { MacSigner } from '../../src/cleanup/approval/links.ts';
+import type { KeptNotification } from '../../src/core/notifier.ts';
 
 /** A message the local runner kept instead of publishing (no SNS topic configured). */
-export interface LocalNotification {
-  subject?: string;
-  message: string;
-  attributes: Record<string, string>;
-}
+export type LocalNotification = KeptNotification;
 
 /**
  * The client factory of a local sweep: every client as usual (AWS or AWS_ENDPOINT_URL), except that
  * Step Functions calls go to the local runner (the approval page's SendTaskSuccess must reach the
- * runner, not AWS), and, without an SNS topic, notifications are kept in `notifications` (the CLI
- * prints the approval URL itself) instead of being published.
+ * runner, not AWS). `notifications` is the local notifier's list (src/core/notifier.ts): without an
+ * SNS topic, notifications are kept there (the CLI prints the approval URL itself) instead of published.
  */
 export class LocalClientFactory extends ClientFactory {
   private sfn?: SFNClient;
@@ -24,7 +20,6 @@ export class LocalClientFactory extends ClientFactory {
   constructor(
     private readonly base: ClientFactoryOptions,
     private readonly runnerUrl: string,
-    private readonly publishToSns: boolean,
   ) {
     super(base);
   }
@@ -40,20 +35,7 @@ export class LocalClientFactory extends ClientFactory {
       });
       return this.sfn as unknown as C;
     }
-    if ((ctor as unknown) === SNSClient && !this.publishToSns) return this.keeper() as unknown as C;
     return super.hub(ctor, region);
-  }
-
-  private keeper(): Pick<SNSClient, 'send'> {
-    return {
-      send: (async (command: unknown) => {
-        if (!(command instanceof PublishCommand)) throw new Error('without an SNS topic the local runner only records Publish');
-        const attributes: Record<string, string> = {};
-        for (const [key, value] of Object.entries(command.input.MessageAttributes ?? {})) attributes[key] = value.StringValue ?? '';
-        this.notifications.push({ subject: command.input.Subject, message: command.input.Message ?? '', attributes });
-        return { MessageId: `local-${this.notifications.length}`, $metadata: {} };
-      }) as SNSClient['send'],
-    };
   }
 }
 

@@ -25,6 +25,10 @@ export const AuditEventTypeSchema = z.enum([
   'components-deleted',
   /** Something that must not happen did: e.g. the approval task completed without a valid signed decision record. Nothing was acted on. */
   'anomaly',
+  /** An endpoint's owner was sent the notice listing it, with a veto link (before the approvers are asked). */
+  'owner-notified',
+  /** The owner vetoed deletion: `details.step` is `requested` (the owner's click) or `untagged` (the `zombie` tag removed). */
+  'vetoed',
   /**
    * Written, durably, BEFORE a destructive or tag-changing call (write-ahead): if the call's outcome
    * event never lands (a crash, S3 down), the intent still names what may have happened, by whom,

@@ -5,9 +5,10 @@ import { mapLimit } from '../core/concurrency.ts';
 import { InputValidationError, RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
 import { SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
-import { readApprovalRecord, readDecisionRecord, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
+import { readApprovalRecord, readDecisionRecord, readGroupDecision, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
 import { normalizeCandidates } from './approval/request.ts';
-import { readSignedDecision } from './approval/signature.ts';
+import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
+import { withoutVetoed } from './notice/veto.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
 import { auditWriter, hasAuditEvent, type CleanupDeps } from './reverify.ts';
 
@@ -83,6 +84,27 @@ async function refuseAnomaly(deps: CleanupDeps, sweepId: string, reason: string,
   });
 }
 
+/**
+ * A sweep with approver groups: every group's record must verify, be decided, and the sweep's
+ * approved list must be exactly what each group approved among its own endpoints, so no group's
+ * decision (nor an edit of the combined record) can delete another group's endpoint.
+ */
+async function groupsProblem(deps: CleanupDeps, decision: DecisionRecord): Promise<string | undefined> {
+  const s3 = deps.clients.hub(S3Client);
+  const plans = (await readApprovalRecord(s3, deps.archiveBucket, decision.sweepId))?.value.groups;
+  if (!plans) return decision.groups ? 'the decision names approver groups the approval request does not have' : undefined;
+  if (!decision.groups || decision.groups.length !== plans.length) return 'the approval request has approver groups but the decision does not combine all of them';
+  const approvedByGroups = new Set<string>();
+  for (const plan of plans) {
+    const stored = await readGroupDecision(s3, deps.archiveBucket, decision.sweepId, plan.name);
+    if (!stored || !(await groupDecisionValid(deps.decisionSigner, stored.value))) return `the decision record of group ${plan.name} is missing, undecided or its signature does not verify`;
+    const own = new Set(plan.endpoints);
+    for (const arn of stored.value.approved) if (own.has(arn)) approvedByGroups.add(arn);
+  }
+  const stray = decision.approved.find((arn) => !approvedByGroups.has(arn));
+  return stray ? `${stray} is approved in the decision but not by its own approver group` : undefined;
+}
+
 async function loadCandidates(deps: CleanupDeps, sweepId: string, candidatesKey: string | undefined): Promise<{ candidates: ApprovalCandidate[]; exemptDays?: number; requestedBy?: string }> {
   const s3 = deps.clients.hub(S3Client);
   if (candidatesKey !== undefined) {
@@ -115,6 +137,12 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
     await writeJson(s3, deps.archiveBucket, deletionsKey, []);
     return { ...base, outcome: 'anomaly', count: 0, undecided: loaded.candidates.length, reason: signed.reason };
   }
+  const groupProblem = await groupsProblem(deps, signed.stored.value);
+  if (groupProblem) {
+    await refuseAnomaly(deps, input.sweepId, groupProblem, input.decision, loaded.candidates);
+    await writeJson(s3, deps.archiveBucket, deletionsKey, []);
+    return { ...base, outcome: 'anomaly', count: 0, undecided: loaded.candidates.length, reason: groupProblem };
+  }
   const decision = await markDelivered(deps, signed.stored);
   const autoApproved = decision.source === 'auto-approve';
   const ref: DecisionRef = { actor: autoApproved ? 'auto-approve' : decision.approver, decidedAt: decision.decidedAt };
@@ -123,7 +151,10 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   const known = new Set(loaded.candidates.map((c) => c.endpointArn));
   for (const arn of [...approvedSet, ...rejectedSet]) if (!known.has(arn)) log.warn('decision names an endpoint that is not a candidate; ignored', { endpointArn: arn });
   // An ARN in both lists is treated as rejected: doubt keeps the endpoint.
-  const approved = loaded.candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn));
+  // An owner's veto outranks an approval: the endpoint loses its zombie tag and stays.
+  const { vetoed } = await withoutVetoed(deps, input.sweepId, loaded.candidates.filter((c) => approvedSet.has(c.endpointArn)));
+  const vetoedSet = new Set(vetoed.map((c) => c.endpointArn));
+  const approved = loaded.candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn) && !vetoedSet.has(c.endpointArn));
   const rejected = loaded.candidates.filter((c) => rejectedSet.has(c.endpointArn));
   const undecided = loaded.candidates.filter((c) => !approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn));
 

@@ -50,7 +50,7 @@ export function approvalTags(actor: string, decidedAt: string): TagMap {
 }
 
 /** Children of a rejected endpoint still marked for deletion become `zombie=rejected`. Idempotent: only marked ones are written. */
-async function unmarkRejectedChildren(sagemaker: SageMakerClient, endpoint: DescribeEndpointCommandOutput, endpointName: string): Promise<(ChildResource & { status: 'tagged' })[]> {
+export async function unmarkRejectedChildren(sagemaker: SageMakerClient, endpoint: DescribeEndpointCommandOutput, endpointName: string): Promise<(ChildResource & { status: 'tagged' })[]> {
   const { config, models } = await configAndModels(sagemaker, endpoint.EndpointConfigName);
   const components = (await listInferenceComponents(sagemaker, endpointName)).map(({ kind, name, arn }) => ({ kind, name, arn }));
   const retagged: (ChildResource & { status: 'tagged' })[] = [];

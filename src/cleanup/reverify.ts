@@ -28,6 +28,7 @@ import { type AuditEvent, type AuditEventType, type AuditWriter } from '../audit
 import { endpointEventsOf } from '../audit/reader.ts';
 import type { MacSigner } from './approval/links.ts';
 import { readSignedDecision } from './approval/signature.ts';
+import { readVeto } from './notice/store.ts';
 import { isS3NotFound } from './approval/store.ts';
 import { archivedArtifactsProblem } from './archive-check.ts';
 
@@ -250,7 +251,7 @@ export type Reverification =
   | { outcome: 'gone' }
   | { outcome: 'failed'; check: ReverifyCheck; reason: string; tags?: TagMap };
 
-export type ReverifyCheck = 'approved' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
+export type ReverifyCheck = 'approved' | 'vetoed' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
 
 /** Every check docs/design.md requires, cheapest first. Nothing here changes anything. */
 export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise<Reverification> {
@@ -263,6 +264,8 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise
   if (decision.value.status !== 'delivered') return fail('approved', `the sweep's decision is ${decision.value.status}, not delivered`);
   if (!decision.value.approved.includes(candidate.endpointArn)) return fail('approved', `not approved by ${decision.value.approver}`);
   const approvedBy = decision.value.approver;
+  const veto = await readVeto(s3, deps.archiveBucket, candidate);
+  if (veto) return fail('vetoed', `its owner ${veto.owner} vetoed deletion at ${veto.vetoedAt}`);
 
   const key = manifestKey(candidate);
   if (!(await manifestExists(deps, key))) return fail('manifest', `no verified snapshot manifest at s3://${deps.archiveBucket}/${key}`);

@@ -40,6 +40,14 @@ export const layout = {
   auditPrefix: () => 'audit/',
   approval: (sweepId: string) => `approvals/${safe(sweepId, 'sweep id')}/request.json`,
   decision: (sweepId: string) => `approvals/${safe(sweepId, 'sweep id')}/decision.json`,
+  /** One approver group's decision record (sweeps with approver groups or a quorum). */
+  groupDecision: (sweepId: string, group: string) => `approvals/${safe(sweepId, 'sweep id')}/groups/${safe(group, 'group name')}/decision.json`,
+  /** The owner notice of a sweep: who was told about which endpoints, and until when their veto links work. */
+  notice: (sweepId: string) => `approvals/${safe(sweepId, 'sweep id')}/notice.json`,
+  vetoPrefix: (sweepId: string) => `approvals/${safe(sweepId, 'sweep id')}/vetoes/`,
+  /** One object per vetoed endpoint, written once (If-None-Match) by the owner's veto. */
+  veto: (sweepId: string, accountId: string, region: string, endpoint: string) =>
+    `approvals/${safe(sweepId, 'sweep id')}/vetoes/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}.json`,
   lock: (scope: string) => `locks/${safe(scope, 'lock scope')}.json`,
 };
 

@@ -69,6 +69,27 @@ export type Targeting = z.output<typeof TargetingSchema>;
 export const SweepModeSchema = z.enum(['report', 'tag', 'cleanup']);
 export type SweepMode = z.infer<typeof SweepModeSchema>;
 
+export const APPROVAL_GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/** The group every endpoint no other group matches goes to: the sweep's own `approvers`. */
+export const DEFAULT_GROUP = 'default';
+
+/** Approvers for part of the organization: the first group matching an endpoint decides it, and only it. */
+export const ApprovalGroupSchema = z
+  .object({
+    name: z.string().regex(APPROVAL_GROUP_NAME, 'must be 1-40 lowercase letters, digits or hyphens').refine((n) => n !== DEFAULT_GROUP, `"${DEFAULT_GROUP}" is the group of the sweep's own approvers`),
+    approvers: z.array(EmailSchema).min(1, 'a group needs at least one approver'),
+    /** Matches an endpoint by its account, its account's parent OU, or an owner tag value (or resolved owner), case-insensitively. */
+    match: z
+      .object({ accounts: z.array(AccountIdSchema).default([]), ous: z.array(OuIdSchema).default([]), owners: z.array(z.string().min(1).max(256)).default([]) })
+      .strict()
+      .refine((m) => m.accounts.length + m.ous.length + m.owners.length > 0, 'must name at least one account, OU or owner'),
+    /** Distinct approvers who must approve an endpoint before it is deleted; one rejection keeps it. */
+    requiredApprovals: z.number().int().min(1).max(10).default(1),
+  })
+  .strict()
+  .refine((g) => g.requiredApprovals <= g.approvers.length, { path: ['requiredApprovals'], message: 'is more than the group has approvers: the group could never decide' });
+export type ApprovalGroup = z.output<typeof ApprovalGroupSchema>;
+
 export const ApprovalSettingsSchema = z
   .object({
     approvers: z.array(EmailSchema).default([]),
@@ -80,8 +101,20 @@ export const ApprovalSettingsSchema = z
     autoApprove: z.boolean().default(false),
     /** Endpoint tags shown to approvers as the endpoint's owner (matched case-insensitively, first found per key). */
     ownerTagKeys: z.array(z.string().min(1).max(128)).max(20).default(['owner', 'team', 'created-by']),
+    /** An account's owner, told about candidates whose owner tags name no address (else the account's Organizations tags are read). */
+    accountOwners: z.record(AccountIdSchema, EmailSchema).default({}),
+    /** Mail each owner a notice with a veto link before asking the approvers. */
+    notifyOwners: z.boolean().default(false),
+    /** How long owners have to veto before the approvers are asked (a Wait state). */
+    noticeSeconds: z.number().int().min(0).max(2_592_000).default(0),
+    /** Approver groups; endpoints no group matches go to `approvers` (the default group). None: one decision for the sweep. */
+    groups: z.array(ApprovalGroupSchema).max(20).default([]),
+    /** The default group's quorum: distinct approvers who must approve an endpoint (one rejection keeps it). */
+    requiredApprovals: z.number().int().min(1).max(10).default(1),
   })
-  .strict();
+  .strict()
+  .refine((a) => new Set(a.groups.map((g) => g.name)).size === a.groups.length, { path: ['groups'], message: 'group names must be unique' })
+  .refine((a) => a.approvers.length === 0 || a.requiredApprovals <= a.approvers.length, { path: ['requiredApprovals'], message: 'is more than there are approvers: the sweep could never be decided' });
 
 export const DeletionSettingsSchema = z
   .object({
@@ -160,6 +193,8 @@ export const FindingSchema = z.object({
     .optional(),
   inferenceComponents: z.array(z.string()).optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  /** Zombies: who is told before approval (src/core/owners.ts), set by Collect. */
+  owner: z.string().optional(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
@@ -211,6 +246,11 @@ export const CandidateSchema = z.object({
   createdAt: z.string().optional(),
   /** The endpoint's tags named by `approval.ownerTagKeys`. */
   ownerTags: z.record(z.string(), z.string()).optional(),
+  /** Who is told before approval: an owner tag naming an address, else the account's owner (src/core/owners.ts). */
+  owner: z.string().optional(),
+  ownerSource: z.enum(['tag', 'account']).optional(),
+  /** The account's parent OU, read only when an approver group matches by OU. */
+  ouId: z.string().optional(),
   roleName: RoleNameSchema.optional(),
   externalId: ExternalIdSchema.optional(),
 });

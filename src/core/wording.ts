@@ -30,20 +30,8 @@ export function ageInDays(createdAt: string | undefined, at: string): string | u
   return `${count(days)} day${days === 1 ? '' : 's'}`;
 }
 
-/**
- * The endpoint's owner tags, in the order of `keys`, matched case-insensitively (teams write both
- * "Owner" and "owner"); the tag's own key is kept for display.
- */
-export function pickOwnerTags(tags: Readonly<Record<string, string>> | undefined, keys: readonly string[]): Record<string, string> {
-  if (!tags) return {};
-  const byLower = new Map(Object.entries(tags).map(([k, v]) => [k.toLowerCase(), [k, v] as const]));
-  const picked: Record<string, string> = {};
-  for (const key of keys) {
-    const hit = byLower.get(key.toLowerCase());
-    if (hit && hit[1].trim() !== '') picked[hit[0]] = hit[1];
-  }
-  return picked;
-}
+/** The endpoint's owner tags (resolved in ./owners.ts, the one place that reads them). */
+export { ownerTagsOf as pickOwnerTags } from './owners.ts';
 
 /** "owner=alice, team=search" or "none". */
 export const ownerText = (owners: Readonly<Record<string, string>> | undefined): string =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ownerLabel } from '../core/owners.ts';
 import type { TagMap } from '../core/tags.ts';
 
 /**
@@ -6,8 +7,7 @@ import type { TagMap } from '../core/tags.ts';
  * over years of sweeps reads kilobytes, not every report with every finding.
  */
 
-/** Tag keys that name who owns an endpoint, in order of preference. */
-export const DEFAULT_OWNER_TAG_KEYS = ['owner', 'team', 'created-by'] as const;
+export { DEFAULT_OWNER_TAG_KEYS } from '../core/owners.ts';
 
 export const RealizedSavingSchema = z.object({
   accountId: z.string(),
@@ -36,12 +36,5 @@ export const SweepSavingsSchema = z.object({
 });
 export type SweepSavings = z.infer<typeof SweepSavingsSchema>;
 
-export function ownerOf(tags: TagMap | undefined, keys: readonly string[] = DEFAULT_OWNER_TAG_KEYS): string | null {
-  if (!tags) return null;
-  const lower = new Map(Object.entries(tags).map(([k, v]) => [k.toLowerCase(), { k, v }]));
-  for (const key of keys) {
-    const found = lower.get(key.toLowerCase());
-    if (found && found.v.trim() !== '') return `${found.k}=${found.v.trim()}`;
-  }
-  return null;
-}
+/** The first owner tag present, as `key=value`, or null (src/core/owners.ts). */
+export const ownerOf = (tags: TagMap | undefined, keys?: readonly string[]): string | null => ownerLabel(tags, keys);

@@ -3,7 +3,8 @@ import { appendAuditEvent } from '../audit/events.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { InputValidationError } from '../core/errors.ts';
 import { layout, s3Uri } from '../core/layout.ts';
-import { pickOwnerTags } from '../core/wording.ts';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { accountOwners, accountParents, ownerTagsOf as pickOwnerTags, resolveOwner } from '../core/owners.ts';
 import { CandidateSchema, FindingsFileSchema, parseOrThrow, type Candidate, type Finding, type FindingsFile } from '../core/schemas.ts';
 import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
 import { causeMessage, readMapResults } from './map-results.ts';
@@ -91,6 +92,7 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
     findings.push(...file.findings);
     for (const f of zombies) candidates.push(candidateOf(sweep, item, f, file.scannedAt));
   }
+  await attachOwners(deps, sweep, findings, candidates);
 
   const now = deps.clock.now().toISOString();
   const report: SweepReport = {
@@ -133,6 +135,32 @@ function scanItemsOf(input: unknown): ScanItem[] {
     const parsed = ScanItemSchema.safeParse(candidate);
     return parsed.success ? [parsed.data] : [];
   });
+}
+
+/**
+ * Each zombie's owner: an owner tag naming an address, else its account's owner (the configured
+ * contact, else the account's Organizations tags, read once per account that needs it).
+ */
+async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Finding[], candidates: Candidate[]): Promise<void> {
+  const keys = sweep.approval.ownerTagKeys;
+  const zombies = findings.filter((f) => f.verdict === 'zombie');
+  const untagged = zombies.filter((f) => resolveOwner(f.tags, keys, undefined).contact === null).map((f) => f.accountId);
+  const organizations = sweep.targets.org && untagged.length > 0 ? deps.clients.hub(OrganizationsClient) : undefined;
+  const byAccount = await accountOwners(untagged, sweep.approval.accountOwners, keys, organizations);
+  const owners = new Map(zombies.map((f) => [f.endpointArn, resolveOwner(f.tags, keys, byAccount.get(f.accountId))]));
+  for (const f of zombies) {
+    const owner = owners.get(f.endpointArn);
+    if (owner?.contact) f.owner = owner.contact;
+  }
+  // Approver groups that match by OU need each account's parent (one ListParents per account with a candidate).
+  const byOu = sweep.approval.groups.some((g) => g.match.ous.length > 0);
+  const parents = byOu && sweep.targets.org ? await accountParents(candidates.map((c) => c.accountId), deps.clients.hub(OrganizationsClient)) : new Map<string, string>();
+  for (const c of candidates) {
+    const owner = owners.get(c.endpointArn);
+    if (owner?.contact && owner.source) Object.assign(c, { owner: owner.contact, ownerSource: owner.source });
+    const ouId = parents.get(c.accountId);
+    if (ouId) c.ouId = ouId;
+  }
 }
 
 export function candidateOf(sweep: SweepContext, item: ScanItem, f: Finding, scannedAt: string): Candidate {

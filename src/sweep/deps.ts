@@ -3,6 +3,7 @@ import type { AuditWriter } from '../audit/events.ts';
 import type { ClientFactory } from '../core/clients.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Log } from '../core/log.ts';
+import type { Notifier } from '../core/notifier.ts';
 
 /** What the sweep-level steps need. Shaped like the cleanup steps' deps, so one object serves both. */
 export interface SweepDeps {
@@ -16,8 +17,10 @@ export interface SweepDeps {
   auditRetention?: AuditWriter['retention'];
   /** CloudWatch namespace for the savings metrics the Report step publishes. Absent: none are published. */
   metricsNamespace?: string;
-  /** SNS topic for sweep notifications (final report, failures). Absent: nothing is published. */
+  /** SNS topic for sweep notifications (final report, failures). Absent (and no notifier): nothing is published. */
   topicArn?: string;
+  /** Where notifications go (src/core/notifier.ts); absent: the SNS topic above. */
+  notifier?: Notifier;
   /**
    * `approval.autoApprove` is accepted only when set: the local runner sets it for
    * `start --local --auto-approve`; deployed functions never do, so a deployed sweep always asks a human.

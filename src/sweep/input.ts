@@ -60,7 +60,7 @@ export function checkModeRules(input: ParsedSweepInput, allowAutoApprove: boolea
   if (input.approval.autoApprove && !allowAutoApprove) {
     throw new InputValidationError('approval.autoApprove: only `zombie-sweep start --local --auto-approve` may skip the human decision', 'approval.autoApprove');
   }
-  if (input.mode === 'cleanup' && input.approval.approvers.length === 0 && !input.approval.autoApprove) {
+  if (input.mode === 'cleanup' && input.approval.approvers.length === 0 && input.approval.groups.length === 0 && !input.approval.autoApprove) {
     throw new InputValidationError('approval.approvers: cleanup mode needs at least one approver', 'approval.approvers');
   }
 }

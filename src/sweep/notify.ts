@@ -1,4 +1,4 @@
-import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { snsNotifier } from '../core/notifier.ts';
 import type { SweepDeps } from './deps.ts';
 
 /**
@@ -8,11 +8,10 @@ import type { SweepDeps } from './deps.ts';
  * https://docs.aws.amazon.com/sns/latest/dg/string-value-matching.html
  */
 export async function notify(deps: SweepDeps, message: { subject: string; body: string; approvers: readonly string[]; event: string }): Promise<boolean> {
-  if (!deps.topicArn) return false;
-  const attributes: Record<string, MessageAttributeValue> = { event: { DataType: 'String', StringValue: message.event } };
-  if (message.approvers.length > 0) attributes.approver = { DataType: 'String.Array', StringValue: JSON.stringify(message.approvers) };
-  await deps.clients.hub(SNSClient).send(
-    new PublishCommand({ TopicArn: deps.topicArn, Subject: message.subject.slice(0, 100), Message: message.body, MessageAttributes: attributes }),
-  );
+  const notifier = deps.notifier ?? (deps.topicArn ? snsNotifier(deps.clients, deps.topicArn) : undefined);
+  if (!notifier) return false;
+  const attributes: Record<string, string | readonly string[]> = { event: message.event };
+  if (message.approvers.length > 0) attributes.approver = message.approvers;
+  await notifier.publish({ subject: message.subject, body: message.body, attributes });
   return true;
 }

@@ -4,6 +4,7 @@ import { capabilityRoleName, type MemberCapability } from '../../src/core/capabi
 import type { PolicyJson } from '../../infra/policies.ts';
 import { DELETIONS_FILE } from '../../src/cleanup/decision.ts';
 import { layout } from '../../src/core/layout.ts';
+import { AFTER_NOTICE_FILE } from '../../src/cleanup/notice/veto.ts';
 import { SAVINGS_FILE } from '../../src/savings/ledger.ts';
 import { ACTIONS_LOCK_SCOPE } from '../../src/sweep/lock.ts';
 import { SWEEP_FILES } from '../../src/sweep/model.ts';
@@ -39,6 +40,10 @@ const key = {
   snapshotMultipart: `${layout.snapshotStatePrefix(SWEEP, MEMBER, REGION, ENDPOINT)}multipart/3f2a.json`,
   approval: layout.approval(SWEEP),
   decision: layout.decision(SWEEP),
+  notice: layout.notice(SWEEP),
+  groupDecision: layout.groupDecision(SWEEP, 'search'),
+  veto: layout.veto(SWEEP, MEMBER, REGION, ENDPOINT),
+  afterNotice: layout.sweepFile(SWEEP, AFTER_NOTICE_FILE),
   endpointEvent: `${layout.endpointAuditPrefix(MEMBER, REGION, ENDPOINT)}2026-03-01T00-00-00-000Z-tagged-abcd1234.json`,
   sweepEvent: `${layout.sweepAuditPrefix(SWEEP)}2026-03-01T00-00-00-000Z-sweep-started-abcd1234.json`,
   sweepIndex: layout.sweepIndexEntry(SWEEP, MEMBER, REGION, ENDPOINT),
@@ -118,6 +123,9 @@ const CALLS: Record<HubFunction, Request[]> = {
     get(key.mapResults('snapshot', 'FAILED_0.json')),
     get(key.manifest),
     put(key.approvalCandidates),
+    anywhere('organizations:ListParents'),
+    // src/core/owners.ts: the account owner of a zombie without an owner tag naming an address.
+    { action: 'organizations:ListTagsForResource', resource: `arn:aws:organizations::${String(VARS.ManagementAccountId)}:account/${ORG}/${MEMBER}`, resourceAccount: HUB },
     ...appendEndpointEvent(),
     ...archiveKey(),
   ],
@@ -146,6 +154,9 @@ const CALLS: Record<HubFunction, Request[]> = {
     put(key.approval),
     get(key.decision),
     put(key.decision),
+    // src/cleanup/notice/notice.ts: the owner notice, once per sweep.
+    get(key.notice),
+    put(key.notice),
     anywhere('states:SendTaskSuccess'),
     kms('kms:GenerateMac', String(VARS.ApprovalMacKeyArn)),
     ...publish(),
@@ -158,6 +169,13 @@ const CALLS: Record<HubFunction, Request[]> = {
     get(key.approval),
     get(key.decision),
     put(key.decision),
+    // src/cleanup/approval/groups.ts: a group's decision record with its votes.
+    get(key.groupDecision),
+    put(key.groupDecision),
+    // src/cleanup/notice/web.ts: the owner notice, the owner's veto (written once).
+    get(key.notice),
+    get(key.veto),
+    put(key.veto),
     anywhere('states:SendTaskSuccess'),
     kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)),
     kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)),
@@ -168,6 +186,11 @@ const CALLS: Record<HubFunction, Request[]> = {
   // src/cleanup/decision.ts, reject.ts: reconcile a pending decision or record an expiry, tag, write the deletions list.
   'apply-decision': [
     get(key.approvalCandidates),
+    // src/cleanup/notice/veto.ts: the owners' vetoes, and the candidates left to the approvers.
+    list(layout.vetoPrefix(SWEEP)),
+    get(key.groupDecision),
+    get(key.veto),
+    put(key.afterNotice),
     get(key.approval),
     get(key.decision),
     put(key.decision),
@@ -180,7 +203,7 @@ const CALLS: Record<HubFunction, Request[]> = {
     ...archiveKey(),
   ],
   // src/cleanup/delete.ts, reverify.ts, archive-check.ts: signed decision (VerifyMac), the manifest and a HEAD (s3:GetObject) of every archived copy it lists, audit history.
-  delete: [get(key.decision), kms('kms:VerifyMac', String(VARS.DecisionMacKeyArn)), get(key.manifest), get(key.artifact), ...readAuditHistory(), ...appendEndpointEvent(), ...assumeMemberRole('delete'), ...archiveKey()],
+  delete: [get(key.decision), get(key.veto), kms('kms:VerifyMac', String(VARS.DecisionMacKeyArn)), get(key.manifest), get(key.artifact), ...readAuditHistory(), ...appendEndpointEvent(), ...assumeMemberRole('delete'), ...archiveKey()],
   // src/sweep/finish.ts, savings.ts: report, the verified decision's lists, Delete Map results, savings file and metrics, release the lock, notify.
   report: [
     get(key.report),
@@ -205,20 +228,21 @@ const NEVER: Record<HubFunction, Request[]> = {
   'validate-input': [remove(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent)],
   'list-targets': [get(key.targets), put(key.report), put(key.manifest), anywhere('organizations:DescribeOrganization'), anywhere('organizations:InviteAccountToOrganization')],
   scan: [get(key.findings), put(key.report), put(key.targets), put(key.manifest), remove(key.endpointEvent)],
-  collect: [put(key.manifest), put(key.decision), remove(key.lock), anywhere('states:SendTaskSuccess')],
+  collect: [put(key.manifest), put(key.decision), remove(key.lock), anywhere('states:SendTaskSuccess'), anywhere('organizations:TagResource'), anywhere('organizations:ListAccounts')],
   snapshot: [put(key.artifact), remove(key.manifest), put(key.decision), remove(key.endpointEvent)],
   tag: [put(key.manifest), put(key.decision), remove(key.endpointEvent), anywhere('states:SendTaskSuccess')],
   'request-approval': [kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)), kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.manifest), put(key.deletions), remove(key.decision)],
   'approval-web': [
     put(key.approval),
+    put(key.notice),
     put(key.manifest),
     put(key.deletions),
     kms('kms:GenerateMac', String(VARS.ApprovalMacKeyArn)),
     anywhere('states:SendTaskFailure'),
     remove(key.decision),
   ],
-  'apply-decision': [kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), remove(key.endpointEvent), remove(key.sweepEvent), put(key.approval), put(key.manifest), remove(key.decision), anywhere('states:SendTaskSuccess')],
-  delete: [kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.decision), get(key.approval), put(key.manifest), remove(key.endpointEvent), put(key.deletions)],
+  'apply-decision': [kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.veto), put(key.notice), remove(key.endpointEvent), remove(key.sweepEvent), put(key.approval), put(key.manifest), remove(key.decision), anywhere('states:SendTaskSuccess')],
+  delete: [kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.veto), put(key.decision), get(key.approval), put(key.manifest), remove(key.endpointEvent), put(key.deletions)],
   report: [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent), putMetrics('AWS/SageMaker'), putMetrics('SomeoneElse')],
   'record-failure': [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent)],
 };

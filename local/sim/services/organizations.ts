@@ -101,6 +101,17 @@ export function organizationsService(): SimService {
         if (!found) throw new SimError('AccountNotFoundException', `You specified an account that doesn't exist: ${accountId}.`);
         return { Account: account(world, found) };
       },
+      ListTagsForResource: (input, ctx) => {
+        const world = managementOrDelegatedAdmin(ctx);
+        const resourceId = requiredString(input, 'ResourceId');
+        if (!ACCOUNT_ID.test(resourceId) && !OU_ID.test(resourceId) && !ROOT_ID.test(resourceId)) {
+          throw invalidInput('INVALID_PATTERN', `You specified a value for ResourceId that does not match the required pattern: ${resourceId}`);
+        }
+        if (ACCOUNT_ID.test(resourceId) && !world.accounts.get(resourceId)) throw new SimError('TargetNotFoundException', `We can't find a resource with the ResourceId ${resourceId}.`);
+        const tags = Object.entries(adminState(world).tags.get(resourceId) ?? {}).map(([Key, Value]) => ({ Key, Value }));
+        const page = paginate(input, ctx.operation, resourceId, tags);
+        return { Tags: page.items, NextToken: page.nextToken };
+      },
       DescribeOrganizationalUnit: (input, ctx) => {
         const world = management(ctx);
         const ouId = requiredString(input, 'OrganizationalUnitId');
@@ -133,19 +144,22 @@ interface AdminState {
   trustedServices: Map<string, Date>;
   /** Service principal → accounts registered as its delegated administrator. */
   delegatedAdmins: Map<string, Set<string>>;
+  /** Account, OU or root id → its tags (TagResource's result; read with ListTagsForResource). */
+  tags: Map<string, Record<string, string>>;
 }
 
 function adminState(world: World): AdminState {
-  return world.global<AdminState>('organizations-admin', () => ({ trustedServices: new Map(), delegatedAdmins: new Map() }));
+  return world.global<AdminState>('organizations-admin', () => ({ trustedServices: new Map(), delegatedAdmins: new Map(), tags: new Map() }));
 }
 
 /**
  * What `aws organizations enable-aws-service-access` and `register-delegated-administrator` would have
- * set, for tests and scenarios (the simulator serves only the List side).
+ * set (and `aws organizations tag-resource`), for tests and scenarios (the simulator serves only the List side).
  */
 export function organizationsAdminStore(world: World) {
   const state = adminState(world);
   return {
+    tagResource: (resourceId: string, tags: Record<string, string>) => void state.tags.set(resourceId, { ...state.tags.get(resourceId), ...tags }),
     enableServiceAccess: (servicePrincipal: string) => void state.trustedServices.set(servicePrincipal, world.now()),
     registerDelegatedAdministrator: (accountId: string, servicePrincipal: string) => {
       const accounts = state.delegatedAdmins.get(servicePrincipal) ?? new Set<string>();

@@ -167,6 +167,21 @@ export async function decide(
 
   const chosen = new Set(action === 'approve' ? selected : []);
   const all = record.value.candidates.map((c) => c.endpointArn);
+  return recordDecision(deps, record, approver, { action, approved: all.filter((arn) => chosen.has(arn)), rejected: all.filter((arn) => !chosen.has(arn)) });
+}
+
+/**
+ * Records the sweep's decision once (If-None-Match) and hands it to the workflow: an approver's
+ * choice, or (with approver groups) the decisions of every group combined.
+ */
+export async function recordDecision(
+  deps: CleanupDeps,
+  record: Stored<ApprovalRecord>,
+  approver: string,
+  content: Pick<DecisionRecord, 'action' | 'approved' | 'rejected' | 'groups'>,
+): Promise<DecideOutcome> {
+  const s3 = deps.clients.hub(S3Client);
+  const sweepId = record.value.sweepId;
   const decidedAt = deps.clock.now().toISOString();
   if (!deps.decisionSigner) throw new Error('the approval endpoint has no decision signing key configured');
   const decision = await signDecision(deps.decisionSigner, {
@@ -174,9 +189,7 @@ export async function decide(
     sweepId,
     approver,
     decidedAt,
-    action,
-    approved: all.filter((arn) => chosen.has(arn)),
-    rejected: all.filter((arn) => !chosen.has(arn)),
+    ...content,
     status: 'pending',
     source: 'approval-page',
     sendStartedAt: decidedAt,

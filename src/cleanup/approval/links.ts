@@ -1,7 +1,7 @@
 import { GenerateMacCommand, VerifyMacCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { retryableIfTransient } from '../../core/s3-json.ts';
 import { z } from 'zod';
-import { EmailSchema, SweepIdSchema } from '../../core/schemas.ts';
+import { APPROVAL_GROUP_NAME, EmailSchema, SweepIdSchema } from '../../core/schemas.ts';
 import { errorName } from '../../core/errors.ts';
 
 /**
@@ -58,6 +58,8 @@ export const LinkParamsSchema = z.object({
   expires: z.coerce.number().int().positive(),
   /** base64url HMAC-SHA-256 (32 bytes = 43 characters). */
   sig: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 43-character base64url signature'),
+  /** The approver group the link decides for; absent on a sweep without groups. Signed. */
+  group: z.string().regex(APPROVAL_GROUP_NAME, 'must be an approver group name').optional(),
 });
 export type LinkParams = z.infer<typeof LinkParamsSchema>;
 
@@ -65,15 +67,21 @@ export type LinkParams = z.infer<typeof LinkParamsSchema>;
 // signed with the same key; newlines cannot occur inside the fields (sweep ids and emails exclude them).
 const PURPOSE = 'zombie-sweep/approval-link/v1';
 
-export function linkMessage(sweepId: string, approver: string, expires: number): Uint8Array {
+// A group link signs its group too, under its own version: a link of group A never verifies for group B,
+// nor as a link of a sweep without groups.
+const GROUP_PURPOSE = 'zombie-sweep/approval-link/v2';
+
+export function linkMessage(sweepId: string, approver: string, expires: number, group?: string): Uint8Array {
   SweepIdSchema.parse(sweepId);
   if (/[\r\n]/.test(approver)) throw new Error('approver must not contain line breaks');
-  return new TextEncoder().encode(`${PURPOSE}\n${sweepId}\n${approver}\n${expires}`);
+  if (group === undefined) return new TextEncoder().encode(`${PURPOSE}\n${sweepId}\n${approver}\n${expires}`);
+  if (!APPROVAL_GROUP_NAME.test(group)) throw new Error('not an approver group name');
+  return new TextEncoder().encode(`${GROUP_PURPOSE}\n${sweepId}\n${group}\n${approver}\n${expires}`);
 }
 
-export async function signLink(signer: MacSigner, sweepId: string, approver: string, expires: number): Promise<LinkParams> {
-  const mac = await signer.sign(linkMessage(sweepId, approver, expires));
-  return { approver, expires, sig: Buffer.from(mac).toString('base64url') };
+export async function signLink(signer: MacSigner, sweepId: string, approver: string, expires: number, group?: string): Promise<LinkParams> {
+  const mac = await signer.sign(linkMessage(sweepId, approver, expires, group));
+  return { approver, expires, sig: Buffer.from(mac).toString('base64url'), ...(group !== undefined ? { group } : {}) };
 }
 
 export type LinkCheck = { ok: true } | { ok: false; why: 'expired' | 'invalid' };
@@ -86,12 +94,12 @@ export async function checkLink(signer: MacSigner, sweepId: string, params: Link
   if (params.expires * 1000 <= now.getTime()) return { ok: false, why: 'expired' };
   const mac = Buffer.from(params.sig, 'base64url');
   if (mac.length !== 32) return { ok: false, why: 'invalid' };
-  const valid = await signer.verify(linkMessage(sweepId, params.approver, params.expires), mac);
+  const valid = await signer.verify(linkMessage(sweepId, params.approver, params.expires, params.group), mac);
   return valid ? { ok: true } : { ok: false, why: 'invalid' };
 }
 
 /** `<base>/approvals/<sweepId>?approver=..&expires=..&sig=..`: the link an approver receives. */
 export function approvalUrl(baseUrl: string, sweepId: string, params: LinkParams): string {
-  const query = new URLSearchParams({ approver: params.approver, expires: String(params.expires), sig: params.sig });
+  const query = new URLSearchParams({ approver: params.approver, expires: String(params.expires), sig: params.sig, ...(params.group !== undefined ? { group: params.group } : {}) });
   return `${baseUrl.replace(/\/+$/, '')}/approvals/${encodeURIComponent(sweepId)}?${query.toString()}`;
 }

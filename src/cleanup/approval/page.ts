@@ -62,7 +62,7 @@ export interface Page {
   html: string;
 }
 
-function page(statusCode: number, title: string, body: string): Page {
+export function page(statusCode: number, title: string, body: string): Page {
   const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -114,6 +114,7 @@ function hiddenLinkFields(link: LinkParams): string {
     `<input type="hidden" name="approver" value="${esc(link.approver)}">`,
     `<input type="hidden" name="expires" value="${esc(link.expires)}">`,
     `<input type="hidden" name="sig" value="${esc(link.sig)}">`,
+    ...(link.group !== undefined ? [`<input type="hidden" name="group" value="${esc(link.group)}">`] : []),
   ].join('\n');
 }
 
@@ -188,7 +189,7 @@ ${accountTables(record)}
 
 /** The approval link itself, relative, so "go back" is a GET of the page (which never decides anything). */
 function backHref(link: LinkParams): string {
-  return `?${new URLSearchParams({ approver: link.approver, expires: String(link.expires), sig: link.sig }).toString()}`;
+  return `?${new URLSearchParams({ approver: link.approver, expires: String(link.expires), sig: link.sig, ...(link.group !== undefined ? { group: link.group } : {}) }).toString()}`;
 }
 
 /**

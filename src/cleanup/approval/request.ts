@@ -1,13 +1,14 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { appendAuditEvent } from '../../audit/events.ts';
 import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
+import { snsNotifier, type Notifier } from '../../core/notifier.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
-import { EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
+import { ApprovalGroupSchema, EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { auditWriter, manifestKey, type CleanupDeps } from '../reverify.ts';
 import { deliverDecision } from './decide.ts';
+import { groupView, routeCandidates, type GroupPlan } from './groups.ts';
 import { approvalUrl, signLink, type MacSigner } from './links.ts';
 import { count, lastInvoked, ownerText } from '../../core/wording.ts';
 import { money, totalMonthly } from './page.ts';
@@ -22,6 +23,8 @@ import { ApprovalCandidateSchema, readApprovalRecord, readDecisionRecord, readJs
 export interface ApprovalRequestDeps extends CleanupDeps {
   signer: MacSigner;
   topicArn: string;
+  /** Where approval requests are sent (src/core/notifier.ts); absent: the SNS topic above. */
+  notifier?: Notifier;
   /** Where the approval pages are served (API Gateway stage URL, or the local server). */
   approvalBaseUrl: string;
 }
@@ -33,12 +36,16 @@ export const RequestApprovalInputSchema = z
     /** Archive-bucket key of a JSON candidate list (keeps the state payload small). */
     candidatesKey: z.string().min(1).optional(),
     candidates: z.array(z.unknown()).optional(),
-    approvers: z.array(EmailSchema).min(1, 'at least one approver is required'),
+    approvers: z.array(EmailSchema),
+    /** Approver groups (src/cleanup/approval/groups.ts) and the default group's quorum; neither: one decision by any approver. */
+    groups: z.array(ApprovalGroupSchema).max(20).default([]),
+    requiredApprovals: z.number().int().min(1).max(10).default(1),
     timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
     requestedBy: z.string().min(1).max(512).default('zombie-sweep'),
     rejectExemptDays: z.number().int().min(1).max(3650).default(90),
   })
-  .refine((v) => (v.candidatesKey === undefined) !== (v.candidates === undefined), { message: 'give exactly one of candidatesKey or candidates', path: ['candidates'] });
+  .refine((v) => (v.candidatesKey === undefined) !== (v.candidates === undefined), { message: 'give exactly one of candidatesKey or candidates', path: ['candidates'] })
+  .refine((v) => v.approvers.length > 0 || v.groups.length > 0, { message: 'at least one approver is required', path: ['approvers'] });
 export type RequestApprovalInput = z.input<typeof RequestApprovalInputSchema>;
 
 export interface RequestApprovalResult {
@@ -97,7 +104,14 @@ function endpointLines(candidates: readonly ApprovalCandidate[]): string[] {
   return lines;
 }
 
-export function approvalMessage(record: ApprovalRecord, url: string): { subject: string; message: string } {
+/** Who decides: the first approver, or (with groups) this group with its quorum. */
+function decidesText(group: GroupPlan | undefined): string {
+  if (!group) return 'The first decision by any approver counts.';
+  const quorum = group.requiredApprovals === 1 ? 'one approval deletes an endpoint' : `${group.requiredApprovals} approvers must approve an endpoint before it is deleted`;
+  return `Your group "${group.name}" decides these endpoints: ${quorum}, and one rejection keeps it.`;
+}
+
+export function approvalMessage(record: ApprovalRecord, url: string, group?: GroupPlan): { subject: string; message: string } {
   const { total, unknown } = totalMonthly(record.candidates);
   const n = record.candidates.length;
   const subject = `zombie-sweep: ${count(n)} idle SageMaker endpoint${n === 1 ? '' : 's'}, ${money(total)}/month: decision needed`.slice(0, 100);
@@ -108,7 +122,7 @@ export function approvalMessage(record: ApprovalRecord, url: string): { subject:
     `Review and decide here (this link is personal to you and valid until ${record.expiresAt}):`,
     url,
     '',
-    'Opening the link changes nothing: you decide on the page, per endpoint, and confirm before anything is deleted. The first decision by any approver counts.',
+    `Opening the link changes nothing: you decide on the page, per endpoint, and confirm before anything is deleted. ${decidesText(group)}`,
     `If nobody decides by ${record.expiresAt}, nothing is deleted. Endpoints you keep are left alone for ${record.rejectExemptDays} days.`,
     '',
     'Endpoints, most expensive first:',
@@ -127,6 +141,7 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
       : normalizeCandidates(input.candidates, deps.archiveBucket, 'candidates');
   if (candidates.length === 0) throw new InputValidationError('candidates: nothing to approve (the workflow should skip approval when no endpoint was tagged)', 'candidates');
 
+  const grouped = input.groups.length > 0 || input.requiredApprovals > 1;
   const now = deps.clock.now();
   const existing = await readApprovalRecord(s3, deps.archiveBucket, input.sweepId);
   // Links are bound to the record's expiry; a retried request keeps it (and so the links already mailed) while it lies ahead.
@@ -143,10 +158,12 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
     rejectExemptDays: input.rejectExemptDays,
     candidates,
     notifiedAt: keepExpiry ? existing.value.notifiedAt : undefined,
+    ...(grouped ? { groups: routeCandidates(candidates, input.groups, input) } : {}),
   };
+  if (grouped) record.approvers = [...new Set(record.groups!.flatMap((g) => g.approvers))];
   const written = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), record, existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' });
   if (!written.written) throw new InputValidationError(`the approval record of sweep ${input.sweepId} changed concurrently; one request per sweep`, 'sweepId');
-  const summary = { sweepId: input.sweepId, candidates: candidates.length, approvers: input.approvers.length, expiresAt: record.expiresAt };
+  const summary = { sweepId: input.sweepId, candidates: candidates.length, approvers: record.approvers.length, expiresAt: record.expiresAt };
 
   // A decision recorded against an earlier attempt's token goes to this attempt's token: decided once.
   const decision = await readDecisionRecord(s3, deps.archiveBucket, input.sweepId);
@@ -160,16 +177,18 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
     return { ...summary, status: 'already-requested' };
   }
 
-  await mapLimit(input.approvers, 4, async (approver) => {
-    const link = await signLink(deps.signer, input.sweepId, approver, expiresSeconds);
-    const { subject, message } = approvalMessage(record, approvalUrl(deps.approvalBaseUrl, input.sweepId, link));
-    await deps.clients.hub(SNSClient).send(
-      new PublishCommand({ TopicArn: deps.topicArn, Subject: subject, Message: message, MessageAttributes: { approver: { DataType: 'String', StringValue: approver } } }),
-    );
+  const notifier = deps.notifier ?? snsNotifier(deps.clients, deps.topicArn);
+  // One message per approver, or per approver of each group: a link names its group and shows only its endpoints.
+  const mailings: { approver: string; group: GroupPlan | undefined }[] = record.groups ? record.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g }))) : record.approvers.map((approver) => ({ approver, group: undefined }));
+  await mapLimit(mailings, 4, async ({ approver, group }) => {
+    const link = await signLink(deps.signer, input.sweepId, approver, expiresSeconds, group?.name);
+    const { subject, message } = approvalMessage(group ? groupView(record, group) : record, approvalUrl(deps.approvalBaseUrl, input.sweepId, link), group);
+    await notifier.publish({ subject, body: message, attributes: { approver } });
   });
   const audit = auditWriter(deps);
   const { total, unknown } = totalMonthly(candidates);
-  const details = { approvers: input.approvers, expiresAt: record.expiresAt, candidates: candidates.length, totalMonthlyCostUsd: total, unknownCostCount: unknown };
+  const groupOf = new Map((record.groups ?? []).flatMap((g) => g.endpoints.map((arn) => [arn, g.name] as const)));
+  const details = { approvers: record.approvers, ...(record.groups ? { groups: record.groups.map((g) => ({ name: g.name, approvers: g.approvers, requiredApprovals: g.requiredApprovals, endpoints: g.endpoints.length })) } : {}), expiresAt: record.expiresAt, candidates: candidates.length, totalMonthlyCostUsd: total, unknownCostCount: unknown };
   await appendAuditEvent(audit, { type: 'approval-requested', actor: input.requestedBy, sweepId: input.sweepId, details });
   await mapLimit(candidates, 8, (c) =>
     appendAuditEvent(audit, {
@@ -180,12 +199,12 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
       region: c.region,
       endpointName: c.endpointName,
       endpointArn: c.endpointArn,
-      details: { approvers: input.approvers, expiresAt: record.expiresAt, monthlyCostUsd: c.monthlyCostUsd, manifestUri: c.manifestUri },
+      details: { approvers: input.approvers, expiresAt: record.expiresAt, monthlyCostUsd: c.monthlyCostUsd, manifestUri: c.manifestUri, ...(groupOf.has(c.endpointArn) ? { group: groupOf.get(c.endpointArn) } : {}) },
     }),
   );
   const notified = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), { ...record, notifiedAt: deps.clock.now().toISOString() }, { ifMatch: written.etag });
   if (!notified.written) log.warn('approval record changed while marking it notified');
-  log.info('approval requested', { approvers: input.approvers.length, candidates: candidates.length, expiresAt: record.expiresAt });
+  log.info('approval requested', { approvers: record.approvers.length, candidates: candidates.length, expiresAt: record.expiresAt });
   return { ...summary, status: 'requested' };
 }
 

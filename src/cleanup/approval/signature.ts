@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { layout } from '../../core/layout.ts';
 import type { MacSigner } from './links.ts';
-import { readDecisionRecord, type DecisionRecord, type Stored } from './store.ts';
+import { readDecisionRecord, type DecisionRecord, type GroupDecisionRecord, type Stored } from './store.ts';
 
 /**
  * Decision records are MAC-signed (HMAC-SHA-256 in KMS) by whoever may decide: the approval endpoint
@@ -32,7 +32,9 @@ const PURPOSE = 'zombie-sweep/decision/v1';
  */
 export function decisionMessage(record: DecisionRecord): Uint8Array {
   const lists = record.status === 'window-closed' && record.requested ? record.requested : record;
-  const content = [record.sweepId, record.approver, record.decidedAt, record.action, record.source, [...lists.approved].sort(), [...lists.rejected].sort()];
+  const content: unknown[] = [record.sweepId, record.approver, record.decidedAt, record.action, record.source, [...lists.approved].sort(), [...lists.rejected].sort()];
+  // Only a grouped decision carries group references; records without them sign exactly as before.
+  if (record.groups) content.push([...record.groups].sort((a, b) => a.group.localeCompare(b.group)).map((g) => [g.group, g.decisionKey, g.mac]));
   return new TextEncoder().encode(`${PURPOSE}\n${JSON.stringify(content)}`);
 }
 
@@ -83,4 +85,24 @@ export async function readSignedDecision(s3: S3Client, bucket: string, signer: M
   if (!(await decisionSignatureValid(signer, stored.value))) return { ok: false, reason: 'the decision record signature does not verify (forged or altered)' };
   cache.add(cacheKey);
   return { ok: true, stored };
+}
+
+const GROUP_PURPOSE = 'zombie-sweep/group-decision/v1';
+
+/** A group's decided content: its outcome and every vote that led to it. */
+export function groupDecisionMessage(record: GroupDecisionRecord): Uint8Array {
+  const votes = record.approvals.map((v) => [v.approver, v.at, [...v.approved].sort(), [...v.rejected].sort()]);
+  const content = [record.sweepId, record.group, record.decidedAt ?? null, record.requiredApprovals, [...record.approved].sort(), [...record.rejected].sort(), votes];
+  return new TextEncoder().encode(`${GROUP_PURPOSE}\n${JSON.stringify(content)}`);
+}
+
+export async function signGroupDecision(signer: MacSigner, record: GroupDecisionRecord): Promise<GroupDecisionRecord> {
+  const mac = await signer.sign(groupDecisionMessage(record));
+  return { ...record, mac: Buffer.from(mac).toString('base64url') };
+}
+
+export async function groupDecisionValid(signer: MacSigner | undefined, record: GroupDecisionRecord): Promise<boolean> {
+  if (!signer || !record.mac || record.status !== 'decided') return false;
+  const mac = Buffer.from(record.mac, 'base64url');
+  return mac.length === 32 && signer.verify(groupDecisionMessage(record), mac);
 }

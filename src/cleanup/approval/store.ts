@@ -31,6 +31,8 @@ export const ApprovalRecordSchema = z.object({
   candidates: z.array(ApprovalCandidateSchema),
   /** Set once every approver's message was published for this expiry, so a retried request does not mail twice. */
   notifiedAt: z.string().optional(),
+  /** Approver groups (src/cleanup/approval/groups.ts); absent: one decision by any approver, as before groups existed. */
+  groups: z.array(z.object({ name: z.string(), approvers: z.array(EmailSchema).min(1), requiredApprovals: z.number().int().min(1), endpoints: z.array(z.string()) })).optional(),
 });
 export type ApprovalRecord = z.infer<typeof ApprovalRecordSchema>;
 
@@ -72,6 +74,8 @@ export const DecisionRecordSchema = z.object({
   /** While `pending`: why the last send failed; with `maybeSent`, whether that attempt may still have reached Step Functions. */
   lastSendError: z.string().optional(),
   maybeSent: z.boolean().optional(),
+  /** A sweep with approver groups: each group's signed record this decision combines (covered by `mac`). */
+  groups: z.array(z.object({ group: z.string(), decisionKey: z.string(), mac: z.string() })).optional(),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecordSchema>;
 
@@ -109,3 +113,29 @@ export const readDecisionRecord = (s3: S3Client, bucket: string, sweepId: string
 export function taskOutput(decision: DecisionRecord): { decisionKey: string; decisionMac?: string } {
   return { decisionKey: layout.decision(decision.sweepId), ...(decision.mac ? { decisionMac: decision.mac } : {}) };
 }
+
+/** One approver's vote in a group: the ticked endpoints approved, the others rejected. */
+export const GroupVoteSchema = z.object({ approver: z.string().min(1), at: z.string(), approved: ArnList, rejected: ArnList });
+export type GroupVote = z.infer<typeof GroupVoteSchema>;
+
+/**
+ * A group's decision record (`approvals/<sweep>/groups/<group>/decision.json`): the votes so far,
+ * and once every endpoint of the group is settled (rejected by anyone, or approved by
+ * `requiredApprovals` distinct approvers), the outcome, MAC-signed with the decision key.
+ */
+export const GroupDecisionRecordSchema = z.object({
+  version: z.literal(1),
+  sweepId: SweepIdSchema,
+  group: z.string(),
+  requiredApprovals: z.number().int().min(1),
+  endpoints: ArnList,
+  approvals: z.array(GroupVoteSchema),
+  status: z.enum(['collecting', 'decided']),
+  approved: ArnList,
+  rejected: ArnList,
+  decidedAt: z.string().optional(),
+  mac: z.string().optional(),
+});
+export type GroupDecisionRecord = z.infer<typeof GroupDecisionRecordSchema>;
+
+export const readGroupDecision = (s3: S3Client, bucket: string, sweepId: string, group: string) => readJson(s3, bucket, layout.groupDecision(sweepId, group), GroupDecisionRecordSchema);

@@ -8,7 +8,9 @@ import { decide, type DecideOutcome } from './decide.ts';
 import { crossSiteReason, formBody, header } from './http.ts';
 import { LinkParamsSchema, checkLink, type LinkParams, type MacSigner } from './links.ts';
 import { STYLE_CSP_HASH, renderAlreadyDecided, renderApprovalPage, renderConfirmDeletion, renderDecided, renderMessage, renderUndelivered, renderWindowClosed, type Page } from './page.ts';
-import { readApprovalRecord, readDecisionRecord, type ApprovalRecord, type Stored } from './store.ts';
+import { isVetoRequest, vetoGet, vetoPost } from '../notice/web.ts';
+import { groupView, vote, type GroupPlan } from './groups.ts';
+import { readApprovalRecord, readGroupDecision, type GroupDecisionRecord, readDecisionRecord, type ApprovalRecord, type Stored } from './store.ts';
 
 /**
  * The approval web handler (API Gateway REST proxy events). GET renders and never writes anything
@@ -48,7 +50,7 @@ function sweepIdOf(event: APIGatewayProxyEvent): string | undefined {
   }
 }
 
-type Authorized = { ok: true; record: Stored<ApprovalRecord>; link: LinkParams } | { ok: false; page: Page };
+type Authorized = { ok: true; record: Stored<ApprovalRecord>; link: LinkParams; group?: GroupPlan } | { ok: false; page: Page };
 
 const BAD_LINK = renderMessage(403, 'This link is not valid', 'The link is incomplete or was altered. Open the link exactly as it arrived in your email. Nothing was changed.');
 
@@ -87,6 +89,11 @@ async function authorize(deps: ApprovalWebDeps, sweepId: string, raw: Record<str
   }
   const record = await readApprovalRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
   if (!record) return { ok: false, page: renderMessage(404, 'Unknown sweep', `No approval request exists for sweep ${sweepId}.`) };
+  // With groups, a link decides only for the group it was signed for, and only if the approver is in it.
+  const group = record.value.groups?.find((g) => g.name === link.group);
+  if ((record.value.groups !== undefined) !== (link.group !== undefined) || (link.group !== undefined && !group?.approvers.includes(link.approver))) {
+    return { ok: false, page: renderMessage(403, 'This link is not valid', `This link does not decide for an approver group of sweep ${sweepId}.`) };
+  }
   if (!record.value.approvers.includes(link.approver)) {
     return { ok: false, page: renderMessage(403, 'This link is not valid', `${link.approver} is not an approver of sweep ${sweepId}.`) };
   }
@@ -94,15 +101,21 @@ async function authorize(deps: ApprovalWebDeps, sweepId: string, raw: Record<str
   if (link.expires * 1000 !== Date.parse(record.value.expiresAt)) {
     return { ok: false, page: renderMessage(403, 'This link is no longer valid', `It belongs to an earlier approval request of sweep ${sweepId}. Use the most recent email.`) };
   }
-  return { ok: true, record, link };
+  return { ok: true, record, link, ...(group ? { group } : {}) };
 }
 
 async function get(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId: string): Promise<Page> {
+  if (isVetoRequest({ ...(event.queryStringParameters ?? {}) })) return vetoGet(deps, event, sweepId);
   const auth = await authorize(deps, sweepId, { ...(event.queryStringParameters ?? {}) });
   if (!auth.ok) return auth.page;
   const decision = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
-  if (decision) return renderAlreadyDecided(auth.record.value, decision.value, 200);
-  return renderApprovalPage(auth.record.value, auth.link);
+  const view = auth.group ? groupView(auth.record.value, auth.group) : auth.record.value;
+  if (decision) return renderAlreadyDecided(view, decision.value, 200);
+  if (auth.group) {
+    const mine = (await readGroupDecision(deps.clients.hub(S3Client), deps.archiveBucket, sweepId, auth.group.name))?.value;
+    if (mine && (mine.status === 'decided' || mine.approvals.some((v) => v.approver === auth.link.approver))) return voteRecordedPage(auth.group, mine, 200);
+  }
+  return renderApprovalPage(view, auth.link);
 }
 
 async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId: string): Promise<Page> {
@@ -114,28 +127,50 @@ async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId:
   const contentType = (header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType !== 'application/x-www-form-urlencoded') return renderMessage(415, 'Unsupported request', 'Submit the form on the approval page.');
   const form = formBody(event);
-  const auth = await authorize(deps, sweepId, { approver: form.get('approver') ?? undefined, expires: form.get('expires') ?? undefined, sig: form.get('sig') ?? undefined });
+  if (isVetoRequest({ owner: form.get('owner') ?? undefined, approver: form.get('approver') ?? undefined })) return vetoPost(deps, event, sweepId);
+  const auth = await authorize(deps, sweepId, { approver: form.get('approver') ?? undefined, expires: form.get('expires') ?? undefined, sig: form.get('sig') ?? undefined, group: form.get('group') ?? undefined });
   if (!auth.ok) return auth.page;
   const action = ActionSchema.safeParse(form.get('action'));
   if (!action.success) return renderMessage(400, 'No decision chosen', 'The form did not say whether to approve or reject (field "action"). Use one of the buttons on the approval page.');
-  const known = new Set(auth.record.value.candidates.map((c) => c.endpointArn));
+  const view = auth.group ? groupView(auth.record.value, auth.group) : auth.record.value;
+  const known = new Set(view.candidates.map((c) => c.endpointArn));
   const selected = [...new Set(form.getAll('endpoint'))];
   const unknown = selected.find((arn) => !known.has(arn));
   if (unknown !== undefined) return renderMessage(400, 'Unknown endpoint', `Field "endpoint" names ${unknown}, which is not part of sweep ${sweepId}. Nothing was decided.`);
   if ((action.data === 'approve' || action.data === 'review') && selected.length === 0) {
     return renderMessage(400, 'No endpoint ticked', 'No endpoint was ticked, so there is nothing to delete. Go back and tick the endpoints to delete, or use "Reject all" to keep every endpoint. Nothing was decided.');
   }
-  if (action.data === 'review') return reviewPage(deps, auth.record.value, auth.link, selected);
+  if (action.data === 'review') return reviewPage(deps, view, auth.link, selected);
   const existingOnly = action.data === 'retry' && !(await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId));
   if (existingOnly) return renderMessage(400, 'Nothing to retry', 'No decision is recorded for this sweep yet. Open the link from your email to decide.');
+  if (auth.group && action.data !== 'retry') {
+    const voted = await vote(deps, auth.record, auth.group, auth.link.approver, action.data, selected);
+    if (voted.kind === 'sweep') return outcomePage(view, auth.link, voted.outcome);
+    const decided = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
+    if (decided) return renderAlreadyDecided(view, decided.value, 409);
+    return voteRecordedPage(auth.group, voted.group, voted.kind === 'already-voted' ? 409 : 200);
+  }
   const outcome = await decide(deps, auth.record, auth.link.approver, action.data, selected);
-  return outcomePage(auth.record.value, auth.link, outcome);
+  return outcomePage(view, auth.link, outcome);
 }
 
 /** Confirmation before deleting; a sweep already decided says so instead of offering a button that would be refused. */
 async function reviewPage(deps: ApprovalWebDeps, record: ApprovalRecord, link: LinkParams, selected: readonly string[]): Promise<Page> {
   const decision = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, record.sweepId);
   return decision ? renderAlreadyDecided(record, decision.value, 200) : renderConfirmDeletion(record, link, selected);
+}
+
+/** A vote counted, a group decided, while the sweep waits for more approvals or other groups. */
+function voteRecordedPage(group: GroupPlan, record: GroupDecisionRecord, statusCode: 200 | 409): Page {
+  const votes = record.approvals.map((v) => `${v.approver} (${v.at})`).join(', ');
+  if (record.status === 'decided') {
+    return renderMessage(statusCode, `Group ${group.name} has decided`, `${record.approved.length} endpoint(s) approved for deletion, ${record.rejected.length} kept, by ${votes}. The sweep goes on once every approver group has decided; nothing more is needed from this group.`);
+  }
+  return renderMessage(
+    statusCode,
+    'Your choice is recorded',
+    `Group ${group.name} needs ${group.requiredApprovals} distinct approvals before an endpoint is deleted; one rejection keeps it. Recorded so far: ${votes}. Nothing is deleted until the group has decided.`,
+  );
 }
 
 function outcomePage(record: ApprovalRecord, link: LinkParams, outcome: DecideOutcome): Page {
