@@ -32,7 +32,10 @@ const PURPOSE = 'zombie-sweep/decision/v1';
  */
 export function decisionMessage(record: DecisionRecord): Uint8Array {
   const lists = record.status === 'window-closed' && record.requested ? record.requested : record;
-  const content = [record.sweepId, record.approver, record.decidedAt, record.action, record.source, [...lists.approved].sort(), [...lists.rejected].sort()];
+  const content: unknown[] = [record.sweepId, record.approver, record.decidedAt, record.action, record.source, [...lists.approved].sort(), [...lists.rejected].sort()];
+  // Appended only when used, so records signed before scale-to-zero existed still verify, and a list added
+  // or removed afterwards (someone with write access to the bucket) breaks the signature.
+  if (lists.scaleToZero !== undefined) content.push(['scaleToZero', [...lists.scaleToZero].sort()]);
   return new TextEncoder().encode(`${PURPOSE}\n${JSON.stringify(content)}`);
 }
 
