@@ -80,6 +80,11 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
   return result('scaled-to-zero');
 }
 
+/** An item of deletions.json whose approver chose scale to zero (src/cleanup/decision.ts writes `action`). */
+export function isScaleToZeroItem(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as { action?: unknown }).action === 'scale-to-zero';
+}
+
 /** The state machine's item shape, as the delete step takes it. */
 const CandidateSchemaInput = z.object({ candidate: CandidateSchema });
 

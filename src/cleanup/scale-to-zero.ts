@@ -52,7 +52,8 @@ export function scaleToZeroOffer(kind: EndpointType | null): ScaleToZeroOffer {
       return { offered: false, why: 'a serverless endpoint bills for provisioned concurrency, which only a new endpoint configuration can remove: only deletion is offered' };
     case 'real-time':
     case 'multi-model':
-      return { offered: false, why: `SageMaker keeps at least one instance per variant of a real-time endpoint; only endpoints with inference components or asynchronous endpoints can scale to zero (${ZERO_INSTANCES_DOC})` };
+      // The rule: ZERO_INSTANCES_DOC. Not in the text: the approval page carries no links.
+      return { offered: false, why: 'SageMaker keeps at least one instance per variant of a real-time endpoint; only endpoints with inference components and asynchronous endpoints can scale to zero' };
     default:
       return { offered: false, why: 'the endpoint kind is unknown, so whether it can scale to zero is unknown' };
   }

@@ -135,6 +135,11 @@ function applyDeletion(action: EndpointAction, outcome: z.infer<typeof DeleteOut
       action.deletion = 'deleted';
       delete action.reason;
       return;
+    case 'scaled-to-zero':
+      // Still there but billing nothing: saved, like a deletion (summary.ts, savings/ledger.ts).
+      action.deletion = 'scaled-to-zero';
+      delete action.reason;
+      return;
     case 'already-gone':
       // Gone before this sweep's DeleteEndpoint: someone else's deletion, not this sweep's (summary.ts).
       action.deletion = 'already-gone';

@@ -85,7 +85,8 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
       status: 'window-closed',
       approved: [],
       rejected: [],
-      requested: { approved: stored.value.approved, rejected: stored.value.rejected },
+      // scaleToZero moves with the lists it is signed with (signature.ts): a closed record still verifies.
+      requested: { approved: stored.value.approved, rejected: stored.value.rejected, ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}) },
       closedAt: now.toISOString(),
       closedReason: `${name}: ${errorMessage(error)}`,
       sendStartedAt: undefined,
@@ -158,6 +159,8 @@ export async function decide(
   approver: string,
   action: DecisionAction,
   selected: readonly string[],
+  /** Of `selected`, the endpoints to scale to zero instead of deleting (validated by the caller). */
+  scaleToZero: readonly string[] = [],
 ): Promise<DecideOutcome> {
   const s3 = deps.clients.hub(S3Client);
   const sweepId = record.value.sweepId;
@@ -177,6 +180,8 @@ export async function decide(
     action,
     approved: all.filter((arn) => chosen.has(arn)),
     rejected: all.filter((arn) => !chosen.has(arn)),
+    // Only when used, so a decision without it is signed and stored exactly as before.
+    ...(action === 'approve' && scaleToZero.some((arn) => chosen.has(arn)) ? { scaleToZero: all.filter((arn) => chosen.has(arn) && scaleToZero.includes(arn)) } : {}),
     status: 'pending',
     source: 'approval-page',
     sendStartedAt: decidedAt,
