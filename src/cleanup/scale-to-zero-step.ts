@@ -7,7 +7,7 @@ import { layout, s3Uri } from '../core/layout.ts';
 import { CandidateSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
-import { auditWriter, deleteTargetOf, manifestKey, readTagsOrUndefined, reverify, type CleanupDeps } from './reverify.ts';
+import { auditWriter, deleteTargetOf, manifestKey, readTagsOrUndefined, reverify, tagTargetOf, type CleanupDeps } from './reverify.ts';
 import { PreviousCapacitySchema, applyZeroCapacity, readCapacity, tagEndpoint, type PreviousCapacity } from './scale-to-zero.ts';
 
 export type ScaleToZeroStatus = 'scaled-to-zero' | 'skipped' | 'already-gone';
@@ -75,7 +75,8 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
     tagsAfter,
     details: { step: 'scale-to-zero', manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), previousCapacityUri: previousUri, previous, monthlyCostUsd: candidate.monthlyCostUsd },
   });
-  await tagEndpoint(sagemaker, candidate.endpointArn, { [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: check.approvedBy, [TAG.approvedAt]: tagsAfter[TAG.approvedAt] });
+  // The delete capability writes no tags (policies/member-delete-policy.json); the tag capability does.
+  await tagEndpoint(deps.clients.target(SageMakerClient, tagTargetOf(candidate)), candidate.endpointArn, { [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: check.approvedBy, [TAG.approvedAt]: tagsAfter[TAG.approvedAt] });
   log.info('endpoint scaled to zero');
   return result('scaled-to-zero');
 }
