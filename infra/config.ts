@@ -109,6 +109,8 @@ const ConfigShape = z
         timezone: z.string().min(1).default('UTC'),
         mode: SweepModeSchema,
         enabled: boolish(z.boolean()).default(true),
+        /** Publish one digest per owner (SNS, attribute `owner`) after each scheduled sweep; off unless set. */
+        digest: boolish(z.boolean()).default(false),
       })
       .strict()
       .optional(),

@@ -29,6 +29,7 @@ export function scheduledSweepInput(config: InfraConfig): SweepInput {
     detection: config.detection,
     approval: { approvers: config.approvers, timeoutSeconds: config.approval.timeoutSeconds, rejectExemptDays: config.approval.rejectExemptDays },
     requestedBy: `schedule:${config.resourcePrefix}`,
+    ...(config.schedule.digest ? { digest: true } : {}),
   };
   parseOrThrow(SweepInputSchema, input, 'scheduled sweep input');
   return input;

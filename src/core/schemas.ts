@@ -102,6 +102,8 @@ export const SweepInputSchema = z
     deletion: DeletionSettingsSchema.default(DeletionSettingsSchema.parse({})),
     /** Principal that started the sweep (recorded in `zombie-confirmed-by` and the audit trail). */
     requestedBy: z.string().min(1).max(512).optional(),
+    /** Publish one digest per owner when the sweep finishes (src/prevention/digest.ts); the weekly schedule sets it. */
+    digest: z.boolean().optional(),
   })
   .strict();
 export type SweepInput = z.input<typeof SweepInputSchema>;

@@ -40,6 +40,8 @@ export const SweepContextSchema = z.object({
   settings: SweepSettingsSchema,
   /** ResultWriter prefixes of the three Distributed Maps. */
   resultPrefixes: z.object({ scan: z.string(), snapshot: z.string(), delete: z.string() }),
+  /** Publish the per-owner digest when the sweep finishes. */
+  digest: z.boolean().optional(),
   /** The lock this sweep holds (tag and cleanup modes). */
   lock: z.object({ scope: z.string(), key: z.string() }).optional(),
 });
