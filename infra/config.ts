@@ -208,9 +208,22 @@ const ConfigShape = z
           })
           .strict()
           .default({ enabled: false, regions: [], autoDeleteAfterDays: 90 }),
+        /**
+         * The organization SCP of policies/scp-require-auto-delete-after.json, created and attached by the hub
+         * stack: off unless enabled; needs the hub to be the management account or a delegated administrator
+         * for Organizations policies (docs/prevention.md "Guardrail SCP" for the blast radius).
+         */
+        guardrailScp: z
+          .object({
+            enabled: boolish(z.boolean()).default(false),
+            /** OUs, accounts or the root it is attached to; default: targetOus. */
+            targetIds: z.array(z.union([OuIdSchema, AccountIdSchema])).default([]),
+          })
+          .strict()
+          .default({ enabled: false, targetIds: [] }),
       })
       .strict()
-      .default({ autoTagger: { enabled: false, regions: [], autoDeleteAfterDays: 90 } }),
+      .default({ autoTagger: { enabled: false, regions: [], autoDeleteAfterDays: 90 }, guardrailScp: { enabled: false, targetIds: [] } }),
   })
   .strict();
 
