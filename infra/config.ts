@@ -99,9 +99,11 @@ const ConfigShape = z
         lookbackDays: numeric(z.number().int().min(1).max(455)).default(30),
         thresholdInvocations: numeric(z.number().int().min(0)).default(0),
         minAgeDays: numeric(z.number().int().min(0).max(455)).optional(),
+        /** `report` (default): expired endpoints are listed for their owners; `candidate`: they go to approval like zombies. */
+        expiredAction: z.enum(['report', 'candidate']).default('report'),
       })
       .strict()
-      .default({ lookbackDays: 30, thresholdInvocations: 0 }),
+      .default({ lookbackDays: 30, thresholdInvocations: 0, expiredAction: 'report' }),
     /** Off unless configured: a scheduled sweep in report mode is the safe first step. */
     schedule: z
       .object({

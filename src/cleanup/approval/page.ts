@@ -132,7 +132,7 @@ function snapshotCell(c: ApprovalCandidate): string {
 function candidateRow(c: ApprovalCandidate, id: string, at: string): string {
   return `<tr>
 <td class="pick"><input type="checkbox" id="${id}" name="endpoint" value="${esc(c.endpointArn)}" checked></td>
-<th scope="row" class="name"><label for="${id}">${esc(c.endpointName)}</label><span class="sub">${esc(c.region)} · ${esc(c.endpointType ?? 'unknown type')}</span></th>
+<th scope="row" class="name"><label for="${id}">${esc(c.endpointName)}</label><span class="sub">${esc(c.region)} · ${esc(c.endpointType ?? 'unknown type')}</span>${expiredNote(c)}</th>
 <td data-label="Instances">${esc(instances(c))}</td>
 <td class="num" data-label="Cost per month">${esc(money(c.monthlyCostUsd))}</td>
 <td data-label="Last invoked">${esc(lastInvoked(c.lastInvokedAt, c.idleSince))}</td>
@@ -141,6 +141,11 @@ function candidateRow(c: ApprovalCandidate, id: string, at: string): string {
 <td data-label="Snapshot">${snapshotCell(c)}</td>
 <td data-label="Instead">${scaleToZeroCell(c, id)}</td>
 </tr>`;
+}
+
+/** An endpoint here because its owner's auto-delete-after date passed, not because detection found it idle: said loudly. */
+function expiredNote(c: ApprovalCandidate): string {
+  return c.expired ? `<span class="sub"><strong>EXPIRED: its owner's auto-delete-after date passed</strong> (${esc(c.expired)}). Untick it to keep it: keeping moves the date.</span>` : '';
 }
 
 /** Offered only where AWS lets the endpoint bill nothing while it exists; otherwise the reason (src/cleanup/scale-to-zero.ts). */
