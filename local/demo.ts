@@ -32,10 +32,11 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 const options = new Command('demo')
   .description('Run a zombie-sweep cleanup sweep against the simulated demo organization.')
   .option('--auto-approve', 'approve every zombie without waiting for a person (recorded as auto-approve)')
+  .option('--scale-to-zero', 'with --auto-approve: scale to zero instead of deleting wherever AWS allows it (asynchronous and inference-component endpoints)')
   .option('--port <port>', 'simulator port (default: any free port)', '0')
   .option('--seed <n>', 'seed for synthetic artifact content', '1')
   .parse(process.argv)
-  .opts<{ autoApprove?: boolean; port: string; seed: string }>();
+  .opts<{ autoApprove?: boolean; scaleToZero?: boolean; port: string; seed: string }>();
 
 const started = Date.now();
 const sim = await startScenarioSimulator({ scenario: 'demo', port: Number(options.port), seed: Number(options.seed) });
@@ -89,6 +90,7 @@ try {
     endpoint: sim.url,
     topicArn,
     approvalKeyId: keyId,
+    autoApproveScaleToZero: options.scaleToZero === true,
     onApprovalRequested: (request) => {
       out();
       out(`Approval needed. Each approver got a link signed for them (see ${sim.url}/_sim/outbox). Open one in a browser,`);
@@ -127,7 +129,7 @@ try {
     out(reportText(report).body);
     out();
     out(`In short: ${s.zombies} zombies costing ${money(s.zombieMonthlyCostUsd)}/month found; ${s.archived} archived (${s.artifactsArchived} artifact objects, ${bytes(s.bytesArchived)});`);
-    out(`${s.deleted} deleted, saving ${money(s.savedMonthlyCostUsd)}/month; ${s.skipped.length} skipped${s.skipped.length ? ` (${s.skipped.map((k) => `${k.endpointName}: ${k.reason}`).join('; ')})` : ''}.`);
+    out(`${s.deleted} deleted${s.scaledToZero ? `, ${s.scaledToZero} scaled to zero (kept, billing nothing; zombie-sweep restore brings them back)` : ''}, saving ${money(s.savedMonthlyCostUsd)}/month; ${s.skipped.length} skipped${s.skipped.length ? ` (${s.skipped.map((k) => `${k.endpointName}: ${k.reason}`).join('; ')})` : ''}.`);
     const savings = summarizeSavings(await loadSavings(new S3Client(config), ARCHIVE_BUCKET));
     out(`Savings (zombie-sweep savings): ${savings.endpoints} endpoints removed, ${money(savings.runRateUsd)}/month no longer paid.`);
     await showPrevention(config, hub);
