@@ -7,7 +7,7 @@ import { layout, s3Uri } from '../core/layout.ts';
 import { CandidateSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
-import { auditWriter, deleteTargetOf, manifestKey, readTagsOrUndefined, reverify, tagTargetOf, type CleanupDeps } from './reverify.ts';
+import { auditEventsOf, auditWriter, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, reverify, tagTargetOf, type CleanupDeps } from './reverify.ts';
 import { PreviousCapacitySchema, applyZeroCapacity, readCapacity, tagEndpoint, type PreviousCapacity } from './scale-to-zero.ts';
 
 export type ScaleToZeroStatus = 'scaled-to-zero' | 'skipped' | 'already-gone';
@@ -47,6 +47,32 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
   const current = await readTagsOrUndefined(sagemaker, candidate.endpointArn);
   if (current?.[TAG.zombie] === ZOMBIE_VALUE.scaledToZero && current[TAG.sweepId] === candidate.sweepId) return result('scaled-to-zero');
 
+  const finish = async (previous: PreviousCapacity, actor: string, tagsBefore: TagMap, previousUri: string): Promise<ScaleToZeroResult> => {
+    await applyZeroCapacity(clients, candidate.endpointName, previous);
+    const approvedAt = deps.clock.now().toISOString();
+    const mark = { [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: actor, [TAG.approvedAt]: approvedAt };
+    if (!(await hasAuditEvent(deps, candidate, 'scaled-to-zero'))) {
+      await appendAuditEvent(audit, {
+        ...where,
+        type: 'scaled-to-zero',
+        actor,
+        tagsBefore,
+        tagsAfter: { ...tagsBefore, ...mark },
+        details: { step: 'scale-to-zero', manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), previousCapacityUri: previousUri, previous, monthlyCostUsd: candidate.monthlyCostUsd },
+      });
+    }
+    // The delete capability writes no tags (policies/member-delete-policy.json); the tag capability does.
+    await tagEndpoint(deps.clients.target(SageMakerClient, tagTargetOf(candidate)), candidate.endpointArn, mark);
+    log.info('endpoint scaled to zero');
+    return result('scaled-to-zero');
+  };
+
+  // A retry after the intent: the change was re-verified and announced already, and may have been made
+  // (which also moves the endpoint's LastModifiedTime, so re-verifying now would refuse it): finish it.
+  const intent = (await auditEventsOf(deps, candidate, 'intent')).find((e) => e.details?.action === 'scale-to-zero');
+  const recordedBefore = intent ? await readPreviousCapacity(deps, candidate) : undefined;
+  if (intent && recordedBefore) return finish(recordedBefore, intent.actor, intent.tagsBefore ?? {}, s3Uri(deps.archiveBucket, previousKey(candidate)));
+
   const check = await reverify(deps, candidate, 'scale-to-zero');
   if (check.outcome === 'gone') return result('already-gone');
   if (check.outcome === 'failed') return skip(check.check, check.reason, 'zombie-sweep', check.tags);
@@ -65,20 +91,7 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
     reason: `about to scale to zero: ${describe(previous)}`,
     details: { action: 'scale-to-zero', step: 'scale-to-zero', resources: resourcesOf(candidate.endpointName, previous), previousCapacityUri: previousUri },
   });
-  await applyZeroCapacity(clients, candidate.endpointName, previous);
-  const tagsAfter = { ...check.tags, [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: check.approvedBy, [TAG.approvedAt]: deps.clock.now().toISOString() };
-  await appendAuditEvent(audit, {
-    ...where,
-    type: 'scaled-to-zero',
-    actor: check.approvedBy,
-    tagsBefore: check.tags,
-    tagsAfter,
-    details: { step: 'scale-to-zero', manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), previousCapacityUri: previousUri, previous, monthlyCostUsd: candidate.monthlyCostUsd },
-  });
-  // The delete capability writes no tags (policies/member-delete-policy.json); the tag capability does.
-  await tagEndpoint(deps.clients.target(SageMakerClient, tagTargetOf(candidate)), candidate.endpointArn, { [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: check.approvedBy, [TAG.approvedAt]: tagsAfter[TAG.approvedAt] });
-  log.info('endpoint scaled to zero');
-  return result('scaled-to-zero');
+  return finish(previous, check.approvedBy, check.tags, previousUri);
 }
 
 /** An item of deletions.json whose approver chose scale to zero (src/cleanup/decision.ts writes `action`). */
@@ -99,7 +112,7 @@ async function recordPreviousCapacity(
   read: () => Promise<{ ok: true; previous: PreviousCapacity } | { ok: false; reason: string }>,
 ): Promise<{ ok: true; previous: PreviousCapacity; key: string } | { ok: false; reason: string }> {
   const s3 = deps.clients.hub(S3Client);
-  const key = layout.scaledToZero(candidate.accountId, candidate.region, candidate.endpointName, candidate.sweepId);
+  const key = previousKey(candidate);
   const stored = await readJsonObject(s3, deps.archiveBucket, key);
   if (stored) return { ok: true, previous: PreviousCapacitySchema.parse(stored.value), key };
   const reading = await read();
@@ -107,6 +120,10 @@ async function recordPreviousCapacity(
   const written = await writeJsonObject(s3, deps.archiveBucket, key, reading.previous, { condition: { ifNoneMatch: '*' } });
   if (!written.written) return recordPreviousCapacity(deps, candidate, read);
   return { ok: true, previous: reading.previous, key };
+}
+
+function previousKey(c: { accountId: string; region: string; endpointName: string; sweepId: string }): string {
+  return layout.scaledToZero(c.accountId, c.region, c.endpointName, c.sweepId);
 }
 
 /** Reads the recorded capacity of a scaled-to-zero endpoint (for restore). */

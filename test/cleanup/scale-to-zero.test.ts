@@ -155,3 +155,41 @@ describe('scale to zero after re-verification', () => {
     expect(sm().getEndpoint(deleted.seeded.name)!.variants[0]!.desiredInstanceCount).toBe(1);
   });
 });
+
+describe('write-ahead audit of scaling to zero', () => {
+  const WATCHED = new Set(['PutObject', 'UpdateInferenceComponentRuntimeConfig', 'UpdateEndpointWeightsAndCapacities', 'RegisterScalableTarget', 'AddTags']);
+
+  it.each(['async', 'inference-components'] as const)('a failure at any S3 write or scaling call of a %s endpoint: the retry finishes it, records the capacity it had, and leaves no open intent', async (kind) => {
+    const noRetries = env.depsWith({ maxAttempts: 1 });
+    let failurePoints = 0;
+    for (let k = 0; ; k++) {
+      const { sweepId, seeded, candidate } = await chosenForScaleToZero(kind);
+      const dimension = kind === 'async' ? 'sagemaker:variant:DesiredInstanceCount' : 'sagemaker:inference-component:DesiredCopyCount';
+      const resourceIds = kind === 'async' ? [`endpoint/${seeded.name}/variant/AllTraffic`] : seeded.components.map((ic) => `inference-component/${ic}`);
+      for (const resourceId of resourceIds) scaling().register({ ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dimension, MinCapacity: 1, MaxCapacity: 3 });
+      let seen = 0;
+      const fault = env.sim.traffic.inject({ when: (ctx) => WATCHED.has(ctx.operation) && seen++ === k, error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 } });
+      let failed = false;
+      try {
+        await scaleEndpointToZero(noRetries, { candidate });
+      } catch {
+        failed = true;
+      } finally {
+        env.sim.traffic.remove(fault);
+      }
+      const where = `failure at watched call #${k}`;
+      expect((await scaleEndpointToZero(env.deps, { candidate })).status, where).toBe('scaled-to-zero');
+      const history = await events(seeded.name, sweepId);
+      expect(history.filter((e) => e.type === 'skipped'), where).toEqual([]);
+      expect(history.filter((e) => e.type === 'scaled-to-zero'), where).toHaveLength(1);
+      expect(unresolvedIntents(history), where).toEqual([]);
+      const previous = (await readPreviousCapacity(env.deps, candidate))!;
+      expect(previous.scalableTargets.map((t) => t.minCapacity), where).toEqual(resourceIds.map(() => 1));
+      if (kind === 'async') expect(previous.variants, where).toEqual([{ variantName: 'AllTraffic', instanceCount: 1 }]);
+      else expect(previous.components.map((c) => c.copyCount), where).toEqual([1, 1]);
+      if (!failed) break;
+      failurePoints++;
+    }
+    expect(failurePoints).toBeGreaterThan(3);
+  });
+});
