@@ -49,11 +49,11 @@ export function scaleToZeroOffer(kind: EndpointType | null): ScaleToZeroOffer {
     case 'async':
       return { offered: true, how: 'auto scaling minimum set to 0 and the instances scaled to 0; queued requests wait until it is scaled up again' };
     case 'serverless':
-      return { offered: false, why: 'a serverless endpoint bills for provisioned concurrency, which only a new endpoint configuration can remove: only deletion is offered' };
+      return { offered: false, why: 'its provisioned concurrency can only be removed with a new endpoint configuration' };
     case 'real-time':
     case 'multi-model':
       // The rule: ZERO_INSTANCES_DOC. Not in the text: the approval page carries no links.
-      return { offered: false, why: 'SageMaker keeps at least one instance per variant of a real-time endpoint; only endpoints with inference components and asynchronous endpoints can scale to zero' };
+      return { offered: false, why: 'SageMaker keeps at least one instance per variant of a real-time endpoint' };
     default:
       return { offered: false, why: 'the endpoint kind is unknown, so whether it can scale to zero is unknown' };
   }

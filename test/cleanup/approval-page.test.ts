@@ -189,7 +189,7 @@ describe('scale to zero on the approval page', () => {
     const { html } = renderApprovalPage(mixed, link);
     const offered = [...html.matchAll(/<input type="checkbox" id="ep-\d+-zero" name="scaleToZero" value="([^"]+)">/g)].map((m) => m[1]);
     expect(offered).toEqual([arn('queue-worker'), arn('llm-host')]);
-    expect(html).toContain('Scale to zero not available: SageMaker keeps at least one instance per variant of a real-time endpoint');
+    expect(html).toContain('No scale to zero: SageMaker keeps at least one instance per variant of a real-time endpoint');
   });
 
   it('confirms deletions and scale-to-zero choices apart, and posts both lists back', () => {

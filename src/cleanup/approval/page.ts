@@ -151,7 +151,7 @@ function expiredNote(c: ApprovalCandidate): string {
 /** Offered only where AWS lets the endpoint bill nothing while it exists; otherwise the reason (src/cleanup/scale-to-zero.ts). */
 function scaleToZeroCell(c: ApprovalCandidate, id: string): string {
   const offer = scaleToZeroOffer(c.endpointType);
-  if (!offer.offered) return `<span class="sub">Scale to zero not available: ${esc(offer.why)}</span>`;
+  if (!offer.offered) return `<span class="sub">No scale to zero: ${esc(offer.why)}</span>`;
   return `<input type="checkbox" id="${id}-zero" name="scaleToZero" value="${esc(c.endpointArn)}"> <label for="${id}-zero">Scale to zero instead of deleting</label><span class="sub">${esc(offer.how)}</span>`;
 }
 
