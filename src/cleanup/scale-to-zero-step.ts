@@ -7,7 +7,7 @@ import { layout, s3Uri } from '../core/layout.ts';
 import { CandidateSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
-import { auditEventsOf, auditWriter, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, reverify, tagTargetOf, type CleanupDeps } from './reverify.ts';
+import { auditEventsOf, auditWriter, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, reverify, type CleanupDeps } from './reverify.ts';
 import { PreviousCapacitySchema, applyZeroCapacity, readCapacity, tagEndpoint, type PreviousCapacity } from './scale-to-zero.ts';
 
 export type ScaleToZeroStatus = 'scaled-to-zero' | 'skipped' | 'already-gone';
@@ -61,8 +61,8 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
         details: { step: 'scale-to-zero', manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), previousCapacityUri: previousUri, previous, monthlyCostUsd: candidate.monthlyCostUsd },
       });
     }
-    // The delete capability writes no tags (policies/member-delete-policy.json); the tag capability does.
-    await tagEndpoint(deps.clients.target(SageMakerClient, tagTargetOf(candidate)), candidate.endpointArn, mark);
+    // The delete capability may write this one mark, only on what its sweep confirmed (policies/member-delete-policy.json).
+    await tagEndpoint(sagemaker, candidate.endpointArn, mark);
     log.info('endpoint scaled to zero');
     return result('scaled-to-zero');
   };

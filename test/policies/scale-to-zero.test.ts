@@ -52,6 +52,25 @@ describe('scale to zero under the delete capability', () => {
   });
 });
 
+describe('the scaled-to-zero mark', () => {
+  const addTags = (tags: Record<string, string>, existing: Record<string, string>) =>
+    onMember('sagemaker:AddTags', arnOf('endpoint', 'idle'), { 'aws:TagKeys': Object.keys(tags), ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), ...tagsAs(existing) });
+  const MARK_ZERO = { zombie: 'scaled-to-zero', 'zombie-approved-by': 'alice@example.com', 'zombie-approved-at': '2026-12-05T00:00:00Z' };
+
+  it('a delete session writes it only on what its own sweep confirmed', async () => {
+    expect(await decide(deleteSession, addTags(MARK_ZERO, MARK))).toBe('Allowed');
+    expect(await decide(deleteSession, addTags(MARK_ZERO, { zombie: 'confirmed', 'zombie-sweep-id': 'sweep-2' }))).not.toBe('Allowed');
+    expect(await decide(deleteSession, addTags(MARK_ZERO, {}))).not.toBe('Allowed');
+  });
+
+  it('and nothing else: not the confirmed mark, not other values or keys', async () => {
+    expect(await decide(deleteSession, addTags({ zombie: 'confirmed', 'zombie-sweep-id': SWEEP }, {}))).not.toBe('Allowed');
+    expect(await decide(deleteSession, addTags({ zombie: 'rejected' }, MARK))).not.toBe('Allowed');
+    expect(await decide(deleteSession, addTags({ zombie: 'scaled-to-zero', owner: 'x' }, MARK))).not.toBe('Allowed');
+    expect(await decide(deleteSession, addTags({ 'zombie-approved-by': 'x' }, MARK))).not.toBe('Allowed');
+  });
+});
+
 describe('restoring a scaled-to-zero endpoint', () => {
   it('brings copies back only on components tagged scaled-to-zero', async () => {
     const arn = arnOf('inference-component', 'idle-llm');
