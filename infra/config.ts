@@ -110,9 +110,11 @@ const ConfigShape = z
         lookbackDays: numeric(z.number().int().min(1).max(455)).default(30),
         thresholdInvocations: numeric(z.number().int().min(0)).default(0),
         minAgeDays: numeric(z.number().int().min(0).max(455)).optional(),
+        /** `report` (default): expired endpoints are listed for their owners; `candidate`: they go to approval like zombies. */
+        expiredAction: z.enum(['report', 'candidate']).default('report'),
       })
       .strict()
-      .default({ lookbackDays: 30, thresholdInvocations: 0 }),
+      .default({ lookbackDays: 30, thresholdInvocations: 0, expiredAction: 'report' }),
     /** Off unless configured: a scheduled sweep in report mode is the safe first step. */
     schedule: z
       .object({
@@ -120,6 +122,8 @@ const ConfigShape = z
         timezone: z.string().min(1).default('UTC'),
         mode: SweepModeSchema,
         enabled: boolish(z.boolean()).default(true),
+        /** Publish one digest per owner (SNS, attribute `owner`) after each scheduled sweep; off unless set. */
+        digest: boolish(z.boolean()).default(false),
       })
       .strict()
       .optional(),
@@ -217,9 +221,22 @@ const ConfigShape = z
           })
           .strict()
           .default({ enabled: false, regions: [], autoDeleteAfterDays: 90 }),
+        /**
+         * The organization SCP of policies/scp-require-auto-delete-after.json, created and attached by the hub
+         * stack: off unless enabled; needs the hub to be the management account or a delegated administrator
+         * for Organizations policies (docs/prevention.md "Guardrail SCP" for the blast radius).
+         */
+        guardrailScp: z
+          .object({
+            enabled: boolish(z.boolean()).default(false),
+            /** OUs, accounts or the root it is attached to; default: targetOus. */
+            targetIds: z.array(z.union([OuIdSchema, AccountIdSchema])).default([]),
+          })
+          .strict()
+          .default({ enabled: false, targetIds: [] }),
       })
       .strict()
-      .default({ autoTagger: { enabled: false, regions: [], autoDeleteAfterDays: 90 } }),
+      .default({ autoTagger: { enabled: false, regions: [], autoDeleteAfterDays: 90 }, guardrailScp: { enabled: false, targetIds: [] } }),
   })
   .strict();
 

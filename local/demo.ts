@@ -33,10 +33,11 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 const options = new Command('demo')
   .description('Run a zombie-sweep cleanup sweep against the simulated demo organization.')
   .option('--auto-approve', 'approve every zombie without waiting for a person (recorded as auto-approve)')
+  .option('--scale-to-zero', 'with --auto-approve: scale to zero instead of deleting wherever AWS allows it (asynchronous and inference-component endpoints)')
   .option('--port <port>', 'simulator port (default: any free port)', '0')
   .option('--seed <n>', 'seed for synthetic artifact content', '1')
   .parse(process.argv)
-  .opts<{ autoApprove?: boolean; port: string; seed: string }>();
+  .opts<{ autoApprove?: boolean; scaleToZero?: boolean; port: string; seed: string }>();
 
 const started = Date.now();
 const sim = await startScenarioSimulator({ scenario: 'demo', port: Number(options.port), seed: Number(options.seed) });
@@ -100,6 +101,7 @@ try {
     endpoint: sim.url,
     topicArn,
     approvalKeyId: keyId,
+    autoApproveScaleToZero: options.scaleToZero === true,
     afterHandlerReturned: (_fn, event) => {
       if ((event as { step?: string }).step !== 'notify-owners') return;
       out();
@@ -146,7 +148,7 @@ try {
     out(reportText(report).body);
     out();
     out(`In short: ${s.zombies} zombies costing ${money(s.zombieMonthlyCostUsd)}/month found; ${s.archived} archived (${s.artifactsArchived} artifact objects, ${bytes(s.bytesArchived)});`);
-    out(`${s.deleted} deleted, saving ${money(s.savedMonthlyCostUsd)}/month; ${s.skipped.length} skipped${s.skipped.length ? ` (${s.skipped.map((k) => `${k.endpointName}: ${k.reason}`).join('; ')})` : ''}.`);
+    out(`${s.deleted} deleted${s.scaledToZero ? `, ${s.scaledToZero} scaled to zero (kept, billing nothing; zombie-sweep restore brings them back)` : ''}, saving ${money(s.savedMonthlyCostUsd)}/month; ${s.skipped.length} skipped${s.skipped.length ? ` (${s.skipped.map((k) => `${k.endpointName}: ${k.reason}`).join('; ')})` : ''}.`);
     const savings = summarizeSavings(await loadSavings(new S3Client(config), ARCHIVE_BUCKET));
     out(`Savings (zombie-sweep savings): ${savings.endpoints} endpoints removed, ${money(savings.runRateUsd)}/month no longer paid.`);
     await showPrevention(config, hub);

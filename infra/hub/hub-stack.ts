@@ -17,6 +17,7 @@ import { HubFunctions } from './functions.ts';
 import { Monitoring } from './monitoring.ts';
 import { Notifications } from './notifications.ts';
 import { SweepSchedule } from './schedule.ts';
+import { GuardrailScp } from './guardrail.ts';
 import { Workflow } from './workflow.ts';
 
 export interface HubStackProps extends StackProps {
@@ -122,6 +123,7 @@ export class HubStack extends Stack {
       stackSetArn: `arn:${this.partition}:cloudformation:${this.region}:${this.account}:stackset/${this.memberStackSet.stackSet.attrStackSetId}`,
       ...(this.schedule ? { scheduleDeadLetterQueue: this.schedule.deadLetterQueue } : {}),
     });
+    if (config.prevention.guardrailScp.enabled) new GuardrailScp(this, 'GuardrailScp', { config, policyVars });
     if (config.prevention.autoTagger.enabled) {
       this.preventionStackSet = new PreventionStackSet(this, 'Prevention', { config, names, policyVars: { ...policyVars, Partition: '${AWS::Partition}' } });
     }

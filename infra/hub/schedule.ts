@@ -36,6 +36,7 @@ export function scheduledSweepInput(config: InfraConfig): SweepInput {
       ...(config.approval.notifyOwners ? { notifyOwners: true, noticeSeconds: config.approval.noticeSeconds, accountOwners: config.approval.accountOwners } : {}),
     },
     requestedBy: `schedule:${config.resourcePrefix}`,
+    ...(config.schedule.digest ? { digest: true } : {}),
   };
   parseOrThrow(SweepInputSchema, input, 'scheduled sweep input');
   return input;

@@ -1,4 +1,5 @@
 import '../../src/core/polyfills.ts';
+import { scaleToZeroOffer } from '../../src/cleanup/scale-to-zero.ts';
 import { randomUUID } from 'node:crypto';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -52,6 +53,8 @@ export interface LocalSweepOptions {
   maxAttempts?: number;
   /** SNS topic for approval links and reports; without it they are kept locally (see `notifications`). */
   topicArn?: string;
+  /** With `approval.autoApprove`: choose scale to zero instead of deletion wherever it is offered (the demo's --scale-to-zero). */
+  autoApproveScaleToZero?: boolean;
   /** KMS HMAC key for approval links; without it a secret that lives only in this process signs them. */
   approvalKeyId?: string;
   archiveKmsKeyId?: string;
@@ -176,7 +179,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
-      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, signer, info), true) : false),
+      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, signer, info, options.autoApproveScaleToZero === true), true) : false),
       after: async (info) => {
         const request = await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info);
         announce(request);
@@ -219,7 +222,7 @@ const PayloadSchema = z.object({ sweepId: z.string(), candidatesKey: z.string(),
  * `auto-approve`, then completes the task with a reference to it through the Step Functions API,
  * exactly as the approval page does.
  */
-async function autoApprove(clients: LocalClientFactory, bucket: string, clock: Clock, signer: MacSigner, info: CallbackInfo): Promise<void> {
+async function autoApprove(clients: LocalClientFactory, bucket: string, clock: Clock, signer: MacSigner, info: CallbackInfo, scaleToZero = false): Promise<void> {
   const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
   const s3 = clients.hub(S3Client);
   const file = await readJson(s3, bucket, payload.candidatesKey, z.unknown());
@@ -233,6 +236,7 @@ async function autoApprove(clients: LocalClientFactory, bucket: string, clock: C
     action: candidates.length > 0 ? 'approve' : 'reject-all',
     approved: candidates.map((c) => c.endpointArn),
     rejected: [],
+    ...(scaleToZero ? { scaleToZero: candidates.filter((c) => scaleToZeroOffer(c.endpointType).offered).map((c) => c.endpointArn) } : {}),
     status: 'pending',
     source: 'auto-approve',
   };

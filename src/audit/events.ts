@@ -18,6 +18,8 @@ export const AuditEventTypeSchema = z.enum([
   'deleted',
   'skipped',
   'restored',
+  /** The endpoint was scaled to zero instead of deleted; details carry the capacity it had (src/cleanup/scale-to-zero.ts). */
+  'scaled-to-zero',
   'sweep-started',
   'sweep-finished',
   'sweep-failed',
@@ -66,6 +68,7 @@ export const IntentActionSchema = z.enum([
   'delete-endpoint-config',
   'delete-models',
   'change-tags',
+  'scale-to-zero',
 ]);
 export type IntentAction = z.infer<typeof IntentActionSchema>;
 
@@ -94,6 +97,7 @@ export const INTENT_OUTCOMES: Record<IntentAction, (event: AuditEvent) => boolea
   'deregister-scalable-targets': (e) => e.type === 'components-deleted' || e.type === 'deleted' || e.type === 'skipped',
   'delete-endpoint-config': (e) => e.type === 'deleted' && e.details?.step === 'remove-config-and-models',
   'delete-models': (e) => e.type === 'deleted' && e.details?.step === 'remove-config-and-models',
+  'scale-to-zero': (e) => e.type === 'scaled-to-zero' || e.type === 'skipped',
   'change-tags': (e) => ['tagged', 'approved', 'rejected', 'skipped'].includes(e.type),
 };
 

@@ -62,7 +62,7 @@ export interface ApplyDecisionResult {
 async function markDelivered(deps: CleanupDeps, stored: Stored<DecisionRecord>): Promise<DecisionRecord> {
   if (stored.value.status === 'delivered') return stored.value;
   const lists = stored.value.status === 'window-closed' ? (stored.value.requested ?? { approved: [], rejected: [] }) : stored.value;
-  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', approved: lists.approved, rejected: lists.rejected, deliveredAt: deps.clock.now().toISOString() };
+  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', approved: lists.approved, rejected: lists.rejected, ...(lists.scaleToZero ? { scaleToZero: lists.scaleToZero } : {}), deliveredAt: deps.clock.now().toISOString() };
   const written = await writeJson(deps.clients.hub(S3Client), deps.archiveBucket, layout.decision(stored.value.sweepId), delivered, { ifMatch: stored.etag });
   if (!written.written) throw new RetryableAwsError(`the decision record of ${stored.value.sweepId} changed while it was being marked delivered`);
   return delivered;
@@ -179,7 +179,9 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
     if (await hasAuditEvent(deps, c, 'skipped')) return;
     await appendAuditEvent(audit, { type: 'skipped', actor: ref.actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: 'the decision neither approved nor rejected it; kept' });
   });
-  await writeJson(s3, deps.archiveBucket, deletionsKey, approved.map((candidate) => ({ candidate })));
+  // Each item names its action; the Delete step routes scale-to-zero items (src/cleanup/scale-to-zero-step.ts).
+  const scaleToZero = new Set(decision.scaleToZero ?? []);
+  await writeJson(s3, deps.archiveBucket, deletionsKey, approved.map((candidate) => ({ candidate, action: scaleToZero.has(candidate.endpointArn) ? 'scale-to-zero' : 'delete' })));
   if (failures.length > 0) log.error('some endpoints could not be marked', { failures });
   log.info('decision applied', { approved: approved.length, rejected: rejected.length, undecided: undecided.length });
   const who = { approver: decision.approver, decidedAt: decision.decidedAt, ...(autoApproved ? { autoApproved: true } : {}) };
@@ -196,7 +198,7 @@ async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: read
     const closed: DecisionRecord = { version: 1, sweepId, approver: 'nobody', decidedAt: now, action: 'reject-all', approved: [], rejected: [], status: 'window-closed', source: 'timeout', closedAt: now, closedReason: 'the approval task timed out' };
     await writeJson(s3, deps.archiveBucket, key, closed, { ifNoneMatch: '*' });
   } else if (stored.value.status === 'pending') {
-    const closed: DecisionRecord = { ...stored.value, status: 'window-closed', approved: [], rejected: [], requested: { approved: stored.value.approved, rejected: stored.value.rejected }, closedAt: now, closedReason: 'the approval task timed out before the decision was delivered' };
+    const closed: DecisionRecord = { ...stored.value, status: 'window-closed', approved: [], rejected: [], requested: { approved: stored.value.approved, rejected: stored.value.rejected, ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}) }, closedAt: now, closedReason: 'the approval task timed out before the decision was delivered' };
     await writeJson(s3, deps.archiveBucket, key, closed, { ifMatch: stored.etag });
   }
   const audit = auditWriter(deps);

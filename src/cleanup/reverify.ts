@@ -254,7 +254,7 @@ export type Reverification =
 export type ReverifyCheck = 'approved' | 'vetoed' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
 
 /** Every check docs/design.md requires, cheapest first. Nothing here changes anything. */
-export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise<Reverification> {
+export async function reverify(deps: CleanupDeps, candidate: Candidate, action: 'delete' | 'scale-to-zero' = 'delete'): Promise<Reverification> {
   const fail = (check: ReverifyCheck, reason: string, tags?: TagMap): Reverification => ({ outcome: 'failed', check, reason, tags });
   const s3 = deps.clients.hub(S3Client);
 
@@ -263,6 +263,10 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate): Promise
   const decision = signed.stored;
   if (decision.value.status !== 'delivered') return fail('approved', `the sweep's decision is ${decision.value.status}, not delivered`);
   if (!decision.value.approved.includes(candidate.endpointArn)) return fail('approved', `not approved by ${decision.value.approver}`);
+  // The two actions exclude each other: an endpoint chosen for scale to zero is never deleted, and back.
+  const scaling = decision.value.scaleToZero?.includes(candidate.endpointArn) ?? false;
+  if (action === 'delete' && scaling) return fail('approved', `${decision.value.approver} chose scale to zero, not deletion`);
+  if (action === 'scale-to-zero' && !scaling) return fail('approved', `${decision.value.approver} did not choose scale to zero`);
   const approvedBy = decision.value.approver;
   const veto = await readVeto(s3, deps.archiveBucket, candidate);
   if (veto) return fail('vetoed', `its owner ${veto.owner} vetoed deletion at ${veto.vetoedAt}`);

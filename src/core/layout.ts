@@ -26,6 +26,9 @@ export const layout = {
   snapshotStatePrefix: (sweepId: string, accountId: string, region: string, endpoint: string) =>
     `sweeps/${safe(sweepId, 'sweep id')}/snapshots/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,
   /** Where every manifest lives: `manifests/<account>/<region>/<endpoint>/`, listed level by level to find an endpoint by name. */
+  /** The capacity an endpoint had before it was scaled to zero (written before scaling; restore reads it). */
+  scaledToZero: (accountId: string, region: string, endpoint: string, sweepId: string) =>
+    `scaled-to-zero/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/${safe(sweepId, 'sweep id')}.json`,
   manifestsRoot: () => 'manifests/',
   manifestPrefix: (accountId: string, region: string, endpoint: string) =>
     `manifests/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}/`,

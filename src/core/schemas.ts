@@ -33,6 +33,11 @@ export const DetectionSettingsSchema = z
      * counts as creation + horizon, so a tag set to 2099 cannot exempt an endpoint forever.
      */
     autoDeleteMaxDays: z.number().int().min(1).max(3650).default(365),
+    /**
+     * What an `expired` endpoint (its `auto-delete-after` passed) goes through: `report` (listed, owner
+     * notified by the report and digest) or `candidate` (snapshot, tag, approval and re-verification, like a zombie).
+     */
+    expiredAction: z.enum(['report', 'candidate']).default('report'),
   })
   .strict()
   .refine((s) => s.minAgeDays === undefined || s.minAgeDays >= (s.lookbackDays ?? 30), {
@@ -45,6 +50,7 @@ export interface DetectionSettings {
   thresholdInvocations: number;
   minAgeDays: number;
   autoDeleteMaxDays: number;
+  expiredAction: 'report' | 'candidate';
 }
 export function resolveDetectionSettings(input: DetectionSettingsInput | undefined): DetectionSettings {
   const parsed = DetectionSettingsSchema.parse(input ?? {});
@@ -135,6 +141,8 @@ export const SweepInputSchema = z
     deletion: DeletionSettingsSchema.default(DeletionSettingsSchema.parse({})),
     /** Principal that started the sweep (recorded in `zombie-confirmed-by` and the audit trail). */
     requestedBy: z.string().min(1).max(512).optional(),
+    /** Publish one digest per owner when the sweep finishes (src/prevention/digest.ts); the weekly schedule sets it. */
+    digest: z.boolean().optional(),
   })
   .strict();
 export type SweepInput = z.input<typeof SweepInputSchema>;
@@ -251,6 +259,8 @@ export const CandidateSchema = z.object({
   ownerSource: z.enum(['tag', 'account']).optional(),
   /** The account's parent OU, read only when an approver group matches by OU. */
   ouId: z.string().optional(),
+  /** Set when it is a candidate because its `auto-delete-after` passed (detection.expiredAction `candidate`): why. */
+  expired: z.string().optional(),
   roleName: RoleNameSchema.optional(),
   externalId: ExternalIdSchema.optional(),
 });

@@ -23,6 +23,8 @@ export const ZOMBIE_VALUE = {
   confirmed: 'confirmed',
   rejected: 'rejected',
   restored: 'restored',
+  /** An approver chose scale to zero instead of deletion; `zombie-sweep restore` brings the capacity back. */
+  scaledToZero: 'scaled-to-zero',
 } as const;
 
 /** Every key the workflow may write starts with this prefix; the member role's IAM policy relies on it. */

@@ -14,13 +14,14 @@ export function sweepSavings(report: SweepReport, ownerTagKeys?: readonly string
   const realized: RealizedSaving[] = [];
   for (const action of report.actions) {
     // already-gone counts: this sweep asked for the deletion and the endpoint is gone; a retry found it so.
-    if (action.deletion !== 'deleted' && action.deletion !== 'already-gone') continue;
+    // scaled-to-zero counts too: the endpoint still exists but bills nothing (src/cleanup/scale-to-zero.ts).
+    if (action.deletion !== 'deleted' && action.deletion !== 'already-gone' && action.deletion !== 'scaled-to-zero') continue;
     realized.push({
       accountId: action.accountId,
       region: action.region,
       endpointName: action.endpointName,
       endpointArn: action.endpointArn,
-      action: 'deleted',
+      action: action.deletion === 'scaled-to-zero' ? 'scaled-to-zero' : 'deleted',
       monthlyCostUsd: action.monthlyCostUsd,
       owner: ownerOf(findings.get(action.endpointArn)?.tags, ownerTagKeys),
     });

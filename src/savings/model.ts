@@ -15,7 +15,7 @@ export const RealizedSavingSchema = z.object({
   endpointName: z.string(),
   endpointArn: z.string(),
   /** What removed the cost. */
-  action: z.enum(['deleted']),
+  action: z.enum(['deleted', 'scaled-to-zero']),
   /** $/month the endpoint cost when it was found; null when its price was unknown (not in the total). */
   monthlyCostUsd: z.number().min(0).nullable(),
   /** The first owner tag present, as `key=value`, or null. */

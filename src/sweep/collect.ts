@@ -91,6 +91,10 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
     });
     findings.push(...file.findings);
     for (const f of zombies) candidates.push(candidateOf(sweep, item, f, file.scannedAt));
+    // The owner's own deadline passed: with expiredAction candidate it is archived and put to approval like a zombie.
+    if (sweep.detection.expiredAction === 'candidate') {
+      for (const f of file.findings.filter((x) => x.verdict === 'expired')) candidates.push({ ...candidateOf(sweep, item, f, file.scannedAt), expired: f.reason });
+    }
   }
   await attachOwners(deps, sweep, findings, candidates);
 

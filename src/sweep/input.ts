@@ -116,6 +116,7 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
       delete: `${layout.sweepPrefix(sweepId)}map-results/delete`,
     },
     ...(lock ? { lock } : {}),
+    ...(input.digest ? { digest: true } : {}),
   };
 
   // A retried step finds its event already there; only the first attempt writes it.

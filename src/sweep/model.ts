@@ -40,6 +40,8 @@ export const SweepContextSchema = z.object({
   settings: SweepSettingsSchema,
   /** ResultWriter prefixes of the three Distributed Maps. */
   resultPrefixes: z.object({ scan: z.string(), snapshot: z.string(), delete: z.string() }),
+  /** Publish the per-owner digest when the sweep finishes. */
+  digest: z.boolean().optional(),
   /** The lock this sweep holds (tag and cleanup modes). */
   lock: z.object({ scope: z.string(), key: z.string() }).optional(),
 });
@@ -69,7 +71,8 @@ export const EndpointActionSchema = z.object({
   bytes: z.number().min(0).optional(),
   tagged: z.boolean().optional(),
   decision: z.enum(['approved', 'rejected', 'undecided', 'expired']).optional(),
-  deletion: z.enum(['deleted', 'deleting', 'already-gone', 'skipped', 'failed']).optional(),
+  /** `scaled-to-zero`: the approver chose scale to zero instead of deletion, and it was done. */
+  deletion: z.enum(['deleted', 'deleting', 'already-gone', 'skipped', 'failed', 'scaled-to-zero']).optional(),
   /** Why the endpoint was skipped or failed, in words. */
   reason: z.string().optional(),
 });
@@ -93,6 +96,8 @@ export const SweepSummarySchema = z.object({
   deleted: z.number().int(),
   /** Deletions still in progress when the sweep ended: not in `deleted` nor in the $ saved (absent in older reports). */
   deleting: z.number().int().optional(),
+  /** Endpoints scaled to zero instead of deleted (absent in older reports); their cost is in `savedMonthlyCostUsd`. */
+  scaledToZero: z.number().int().optional(),
   savedMonthlyCostUsd: z.number(),
   skipped: z.array(z.object({ endpointArn: z.string(), endpointName: z.string(), accountId: z.string(), region: z.string(), reason: z.string() })),
 });

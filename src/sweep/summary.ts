@@ -15,7 +15,8 @@ export function summarize(targets: readonly TargetReport[], findings: readonly F
   // Still deleting when the sweep ended (e.g. its inference components outlasted every recheck): the endpoint may
   // still exist and bill, so it is neither deleted nor saved, and not skipped either: counted on its own.
   const deleting = actions.filter((a) => a.deletion === 'deleting');
-  const skipped = actions.filter((a) => a.reason !== undefined && a.deletion !== 'deleted' && a.deletion !== 'deleting');
+  const scaledToZero = actions.filter((a) => a.deletion === 'scaled-to-zero');
+  const skipped = actions.filter((a) => a.reason !== undefined && a.deletion !== 'deleted' && a.deletion !== 'deleting' && a.deletion !== 'scaled-to-zero');
   return {
     targets: targets.length,
     targetsFailed: targets.filter((t) => t.status !== 'ok').length,
@@ -32,7 +33,9 @@ export function summarize(targets: readonly TargetReport[], findings: readonly F
     rejected: actions.filter((a) => a.decision === 'rejected').length,
     deleted: deleted.length,
     deleting: deleting.length,
-    savedMonthlyCostUsd: round2(deleted.reduce((sum, a) => sum + (a.monthlyCostUsd ?? 0), 0)),
+    ...(scaledToZero.length > 0 ? { scaledToZero: scaledToZero.length } : {}),
+    // A scaled-to-zero endpoint bills nothing while it stays at zero: its cost is saved like a deleted one's.
+    savedMonthlyCostUsd: round2([...deleted, ...scaledToZero].reduce((sum, a) => sum + (a.monthlyCostUsd ?? 0), 0)),
     skipped: skipped.map((a) => ({ endpointArn: a.endpointArn, endpointName: a.endpointName, accountId: a.accountId, region: a.region, reason: a.reason! })),
   };
 }

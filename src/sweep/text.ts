@@ -43,6 +43,7 @@ export function reportText(report: SweepReport): { subject: string; body: string
             : 'Approval:            not needed',
     );
     lines.push(`Deleted:             ${s.deleted}, saving ${money(s.savedMonthlyCostUsd)}/month`);
+    if (s.scaledToZero) lines.push(`Scaled to zero:      ${s.scaledToZero} (kept, billing nothing; in the saving above)`);
     if (s.deleting) lines.push(`Still deleting:      ${s.deleting} (not counted as deleted or saved: see each endpoint's audit history)`);
   }
   const failedTargets = report.targets.filter((t) => t.status !== 'ok');

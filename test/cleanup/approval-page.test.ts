@@ -53,7 +53,7 @@ describe('approval page', () => {
   it('groups candidates by account in captioned tables with header cells, every box ticked and labelled', () => {
     const captions = [...html.matchAll(/<caption>([^<]*)<\/caption>/g)].map((m) => m[1]);
     expect(captions).toEqual(['Account 222222222222: 2 endpoints, $532.90 per month', 'Account 333333333333: 1 endpoint, $100.00 per month']);
-    expect(html.match(/<th scope="col">/g)).toHaveLength(16);
+    expect(html.match(/<th scope="col">/g)).toHaveLength(18);
     const boxes = [...html.matchAll(/<input type="checkbox" id="(ep-\d+)" name="endpoint" value="([^"]+)" checked>/g)];
     expect(boxes).toHaveLength(3);
     for (const [, id] of boxes) expect(html).toContain(`<label for="${id}">`);
@@ -171,5 +171,42 @@ describe('approval HTTP helpers', () => {
     expect(e.pathParameters).toEqual({ sweepId: 'sweep-1' });
     expect(e.queryStringParameters).toEqual({ approver: 'a@b.c', expires: '1' });
     expect(formBody(e).get('a')).toBe('1');
+  });
+});
+
+describe('scale to zero on the approval page', () => {
+  const mixed: ApprovalRecord = {
+    ...record,
+    candidates: [
+      candidate('222222222222', 'queue-worker', 400, { endpointType: 'async' }),
+      candidate('222222222222', 'llm-host', 900, { endpointType: 'inference-components' }),
+      candidate('222222222222', 'fraud-v1', 532.9),
+    ],
+  };
+  const arn = (name: string) => mixed.candidates.find((c) => c.endpointName === name)!.endpointArn;
+
+  it('offers scale to zero beside delete for asynchronous and inference-component endpoints, and says why not for a real-time one', () => {
+    const { html } = renderApprovalPage(mixed, link);
+    const offered = [...html.matchAll(/<input type="checkbox" id="ep-\d+-zero" name="scaleToZero" value="([^"]+)">/g)].map((m) => m[1]);
+    expect(offered).toEqual([arn('queue-worker'), arn('llm-host')]);
+    expect(html).toContain('No scale to zero: SageMaker keeps at least one instance per variant of a real-time endpoint');
+  });
+
+  it('confirms deletions and scale-to-zero choices apart, and posts both lists back', () => {
+    const { html } = renderConfirmDeletion(mixed, link, [arn('queue-worker'), arn('fraud-v1')], [arn('queue-worker')]);
+    expect(html).toContain('<h2>Delete</h2>');
+    expect(html).toContain('<h2>Scale to zero</h2>');
+    expect(html).toContain(`<input type="hidden" name="scaleToZero" value="${arn('queue-worker')}">`);
+    expect(html).not.toContain(`<input type="hidden" name="scaleToZero" value="${arn('fraud-v1')}">`);
+    expect(html).toMatch(/Yes, delete 1 endpoint and scale 1 endpoint to zero/);
+  });
+
+  it('lists endpoints approved for scale to zero apart from deletions once decided', () => {
+    const decision: DecisionRecord = { version: 1, sweepId: 'sweep-1', approver: 'alice@example.com', decidedAt: '2026-03-02T00:00:00.000Z', action: 'approve', approved: [arn('queue-worker'), arn('fraud-v1')], rejected: [arn('llm-host')], scaleToZero: [arn('queue-worker')], status: 'delivered', source: 'approval-page' };
+    const { html } = renderAlreadyDecided(mixed, decision, 200);
+    const deletion = html.slice(html.indexOf('Approved for deletion'), html.indexOf('Approved for scale to zero'));
+    expect(deletion).toContain('fraud-v1');
+    expect(deletion).not.toContain('queue-worker');
+    expect(html.slice(html.indexOf('Approved for scale to zero'))).toContain('queue-worker');
   });
 });

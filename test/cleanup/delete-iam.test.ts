@@ -12,6 +12,7 @@ import { DeleteInferenceComponentCommand, SageMakerClient } from '@aws-sdk/clien
 import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
+import { scaleEndpointToZero } from '../../src/cleanup/scale-to-zero-step.ts';
 import { markRejected } from '../../src/cleanup/reject.ts';
 import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { decide, memberRole, type Caller } from '../policies/simulate.ts';
@@ -148,5 +149,22 @@ describe('cleanup under the member role policy', () => {
       const context = Object.fromEntries(Object.entries(sm().tagsOf(arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
       expect(await decide(deleter, { action: `sagemaker:${action}`, resource: arn, resourceAccount: MEMBER, context }), arn).not.toBe('Allowed');
     }
+  });
+});
+
+describe('scale to zero under the member role policies', () => {
+  it.each(['async', 'inference-components'] as const)('scales an approved %s endpoint to zero and tags it with every SageMaker call allowed', async (kind) => {
+    const from = refused.length;
+    const { sweepId, seeded, candidate } = await taggedZombie(kind);
+    if (kind === 'inference-components') {
+      for (const variant of sm().getEndpointConfig(seeded.configName)!.spec.ProductionVariants) Object.assign(variant, { ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 2 } });
+    }
+    const decision: DecisionRecord = { version: 1, sweepId, approver: 'alice@example.com', decidedAt: env.clock.now().toISOString(), action: 'approve', approved: [seeded.arn], rejected: [], scaleToZero: [seeded.arn], status: 'delivered', source: 'approval-page' };
+    await recordSignedDecision(env, decision);
+
+    expect(await scaleEndpointToZero(env.deps, { candidate })).toMatchObject({ status: 'scaled-to-zero' });
+
+    expect(refused.slice(from)).toEqual([]);
+    expect(sm().tagsOf(seeded.arn)).toMatchObject({ zombie: 'scaled-to-zero', 'zombie-sweep-id': sweepId });
   });
 });

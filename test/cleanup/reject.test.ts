@@ -62,7 +62,7 @@ describe('apply decision', () => {
     expect(tagsOf(a.arn)).toMatchObject({ zombie: 'confirmed', 'zombie-approved-by': 'alice@example.com', 'zombie-approved-at': decidedAt });
 
     const deletions = JSON.parse((await readObject(env.s3, result.deletionsKey))!);
-    expect(deletions).toEqual([{ candidate: expect.objectContaining({ endpointArn: a.arn, manifestUri: expect.stringContaining(`/${a.name}/`) }) }]);
+    expect(deletions).toEqual([{ candidate: expect.objectContaining({ endpointArn: a.arn, manifestUri: expect.stringContaining(`/${a.name}/`) }), action: 'delete' }]);
 
     const rejectedEvent = (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, b.name))).find((e) => e.type === 'rejected')!;
     expect(rejectedEvent).toMatchObject({ actor: 'alice@example.com', sweepId: sweep.sweepId, tagsBefore: { zombie: 'confirmed' }, tagsAfter: { zombie: 'rejected', 'zombie-exempt-until': exemptUntil } });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeEndpointConfigCommand, DescribeEndpointCommand, DescribeInferenceComponentCommand, DescribeModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { layout } from '../../src/core/layout.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { writeJsonObject } from '../../src/core/s3-json.ts';
 import { PreconditionFailedError } from '../../src/core/errors.ts';
 import { tagListToMap } from '../../src/core/tags.ts';
 import { ManifestSchema, type Manifest } from '../../src/cleanup/snapshot/manifest.ts';
@@ -130,6 +132,25 @@ describe('restore', () => {
     expect(baseIc.Specification?.ModelName).toBe(`llm-base-restored-${SWEEP}`);
     const model = await member.send(new DescribeModelCommand({ ModelName: `llm-base-restored-${SWEEP}` }));
     expect(model.PrimaryContainer?.ModelDataUrl).toMatch(new RegExp(`^s3://${ARCHIVE}/`));
+  });
+
+  it('an endpoint scaled to zero instead of deleted gets its recorded capacity back, tagged restored and audited', async () => {
+    const name = 'doc-summarizer-async';
+    const endpoint = env.sagemaker.requireEndpoint(name);
+    const variant = endpoint.variants[0]!.spec.VariantName;
+    const before = endpoint.variants[0]!.desiredInstanceCount;
+    env.sagemaker.addTags(endpoint.arn, [{ Key: 'zombie', Value: 'scaled-to-zero' }, { Key: 'zombie-sweep-id', Value: SWEEP }]);
+    const previous = { kind: 'async', components: [], variants: [{ variantName: variant, instanceCount: before }], scalableTargets: [] };
+    await writeJsonObject(env.factory.hub(S3Client), ARCHIVE, layout.scaledToZero(MEMBER, REGION, name, SWEEP), previous);
+    env.sagemaker.setInstanceCount(name, variant, 0);
+
+    const result = await restoreEndpoint({ manifestUri: manifestUri(name), roleName: ROLE }, restoreDeps());
+
+    expect(result).toMatchObject({ endpointName: name, endpointArn: endpoint.arn, tags: { zombie: 'restored' } });
+    expect(env.sagemaker.requireEndpoint(name).variants[0]!.desiredInstanceCount).toBe(before);
+    expect(env.sagemaker.tagsOf(endpoint.arn)).toMatchObject({ zombie: 'restored' });
+    const { events } = await readAuditEvents(env.s3, ARCHIVE, { output: 'json', endpoint: { name, accountId: MEMBER, region: REGION } });
+    expect(events.filter((e) => e.type === 'restored' && e.details?.from === 'scaled-to-zero')).toHaveLength(1);
   });
 
   it('refuses when the endpoint already exists', async () => {

@@ -272,6 +272,12 @@ describe('schedule', () => {
     expect(JSON.stringify(schedule.Target.Arn)).toContain('StateMachine');
   });
 
+  it('asks for the per-owner digest only when schedule.digest is set', () => {
+    expect(scheduledSweepInput(main.config)).not.toHaveProperty('digest');
+    const withDigest = configWith({ schedule: { expression: 'cron(0 6 ? * MON *)', mode: 'report', digest: true } });
+    expect(scheduledSweepInput(withDigest)).toMatchObject({ mode: 'report', digest: true });
+  });
+
   it('sends starts that fail after their retries to an encrypted dead-letter queue the scheduler role may write to', () => {
     const schedule = Object.values(resourcesOf(main.json, 'AWS::Scheduler::Schedule'))[0].Properties;
     const queueId = logicalIdOf(main, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === names().scheduleDeadLetterQueue);

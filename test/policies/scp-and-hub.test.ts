@@ -160,3 +160,20 @@ describe('policies/ files', () => {
     expect([...statement.Condition['ForAllValues:StringEquals']!['aws:TagKeys']!].sort()).toEqual([...WORKFLOW_TAG_KEYS].sort());
   });
 });
+
+describe('prevention SCP: nobody but the workflow removes auto-delete-after', () => {
+  const scps = [FULL_AWS_ACCESS, policy('scp-require-auto-delete-after')];
+  const removeTag = (roleName: string, keys: string[]) =>
+    decide({ accountId: MEMBER, roleName, orgId: ORG, identityPolicies: [ADMIN] }, { action: 'sagemaker:DeleteTags', resource: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/model`, resourceAccount: MEMBER, scps, context: { 'aws:TagKeys': keys } });
+
+  it('denies removing the tag (any case) to everyone else, administrators included, and leaves other tags alone', async () => {
+    expect(await removeTag('DataScientist', ['auto-delete-after'])).toBe('ExplicitlyDenied');
+    expect(await removeTag('DataScientist', ['owner', 'Auto-Delete-After'])).toBe('ExplicitlyDenied');
+    expect(await removeTag('DataScientist', ['owner'])).toBe('Allowed');
+  });
+
+  it("lets the restore role and the workflow's tag role remove it", async () => {
+    expect(await removeTag(RESTORE_ROLE, ['auto-delete-after'])).toBe('Allowed');
+    expect(await removeTag(capabilityRoleName(MEMBER_ROLE, 'tag'), ['auto-delete-after'])).toBe('Allowed');
+  });
+});

@@ -85,7 +85,8 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
       status: 'window-closed',
       approved: [],
       rejected: [],
-      requested: { approved: stored.value.approved, rejected: stored.value.rejected },
+      // scaleToZero moves with the lists it is signed with (signature.ts): a closed record still verifies.
+      requested: { approved: stored.value.approved, rejected: stored.value.rejected, ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}) },
       closedAt: now.toISOString(),
       closedReason: `${name}: ${errorMessage(error)}`,
       sendStartedAt: undefined,
@@ -158,6 +159,8 @@ export async function decide(
   approver: string,
   action: DecisionAction,
   selected: readonly string[],
+  /** Of `selected`, the endpoints to scale to zero instead of deleting (validated by the caller). */
+  scaleToZero: readonly string[] = [],
 ): Promise<DecideOutcome> {
   const s3 = deps.clients.hub(S3Client);
   const sweepId = record.value.sweepId;
@@ -167,7 +170,13 @@ export async function decide(
 
   const chosen = new Set(action === 'approve' ? selected : []);
   const all = record.value.candidates.map((c) => c.endpointArn);
-  return recordDecision(deps, record, approver, { action, approved: all.filter((arn) => chosen.has(arn)), rejected: all.filter((arn) => !chosen.has(arn)) });
+  return recordDecision(deps, record, approver, {
+    action,
+    approved: all.filter((arn) => chosen.has(arn)),
+    rejected: all.filter((arn) => !chosen.has(arn)),
+    // Only when used, so a decision without it is signed and stored exactly as before.
+    ...(action === 'approve' && scaleToZero.some((arn) => chosen.has(arn)) ? { scaleToZero: all.filter((arn) => chosen.has(arn) && scaleToZero.includes(arn)) } : {}),
+  });
 }
 
 /**
@@ -178,7 +187,7 @@ export async function recordDecision(
   deps: CleanupDeps,
   record: Stored<ApprovalRecord>,
   approver: string,
-  content: Pick<DecisionRecord, 'action' | 'approved' | 'rejected' | 'groups'>,
+  content: Pick<DecisionRecord, 'action' | 'approved' | 'rejected' | 'groups' | 'scaleToZero'>,
 ): Promise<DecideOutcome> {
   const s3 = deps.clients.hub(S3Client);
   const sweepId = record.value.sweepId;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ApprovalCandidate, ApprovalRecord, DecisionRecord } from './store.ts';
 import type { LinkParams } from './links.ts';
 import { ageInDays, count, lastInvoked, ownerText } from '../../core/wording.ts';
+import { scaleToZeroOffer } from '../scale-to-zero.ts';
 
 /**
  * The approval pages: self-contained HTML (no external assets, no JavaScript), accessible (lang,
@@ -129,27 +130,42 @@ function snapshotCell(c: ApprovalCandidate): string {
   return c.manifestUri ? `<details><summary>manifest</summary><code>${esc(c.manifestUri)}</code></details>` : 'archived';
 }
 
-function candidateRow(c: ApprovalCandidate, id: string, at: string): string {
+function candidateRow(c: ApprovalCandidate, id: string, at: string, grouped: boolean): string {
   return `<tr>
 <td class="pick"><input type="checkbox" id="${id}" name="endpoint" value="${esc(c.endpointArn)}" checked></td>
-<th scope="row" class="name"><label for="${id}">${esc(c.endpointName)}</label><span class="sub">${esc(c.region)} · ${esc(c.endpointType ?? 'unknown type')}</span></th>
+<th scope="row" class="name"><label for="${id}">${esc(c.endpointName)}</label><span class="sub">${esc(c.region)} · ${esc(c.endpointType ?? 'unknown type')}</span>${expiredNote(c)}</th>
 <td data-label="Instances">${esc(instances(c))}</td>
 <td class="num" data-label="Cost per month">${esc(money(c.monthlyCostUsd))}</td>
 <td data-label="Last invoked">${esc(lastInvoked(c.lastInvokedAt, c.idleSince))}</td>
 <td data-label="Age">${esc(ageText(c, at))}</td>
 <td data-label="Owner">${esc(ownerText(c.ownerTags))}</td>
 <td data-label="Snapshot">${snapshotCell(c)}</td>
+<td data-label="Instead">${scaleToZeroCell(c, id, grouped)}</td>
 </tr>`;
 }
 
-const CANDIDATE_COLUMNS = ['Delete', 'Endpoint', 'Instances', 'Cost per month', 'Last invoked', 'Age', 'Owner', 'Snapshot'];
+/** An endpoint here because its owner's auto-delete-after date passed, not because detection found it idle: said loudly. */
+function expiredNote(c: ApprovalCandidate): string {
+  return c.expired ? `<span class="sub"><strong>EXPIRED: its owner's auto-delete-after date passed</strong> (${esc(c.expired)}). Untick it to keep it: keeping moves the date.</span>` : '';
+}
 
-function accountTables(record: ApprovalRecord): string {
+/** Offered only where AWS lets the endpoint bill nothing while it exists; otherwise the reason (src/cleanup/scale-to-zero.ts). */
+function scaleToZeroCell(c: ApprovalCandidate, id: string, grouped: boolean): string {
+  // A group's votes are combined per endpoint as delete-or-keep; a per-voter third choice would have no tie rule.
+  if (grouped) return '<span class="sub">No scale to zero: approver groups decide delete or keep</span>';
+  const offer = scaleToZeroOffer(c.endpointType);
+  if (!offer.offered) return `<span class="sub">No scale to zero: ${esc(offer.why)}</span>`;
+  return `<input type="checkbox" id="${id}-zero" name="scaleToZero" value="${esc(c.endpointArn)}"> <label for="${id}-zero">Scale to zero instead of deleting</label><span class="sub">${esc(offer.how)}</span>`;
+}
+
+const CANDIDATE_COLUMNS = ['Delete', 'Endpoint', 'Instances', 'Cost per month', 'Last invoked', 'Age', 'Owner', 'Snapshot', 'Instead'];
+
+function accountTables(record: ApprovalRecord, grouped: boolean): string {
   let row = 0;
   const head = `<thead><tr>${CANDIDATE_COLUMNS.map((c) => `<th scope="col">${c}</th>`).join('')}</tr></thead>`;
   return byAccount(record.candidates)
     .map(([accountId, items]) => {
-      const rows = items.map((c) => candidateRow(c, `ep-${row++}`, record.requestedAt)).join('\n');
+      const rows = items.map((c) => candidateRow(c, `ep-${row++}`, record.requestedAt, grouped)).join('\n');
       return `<table class="candidates">
 <caption>Account ${esc(accountId)}: ${esc(plural(items.length, 'endpoint'))}, ${esc(money(totalMonthly(items).total))} per month</caption>
 ${head}
@@ -176,11 +192,11 @@ export function renderApprovalPage(record: ApprovalRecord, link: LinkParams): Pa
 <dt>Decide by</dt><dd>${esc(utc(record.expiresAt))}. Without a decision by then, nothing is deleted.</dd>
 </dl>
 <div class="notice"><p>Every endpoint below was idle, has been archived (the snapshot manifest holds everything needed to restore it) and is tagged <code>zombie=confirmed</code>.
-Ticked endpoints are deleted after a last check that they are still idle and still tagged. Unticked endpoints are kept and left alone for ${esc(record.rejectExemptDays)} days.
+Ticked endpoints are deleted after a last check that they are still idle and still tagged; those also ticked "scale to zero" are kept and scaled to zero instead (undone with <code>zombie-sweep restore</code>). Unticked endpoints are kept and left alone for ${esc(record.rejectExemptDays)} days.
 Opening this page changes nothing; you confirm a deletion on the next page, and the decision is taken once, for every approver.</p></div>
 <form method="post">
 ${hiddenLinkFields(link)}
-${accountTables(record)}
+${accountTables(record, link.group !== undefined)}
 <p class="actions"><button type="submit" class="danger" name="action" value="review">Delete the ticked endpoints…</button>
 <button type="submit" class="secondary" name="action" value="reject-all">Reject all: keep every endpoint</button></p>
 </form>`;
@@ -196,24 +212,27 @@ function backHref(link: LinkParams): string {
  * POST action=review: what the ticked boxes would delete, with count and cost, and the one button
  * that decides. Nothing is recorded until that second POST (action=approve).
  */
-export function renderConfirmDeletion(record: ApprovalRecord, link: LinkParams, selected: readonly string[]): Page {
+export function renderConfirmDeletion(record: ApprovalRecord, link: LinkParams, selected: readonly string[], scaleToZero: readonly string[] = []): Page {
   const chosen = new Set(selected);
-  const doomed = record.candidates.filter((c) => chosen.has(c.endpointArn));
-  const kept = record.candidates.length - doomed.length;
-  const what = `${plural(doomed.length, 'endpoint')}, ${costText(doomed)}`;
-  const items = doomed.map((c) => `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month</li>`).join('\n');
-  const body = `<div class="notice danger-note" role="alert"><p><strong>Delete ${esc(what)}?</strong> Deleting stops their cost and cannot be undone in place: each can only be re-created from its snapshot.
+  const zero = new Set(scaleToZero);
+  const acted = record.candidates.filter((c) => chosen.has(c.endpointArn));
+  const doomed = acted.filter((c) => !zero.has(c.endpointArn));
+  const scaled = acted.filter((c) => zero.has(c.endpointArn));
+  const kept = record.candidates.length - acted.length;
+  const line = (c: ApprovalCandidate) => `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month</li>`;
+  const parts = [doomed.length > 0 ? `delete ${plural(doomed.length, 'endpoint')}` : '', scaled.length > 0 ? `scale ${plural(scaled.length, 'endpoint')} to zero` : ''].filter(Boolean).join(' and ');
+  const body = `<div class="notice danger-note" role="alert"><p><strong>${esc(parts.charAt(0).toUpperCase() + parts.slice(1))}, ${esc(costText(acted))}?</strong> ${doomed.length > 0 ? 'Deleting stops their cost and cannot be undone in place: each can only be re-created from its snapshot. ' : ''}${scaled.length > 0 ? 'Scaled-to-zero endpoints stay, billing nothing, and cannot serve until restored. ' : ''}
 ${kept > 0 ? `The other ${esc(plural(kept, 'endpoint'))} ${kept === 1 ? 'is' : 'are'} kept and left alone for ${esc(record.rejectExemptDays)} days.` : 'No endpoint is kept.'} Nothing is decided until you press the red button.</p></div>
-<ul>
-${items}
-</ul>
+${doomed.length > 0 ? `<h2>Delete</h2>\n<ul>\n${doomed.map(line).join('\n')}\n</ul>` : ''}
+${scaled.length > 0 ? `<h2>Scale to zero</h2>\n<ul>\n${scaled.map(line).join('\n')}\n</ul>` : ''}
 <form method="post">
 ${hiddenLinkFields(link)}
-${doomed.map((c) => `<input type="hidden" name="endpoint" value="${esc(c.endpointArn)}">`).join('\n')}
-<p class="actions"><button type="submit" class="danger" name="action" value="approve">Yes, delete ${esc(plural(doomed.length, 'endpoint'))} (${esc(money(totalMonthly(doomed).total))}/month)</button>
+${acted.map((c) => `<input type="hidden" name="endpoint" value="${esc(c.endpointArn)}">`).join('\n')}
+${scaled.map((c) => `<input type="hidden" name="scaleToZero" value="${esc(c.endpointArn)}">`).join('\n')}
+<p class="actions"><button type="submit" class="danger" name="action" value="approve">Yes, ${esc(parts)} (${esc(money(totalMonthly(acted).total))}/month)</button>
 <a class="button" href="${esc(backHref(link))}">Go back: change the selection</a></p>
 </form>`;
-  return page(200, `Confirm: delete ${plural(doomed.length, 'endpoint')}`, body);
+  return page(200, `Confirm: ${parts}`, body);
 }
 
 function nameList(record: ApprovalRecord, arns: readonly string[]): string {
@@ -223,9 +242,14 @@ function nameList(record: ApprovalRecord, arns: readonly string[]): string {
 }
 
 function decisionLists(record: ApprovalRecord, decision: DecisionRecord): string {
-  const approved = decision.status === 'window-closed' ? (decision.requested?.approved ?? []) : decision.approved;
-  const kept = decision.status === 'window-closed' ? (decision.requested?.rejected ?? []) : decision.rejected;
-  return `<h2>${decision.status === 'window-closed' ? 'Chosen for deletion (not applied)' : 'Approved for deletion'}</h2>\n${nameList(record, approved)}
+  const closed = decision.status === 'window-closed';
+  const zero = new Set(closed ? (decision.requested?.scaleToZero ?? []) : (decision.scaleToZero ?? []));
+  const acted = closed ? (decision.requested?.approved ?? []) : decision.approved;
+  const approved = acted.filter((arn) => !zero.has(arn));
+  const kept = closed ? (decision.requested?.rejected ?? []) : decision.rejected;
+  const scaled = zero.size > 0 ? `<h2>${closed ? 'Chosen for scale to zero (not applied)' : 'Approved for scale to zero'}</h2>\n${nameList(record, [...zero])}\n` : '';
+  return `<h2>${closed ? 'Chosen for deletion (not applied)' : 'Approved for deletion'}</h2>\n${nameList(record, approved)}
+${scaled}
 <h2>${decision.status === 'window-closed' ? 'Chosen to keep' : `Kept (exempt for ${esc(record.rejectExemptDays)} days)`}</h2>\n${nameList(record, kept)}`;
 }
 

@@ -35,6 +35,9 @@ export function decisionMessage(record: DecisionRecord): Uint8Array {
   const content: unknown[] = [record.sweepId, record.approver, record.decidedAt, record.action, record.source, [...lists.approved].sort(), [...lists.rejected].sort()];
   // Only a grouped decision carries group references; records without them sign exactly as before.
   if (record.groups) content.push([...record.groups].sort((a, b) => a.group.localeCompare(b.group)).map((g) => [g.group, g.decisionKey, g.mac]));
+  // Appended only when used, so records signed before scale-to-zero existed still verify, and a list added
+  // or removed afterwards (someone with write access to the bucket) breaks the signature.
+  if (lists.scaleToZero !== undefined) content.push(['scaleToZero', [...lists.scaleToZero].sort()]);
   return new TextEncoder().encode(`${PURPOSE}\n${JSON.stringify(content)}`);
 }
 

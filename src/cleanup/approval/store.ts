@@ -56,6 +56,11 @@ export const DecisionRecordSchema = z.object({
   action: z.enum(['approve', 'reject-all']),
   approved: ArnList,
   rejected: ArnList,
+  /**
+   * Approved endpoints to scale to zero instead of deleting (src/cleanup/scale-to-zero.ts). Absent on
+   * records from before the option existed; when present it is part of the signed content.
+   */
+  scaleToZero: ArnList.optional(),
   status: DecisionStatusSchema,
   /**
    * approval-page: an approver's POST; auto-approve: `start --local --auto-approve`; timeout: nobody
@@ -68,7 +73,7 @@ export const DecisionRecordSchema = z.object({
   deliveredAt: z.string().optional(),
   closedAt: z.string().optional(),
   closedReason: z.string().optional(),
-  requested: z.object({ approved: ArnList, rejected: ArnList }).optional(),
+  requested: z.object({ approved: ArnList, rejected: ArnList, scaleToZero: ArnList.optional() }).optional(),
   /** While `pending`: a request has been handing it to Step Functions since then (absent once that attempt failed). */
   sendStartedAt: z.string().optional(),
   /** While `pending`: why the last send failed; with `maybeSent`, whether that attempt may still have reached Step Functions. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { errorMessage, errorName } from '../../core/errors.ts';
 import { SweepIdSchema } from '../../core/schemas.ts';
 import type { CleanupDeps } from '../reverify.ts';
+import { scaleToZeroOffer } from '../scale-to-zero.ts';
 import { decide, type DecideOutcome } from './decide.ts';
 import { crossSiteReason, formBody, header } from './http.ts';
 import { LinkParamsSchema, checkLink, type LinkParams, type MacSigner } from './links.ts';
@@ -140,7 +141,13 @@ async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId:
   if ((action.data === 'approve' || action.data === 'review') && selected.length === 0) {
     return renderMessage(400, 'No endpoint ticked', 'No endpoint was ticked, so there is nothing to delete. Go back and tick the endpoints to delete, or use "Reject all" to keep every endpoint. Nothing was decided.');
   }
-  if (action.data === 'review') return reviewPage(deps, view, auth.link, selected);
+  const scaleToZero = [...new Set(form.getAll('scaleToZero'))];
+  const zeroProblem = scaleToZeroProblem(auth.record.value, selected, scaleToZero);
+  if (zeroProblem) return renderMessage(400, 'Scale to zero not possible', `${zeroProblem} Nothing was decided.`);
+  if (auth.group && scaleToZero.length > 0) {
+    return renderMessage(400, 'Scale to zero not possible', 'Approver groups decide delete or keep; scale to zero is offered only when one approver decides the whole sweep. Nothing was decided.');
+  }
+  if (action.data === 'review') return reviewPage(deps, view, auth.link, selected, scaleToZero);
   const existingOnly = action.data === 'retry' && !(await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId));
   if (existingOnly) return renderMessage(400, 'Nothing to retry', 'No decision is recorded for this sweep yet. Open the link from your email to decide.');
   if (auth.group && action.data !== 'retry') {
@@ -150,14 +157,28 @@ async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId:
     if (decided) return renderAlreadyDecided(view, decided.value, 409);
     return voteRecordedPage(auth.group, voted.group, voted.kind === 'already-voted' ? 409 : 200);
   }
-  const outcome = await decide(deps, auth.record, auth.link.approver, action.data, selected);
+  const outcome = await decide(deps, auth.record, auth.link.approver, action.data, selected, scaleToZero);
   return outcomePage(view, auth.link, outcome);
 }
 
 /** Confirmation before deleting; a sweep already decided says so instead of offering a button that would be refused. */
-async function reviewPage(deps: ApprovalWebDeps, record: ApprovalRecord, link: LinkParams, selected: readonly string[]): Promise<Page> {
+async function reviewPage(deps: ApprovalWebDeps, record: ApprovalRecord, link: LinkParams, selected: readonly string[], scaleToZero: readonly string[]): Promise<Page> {
   const decision = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, record.sweepId);
-  return decision ? renderAlreadyDecided(record, decision.value, 200) : renderConfirmDeletion(record, link, selected);
+  return decision ? renderAlreadyDecided(record, decision.value, 200) : renderConfirmDeletion(record, link, selected, scaleToZero);
+}
+
+/** Field "scaleToZero" may name only ticked endpoints of a kind that can scale to zero (src/cleanup/scale-to-zero.ts). */
+function scaleToZeroProblem(record: ApprovalRecord, selected: readonly string[], scaleToZero: readonly string[]): string | undefined {
+  const ticked = new Set(selected);
+  const byArn = new Map(record.candidates.map((c) => [c.endpointArn, c]));
+  for (const arn of scaleToZero) {
+    const candidate = byArn.get(arn);
+    if (!candidate) return `Field "scaleToZero" names ${arn}, which is not part of sweep ${record.sweepId}.`;
+    if (!ticked.has(arn)) return `Field "scaleToZero" names ${candidate.endpointName}, which is not ticked: tick it too, or untick scale to zero to keep it.`;
+    const offer = scaleToZeroOffer(candidate.endpointType);
+    if (!offer.offered) return `${candidate.endpointName} cannot be scaled to zero: ${offer.why}.`;
+  }
+  return undefined;
 }
 
 /** A vote counted, a group decided, while the sweep waits for more approvals or other groups. */

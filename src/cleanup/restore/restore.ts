@@ -22,6 +22,7 @@ import { isNotFound, isSageMakerNotFound } from '../snapshot/aws-errors.ts';
 import { describeEndpoint } from '../snapshot/describe.ts';
 import { ManifestSchema, type Manifest } from '../snapshot/manifest.ts';
 import { getJson } from '../snapshot/s3-json.ts';
+import { restoreScaledToZero } from './scaled-to-zero.ts';
 import { componentSpecsOf, endpointConfigSpecOf, modelSpecOf, restoredName, restoredTags, sameEndpointConfig, sameModel, scalingResourceId, uriMapOf } from './plan.ts';
 
 export interface RestoreRequest {
@@ -103,6 +104,9 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
   }
   const sagemaker = deps.factory.target(SageMakerClient, target);
   const existing = await describeEndpoint(sagemaker, name);
+  // Scaled to zero instead of deleted: it still exists, and restoring means its capacity back (./scaled-to-zero.ts).
+  const scaledBack = existing && !request.endpointName ? await restoreScaledToZero(deps, manifest, uri, target, existing, caller.Arn ?? 'unknown') : undefined;
+  if (scaledBack) return scaledBack;
   if (existing) {
     throw new PreconditionFailedError(`endpoint ${name} already exists in ${manifest.accountId}/${manifest.region} (${existing.EndpointStatus}); restore refused (use --endpoint-name to restore under another name)`, 'endpoint-exists');
   }

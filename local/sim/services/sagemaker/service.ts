@@ -130,6 +130,37 @@ export const sagemakerOperations = {
     recordApiCall(ctx, 'sagemaker.amazonaws.com', { inferenceComponentName: component.name, endpointName: component.endpointName, ...cloudTrailTags(tagsOf(input)) }, { inferenceComponentArn: component.arn });
     return { InferenceComponentArn: component.arn };
   },
+  /**
+   * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateInferenceComponentRuntimeConfig.html
+   * (CopyCount minimum 0). The copies change at once here; AWS moves them while the component is Updating.
+   */
+  UpdateInferenceComponentRuntimeConfig(raw: Record<string, unknown>, ctx: CallContext) {
+    const input = read(raw);
+    const copies = input.object('DesiredRuntimeConfig', { required: true })!.number('CopyCount', { required: true, integer: true, min: 0 })!;
+    const component = storeFor(ctx).requireInferenceComponent(componentName(input));
+    if (component.status !== 'InService') throw new SimError('ValidationException', `Inference component "${component.arn}" is not in InService status (it is ${component.status}).`);
+    component.desiredCopyCount = copies;
+    component.currentCopyCount = copies;
+    component.lastModifiedTime = ctx.world.now();
+    return { InferenceComponentArn: component.arn };
+  },
+  /** https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DesiredWeightAndCapacity.html (DesiredInstanceCount minimum 0). */
+  UpdateEndpointWeightsAndCapacities(raw: Record<string, unknown>, ctx: CallContext) {
+    const input = read(raw);
+    const store = storeFor(ctx);
+    const endpoint = store.requireEndpoint(endpointName(input));
+    if (endpoint.status !== 'InService') throw new SimError('ValidationException', `Endpoint "${endpoint.arn}" is not in InService status (it is ${endpoint.status}).`);
+    const wanted = input.raw.DesiredWeightsAndCapacities;
+    if (!Array.isArray(wanted) || wanted.length === 0) throw new SimError('ValidationException', 'DesiredWeightsAndCapacities must name at least one variant.');
+    for (const entry of wanted as { VariantName?: unknown; DesiredInstanceCount?: unknown }[]) {
+      const count = entry.DesiredInstanceCount;
+      if (count === undefined) continue;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw new SimError('ValidationException', 'DesiredInstanceCount must be an integer of at least 0.');
+      store.setInstanceCount(endpoint.name, String(entry.VariantName), count);
+    }
+    endpoint.lastModifiedTime = ctx.world.now();
+    return { EndpointArn: endpoint.arn };
+  },
   DescribeInferenceComponent(raw: Record<string, unknown>, ctx: CallContext) {
     return describeInferenceComponent(storeFor(ctx).requireInferenceComponent(componentName(read(raw))));
   },

@@ -1,0 +1,146 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { z } from 'zod';
+import { appendAuditEvent } from '../audit/events.ts';
+import { layout, s3Uri } from '../core/layout.ts';
+import { CandidateSchema, parseOrThrow } from '../core/schemas.ts';
+import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
+import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
+import { auditEventsOf, auditWriter, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, reverify, type CleanupDeps } from './reverify.ts';
+import { PreviousCapacitySchema, applyZeroCapacity, readCapacity, tagEndpoint, type PreviousCapacity } from './scale-to-zero.ts';
+
+export type ScaleToZeroStatus = 'scaled-to-zero' | 'skipped' | 'already-gone';
+
+export interface ScaleToZeroResult {
+  sweepId: string;
+  accountId: string;
+  region: string;
+  endpointName: string;
+  endpointArn: string;
+  status: ScaleToZeroStatus;
+  reason?: string;
+  check?: string;
+}
+
+/**
+ * The approved "scale to zero" of one endpoint: re-verified like a deletion (approved for this action
+ * by a signed decision, snapshot archived, still tagged by this sweep, not exempt, unchanged, still
+ * idle), the previous capacity stored before anything changes, a write-ahead intent, the change, its
+ * outcome event, then the `zombie=scaled-to-zero` tag. A retry after any step finishes the same way.
+ */
+export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown): Promise<ScaleToZeroResult> {
+  const { candidate } = parseOrThrow(CandidateSchemaInput, rawInput, 'scale-to-zero input');
+  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+  const audit = auditWriter(deps);
+  const log = deps.log.child(where);
+  const result = (status: ScaleToZeroStatus, reason?: string, check?: string): ScaleToZeroResult => ({ ...where, status, ...(reason ? { reason } : {}), ...(check ? { check } : {}) });
+  const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
+  const clients = { sagemaker, scaling: deps.clients.target(ApplicationAutoScalingClient, deleteTargetOf(candidate)) };
+  const skip = async (check: string, reason: string, actor: string, tagsBefore?: TagMap): Promise<ScaleToZeroResult> => {
+    await appendAuditEvent(audit, { ...where, type: 'skipped', actor, reason, tagsBefore, details: { step: 'scale-to-zero', check } });
+    log.warn('scale to zero skipped', { check, reason });
+    return result('skipped', reason, check);
+  };
+
+  // A retry after the tag was written: done (re-verification would now refuse the changed tag).
+  const current = await readTagsOrUndefined(sagemaker, candidate.endpointArn);
+  if (current?.[TAG.zombie] === ZOMBIE_VALUE.scaledToZero && current[TAG.sweepId] === candidate.sweepId) return result('scaled-to-zero');
+
+  const finish = async (previous: PreviousCapacity, actor: string, tagsBefore: TagMap, previousUri: string): Promise<ScaleToZeroResult> => {
+    await applyZeroCapacity(clients, candidate.endpointName, previous);
+    const approvedAt = deps.clock.now().toISOString();
+    const mark = { [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: actor, [TAG.approvedAt]: approvedAt };
+    if (!(await hasAuditEvent(deps, candidate, 'scaled-to-zero'))) {
+      await appendAuditEvent(audit, {
+        ...where,
+        type: 'scaled-to-zero',
+        actor,
+        tagsBefore,
+        tagsAfter: { ...tagsBefore, ...mark },
+        details: { step: 'scale-to-zero', manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), previousCapacityUri: previousUri, previous, monthlyCostUsd: candidate.monthlyCostUsd },
+      });
+    }
+    // The delete capability may write this one mark, only on what its sweep confirmed (policies/member-delete-policy.json).
+    await tagEndpoint(sagemaker, candidate.endpointArn, mark);
+    log.info('endpoint scaled to zero');
+    return result('scaled-to-zero');
+  };
+
+  // A retry after the intent: the change was re-verified and announced already, and may have been made
+  // (which also moves the endpoint's LastModifiedTime, so re-verifying now would refuse it): finish it.
+  const intent = (await auditEventsOf(deps, candidate, 'intent')).find((e) => e.details?.action === 'scale-to-zero');
+  const recordedBefore = intent ? await readPreviousCapacity(deps, candidate) : undefined;
+  if (intent && recordedBefore) return finish(recordedBefore, intent.actor, intent.tagsBefore ?? {}, s3Uri(deps.archiveBucket, previousKey(candidate)));
+
+  const check = await reverify(deps, candidate, 'scale-to-zero');
+  if (check.outcome === 'gone') return result('already-gone');
+  if (check.outcome === 'failed') return skip(check.check, check.reason, 'zombie-sweep', check.tags);
+  if (check.outcome === 'deleting') return skip('in-service', 'the endpoint is being deleted', check.approvedBy, check.tags);
+
+  const recorded = await recordPreviousCapacity(deps, candidate, async () => readCapacity(clients, check.endpoint, candidate.endpointType, check.inferenceComponents));
+  if (!recorded.ok) return skip('kind', recorded.reason, check.approvedBy, check.tags);
+  const { previous, key } = recorded;
+  const previousUri = s3Uri(deps.archiveBucket, key);
+
+  await appendAuditEvent(audit, {
+    ...where,
+    type: 'intent',
+    actor: check.approvedBy,
+    tagsBefore: check.tags,
+    reason: `about to scale to zero: ${describe(previous)}`,
+    details: { action: 'scale-to-zero', step: 'scale-to-zero', resources: resourcesOf(candidate.endpointName, previous), previousCapacityUri: previousUri },
+  });
+  return finish(previous, check.approvedBy, check.tags, previousUri);
+}
+
+/** An item of deletions.json whose approver chose scale to zero (src/cleanup/decision.ts writes `action`). */
+export function isScaleToZeroItem(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as { action?: unknown }).action === 'scale-to-zero';
+}
+
+/** The state machine's item shape, as the delete step takes it. */
+const CandidateSchemaInput = z.object({ candidate: CandidateSchema });
+
+/**
+ * The capacity before scaling, written once (If-None-Match) before any change: a retry after the
+ * change must restore what the endpoint had, not the zeros it reads now.
+ */
+async function recordPreviousCapacity(
+  deps: CleanupDeps,
+  candidate: { accountId: string; region: string; endpointName: string; sweepId: string },
+  read: () => Promise<{ ok: true; previous: PreviousCapacity } | { ok: false; reason: string }>,
+): Promise<{ ok: true; previous: PreviousCapacity; key: string } | { ok: false; reason: string }> {
+  const s3 = deps.clients.hub(S3Client);
+  const key = previousKey(candidate);
+  const stored = await readJsonObject(s3, deps.archiveBucket, key);
+  if (stored) return { ok: true, previous: PreviousCapacitySchema.parse(stored.value), key };
+  const reading = await read();
+  if (!reading.ok) return reading;
+  const written = await writeJsonObject(s3, deps.archiveBucket, key, reading.previous, { condition: { ifNoneMatch: '*' } });
+  if (!written.written) return recordPreviousCapacity(deps, candidate, read);
+  return { ok: true, previous: reading.previous, key };
+}
+
+function previousKey(c: { accountId: string; region: string; endpointName: string; sweepId: string }): string {
+  return layout.scaledToZero(c.accountId, c.region, c.endpointName, c.sweepId);
+}
+
+/** Reads the recorded capacity of a scaled-to-zero endpoint (for restore). */
+export async function readPreviousCapacity(deps: CleanupDeps, where: { accountId: string; region: string; endpointName: string; sweepId: string }): Promise<PreviousCapacity | undefined> {
+  const stored = await readJsonObject(deps.clients.hub(S3Client), deps.archiveBucket, layout.scaledToZero(where.accountId, where.region, where.endpointName, where.sweepId));
+  return stored ? PreviousCapacitySchema.parse(stored.value) : undefined;
+}
+
+function resourcesOf(endpointName: string, previous: PreviousCapacity): string[] {
+  return [...previous.components.map((c) => `inference-component/${c.name}`), ...previous.variants.map((v) => `endpoint/${endpointName}/variant/${v.variantName}`), ...previous.scalableTargets.map((t) => `${t.resourceId}#${t.dimension}`)];
+}
+
+function describe(previous: PreviousCapacity): string {
+  const parts = [
+    ...previous.components.map((c) => `${c.name} ${c.copyCount} → 0 copies`),
+    ...previous.variants.map((v) => `variant ${v.variantName} ${v.instanceCount} → 0 instances`),
+    ...previous.scalableTargets.filter((t) => t.minCapacity > 0).map((t) => `${t.resourceId} minimum ${t.minCapacity} → 0`),
+  ];
+  return parts.join(', ') || 'nothing to change';
+}
