@@ -120,6 +120,23 @@ function floorCalls(results: readonly TargetScanResult[], targets: readonly Targ
   return endpoints + targets.length + metricBatches + memberAccounts;
 }
 
+/**
+ * The contract floor: the floor plus one DescribeEndpointConfig per distinct config of an
+ * instance-based endpoint, which the report's instance type and cost of every endpoint need
+ * (docs/performance.md, "Why the config reads stay"). With `--pricing zombies`, only the zombies'.
+ */
+function contractFloorCalls(results: readonly TargetScanResult[], floor: number): number {
+  const configs = new Set<string>();
+  for (const r of results) {
+    for (const f of r.findings) {
+      if (!f.endpointConfigName || f.endpointType === 'serverless' || f.verdict === 'error') continue;
+      if (pricing === 'zombies' && f.verdict !== 'zombie') continue;
+      configs.add(`${r.accountId}/${r.region}/${f.endpointConfigName}`);
+    }
+  }
+  return floor + configs.size;
+}
+
 function report(results: readonly TargetScanResult[], baseline: Awaited<ReturnType<typeof naiveScan>>, throttledCalls: number): void {
   const findings = results.flatMap((r) => r.findings);
   const stats = counter.stats();
@@ -128,6 +145,7 @@ function report(results: readonly TargetScanResult[], baseline: Awaited<ReturnTy
   const verdictsMatch = wrong.length === 0 && endpoints === Object.keys(expected).length;
   const perEndpoint = (n: number) => Number((n / Math.max(1, endpoints)).toFixed(3));
   const floor = floorCalls(results, scanned);
+  const contractFloor = contractFloorCalls(results, floor);
   const baselineSeconds = baseline.seconds * (endpoints / Math.max(1, baseline.endpoints));
   const summary = {
     endpoints,
@@ -137,6 +155,8 @@ function report(results: readonly TargetScanResult[], baseline: Awaited<ReturnTy
     callsPerEndpoint: Object.fromEntries([['total', perEndpoint(stats.total)], ...Object.entries(stats.byOperation).sort((a, b) => b[1] - a[1]).map(([op, n]) => [op, perEndpoint(n)])]) as Record<string, number>,
     floorCalls: floor,
     callsOverFloor: Number((stats.total / Math.max(1, floor)).toFixed(3)),
+    contractFloorCalls: contractFloor,
+    callsOverContractFloor: Number((stats.total / Math.max(1, contractFloor)).toFixed(3)),
     peakRssMb: Math.round(peakRssMb),
     maxOpenFiles: peaks.openFiles,
     verdictsMatch,
@@ -154,6 +174,7 @@ function report(results: readonly TargetScanResult[], baseline: Awaited<ReturnTy
       .sort((a, b) => b[1] - a[1])
       .map(([operation, count]) => `  ${operation.padEnd(40)} ${String(count).padStart(7)}  ${perEndpoint(count).toFixed(3)}/endpoint`),
     `floor          ${floor} calls (DescribeEndpoint per endpoint + ListEndpoints per target + GetMetricData per 500 endpoints of a target + AssumeRole per member account); calls/floor ${summary.callsOverFloor}`,
+    `contract floor ${contractFloor} calls (the floor + DescribeEndpointConfig per distinct config priced); calls/contract floor ${summary.callsOverContractFloor}`,
     `memory         peak RSS ${summary.peakRssMb} MB (scanner process only)`,
     `open files     peak ${peaks.openFiles} (sockets in the shared pool at most ${peaks.sockets})`,
     `baseline       naive serial scan (DescribeEndpoint + GetMetricStatistics per endpoint): ${baseline.endpoints} endpoints in ${baseline.seconds.toFixed(1)} s, scaled to ${endpoints}: ${summary.baselineSeconds} s; speedup ${summary.speedup}x`,

@@ -17,7 +17,7 @@ import { loadPriceFile } from '../shared/prices.ts';
 import { createProgress, silentProgress, type ProgressStream } from '../shared/progress.ts';
 import { scanReportHtml } from '../shared/scan-html.ts';
 import { priceTableNotes, renderScanCsv, renderScanTable, scanJson, scanSummary, summaryLine, type NotEnabledTarget, type ScanOutcome } from '../shared/scan-report.ts';
-import { resolveScanTargets, validateRegionNames } from '../shared/targets.ts';
+import { streamScanTargets, validateRegionNames } from '../shared/targets.ts';
 
 /**
  * `zombie-sweep scan`: the read-only scan with the caller's own credentials, no deployment needed.
@@ -112,11 +112,12 @@ export async function runScan(flags: ScanFlags, io: ScanIo): Promise<ScanRun> {
   const counter = new ApiCallCounter();
   const factory = cliClientFactory({ profile: flags.profile, counter, env: io.env });
   const caller = await callerIdentity(factory, flags.profile);
-  const { targets, notEnabled } = await resolveScanTargets(factory, caller, targeting, homeRegion(io.env), log);
+  // Scanning starts on the first page of accounts while the rest of the organization is listed.
+  const { targets, notEnabled } = streamScanTargets(factory, caller, targeting, homeRegion(io.env), log);
   const progress = showsProgress(flags) ? createProgress(io.stderr, 'scanning') : silentProgress;
-  progress.update(0, targets.length, `${targets.length} account-region${targets.length === 1 ? '' : 's'}`);
+  progress.update(0, 0, 'listing account-regions');
   let endpoints = 0;
-  const results = await scanTargets({
+  const scanned = await scanTargets({
     factory,
     targets,
     settings,
@@ -129,6 +130,9 @@ export async function runScan(flags: ScanFlags, io: ScanIo): Promise<ScanRun> {
       progress.update(done, total, `${result.accountId}/${result.region} ${result.status}, ${endpoints} endpoints so far`);
     },
   });
+  // Arrival order is the organization's page order; the report lists account-regions in a stable order.
+  const results = scanned.sort((a, b) => a.accountId.localeCompare(b.accountId) || a.region.localeCompare(b.region));
+  notEnabled.sort((a, b) => a.accountId.localeCompare(b.accountId) || a.region.localeCompare(b.region));
   const outcome: ScanOutcome = { results, notEnabled };
   progress.finish(summaryLine(scanSummary(outcome)));
   const apiCalls = counter.stats();

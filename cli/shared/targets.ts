@@ -6,6 +6,7 @@ import { InputValidationError } from '../../src/core/errors.ts';
 import type { Log } from '../../src/core/log.ts';
 import { partitionOfArn, partitionOfRegion } from '../../src/core/regions.ts';
 import type { Targeting } from '../../src/core/schemas.ts';
+import { streamTargets } from '../../src/sweep/target-stream.ts';
 import { enabledRegions, listTargets } from '../../src/sweep/targets.ts';
 import type { CallerIdentity } from './credentials.ts';
 import { validateRegion } from './globals.ts';
@@ -66,6 +67,76 @@ export async function resolveScanTargets(factory: ClientFactory, caller: CallerI
   );
   const notEnabled = named.filter((t) => enabled.get(t.accountId)?.has(t.region) === false).map(({ accountId, region }) => ({ accountId, region }));
   return { targets: named.filter((t) => enabled.get(t.accountId)?.has(t.region) !== false), notEnabled };
+}
+
+/** Accounts whose enabled regions are being read ahead of the scan that consumes their targets. */
+const REGION_LOOKAHEAD = 16;
+
+/**
+ * The same targets as resolveScanTargets, yielded while the organization is still being listed, so
+ * the scan starts on the first page of accounts. Each account's enabled regions are read a few
+ * accounts ahead of the consumer; targets in a region the account has not enabled go to `notEnabled`
+ * (complete once the iteration ends) instead of being yielded.
+ */
+export function streamScanTargets(factory: ClientFactory, caller: CallerIdentity, targeting: Targeting, home: string, log: Log): { targets: AsyncIterable<TargetRef>; notEnabled: ResolvedTargets['notEnabled'] } {
+  checkPartition(targeting, caller);
+  const notEnabled: ResolvedTargets['notEnabled'] = [];
+  const reach = (accountId: string): Pick<TargetRef, 'roleName' | 'externalId' | 'capability'> =>
+    targeting.org && accountId !== caller.accountId ? { roleName: targeting.roleName, capability: 'read', ...(targeting.externalId ? { externalId: targeting.externalId } : {}) } : {};
+  const ec2For = (accountId: string) => factory.target(EC2Client, { accountId, region: home, ...reach(accountId) });
+  const listed = streamTargets({
+    ...(targeting.org ? { organizations: factory.hub(OrganizationsClient) } : {}),
+    ec2For,
+    targeting,
+    callerAccountId: caller.accountId,
+    fallbackRegion: home,
+    log,
+  });
+  const enabledOf = (accountId: string): Promise<Set<string> | undefined> =>
+    targeting.regions === 'all'
+      ? Promise.resolve(undefined)
+      : enabledRegions(ec2For(accountId)).then(
+          (regions) => new Set(regions),
+          (error: unknown) => {
+            log.debug('enabled regions unreadable; the scan reports the account', { accountId, error: String(error) });
+            return undefined;
+          },
+        );
+  async function* resolved(): AsyncIterable<TargetRef> {
+    for await (const group of lookahead(byAccount(listed), REGION_LOOKAHEAD, (g) => enabledOf(g.accountId))) {
+      for (const { accountId, region } of group.item.targets) {
+        if (group.ahead?.has(region) === false) notEnabled.push({ accountId, region });
+        else yield { accountId, region, ...reach(accountId) };
+      }
+    }
+  }
+  return { targets: resolved(), notEnabled };
+}
+
+/** Consecutive targets of one account, grouped (listings yield an account's regions together). */
+async function* byAccount(targets: AsyncIterable<{ accountId: string; region: string }>): AsyncIterable<{ accountId: string; targets: { accountId: string; region: string }[] }> {
+  let current: { accountId: string; targets: { accountId: string; region: string }[] } | undefined;
+  for await (const target of targets) {
+    if (current?.accountId !== target.accountId) {
+      if (current) yield current;
+      current = { accountId: target.accountId, targets: [] };
+    }
+    current.targets.push(target);
+  }
+  if (current) yield current;
+}
+
+/** Starts `start` for up to `depth` items before the consumer reaches them, in order. */
+export async function* lookahead<T, A>(items: AsyncIterable<T>, depth: number, start: (item: T) => Promise<A>): AsyncIterable<{ item: T; ahead: A }> {
+  const pending: { item: T; ahead: Promise<A> }[] = [];
+  for await (const item of items) {
+    pending.push({ item, ahead: start(item) });
+    if (pending.length > depth) {
+      const next = pending.shift()!;
+      yield { item: next.item, ahead: await next.ahead };
+    }
+  }
+  for (const next of pending) yield { item: next.item, ahead: await next.ahead };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { EndpointSummary, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Clock } from '../core/clock.ts';
-import { mapLimit } from '../core/concurrency.ts';
+import { AimdLimit, mapAdaptive } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
 import type { DetectionSettings, Finding } from '../core/schemas.ts';
 import { attempt, failed, type Failed } from './attempt.ts';
@@ -13,6 +13,7 @@ import { describeEndpoint, GONE, listInferenceComponents, listInServiceEndpoints
 import { historyOf, needsHistory, readInvocations, withLastInvoked } from './history.ts';
 import type { DescribedEndpoint, InferenceComponentRef } from './model.ts';
 import type { PriceTable } from './pricing.ts';
+import { observeThrottling, throttleSignal } from './throttle-signal.ts';
 import { classifyEndpointType, detectionWindow, isComponentConfig, judgeUsage } from './rules.ts';
 
 /**
@@ -37,7 +38,11 @@ export interface ScanTargetOptions {
   settings: DetectionSettings;
   clock: Clock;
   log: Log;
-  /** SageMaker calls in flight for this account-region (the SDK's adaptive retry slows a throttled one down). */
+  /**
+   * Most SageMaker calls in flight for this account-region: the describes start there and back off
+   * AIMD-style (halve on throttling, creep back by one per unthrottled round), on top of the SDK's
+   * adaptive retry.
+   */
   concurrency?: number;
   /** DescribeModel (once per distinct model of a zombie) to tell multi-model zombies from real-time ones; default true. */
   classifyMultiModel?: boolean;
@@ -148,12 +153,17 @@ async function describeAll(
   const priceAll = (options.pricing ?? 'billable') === 'billable';
   let done = 0;
   options.onProgress?.({ done, total: listed.length });
-  const descriptions = await mapLimit(listed, concurrency, async (summary) => {
-    const result: DescribedEndpoint | Gone | Failed = await attempt(() => describeEndpoint(sagemaker, summary.EndpointName ?? ''));
-    if (priceAll && result !== GONE && !failed(result) && result.status === 'InService' && needsConfig(result)) await configs.read(result.endpointConfigName!);
-    options.onProgress?.({ done: ++done, total: listed.length });
-    return { summary, result };
-  });
+  observeThrottling(sagemaker);
+  const most = Math.max(1, concurrency);
+  const limit = new AimdLimit({ initial: most, min: 1, max: most, decrease: 0.5 });
+  const descriptions = await mapAdaptive(listed, limit, (summary) =>
+    throttleSignal(async () => {
+      const result: DescribedEndpoint | Gone | Failed = await attempt(() => describeEndpoint(sagemaker, summary.EndpointName ?? ''));
+      if (priceAll && result !== GONE && !failed(result) && result.status === 'InService' && needsConfig(result)) await configs.read(result.endpointConfigName!);
+      options.onProgress?.({ done: ++done, total: listed.length });
+      return { summary, result };
+    }),
+  );
   const findings: Finding[] = [];
   const endpoints: DescribedEndpoint[] = [];
   for (const { summary, result } of descriptions) {
