@@ -1,5 +1,5 @@
 import { applyDecision, type ApplyDecisionResult } from '../../src/cleanup/decision.ts';
-import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
+import type { CleanupDeps } from '../../src/cleanup/endpoint.ts';
 import { cleanupDepsFromEnv, withDecisionVerifier } from '../shared/cleanup-deps.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { systemClock } from '../../src/core/clock.ts';
 import { lambdaLog } from '../../src/core/log.ts';
 import { tagEndpoint, type TagResult } from '../../src/cleanup/tag.ts';
-import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
+import type { CleanupDeps } from '../../src/cleanup/endpoint.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
 
 /**

@@ -9,7 +9,7 @@ import { readApprovalRecord, readDecisionRecord, readJson, writeJson, type Appro
 import { normalizeCandidates } from './approval/request.ts';
 import { readSignedDecision } from './approval/signature.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
-import { auditWriter, hasAuditEvent, type CleanupDeps } from './reverify.ts';
+import { auditWriter, hasAuditEvent, type CleanupDeps } from './endpoint.ts';
 
 /**
  * ApplyDecision, after the approval task returns: tags rejected endpoints (`zombie=rejected`,

@@ -8,7 +8,6 @@ import {
   configAndModels,
   describeEndpointOrUndefined,
   hasAuditEvent,
-  isSageMakerNotFound,
   listInferenceComponents,
   readEndpointTags,
   readTagsOrUndefined,
@@ -16,7 +15,8 @@ import {
   tagTargetOf,
   type ChildResource,
   type CleanupDeps,
-} from './reverify.ts';
+} from './endpoint.ts';
+import { isNotFound } from '../detection/aws-errors.ts';
 
 /**
  * The endpoint side of a decision. A rejected endpoint is tagged `zombie=rejected` with
@@ -62,7 +62,7 @@ async function unmarkRejectedChildren(sagemaker: SageMakerClient, endpoint: Desc
       await sagemaker.send(new AddTagsCommand({ ResourceArn: child.arn, Tags: tagMapToList({ [TAG.zombie]: ZOMBIE_VALUE.rejected }) }));
       retagged.push({ ...child, status: 'tagged' });
     } catch (error) {
-      if (!isSageMakerNotFound(error)) throw error;
+      if (!isNotFound(error)) throw error;
     }
   }
   return retagged;

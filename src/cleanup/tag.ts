@@ -17,7 +17,6 @@ import {
   describeEndpointOrUndefined,
   hasAuditEvent,
   inUseByOthers,
-  isSageMakerNotFound,
   listInferenceComponents,
   manifestExists,
   manifestKey,
@@ -27,7 +26,8 @@ import {
   tagTargetOf,
   type ChildResource,
   type CleanupDeps,
-} from './reverify.ts';
+} from './endpoint.ts';
+import { isNotFound } from '../detection/aws-errors.ts';
 
 /**
  * Tag: marks a snapshotted zombie `zombie=confirmed` with the contract tags, in ONE AddTags call, and
@@ -124,7 +124,7 @@ async function markChildren(sagemaker: SageMakerClient, children: readonly Child
     try {
       await sagemaker.send(new AddTagsCommand({ ResourceArn: child.arn, Tags: tagMapToList(deletionMark(sweepId)) }));
     } catch (error) {
-      if (isSageMakerNotFound(error)) continue;
+      if (isNotFound(error)) continue;
       throw error;
     }
     const done: MarkedChild = { ...child, status: 'tagged', before: zombieKeys(before) };

@@ -6,7 +6,7 @@ import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
 import { EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
-import { auditWriter, manifestKey, type CleanupDeps } from '../reverify.ts';
+import { auditWriter, manifestKey, type CleanupDeps } from '../endpoint.ts';
 import { deliverDecision } from './decide.ts';
 import { approvalUrl, signLink, type MacSigner } from './links.ts';
 import { count, lastInvoked, ownerText } from '../../core/wording.ts';
