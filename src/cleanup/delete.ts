@@ -15,7 +15,7 @@ import { s3Uri } from '../core/layout.ts';
 import type { Log } from '../core/log.ts';
 import { DeletionSettingsSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
-import { isNotFound } from '../detection/aws-errors.ts';
+import { isAccessDenied, isSageMakerNotFound } from '../core/aws-errors.ts';
 import { ApprovalCandidateSchema, type ApprovalCandidate } from './approval/store.ts';
 import {
   auditWriter,
@@ -25,7 +25,6 @@ import {
   describeEndpointOrUndefined,
   hasAuditEvent,
   inUseByOthers,
-  isAccessDenied,
   listInferenceComponents,
   manifestKey,
   readEndpointTags,
@@ -265,7 +264,7 @@ async function deleteVerified(run: DeleteRun, check: Verified): Promise<DeleteRe
     // The member role may call this only while the endpoint is tagged zombie=confirmed: a veto at the last instant is refused here.
     await run.sagemaker().send(new DeleteEndpointCommand({ EndpointName: run.candidate.endpointName }));
   } catch (error) {
-    if (isNotFound(error)) return run.result('already-gone', 'the endpoint disappeared during deletion');
+    if (isSageMakerNotFound(error)) return run.result('already-gone', 'the endpoint disappeared during deletion');
     if (isAccessDenied(error)) {
       const why = `DeleteEndpoint was refused (${errorMessage(error)}); the zombie tag probably changed at the last moment`;
       return await keep(run, progress, 'delete-permission', why, check.tags, [...icTargets, ...variantTargets]);
@@ -344,7 +343,7 @@ async function deleteComponents(sagemaker: SageMakerClient, components: readonly
       await sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: ic.name }));
       progress.started.push(ic.name);
     } catch (error) {
-      if (isNotFound(error)) continue;
+      if (isSageMakerNotFound(error)) continue;
       // The role may delete a component only while it carries zombie=confirmed: its owner un-marked it just now.
       if (isAccessDenied(error)) return `DeleteInferenceComponent ${ic.name} was refused (${errorMessage(error)})`;
       throw error;
@@ -427,7 +426,7 @@ async function removeConfigAndModels(
       await call();
       return true;
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isSageMakerNotFound(error)) return false;
       if (isAccessDenied(error)) return keep(what, `deletion refused: ${errorMessage(error)}`);
       throw error;
     }

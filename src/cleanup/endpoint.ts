@@ -21,15 +21,13 @@ import { layout } from '../core/layout.ts';
 import type { Log } from '../core/log.ts';
 import type { Candidate } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, tagListToMap, type TagMap } from '../core/tags.ts';
-import { isNotFound, isTransient } from '../detection/aws-errors.ts';
+import { isS3NotFound, isSageMakerNotFound, isTransient } from '../core/aws-errors.ts';
 import type { MacSigner } from './approval/links.ts';
-import { isS3NotFound } from './approval/store.ts';
 
 /**
  * The small endpoint helpers every cleanup step shares: the deps they take, the member-account
  * capabilities they act through, tag and child-resource reads, and the endpoint's audit history.
- * SageMaker answers a missing endpoint, tag target or inference component with ValidationException
- * "Could not find ...": isNotFound (src/detection/aws-errors.ts) recognises it.
+ * What an AWS error means is decided in src/core/aws-errors.ts.
  */
 
 /** The fields that name one endpoint within one sweep. */
@@ -76,12 +74,6 @@ export function manifestKey(candidate: Pick<Candidate, 'accountId' | 'region' | 
   return layout.manifest(candidate.accountId, candidate.region, candidate.endpointName, candidate.sweepId);
 }
 
-/** IAM refused the call (in a member account: a resource without the tag the policy requires). */
-export function isAccessDenied(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'AccessDeniedException' || name === 'AccessDenied';
-}
-
 /** Errors worth a state-machine retry become RetryableAwsError (its name is what the ASL Retry matches). */
 export function retryableOr(error: unknown): unknown {
   if (error instanceof RetryableAwsError) return error;
@@ -110,7 +102,7 @@ export async function describeEndpointOrUndefined(sagemaker: SageMakerClient, en
   try {
     return await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (isSageMakerNotFound(error)) return undefined;
     throw error;
   }
 }
@@ -154,7 +146,7 @@ export async function readTagsOrUndefined(sagemaker: SageMakerClient, arn: strin
   try {
     return await readEndpointTags(sagemaker, arn);
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (isSageMakerNotFound(error)) return undefined;
     throw error;
   }
 }
@@ -166,7 +158,7 @@ export async function configAndModels(sagemaker: SageMakerClient, configName: st
   try {
     described = await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }));
   } catch (error) {
-    if (isNotFound(error)) return { models: [] };
+    if (isSageMakerNotFound(error)) return { models: [] };
     throw error;
   }
   const config: ChildResource | undefined = described.EndpointConfigArn ? { kind: 'endpoint-config', name: configName, arn: described.EndpointConfigArn } : undefined;
@@ -176,7 +168,7 @@ export async function configAndModels(sagemaker: SageMakerClient, configName: st
       const model = await sagemaker.send(new DescribeModelCommand({ ModelName: name }));
       return model.ModelArn ? { kind: 'model', name, arn: model.ModelArn } : undefined;
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isSageMakerNotFound(error)) return undefined;
       throw error;
     }
   });
@@ -197,7 +189,7 @@ export async function inUseByOthers(sagemaker: SageMakerClient, endpointName: st
       const config = await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
       for (const v of [...(config.ProductionVariants ?? []), ...(config.ShadowProductionVariants ?? [])]) if (v.ModelName) models.add(v.ModelName);
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isSageMakerNotFound(error)) throw error;
     }
   });
   return { configs, models };

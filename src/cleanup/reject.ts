@@ -16,7 +16,7 @@ import {
   type ChildResource,
   type CleanupDeps,
 } from './endpoint.ts';
-import { isNotFound } from '../detection/aws-errors.ts';
+import { isSageMakerNotFound } from '../core/aws-errors.ts';
 
 /**
  * The endpoint side of a decision. A rejected endpoint is tagged `zombie=rejected` with
@@ -62,7 +62,7 @@ async function unmarkRejectedChildren(sagemaker: SageMakerClient, endpoint: Desc
       await sagemaker.send(new AddTagsCommand({ ResourceArn: child.arn, Tags: tagMapToList({ [TAG.zombie]: ZOMBIE_VALUE.rejected }) }));
       retagged.push({ ...child, status: 'tagged' });
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isSageMakerNotFound(error)) throw error;
     }
   }
   return retagged;

@@ -27,7 +27,7 @@ import {
   type ChildResource,
   type CleanupDeps,
 } from './endpoint.ts';
-import { isNotFound } from '../detection/aws-errors.ts';
+import { isSageMakerNotFound } from '../core/aws-errors.ts';
 
 /**
  * Tag: marks a snapshotted zombie `zombie=confirmed` with the contract tags, in ONE AddTags call, and
@@ -124,7 +124,7 @@ async function markChildren(sagemaker: SageMakerClient, children: readonly Child
     try {
       await sagemaker.send(new AddTagsCommand({ ResourceArn: child.arn, Tags: tagMapToList(deletionMark(sweepId)) }));
     } catch (error) {
-      if (isNotFound(error)) continue;
+      if (isSageMakerNotFound(error)) continue;
       throw error;
     }
     const done: MarkedChild = { ...child, status: 'tagged', before: zombieKeys(before) };

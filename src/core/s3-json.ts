@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isTransient } from './aws-errors.ts';
+import { awsHttpStatus, isConditionFailed, isS3NotFound, isTransient } from './aws-errors.ts';
 import { InputValidationError, RetryableAwsError, errorMessage, errorName } from './errors.ts';
 
 /**
@@ -8,24 +8,9 @@ import { InputValidationError, RetryableAwsError, errorMessage, errorName } from
  * concurrency: a lost race is an answer (`written: false`), not an error.
  */
 
-export function s3HttpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-}
-
-/** A missing key: HEAD answers a bare 404 (`NotFound`), GET `NoSuchKey`. A missing bucket is not "no object": it stays an error. */
-export function isS3NotFound(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'NotFound' || name === 'NoSuchKey' || (s3HttpStatus(error) === 404 && name !== 'NoSuchBucket');
-}
-
-/** A conditional write lost: If-None-Match found an object, or If-Match found another version. */
-export function isConditionFailed(error: unknown): boolean {
-  return errorName(error) === 'PreconditionFailed' || s3HttpStatus(error) === 412;
-}
-
 /** S3 answers 409 ConditionalRequestConflict while another conditional write to the key is in flight: retry it. */
 function isConditionalConflict(error: unknown): boolean {
-  return errorName(error) === 'ConditionalRequestConflict' || s3HttpStatus(error) === 409;
+  return errorName(error) === 'ConditionalRequestConflict' || awsHttpStatus(error) === 409;
 }
 const CONFLICT_ATTEMPTS = 4;
 

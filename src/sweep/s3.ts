@@ -3,8 +3,6 @@ import { readJsonObject, retryableIfTransient, writeJsonObject, type WriteCondit
 
 /** Small JSON-in-S3 helpers for the sweep steps (the archive bucket is their database). */
 
-export { isConditionFailed, isS3NotFound as isNotFound, type WriteCondition as Condition } from '../core/s3-json.ts';
-
 export async function getJson(s3: S3Client, bucket: string, key: string): Promise<{ value: unknown; etag: string } | undefined> {
   return readJsonObject(s3, bucket, key);
 }

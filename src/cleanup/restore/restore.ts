@@ -18,7 +18,7 @@ import { layout, parseS3Uri, s3Uri } from '../../core/layout.ts';
 import type { Log } from '../../core/log.ts';
 import { tagMapToList, type TagMap } from '../../core/tags.ts';
 import { appendAuditEvent, type AuditWriter } from '../../audit/events.ts';
-import { isNotFound, isSageMakerNotFound } from '../snapshot/aws-errors.ts';
+import { isS3NotFound, isSageMakerNotFound } from '../../core/aws-errors.ts';
 import { describeEndpoint } from '../snapshot/describe.ts';
 import { ManifestSchema, type Manifest } from '../snapshot/manifest.ts';
 import { getJson } from '../snapshot/s3-json.ts';
@@ -210,7 +210,7 @@ async function checkArchive(s3: S3Client, manifest: Manifest): Promise<void> {
         throw new PreconditionFailedError(`archived artifact ${entry.archiveUri} no longer matches the manifest's checksum`, 'artifact-changed');
       }
     } catch (error) {
-      if (isNotFound(error)) throw new PreconditionFailedError(`archived artifact ${entry.archiveUri} is missing`, 'artifact-missing');
+      if (isS3NotFound(error)) throw new PreconditionFailedError(`archived artifact ${entry.archiveUri} is missing`, 'artifact-missing');
       throw error;
     }
   }

@@ -11,7 +11,7 @@ import type { Candidate } from '../../core/schemas.ts';
 import { appendAuditEvent, type AuditWriter } from '../../audit/events.ts';
 import { hasAuditEvent } from '../../audit/reader.ts';
 import { assembleManifest, byReferenceEntry } from './assemble.ts';
-import { classifySnapshotError } from './aws-errors.ts';
+import { classifySnapshotError } from './classify-error.ts';
 import { completedPrefix, RunBudget, runBounded } from './budget.ts';
 import { archiveObject, DEFAULT_COPY_OPTIONS, type ArchiveOutcome, type CopyContext, type CopyOptions } from './copy.ts';
 import { deploymentFingerprint, describeAll, fingerprintOf } from './describe.ts';
