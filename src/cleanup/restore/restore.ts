@@ -21,7 +21,7 @@ import { appendAuditEvent, type AuditWriter } from '../../audit/events.ts';
 import { isS3NotFound, isSageMakerNotFound } from '../../core/aws-errors.ts';
 import { describeEndpoint } from '../snapshot/describe.ts';
 import { ManifestSchema, type Manifest } from '../snapshot/manifest.ts';
-import { getJson } from '../snapshot/s3-json.ts';
+import { readJsonObject } from '../../core/s3-json.ts';
 import { componentSpecsOf, endpointConfigSpecOf, modelSpecOf, restoredName, restoredTags, sameEndpointConfig, sameModel, scalingResourceId, uriMapOf } from './plan.ts';
 
 export interface RestoreRequest {
@@ -80,7 +80,7 @@ export async function locateManifest(s3: S3Client, request: RestoreRequest): Pro
     uri = s3Uri(request.archiveBucket, newest.key);
   }
   const { bucket, key } = parseS3Uri(uri);
-  const raw = await getJson(s3, bucket, key);
+  const raw = (await readJsonObject(s3, bucket, key))?.value;
   if (raw === undefined) throw new PreconditionFailedError(`manifest ${uri} does not exist`, 'no-manifest');
   const parsed = ManifestSchema.safeParse(raw);
   if (!parsed.success) throw new PreconditionFailedError(`${uri} is not a zombie-sweep snapshot manifest: ${parsed.error.issues[0]?.message}`, 'invalid-manifest');
