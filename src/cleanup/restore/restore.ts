@@ -12,7 +12,7 @@ import {
 import { ApplicationAutoScalingClient, PutScalingPolicyCommand, RegisterScalableTargetCommand, type ScalableDimension } from '@aws-sdk/client-application-auto-scaling';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ClientFactory, TargetRef } from '../../core/clients.ts';
-import type { Clock } from '../../core/clock.ts';
+import { pollUntil, systemSleeper, type Clock, type Sleeper } from '../../core/clock.ts';
 import { errorMessage, errorName, PreconditionFailedError } from '../../core/errors.ts';
 import { layout, parseS3Uri, s3Uri } from '../../core/layout.ts';
 import type { Log } from '../../core/log.ts';
@@ -41,6 +41,8 @@ export interface RestoreRequest {
 export interface RestoreDeps {
   factory: ClientFactory;
   clock: Clock;
+  /** How the wait for InService passes time; the system's by default. */
+  sleeper?: Sleeper;
   log: Log;
   auditRetention?: AuditWriter['retention'];
   pollIntervalMs?: number;
@@ -223,15 +225,19 @@ async function checkArchive(s3: S3Client, manifest: Manifest): Promise<void> {
 }
 
 async function waitInService(sagemaker: SageMakerClient, name: string, deps: RestoreDeps): Promise<string> {
-  const deadline = Date.now() + (deps.waitTimeoutMs ?? 30 * 60_000);
-  for (;;) {
-    const endpoint = await describeEndpoint(sagemaker, name);
-    const status = endpoint?.EndpointStatus ?? 'missing';
-    if (status === 'InService') return status;
-    if (status === 'Failed' || status === 'missing') throw new PreconditionFailedError(`restored endpoint ${name} is ${status}${endpoint?.FailureReason ? `: ${endpoint.FailureReason}` : ''}`, 'endpoint-failed');
-    if (Date.now() > deadline) throw new PreconditionFailedError(`restored endpoint ${name} is still ${status}; its inference components and scaling were not restored yet`, 'endpoint-not-ready');
-    await new Promise((resolve) => setTimeout(resolve, deps.pollIntervalMs ?? 15_000));
-  }
+  let status = 'missing';
+  const polled = await pollUntil(
+    { clock: deps.clock, sleeper: deps.sleeper ?? systemSleeper, intervalMs: deps.pollIntervalMs ?? 15_000, timeoutMs: deps.waitTimeoutMs ?? 30 * 60_000 },
+    async () => {
+      const endpoint = await describeEndpoint(sagemaker, name);
+      status = endpoint?.EndpointStatus ?? 'missing';
+      if (status === 'InService') return status;
+      if (status === 'Failed' || status === 'missing') throw new PreconditionFailedError(`restored endpoint ${name} is ${status}${endpoint?.FailureReason ? `: ${endpoint.FailureReason}` : ''}`, 'endpoint-failed');
+      return undefined;
+    },
+  );
+  if (polled.done) return polled.value;
+  throw new PreconditionFailedError(`restored endpoint ${name} is still ${status}; its inference components and scaling were not restored yet`, 'endpoint-not-ready');
 }
 
 /** Re-registers scalable targets and target-tracking policies; what cannot be restored becomes a warning. */
