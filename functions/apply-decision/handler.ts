@@ -1,6 +1,7 @@
 import { applyDecision, type ApplyDecisionResult } from '../../src/cleanup/decision.ts';
 import type { CleanupDeps } from '../../src/cleanup/endpoint.ts';
 import { cleanupDepsFromEnv, withDecisionVerifier } from '../shared/cleanup-deps.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * ApplyDecision step: `{ sweepId, decision, candidatesKey?, rejectExemptDays? }` after the approval
@@ -10,10 +11,5 @@ export function createHandler(deps: CleanupDeps): (event: unknown) => Promise<Ap
   return (event) => applyDecision(deps, event);
 }
 
-let production: ((event: unknown) => Promise<ApplyDecisionResult>) | undefined;
-
 /** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
-export const handler = (event: unknown): Promise<ApplyDecisionResult> => {
-  production ??= createHandler(withDecisionVerifier(cleanupDepsFromEnv('apply-decision')));
-  return production(event);
-};
+export const handler = lazyHandler(() => createHandler(withDecisionVerifier(cleanupDepsFromEnv('apply-decision'))));

@@ -1,5 +1,6 @@
 import { deleteEndpoint, type DeleteDeps, type DeleteResult } from '../../src/cleanup/delete.ts';
 import { cleanupDepsFromEnv, withDecisionVerifier } from '../shared/cleanup-deps.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * Delete step, one approved endpoint: `{ candidate, deletion? }` (an item of deletions.json plus the
@@ -10,10 +11,5 @@ export function createHandler(deps: DeleteDeps): (event: unknown) => Promise<Del
   return (event) => deleteEndpoint(deps, event);
 }
 
-let production: ((event: unknown) => Promise<DeleteResult>) | undefined;
-
 /** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
-export const handler = (event: unknown): Promise<DeleteResult> => {
-  production ??= createHandler(withDecisionVerifier(cleanupDepsFromEnv('delete')));
-  return production(event);
-};
+export const handler = lazyHandler(() => createHandler(withDecisionVerifier(cleanupDepsFromEnv('delete'))));
