@@ -4,7 +4,7 @@ import { appendAuditEvent } from '../../src/audit/events.ts';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { Option, type Command } from 'commander';
-import { systemClock, type Clock } from '../../src/core/clock.ts';
+import { pollUntil, systemClock, systemSleeper, type Clock, type Sleeper } from '../../src/core/clock.ts';
 import { InputValidationError, ZombieSweepError } from '../../src/core/errors.ts';
 import { silentLog, streamLog } from '../../src/core/log.ts';
 import { SweepInputSchema, parseOrThrow, type SweepInput } from '../../src/core/schemas.ts';
@@ -54,6 +54,8 @@ export interface StartIo {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   clock: Clock;
+  /** Paces --wait's polling of the execution; the system's by default. */
+  sleeper?: Sleeper;
 }
 
 class SweepFailedError extends ZombieSweepError {}
@@ -192,23 +194,23 @@ async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, cl
   if (showsProgress(flags)) io.stderr(`sweep ${input.sweepId} started (${input.mode} mode): ${executionArn}\n`);
   if (!flags.wait) return 0;
   let seen = 0;
-  for (;;) {
+  const finished = await pollUntil({ clock: io.clock, sleeper: io.sleeper ?? systemSleeper, intervalMs: 3000 }, async () => {
     for (const event of await historySince(sfn, executionArn, seen)) {
       seen = Math.max(seen, event.id ?? 0);
       const line = describeEvent(event);
       if (line && showsProgress(flags)) io.stderr(`${line}\n`);
     }
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (described.status !== 'RUNNING') {
-      if (described.status === 'SUCCEEDED') {
-        io.stderr(`sweep ${input.sweepId} succeeded; zombie-sweep report ${input.sweepId} --archive-bucket <bucket> shows the report\n`);
-        return 0;
-      }
-      io.stderr(`sweep ${input.sweepId} ${described.status}: ${described.error ?? ''} ${described.cause ?? ''}\n`);
-      return 1;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    return described.status === 'RUNNING' ? undefined : described;
+  });
+  if (!finished.done) return 1;
+  const described = finished.value;
+  if (described.status === 'SUCCEEDED') {
+    io.stderr(`sweep ${input.sweepId} succeeded; zombie-sweep report ${input.sweepId} --archive-bucket <bucket> shows the report\n`);
+    return 0;
   }
+  io.stderr(`sweep ${input.sweepId} ${described.status}: ${described.error ?? ''} ${described.cause ?? ''}\n`);
+  return 1;
 }
 
 async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accountId: string): Promise<number> {

@@ -7,7 +7,7 @@ import { SweepIdSchema } from '../../src/core/schemas.ts';
 import { describeEvent, executionArnFor, historySince, resolveStateMachineArn } from '../../src/sweep/deployed.ts';
 import { SWEEP_FILES, type SweepReport } from '../../src/sweep/model.ts';
 import { readReportIfAny } from '../../src/sweep/report-store.ts';
-import { getJson } from '../../src/sweep/s3.ts';
+import { readJsonObject } from '../../src/core/s3-json.ts';
 import { money } from '../../src/sweep/text.ts';
 import { checkArchiveBucket, validateBucket, withArchiveBucket } from '../shared/bucket.ts';
 import { callerIdentity, cliClientFactory } from '../shared/credentials.ts';
@@ -68,7 +68,7 @@ export async function runStatus(sweepId: string, flags: StatusFlags, io: { stdou
     await checkArchiveBucket(s3, bucket);
     const { report, claim } = await withArchiveBucket(bucket, async () => ({
       report: await readReportIfAny(s3, bucket, sweepId),
-      claim: (await getJson(s3, bucket, layout.sweepFile(sweepId, SWEEP_FILES.claim)))?.value as { executionArn?: string } | undefined,
+      claim: (await readJsonObject(s3, bucket, layout.sweepFile(sweepId, SWEEP_FILES.claim)))?.value as { executionArn?: string } | undefined,
     }));
     claimedArn = claim?.executionArn;
     if (report) {

@@ -1,8 +1,9 @@
 import { applyDecision, type ApplyDecisionResult } from '../../src/cleanup/decision.ts';
 import { applyVetoes, type ApplyVetoesResult } from '../../src/cleanup/notice/veto.ts';
-import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
+import type { CleanupDeps } from '../../src/cleanup/endpoint.ts';
 import { cleanupDepsFromEnv, withDecisionVerifier } from '../shared/cleanup-deps.ts';
 import { isStep } from '../shared/env.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * ApplyDecision step: `{ sweepId, decision, candidatesKey?, rejectExemptDays? }` after the approval
@@ -18,10 +19,5 @@ export function createHandler(deps: CleanupDeps): ApplyDecisionHandler {
   return ((event: unknown) => (isStep(event, 'apply-vetoes') ? applyVetoes(deps, event) : applyDecision(deps, event))) as ApplyDecisionHandler;
 }
 
-let production: ApplyDecisionHandler | undefined;
-
 /** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
-export const handler = (event: unknown): Promise<ApplyDecisionResult | ApplyVetoesResult> => {
-  production ??= createHandler(withDecisionVerifier(cleanupDepsFromEnv('apply-decision')));
-  return production(event);
-};
+export const handler = lazyHandler((): ((event: unknown) => Promise<ApplyDecisionResult | ApplyVetoesResult>) => createHandler(withDecisionVerifier(cleanupDepsFromEnv('apply-decision'))));

@@ -5,6 +5,7 @@ import { lambdaLog } from '../../src/core/log.ts';
 import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
 import { handleApprovalHttp, type ApprovalWebDeps } from '../../src/cleanup/approval/web.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * The approval pages behind API Gateway (REST API, Lambda proxy integration on
@@ -15,21 +16,16 @@ export function createHandler(deps: ApprovalWebDeps): (event: APIGatewayProxyEve
   return (event) => handleApprovalHttp(deps, event);
 }
 
-let production: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
-
 /** Env: ARCHIVE_BUCKET, APPROVAL_MAC_KEY_ID, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. Needs states:SendTaskSuccess. */
-export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-  if (!production) {
-    const clients = clientFactoryFromEnv('zombie-sweep-approval-web');
-    production = createHandler({
-      clients,
-      archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
-      clock: systemClock,
-      log: lambdaLog('zombie-sweep-approval-web'),
-      auditRetention: auditRetentionFromEnv(),
-      signer: kmsMacSigner(clients.hub(KMSClient), requiredEnv('APPROVAL_MAC_KEY_ID')),
-      decisionSigner: kmsMacSigner(clients.hub(KMSClient), requiredEnv('DECISION_MAC_KEY_ID')),
-    });
-  }
-  return production(event);
-};
+export const handler = lazyHandler((): ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) => {
+  const clients = clientFactoryFromEnv('zombie-sweep-approval-web');
+  return createHandler({
+    clients,
+    archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
+    clock: systemClock,
+    log: lambdaLog('zombie-sweep-approval-web'),
+    auditRetention: auditRetentionFromEnv(),
+    signer: kmsMacSigner(clients.hub(KMSClient), requiredEnv('APPROVAL_MAC_KEY_ID')),
+    decisionSigner: kmsMacSigner(clients.hub(KMSClient), requiredEnv('DECISION_MAC_KEY_ID')),
+  });
+});

@@ -1,6 +1,7 @@
 import { collect, type CollectScanResult, type CollectTaggedResult } from '../../src/sweep/collect.ts';
 import type { SweepDeps } from '../../src/sweep/deps.ts';
 import { sweepDepsFromEnv } from '../shared/sweep-deps.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * Collect: `{ phase: 'scan', sweep, targetList, scan }` merges findings into the report and writes
@@ -10,9 +11,4 @@ export function createHandler(deps: SweepDeps): (event: unknown) => Promise<Coll
   return (event) => collect(deps, event);
 }
 
-let production: ((event: unknown) => Promise<CollectScanResult | CollectTaggedResult>) | undefined;
-
-export const handler = (event: unknown): Promise<CollectScanResult | CollectTaggedResult> => {
-  production ??= createHandler(sweepDepsFromEnv('collect'));
-  return production(event);
-};
+export const handler = lazyHandler(() => createHandler(sweepDepsFromEnv('collect')));

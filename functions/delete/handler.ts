@@ -1,6 +1,7 @@
 import { deleteEndpoint, type DeleteDeps, type DeleteResult } from '../../src/cleanup/delete.ts';
 import { isScaleToZeroItem, scaleEndpointToZero, type ScaleToZeroResult } from '../../src/cleanup/scale-to-zero-step.ts';
 import { cleanupDepsFromEnv, withDecisionVerifier } from '../shared/cleanup-deps.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * Delete step, one approved endpoint: `{ candidate, deletion? }` (an item of deletions.json plus the
@@ -12,10 +13,5 @@ export function createHandler(deps: DeleteDeps): (event: unknown) => Promise<Del
   return (event) => (isScaleToZeroItem(event) ? scaleEndpointToZero(deps, event) : deleteEndpoint(deps, event));
 }
 
-let production: ((event: unknown) => Promise<DeleteResult | ScaleToZeroResult>) | undefined;
-
 /** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
-export const handler = (event: unknown): Promise<DeleteResult | ScaleToZeroResult> => {
-  production ??= createHandler(withDecisionVerifier(cleanupDepsFromEnv('delete')));
-  return production(event);
-};
+export const handler = lazyHandler(() => createHandler(withDecisionVerifier(cleanupDepsFromEnv('delete'))));

@@ -1,6 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
-import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
+import type { CleanupDeps } from '../../src/cleanup/endpoint.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { lambdaLog } from '../../src/core/log.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from './env.ts';

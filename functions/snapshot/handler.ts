@@ -5,6 +5,7 @@ import { CandidateSchema, parseOrThrow } from '../../src/core/schemas.ts';
 import { ContinuationSchema, type SnapshotResult } from '../../src/cleanup/snapshot/manifest.ts';
 import { snapshotEndpoint, type SnapshotDeps } from '../../src/cleanup/snapshot/snapshot.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, hubRegionFromEnv, optionalEnv, requiredEnv } from '../shared/env.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * Snapshot step, called per zombie and again with `continuation` while it answers `continue`.
@@ -42,11 +43,9 @@ export function createHandler(deps: SnapshotHandlerDeps): (event: unknown, conte
   };
 }
 
-let production: ((event: unknown, context?: LambdaContextLike) => Promise<SnapshotResult>) | undefined;
-
 /** Env: ARCHIVE_BUCKET; optional ARCHIVE_KMS_KEY_ID (copies and manifests use SSE-KMS with it), AUDIT_RETENTION_DAYS / AUDIT_RETENTION_MODE. */
-export const handler = (event: unknown, context?: LambdaContextLike): Promise<SnapshotResult> => {
-  production ??= createHandler({
+export const handler = lazyHandler(() =>
+  createHandler({
     factory: clientFactoryFromEnv('zombie-sweep-snapshot'),
     archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
     archiveRegion: hubRegionFromEnv(),
@@ -54,6 +53,5 @@ export const handler = (event: unknown, context?: LambdaContextLike): Promise<Sn
     clock: systemClock,
     log: lambdaLog('zombie-sweep-snapshot'),
     auditRetention: auditRetentionFromEnv(),
-  });
-  return production(event, context);
-};
+  }),
+);

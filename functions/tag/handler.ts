@@ -1,8 +1,9 @@
 import { systemClock } from '../../src/core/clock.ts';
 import { lambdaLog } from '../../src/core/log.ts';
 import { tagEndpoint, type TagResult } from '../../src/cleanup/tag.ts';
-import type { CleanupDeps } from '../../src/cleanup/reverify.ts';
+import type { CleanupDeps } from '../../src/cleanup/endpoint.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * Tag step: input `{ candidate, requestedBy?, deletion? }` (src/cleanup/tag.ts; `deletion` is the
@@ -12,16 +13,13 @@ export function createHandler(deps: CleanupDeps): (event: unknown) => Promise<Ta
   return (event) => tagEndpoint(deps, event);
 }
 
-let production: ((event: unknown) => Promise<TagResult>) | undefined;
-
 /** Env: ARCHIVE_BUCKET; optional AUDIT_RETENTION_DAYS / AUDIT_RETENTION_MODE. */
-export const handler = (event: unknown): Promise<TagResult> => {
-  production ??= createHandler({
+export const handler = lazyHandler(() =>
+  createHandler({
     clients: clientFactoryFromEnv('zombie-sweep-tag'),
     archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
     clock: systemClock,
     log: lambdaLog('zombie-sweep-tag'),
     auditRetention: auditRetentionFromEnv(),
-  });
-  return production(event);
-};
+  }),
+);

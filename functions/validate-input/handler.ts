@@ -2,6 +2,7 @@ import type { SweepDeps } from '../../src/sweep/deps.ts';
 import { validateSweep } from '../../src/sweep/input.ts';
 import type { SweepContext } from '../../src/sweep/model.ts';
 import { sweepDepsFromEnv } from '../shared/sweep-deps.ts';
+import { lazyHandler } from '../shared/handler.ts';
 
 /**
  * ValidateInput, the first state: `{ input, execution, settings }` in (the ASL passes the execution
@@ -12,9 +13,4 @@ export function createHandler(deps: SweepDeps): (event: unknown) => Promise<{ sw
   return (event) => validateSweep(deps, event);
 }
 
-let production: ((event: unknown) => Promise<{ sweep: SweepContext }>) | undefined;
-
-export const handler = (event: unknown): Promise<{ sweep: SweepContext }> => {
-  production ??= createHandler(sweepDepsFromEnv('validate-input'));
-  return production(event);
-};
+export const handler = lazyHandler(() => createHandler(sweepDepsFromEnv('validate-input')));

@@ -1,3 +1,4 @@
+import consumers from 'node:stream/consumers';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -78,7 +79,7 @@ export async function startLocalHost(options: { region: string; accountId: strin
   async function answer(svc: SimService, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const requestId = newRequestId();
     let body: Promise<Buffer> | undefined;
-    const simReq: SimRequest = { method: req.method ?? 'GET', url, headers: req.headers, stream: req, body: () => (body ??= readAll(req)) };
+    const simReq: SimRequest = { method: req.method ?? 'GET', url, headers: req.headers, stream: req, body: () => (body ??= consumers.buffer(req)) };
     let response;
     let operation = 'Unknown';
     try {
@@ -118,13 +119,4 @@ export async function startLocalHost(options: { region: string; accountId: strin
         server.closeAllConnections();
       }),
   };
-}
-
-function readAll(stream: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }

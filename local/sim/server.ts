@@ -1,3 +1,4 @@
+import consumers from 'node:stream/consumers';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -100,7 +101,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       headers: req.headers,
       stream: req,
       rawUrl: req.url,
-      body: () => (bodyPromise ??= readAll(req)),
+      body: () => (bodyPromise ??= consumers.buffer(req)),
     };
     let operation = 'Unknown';
     let accountId = 'unknown';
@@ -204,15 +205,6 @@ function clientHungUp(req: IncomingMessage, error: unknown): boolean {
 function internalError(error: unknown): SimError {
   process.stderr.write(`simulator: internal error: ${String((error as Error)?.stack ?? error)}\n`);
   return new SimError('InternalFailure', 'The simulator failed to process the request', 500);
-}
-
-function readAll(stream: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }
 
 async function send(res: ServerResponse, response: SimResponse): Promise<void> {

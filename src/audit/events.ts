@@ -78,14 +78,79 @@ export const IntentDetailsSchema = z.looseObject({
   step: z.string(),
   /** Names, ARNs or scalable-target ids the call(s) act on. */
   resources: z.array(z.string()),
+  /** delete-endpoint only: the config the endpoint used, for the removal after it is gone. */
+  endpointConfigName: z.string().optional(),
 });
 export type IntentDetails = z.infer<typeof IntentDetailsSchema>;
 
-/** Details schemas per event type, checked when written; types not listed keep free-form details. */
-const DETAILS_SCHEMAS: Partial<Record<AuditEventType, z.ZodType>> = {
+/** What a `skipped` event records: the step that kept the endpoint, the failed check, and what was already undone. */
+export const SkippedDetailsSchema = z.looseObject({
+  step: z.string(),
+  check: z.string(),
+  manifestUri: z.string().optional(),
+  inferenceComponentsDeleted: z.array(z.string()).optional(),
+  deregisteredScalableTargets: z.array(z.string()).optional(),
+  componentsDeletedEarlier: z.boolean().optional(),
+});
+export type SkippedDetails = z.infer<typeof SkippedDetailsSchema>;
+
+/** Written by delete before it waits on inference components: what a kept endpoint has lost. */
+export const ComponentsDeletedDetailsSchema = z.looseObject({
+  step: z.literal('delete'),
+  manifestUri: z.string(),
+  inferenceComponentsDeleted: z.array(z.string()),
+  deregisteredScalableTargets: z.array(z.string()),
+});
+export type ComponentsDeletedDetails = z.infer<typeof ComponentsDeletedDetailsSchema>;
+
+/** What the optional removal after DeleteEndpoint removed and kept. */
+export const RemovedResourcesSchema = z.object({ endpointConfig: z.string().optional(), models: z.array(z.string()), kept: z.array(z.string()) });
+export type RemovedResources = z.infer<typeof RemovedResourcesSchema>;
+
+/**
+ * A `deleted` event is written twice per deletion: `status: accepted` the moment DeleteEndpoint is
+ * accepted (it carries the config name the later removal needs), `status: deleted` by the
+ * `remove-config-and-models` step once the endpoint is gone.
+ */
+export const DeletedDetailsSchema = z.looseObject({
+  step: z.string().optional(),
+  status: z.enum(['accepted', 'deleted']).optional(),
+  manifestUri: z.string().optional(),
+  approvedBy: z.string().optional(),
+  endpointConfigName: z.string().optional(),
+  inferenceComponents: z.array(z.string()).optional(),
+  deregisteredScalableTargets: z.array(z.string()).optional(),
+  removed: RemovedResourcesSchema.optional(),
+  /** The intent an accepted event was reconstructed from, when the attempt that called DeleteEndpoint died before recording it. */
+  recoveredFromIntent: z.string().optional(),
+});
+export type DeletedDetails = z.infer<typeof DeletedDetailsSchema>;
+
+/**
+ * Details schemas per event type: checked when written (appendAuditEvent) and when read back
+ * (detailsOf). Types not listed keep free-form details; `.optional()` ones may have none.
+ */
+export const AUDIT_DETAILS = {
   intent: IntentDetailsSchema,
   anomaly: z.looseObject({ step: z.string() }),
-};
+  skipped: SkippedDetailsSchema.optional(),
+  'components-deleted': ComponentsDeletedDetailsSchema,
+  deleted: DeletedDetailsSchema.optional(),
+} satisfies Partial<Record<AuditEventType, z.ZodType>>;
+const DETAILS_SCHEMAS: Partial<Record<AuditEventType, z.ZodType>> = AUDIT_DETAILS;
+
+export type DetailedEventType = keyof typeof AUDIT_DETAILS;
+export type DetailsOf<T extends DetailedEventType> = z.output<(typeof AUDIT_DETAILS)[T]>;
+
+/**
+ * The typed details of an event of `type`, or undefined when it is another type or its details do not
+ * follow the schema (an event written before the schema existed): readers then treat the facts as absent.
+ */
+export function detailsOf<T extends DetailedEventType>(event: AuditEvent, type: T): DetailsOf<T> | undefined {
+  if (event.type !== type) return undefined;
+  const parsed = AUDIT_DETAILS[type].safeParse(event.details);
+  return parsed.success ? (parsed.data as DetailsOf<T>) : undefined;
+}
 
 /**
  * The outcome events that settle an intent of the same sweep and endpoint written before them. An
@@ -95,8 +160,8 @@ export const INTENT_OUTCOMES: Record<IntentAction, (event: AuditEvent) => boolea
   'delete-endpoint': (e) => e.type === 'deleted' || e.type === 'skipped',
   'delete-inference-components': (e) => e.type === 'components-deleted' || e.type === 'deleted' || e.type === 'skipped',
   'deregister-scalable-targets': (e) => e.type === 'components-deleted' || e.type === 'deleted' || e.type === 'skipped',
-  'delete-endpoint-config': (e) => e.type === 'deleted' && e.details?.step === 'remove-config-and-models',
-  'delete-models': (e) => e.type === 'deleted' && e.details?.step === 'remove-config-and-models',
+  'delete-endpoint-config': (e) => detailsOf(e, 'deleted')?.step === 'remove-config-and-models',
+  'delete-models': (e) => detailsOf(e, 'deleted')?.step === 'remove-config-and-models',
   'scale-to-zero': (e) => e.type === 'scaled-to-zero' || e.type === 'skipped',
   'change-tags': (e) => ['tagged', 'approved', 'rejected', 'skipped'].includes(e.type),
 };
@@ -105,9 +170,9 @@ export const INTENT_OUTCOMES: Record<IntentAction, (event: AuditEvent) => boolea
 export function unresolvedIntents(events: readonly AuditEvent[]): AuditEvent[] {
   return events.filter((intent) => {
     if (intent.type !== 'intent') return false;
-    const parsed = IntentDetailsSchema.safeParse(intent.details);
-    if (!parsed.success) return true;
-    const settles = INTENT_OUTCOMES[parsed.data.action];
+    const intended = detailsOf(intent, 'intent');
+    if (!intended) return true;
+    const settles = INTENT_OUTCOMES[intended.action];
     // Same instant counts as after: the outcome is written after its intent, and clocks have millisecond resolution.
     return !events.some((e) => e.sweepId === intent.sweepId && e.type !== 'intent' && e.at >= intent.at && settles(e));
   });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InputValidationError } from '../core/errors.ts';
 import { fitWidths, truncate } from '../core/table-fit.ts';
 import { AccountIdSchema, EndpointArnSchema, EndpointNameSchema, RegionSchema, SweepIdSchema } from '../core/schemas.ts';
-import { unresolvedIntents, type AuditEvent } from './events.ts';
+import { detailsOf, unresolvedIntents, type AuditEvent } from './events.ts';
 
 /**
  * The audit trail query, pure: flag validation, filtering and the three output formats. Reading
@@ -155,7 +155,7 @@ export interface TimelineRow {
 /** An intent no outcome followed is shown as what it is: the call may or may not have happened. */
 export function eventLabel(event: AuditEvent, unresolved: ReadonlySet<string>): string {
   if (event.type !== 'intent') return event.type;
-  const action = typeof event.details?.action === 'string' ? event.details.action : 'unknown action';
+  const action = detailsOf(event, 'intent')?.action ?? 'unknown action';
   return unresolved.has(event.eventId) ? `${action}: attempted, outcome unknown` : `intent: ${action}`;
 }
 
@@ -240,7 +240,7 @@ export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef, opti
   });
   const last = sorted[sorted.length - 1]!;
   const deleted = [...sorted].reverse().find((e) => e.type === 'deleted' || e.type === 'restored');
-  const attempted = unresolvedIntents(sorted).find((e) => e.details?.action === 'delete-endpoint');
+  const attempted = unresolvedIntents(sorted).find((e) => detailsOf(e, 'intent')?.action === 'delete-endpoint');
   const status =
     deleted?.type === 'deleted'
       ? `deleted at ${deleted.at}`

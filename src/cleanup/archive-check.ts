@@ -1,7 +1,8 @@
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { mapLimit } from '../core/concurrency.ts';
-import { isS3NotFound, readJsonObject } from '../core/s3-json.ts';
+import { isS3NotFound } from '../core/aws-errors.ts';
+import { readJsonObject } from '../core/s3-json.ts';
 import { ArtifactEntrySchema } from './snapshot/manifest.ts';
 
 /**

@@ -10,7 +10,7 @@ import { normalizeCandidates } from './approval/request.ts';
 import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
 import { withoutVetoed } from './notice/veto.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
-import { auditWriter, hasAuditEvent, type CleanupDeps } from './reverify.ts';
+import { auditWriter, hasAuditEvent, type CleanupDeps } from './endpoint.ts';
 
 /**
  * ApplyDecision, after the approval task returns: tags rejected endpoints (`zombie=rejected`,

@@ -5,34 +5,36 @@ import {
   DeleteInferenceComponentCommand,
   DeleteModelCommand,
   SageMakerClient,
+  type DescribeEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { appendAuditEvent, type IntentAction } from '../audit/events.ts';
+import { appendAuditEvent, type AuditWriter, type DeletedDetails, type IntentAction, type RemovedResources, type SkippedDetails } from '../audit/events.ts';
 import { chunk, mapLimit } from '../core/concurrency.ts';
 import { errorMessage, errorName } from '../core/errors.ts';
 import { s3Uri } from '../core/layout.ts';
+import type { Log } from '../core/log.ts';
 import { DeletionSettingsSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
-import { ApprovalCandidateSchema } from './approval/store.ts';
+import { isAccessDenied, isSageMakerNotFound } from '../core/aws-errors.ts';
+import { ApprovalCandidateSchema, type ApprovalCandidate } from './approval/store.ts';
 import {
-  auditEventsOf,
   auditWriter,
   carriesDeletionMark,
   configAndModels,
+  deleteTargetOf,
   describeEndpointOrUndefined,
   hasAuditEvent,
   inUseByOthers,
-  isAccessDenied,
-  isSageMakerNotFound,
   listInferenceComponents,
   manifestKey,
   readEndpointTags,
   readTagsOrUndefined,
   retryableOr,
-  reverify,
-  deleteTargetOf,
+  typedEventsOf,
+  type ChildResource,
   type CleanupDeps,
-} from './reverify.ts';
+} from './endpoint.ts';
+import { reverify, type Reverification } from './reverify.ts';
 
 /**
  * Delete one approved endpoint, after re-verifying everything (src/cleanup/reverify.ts). Inference
@@ -87,156 +89,267 @@ export interface DeleteResult {
 export type DeleteDeps = CleanupDeps;
 
 export async function deleteEndpoint(deps: DeleteDeps, rawInput: unknown): Promise<DeleteResult> {
-  const { candidate, deletion, recheck } = parseOrThrow(DeleteInputSchema, rawInput, 'delete input');
-  const lastRound = recheck !== undefined && recheck.round >= recheck.maxRounds;
-  const log = deps.log.child({ sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName });
-  const audit = auditWriter(deps);
-  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
-  const manifestUri = s3Uri(deps.archiveBucket, manifestKey(candidate));
-  const result = (status: DeleteStatus, reason?: string, check?: string): DeleteResult => ({ ...where, status, ...(reason ? { reason } : {}), ...(check ? { check } : {}) });
-  const skip = async (check: string, reason: string, actor: string, tagsBefore?: TagMap, undone?: Record<string, unknown>): Promise<DeleteResult> => {
-    await appendAuditEvent(audit, { ...where, type: 'skipped', actor, reason, tagsBefore, details: { step: 'delete', check, ...undone } });
-    log.warn('deletion skipped', { check, reason });
-    return result('skipped', reason, check);
-  };
-  /** Write-ahead: durably on record before the call it announces, so no deletion can happen unaudited. */
-  const intend = async (action: IntentAction, resources: string[], actor: string, tagsBefore?: TagMap): Promise<void> => {
-    if (resources.length === 0) return;
-    await appendAuditEvent(audit, { ...where, type: 'intent', actor, tagsBefore, reason: `about to ${action.replace(/-/g, ' ')}: ${resources.join(', ')}`, details: { action, step: 'delete', resources } });
-  };
-  const removalWanted = deletion.deleteEndpointConfig || deletion.deleteModels;
-  /** After our DeleteEndpoint and once the endpoint is gone: the optional config/model removal, audited once. */
-  const complete = async (accepted: { actor: string; tagsBefore?: TagMap; configName?: string }, reason?: string): Promise<DeleteResult> => {
-    if (removalWanted && !(await auditEventsOf(deps, candidate, 'deleted')).some((e) => e.details?.removed !== undefined)) {
-      const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
-      const removed = await removeConfigAndModels(sagemaker, candidate, accepted.configName, deletion, (action, names) => intend(action, names, accepted.actor));
-      await appendAuditEvent(audit, { ...where, type: 'deleted', actor: accepted.actor, tagsBefore: accepted.tagsBefore, tagsAfter: {}, details: { step: 'remove-config-and-models', manifestUri, status: 'deleted', removed } });
-    }
-    log.info('endpoint deleted');
-    return result('deleted', reason);
-  };
-
+  const run = new DeleteRun(deps, parseOrThrow(DeleteInputSchema, rawInput, 'delete input'));
   try {
-    const check = await reverify(deps, candidate);
-    if (check.outcome === 'failed') return await skip(check.check, check.reason, 'zombie-sweep', check.tags);
-    if (check.outcome === 'gone') {
-      // Our `deleted` event is written as soon as DeleteEndpoint is accepted: with it, "gone" means we deleted it.
-      const ours = await auditEventsOf(deps, candidate, 'deleted');
-      const accepted = ours.find((e) => e.details?.status === 'accepted') ?? ours[0];
-      if (accepted) {
-        const configName = typeof accepted.details?.endpointConfigName === 'string' ? accepted.details.endpointConfigName : undefined;
-        return await complete({ actor: accepted.actor, tagsBefore: accepted.tagsBefore, configName }, 'deleted by an earlier attempt');
+    const check = await reverify(deps, run.candidate);
+    switch (check.outcome) {
+      case 'failed':
+        return await run.skip(check.check, check.reason, 'zombie-sweep', check.tags);
+      case 'gone':
+        return await resumeGone(run);
+      case 'deleting': {
+        const accepted = { actor: check.approvedBy, tagsBefore: check.tags, configName: check.endpointConfigName };
+        return await awaitEndpointGone(run, accepted, { manifestUri: run.manifestUri, approvedBy: check.approvedBy });
       }
-      // An earlier attempt announced DeleteEndpoint and died before recording its outcome: the deletion is this sweep's.
-      const intended = (await auditEventsOf(deps, candidate, 'intent')).find((e) => e.details?.action === 'delete-endpoint');
-      if (intended) {
-        const configName = typeof intended.details?.endpointConfigName === 'string' ? intended.details.endpointConfigName : undefined;
-        await appendAuditEvent(audit, { ...where, type: 'deleted', actor: intended.actor, tagsBefore: intended.tagsBefore, tagsAfter: {}, details: { ...intended.details, action: undefined, resources: undefined, status: 'accepted', recoveredFromIntent: intended.eventId } });
-        return await complete({ actor: intended.actor, tagsBefore: intended.tagsBefore, configName }, 'deleted by an earlier attempt');
-      }
-      if (!(await hasAuditEvent(deps, candidate, 'skipped'))) {
-        await appendAuditEvent(audit, { ...where, type: 'skipped', actor: 'zombie-sweep', reason: 'the endpoint no longer exists (deleted outside this step)', details: { step: 'delete', check: 'exists' } });
-      }
-      return result('already-gone', 'the endpoint no longer exists');
-    }
-
-    const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
-    const scaling = deps.clients.target(ApplicationAutoScalingClient, deleteTargetOf(candidate));
-    const details: Record<string, unknown> = { manifestUri, approvedBy: check.approvedBy };
-    let configName = check.outcome === 'deleting' ? check.endpointConfigName : undefined;
-
-    if (check.outcome === 'verified') {
-      configName = check.endpoint.EndpointConfigName;
-      const variants = [...(check.endpoint.ProductionVariants ?? []), ...(check.endpoint.ShadowProductionVariants ?? [])].flatMap((v) => (v.VariantName ? [v.VariantName] : []));
-      const components = await listInferenceComponents(sagemaker, candidate.endpointName);
-      const unmarked = await unmarkedResources(sagemaker, components, candidate.sweepId);
-      if (unmarked.length > 0) {
-        return await skip('component-tags', `inference component(s) ${unmarked.join(', ')} do not carry ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} of sweep ${candidate.sweepId}; nothing was deleted`, 'zombie-sweep', check.tags);
-      }
-      // Re-verification read the tags before the metrics and the component tags: the last look before the first irreversible call.
-      const current = await readEndpointTags(sagemaker, candidate.endpointArn);
-      if (!carriesDeletionMark(current, candidate.sweepId)) {
-        return await skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during re-verification; nothing was deleted`, 'zombie-sweep', current);
-      }
-      const announceTargets = (targets: string[]) => intend('deregister-scalable-targets', targets, check.approvedBy, current);
-      const icTargets = await deregisterScalableTargets(scaling, components.map((ic) => `inference-component/${ic.name}`), announceTargets);
-      const underway = components.filter((ic) => ic.status === 'Deleting').map((ic) => ic.name);
-      const started: string[] = [];
-      /** What a kept endpoint has lost so far: the skip event's details (#4: nothing re-registers or re-creates them). */
-      const undone = (targets: string[]) => ({ manifestUri, inferenceComponentsDeleted: [...underway, ...started], deregisteredScalableTargets: targets });
-      const keep = async (check: string, why: string, tags: TagMap, targets: string[]) => {
-        const lost = undone(targets);
-        // A later round of the workflow's loop sees no components: an earlier round deleted them.
-        const earlier = lost.inferenceComponentsDeleted.length === 0 && (await hasAuditEvent(deps, candidate, 'components-deleted'));
-        return skip(check, `${why}; the endpoint is kept${lostSuffix(lost, earlier)}`, 'zombie-sweep', tags, { ...lost, ...(earlier ? { componentsDeletedEarlier: true } : {}) });
-      };
-      await intend('delete-inference-components', components.filter((ic) => ic.status !== 'Deleting').map((ic) => ic.name), check.approvedBy, current);
-      for (const ic of components) {
-        if (ic.status === 'Deleting') continue;
-        try {
-          await sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: ic.name }));
-          started.push(ic.name);
-        } catch (error) {
-          if (isSageMakerNotFound(error)) continue;
-          // The role may delete a component only while it carries zombie=confirmed: its owner un-marked it just now.
-          if (isAccessDenied(error)) {
-            return await keep('delete-permission', `DeleteInferenceComponent ${ic.name} was refused (${errorMessage(error)})`, current, icTargets);
-          }
-          throw error;
-        }
-      }
-      details.inferenceComponents = components.map((ic) => ic.name);
-      // Audited before the wait: a component deletion must be on record even if the endpoint is kept or this run dies.
-      if (started.length > 0 || (underway.length > 0 && !(await hasAuditEvent(deps, candidate, 'components-deleted')))) {
-        await appendAuditEvent(audit, { ...where, type: 'components-deleted', actor: check.approvedBy, tagsBefore: current, details: { step: 'delete', ...undone(icTargets) } });
-      }
-      if (components.length > 0 && (await listInferenceComponents(sagemaker, candidate.endpointName)).length > 0) {
-        if (lastRound) {
-          return await keep('components-deleting', `inference components were still being deleted after ${recheck.round} rounds of waiting; DeleteEndpoint was not called`, current, icTargets);
-        }
-        log.info('inference components still deleting');
-        return result('deleting', 'inference components are still being deleted; the endpoint is deleted when the workflow calls Delete again');
-      }
-      // Waiting for inference components can take minutes: an owner's veto in that time still counts.
-      const latest = await readEndpointTags(sagemaker, candidate.endpointArn);
-      if (!carriesDeletionMark(latest, candidate.sweepId)) {
-        return await keep('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during deletion`, latest, icTargets);
-      }
-      const variantTargets = await deregisterScalableTargets(scaling, variants.map((v) => `endpoint/${candidate.endpointName}/variant/${v}`), announceTargets);
-      details.deregisteredScalableTargets = [...icTargets, ...variantTargets];
-      await appendAuditEvent(audit, {
-        ...where,
-        type: 'intent',
-        actor: check.approvedBy,
-        tagsBefore: latest,
-        reason: `about to delete endpoint ${candidate.endpointName}`,
-        details: { ...details, action: 'delete-endpoint', step: 'delete', resources: [candidate.endpointName], endpointConfigName: configName },
-      });
-      try {
-        // The member role may call this only while the endpoint is tagged zombie=confirmed: a veto at the last instant is refused here.
-        await sagemaker.send(new DeleteEndpointCommand({ EndpointName: candidate.endpointName }));
-      } catch (error) {
-        if (isSageMakerNotFound(error)) return result('already-gone', 'the endpoint disappeared during deletion');
-        if (isAccessDenied(error)) {
-          return await keep('delete-permission', `DeleteEndpoint was refused (${errorMessage(error)}); the zombie tag probably changed at the last moment`, check.tags, [...icTargets, ...variantTargets]);
-        }
-        throw error;
+      case 'verified': {
+        const called = await deleteVerified(run, check);
+        if ('status' in called) return called;
+        return await awaitEndpointGone(run, { actor: check.approvedBy, tagsBefore: check.tags, configName: called.configName }, called.details);
       }
     }
-
-    // Recorded the moment DeleteEndpoint is accepted (or found under way), before waiting: see the gone branch above.
-    if (!(await hasAuditEvent(deps, candidate, 'deleted'))) {
-      await appendAuditEvent(audit, { ...where, type: 'deleted', actor: check.approvedBy, tagsBefore: check.tags, tagsAfter: {}, details: { ...details, endpointConfigName: configName, status: 'accepted' } });
-    }
-    const gone = (await describeEndpointOrUndefined(sagemaker, candidate.endpointName)) === undefined;
-    if (!gone) {
-      log.info('endpoint deletion in progress');
-      return result('deleting', 'DeleteEndpoint accepted; the endpoint is still being deleted');
-    }
-    return await complete({ actor: check.approvedBy, tagsBefore: check.tags, configName });
   } catch (error) {
     throw retryableOr(error);
   }
+}
+
+/** Who DeleteEndpoint was called for, and what the removal after it needs. */
+interface AcceptedDeletion {
+  actor: string;
+  tagsBefore?: TagMap;
+  configName?: string;
+}
+
+/** One call of the delete step: its input, and the audit and result vocabulary every phase shares. */
+class DeleteRun {
+  readonly candidate: ApprovalCandidate;
+  readonly deletion: z.output<typeof DeletionSettingsSchema>;
+  readonly recheck: z.output<typeof DeleteInputSchema>['recheck'];
+  readonly log: Log;
+  readonly audit: AuditWriter;
+  readonly manifestUri: string;
+  readonly where: Pick<DeleteResult, 'endpointArn' | 'endpointName' | 'accountId' | 'region'> & { sweepId: string };
+
+  constructor(
+    readonly deps: DeleteDeps,
+    input: z.output<typeof DeleteInputSchema>,
+  ) {
+    const { candidate } = input;
+    this.candidate = candidate;
+    this.deletion = input.deletion;
+    this.recheck = input.recheck;
+    this.log = deps.log.child({ sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName });
+    this.audit = auditWriter(deps);
+    this.where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+    this.manifestUri = s3Uri(deps.archiveBucket, manifestKey(candidate));
+  }
+
+  /** On the last call of the workflow's loop, components still deleting end in a skip. */
+  get lastRound(): boolean {
+    return this.recheck !== undefined && this.recheck.round >= this.recheck.maxRounds;
+  }
+
+  /** The member account's clients, through the delete capability. */
+  sagemaker(): SageMakerClient {
+    return this.deps.clients.target(SageMakerClient, deleteTargetOf(this.candidate));
+  }
+
+  scaling(): ApplicationAutoScalingClient {
+    return this.deps.clients.target(ApplicationAutoScalingClient, deleteTargetOf(this.candidate));
+  }
+
+  result(status: DeleteStatus, reason?: string, check?: string): DeleteResult {
+    return { ...this.where, status, ...(reason ? { reason } : {}), ...(check ? { check } : {}) };
+  }
+
+  async skip(check: string, reason: string, actor: string, tagsBefore?: TagMap, undone?: Omit<SkippedDetails, 'step' | 'check'>): Promise<DeleteResult> {
+    const details: SkippedDetails = { step: 'delete', check, ...undone };
+    await appendAuditEvent(this.audit, { ...this.where, type: 'skipped', actor, reason, tagsBefore, details });
+    this.log.warn('deletion skipped', { check, reason });
+    return this.result('skipped', reason, check);
+  }
+
+  /** Write-ahead: durably on record before the call it announces, so no deletion can happen unaudited. */
+  async intend(action: IntentAction, resources: string[], actor: string, tagsBefore?: TagMap): Promise<void> {
+    if (resources.length === 0) return;
+    const reason = `about to ${action.replace(/-/g, ' ')}: ${resources.join(', ')}`;
+    await appendAuditEvent(this.audit, { ...this.where, type: 'intent', actor, tagsBefore, reason, details: { action, step: 'delete', resources } });
+  }
+
+  async recordDeleted(accepted: AcceptedDeletion, details: DeletedDetails): Promise<void> {
+    await appendAuditEvent(this.audit, { ...this.where, type: 'deleted', actor: accepted.actor, tagsBefore: accepted.tagsBefore, tagsAfter: {}, details });
+  }
+}
+
+/**
+ * The endpoint is gone. Our `deleted` event is written as soon as DeleteEndpoint is accepted: with it,
+ * "gone" means we deleted it. Without it, an intent to delete the endpoint means an earlier attempt
+ * called DeleteEndpoint and died before recording the outcome: the deletion is still this sweep's.
+ */
+async function resumeGone(run: DeleteRun): Promise<DeleteResult> {
+  const ours = await typedEventsOf(run.deps, run.candidate, 'deleted');
+  const accepted = ours.find((e) => e.typed?.status === 'accepted') ?? ours[0];
+  if (accepted) {
+    return await complete(run, { actor: accepted.actor, tagsBefore: accepted.tagsBefore, configName: accepted.typed?.endpointConfigName }, 'deleted by an earlier attempt');
+  }
+  const intended = (await typedEventsOf(run.deps, run.candidate, 'intent')).find((e) => e.typed?.action === 'delete-endpoint');
+  if (intended?.typed) {
+    const recovered = { actor: intended.actor, tagsBefore: intended.tagsBefore, configName: intended.typed.endpointConfigName };
+    await run.recordDeleted(recovered, { ...intended.typed, action: undefined, resources: undefined, status: 'accepted', recoveredFromIntent: intended.eventId });
+    return await complete(run, recovered, 'deleted by an earlier attempt');
+  }
+  if (!(await hasAuditEvent(run.deps, run.candidate, 'skipped'))) {
+    const details: SkippedDetails = { step: 'delete', check: 'exists' };
+    await appendAuditEvent(run.audit, { ...run.where, type: 'skipped', actor: 'zombie-sweep', reason: 'the endpoint no longer exists (deleted outside this step)', details });
+  }
+  return run.result('already-gone', 'the endpoint no longer exists');
+}
+
+/**
+ * Recorded the moment DeleteEndpoint is accepted (or found under way), before waiting: see resumeGone.
+ * Then one look whether the endpoint is gone; the workflow's Wait paces the next.
+ */
+async function awaitEndpointGone(run: DeleteRun, accepted: AcceptedDeletion, details: DeletedDetails): Promise<DeleteResult> {
+  if (!(await hasAuditEvent(run.deps, run.candidate, 'deleted'))) {
+    await run.recordDeleted(accepted, { ...details, endpointConfigName: accepted.configName, status: 'accepted' });
+  }
+  if ((await describeEndpointOrUndefined(run.sagemaker(), run.candidate.endpointName)) !== undefined) {
+    run.log.info('endpoint deletion in progress');
+    return run.result('deleting', 'DeleteEndpoint accepted; the endpoint is still being deleted');
+  }
+  return await complete(run, accepted);
+}
+
+/** After our DeleteEndpoint and once the endpoint is gone: the optional config/model removal, audited once. */
+async function complete(run: DeleteRun, accepted: AcceptedDeletion, reason?: string): Promise<DeleteResult> {
+  const removalWanted = run.deletion.deleteEndpointConfig || run.deletion.deleteModels;
+  if (removalWanted && !(await typedEventsOf(run.deps, run.candidate, 'deleted')).some((e) => e.typed?.removed !== undefined)) {
+    const intend = (action: IntentAction, names: string[]) => run.intend(action, names, accepted.actor);
+    const removed = await removeConfigAndModels(run.sagemaker(), run.candidate, accepted.configName, run.deletion, intend);
+    await run.recordDeleted(accepted, { step: 'remove-config-and-models', manifestUri: run.manifestUri, status: 'deleted', removed });
+  }
+  run.log.info('endpoint deleted');
+  return run.result('deleted', reason);
+}
+
+type Verified = Extract<Reverification, { outcome: 'verified' }>;
+
+/**
+ * A verified endpoint: its inference components go first (with their scaling targets), then, once
+ * they are gone and the endpoint still carries the mark, the variants' scaling targets and the
+ * endpoint itself. Returns the result when the run ends here, else what the `deleted` event records.
+ */
+async function deleteVerified(run: DeleteRun, check: Verified): Promise<DeleteResult | { details: DeletedDetails; configName?: string }> {
+  const components = await listInferenceComponents(run.sagemaker(), run.candidate.endpointName);
+  const cleared = await clearComponents(run, check, components);
+  if ('status' in cleared) return cleared;
+  const { progress, icTargets, announceTargets } = cleared;
+  // Waiting for inference components can take minutes: an owner's veto in that time still counts.
+  const latest = await readEndpointTags(run.sagemaker(), run.candidate.endpointArn);
+  if (!carriesDeletionMark(latest, run.candidate.sweepId)) {
+    return await keep(run, progress, 'tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during deletion`, latest, icTargets);
+  }
+  const variantIds = variantNames(check.endpoint).map((v) => `endpoint/${run.candidate.endpointName}/variant/${v}`);
+  const variantTargets = await deregisterScalableTargets(run.scaling(), variantIds, announceTargets);
+  const configName = check.endpoint.EndpointConfigName;
+  const details: DeletedDetails = {
+    manifestUri: run.manifestUri,
+    approvedBy: check.approvedBy,
+    inferenceComponents: components.map((ic) => ic.name),
+    deregisteredScalableTargets: [...icTargets, ...variantTargets],
+  };
+  const reason = `about to delete endpoint ${run.candidate.endpointName}`;
+  const intent = { ...details, action: 'delete-endpoint', step: 'delete', resources: [run.candidate.endpointName], endpointConfigName: configName };
+  await appendAuditEvent(run.audit, { ...run.where, type: 'intent', actor: check.approvedBy, tagsBefore: latest, reason, details: intent });
+  try {
+    // The member role may call this only while the endpoint is tagged zombie=confirmed: a veto at the last instant is refused here.
+    await run.sagemaker().send(new DeleteEndpointCommand({ EndpointName: run.candidate.endpointName }));
+  } catch (error) {
+    if (isSageMakerNotFound(error)) return run.result('already-gone', 'the endpoint disappeared during deletion');
+    if (isAccessDenied(error)) {
+      const why = `DeleteEndpoint was refused (${errorMessage(error)}); the zombie tag probably changed at the last moment`;
+      return await keep(run, progress, 'delete-permission', why, check.tags, [...icTargets, ...variantTargets]);
+    }
+    throw error;
+  }
+  return { details, configName };
+}
+
+function variantNames(endpoint: DescribeEndpointCommandOutput): string[] {
+  return [...(endpoint.ProductionVariants ?? []), ...(endpoint.ShadowProductionVariants ?? [])].flatMap((v) => (v.VariantName ? [v.VariantName] : []));
+}
+
+/** Components this run found already deleting, and those it started deleting. */
+interface ComponentProgress {
+  underway: string[];
+  started: string[];
+}
+
+/** What a kept endpoint has lost so far: the skip event's details (nothing re-registers or re-creates them). */
+function undone(run: DeleteRun, progress: ComponentProgress, targets: string[]) {
+  return { manifestUri: run.manifestUri, inferenceComponentsDeleted: [...progress.underway, ...progress.started], deregisteredScalableTargets: targets };
+}
+
+/** Skip after something was already undone: the skip names what the kept endpoint lost. */
+async function keep(run: DeleteRun, progress: ComponentProgress, check: string, why: string, tags: TagMap, targets: string[]): Promise<DeleteResult> {
+  const lost = undone(run, progress, targets);
+  // A later round of the workflow's loop sees no components: an earlier round deleted them.
+  const earlier = lost.inferenceComponentsDeleted.length === 0 && (await hasAuditEvent(run.deps, run.candidate, 'components-deleted'));
+  return run.skip(check, `${why}; the endpoint is kept${lostSuffix(lost, earlier)}`, 'zombie-sweep', tags, { ...lost, ...(earlier ? { componentsDeletedEarlier: true } : {}) });
+}
+
+/**
+ * Removes the endpoint's inference components and their scaling targets, after checking each carries
+ * the mark and re-reading the endpoint's tags: the last look before the first irreversible call.
+ * Returns the result when the run ends here (a skip, or `deleting` while components are still going).
+ */
+async function clearComponents(run: DeleteRun, check: Verified, components: (ChildResource & { status: string })[]) {
+  const { candidate } = run;
+  const sagemaker = run.sagemaker();
+  const unmarked = await unmarkedResources(sagemaker, components, candidate.sweepId);
+  if (unmarked.length > 0) {
+    return await run.skip('component-tags', `inference component(s) ${unmarked.join(', ')} do not carry ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} of sweep ${candidate.sweepId}; nothing was deleted`, 'zombie-sweep', check.tags);
+  }
+  // Re-verification read the tags before the metrics and the component tags: the last look before the first irreversible call.
+  const current = await readEndpointTags(sagemaker, candidate.endpointArn);
+  if (!carriesDeletionMark(current, candidate.sweepId)) {
+    return await run.skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during re-verification; nothing was deleted`, 'zombie-sweep', current);
+  }
+  const announceTargets = (targets: string[]) => run.intend('deregister-scalable-targets', targets, check.approvedBy, current);
+  const icTargets = await deregisterScalableTargets(run.scaling(), components.map((ic) => `inference-component/${ic.name}`), announceTargets);
+  const progress: ComponentProgress = { underway: components.filter((ic) => ic.status === 'Deleting').map((ic) => ic.name), started: [] };
+  await run.intend('delete-inference-components', components.filter((ic) => ic.status !== 'Deleting').map((ic) => ic.name), check.approvedBy, current);
+  const refused = await deleteComponents(sagemaker, components, progress);
+  if (refused) return await keep(run, progress, 'delete-permission', refused, current, icTargets);
+  // Audited before the wait: a component deletion must be on record even if the endpoint is kept or this run dies.
+  if (progress.started.length > 0 || (progress.underway.length > 0 && !(await hasAuditEvent(run.deps, candidate, 'components-deleted')))) {
+    await appendAuditEvent(run.audit, { ...run.where, type: 'components-deleted', actor: check.approvedBy, tagsBefore: current, details: { step: 'delete', ...undone(run, progress, icTargets) } });
+  }
+  if (components.length > 0 && (await listInferenceComponents(sagemaker, candidate.endpointName)).length > 0) {
+    if (run.lastRound) {
+      const why = `inference components were still being deleted after ${run.recheck!.round} rounds of waiting; DeleteEndpoint was not called`;
+      return await keep(run, progress, 'components-deleting', why, current, icTargets);
+    }
+    run.log.info('inference components still deleting');
+    return run.result('deleting', 'inference components are still being deleted; the endpoint is deleted when the workflow calls Delete again');
+  }
+  return { progress, icTargets, announceTargets };
+}
+
+/** Starts deleting every component not already deleting; returns why when IAM refused one (then the endpoint is kept). */
+async function deleteComponents(sagemaker: SageMakerClient, components: readonly (ChildResource & { status: string })[], progress: ComponentProgress): Promise<string | undefined> {
+  for (const ic of components) {
+    if (ic.status === 'Deleting') continue;
+    try {
+      await sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: ic.name }));
+      progress.started.push(ic.name);
+    } catch (error) {
+      if (isSageMakerNotFound(error)) continue;
+      // The role may delete a component only while it carries zombie=confirmed: its owner un-marked it just now.
+      if (isAccessDenied(error)) return `DeleteInferenceComponent ${ic.name} was refused (${errorMessage(error)})`;
+      throw error;
+    }
+  }
+  return undefined;
 }
 
 /** The words a skip adds when something was already undone on the endpoint it keeps (empty when nothing was). */
@@ -293,8 +406,8 @@ async function removeConfigAndModels(
   configName: string | undefined,
   deletion: z.output<typeof DeletionSettingsSchema>,
   intend: (action: 'delete-endpoint-config' | 'delete-models', names: string[]) => Promise<void>,
-): Promise<{ endpointConfig?: string; models: string[]; kept: string[] }> {
-  const removed: { endpointConfig?: string; models: string[]; kept: string[] } = { models: [], kept: [] };
+): Promise<RemovedResources> {
+  const removed: RemovedResources = { models: [], kept: [] };
   if (!configName) return removed;
   const { config, models } = await configAndModels(sagemaker, configName);
   const inUse = await inUseByOthers(sagemaker, candidate.endpointName);

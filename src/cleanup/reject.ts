@@ -8,7 +8,6 @@ import {
   configAndModels,
   describeEndpointOrUndefined,
   hasAuditEvent,
-  isSageMakerNotFound,
   listInferenceComponents,
   readEndpointTags,
   readTagsOrUndefined,
@@ -16,7 +15,8 @@ import {
   tagTargetOf,
   type ChildResource,
   type CleanupDeps,
-} from './reverify.ts';
+} from './endpoint.ts';
+import { isSageMakerNotFound } from '../core/aws-errors.ts';
 
 /**
  * The endpoint side of a decision. A rejected endpoint is tagged `zombie=rejected` with

@@ -7,7 +7,8 @@ import { layout, s3Uri } from '../core/layout.ts';
 import { CandidateSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
-import { auditEventsOf, auditWriter, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, reverify, type CleanupDeps } from './reverify.ts';
+import { auditEventsOf, auditWriter, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, type CleanupDeps } from './endpoint.ts';
+import { reverify } from './reverify.ts';
 import { PreviousCapacitySchema, applyZeroCapacity, readCapacity, tagEndpoint, type PreviousCapacity } from './scale-to-zero.ts';
 
 export type ScaleToZeroStatus = 'scaled-to-zero' | 'skipped' | 'already-gone';

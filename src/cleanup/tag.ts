@@ -17,7 +17,6 @@ import {
   describeEndpointOrUndefined,
   hasAuditEvent,
   inUseByOthers,
-  isSageMakerNotFound,
   listInferenceComponents,
   manifestExists,
   manifestKey,
@@ -27,7 +26,8 @@ import {
   tagTargetOf,
   type ChildResource,
   type CleanupDeps,
-} from './reverify.ts';
+} from './endpoint.ts';
+import { isSageMakerNotFound } from '../core/aws-errors.ts';
 
 /**
  * Tag: marks a snapshotted zombie `zombie=confirmed` with the contract tags, in ONE AddTags call, and

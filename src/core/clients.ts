@@ -7,6 +7,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { isTransient } from './aws-errors.ts';
 import { RetryableAwsError, TargetUnreachableError, errorName, errorMessage } from './errors.ts';
 import type { ApiCallCounter } from './api-calls.ts';
+import { systemClock, type Clock } from './clock.ts';
 import { capabilityRoleName, type MemberCapability } from './capabilities.ts';
 
 /** Where a client should act: an account and region, reached by assuming `roleName` (or with the base credentials when absent). */
@@ -129,7 +130,9 @@ export class CredentialCache {
   private readonly entries = new Map<string, Promise<AwsCredentialIdentity>>();
   private readonly expiries = new Map<string, number>();
 
-  get(key: string, assume: () => Promise<AwsCredentialIdentity>, now: () => number = Date.now): Promise<AwsCredentialIdentity> {
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  get(key: string, assume: () => Promise<AwsCredentialIdentity>, now: () => number = () => this.clock.now().getTime()): Promise<AwsCredentialIdentity> {
     const cached = this.entries.get(key);
     const expiry = this.expiries.get(key);
     if (cached && (expiry === undefined || expiry - now() >= REFRESH_MARGIN_MS)) return cached;

@@ -1,5 +1,6 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isTransient } from './aws-errors.ts';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import type { z } from 'zod';
+import { awsHttpStatus, isConditionFailed, isS3NotFound, isTransient } from './aws-errors.ts';
 import { InputValidationError, RetryableAwsError, errorMessage, errorName } from './errors.ts';
 
 /**
@@ -8,24 +9,9 @@ import { InputValidationError, RetryableAwsError, errorMessage, errorName } from
  * concurrency: a lost race is an answer (`written: false`), not an error.
  */
 
-export function s3HttpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-}
-
-/** A missing key: HEAD answers a bare 404 (`NotFound`), GET `NoSuchKey`. A missing bucket is not "no object": it stays an error. */
-export function isS3NotFound(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'NotFound' || name === 'NoSuchKey' || (s3HttpStatus(error) === 404 && name !== 'NoSuchBucket');
-}
-
-/** A conditional write lost: If-None-Match found an object, or If-Match found another version. */
-export function isConditionFailed(error: unknown): boolean {
-  return errorName(error) === 'PreconditionFailed' || s3HttpStatus(error) === 412;
-}
-
 /** S3 answers 409 ConditionalRequestConflict while another conditional write to the key is in flight: retry it. */
 function isConditionalConflict(error: unknown): boolean {
-  return errorName(error) === 'ConditionalRequestConflict' || s3HttpStatus(error) === 409;
+  return errorName(error) === 'ConditionalRequestConflict' || awsHttpStatus(error) === 409;
 }
 const CONFLICT_ATTEMPTS = 4;
 
@@ -39,7 +25,14 @@ export function retryableIfTransient(error: unknown, doing: string): unknown {
   return new RetryableAwsError(`${doing}: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
 }
 
-export async function readJsonObject(s3: S3Client, bucket: string, key: string): Promise<{ value: unknown; etag: string } | undefined> {
+/**
+ * Reads a JSON object; undefined when the key does not exist. With a schema, the value is checked
+ * (and transformed) by it, and a document that does not follow it is an InputValidationError naming
+ * the object and the first field at fault.
+ */
+export async function readJsonObject(s3: S3Client, bucket: string, key: string): Promise<{ value: unknown; etag: string } | undefined>;
+export async function readJsonObject<S extends z.ZodType>(s3: S3Client, bucket: string, key: string, schema: S): Promise<{ value: z.output<S>; etag: string } | undefined>;
+export async function readJsonObject(s3: S3Client, bucket: string, key: string, schema?: z.ZodType): Promise<{ value: unknown; etag: string } | undefined> {
   let text: string;
   let etag: string;
   try {
@@ -50,21 +43,35 @@ export async function readJsonObject(s3: S3Client, bucket: string, key: string):
     if (isS3NotFound(error)) return undefined;
     throw retryableIfTransient(error, `reading s3://${bucket}/${key}`);
   }
+  let value: unknown;
   try {
-    return { value: JSON.parse(text) as unknown, etag };
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new InputValidationError(`s3://${bucket}/${key} is not valid JSON`, key);
   }
+  if (!schema) return { value, etag };
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { value: parsed.data, etag };
+  const first = parsed.error.issues[0];
+  const field = first?.path.join('.') ?? '';
+  throw new InputValidationError(`s3://${bucket}/${key}${field ? ` field ${field}` : ''}: ${first?.message ?? 'invalid'}`, key);
 }
 
 export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
+export interface WriteOptions {
+  /** A lost race returns `written: false` instead of overwriting someone else's object. */
+  condition?: WriteCondition;
+  kmsKeyId?: string;
+  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retainUntil: Date };
+}
 
 export async function writeJsonObject(
   s3: S3Client,
   bucket: string,
   key: string,
   value: unknown,
-  options: { condition?: WriteCondition; kmsKeyId?: string; objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retainUntil: Date } } = {},
+  options: WriteOptions = {},
 ): Promise<{ written: true; etag: string } | { written: false }> {
   const { condition, kmsKeyId, objectLock } = options;
   for (let attempt = 1; ; attempt++) {
@@ -88,4 +95,49 @@ export async function writeJsonObject(
       throw retryableIfTransient(error, `writing s3://${bucket}/${key}`);
     }
   }
+}
+
+/** writeJsonObject for callers that only need to know whether it was written. */
+export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown, options: WriteOptions = {}): Promise<boolean> {
+  return (await writeJsonObject(s3, bucket, key, value, options)).written;
+}
+
+export async function deleteKey(s3: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    throw retryableIfTransient(error, `deleting s3://${bucket}/${key}`);
+  }
+}
+
+/** For working state only: a leftover is harmless and expires with the bucket's lifecycle rules. */
+export async function deleteQuietly(s3: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  } catch {
+    // See above: nothing depends on the delete.
+  }
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified?: Date;
+}
+
+/** Every object under a prefix, page by page (ListObjectsV2 returns at most 1,000 keys per call). */
+export async function* listObjects(s3: S3Client, bucket: string, prefix: string, startAfter?: string): AsyncGenerator<ListedObject[]> {
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix, StartAfter: startAfter })) {
+    yield (page.Contents ?? []).map((o) => ({ key: o.Key!, size: o.Size ?? 0, lastModified: o.LastModified }));
+  }
+}
+
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  try {
+    for await (const page of listObjects(s3, bucket, prefix)) keys.push(...page.map((o) => o.key));
+  } catch (error) {
+    throw retryableIfTransient(error, `listing s3://${bucket}/${prefix}`);
+  }
+  return keys;
 }

@@ -1,5 +1,5 @@
 import { RetryableAwsError } from '../core/errors.ts';
-import { describeError, isTransient } from './aws-errors.ts';
+import { describeError, isTransient } from '../core/aws-errors.ts';
 
 /**
  * One AWS call inside a target scan. A transient error (throttling or 5xx that outlived the SDK's

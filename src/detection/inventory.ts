@@ -11,7 +11,7 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { tagListToMap, type TagMap } from '../core/tags.ts';
-import { isNotFound } from './aws-errors.ts';
+import { isSageMakerNotFound } from '../core/aws-errors.ts';
 import type { DescribedConfig, DescribedEndpoint, DescribedVariant, InferenceComponentRef, ServerlessSettings } from './model.ts';
 
 /**
@@ -67,7 +67,7 @@ export async function describeEndpoint(sagemaker: SageMakerClient, endpointName:
   try {
     return toDescribedEndpoint(await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })));
   } catch (error) {
-    if (isNotFound(error)) return GONE;
+    if (isSageMakerNotFound(error)) return GONE;
     throw error;
   }
 }
@@ -121,7 +121,7 @@ export async function describeEndpointConfig(sagemaker: SageMakerClient, name: s
       executionRoleArn: out.ExecutionRoleArn,
     };
   } catch (error) {
-    if (isNotFound(error)) return GONE;
+    if (isSageMakerNotFound(error)) return GONE;
     throw error;
   }
 }
@@ -137,7 +137,7 @@ export async function listTags(sagemaker: SageMakerClient, arn: string): Promise
       token = page.NextToken || undefined;
     } while (token);
   } catch (error) {
-    if (isNotFound(error)) return GONE;
+    if (isSageMakerNotFound(error)) return GONE;
     throw error;
   }
   return tags;
@@ -150,7 +150,7 @@ export async function isMultiModel(sagemaker: SageMakerClient, modelName: string
     const containers = [out.PrimaryContainer, ...(out.Containers ?? [])];
     return containers.some((c) => c?.Mode === 'MultiModel');
   } catch (error) {
-    if (isNotFound(error)) return GONE;
+    if (isSageMakerNotFound(error)) return GONE;
     throw error;
   }
 }

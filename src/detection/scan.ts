@@ -6,7 +6,7 @@ import { AimdLimit, mapAdaptive } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
 import type { DetectionSettings, Finding } from '../core/schemas.ts';
 import { attempt, failed, type Failed } from './attempt.ts';
-import { isUnreachable } from './aws-errors.ts';
+import { isUnreachable } from '../core/aws-errors.ts';
 import { buildFinding, errorFinding, type FindingFacts } from './findings.ts';
 import { configReader, judgeIdle, type ConfigReader, type IdleCandidate } from './idle.ts';
 import { describeEndpoint, GONE, listInferenceComponents, listInServiceEndpoints, type Gone } from './inventory.ts';

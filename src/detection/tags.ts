@@ -4,7 +4,7 @@ import { chunk, mapLimit } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
 import { tagListToMap, type TagMap } from '../core/tags.ts';
 import { attempt, type Failed } from './attempt.ts';
-import { describeError } from './aws-errors.ts';
+import { describeError } from '../core/aws-errors.ts';
 import { listTags, type Gone } from './inventory.ts';
 
 /**

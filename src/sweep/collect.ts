@@ -10,7 +10,7 @@ import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
 import { causeMessage, readMapResults } from './map-results.ts';
 import { ScanItemSchema, SWEEP_FILES, SweepContextSchema, type EndpointAction, type ScanItem, type SweepContext, type SweepReport, type TargetReport } from './model.ts';
 import { readReport, writeReport } from './report-store.ts';
-import { getJson, putJson } from './s3.ts';
+import { readJsonObject, putJson } from '../core/s3-json.ts';
 import { round2, summarize } from './summary.ts';
 
 /**
@@ -53,7 +53,7 @@ const targetKey = (accountId: string, region: string) => `${accountId}/${region}
 async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: string, manifestKey: string, resultsBucket: string): Promise<CollectScanResult> {
   const s3 = hubS3(deps);
   const log = deps.log.child({ sweepId: sweep.sweepId });
-  const targetsFile = await getJson(s3, deps.archiveBucket, targetsKey);
+  const targetsFile = await readJsonObject(s3, deps.archiveBucket, targetsKey);
   if (!targetsFile) throw new InputValidationError(`targetList.key: no target list at s3://${deps.archiveBucket}/${targetsKey}`, 'targetList.key');
   const items = parseOrThrow(z.array(ScanItemSchema), targetsFile.value, 'target list');
 
@@ -65,7 +65,7 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
   }
 
   const files = await mapLimit(items, 16, async (item): Promise<{ item: ScanItem; file?: FindingsFile; problem?: string }> => {
-    const found = await getJson(s3, deps.archiveBucket, layout.findings(sweep.sweepId, item.accountId, item.region));
+    const found = await readJsonObject(s3, deps.archiveBucket, layout.findings(sweep.sweepId, item.accountId, item.region));
     if (!found) return { item, problem: childErrors.get(targetKey(item.accountId, item.region)) ?? 'the scan left no findings file' };
     const parsed = FindingsFileSchema.safeParse(found.value);
     return parsed.success ? { item, file: parsed.data } : { item, problem: `malformed findings file: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
@@ -196,7 +196,7 @@ export function candidateOf(sweep: SweepContext, item: ScanItem, f: Finding, sca
 async function auditDetected(deps: SweepDeps, sweep: SweepContext, candidates: readonly Candidate[]): Promise<void> {
   const s3 = hubS3(deps);
   const marker = layout.sweepFile(sweep.sweepId, SWEEP_FILES.detectedMarker);
-  if (await getJson(s3, deps.archiveBucket, marker)) return;
+  if (await readJsonObject(s3, deps.archiveBucket, marker)) return;
   const audit = auditWriterOf(deps);
   await mapLimit(candidates, 8, (c) =>
     appendAuditEvent(audit, {
@@ -262,7 +262,7 @@ async function collectTagged(deps: SweepDeps, sweep: SweepContext, manifestKey: 
 /** The manifest this sweep wrote for the candidate, if its snapshot completed. */
 async function archivedManifest(deps: SweepDeps, sweepId: string, c: { accountId: string; region: string; endpointName: string }): Promise<{ uri: string; size?: { artifacts: number; bytes: number } } | undefined> {
   const key = layout.manifest(c.accountId, c.region, c.endpointName, sweepId);
-  if (!(await getJson(hubS3(deps), deps.archiveBucket, key))) return undefined;
+  if (!(await readJsonObject(hubS3(deps), deps.archiveBucket, key))) return undefined;
   const uri = s3Uri(deps.archiveBucket, key);
   return { uri, size: await manifestSize(deps, uri) };
 }
@@ -271,7 +271,7 @@ async function archivedManifest(deps: SweepDeps, sweepId: string, c: { accountId
 async function manifestSize(deps: SweepDeps, manifestUri: string): Promise<{ artifacts: number; bytes: number } | undefined> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(manifestUri);
   if (!match) return undefined;
-  const file = await getJson(hubS3(deps), match[1]!, match[2]!);
+  const file = await readJsonObject(hubS3(deps), match[1]!, match[2]!);
   const totals = (file?.value as { totals?: { copiedObjects?: unknown; objects?: unknown; bytes?: unknown } } | undefined)?.totals;
   if (!totals) return undefined;
   const artifacts = typeof totals.objects === 'number' ? totals.objects : typeof totals.copiedObjects === 'number' ? totals.copiedObjects : 0;

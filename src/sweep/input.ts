@@ -6,7 +6,7 @@ import { SweepIdSchema, SweepInputSchema, parseOrThrow, type ParsedSweepInput } 
 import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
 import { ACTIONS_LOCK_SCOPE, acquireLock } from './lock.ts';
 import { SWEEP_FILES, type SweepContext, type SweepSettings } from './model.ts';
-import { getJson, listKeys, putJson } from './s3.ts';
+import { readJsonObject, listKeys, putJson } from '../core/s3-json.ts';
 
 /**
  * ValidateInput: the first state. Parses the execution input with the schema the CLI uses (errors
@@ -65,6 +65,9 @@ export function checkModeRules(input: ParsedSweepInput, allowAutoApprove: boolea
   }
 }
 
+/** The claim a sweep's first step writes, once: who started it, when. */
+const SweepClaimSchema = z.looseObject({ executionArn: z.string().optional(), startedAt: z.string().optional() });
+
 export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sweep: SweepContext }> {
   const event = parseOrThrow(ValidateInputEventSchema, raw, 'ValidateInput event');
   const input = parseOrThrow(SweepInputSchema, event.input ?? {}, 'sweep input');
@@ -82,8 +85,8 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
 
   const claimKey = layout.sweepFile(sweepId, SWEEP_FILES.claim);
   const claim = { sweepId, executionArn: event.execution.arn, startedAt: event.execution.startTime, mode: input.mode, requestedBy };
-  if (!(await putJson(s3, deps.archiveBucket, claimKey, claim, { ifNoneMatch: '*' }))) {
-    const existing = (await getJson(s3, deps.archiveBucket, claimKey))?.value as { executionArn?: string; startedAt?: string } | undefined;
+  if (!(await putJson(s3, deps.archiveBucket, claimKey, claim, { condition: { ifNoneMatch: '*' } }))) {
+    const existing = (await readJsonObject(s3, deps.archiveBucket, claimKey, SweepClaimSchema))?.value;
     // Only a retry of this very execution may pass: local runs in separate processes reuse the execution ARN, never its start time.
     if (existing?.executionArn !== event.execution.arn || existing.startedAt !== event.execution.startTime) {
       throw new InputValidationError(

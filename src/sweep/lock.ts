@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { SweepLockedError } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
-import { deleteKey, getJson, putJson } from './s3.ts';
+import { deleteKey, readJsonObject, putJson } from '../core/s3-json.ts';
 
 /**
  * The sweep lock: one sweep that changes endpoints (tag or cleanup mode) at a time per archive
@@ -44,9 +44,9 @@ export async function acquireLock(request: LockRequest): Promise<{ key: string; 
   };
   // Two rounds: a lost race re-reads, and may find the winner is us (a retried step) or an expired holder.
   for (let round = 0; round < 3; round++) {
-    const existing = await getJson(request.s3, request.bucket, key);
+    const existing = await readJsonObject(request.s3, request.bucket, key);
     if (!existing) {
-      if (await putJson(request.s3, request.bucket, key, record, { ifNoneMatch: '*' })) return { key, record };
+      if (await putJson(request.s3, request.bucket, key, record, { condition: { ifNoneMatch: '*' } })) return { key, record };
       continue;
     }
     const held = LockRecordSchema.safeParse(existing.value);
@@ -58,7 +58,7 @@ export async function acquireLock(request: LockRequest): Promise<{ key: string; 
           `only one tag or cleanup sweep runs at a time. Wait for it, or delete s3://${request.bucket}/${key} if that execution is no longer running.`,
       );
     }
-    if (await putJson(request.s3, request.bucket, key, record, { ifMatch: existing.etag })) return { key, record };
+    if (await putJson(request.s3, request.bucket, key, record, { condition: { ifMatch: existing.etag } })) return { key, record };
   }
   throw new SweepLockedError(`the ${request.scope} lock is contended; another sweep is starting at the same moment`);
 }
@@ -66,7 +66,7 @@ export async function acquireLock(request: LockRequest): Promise<{ key: string; 
 /** Releases the lock if this execution holds it; anyone else's lock is left alone. */
 export async function releaseLock(s3: S3Client, bucket: string, scope: string, executionArn: string): Promise<boolean> {
   const key = layout.lock(scope);
-  const existing = await getJson(s3, bucket, key);
+  const existing = await readJsonObject(s3, bucket, key);
   if (!existing) return false;
   const held = LockRecordSchema.safeParse(existing.value);
   if (!held.success || held.data.executionArn !== executionArn) return false;

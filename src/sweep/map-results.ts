@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { InputValidationError } from '../core/errors.ts';
-import { getJson } from './s3.ts';
+import { readJsonObject } from '../core/s3-json.ts';
 
 /**
  * Reads what a Distributed Map's ResultWriter exported: `manifest.json` lists SUCCEEDED_n / FAILED_n /
@@ -40,13 +40,13 @@ function parseMaybe(text: string | undefined): unknown {
 }
 
 export async function readMapResults(s3: S3Client, bucket: string, manifestKey: string): Promise<MapResults> {
-  const manifestFile = await getJson(s3, bucket, manifestKey);
+  const manifestFile = await readJsonObject(s3, bucket, manifestKey);
   if (!manifestFile) throw new InputValidationError(`no Map results manifest at s3://${bucket}/${manifestKey}`, 'manifestKey');
   const manifest = ManifestSchema.safeParse(manifestFile.value);
   if (!manifest.success) throw new InputValidationError(`s3://${bucket}/${manifestKey} is not a ResultWriter manifest`, 'manifestKey');
   const results: MapResults = { succeeded: [], failed: [] };
   const read = async (key: string) => {
-    const file = await getJson(s3, manifest.data.DestinationBucket, key);
+    const file = await readJsonObject(s3, manifest.data.DestinationBucket, key);
     const entries = z.array(EntrySchema).safeParse(file?.value ?? []);
     if (!entries.success) throw new InputValidationError(`s3://${manifest.data.DestinationBucket}/${key} is not a ResultWriter result file`, 'manifestKey');
     return entries.data;

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ZombieSweepError } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
 import { SweepReportSchema, type SweepReport } from './model.ts';
-import { getJson, putJson } from './s3.ts';
+import { readJsonObject, putJson } from '../core/s3-json.ts';
 
 /** `sweeps/<id>/report.json`: started by Collect, completed by Report, read by the CLI. */
 
@@ -19,7 +19,7 @@ export async function readReport(s3: S3Client, bucket: string, sweepId: string):
 }
 
 export async function readReportIfAny(s3: S3Client, bucket: string, sweepId: string): Promise<SweepReport | undefined> {
-  const file = await getJson(s3, bucket, layout.report(sweepId));
+  const file = await readJsonObject(s3, bucket, layout.report(sweepId));
   if (!file) return undefined;
   const parsed = SweepReportSchema.safeParse(file.value);
   if (!parsed.success) {

@@ -6,7 +6,7 @@ import { layout } from '../core/layout.ts';
 import { parseOrThrow } from '../core/schemas.ts';
 import { hubS3, type SweepDeps } from './deps.ts';
 import { SweepContextSchema, type ScanItem } from './model.ts';
-import { putJson } from './s3.ts';
+import { putJson } from '../core/s3-json.ts';
 import { listTargets } from './targets.ts';
 
 /**

@@ -10,7 +10,7 @@ import { mapLimit } from '../core/concurrency.ts';
 import { errorMessage, errorName, RetryableAwsError } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 import type { Target, Targeting } from '../core/schemas.ts';
-import { isTransient } from '../detection/aws-errors.ts';
+import { isTransient } from '../core/aws-errors.ts';
 
 /**
  * The sweep's targets: accounts x regions (docs/design.md flow step 1). Used by `zombie-sweep scan --org`

@@ -18,7 +18,7 @@ import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { decide, memberRole, type Caller } from '../policies/simulate.ts';
 import { deleteSessionTags } from '../../src/core/capabilities.ts';
 import type { TargetRef } from '../../src/core/clients.ts';
-import { deleteTargetOf, tagTargetOf } from '../../src/cleanup/reverify.ts';
+import { deleteTargetOf, tagTargetOf } from '../../src/cleanup/endpoint.ts';
 import { recordSignedDecision, MEMBER, REGION, ROLE, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
 
 let env: CleanupEnv;

@@ -15,7 +15,7 @@ import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { decisionMessage } from '../../src/cleanup/approval/signature.ts';
 import { restoreCapacity, scaleToZeroOffer } from '../../src/cleanup/scale-to-zero.ts';
 import { readPreviousCapacity, scaleEndpointToZero } from '../../src/cleanup/scale-to-zero-step.ts';
-import { deleteTargetOf } from '../../src/cleanup/reverify.ts';
+import { deleteTargetOf } from '../../src/cleanup/endpoint.ts';
 import { unresolvedIntents } from '../../src/audit/events.ts';
 import { recordSignedDecision, MEMBER, REGION, auditEvents, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
 

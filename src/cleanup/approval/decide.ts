@@ -3,7 +3,7 @@ import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { appendAuditEvent } from '../../audit/events.ts';
 import { errorMessage, errorName } from '../../core/errors.ts';
 import { layout } from '../../core/layout.ts';
-import { auditWriter, type CleanupDeps } from '../reverify.ts';
+import { auditWriter, type CleanupDeps } from '../endpoint.ts';
 import { signDecision } from './signature.ts';
 import { readDecisionRecord, taskOutput, writeJson, type ApprovalRecord, type DecisionRecord, type Stored } from './store.ts';
 

@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { InputValidationError } from '../../core/errors.ts';
 import { layout } from '../../core/layout.ts';
 import { DEFAULT_GROUP, type ApprovalGroup } from '../../core/schemas.ts';
-import type { CleanupDeps } from '../reverify.ts';
+import type { CleanupDeps } from '../endpoint.ts';
 import { recordDecision, type DecideOutcome } from './decide.ts';
 import { signGroupDecision } from './signature.ts';
 import { readGroupDecision, writeJson, type ApprovalCandidate, type ApprovalRecord, type GroupDecisionRecord, type Stored } from './store.ts';

@@ -6,7 +6,7 @@ import { InputValidationError } from '../../core/errors.ts';
 import { snsNotifier, type Notifier } from '../../core/notifier.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
 import { ApprovalGroupSchema, EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
-import { auditWriter, manifestKey, type CleanupDeps } from '../reverify.ts';
+import { auditWriter, manifestKey, type CleanupDeps } from '../endpoint.ts';
 import { deliverDecision } from './decide.ts';
 import { groupView, routeCandidates, type GroupPlan } from './groups.ts';
 import { approvalUrl, signLink, type MacSigner } from './links.ts';

@@ -89,7 +89,6 @@ export interface Stored<T> {
   etag: string;
 }
 
-export { isConditionFailed, isS3NotFound, type WriteCondition } from '../../core/s3-json.ts';
 
 export async function readJson<S extends z.ZodType>(s3: S3Client, bucket: string, key: string, schema: S): Promise<Stored<z.output<S>> | undefined> {
   const stored = await readJsonObject(s3, bucket, key);

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { errorMessage, errorName } from '../../core/errors.ts';
 import { SweepIdSchema } from '../../core/schemas.ts';
-import type { CleanupDeps } from '../reverify.ts';
+import type { CleanupDeps } from '../endpoint.ts';
 import { scaleToZeroOffer } from '../scale-to-zero.ts';
 import { decide, type DecideOutcome } from './decide.ts';
 import { crossSiteReason, formBody, header } from './http.ts';

@@ -10,7 +10,7 @@ import { count, lastInvoked } from '../../core/wording.ts';
 import { money, totalMonthly } from '../approval/page.ts';
 import { normalizeCandidates, type ApprovalRequestDeps } from '../approval/request.ts';
 import { readJson, writeJson, type ApprovalCandidate } from '../approval/store.ts';
-import { auditWriter } from '../reverify.ts';
+import { auditWriter } from '../endpoint.ts';
 import { signVetoLink, vetoUrl } from './links.ts';
 import { readNoticeRecord, type NoticeRecord } from './store.ts';
 

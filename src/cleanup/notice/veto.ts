@@ -10,7 +10,7 @@ import { TAG, ZOMBIE_VALUE } from '../../core/tags.ts';
 import { normalizeCandidates } from '../approval/request.ts';
 import { readJson, writeJson, type ApprovalCandidate } from '../approval/store.ts';
 import { unmarkRejectedChildren } from '../reject.ts';
-import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, readEndpointTags, retryableOr, tagTargetOf, type CleanupDeps } from '../reverify.ts';
+import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, readEndpointTags, retryableOr, tagTargetOf, type CleanupDeps } from '../endpoint.ts';
 import { readVetoes, type VetoRecord } from './store.ts';
 
 /**

@@ -6,7 +6,7 @@ import type { ApprovalCandidate } from '../approval/store.ts';
 import { crossSiteReason, formBody, header } from '../approval/http.ts';
 import type { MacSigner } from '../approval/links.ts';
 import { esc, money, page, renderMessage, type Page } from '../approval/page.ts';
-import { auditWriter, type CleanupDeps } from '../reverify.ts';
+import { auditWriter, type CleanupDeps } from '../endpoint.ts';
 import { VetoLinkParamsSchema, checkVetoLink, type VetoLinkParams } from './links.ts';
 import { readNoticeRecord, readVeto, writeVeto, type NoticeRecord } from './store.ts';
 

@@ -12,16 +12,16 @@ import {
 import { ApplicationAutoScalingClient, PutScalingPolicyCommand, RegisterScalableTargetCommand, type ScalableDimension } from '@aws-sdk/client-application-auto-scaling';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ClientFactory, TargetRef } from '../../core/clients.ts';
-import type { Clock } from '../../core/clock.ts';
+import { pollUntil, systemSleeper, type Clock, type Sleeper } from '../../core/clock.ts';
 import { errorMessage, errorName, PreconditionFailedError } from '../../core/errors.ts';
 import { layout, parseS3Uri, s3Uri } from '../../core/layout.ts';
 import type { Log } from '../../core/log.ts';
 import { tagMapToList, type TagMap } from '../../core/tags.ts';
 import { appendAuditEvent, type AuditWriter } from '../../audit/events.ts';
-import { isNotFound, isSageMakerNotFound } from '../snapshot/aws-errors.ts';
+import { isS3NotFound, isSageMakerNotFound } from '../../core/aws-errors.ts';
 import { describeEndpoint } from '../snapshot/describe.ts';
 import { ManifestSchema, type Manifest } from '../snapshot/manifest.ts';
-import { getJson } from '../snapshot/s3-json.ts';
+import { readJsonObject } from '../../core/s3-json.ts';
 import { restoreScaledToZero } from './scaled-to-zero.ts';
 import { componentSpecsOf, endpointConfigSpecOf, modelSpecOf, restoredName, restoredTags, sameEndpointConfig, sameModel, scalingResourceId, uriMapOf } from './plan.ts';
 
@@ -42,6 +42,8 @@ export interface RestoreRequest {
 export interface RestoreDeps {
   factory: ClientFactory;
   clock: Clock;
+  /** How the wait for InService passes time; the system's by default. */
+  sleeper?: Sleeper;
   log: Log;
   auditRetention?: AuditWriter['retention'];
   pollIntervalMs?: number;
@@ -81,7 +83,7 @@ export async function locateManifest(s3: S3Client, request: RestoreRequest): Pro
     uri = s3Uri(request.archiveBucket, newest.key);
   }
   const { bucket, key } = parseS3Uri(uri);
-  const raw = await getJson(s3, bucket, key);
+  const raw = (await readJsonObject(s3, bucket, key))?.value;
   if (raw === undefined) throw new PreconditionFailedError(`manifest ${uri} does not exist`, 'no-manifest');
   const parsed = ManifestSchema.safeParse(raw);
   if (!parsed.success) throw new PreconditionFailedError(`${uri} is not a zombie-sweep snapshot manifest: ${parsed.error.issues[0]?.message}`, 'invalid-manifest');
@@ -214,7 +216,7 @@ async function checkArchive(s3: S3Client, manifest: Manifest): Promise<void> {
         throw new PreconditionFailedError(`archived artifact ${entry.archiveUri} no longer matches the manifest's checksum`, 'artifact-changed');
       }
     } catch (error) {
-      if (isNotFound(error)) throw new PreconditionFailedError(`archived artifact ${entry.archiveUri} is missing`, 'artifact-missing');
+      if (isS3NotFound(error)) throw new PreconditionFailedError(`archived artifact ${entry.archiveUri} is missing`, 'artifact-missing');
       throw error;
     }
   }
@@ -227,15 +229,19 @@ async function checkArchive(s3: S3Client, manifest: Manifest): Promise<void> {
 }
 
 async function waitInService(sagemaker: SageMakerClient, name: string, deps: RestoreDeps): Promise<string> {
-  const deadline = Date.now() + (deps.waitTimeoutMs ?? 30 * 60_000);
-  for (;;) {
-    const endpoint = await describeEndpoint(sagemaker, name);
-    const status = endpoint?.EndpointStatus ?? 'missing';
-    if (status === 'InService') return status;
-    if (status === 'Failed' || status === 'missing') throw new PreconditionFailedError(`restored endpoint ${name} is ${status}${endpoint?.FailureReason ? `: ${endpoint.FailureReason}` : ''}`, 'endpoint-failed');
-    if (Date.now() > deadline) throw new PreconditionFailedError(`restored endpoint ${name} is still ${status}; its inference components and scaling were not restored yet`, 'endpoint-not-ready');
-    await new Promise((resolve) => setTimeout(resolve, deps.pollIntervalMs ?? 15_000));
-  }
+  let status = 'missing';
+  const polled = await pollUntil(
+    { clock: deps.clock, sleeper: deps.sleeper ?? systemSleeper, intervalMs: deps.pollIntervalMs ?? 15_000, timeoutMs: deps.waitTimeoutMs ?? 30 * 60_000 },
+    async () => {
+      const endpoint = await describeEndpoint(sagemaker, name);
+      status = endpoint?.EndpointStatus ?? 'missing';
+      if (status === 'InService') return status;
+      if (status === 'Failed' || status === 'missing') throw new PreconditionFailedError(`restored endpoint ${name} is ${status}${endpoint?.FailureReason ? `: ${endpoint.FailureReason}` : ''}`, 'endpoint-failed');
+      return undefined;
+    },
+  );
+  if (polled.done) return polled.value;
+  throw new PreconditionFailedError(`restored endpoint ${name} is still ${status}; its inference components and scaling were not restored yet`, 'endpoint-not-ready');
 }
 
 /** Re-registers scalable targets and target-tracking policies; what cannot be restored becomes a warning. */

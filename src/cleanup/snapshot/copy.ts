@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { errorMessage, errorName, RetryableAwsError, SnapshotFailedError } from '../../core/errors.ts';
 import type { Log } from '../../core/log.ts';
-import { classifySnapshotError, isNotFound, isPreconditionFailed } from './aws-errors.ts';
+import { isConditionFailed, isS3NotFound } from '../../core/aws-errors.ts';
+import { classifySnapshotError } from './classify-error.ts';
 import { runBounded, type RunBudget } from './budget.ts';
 import { copySourceOf, s3UriOf, type S3Location } from './locations.ts';
 import type { ArtifactEntry } from './manifest.ts';
@@ -65,7 +66,7 @@ export async function headObject(s3: S3Client, location: S3Location): Promise<Ob
       metadata: head.Metadata,
     };
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (isS3NotFound(error)) return undefined;
     throw error;
   }
 }
@@ -106,7 +107,7 @@ export async function archiveObject(ctx: CopyContext, source: S3Location, archiv
         lastReason = error.message;
         continue;
       }
-      if (!isPreconditionFailed(error)) throw classifySnapshotError(error, `copying ${sourceUri}`);
+      if (!isConditionFailed(error)) throw classifySnapshotError(error, `copying ${sourceUri}`);
       // The source changed between HeadObject and the copy (copy-source-if-match): look again.
       lastReason = 'the source object changed during the copy';
       info = await headSource(ctx, source);
@@ -235,10 +236,10 @@ async function multipartCopy(ctx: CopyContext, source: S3Location, info: ObjectI
       return 'suspended';
     }
   } catch (error) {
-    if (errorName(error) === 'NoSuchUpload' || isPreconditionFailed(error)) {
+    if (errorName(error) === 'NoSuchUpload' || isConditionFailed(error)) {
       await abortQuietly(ctx, archiveKey, current.uploadId);
       await ctx.state.clearMultipart(archiveKey);
-      if (isPreconditionFailed(error)) throw error;
+      if (isConditionFailed(error)) throw error;
       throw new RetryableAwsError(`multipart upload for ${archiveKey} disappeared: ${errorMessage(error)}`, { cause: error });
     }
     await ctx.state.saveMultipart(archiveKey, current);

@@ -19,7 +19,7 @@ import {
 import { chunk, mapLimit } from '../../core/concurrency.ts';
 import { errorMessage, errorName, RetryableAwsError, SnapshotFailedError } from '../../core/errors.ts';
 import { tagListToMap } from '../../core/tags.ts';
-import { isSageMakerNotFound, isUnsupportedOperation } from './aws-errors.ts';
+import { isSageMakerNotFound, isUnsupportedOperation } from '../../core/aws-errors.ts';
 import { modelNamesOf, modelPackageNames, type EndpointDescriptions, type ModelPackageRecord } from './discover.ts';
 import { isAwsOwnedModelPackage } from './locations.ts';
 

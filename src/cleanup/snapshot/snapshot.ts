@@ -11,14 +11,14 @@ import type { Candidate } from '../../core/schemas.ts';
 import { appendAuditEvent, type AuditWriter } from '../../audit/events.ts';
 import { hasAuditEvent } from '../../audit/reader.ts';
 import { assembleManifest, byReferenceEntry } from './assemble.ts';
-import { classifySnapshotError } from './aws-errors.ts';
+import { classifySnapshotError } from './classify-error.ts';
 import { completedPrefix, RunBudget, runBounded } from './budget.ts';
 import { archiveObject, DEFAULT_COPY_OPTIONS, type ArchiveOutcome, type CopyContext, type CopyOptions } from './copy.ts';
 import { deploymentFingerprint, describeAll, fingerprintOf } from './describe.ts';
 import { discoverArtifacts, type ArtifactSource } from './discover.ts';
 import { archiveKeyOf, MAX_KEY_BYTES } from './locations.ts';
 import { ManifestSchema, type Continuation, type Manifest, type SnapshotResult } from './manifest.ts';
-import { getJson, listObjects, putJson } from './s3-json.ts';
+import { readJsonObject, listObjects, putJson } from '../../core/s3-json.ts';
 import { SnapshotState, type SnapshotPlan } from './state.ts';
 
 export interface SnapshotOptions extends CopyOptions {
@@ -79,7 +79,7 @@ export async function snapshotEndpoint(input: SnapshotInput, deps: SnapshotDeps)
   const actor = deps.actor ?? 'zombie-sweep';
   try {
     const manifestKey = layout.manifest(candidate.accountId, candidate.region, candidate.endpointName, candidate.sweepId);
-    const existing = await getJson(hubS3, deps.archiveBucket, manifestKey);
+    const existing = (await readJsonObject(hubS3, deps.archiveBucket, manifestKey))?.value;
     if (existing !== undefined) return await alreadyComplete(parseExisting(existing, manifestKey), manifestKey, candidate, audit, actor);
     return await runSnapshot(input, deps, { hubS3, audit, actor, log, manifestKey });
   } catch (error) {
@@ -236,11 +236,11 @@ async function finish(plan: SnapshotPlan, candidate: Candidate, deps: SnapshotDe
   if (now === undefined || now.status === 'Deleting' || now.status === 'Failed') throw new SnapshotFailedError(`endpoint ${candidate.endpointName} ${now ? `became ${now.status}` : 'disappeared'} during the snapshot`);
   if (now.fingerprint !== plan.fingerprint) throw new SnapshotFailedError(`endpoint ${candidate.endpointName} changed during the snapshot (endpoint config or inference components); the next sweep will snapshot it again`);
   const manifest = assembleManifest(plan, entries, candidate, deps.archiveBucket, deps.clock.now().toISOString());
-  const created = await putJson(run.hubS3, deps.archiveBucket, run.manifestKey, manifest, { create: true, kmsKeyId: deps.archiveKmsKeyId });
+  const created = await putJson(run.hubS3, deps.archiveBucket, run.manifestKey, manifest, { condition: { ifNoneMatch: '*' }, kmsKeyId: deps.archiveKmsKeyId });
   const manifestUri = s3Uri(deps.archiveBucket, run.manifestKey);
   if (!created) {
     // A concurrent run of the same snapshot finished first; its manifest is the record.
-    const winner = parseExisting(await getJson(run.hubS3, deps.archiveBucket, run.manifestKey), run.manifestKey);
+    const winner = parseExisting((await readJsonObject(run.hubS3, deps.archiveBucket, run.manifestKey))?.value, run.manifestKey);
     return alreadyComplete(winner, run.manifestKey, candidate, run.audit, run.actor);
   }
   await recordSnapshotted(manifest, manifestUri, run.audit, run.actor);

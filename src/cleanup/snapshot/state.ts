@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { mapLimit } from '../../core/concurrency.ts';
 import { ArtifactEntrySchema, type ArtifactEntry } from './manifest.ts';
 import type { ArtifactSource, EndpointDescriptions } from './discover.ts';
-import { deleteQuietly, getJson, listObjects, putJson } from './s3-json.ts';
+import { deleteQuietly, readJsonObject, listObjects, putJson } from '../../core/s3-json.ts';
 
 /** The plan a snapshot run series works through, fixed at its first run so indexes stay meaningful. */
 export interface SnapshotPlan {
@@ -49,7 +49,7 @@ export class SnapshotState {
   }
 
   async loadPlan(runId: string): Promise<SnapshotPlan | undefined> {
-    return (await getJson(this.s3, this.bucket, `${this.runPrefix(runId)}plan.json`)) as SnapshotPlan | undefined;
+    return (await readJsonObject(this.s3, this.bucket, `${this.runPrefix(runId)}plan.json`))?.value as SnapshotPlan | undefined;
   }
 
   async saveProgress(runId: string, seq: number, entries: ArtifactEntry[]): Promise<void> {
@@ -62,7 +62,7 @@ export class SnapshotState {
     const keys: string[] = [];
     for await (const page of listObjects(this.s3, this.bucket, `${this.runPrefix(runId)}progress-`)) keys.push(...page.map((o) => o.key));
     keys.sort();
-    const chunks = await mapLimit(keys, 8, async (key) => ProgressSchema.parse(await getJson(this.s3, this.bucket, key)).entries);
+    const chunks = await mapLimit(keys, 8, async (key) => ProgressSchema.parse((await readJsonObject(this.s3, this.bucket, key))?.value).entries);
     const byId = new Map<string, ArtifactEntry>();
     for (const entry of chunks.flat()) byId.set(`${entry.source} ${entry.archiveUri ?? entry.sourceUri}`, entry);
     return [...byId.values()];
@@ -73,7 +73,7 @@ export class SnapshotState {
   }
 
   async loadMultipart(archiveKey: string): Promise<MultipartState | undefined> {
-    const raw = await getJson(this.s3, this.bucket, this.multipartKey(archiveKey));
+    const raw = (await readJsonObject(this.s3, this.bucket, this.multipartKey(archiveKey)))?.value;
     const parsed = MultipartStateSchema.safeParse(raw);
     return parsed.success ? parsed.data : undefined;
   }
