@@ -16,28 +16,37 @@ export interface Click {
   status: number;
   /** True when the page said the decision was recorded (200, or 503 "recorded, not yet delivered"). */
   accepted: boolean;
+  /** Of `approved`, the endpoints chosen for scale to zero instead of deletion. */
+  scaleToZero?: string[];
   /** Forged or expired on purpose: must be refused. */
   tampered?: 'forged' | 'expired';
 }
 
-interface PageForm {
-  hidden: [string, string][];
-  candidates: string[];
-}
+/** What the approval link's page showed: the form to decide, a decision already taken, or a refusal. */
+type LinkPage =
+  | { kind: 'form'; hidden: [string, string][]; candidates: string[]; scalable: string[] }
+  | { kind: 'decided'; byMe: boolean; pending: boolean }
+  | { kind: 'refused'; status: number }
+  | { kind: 'unavailable'; status: number };
 
 const decode = (value: string) => value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
-async function readForm(url: string): Promise<PageForm | undefined> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+const hiddenFields = (text: string) => [...text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(([, name, value]) => [name!, decode(value!)] as [string, string]);
+const boxes = (text: string, name: string) => [...text.matchAll(new RegExp(`<input type="checkbox"[^>]*name="${name}" value="([^"]+)"`, 'g'))].map(([, value]) => decode(value!));
+
+/** Opens the link as a browser does (GET); a server error is retried like a person reloading. */
+async function openLink(url: string, approver: string): Promise<LinkPage> {
+  let status = 0;
+  for (let attempt = 0; attempt < RELOADS; attempt++) {
     const response = await fetch(url);
     const text = await response.text();
-    if (response.status >= 500) continue;
-    if (response.status !== 200) return undefined;
-    const hidden = [...text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(([, name, value]) => [name!, decode(value!)] as [string, string]);
-    const candidates = [...text.matchAll(/<input type="checkbox"[^>]*name="endpoint" value="([^"]+)"/g)].map(([, value]) => decode(value!));
-    return { hidden, candidates };
+    status = response.status;
+    if (status >= 500) continue;
+    if (text.includes('is already decided</h1>')) return { kind: 'decided', byMe: text.includes(`<p>${approver} decided at`), pending: text.includes('being handed to the workflow') };
+    if (status !== 200 || !text.includes('<form method="post">')) return { kind: 'refused', status };
+    return { kind: 'form', hidden: hiddenFields(text), candidates: boxes(text, 'endpoint'), scalable: boxes(text, 'scaleToZero') };
   }
-  return undefined;
+  return { kind: 'unavailable', status };
 }
 
 async function post(url: string, form: URLSearchParams): Promise<{ status: number; text: string }> {
@@ -45,28 +54,94 @@ async function post(url: string, form: URLSearchParams): Promise<{ status: numbe
   return { status: response.status, text: await response.text() };
 }
 
-/** One approver's click; server errors are retried as a person would (the "Try again" button included). */
-async function click(url: string, approver: string, choice: { action: 'approve' | 'reject-all'; keep?: (arn: string) => boolean }, tamper?: Click['tampered']): Promise<Click> {
-  const form = await readForm(url);
-  const candidates = form?.candidates ?? [];
-  let approved = choice.action === 'approve' ? candidates.filter((arn) => !choice.keep?.(arn)) : [];
-  // A partial decision keeps some endpoints, never all of them (the page refuses an approval of nothing).
-  if (choice.action === 'approve' && approved.length === 0 && candidates.length > 0) approved = [candidates[0]!];
-  const rejected = candidates.filter((arn) => !approved.includes(arn));
+/** Reloads of a page answering 5xx, and rounds of "open the link again, decide again" after a busy page: a patient person. */
+const RELOADS = 5;
+const ROUNDS = 15;
+
+interface Choice {
+  action: 'approve' | 'reject-all';
+  keep?: (arn: string) => boolean;
+  /** Of the approved endpoints the page offers scale to zero for, which to scale to zero instead of deleting. */
+  zero?: (arn: string) => boolean;
+}
+
+/** Presses the page's buttons: "Reject all" (one POST), or "Delete the ticked endpoints…" then the confirmation's "Yes" button. */
+async function submit(url: string, page: Extract<LinkPage, { kind: 'form' }>, action: Choice['action'], approved: string[], zero: string[], tamper: Click['tampered']): Promise<{ status: number; text: string }> {
   const body = new URLSearchParams();
-  const hidden: [string, string][] = form?.hidden ?? [...new URL(url).searchParams.entries()];
-  for (const [name, value] of hidden) body.append(name, tamperField(name, value, tamper));
-  for (const arn of approved) body.append('endpoint', arn);
-  body.append('action', choice.action);
-  let answer = await post(url, body);
-  for (let attempt = 0; attempt < 5 && answer.status >= 500 && !recorded(answer); attempt++) answer = await post(url, body);
-  const accepted = answer.status === 200 || recorded(answer);
-  for (let attempt = 0; attempt < 5 && recorded(answer); attempt++) {
-    const retry = new URLSearchParams(hidden.map(([n, v]) => [n, tamperField(n, v, tamper)] as [string, string]));
-    retry.append('action', 'retry');
-    answer = await post(url, retry);
+  for (const [name, value] of page.hidden) body.append(name, tamperField(name, value, tamper));
+  if (action === 'reject-all') {
+    body.append('action', 'reject-all');
+    return post(url, body);
   }
-  return { approver, action: choice.action, approved, rejected, status: answer.status, accepted, ...(tamper ? { tampered: tamper } : {}) };
+  for (const arn of approved) body.append('endpoint', arn);
+  for (const arn of zero) body.append('scaleToZero', arn);
+  body.append('action', 'review');
+  const review = await post(url, body);
+  if (review.status !== 200 || !review.text.includes('name="action" value="approve"')) return review;
+  const confirm = new URLSearchParams(hiddenFields(review.text));
+  confirm.append('action', 'approve');
+  return post(url, confirm);
+}
+
+/**
+ * One approver's click, as a person would make it: open the link, tick, press the buttons; a busy page
+ * (503) sends them back to the link to look whether a decision was recorded and, if not, to decide
+ * again; "Decision recorded, not yet delivered" is answered with its "Try again" button.
+ */
+async function click(url: string, approver: string, choice: Choice, tamper?: Click['tampered']): Promise<Click> {
+  let chosen: { approved: string[]; rejected: string[]; zero: string[] } | undefined;
+  const result = (status: number, accepted: boolean): Click => ({
+    approver,
+    action: choice.action,
+    approved: chosen?.approved ?? [],
+    rejected: chosen?.rejected ?? [],
+    ...(chosen && chosen.zero.length > 0 ? { scaleToZero: chosen.zero } : {}),
+    status,
+    accepted,
+    ...(tamper ? { tampered: tamper } : {}),
+  });
+  let answer = { status: 0, text: '' };
+  for (let round = 0; round < ROUNDS; round++) {
+    const page = await openLink(url, approver);
+    if (page.kind === 'decided') {
+      // A busy answer may have come after the decision was recorded: the page now names its approver.
+      if (page.byMe && chosen && !tamper) return page.pending ? retryDelivery(url, result) : result(200, true);
+      return result(answer.status || 200, false);
+    }
+    if (page.kind === 'unavailable') continue;
+    if (page.kind !== 'form') return result(page.status, false);
+    chosen ??= choose(page, choice);
+    answer = await submit(url, page, choice.action, chosen.approved, chosen.zero, tamper);
+    if (answer.status < 500 || recorded(answer)) break;
+  }
+  const accepted = answer.status === 200 || recorded(answer);
+  for (let attempt = 0; attempt < ROUNDS && recorded(answer); attempt++) answer = await post(url, retryForm(answer.text));
+  return result(answer.status, accepted);
+}
+
+function choose(page: Extract<LinkPage, { kind: 'form' }>, choice: Choice): { approved: string[]; rejected: string[]; zero: string[] } {
+  let approved = choice.action === 'approve' ? page.candidates.filter((arn) => !choice.keep?.(arn)) : [];
+  // A partial decision keeps some endpoints, never all of them (the page refuses an approval of nothing).
+  if (choice.action === 'approve' && approved.length === 0 && page.candidates.length > 0) approved = [page.candidates[0]!];
+  const zero = approved.filter((arn) => page.scalable.includes(arn) && choice.zero?.(arn) === true);
+  return { approved, rejected: page.candidates.filter((arn) => !approved.includes(arn)), zero };
+}
+
+/** The "Try again" form of the undelivered page: the link's fields and action=retry. */
+function retryForm(text: string): URLSearchParams {
+  const form = new URLSearchParams(hiddenFields(text));
+  form.append('action', 'retry');
+  return form;
+}
+
+/** Own decision recorded but still pending (its send failed or is under way): press "Try again" until it is delivered. */
+async function retryDelivery(url: string, result: (status: number, accepted: boolean) => Click): Promise<Click> {
+  const link = new URL(url);
+  const form = new URLSearchParams([...link.searchParams.entries()]);
+  form.append('action', 'retry');
+  let answer = await post(url, form);
+  for (let attempt = 0; attempt < ROUNDS && (answer.status >= 500 || recorded(answer)); attempt++) answer = await post(url, recorded(answer) ? retryForm(answer.text) : form);
+  return result(answer.status, true);
 }
 
 const recorded = (answer: { status: number; text: string }) => answer.status === 503 && answer.text.includes('Decision recorded');

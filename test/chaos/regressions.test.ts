@@ -61,3 +61,38 @@ describe('found by the chaos harness: report counts', () => {
     }
   });
 });
+
+describe('found by the chaos harness: KMS failing while the approver clicks', () => {
+  it('answers a throttled KMS call on the decision with a busy page that leads back to the approval page, where the approver decides again', async () => {
+    env = await workflowEnv();
+    const sweep = env.start({ sweepId: 'kms-busy', mode: 'cleanup' }, { maxAttempts: 1 });
+    await sweep.approvalRequested;
+    const url = approvalLink(env.sim, APPROVERS[0]!, 'kms-busy');
+    // The page's GET verifies the link (one VerifyMac); the POST's verification is throttled.
+    let kmsCalls = 0;
+    env.sim.traffic.inject({ service: 'kms', when: () => kmsCalls++ >= 1, times: 1, throttle: true });
+    const busy = await decideOnPage(url, {});
+    expect(busy.status).toBe(503);
+    expect(busy.text).toContain('Busy: try again in a minute');
+    expect(busy.text).toContain('Nothing has been deleted');
+    const back = /<a class="button" href="([^"]+)">Open the approval page again<\/a>/.exec(busy.text)?.[1]?.replace(/&amp;/g, '&');
+    expect(back).toBe(`?${new URL(url).searchParams.toString()}`);
+    expect(liveEndpoints(env.sim, TEAM)).toHaveLength(5);
+
+    const again = await decideOnPage(new URL(back!, url).toString(), {});
+    expect(again.status).toBe(200);
+    const result = await sweep.done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one']);
+  });
+
+  it('ends seed 1 sweeps 88 and 834 (KMS throttled or failing 12 times while the approvers click) instead of waiting out the approval window', { timeout: 120_000 }, async () => {
+    // The page used to answer 500 with no way back and the simulated approver gave up after re-posting:
+    // now the busy page sends the approver back to the link, and they decide again through the confirmation.
+    for (const sweep of [88, 834]) {
+      const outcome = await runChaosSweep(1, sweep, { hangAfterMs: 60_000 });
+      expect(outcome.violations, `seed 1 sweep ${sweep}`).toEqual([]);
+      expect(outcome.statuses, `seed 1 sweep ${sweep}`).toEqual(['SUCCEEDED']);
+    }
+  });
+});

@@ -302,6 +302,21 @@ ${decisionLists(record, decision)}`,
   );
 }
 
+/**
+ * A dependency (KMS, S3, Step Functions) throttled or failed briefly. The approver may have pressed a
+ * decision button, so the way on is the approval page itself: it shows whether a decision was recorded,
+ * and offers the choice again if not.
+ */
+export function renderBusy(link: LinkParams | undefined): Page {
+  const back = link ? `<p class="actions"><a class="button" href="${esc(backHref(link))}">Open the approval page again</a></p>` : '';
+  return page(
+    503,
+    'Busy: try again in a minute',
+    `<div class="notice error" role="alert"><p>The service behind this page is busy right now (throttled or briefly unavailable), so your request was not completed. Nothing has been deleted. In a minute, open the approval page again: it shows whether a decision was recorded, and if none was, you can decide again.</p></div>
+${back || '<p>Open the link from your email again.</p>'}`,
+  );
+}
+
 export function renderMessage(statusCode: number, title: string, message: string): Page {
   return page(statusCode, title, `<div class="notice${statusCode >= 400 ? ' error' : ''}" role="${statusCode >= 400 ? 'alert' : 'status'}"><p>${esc(message)}</p></div>`);
 }

@@ -1,14 +1,15 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { errorMessage, errorName } from '../../core/errors.ts';
+import { isTransient } from '../../core/aws-errors.ts';
+import { RetryableAwsError, errorMessage, errorName } from '../../core/errors.ts';
 import { SweepIdSchema } from '../../core/schemas.ts';
 import type { CleanupDeps } from '../endpoint.ts';
 import { scaleToZeroOffer } from '../scale-to-zero.ts';
 import { decide, type DecideOutcome } from './decide.ts';
 import { crossSiteReason, formBody, header } from './http.ts';
 import { LinkParamsSchema, checkLink, type LinkParams, type MacSigner } from './links.ts';
-import { STYLE_CSP_HASH, renderAlreadyDecided, renderApprovalPage, renderConfirmDeletion, renderDecided, renderMessage, renderUndelivered, renderWindowClosed, type Page } from './page.ts';
+import { STYLE_CSP_HASH, renderAlreadyDecided, renderApprovalPage, renderBusy, renderConfirmDeletion, renderDecided, renderMessage, renderUndelivered, renderWindowClosed, type Page } from './page.ts';
 import { isVetoRequest, vetoGet, vetoPost } from '../notice/web.ts';
 import { groupView, vote, type GroupPlan } from './groups.ts';
 import { readApprovalRecord, readGroupDecision, type GroupDecisionRecord, readDecisionRecord, type ApprovalRecord, type Stored } from './store.ts';
@@ -207,6 +208,17 @@ function outcomePage(record: ApprovalRecord, link: LinkParams, outcome: DecideOu
   }
 }
 
+/** Seconds a busy page asks the approver (and any client honouring Retry-After) to wait before trying again. */
+const BUSY_RETRY_AFTER_SECONDS = 30;
+
+/** The link's signed fields from the query string (GET) or the form (POST), if complete: for the busy page's way back. */
+function linkOf(event: APIGatewayProxyEvent): LinkParams | undefined {
+  const form = (event.httpMethod ?? 'GET').toUpperCase() === 'POST' ? formBody(event) : undefined;
+  const field = (name: string) => (form ? (form.get(name) ?? undefined) : (event.queryStringParameters?.[name] ?? undefined));
+  const parsed = LinkParamsSchema.safeParse({ approver: field('approver'), expires: field('expires'), sig: field('sig'), group: field('group') });
+  return parsed.success && malformedField(parsed.data) === undefined ? parsed.data : undefined;
+}
+
 export async function handleApprovalHttp(deps: ApprovalWebDeps, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const method = (event.httpMethod ?? 'GET').toUpperCase();
   try {
@@ -217,6 +229,11 @@ export async function handleApprovalHttp(deps: ApprovalWebDeps, event: APIGatewa
     if (method === 'POST') return respond(await post(deps, event, sweepId), method);
     return respond(renderMessage(405, 'Method not allowed', 'Open the link from your email.'), method, { allow: 'GET, HEAD, POST' });
   } catch (error) {
+    if (error instanceof RetryableAwsError || isTransient(error)) {
+      // Throttling or a brief outage of KMS, S3 or Step Functions: the approver must know to try again, and where.
+      deps.log.warn('approval page answered busy', { error: errorName(error), detail: errorMessage(error) });
+      return respond(renderBusy(linkOf(event)), method, { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS) });
+    }
     deps.log.error('approval page failed', { error: errorName(error), detail: errorMessage(error) });
     return respond(
       renderMessage(500, 'Something went wrong', 'The page could not be produced. If you had submitted a decision, open the link from your email again: it shows whether the decision was recorded.'),
