@@ -36,6 +36,7 @@ function print(outcome: ChaosSweepOutcome): void {
   }
   const faults = Object.entries(outcome.faults).map(([name, count]) => (count > 1 ? `${name}x${count}` : name));
   const line = `sweep ${outcome.sweep}: ${outcome.statuses.join('+')} in ${(outcome.ms / 1000).toFixed(1)} s; faults: ${faults.join(', ') || 'none'}`;
+  if (options.sweep !== undefined) for (const failure of outcome.failures) process.stdout.write(`  failed: ${failure}\n`);
   if (outcome.violations.length === 0) {
     if (options.sweep !== undefined || options.sweeps <= 50) process.stdout.write(`${line}\n`);
     return;

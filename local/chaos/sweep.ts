@@ -28,6 +28,8 @@ export interface ChaosSweepOutcome {
   violations: Violation[];
   faults: Record<string, number>;
   statuses: string[];
+  /** Why each failed sweep failed (the execution's Error and the start of its Cause): liveness, read when replaying. */
+  failures: string[];
   ms: number;
 }
 
@@ -50,7 +52,8 @@ export async function runChaosSweep(runSeed: number, sweep: number, options: Cha
     const run = await playSweep(sim, env, org, plan, rng, counter, runSeed, sweep, options.hangAfterMs ?? 60_000);
     const violations = await checkProperties(run);
     options.inspect?.(run);
-    return { runSeed, sweep, violations, faults: counter.counts, statuses: run.sweeps.map((s) => s.result?.status ?? 'HUNG'), ms: Date.now() - started };
+    const failures = run.sweeps.filter((s) => s.result?.status === 'FAILED').map((s) => `${s.sweepId}: ${s.result!.error}: ${(s.result!.cause ?? '').slice(0, 300)}`);
+    return { runSeed, sweep, violations, faults: counter.counts, statuses: run.sweeps.map((s) => s.result?.status ?? 'HUNG'), failures, ms: Date.now() - started };
   } finally {
     sim.traffic.clearFaults();
     await sim.stop();

@@ -1,4 +1,5 @@
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { retryableIfTransient } from './s3-json.ts';
 
 /**
  * Where notifications go: sweep reports, approval requests and owner notices. Deployed, an SNS topic
@@ -45,7 +46,12 @@ function attributeValues(attributes: Notification['attributes']): Record<string,
 export function snsNotifier(clients: HubClients, topicArn: string): Notifier {
   return {
     async publish(n) {
-      await clients.hub(SNSClient).send(new PublishCommand({ TopicArn: topicArn, Subject: subjectOf(n.subject), Message: n.body, MessageAttributes: attributeValues(n.attributes) }));
+      try {
+        await clients.hub(SNSClient).send(new PublishCommand({ TopicArn: topicArn, Subject: subjectOf(n.subject), Message: n.body, MessageAttributes: attributeValues(n.attributes) }));
+      } catch (error) {
+        // Throttling or a 5xx that outlived the SDK's attempts: the state machine's Retry on RetryableAwsError waits longer.
+        throw retryableIfTransient(error, `publishing to ${topicArn}`);
+      }
     },
   };
 }

@@ -96,3 +96,61 @@ describe('found by the chaos harness: KMS failing while the approver clicks', ()
     }
   });
 });
+
+describe('found by the chaos harness: Distributed Map result writes', () => {
+  it('retries a Map state whose ResultWriter could not write its results (States.ResultWriterFailed) instead of failing the sweep', async () => {
+    env = await workflowEnv();
+    // Every Map writes its results under map-results/ and its manifest last: fail the first manifest write of each Map once.
+    const failedOnce = new Set<string>();
+    env.sim.traffic.inject({
+      service: 's3',
+      operation: 'PutObject',
+      when: (ctx) => {
+        const path = ctx.request?.url.pathname ?? '';
+        const map = /\/map-results\/(scan|snapshot|delete)\/.*manifest\.json$/.exec(path)?.[1];
+        if (!map || failedOnce.has(map)) return false;
+        failedOnce.add(map);
+        return true;
+      },
+      error: { code: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 },
+    });
+    const result = await env.start({ sweepId: 'writer-failed', mode: 'cleanup', approval: { approvers: [], autoApprove: true } }, { maxAttempts: 1 }).done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect([...failedOnce].sort()).toEqual(['delete', 'scan', 'snapshot']);
+    expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one']);
+    const report = await json<SweepReport>(env.s3, 'sweeps/writer-failed/report.json');
+    expect(report.summary).toMatchObject({ zombies: 3, archived: 3, deleted: 3 });
+  });
+
+  it('retries a Map state whose ItemReader could not read its item list (States.ItemReaderFailed) instead of failing the sweep', async () => {
+    env = await workflowEnv();
+    env.sim.traffic.inject({ service: 's3', operation: 'GetObject', when: (ctx) => (ctx.request?.url.pathname ?? '').endsWith('/sweeps/reader-failed/targets.json'), times: 1, error: { code: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 } });
+    const result = await env.start({ sweepId: 'reader-failed', mode: 'report' }, { maxAttempts: 1 }).done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(env.sim.ledger.filter({ service: 's3', errors: true }).filter((e) => e.errorCode === 'InternalError').length).toBe(1);
+    expect(result.report?.summary.zombies).toBe(3);
+  });
+
+  it('retries SNS 5xx that outlives the SDK attempts on the approval emails instead of failing the sweep (seed 2 sweep 1)', async () => {
+    env = await workflowEnv();
+    env.sim.traffic.inject({ service: 'sns', operation: 'Publish', times: 2, error: { code: 'ServiceUnavailable', message: 'We encountered an internal error. Please try again.', status: 503 } });
+    const sweep = env.start({ sweepId: 'sns-failing', mode: 'cleanup' }, { maxAttempts: 1 });
+    await sweep.approvalRequested;
+    expect((await decideOnPage(approvalLink(env.sim, APPROVERS[0]!, 'sns-failing'), {})).status).toBe(200);
+    const result = await sweep.done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one']);
+  });
+
+  it('completes seed 2 sweep 1 and seed 3 sweep 10 (S3 5xx on the Map item list and result writes) instead of failing them', { timeout: 120_000 }, async () => {
+    for (const [seed, sweep] of [
+      [2, 1],
+      [3, 10],
+    ] as const) {
+      const outcome = await runChaosSweep(seed, sweep, { hangAfterMs: 60_000 });
+      expect(outcome.violations, `seed ${seed} sweep ${sweep}`).toEqual([]);
+      // Sweep 10 runs a second sweep beside the first, refused by the actions lock (SweepLockedError): that one fails by design.
+      expect(outcome.statuses[0], `seed ${seed} sweep ${sweep}`).toBe('SUCCEEDED');
+    }
+  });
+});
