@@ -16,6 +16,8 @@ export interface Click {
   status: number;
   /** True when the page said the decision was recorded (200, or 503 "recorded, not yet delivered"). */
   accepted: boolean;
+  /** With approver groups: the group this vote was for (the link's signed `group`). */
+  group?: string;
   /** Of `approved`, the endpoints chosen for scale to zero instead of deletion. */
   scaleToZero?: string[];
   /** Forged or expired on purpose: must be refused. */
@@ -43,6 +45,8 @@ async function openLink(url: string, approver: string): Promise<LinkPage> {
     status = response.status;
     if (status >= 500) continue;
     if (text.includes('is already decided</h1>')) return { kind: 'decided', byMe: text.includes(`<p>${approver} decided at`), pending: text.includes('being handed to the workflow') };
+    // With groups: this approver's vote is counted (the page lists the votes), or the group decided without it.
+    if (/<h1>(Your choice is recorded|Group \S+ has decided)<\/h1>/.test(text)) return { kind: 'decided', byMe: text.includes(`${approver} (`), pending: false };
     if (status !== 200 || !text.includes('<form method="post">')) return { kind: 'refused', status };
     return { kind: 'form', hidden: hiddenFields(text), candidates: boxes(text, 'endpoint'), scalable: boxes(text, 'scaleToZero') };
   }
@@ -89,6 +93,7 @@ async function submit(url: string, page: Extract<LinkPage, { kind: 'form' }>, ac
  * again; "Decision recorded, not yet delivered" is answered with its "Try again" button.
  */
 async function click(url: string, approver: string, choice: Choice, tamper?: Click['tampered']): Promise<Click> {
+  const group = new URL(url).searchParams.get('group') ?? undefined;
   let chosen: { approved: string[]; rejected: string[]; zero: string[] } | undefined;
   const result = (status: number, accepted: boolean): Click => ({
     approver,
@@ -96,6 +101,7 @@ async function click(url: string, approver: string, choice: Choice, tamper?: Cli
     approved: chosen?.approved ?? [],
     rejected: chosen?.rejected ?? [],
     ...(chosen && chosen.zero.length > 0 ? { scaleToZero: chosen.zero } : {}),
+    ...(group !== undefined ? { group } : {}),
     status,
     accepted,
     ...(tamper ? { tampered: tamper } : {}),
@@ -152,37 +158,97 @@ function tamperField(name: string, value: string, tamper: Click['tampered']): st
   return value;
 }
 
+export interface ApprovalLink {
+  approver: string;
+  url: string;
+}
+
+/** What the approvers may do besides deciding delete or keep: scale to zero where the page offers it. */
+export interface ApproverHabits {
+  /** Chance that an approver picks scale to zero for an offered endpoint; absent: never. */
+  zeroShare?: number;
+}
+
+function keepSome(rng: Rng): (arn: string) => boolean {
+  const kept = new Set<string>();
+  return (arn: string) => {
+    if (!kept.has(arn) && rng.chance(0.5)) kept.add(arn);
+    return kept.has(arn);
+  };
+}
+
 /** Plays one approval behaviour on the links the approvers received; returns every click made. */
-export async function approve(behaviour: ApprovalBehaviour, links: { approver: string; url: string }[], rng: Rng, counter: FaultCounter): Promise<Click[]> {
+export async function approve(behaviour: ApprovalBehaviour, links: ApprovalLink[], rng: Rng, counter: FaultCounter, habits: ApproverHabits = {}): Promise<Click[]> {
   if (links.length === 0) return [];
   const [first, second] = [links[0]!, links[1] ?? links[0]!];
-  const keepSome = () => {
-    const kept = new Set<string>();
-    return (arn: string) => {
-      if (!kept.has(arn) && rng.chance(0.5)) kept.add(arn);
-      return kept.has(arn);
-    };
-  };
+  const zero = habits.zeroShare === undefined ? undefined : (_arn: string) => rng.chance(habits.zeroShare!);
+  const approveAll: Choice = { action: 'approve', ...(zero ? { zero } : {}) };
+  const partial = (): Choice => ({ ...approveAll, keep: keepSome(rng) });
   counter.hit(`approval:${behaviour}`);
+  const clicks = await play();
+  for (const c of clicks) if (c.accepted && !c.tampered && c.scaleToZero) counter.hit('approval:scale-to-zero-chosen', c.scaleToZero.length);
+  return clicks;
+
+  async function play(): Promise<Click[]> {
+    switch (behaviour) {
+      case 'timeout':
+        return [];
+      case 'approve-all':
+        return [await click(first.url, first.approver, approveAll)];
+      case 'partial':
+        return [await click(first.url, first.approver, partial())];
+      case 'reject-all':
+        return [await click(first.url, first.approver, { action: 'reject-all' })];
+      case 'double-click': {
+        const one = await click(first.url, first.approver, partial());
+        return [one, await click(second.url, second.approver, rng.chance(0.5) ? approveAll : { action: 'reject-all' })];
+      }
+      case 'concurrent-clicks':
+        return Promise.all([click(first.url, first.approver, approveAll), click(second.url, second.approver, partial())]);
+      case 'forged-link':
+      case 'expired-link': {
+        const tampered = await click(first.url, first.approver, { action: 'approve' }, behaviour === 'forged-link' ? 'forged' : 'expired');
+        return [tampered, await click(second.url, second.approver, partial())];
+      }
+    }
+  }
+}
+
+/**
+ * With approver groups every approver votes on their group's endpoints through their own link (one
+ * per group they belong to). The behaviour decides how: nobody (timeout), everyone approves
+ * everything, the first of each group rejects everything, or each approver keeps a random part;
+ * concurrent clicks send every vote at once; a tampered link is tried before the real votes.
+ */
+export async function approveInGroups(behaviour: ApprovalBehaviour, links: ApprovalLink[], rng: Rng, counter: FaultCounter): Promise<Click[]> {
+  if (links.length === 0) return [];
+  counter.hit(`approval:${behaviour}`);
+  counter.hit('approval-groups');
+  const choiceFor = (index: number): Choice =>
+    behaviour === 'approve-all' ? { action: 'approve' } : behaviour === 'reject-all' ? (index === 0 ? { action: 'reject-all' } : { action: 'approve' }) : { action: 'approve', keep: keepSome(rng) };
+  const byGroup = new Map<string, ApprovalLink[]>();
+  for (const link of links) {
+    const group = new URL(link.url).searchParams.get('group') ?? '';
+    byGroup.set(group, [...(byGroup.get(group) ?? []), link]);
+  }
+  const votes = [...byGroup.values()].flatMap((groupLinks) => groupLinks.map((link, index) => ({ link, choice: choiceFor(index) })));
   switch (behaviour) {
     case 'timeout':
       return [];
-    case 'approve-all':
-      return [await click(first.url, first.approver, { action: 'approve' })];
-    case 'partial':
-      return [await click(first.url, first.approver, { action: 'approve', keep: keepSome() })];
-    case 'reject-all':
-      return [await click(first.url, first.approver, { action: 'reject-all' })];
-    case 'double-click': {
-      const one = await click(first.url, first.approver, { action: 'approve', keep: keepSome() });
-      return [one, await click(second.url, second.approver, { action: rng.pick(['approve', 'reject-all'] as const) })];
-    }
     case 'concurrent-clicks':
-      return Promise.all([click(first.url, first.approver, { action: 'approve' }), click(second.url, second.approver, { action: 'approve', keep: keepSome() })]);
+      return Promise.all(votes.map((v) => click(v.link.url, v.link.approver, v.choice)));
     case 'forged-link':
     case 'expired-link': {
-      const tampered = await click(first.url, first.approver, { action: 'approve' }, behaviour === 'forged-link' ? 'forged' : 'expired');
-      return [tampered, await click(second.url, second.approver, { action: 'approve', keep: keepSome() })];
+      const tampered = await click(votes[0]!.link.url, votes[0]!.link.approver, { action: 'approve' }, behaviour === 'forged-link' ? 'forged' : 'expired');
+      return [tampered, ...(await sequential(votes))];
     }
+    default:
+      return sequential(votes);
   }
+}
+
+async function sequential(votes: { link: ApprovalLink; choice: Choice }[]): Promise<Click[]> {
+  const clicks: Click[] = [];
+  for (const v of votes) clicks.push(await click(v.link.url, v.link.approver, v.choice));
+  return clicks;
 }

@@ -73,6 +73,29 @@ export function drawFaultPlan(rng: Rng): FaultPlan {
   };
 }
 
+/**
+ * Choices of the features added after the fault plan was fixed: approver groups with a quorum, owner
+ * notices whose veto links owners click, approvers choosing scale to zero. Drawn from a stream of
+ * their own (see `extrasSeed`), so adding them left every earlier sweep's organization and faults as
+ * they were, and a replayed seed still reproduces what it found.
+ */
+export interface Extras {
+  /** One approver group deciding one member account's endpoints; the rest go to the sweep's own approvers. */
+  groups: { account: number; required: 1 | 2; defaultRequired: 1 | 2 } | undefined;
+  /** Owners are mailed a notice with a signed veto link, and some of them press "Keep". */
+  ownerNotice: { vetoShare: number } | undefined;
+  /** Approvers (single-decision sweeps only: groups decide delete or keep) choose scale to zero where the page offers it. */
+  scaleToZero: { share: number } | undefined;
+}
+
+export function drawExtras(rng: Rng): Extras {
+  return {
+    groups: rng.chance(0.2) ? { account: rng.int(0, 2), required: rng.pick([1, 2] as const), defaultRequired: rng.pick([1, 1, 2] as const) } : undefined,
+    ownerNotice: rng.chance(0.25) ? { vetoShare: rng.pick([0, 0.3, 0.6]) } : undefined,
+    scaleToZero: rng.chance(0.5) ? { share: rng.pick([0.5, 1, 1]) } : undefined,
+  };
+}
+
 /** How many times each fault class actually fired (not merely planned). */
 export class FaultCounter {
   readonly counts: Record<string, number> = {};

@@ -12,7 +12,8 @@ import type { Rng } from './random.ts';
  * recorded with its time so the checker can tell what the sweep had to honour.
  */
 export interface OwnerAct {
-  action: OwnerAction;
+  /** `owner-veto-link`: the owner pressed "Keep" on the owner notice's veto page (notice.ts). */
+  action: OwnerAction | 'owner-veto-link';
   key: string;
   at: number;
 }

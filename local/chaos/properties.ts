@@ -16,7 +16,7 @@ import type { OwnerActs } from './owners.ts';
  * what actually happened).
  */
 export interface Violation {
-  property: 1 | 2 | 3 | 4 | 5;
+  property: 1 | 2 | 3 | 4 | 5 | 6;
   sweepId?: string;
   endpoint?: string;
   message: string;
@@ -33,6 +33,15 @@ export interface SweepRun {
   watched: { deletes: DeleteCall[]; tagWrites: TagWrite[]; auditKeys: Set<string> };
   sweeps: { sweepId: string; result: LocalSweepResult | undefined; clicks: Click[]; owners: OwnerActs }[];
   approvalTimedOut: boolean;
+  /** Approver groups, when the sweep had them: each endpoint is decided by the group matching its account, else the fallback. */
+  groups?: { groups: GroupSpec[]; fallback: GroupSpec };
+}
+
+export interface GroupSpec {
+  name: string;
+  approvers: string[];
+  accounts: string[];
+  required: number;
 }
 
 const CONTRACT_KEYS = new Set<string>(Object.values(TAG));
@@ -63,6 +72,7 @@ export async function checkProperties(run: SweepRun): Promise<Violation[]> {
   checkAuditImmutable(facts);
   checkUntouched(facts);
   checkEnded(facts);
+  checkScaledToZero(facts);
   return facts.violations;
 }
 
@@ -77,23 +87,50 @@ function checkDeletionAllowed(facts: Facts, key: string, call: DeleteCall | unde
   if (call.tags[TAG.zombie] !== 'confirmed' || !sweep) return add(`deleted while tagged zombie=${call.tags[TAG.zombie] ?? '(none)'}, zombie-sweep-id=${sweepId ?? '(none)'}`, sweepId);
   if (call.tags['zombie-exempt'] === 'true') add('deleted while tagged zombie-exempt=true', sweepId);
   for (const act of sweep.owners.acts.filter((a) => a.key === key && a.at <= call.at)) {
-    if (act.action === 'owner-veto' || act.action === 'owner-exempt' || act.action === 'invoked-during-approval') add(`deleted after ${act.action}`, sweepId);
+    if (act.action === 'owner-veto' || act.action === 'owner-veto-link' || act.action === 'owner-exempt' || act.action === 'invoked-during-approval') add(`deleted after ${act.action}`, sweepId);
   }
   if (call.invocationsSinceStart > 0) add(`deleted although invoked ${call.invocationsSinceStart} time(s) since the sweep began`, sweepId);
   if (facts.run.approvalTimedOut && sweep === facts.run.sweeps[0]) add('deleted although the approval timed out', sweepId);
   const arn = facts.run.initial.get(key)!.arn;
-  const accepted = acceptedDecision(sweep.clicks);
+  const accepted = acceptedDecision(sweep.clicks, facts.run.groups);
   if (accepted === 'conflicting') add('two different decisions were accepted for one sweep', sweepId);
   else if (!accepted) add('deleted without an accepted decision', sweepId);
-  else if (!accepted.approved.includes(arn)) add('deleted but not approved by the decision', sweepId);
+  else if (!accepted.approved.includes(arn)) add(facts.run.groups ? 'deleted without the quorum of its approver group (or after a rejection in it)' : 'deleted but not approved by the decision', sweepId);
+  else if (accepted.scaleToZero.includes(arn)) add('deleted although the decision chose scale to zero for it', sweepId);
 }
 
-/** The one decision the approval pages accepted; tampered links must never be accepted. */
-export function acceptedDecision(clicks: Click[]): Click | 'conflicting' | undefined {
+export interface Decision {
+  approved: string[];
+  rejected: string[];
+  scaleToZero: string[];
+}
+
+/**
+ * What the approval pages accepted; tampered links must never be accepted. Without groups, the one
+ * decision (two different accepted decisions are a violation). With groups, each endpoint's fate
+ * from the accepted votes of the group matching its account (design.md): any rejection keeps it,
+ * `required` distinct approvals delete it.
+ */
+export function acceptedDecision(clicks: Click[], groups?: SweepRun['groups']): Decision | 'conflicting' | undefined {
   const accepted = clicks.filter((c) => c.accepted && !c.tampered);
   if (accepted.length === 0) return undefined;
-  const same = (a: Click, b: Click) => a.action === b.action && [...a.approved].sort().join() === [...b.approved].sort().join();
-  return accepted.every((c) => same(c, accepted[0]!)) ? accepted[0]! : 'conflicting';
+  if (groups) return fromVotes(accepted, groups);
+  const list = (values: readonly string[] | undefined) => [...(values ?? [])].sort().join();
+  const same = (a: Click, b: Click) => a.action === b.action && list(a.approved) === list(b.approved) && list(a.scaleToZero) === list(b.scaleToZero);
+  const first = accepted[0]!;
+  return accepted.every((c) => same(c, first)) ? { approved: first.approved, rejected: first.rejected, scaleToZero: first.scaleToZero ?? [] } : 'conflicting';
+}
+
+function fromVotes(votes: Click[], groups: NonNullable<SweepRun['groups']>): Decision {
+  const groupOf = (arn: string) => groups.groups.find((g) => g.accounts.includes(arn.split(':')[4] ?? '')) ?? groups.fallback;
+  const decision: Decision = { approved: [], rejected: [], scaleToZero: [] };
+  for (const arn of new Set(votes.flatMap((v) => [...v.approved, ...v.rejected]))) {
+    const group = groupOf(arn);
+    const own = votes.filter((v) => (v.group ?? 'default') === group.name && group.approvers.includes(v.approver));
+    if (own.some((v) => v.rejected.includes(arn))) decision.rejected.push(arn);
+    else if (new Set(own.filter((v) => v.approved.includes(arn)).map((v) => v.approver)).size >= group.required) decision.approved.push(arn);
+  }
+  return decision;
 }
 
 /** Property 2: manifest, archived bytes matching the source, approval record, `deleted` audit event. */
@@ -193,11 +230,16 @@ function keptOnPurpose(facts: Facts): Map<string, string> {
   const { run } = facts;
   for (const sweep of run.sweeps) {
     for (const act of sweep.owners.acts) if (act.action !== 'deleted-by-other' && act.action !== 'updated-by-other') kept.set(act.key, act.action);
-    const decision = acceptedDecision(sweep.clicks);
+    const decision = acceptedDecision(sweep.clicks, run.groups);
     if (decision && decision !== 'conflicting') {
+      const keyOf = (arn: string) => [...run.initial].find(([, e]) => e.arn === arn)?.[0];
       for (const arn of decision.rejected) {
-        const key = [...run.initial].find(([, e]) => e.arn === arn)?.[0];
+        const key = keyOf(arn);
         if (key) kept.set(key, 'rejected');
+      }
+      for (const arn of decision.scaleToZero) {
+        const key = keyOf(arn);
+        if (key) kept.set(key, 'approved for scale to zero');
       }
     }
   }
@@ -240,5 +282,32 @@ function checkEnded(facts: Facts): void {
     if (reported !== deleted) add(`report says ${reported} deleted, ${deleted} actually were`);
     const manifests = store.listKeys(bucket, 'manifests/').filter((k) => k.endsWith(`/${sweep.sweepId}.json`)).length;
     if (report.summary.archived !== manifests) add(`report says ${report.summary.archived} archived, ${manifests} manifests exist`);
+  }
+}
+
+/**
+ * Property 6: an endpoint tagged `zombie=scaled-to-zero` by a sweep still exists (with its config, models
+ * and components: property 3 checks those for every endpoint the sweep did not delete), was chosen for
+ * scale to zero by that sweep's accepted decision, and has that sweep's manifest and `scaled-to-zero`
+ * audit event.
+ */
+function checkScaledToZero(facts: Facts): void {
+  const store = s3Store(facts.run.sim.world);
+  const bucket = facts.run.bucket;
+  for (const [key, state] of facts.final) {
+    if (state.tags[TAG.zombie] !== 'scaled-to-zero') continue;
+    const sweepId = state.tags[TAG.sweepId];
+    const add = (message: string) => facts.violations.push({ property: 6, endpoint: key, ...(sweepId ? { sweepId } : {}), message });
+    const sweep = facts.run.sweeps.find((s) => s.sweepId === sweepId);
+    if (!sweep) {
+      add(`tagged zombie=scaled-to-zero with zombie-sweep-id=${sweepId ?? '(none)'}, not a sweep of this run`);
+      continue;
+    }
+    const decision = acceptedDecision(sweep.clicks, facts.run.groups);
+    if (!decision || decision === 'conflicting' || !decision.scaleToZero.includes(state.arn)) add('scaled to zero, but the accepted decision did not choose scale to zero for it');
+    const { accountId, region, name } = state;
+    if (!store.head(bucket, layout.manifest(accountId, region, name, sweep.sweepId))) add('scaled to zero without a snapshot manifest');
+    const events = store.listKeys(bucket, layout.endpointAuditPrefix(accountId, region, name)).map((k) => JSON.parse(store.readBytes(bucket, k).toString()) as { type?: string; sweepId?: string });
+    if (!events.some((e) => e.type === 'scaled-to-zero' && e.sweepId === sweep.sweepId)) add('scaled to zero without a `scaled-to-zero` audit event');
   }
 }

@@ -53,3 +53,8 @@ export function sweepSeed(runSeed: number, sweep: number): number {
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
   return (h ^ (h >>> 16)) >>> 0;
 }
+
+/** The seed of a sweep's second stream (the choices added later, faults.ts `Extras`): independent of the first. */
+export function extrasSeed(runSeed: number, sweep: number): number {
+  return sweepSeed(runSeed ^ 0x5bd1e995, sweep + 0x3c6ef372);
+}

@@ -6,13 +6,15 @@ import { buildWorld } from '../sim/scenario/build.ts';
 import { startSimulator, type Simulator } from '../sim/server.ts';
 import { kmsStore } from '../sim/services/kms.ts';
 import { s3Store } from '../sim/services/s3/store.ts';
-import { approve, type Click } from './approver.ts';
-import { FaultCounter, denyMemberRole, drawFaultPlan, injectArtifactChange, injectCopyFailures, injectWireFaults, lambdaDeaths, type FaultPlan } from './faults.ts';
+import { snsOutbox } from '../sim/services/sns/outbox.ts';
+import { approve, approveInGroups, type ApprovalLink, type Click } from './approver.ts';
+import { FaultCounter, denyMemberRole, drawExtras, drawFaultPlan, injectArtifactChange, injectCopyFailures, injectWireFaults, lambdaDeaths, type Extras, type FaultPlan } from './faults.ts';
+import { vetoByLink } from './notice.ts';
 import { endpointStates, watchDestructiveCalls } from './observe.ts';
 import { randomOrg, type ChaosOrg } from './org.ts';
 import { actOnEndpoints, type OwnerActs } from './owners.ts';
 import { checkProperties, type SweepRun, type Violation } from './properties.ts';
-import { seededRng, sweepSeed, type Rng } from './random.ts';
+import { extrasSeed, seededRng, sweepSeed, type Rng } from './random.ts';
 
 /**
  * One chaos sweep: a fresh random organization in a fresh simulator, a random fault schedule, the
@@ -21,6 +23,11 @@ import { seededRng, sweepSeed, type Rng } from './random.ts';
  */
 export const ARCHIVE_BUCKET = 'zombie-chaos-archive';
 export const APPROVERS = ['alice@example.com', 'bob@example.com'];
+/** The approvers of the one approver group some sweeps have (faults.ts `Extras`). */
+export const GROUP_APPROVERS = ['carol@example.com', 'dave@example.com'];
+export const GROUP_NAME = 'team-one';
+/** Each member account's owner, told by the owner notice (the generated endpoints' owner tags name teams, not addresses). */
+export const accountOwner = (accountId: string) => `owner-${accountId}@example.com`;
 
 export interface ChaosSweepOutcome {
   runSeed: number;
@@ -45,12 +52,14 @@ export async function runChaosSweep(runSeed: number, sweep: number, options: Cha
   const rng = seededRng(sweepSeed(runSeed, sweep));
   const plan = drawFaultPlan(rng);
   const org = randomOrg(rng, plan);
+  const extras = drawExtras(seededRng(extrasSeed(runSeed, sweep)));
   const counter = new FaultCounter();
   const sim = await startSimulator({ world: buildWorld(org.scenario, { seed: rng.int(1, 1000) }) });
   try {
     const env = await hubSetup(sim, org);
-    const run = await playSweep(sim, env, org, plan, rng, counter, runSeed, sweep, options.hangAfterMs ?? 60_000);
+    const run = await playSweep(sim, env, org, { ...plan, extras }, rng, counter, runSeed, sweep, options.hangAfterMs ?? 60_000);
     const violations = await checkProperties(run);
+    countOutcomes(run, counter);
     options.inspect?.(run);
     const failures = run.sweeps.filter((s) => s.result?.status === 'FAILED').map((s) => `${s.sweepId}: ${s.result!.error}: ${(s.result!.cause ?? '').slice(0, 300)}`);
     return { runSeed, sweep, violations, faults: counter.counts, statuses: run.sweeps.map((s) => s.result?.status ?? 'HUNG'), failures, ms: Date.now() - started };
@@ -58,6 +67,14 @@ export async function runChaosSweep(runSeed: number, sweep: number, options: Cha
     sim.traffic.clearFaults();
     await sim.stop();
   }
+}
+
+/** What the new choices led to (so the figures show they were exercised, not merely drawn): endpoints scaled to zero, quorum sweeps. */
+function countOutcomes(run: SweepRun, counter: FaultCounter): void {
+  const final = endpointStates(run.sim, run.org.regions);
+  const scaled = [...final.values()].filter((e) => e.tags.zombie === 'scaled-to-zero').length;
+  if (scaled > 0) counter.hit('outcome:scaled-to-zero', scaled);
+  if (run.groups && [...run.groups.groups, run.groups.fallback].some((g) => g.required > 1)) counter.hit('approval-groups:quorum-2');
 }
 
 interface HubEnv {
@@ -71,11 +88,42 @@ async function hubSetup(sim: Simulator, org: ChaosOrg): Promise<HubEnv> {
   await new S3Client(config).send(new CreateBucketCommand({ Bucket: ARCHIVE_BUCKET, ObjectLockEnabledForBucket: true }));
   const sns = new SNSClient(config);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-approvals' }))).TopicArn!;
-  for (const approver of APPROVERS) {
+  for (const approver of [...APPROVERS, ...GROUP_APPROVERS]) {
     await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: approver, Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) } }));
+  }
+  for (const accountId of memberAccounts(org)) {
+    const owner = accountOwner(accountId);
+    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }));
   }
   const keyId = kmsStore(sim.world, org.hubAccountId, sim.world.homeRegion).createHmacKey({ description: 'approval links' });
   return { host: attachToSimulator(sim), topicArn, keyId };
+}
+
+const memberAccounts = (org: ChaosOrg) => org.scenario.accounts.map((a) => a.id).filter((id) => id !== org.hubAccountId);
+
+/** The approval settings of a sweep: the sweep's approvers, and the extras' group, quorum and owner notice. */
+interface ChaosApproval {
+  approvers: string[];
+  groups?: { name: string; approvers: string[]; match: { accounts: string[] }; requiredApprovals: number }[];
+  requiredApprovals?: number;
+  notifyOwners?: boolean;
+  noticeSeconds?: number;
+  accountOwners?: Record<string, string>;
+}
+
+export function approvalSettings(org: ChaosOrg, extras: Extras): ChaosApproval {
+  const members = memberAccounts(org);
+  const group = extras.groups && members.length > 0 ? extras.groups : undefined;
+  return {
+    approvers: APPROVERS,
+    ...(group
+      ? {
+          groups: [{ name: GROUP_NAME, approvers: GROUP_APPROVERS, match: { accounts: [members[group.account % members.length]!] }, requiredApprovals: group.required }],
+          requiredApprovals: group.defaultRequired,
+        }
+      : {}),
+    ...(extras.ownerNotice ? { notifyOwners: true, noticeSeconds: 0, accountOwners: Object.fromEntries(members.map((id) => [id, accountOwner(id)])) } : {}),
+  };
 }
 
 /** Every object of the organization's own buckets, with its checksum: what the archive must match. */
@@ -89,7 +137,9 @@ function sourceChecksums(sim: Simulator): Map<string, Set<string>> {
   return out;
 }
 
-async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: FaultPlan, rng: Rng, counter: FaultCounter, runSeed: number, sweep: number, hangAfterMs: number): Promise<SweepRun> {
+type SweepPlan = FaultPlan & { extras: Extras };
+
+async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: SweepPlan, rng: Rng, counter: FaultCounter, runSeed: number, sweep: number, hangAfterMs: number): Promise<SweepRun> {
   const initial = endpointStates(sim, org.regions);
   const sources = sourceChecksums(sim);
   const startedAt = Date.now();
@@ -108,7 +158,7 @@ async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: Fault
   const base = `chaos-${runSeed}-${sweep}`;
   const startOne = (sweepId: string): LocalSweep =>
     startSweepLocally({
-      input: { sweepId, mode: 'cleanup', targets: { org: true, regions: org.regions }, approval: { approvers: APPROVERS }, deletion: { deleteEndpointConfig: rng.chance(0.3), deleteModels: rng.chance(0.3) } } as SweepInput,
+      input: { sweepId, mode: 'cleanup', targets: { org: true, regions: org.regions }, approval: approvalSettings(org, plan.extras), deletion: { deleteEndpointConfig: rng.chance(0.3), deleteModels: rng.chance(0.3) } } as SweepInput,
       archiveBucket: ARCHIVE_BUCKET,
       accountId: org.hubAccountId,
       hubRegion: sim.world.homeRegion,
@@ -127,13 +177,33 @@ async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: Fault
   const ids = plan.concurrentSweep ? [base, `${base}-b`] : [base];
   if (plan.concurrentSweep) counter.hit('concurrent-sweep');
   const running = ids.map((id) => ({ id, sweep: startOne(id) }));
-  const played = await Promise.all(
-    running.map(({ id, sweep: local }, index) => driveOne(sim, env, org, id, local, index === 0 ? plan : { ...plan, ownerActions: [], approval: 'approve-all' }, rng, counter, hangAfterMs)),
-  );
-  return { sim, org, bucket: ARCHIVE_BUCKET, initial, sources, startedAt, watched, sweeps: played, approvalTimedOut: timeout };
+  const keyOf = (arn: string) => [...initial].find(([, e]) => e.arn === arn)?.[0];
+  const second = (p: SweepPlan): SweepPlan => ({ ...p, ownerActions: [], approval: 'approve-all', extras: { ...p.extras, ownerNotice: undefined } });
+  const played = await Promise.all(running.map(({ id, sweep: local }, index) => driveOne(sim, env, org, id, local, index === 0 ? plan : second(plan), rng, counter, hangAfterMs, keyOf)));
+  return { sim, org, bucket: ARCHIVE_BUCKET, initial, sources, startedAt, watched, sweeps: played, approvalTimedOut: timeout, groups: groupsOf(org, plan.extras) };
 }
 
-async function driveOne(sim: Simulator, env: HubEnv, org: ChaosOrg, sweepId: string, local: LocalSweep, plan: FaultPlan, rng: Rng, counter: FaultCounter, hangAfterMs: number): Promise<SweepRun['sweeps'][number]> {
+/** The approver groups as the checker needs them: who decides which account's endpoints, with what quorum. */
+function groupsOf(org: ChaosOrg, extras: Extras): SweepRun['groups'] {
+  const settings = approvalSettings(org, extras);
+  if (!settings.groups || settings.groups.length === 0) return undefined;
+  return {
+    groups: settings.groups.map((g) => ({ name: g.name, approvers: g.approvers, accounts: g.match.accounts, required: g.requiredApprovals })),
+    fallback: { name: 'default', approvers: settings.approvers, accounts: [], required: settings.requiredApprovals ?? 1 },
+  };
+}
+
+/** The approval links mailed for this sweep (with groups, one per group an approver belongs to), from the SNS outbox. */
+function mailedLinks(sim: Simulator, sweepId: string): ApprovalLink[] {
+  const links = new Map<string, ApprovalLink>();
+  for (const message of snsOutbox(sim.world).messages) {
+    const url = message.message.match(/https?:\/\/\S+\/approvals\/\S+approver=\S+/)?.[0];
+    if (url && url.includes(`/approvals/${encodeURIComponent(sweepId)}?`)) links.set(url, { approver: message.endpoint, url });
+  }
+  return [...links.values()].sort((a, b) => a.approver.localeCompare(b.approver) || a.url.localeCompare(b.url));
+}
+
+async function driveOne(sim: Simulator, env: HubEnv, org: ChaosOrg, sweepId: string, local: LocalSweep, plan: SweepPlan, rng: Rng, counter: FaultCounter, hangAfterMs: number, keyOf: (arn: string) => string | undefined): Promise<SweepRun['sweeps'][number]> {
   let clicks: Click[] = [];
   let owners: OwnerActs = { acts: [] };
   let acting: Promise<void> | undefined;
@@ -151,7 +221,15 @@ async function driveOne(sim: Simulator, env: HubEnv, org: ChaosOrg, sweepId: str
   void local.approvalRequested.then((request: ApprovalRequested) => {
     acting = (async () => {
       if (plan.ownersActDuring === 'approval') owners = actOnEndpoints(sim, sweepId, org.regions, plan.ownerActions, rng, counter);
-      clicks = await approve(plan.approval, request.links, rng, counter);
+      if (plan.extras.ownerNotice) {
+        counter.hit('owner-notice');
+        const vetoes = await vetoByLink(sim, sweepId, plan.extras.ownerNotice.vetoShare, keyOf, rng, counter);
+        owners = { acts: [...owners.acts, ...vetoes] };
+      }
+      const grouped = approvalSettings(org, plan.extras).groups?.length;
+      clicks = grouped
+        ? await approveInGroups(plan.approval, mailedLinks(sim, sweepId), rng, counter)
+        : await approve(plan.approval, request.links, rng, counter, plan.extras.scaleToZero ? { zeroShare: plan.extras.scaleToZero.share } : {});
     })();
   });
   const result = await settleWithin(local.done, hangAfterMs);

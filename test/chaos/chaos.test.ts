@@ -19,7 +19,10 @@ describe('chaos', () => {
     expect(summary.sweeps).toBe(25);
     // The fixed seed exercises faults of every kind, not a lucky quiet run.
     const classes = Object.keys(summary.faults);
-    for (const prefix of ['throttle:', '5xx:', 'lambda-dies-after-side-effect', 'approval:', 'artifact-', 'member-role-', 'owner-', 'invoked-during-approval']) {
+    const prefixes = ['throttle:', '5xx:', 'lambda-dies-after-side-effect', 'approval:', 'artifact-', 'member-role-', 'owner-', 'invoked-during-approval'];
+    // And the features whose safety the checker extends to: approver groups with a quorum, owner vetoes through the notice's link, scale to zero.
+    prefixes.push('approval-groups:quorum-2', 'owner-veto-link', 'approval:scale-to-zero-chosen');
+    for (const prefix of prefixes) {
       expect(classes.some((c) => c.startsWith(prefix)), `${prefix} in ${classes.join(', ')}`).toBe(true);
     }
   });
