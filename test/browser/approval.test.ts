@@ -114,4 +114,21 @@ describe('the approval page in a browser', () => {
     const report = await json<SweepReport>(env.s3, 'sweeps/browser-1/report.json');
     expect(report.summary).toMatchObject({ approved: 2, rejected: 1, deleted: 2 });
   });
+
+  it('answers a KMS outage with a busy page that fits a phone and links back to the approval page', async () => {
+    const link = approvalLink(env.sim, APPROVERS[0]!, 'browser-1');
+    // More failing calls than the SDK's attempts: the link cannot be verified just now.
+    env.sim.traffic.inject({ service: 'kms', times: 10, error: { code: 'ServiceUnavailable', message: 'unavailable', status: 503 } });
+    const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
+    const busy = await page.goto(link);
+    expect(busy?.status()).toBe(503);
+    expect(busy?.headers()['retry-after']).toBe('30');
+    expect(await page.textContent('h1')).toBe('Busy: try again in a minute');
+    await expectNoOverflowAt(page, 390, 'approval-busy');
+    await expectNoOverflowAt(page, 1280, 'approval-busy');
+
+    env.sim.traffic.clearFaults();
+    const back = await page.getAttribute('a.button', 'href');
+    expect(new URL(back!, link).toString()).toBe(link);
+  });
 });
