@@ -120,7 +120,8 @@ async function click(url: string, approver: string, choice: Choice, tamper?: Cli
     answer = await submit(url, page, choice.action, chosen.approved, chosen.zero, tamper);
     if (answer.status < 500 || recorded(answer)) break;
   }
-  const accepted = answer.status === 200 || recorded(answer);
+  // The confirmation step answers "already decided" with 200 when someone decided first: that is no acceptance.
+  const accepted = (answer.status === 200 && !answer.text.includes('is already decided</h1>')) || recorded(answer);
   for (let attempt = 0; attempt < ROUNDS && recorded(answer); attempt++) answer = await post(url, retryForm(answer.text));
   return result(answer.status, accepted);
 }

@@ -154,3 +154,14 @@ describe('found by the chaos harness: Distributed Map result writes', () => {
     }
   });
 });
+
+describe('found by the chaos harness: concurrent clicks', () => {
+  it('does not take the confirmation step\'s "already decided" answer for an accepted decision (seed 1 sweeps 270 and 994)', { timeout: 120_000 }, async () => {
+    // Two approvers click at once: the loser's review POST is answered 200 "already decided", which the
+    // simulated approver counted as its own accepted decision, so the checker saw two different decisions.
+    for (const sweep of [270, 994]) {
+      const outcome = await runChaosSweep(1, sweep, { hangAfterMs: 60_000 });
+      expect(outcome.violations, `seed 1 sweep ${sweep}`).toEqual([]);
+    }
+  });
+});
