@@ -70,21 +70,21 @@ interface Choice {
 }
 
 /** Presses the page's buttons: "Reject all" (one POST), or "Delete the ticked endpoints…" then the confirmation's "Yes" button. */
-async function submit(url: string, page: Extract<LinkPage, { kind: 'form' }>, action: Choice['action'], approved: string[], zero: string[], tamper: Click['tampered']): Promise<{ status: number; text: string }> {
+async function submit(url: string, page: Extract<LinkPage, { kind: 'form' }>, action: Choice['action'], approved: string[], zero: string[], tamper: Click['tampered']): Promise<{ status: number; text: string; decisive: boolean }> {
   const body = new URLSearchParams();
   for (const [name, value] of page.hidden) body.append(name, tamperField(name, value, tamper));
   if (action === 'reject-all') {
     body.append('action', 'reject-all');
-    return post(url, body);
+    return { ...(await post(url, body)), decisive: true };
   }
   for (const arn of approved) body.append('endpoint', arn);
   for (const arn of zero) body.append('scaleToZero', arn);
   body.append('action', 'review');
   const review = await post(url, body);
-  if (review.status !== 200 || !review.text.includes('name="action" value="approve"')) return review;
+  if (review.status !== 200 || !review.text.includes('name="action" value="approve"')) return { ...review, decisive: false };
   const confirm = new URLSearchParams(hiddenFields(review.text));
   confirm.append('action', 'approve');
-  return post(url, confirm);
+  return { ...(await post(url, confirm)), decisive: true };
 }
 
 /**
@@ -106,7 +106,7 @@ async function click(url: string, approver: string, choice: Choice, tamper?: Cli
     accepted,
     ...(tamper ? { tampered: tamper } : {}),
   });
-  let answer = { status: 0, text: '' };
+  let answer = { status: 0, text: '', decisive: false };
   for (let round = 0; round < ROUNDS; round++) {
     const page = await openLink(url, approver);
     if (page.kind === 'decided') {
@@ -120,9 +120,9 @@ async function click(url: string, approver: string, choice: Choice, tamper?: Cli
     answer = await submit(url, page, choice.action, chosen.approved, chosen.zero, tamper);
     if (answer.status < 500 || recorded(answer)) break;
   }
-  // The confirmation step answers "already decided" with 200 when someone decided first: that is no acceptance.
-  const accepted = (answer.status === 200 && !answer.text.includes('is already decided</h1>')) || recorded(answer);
-  for (let attempt = 0; attempt < ROUNDS && recorded(answer); attempt++) answer = await post(url, retryForm(answer.text));
+  // Only an answer to the deciding button counts: the confirmation step answers "already decided" with 200 when someone decided first.
+  const accepted = (answer.decisive && answer.status === 200) || recorded(answer);
+  for (let attempt = 0; attempt < ROUNDS && recorded(answer); attempt++) answer = { ...(await post(url, retryForm(answer.text))), decisive: true };
   return result(answer.status, accepted);
 }
 

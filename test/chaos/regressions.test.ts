@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runChaosSweep } from '../../local/chaos/sweep.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
 import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
-import { APPROVERS, REGION, TEAM, approvalLink, decideOnPage, endpointArn, json, liveEndpoints, workflowEnv, type WorkflowEnv } from '../workflow/harness.ts';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { APPROVERS, REGION, TEAM, approvalLink, decideOnPage, endpointArn, json, liveEndpoints, workflowEnv, workflowScenario, type WorkflowEnv } from '../workflow/harness.ts';
 
 /**
  * Violations the chaos harness (npm run chaos) found, each kept as a focused regression test named
@@ -163,5 +164,41 @@ describe('found by the chaos harness: concurrent clicks', () => {
       const outcome = await runChaosSweep(1, sweep, { hangAfterMs: 60_000 });
       expect(outcome.violations, `seed 1 sweep ${sweep}`).toEqual([]);
     }
+  });
+});
+
+describe('found by the chaos harness: approver groups deciding at the same moment', () => {
+  it('tells an approver whose vote decided their group that it counted, when another group recorded the sweep\'s decision first (seed 1 sweep 793)', async () => {
+    const scenario = workflowScenario();
+    for (const endpoint of scenario.endpoints ?? []) if (endpoint.name === 'idle-a') endpoint.tags = { team: 'search' };
+    env = await workflowEnv(scenario);
+    const e = env;
+    const search = ['carol@example.com', 'dave@example.com'];
+    const sns = new SNSClient(e.sim.clientConfig());
+    for (const a of search) await sns.send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }));
+    const groups = [{ name: 'search', approvers: search, match: { owners: ['search'] }, requiredApprovals: 1 }];
+    const sweep = e.start({ sweepId: 'groups-race', mode: 'cleanup', approval: { approvers: APPROVERS, groups } } as never);
+    await sweep.approvalRequested;
+    // Right after Carol's vote is stored (her group is decided), Alice's vote decides the other group and records the sweep's decision first.
+    let alice: { status: number; text: string } | undefined;
+    e.sim.traffic.inject({
+      service: 's3',
+      operation: 'PutObject',
+      times: 1,
+      when: (ctx) => (ctx.request?.url.pathname ?? '').endsWith('/approvals/groups-race/groups/search/decision.json'),
+      after: async () => {
+        alice = await decideOnPage(approvalLink(e.sim, APPROVERS[0]!, 'groups-race'), {});
+      },
+    });
+    const carol = await decideOnPage(approvalLink(e.sim, search[0]!, 'groups-race'), {});
+    expect(alice?.status).toBe(200);
+    expect(alice?.text).toContain('Decision recorded');
+    // Carol's vote is part of the decision (idle-a is deleted on it): the page must not say "not applied".
+    expect(carol.status).toBe(200);
+    expect(carol.text).toContain('Group search has decided');
+    expect(carol.text).not.toContain('not applied');
+    const result = await sweep.done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(liveEndpoints(e.sim, TEAM)).toEqual(['busy-api', 'fresh-one']);
   });
 });

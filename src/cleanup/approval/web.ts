@@ -153,7 +153,9 @@ async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId:
   if (existingOnly) return renderMessage(400, 'Nothing to retry', 'No decision is recorded for this sweep yet. Open the link from your email to decide.');
   if (auth.group && action.data !== 'retry') {
     const voted = await vote(deps, auth.record, auth.group, auth.link.approver, action.data, selected);
-    if (voted.kind === 'sweep') return outcomePage(view, auth.link, voted.outcome);
+    // This vote decided its group and counts in the sweep's decision even when another group's last
+    // vote recorded that decision first: say it was counted, never "not applied".
+    if (voted.kind === 'sweep') return voted.outcome.kind === 'already-decided' ? voteRecordedPage(auth.group, voted.group, 200) : outcomePage(view, auth.link, voted.outcome);
     const decided = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
     if (decided) return renderAlreadyDecided(view, decided.value, 409);
     return voteRecordedPage(auth.group, voted.group, voted.kind === 'already-voted' ? 409 : 200);
