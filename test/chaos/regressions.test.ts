@@ -197,6 +197,12 @@ describe('found by the chaos harness: approver groups deciding at the same momen
     expect(carol.status).toBe(200);
     expect(carol.text).toContain('Group search has decided');
     expect(carol.text).not.toContain('not applied');
+    // Bob presses after his group had decided without him: his choice is not in the decision, and the page says so.
+    const bobLink = approvalLink(e.sim, APPROVERS[1]!, 'groups-race');
+    const form = new URLSearchParams([...new URL(bobLink).searchParams.entries(), ['endpoint', endpointArn(TEAM, 'idle-b')], ['action', 'approve']]);
+    const bob = await fetch(bobLink.split('?')[0]!, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(bob.status).toBe(409);
+    expect(await bob.text()).toContain('not applied');
     const result = await sweep.done;
     expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
     expect(liveEndpoints(e.sim, TEAM)).toEqual(['busy-api', 'fresh-one']);

@@ -153,9 +153,11 @@ async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId:
   if (existingOnly) return renderMessage(400, 'Nothing to retry', 'No decision is recorded for this sweep yet. Open the link from your email to decide.');
   if (auth.group && action.data !== 'retry') {
     const voted = await vote(deps, auth.record, auth.group, auth.link.approver, action.data, selected);
-    // This vote decided its group and counts in the sweep's decision even when another group's last
-    // vote recorded that decision first: say it was counted, never "not applied".
-    if (voted.kind === 'sweep') return voted.outcome.kind === 'already-decided' ? voteRecordedPage(auth.group, voted.group, 200) : outcomePage(view, auth.link, voted.outcome);
+    // A vote that decided its group counts in the sweep's decision even when another group's last vote
+    // recorded that decision first: say it was counted, never "not applied". (A press after the group had
+    // decided only completes the sweep's decision; that approver's vote is not in it.)
+    const counted = voted.group.approvals.some((v) => v.approver === auth.link.approver);
+    if (voted.kind === 'sweep') return voted.outcome.kind === 'already-decided' && counted ? voteRecordedPage(auth.group, voted.group, 200) : outcomePage(view, auth.link, voted.outcome);
     const decided = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
     if (decided) return renderAlreadyDecided(view, decided.value, 409);
     return voteRecordedPage(auth.group, voted.group, voted.kind === 'already-voted' ? 409 : 200);
