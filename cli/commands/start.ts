@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import { STSClient } from '@aws-sdk/client-sts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { appendAuditEvent } from '../../src/audit/events.ts';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -15,7 +17,8 @@ import { reportText } from '../../src/sweep/text.ts';
 import { startLocalHost } from '../../local/runner/host.ts';
 import { startSweepLocally } from '../../local/runner/index.ts';
 import { checkArchiveBucket, validateBucket, withArchiveBucket } from '../shared/bucket.ts';
-import { requireConfirmationFlag, requireConfirmedAccount } from '../shared/interlock.ts';
+import { confirmAccount, interlockNeeded, requireConfirmationFlag } from '../shared/interlock.ts';
+import { listAccountAlias, type AliasLookup } from '../shared/account-alias.ts';
 import { callerIdentity, cliClientFactory, endpointOverridden, homeRegion } from '../shared/credentials.ts';
 import { addGlobalOptions, showsProgress, type GlobalFlags } from '../shared/globals.ts';
 import { validateRegionNames } from '../shared/targets.ts';
@@ -56,6 +59,12 @@ export interface StartIo {
   clock: Clock;
   /** Paces --wait's polling of the execution; the system's by default. */
   sleeper?: Sleeper;
+  /** stdin and stderr are a terminal (the interlock may then ask for the account id). */
+  interactive?: boolean;
+  /** Asks the operator a question on the terminal. */
+  ask?: (question: string) => Promise<string>;
+  /** The account's alias for the interlock; iam:ListAccountAliases by default. */
+  accountAlias?: (clients: ReturnType<typeof cliClientFactory>) => Promise<AliasLookup>;
 }
 
 class SweepFailedError extends ZombieSweepError {}
@@ -108,7 +117,13 @@ Examples:
   zombie-sweep start --local --org --mode cleanup --archive-bucket zombie-archive --auto-approve --output json`,
     )
     .action(async (flags: StartFlags) => {
-      process.exitCode = await runStart(flags, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env, clock: systemClock });
+      process.exitCode = await runStart(flags, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        env: process.env,
+        clock: systemClock,
+        interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+      });
     });
 }
 
@@ -171,12 +186,16 @@ export async function runStart(flags: StartFlags, io: StartIo): Promise<number> 
   // Names and regions are checked before any call, so a typo costs nothing.
   if (flags.archiveBucket !== undefined) validateBucket(flags.archiveBucket);
   validateRegionNames(parseTargeting(flags));
-  const interlock = { local: flags.local === true, mode: flags.mode, env: io.env, confirmAccount: flags.confirmAccount };
+  const interlock = { local: flags.local === true, mode: flags.mode, env: io.env, confirmAccount: flags.confirmAccount, interactive: io.interactive === true };
   requireConfirmationFlag(interlock);
   const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-start' });
   const caller = await callerIdentity(clients, flags.profile);
-  const confirmed = requireConfirmedAccount(interlock, caller.accountId, caller.arn);
-  if (confirmed) io.stderr(`${confirmed}\n`);
+  if (interlockNeeded(interlock)) {
+    const alias = await (io.accountAlias ?? ((c) => accountAliasOf(c, io.env)))(clients);
+    const ask = io.ask ?? askOnTerminal;
+    const confirmed = await confirmAccount(interlock, caller, alias, { say: io.stderr, ask });
+    if (confirmed) io.stderr(`${confirmed}\n`);
+  }
   const input = sweepInputFromFlags(flags, caller.arn, io.clock.now());
   if (!flags.local) return runDeployed(flags, io, input, clients);
   const bucket = flags.archiveBucket!;
@@ -296,4 +315,19 @@ function linesOf(host: Awaited<ReturnType<typeof startLocalHost>>, executionArn:
     const line = describeEvent(event as never);
     return line ? [line] : [];
   });
+}
+
+/** The alias of the account the CLI's credentials act in (IAM is global: one endpoint, or AWS_ENDPOINT_URL_IAM). */
+function accountAliasOf(clients: ReturnType<typeof cliClientFactory>, env: NodeJS.ProcessEnv): Promise<AliasLookup> {
+  const sts = clients.hub(STSClient);
+  return listAccountAlias(() => sts.config.credentials(), env.AWS_ENDPOINT_URL_IAM);
+}
+
+async function askOnTerminal(question: string): Promise<string> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
 }

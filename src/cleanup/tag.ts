@@ -8,6 +8,7 @@ import { s3Uri } from '../core/layout.ts';
 import { DeletionSettingsSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, tagMapToList, type TagMap } from '../core/tags.ts';
 import { judgeExemption } from '../detection/rules.ts';
+import { protectedByTags } from '../core/protected.ts';
 import { ApprovalCandidateSchema, type ApprovalCandidate } from './approval/store.ts';
 import {
   auditWriter,
@@ -178,6 +179,8 @@ export async function tagEndpoint(deps: CleanupDeps, rawInput: unknown): Promise
     const before = await readEndpointTags(sagemaker, candidate.endpointArn);
     const now = deps.clock.now();
     const exemption = judgeExemption(before, now);
+    const shield = protectedByTags(before);
+    if (shield) return await refuse('protected', `${shield}; zombie-sweep never tags a protected endpoint`, before);
     if (exemption.exempt) return await refuse('exempt', `the owner exempted it: ${exemption.reason}`, before);
 
     const desired = confirmationTags(candidate, manifestUri, input.requestedBy, now);

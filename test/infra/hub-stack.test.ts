@@ -182,6 +182,7 @@ describe('Lambda functions', () => {
       const names = read(sources);
       const required = new Set(names.filter((n) => n.kind === 'required').map((n) => n.name));
       const readable = new Set(names.map((n) => n.name));
+      if (sources.includes('protectedListFromEnv()')) readable.add('PROTECTED_LIST');
       if (sources.includes('auditRetentionFromEnv()')) ['AUDIT_RETENTION_DAYS', 'AUDIT_RETENTION_MODE'].forEach((n) => (required.add(n), readable.add(n)));
       // functions/shared/env.ts: the client factory reads the external id secret when one is set.
       if (sources.includes('clientFactoryFromEnv(') || sources.includes('sweepDepsFromEnv(') || sources.includes('cleanupDepsFromEnv(')) readable.add('EXTERNAL_ID_SECRET_ARN');
@@ -190,6 +191,11 @@ describe('Lambda functions', () => {
       const stale = Object.keys(env).filter((name) => !readable.has(name) && !['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].includes(name));
       expect({ fn, stale }).toEqual({ fn, stale: [] });
     }
+  });
+
+  it('hands the deployment\'s protected list to validate-input, which joins it to every sweep', () => {
+    const env = fns()[functionId(main, 'validate-input')].Properties.Environment.Variables;
+    expect(JSON.parse(env.PROTECTED_LIST as string)).toEqual({ accountIds: [], ouIds: [], tags: {} });
   });
 
   it('writes audit events with the configured Object Lock retention', () => {
