@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { STSClient } from '@aws-sdk/client-sts';
 import { S3Client } from '@aws-sdk/client-s3';
-import { appendAuditEvent } from '../../src/audit/events.ts';
+import { appendAuditEvent, type AuditWriter } from '../../src/audit/events.ts';
+import { localAuditRetention } from '../shared/audit-retention.ts';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { Option, type Command } from 'commander';
@@ -200,7 +201,9 @@ export async function runStart(flags: StartFlags, io: StartIo): Promise<number> 
   if (!flags.local) return runDeployed(flags, io, input, clients);
   const bucket = flags.archiveBucket!;
   await checkArchiveBucket(clients.hub(S3Client), bucket);
-  return withArchiveBucket(bucket, () => runLocal(flags, io, input, caller.accountId));
+  const audit = await localAuditRetention(clients.hub(S3Client), bucket, io.env);
+  if (showsProgress(flags)) io.stderr(`audit events: ${audit.retention ? `${audit.retention.mode} retention for ${audit.retention.days} days` : 'no retention'} (${audit.source})\n`);
+  return withArchiveBucket(bucket, () => runLocal(flags, io, input, caller.accountId, audit.retention));
 }
 
 async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, clients: ReturnType<typeof cliClientFactory>): Promise<number> {
@@ -232,7 +235,7 @@ async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, cl
   return 1;
 }
 
-async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accountId: string): Promise<number> {
+async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accountId: string, auditRetention: AuditWriter['retention']): Promise<number> {
   const hubRegion = homeRegion(io.env);
   const port = flags.port === undefined ? 0 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputValidationError(`invalid --port: must be 0-65535 (got ${JSON.stringify(flags.port)})`, '--port');
@@ -251,6 +254,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       topicArn: flags.topicArn,
       approvalKeyId: flags.approvalKeyId,
       archiveKmsKeyId: flags.archiveKmsKeyId,
+      auditRetention,
       log,
       onApprovalRequested: (request) => {
         io.stderr(`\nApproval needed for sweep ${request.sweepId} (until ${request.expiresAt}). Open a link in a browser and decide:\n`);
@@ -276,7 +280,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       const s3 = cliClientFactory({ profile: flags.profile, env: io.env }).hub(S3Client);
       if (input.mode !== 'report') await releaseLock(s3, flags.archiveBucket!, ACTIONS_LOCK_SCOPE, result.executionArn);
       await appendAuditEvent(
-        { s3, bucket: flags.archiveBucket!, clock: io.clock },
+        { s3, bucket: flags.archiveBucket!, clock: io.clock, retention: auditRetention },
         { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
       );
     }
