@@ -231,6 +231,18 @@ describe('approval API', () => {
     main.template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{sweepId}' });
   });
 
+  it('limits each client IP with a WAF rate-based rule on the stage, so one flood cannot use up the stage limit approvers share', () => {
+    const acls = Object.values(resourcesOf(main.json, 'AWS::WAFv2::WebACL')).map((r) => r.Properties);
+    expect(acls).toHaveLength(1);
+    expect(acls[0]).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+    expect(acls[0].Rules).toEqual([
+      expect.objectContaining({ Name: 'per-ip-rate-limit', Action: { Block: {} }, Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 100, EvaluationWindowSec: 300 } } }),
+    ]);
+    const [association] = Object.values(resourcesOf(main.json, 'AWS::WAFv2::WebACLAssociation')).map((r) => r.Properties);
+    expect(JSON.stringify(association.ResourceArn)).toContain('/stages/');
+    expect(JSON.stringify(association.WebACLArn)).toContain('WebAcl');
+  });
+
   it('throttles and writes access logs', () => {
     main.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v1',
