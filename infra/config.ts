@@ -6,6 +6,7 @@ import {
   DEFAULT_MEMBER_ROLE,
   EmailSchema,
   OuIdSchema,
+  ProtectedListSchema,
   RegionSchema,
   RoleNameSchema,
   SweepModeSchema,
@@ -13,6 +14,9 @@ import {
 import { InputValidationError, fromZodError } from '../src/core/errors.ts';
 import { MAX_MEMBER_ROLE_BASE_LENGTH } from '../src/core/capabilities.ts';
 import { bucketNamesFor } from './names.ts';
+
+/** Lambda caps a function's environment at 4 KB in all; the protected list shares it with the other variables. */
+const PROTECTED_LIST_MAX_CHARS = 2500;
 
 /**
  * The one deployment configuration: a JSON file (zombie-sweep.config.json, see
@@ -160,16 +164,13 @@ const ConfigShape = z
     /** The read capability's role; the snapshot, tag and delete roles append -Snapshot, -Tag, -Delete (src/core/capabilities.ts). */
     memberRoleName: RoleNameSchema.refine((v) => v.length <= MAX_MEMBER_ROLE_BASE_LENGTH, `must be at most ${MAX_MEMBER_ROLE_BASE_LENGTH} characters (capability roles append a suffix)`).default(DEFAULT_MEMBER_ROLE),
     /**
-     * Accounts and OUs that are never tagged or deleted in: the tag and delete capability roles are not
-     * deployed there (accounts anywhere under the target OUs, OUs that are themselves target OUs; see docs/security.md).
+     * Accounts, OUs and endpoint tags never tagged, scaled or deleted in. The tag and delete capability roles are
+     * not deployed there (accounts anywhere under the target OUs, OUs that are themselves target OUs), and every
+     * sweep's scan judges their endpoints `exempt` (the list reaches validate-input as PROTECTED_LIST; see docs/security.md).
      */
-    protected: z
-      .object({
-        accountIds: z.array(AccountIdSchema).default([]),
-        ouIds: z.array(OuIdSchema).default([]),
-      })
-      .strict()
-      .default({ accountIds: [], ouIds: [] }),
+    protected: ProtectedListSchema.refine((p) => JSON.stringify(p).length <= PROTECTED_LIST_MAX_CHARS, {
+      message: `is too long: the list travels in a function environment (at most ${PROTECTED_LIST_MAX_CHARS} characters of JSON, about 150 accounts); protect OUs instead of many accounts`,
+    }).default({ accountIds: [], ouIds: [], tags: {} }),
     /**
      * Never typed here: the external id the member role's trust policy requires is a shared secret. The
      * hub stack generates it in Secrets Manager unless `externalIdSecret` names an existing secret

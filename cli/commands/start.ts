@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import { STSClient } from '@aws-sdk/client-sts';
 import { S3Client } from '@aws-sdk/client-s3';
-import { appendAuditEvent } from '../../src/audit/events.ts';
+import { appendAuditEvent, type AuditWriter } from '../../src/audit/events.ts';
+import { localAuditRetention } from '../shared/audit-retention.ts';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { Option, type Command } from 'commander';
@@ -15,7 +18,8 @@ import { reportText } from '../../src/sweep/text.ts';
 import { startLocalHost } from '../../local/runner/host.ts';
 import { startSweepLocally } from '../../local/runner/index.ts';
 import { checkArchiveBucket, validateBucket, withArchiveBucket } from '../shared/bucket.ts';
-import { requireConfirmationFlag, requireConfirmedAccount } from '../shared/interlock.ts';
+import { confirmAccount, interlockNeeded, requireConfirmationFlag } from '../shared/interlock.ts';
+import { listAccountAlias, type AliasLookup } from '../shared/account-alias.ts';
 import { callerIdentity, cliClientFactory, endpointOverridden, homeRegion } from '../shared/credentials.ts';
 import { addGlobalOptions, showsProgress, type GlobalFlags } from '../shared/globals.ts';
 import { validateRegionNames } from '../shared/targets.ts';
@@ -56,6 +60,12 @@ export interface StartIo {
   clock: Clock;
   /** Paces --wait's polling of the execution; the system's by default. */
   sleeper?: Sleeper;
+  /** stdin and stderr are a terminal (the interlock may then ask for the account id). */
+  interactive?: boolean;
+  /** Asks the operator a question on the terminal. */
+  ask?: (question: string) => Promise<string>;
+  /** The account's alias for the interlock; iam:ListAccountAliases by default. */
+  accountAlias?: (clients: ReturnType<typeof cliClientFactory>) => Promise<AliasLookup>;
 }
 
 class SweepFailedError extends ZombieSweepError {}
@@ -108,7 +118,13 @@ Examples:
   zombie-sweep start --local --org --mode cleanup --archive-bucket zombie-archive --auto-approve --output json`,
     )
     .action(async (flags: StartFlags) => {
-      process.exitCode = await runStart(flags, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env, clock: systemClock });
+      process.exitCode = await runStart(flags, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        env: process.env,
+        clock: systemClock,
+        interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+      });
     });
 }
 
@@ -171,17 +187,23 @@ export async function runStart(flags: StartFlags, io: StartIo): Promise<number> 
   // Names and regions are checked before any call, so a typo costs nothing.
   if (flags.archiveBucket !== undefined) validateBucket(flags.archiveBucket);
   validateRegionNames(parseTargeting(flags));
-  const interlock = { local: flags.local === true, mode: flags.mode, env: io.env, confirmAccount: flags.confirmAccount };
+  const interlock = { local: flags.local === true, mode: flags.mode, env: io.env, confirmAccount: flags.confirmAccount, interactive: io.interactive === true };
   requireConfirmationFlag(interlock);
   const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-start' });
   const caller = await callerIdentity(clients, flags.profile);
-  const confirmed = requireConfirmedAccount(interlock, caller.accountId, caller.arn);
-  if (confirmed) io.stderr(`${confirmed}\n`);
+  if (interlockNeeded(interlock)) {
+    const alias = await (io.accountAlias ?? ((c) => accountAliasOf(c, io.env)))(clients);
+    const ask = io.ask ?? askOnTerminal;
+    const confirmed = await confirmAccount(interlock, caller, alias, { say: io.stderr, ask });
+    if (confirmed) io.stderr(`${confirmed}\n`);
+  }
   const input = sweepInputFromFlags(flags, caller.arn, io.clock.now());
   if (!flags.local) return runDeployed(flags, io, input, clients);
   const bucket = flags.archiveBucket!;
   await checkArchiveBucket(clients.hub(S3Client), bucket);
-  return withArchiveBucket(bucket, () => runLocal(flags, io, input, caller.accountId));
+  const audit = await localAuditRetention(clients.hub(S3Client), bucket, io.env);
+  if (showsProgress(flags)) io.stderr(`audit events: ${audit.retention ? `${audit.retention.mode} retention for ${audit.retention.days} days` : 'no retention'} (${audit.source})\n`);
+  return withArchiveBucket(bucket, () => runLocal(flags, io, input, caller.accountId, audit.retention));
 }
 
 async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, clients: ReturnType<typeof cliClientFactory>): Promise<number> {
@@ -213,7 +235,7 @@ async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, cl
   return 1;
 }
 
-async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accountId: string): Promise<number> {
+async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accountId: string, auditRetention: AuditWriter['retention']): Promise<number> {
   const hubRegion = homeRegion(io.env);
   const port = flags.port === undefined ? 0 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputValidationError(`invalid --port: must be 0-65535 (got ${JSON.stringify(flags.port)})`, '--port');
@@ -232,6 +254,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       topicArn: flags.topicArn,
       approvalKeyId: flags.approvalKeyId,
       archiveKmsKeyId: flags.archiveKmsKeyId,
+      auditRetention,
       log,
       onApprovalRequested: (request) => {
         io.stderr(`\nApproval needed for sweep ${request.sweepId} (until ${request.expiresAt}). Open a link in a browser and decide:\n`);
@@ -257,7 +280,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       const s3 = cliClientFactory({ profile: flags.profile, env: io.env }).hub(S3Client);
       if (input.mode !== 'report') await releaseLock(s3, flags.archiveBucket!, ACTIONS_LOCK_SCOPE, result.executionArn);
       await appendAuditEvent(
-        { s3, bucket: flags.archiveBucket!, clock: io.clock },
+        { s3, bucket: flags.archiveBucket!, clock: io.clock, retention: auditRetention },
         { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
       );
     }
@@ -296,4 +319,19 @@ function linesOf(host: Awaited<ReturnType<typeof startLocalHost>>, executionArn:
     const line = describeEvent(event as never);
     return line ? [line] : [];
   });
+}
+
+/** The alias of the account the CLI's credentials act in (IAM is global: one endpoint, or AWS_ENDPOINT_URL_IAM). */
+function accountAliasOf(clients: ReturnType<typeof cliClientFactory>, env: NodeJS.ProcessEnv): Promise<AliasLookup> {
+  const sts = clients.hub(STSClient);
+  return listAccountAlias(() => sts.config.credentials(), env.AWS_ENDPOINT_URL_IAM);
+}
+
+async function askOnTerminal(question: string): Promise<string> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
 }

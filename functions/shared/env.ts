@@ -3,6 +3,7 @@ import { ClientFactory, CredentialCache } from '../../src/core/clients.ts';
 import { secretExternalId } from '../../src/core/external-id.ts';
 import type { ApiCallCounter } from '../../src/core/api-calls.ts';
 import { InputValidationError } from '../../src/core/errors.ts';
+import { ProtectedListSchema, parseOrThrow, type ProtectedList } from '../../src/core/schemas.ts';
 
 /**
  * The only place Lambda code reads process.env. Handlers call these when building their
@@ -78,4 +79,17 @@ export function auditRetentionFromEnv(): { mode: 'GOVERNANCE' | 'COMPLIANCE'; da
 /** One function serving two workflow steps tells them apart by the input's `step` field. */
 export function isStep(event: unknown, step: string): boolean {
   return typeof event === 'object' && event !== null && (event as { step?: unknown }).step === step;
+}
+
+/** The deployment's protected list (infra/config.ts `protected`), as JSON; unset = none. */
+export function protectedListFromEnv(): ProtectedList | undefined {
+  const raw = optionalEnv('PROTECTED_LIST');
+  if (raw === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new InputValidationError('PROTECTED_LIST must be JSON', 'PROTECTED_LIST');
+  }
+  return parseOrThrow(ProtectedListSchema, json, 'PROTECTED_LIST');
 }

@@ -3,10 +3,18 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { InfraConfig } from '../config.ts';
 import type { HubNames } from '../names.ts';
 import { suppress } from '../nag.ts';
+
+/**
+ * Requests one client IP may make in any 5 minutes before WAF blocks it (for the rest of the window).
+ * An approver opens a page, reviews and decides: a dozen requests. The stage limit (10 rps) is shared
+ * by everyone, so without a per-IP limit one flooding client would use it up and lock approvers out.
+ */
+export const APPROVAL_REQUESTS_PER_IP_PER_5_MIN = 100;
 
 export interface ApprovalApiProps {
   config: InfraConfig;
@@ -22,6 +30,7 @@ export interface ApprovalApiProps {
 export class ApprovalApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogs: logs.LogGroup;
+  readonly webAcl: wafv2.CfnWebACL;
 
   constructor(scope: Construct, id: string, props: ApprovalApiProps) {
     super(scope, id);
@@ -83,6 +92,7 @@ export class ApprovalApi extends Construct {
       });
     }
 
+    this.webAcl = this.limitPerIp(config.resourcePrefix);
     if (config.approvalApi.cloudWatchRole === 'create') this.nameCloudWatchRole(names.apiGatewayCloudWatchRole);
 
     const signedLinks =
@@ -92,13 +102,35 @@ export class ApprovalApi extends Construct {
       { id: 'AwsSolutions-COG4', reason: signedLinks },
       {
         id: 'AwsSolutions-APIG3',
-        reason: 'Two routes serving signed approval pages with stage throttling (10 rps, burst 20); a WAF web ACL can be associated in the deployment account (docs/deploy.md).',
+        reason: `Two routes serving signed approval pages, with stage throttling (10 rps, burst 20) and a WAF web ACL limiting each client IP to ${APPROVAL_REQUESTS_PER_IP_PER_5_MIN} requests per 5 minutes.`,
       },
       {
         id: 'AwsSolutions-APIG6',
         reason: 'Execution logs would record request data of signed links; JSON access logs (no query string) are enabled instead and the function logs every decision.',
       },
     ]);
+  }
+
+  /** A WAF web ACL on the stage: a rate-based rule per client IP, everything else allowed (the function verifies links). */
+  private limitPerIp(prefix: string): wafv2.CfnWebACL {
+    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: false });
+    const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      name: `${prefix}-approvals`,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`${prefix}-approvals`),
+      rules: [
+        {
+          name: 'per-ip-rate-limit',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { aggregateKeyType: 'IP', limit: APPROVAL_REQUESTS_PER_IP_PER_5_MIN, evaluationWindowSec: 300 } },
+          visibilityConfig: visibility(`${prefix}-approvals-per-ip`),
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: acl.attrArn });
+    return acl;
   }
 
   /** The account-level role gets a deterministic name so `doctor` and the operations guide can point at it. */

@@ -25,7 +25,8 @@ export type HandlerEnv =
   | 'AUDIT_RETENTION_DAYS'
   | 'AUDIT_RETENTION_MODE'
   | 'METRICS_NAMESPACE'
-  | 'EXTERNAL_ID_SECRET_ARN';
+  | 'EXTERNAL_ID_SECRET_ARN'
+  | 'PROTECTED_LIST';
 
 export interface FunctionSpec {
   description: string;
@@ -43,7 +44,7 @@ const AUDIT: readonly HandlerEnv[] = ['ARCHIVE_BUCKET', 'AUDIT_RETENTION_DAYS', 
  * SageMaker: the workflow's Wait-state loop calls it again while deletion is in progress.
  */
 export const FUNCTION_SPECS: Readonly<Record<HubFunction, FunctionSpec>> = {
-  'validate-input': { description: 'Parses the sweep input and takes the sweep lock', memoryMb: 256, timeoutSeconds: 60, env: AUDIT },
+  'validate-input': { description: 'Parses the sweep input and takes the sweep lock', memoryMb: 256, timeoutSeconds: 60, env: [...AUDIT, 'PROTECTED_LIST'] },
   'list-targets': { description: 'Lists organization accounts x regions into the Map item file', memoryMb: 512, timeoutSeconds: 600, env: AUDIT },
   scan: { description: 'Scans one account x region and classifies its endpoints', memoryMb: 1024, timeoutSeconds: 900, env: ['ARCHIVE_BUCKET'] },
   collect: { description: 'Merges findings into the sweep report and candidate list', memoryMb: 1024, timeoutSeconds: 600, env: AUDIT },

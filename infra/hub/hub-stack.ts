@@ -92,6 +92,7 @@ export class HubStack extends Stack {
         AUDIT_RETENTION_DAYS: String(config.retention.auditDays),
         AUDIT_RETENTION_MODE: config.retention.auditMode,
         METRICS_NAMESPACE: names.metricNamespace,
+        PROTECTED_LIST: JSON.stringify(config.protected),
       },
     });
     for (const fn of HUB_FUNCTIONS) acknowledgeWildcards(this.functions.roles[fn], this.functions.policyDocuments[fn], WILDCARD_REASONS);

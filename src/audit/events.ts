@@ -156,15 +156,19 @@ export function detailsOf<T extends DetailedEventType>(event: AuditEvent, type: 
  * The outcome events that settle an intent of the same sweep and endpoint written before them. An
  * intent no such event follows is "attempted, outcome unknown": the call may or may not have happened.
  */
-export const INTENT_OUTCOMES: Record<IntentAction, (event: AuditEvent) => boolean> = {
+export const INTENT_OUTCOMES: Record<IntentAction, (event: AuditEvent, intent: IntentDetails) => boolean> = {
   'delete-endpoint': (e) => e.type === 'deleted' || e.type === 'skipped',
   'delete-inference-components': (e) => e.type === 'components-deleted' || e.type === 'deleted' || e.type === 'skipped',
   'deregister-scalable-targets': (e) => e.type === 'components-deleted' || e.type === 'deleted' || e.type === 'skipped',
   'delete-endpoint-config': (e) => detailsOf(e, 'deleted')?.step === 'remove-config-and-models',
   'delete-models': (e) => detailsOf(e, 'deleted')?.step === 'remove-config-and-models',
   'scale-to-zero': (e) => e.type === 'scaled-to-zero' || e.type === 'skipped',
-  'change-tags': (e) => ['tagged', 'approved', 'rejected', 'skipped'].includes(e.type),
+  // Only the outcome of the step that announced the change: a `tagged` event does not settle a later rejection's intent.
+  'change-tags': (e, intent) => e.type === 'skipped' || CHANGE_TAGS_OUTCOME[intent.step] === e.type,
 };
+
+/** The outcome event of each step that changes tags (src/cleanup/tag-intent.ts). */
+const CHANGE_TAGS_OUTCOME: Record<string, AuditEventType> = { tag: 'tagged', approve: 'approved', reject: 'rejected', veto: 'vetoed', 'scale-to-zero': 'scaled-to-zero' };
 
 /** Intents of `events` (one endpoint's history) that no later outcome event of their sweep settles. */
 export function unresolvedIntents(events: readonly AuditEvent[]): AuditEvent[] {
@@ -174,7 +178,7 @@ export function unresolvedIntents(events: readonly AuditEvent[]): AuditEvent[] {
     if (!intended) return true;
     const settles = INTENT_OUTCOMES[intended.action];
     // Same instant counts as after: the outcome is written after its intent, and clocks have millisecond resolution.
-    return !events.some((e) => e.sweepId === intent.sweepId && e.type !== 'intent' && e.at >= intent.at && settles(e));
+    return !events.some((e) => e.sweepId === intent.sweepId && e.type !== 'intent' && e.at >= intent.at && settles(e, intended));
   });
 }
 

@@ -17,6 +17,7 @@ import {
   type CleanupDeps,
 } from './endpoint.ts';
 import { isSageMakerNotFound } from '../core/aws-errors.ts';
+import { tagChangeGuard } from './tag-intent.ts';
 
 /**
  * The endpoint side of a decision. A rejected endpoint is tagged `zombie=rejected` with
@@ -50,14 +51,21 @@ export function approvalTags(actor: string, decidedAt: string): TagMap {
 }
 
 /** Children of a rejected endpoint still marked for deletion become `zombie=rejected`. Idempotent: only marked ones are written. */
-export async function unmarkRejectedChildren(sagemaker: SageMakerClient, endpoint: DescribeEndpointCommandOutput, endpointName: string): Promise<(ChildResource & { status: 'tagged' })[]> {
+export async function unmarkRejectedChildren(
+  sagemaker: SageMakerClient,
+  endpoint: DescribeEndpointCommandOutput,
+  endpointName: string,
+  beforeWrite: (children: readonly ChildResource[]) => Promise<void>,
+): Promise<(ChildResource & { status: 'tagged' })[]> {
   const { config, models } = await configAndModels(sagemaker, endpoint.EndpointConfigName);
   const components = (await listInferenceComponents(sagemaker, endpointName)).map(({ kind, name, arn }) => ({ kind, name, arn }));
   const retagged: (ChildResource & { status: 'tagged' })[] = [];
-  for (const child of [...components, ...(config ? [config] : []), ...models]) {
+  const all = [...components, ...(config ? [config] : []), ...models];
+  for (const child of all) {
     const tags = await readTagsOrUndefined(sagemaker, child.arn);
     // Any sweep's mark: a kept endpoint must not leave a deletable child behind.
     if (tags?.[TAG.zombie] !== ZOMBIE_VALUE.confirmed) continue;
+    await beforeWrite(all);
     try {
       await sagemaker.send(new AddTagsCommand({ ResourceArn: child.arn, Tags: tagMapToList({ [TAG.zombie]: ZOMBIE_VALUE.rejected }) }));
       retagged.push({ ...child, status: 'tagged' });
@@ -94,9 +102,19 @@ async function applyTags(
       return { endpointArn: candidate.endpointArn, status: 'not-ours', reason: tags.skip };
     }
     const endpointDone = Object.entries(tags).every(([k, v]) => before[k] === v);
-    if (!endpointDone) await sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(tags) }));
+    const step = typeof details.step === 'string' ? details.step : type;
+    const guard = (children: readonly ChildResource[]) =>
+      tagChangeGuard(audit, { ...where, actor: decision.actor, tagsBefore: before }, { step, resources: [candidate.endpointArn, ...children.map((c) => c.arn)], set: tags });
+    const beforeEndpoint = guard([]);
+    if (!endpointDone) {
+      await beforeEndpoint();
+      await sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(tags) }));
+    }
     // A retry after a crash between the endpoint and its children still finishes the children.
-    const children = options.unmarkChildren ? await unmarkRejectedChildren(sagemaker, endpoint, candidate.endpointName) : [];
+    let beforeChild: (() => Promise<void>) | undefined;
+    const children = options.unmarkChildren
+      ? await unmarkRejectedChildren(sagemaker, endpoint, candidate.endpointName, (all) => (beforeChild ??= guard(all))())
+      : [];
     const childDetails = options.unmarkChildren ? { children } : {};
     if (endpointDone) {
       if (children.length > 0 || !(await hasAuditEvent(deps, candidate, type))) {

@@ -6,6 +6,7 @@ import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { toDescribedEndpoint } from '../detection/inventory.ts';
 import { fetchDailySums, invocationSeries, summarizeUsage } from '../detection/metrics.ts';
 import { judgeExemption } from '../detection/rules.ts';
+import { protectedByTags } from '../core/protected.ts';
 import { readSignedDecision } from './approval/signature.ts';
 import { readVeto } from './notice/store.ts';
 import { archivedArtifactsProblem } from './archive-check.ts';
@@ -57,7 +58,7 @@ export type Reverification =
   | { outcome: 'gone' }
   | { outcome: 'failed'; check: ReverifyCheck; reason: string; tags?: TagMap };
 
-export type ReverifyCheck = 'approved' | 'vetoed' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'unchanged' | 'invocations';
+export type ReverifyCheck = 'approved' | 'vetoed' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'protected' | 'unchanged' | 'invocations';
 
 /** Every check docs/design.md requires, cheapest first. Nothing here changes anything. */
 export async function reverify(deps: CleanupDeps, candidate: Candidate, action: 'delete' | 'scale-to-zero' = 'delete'): Promise<Reverification> {
@@ -100,6 +101,8 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate, action: 
   if (endpoint.EndpointStatus !== 'InService') return fail('in-service', `the endpoint is ${endpoint.EndpointStatus ?? 'in an unknown state'}, not InService`, tags);
 
   const now = deps.clock.now();
+  const shield = protectedByTags(tags);
+  if (shield) return fail('protected', `${shield}; zombie-sweep never deletes or scales a protected endpoint`, tags);
   const exemption = judgeExemption(tags, now);
   if (exemption.exempt) return fail('exempt', `the owner exempted it: ${exemption.reason}`, tags);
 

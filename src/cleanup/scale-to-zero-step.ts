@@ -9,6 +9,7 @@ import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
 import { auditEventsOf, auditWriter, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, type CleanupDeps } from './endpoint.ts';
 import { reverify } from './reverify.ts';
+import { tagChangeGuard } from './tag-intent.ts';
 import { PreviousCapacitySchema, applyZeroCapacity, readCapacity, tagEndpoint, type PreviousCapacity } from './scale-to-zero.ts';
 
 export type ScaleToZeroStatus = 'scaled-to-zero' | 'skipped' | 'already-gone';
@@ -27,8 +28,8 @@ export interface ScaleToZeroResult {
 /**
  * The approved "scale to zero" of one endpoint: re-verified like a deletion (approved for this action
  * by a signed decision, snapshot archived, still tagged by this sweep, not exempt, unchanged, still
- * idle), the previous capacity stored before anything changes, a write-ahead intent, the change, its
- * outcome event, then the `zombie=scaled-to-zero` tag. A retry after any step finishes the same way.
+ * idle), the previous capacity stored before anything changes, a write-ahead intent, the change, a
+ * `change-tags` intent, the `zombie=scaled-to-zero` tag, then the outcome event. A retry after any step finishes the same way.
  */
 export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown): Promise<ScaleToZeroResult> {
   const { candidate } = parseOrThrow(CandidateSchemaInput, rawInput, 'scale-to-zero input');
@@ -44,26 +45,35 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
     return result('skipped', reason, check);
   };
 
-  // A retry after the tag was written: done (re-verification would now refuse the changed tag).
-  const current = await readTagsOrUndefined(sagemaker, candidate.endpointArn);
-  if (current?.[TAG.zombie] === ZOMBIE_VALUE.scaledToZero && current[TAG.sweepId] === candidate.sweepId) return result('scaled-to-zero');
+  const recordOutcome = async (previous: PreviousCapacity | undefined, actor: string, tagsBefore: TagMap, mark: TagMap): Promise<void> => {
+    if (await hasAuditEvent(deps, candidate, 'scaled-to-zero')) return;
+    const previousCapacityUri = s3Uri(deps.archiveBucket, previousKey(candidate));
+    await appendAuditEvent(audit, {
+      ...where,
+      type: 'scaled-to-zero',
+      actor,
+      tagsBefore,
+      tagsAfter: { ...tagsBefore, ...mark },
+      details: { step: 'scale-to-zero', manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), previousCapacityUri, previous, monthlyCostUsd: candidate.monthlyCostUsd },
+    });
+  };
 
-  const finish = async (previous: PreviousCapacity, actor: string, tagsBefore: TagMap, previousUri: string): Promise<ScaleToZeroResult> => {
+  // A retry after the tag was written: the change is complete; only its outcome event may be missing.
+  const current = await readTagsOrUndefined(sagemaker, candidate.endpointArn);
+  if (current?.[TAG.zombie] === ZOMBIE_VALUE.scaledToZero && current[TAG.sweepId] === candidate.sweepId) {
+    const intent = (await auditEventsOf(deps, candidate, 'intent')).find((e) => e.details?.action === 'scale-to-zero');
+    await recordOutcome(await readPreviousCapacity(deps, candidate), intent?.actor ?? current[TAG.approvedBy] ?? 'zombie-sweep', intent?.tagsBefore ?? {}, current);
+    return result('scaled-to-zero');
+  }
+
+  const finish = async (previous: PreviousCapacity, actor: string, tagsBefore: TagMap): Promise<ScaleToZeroResult> => {
     await applyZeroCapacity(clients, candidate.endpointName, previous);
     const approvedAt = deps.clock.now().toISOString();
     const mark = { [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: actor, [TAG.approvedAt]: approvedAt };
-    if (!(await hasAuditEvent(deps, candidate, 'scaled-to-zero'))) {
-      await appendAuditEvent(audit, {
-        ...where,
-        type: 'scaled-to-zero',
-        actor,
-        tagsBefore,
-        tagsAfter: { ...tagsBefore, ...mark },
-        details: { step: 'scale-to-zero', manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), previousCapacityUri: previousUri, previous, monthlyCostUsd: candidate.monthlyCostUsd },
-      });
-    }
     // The delete capability may write this one mark, only on what its sweep confirmed (policies/member-delete-policy.json).
+    await tagChangeGuard(audit, { ...where, actor, tagsBefore }, { step: 'scale-to-zero', resources: [candidate.endpointArn], set: mark })();
     await tagEndpoint(sagemaker, candidate.endpointArn, mark);
+    await recordOutcome(previous, actor, tagsBefore, mark);
     log.info('endpoint scaled to zero');
     return result('scaled-to-zero');
   };
@@ -72,7 +82,7 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
   // (which also moves the endpoint's LastModifiedTime, so re-verifying now would refuse it): finish it.
   const intent = (await auditEventsOf(deps, candidate, 'intent')).find((e) => e.details?.action === 'scale-to-zero');
   const recordedBefore = intent ? await readPreviousCapacity(deps, candidate) : undefined;
-  if (intent && recordedBefore) return finish(recordedBefore, intent.actor, intent.tagsBefore ?? {}, s3Uri(deps.archiveBucket, previousKey(candidate)));
+  if (intent && recordedBefore) return finish(recordedBefore, intent.actor, intent.tagsBefore ?? {});
 
   const check = await reverify(deps, candidate, 'scale-to-zero');
   if (check.outcome === 'gone') return result('already-gone');
@@ -92,7 +102,7 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
     reason: `about to scale to zero: ${describe(previous)}`,
     details: { action: 'scale-to-zero', step: 'scale-to-zero', resources: resourcesOf(candidate.endpointName, previous), previousCapacityUri: previousUri },
   });
-  return finish(previous, check.approvedBy, check.tags, previousUri);
+  return finish(previous, check.approvedBy, check.tags);
 }
 
 /** An item of deletions.json whose approver chose scale to zero (src/cleanup/decision.ts writes `action`). */

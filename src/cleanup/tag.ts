@@ -8,6 +8,7 @@ import { s3Uri } from '../core/layout.ts';
 import { DeletionSettingsSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, tagMapToList, type TagMap } from '../core/tags.ts';
 import { judgeExemption } from '../detection/rules.ts';
+import { protectedByTags } from '../core/protected.ts';
 import { ApprovalCandidateSchema, type ApprovalCandidate } from './approval/store.ts';
 import {
   auditWriter,
@@ -28,6 +29,7 @@ import {
   type CleanupDeps,
 } from './endpoint.ts';
 import { isSageMakerNotFound } from '../core/aws-errors.ts';
+import { tagChangeGuard } from './tag-intent.ts';
 
 /**
  * Tag: marks a snapshotted zombie `zombie=confirmed` with the contract tags, in ONE AddTags call, and
@@ -112,7 +114,7 @@ async function childrenToMark(sagemaker: SageMakerClient, endpoint: DescribeEndp
 const zombieKeys = (tags: TagMap): TagMap => Object.fromEntries([TAG.zombie, TAG.sweepId].flatMap((k) => (tags[k] === undefined ? [] : [[k, tags[k]]])));
 
 /** One AddTags per child that lacks the mark; `changed` collects those written, for `unmarkChildren`. A child gone meanwhile is left out. */
-async function markChildren(sagemaker: SageMakerClient, children: readonly ChildResource[], sweepId: string, changed: MarkedChild[]): Promise<MarkedChild[]> {
+async function markChildren(sagemaker: SageMakerClient, children: readonly ChildResource[], sweepId: string, changed: MarkedChild[], beforeWrite: () => Promise<void>): Promise<MarkedChild[]> {
   const marked: MarkedChild[] = [];
   for (const child of children) {
     const before = await readTagsOrUndefined(sagemaker, child.arn);
@@ -121,6 +123,7 @@ async function markChildren(sagemaker: SageMakerClient, children: readonly Child
       marked.push({ ...child, status: 'already-tagged', before: zombieKeys(before) });
       continue;
     }
+    await beforeWrite();
     try {
       await sagemaker.send(new AddTagsCommand({ ResourceArn: child.arn, Tags: tagMapToList(deletionMark(sweepId)) }));
     } catch (error) {
@@ -176,6 +179,8 @@ export async function tagEndpoint(deps: CleanupDeps, rawInput: unknown): Promise
     const before = await readEndpointTags(sagemaker, candidate.endpointArn);
     const now = deps.clock.now();
     const exemption = judgeExemption(before, now);
+    const shield = protectedByTags(before);
+    if (shield) return await refuse('protected', `${shield}; zombie-sweep never tags a protected endpoint`, before);
     if (exemption.exempt) return await refuse('exempt', `the owner exempted it: ${exemption.reason}`, before);
 
     const desired = confirmationTags(candidate, manifestUri, input.requestedBy, now);
@@ -184,10 +189,12 @@ export async function tagEndpoint(deps: CleanupDeps, rawInput: unknown): Promise
     const alreadyTagged = Object.entries(desired).every(([k, v]) => k === TAG.confirmedDate || before[k] === v) && before[TAG.confirmedDate] !== undefined;
 
     const plan = await childrenToMark(sagemaker, endpoint, candidate.endpointName, input.deletion);
+    const beforeWrite = tagChangeGuard(audit, { ...where, actor: input.requestedBy, tagsBefore: before }, { step: 'tag', resources: [...plan.children.map((c) => c.arn), candidate.endpointArn], set: desired });
     const changed: MarkedChild[] = [];
     let children: MarkedChild[];
     try {
-      children = await markChildren(sagemaker, plan.children, candidate.sweepId, changed);
+      children = await markChildren(sagemaker, plan.children, candidate.sweepId, changed, beforeWrite);
+      if (!alreadyTagged) await beforeWrite();
       if (!alreadyTagged) await sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(desired) }));
     } catch (error) {
       // The endpoint is not confirmed (or was already, by an earlier run, when nothing above is un-done).

@@ -18,6 +18,29 @@ export const EndpointArnSchema = z.string().regex(/^arn:aws[a-z-]*:sagemaker:[a-
 
 export const DEFAULT_MEMBER_ROLE = 'ZombieSweepMemberRole';
 
+/** The protected list (src/core/protected.ts): accounts, OUs and endpoint tags never tagged, scaled or deleted in. */
+export const ProtectedListSchema = z
+  .object({
+    accountIds: z.array(AccountIdSchema).max(1000).default([]),
+    ouIds: z.array(OuIdSchema).max(1000).default([]),
+    /** Endpoint tags (key → value, keys matched case-insensitively, values exactly) that protect an endpoint. */
+    tags: z
+      .record(z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, 'must be a tag key (1-128 characters)'), z.string().max(256, 'must be a tag value of at most 256 characters'))
+      .refine((t) => Object.keys(t).length <= 50, 'at most 50 tags')
+      .default({}),
+  })
+  .strict();
+export type ProtectedList = z.output<typeof ProtectedListSchema>;
+
+/** What the scan of one account needs to know, set by list-targets from the sweep's protected list: the protected tags, and why the whole account is protected, if it is. */
+export const ScanProtectionSchema = z
+  .object({
+    tags: z.record(z.string(), z.string()).default({}),
+    account: z.string().min(1).optional(),
+  })
+  .strict();
+export type ScanProtection = z.output<typeof ScanProtectionSchema>;
+
 export const DetectionSettingsSchema = z
   .object({
     lookbackDays: z.number().int().min(1).max(455).default(30),
@@ -38,6 +61,8 @@ export const DetectionSettingsSchema = z
      * notified by the report and digest) or `candidate` (snapshot, tag, approval and re-verification, like a zombie).
      */
     expiredAction: z.enum(['report', 'candidate']).default('report'),
+    /** Set by list-targets per account from the sweep's `protected` list: a protected endpoint's verdict is `exempt`. */
+    protection: ScanProtectionSchema.optional(),
   })
   .strict()
   .refine((s) => s.minAgeDays === undefined || s.minAgeDays >= (s.lookbackDays ?? 30), {
@@ -51,6 +76,7 @@ export interface DetectionSettings {
   minAgeDays: number;
   autoDeleteMaxDays: number;
   expiredAction: 'report' | 'candidate';
+  protection?: ScanProtection;
 }
 export function resolveDetectionSettings(input: DetectionSettingsInput | undefined): DetectionSettings {
   const parsed = DetectionSettingsSchema.parse(input ?? {});
@@ -139,6 +165,8 @@ export const SweepInputSchema = z
     detection: DetectionSettingsSchema.default(DetectionSettingsSchema.parse({})),
     approval: ApprovalSettingsSchema.default(ApprovalSettingsSchema.parse({})),
     deletion: DeletionSettingsSchema.default(DeletionSettingsSchema.parse({})),
+    /** Accounts, OUs and endpoint tags never tagged, scaled or deleted in (docs/security.md). */
+    protected: ProtectedListSchema.optional(),
     /** Principal that started the sweep (recorded in `zombie-confirmed-by` and the audit trail). */
     requestedBy: z.string().min(1).max(512).optional(),
     /** Publish one digest per owner when the sweep finishes (src/prevention/digest.ts); the weekly schedule sets it. */

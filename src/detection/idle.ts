@@ -9,6 +9,7 @@ import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowU
 import type { PriceTable } from './pricing.ts';
 import { classifyEndpointType, isComponentConfig, judgeOwnerTags, type DetectionWindow } from './rules.ts';
 import { readTags } from './tags.ts';
+import { protectedByTags } from '../core/protected.ts';
 
 /**
  * The last stage, for endpoints idle in the window, billable and old enough: their tags (in batches)
@@ -72,6 +73,9 @@ export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]
     const tags = tagsOf.get(endpoint.endpointArn)!;
     if (tags === GONE) return { ...facts, config: undefined, verdict: 'error', reason: 'endpoint was deleted while the scan read its tags' };
     if (failed(tags)) return { ...facts, verdict: 'error', reason: `cannot read tags to check exemptions: ${tags.failed}` };
+    // Protection outranks every other tag: a protected endpoint is never a candidate, whatever else it carries.
+    const shield = window.settings.protection?.account ?? protectedByTags(tags, window.settings.protection?.tags);
+    if (shield) return { ...facts, tags, verdict: 'exempt', reason: `${shield}; ${reason}` };
     const owner = judgeOwnerTags(tags, window.now, { createdAt: endpoint.creationTime, maxDays: window.settings.autoDeleteMaxDays });
     if (owner.kind === 'exempt') return { ...facts, tags, verdict: 'exempt', reason: `${owner.reason}; ${reason}` };
     // A passed auto-delete-after is the owner's own deadline: reported as expired for the owner to act on,

@@ -1,3 +1,4 @@
+import type { ProtectedList } from '../core/schemas.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AuditWriter } from '../audit/events.ts';
 import type { ClientFactory } from '../core/clients.ts';
@@ -32,6 +33,8 @@ export interface SweepDeps {
    * SageMaker access, so deployed sweeps must target the organization through the member role.
    */
   allowOwnAccountOnly?: boolean;
+  /** The deployment's protected list (config `protected`): every sweep honours it, whatever its own input says. */
+  protectedList?: ProtectedList;
 }
 
 export function hubS3(deps: SweepDeps): S3Client {

@@ -74,8 +74,10 @@ export async function recordFailure(deps: SweepDeps, raw: unknown): Promise<Reco
   if (sweepId) {
     await attempt('mark the report failed', async () => {
       const existing = await readReportIfAny(s3, deps.archiveBucket, sweepId);
-      // A report of another execution (a reused sweep id was the failure) is not ours to mark.
-      if (existing && existing.executionArn !== undefined && existing.executionArn !== input.execution.arn) return;
+      // A report of another execution (a reused sweep id was the failure) is not ours to mark. Without a
+      // validated sweep this execution never claimed the id, so an existing report is someone else's even
+      // when the execution ARN is the same (a local run names its execution after the sweep id).
+      if (existing && ((existing.executionArn !== undefined && existing.executionArn !== input.execution.arn) || !sweep.success)) return;
       if (!existing && !sweep.success) return;
       report = existing
         ? { ...existing, status: 'failed', updatedAt: now, finishedAt: now, failure: { error, cause, failedAt: now } }

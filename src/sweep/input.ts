@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { appendAuditEvent } from '../audit/events.ts';
 import { InputValidationError, fromZodError } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
-import { SweepIdSchema, SweepInputSchema, parseOrThrow, type ParsedSweepInput } from '../core/schemas.ts';
+import { SweepIdSchema, SweepInputSchema, parseOrThrow, type ParsedSweepInput, type ProtectedList } from '../core/schemas.ts';
 import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
 import { ACTIONS_LOCK_SCOPE, acquireLock } from './lock.ts';
 import { SWEEP_FILES, type SweepContext, type SweepSettings } from './model.ts';
@@ -109,6 +109,7 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
     detection: input.detection,
     approval: input.approval,
     deletion: input.deletion,
+    ...protectedOf(deps.protectedList, input.protected),
     requestedBy,
     executionArn: event.execution.arn,
     startedAt: event.execution.startTime,
@@ -134,4 +135,11 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
   }
   log.info('sweep started', { mode: input.mode, lock: lock?.key });
   return { sweep };
+}
+
+/** The deployment's protected list and the sweep's own, joined: a sweep can add protection, never remove it. */
+function protectedOf(deployed: ProtectedList | undefined, own: ProtectedList | undefined): { protected?: ProtectedList } {
+  if (!deployed && !own) return {};
+  const union = (a: readonly string[] = [], b: readonly string[] = []) => [...new Set([...a, ...b])];
+  return { protected: { accountIds: union(deployed?.accountIds, own?.accountIds), ouIds: union(deployed?.ouIds, own?.ouIds), tags: { ...own?.tags, ...deployed?.tags } } };
 }

@@ -5,6 +5,7 @@ import {
   DeletionSettingsSchema,
   DetectionSettingsSchema,
   FindingSchema,
+  ProtectedListSchema,
   RegionSchema,
   SweepIdSchema,
   SweepModeSchema,
@@ -34,6 +35,8 @@ export const SweepContextSchema = z.object({
   detection: DetectionSettingsSchema,
   approval: ApprovalSettingsSchema,
   deletion: DeletionSettingsSchema,
+  /** Accounts, OUs and tags never tagged, scaled or deleted in; list-targets hands each scan its part. */
+  protected: ProtectedListSchema.optional(),
   requestedBy: z.string().min(1),
   executionArn: z.string(),
   startedAt: z.string(),

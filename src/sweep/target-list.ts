@@ -5,9 +5,11 @@ import { z } from 'zod';
 import { layout } from '../core/layout.ts';
 import { parseOrThrow } from '../core/schemas.ts';
 import { hubS3, type SweepDeps } from './deps.ts';
-import { SweepContextSchema, type ScanItem } from './model.ts';
+import { SweepContextSchema, type ScanItem, type SweepContext } from './model.ts';
 import { putJson } from '../core/s3-json.ts';
-import { listTargets } from './targets.ts';
+import { accountsUnder, listTargets } from './targets.ts';
+import { accountProtection } from '../core/protected.ts';
+import type { ScanProtection } from '../core/schemas.ts';
 
 /**
  * ListTargets: the organization's accounts x regions (src/sweep/targets.ts decides who is in scope),
@@ -40,6 +42,7 @@ export async function writeTargetList(deps: SweepDeps, raw: unknown): Promise<Li
     fallbackRegion: deps.hubRegion,
     log: deps.log.child({ sweepId: sweep.sweepId }),
   });
+  const protection = await protectionOf(deps, sweep);
   const items: ScanItem[] = listing.targets.map((t) => ({
     sweepId: sweep.sweepId,
     accountId: t.accountId,
@@ -48,7 +51,7 @@ export async function writeTargetList(deps: SweepDeps, raw: unknown): Promise<Li
     // Without --org the sweep acts in the caller's own account with the caller's own credentials, like `scan`.
     ...(targeting.org ? { roleName: targeting.roleName } : {}),
     ...(targeting.org && targeting.externalId ? { externalId: targeting.externalId } : {}),
-    detection: sweep.detection,
+    detection: withProtection(sweep.detection, protection(t.accountId)),
   }));
   const key = layout.targets(sweep.sweepId);
   await putJson(hubS3(deps), deps.archiveBucket, key, items);
@@ -60,4 +63,27 @@ export async function writeTargetList(deps: SweepDeps, raw: unknown): Promise<Li
     regions: [...new Set(items.map((i) => i.region))].sort(),
     regionLookupFailures: listing.regionLookupFailures.length,
   };
+}
+
+/**
+ * Each account's part of the sweep's protected list, for its scan: the protected tags, and whether the
+ * whole account is protected (listed, or anywhere below a protected OU, resolved here once per sweep).
+ */
+async function protectionOf(deps: SweepDeps, sweep: SweepContext): Promise<(accountId: string) => ScanProtection | undefined> {
+  const list = sweep.protected;
+  if (!list) return () => undefined;
+  const underOus = new Map<string, Set<string>>();
+  if (list.ouIds.length > 0) {
+    const organizations = deps.clients.hub(OrganizationsClient);
+    for (const ou of list.ouIds) underOus.set(ou, new Set((await accountsUnder(organizations, ou)).flatMap((a) => (a.Id ? [a.Id] : []))));
+  }
+  return (accountId) => {
+    const account = accountProtection(accountId, list, underOus);
+    if (!account && Object.keys(list.tags).length === 0) return undefined;
+    return { tags: list.tags, ...(account ? { account } : {}) };
+  };
+}
+
+function withProtection(detection: SweepContext['detection'], protection: ScanProtection | undefined): SweepContext['detection'] {
+  return protection ? { ...detection, protection } : detection;
 }

@@ -119,7 +119,7 @@ async function listAll(organizations: OrganizationsClient, parentId: string | un
 }
 
 /** Accounts directly under `parentId` and under every OU below it. */
-async function accountsUnder(organizations: OrganizationsClient, parentId: string): Promise<Account[]> {
+export async function accountsUnder(organizations: OrganizationsClient, parentId: string): Promise<Account[]> {
   const accounts = await listAll(organizations, parentId);
   let token: string | undefined;
   const children: string[] = [];

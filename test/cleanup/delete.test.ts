@@ -121,6 +121,7 @@ describe('delete after re-verification', () => {
     { name: 'async requests processed since detection', kind: 'async', check: 'invocations', reason: /invoked/, veto: ({ seeded }) => invoke('InvocationsProcessed', variantDims(seeded), new Date(Date.now() - HOUR)) },
     { name: 'zombie tag removed', check: 'tags', reason: /zombie tag was removed/, veto: ({ seeded }) => sm().deleteTags(seeded.arn, ['zombie']) },
     { name: 'sweep id changed', check: 'tags', reason: /zombie-sweep-id/, veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-sweep-id', Value: 'another-sweep' }]) },
+    { name: 'owner protected it', check: 'protected', reason: /protected: tag zombie-protected=true/, veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-protected', Value: 'true' }]) },
     { name: 'owner exempted it', check: 'exempt', reason: /zombie-exempt/, veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-exempt', Value: 'true' }]) },
     { name: 'manifest missing', check: 'manifest', reason: /no verified snapshot manifest/, veto: async ({ sweepId, seeded }) => void (await env.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: layout.manifest(MEMBER, REGION, seeded.name, sweepId) }))) },
     { name: 'not approved', check: 'approved', reason: /not approved by alice/, veto: () => {}, approve: false },
@@ -300,10 +301,11 @@ describe('delete after re-verification', () => {
     expect(sm().getEndpoint(keep.name)).toBeDefined();
     expect(sm().tagsOf(keep.arn)).toMatchObject({ zombie: 'rejected', 'zombie-exempt-until': expect.any(String) });
     for (const { s } of seeded) if (s !== keep) expect(sm().getEndpoint(s.name)).toBeUndefined();
-    const timeline = (await events(seeded[0]!.s.name, sweepId)).map((e) => e.type);
-    // Write-ahead: the intent to delete is on record too (same instant as the outcome under this fixed clock).
+    const history = await events(seeded[0]!.s.name, sweepId);
+    const timeline = history.map((e) => e.type);
+    // Write-ahead: the intents (tagging, recording the approval, deleting) are on record too (same instant as the outcomes under this fixed clock).
     expect(timeline.filter((t) => t !== 'intent')).toEqual(['tagged', 'approval-requested', 'approved', 'deleted']);
-    expect(timeline.filter((t) => t === 'intent')).toHaveLength(1);
+    expect(history.filter((e) => e.type === 'intent').map((e) => `${String(e.details?.step)}:${String(e.details?.action)}`).sort()).toEqual(['approve:change-tags', 'delete:delete-endpoint', 'tag:change-tags']);
   });
 
   it('audits the inference components it deleted before answering deleting, and deletes the endpoint when called again', async () => {

@@ -159,6 +159,18 @@ describe('tag', () => {
     expect(skipped).toMatchObject({ type: 'skipped', details: { step: 'tag', check: 'manifest-missing' } });
   });
 
+  it('refuses an endpoint protected since detection (zombie-protected), saying so in the audit trail, and tags nothing', async () => {
+    const sweepId = 'sweep-tag-protected';
+    const seeded = seedEndpoint(env.world, 'tag-protected', 'real-time');
+    sagemakerStore(env.world, MEMBER, REGION).addTags(seeded.arn, [{ Key: 'Zombie-Protected', Value: 'yes' }]);
+    await putManifest(env.s3, sweepId, seeded.name);
+    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({ name: 'PreconditionFailedError', reason: 'protected' });
+    expect(tagsOf(seeded.arn)).toEqual({ 'Zombie-Protected': 'yes' });
+    const history = await endpointEvents(seeded.name, sweepId);
+    expect(history.map((e) => e.type)).toEqual(['skipped']);
+    expect(history[0]).toMatchObject({ reason: expect.stringContaining('protected: tag Zombie-Protected=yes'), details: { step: 'tag', check: 'protected' } });
+  });
+
   it('refuses an endpoint its owner exempted since detection', async () => {
     const sweepId = 'sweep-tag-exempt';
     const seeded = seedEndpoint(env.world, 'tag-exempt', 'real-time');

@@ -58,6 +58,11 @@ describe('deployment config', () => {
     ['approvalApi', { cloudWatchRole: 'maybe' }, 'approvalApi.cloudWatchRole'],
     ['schedule', { expression: 'every monday', mode: 'report' }, 'schedule.expression'],
     ['schedule', { expression: 'rate(7 days)', mode: 'delete-everything' }, 'schedule.mode'],
+    ['protected', { accountIds: ['12345'] }, 'protected.accountIds.0'],
+    ['protected', { ouIds: ['ou-bad'] }, 'protected.ouIds.0'],
+    ['protected', { tags: { 'data-class': 'x'.repeat(300) } }, 'protected.tags.data-class'],
+    ['protected', { accounts: ['111111111111'] }, 'protected'],
+    ['protected', { accountIds: Array.from({ length: 200 }, (_, i) => String(100000000000 + i)) }, 'protected'],
     ['unknownField', true, ''],
   ])('rejects %s = %j and names the field', (field, value, named) => {
     const raw = { ...example(), [field]: value };

@@ -182,6 +182,7 @@ describe('Lambda functions', () => {
       const names = read(sources);
       const required = new Set(names.filter((n) => n.kind === 'required').map((n) => n.name));
       const readable = new Set(names.map((n) => n.name));
+      if (sources.includes('protectedListFromEnv()')) readable.add('PROTECTED_LIST');
       if (sources.includes('auditRetentionFromEnv()')) ['AUDIT_RETENTION_DAYS', 'AUDIT_RETENTION_MODE'].forEach((n) => (required.add(n), readable.add(n)));
       // functions/shared/env.ts: the client factory reads the external id secret when one is set.
       if (sources.includes('clientFactoryFromEnv(') || sources.includes('sweepDepsFromEnv(') || sources.includes('cleanupDepsFromEnv(')) readable.add('EXTERNAL_ID_SECRET_ARN');
@@ -190,6 +191,11 @@ describe('Lambda functions', () => {
       const stale = Object.keys(env).filter((name) => !readable.has(name) && !['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].includes(name));
       expect({ fn, stale }).toEqual({ fn, stale: [] });
     }
+  });
+
+  it('hands the deployment\'s protected list to validate-input, which joins it to every sweep', () => {
+    const env = fns()[functionId(main, 'validate-input')].Properties.Environment.Variables;
+    expect(JSON.parse(env.PROTECTED_LIST as string)).toEqual({ accountIds: [], ouIds: [], tags: {} });
   });
 
   it('writes audit events with the configured Object Lock retention', () => {
@@ -223,6 +229,18 @@ describe('approval API', () => {
       expect(m.RequestParameters).toEqual({ 'method.request.path.sweepId': true });
     }
     main.template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{sweepId}' });
+  });
+
+  it('limits each client IP with a WAF rate-based rule on the stage, so one flood cannot use up the stage limit approvers share', () => {
+    const acls = Object.values(resourcesOf(main.json, 'AWS::WAFv2::WebACL')).map((r) => r.Properties);
+    expect(acls).toHaveLength(1);
+    expect(acls[0]).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+    expect(acls[0].Rules).toEqual([
+      expect.objectContaining({ Name: 'per-ip-rate-limit', Action: { Block: {} }, Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 100, EvaluationWindowSec: 300 } } }),
+    ]);
+    const [association] = Object.values(resourcesOf(main.json, 'AWS::WAFv2::WebACLAssociation')).map((r) => r.Properties);
+    expect(JSON.stringify(association.ResourceArn)).toContain('/stages/');
+    expect(JSON.stringify(association.WebACLArn)).toContain('WebAcl');
   });
 
   it('throttles and writes access logs', () => {

@@ -12,6 +12,7 @@ import { readJson, writeJson, type ApprovalCandidate } from '../approval/store.t
 import { unmarkRejectedChildren } from '../reject.ts';
 import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, readEndpointTags, retryableOr, tagTargetOf, type CleanupDeps } from '../endpoint.ts';
 import { readVetoes, type VetoRecord } from './store.ts';
+import { tagChangeGuard } from '../tag-intent.ts';
 
 /**
  * Applying owners' vetoes. The approval page records a veto and nothing else (it holds no member
@@ -33,8 +34,15 @@ export async function untagVetoed(deps: CleanupDeps, candidate: ApprovalCandidat
     if (!endpoint || (endpoint.EndpointArn !== undefined && endpoint.EndpointArn !== candidate.endpointArn)) return 'gone';
     const before = await readEndpointTags(sagemaker, candidate.endpointArn);
     const ours = before[TAG.zombie] === ZOMBIE_VALUE.confirmed && before[TAG.sweepId] === candidate.sweepId;
-    if (ours) await sagemaker.send(new DeleteTagsCommand({ ResourceArn: candidate.endpointArn, TagKeys: [TAG.zombie] }));
-    const children = await unmarkRejectedChildren(sagemaker, endpoint, candidate.endpointName);
+    const intent = { ...where, actor: veto.owner, tagsBefore: before };
+    if (ours) {
+      await tagChangeGuard(auditWriter(deps), intent, { step: 'veto', resources: [candidate.endpointArn], remove: [TAG.zombie] })();
+      await sagemaker.send(new DeleteTagsCommand({ ResourceArn: candidate.endpointArn, TagKeys: [TAG.zombie] }));
+    }
+    let beforeChild: (() => Promise<void>) | undefined;
+    const children = await unmarkRejectedChildren(sagemaker, endpoint, candidate.endpointName, (all) =>
+      (beforeChild ??= tagChangeGuard(auditWriter(deps), intent, { step: 'veto', resources: all.map((c) => c.arn), set: { [TAG.zombie]: ZOMBIE_VALUE.rejected } }))(),
+    );
     if (!ours && children.length === 0) {
       if (!(await hasAuditEvent(deps, candidate, 'vetoed'))) await appendAuditEvent(auditWriter(deps), { ...where, type: 'vetoed', actor: veto.owner, tagsBefore: before, tagsAfter: before, details: { ...details, note: 'the zombie tag was no longer this sweep\'s' } });
       return 'already-untagged';
