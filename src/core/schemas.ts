@@ -261,6 +261,8 @@ export const CandidateSchema = z.object({
   ouId: z.string().optional(),
   /** Set when it is a candidate because its `auto-delete-after` passed (detection.expiredAction `candidate`): why. */
   expired: z.string().optional(),
+  /** Set on an expired candidate invoked above the threshold in the window: how much (the page warns the approver). */
+  stillInvoked: z.string().optional(),
   roleName: RoleNameSchema.optional(),
   externalId: ExternalIdSchema.optional(),
 });

@@ -14,7 +14,8 @@ import { historyOf, needsHistory, readInvocations, withLastInvoked } from './his
 import type { DescribedEndpoint, InferenceComponentRef } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { observeThrottling, throttleSignal } from './throttle-signal.ts';
-import { classifyEndpointType, detectionWindow, isComponentConfig, judgeUsage } from './rules.ts';
+import { classifyEndpointType, detectionWindow, isComponentConfig, judgeOwnerTags, judgeUsage, type DetectionWindow } from './rules.ts';
+import { readAutoDeleteTagged } from './tags.ts';
 
 /**
  * Scans one account-region (docs/detection.md, "How a target is scanned"):
@@ -128,6 +129,7 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
     },
     idle,
   );
+  await judgeInvokedExpiry({ ...options, concurrency }, settled, window);
   for (const facts of settled) {
     const config = facts.endpoint.endpointConfigName ? configs.known(facts.endpoint.endpointConfigName) : undefined;
     const endpointType = classifyEndpointType(facts.endpoint, config, facts.components.length);
@@ -197,6 +199,27 @@ function mayHostComponents(endpoint: DescribedEndpoint, configs: ConfigReader): 
   if (isServerlessOnly(endpoint)) return false;
   const config = endpoint.endpointConfigName ? configs.known(endpoint.endpointConfigName) : undefined;
   return config === undefined || isComponentConfig(config);
+}
+
+/**
+ * An `auto-delete-after` that passed is the owner's deadline whether or not the endpoint is still called:
+ * invoked endpoints are judged `expired` too, from one filtered GetResources per account-region (only
+ * endpoints carrying the tag come back), so the owner and the approvers hear of it. An explicit exemption
+ * or a future date keeps the endpoint `active`.
+ */
+async function judgeInvokedExpiry(options: ScanTargetOptions & { concurrency: number }, settled: Omit<FindingFacts, 'prices'>[], window: DetectionWindow): Promise<void> {
+  if (!settled.some((f) => f.verdict === 'active')) return;
+  const tagged = await readAutoDeleteTagged(options);
+  if (!tagged || tagged.size === 0) return;
+  for (const facts of settled) {
+    const tags = facts.verdict === 'active' ? tagged.get(facts.endpoint.endpointArn.toLowerCase()) : undefined;
+    if (!tags) continue;
+    const owner = judgeOwnerTags(tags, window.now, { createdAt: facts.endpoint.creationTime, maxDays: window.settings.autoDeleteMaxDays });
+    if (owner.kind !== 'expired') continue;
+    facts.tags = tags;
+    facts.verdict = 'expired';
+    facts.reason = `${owner.reason}; still invoked: ${facts.reason}`;
+  }
 }
 
 /** Not-billable and too-new endpoints at or under the threshold were idle in the window too. */

@@ -2,7 +2,7 @@ import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-s
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { chunk, mapLimit } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
-import { tagListToMap, type TagMap } from '../core/tags.ts';
+import { EXEMPT_TAG, tagListToMap, type TagMap } from '../core/tags.ts';
 import { attempt, type Failed } from './attempt.ts';
 import { describeError } from '../core/aws-errors.ts';
 import { listTags, type Gone } from './inventory.ts';
@@ -76,4 +76,32 @@ function trustedAnswer(asked: readonly string[], mappings: readonly { ResourceAR
     tags.set(arn, tagListToMap(mapping.Tags));
   }
   return tags;
+}
+
+/**
+ * Tags of every endpoint of the account-region carrying `auto-delete-after`, by lower-cased ARN: one
+ * paginated GetResources with that tag filter (a page holds up to 100 resources), however many
+ * endpoints are invoked. It lets the scan judge `expired` on endpoints still being invoked without a
+ * tag read per endpoint. The filter matches the key exactly as the auto-tagger and the guardrail SCP
+ * write it; other spellings are read for idle endpoints only. Undefined when the API is unavailable.
+ */
+export async function readAutoDeleteTagged(ctx: TagReadContext): Promise<Map<string, TagMap> | undefined> {
+  if (!ctx.tagging) return undefined;
+  const out = new Map<string, TagMap>();
+  let token: string | undefined;
+  try {
+    do {
+      const page = await ctx.tagging.send(
+        new GetResourcesCommand({ ResourceTypeFilters: ['sagemaker:endpoint'], TagFilters: [{ Key: EXEMPT_TAG.autoDeleteAfter }], ...(token ? { PaginationToken: token } : {}) }),
+      );
+      for (const mapping of page.ResourceTagMappingList ?? []) {
+        if (mapping.ResourceARN) out.set(mapping.ResourceARN.toLowerCase(), tagListToMap(mapping.Tags));
+      }
+      token = page.PaginationToken || undefined;
+    } while (token);
+  } catch (error) {
+    ctx.log.warn('tag:GetResources unavailable; auto-delete-after is judged on idle endpoints only', { accountId: ctx.accountId, region: ctx.region, error: describeError(error) });
+    return undefined;
+  }
+  return out;
 }

@@ -93,7 +93,7 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
     for (const f of zombies) candidates.push(candidateOf(sweep, item, f, file.scannedAt));
     // The owner's own deadline passed: with expiredAction candidate it is archived and put to approval like a zombie.
     if (sweep.detection.expiredAction === 'candidate') {
-      for (const f of file.findings.filter((x) => x.verdict === 'expired')) candidates.push({ ...candidateOf(sweep, item, f, file.scannedAt), expired: f.reason });
+      for (const f of file.findings.filter((x) => x.verdict === 'expired')) candidates.push({ ...candidateOf(sweep, item, f, file.scannedAt), expired: f.reason, ...stillInvoked(sweep, f) });
     }
   }
   await attachOwners(deps, sweep, findings, candidates);
@@ -186,6 +186,13 @@ export function candidateOf(sweep: SweepContext, item: ScanItem, f: Finding, sca
     ...(item.roleName ? { roleName: item.roleName } : {}),
     ...(item.externalId ? { externalId: item.externalId } : {}),
   });
+}
+
+/** An expired endpoint called above the threshold in the window is still in use: the approvers must see that. */
+function stillInvoked(sweep: SweepContext, f: Finding): { stillInvoked?: string } {
+  const { thresholdInvocations, lookbackDays } = sweep.detection;
+  if (f.invocations === null || f.invocations <= thresholdInvocations) return {};
+  return { stillInvoked: `${f.invocations} invocation${f.invocations === 1 ? '' : 's'} in the last ${lookbackDays} days` };
 }
 
 /**

@@ -24,6 +24,7 @@ thead th{background:#e8e8e8}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th.name{overflow-wrap:anywhere}
 .sub{display:block;font-weight:400;font-size:.85rem;color:#4a4a4a}
+.warn{display:block;font-weight:400;font-size:.9rem;color:#1b1b1b;background:#fff4ce;border-left:.3rem solid #9a6700;padding:.25rem .5rem;margin-top:.25rem}
 code{overflow-wrap:anywhere;font-size:.85rem}
 details summary{cursor:pointer;color:#0b5394;text-decoration:underline;white-space:nowrap}
 details code{display:block;margin-top:.25rem}
@@ -146,7 +147,17 @@ function candidateRow(c: ApprovalCandidate, id: string, at: string, grouped: boo
 
 /** An endpoint here because its owner's auto-delete-after date passed, not because detection found it idle: said loudly. */
 function expiredNote(c: ApprovalCandidate): string {
-  return c.expired ? `<span class="sub"><strong>EXPIRED: its owner's auto-delete-after date passed</strong> (${esc(c.expired)}). Untick it to keep it: keeping moves the date.</span>` : '';
+  if (!c.expired) return '';
+  const expired = `<span class="sub"><strong>EXPIRED: its owner's auto-delete-after date passed</strong> (${esc(c.expired)}). Untick it to keep it: keeping moves the date.</span>`;
+  return c.stillInvoked ? `${expired}${stillInvokedNote(c.stillInvoked)}` : expired;
+}
+
+/**
+ * An expired endpoint that is still called: deleting it breaks its callers. Re-verification still skips it
+ * if it is invoked between detection and deletion, so approving it retires it only once its traffic stopped.
+ */
+function stillInvokedNote(usage: string): string {
+  return `<span class="warn" role="note"><strong>STILL INVOKED: ${esc(usage)}.</strong> Something still calls it. Deleting it breaks those callers; it is deleted only if nobody calls it between detection and deletion, otherwise it is skipped. Keep it (untick) unless its owner confirmed the traffic is gone.</span>`;
 }
 
 /** Offered only where AWS lets the endpoint bill nothing while it exists; otherwise the reason (src/cleanup/scale-to-zero.ts). */
@@ -219,7 +230,7 @@ export function renderConfirmDeletion(record: ApprovalRecord, link: LinkParams, 
   const doomed = acted.filter((c) => !zero.has(c.endpointArn));
   const scaled = acted.filter((c) => zero.has(c.endpointArn));
   const kept = record.candidates.length - acted.length;
-  const line = (c: ApprovalCandidate) => `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month</li>`;
+  const line = (c: ApprovalCandidate) => `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month${c.stillInvoked ? ` <strong>(STILL INVOKED: ${esc(c.stillInvoked)})</strong>` : ''}</li>`;
   const parts = [doomed.length > 0 ? `delete ${plural(doomed.length, 'endpoint')}` : '', scaled.length > 0 ? `scale ${plural(scaled.length, 'endpoint')} to zero` : ''].filter(Boolean).join(' and ');
   const body = `<div class="notice danger-note" role="alert"><p><strong>${esc(parts.charAt(0).toUpperCase() + parts.slice(1))}, ${esc(costText(acted))}?</strong> ${doomed.length > 0 ? 'Deleting stops their cost and cannot be undone in place: each can only be re-created from its snapshot. ' : ''}${scaled.length > 0 ? 'Scaled-to-zero endpoints stay, billing nothing, and cannot serve until restored. ' : ''}
 ${kept > 0 ? `The other ${esc(plural(kept, 'endpoint'))} ${kept === 1 ? 'is' : 'are'} kept and left alone for ${esc(record.rejectExemptDays)} days.` : 'No endpoint is kept.'} Nothing is decided until you press the red button.</p></div>

@@ -53,7 +53,7 @@ export function ownerNoticeMessage(record: NoticeRecord, candidates: readonly Ap
     '',
     'Opening the link changes nothing. Keeping an endpoint removes its zombie tag; it is then never deleted by this sweep.',
     '',
-    ...byCost.map((c) => `  - ${c.endpointName} (account ${c.accountId}, ${c.region}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}`),
+    ...byCost.map((c) => `  - ${c.endpointName} (account ${c.accountId}, ${c.region}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${c.expired ? `, auto-delete-after passed${c.stillInvoked ? `, STILL INVOKED: ${c.stillInvoked}` : ''}` : ''}`),
   ].join('\n');
   return { subject, body };
 }
