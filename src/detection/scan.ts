@@ -15,7 +15,8 @@ import type { DescribedEndpoint, InferenceComponentRef } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { observeThrottling, throttleSignal } from './throttle-signal.ts';
 import { classifyEndpointType, detectionWindow, isComponentConfig, judgeOwnerTags, judgeUsage, type DetectionWindow } from './rules.ts';
-import { readAutoDeleteTagged } from './tags.ts';
+import { readScanTags } from './tags.ts';
+import type { TagMap } from '../core/tags.ts';
 
 /**
  * Scans one account-region (docs/detection.md, "How a target is scanned"):
@@ -27,7 +28,8 @@ import { readAutoDeleteTagged } from './tags.ts';
  * 3. one GetMetricData read of every series of every endpoint from 455 days ago to now: the window's
  *    sums and the last-invoked history in the same calls;
  * 4. active, not-billable and too-new are decided from those alone; only endpoints idle in the window
- *    go on to tags (batched), and only zombies to their models.
+ *    go on to tags (batched), and only zombies to their models; active endpoints carrying
+ *    `auto-delete-after` are read too (in the idle batches' spare room, or one filtered call), for `expired`.
  */
 export interface ScanTargetOptions {
   sagemaker: SageMakerClient;
@@ -112,6 +114,11 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   );
   const history = historyOf(allHistory, historyFor);
 
+  const tagReads = await readScanTags(
+    { sagemaker, tagging: options.tagging, concurrency, log, accountId, region },
+    idle.map((i) => i.endpoint.endpointArn),
+    settled.filter((f) => f.verdict === 'active').map((f) => f.endpoint.endpointArn),
+  );
   const idleFacts = await judgeIdle(
     {
       sagemaker,
@@ -128,8 +135,9 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
       log,
     },
     idle,
+    tagReads.idle,
   );
-  await judgeInvokedExpiry({ ...options, concurrency }, settled, window);
+  judgeInvokedExpiry(tagReads.invoked, settled, window);
   for (const facts of settled) {
     const config = facts.endpoint.endpointConfigName ? configs.known(facts.endpoint.endpointConfigName) : undefined;
     const endpointType = classifyEndpointType(facts.endpoint, config, facts.components.length);
@@ -203,13 +211,11 @@ function mayHostComponents(endpoint: DescribedEndpoint, configs: ConfigReader): 
 
 /**
  * An `auto-delete-after` that passed is the owner's deadline whether or not the endpoint is still called:
- * invoked endpoints are judged `expired` too, from one filtered GetResources per account-region (only
- * endpoints carrying the tag come back), so the owner and the approvers hear of it. An explicit exemption
+ * invoked endpoints are judged `expired` too, from tags read with the idle endpoints' or one filtered
+ * GetResources (src/detection/tags.ts, readScanTags), so the owner and the approvers hear of it. An explicit exemption
  * or a future date keeps the endpoint `active`.
  */
-async function judgeInvokedExpiry(options: ScanTargetOptions & { concurrency: number }, settled: Omit<FindingFacts, 'prices'>[], window: DetectionWindow): Promise<void> {
-  if (!settled.some((f) => f.verdict === 'active')) return;
-  const tagged = await readAutoDeleteTagged(options);
+function judgeInvokedExpiry(tagged: ReadonlyMap<string, TagMap> | undefined, settled: Omit<FindingFacts, 'prices'>[], window: DetectionWindow): void {
   if (!tagged || tagged.size === 0) return;
   for (const facts of settled) {
     const tags = facts.verdict === 'active' ? tagged.get(facts.endpoint.endpointArn.toLowerCase()) : undefined;
