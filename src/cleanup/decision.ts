@@ -8,7 +8,7 @@ import { SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
 import { readApprovalRecord, readDecisionRecord, readGroupDecision, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
 import { normalizeCandidates } from './approval/request.ts';
 import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
-import { withoutVetoed } from './notice/veto.ts';
+import { VETOED_FILES, withoutVetoed } from './notice/veto.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
 import { auditWriter, hasAuditEvent, type CleanupDeps } from './endpoint.ts';
 
@@ -152,7 +152,7 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   for (const arn of [...approvedSet, ...rejectedSet]) if (!known.has(arn)) log.warn('decision names an endpoint that is not a candidate; ignored', { endpointArn: arn });
   // An ARN in both lists is treated as rejected: doubt keeps the endpoint.
   // An owner's veto outranks an approval: the endpoint loses its zombie tag and stays.
-  const { vetoed } = await withoutVetoed(deps, input.sweepId, loaded.candidates.filter((c) => approvedSet.has(c.endpointArn)));
+  const { vetoed } = await withoutVetoed(deps, input.sweepId, loaded.candidates.filter((c) => approvedSet.has(c.endpointArn)), VETOED_FILES.atDecision);
   const vetoedSet = new Set(vetoed.map((c) => c.endpointArn));
   const approved = loaded.candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn) && !vetoedSet.has(c.endpointArn));
   const rejected = loaded.candidates.filter((c) => rejectedSet.has(c.endpointArn));

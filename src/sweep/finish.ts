@@ -12,6 +12,9 @@ import { buildDigests } from '../prevention/digest.ts';
 import { publishDigests } from '../prevention/digest-publish.ts';
 import { readReport, writeReport } from './report-store.ts';
 import { summarize } from './summary.ts';
+import { VETOED_FILES, VetoedListSchema } from '../cleanup/notice/veto.ts';
+import { readJsonObject } from '../core/s3-json.ts';
+import { layout } from '../core/layout.ts';
 import { reportText } from './text.ts';
 import { recordSavings } from './savings.ts';
 
@@ -92,6 +95,9 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
     approval = { outcome: 'not-needed', approved: 0, rejected: 0 };
   }
 
+  const vetoed = await markVetoed(deps, sweep.sweepId, tagged);
+  if (approval && vetoed > 0) approval = { ...approval, vetoed };
+
   if (input.deletion) {
     const results = await readMapResults(s3, input.deletion.bucket, input.deletion.manifestKey);
     const outcomes = results.succeeded.map((r) => DeleteOutcomeSchema.safeParse(r.output)).flatMap((p) => (p.success ? [p.data] : []));
@@ -133,6 +139,27 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   }
   deps.log.info('sweep finished', { sweepId: sweep.sweepId, zombies: final.summary.zombies, deleted: final.summary.deleted });
   return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'completed', reportKey, summary: { ...final.summary, skipped: final.summary.skipped.length }, notified };
+}
+
+/**
+ * Endpoints their owners vetoed (recorded by ApplyVetoes and ApplyDecision in the sweep's files): the
+ * veto outranks whatever the decision said. Returns how many.
+ */
+async function markVetoed(deps: SweepDeps, sweepId: string, tagged: EndpointAction[]): Promise<number> {
+  const s3 = hubS3(deps);
+  const byArn = new Map<string, { owner: string; vetoedAt: string }>();
+  for (const file of Object.values(VETOED_FILES)) {
+    const found = await readJsonObject(s3, deps.archiveBucket, layout.sweepFile(sweepId, file), VetoedListSchema);
+    for (const v of found?.value ?? []) byArn.set(v.endpointArn, v);
+  }
+  let count = 0;
+  for (const a of tagged) {
+    if (!byArn.has(a.endpointArn)) continue;
+    a.decision = 'vetoed';
+    delete a.reason;
+    count++;
+  }
+  return count;
 }
 
 function applyDeletion(action: EndpointAction, outcome: z.infer<typeof DeleteOutcomeSchema>): void {
