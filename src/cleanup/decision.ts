@@ -174,11 +174,7 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   // Every step above is idempotent, so a passing AWS failure retries the whole step.
   if (transient) throw transient;
 
-  const audit = auditWriter(deps);
-  await mapLimit(undecided, 8, async (c) => {
-    if (await hasAuditEvent(deps, c, 'skipped')) return;
-    await appendAuditEvent(audit, { type: 'skipped', actor: ref.actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: 'the decision neither approved nor rejected it; kept' });
-  });
+  await auditUndecided(deps, undecided, ref.actor);
   // Each item names its action; the Delete step routes scale-to-zero items (src/cleanup/scale-to-zero-step.ts).
   const scaleToZero = new Set(decision.scaleToZero ?? []);
   await writeJson(s3, deps.archiveBucket, deletionsKey, approved.map((candidate) => ({ candidate, action: scaleToZero.has(candidate.endpointArn) ? 'scale-to-zero' : 'delete' })));
@@ -186,6 +182,15 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   log.info('decision applied', { approved: approved.length, rejected: rejected.length, undecided: undecided.length });
   const who = { approver: decision.approver, decidedAt: decision.decidedAt, ...(autoApproved ? { autoApproved: true } : {}) };
   return { ...base, ...who, outcome: 'applied', count: approved.length, approved: approved.length, rejected: rejected.length, undecided: undecided.length, failures };
+}
+
+/** One `skipped` event (once) per candidate the decision did not mention: it is kept. */
+async function auditUndecided(deps: CleanupDeps, undecided: readonly ApprovalCandidate[], actor: string): Promise<void> {
+  const audit = auditWriter(deps);
+  await mapLimit(undecided, 8, async (c) => {
+    if (await hasAuditEvent(deps, c, 'skipped')) return;
+    await appendAuditEvent(audit, { type: 'skipped', actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: 'the decision neither approved nor rejected it; kept' });
+  });
 }
 
 async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: readonly ApprovalCandidate[], actor: string): Promise<void> {

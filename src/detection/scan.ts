@@ -11,7 +11,7 @@ import { buildFinding, errorFinding, type FindingFacts } from './findings.ts';
 import { configReader, judgeIdle, type ConfigReader, type IdleCandidate } from './idle.ts';
 import { describeEndpoint, GONE, listInferenceComponents, listInServiceEndpoints, type Gone } from './inventory.ts';
 import { historyOf, needsHistory, readInvocations, withLastInvoked } from './history.ts';
-import type { DescribedEndpoint, InferenceComponentRef } from './model.ts';
+import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { observeThrottling, throttleSignal } from './throttle-signal.ts';
 import { classifyEndpointType, detectionWindow, isComponentConfig, judgeOwnerTags, judgeUsage, type DetectionWindow } from './rules.ts';
@@ -95,17 +95,7 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   const ownComponents = (e: DescribedEndpoint) => componentsOf.get(e.endpointName) ?? [];
 
   const { usage, history: allHistory } = await readInvocations(cloudwatch, endpoints, componentsOf, window, log);
-  const settled: Omit<FindingFacts, 'prices'>[] = [];
-  const idle: IdleCandidate[] = [];
-  for (const endpoint of endpoints) {
-    const used = usage.get(endpoint.endpointName) ?? { invocations: 0 };
-    const judged = judgeUsage(endpoint, used, ownComponents(endpoint), window);
-    if (judged.verdict === 'idle') {
-      idle.push({ endpoint, usage: used, reason: judged.reason });
-      continue;
-    }
-    settled.push({ accountId, region, endpoint, verdict: judged.verdict, reason: judged.reason, usage: used, components: ownComponents(endpoint), endpointType: null });
-  }
+  const { settled, idle } = splitByUsage(options, endpoints, usage, ownComponents, window);
 
   // Every endpoint idle in the window (not only the zombie candidates) gets its last invocation, so
   // that a null lastInvokedAt means "never" wherever the history was read.
@@ -119,24 +109,8 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
     idle.map((i) => i.endpoint.endpointArn),
     settled.filter((f) => f.verdict === 'active').map((f) => f.endpoint.endpointArn),
   );
-  const idleFacts = await judgeIdle(
-    {
-      sagemaker,
-      tagging: options.tagging,
-      accountId,
-      region,
-      window,
-      componentsOf,
-      componentsError,
-      configs,
-      concurrency,
-      classifyMultiModel: options.classifyMultiModel ?? true,
-      prices: options.prices,
-      log,
-    },
-    idle,
-    tagReads.idle,
-  );
+  const idleContext = { sagemaker, tagging: options.tagging, accountId, region, window, componentsOf, componentsError, configs, concurrency, log };
+  const idleFacts = await judgeIdle({ ...idleContext, classifyMultiModel: options.classifyMultiModel ?? true, prices: options.prices }, idle, tagReads.idle);
   judgeInvokedExpiry(tagReads.invoked, settled, window);
   for (const facts of settled) {
     const config = facts.endpoint.endpointConfigName ? configs.known(facts.endpoint.endpointConfigName) : undefined;
@@ -146,6 +120,25 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   for (const facts of idleFacts) findings.push(buildFinding(withLastInvoked(facts, history, window)));
   log.info('target scanned', { accountId, region, endpoints: findings.length, idle: idle.length, zombies: findings.filter((f) => f.verdict === 'zombie').length });
   return { ...base, status: 'ok', findings: sortFindings(findings) };
+}
+
+/** Active, not-billable and too-new are settled by usage alone; the rest are idle and go on to their tags. */
+function splitByUsage(
+  options: ScanTargetOptions,
+  endpoints: readonly DescribedEndpoint[],
+  usage: ReadonlyMap<string, WindowUsage>,
+  ownComponents: (e: DescribedEndpoint) => InferenceComponentRef[],
+  window: DetectionWindow,
+): { settled: Omit<FindingFacts, 'prices'>[]; idle: IdleCandidate[] } {
+  const settled: Omit<FindingFacts, 'prices'>[] = [];
+  const idle: IdleCandidate[] = [];
+  for (const endpoint of endpoints) {
+    const used = usage.get(endpoint.endpointName) ?? { invocations: 0 };
+    const judged = judgeUsage(endpoint, used, ownComponents(endpoint), window);
+    if (judged.verdict === 'idle') idle.push({ endpoint, usage: used, reason: judged.reason });
+    else settled.push({ accountId: options.accountId, region: options.region, endpoint, verdict: judged.verdict, reason: judged.reason, usage: used, components: ownComponents(endpoint), endpointType: null });
+  }
+  return { settled, idle };
 }
 
 /**
