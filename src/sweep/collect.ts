@@ -132,14 +132,14 @@ async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Find
     const owner = owners.get(f.endpointArn);
     if (owner?.contact) f.owner = owner.contact;
   }
-  // Approver groups that match by OU need each account's parent (one ListParents per account with a candidate).
+  // Approver groups that match by OU need each account's OUs up to the root (ListParents per account and per OU, once each).
   const byOu = sweep.approval.groups.some((g) => g.match.ous.length > 0);
-  const parents = byOu && sweep.targets.org ? await accountParents(candidates.map((c) => c.accountId), deps.clients.hub(OrganizationsClient)) : new Map<string, string>();
+  const parents = byOu && sweep.targets.org ? await accountParents(candidates.map((c) => c.accountId), deps.clients.hub(OrganizationsClient)) : new Map<string, string[]>();
   for (const c of candidates) {
     const owner = owners.get(c.endpointArn);
     if (owner?.contact && owner.source) Object.assign(c, { owner: owner.contact, ownerSource: owner.source });
-    const ouId = parents.get(c.accountId);
-    if (ouId) c.ouId = ouId;
+    const path = parents.get(c.accountId);
+    if (path) Object.assign(c, { ouId: path[0], ouPath: path });
   }
 }
 

@@ -111,4 +111,28 @@ describe('approver groups', () => {
     const skipped = (await endpointEvents(e.s3, TEAM, 'idle-a')).find((ev) => ev.type === 'skipped');
     expect(skipped?.reason).toContain('decision record of approver group search is missing, altered or its signature does not verify');
   });
+
+  it('a group naming an OU decides the endpoints of accounts nested below it, not only directly in it', async () => {
+    const scenario = workflowScenario();
+    // Root > ou-wf12-aaaaaaaa (ml) > ou-wf12-bbbbbbbb (ml-dev) > ml-team account.
+    scenario.ous = [
+      { id: 'ou-wf12-aaaaaaaa', name: 'ml' },
+      { id: 'ou-wf12-bbbbbbbb', name: 'ml-dev', parent: 'ou-wf12-aaaaaaaa' },
+    ];
+    for (const account of scenario.accounts) if (account.id === TEAM) account.ou = 'ou-wf12-bbbbbbbb';
+    env = await workflowEnv(scenario);
+    const e = env;
+    const sns = new SNSClient(e.sim.clientConfig());
+    for (const a of SEARCH) await sns.send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }));
+    const groups = [{ name: 'ml', approvers: SEARCH, match: { ous: ['ou-wf12-aaaaaaaa'] } }];
+    const sweep = e.start({ sweepId: 'groups-nested', mode: 'cleanup', approval: { approvers: APPROVERS, groups } } as never);
+    await sweep.approvalRequested;
+    const record = await json<ApprovalRecord>(e.s3, 'approvals/groups-nested/request.json');
+    expect(record.groups?.map((g) => [g.name, g.endpoints.length])).toEqual([['ml', 3]]);
+    expect(record.candidates[0]).toMatchObject({ ouId: 'ou-wf12-bbbbbbbb', ouPath: ['ou-wf12-bbbbbbbb', 'ou-wf12-aaaaaaaa'] });
+    // One ListParents per account and per OU on the way up, whatever the number of candidates.
+    expect(e.sim.ledger.count({ service: 'organizations', operation: 'ListParents' })).toBe(3);
+    expect((await decideOnPage(approvalLink(e.sim, SEARCH[0]!, 'groups-nested'), { rejectAll: true })).status).toBe(200);
+    expect((await sweep.done).status).toBe('SUCCEEDED');
+  });
 });
