@@ -54,7 +54,7 @@ const started = Date.now();
 const sim = await startScenarioSimulator({ scenario: 'demo', port: Number(options.port), seed: Number(options.seed) });
 let stopping = false;
 let autoTagger: ReturnType<typeof attachAutoTagger> | undefined;
-let accountId: (name: string) => string = () => '';
+let accountId!: (name: string) => string;
 const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
