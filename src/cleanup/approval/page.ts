@@ -40,7 +40,13 @@ button.danger{background:#b3261e;color:#fff}
 button.secondary,a.button{background:#fff;color:#0b5394;border-color:#0b5394;text-decoration:none}
 input[type=checkbox]{width:1.25rem;height:1.25rem}
 :focus-visible{outline:3px solid #1b1b1b;outline-offset:2px}
-@media (max-width:48rem){
+td[data-label="Owner"]{overflow-wrap:anywhere}
+@media (min-width:64.01rem){
+ table.candidates th.name{min-width:13rem}
+ table.candidates td[data-label="Instead"]{min-width:10rem}
+ table.candidates td[data-label="Owner"]{min-width:8rem}
+}
+@media (max-width:64rem){
  main{padding:.75rem}
  dl.summary{grid-template-columns:minmax(0,1fr)}
  dl.summary dd{margin-bottom:.4rem}
