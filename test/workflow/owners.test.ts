@@ -161,4 +161,19 @@ describe('owners in the loop', () => {
     expect((await decideOnPage(approvalLink(e.sim, APPROVERS[0]!, 'owners-bounds'), { rejectAll: true })).status).toBe(200);
     expect((await sweep.done).status).toBe('SUCCEEDED');
   });
+
+  it('an owner known only by an endpoint tag, without a confirmed subscription, is recorded as not reached', async () => {
+    const scenario = workflowScenario();
+    for (const endpoint of scenario.endpoints ?? []) if (endpoint.name === 'idle-a') endpoint.tags = { owner: 'new-owner@example.com' };
+    env = await workflowEnv(scenario);
+    const e = env;
+    // Ana, the account's owner, is subscribed (the simulator confirms email subscriptions at once); the tag's address is not.
+    await new SNSClient(e.sim.clientConfig()).send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: ANA, Attributes: { FilterPolicy: JSON.stringify({ owner: [ANA] }) } }));
+    const sweep = e.start(ownerSweep('owners-unreached', { accountOwners: { [TEAM]: ANA } }));
+    await sweep.approvalRequested;
+    const notified = (name: string) => endpointEvents(e.s3, TEAM, name).then((events) => events.find((ev) => ev.type === 'owner-notified'));
+    expect((await notified('idle-a'))?.details).toMatchObject({ owner: 'new-owner@example.com', ownerSource: 'tag', delivery: 'no-subscription' });
+    expect((await notified('idle-b'))?.details).toMatchObject({ owner: ANA, delivery: 'subscribed' });
+    expect(snsOutbox(e.sim.world).to('new-owner@example.com')).toEqual([]);
+  });
 });
