@@ -173,14 +173,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
   let announce!: (request: ApprovalRequested) => void;
   const approvalRequested = new Promise<ApprovalRequested>((resolve) => (announce = resolve));
   approvalRequested.catch(() => undefined);
-  const values: Record<string, string> = { [SETTING_PLACEHOLDERS.ArchiveBucket]: options.archiveBucket };
-  for (const name of WORKFLOW_FUNCTIONS) values[functionArnPlaceholder(name)] = localFunctionArn(options.hubRegion, options.accountId, localFunctionName(name));
-  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
-    const value = options.settings?.[key as keyof typeof SETTING_PLACEHOLDERS] ?? fallback;
-    if (value !== undefined && key !== SETTING_PLACEHOLDERS.ArchiveBucket) values[key] = value;
-  }
-
-  const stateMachineArn = options.host.engine.createStateMachine(LOCAL_STATE_MACHINE_NAME, substitutePlaceholders(readSweepAsl(), values), {
+  const stateMachineArn = options.host.engine.createStateMachine(LOCAL_STATE_MACHINE_NAME, substitutePlaceholders(readSweepAsl(), placeholderValues(options)), {
     s3: clients.hub(S3Client),
     functions: localFunctions(deps),
     ...(options.approvalTimeoutMs !== undefined ? { taskTimeoutOverridesMs: { RequestApproval: options.approvalTimeoutMs } } : {}),
@@ -204,6 +197,17 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
   const { record } = options.host.engine.start(stateMachineArn, JSON.stringify(options.input), name);
   const done = record.done.then((finished) => result(finished, clients, options, name));
   return { executionArn: record.executionArn, done, approvalRequested };
+}
+
+/** The ASL's placeholders: the archive bucket, each local function's ARN, and the settings (given or default). */
+function placeholderValues(options: LocalSweepOptions): Record<string, string> {
+  const values: Record<string, string> = { [SETTING_PLACEHOLDERS.ArchiveBucket]: options.archiveBucket };
+  for (const name of WORKFLOW_FUNCTIONS) values[functionArnPlaceholder(name)] = localFunctionArn(options.hubRegion, options.accountId, localFunctionName(name));
+  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
+    const value = options.settings?.[key as keyof typeof SETTING_PLACEHOLDERS] ?? fallback;
+    if (value !== undefined && key !== SETTING_PLACEHOLDERS.ArchiveBucket) values[key] = value;
+  }
+  return values;
 }
 
 /** The caller's hook, then the owner notice announcement once NotifyOwners has returned. */
