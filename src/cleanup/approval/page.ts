@@ -208,7 +208,7 @@ export function renderApprovalPage(record: ApprovalRecord, link: LinkParams): Pa
 <dt>Total cost</dt><dd>${esc(costText(record.candidates))}</dd>
 <dt>Decide by</dt><dd>${esc(utc(record.expiresAt))}. Without a decision by then, nothing is deleted.</dd>
 </dl>
-<div class="notice"><p>Every endpoint below was idle, has been archived (the snapshot manifest holds everything needed to restore it) and is tagged <code>zombie=confirmed</code>.
+${stillInvokedBanner(record.candidates)}<div class="notice"><p>Every endpoint below was idle (or its owner's deadline passed), has been archived (the snapshot manifest holds everything needed to restore it) and is tagged <code>zombie=confirmed</code>.
 Ticked endpoints are deleted after a last check that they are still idle and still tagged; those also ticked "scale to zero" are kept and scaled to zero instead (undone with <code>zombie-sweep restore</code>). Unticked endpoints are kept and left alone for ${esc(record.rejectExemptDays)} days.
 Opening this page changes nothing; you confirm a deletion on the next page, and the decision is taken once, for every approver.</p></div>
 <form method="post">
@@ -218,6 +218,13 @@ ${accountTables(record, link.group !== undefined)}
 <button type="submit" class="secondary" name="action" value="reject-all">Reject all: keep every endpoint</button></p>
 </form>`;
   return page(200, 'Approve deletion of idle SageMaker endpoints', body);
+}
+
+/** Above the tables, so nobody approves an endpoint in use without having seen it: how many, and which. */
+function stillInvokedBanner(candidates: readonly ApprovalCandidate[]): string {
+  const busy = candidates.filter((c) => c.stillInvoked);
+  if (busy.length === 0) return '';
+  return `<div class="notice danger-note" role="alert"><p><strong>${esc(plural(busy.length, 'endpoint'))} ${busy.length === 1 ? 'is' : 'are'} STILL INVOKED</strong> although ${busy.length === 1 ? 'its' : 'their'} owner's auto-delete-after date passed: ${esc(busy.map((c) => c.endpointName).join(', '))}. Deleting ${busy.length === 1 ? 'it breaks its callers' : 'them breaks their callers'}; untick to keep (the date moves).</p></div>\n`;
 }
 
 /** The approval link itself, relative, so "go back" is a GET of the page (which never decides anything). */
