@@ -47,6 +47,7 @@ export interface StartFlags extends TargetingFlags, DetectionFlags, GlobalFlags 
   approvalKeyId?: string;
   archiveKmsKeyId?: string;
   autoApprove?: boolean;
+  notifyOwners?: boolean;
   confirmAccount?: string;
   port?: string;
   output: 'table' | 'text' | 'json';
@@ -90,7 +91,8 @@ export function registerStart(program: Command): void {
     .option('--approval-timeout <duration>', 'how long approvers have, e.g. 72h, 3d, 90m or seconds; nothing is deleted after it', '72h')
     .option('--reject-exempt-days <days>', 'days an endpoint kept by an approver stays exempt from later sweeps (default 90)')
     .option('--delete-endpoint-config', 'also delete the endpoint config of deleted endpoints (default: kept, restore needs nothing else)')
-    .option('--delete-models', 'also delete the models of deleted endpoints (default: kept)');
+    .option('--delete-models', 'also delete the models of deleted endpoints (default: kept)')
+    .option('--notify-owners', 'tell each endpoint\'s owner first, with a veto link (owners from the endpoint\'s owner tags or the account\'s Organizations tags); --local prints the links');
   addTargetingOptions(command);
   addDetectionOptions(command);
   addGlobalOptions(command, ['table', 'text', 'json'], 'table', 'output format of the final report (local) or the started sweep (deployed)');
@@ -166,6 +168,7 @@ export function sweepInputFromFlags(flags: StartFlags, requestedBy: string, now:
       timeoutSeconds: parseDuration(flags.approvalTimeout),
       ...(days !== undefined ? { rejectExemptDays: days } : {}),
       autoApprove: flags.autoApprove === true,
+      ...(flags.notifyOwners ? { notifyOwners: true } : {}),
     },
     deletion: { deleteEndpointConfig: flags.deleteEndpointConfig === true, deleteModels: flags.deleteModels === true },
     requestedBy,
@@ -235,6 +238,22 @@ async function runDeployed(flags: StartFlags, io: StartIo, input: SweepInput, cl
   return 1;
 }
 
+/** What a local run prints for people to act on: each owner's veto link, then each approver's link. */
+function linkAnnouncements(io: StartIo): Pick<Parameters<typeof startSweepLocally>[0], 'onApprovalRequested' | 'onOwnersNotified'> {
+  return {
+    onOwnersNotified: (notice) => {
+      if (notice.links.length === 0) return;
+      io.stderr(`\nOwners were told first (sweep ${notice.sweepId}). Each owner's veto link keeps their endpoints (valid until ${notice.vetoUntil}):\n`);
+      for (const link of notice.links) io.stderr(`  ${link.owner} (${link.endpoints.join(', ')}): ${link.url}\n`);
+    },
+    onApprovalRequested: (request) => {
+      io.stderr(`\nApproval needed for sweep ${request.sweepId} (until ${request.expiresAt}). Open a link in a browser and decide:\n`);
+      for (const link of request.links) io.stderr(`  ${link.approver}${link.group ? ` (group ${link.group})` : ''}: ${link.url}\n`);
+      io.stderr('Waiting for the decision (Ctrl-C stops the sweep; nothing is deleted without a decision)...\n\n');
+    },
+  };
+}
+
 async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accountId: string, auditRetention: AuditWriter['retention']): Promise<number> {
   const hubRegion = homeRegion(io.env);
   const port = flags.port === undefined ? 0 : Number(flags.port);
@@ -256,11 +275,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       archiveKmsKeyId: flags.archiveKmsKeyId,
       auditRetention,
       log,
-      onApprovalRequested: (request) => {
-        io.stderr(`\nApproval needed for sweep ${request.sweepId} (until ${request.expiresAt}). Open a link in a browser and decide:\n`);
-        for (const link of request.links) io.stderr(`  ${link.approver}: ${link.url}\n`);
-        io.stderr('Waiting for the decision (Ctrl-C stops the sweep; nothing is deleted without a decision)...\n\n');
-      },
+      ...linkAnnouncements(io),
     });
     info(`sweep ${input.sweepId} running locally (${input.mode} mode); approval page and Step Functions API on ${host.url}\n`);
     const progress = followLocal(host, sweep.executionArn, info);

@@ -11,6 +11,8 @@ import { approvalUrl, kmsMacSigner, signLink, type MacSigner } from '../../src/c
 import { normalizeCandidates } from '../../src/cleanup/approval/request.ts';
 import { signDecision } from '../../src/cleanup/approval/signature.ts';
 import { readApprovalRecord, readDecisionRecord, readJson, taskOutput, writeJson, type DecisionRecord } from '../../src/cleanup/approval/store.ts';
+import { signVetoLink, vetoUrl } from '../../src/cleanup/notice/links.ts';
+import { readNoticeRecord } from '../../src/cleanup/notice/store.ts';
 import { layout } from '../../src/core/layout.ts';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import { WORKFLOW_FUNCTIONS, functionArnPlaceholder, type WorkflowFunction } from '../../src/core/functions.ts';
@@ -79,6 +81,8 @@ export interface LocalSweepOptions {
   lambdaMemoryMb?: Partial<Record<WorkflowFunction, number>>;
   /** Told when the approvers' links exist (the CLI and the demo print them). */
   onApprovalRequested?: (request: ApprovalRequested) => void;
+  /** Told when owners were sent their notices (the CLI and the demo print the veto links). */
+  onOwnersNotified?: (notice: OwnersNotified) => void;
   /** Fault injection (the chaos harness): may throw to fail an invocation after its handler did its work. */
   afterHandlerReturned?: LocalMachineOptions['afterHandlerReturned'];
 }
@@ -86,7 +90,15 @@ export interface LocalSweepOptions {
 export interface ApprovalRequested {
   sweepId: string;
   expiresAt: string;
-  links: { approver: string; url: string }[];
+  /** One per approver, or with approver groups one per group approver (`group` set). */
+  links: { approver: string; group?: string; url: string }[];
+}
+
+/** The owners told by NotifyOwners, each with the endpoints of theirs and their veto link. */
+export interface OwnersNotified {
+  sweepId: string;
+  vetoUntil: string;
+  links: { owner: string; endpoints: string[]; url: string }[];
 }
 
 export interface LocalSweepResult {
@@ -161,20 +173,13 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
   let announce!: (request: ApprovalRequested) => void;
   const approvalRequested = new Promise<ApprovalRequested>((resolve) => (announce = resolve));
   approvalRequested.catch(() => undefined);
-  const values: Record<string, string> = { [SETTING_PLACEHOLDERS.ArchiveBucket]: options.archiveBucket };
-  for (const name of WORKFLOW_FUNCTIONS) values[functionArnPlaceholder(name)] = localFunctionArn(options.hubRegion, options.accountId, localFunctionName(name));
-  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
-    const value = options.settings?.[key as keyof typeof SETTING_PLACEHOLDERS] ?? fallback;
-    if (value !== undefined && key !== SETTING_PLACEHOLDERS.ArchiveBucket) values[key] = value;
-  }
-
-  const stateMachineArn = options.host.engine.createStateMachine(LOCAL_STATE_MACHINE_NAME, substitutePlaceholders(readSweepAsl(), values), {
+  const stateMachineArn = options.host.engine.createStateMachine(LOCAL_STATE_MACHINE_NAME, substitutePlaceholders(readSweepAsl(), placeholderValues(options)), {
     s3: clients.hub(S3Client),
     functions: localFunctions(deps),
     ...(options.approvalTimeoutMs !== undefined ? { taskTimeoutOverridesMs: { RequestApproval: options.approvalTimeoutMs } } : {}),
     retryIntervalMs: options.retryIntervalMs,
     waitTimeOverridesMs: { ...(isLoopbackEndpoint(options.endpoint) ? SIMULATOR_WAITS_MS : {}), ...options.waitTimeOverridesMs },
-    ...(options.afterHandlerReturned ? { afterHandlerReturned: options.afterHandlerReturned } : {}),
+    ...(options.afterHandlerReturned || options.onOwnersNotified ? { afterHandlerReturned: afterHandler(options, clients, signer) } : {}),
     roleArn: `arn:aws:iam::${options.accountId}:role/zombie-sweep-local`,
     ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {
@@ -192,6 +197,29 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
   const { record } = options.host.engine.start(stateMachineArn, JSON.stringify(options.input), name);
   const done = record.done.then((finished) => result(finished, clients, options, name));
   return { executionArn: record.executionArn, done, approvalRequested };
+}
+
+/** The ASL's placeholders: the archive bucket, each local function's ARN, and the settings (given or default). */
+function placeholderValues(options: LocalSweepOptions): Record<string, string> {
+  const values: Record<string, string> = { [SETTING_PLACEHOLDERS.ArchiveBucket]: options.archiveBucket };
+  for (const name of WORKFLOW_FUNCTIONS) values[functionArnPlaceholder(name)] = localFunctionArn(options.hubRegion, options.accountId, localFunctionName(name));
+  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
+    const value = options.settings?.[key as keyof typeof SETTING_PLACEHOLDERS] ?? fallback;
+    if (value !== undefined && key !== SETTING_PLACEHOLDERS.ArchiveBucket) values[key] = value;
+  }
+  return values;
+}
+
+/** The caller's hook, then the owner notice announcement once NotifyOwners has returned. */
+function afterHandler(options: LocalSweepOptions, clients: LocalClientFactory, signer: MacSigner): NonNullable<LocalMachineOptions['afterHandlerReturned']> {
+  return async (functionName, event) => {
+    await options.afterHandlerReturned?.(functionName, event);
+    const step = event as { step?: unknown; sweepId?: unknown };
+    if (!options.onOwnersNotified || step.step !== 'notify-owners' || typeof step.sweepId !== 'string') return;
+    // Only an announcement: failing to read the notice back must not fail the step that sent it.
+    const notice = await ownerLinks(clients, options.archiveBucket, options.host.url, signer, step.sweepId).catch(() => undefined);
+    if (notice) options.onOwnersNotified(notice);
+  };
 }
 
 function memoryByLocalName(sizes: Partial<Record<WorkflowFunction, number>>): (functionName: string) => number {
@@ -254,10 +282,24 @@ async function approvalLinks(clients: LocalClientFactory, bucket: string, baseUr
   const record = await readApprovalRecord(clients.hub(S3Client), bucket, payload.sweepId);
   if (!record) return { sweepId: payload.sweepId, expiresAt: '', links: [] };
   const expires = Math.floor(Date.parse(record.value.expiresAt) / 1000);
+  // With approver groups each link is signed for its group (as RequestApproval mails them).
+  const who = record.value.groups ? record.value.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g.name }))) : record.value.approvers.map((approver) => ({ approver, group: undefined }));
   const links = await Promise.all(
-    record.value.approvers.map(async (approver) => ({ approver, url: approvalUrl(baseUrl, payload.sweepId, await signLink(signer, payload.sweepId, approver, expires)) })),
+    who.map(async ({ approver, group }) => ({ approver, ...(group ? { group } : {}), url: approvalUrl(baseUrl, payload.sweepId, await signLink(signer, payload.sweepId, approver, expires, group)) })),
   );
   return { sweepId: payload.sweepId, expiresAt: record.value.expiresAt, links };
+}
+
+/** Each owner's veto link, as NotifyOwners mailed it (the same signature over the same fields). */
+async function ownerLinks(clients: LocalClientFactory, bucket: string, baseUrl: string, signer: MacSigner, sweepId: string): Promise<OwnersNotified> {
+  const record = await readNoticeRecord(clients.hub(S3Client), bucket, sweepId);
+  if (!record) return { sweepId, vetoUntil: '', links: [] };
+  const expires = Math.floor(Date.parse(record.value.vetoUntil) / 1000);
+  const names = new Map(record.value.candidates.map((c) => [c.endpointArn, c.endpointName]));
+  const links = await Promise.all(
+    Object.entries(record.value.owners).map(async ([owner, arns]) => ({ owner, endpoints: arns.map((a) => names.get(a) ?? a), url: vetoUrl(baseUrl, sweepId, await signVetoLink(signer, sweepId, owner, expires)) })),
+  );
+  return { sweepId, vetoUntil: record.value.vetoUntil, links };
 }
 
 export { attachToSimulator, startLocalHost, type LocalHost } from './host.ts';

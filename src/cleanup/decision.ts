@@ -8,7 +8,7 @@ import { SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
 import { readApprovalRecord, readDecisionRecord, readGroupDecision, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
 import { normalizeCandidates } from './approval/request.ts';
 import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
-import { withoutVetoed } from './notice/veto.ts';
+import { VETOED_FILES, withoutVetoed } from './notice/veto.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
 import { auditWriter, hasAuditEvent, type CleanupDeps } from './endpoint.ts';
 
@@ -152,7 +152,7 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   for (const arn of [...approvedSet, ...rejectedSet]) if (!known.has(arn)) log.warn('decision names an endpoint that is not a candidate; ignored', { endpointArn: arn });
   // An ARN in both lists is treated as rejected: doubt keeps the endpoint.
   // An owner's veto outranks an approval: the endpoint loses its zombie tag and stays.
-  const { vetoed } = await withoutVetoed(deps, input.sweepId, loaded.candidates.filter((c) => approvedSet.has(c.endpointArn)));
+  const { vetoed } = await withoutVetoed(deps, input.sweepId, loaded.candidates.filter((c) => approvedSet.has(c.endpointArn)), VETOED_FILES.atDecision);
   const vetoedSet = new Set(vetoed.map((c) => c.endpointArn));
   const approved = loaded.candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn) && !vetoedSet.has(c.endpointArn));
   const rejected = loaded.candidates.filter((c) => rejectedSet.has(c.endpointArn));
@@ -174,11 +174,7 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   // Every step above is idempotent, so a passing AWS failure retries the whole step.
   if (transient) throw transient;
 
-  const audit = auditWriter(deps);
-  await mapLimit(undecided, 8, async (c) => {
-    if (await hasAuditEvent(deps, c, 'skipped')) return;
-    await appendAuditEvent(audit, { type: 'skipped', actor: ref.actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: 'the decision neither approved nor rejected it; kept' });
-  });
+  await auditUndecided(deps, undecided, ref.actor);
   // Each item names its action; the Delete step routes scale-to-zero items (src/cleanup/scale-to-zero-step.ts).
   const scaleToZero = new Set(decision.scaleToZero ?? []);
   await writeJson(s3, deps.archiveBucket, deletionsKey, approved.map((candidate) => ({ candidate, action: scaleToZero.has(candidate.endpointArn) ? 'scale-to-zero' : 'delete' })));
@@ -186,6 +182,15 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   log.info('decision applied', { approved: approved.length, rejected: rejected.length, undecided: undecided.length });
   const who = { approver: decision.approver, decidedAt: decision.decidedAt, ...(autoApproved ? { autoApproved: true } : {}) };
   return { ...base, ...who, outcome: 'applied', count: approved.length, approved: approved.length, rejected: rejected.length, undecided: undecided.length, failures };
+}
+
+/** One `skipped` event (once) per candidate the decision did not mention: it is kept. */
+async function auditUndecided(deps: CleanupDeps, undecided: readonly ApprovalCandidate[], actor: string): Promise<void> {
+  const audit = auditWriter(deps);
+  await mapLimit(undecided, 8, async (c) => {
+    if (await hasAuditEvent(deps, c, 'skipped')) return;
+    await appendAuditEvent(audit, { type: 'skipped', actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: 'the decision neither approved nor rejected it; kept' });
+  });
 }
 
 async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: readonly ApprovalCandidate[], actor: string): Promise<void> {

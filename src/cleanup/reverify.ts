@@ -7,7 +7,8 @@ import { toDescribedEndpoint } from '../detection/inventory.ts';
 import { fetchDailySums, invocationSeries, summarizeUsage } from '../detection/metrics.ts';
 import { judgeExemption } from '../detection/rules.ts';
 import { protectedByTags } from '../core/protected.ts';
-import { readSignedDecision } from './approval/signature.ts';
+import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
+import { readGroupDecision, type DecisionRecord } from './approval/store.ts';
 import { readVeto } from './notice/store.ts';
 import { archivedArtifactsProblem } from './archive-check.ts';
 import {
@@ -60,21 +61,41 @@ export type Reverification =
 
 export type ReverifyCheck = 'approved' | 'vetoed' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'protected' | 'unchanged' | 'invocations';
 
+/**
+ * The signed decision approves this endpoint for this action; with approver groups, its own group's
+ * signed record (the one the sweep's decision names, by MAC) approves it too and no group rejects it.
+ * Returns why not, or the decision.
+ */
+async function decisionProblem(deps: CleanupDeps, candidate: Candidate, action: 'delete' | 'scale-to-zero'): Promise<string | DecisionRecord> {
+  const s3 = deps.clients.hub(S3Client);
+  const signed = await readSignedDecision(s3, deps.archiveBucket, deps.decisionSigner, candidate.sweepId);
+  if (!signed.ok) return signed.reason;
+  const decision = signed.stored.value;
+  if (decision.status !== 'delivered') return `the sweep's decision is ${decision.status}, not delivered`;
+  if (!decision.approved.includes(candidate.endpointArn)) return `not approved by ${decision.approver}`;
+  // The two actions exclude each other: an endpoint chosen for scale to zero is never deleted, and back.
+  const scaling = decision.scaleToZero?.includes(candidate.endpointArn) ?? false;
+  if (action === 'delete' && scaling) return `${decision.approver} chose scale to zero, not deletion`;
+  if (action === 'scale-to-zero' && !scaling) return `${decision.approver} did not choose scale to zero`;
+  if (!decision.groups) return decision;
+  let approvedByGroup: string | undefined;
+  for (const ref of decision.groups) {
+    const group = (await readGroupDecision(s3, deps.archiveBucket, candidate.sweepId, ref.group))?.value;
+    if (!group || group.mac !== ref.mac || !(await groupDecisionValid(deps.decisionSigner, group))) return `the decision record of approver group ${ref.group} is missing, altered or its signature does not verify`;
+    if (group.rejected.includes(candidate.endpointArn)) return `approver group ${ref.group} kept it`;
+    if (group.approved.includes(candidate.endpointArn)) approvedByGroup = ref.group;
+  }
+  return approvedByGroup ? decision : 'no approver group approved it';
+}
+
 /** Every check docs/design.md requires, cheapest first. Nothing here changes anything. */
 export async function reverify(deps: CleanupDeps, candidate: Candidate, action: 'delete' | 'scale-to-zero' = 'delete'): Promise<Reverification> {
   const fail = (check: ReverifyCheck, reason: string, tags?: TagMap): Reverification => ({ outcome: 'failed', check, reason, tags });
   const s3 = deps.clients.hub(S3Client);
 
-  const signed = await readSignedDecision(s3, deps.archiveBucket, deps.decisionSigner, candidate.sweepId);
-  if (!signed.ok) return fail('approved', signed.reason);
-  const decision = signed.stored;
-  if (decision.value.status !== 'delivered') return fail('approved', `the sweep's decision is ${decision.value.status}, not delivered`);
-  if (!decision.value.approved.includes(candidate.endpointArn)) return fail('approved', `not approved by ${decision.value.approver}`);
-  // The two actions exclude each other: an endpoint chosen for scale to zero is never deleted, and back.
-  const scaling = decision.value.scaleToZero?.includes(candidate.endpointArn) ?? false;
-  if (action === 'delete' && scaling) return fail('approved', `${decision.value.approver} chose scale to zero, not deletion`);
-  if (action === 'scale-to-zero' && !scaling) return fail('approved', `${decision.value.approver} did not choose scale to zero`);
-  const approvedBy = decision.value.approver;
+  const decided = await decisionProblem(deps, candidate, action);
+  if (typeof decided === 'string') return fail('approved', decided);
+  const approvedBy = decided.approver;
   const veto = await readVeto(s3, deps.archiveBucket, candidate);
   if (veto) return fail('vetoed', `its owner ${veto.owner} vetoed deletion at ${veto.vetoedAt}`);
 

@@ -33,76 +33,106 @@ export interface ScaleToZeroResult {
  */
 export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown): Promise<ScaleToZeroResult> {
   const { candidate } = parseOrThrow(CandidateSchemaInput, rawInput, 'scale-to-zero input');
-  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
-  const audit = auditWriter(deps);
-  const log = deps.log.child(where);
-  const result = (status: ScaleToZeroStatus, reason?: string, check?: string): ScaleToZeroResult => ({ ...where, status, ...(reason ? { reason } : {}), ...(check ? { check } : {}) });
-  const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
-  const clients = { sagemaker, scaling: deps.clients.target(ApplicationAutoScalingClient, deleteTargetOf(candidate)) };
-  const skip = async (check: string, reason: string, actor: string, tagsBefore?: TagMap): Promise<ScaleToZeroResult> => {
-    await appendAuditEvent(audit, { ...where, type: 'skipped', actor, reason, tagsBefore, details: { step: 'scale-to-zero', check } });
-    log.warn('scale to zero skipped', { check, reason });
-    return result('skipped', reason, check);
-  };
-
-  const recordOutcome = async (previous: PreviousCapacity | undefined, actor: string, tagsBefore: TagMap, mark: TagMap): Promise<void> => {
-    if (await hasAuditEvent(deps, candidate, 'scaled-to-zero')) return;
-    const previousCapacityUri = s3Uri(deps.archiveBucket, previousKey(candidate));
-    await appendAuditEvent(audit, {
-      ...where,
-      type: 'scaled-to-zero',
-      actor,
-      tagsBefore,
-      tagsAfter: { ...tagsBefore, ...mark },
-      details: { step: 'scale-to-zero', manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)), previousCapacityUri, previous, monthlyCostUsd: candidate.monthlyCostUsd },
-    });
-  };
-
+  const step = stepContext(deps, candidate);
   // A retry after the tag was written: the change is complete; only its outcome event may be missing.
-  const current = await readTagsOrUndefined(sagemaker, candidate.endpointArn);
+  const current = await readTagsOrUndefined(step.clients.sagemaker, candidate.endpointArn);
   if (current?.[TAG.zombie] === ZOMBIE_VALUE.scaledToZero && current[TAG.sweepId] === candidate.sweepId) {
     const intent = (await auditEventsOf(deps, candidate, 'intent')).find((e) => e.details?.action === 'scale-to-zero');
-    await recordOutcome(await readPreviousCapacity(deps, candidate), intent?.actor ?? current[TAG.approvedBy] ?? 'zombie-sweep', intent?.tagsBefore ?? {}, current);
-    return result('scaled-to-zero');
+    const actor = intent?.actor ?? current[TAG.approvedBy] ?? 'zombie-sweep';
+    await recordOutcome(step, await readPreviousCapacity(deps, candidate), actor, intent?.tagsBefore ?? {}, current);
+    return step.result('scaled-to-zero');
   }
-
-  const finish = async (previous: PreviousCapacity, actor: string, tagsBefore: TagMap): Promise<ScaleToZeroResult> => {
-    await applyZeroCapacity(clients, candidate.endpointName, previous);
-    const approvedAt = deps.clock.now().toISOString();
-    const mark = { [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: actor, [TAG.approvedAt]: approvedAt };
-    // The delete capability may write this one mark, only on what its sweep confirmed (policies/member-delete-policy.json).
-    await tagChangeGuard(audit, { ...where, actor, tagsBefore }, { step: 'scale-to-zero', resources: [candidate.endpointArn], set: mark })();
-    await tagEndpoint(sagemaker, candidate.endpointArn, mark);
-    await recordOutcome(previous, actor, tagsBefore, mark);
-    log.info('endpoint scaled to zero');
-    return result('scaled-to-zero');
-  };
 
   // A retry after the intent: the change was re-verified and announced already, and may have been made
   // (which also moves the endpoint's LastModifiedTime, so re-verifying now would refuse it): finish it.
   const intent = (await auditEventsOf(deps, candidate, 'intent')).find((e) => e.details?.action === 'scale-to-zero');
   const recordedBefore = intent ? await readPreviousCapacity(deps, candidate) : undefined;
-  if (intent && recordedBefore) return finish(recordedBefore, intent.actor, intent.tagsBefore ?? {});
+  if (intent && recordedBefore) return finishScaling(step, recordedBefore, intent.actor, intent.tagsBefore ?? {});
 
   const check = await reverify(deps, candidate, 'scale-to-zero');
-  if (check.outcome === 'gone') return result('already-gone');
-  if (check.outcome === 'failed') return skip(check.check, check.reason, 'zombie-sweep', check.tags);
-  if (check.outcome === 'deleting') return skip('in-service', 'the endpoint is being deleted', check.approvedBy, check.tags);
+  if (check.outcome === 'gone') return step.result('already-gone');
+  if (check.outcome === 'failed') return step.skip(check.check, check.reason, 'zombie-sweep', check.tags);
+  if (check.outcome === 'deleting') return step.skip('in-service', 'the endpoint is being deleted', check.approvedBy, check.tags);
 
-  const recorded = await recordPreviousCapacity(deps, candidate, async () => readCapacity(clients, check.endpoint, candidate.endpointType, check.inferenceComponents));
-  if (!recorded.ok) return skip('kind', recorded.reason, check.approvedBy, check.tags);
+  const recorded = await recordPreviousCapacity(deps, candidate, async () => readCapacity(step.clients, check.endpoint, candidate.endpointType, check.inferenceComponents));
+  if (!recorded.ok) return step.skip('kind', recorded.reason, check.approvedBy, check.tags);
   const { previous, key } = recorded;
   const previousUri = s3Uri(deps.archiveBucket, key);
-
-  await appendAuditEvent(audit, {
-    ...where,
+  await appendAuditEvent(step.audit, {
+    ...step.where,
     type: 'intent',
     actor: check.approvedBy,
     tagsBefore: check.tags,
     reason: `about to scale to zero: ${describe(previous)}`,
     details: { action: 'scale-to-zero', step: 'scale-to-zero', resources: resourcesOf(candidate.endpointName, previous), previousCapacityUri: previousUri },
   });
-  return finish(previous, check.approvedBy, check.tags);
+  return finishScaling(step, previous, check.approvedBy, check.tags);
+}
+
+type Candidate = z.infer<typeof CandidateSchema>;
+
+/** What every stage of one endpoint's scale to zero shares: where, clients, audit, and how it ends. */
+interface StepContext {
+  deps: CleanupDeps;
+  candidate: Candidate;
+  where: { sweepId: string; accountId: string; region: string; endpointName: string; endpointArn: string };
+  clients: { sagemaker: SageMakerClient; scaling: ApplicationAutoScalingClient };
+  audit: ReturnType<typeof auditWriter>;
+  result(status: ScaleToZeroStatus, reason?: string, check?: string): ScaleToZeroResult;
+  skip(check: string, reason: string, actor: string, tagsBefore?: TagMap): Promise<ScaleToZeroResult>;
+}
+
+function stepContext(deps: CleanupDeps, candidate: Candidate): StepContext {
+  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+  const audit = auditWriter(deps);
+  const log = deps.log.child(where);
+  const result = (status: ScaleToZeroStatus, reason?: string, check?: string): ScaleToZeroResult => ({ ...where, status, ...(reason ? { reason } : {}), ...(check ? { check } : {}) });
+  const target = deleteTargetOf(candidate);
+  return {
+    deps,
+    candidate,
+    where,
+    clients: { sagemaker: deps.clients.target(SageMakerClient, target), scaling: deps.clients.target(ApplicationAutoScalingClient, target) },
+    audit,
+    result,
+    async skip(check, reason, actor, tagsBefore) {
+      await appendAuditEvent(audit, { ...where, type: 'skipped', actor, reason, tagsBefore, details: { step: 'scale-to-zero', check } });
+      log.warn('scale to zero skipped', { check, reason });
+      return result('skipped', reason, check);
+    },
+  };
+}
+
+/** The change, a `change-tags` intent, the mark, then the outcome event (once): each idempotent, so a retry finishes the same way. */
+async function finishScaling(step: StepContext, previous: PreviousCapacity, actor: string, tagsBefore: TagMap): Promise<ScaleToZeroResult> {
+  const { deps, candidate } = step;
+  await applyZeroCapacity(step.clients, candidate.endpointName, previous);
+  const mark = { [TAG.zombie]: ZOMBIE_VALUE.scaledToZero, [TAG.approvedBy]: actor, [TAG.approvedAt]: deps.clock.now().toISOString() };
+  // The delete capability may write this one mark, only on what its sweep confirmed (policies/member-delete-policy.json).
+  await tagChangeGuard(step.audit, { ...step.where, actor, tagsBefore }, { step: 'scale-to-zero', resources: [candidate.endpointArn], set: mark })();
+  await tagEndpoint(step.clients.sagemaker, candidate.endpointArn, mark);
+  await recordOutcome(step, previous, actor, tagsBefore, mark);
+  deps.log.child(step.where).info('endpoint scaled to zero');
+  return step.result('scaled-to-zero');
+}
+
+async function recordOutcome(step: StepContext, previous: PreviousCapacity | undefined, actor: string, tagsBefore: TagMap, mark: TagMap): Promise<void> {
+  const { deps, candidate } = step;
+  if (await hasAuditEvent(deps, candidate, 'scaled-to-zero')) return;
+  await appendAuditEvent(step.audit, {
+    ...step.where,
+    type: 'scaled-to-zero',
+    actor,
+    tagsBefore,
+    tagsAfter: { ...tagsBefore, ...mark },
+    details: {
+      step: 'scale-to-zero',
+      manifestUri: s3Uri(deps.archiveBucket, manifestKey(candidate)),
+      previousCapacityUri: s3Uri(deps.archiveBucket, previousKey(candidate)),
+      previous,
+      monthlyCostUsd: candidate.monthlyCostUsd,
+    },
+  });
 }
 
 /** An item of deletions.json whose approver chose scale to zero (src/cleanup/decision.ts writes `action`). */

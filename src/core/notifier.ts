@@ -1,4 +1,4 @@
-import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
 import { retryableIfTransient } from './s3-json.ts';
 
 /**
@@ -18,6 +18,12 @@ export interface Notification {
 
 export interface Notifier {
   publish(notification: Notification): Promise<void>;
+  /**
+   * Of these email addresses, the ones a notification can reach: SNS delivers only to a confirmed
+   * subscription, so an address without one (or still pending confirmation) is dropped silently.
+   * Absent where every notification is kept (local runs without a topic).
+   */
+  subscribed?(addresses: readonly string[]): Promise<Set<string>>;
 }
 
 /** A notification kept by a local run instead of being published (attribute arrays as JSON, as SNS carries them). */
@@ -52,6 +58,17 @@ export function snsNotifier(clients: HubClients, topicArn: string): Notifier {
         // Throttling or a 5xx that outlived the SDK's attempts: the state machine's Retry on RetryableAwsError waits longer.
         throw retryableIfTransient(error, `publishing to ${topicArn}`);
       }
+    },
+    async subscribed(addresses) {
+      const confirmed = new Set<string>();
+      let token: string | undefined;
+      do {
+        const page = await clients.hub(SNSClient).send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
+        // An unconfirmed subscription is listed with the literal ARN "PendingConfirmation".
+        for (const sub of page.Subscriptions ?? []) if (sub.Protocol === 'email' && sub.SubscriptionArn?.startsWith('arn:') && sub.Endpoint) confirmed.add(sub.Endpoint.toLowerCase());
+        token = page.NextToken;
+      } while (token);
+      return new Set(addresses.filter((a) => confirmed.has(a.toLowerCase())));
     },
   };
 }

@@ -107,17 +107,41 @@ async function organizationTags(organizations: Pick<OrganizationsClient, 'send'>
   return tags;
 }
 
-/** Each account's parent (OU or root), for approver groups matched by OU; an unreadable organization gives none. */
-export async function accountParents(accountIds: readonly string[], organizations: Pick<OrganizationsClient, 'send'>): Promise<Map<string, string>> {
-  const parents = new Map<string, string>();
+/**
+ * Each account's OUs, nearest first, up to (not including) the root, for approver groups matched by
+ * OU: a group naming an OU matches every account below it, however deeply nested. ListParents is
+ * called once per account and once per OU on the way up (shared OUs are read once per call, that is
+ * once per sweep). An unreadable organization gives none.
+ */
+export async function accountParents(accountIds: readonly string[], organizations: Pick<OrganizationsClient, 'send'>): Promise<Map<string, string[]>> {
+  const parentOf = new Map<string, Promise<string | undefined>>();
+  const parent = (childId: string) => {
+    let found = parentOf.get(childId);
+    if (!found) parentOf.set(childId, (found = readParent(childId, organizations)));
+    return found;
+  };
+  const paths = new Map<string, string[]>();
   await mapLimit([...new Set(accountIds)], 2, async (id) => {
-    try {
-      const out = await organizations.send(new ListParentsCommand({ ChildId: id }));
-      const parent = out.Parents?.[0]?.Id;
-      if (parent) parents.set(id, parent);
-    } catch (error) {
-      if (!NOT_READABLE.has(errorName(error)) && errorName(error) !== 'ChildNotFoundException') throw retryableIfTransient(error, `reading the parent of account ${id}`);
-    }
+    const path: string[] = [];
+    // Organizations nests OUs at most five levels deep; the bound only guards against a cycle in a bad answer.
+    for (let next = await parent(id); next && next.startsWith('ou-') && path.length < 10; next = await parent(next)) path.push(next);
+    if (path.length > 0) paths.set(id, path);
   });
-  return parents;
+  return paths;
+}
+
+/** The parent of an account or OU (every page read: an empty page with a NextToken is a valid answer). */
+async function readParent(childId: string, organizations: Pick<OrganizationsClient, 'send'>): Promise<string | undefined> {
+  let token: string | undefined;
+  try {
+    do {
+      const out = await organizations.send(new ListParentsCommand({ ChildId: childId, NextToken: token }));
+      const found = out.Parents?.[0]?.Id;
+      if (found) return found;
+      token = out.NextToken;
+    } while (token);
+  } catch (error) {
+    if (!NOT_READABLE.has(errorName(error)) && errorName(error) !== 'ChildNotFoundException') throw retryableIfTransient(error, `reading the parent of ${childId}`);
+  }
+  return undefined;
 }

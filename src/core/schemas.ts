@@ -287,8 +287,12 @@ export const CandidateSchema = z.object({
   ownerSource: z.enum(['tag', 'account']).optional(),
   /** The account's parent OU, read only when an approver group matches by OU. */
   ouId: z.string().optional(),
+  /** Every OU above the account, nearest first (the root left out): an approver group naming any of them matches. */
+  ouPath: z.array(z.string()).optional(),
   /** Set when it is a candidate because its `auto-delete-after` passed (detection.expiredAction `candidate`): why. */
   expired: z.string().optional(),
+  /** Set on an expired candidate invoked above the threshold in the window: how much (the page warns the approver). */
+  stillInvoked: z.string().optional(),
   roleName: RoleNameSchema.optional(),
   externalId: ExternalIdSchema.optional(),
 });

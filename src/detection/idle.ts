@@ -8,12 +8,12 @@ import { describeEndpointConfig, GONE, isMultiModel, type Gone } from './invento
 import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { classifyEndpointType, isComponentConfig, judgeOwnerTags, type DetectionWindow } from './rules.ts';
-import { readTags } from './tags.ts';
+import type { TagRead } from './tags.ts';
 import { protectedByTags } from '../core/protected.ts';
 
 /**
- * The last stage, for endpoints idle in the window, billable and old enough: their tags (in batches)
- * decide between exempt and zombie; zombies get their endpoint config (instance types, cost) and, where
+ * The last stage, for endpoints idle in the window, billable and old enough: their tags (read in batches
+ * by the caller) decide between exempt and zombie; zombies get their endpoint config (instance types, cost) and, where
  * it names models, DescribeModel to tell multi-model endpoints apart. Their last-invoked history is
  * read by the caller (history.ts), in one batch with the other endpoints idle in the window.
  */
@@ -58,11 +58,11 @@ export function configReader(sagemaker: SageMakerClient): ConfigReader {
 
 export type IdleFacts = FindingFacts;
 
-export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]): Promise<IdleFacts[]> {
+/** `tagsOf`: every idle endpoint's tags by ARN, read in batches by the caller (readScanTags). */
+export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[], tagsOf: ReadonlyMap<string, TagRead>): Promise<IdleFacts[]> {
   if (idle.length === 0) return [];
   const { accountId, region, window } = ctx;
   const multiModel = once((name) => attempt(() => isMultiModel(ctx.sagemaker, name)));
-  const tagsOf = await readTags(ctx, idle.map((i) => i.endpoint.endpointArn));
 
   return mapLimit(idle, ctx.concurrency, async ({ endpoint, usage, reason }): Promise<IdleFacts> => {
     const own = ctx.componentsOf.get(endpoint.endpointName) ?? [];

@@ -11,10 +11,13 @@ import { buildFinding, errorFinding, type FindingFacts } from './findings.ts';
 import { configReader, judgeIdle, type ConfigReader, type IdleCandidate } from './idle.ts';
 import { describeEndpoint, GONE, listInferenceComponents, listInServiceEndpoints, type Gone } from './inventory.ts';
 import { historyOf, needsHistory, readInvocations, withLastInvoked } from './history.ts';
-import type { DescribedEndpoint, InferenceComponentRef } from './model.ts';
+import type { DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { observeThrottling, throttleSignal } from './throttle-signal.ts';
-import { classifyEndpointType, detectionWindow, isComponentConfig, judgeUsage } from './rules.ts';
+import { classifyEndpointType, detectionWindow, isComponentConfig, judgeOwnerTags, judgeUsage, type DetectionWindow } from './rules.ts';
+import { protectedByTags } from '../core/protected.ts';
+import { readScanTags } from './tags.ts';
+import type { TagMap } from '../core/tags.ts';
 
 /**
  * Scans one account-region (docs/detection.md, "How a target is scanned"):
@@ -26,7 +29,8 @@ import { classifyEndpointType, detectionWindow, isComponentConfig, judgeUsage } 
  * 3. one GetMetricData read of every series of every endpoint from 455 days ago to now: the window's
  *    sums and the last-invoked history in the same calls;
  * 4. active, not-billable and too-new are decided from those alone; only endpoints idle in the window
- *    go on to tags (batched), and only zombies to their models.
+ *    go on to tags (batched), and only zombies to their models; active endpoints carrying
+ *    `auto-delete-after` are read too (in the idle batches' spare room, or one filtered call), for `expired`.
  */
 export interface ScanTargetOptions {
   sagemaker: SageMakerClient;
@@ -92,17 +96,7 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   const ownComponents = (e: DescribedEndpoint) => componentsOf.get(e.endpointName) ?? [];
 
   const { usage, history: allHistory } = await readInvocations(cloudwatch, endpoints, componentsOf, window, log);
-  const settled: Omit<FindingFacts, 'prices'>[] = [];
-  const idle: IdleCandidate[] = [];
-  for (const endpoint of endpoints) {
-    const used = usage.get(endpoint.endpointName) ?? { invocations: 0 };
-    const judged = judgeUsage(endpoint, used, ownComponents(endpoint), window);
-    if (judged.verdict === 'idle') {
-      idle.push({ endpoint, usage: used, reason: judged.reason });
-      continue;
-    }
-    settled.push({ accountId, region, endpoint, verdict: judged.verdict, reason: judged.reason, usage: used, components: ownComponents(endpoint), endpointType: null });
-  }
+  const { settled, idle } = splitByUsage(options, endpoints, usage, ownComponents, window);
 
   // Every endpoint idle in the window (not only the zombie candidates) gets its last invocation, so
   // that a null lastInvokedAt means "never" wherever the history was read.
@@ -111,23 +105,14 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   );
   const history = historyOf(allHistory, historyFor);
 
-  const idleFacts = await judgeIdle(
-    {
-      sagemaker,
-      tagging: options.tagging,
-      accountId,
-      region,
-      window,
-      componentsOf,
-      componentsError,
-      configs,
-      concurrency,
-      classifyMultiModel: options.classifyMultiModel ?? true,
-      prices: options.prices,
-      log,
-    },
-    idle,
+  const tagReads = await readScanTags(
+    { sagemaker, tagging: options.tagging, concurrency, log, accountId, region },
+    idle.map((i) => i.endpoint.endpointArn),
+    settled.filter((f) => f.verdict === 'active').map((f) => f.endpoint.endpointArn),
   );
+  const idleContext = { sagemaker, tagging: options.tagging, accountId, region, window, componentsOf, componentsError, configs, concurrency, log };
+  const idleFacts = await judgeIdle({ ...idleContext, classifyMultiModel: options.classifyMultiModel ?? true, prices: options.prices }, idle, tagReads.idle);
+  judgeInvokedExpiry(tagReads.invoked, settled, window);
   for (const facts of settled) {
     const config = facts.endpoint.endpointConfigName ? configs.known(facts.endpoint.endpointConfigName) : undefined;
     const endpointType = classifyEndpointType(facts.endpoint, config, facts.components.length);
@@ -136,6 +121,25 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   for (const facts of idleFacts) findings.push(buildFinding(withLastInvoked(facts, history, window)));
   log.info('target scanned', { accountId, region, endpoints: findings.length, idle: idle.length, zombies: findings.filter((f) => f.verdict === 'zombie').length });
   return { ...base, status: 'ok', findings: sortFindings(findings) };
+}
+
+/** Active, not-billable and too-new are settled by usage alone; the rest are idle and go on to their tags. */
+function splitByUsage(
+  options: ScanTargetOptions,
+  endpoints: readonly DescribedEndpoint[],
+  usage: ReadonlyMap<string, WindowUsage>,
+  ownComponents: (e: DescribedEndpoint) => InferenceComponentRef[],
+  window: DetectionWindow,
+): { settled: Omit<FindingFacts, 'prices'>[]; idle: IdleCandidate[] } {
+  const settled: Omit<FindingFacts, 'prices'>[] = [];
+  const idle: IdleCandidate[] = [];
+  for (const endpoint of endpoints) {
+    const used = usage.get(endpoint.endpointName) ?? { invocations: 0 };
+    const judged = judgeUsage(endpoint, used, ownComponents(endpoint), window);
+    if (judged.verdict === 'idle') idle.push({ endpoint, usage: used, reason: judged.reason });
+    else settled.push({ accountId: options.accountId, region: options.region, endpoint, verdict: judged.verdict, reason: judged.reason, usage: used, components: ownComponents(endpoint), endpointType: null });
+  }
+  return { settled, idle };
 }
 
 /**
@@ -197,6 +201,26 @@ function mayHostComponents(endpoint: DescribedEndpoint, configs: ConfigReader): 
   if (isServerlessOnly(endpoint)) return false;
   const config = endpoint.endpointConfigName ? configs.known(endpoint.endpointConfigName) : undefined;
   return config === undefined || isComponentConfig(config);
+}
+
+/**
+ * An `auto-delete-after` that passed is the owner's deadline whether or not the endpoint is still called:
+ * invoked endpoints are judged `expired` too, from tags read with the idle endpoints' or one filtered
+ * GetResources (src/detection/tags.ts, readScanTags), so the owner and the approvers hear of it. An explicit exemption
+ * or a future date keeps the endpoint `active`.
+ */
+function judgeInvokedExpiry(tagged: ReadonlyMap<string, TagMap> | undefined, settled: Omit<FindingFacts, 'prices'>[], window: DetectionWindow): void {
+  if (!tagged || tagged.size === 0) return;
+  for (const facts of settled) {
+    const tags = facts.verdict === 'active' ? tagged.get(facts.endpoint.endpointArn.toLowerCase()) : undefined;
+    // A protected endpoint stays what it is: protection outranks the owner's deadline as it outranks every tag.
+    if (!tags || window.settings.protection?.account || protectedByTags(tags, window.settings.protection?.tags)) continue;
+    const owner = judgeOwnerTags(tags, window.now, { createdAt: facts.endpoint.creationTime, maxDays: window.settings.autoDeleteMaxDays });
+    if (owner.kind !== 'expired') continue;
+    facts.tags = tags;
+    facts.verdict = 'expired';
+    facts.reason = `${owner.reason}; still invoked: ${facts.reason}`;
+  }
 }
 
 /** Not-billable and too-new endpoints at or under the threshold were idle in the window too. */

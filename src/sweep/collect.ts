@@ -71,31 +71,7 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
     return parsed.success ? { item, file: parsed.data } : { item, problem: `malformed findings file: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
   });
 
-  const targets: TargetReport[] = [];
-  const findings: Finding[] = [];
-  const candidates: Candidate[] = [];
-  for (const { item, file, problem } of files) {
-    if (!file) {
-      targets.push({ accountId: item.accountId, region: item.region, status: 'error', reason: problem, endpoints: 0, zombies: 0, zombieMonthlyCostUsd: 0 });
-      continue;
-    }
-    const zombies = file.findings.filter((f) => f.verdict === 'zombie');
-    targets.push({
-      accountId: item.accountId,
-      region: item.region,
-      status: file.status,
-      ...(file.error ? { reason: file.error } : {}),
-      endpoints: file.findings.length,
-      zombies: zombies.length,
-      zombieMonthlyCostUsd: round2(zombies.reduce((sum, f) => sum + (f.monthlyCostUsd ?? 0), 0)),
-    });
-    findings.push(...file.findings);
-    for (const f of zombies) candidates.push(candidateOf(sweep, item, f, file.scannedAt));
-    // The owner's own deadline passed: with expiredAction candidate it is archived and put to approval like a zombie.
-    if (sweep.detection.expiredAction === 'candidate') {
-      for (const f of file.findings.filter((x) => x.verdict === 'expired')) candidates.push({ ...candidateOf(sweep, item, f, file.scannedAt), expired: f.reason });
-    }
-  }
+  const { targets, findings, candidates } = gatherFindings(sweep, files);
   await attachOwners(deps, sweep, findings, candidates);
 
   const now = deps.clock.now().toISOString();
@@ -156,14 +132,14 @@ async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Find
     const owner = owners.get(f.endpointArn);
     if (owner?.contact) f.owner = owner.contact;
   }
-  // Approver groups that match by OU need each account's parent (one ListParents per account with a candidate).
+  // Approver groups that match by OU need each account's OUs up to the root (ListParents per account and per OU, once each).
   const byOu = sweep.approval.groups.some((g) => g.match.ous.length > 0);
-  const parents = byOu && sweep.targets.org ? await accountParents(candidates.map((c) => c.accountId), deps.clients.hub(OrganizationsClient)) : new Map<string, string>();
+  const parents = byOu && sweep.targets.org ? await accountParents(candidates.map((c) => c.accountId), deps.clients.hub(OrganizationsClient)) : new Map<string, string[]>();
   for (const c of candidates) {
     const owner = owners.get(c.endpointArn);
     if (owner?.contact && owner.source) Object.assign(c, { owner: owner.contact, ownerSource: owner.source });
-    const ouId = parents.get(c.accountId);
-    if (ouId) c.ouId = ouId;
+    const path = parents.get(c.accountId);
+    if (path) Object.assign(c, { ouId: path[0], ouPath: path });
   }
 }
 
@@ -186,6 +162,43 @@ export function candidateOf(sweep: SweepContext, item: ScanItem, f: Finding, sca
     ...(item.roleName ? { roleName: item.roleName } : {}),
     ...(item.externalId ? { externalId: item.externalId } : {}),
   });
+}
+
+/** Per target: its line in the report, its findings, and the candidates they make (zombies, and expired ones when asked). */
+function gatherFindings(sweep: SweepContext, files: readonly { item: ScanItem; file?: FindingsFile; problem?: string }[]): { targets: TargetReport[]; findings: Finding[]; candidates: Candidate[] } {
+  const targets: TargetReport[] = [];
+  const findings: Finding[] = [];
+  const candidates: Candidate[] = [];
+  for (const { item, file, problem } of files) {
+    if (!file) {
+      targets.push({ accountId: item.accountId, region: item.region, status: 'error', reason: problem, endpoints: 0, zombies: 0, zombieMonthlyCostUsd: 0 });
+      continue;
+    }
+    const zombies = file.findings.filter((f) => f.verdict === 'zombie');
+    targets.push({
+      accountId: item.accountId,
+      region: item.region,
+      status: file.status,
+      ...(file.error ? { reason: file.error } : {}),
+      endpoints: file.findings.length,
+      zombies: zombies.length,
+      zombieMonthlyCostUsd: round2(zombies.reduce((sum, f) => sum + (f.monthlyCostUsd ?? 0), 0)),
+    });
+    findings.push(...file.findings);
+    for (const f of zombies) candidates.push(candidateOf(sweep, item, f, file.scannedAt));
+    // The owner's own deadline passed: with expiredAction candidate it is archived and put to approval like a zombie.
+    if (sweep.detection.expiredAction === 'candidate') {
+      for (const f of file.findings.filter((x) => x.verdict === 'expired')) candidates.push({ ...candidateOf(sweep, item, f, file.scannedAt), expired: f.reason, ...stillInvoked(sweep, f) });
+    }
+  }
+  return { targets, findings, candidates };
+}
+
+/** An expired endpoint called above the threshold in the window is still in use: the approvers must see that. */
+function stillInvoked(sweep: SweepContext, f: Finding): { stillInvoked?: string } {
+  const { thresholdInvocations, lookbackDays } = sweep.detection;
+  if (f.invocations === null || f.invocations <= thresholdInvocations) return {};
+  return { stillInvoked: `${f.invocations} invocation${f.invocations === 1 ? '' : 's'} in the last ${lookbackDays} days` };
 }
 
 /**

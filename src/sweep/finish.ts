@@ -12,6 +12,9 @@ import { buildDigests } from '../prevention/digest.ts';
 import { publishDigests } from '../prevention/digest-publish.ts';
 import { readReport, writeReport } from './report-store.ts';
 import { summarize } from './summary.ts';
+import { VETOED_FILES, VetoedListSchema } from '../cleanup/notice/veto.ts';
+import { readJsonObject } from '../core/s3-json.ts';
+import { layout } from '../core/layout.ts';
 import { reportText } from './text.ts';
 import { recordSavings } from './savings.ts';
 
@@ -62,48 +65,11 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   const report = await readReport(s3, deps.archiveBucket, sweep.sweepId);
   const byArn = new Map(report.actions.map((a) => [a.endpointArn, { ...a }]));
   const tagged = [...byArn.values()].filter((a) => a.tagged);
-  let approval: SweepReport['approval'];
+  let approval = await applyApproval(deps, input, tagged);
+  const vetoed = await markVetoed(deps, sweep.sweepId, tagged);
+  if (approval && vetoed > 0) approval = { ...approval, vetoed };
 
-  if (input.decisionOutcome?.outcome === 'expired') {
-    for (const a of tagged) Object.assign(a, { decision: 'expired', reason: 'nobody decided before the approval window closed; not deleted' });
-    approval = { outcome: 'expired', approved: 0, rejected: 0 };
-  } else if (input.decisionOutcome?.outcome === 'anomaly') {
-    const reason = `not deleted: the approval task completed without a valid signed decision (${input.decisionOutcome.reason ?? 'anomaly'})`;
-    for (const a of tagged) Object.assign(a, { decision: 'undecided', reason });
-    approval = { outcome: 'anomaly', approved: 0, rejected: 0 };
-  } else if (input.decisionOutcome?.outcome === 'applied') {
-    const record = await readDecisionRecord(s3, deps.archiveBucket, sweep.sweepId);
-    const approved = new Set(record?.value.approved ?? []);
-    const rejected = new Set(record?.value.rejected ?? []);
-    for (const a of tagged) {
-      if (rejected.has(a.endpointArn)) a.decision = 'rejected';
-      else if (approved.has(a.endpointArn)) a.decision = 'approved';
-      else Object.assign(a, { decision: 'undecided', reason: 'the decision did not mention it; kept' });
-    }
-    approval = {
-      outcome: 'decided',
-      approver: input.decisionOutcome.approver ?? record?.value.approver,
-      decidedAt: input.decisionOutcome.decidedAt ?? record?.value.decidedAt,
-      ...(input.decisionOutcome.autoApproved ? { autoApproved: true } : {}),
-      approved: tagged.filter((a) => a.decision === 'approved').length,
-      rejected: tagged.filter((a) => a.decision === 'rejected').length,
-    };
-  } else if (sweep.mode === 'cleanup') {
-    approval = { outcome: 'not-needed', approved: 0, rejected: 0 };
-  }
-
-  if (input.deletion) {
-    const results = await readMapResults(s3, input.deletion.bucket, input.deletion.manifestKey);
-    const outcomes = results.succeeded.map((r) => DeleteOutcomeSchema.safeParse(r.output)).flatMap((p) => (p.success ? [p.data] : []));
-    for (const failure of results.failed) {
-      const arn = (failure.input as { candidate?: { endpointArn?: string } } | undefined)?.candidate?.endpointArn;
-      if (arn) outcomes.push({ endpointArn: arn, status: 'failed', reason: `${failure.error}: ${causeMessage(failure.cause)}` });
-    }
-    for (const o of outcomes) {
-      const action = byArn.get(o.endpointArn);
-      if (action) applyDeletion(action, o);
-    }
-  }
+  if (input.deletion) await foldDeletions(s3, input.deletion, byArn);
 
   const actions = [...byArn.values()];
   const now = deps.clock.now().toISOString();
@@ -133,6 +99,77 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   }
   deps.log.info('sweep finished', { sweepId: sweep.sweepId, zombies: final.summary.zombies, deleted: final.summary.deleted });
   return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'completed', reportKey, summary: { ...final.summary, skipped: final.summary.skipped.length }, notified };
+}
+
+/** The decision's outcome folded into each tagged endpoint's action; the report's approval line. */
+async function applyApproval(deps: SweepDeps, input: z.output<typeof FinishInputSchema>, tagged: EndpointAction[]): Promise<SweepReport['approval']> {
+  const { sweep } = input;
+  const s3 = hubS3(deps);
+
+  if (input.decisionOutcome?.outcome === 'expired') {
+    for (const a of tagged) Object.assign(a, { decision: 'expired', reason: 'nobody decided before the approval window closed; not deleted' });
+    return { outcome: 'expired', approved: 0, rejected: 0 };
+  } else if (input.decisionOutcome?.outcome === 'anomaly') {
+    const reason = `not deleted: the approval task completed without a valid signed decision (${input.decisionOutcome.reason ?? 'anomaly'})`;
+    for (const a of tagged) Object.assign(a, { decision: 'undecided', reason });
+    return { outcome: 'anomaly', approved: 0, rejected: 0 };
+  } else if (input.decisionOutcome?.outcome === 'applied') {
+    const record = await readDecisionRecord(s3, deps.archiveBucket, sweep.sweepId);
+    const approved = new Set(record?.value.approved ?? []);
+    const rejected = new Set(record?.value.rejected ?? []);
+    for (const a of tagged) {
+      if (rejected.has(a.endpointArn)) a.decision = 'rejected';
+      else if (approved.has(a.endpointArn)) a.decision = 'approved';
+      else Object.assign(a, { decision: 'undecided', reason: 'the decision did not mention it; kept' });
+    }
+    return {
+      outcome: 'decided',
+      approver: input.decisionOutcome.approver ?? record?.value.approver,
+      decidedAt: input.decisionOutcome.decidedAt ?? record?.value.decidedAt,
+      ...(input.decisionOutcome.autoApproved ? { autoApproved: true } : {}),
+      approved: tagged.filter((a) => a.decision === 'approved').length,
+      rejected: tagged.filter((a) => a.decision === 'rejected').length,
+    };
+  } else if (sweep.mode === 'cleanup') {
+    return { outcome: 'not-needed', approved: 0, rejected: 0 };
+  }
+
+  return undefined;
+}
+
+/**
+ * Endpoints their owners vetoed (recorded by ApplyVetoes and ApplyDecision in the sweep's files): the
+ * veto outranks whatever the decision said. Returns how many.
+ */
+async function markVetoed(deps: SweepDeps, sweepId: string, tagged: EndpointAction[]): Promise<number> {
+  const s3 = hubS3(deps);
+  const byArn = new Map<string, { owner: string; vetoedAt: string }>();
+  for (const file of Object.values(VETOED_FILES)) {
+    const found = await readJsonObject(s3, deps.archiveBucket, layout.sweepFile(sweepId, file), VetoedListSchema);
+    for (const v of found?.value ?? []) byArn.set(v.endpointArn, v);
+  }
+  let count = 0;
+  for (const a of tagged) {
+    if (!byArn.has(a.endpointArn)) continue;
+    a.decision = 'vetoed';
+    delete a.reason;
+    count++;
+  }
+  return count;
+}
+
+/** Each Delete child's outcome (or its failure) onto its endpoint's action. */
+async function foldDeletions(s3: ReturnType<typeof hubS3>, ref: z.output<typeof MapRunRefSchema>, byArn: Map<string, EndpointAction>): Promise<void> {
+  const results = await readMapResults(s3, ref.bucket, ref.manifestKey);
+  const outcomes = results.succeeded.map((r) => DeleteOutcomeSchema.safeParse(r.output)).flatMap((p) => (p.success ? [p.data] : []));
+  for (const failure of results.failed) {
+    const arn = (failure.input as { candidate?: { endpointArn?: string } } | undefined)?.candidate?.endpointArn;
+    if (arn) outcomes.push({ endpointArn: arn, status: 'failed', reason: `${failure.error}: ${causeMessage(failure.cause)}` });
+  }
+  for (const o of outcomes) {
+    const action = byArn.get(o.endpointArn);
+    if (action) applyDeletion(action, o);
+  }
 }
 
 function applyDeletion(action: EndpointAction, outcome: z.infer<typeof DeleteOutcomeSchema>): void {

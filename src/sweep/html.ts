@@ -188,6 +188,11 @@ function targetsTable(report: SweepReport): string {
 function approvalText(report: SweepReport): string {
   const a = report.approval;
   if (!a) return 'not requested';
+  const vetoed = report.summary.vetoed ? `; ${count(report.summary.vetoed)} vetoed by ${report.summary.vetoed === 1 ? 'its owner' : 'their owners'} (kept)` : '';
+  return `${decisionText(a)}${vetoed}`;
+}
+
+function decisionText(a: NonNullable<SweepReport['approval']>): string {
   if (a.outcome === 'decided') return `${count(a.approved)} approved, ${count(a.rejected)} kept, by ${a.autoApproved ? 'auto-approve' : (a.approver ?? '')} at ${a.decidedAt ?? ''}`;
   if (a.outcome === 'expired') return 'expired: nobody decided in time, nothing deleted';
   if (a.outcome === 'anomaly') return 'refused: the approval task completed without a valid signed decision, nothing deleted';

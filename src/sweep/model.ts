@@ -73,7 +73,8 @@ export const EndpointActionSchema = z.object({
   artifacts: z.number().int().min(0).optional(),
   bytes: z.number().min(0).optional(),
   tagged: z.boolean().optional(),
-  decision: z.enum(['approved', 'rejected', 'undecided', 'expired']).optional(),
+  /** `vetoed`: its owner kept it with the veto link; it outranks any decision. */
+  decision: z.enum(['approved', 'rejected', 'undecided', 'expired', 'vetoed']).optional(),
   /** `scaled-to-zero`: the approver chose scale to zero instead of deletion, and it was done. */
   deletion: z.enum(['deleted', 'deleting', 'already-gone', 'skipped', 'failed', 'scaled-to-zero']).optional(),
   /** Why the endpoint was skipped or failed, in words. */
@@ -96,6 +97,8 @@ export const SweepSummarySchema = z.object({
   tagged: z.number().int(),
   approved: z.number().int(),
   rejected: z.number().int(),
+  /** Endpoints their owners vetoed (absent in older reports and when none was). */
+  vetoed: z.number().int().optional(),
   deleted: z.number().int(),
   /** Deletions still in progress when the sweep ended: not in `deleted` nor in the $ saved (absent in older reports). */
   deleting: z.number().int().optional(),
@@ -132,6 +135,8 @@ export const SweepReportSchema = z.object({
       autoApproved: z.boolean().optional(),
       approved: z.number().int(),
       rejected: z.number().int(),
+      /** Endpoints their owners vetoed (absent when none was). */
+      vetoed: z.number().int().optional(),
     })
     .optional(),
   summary: SweepSummarySchema,

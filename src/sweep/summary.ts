@@ -16,6 +16,7 @@ export function summarize(targets: readonly TargetReport[], findings: readonly F
   // still exist and bill, so it is neither deleted nor saved, and not skipped either: counted on its own.
   const deleting = actions.filter((a) => a.deletion === 'deleting');
   const scaledToZero = actions.filter((a) => a.deletion === 'scaled-to-zero');
+  const vetoed = actions.filter((a) => a.decision === 'vetoed');
   const skipped = actions.filter((a) => a.reason !== undefined && a.deletion !== 'deleted' && a.deletion !== 'deleting' && a.deletion !== 'scaled-to-zero');
   return {
     targets: targets.length,
@@ -31,6 +32,7 @@ export function summarize(targets: readonly TargetReport[], findings: readonly F
     tagged: actions.filter((a) => a.tagged).length,
     approved: actions.filter((a) => a.decision === 'approved').length,
     rejected: actions.filter((a) => a.decision === 'rejected').length,
+    ...(vetoed.length > 0 ? { vetoed: vetoed.length } : {}),
     deleted: deleted.length,
     deleting: deleting.length,
     ...(scaledToZero.length > 0 ? { scaledToZero: scaledToZero.length } : {}),

@@ -42,6 +42,7 @@ export function reportText(report: SweepReport): { subject: string; body: string
             ? 'Approval:            REFUSED, the approval task completed without a valid signed decision (see the anomaly audit event): nothing deleted'
             : 'Approval:            not needed',
     );
+    if (s.vetoed) lines.push(`Vetoed by owners:    ${s.vetoed} (kept: the owner pressed Keep on the veto link)`);
     lines.push(`Deleted:             ${s.deleted}, saving ${money(s.savedMonthlyCostUsd)}/month`);
     if (s.scaledToZero) lines.push(`Scaled to zero:      ${s.scaledToZero} (kept, billing nothing; in the saving above)`);
     if (s.deleting) lines.push(`Still deleting:      ${s.deleting} (not counted as deleted or saved: see each endpoint's audit history)`);

@@ -115,9 +115,10 @@ describe('zombie-sweep scan (subprocess)', () => {
     expect(out.targets).toContainEqual({ accountId: NO_ROLE, region: 'us-east-1', status: 'unreachable', error: expect.stringContaining('AccessDenied') });
     expect(out.targets.filter((t) => t.status === 'ok')).toHaveLength(4);
     expect(out.stats.endpoints).toBe(5);
-    // Every endpoint is described once; tags are read in one batch per target with idle endpoints.
+    // Every endpoint is described once; tags are read in one batch per target with idle endpoints (invoked
+    // ones ride along), and with one auto-delete-after-filtered call per target with invoked endpoints only.
     expect(out.stats.apiCalls.byOperation['SageMaker:DescribeEndpoint']).toBe(5);
-    expect(out.stats.apiCalls.byOperation['ResourceGroupsTaggingAPI:GetResources']).toBe(3);
+    expect(out.stats.apiCalls.byOperation['ResourceGroupsTaggingAPI:GetResources']).toBe(4);
     expect(out.stats.apiCalls.byOperation['SageMaker:ListTags']).toBeUndefined();
     expect(out.findings.find((f) => f.endpointName === 'a-busy')).toMatchObject({ endpointType: 'real-time', instanceType: 'ml.m5.large', instanceCount: 1, invocations: 50, monthlyCostUsd: 83.95 });
     expect(out.stats.apiCalls.total).toBe(Object.values(out.stats.apiCalls.byOperation).reduce((a, b) => a + b, 0));

@@ -3,7 +3,7 @@ import { ListTagsCommand, SageMakerClient, type ListTagsCommandInput } from '@aw
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { streamLog } from '../../src/core/log.ts';
-import { readTags, type TagReadContext } from '../../src/detection/tags.ts';
+import { readScanTags, readTags, type TagReadContext } from '../../src/detection/tags.ts';
 
 /**
  * The batched tag read, against mocked clients: the cases the simulator cannot produce (answers that
@@ -101,6 +101,49 @@ describe('readTags', () => {
       const tags = await readTags({ ...ctx, tagging: undefined }, [arn(1), arn(2)]);
       expect(listed).toEqual([arn(1), arn(2)]);
       expect(tags.get(arn(2))).toEqual({ from: 'ListTags' });
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('readScanTags: invoked endpoints for auto-delete-after', () => {
+  const deadline = [{ Key: 'auto-delete-after', Value: '2020-01-01' }];
+
+  it('reads invoked endpoints in the spare room of the idle batches: no extra call', async () => {
+    const { ctx, asked, listed, restore } = setup((input) => ({
+      ResourceTagMappingList: (input.ResourceARNList ?? []).filter((a) => a.endsWith('-150')).map((a) => ({ ResourceARN: a, Tags: deadline })),
+      PaginationToken: '',
+    }));
+    try {
+      const idle = Array.from({ length: 120 }, (_, i) => arn(i));
+      const invoked = Array.from({ length: 60 }, (_, i) => arn(120 + i));
+      const read = await readScanTags(ctx, idle, invoked);
+      expect(asked.map((i) => i.ResourceARNList?.length)).toEqual([100, 80]);
+      expect(read.idle.size).toBe(180);
+      expect(read.invoked?.get(arn(150).toLowerCase())).toEqual({ 'auto-delete-after': '2020-01-01' });
+      expect(read.invoked?.get(arn(151).toLowerCase())).toEqual({});
+      expect(listed).toEqual([]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('otherwise makes one call filtered on the tag key, paginated, and never reads invoked endpoints one by one', async () => {
+    const { ctx, asked, listed, restore } = setup((input) => {
+      if (input.ResourceARNList) return { ResourceTagMappingList: [], PaginationToken: '' };
+      const first = input.PaginationToken === undefined;
+      return { ResourceTagMappingList: [{ ResourceARN: arn(first ? 300 : 301), Tags: deadline }], PaginationToken: first ? 'next' : '' };
+    });
+    try {
+      const read = await readScanTags(ctx, [arn(1)], Array.from({ length: 100 }, (_, i) => arn(200 + i)));
+      expect(asked[0]?.ResourceARNList).toEqual([arn(1)]);
+      expect(asked.slice(1).map((i) => [i.ResourceTypeFilters, i.TagFilters, i.PaginationToken])).toEqual([
+        [['sagemaker:endpoint'], [{ Key: 'auto-delete-after' }], undefined],
+        [['sagemaker:endpoint'], [{ Key: 'auto-delete-after' }], 'next'],
+      ]);
+      expect([...(read.invoked?.keys() ?? [])]).toEqual([arn(300), arn(301)]);
+      expect(listed).toEqual([]);
     } finally {
       restore();
     }

@@ -160,6 +160,8 @@ const CALLS: Record<HubFunction, Request[]> = {
     anywhere('states:SendTaskSuccess'),
     kms('kms:GenerateMac', String(VARS.ApprovalMacKeyArn)),
     ...publish(),
+    // src/cleanup/notice/notice.ts: which owners have a confirmed subscription (never subscribes anyone).
+    { action: 'sns:ListSubscriptionsByTopic', resource: String(VARS.NotificationTopicArn), resourceAccount: HUB },
     ...appendAudit(key.sweepEvent),
     ...appendEndpointEvent(),
     ...archiveKey(),
@@ -231,7 +233,10 @@ const NEVER: Record<HubFunction, Request[]> = {
   collect: [put(key.manifest), put(key.decision), remove(key.lock), anywhere('states:SendTaskSuccess'), anywhere('organizations:TagResource'), anywhere('organizations:ListAccounts')],
   snapshot: [put(key.artifact), remove(key.manifest), put(key.decision), remove(key.endpointEvent)],
   tag: [put(key.manifest), put(key.decision), remove(key.endpointEvent), anywhere('states:SendTaskSuccess')],
-  'request-approval': [kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)), kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.manifest), put(key.deletions), remove(key.decision)],
+  'request-approval': [
+    { action: 'sns:Subscribe', resource: String(VARS.NotificationTopicArn), resourceAccount: HUB },
+    { action: 'sns:SetSubscriptionAttributes', resource: String(VARS.NotificationTopicArn), resourceAccount: HUB },
+    kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)), kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.manifest), put(key.deletions), remove(key.decision)],
   'approval-web': [
     put(key.approval),
     put(key.notice),

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ApprovalRecord, GroupDecisionRecord } from '../../src/cleanup/approval/store.ts';
-import { APPROVERS, TEAM, approvalLink, decideOnPage, endpointArn, endpointEvents, json, keys, liveEndpoints, types, workflowEnv, workflowScenario, type WorkflowEnv } from './harness.ts';
+import { APPROVERS, BUCKET, TEAM, approvalLink, decideOnPage, endpointArn, endpointEvents, json, keys, liveEndpoints, types, workflowEnv, workflowScenario, type WorkflowEnv } from './harness.ts';
 
 /**
  * Approver groups with a quorum: idle-a (owner team=search) is decided by the search group, which
@@ -87,5 +88,51 @@ describe('approver groups', () => {
     expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
     // idle-c was unticked by carol: a rejection keeps it even though dave approved.
     expect(liveEndpoints(e.sim, TEAM)).toEqual(['busy-api', 'fresh-one', 'idle-c']);
+  });
+
+  it('Delete re-checks the group\'s own signed record: one altered after the decision keeps its endpoint', async () => {
+    env = await groupsEnv();
+    const e = env;
+    const groups = [{ name: 'search', approvers: SEARCH, match: { accounts: [TEAM] }, requiredApprovals: 2 }];
+    const key = 'approvals/groups-altered/groups/search/decision.json';
+    // Between ApplyDecision and Delete, someone with write access to the bucket edits the group's record.
+    const afterHandlerReturned = async (fn: string) => {
+      if (fn !== 'zombie-sweep-apply-decision') return;
+      const group = await json<GroupDecisionRecord>(e.s3, key);
+      const altered = { ...group, approvals: group.approvals.map((v) => ({ ...v, approver: 'mallory@example.com' })) };
+      await e.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: JSON.stringify(altered), ContentType: 'application/json' }));
+    };
+    const sweep = e.start({ sweepId: 'groups-altered', mode: 'cleanup', approval: { approvers: APPROVERS, groups } } as never, { afterHandlerReturned });
+    await sweep.approvalRequested;
+    for (const approver of SEARCH) expect((await decideOnPage(approvalLink(e.sim, approver, 'groups-altered'), {})).status).toBe(200);
+    const result = await sweep.done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(liveEndpoints(e.sim, TEAM)).toEqual(['busy-api', 'fresh-one', 'idle-a', 'idle-b', 'idle-c']);
+    const skipped = (await endpointEvents(e.s3, TEAM, 'idle-a')).find((ev) => ev.type === 'skipped');
+    expect(skipped?.reason).toContain('decision record of approver group search is missing, altered or its signature does not verify');
+  });
+
+  it('a group naming an OU decides the endpoints of accounts nested below it, not only directly in it', async () => {
+    const scenario = workflowScenario();
+    // Root > ou-wf12-aaaaaaaa (ml) > ou-wf12-bbbbbbbb (ml-dev) > ml-team account.
+    scenario.ous = [
+      { id: 'ou-wf12-aaaaaaaa', name: 'ml' },
+      { id: 'ou-wf12-bbbbbbbb', name: 'ml-dev', parent: 'ou-wf12-aaaaaaaa' },
+    ];
+    for (const account of scenario.accounts) if (account.id === TEAM) account.ou = 'ou-wf12-bbbbbbbb';
+    env = await workflowEnv(scenario);
+    const e = env;
+    const sns = new SNSClient(e.sim.clientConfig());
+    for (const a of SEARCH) await sns.send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }));
+    const groups = [{ name: 'ml', approvers: SEARCH, match: { ous: ['ou-wf12-aaaaaaaa'] } }];
+    const sweep = e.start({ sweepId: 'groups-nested', mode: 'cleanup', approval: { approvers: APPROVERS, groups } } as never);
+    await sweep.approvalRequested;
+    const record = await json<ApprovalRecord>(e.s3, 'approvals/groups-nested/request.json');
+    expect(record.groups?.map((g) => [g.name, g.endpoints.length])).toEqual([['ml', 3]]);
+    expect(record.candidates[0]).toMatchObject({ ouId: 'ou-wf12-bbbbbbbb', ouPath: ['ou-wf12-bbbbbbbb', 'ou-wf12-aaaaaaaa'] });
+    // One ListParents per account and per OU on the way up, whatever the number of candidates.
+    expect(e.sim.ledger.count({ service: 'organizations', operation: 'ListParents' })).toBe(3);
+    expect((await decideOnPage(approvalLink(e.sim, SEARCH[0]!, 'groups-nested'), { rejectAll: true })).status).toBe(200);
+    expect((await sweep.done).status).toBe('SUCCEEDED');
   });
 });

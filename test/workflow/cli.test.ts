@@ -13,14 +13,17 @@ import { registerStatus, runStatus } from '../../cli/commands/status.ts';
 import { registerReport } from '../../cli/commands/report.ts';
 import { LOCAL_STATE_MACHINE_NAME } from '../../local/runner/index.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
-import { APPROVERS, BUCKET, MGMT, REGION, TEAM, json, liveEndpoints, workflowEnv, type WorkflowEnv } from './harness.ts';
+import { APPROVERS, BUCKET, MGMT, REGION, TEAM, json, liveEndpoints, workflowEnv, workflowScenario, type WorkflowEnv } from './harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/zombie-sweep.mjs', import.meta.url));
 
 let env: WorkflowEnv;
 let saved: NodeJS.ProcessEnv;
 beforeAll(async () => {
-  env = await workflowEnv();
+  // idle-a names its owner, so --notify-owners has someone to tell.
+  const scenario = workflowScenario();
+  for (const endpoint of scenario.endpoints ?? []) if (endpoint.name === 'idle-a') endpoint.tags = { owner: 'ana@example.com' };
+  env = await workflowEnv(scenario);
   // The SDK reads AWS_ENDPOINT_URL from process.env: point it at this file's simulator, restored afterwards.
   saved = { ...process.env };
   Object.assign(process.env, env.sim.env());
@@ -52,9 +55,9 @@ describe('zombie-sweep start --local', () => {
   it('runs the workflow in its own process, prints the approval links, waits for the decision made on them, then prints the report', async () => {
     let decided = false;
     const run = await cli(
-      ['start', '--local', '--org', '--regions', REGION, '--mode', 'cleanup', '--sweep-id', 'cli-local-1', '--archive-bucket', BUCKET, '--approver', APPROVERS[0]!, '--output', 'json'],
+      ['start', '--local', '--org', '--regions', REGION, '--mode', 'cleanup', '--sweep-id', 'cli-local-1', '--archive-bucket', BUCKET, '--approver', APPROVERS[0]!, '--notify-owners', '--output', 'json'],
       (stderr) => {
-        const link = stderr.match(/http:\/\/127\.0\.0\.1:\d+\/approvals\/cli-local-1\?\S+/)?.[0];
+        const link = stderr.match(/http:\/\/127\.0\.0\.1:\d+\/approvals\/cli-local-1\?approver=\S+/)?.[0];
         if (!link || decided) return;
         decided = true;
         // The approver opens the printed link and approves everything but idle-c.
@@ -70,6 +73,9 @@ describe('zombie-sweep start --local', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('Approval needed for sweep cli-local-1');
+    // Owners first: the veto link of idle-a's owner (its owner tag), printed like the approval links.
+    expect(run.stderr).toMatch(/Owners were told first \(sweep cli-local-1\)[\s\S]*ana@example\.com \(idle-a\): http:\/\/127\.0\.0\.1:\d+\/approvals\/cli-local-1\?owner=ana%40example\.com&expires=\d+&sig=/);
+    expect(run.stderr.indexOf('Owners were told first')).toBeLessThan(run.stderr.indexOf('Approval needed'));
     const out = JSON.parse(run.stdout) as { status: string; report: SweepReport };
     expect(out.status).toBe('SUCCEEDED');
     expect(out.report.summary).toMatchObject({ zombies: 3, approved: 2, rejected: 1, deleted: 2 });

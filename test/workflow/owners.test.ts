@@ -5,6 +5,9 @@ import { snsOutbox } from '../../local/sim/services/sns.ts';
 import type { Candidate } from '../../src/core/schemas.ts';
 import type { ApprovalRecord } from '../../src/cleanup/approval/store.ts';
 import type { LocalSweepOptions } from '../../local/runner/index.ts';
+import type { SweepReport } from '../../src/sweep/model.ts';
+import { reportText } from '../../src/sweep/text.ts';
+import { renderReportHtml } from '../../src/sweep/html.ts';
 import { APPROVERS, TEAM, approvalLink, decideOnPage, endpointArn, endpointEvents, json, liveEndpoints, sagemakerAs, tagsOf, types, workflowEnv, workflowScenario, type WorkflowEnv } from './harness.ts';
 
 /**
@@ -105,6 +108,15 @@ describe('owners in the loop', () => {
     const untagged = history.find((ev) => ev.type === 'vetoed' && ev.details?.step === 'untagged')!;
     expect(untagged).toMatchObject({ actor: ANA, tagsBefore: { zombie: 'confirmed' } });
     expect(untagged.tagsAfter).not.toHaveProperty('zombie');
+
+    // The report counts the veto: report.json, its text and its HTML.
+    const report = await json<SweepReport>(e.s3, 'sweeps/owners-notice/report.json');
+    expect(report.summary.vetoed).toBe(1);
+    expect(report.approval?.vetoed).toBe(1);
+    expect(report.actions.find((a) => a.endpointName === 'idle-a')).toMatchObject({ decision: 'vetoed' });
+    expect(report.summary.skipped.map((k) => k.endpointName)).not.toContain('idle-a');
+    expect(reportText(report).body).toContain('Vetoed by owners:    1');
+    expect(renderReportHtml(report)).toContain('1 vetoed by its owner (kept)');
   });
 
   it('a veto while the approvers decide outranks their approval; the configured account owner is told', async () => {
@@ -123,6 +135,9 @@ describe('owners in the loop', () => {
     expect(liveEndpoints(e.sim, TEAM)).toEqual(['busy-api', 'fresh-one', 'idle-b']);
     expect(await tagsOf(await sagemakerAs(e.sim, TEAM), TEAM, 'idle-b')).not.toHaveProperty('zombie');
     expect(types(await endpointEvents(e.s3, TEAM, 'idle-b'))).not.toContain('deleted');
+    const report = await json<SweepReport>(e.s3, 'sweeps/owners-late/report.json');
+    expect(report.summary).toMatchObject({ vetoed: 1, approved: 2, deleted: 2 });
+    expect(report.actions.find((a) => a.endpointName === 'idle-b')).toMatchObject({ decision: 'vetoed' });
   });
 
   it('a veto link keeps only its owner\'s endpoints, cannot approve, and a forged one is refused', async () => {
@@ -145,5 +160,20 @@ describe('owners in the loop', () => {
 
     expect((await decideOnPage(approvalLink(e.sim, APPROVERS[0]!, 'owners-bounds'), { rejectAll: true })).status).toBe(200);
     expect((await sweep.done).status).toBe('SUCCEEDED');
+  });
+
+  it('an owner known only by an endpoint tag, without a confirmed subscription, is recorded as not reached', async () => {
+    const scenario = workflowScenario();
+    for (const endpoint of scenario.endpoints ?? []) if (endpoint.name === 'idle-a') endpoint.tags = { owner: 'new-owner@example.com' };
+    env = await workflowEnv(scenario);
+    const e = env;
+    // Ana, the account's owner, is subscribed (the simulator confirms email subscriptions at once); the tag's address is not.
+    await new SNSClient(e.sim.clientConfig()).send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: ANA, Attributes: { FilterPolicy: JSON.stringify({ owner: [ANA] }) } }));
+    const sweep = e.start(ownerSweep('owners-unreached', { accountOwners: { [TEAM]: ANA } }));
+    await sweep.approvalRequested;
+    const notified = (name: string) => endpointEvents(e.s3, TEAM, name).then((events) => events.find((ev) => ev.type === 'owner-notified'));
+    expect((await notified('idle-a'))?.details).toMatchObject({ owner: 'new-owner@example.com', ownerSource: 'tag', delivery: 'no-subscription' });
+    expect((await notified('idle-b'))?.details).toMatchObject({ owner: ANA, delivery: 'subscribed' });
+    expect(snsOutbox(e.sim.world).to('new-owner@example.com')).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { readGroupDecision, writeJson, type ApprovalCandidate, type ApprovalReco
 
 /**
  * Approver groups and quorum. Each endpoint belongs to exactly one group (the first whose match
- * names its account, its account's OU or one of its owners; else the default group of the sweep's
+ * names its account, an OU the account is in (at any depth) or one of its owners; else the default group of the sweep's
  * own approvers), and only that group's links can decide it. A group decides when each of its
  * endpoints is settled: rejected by any of its approvers, or approved by `requiredApprovals`
  * distinct ones. When the last group decides, the groups' signed records are combined into the
@@ -22,7 +22,8 @@ const lower = (values: readonly string[]) => new Set(values.map((v) => v.toLower
 
 function matches(group: ApprovalGroup, c: ApprovalCandidate): boolean {
   if (group.match.accounts.includes(c.accountId)) return true;
-  if (c.ouId !== undefined && group.match.ous.includes(c.ouId)) return true;
+  const ous = c.ouPath ?? (c.ouId !== undefined ? [c.ouId] : []);
+  if (ous.some((ou) => group.match.ous.includes(ou))) return true;
   const owners = lower(group.match.owners);
   return [...Object.values(c.ownerTags ?? {}), ...(c.owner ? [c.owner] : [])].some((v) => owners.has(v.trim().toLowerCase()));
 }

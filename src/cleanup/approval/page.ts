@@ -24,6 +24,7 @@ thead th{background:#e8e8e8}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th.name{overflow-wrap:anywhere}
 .sub{display:block;font-weight:400;font-size:.85rem;color:#4a4a4a}
+.warn{display:block;font-weight:400;font-size:.9rem;color:#1b1b1b;background:#fff4ce;border-left:.3rem solid #9a6700;padding:.25rem .5rem;margin-top:.25rem}
 code{overflow-wrap:anywhere;font-size:.85rem}
 details summary{cursor:pointer;color:#0b5394;text-decoration:underline;white-space:nowrap}
 details code{display:block;margin-top:.25rem}
@@ -39,7 +40,13 @@ button.danger{background:#b3261e;color:#fff}
 button.secondary,a.button{background:#fff;color:#0b5394;border-color:#0b5394;text-decoration:none}
 input[type=checkbox]{width:1.25rem;height:1.25rem}
 :focus-visible{outline:3px solid #1b1b1b;outline-offset:2px}
-@media (max-width:48rem){
+td[data-label="Owner"]{overflow-wrap:anywhere}
+@media (min-width:64.01rem){
+ table.candidates th.name{min-width:13rem}
+ table.candidates td[data-label="Instead"]{min-width:10rem}
+ table.candidates td[data-label="Owner"]{min-width:8rem}
+}
+@media (max-width:64rem){
  main{padding:.75rem}
  dl.summary{grid-template-columns:minmax(0,1fr)}
  dl.summary dd{margin-bottom:.4rem}
@@ -146,7 +153,17 @@ function candidateRow(c: ApprovalCandidate, id: string, at: string, grouped: boo
 
 /** An endpoint here because its owner's auto-delete-after date passed, not because detection found it idle: said loudly. */
 function expiredNote(c: ApprovalCandidate): string {
-  return c.expired ? `<span class="sub"><strong>EXPIRED: its owner's auto-delete-after date passed</strong> (${esc(c.expired)}). Untick it to keep it: keeping moves the date.</span>` : '';
+  if (!c.expired) return '';
+  const expired = `<span class="sub"><strong>EXPIRED: its owner's auto-delete-after date passed</strong> (${esc(c.expired)}). Untick it to keep it: keeping moves the date.</span>`;
+  return c.stillInvoked ? `${expired}${stillInvokedNote(c.stillInvoked)}` : expired;
+}
+
+/**
+ * An expired endpoint that is still called: deleting it breaks its callers. Re-verification still skips it
+ * if it is invoked between detection and deletion, so approving it retires it only once its traffic stopped.
+ */
+function stillInvokedNote(usage: string): string {
+  return `<span class="warn" role="note"><strong>STILL INVOKED: ${esc(usage)}.</strong> Something still calls it. Deleting it breaks those callers; it is deleted only if nobody calls it between detection and deletion, otherwise it is skipped. Keep it (untick) unless its owner confirmed the traffic is gone.</span>`;
 }
 
 /** Offered only where AWS lets the endpoint bill nothing while it exists; otherwise the reason (src/cleanup/scale-to-zero.ts). */
@@ -191,7 +208,7 @@ export function renderApprovalPage(record: ApprovalRecord, link: LinkParams): Pa
 <dt>Total cost</dt><dd>${esc(costText(record.candidates))}</dd>
 <dt>Decide by</dt><dd>${esc(utc(record.expiresAt))}. Without a decision by then, nothing is deleted.</dd>
 </dl>
-<div class="notice"><p>Every endpoint below was idle, has been archived (the snapshot manifest holds everything needed to restore it) and is tagged <code>zombie=confirmed</code>.
+${stillInvokedBanner(record.candidates)}<div class="notice"><p>Every endpoint below was idle (or its owner's deadline passed), has been archived (the snapshot manifest holds everything needed to restore it) and is tagged <code>zombie=confirmed</code>.
 Ticked endpoints are deleted after a last check that they are still idle and still tagged; those also ticked "scale to zero" are kept and scaled to zero instead (undone with <code>zombie-sweep restore</code>). Unticked endpoints are kept and left alone for ${esc(record.rejectExemptDays)} days.
 Opening this page changes nothing; you confirm a deletion on the next page, and the decision is taken once, for every approver.</p></div>
 <form method="post">
@@ -201,6 +218,13 @@ ${accountTables(record, link.group !== undefined)}
 <button type="submit" class="secondary" name="action" value="reject-all">Reject all: keep every endpoint</button></p>
 </form>`;
   return page(200, 'Approve deletion of idle SageMaker endpoints', body);
+}
+
+/** Above the tables, so nobody approves an endpoint in use without having seen it: how many, and which. */
+function stillInvokedBanner(candidates: readonly ApprovalCandidate[]): string {
+  const busy = candidates.filter((c) => c.stillInvoked);
+  if (busy.length === 0) return '';
+  return `<div class="notice danger-note" role="alert"><p><strong>${esc(plural(busy.length, 'endpoint'))} ${busy.length === 1 ? 'is' : 'are'} STILL INVOKED</strong> although ${busy.length === 1 ? 'its' : 'their'} owner's auto-delete-after date passed: ${esc(busy.map((c) => c.endpointName).join(', '))}. Deleting ${busy.length === 1 ? 'it breaks its callers' : 'them breaks their callers'}; untick to keep (the date moves).</p></div>\n`;
 }
 
 /** The approval link itself, relative, so "go back" is a GET of the page (which never decides anything). */
@@ -219,7 +243,7 @@ export function renderConfirmDeletion(record: ApprovalRecord, link: LinkParams, 
   const doomed = acted.filter((c) => !zero.has(c.endpointArn));
   const scaled = acted.filter((c) => zero.has(c.endpointArn));
   const kept = record.candidates.length - acted.length;
-  const line = (c: ApprovalCandidate) => `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month</li>`;
+  const line = (c: ApprovalCandidate) => `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month${c.stillInvoked ? ` <strong>(STILL INVOKED: ${esc(c.stillInvoked)})</strong>` : ''}</li>`;
   const parts = [doomed.length > 0 ? `delete ${plural(doomed.length, 'endpoint')}` : '', scaled.length > 0 ? `scale ${plural(scaled.length, 'endpoint')} to zero` : ''].filter(Boolean).join(' and ');
   const body = `<div class="notice danger-note" role="alert"><p><strong>${esc(parts.charAt(0).toUpperCase() + parts.slice(1))}, ${esc(costText(acted))}?</strong> ${doomed.length > 0 ? 'Deleting stops their cost and cannot be undone in place: each can only be re-created from its snapshot. ' : ''}${scaled.length > 0 ? 'Scaled-to-zero endpoints stay, billing nothing, and cannot serve until restored. ' : ''}
 ${kept > 0 ? `The other ${esc(plural(kept, 'endpoint'))} ${kept === 1 ? 'is' : 'are'} kept and left alone for ${esc(record.rejectExemptDays)} days.` : 'No endpoint is kept.'} Nothing is decided until you press the red button.</p></div>

@@ -84,7 +84,7 @@ const instancesText = (c: ApprovalCandidate): string => (c.instanceType ? `${c.i
 
 function endpointLine(c: ApprovalCandidate): string {
   const owners = ownerText(c.ownerTags);
-  return `  - ${c.endpointName} (${c.region}, ${instancesText(c)}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${owners === 'none' ? '' : `, ${owners}`}`;
+  return `  - ${c.endpointName} (${c.region}, ${instancesText(c)}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${owners === 'none' ? '' : `, ${owners}`}${c.expired ? `, EXPIRED (auto-delete-after passed)${c.stillInvoked ? `, STILL INVOKED: ${c.stillInvoked}` : ''}` : ''}`;
 }
 
 /** Per account, most expensive first; past the limit, a count of what only the page lists. */

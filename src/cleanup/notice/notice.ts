@@ -4,7 +4,8 @@ import { appendAuditEvent } from '../../audit/events.ts';
 import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
 import { layout } from '../../core/layout.ts';
-import { snsNotifier } from '../../core/notifier.ts';
+import { snsNotifier, type Notifier } from '../../core/notifier.ts';
+import { describeError } from '../../core/aws-errors.ts';
 import { SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { count, lastInvoked } from '../../core/wording.ts';
 import { money, totalMonthly } from '../approval/page.ts';
@@ -36,6 +37,8 @@ export interface NotifyOwnersResult {
   owners: number;
   /** Candidates with no owner contact: nobody could be told (the approvers still decide). */
   unowned: number;
+  /** Owners whose address has no confirmed subscription on the topic: SNS drops their notice (absent when not checked). */
+  unreached?: string[];
   noticeEndsAt: string;
 }
 
@@ -53,7 +56,7 @@ export function ownerNoticeMessage(record: NoticeRecord, candidates: readonly Ap
     '',
     'Opening the link changes nothing. Keeping an endpoint removes its zombie tag; it is then never deleted by this sweep.',
     '',
-    ...byCost.map((c) => `  - ${c.endpointName} (account ${c.accountId}, ${c.region}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}`),
+    ...byCost.map((c) => `  - ${c.endpointName} (account ${c.accountId}, ${c.region}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${c.expired ? `, auto-delete-after passed${c.stillInvoked ? `, STILL INVOKED: ${c.stillInvoked}` : ''}` : ''}`),
   ].join('\n');
   return { subject, body };
 }
@@ -97,6 +100,7 @@ export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown)
   if (record.notifiedAt) return { ...summary, status: 'already-notified' };
 
   const notifier = deps.notifier ?? snsNotifier(deps.clients, deps.topicArn);
+  const reachable = await reachableOwners(deps, notifier, Object.keys(record.owners));
   const expires = Math.floor(Date.parse(record.vetoUntil) / 1000);
   const byArn = new Map(record.candidates.map((c) => [c.endpointArn, c]));
   const audit = auditWriter(deps);
@@ -107,11 +111,29 @@ export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown)
     await notifier.publish({ subject, body, attributes: { owner, event: 'owner-notice' } });
     for (const c of mine) {
       const where = { sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn };
-      await appendAuditEvent(audit, { ...where, type: 'owner-notified', actor: input.requestedBy, details: { owner, ownerSource: c.ownerSource, noticeEndsAt: record.noticeEndsAt, vetoUntil: record.vetoUntil } });
+      await appendAuditEvent(audit, { ...where, type: 'owner-notified', actor: input.requestedBy, details: { owner, ownerSource: c.ownerSource, noticeEndsAt: record.noticeEndsAt, vetoUntil: record.vetoUntil, delivery: deliveryOf(reachable, owner) } });
     }
   });
   const notified = await writeJson(s3, deps.archiveBucket, layout.notice(input.sweepId), { ...record, notifiedAt: deps.clock.now().toISOString() }, { ifMatch: etag });
   if (!notified.written) deps.log.warn('owner notice changed while marking it notified', { sweepId: input.sweepId });
+  const unreached = reachable ? Object.keys(record.owners).filter((o) => !reachable.has(o)) : undefined;
+  if (unreached && unreached.length > 0) deps.log.warn('owners without a confirmed subscription were not told: subscribe them with the filter policy {"owner": ["<address>"]}', { unreached });
   deps.log.info('owners notified', summary);
-  return { ...summary, status: 'notified' };
+  return { ...summary, status: 'notified', ...(unreached ? { unreached } : {}) };
+}
+
+/** Which owners a notice can reach; undefined when it cannot be told (local runs, or the check was refused). */
+async function reachableOwners(deps: ApprovalRequestDeps, notifier: Notifier, owners: readonly string[]): Promise<Set<string> | undefined> {
+  if (!notifier.subscribed || owners.length === 0) return undefined;
+  try {
+    return await notifier.subscribed(owners);
+  } catch (error) {
+    deps.log.warn('cannot list the topic\'s subscriptions; owner notices are sent without checking who can receive them', { error: describeError(error) });
+    return undefined;
+  }
+}
+
+function deliveryOf(reachable: Set<string> | undefined, owner: string): 'subscribed' | 'no-subscription' | 'unchecked' {
+  if (!reachable) return 'unchecked';
+  return reachable.has(owner) ? 'subscribed' : 'no-subscription';
 }

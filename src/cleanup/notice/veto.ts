@@ -56,11 +56,26 @@ export async function untagVetoed(deps: CleanupDeps, candidate: ApprovalCandidat
   }
 }
 
-/** Untags every vetoed candidate; returns the ones still up for approval. */
-export async function withoutVetoed(deps: CleanupDeps, sweepId: string, candidates: readonly ApprovalCandidate[]): Promise<{ kept: ApprovalCandidate[]; vetoed: ApprovalCandidate[] }> {
-  const vetoes = await readVetoes(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
+/**
+ * The vetoes a step applied, in the sweep's own files (`sweeps/<id>/<file>`), so the Report step counts
+ * them with the access it already has (it never reads `approvals/`).
+ */
+export const VETOED_FILES = { afterNotice: 'vetoed-after-notice.json', atDecision: 'vetoed-at-decision.json' } as const;
+export const VetoedListSchema = z.array(z.object({ endpointArn: z.string(), owner: z.string(), vetoedAt: z.string() }));
+
+/** Untags every vetoed candidate and records them in `file`; returns the ones still up for approval. */
+export async function withoutVetoed(
+  deps: CleanupDeps,
+  sweepId: string,
+  candidates: readonly ApprovalCandidate[],
+  file: (typeof VETOED_FILES)[keyof typeof VETOED_FILES],
+): Promise<{ kept: ApprovalCandidate[]; vetoed: ApprovalCandidate[] }> {
+  const s3 = deps.clients.hub(S3Client);
+  const vetoes = await readVetoes(s3, deps.archiveBucket, sweepId);
   const vetoed = candidates.filter((c) => vetoes.has(c.endpointArn));
   await mapLimit(vetoed, 8, (c) => untagVetoed(deps, c, vetoes.get(c.endpointArn)!));
+  const listed = vetoed.map((c) => ({ endpointArn: c.endpointArn, owner: vetoes.get(c.endpointArn)!.owner, vetoedAt: vetoes.get(c.endpointArn)!.vetoedAt }));
+  await writeJson(s3, deps.archiveBucket, layout.sweepFile(sweepId, file), listed);
   return { kept: candidates.filter((c) => !vetoes.has(c.endpointArn)), vetoed };
 }
 
@@ -82,7 +97,7 @@ export async function applyVetoes(deps: CleanupDeps, rawInput: unknown): Promise
   const file = await readJson(s3, deps.archiveBucket, input.tagged.key, z.unknown());
   if (!file) throw new InputValidationError(`tagged.key: no object at ${input.tagged.key} in the archive bucket`, 'tagged.key');
   const candidates = normalizeCandidates(file.value, deps.archiveBucket, 'tagged.key');
-  const { kept, vetoed } = await withoutVetoed(deps, input.sweepId, candidates);
+  const { kept, vetoed } = await withoutVetoed(deps, input.sweepId, candidates, VETOED_FILES.afterNotice);
   const key = layout.sweepFile(input.sweepId, AFTER_NOTICE_FILE);
   await writeJson(s3, deps.archiveBucket, key, kept);
   deps.log.info('owner vetoes applied', { sweepId: input.sweepId, vetoed: vetoed.length, remaining: kept.length });
