@@ -5,7 +5,7 @@ import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
 import { snsNotifier, type Notifier } from '../../core/notifier.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
-import { ApprovalGroupSchema, EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
+import { ApprovalGroupSchema, ApprovalSettingsFields, EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { auditWriter, manifestKey, type CleanupDeps } from '../endpoint.ts';
 import { deliverDecision } from './decide.ts';
 import { groupView, routeCandidates, type GroupPlan } from './groups.ts';
@@ -39,10 +39,10 @@ export const RequestApprovalInputSchema = z
     approvers: z.array(EmailSchema),
     /** Approver groups (src/cleanup/approval/groups.ts) and the default group's quorum; neither: one decision by any approver. */
     groups: z.array(ApprovalGroupSchema).max(20).default([]),
-    requiredApprovals: z.number().int().min(1).max(10).default(1),
-    timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
+    requiredApprovals: ApprovalSettingsFields.shape.requiredApprovals,
+    timeoutSeconds: ApprovalSettingsFields.shape.timeoutSeconds,
     requestedBy: z.string().min(1).max(512).default('zombie-sweep'),
-    rejectExemptDays: z.number().int().min(1).max(3650).default(90),
+    rejectExemptDays: ApprovalSettingsFields.shape.rejectExemptDays,
   })
   .refine((v) => (v.candidatesKey === undefined) !== (v.candidates === undefined), { message: 'give exactly one of candidatesKey or candidates', path: ['candidates'] })
   .refine((v) => v.approvers.length > 0 || v.groups.length > 0, { message: 'at least one approver is required', path: ['approvers'] });

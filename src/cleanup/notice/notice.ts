@@ -5,7 +5,7 @@ import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
 import { layout } from '../../core/layout.ts';
 import { snsNotifier } from '../../core/notifier.ts';
-import { SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
+import { ApprovalSettingsFields, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { count, lastInvoked } from '../../core/wording.ts';
 import { money, totalMonthly } from '../approval/page.ts';
 import { normalizeCandidates, type ApprovalRequestDeps } from '../approval/request.ts';
@@ -25,8 +25,8 @@ export const NotifyOwnersInputSchema = z.object({
   step: z.literal('notify-owners'),
   sweepId: SweepIdSchema,
   candidatesKey: z.string().min(1),
-  noticeSeconds: z.number().int().min(0).max(2_592_000).default(0),
-  timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
+  noticeSeconds: ApprovalSettingsFields.shape.noticeSeconds,
+  timeoutSeconds: ApprovalSettingsFields.shape.timeoutSeconds,
   requestedBy: z.string().min(1).max(512).default('zombie-sweep'),
 });
 
