@@ -26,7 +26,7 @@ import type { LambdaFunction } from './lambda.ts';
 export interface LocalFunctionDeps {
   /** Base client options (credentials, hub region, path-style S3 behind AWS_ENDPOINT_URL). */
   factoryOptions: ClientFactoryOptions;
-  /** The factory handlers use (LocalClientFactory: Step Functions to the runner). */
+  /** The factory handlers use (its Step Functions endpoint is the runner). */
   clients: ClientFactory;
   archiveBucket: string;
   archiveKmsKeyId?: string;
@@ -34,9 +34,7 @@ export interface LocalFunctionDeps {
   clock: Clock;
   log: Log;
   auditRetention?: AuditWriter['retention'];
-  /** Approvals and reports topic. Without one, the local clients keep notifications instead of publishing. */
-  topicArn?: string;
-  /** Where every notification goes (chosen from `topicArn` by the runner). */
+  /** Where every notification goes: the runner chooses it from its options (an SNS topic, else kept in memory). */
   notifier: Notifier;
   signer: MacSigner;
   /** Where the approval pages are served (the local host's URL). */
@@ -57,7 +55,6 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     clock: deps.clock,
     log: deps.log,
     auditRetention: deps.auditRetention,
-    topicArn: deps.topicArn ?? 'arn:aws:sns:local:000000000000:kept-locally',
     notifier: deps.notifier,
     allowAutoApprove: true,
     allowOwnAccountOnly: true,
@@ -85,7 +82,7 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
       auditRetention: deps.auditRetention,
     }) as LambdaFunction,
     tag: tag(cleanup),
-    'request-approval': requestApproval({ ...cleanup, signer: deps.signer, topicArn: sweep.topicArn!, notifier: deps.notifier, approvalBaseUrl: deps.approvalBaseUrl }),
+    'request-approval': requestApproval({ ...cleanup, signer: deps.signer, notifier: deps.notifier, approvalBaseUrl: deps.approvalBaseUrl }),
     'apply-decision': applyDecision(cleanup),
     delete: deleteEndpoint(cleanup),
     report: report(sweep),

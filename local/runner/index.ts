@@ -25,7 +25,8 @@ import type { CallbackInfo, ExecutionRecord, ExecutionStatus, LocalMachineOption
 import { localApprovalPages, localFunctionName, localFunctions } from './functions.ts';
 import type { LocalHost } from './host.ts';
 import { localFunctionArn } from './lambda.ts';
-import { LocalClientFactory, processMacSigner, type LocalNotification } from './local-clients.ts';
+import { ClientFactory } from '../../src/core/clients.ts';
+import { processMacSigner, type LocalNotification } from './local-clients.ts';
 
 /**
  * Runs a sweep on this machine: the real statemachine/sweep.asl.json, each Lambda task in-process,
@@ -140,7 +141,9 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   };
-  const clients = new LocalClientFactory(factoryOptions, options.host.url);
+  // Step Functions calls (the approval page's SendTaskSuccess) reach the runner executing this sweep, by configuration.
+  const clients = new ClientFactory({ ...factoryOptions, serviceEndpoints: { SFN: options.host.url } });
+  const notifications: LocalNotification[] = [];
   const signer = options.approvalKeyId ? kmsMacSigner(clients.hub(KMSClient), options.approvalKeyId) : processMacSigner();
   const deps = {
     factoryOptions,
@@ -151,8 +154,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     clock,
     log,
     auditRetention: options.auditRetention,
-    topicArn: options.topicArn,
-    notifier: notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: clients.notifications }, clients),
+    notifier: notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: notifications }, clients),
     signer,
     approvalBaseUrl: options.host.url,
   };
@@ -190,7 +192,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
 
   const name = options.executionName ?? options.input.sweepId ?? randomUUID();
   const { record } = options.host.engine.start(stateMachineArn, JSON.stringify(options.input), name);
-  const done = record.done.then((finished) => result(finished, clients, options, name));
+  const done = record.done.then((finished) => result(finished, clients, options, name, notifications));
   return { executionArn: record.executionArn, done, approvalRequested };
 }
 
@@ -199,7 +201,7 @@ function memoryByLocalName(sizes: Partial<Record<WorkflowFunction, number>>): (f
   return (functionName) => byName.get(functionName) ?? 1024;
 }
 
-async function result(record: ExecutionRecord, clients: LocalClientFactory, options: LocalSweepOptions, name: string): Promise<LocalSweepResult> {
+async function result(record: ExecutionRecord, clients: ClientFactory, options: LocalSweepOptions, name: string, notifications: LocalNotification[]): Promise<LocalSweepResult> {
   const output = record.output === undefined ? undefined : (JSON.parse(record.output) as { sweepId?: string });
   const sweepId = output?.sweepId ?? (options.input as { sweepId?: string }).sweepId ?? sweepIdFromExecutionName(name);
   const report = sweepId ? await readReportIfAny(clients.hub(S3Client), options.archiveBucket, sweepId).catch(() => undefined) : undefined;
@@ -211,7 +213,7 @@ async function result(record: ExecutionRecord, clients: LocalClientFactory, opti
     error: record.error,
     cause: record.cause,
     report,
-    notifications: clients.notifications,
+    notifications,
   };
 }
 
@@ -222,7 +224,7 @@ const PayloadSchema = z.object({ sweepId: z.string(), candidatesKey: z.string(),
  * `auto-approve`, then completes the task with a reference to it through the Step Functions API,
  * exactly as the approval page does.
  */
-async function autoApprove(clients: LocalClientFactory, bucket: string, clock: Clock, signer: MacSigner, info: CallbackInfo, scaleToZero = false): Promise<void> {
+async function autoApprove(clients: ClientFactory, bucket: string, clock: Clock, signer: MacSigner, info: CallbackInfo, scaleToZero = false): Promise<void> {
   const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
   const s3 = clients.hub(S3Client);
   const file = await readJson(s3, bucket, payload.candidatesKey, z.unknown());
@@ -249,7 +251,7 @@ async function autoApprove(clients: LocalClientFactory, bucket: string, clock: C
 }
 
 /** The links the approvers were sent, for printing (each is signed for its approver). */
-async function approvalLinks(clients: LocalClientFactory, bucket: string, baseUrl: string, signer: MacSigner, info: CallbackInfo): Promise<ApprovalRequested> {
+async function approvalLinks(clients: ClientFactory, bucket: string, baseUrl: string, signer: MacSigner, info: CallbackInfo): Promise<ApprovalRequested> {
   const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
   const record = await readApprovalRecord(clients.hub(S3Client), bucket, payload.sweepId);
   if (!record) return { sweepId: payload.sweepId, expiresAt: '', links: [] };

@@ -46,6 +46,11 @@ export interface ClientFactoryOptions {
   partition?: string;
   /** Endpoint for every client built here (tests and the local runner reach the simulator without touching process.env). */
   endpoint?: string;
+  /**
+   * Endpoints of single services by SDK service id (`SFN` for SFNClient), over `endpoint`: a local
+   * sweep's Step Functions calls go to the runner that executes it, as AWS_ENDPOINT_URL_SFN would send them.
+   */
+  serviceEndpoints?: Readonly<Record<string, string>>;
   /** HTTP connections for every client built here. Default: the process-wide pool (sharedHttpHandler()). */
   httpHandler?: NodeHttpHandler;
   /**
@@ -326,7 +331,8 @@ export class ClientFactory {
     };
     config.requestHandler = this.options.httpHandler ?? sharedHttpHandler();
     if (credentials) config.credentials = credentials;
-    if (this.options.endpoint) config.endpoint = this.options.endpoint;
+    const endpoint = this.options.serviceEndpoints?.[ctor.name.replace(/Client$/, '')] ?? this.options.endpoint;
+    if (endpoint) config.endpoint = endpoint;
     if (this.options.s3ForcePathStyle && ctor.name === 'S3Client') config.forcePathStyle = true;
     const client = new ctor(config);
     this.instrument(client as unknown as Stackful);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { appendAuditEvent } from '../../audit/events.ts';
 import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
-import { snsNotifier, type Notifier } from '../../core/notifier.ts';
+import type { Notifier } from '../../core/notifier.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
 import { ApprovalGroupSchema, ApprovalSettingsFields, EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { auditWriter, manifestKey, type CleanupDeps } from '../endpoint.ts';
@@ -22,9 +22,8 @@ import { ApprovalCandidateSchema, readApprovalRecord, readDecisionRecord, readJs
 
 export interface ApprovalRequestDeps extends CleanupDeps {
   signer: MacSigner;
-  topicArn: string;
-  /** Where approval requests are sent (src/core/notifier.ts); absent: the SNS topic above. */
-  notifier?: Notifier;
+  /** Where approval requests and owner notices go: chosen by the entry point from configuration (src/core/notifier.ts). */
+  notifier: Notifier;
   /** Where the approval pages are served (API Gateway stage URL, or the local server). */
   approvalBaseUrl: string;
 }
@@ -177,7 +176,7 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
     return { ...summary, status: 'already-requested' };
   }
 
-  const notifier = deps.notifier ?? snsNotifier(deps.clients, deps.topicArn);
+  const notifier = deps.notifier;
   // One message per approver, or per approver of each group: a link names its group and shows only its endpoints.
   const mailings: { approver: string; group: GroupPlan | undefined }[] = record.groups ? record.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g }))) : record.approvers.map((approver) => ({ approver, group: undefined }));
   await mapLimit(mailings, 4, async ({ approver, group }) => {

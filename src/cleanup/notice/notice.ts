@@ -4,7 +4,6 @@ import { appendAuditEvent } from '../../audit/events.ts';
 import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
 import { layout } from '../../core/layout.ts';
-import { snsNotifier } from '../../core/notifier.ts';
 import { ApprovalSettingsFields, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { count, lastInvoked } from '../../core/wording.ts';
 import { money, totalMonthly } from '../approval/page.ts';
@@ -96,7 +95,7 @@ export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown)
   const summary = { sweepId: input.sweepId, owners: Object.keys(record.owners).length, unowned, noticeEndsAt: record.noticeEndsAt };
   if (record.notifiedAt) return { ...summary, status: 'already-notified' };
 
-  const notifier = deps.notifier ?? snsNotifier(deps.clients, deps.topicArn);
+  const notifier = deps.notifier;
   const expires = Math.floor(Date.parse(record.vetoUntil) / 1000);
   const byArn = new Map(record.candidates.map((c) => [c.endpointArn, c]));
   const audit = auditWriter(deps);
