@@ -22,7 +22,8 @@ import { readReportIfAny } from '../../src/sweep/report-store.ts';
 import { sweepIdFromExecutionName } from '../../src/sweep/input.ts';
 import { DEFAULT_SETTINGS, SETTING_PLACEHOLDERS, readSweepAsl, substitutePlaceholders } from '../../statemachine/placeholders.ts';
 import type { CallbackInfo, ExecutionRecord, ExecutionStatus, LocalMachineOptions } from './engine.ts';
-import { localApprovalPages, localFunctionName, localFunctions } from './functions.ts';
+import { localApprovalPages, localFunctionName, localFunctions, type LocalFunction, type LocalFunctionDeps } from './functions.ts';
+import type { ApiCallCounter } from '../../src/core/api-calls.ts';
 import type { LocalHost } from './host.ts';
 import { localFunctionArn } from './lambda.ts';
 import { ClientFactory } from '../../src/core/clients.ts';
@@ -58,6 +59,10 @@ export interface LocalSweepOptions {
   autoApproveScaleToZero?: boolean;
   /** KMS HMAC key for approval links; without it a secret that lives only in this process signs them. */
   approvalKeyId?: string;
+  /** KMS HMAC key for decision records, as deployed (a key of its own); default: the approval key. */
+  decisionKeyId?: string;
+  /** A counter per hub function, given every SDK call that function makes (the permission test records them). */
+  counterFor?: (fn: LocalFunction) => ApiCallCounter | undefined;
   archiveKmsKeyId?: string;
   auditRetention?: AuditWriter['retention'];
   clock?: Clock;
@@ -142,20 +147,32 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   };
   // Step Functions calls (the approval page's SendTaskSuccess) reach the runner executing this sweep, by configuration.
-  const clients = new ClientFactory({ ...factoryOptions, serviceEndpoints: { SFN: options.host.url } });
+  const local = { ...factoryOptions, serviceEndpoints: { SFN: options.host.url } };
+  const clients = new ClientFactory(local);
+  const functionClients = new Map<LocalFunction, ClientFactory>();
+  const clientsFor = (fn: LocalFunction): ClientFactory => {
+    if (!functionClients.has(fn)) functionClients.set(fn, new ClientFactory({ ...local, sessionName: `zombie-sweep-${fn}`, counter: options.counterFor?.(fn) }));
+    return functionClients.get(fn)!;
+  };
   const notifications: LocalNotification[] = [];
-  const signer = options.approvalKeyId ? kmsMacSigner(clients.hub(KMSClient), options.approvalKeyId) : processMacSigner();
-  const deps = {
+  const processSigner = processMacSigner();
+  const kmsSigner = (fn: LocalFunction | undefined, keyId: string | undefined) => (keyId ? kmsMacSigner((fn ? clientsFor(fn) : clients).hub(KMSClient), keyId) : processSigner);
+  // The runner's own signer (auto-approve, the links it announces) and each function's, over the same key.
+  const signer = kmsSigner(undefined, options.approvalKeyId);
+  const decisionSigner = kmsSigner(undefined, options.decisionKeyId ?? options.approvalKeyId);
+  const deps: LocalFunctionDeps = {
     factoryOptions,
-    clients,
+    clientsFor,
+    ...(options.counterFor ? { counterFor: options.counterFor } : {}),
     archiveBucket: options.archiveBucket,
     archiveKmsKeyId: options.archiveKmsKeyId,
     hubRegion: options.hubRegion,
     clock,
     log,
     auditRetention: options.auditRetention,
-    notifier: notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: notifications }, clients),
-    signer,
+    notifierFor: (fn) => notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: notifications }, clientsFor(fn)),
+    linkSignerFor: (fn) => kmsSigner(fn, options.approvalKeyId),
+    decisionSignerFor: (fn) => kmsSigner(fn, options.decisionKeyId ?? options.approvalKeyId),
     approvalBaseUrl: options.host.url,
   };
   options.host.serveApprovals(localApprovalPages(deps));
@@ -181,7 +198,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
-      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, signer, info, options.autoApproveScaleToZero === true), true) : false),
+      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, decisionSigner, info, options.autoApproveScaleToZero === true), true) : false),
       after: async (info) => {
         const request = await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info);
         announce(request);
