@@ -2,8 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   AccountIdSchema,
-  ApprovalGroupSchema,
+  ApprovalSettingsFields,
   DEFAULT_MEMBER_ROLE,
+  DetectionSettingsFields,
+  checkApprovalSettings,
+  checkDetectionSettings,
   EmailSchema,
   OuIdSchema,
   ProtectedListSchema,
@@ -30,6 +33,13 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 // Context overrides arrive as strings (`-c zombieSweep.retention.logDays=90`); accept numeric strings for numbers.
 const numeric = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v), schema);
 const boolish = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), schema);
+/** The same for every top-level field of a settings object shared with the sweep input (its numbers and booleans). */
+const contextValues = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((v) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const decode = (x: unknown) => (typeof x === 'string' && /^-?\d+(\.\d+)?$/.test(x) ? Number(x) : x === 'true' ? true : x === 'false' ? false : x);
+    return Object.fromEntries(Object.entries(v).map(([key, x]) => [key, decode(x)]));
+  }, schema);
 
 export const OrganizationIdSchema = z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id like o-abcd123456');
 
@@ -92,33 +102,10 @@ const ConfigShape = z
     approvers: z.array(EmailSchema).default([]),
     /** Receive alarm notifications (failed sweeps, unreachable targets). */
     operators: z.array(EmailSchema).default([]),
-    approval: z
-      .object({
-        timeoutSeconds: numeric(z.number().int().min(60).max(31_536_000)).default(259_200),
-        rejectExemptDays: numeric(z.number().int().min(1).max(3650)).default(90),
-        /** Tell each endpoint's owner (with a veto link) before the approvers are asked. */
-        notifyOwners: z.boolean().default(false),
-        /** The owners' notice period before approval; the sweep's timeout grows by it. */
-        noticeSeconds: numeric(z.number().int().min(0).max(2_592_000)).default(259_200),
-        /** Account → owner address, told about endpoints without an owner tag naming an address; each gets a filtered subscription. */
-        accountOwners: z.record(AccountIdSchema, EmailSchema).default({}),
-        /** Approver groups (docs/approvals.md); endpoints no group matches go to `approvers`. Each group approver gets a filtered subscription. */
-        groups: z.array(ApprovalGroupSchema).max(20).default([]),
-        /** Distinct approvals `approvers` must give an endpoint before it is deleted. */
-        requiredApprovals: numeric(z.number().int().min(1).max(10)).default(1),
-      })
-      .strict()
-      .default({ timeoutSeconds: 259_200, rejectExemptDays: 90, notifyOwners: false, noticeSeconds: 259_200, accountOwners: {}, groups: [], requiredApprovals: 1 }),
-    detection: z
-      .object({
-        lookbackDays: numeric(z.number().int().min(1).max(455)).default(30),
-        thresholdInvocations: numeric(z.number().int().min(0)).default(0),
-        minAgeDays: numeric(z.number().int().min(0).max(455)).optional(),
-        /** `report` (default): expired endpoints are listed for their owners; `candidate`: they go to approval like zombies. */
-        expiredAction: z.enum(['report', 'candidate']).default('report'),
-      })
-      .strict()
-      .default({ lookbackDays: 30, thresholdInvocations: 0, expiredAction: 'report' }),
+    /** The sweep's approval settings (src/core/schemas.ts), less the approvers (above) and auto-approve (never deployed). */
+    approval: contextValues(ApprovalSettingsFields.omit({ approvers: true, autoApprove: true }).strict().superRefine(checkApprovalSettings)).prefault({}),
+    /** The sweep's detection settings (src/core/schemas.ts), with the same rules as `zombie-sweep start`. */
+    detection: contextValues(DetectionSettingsFields.strict().superRefine(checkDetectionSettings)).prefault({}),
     /** Off unless configured: a scheduled sweep in report mode is the safe first step. */
     schedule: z
       .object({

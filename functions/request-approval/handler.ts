@@ -4,6 +4,7 @@ import { lambdaLog } from '../../src/core/log.ts';
 import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
 import { requestApproval, type ApprovalRequestDeps, type RequestApprovalResult } from '../../src/cleanup/approval/request.ts';
 import { notifyOwners, type NotifyOwnersResult } from '../../src/cleanup/notice/notice.ts';
+import { notifierFor } from '../../src/core/notifier.ts';
 import { auditRetentionFromEnv, clientFactoryFromEnv, isStep, requiredEnv } from '../shared/env.ts';
 
 /**
@@ -34,7 +35,7 @@ export const handler = (event: unknown): Promise<RequestApprovalResult | NotifyO
       log: lambdaLog('zombie-sweep-request-approval'),
       auditRetention: auditRetentionFromEnv(),
       signer: kmsMacSigner(clients.hub(KMSClient), requiredEnv('APPROVAL_MAC_KEY_ID')),
-      topicArn: requiredEnv('NOTIFICATION_TOPIC_ARN'),
+      notifier: notifierFor({ kind: 'sns', topicArn: requiredEnv('NOTIFICATION_TOPIC_ARN') }, clients),
       approvalBaseUrl: requiredEnv('APPROVAL_BASE_URL'),
     });
   }

@@ -4,24 +4,36 @@ import { secretExternalId } from '../../src/core/external-id.ts';
 import type { ApiCallCounter } from '../../src/core/api-calls.ts';
 import { InputValidationError } from '../../src/core/errors.ts';
 import { ProtectedListSchema, parseOrThrow, type ProtectedList } from '../../src/core/schemas.ts';
+import { parseHandlerEnv, type HandlerEnv, type HandlerEnvValues } from '../../src/core/handler-env.ts';
 
 /**
  * The only place Lambda code reads process.env. Handlers call these when building their
- * production dependencies; domain code receives plain values.
+ * production dependencies; domain code receives plain values. The variable names and formats are
+ * src/core/handler-env.ts, the same definition infra sets them from.
  */
-export function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new InputValidationError(`environment variable ${name} is required`, name);
-  return value;
+export function requiredEnv(name: HandlerEnv): string {
+  const value = handlerEnv()[name];
+  if (value === undefined) throw new InputValidationError(`environment variable ${name} is required`, name);
+  return String(value);
 }
 
-export function optionalEnv(name: string): string | undefined {
+export function optionalEnv(name: HandlerEnv): string | undefined {
+  const value = handlerEnv()[name];
+  return value === undefined ? undefined : String(value);
+}
+
+/** Parsed on every read: a container's environment is fixed, and tests change process.env between cases. */
+function handlerEnv(): HandlerEnvValues {
+  return parseHandlerEnv(process.env);
+}
+
+function awsEnv(name: 'AWS_REGION' | 'AWS_DEFAULT_REGION'): string | undefined {
   const value = process.env[name];
   return value === undefined || value === '' ? undefined : value;
 }
 
 export function hubRegionFromEnv(): string {
-  return optionalEnv('AWS_REGION') ?? optionalEnv('AWS_DEFAULT_REGION') ?? 'us-east-1';
+  return awsEnv('AWS_REGION') ?? awsEnv('AWS_DEFAULT_REGION') ?? 'us-east-1';
 }
 
 /** True when an endpoint override points the SDK somewhere other than AWS (the simulator, an S3-compatible store). */
@@ -67,13 +79,9 @@ function externalIdFromEnv(hubRegion: string): (() => Promise<string>) | undefin
  * (the bucket's default retention, if any, still applies).
  */
 export function auditRetentionFromEnv(): { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number } | undefined {
-  const days = optionalEnv('AUDIT_RETENTION_DAYS');
-  if (days === undefined) return undefined;
-  const parsed = Number(days);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InputValidationError(`AUDIT_RETENTION_DAYS must be a positive integer, got ${JSON.stringify(days)}`, 'AUDIT_RETENTION_DAYS');
-  const mode = optionalEnv('AUDIT_RETENTION_MODE') ?? 'GOVERNANCE';
-  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw new InputValidationError(`AUDIT_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, got ${JSON.stringify(mode)}`, 'AUDIT_RETENTION_MODE');
-  return { mode, days: parsed };
+  const env = handlerEnv();
+  if (env.AUDIT_RETENTION_DAYS === undefined) return undefined;
+  return { mode: env.AUDIT_RETENTION_MODE ?? 'GOVERNANCE', days: env.AUDIT_RETENTION_DAYS };
 }
 
 /** One function serving two workflow steps tells them apart by the input's `step` field. */

@@ -1,3 +1,4 @@
+import { notifierFor } from '../../src/core/notifier.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { lambdaLog } from '../../src/core/log.ts';
 import type { SweepDeps } from '../../src/sweep/deps.ts';
@@ -10,14 +11,16 @@ import { auditRetentionFromEnv, protectedListFromEnv, clientFactoryFromEnv, hubR
  * AUDIT_RETENTION_DAYS / AUDIT_RETENTION_MODE, PROTECTED_LIST (validate-input). Deployed functions never allow auto-approve.
  */
 export function sweepDepsFromEnv(name: string): SweepDeps {
+  const clients = clientFactoryFromEnv(`zombie-sweep-${name}`);
+  const topicArn = optionalEnv('NOTIFICATION_TOPIC_ARN');
   return {
-    clients: clientFactoryFromEnv(`zombie-sweep-${name}`),
+    clients,
     archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
     hubRegion: hubRegionFromEnv(),
     clock: systemClock,
     log: lambdaLog(`zombie-sweep-${name}`),
     auditRetention: auditRetentionFromEnv(),
-    topicArn: optionalEnv('NOTIFICATION_TOPIC_ARN'),
+    ...(topicArn ? { notifier: notifierFor({ kind: 'sns', topicArn }, clients) } : {}),
     metricsNamespace: optionalEnv('METRICS_NAMESPACE'),
     allowAutoApprove: false,
     allowOwnAccountOnly: false,

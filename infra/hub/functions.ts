@@ -11,22 +11,12 @@ import type { InfraConfig } from '../config.ts';
 import { HUB_FUNCTIONS, MEMBER_ACCESS_FUNCTIONS, type HubFunction, type HubNames } from '../names.ts';
 import { loadPolicy, type PolicyJson, type PolicyVars } from '../policies.ts';
 import { suppress } from '../nag.ts';
+import type { HandlerEnv } from '../../src/core/handler-env.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Environment variables the handlers read (functions/shared/env.ts, sweep-deps.ts and each handler). */
-export type HandlerEnv =
-  | 'ARCHIVE_BUCKET'
-  | 'ARCHIVE_KMS_KEY_ID'
-  | 'NOTIFICATION_TOPIC_ARN'
-  | 'APPROVAL_BASE_URL'
-  | 'APPROVAL_MAC_KEY_ID'
-  | 'DECISION_MAC_KEY_ID'
-  | 'AUDIT_RETENTION_DAYS'
-  | 'AUDIT_RETENTION_MODE'
-  | 'METRICS_NAMESPACE'
-  | 'EXTERNAL_ID_SECRET_ARN'
-  | 'PROTECTED_LIST';
+/** Environment variables the handlers read: named and typed once, in src/core/handler-env.ts. */
+export type { HandlerEnv };
 
 export interface FunctionSpec {
   description: string;

@@ -31,6 +31,7 @@ export function scheduledSweepInput(config: InfraConfig): SweepInput {
       approvers: config.approvers,
       timeoutSeconds: config.approval.timeoutSeconds,
       rejectExemptDays: config.approval.rejectExemptDays,
+      ownerTagKeys: config.approval.ownerTagKeys,
       ...(config.approval.groups.length > 0 ? { groups: config.approval.groups } : {}),
       ...(config.approval.requiredApprovals > 1 ? { requiredApprovals: config.approval.requiredApprovals } : {}),
       ...(config.approval.notifyOwners ? { notifyOwners: true, noticeSeconds: config.approval.noticeSeconds, accountOwners: config.approval.accountOwners } : {}),

@@ -24,10 +24,12 @@ import { readReportIfAny } from '../../src/sweep/report-store.ts';
 import { sweepIdFromExecutionName } from '../../src/sweep/input.ts';
 import { DEFAULT_SETTINGS, SETTING_PLACEHOLDERS, readSweepAsl, substitutePlaceholders } from '../../statemachine/placeholders.ts';
 import type { CallbackInfo, ExecutionRecord, ExecutionStatus, LocalMachineOptions } from './engine.ts';
-import { localApprovalPages, localFunctionName, localFunctions } from './functions.ts';
+import { localApprovalPages, localFunctionName, localFunctions, type LocalFunction, type LocalFunctionDeps } from './functions.ts';
+import type { ApiCallCounter } from '../../src/core/api-calls.ts';
 import type { LocalHost } from './host.ts';
 import { localFunctionArn } from './lambda.ts';
-import { LocalClientFactory, processMacSigner, type LocalNotification } from './local-clients.ts';
+import { ClientFactory } from '../../src/core/clients.ts';
+import { processMacSigner, type LocalNotification } from './local-clients.ts';
 
 /**
  * Runs a sweep on this machine: the real statemachine/sweep.asl.json, each Lambda task in-process,
@@ -59,6 +61,10 @@ export interface LocalSweepOptions {
   autoApproveScaleToZero?: boolean;
   /** KMS HMAC key for approval links; without it a secret that lives only in this process signs them. */
   approvalKeyId?: string;
+  /** KMS HMAC key for decision records, as deployed (a key of its own); default: the approval key. */
+  decisionKeyId?: string;
+  /** A counter per hub function, given every SDK call that function makes (the permission test records them). */
+  counterFor?: (fn: LocalFunction) => ApiCallCounter | undefined;
   archiveKmsKeyId?: string;
   auditRetention?: AuditWriter['retention'];
   clock?: Clock;
@@ -152,20 +158,33 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   };
-  const clients = new LocalClientFactory(factoryOptions, options.host.url);
-  const signer = options.approvalKeyId ? kmsMacSigner(clients.hub(KMSClient), options.approvalKeyId) : processMacSigner();
-  const deps = {
+  // Step Functions calls (the approval page's SendTaskSuccess) reach the runner executing this sweep, by configuration.
+  const local = { ...factoryOptions, serviceEndpoints: { SFN: options.host.url } };
+  const clients = new ClientFactory(local);
+  const functionClients = new Map<LocalFunction, ClientFactory>();
+  const clientsFor = (fn: LocalFunction): ClientFactory => {
+    if (!functionClients.has(fn)) functionClients.set(fn, new ClientFactory({ ...local, sessionName: `zombie-sweep-${fn}`, counter: options.counterFor?.(fn) }));
+    return functionClients.get(fn)!;
+  };
+  const notifications: LocalNotification[] = [];
+  const processSigner = processMacSigner();
+  const kmsSigner = (fn: LocalFunction | undefined, keyId: string | undefined) => (keyId ? kmsMacSigner((fn ? clientsFor(fn) : clients).hub(KMSClient), keyId) : processSigner);
+  // The runner's own signer (auto-approve, the links it announces) and each function's, over the same key.
+  const signer = kmsSigner(undefined, options.approvalKeyId);
+  const decisionSigner = kmsSigner(undefined, options.decisionKeyId ?? options.approvalKeyId);
+  const deps: LocalFunctionDeps = {
     factoryOptions,
-    clients,
+    clientsFor,
+    ...(options.counterFor ? { counterFor: options.counterFor } : {}),
     archiveBucket: options.archiveBucket,
     archiveKmsKeyId: options.archiveKmsKeyId,
     hubRegion: options.hubRegion,
     clock,
     log,
     auditRetention: options.auditRetention,
-    topicArn: options.topicArn,
-    notifier: notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: clients.notifications }, clients),
-    signer,
+    notifierFor: (fn) => notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: notifications }, clientsFor(fn)),
+    linkSignerFor: (fn) => kmsSigner(fn, options.approvalKeyId),
+    decisionSignerFor: (fn) => kmsSigner(fn, options.decisionKeyId ?? options.approvalKeyId),
     approvalBaseUrl: options.host.url,
   };
   options.host.serveApprovals(localApprovalPages(deps));
@@ -184,7 +203,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
-      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, signer, info, options.autoApproveScaleToZero === true), true) : false),
+      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, decisionSigner, info, options.autoApproveScaleToZero === true), true) : false),
       after: async (info) => {
         const request = await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info);
         announce(request);
@@ -195,7 +214,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
 
   const name = options.executionName ?? options.input.sweepId ?? randomUUID();
   const { record } = options.host.engine.start(stateMachineArn, JSON.stringify(options.input), name);
-  const done = record.done.then((finished) => result(finished, clients, options, name));
+  const done = record.done.then((finished) => result(finished, clients, options, name, notifications));
   return { executionArn: record.executionArn, done, approvalRequested };
 }
 
@@ -211,7 +230,7 @@ function placeholderValues(options: LocalSweepOptions): Record<string, string> {
 }
 
 /** The caller's hook, then the owner notice announcement once NotifyOwners has returned. */
-function afterHandler(options: LocalSweepOptions, clients: LocalClientFactory, signer: MacSigner): NonNullable<LocalMachineOptions['afterHandlerReturned']> {
+function afterHandler(options: LocalSweepOptions, clients: ClientFactory, signer: MacSigner): NonNullable<LocalMachineOptions['afterHandlerReturned']> {
   return async (functionName, event) => {
     await options.afterHandlerReturned?.(functionName, event);
     const step = event as { step?: unknown; sweepId?: unknown };
@@ -227,7 +246,7 @@ function memoryByLocalName(sizes: Partial<Record<WorkflowFunction, number>>): (f
   return (functionName) => byName.get(functionName) ?? 1024;
 }
 
-async function result(record: ExecutionRecord, clients: LocalClientFactory, options: LocalSweepOptions, name: string): Promise<LocalSweepResult> {
+async function result(record: ExecutionRecord, clients: ClientFactory, options: LocalSweepOptions, name: string, notifications: LocalNotification[]): Promise<LocalSweepResult> {
   const output = record.output === undefined ? undefined : (JSON.parse(record.output) as { sweepId?: string });
   const sweepId = output?.sweepId ?? (options.input as { sweepId?: string }).sweepId ?? sweepIdFromExecutionName(name);
   const report = sweepId ? await readReportIfAny(clients.hub(S3Client), options.archiveBucket, sweepId).catch(() => undefined) : undefined;
@@ -239,7 +258,7 @@ async function result(record: ExecutionRecord, clients: LocalClientFactory, opti
     error: record.error,
     cause: record.cause,
     report,
-    notifications: clients.notifications,
+    notifications,
   };
 }
 
@@ -250,7 +269,7 @@ const PayloadSchema = z.object({ sweepId: z.string(), candidatesKey: z.string(),
  * `auto-approve`, then completes the task with a reference to it through the Step Functions API,
  * exactly as the approval page does.
  */
-async function autoApprove(clients: LocalClientFactory, bucket: string, clock: Clock, signer: MacSigner, info: CallbackInfo, scaleToZero = false): Promise<void> {
+async function autoApprove(clients: ClientFactory, bucket: string, clock: Clock, signer: MacSigner, info: CallbackInfo, scaleToZero = false): Promise<void> {
   const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
   const s3 = clients.hub(S3Client);
   const file = await readJson(s3, bucket, payload.candidatesKey, z.unknown());
@@ -277,7 +296,7 @@ async function autoApprove(clients: LocalClientFactory, bucket: string, clock: C
 }
 
 /** The links the approvers were sent, for printing (each is signed for its approver). */
-async function approvalLinks(clients: LocalClientFactory, bucket: string, baseUrl: string, signer: MacSigner, info: CallbackInfo): Promise<ApprovalRequested> {
+async function approvalLinks(clients: ClientFactory, bucket: string, baseUrl: string, signer: MacSigner, info: CallbackInfo): Promise<ApprovalRequested> {
   const payload = parseOrThrow(PayloadSchema, info.payload, 'approval request');
   const record = await readApprovalRecord(clients.hub(S3Client), bucket, payload.sweepId);
   if (!record) return { sweepId: payload.sweepId, expiresAt: '', links: [] };
@@ -291,7 +310,7 @@ async function approvalLinks(clients: LocalClientFactory, bucket: string, baseUr
 }
 
 /** Each owner's veto link, as NotifyOwners mailed it (the same signature over the same fields). */
-async function ownerLinks(clients: LocalClientFactory, bucket: string, baseUrl: string, signer: MacSigner, sweepId: string): Promise<OwnersNotified> {
+async function ownerLinks(clients: ClientFactory, bucket: string, baseUrl: string, signer: MacSigner, sweepId: string): Promise<OwnersNotified> {
   const record = await readNoticeRecord(clients.hub(S3Client), bucket, sweepId);
   if (!record) return { sweepId, vetoUntil: '', links: [] };
   const expires = Math.floor(Date.parse(record.value.vetoUntil) / 1000);

@@ -4,7 +4,7 @@ import { appendAuditEvent } from '../audit/events.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { InputValidationError, RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
-import { SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
+import { ApprovalSettingsFields, SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
 import { readApprovalRecord, readDecisionRecord, readGroupDecision, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
 import { normalizeCandidates } from './approval/request.ts';
 import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
@@ -31,7 +31,7 @@ export const ApplyDecisionInputSchema = z
     expired: z.literal(true).optional(),
     /** Candidate list (as RequestApproval accepts it); default: the approval record's candidates. */
     candidatesKey: z.string().min(1).optional(),
-    rejectExemptDays: z.number().int().min(1).max(3650).optional(),
+    rejectExemptDays: ApprovalSettingsFields.shape.rejectExemptDays.unwrap().optional(),
   })
   .refine((v) => (v.decision === undefined) !== (v.expired === undefined), { message: 'give exactly one of decision or expired', path: ['decision'] });
 export type ApplyDecisionInput = z.input<typeof ApplyDecisionInputSchema>;

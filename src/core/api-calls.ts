@@ -9,11 +9,18 @@ export interface ApiCallStats {
   byOperation: Record<string, number>;
 }
 
+/** What a call was: its input, and the member account it acted in (absent: the hub, with the base credentials). */
+export interface ApiCall {
+  input: unknown;
+  target?: { accountId: string; region: string; roleName?: string; capability?: string };
+}
+
 export class ApiCallCounter {
   private readonly calls = new Map<string, number>();
   private attemptCount = 0;
 
-  record(service: string, operation: string): void {
+  /** `call` is for counters that keep more than counts (the permission test records what each function asked). */
+  record(service: string, operation: string, _call?: ApiCall): void {
     const key = `${service}:${operation}`;
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
   }

@@ -46,6 +46,11 @@ export interface ClientFactoryOptions {
   partition?: string;
   /** Endpoint for every client built here (tests and the local runner reach the simulator without touching process.env). */
   endpoint?: string;
+  /**
+   * Endpoints of single services by SDK service id (`SFN` for SFNClient), over `endpoint`: a local
+   * sweep's Step Functions calls go to the runner that executes it, as AWS_ENDPOINT_URL_SFN would send them.
+   */
+  serviceEndpoints?: Readonly<Record<string, string>>;
   /** HTTP connections for every client built here. Default: the process-wide pool (sharedHttpHandler()). */
   httpHandler?: NodeHttpHandler;
   /**
@@ -209,7 +214,7 @@ export class ClientFactory {
   target<C>(ctor: ClientCtor<C>, target: TargetRef): C {
     if (!target.roleName) return this.hub(ctor, target.region);
     const provider: AwsCredentialIdentityProvider = () => this.credentialsFor(target);
-    return this.build(ctor, target.region, provider, this.targetScope(target));
+    return this.build(ctor, target.region, provider, this.targetScope(target), target);
   }
 
   private targetScope(target: TargetRef): string {
@@ -310,7 +315,7 @@ export class ClientFactory {
     }
   }
 
-  private build<C>(ctor: ClientCtor<C>, region: string, credentials: AwsCredentialIdentityProvider | undefined, scope: string): C {
+  private build<C>(ctor: ClientCtor<C>, region: string, credentials: AwsCredentialIdentityProvider | undefined, scope: string, target?: TargetRef): C {
     const key = `${ctor.name}:${scope}`;
     const existing = this.clients.get(key);
     if (existing) return existing as C;
@@ -326,20 +331,22 @@ export class ClientFactory {
     };
     config.requestHandler = this.options.httpHandler ?? sharedHttpHandler();
     if (credentials) config.credentials = credentials;
-    if (this.options.endpoint) config.endpoint = this.options.endpoint;
+    const endpoint = this.options.serviceEndpoints?.[ctor.name.replace(/Client$/, '')] ?? this.options.endpoint;
+    if (endpoint) config.endpoint = endpoint;
     if (this.options.s3ForcePathStyle && ctor.name === 'S3Client') config.forcePathStyle = true;
     const client = new ctor(config);
-    this.instrument(client as unknown as Stackful);
+    this.instrument(client as unknown as Stackful, target);
     this.clients.set(key, client);
     return client;
   }
 
-  private instrument(client: Stackful): void {
+  private instrument(client: Stackful, target: TargetRef | undefined): void {
     const counter = this.options.counter;
     if (!counter) return;
     client.middlewareStack.add(
       (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: unknown) => {
-        counter.record((context.clientName ?? 'Unknown').replace(/Client$/, ''), (context.commandName ?? 'Unknown').replace(/Command$/, ''));
+        const call = { input: (args as { input?: unknown }).input, ...(target ? { target } : {}) };
+        counter.record((context.clientName ?? 'Unknown').replace(/Client$/, ''), (context.commandName ?? 'Unknown').replace(/Command$/, ''), call);
         return next(args);
       },
       { step: 'initialize', name: 'zombieSweepCallCounter', override: true },

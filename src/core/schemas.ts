@@ -41,43 +41,54 @@ export const ScanProtectionSchema = z
   .strict();
 export type ScanProtection = z.output<typeof ScanProtectionSchema>;
 
-export const DetectionSettingsSchema = z
-  .object({
-    lookbackDays: z.number().int().min(1).max(455).default(30),
-    /** An endpoint with invocations <= threshold over the window is idle. */
-    thresholdInvocations: z.number().int().min(0).default(0),
-    /**
-     * Endpoints younger than this (created or updated within it) are `too-new`. Default: lookbackDays.
-     * Never less: an endpoint must have existed for the whole lookback window to be a zombie (docs/design.md).
-     */
-    minAgeDays: z.number().int().min(1).max(455).optional(),
-    /**
-     * How far past an endpoint's creation an `auto-delete-after` tag can keep it: a date beyond the horizon
-     * counts as creation + horizon, so a tag set to 2099 cannot exempt an endpoint forever.
-     */
-    autoDeleteMaxDays: z.number().int().min(1).max(3650).default(365),
-    /**
-     * What an `expired` endpoint (its `auto-delete-after` passed) goes through: `report` (listed, owner
-     * notified by the report and digest) or `candidate` (snapshot, tag, approval and re-verification, like a zombie).
-     */
-    expiredAction: z.enum(['report', 'candidate']).default('report'),
-    /** Set by list-targets per account from the sweep's `protected` list: a protected endpoint's verdict is `exempt`. */
-    protection: ScanProtectionSchema.optional(),
-  })
-  .strict()
-  .refine((s) => s.minAgeDays === undefined || s.minAgeDays >= (s.lookbackDays ?? 30), {
-    path: ['minAgeDays'],
-    message: 'must be at least lookbackDays: an endpoint must have existed for the whole lookback window to be judged idle',
-  });
-export type DetectionSettingsInput = z.input<typeof DetectionSettingsSchema>;
-export interface DetectionSettings {
-  lookbackDays: number;
-  thresholdInvocations: number;
-  minAgeDays: number;
-  autoDeleteMaxDays: number;
-  expiredAction: 'report' | 'candidate';
-  protection?: ScanProtection;
+/**
+ * Detection settings as fields, without the cross-field rule: infra/config.ts builds the deployed
+ * config's `detection` from these same fields (and the same rule), so one definition holds everywhere.
+ */
+export const DetectionSettingsFields = z.object({
+  lookbackDays: z.number().int().min(1).max(455).default(30),
+  /** An endpoint with invocations <= threshold over the window is idle. */
+  thresholdInvocations: z.number().int().min(0).default(0),
+  /**
+   * Endpoints younger than this (created or updated within it) are `too-new`. Default: lookbackDays.
+   * Never less: an endpoint must have existed for the whole lookback window to be a zombie (docs/design.md).
+   */
+  minAgeDays: z.number().int().min(1).max(455).optional(),
+  /**
+   * How far past an endpoint's creation an `auto-delete-after` tag can keep it: a date beyond the horizon
+   * counts as creation + horizon, so a tag set to 2099 cannot exempt an endpoint forever.
+   */
+  autoDeleteMaxDays: z.number().int().min(1).max(3650).default(365),
+  /**
+   * What an `expired` endpoint (its `auto-delete-after` passed) goes through: `report` (listed, owner
+   * notified by the report and digest) or `candidate` (snapshot, tag, approval and re-verification, like a zombie).
+   */
+  expiredAction: z.enum(['report', 'candidate']).default('report'),
+});
+
+/** The rule every detection settings object obeys, wherever it is parsed. */
+export function checkDetectionSettings(s: { lookbackDays?: number; minAgeDays?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (s.minAgeDays !== undefined && s.minAgeDays < (s.lookbackDays ?? 30)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['minAgeDays'],
+      message: 'must be at least lookbackDays: an endpoint must have existed for the whole lookback window to be judged idle',
+    });
+  }
 }
+
+export const DetectionSettingsSchema = DetectionSettingsFields.extend({
+  /** Set by list-targets per account from the sweep's `protected` list: a protected endpoint's verdict is `exempt`. */
+  protection: ScanProtectionSchema.optional(),
+})
+  .strict()
+  .superRefine(checkDetectionSettings);
+export type DetectionSettingsInput = z.input<typeof DetectionSettingsSchema>;
+/** Resolved detection settings: `minAgeDays` filled in from `lookbackDays`. */
+export type DetectionSettings = Omit<z.output<typeof DetectionSettingsSchema>, 'minAgeDays'> & { minAgeDays: number };
+/** The detection settings a findings file and a report record: what the endpoints were judged with. */
+export const AppliedDetectionSchema = z.object({ lookbackDays: z.number(), thresholdInvocations: z.number(), minAgeDays: z.number() });
+
 export function resolveDetectionSettings(input: DetectionSettingsInput | undefined): DetectionSettings {
   const parsed = DetectionSettingsSchema.parse(input ?? {});
   return { ...parsed, minAgeDays: parsed.minAgeDays ?? parsed.lookbackDays };
@@ -108,7 +119,10 @@ export const DEFAULT_GROUP = 'default';
 /** Approvers for part of the organization: the first group matching an endpoint decides it, and only it. */
 export const ApprovalGroupSchema = z
   .object({
-    name: z.string().regex(APPROVAL_GROUP_NAME, 'must be 1-40 lowercase letters, digits or hyphens').refine((n) => n !== DEFAULT_GROUP, `"${DEFAULT_GROUP}" is the group of the sweep's own approvers`),
+    name: z
+      .string()
+      .regex(APPROVAL_GROUP_NAME, 'must be 1-40 lowercase letters, digits or hyphens')
+      .refine((n) => n !== DEFAULT_GROUP, `"${DEFAULT_GROUP}" is the group of the sweep's own approvers`),
     approvers: z.array(EmailSchema).min(1, 'a group needs at least one approver'),
     /** Matches an endpoint by its account, its account's parent OU, or an owner tag value (or resolved owner), case-insensitively. */
     match: z
@@ -119,34 +133,48 @@ export const ApprovalGroupSchema = z
     requiredApprovals: z.number().int().min(1).max(10).default(1),
   })
   .strict()
-  .refine((g) => g.requiredApprovals <= g.approvers.length, { path: ['requiredApprovals'], message: 'is more than the group has approvers: the group could never decide' });
+  .refine((g) => g.requiredApprovals <= g.approvers.length, {
+    path: ['requiredApprovals'],
+    message: 'is more than the group has approvers: the group could never decide',
+  });
 export type ApprovalGroup = z.output<typeof ApprovalGroupSchema>;
 
-export const ApprovalSettingsSchema = z
-  .object({
-    approvers: z.array(EmailSchema).default([]),
-    /** How long the approval task waits; on timeout nothing is deleted. Default 72 h. */
-    timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
-    /** Days a rejected endpoint stays exempt (`zombie-exempt-until`). */
-    rejectExemptDays: z.number().int().min(1).max(3650).default(90),
-    /** Set only by `start --local --auto-approve`; recorded as such in the audit trail. */
-    autoApprove: z.boolean().default(false),
-    /** Endpoint tags shown to approvers as the endpoint's owner (matched case-insensitively, first found per key). */
-    ownerTagKeys: z.array(z.string().min(1).max(128)).max(20).default(['owner', 'team', 'created-by']),
-    /** An account's owner, told about candidates whose owner tags name no address (else the account's Organizations tags are read). */
-    accountOwners: z.record(AccountIdSchema, EmailSchema).default({}),
-    /** Mail each owner a notice with a veto link before asking the approvers. */
-    notifyOwners: z.boolean().default(false),
-    /** How long owners have to veto before the approvers are asked (a Wait state). */
-    noticeSeconds: z.number().int().min(0).max(2_592_000).default(0),
-    /** Approver groups; endpoints no group matches go to `approvers` (the default group). None: one decision for the sweep. */
-    groups: z.array(ApprovalGroupSchema).max(20).default([]),
-    /** The default group's quorum: distinct approvers who must approve an endpoint (one rejection keeps it). */
-    requiredApprovals: z.number().int().min(1).max(10).default(1),
-  })
-  .strict()
-  .refine((a) => new Set(a.groups.map((g) => g.name)).size === a.groups.length, { path: ['groups'], message: 'group names must be unique' })
-  .refine((a) => a.approvers.length === 0 || a.requiredApprovals <= a.approvers.length, { path: ['requiredApprovals'], message: 'is more than there are approvers: the sweep could never be decided' });
+/** Approval settings as fields; infra/config.ts derives the deployed config's `approval` from them. */
+export const ApprovalSettingsFields = z.object({
+  approvers: z.array(EmailSchema).default([]),
+  /** How long the approval task waits; on timeout nothing is deleted. Default 72 h. */
+  timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
+  /** Days a rejected endpoint stays exempt (`zombie-exempt-until`). */
+  rejectExemptDays: z.number().int().min(1).max(3650).default(90),
+  /** Set only by `start --local --auto-approve`; recorded as such in the audit trail. */
+  autoApprove: z.boolean().default(false),
+  /** Endpoint tags shown to approvers as the endpoint's owner (matched case-insensitively, first found per key). */
+  ownerTagKeys: z.array(z.string().min(1).max(128)).max(20).default(['owner', 'team', 'created-by']),
+  /** An account's owner, told about candidates whose owner tags name no address (else the account's Organizations tags are read). */
+  accountOwners: z.record(AccountIdSchema, EmailSchema).default({}),
+  /** Mail each owner a notice with a veto link before asking the approvers. */
+  notifyOwners: z.boolean().default(false),
+  /** How long owners have to veto before the approvers are asked (a Wait state). Default 72 h, as deployed: a notice nobody can act on is no notice. */
+  noticeSeconds: z.number().int().min(0).max(2_592_000).default(259_200),
+  /** Approver groups; endpoints no group matches go to `approvers` (the default group). None: one decision for the sweep. */
+  groups: z.array(ApprovalGroupSchema).max(20).default([]),
+  /** The default group's quorum: distinct approvers who must approve an endpoint (one rejection keeps it). */
+  requiredApprovals: z.number().int().min(1).max(10).default(1),
+});
+
+/** The rules every approval settings object obeys, wherever it is parsed. */
+export function checkApprovalSettings(
+  a: { groups: readonly { name: string }[]; approvers?: readonly string[]; requiredApprovals: number },
+  ctx: z.RefinementCtx,
+): void {
+  if (new Set(a.groups.map((g) => g.name)).size !== a.groups.length) ctx.addIssue({ code: 'custom', path: ['groups'], message: 'group names must be unique' });
+  if (a.approvers && a.approvers.length > 0 && a.requiredApprovals > a.approvers.length) {
+    ctx.addIssue({ code: 'custom', path: ['requiredApprovals'], message: 'is more than there are approvers: the sweep could never be decided' });
+  }
+}
+
+export const ApprovalSettingsSchema = ApprovalSettingsFields.strict().superRefine(checkApprovalSettings);
+export type ApprovalSettings = z.output<typeof ApprovalSettingsSchema>;
 
 export const DeletionSettingsSchema = z
   .object({
@@ -244,7 +272,7 @@ export const FindingsFileSchema = z.object({
   status: TargetStatusSchema,
   error: z.string().optional(),
   scannedAt: z.string(),
-  settings: z.object({ lookbackDays: z.number(), thresholdInvocations: z.number(), minAgeDays: z.number() }),
+  settings: AppliedDetectionSchema,
   findings: z.array(FindingSchema),
   stats: z.object({ endpoints: z.number(), apiCalls: z.object({ total: z.number(), attempts: z.number(), byOperation: z.record(z.string(), z.number()) }) }),
 });

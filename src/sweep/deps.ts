@@ -18,9 +18,10 @@ export interface SweepDeps {
   auditRetention?: AuditWriter['retention'];
   /** CloudWatch namespace for the savings metrics the Report step publishes. Absent: none are published. */
   metricsNamespace?: string;
-  /** SNS topic for sweep notifications (final report, failures). Absent (and no notifier): nothing is published. */
-  topicArn?: string;
-  /** Where notifications go (src/core/notifier.ts); absent: the SNS topic above. */
+  /**
+   * Where sweep notifications go (final report, failures, owner digests): chosen by the entry point from
+   * configuration (src/core/notifier.ts `notifierFor`). Absent: a deployment without a topic, nothing is published.
+   */
   notifier?: Notifier;
   /**
    * `approval.autoApprove` is accepted only when set: the local runner sets it for

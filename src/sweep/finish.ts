@@ -7,7 +7,6 @@ import { releaseLock } from './lock.ts';
 import { causeMessage, readMapResults } from './map-results.ts';
 import { SweepContextSchema, type EndpointAction, type SweepReport, type SweepSummary } from './model.ts';
 import { notify } from './notify.ts';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { buildDigests } from '../prevention/digest.ts';
 import { publishDigests } from '../prevention/digest-publish.ts';
 import { readReport, writeReport } from './report-store.ts';
@@ -93,9 +92,9 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   if (sweep.lock) await releaseLock(s3, deps.archiveBucket, sweep.lock.scope, sweep.executionArn);
   const text = reportText(final);
   const notified = await notify(deps, { subject: text.subject, body: text.body, approvers: sweep.approval.approvers, event: 'sweep-finished' });
-  if (sweep.digest && deps.topicArn) {
+  if (sweep.digest && deps.notifier) {
     const digests = buildDigests(final.findings, { now: deps.clock.now(), ownerTagKeys: sweep.approval.ownerTagKeys, autoDeleteMaxDays: sweep.detection.autoDeleteMaxDays });
-    deps.log.info('digests published', { owners: await publishDigests(deps.clients.hub(SNSClient), deps.topicArn, digests, sweep.sweepId) });
+    deps.log.info('digests published', { owners: await publishDigests(deps.notifier, digests, sweep.sweepId) });
   }
   deps.log.info('sweep finished', { sweepId: sweep.sweepId, zombies: final.summary.zombies, deleted: final.summary.deleted });
   return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'completed', reportKey, summary: { ...final.summary, skipped: final.summary.skipped.length }, notified };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  AppliedDetectionSchema,
   AccountIdSchema,
   ApprovalSettingsSchema,
   DeletionSettingsSchema,
@@ -122,7 +123,7 @@ export const SweepReportSchema = z.object({
   updatedAt: z.string(),
   finishedAt: z.string().optional(),
   archiveBucket: z.string(),
-  detection: z.object({ lookbackDays: z.number(), thresholdInvocations: z.number(), minAgeDays: z.number() }),
+  detection: AppliedDetectionSchema,
   targets: z.array(TargetReportSchema),
   findings: z.array(FindingSchema),
   actions: z.array(EndpointActionSchema).default([]),

@@ -26,7 +26,7 @@ afterAll(async () => {
 
 describe('the veto page', () => {
   it('fits phone and desktop widths, and Keep vetoes one endpoint', async () => {
-    const sweep = env.start({ sweepId: 'veto-page', mode: 'cleanup', approval: { approvers: APPROVERS, notifyOwners: true } } as never);
+    const sweep = env.start({ sweepId: 'veto-page', mode: 'cleanup', approval: { approvers: APPROVERS, notifyOwners: true, noticeSeconds: 0 } } as never);
     await sweep.approvalRequested;
     const url = snsOutbox(env.sim.world).to(OWNER)[0]!.message.match(/https?:\/\/\S+owner=\S+/)![0];
     const page = await browser.newPage();

@@ -19,6 +19,7 @@ import { TaskTokenError, TaskTokens } from '../../local/runner/task-tokens.ts';
 import { ClientFactory } from '../../src/core/clients.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { silentLog } from '../../src/core/log.ts';
+import { notifierFor } from '../../src/core/notifier.ts';
 import { kmsMacSigner } from '../../src/cleanup/approval/links.ts';
 import { approvalWebRoute } from '../../src/cleanup/approval/http.ts';
 import { createHandler as approvalWebHandler } from '../../functions/approval-web/handler.ts';
@@ -116,7 +117,7 @@ export async function startCleanupEnv(world: World = smallWorld()): Promise<Clea
       log: silentLog,
       signer: kmsMacSigner(clients.hub(KMSClient), keyId),
       decisionSigner: kmsMacSigner(clients.hub(KMSClient), decisionKeyId),
-      topicArn,
+      notifier: notifierFor({ kind: 'sns', topicArn }, clients),
       approvalBaseUrl: sim.url,
     };
   };

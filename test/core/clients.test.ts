@@ -74,3 +74,13 @@ describe('ClientFactory', () => {
     await expect(f.verifyReachable({ ...base, capability: 'delete' })).rejects.toMatchObject({ name: 'TargetUnreachableError' });
   });
 });
+
+describe('ClientFactory service endpoints', () => {
+  it('sends one service elsewhere by configuration and every other service to the common endpoint', async () => {
+    const factory = new ClientFactory({ hubRegion: 'us-east-1', sessionName: 'test', endpoint: 'http://127.0.0.1:4001', serviceEndpoints: { SFN: 'http://127.0.0.1:4002' } });
+    const { SFNClient } = await import('@aws-sdk/client-sfn');
+    const hostOf = async (client: { config: { endpoint?: () => Promise<{ port?: number }> } }) => (await client.config.endpoint!()).port;
+    expect(await hostOf(factory.hub(SFNClient) as never)).toBe(4002);
+    expect(await hostOf(factory.hub(SNSClient) as never)).toBe(4001);
+  });
+});

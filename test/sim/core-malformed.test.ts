@@ -106,10 +106,10 @@ describe('malformed requests get AWS-like errors and leave the simulator healthy
 
   it('records signed malformed calls in the ledger with their error code', async () => {
     sim.ledger.reset();
-    await post('{', json('organizations', 'AWSOrganizationsV20161128.ListRoots'));
+    await post('{', json('organizations', 'AWSOrganizationsV20161128.ListAccounts'));
     await post('{}', json('organizations', 'AWSOrganizationsV20161128.Nope'));
     expect(sim.ledger.entries.map((e) => [e.service, e.operation, e.status, e.errorCode])).toEqual([
-      ['organizations', 'ListRoots', 400, 'SerializationException'],
+      ['organizations', 'ListAccounts', 400, 'SerializationException'],
       ['organizations', 'Unknown', 400, 'UnknownOperationException'],
     ]);
   });

@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AccessDeniedException,
-  AccountNotFoundException,
   AWSOrganizationsNotInUseException,
   ChildNotFoundException,
-  DescribeAccountCommand,
   DescribeOrganizationCommand,
   InvalidInputException,
   ListAccountsCommand,
   ListAccountsForParentCommand,
-  ListChildrenCommand,
   ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
-  ListRootsCommand,
   OrganizationsClient,
   ParentNotFoundException,
   paginateListAccounts,
@@ -39,7 +35,7 @@ async function all<T>(pages: AsyncIterable<{ Accounts?: T[] }>): Promise<T[]> {
 }
 
 describe('Organizations, as the management account', () => {
-  it('describes the organization and its root', async () => {
+  it('describes the organization', async () => {
     const { Organization } = await org.send(new DescribeOrganizationCommand({}));
     expect(Organization).toMatchObject({
       Id: ORG_ID,
@@ -48,8 +44,6 @@ describe('Organizations, as the management account', () => {
       MasterAccountId: MGMT,
       MasterAccountEmail: 'aws+management@example.com',
     });
-    const { Roots } = await org.send(new ListRootsCommand({}));
-    expect(Roots).toEqual([expect.objectContaining({ Id: ROOT_ID, Name: 'Root', Arn: `arn:aws:organizations::${MGMT}:root/${ORG_ID}/${ROOT_ID}` })]);
   });
 
   it('lists every account through the paginator, suspended ones with Status and State SUSPENDED', async () => {
@@ -60,7 +54,7 @@ describe('Organizations, as the management account', () => {
     expect(suspended.JoinedTimestamp).toEqual(new Date('2021-03-01T00:00:00Z'));
   });
 
-  it('walks the tree: OUs of the root, accounts of an OU, children and parents', async () => {
+  it('walks the tree: OUs of the root, accounts of an OU, parents', async () => {
     const ous = await org.send(new ListOrganizationalUnitsForParentCommand({ ParentId: ROOT_ID }));
     expect(ous.OrganizationalUnits?.map((ou) => [ou.Id, ou.Name])).toEqual([
       [OU_WORKLOADS, 'workloads'],
@@ -68,25 +62,19 @@ describe('Organizations, as the management account', () => {
     ]);
     const inWorkloads = await org.send(new ListAccountsForParentCommand({ ParentId: OU_WORKLOADS }));
     expect(inWorkloads.Accounts?.map((a) => a.Id)).toEqual([DEV, PROD]);
-    const children = await org.send(new ListChildrenCommand({ ParentId: ROOT_ID, ChildType: 'ACCOUNT' }));
-    expect(children.Children).toEqual([{ Id: MGMT, Type: 'ACCOUNT' }]);
-    const ouChildren = await org.send(new ListChildrenCommand({ ParentId: ROOT_ID, ChildType: 'ORGANIZATIONAL_UNIT' }));
-    expect(ouChildren.Children?.map((c) => c.Id)).toEqual([OU_WORKLOADS, OU_SANDBOXES]);
+    const atRoot = await org.send(new ListAccountsForParentCommand({ ParentId: ROOT_ID }));
+    expect(atRoot.Accounts?.map((a) => a.Id)).toEqual([MGMT]);
     expect((await org.send(new ListParentsCommand({ ChildId: DEV }))).Parents).toEqual([{ Id: OU_WORKLOADS, Type: 'ORGANIZATIONAL_UNIT' }]);
     expect((await org.send(new ListParentsCommand({ ChildId: OU_SANDBOXES }))).Parents).toEqual([{ Id: ROOT_ID, Type: 'ROOT' }]);
-    const { Account } = await org.send(new DescribeAccountCommand({ AccountId: PROD }));
-    expect(Account).toMatchObject({ Id: PROD, Name: 'prod', Status: 'ACTIVE' });
   });
 
   it('answers unknown ids and bad input with the documented exceptions', async () => {
     await expect(org.send(new ListAccountsForParentCommand({ ParentId: 'ou-sim0-nosuchou1' }))).rejects.toBeInstanceOf(ParentNotFoundException);
     await expect(org.send(new ListParentsCommand({ ChildId: '999999999999' }))).rejects.toBeInstanceOf(ChildNotFoundException);
-    await expect(org.send(new DescribeAccountCommand({ AccountId: '999999999999' }))).rejects.toBeInstanceOf(AccountNotFoundException);
     const badPattern = await org.send(new ListAccountsForParentCommand({ ParentId: 'not-an-id' })).catch((e: unknown) => e);
     expect(badPattern).toBeInstanceOf(InvalidInputException);
     expect(badPattern).toMatchObject({ Reason: 'INVALID_PATTERN', message: expect.stringContaining('ParentId') });
     await expect(org.send(new ListAccountsCommand({ MaxResults: 21 }))).rejects.toMatchObject({ name: 'InvalidInputException', Reason: 'MAX_VALUE_EXCEEDED' });
-    await expect(org.send(new ListChildrenCommand({ ParentId: ROOT_ID, ChildType: 'POLICY' as never }))).rejects.toMatchObject({ name: 'InvalidInputException', Reason: 'INVALID_ENUM' });
     // A token is only good for the listing that issued it.
     const first = await org.send(new ListAccountsCommand({ MaxResults: 1 }));
     expect(first.NextToken).toBeDefined();
@@ -102,7 +90,7 @@ describe('Organizations, as other callers', () => {
     const denied = await member.send(new ListAccountsCommand({})).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(AccessDeniedException);
     expect((denied as AccessDeniedException).$metadata.httpStatusCode).toBe(400);
-    await expect(member.send(new ListRootsCommand({}))).rejects.toBeInstanceOf(AccessDeniedException);
+    await expect(member.send(new ListOrganizationalUnitsForParentCommand({ ParentId: ROOT_ID }))).rejects.toBeInstanceOf(AccessDeniedException);
     member.destroy();
   });
 

@@ -62,7 +62,7 @@ async function veto(url: string, endpoint: string, overrides: Record<string, str
   return { status: response.status, text: await response.text() };
 }
 
-const ownerSweep = (sweepId: string, approval: Record<string, unknown> = {}) => ({ sweepId, mode: 'cleanup' as const, approval: { approvers: APPROVERS, notifyOwners: true, ...approval } });
+const ownerSweep = (sweepId: string, approval: Record<string, unknown> = {}) => ({ sweepId, mode: 'cleanup' as const, approval: { approvers: APPROVERS, notifyOwners: true, noticeSeconds: 0, ...approval } });
 
 describe('owners in the loop', () => {
   it('resolves owners from tags, then the account owner from Organizations; a veto during the notice period keeps the endpoint out of the approval', async () => {

@@ -108,38 +108,7 @@ export function kmsService(): SimService {
         if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) throw new SimError('KMSInvalidMacException', 'The MAC does not match the message, key and MAC algorithm.');
         return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };
       },
-      CreateAlias: (input, ctx) => {
-        const aliasName = requiredString(input, 'AliasName');
-        if (!/^alias\/[a-zA-Z0-9/_-]{1,250}$/.test(aliasName)) throw new SimError('ValidationException', `Alias name must begin with alias/ and contain only alphanumerics, '/', '_' and '-': ${aliasName}`);
-        if (aliasName.startsWith('alias/aws/')) throw new SimError('NotAuthorizedException', 'Cannot create alias with prefix alias/aws/ (reserved for AWS managed keys).');
-        const targetKeyId = requiredString(input, 'TargetKeyId');
-        if (targetKeyId.startsWith('alias/') || targetKeyId.includes(':alias/')) throw new SimError('ValidationException', 'TargetKeyId must be a key id or key ARN, not an alias.');
-        const key = resolveKey(ctx, targetKeyId);
-        const state = stateOf(ctx.world, ctx.caller.accountId, ctx.caller.region);
-        if (state.aliases.has(aliasName)) throw new SimError('AlreadyExistsException', `An alias with the name ${aliasArn(ctx, aliasName)} already exists`);
-        state.aliases.set(aliasName, key.keyId);
-        return {};
-      },
-      DeleteAlias: (input, ctx) => {
-        const aliasName = requiredString(input, 'AliasName');
-        const state = stateOf(ctx.world, ctx.caller.accountId, ctx.caller.region);
-        if (!state.aliases.delete(aliasName)) throw new SimError('NotFoundException', `Alias ${aliasArn(ctx, aliasName)} is not found.`);
-        return {};
-      },
-      ListAliases: (_input, ctx) => {
-        const state = stateOf(ctx.world, ctx.caller.accountId, ctx.caller.region);
-        return { Aliases: [...state.aliases].map(([name, keyId]) => ({ AliasName: name, AliasArn: aliasArn(ctx, name), TargetKeyId: keyId })), Truncated: false };
-      },
       DisableKey: (input, ctx) => setState(resolveKey(ctx, requiredString(input, 'KeyId')), 'Disabled'),
-      EnableKey: (input, ctx) => setState(resolveKey(ctx, requiredString(input, 'KeyId')), 'Enabled'),
-      ScheduleKeyDeletion: (input, ctx) => {
-        const key = resolveKey(ctx, requiredString(input, 'KeyId'));
-        const days = input.PendingWindowInDays ?? 30;
-        if (typeof days !== 'number' || !Number.isInteger(days) || days < 7 || days > 30) throw new SimError('ValidationException', 'PendingWindowInDays must be an integer between 7 and 30.');
-        key.state = 'PendingDeletion';
-        key.deletionDate = new Date(ctx.world.now().getTime() + days * 86_400_000);
-        return { KeyId: key.arn, DeletionDate: key.deletionDate, KeyState: key.state, PendingWindowInDays: days };
-      },
     },
   });
 }
@@ -194,8 +163,6 @@ function setState(key: SimKmsKey, state: KeyState): Record<string, never> {
   key.state = state;
   return {};
 }
-
-const aliasArn = (ctx: CallContext, name: string) => `arn:aws:kms:${ctx.caller.region}:${ctx.caller.accountId}:${name}`;
 
 /** KeyId may be a key id, key ARN, alias name or alias ARN (KeyId parameter in the API reference). */
 function resolveKey(ctx: CallContext, keyId: string): SimKmsKey {

@@ -48,11 +48,6 @@ export function organizationsService(): SimService {
         const page = paginate(input, ctx.operation, principal ?? '', admins);
         return { DelegatedAdministrators: page.items, NextToken: page.nextToken };
       },
-      ListRoots: (input, ctx) => {
-        const world = management(ctx);
-        const page = paginate(input, ctx.operation, '', [world.rootId]);
-        return { Roots: page.items.map((id) => root(world, id)), NextToken: page.nextToken };
-      },
       ListAccounts: (input, ctx) => {
         const world = management(ctx);
         const page = paginate(input, ctx.operation, '', [...world.accounts.values()]);
@@ -70,20 +65,6 @@ export function organizationsService(): SimService {
         const page = paginate(input, ctx.operation, parentId, [...world.ous.values()].filter((ou) => ou.parentId === parentId));
         return { OrganizationalUnits: page.items.map((ou) => organizationalUnit(world, ou)), NextToken: page.nextToken };
       },
-      ListChildren: (input, ctx) => {
-        const world = management(ctx);
-        const parentId = existingParent(world, requiredString(input, 'ParentId'));
-        const childType = requiredString(input, 'ChildType');
-        if (childType !== 'ACCOUNT' && childType !== 'ORGANIZATIONAL_UNIT') {
-          throw invalidInput('INVALID_ENUM', `You specified an invalid value for ChildType: ${childType}. Valid values: ACCOUNT, ORGANIZATIONAL_UNIT.`);
-        }
-        const ids =
-          childType === 'ACCOUNT'
-            ? [...world.accounts.values()].filter((a) => a.parentId === parentId).map((a) => a.id)
-            : [...world.ous.values()].filter((ou) => ou.parentId === parentId).map((ou) => ou.id);
-        const page = paginate(input, ctx.operation, `${parentId}/${childType}`, ids);
-        return { Children: page.items.map((id) => ({ Id: id, Type: childType })), NextToken: page.nextToken };
-      },
       ListParents: (input, ctx) => {
         const world = management(ctx);
         const childId = requiredString(input, 'ChildId');
@@ -92,14 +73,6 @@ export function organizationsService(): SimService {
         if (parentId === undefined) throw new SimError('ChildNotFoundException', `We can't find an organizational unit (OU) or AWS account with the ChildId ${childId}.`);
         const page = paginate(input, ctx.operation, childId, [parentId]);
         return { Parents: page.items.map((id) => ({ Id: id, Type: id.startsWith('r-') ? 'ROOT' : 'ORGANIZATIONAL_UNIT' })), NextToken: page.nextToken };
-      },
-      DescribeAccount: (input, ctx) => {
-        const world = management(ctx);
-        const accountId = requiredString(input, 'AccountId');
-        if (!ACCOUNT_ID.test(accountId)) throw invalidInput('INVALID_PATTERN', `You specified a value for AccountId that does not match the required pattern: ${accountId}`);
-        const found = world.accounts.get(accountId);
-        if (!found) throw new SimError('AccountNotFoundException', `You specified an account that doesn't exist: ${accountId}.`);
-        return { Account: account(world, found) };
       },
       ListTagsForResource: (input, ctx) => {
         const world = managementOrDelegatedAdmin(ctx);
@@ -111,14 +84,6 @@ export function organizationsService(): SimService {
         const tags = Object.entries(adminState(world).tags.get(resourceId) ?? {}).map(([Key, Value]) => ({ Key, Value }));
         const page = paginate(input, ctx.operation, resourceId, tags);
         return { Tags: page.items, NextToken: page.nextToken };
-      },
-      DescribeOrganizationalUnit: (input, ctx) => {
-        const world = management(ctx);
-        const ouId = requiredString(input, 'OrganizationalUnitId');
-        if (!OU_ID.test(ouId)) throw invalidInput('INVALID_PATTERN', `You specified a value for OrganizationalUnitId that does not match the required pattern: ${ouId}`);
-        const ou = world.ous.get(ouId);
-        if (!ou) throw new SimError('OrganizationalUnitNotFoundException', `We can't find an OU with the OrganizationalUnitId ${ouId}.`);
-        return { OrganizationalUnit: organizationalUnit(world, ou) };
       },
     },
   });
@@ -190,10 +155,6 @@ function describeOrganization(world: World) {
     MasterAccountEmail: management?.email,
     AvailablePolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }],
   };
-}
-
-function root(world: World, id: string) {
-  return { Id: id, Arn: orgArn(world, `root/${world.organizationId}/${id}`), Name: 'Root', PolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }] };
 }
 
 function account(world: World, a: SimAccount) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SimError, decodeToken, encodeToken, queryService, xmlList, type CallContext, type QueryParams, type SimService } from '../protocol.ts';
+import { SimError, decodeToken, encodeToken, queryService, type CallContext, type QueryParams, type SimService } from '../protocol.ts';
 import { publish } from './sns/publish.ts';
 import { FilterPolicyError, parseFilterPolicy, type FilterScope } from './sns/filter-policy.ts';
 import { snsState, type SnsSubscription, type SnsTopic } from './sns/store.ts';
@@ -27,63 +27,14 @@ export function snsService(): SimService {
     xmlns: 'http://sns.amazonaws.com/doc/2010-03-31/',
     operations: {
       CreateTopic: (params, ctx) => ({ TopicArn: createTopic(params, ctx).arn }),
-      DeleteTopic: (params, ctx) => {
-        const arn = params.require('TopicArn');
-        // Deleting a topic that does not exist succeeds (DeleteTopic is idempotent in AWS).
-        const topic = state(ctx).topics.get(arn);
-        if (topic) {
-          for (const sub of topic.subscriptions.keys()) state(ctx).subscriptions.delete(sub);
-          state(ctx).topics.delete(arn);
-        }
-        return undefined;
-      },
       ListTopics: (params, ctx) => {
         const page = paginate([...state(ctx).topics.values()], params, 'ListTopics');
         return { Topics: page.items.map((t) => ({ TopicArn: t.arn })), NextToken: page.nextToken };
       },
-      GetTopicAttributes: (params, ctx) => {
-        const topic = findTopic(params.require('TopicArn'), ctx);
-        const subs = [...topic.subscriptions.values()];
-        const attributes = { ...topic.attributes, TopicArn: topic.arn, Owner: ctx.caller.accountId, SubscriptionsConfirmed: String(subs.length), SubscriptionsPending: '0', SubscriptionsDeleted: '0' };
-        return { Attributes: entries(attributes) };
-      },
       Subscribe: (params, ctx) => subscribe(params, ctx),
-      Unsubscribe: (params, ctx) => {
-        const sub = findSubscription(params.require('SubscriptionArn'), ctx);
-        state(ctx).topics.get(sub.topicArn)?.subscriptions.delete(sub.arn);
-        state(ctx).subscriptions.delete(sub.arn);
-        return undefined;
-      },
-      SetSubscriptionAttributes: (params, ctx) => {
-        const sub = findSubscription(params.require('SubscriptionArn'), ctx);
-        const name = params.require('AttributeName');
-        const next = { ...sub.attributes, [name]: params.get('AttributeValue') ?? '' };
-        if (name === 'FilterPolicy' && next.FilterPolicy === '') delete next.FilterPolicy;
-        applySubscriptionAttributes(sub, next);
-        return undefined;
-      },
-      GetSubscriptionAttributes: (params, ctx) => {
-        const sub = findSubscription(params.require('SubscriptionArn'), ctx);
-        const attributes = {
-          ...sub.attributes,
-          SubscriptionArn: sub.arn,
-          TopicArn: sub.topicArn,
-          Protocol: sub.protocol,
-          Endpoint: sub.endpoint,
-          Owner: sub.owner,
-          PendingConfirmation: 'false',
-          ConfirmationWasAuthenticated: 'true',
-          RawMessageDelivery: sub.attributes.RawMessageDelivery ?? 'false',
-        };
-        return { Attributes: entries(attributes) };
-      },
       ListSubscriptionsByTopic: (params, ctx) => {
         const topic = findTopic(params.require('TopicArn'), ctx);
         const page = paginate([...topic.subscriptions.values()], params, `ListSubscriptionsByTopic:${topic.arn}`);
-        return { Subscriptions: page.items.map(summary), NextToken: page.nextToken };
-      },
-      ListSubscriptions: (params, ctx) => {
-        const page = paginate([...state(ctx).subscriptions.values()], params, 'ListSubscriptions');
         return { Subscriptions: page.items.map(summary), NextToken: page.nextToken };
       },
       Publish: (params, ctx) => {
@@ -196,13 +147,6 @@ export function findTopic(arn: string, ctx: CallContext): SnsTopic {
   return topic;
 }
 
-function findSubscription(arn: string, ctx: CallContext): SnsSubscription {
-  if (!/^arn:aws:sns:[a-z0-9-]+:\d{12}:[\w-]+:[0-9a-f-]{36}$/.test(arn)) throw invalid('SubscriptionArn');
-  const sub = state(ctx).subscriptions.get(arn);
-  if (!sub) throw new SimError('NotFound', 'Subscription does not exist', 404);
-  return sub;
-}
-
 function summary(sub: SnsSubscription) {
   // AWS lists an unconfirmed subscription with the literal ARN "PendingConfirmation".
   return { SubscriptionArn: sub.pendingConfirmation ? 'PendingConfirmation' : sub.arn, Owner: sub.owner, Protocol: sub.protocol, Endpoint: sub.endpoint, TopicArn: sub.topicArn };
@@ -215,13 +159,6 @@ function mapParam(params: QueryParams, name: string): Record<string, string> {
   return out;
 }
 
-const entries = (map: Record<string, string | undefined>) =>
-  xmlList(
-    Object.entries(map)
-      .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => ({ key, value })),
-    'entry',
-  );
 
 function paginate<T>(items: T[], params: QueryParams, scope: string): { items: T[]; nextToken?: string } {
   const token = decodeToken<{ scope: string; offset: number }>(params.get('NextToken'), 'InvalidParameter');

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { appendAuditEvent } from '../../audit/events.ts';
 import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
-import { snsNotifier, type Notifier } from '../../core/notifier.ts';
+import type { Notifier } from '../../core/notifier.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
-import { ApprovalGroupSchema, EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
+import { ApprovalGroupSchema, ApprovalSettingsFields, EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { auditWriter, manifestKey, type CleanupDeps } from '../endpoint.ts';
 import { deliverDecision } from './decide.ts';
 import { groupView, routeCandidates, type GroupPlan } from './groups.ts';
@@ -22,9 +22,8 @@ import { ApprovalCandidateSchema, readApprovalRecord, readDecisionRecord, readJs
 
 export interface ApprovalRequestDeps extends CleanupDeps {
   signer: MacSigner;
-  topicArn: string;
-  /** Where approval requests are sent (src/core/notifier.ts); absent: the SNS topic above. */
-  notifier?: Notifier;
+  /** Where approval requests and owner notices go: chosen by the entry point from configuration (src/core/notifier.ts). */
+  notifier: Notifier;
   /** Where the approval pages are served (API Gateway stage URL, or the local server). */
   approvalBaseUrl: string;
 }
@@ -39,10 +38,10 @@ export const RequestApprovalInputSchema = z
     approvers: z.array(EmailSchema),
     /** Approver groups (src/cleanup/approval/groups.ts) and the default group's quorum; neither: one decision by any approver. */
     groups: z.array(ApprovalGroupSchema).max(20).default([]),
-    requiredApprovals: z.number().int().min(1).max(10).default(1),
-    timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
+    requiredApprovals: ApprovalSettingsFields.shape.requiredApprovals,
+    timeoutSeconds: ApprovalSettingsFields.shape.timeoutSeconds,
     requestedBy: z.string().min(1).max(512).default('zombie-sweep'),
-    rejectExemptDays: z.number().int().min(1).max(3650).default(90),
+    rejectExemptDays: ApprovalSettingsFields.shape.rejectExemptDays,
   })
   .refine((v) => (v.candidatesKey === undefined) !== (v.candidates === undefined), { message: 'give exactly one of candidatesKey or candidates', path: ['candidates'] })
   .refine((v) => v.approvers.length > 0 || v.groups.length > 0, { message: 'at least one approver is required', path: ['approvers'] });
@@ -177,7 +176,7 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
     return { ...summary, status: 'already-requested' };
   }
 
-  const notifier = deps.notifier ?? snsNotifier(deps.clients, deps.topicArn);
+  const notifier = deps.notifier;
   // One message per approver, or per approver of each group: a link names its group and shows only its endpoints.
   const mailings: { approver: string; group: GroupPlan | undefined }[] = record.groups ? record.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g }))) : record.approvers.map((approver) => ({ approver, group: undefined }));
   await mapLimit(mailings, 4, async ({ approver, group }) => {

@@ -4,9 +4,9 @@ import { appendAuditEvent } from '../../audit/events.ts';
 import { mapLimit } from '../../core/concurrency.ts';
 import { InputValidationError } from '../../core/errors.ts';
 import { layout } from '../../core/layout.ts';
-import { snsNotifier, type Notifier } from '../../core/notifier.ts';
+import type { Notifier } from '../../core/notifier.ts';
 import { describeError } from '../../core/aws-errors.ts';
-import { SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
+import { ApprovalSettingsFields, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { count, lastInvoked } from '../../core/wording.ts';
 import { money, totalMonthly } from '../approval/page.ts';
 import { normalizeCandidates, type ApprovalRequestDeps } from '../approval/request.ts';
@@ -26,8 +26,8 @@ export const NotifyOwnersInputSchema = z.object({
   step: z.literal('notify-owners'),
   sweepId: SweepIdSchema,
   candidatesKey: z.string().min(1),
-  noticeSeconds: z.number().int().min(0).max(2_592_000).default(0),
-  timeoutSeconds: z.number().int().min(60).max(31_536_000).default(259_200),
+  noticeSeconds: ApprovalSettingsFields.shape.noticeSeconds,
+  timeoutSeconds: ApprovalSettingsFields.shape.timeoutSeconds,
   requestedBy: z.string().min(1).max(512).default('zombie-sweep'),
 });
 
@@ -99,7 +99,7 @@ export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown)
   const summary = { sweepId: input.sweepId, owners: Object.keys(record.owners).length, unowned, noticeEndsAt: record.noticeEndsAt };
   if (record.notifiedAt) return { ...summary, status: 'already-notified' };
 
-  const notifier = deps.notifier ?? snsNotifier(deps.clients, deps.topicArn);
+  const notifier = deps.notifier;
   const reachable = await reachableOwners(deps, notifier, Object.keys(record.owners));
   const expires = Math.floor(Date.parse(record.vetoUntil) / 1000);
   const byArn = new Map(record.candidates.map((c) => [c.endpointArn, c]));

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { header, receiveBody } from './body.ts';
 import { bucketOf, emptyResponse, xmlResponse, type S3Call, type S3Handler } from './call.ts';
 import { invalidArgument, malformedXml, s3Error } from './errors.ts';
-import type { Bucket, DefaultRetention, Encryption } from './model.ts';
+import type { DefaultRetention, Encryption } from './model.ts';
 import { bucketNameProblem, kmsKeyArn } from './store.ts';
 import { child, childText, el, group, parseXmlBody, xmlDocument, type XmlElement } from './xml.ts';
 
@@ -61,45 +61,6 @@ const createBucket: S3Handler = async (call) => {
 const headBucket: S3Handler = (call) => {
   const bucket = bucketOf(call);
   return emptyResponse(200, { 'x-amz-bucket-region': bucket.region, 'x-amz-access-point-alias': 'false' });
-};
-
-const deleteBucket: S3Handler = (call) => {
-  const bucket = bucketOf(call);
-  if (bucket.keys.size > 0) {
-    const message = bucket.versioning === 'Unversioned' ? 'The bucket you tried to delete is not empty' : 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.';
-    throw s3Error('BucketNotEmpty', message, { BucketName: bucket.name });
-  }
-  call.state.buckets.delete(bucket.name);
-  return emptyResponse(204);
-};
-
-const listBuckets: S3Handler = (call) => {
-  const prefix = call.query.get('prefix') ?? '';
-  const maxRaw = call.query.get('max-buckets');
-  const max = maxRaw === null ? 10_000 : Number(maxRaw);
-  if (!Number.isInteger(max) || max < 1 || max > 10_000) throw invalidArgument('max-buckets must be between 1 and 10000', 'max-buckets', maxRaw ?? '');
-  const after = call.query.get('continuation-token') ?? '';
-  const owned = [...call.state.buckets.values()]
-    .filter((b) => b.ownerAccountId === call.ctx.caller.accountId && b.name.startsWith(prefix) && b.name > after)
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
-  const page = owned.slice(0, max);
-  const next = owned.length > max ? page[page.length - 1]!.name : undefined;
-  const buckets = page.map((b) => group('Bucket', el('Name', b.name), el('CreationDate', b.createdAt), el('BucketRegion', b.region)));
-  return xmlResponse(
-    xmlDocument(
-      'ListAllMyBucketsResult',
-      group('Owner', el('ID', canonicalId(call.ctx.caller.accountId))),
-      group('Buckets', ...buckets),
-      el('ContinuationToken', next),
-      el('Prefix', call.query.get('prefix')),
-    ),
-  );
-};
-
-const getBucketLocation: S3Handler = (call) => {
-  const bucket = bucketOf(call, call.bucketName, { anyRegion: true });
-  const body = bucket.region === 'us-east-1' ? '' : bucket.region;
-  return xmlResponse(`<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${body}</LocationConstraint>`);
 };
 
 const putBucketVersioning: S3Handler = async (call) => {
@@ -177,23 +138,13 @@ const getBucketEncryption: S3Handler = (call) => {
   return xmlResponse(xmlDocument('ServerSideEncryptionConfiguration', group('Rule', defaults, el('BucketKeyEnabled', e.bucketKeyEnabled ?? false))));
 };
 
-const deleteBucketEncryption: S3Handler = (call) => {
-  const bucket: Bucket = bucketOf(call);
-  bucket.encryption = { algorithm: 'AES256' };
-  return emptyResponse(204);
-};
-
 export const bucketHandlers: Record<string, S3Handler> = {
   CreateBucket: createBucket,
   HeadBucket: headBucket,
-  DeleteBucket: deleteBucket,
-  ListBuckets: listBuckets,
-  GetBucketLocation: getBucketLocation,
   PutBucketVersioning: putBucketVersioning,
   GetBucketVersioning: getBucketVersioning,
   PutObjectLockConfiguration: putObjectLockConfiguration,
   GetObjectLockConfiguration: getObjectLockConfiguration,
   PutBucketEncryption: putBucketEncryption,
   GetBucketEncryption: getBucketEncryption,
-  DeleteBucketEncryption: deleteBucketEncryption,
 };

@@ -7,7 +7,7 @@ import { sortedKeys, utf8Compare } from './versions.ts';
 import { el, group, xmlDocument } from './xml.ts';
 
 /**
- * Listings: ListObjectsV2, ListObjects (v1) and ListObjectVersions.
+ * Listings: ListObjectsV2 and ListObjectVersions.
  * Keys come in UTF-8 binary order; with a delimiter, keys sharing a prefix up to it collapse into one
  * CommonPrefixes entry that counts toward max-keys, as on S3.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
@@ -148,33 +148,6 @@ const listObjectsV2: S3Handler = (call) => {
   );
 };
 
-const listObjects: S3Handler = (call) => {
-  const bucket = bucketOf(call);
-  const encode = encoder(call);
-  const prefix = call.query.get('prefix') ?? '';
-  const delimiter = call.query.get('delimiter') || undefined;
-  const marker = call.query.get('marker') ?? undefined;
-  const max = maxKeys(call);
-  const { items, truncated } = page(bucket, { prefix, delimiter, after: marker, skipUnder: markerPrefix(marker, prefix, delimiter), currentOnly: true, max });
-  const last = items[items.length - 1];
-  const nextMarker = truncated && delimiter && last ? (last.kind === 'key' ? last.key : last.prefix) : undefined;
-  return xmlResponse(
-    xmlDocument(
-      'ListBucketResult',
-      el('Name', bucket.name),
-      el('Prefix', encode(prefix)),
-      el('Marker', encode(marker ?? '')),
-      el('NextMarker', encode(nextMarker)),
-      el('MaxKeys', max),
-      el('Delimiter', encode(delimiter)),
-      el('IsTruncated', truncated),
-      el('EncodingType', call.query.get('encoding-type')),
-      ...items.filter((i) => i.kind === 'key').map((i) => contents(i.version, (v) => encode(v), canonicalId(bucket.ownerAccountId))),
-      ...commonPrefixes(items, encode),
-    ),
-  );
-};
-
 /** Every version and delete marker, keys ascending and versions newest first. */
 const listObjectVersions: S3Handler = (call) => {
   const bucket = bucketOf(call);
@@ -253,6 +226,5 @@ const listObjectVersions: S3Handler = (call) => {
 
 export const listHandlers: Record<string, S3Handler> = {
   ListObjectsV2: listObjectsV2,
-  ListObjects: listObjects,
   ListObjectVersions: listObjectVersions,
 };

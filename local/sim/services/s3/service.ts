@@ -5,7 +5,6 @@ import { S3Error, s3Error } from './errors.ts';
 import { bucketHandlers } from './ops-bucket.ts';
 import { copyHandlers } from './ops-copy.ts';
 import { listHandlers } from './ops-list.ts';
-import { uploadListHandlers } from './ops-list-uploads.ts';
 import { multipartHandlers } from './ops-multipart.ts';
 import { readHandlers } from './ops-read.ts';
 import { writeHandlers } from './ops-write.ts';
@@ -23,7 +22,6 @@ const HANDLERS: Record<string, S3Handler> = {
   ...copyHandlers,
   ...multipartHandlers,
   ...listHandlers,
-  ...uploadListHandlers,
 };
 
 /** Errors raised by the shared simulator core, spelled the way S3 spells them. */
