@@ -48,6 +48,7 @@ export interface StartFlags extends TargetingFlags, DetectionFlags, GlobalFlags 
   archiveKmsKeyId?: string;
   autoApprove?: boolean;
   notifyOwners?: boolean;
+  noticePeriod?: string;
   confirmAccount?: string;
   port?: string;
   output: 'table' | 'text' | 'json';
@@ -92,7 +93,8 @@ export function registerStart(program: Command): void {
     .option('--reject-exempt-days <days>', 'days an endpoint kept by an approver stays exempt from later sweeps (default 90)')
     .option('--delete-endpoint-config', 'also delete the endpoint config of deleted endpoints (default: kept, restore needs nothing else)')
     .option('--delete-models', 'also delete the models of deleted endpoints (default: kept)')
-    .option('--notify-owners', 'tell each endpoint\'s owner first, with a veto link (owners from the endpoint\'s owner tags or the account\'s Organizations tags); --local prints the links');
+    .option('--notify-owners', 'tell each endpoint\'s owner first, with a veto link (owners from the endpoint\'s owner tags or the account\'s Organizations tags); --local prints the links')
+    .option('--notice-period <duration>', 'with --notify-owners: how long owners have to veto before approvers are asked, e.g. 3d, 12h or 0 (default 72h)');
   addTargetingOptions(command);
   addDetectionOptions(command);
   addGlobalOptions(command, ['table', 'text', 'json'], 'table', 'output format of the final report (local) or the started sweep (deployed)');
@@ -135,9 +137,9 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** `72h`, `3d`, `90m`, `600s` or `600` seconds. */
-export function parseDuration(value: string): number {
+export function parseDuration(value: string, flag = '--approval-timeout'): number {
   const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(value);
-  if (!match) throw new InputValidationError(`invalid --approval-timeout: use e.g. 72h, 3d, 90m or a number of seconds (got ${JSON.stringify(value)})`, '--approval-timeout');
+  if (!match) throw new InputValidationError(`invalid ${flag}: use e.g. 72h, 3d, 90m or a number of seconds (got ${JSON.stringify(value)})`, flag);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
 }
@@ -169,11 +171,12 @@ export function sweepInputFromFlags(flags: StartFlags, requestedBy: string, now:
       ...(days !== undefined ? { rejectExemptDays: days } : {}),
       autoApprove: flags.autoApprove === true,
       ...(flags.notifyOwners ? { notifyOwners: true } : {}),
+      ...(flags.noticePeriod !== undefined ? { noticeSeconds: parseDuration(flags.noticePeriod, '--notice-period') } : {}),
     },
     deletion: { deleteEndpointConfig: flags.deleteEndpointConfig === true, deleteModels: flags.deleteModels === true },
     requestedBy,
   };
-  const flagOf: Record<string, string> = { sweepId: '--sweep-id', 'approval.approvers': '--approver', 'approval.timeoutSeconds': '--approval-timeout', 'approval.rejectExemptDays': '--reject-exempt-days' };
+  const flagOf: Record<string, string> = { sweepId: '--sweep-id', 'approval.approvers': '--approver', 'approval.timeoutSeconds': '--approval-timeout', 'approval.rejectExemptDays': '--reject-exempt-days', 'approval.noticeSeconds': '--notice-period' };
   try {
     parseOrThrow(SweepInputSchema, input, 'sweep input');
   } catch (error) {

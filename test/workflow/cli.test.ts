@@ -55,7 +55,7 @@ describe('zombie-sweep start --local', () => {
   it('runs the workflow in its own process, prints the approval links, waits for the decision made on them, then prints the report', async () => {
     let decided = false;
     const run = await cli(
-      ['start', '--local', '--org', '--regions', REGION, '--mode', 'cleanup', '--sweep-id', 'cli-local-1', '--archive-bucket', BUCKET, '--approver', APPROVERS[0]!, '--notify-owners', '--output', 'json'],
+      ['start', '--local', '--org', '--regions', REGION, '--mode', 'cleanup', '--sweep-id', 'cli-local-1', '--archive-bucket', BUCKET, '--approver', APPROVERS[0]!, '--notify-owners', '--notice-period', '0', '--output', 'json'],
       (stderr) => {
         const link = stderr.match(/http:\/\/127\.0\.0\.1:\d+\/approvals\/cli-local-1\?approver=\S+/)?.[0];
         if (!link || decided) return;
@@ -91,6 +91,9 @@ describe('zombie-sweep start --local', () => {
     expect(() => sweepInputFromFlags({ ...base, approver: ['not-an-email'] }, 'me', new Date())).toThrow(/--approver/);
     expect(() => sweepInputFromFlags({ ...base, approvalTimeout: '10s' }, 'me', new Date())).toThrow(/--approval-timeout/);
     expect(() => sweepInputFromFlags({ ...base, regions: 'moon-1' }, 'me', new Date())).toThrow(/--regions/);
+    expect(() => sweepInputFromFlags({ ...base, notifyOwners: true, noticePeriod: 'soon' }, 'me', new Date())).toThrow(/invalid --notice-period/);
+    expect(() => sweepInputFromFlags({ ...base, notifyOwners: true, noticePeriod: '40d' }, 'me', new Date())).toThrow(/invalid --notice-period/);
+    expect(sweepInputFromFlags({ ...base, notifyOwners: true, noticePeriod: '0' }, 'me', new Date()).approval?.noticeSeconds).toBe(0);
     expect(parseDuration('72h')).toBe(259_200);
     expect(parseDuration('3d')).toBe(259_200);
     expect(parseDuration('90m')).toBe(5_400);
