@@ -159,7 +159,7 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   const undecided = loaded.candidates.filter((c) => !approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn));
 
   const failures: ApplyDecisionResult['failures'] = [];
-  let transient: unknown;
+  let transient: RetryableAwsError | undefined;
   const guarded = (mark: (c: ApprovalCandidate) => Promise<MarkResult>) => async (c: ApprovalCandidate) => {
     try {
       await mark(c);

@@ -34,7 +34,7 @@ interface AwsErrorShape {
 }
 
 function shape(error: unknown): AwsErrorShape {
-  return error && typeof error === 'object' ? (error as AwsErrorShape) : {};
+  return error && typeof error === 'object' ? error : {};
 }
 
 export function isThrottling(error: unknown): boolean {

@@ -61,11 +61,11 @@ export interface RequestApprovalResult {
  * or `{ candidates: [...] }`. Duplicates (same ARN) collapse. The manifest URI defaults to the layout.
  */
 export function normalizeCandidates(raw: unknown, bucket: string, field: string): ApprovalCandidate[] {
-  const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { candidates?: unknown }).candidates) ? (raw as { candidates: unknown[] }).candidates : undefined;
+  const list: unknown[] | undefined = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { candidates?: unknown }).candidates) ? (raw as { candidates: unknown[] }).candidates : undefined;
   if (!list) throw new InputValidationError(`${field} must be a JSON array of candidates`, field);
   const out = new Map<string, ApprovalCandidate>();
   list.forEach((item, index) => {
-    let value = item;
+    let value: unknown = item;
     if (item && typeof item === 'object' && 'candidate' in item) {
       const status = (item as { status?: unknown }).status;
       if (status !== undefined && status !== 'tagged' && status !== 'already-tagged') return;

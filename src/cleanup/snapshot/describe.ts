@@ -38,7 +38,7 @@ function plain<T extends object>(output: T): Omit<T, '$metadata'> {
 
 export async function describeEndpoint(sagemaker: SageMakerClient, endpointName: string): Promise<DescribeEndpointOutput | undefined> {
   try {
-    return plain(await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }))) as DescribeEndpointOutput;
+    return plain(await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })));
   } catch (error) {
     if (isSageMakerNotFound(error)) return undefined;
     throw error;
