@@ -13,7 +13,7 @@ import { ACTIONS_LOCK_SCOPE, releaseLock } from '../../src/sweep/lock.ts';
 import { causeMessage } from '../../src/sweep/map-results.ts';
 import { reportText } from '../../src/sweep/text.ts';
 import { startLocalHost } from '../../local/runner/host.ts';
-import { startSweepLocally } from '../../local/runner/index.ts';
+import { startSweepLocally, type ApprovalRequested, type LocalSweepResult } from '../../local/runner/index.ts';
 import { checkArchiveBucket, validateBucket, withArchiveBucket } from '../shared/bucket.ts';
 import { requireConfirmationFlag, requireConfirmedAccount } from '../shared/interlock.ts';
 import { callerIdentity, cliClientFactory, endpointOverridden, homeRegion } from '../shared/credentials.ts';
@@ -233,11 +233,7 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       approvalKeyId: flags.approvalKeyId,
       archiveKmsKeyId: flags.archiveKmsKeyId,
       log,
-      onApprovalRequested: (request) => {
-        io.stderr(`\nApproval needed for sweep ${request.sweepId} (until ${request.expiresAt}). Open a link in a browser and decide:\n`);
-        for (const link of request.links) io.stderr(`  ${link.approver}: ${link.url}\n`);
-        io.stderr('Waiting for the decision (Ctrl-C stops the sweep; nothing is deleted without a decision)...\n\n');
-      },
+      onApprovalRequested: (request) => printApprovalLinks(io, request),
     });
     info(`sweep ${input.sweepId} running locally (${input.mode} mode); approval page and Step Functions API on ${host.url}\n`);
     const progress = followLocal(host, sweep.executionArn, info);
@@ -253,28 +249,42 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       process.off('SIGTERM', interrupt);
     });
     clearInterval(progress);
-    if (result.status === 'ABORTED') {
-      const s3 = cliClientFactory({ profile: flags.profile, env: io.env }).hub(S3Client);
-      if (input.mode !== 'report') await releaseLock(s3, flags.archiveBucket!, ACTIONS_LOCK_SCOPE, result.executionArn);
-      await appendAuditEvent(
-        { s3, bucket: flags.archiveBucket!, clock: io.clock },
-        { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
-      );
-    }
+    if (result.status === 'ABORTED') await recordTerminalStop(flags, io, input, result);
     for (const line of linesOf(host, sweep.executionArn)) info(`${line}\n`);
-    if (flags.output === 'json') {
-      io.stdout(`${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`);
-    } else if (result.report) {
-      io.stdout(`${reportText(result.report).body}\n`);
-    }
-    if (result.status !== 'SUCCEEDED') {
-      if (flags.output !== 'json') throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${causeMessage(result.cause)}`);
-      return 1;
-    }
-    return 0;
+    return printLocalResult(flags, io, input, result);
   } finally {
     await host.stop();
   }
+}
+
+function printApprovalLinks(io: StartIo, request: ApprovalRequested): void {
+  io.stderr(`\nApproval needed for sweep ${request.sweepId} (until ${request.expiresAt}). Open a link in a browser and decide:\n`);
+  for (const link of request.links) io.stderr(`  ${link.approver}: ${link.url}\n`);
+  io.stderr('Waiting for the decision (Ctrl-C stops the sweep; nothing is deleted without a decision)...\n\n');
+}
+
+/** A sweep stopped with Ctrl-C frees the actions lock at once and leaves the stop in the audit trail. */
+async function recordTerminalStop(flags: StartFlags, io: StartIo, input: SweepInput, result: LocalSweepResult): Promise<void> {
+  const s3 = cliClientFactory({ profile: flags.profile, env: io.env }).hub(S3Client);
+  if (input.mode !== 'report') await releaseLock(s3, flags.archiveBucket!, ACTIONS_LOCK_SCOPE, result.executionArn);
+  await appendAuditEvent(
+    { s3, bucket: flags.archiveBucket!, clock: io.clock },
+    { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
+  );
+}
+
+/** Prints the result (JSON or the report's text) and returns the exit code; text output fails loudly. */
+function printLocalResult(flags: StartFlags, io: StartIo, input: SweepInput, result: LocalSweepResult): number {
+  if (flags.output === 'json') {
+    io.stdout(`${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`);
+  } else if (result.report) {
+    io.stdout(`${reportText(result.report).body}\n`);
+  }
+  if (result.status !== 'SUCCEEDED') {
+    if (flags.output !== 'json') throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${causeMessage(result.cause)}`);
+    return 1;
+  }
+  return 0;
 }
 
 const printed = new Map<string, number>();

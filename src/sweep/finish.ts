@@ -62,48 +62,8 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   const report = await readReport(s3, deps.archiveBucket, sweep.sweepId);
   const byArn = new Map(report.actions.map((a) => [a.endpointArn, { ...a }]));
   const tagged = [...byArn.values()].filter((a) => a.tagged);
-  let approval: SweepReport['approval'];
-
-  if (input.decisionOutcome?.outcome === 'expired') {
-    for (const a of tagged) Object.assign(a, { decision: 'expired', reason: 'nobody decided before the approval window closed; not deleted' });
-    approval = { outcome: 'expired', approved: 0, rejected: 0 };
-  } else if (input.decisionOutcome?.outcome === 'anomaly') {
-    const reason = `not deleted: the approval task completed without a valid signed decision (${input.decisionOutcome.reason ?? 'anomaly'})`;
-    for (const a of tagged) Object.assign(a, { decision: 'undecided', reason });
-    approval = { outcome: 'anomaly', approved: 0, rejected: 0 };
-  } else if (input.decisionOutcome?.outcome === 'applied') {
-    const record = await readDecisionRecord(s3, deps.archiveBucket, sweep.sweepId);
-    const approved = new Set(record?.value.approved ?? []);
-    const rejected = new Set(record?.value.rejected ?? []);
-    for (const a of tagged) {
-      if (rejected.has(a.endpointArn)) a.decision = 'rejected';
-      else if (approved.has(a.endpointArn)) a.decision = 'approved';
-      else Object.assign(a, { decision: 'undecided', reason: 'the decision did not mention it; kept' });
-    }
-    approval = {
-      outcome: 'decided',
-      approver: input.decisionOutcome.approver ?? record?.value.approver,
-      decidedAt: input.decisionOutcome.decidedAt ?? record?.value.decidedAt,
-      ...(input.decisionOutcome.autoApproved ? { autoApproved: true } : {}),
-      approved: tagged.filter((a) => a.decision === 'approved').length,
-      rejected: tagged.filter((a) => a.decision === 'rejected').length,
-    };
-  } else if (sweep.mode === 'cleanup') {
-    approval = { outcome: 'not-needed', approved: 0, rejected: 0 };
-  }
-
-  if (input.deletion) {
-    const results = await readMapResults(s3, input.deletion.bucket, input.deletion.manifestKey);
-    const outcomes = results.succeeded.map((r) => DeleteOutcomeSchema.safeParse(r.output)).flatMap((p) => (p.success ? [p.data] : []));
-    for (const failure of results.failed) {
-      const arn = (failure.input as { candidate?: { endpointArn?: string } } | undefined)?.candidate?.endpointArn;
-      if (arn) outcomes.push({ endpointArn: arn, status: 'failed', reason: `${failure.error}: ${causeMessage(failure.cause)}` });
-    }
-    for (const o of outcomes) {
-      const action = byArn.get(o.endpointArn);
-      if (action) applyDeletion(action, o);
-    }
-  }
+  const approval = await foldDecision(deps, input, tagged);
+  if (input.deletion) await foldDeletions(deps, input.deletion, byArn);
 
   const actions = [...byArn.values()];
   const now = deps.clock.now().toISOString();
@@ -127,12 +87,64 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   if (sweep.lock) await releaseLock(s3, deps.archiveBucket, sweep.lock.scope, sweep.executionArn);
   const text = reportText(final);
   const notified = await notify(deps, { subject: text.subject, body: text.body, approvers: sweep.approval.approvers, event: 'sweep-finished' });
-  if (sweep.digest && deps.topicArn) {
-    const digests = buildDigests(final.findings, { now: deps.clock.now(), ownerTagKeys: sweep.approval.ownerTagKeys, autoDeleteMaxDays: sweep.detection.autoDeleteMaxDays });
-    deps.log.info('digests published', { owners: await publishDigests(deps.clients.hub(SNSClient), deps.topicArn, digests, sweep.sweepId) });
-  }
+  if (sweep.digest && deps.topicArn) await publishOwnerDigests(deps, deps.topicArn, final, sweep);
   deps.log.info('sweep finished', { sweepId: sweep.sweepId, zombies: final.summary.zombies, deleted: final.summary.deleted });
   return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'completed', reportKey, summary: { ...final.summary, skipped: final.summary.skipped.length }, notified };
+}
+
+type FinishInput = z.output<typeof FinishInputSchema>;
+
+/** Marks each tagged endpoint with the decision taken on it; the report's approval summary (none in report mode). */
+async function foldDecision(deps: SweepDeps, input: FinishInput, tagged: EndpointAction[]): Promise<SweepReport['approval']> {
+  const { sweep } = input;
+  let approval: SweepReport['approval'];
+  if (input.decisionOutcome?.outcome === 'expired') {
+    for (const a of tagged) Object.assign(a, { decision: 'expired', reason: 'nobody decided before the approval window closed; not deleted' });
+    approval = { outcome: 'expired', approved: 0, rejected: 0 };
+  } else if (input.decisionOutcome?.outcome === 'anomaly') {
+    const reason = `not deleted: the approval task completed without a valid signed decision (${input.decisionOutcome.reason ?? 'anomaly'})`;
+    for (const a of tagged) Object.assign(a, { decision: 'undecided', reason });
+    approval = { outcome: 'anomaly', approved: 0, rejected: 0 };
+  } else if (input.decisionOutcome?.outcome === 'applied') {
+    const record = await readDecisionRecord(hubS3(deps), deps.archiveBucket, sweep.sweepId);
+    const approved = new Set(record?.value.approved ?? []);
+    const rejected = new Set(record?.value.rejected ?? []);
+    for (const a of tagged) {
+      if (rejected.has(a.endpointArn)) a.decision = 'rejected';
+      else if (approved.has(a.endpointArn)) a.decision = 'approved';
+      else Object.assign(a, { decision: 'undecided', reason: 'the decision did not mention it; kept' });
+    }
+    approval = {
+      outcome: 'decided',
+      approver: input.decisionOutcome.approver ?? record?.value.approver,
+      decidedAt: input.decisionOutcome.decidedAt ?? record?.value.decidedAt,
+      ...(input.decisionOutcome.autoApproved ? { autoApproved: true } : {}),
+      approved: tagged.filter((a) => a.decision === 'approved').length,
+      rejected: tagged.filter((a) => a.decision === 'rejected').length,
+    };
+  } else if (sweep.mode === 'cleanup') {
+    approval = { outcome: 'not-needed', approved: 0, rejected: 0 };
+  }
+  return approval;
+}
+
+/** Each deletion child's outcome onto its endpoint's action; a child that failed outright counts as failed. */
+async function foldDeletions(deps: SweepDeps, deletion: NonNullable<FinishInput['deletion']>, byArn: Map<string, EndpointAction>): Promise<void> {
+  const results = await readMapResults(hubS3(deps), deletion.bucket, deletion.manifestKey);
+  const outcomes = results.succeeded.map((r) => DeleteOutcomeSchema.safeParse(r.output)).flatMap((p) => (p.success ? [p.data] : []));
+  for (const failure of results.failed) {
+    const arn = (failure.input as { candidate?: { endpointArn?: string } } | undefined)?.candidate?.endpointArn;
+    if (arn) outcomes.push({ endpointArn: arn, status: 'failed', reason: `${failure.error}: ${causeMessage(failure.cause)}` });
+  }
+  for (const o of outcomes) {
+    const action = byArn.get(o.endpointArn);
+    if (action) applyDeletion(action, o);
+  }
+}
+
+async function publishOwnerDigests(deps: SweepDeps, topicArn: string, final: SweepReport, sweep: FinishInput['sweep']): Promise<void> {
+  const digests = buildDigests(final.findings, { now: deps.clock.now(), ownerTagKeys: sweep.approval.ownerTagKeys, autoDeleteMaxDays: sweep.detection.autoDeleteMaxDays });
+  deps.log.info('digests published', { owners: await publishDigests(deps.clients.hub(SNSClient), topicArn, digests, sweep.sweepId) });
 }
 
 function applyDeletion(action: EndpointAction, outcome: z.infer<typeof DeleteOutcomeSchema>): void {
