@@ -18,7 +18,7 @@ import { layout, parseS3Uri, s3Uri } from '../../core/layout.ts';
 import type { Log } from '../../core/log.ts';
 import { tagMapToList, type TagMap } from '../../core/tags.ts';
 import { appendAuditEvent, type AuditWriter } from '../../audit/events.ts';
-import { isS3NotFound, isSageMakerNotFound } from '../../core/aws-errors.ts';
+import { isS3NotFound, unlessSageMakerNotFound } from '../../core/aws-errors.ts';
 import { describeEndpoint } from '../snapshot/describe.ts';
 import { ManifestSchema, type Manifest } from '../snapshot/manifest.ts';
 import { readJsonObject } from '../../core/s3-json.ts';
@@ -120,7 +120,7 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
   const { models, modelNames } = await restoreModels(sagemaker, manifest, map, resourceTags);
   const configSpec = endpointConfigSpecOf(manifest.endpointConfig, modelNames);
   const config = await chooseName(manifest.endpointConfigName, manifest.sweepId, async (candidate) => {
-    const found = await describeOrUndefined(() => sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: candidate })));
+    const found = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: candidate })));
     return found === undefined ? 'free' : sameEndpointConfig(found as never, configSpec) ? 'same' : 'taken';
   });
   if (config.state === 'free') await sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: config.name, ...configSpec, Tags: resourceTags }));
@@ -164,7 +164,7 @@ async function restoreModels(sagemaker: SageMakerClient, manifest: Manifest, map
     const original = String(described.ModelName);
     const spec = modelSpecOf(described, map);
     const chosen = await chooseName(original, manifest.sweepId, async (candidate) => {
-      const found = await describeOrUndefined(() => sagemaker.send(new DescribeModelCommand({ ModelName: candidate })));
+      const found = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeModelCommand({ ModelName: candidate })));
       return found === undefined ? 'free' : sameModel(found as never, spec) ? 'same' : 'taken';
     });
     if (chosen.state === 'free') await sagemaker.send(new CreateModelCommand({ ModelName: chosen.name, ...spec, Tags: resourceTags }));
@@ -180,7 +180,7 @@ async function componentNamesOf(sagemaker: SageMakerClient, manifest: Manifest):
   for (const component of manifest.inferenceComponents) {
     const original = String(component.InferenceComponentName);
     const chosen = await chooseName(original, manifest.sweepId, async (candidate) => {
-      const found = await describeOrUndefined(() => sagemaker.send(new DescribeInferenceComponentCommand({ InferenceComponentName: candidate })));
+      const found = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeInferenceComponentCommand({ InferenceComponentName: candidate })));
       return found === undefined ? 'free' : 'taken';
     });
     componentNames.set(original, chosen.name);
@@ -202,15 +202,6 @@ async function auditRestored(audit: AuditWriter, manifest: Manifest, result: Res
   if (result.endpointName !== manifest.endpointName) {
     // The original endpoint's own timeline says where it came back.
     await appendAuditEvent(audit, { ...event, endpointName: manifest.endpointName, endpointArn: manifest.endpointArn, details: { ...details, restoredAs: endpointArn } });
-  }
-}
-
-async function describeOrUndefined<T>(call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isSageMakerNotFound(error)) return undefined;
-    throw error;
   }
 }
 
