@@ -1,6 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Type-aware rules run on the shipped code (src, functions, cli): that is where a floating promise or an unsafe `any`
+// reaches production. Tests, the simulator, benchmarks and infra keep the syntactic rules so that `npm run lint`
+// stays fast inside `npm test`.
+const productCode = ['src/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts'];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', 'coverage/**', '.sim-data/**'] },
   js.configs.recommended,
@@ -10,6 +15,16 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
+    },
+  },
+  ...tseslint.configs.recommendedTypeCheckedOnly.map((config) => ({ ...config, files: productCode })),
+  {
+    files: productCode,
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      // Small functions: a function that does not fit on a screen does more than one thing.
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
     },
   },
   {

@@ -16,7 +16,7 @@ import { ACTIONS_LOCK_SCOPE, releaseLock } from '../../src/sweep/lock.ts';
 import { causeMessage } from '../../src/sweep/map-results.ts';
 import { reportText } from '../../src/sweep/text.ts';
 import { startLocalHost } from '../../local/runner/host.ts';
-import { startSweepLocally } from '../../local/runner/index.ts';
+import { startSweepLocally, type LocalSweepResult } from '../../local/runner/index.ts';
 import { checkArchiveBucket, validateBucket, withArchiveBucket } from '../shared/bucket.ts';
 import { confirmAccount, interlockNeeded, requireConfirmationFlag } from '../shared/interlock.ts';
 import { listAccountAlias, type AliasLookup } from '../shared/account-alias.ts';
@@ -294,28 +294,36 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
       process.off('SIGTERM', interrupt);
     });
     clearInterval(progress);
-    if (result.status === 'ABORTED') {
-      const s3 = cliClientFactory({ profile: flags.profile, env: io.env }).hub(S3Client);
-      if (input.mode !== 'report') await releaseLock(s3, flags.archiveBucket!, ACTIONS_LOCK_SCOPE, result.executionArn);
-      await appendAuditEvent(
-        { s3, bucket: flags.archiveBucket!, clock: io.clock, retention: auditRetention },
-        { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
-      );
-    }
+    if (result.status === 'ABORTED') await recordTerminalStop(flags, io, input, result, auditRetention);
     for (const line of linesOf(host, sweep.executionArn)) info(`${line}\n`);
-    if (flags.output === 'json') {
-      io.stdout(`${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`);
-    } else if (result.report) {
-      io.stdout(`${reportText(result.report).body}\n`);
-    }
-    if (result.status !== 'SUCCEEDED') {
-      if (flags.output !== 'json') throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${causeMessage(result.cause)}`);
-      return 1;
-    }
-    return 0;
+    return printLocalResult(flags, io, input, result);
   } finally {
     await host.stop();
   }
+}
+
+/** A sweep stopped with Ctrl-C frees the actions lock at once and leaves the stop in the audit trail. */
+async function recordTerminalStop(flags: StartFlags, io: StartIo, input: SweepInput, result: LocalSweepResult, auditRetention: AuditWriter['retention']): Promise<void> {
+  const s3 = cliClientFactory({ profile: flags.profile, env: io.env }).hub(S3Client);
+  if (input.mode !== 'report') await releaseLock(s3, flags.archiveBucket!, ACTIONS_LOCK_SCOPE, result.executionArn);
+  await appendAuditEvent(
+    { s3, bucket: flags.archiveBucket!, clock: io.clock, retention: auditRetention },
+    { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
+  );
+}
+
+/** Prints the result (JSON or the report's text) and returns the exit code; text output fails loudly. */
+function printLocalResult(flags: StartFlags, io: StartIo, input: SweepInput, result: LocalSweepResult): number {
+  if (flags.output === 'json') {
+    io.stdout(`${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`);
+  } else if (result.report) {
+    io.stdout(`${reportText(result.report).body}\n`);
+  }
+  if (result.status !== 'SUCCEEDED') {
+    if (flags.output !== 'json') throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${causeMessage(result.cause)}`);
+    return 1;
+  }
+  return 0;
 }
 
 const printed = new Map<string, number>();

@@ -100,7 +100,7 @@ export function scanJson(outcome: ScanOutcome, apiCalls: ApiCallStats): ScanJson
     summary: scanSummary(outcome),
     findings: findings.map(publicFinding),
     targets: [
-      ...outcome.results.map((r) => ({ accountId: r.accountId, region: r.region, status: r.status as TargetStatus, ...(r.error ? { error: r.error } : {}) })),
+      ...outcome.results.map((r) => ({ accountId: r.accountId, region: r.region, status: r.status, ...(r.error ? { error: r.error } : {}) })),
       ...outcome.notEnabled.map((t) => ({ ...t, status: 'not-enabled' as const })),
     ],
     stats: { endpoints: findings.length, apiCalls: { total: apiCalls.total, byOperation: apiCalls.byOperation } },

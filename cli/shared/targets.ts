@@ -47,17 +47,8 @@ export async function resolveTargets(factory: ClientFactory, caller: CallerIdent
 
 export async function resolveScanTargets(factory: ClientFactory, caller: CallerIdentity, targeting: Targeting, home: string, log: Log): Promise<ResolvedTargets> {
   checkPartition(targeting, caller);
-  const reach = (accountId: string): Pick<TargetRef, 'roleName' | 'externalId' | 'capability'> =>
-    targeting.org && accountId !== caller.accountId ? { roleName: targeting.roleName, capability: 'read', ...(targeting.externalId ? { externalId: targeting.externalId } : {}) } : {};
-  const ec2For = (accountId: string) => factory.target(EC2Client, { accountId, region: home, ...reach(accountId) });
-  const listing = await listTargets({
-    ...(targeting.org ? { organizations: factory.hub(OrganizationsClient) } : {}),
-    ec2For,
-    targeting,
-    callerAccountId: caller.accountId,
-    fallbackRegion: home,
-    log,
-  });
+  const { reach, ec2For, listing: listingOptions } = reachOf(factory, caller, targeting, home, log);
+  const listing = await listTargets(listingOptions);
   const named = listing.targets.map((t) => ({ accountId: t.accountId, region: t.region, ...reach(t.accountId) }));
   if (targeting.regions === 'all') return { targets: named, notEnabled: [] };
   const enabled = await enabledByAccount(
@@ -67,6 +58,25 @@ export async function resolveScanTargets(factory: ClientFactory, caller: CallerI
   );
   const notEnabled = named.filter((t) => enabled.get(t.accountId)?.has(t.region) === false).map(({ accountId, region }) => ({ accountId, region }));
   return { targets: named.filter((t) => enabled.get(t.accountId)?.has(t.region) !== false), notEnabled };
+}
+
+/**
+ * How each account is reached (the member role in an organization, the caller's own credentials for its own
+ * account), its EC2 client for DescribeRegions, and the options that list the targets.
+ */
+function reachOf(factory: ClientFactory, caller: CallerIdentity, targeting: Targeting, home: string, log: Log) {
+  const reach = (accountId: string): Pick<TargetRef, 'roleName' | 'externalId' | 'capability'> =>
+    targeting.org && accountId !== caller.accountId ? { roleName: targeting.roleName, capability: 'read', ...(targeting.externalId ? { externalId: targeting.externalId } : {}) } : {};
+  const ec2For = (accountId: string) => factory.target(EC2Client, { accountId, region: home, ...reach(accountId) });
+  const listing = {
+    ...(targeting.org ? { organizations: factory.hub(OrganizationsClient) } : {}),
+    ec2For,
+    targeting,
+    callerAccountId: caller.accountId,
+    fallbackRegion: home,
+    log,
+  };
+  return { reach, ec2For, listing };
 }
 
 /** Accounts whose enabled regions are being read ahead of the scan that consumes their targets. */
@@ -81,17 +91,8 @@ const REGION_LOOKAHEAD = 16;
 export function streamScanTargets(factory: ClientFactory, caller: CallerIdentity, targeting: Targeting, home: string, log: Log): { targets: AsyncIterable<TargetRef>; notEnabled: ResolvedTargets['notEnabled'] } {
   checkPartition(targeting, caller);
   const notEnabled: ResolvedTargets['notEnabled'] = [];
-  const reach = (accountId: string): Pick<TargetRef, 'roleName' | 'externalId' | 'capability'> =>
-    targeting.org && accountId !== caller.accountId ? { roleName: targeting.roleName, capability: 'read', ...(targeting.externalId ? { externalId: targeting.externalId } : {}) } : {};
-  const ec2For = (accountId: string) => factory.target(EC2Client, { accountId, region: home, ...reach(accountId) });
-  const listed = streamTargets({
-    ...(targeting.org ? { organizations: factory.hub(OrganizationsClient) } : {}),
-    ec2For,
-    targeting,
-    callerAccountId: caller.accountId,
-    fallbackRegion: home,
-    log,
-  });
+  const { reach, ec2For, listing } = reachOf(factory, caller, targeting, home, log);
+  const listed = streamTargets(listing);
   const enabledOf = (accountId: string): Promise<Set<string> | undefined> =>
     targeting.regions === 'all'
       ? Promise.resolve(undefined)

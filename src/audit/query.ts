@@ -133,7 +133,8 @@ export function eventNote(event: AuditEvent): string {
   for (const [key, value] of Object.entries(event.details ?? {})) {
     if (value === null || value === undefined) continue;
     if (typeof value === 'object') parts.push(`${key}=${Array.isArray(value) ? `[${value.length} items]` : '{...}'}`);
-    else parts.push(`${key}=${String(value)}`);
+    // Details are JSON: what is left here is a string, number or boolean.
+    else parts.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   }
   return parts.join('; ');
 }

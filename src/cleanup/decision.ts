@@ -2,11 +2,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { appendAuditEvent } from '../audit/events.ts';
 import { mapLimit } from '../core/concurrency.ts';
-import { InputValidationError, RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
+import { RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
 import { ApprovalSettingsFields, SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
-import { readApprovalRecord, readDecisionRecord, readGroupDecision, readJson, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
-import { normalizeCandidates } from './approval/request.ts';
+import { readApprovalRecord, readDecisionRecord, readGroupDecision, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
+import { readCandidateList } from './approval/request.ts';
 import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
 import { VETOED_FILES, withoutVetoed } from './notice/veto.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
@@ -107,11 +107,7 @@ async function groupsProblem(deps: CleanupDeps, decision: DecisionRecord): Promi
 
 async function loadCandidates(deps: CleanupDeps, sweepId: string, candidatesKey: string | undefined): Promise<{ candidates: ApprovalCandidate[]; exemptDays?: number; requestedBy?: string }> {
   const s3 = deps.clients.hub(S3Client);
-  if (candidatesKey !== undefined) {
-    const file = await readJson(s3, deps.archiveBucket, candidatesKey, z.unknown());
-    if (!file) throw new InputValidationError(`candidatesKey: no object at ${candidatesKey} in the archive bucket`, 'candidatesKey');
-    return { candidates: normalizeCandidates(file.value, deps.archiveBucket, 'candidatesKey') };
-  }
+  if (candidatesKey !== undefined) return { candidates: await readCandidateList(s3, deps.archiveBucket, candidatesKey) };
   const record = await readApprovalRecord(s3, deps.archiveBucket, sweepId);
   return record ? { candidates: record.value.candidates, exemptDays: record.value.rejectExemptDays, requestedBy: record.value.requestedBy } : { candidates: [] };
 }
@@ -146,34 +142,8 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   const decision = await markDelivered(deps, signed.stored);
   const autoApproved = decision.source === 'auto-approve';
   const ref: DecisionRef = { actor: autoApproved ? 'auto-approve' : decision.approver, decidedAt: decision.decidedAt };
-  const approvedSet = new Set(decision.approved);
-  const rejectedSet = new Set(decision.rejected);
-  const known = new Set(loaded.candidates.map((c) => c.endpointArn));
-  for (const arn of [...approvedSet, ...rejectedSet]) if (!known.has(arn)) log.warn('decision names an endpoint that is not a candidate; ignored', { endpointArn: arn });
-  // An ARN in both lists is treated as rejected: doubt keeps the endpoint.
-  // An owner's veto outranks an approval: the endpoint loses its zombie tag and stays.
-  const { vetoed } = await withoutVetoed(deps, input.sweepId, loaded.candidates.filter((c) => approvedSet.has(c.endpointArn)), VETOED_FILES.atDecision);
-  const vetoedSet = new Set(vetoed.map((c) => c.endpointArn));
-  const approved = loaded.candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn) && !vetoedSet.has(c.endpointArn));
-  const rejected = loaded.candidates.filter((c) => rejectedSet.has(c.endpointArn));
-  const undecided = loaded.candidates.filter((c) => !approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn));
-
-  const failures: ApplyDecisionResult['failures'] = [];
-  let transient: unknown;
-  const guarded = (mark: (c: ApprovalCandidate) => Promise<MarkResult>) => async (c: ApprovalCandidate) => {
-    try {
-      await mark(c);
-    } catch (error) {
-      if (error instanceof RetryableAwsError) transient ??= error;
-      failures.push({ endpointArn: c.endpointArn, error: `${errorName(error)}: ${errorMessage(error)}` });
-    }
-  };
-  const exemptDays = input.rejectExemptDays ?? loaded.exemptDays ?? 90;
-  await mapLimit(rejected, 8, guarded((c) => markRejected(deps, c, ref, exemptDays)));
-  await mapLimit(approved, 8, guarded((c) => markApproved(deps, c, ref)));
-  // Every step above is idempotent, so a passing AWS failure retries the whole step.
-  if (transient) throw transient;
-
+  const { approved, rejected, undecided } = await partitionCandidates(deps, input.sweepId, loaded.candidates, decision);
+  const failures = await markDecided(deps, { approved, rejected }, ref, input.rejectExemptDays ?? loaded.exemptDays ?? 90);
   await auditUndecided(deps, undecided, ref.actor);
   // Each item names its action; the Delete step routes scale-to-zero items (src/cleanup/scale-to-zero-step.ts).
   const scaleToZero = new Set(decision.scaleToZero ?? []);
@@ -182,6 +152,47 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   log.info('decision applied', { approved: approved.length, rejected: rejected.length, undecided: undecided.length });
   const who = { approver: decision.approver, decidedAt: decision.decidedAt, ...(autoApproved ? { autoApproved: true } : {}) };
   return { ...base, ...who, outcome: 'applied', count: approved.length, approved: approved.length, rejected: rejected.length, undecided: undecided.length, failures };
+}
+
+interface Partition {
+  approved: ApprovalCandidate[];
+  rejected: ApprovalCandidate[];
+  undecided: ApprovalCandidate[];
+}
+
+async function partitionCandidates(deps: CleanupDeps, sweepId: string, candidates: ApprovalCandidate[], decision: DecisionRecord): Promise<Partition> {
+  const approvedSet = new Set(decision.approved);
+  const rejectedSet = new Set(decision.rejected);
+  const known = new Set(candidates.map((c) => c.endpointArn));
+  for (const arn of [...approvedSet, ...rejectedSet]) if (!known.has(arn)) deps.log.warn('decision names an endpoint that is not a candidate; ignored', { sweepId, endpointArn: arn });
+  // An ARN in both lists is treated as rejected: doubt keeps the endpoint.
+  // An owner's veto outranks an approval: the endpoint loses its zombie tag and stays.
+  const { vetoed } = await withoutVetoed(deps, sweepId, candidates.filter((c) => approvedSet.has(c.endpointArn)), VETOED_FILES.atDecision);
+  const vetoedSet = new Set(vetoed.map((c) => c.endpointArn));
+  return {
+    approved: candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn) && !vetoedSet.has(c.endpointArn)),
+    rejected: candidates.filter((c) => rejectedSet.has(c.endpointArn)),
+    undecided: candidates.filter((c) => !approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn)),
+  };
+}
+
+/** Marks every decided endpoint; failures are reported per endpoint, a passing AWS failure retries the whole step. */
+async function markDecided(deps: CleanupDeps, decided: Pick<Partition, 'approved' | 'rejected'>, ref: DecisionRef, exemptDays: number): Promise<ApplyDecisionResult['failures']> {
+  const failures: ApplyDecisionResult['failures'] = [];
+  let transient: RetryableAwsError | undefined;
+  const guarded = (mark: (c: ApprovalCandidate) => Promise<MarkResult>) => async (c: ApprovalCandidate) => {
+    try {
+      await mark(c);
+    } catch (error) {
+      if (error instanceof RetryableAwsError) transient ??= error;
+      failures.push({ endpointArn: c.endpointArn, error: `${errorName(error)}: ${errorMessage(error)}` });
+    }
+  };
+  await mapLimit(decided.rejected, 8, guarded((c) => markRejected(deps, c, ref, exemptDays)));
+  await mapLimit(decided.approved, 8, guarded((c) => markApproved(deps, c, ref)));
+  // Every step above is idempotent, so a passing AWS failure retries the whole step.
+  if (transient) throw transient;
+  return failures;
 }
 
 /** One `skipped` event (once) per candidate the decision did not mention: it is kept. */

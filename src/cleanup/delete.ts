@@ -366,7 +366,7 @@ function lostSuffix(lost: { inferenceComponentsDeleted: string[]; deregisteredSc
 /** Names of the resources that lack this sweep's deletion mark (resources gone meanwhile count as marked: nothing to delete). */
 async function unmarkedResources(sagemaker: SageMakerClient, resources: readonly { name: string; arn: string }[], sweepId: string): Promise<string[]> {
   const tags = await mapLimit(resources, 4, (r) => readTagsOrUndefined(sagemaker, r.arn));
-  return resources.filter((_, i) => tags[i] !== undefined && !carriesDeletionMark(tags[i]!, sweepId)).map((r) => r.name);
+  return resources.filter((_, i) => tags[i] !== undefined && !carriesDeletionMark(tags[i], sweepId)).map((r) => r.name);
 }
 
 /**

@@ -21,7 +21,7 @@ import { layout } from '../core/layout.ts';
 import type { Log } from '../core/log.ts';
 import type { Candidate } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, tagListToMap, type TagMap } from '../core/tags.ts';
-import { isS3NotFound, isSageMakerNotFound, isTransient } from '../core/aws-errors.ts';
+import { isS3NotFound, isSageMakerNotFound, isTransient, unlessSageMakerNotFound } from '../core/aws-errors.ts';
 import type { MacSigner } from './approval/links.ts';
 
 /**
@@ -99,12 +99,7 @@ export async function readEndpointTags(sagemaker: SageMakerClient, endpointArn: 
 }
 
 export async function describeEndpointOrUndefined(sagemaker: SageMakerClient, endpointName: string): Promise<DescribeEndpointCommandOutput | undefined> {
-  try {
-    return await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-  } catch (error) {
-    if (isSageMakerNotFound(error)) return undefined;
-    throw error;
-  }
+  return unlessSageMakerNotFound(() => sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })));
 }
 
 export async function listInferenceComponentNames(sagemaker: SageMakerClient, endpointName: string): Promise<string[]> {
@@ -143,12 +138,7 @@ export function carriesDeletionMark(tags: TagMap, sweepId: string): boolean {
 
 /** Tags of any SageMaker resource, or undefined when it no longer exists. */
 export async function readTagsOrUndefined(sagemaker: SageMakerClient, arn: string): Promise<TagMap | undefined> {
-  try {
-    return await readEndpointTags(sagemaker, arn);
-  } catch (error) {
-    if (isSageMakerNotFound(error)) return undefined;
-    throw error;
-  }
+  return unlessSageMakerNotFound(() => readEndpointTags(sagemaker, arn));
 }
 
 /** An endpoint config and the models of its variants (what DeletionSettings may remove), with their ARNs; missing ones are left out. */

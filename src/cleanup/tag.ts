@@ -1,6 +1,6 @@
 import { AddTagsCommand, DeleteTagsCommand, SageMakerClient, type DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { appendAuditEvent } from '../audit/events.ts';
+import { appendAuditEvent, type NewAuditEvent } from '../audit/events.ts';
 import { isoDate } from '../core/clock.ts';
 import { PreconditionFailedError, errorMessage, errorName } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
@@ -152,12 +152,15 @@ async function unmarkChildren(sagemaker: SageMakerClient, changed: readonly Mark
 
 const childSummary = (children: readonly MarkedChild[]) => children.map(({ kind, name, arn, status }) => ({ kind, name, arn, status }));
 
+async function auditAlreadyTagged(audit: ReturnType<typeof auditWriter>, who: Omit<NewAuditEvent, 'type'>, tags: TagMap, details: Record<string, unknown>): Promise<void> {
+  await appendAuditEvent(audit, { ...who, type: 'tagged', tagsBefore: tags, tagsAfter: tags, details: { ...details, note: 'endpoint tags were already in place from an earlier attempt' } });
+}
+
 export async function tagEndpoint(deps: CleanupDeps, rawInput: unknown): Promise<TagResult> {
   const input = parseOrThrow(TagInputSchema, rawInput, 'tag input');
   const candidate = input.candidate;
-  const log = deps.log.child({ sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName });
-  const audit = auditWriter(deps);
   const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+  const [log, audit] = [deps.log.child(where), auditWriter(deps)];
 
   const refuse = async (reason: string, message: string, tagsBefore?: TagMap): Promise<never> => {
     await appendAuditEvent(audit, { ...where, type: 'skipped', actor: input.requestedBy, reason: message, tagsBefore, details: { step: 'tag', check: reason } });
@@ -194,8 +197,7 @@ export async function tagEndpoint(deps: CleanupDeps, rawInput: unknown): Promise
     let children: MarkedChild[];
     try {
       children = await markChildren(sagemaker, plan.children, candidate.sweepId, changed, beforeWrite);
-      if (!alreadyTagged) await beforeWrite();
-      if (!alreadyTagged) await sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(desired) }));
+      if (!alreadyTagged) await beforeWrite().then(() => sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(desired) })));
     } catch (error) {
       // The endpoint is not confirmed (or was already, by an earlier run, when nothing above is un-done).
       if (!alreadyTagged) await unmarkChildren(sagemaker, changed, log);
@@ -205,9 +207,7 @@ export async function tagEndpoint(deps: CleanupDeps, rawInput: unknown): Promise
 
     if (alreadyTagged) {
       // A run that tagged and then died before its audit write left no event: write it now. Children marked only now are news too.
-      if (changed.length > 0 || !(await hasAuditEvent(deps, candidate, 'tagged'))) {
-        await appendAuditEvent(audit, { ...where, type: 'tagged', actor: input.requestedBy, tagsBefore: before, tagsAfter: before, details: { manifestUri, ...childDetails, note: 'endpoint tags were already in place from an earlier attempt' } });
-      }
+      if (changed.length > 0 || !(await hasAuditEvent(deps, candidate, 'tagged'))) await auditAlreadyTagged(audit, { ...where, actor: input.requestedBy }, before, { manifestUri, ...childDetails });
       log.info('already tagged', { childrenMarked: changed.length });
       return { ...result, status: 'already-tagged' };
     }

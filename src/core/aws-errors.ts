@@ -34,7 +34,7 @@ interface AwsErrorShape {
 }
 
 function shape(error: unknown): AwsErrorShape {
-  return error && typeof error === 'object' ? (error as AwsErrorShape) : {};
+  return error && typeof error === 'object' ? error : {};
 }
 
 export function isThrottling(error: unknown): boolean {
@@ -103,4 +103,14 @@ export function isUnsupportedOperation(error: unknown): boolean {
 
 export function describeError(error: unknown): string {
   return `${errorName(error)}: ${errorMessage(error)}`;
+}
+
+/** The answer of a SageMaker read, or undefined when the resource does not exist (any other error stays an error). */
+export async function unlessSageMakerNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isSageMakerNotFound(error)) return undefined;
+    throw error;
+  }
 }

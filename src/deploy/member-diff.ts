@@ -43,7 +43,7 @@ export function canonical(value: unknown): string {
 const roles = (t: Template) => Object.fromEntries(Object.entries(t.Resources ?? {}).filter(([, r]) => r.Type === 'AWS::IAM::Role'));
 
 function statementsOf(doc: unknown): Map<string, Statement> {
-  const list = ((doc as { Statement?: Statement[] } | undefined)?.Statement ?? []) as Statement[];
+  const list = (doc as { Statement?: Statement[] } | undefined)?.Statement ?? [];
   return new Map(list.map((s, i) => [s.Sid ?? `#${i + 1}`, s]));
 }
 

@@ -59,7 +59,8 @@ async function* hostingProducts(options: RefreshOptions, counters: { pages: numb
       new GetProductsCommand({ ServiceCode: 'AmazonSageMaker', FormatVersion: 'aws_v1', MaxResults: 100, NextToken: token, Filters: [{ Type: 'TERM_MATCH', Field: 'component', Value: 'Hosting' }] }),
     );
     counters.pages += 1;
-    const list = page.PriceList ?? [];
+    // The SDK types PriceList as `any` (AutomaticJsonStringConversion); each entry is parsed and validated below.
+    const list: readonly unknown[] = Array.isArray(page.PriceList) ? page.PriceList : [];
     options.onPage?.(list.length);
     for (const raw of list) {
       // The SDK hands each entry over as a lazily parsed JSON string (a String object, not a primitive).

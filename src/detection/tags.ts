@@ -85,7 +85,7 @@ export async function readScanTags(ctx: TagReadContext, idle: readonly string[],
   const tagged = new Map<string, TagMap>();
   for (const arn of invoked) {
     const tags = read.get(arn);
-    if (tags && typeof tags === 'object' && !failed(tags)) tagged.set(arn.toLowerCase(), tags as TagMap);
+    if (tags && typeof tags === 'object' && !failed(tags)) tagged.set(arn.toLowerCase(), tags);
   }
   return { idle: read, invoked: tagged };
 }

@@ -53,6 +53,32 @@ const targetKey = (accountId: string, region: string) => `${accountId}/${region}
 async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: string, manifestKey: string, resultsBucket: string): Promise<CollectScanResult> {
   const s3 = hubS3(deps);
   const log = deps.log.child({ sweepId: sweep.sweepId });
+  const files = await readFindingsFiles(deps, sweep, targetsKey, manifestKey, resultsBucket);
+  const { targets, findings, candidates } = gatherFindings(sweep, files);
+  await attachOwners(deps, sweep, findings, candidates);
+
+  const report = scannedReport(deps, sweep, targets, findings);
+  const reportKey = await writeReport(s3, deps.archiveBucket, report);
+  const candidatesKey = layout.sweepFile(sweep.sweepId, SWEEP_FILES.candidates);
+  await putJson(s3, deps.archiveBucket, candidatesKey, candidates);
+  await auditDetected(deps, sweep, candidates);
+  const count = (status: string) => targets.filter((t) => t.status === status).length;
+  log.info('findings collected', { targets: targets.length, endpoints: findings.length, zombies: candidates.length });
+  return {
+    reportKey,
+    candidatesKey,
+    candidates: candidates.length,
+    zombieMonthlyCostUsd: report.summary.zombieMonthlyCostUsd,
+    endpoints: findings.length,
+    targets: { total: targets.length, ok: count('ok'), unreachable: count('unreachable'), error: count('error') },
+  };
+}
+
+type TargetFindings = { item: ScanItem; file?: FindingsFile; problem?: string };
+
+/** Each target's findings file, or why it has none (a child that failed outright says so in the Map's results). */
+async function readFindingsFiles(deps: SweepDeps, sweep: SweepContext, targetsKey: string, manifestKey: string, resultsBucket: string): Promise<TargetFindings[]> {
+  const s3 = hubS3(deps);
   const targetsFile = await readJsonObject(s3, deps.archiveBucket, targetsKey);
   if (!targetsFile) throw new InputValidationError(`targetList.key: no target list at s3://${deps.archiveBucket}/${targetsKey}`, 'targetList.key');
   const items = parseOrThrow(z.array(ScanItemSchema), targetsFile.value, 'target list');
@@ -64,18 +90,18 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
     for (const item of scanItemsOf(failure.input)) childErrors.set(targetKey(item.accountId, item.region), `${failure.error}: ${causeMessage(failure.cause)}`);
   }
 
-  const files = await mapLimit(items, 16, async (item): Promise<{ item: ScanItem; file?: FindingsFile; problem?: string }> => {
+  return mapLimit(items, 16, async (item): Promise<TargetFindings> => {
     const found = await readJsonObject(s3, deps.archiveBucket, layout.findings(sweep.sweepId, item.accountId, item.region));
     if (!found) return { item, problem: childErrors.get(targetKey(item.accountId, item.region)) ?? 'the scan left no findings file' };
     const parsed = FindingsFileSchema.safeParse(found.value);
     return parsed.success ? { item, file: parsed.data } : { item, problem: `malformed findings file: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
   });
+}
 
-  const { targets, findings, candidates } = gatherFindings(sweep, files);
-  await attachOwners(deps, sweep, findings, candidates);
 
+function scannedReport(deps: SweepDeps, sweep: SweepContext, targets: TargetReport[], findings: Finding[]): SweepReport {
   const now = deps.clock.now().toISOString();
-  const report: SweepReport = {
+  return {
     version: 1,
     sweepId: sweep.sweepId,
     mode: sweep.mode,
@@ -90,20 +116,6 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
     findings,
     actions: [],
     summary: summarize(targets, findings, []),
-  };
-  const reportKey = await writeReport(s3, deps.archiveBucket, report);
-  const candidatesKey = layout.sweepFile(sweep.sweepId, SWEEP_FILES.candidates);
-  await putJson(s3, deps.archiveBucket, candidatesKey, candidates);
-  await auditDetected(deps, sweep, candidates);
-  const count = (status: string) => targets.filter((t) => t.status === status).length;
-  log.info('findings collected', { targets: targets.length, endpoints: findings.length, zombies: candidates.length });
-  return {
-    reportKey,
-    candidatesKey,
-    candidates: candidates.length,
-    zombieMonthlyCostUsd: report.summary.zombieMonthlyCostUsd,
-    endpoints: findings.length,
-    targets: { total: targets.length, ok: count('ok'), unreachable: count('unreachable'), error: count('error') },
   };
 }
 

@@ -7,6 +7,7 @@ import { releaseLock } from './lock.ts';
 import { causeMessage, readMapResults } from './map-results.ts';
 import { SweepContextSchema, type EndpointAction, type SweepReport, type SweepSummary } from './model.ts';
 import { notify } from './notify.ts';
+import type { Notifier } from '../core/notifier.ts';
 import { buildDigests } from '../prevention/digest.ts';
 import { publishDigests } from '../prevention/digest-publish.ts';
 import { readReport, writeReport } from './report-store.ts';
@@ -92,10 +93,7 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   if (sweep.lock) await releaseLock(s3, deps.archiveBucket, sweep.lock.scope, sweep.executionArn);
   const text = reportText(final);
   const notified = await notify(deps, { subject: text.subject, body: text.body, approvers: sweep.approval.approvers, event: 'sweep-finished' });
-  if (sweep.digest && deps.notifier) {
-    const digests = buildDigests(final.findings, { now: deps.clock.now(), ownerTagKeys: sweep.approval.ownerTagKeys, autoDeleteMaxDays: sweep.detection.autoDeleteMaxDays });
-    deps.log.info('digests published', { owners: await publishDigests(deps.notifier, digests, sweep.sweepId) });
-  }
+  if (sweep.digest && deps.notifier) await publishOwnerDigests(deps, deps.notifier, final, sweep);
   deps.log.info('sweep finished', { sweepId: sweep.sweepId, zombies: final.summary.zombies, deleted: final.summary.deleted });
   return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'completed', reportKey, summary: { ...final.summary, skipped: final.summary.skipped.length }, notified };
 }
@@ -169,6 +167,11 @@ async function foldDeletions(s3: ReturnType<typeof hubS3>, ref: z.output<typeof 
     const action = byArn.get(o.endpointArn);
     if (action) applyDeletion(action, o);
   }
+}
+
+async function publishOwnerDigests(deps: SweepDeps, notifier: Notifier, final: SweepReport, sweep: z.output<typeof FinishInputSchema>['sweep']): Promise<void> {
+  const digests = buildDigests(final.findings, { now: deps.clock.now(), ownerTagKeys: sweep.approval.ownerTagKeys, autoDeleteMaxDays: sweep.detection.autoDeleteMaxDays });
+  deps.log.info('digests published', { owners: await publishDigests(notifier, digests, sweep.sweepId) });
 }
 
 function applyDeletion(action: EndpointAction, outcome: z.infer<typeof DeleteOutcomeSchema>): void {

@@ -68,6 +68,22 @@ export function checkModeRules(input: ParsedSweepInput, allowAutoApprove: boolea
 /** The claim a sweep's first step writes, once: who started it, when. */
 const SweepClaimSchema = z.looseObject({ executionArn: z.string().optional(), startedAt: z.string().optional() });
 
+/** Writes the sweep's claim once; only a retry of the execution that wrote it passes, so a sweep id is never reused. */
+async function claimSweepId(deps: SweepDeps, sweepId: string, execution: { arn: string; startTime: string }, by: { mode: string; requestedBy: string }): Promise<void> {
+  const s3 = hubS3(deps);
+  const claimKey = layout.sweepFile(sweepId, SWEEP_FILES.claim);
+  const claim = { sweepId, executionArn: execution.arn, startedAt: execution.startTime, ...by };
+  if (await putJson(s3, deps.archiveBucket, claimKey, claim, { condition: { ifNoneMatch: '*' } })) return;
+  const existing = (await readJsonObject(s3, deps.archiveBucket, claimKey, SweepClaimSchema))?.value;
+  // Only a retry of this very execution may pass: local runs in separate processes reuse the execution ARN, never its start time.
+  if (existing?.executionArn !== execution.arn || existing.startedAt !== execution.startTime) {
+    throw new InputValidationError(
+      `sweepId: sweep ${sweepId} already exists (started ${existing?.startedAt ?? 'earlier'} by ${existing?.executionArn ?? 'another execution'}); sweep ids are never reused, choose a new one`,
+      'sweepId',
+    );
+  }
+}
+
 export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sweep: SweepContext }> {
   const event = parseOrThrow(ValidateInputEventSchema, raw, 'ValidateInput event');
   const input = parseOrThrow(SweepInputSchema, event.input ?? {}, 'sweep input');
@@ -83,18 +99,7 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
   const now = deps.clock.now();
   const log = deps.log.child({ sweepId });
 
-  const claimKey = layout.sweepFile(sweepId, SWEEP_FILES.claim);
-  const claim = { sweepId, executionArn: event.execution.arn, startedAt: event.execution.startTime, mode: input.mode, requestedBy };
-  if (!(await putJson(s3, deps.archiveBucket, claimKey, claim, { condition: { ifNoneMatch: '*' } }))) {
-    const existing = (await readJsonObject(s3, deps.archiveBucket, claimKey, SweepClaimSchema))?.value;
-    // Only a retry of this very execution may pass: local runs in separate processes reuse the execution ARN, never its start time.
-    if (existing?.executionArn !== event.execution.arn || existing.startedAt !== event.execution.startTime) {
-      throw new InputValidationError(
-        `sweepId: sweep ${sweepId} already exists (started ${existing?.startedAt ?? 'earlier'} by ${existing?.executionArn ?? 'another execution'}); sweep ids are never reused, choose a new one`,
-        'sweepId',
-      );
-    }
-  }
+  await claimSweepId(deps, sweepId, event.execution, { mode: input.mode, requestedBy });
 
   let lock: SweepContext['lock'];
   if (input.mode !== 'report') {

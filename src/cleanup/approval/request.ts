@@ -60,15 +60,15 @@ export interface RequestApprovalResult {
  * or `{ candidates: [...] }`. Duplicates (same ARN) collapse. The manifest URI defaults to the layout.
  */
 export function normalizeCandidates(raw: unknown, bucket: string, field: string): ApprovalCandidate[] {
-  const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { candidates?: unknown }).candidates) ? (raw as { candidates: unknown[] }).candidates : undefined;
+  const list: unknown[] | undefined = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { candidates?: unknown }).candidates) ? (raw as { candidates: unknown[] }).candidates : undefined;
   if (!list) throw new InputValidationError(`${field} must be a JSON array of candidates`, field);
   const out = new Map<string, ApprovalCandidate>();
   list.forEach((item, index) => {
-    let value = item;
+    let value: unknown = item;
     if (item && typeof item === 'object' && 'candidate' in item) {
       const status = (item as { status?: unknown }).status;
       if (status !== undefined && status !== 'tagged' && status !== 'already-tagged') return;
-      value = (item as { candidate: unknown }).candidate;
+      value = item.candidate;
     }
     const candidate = parseOrThrow(ApprovalCandidateSchema, value, `${field}[${index}]`);
     out.set(candidate.endpointArn, { ...candidate, manifestUri: candidate.manifestUri ?? s3Uri(bucket, manifestKey(candidate)) });
@@ -134,15 +134,44 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
   const input = parseOrThrow(RequestApprovalInputSchema, rawInput, 'approval request');
   const s3 = deps.clients.hub(S3Client);
   const log = deps.log.child({ sweepId: input.sweepId });
-  const candidates =
-    input.candidatesKey !== undefined
-      ? normalizeCandidates((await readJson(s3, deps.archiveBucket, input.candidatesKey, z.unknown()))?.value ?? missing(input.candidatesKey), deps.archiveBucket, 'candidatesKey')
-      : normalizeCandidates(input.candidates, deps.archiveBucket, 'candidates');
+  const candidates = await loadCandidates(deps, s3, input);
   if (candidates.length === 0) throw new InputValidationError('candidates: nothing to approve (the workflow should skip approval when no endpoint was tagged)', 'candidates');
 
-  const grouped = input.groups.length > 0 || input.requiredApprovals > 1;
-  const now = deps.clock.now();
   const existing = await readApprovalRecord(s3, deps.archiveBucket, input.sweepId);
+  const { record, expiresSeconds } = approvalRecordOf(input, candidates, existing, deps.clock.now());
+  const written = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), record, existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' });
+  if (!written.written) throw new InputValidationError(`the approval record of sweep ${input.sweepId} changed concurrently; one request per sweep`, 'sweepId');
+  const summary = { sweepId: input.sweepId, candidates: candidates.length, approvers: record.approvers.length, expiresAt: record.expiresAt };
+
+  // A decision recorded against an earlier attempt's token goes to this attempt's token: decided once.
+  const decision = await readDecisionRecord(s3, deps.archiveBucket, input.sweepId);
+  if (decision) {
+    log.info('decision already recorded; forwarding it to the new task token', { status: decision.value.status });
+    await deliverDecision(deps, decision, input.taskToken);
+    return { ...summary, status: 'already-decided' };
+  }
+  if (record.notifiedAt) {
+    log.info('approvers were already notified for this request');
+    return { ...summary, status: 'already-requested' };
+  }
+
+  await mailApprovers(deps, input.sweepId, record, expiresSeconds);
+  await auditApprovalRequested(deps, input, record);
+  const notified = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), { ...record, notifiedAt: deps.clock.now().toISOString() }, { ifMatch: written.etag });
+  if (!notified.written) log.warn('approval record changed while marking it notified');
+  log.info('approval requested', { approvers: record.approvers.length, candidates: candidates.length, expiresAt: record.expiresAt });
+  return { ...summary, status: 'requested' };
+}
+
+type ParsedRequest = z.output<typeof RequestApprovalInputSchema>;
+
+async function loadCandidates(deps: ApprovalRequestDeps, s3: S3Client, input: ParsedRequest): Promise<ApprovalCandidate[]> {
+  if (input.candidatesKey === undefined) return normalizeCandidates(input.candidates, deps.archiveBucket, 'candidates');
+  return readCandidateList(s3, deps.archiveBucket, input.candidatesKey);
+}
+
+function approvalRecordOf(input: ParsedRequest, candidates: ApprovalCandidate[], existing: Awaited<ReturnType<typeof readApprovalRecord>>, now: Date): { record: ApprovalRecord; expiresSeconds: number } {
+  const grouped = input.groups.length > 0 || input.requiredApprovals > 1;
   // Links are bound to the record's expiry; a retried request keeps it (and so the links already mailed) while it lies ahead.
   const keepExpiry = existing && Date.parse(existing.value.expiresAt) > now.getTime();
   const expiresSeconds = keepExpiry ? Math.floor(Date.parse(existing.value.expiresAt) / 1000) : Math.floor(now.getTime() / 1000) + input.timeoutSeconds;
@@ -160,30 +189,23 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
     ...(grouped ? { groups: routeCandidates(candidates, input.groups, input) } : {}),
   };
   if (grouped) record.approvers = [...new Set(record.groups!.flatMap((g) => g.approvers))];
-  const written = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), record, existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' });
-  if (!written.written) throw new InputValidationError(`the approval record of sweep ${input.sweepId} changed concurrently; one request per sweep`, 'sweepId');
-  const summary = { sweepId: input.sweepId, candidates: candidates.length, approvers: record.approvers.length, expiresAt: record.expiresAt };
+  return { record, expiresSeconds };
+}
 
-  // A decision recorded against an earlier attempt's token goes to this attempt's token: decided once.
-  const decision = await readDecisionRecord(s3, deps.archiveBucket, input.sweepId);
-  if (decision) {
-    log.info('decision already recorded; forwarding it to the new task token', { status: decision.value.status });
-    await deliverDecision(deps, decision, input.taskToken);
-    return { ...summary, status: 'already-decided' };
-  }
-  if (record.notifiedAt) {
-    log.info('approvers were already notified for this request');
-    return { ...summary, status: 'already-requested' };
-  }
-
+async function mailApprovers(deps: ApprovalRequestDeps, sweepId: string, record: ApprovalRecord, expiresSeconds: number): Promise<void> {
   const notifier = deps.notifier;
   // One message per approver, or per approver of each group: a link names its group and shows only its endpoints.
   const mailings: { approver: string; group: GroupPlan | undefined }[] = record.groups ? record.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g }))) : record.approvers.map((approver) => ({ approver, group: undefined }));
   await mapLimit(mailings, 4, async ({ approver, group }) => {
-    const link = await signLink(deps.signer, input.sweepId, approver, expiresSeconds, group?.name);
-    const { subject, message } = approvalMessage(group ? groupView(record, group) : record, approvalUrl(deps.approvalBaseUrl, input.sweepId, link), group);
+    const link = await signLink(deps.signer, sweepId, approver, expiresSeconds, group?.name);
+    const { subject, message } = approvalMessage(group ? groupView(record, group) : record, approvalUrl(deps.approvalBaseUrl, sweepId, link), group);
     await notifier.publish({ subject, body: message, attributes: { approver } });
   });
+}
+
+/** One sweep-level event and one per endpoint, so the trail of each endpoint shows who was asked. */
+async function auditApprovalRequested(deps: ApprovalRequestDeps, input: ParsedRequest, record: ApprovalRecord): Promise<void> {
+  const candidates = record.candidates;
   const audit = auditWriter(deps);
   const { total, unknown } = totalMonthly(candidates);
   const groupOf = new Map((record.groups ?? []).flatMap((g) => g.endpoints.map((arn) => [arn, g.name] as const)));
@@ -201,12 +223,11 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
       details: { approvers: input.approvers, expiresAt: record.expiresAt, monthlyCostUsd: c.monthlyCostUsd, manifestUri: c.manifestUri, ...(groupOf.has(c.endpointArn) ? { group: groupOf.get(c.endpointArn) } : {}) },
     }),
   );
-  const notified = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), { ...record, notifiedAt: deps.clock.now().toISOString() }, { ifMatch: written.etag });
-  if (!notified.written) log.warn('approval record changed while marking it notified');
-  log.info('approval requested', { approvers: record.approvers.length, candidates: candidates.length, expiresAt: record.expiresAt });
-  return { ...summary, status: 'requested' };
 }
 
-function missing(key: string): never {
-  throw new InputValidationError(`candidatesKey: no object at ${key} in the archive bucket`, 'candidatesKey');
+/** The candidate list a state passed by its archive-bucket key (`candidatesKey`, which keeps the state payload small). */
+export async function readCandidateList(s3: S3Client, bucket: string, key: string): Promise<ApprovalCandidate[]> {
+  const file = await readJson(s3, bucket, key, z.unknown());
+  if (!file) throw new InputValidationError(`candidatesKey: no object at ${key} in the archive bucket`, 'candidatesKey');
+  return normalizeCandidates(file.value, bucket, 'candidatesKey');
 }

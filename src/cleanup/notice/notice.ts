@@ -9,8 +9,8 @@ import { describeError } from '../../core/aws-errors.ts';
 import { ApprovalSettingsFields, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
 import { count, lastInvoked } from '../../core/wording.ts';
 import { money, totalMonthly } from '../approval/page.ts';
-import { normalizeCandidates, type ApprovalRequestDeps } from '../approval/request.ts';
-import { readJson, writeJson, type ApprovalCandidate } from '../approval/store.ts';
+import { readCandidateList, type ApprovalRequestDeps } from '../approval/request.ts';
+import { writeJson, type ApprovalCandidate } from '../approval/store.ts';
 import { auditWriter } from '../endpoint.ts';
 import { signVetoLink, vetoUrl } from './links.ts';
 import { readNoticeRecord, type NoticeRecord } from './store.ts';
@@ -91,9 +91,7 @@ async function noticeRecord(deps: ApprovalRequestDeps, input: z.output<typeof No
 export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown): Promise<NotifyOwnersResult> {
   const input = parseOrThrow(NotifyOwnersInputSchema, rawInput, 'owner notice');
   const s3 = deps.clients.hub(S3Client);
-  const file = await readJson(s3, deps.archiveBucket, input.candidatesKey, z.unknown());
-  if (!file) throw new InputValidationError(`candidatesKey: no object at ${input.candidatesKey} in the archive bucket`, 'candidatesKey');
-  const candidates = normalizeCandidates(file.value, deps.archiveBucket, 'candidatesKey');
+  const candidates = await readCandidateList(s3, deps.archiveBucket, input.candidatesKey);
   const { record, etag } = await noticeRecord(deps, input, candidates);
   const unowned = record.candidates.filter((c) => !c.owner).length;
   const summary = { sweepId: input.sweepId, owners: Object.keys(record.owners).length, unowned, noticeEndsAt: record.noticeEndsAt };

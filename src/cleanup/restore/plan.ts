@@ -50,7 +50,7 @@ export function rewriteContainer(container: ContainerDefinition, map: Map<string
   if (container.AdditionalModelDataSources?.length) {
     out.AdditionalModelDataSources = container.AdditionalModelDataSources.map((extra, i) => ({ ChannelName: extra.ChannelName, S3DataSource: rewriteS3Source(extra.S3DataSource!, map, `${where}.AdditionalModelDataSources[${i}]`) }));
   }
-  return out as ContainerDefinition;
+  return out;
 }
 
 /** The CreateModel request (without name and tags) that rebuilds a described model on archived artifacts. */
@@ -65,7 +65,7 @@ export function modelSpecOf(described: Json, map: Map<string, string>): Omit<Cre
     ExecutionRoleArn: described.ExecutionRoleArn,
     VpcConfig: described.VpcConfig,
     EnableNetworkIsolation: described.EnableNetworkIsolation,
-  }) as Omit<CreateModelInput, 'ModelName' | 'Tags'>;
+  });
 }
 
 /** Whether an existing model (DescribeModel) is exactly what restore would create. */
@@ -74,14 +74,14 @@ export function sameModel(existing: Json, desired: Omit<CreateModelInput, 'Model
     const containers = ((model.PrimaryContainer ? [model.PrimaryContainer] : (model.Containers ?? [])) as ContainerDefinition[]).map((c) => {
       const copy = { ...c } as Json;
       if (copy.Mode === 'SingleModel') delete copy.Mode;
-      if (copy.Environment && Object.keys(copy.Environment as Json).length === 0) delete copy.Environment;
+      if (copy.Environment && Object.keys(copy.Environment).length === 0) delete copy.Environment;
       const source = (copy.ModelDataSource as { S3DataSource?: Json } | undefined)?.S3DataSource;
       if (source) copy.ModelDataSource = { S3DataSource: { ...source, ETag: undefined, ManifestEtag: undefined } };
       return copy;
     });
     return canonical({ containers, role: model.ExecutionRoleArn, vpc: model.VpcConfig, isolation: model.EnableNetworkIsolation ?? false, execution: model.InferenceExecutionConfig });
   };
-  return normalize(existing) === normalize(desired as Json);
+  return normalize(existing) === normalize(desired);
 }
 
 const VARIANT_DROP = new Set<string>(['CurrentInstanceCount', 'DesiredInstanceCount', 'CurrentWeight', 'DesiredWeight', 'DeployedImages', 'CurrentServerlessConfig', 'DesiredServerlessConfig', 'VariantStatus']);
@@ -113,7 +113,7 @@ export function sameEndpointConfig(existing: Json, desired: Omit<CreateEndpointC
     picked.ShadowProductionVariants = ((config.ShadowProductionVariants ?? []) as Json[]).map((v) => variantSpec(v, new Map()));
     return canonical(picked);
   };
-  return normalize(existing) === normalize(desired as unknown as Json);
+  return normalize(existing) === normalize(desired);
 }
 
 /** Inference components in creation order (a base component before the adapters built on it). */

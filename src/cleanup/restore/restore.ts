@@ -18,7 +18,7 @@ import { layout, parseS3Uri, s3Uri } from '../../core/layout.ts';
 import type { Log } from '../../core/log.ts';
 import { tagMapToList, type TagMap } from '../../core/tags.ts';
 import { appendAuditEvent, type AuditWriter } from '../../audit/events.ts';
-import { isS3NotFound, isSageMakerNotFound } from '../../core/aws-errors.ts';
+import { isS3NotFound, unlessSageMakerNotFound } from '../../core/aws-errors.ts';
 import { describeEndpoint } from '../snapshot/describe.ts';
 import { ManifestSchema, type Manifest } from '../snapshot/manifest.ts';
 import { readJsonObject } from '../../core/s3-json.ts';
@@ -117,38 +117,17 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
   const map = uriMapOf(manifest);
   const tags = restoredTags(manifest.tags, uri);
   const resourceTags = tagMapToList({ zombie: tags.zombie!, 'zombie-snapshot': uri });
-  const models = [];
-  const modelNames = new Map<string, string>();
-  for (const described of manifest.models) {
-    const original = String(described.ModelName);
-    const spec = modelSpecOf(described, map);
-    const chosen = await chooseName(original, manifest.sweepId, async (candidate) => {
-      const found = await describeOrUndefined(() => sagemaker.send(new DescribeModelCommand({ ModelName: candidate })));
-      return found === undefined ? 'free' : sameModel(found as never, spec) ? 'same' : 'taken';
-    });
-    if (chosen.state === 'free') await sagemaker.send(new CreateModelCommand({ ModelName: chosen.name, ...spec, Tags: resourceTags }));
-    modelNames.set(original, chosen.name);
-    models.push({ original, name: chosen.name, action: chosen.state === 'free' ? ('created' as const) : ('reused' as const) });
-  }
-
+  const { models, modelNames } = await restoreModels(sagemaker, manifest, map, resourceTags);
   const configSpec = endpointConfigSpecOf(manifest.endpointConfig, modelNames);
   const config = await chooseName(manifest.endpointConfigName, manifest.sweepId, async (candidate) => {
-    const found = await describeOrUndefined(() => sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: candidate })));
+    const found = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: candidate })));
     return found === undefined ? 'free' : sameEndpointConfig(found as never, configSpec) ? 'same' : 'taken';
   });
   if (config.state === 'free') await sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: config.name, ...configSpec, Tags: resourceTags }));
   const created = await sagemaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: config.name, Tags: tagMapToList(tags) }));
   log.info('endpoint restore started', { endpointConfigName: config.name, manifestUri: uri });
 
-  const componentNames = new Map<string, string>();
-  for (const component of manifest.inferenceComponents) {
-    const original = String(component.InferenceComponentName);
-    const chosen = await chooseName(original, manifest.sweepId, async (candidate) => {
-      const found = await describeOrUndefined(() => sagemaker.send(new DescribeInferenceComponentCommand({ InferenceComponentName: candidate })));
-      return found === undefined ? 'free' : 'taken';
-    });
-    componentNames.set(original, chosen.name);
-  }
+  const componentNames = await componentNamesOf(sagemaker, manifest);
   const targets = manifest.autoscaling.scalableTargets;
   const warnings: string[] = [...manifest.notes.map((note) => `snapshot note: ${note}`)];
   let status = 'Creating';
@@ -159,21 +138,7 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
     warnings.push(...(await restoreScaling(deps.factory.target(ApplicationAutoScalingClient, target), manifest, name, componentNames)));
   }
 
-  const audit: AuditWriter = { s3, bucket: parseS3Uri(uri).bucket, clock: deps.clock, retention: deps.auditRetention };
-  const details = {
-    manifestUri: uri,
-    originalEndpointName: manifest.endpointName,
-    endpointConfigName: config.name,
-    models: models.map((m) => `${m.original} -> ${m.name} (${m.action})`),
-    inferenceComponents: [...componentNames.entries()].map(([from, to]) => `${from} -> ${to}`),
-  };
-  const event = { type: 'restored' as const, actor: caller.Arn ?? 'unknown', sweepId: manifest.sweepId, accountId: manifest.accountId, region: manifest.region };
-  await appendAuditEvent(audit, { ...event, endpointName: name, endpointArn: created.EndpointArn, tagsBefore: {}, tagsAfter: tags, details });
-  if (name !== manifest.endpointName) {
-    // The original endpoint's own timeline says where it came back.
-    await appendAuditEvent(audit, { ...event, endpointName: manifest.endpointName, endpointArn: manifest.endpointArn, details: { ...details, restoredAs: created.EndpointArn } });
-  }
-  return {
+  const result: RestoreResult = {
     manifestUri: uri,
     endpointName: name,
     endpointArn: created.EndpointArn ?? '',
@@ -185,14 +150,58 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
     tags,
     warnings,
   };
+  await auditRestored({ s3, bucket: parseS3Uri(uri).bucket, clock: deps.clock, retention: deps.auditRetention }, manifest, result, caller.Arn ?? 'unknown');
+  return result;
 }
 
-async function describeOrUndefined<T>(call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isSageMakerNotFound(error)) return undefined;
-    throw error;
+type RestoredModel = RestoreResult['models'][number];
+
+/** Recreates each model on its archived artifacts, or reuses one that already holds exactly that (a re-run). */
+async function restoreModels(sagemaker: SageMakerClient, manifest: Manifest, map: Map<string, string>, resourceTags: ReturnType<typeof tagMapToList>): Promise<{ models: RestoredModel[]; modelNames: Map<string, string> }> {
+  const models: RestoredModel[] = [];
+  const modelNames = new Map<string, string>();
+  for (const described of manifest.models) {
+    const original = String(described.ModelName);
+    const spec = modelSpecOf(described, map);
+    const chosen = await chooseName(original, manifest.sweepId, async (candidate) => {
+      const found = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeModelCommand({ ModelName: candidate })));
+      return found === undefined ? 'free' : sameModel(found as never, spec) ? 'same' : 'taken';
+    });
+    if (chosen.state === 'free') await sagemaker.send(new CreateModelCommand({ ModelName: chosen.name, ...spec, Tags: resourceTags }));
+    modelNames.set(original, chosen.name);
+    models.push({ original, name: chosen.name, action: chosen.state === 'free' ? 'created' : 'reused' });
+  }
+  return { models, modelNames };
+}
+
+/** Original inference component name -> the name it is restored under (components are never reused). */
+async function componentNamesOf(sagemaker: SageMakerClient, manifest: Manifest): Promise<Map<string, string>> {
+  const componentNames = new Map<string, string>();
+  for (const component of manifest.inferenceComponents) {
+    const original = String(component.InferenceComponentName);
+    const chosen = await chooseName(original, manifest.sweepId, async (candidate) => {
+      const found = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeInferenceComponentCommand({ InferenceComponentName: candidate })));
+      return found === undefined ? 'free' : 'taken';
+    });
+    componentNames.set(original, chosen.name);
+  }
+  return componentNames;
+}
+
+async function auditRestored(audit: AuditWriter, manifest: Manifest, result: RestoreResult, actor: string): Promise<void> {
+  const endpointArn = result.endpointArn || undefined;
+  const details = {
+    manifestUri: result.manifestUri,
+    originalEndpointName: manifest.endpointName,
+    endpointConfigName: result.endpointConfigName,
+    models: result.models.map((m) => `${m.original} -> ${m.name} (${m.action})`),
+    inferenceComponents: result.inferenceComponents.map((c) => `${c.original} -> ${c.name}`),
+  };
+  const event = { type: 'restored' as const, actor, sweepId: manifest.sweepId, accountId: manifest.accountId, region: manifest.region };
+  await appendAuditEvent(audit, { ...event, endpointName: result.endpointName, endpointArn, tagsBefore: {}, tagsAfter: result.tags, details });
+  if (result.endpointName !== manifest.endpointName) {
+    // The original endpoint's own timeline says where it came back.
+    await appendAuditEvent(audit, { ...event, endpointName: manifest.endpointName, endpointArn: manifest.endpointArn, details: { ...details, restoredAs: endpointArn } });
   }
 }
 

@@ -188,46 +188,12 @@ async function multipartCopy(ctx: CopyContext, source: S3Location, info: ObjectI
   const partSize = choosePartSize(info.size, ctx.options.partSizeBytes);
   const candidate = comparableAlgorithm(info);
   const algorithm: ChecksumAlgorithm = FULL_OBJECT_ALGORITHMS.includes(candidate) ? candidate : 'CRC64NVME';
-  let state = await ctx.state.loadMultipart(archiveKey);
-  if (state && (state.sourceEtag !== info.etag || state.partSize !== partSize)) {
-    await abortQuietly(ctx, archiveKey, state.uploadId);
-    await ctx.state.clearMultipart(archiveKey);
-    state = undefined;
-  }
-  if (!state) {
-    const created = await ctx.writer.send(
-      new CreateMultipartUploadCommand({
-        Bucket: ctx.archiveBucket,
-        Key: archiveKey,
-        ChecksumAlgorithm: algorithm,
-        ChecksumType: 'FULL_OBJECT',
-        ContentType: info.contentType,
-        Metadata: info.metadata,
-        ...encryption(ctx),
-      }),
-    );
-    state = { uploadId: created.UploadId!, sourceEtag: info.etag, partSize, parts: [] };
-  }
-  const current: MultipartState = state;
+  const current = await resumableUpload(ctx, info, archiveKey, partSize, algorithm);
   const done = new Set(current.parts.map((p) => p.PartNumber));
   const todo = partRanges(info.size, partSize).filter((p) => !done.has(p.partNumber));
   try {
     const results = await runBounded(todo, ctx.options.partConcurrency, () => ctx.budget.claimLeaf(), async (part) => {
-      const output = await ctx.writer.send(
-        new UploadPartCopyCommand({
-          Bucket: ctx.archiveBucket,
-          Key: archiveKey,
-          UploadId: current.uploadId,
-          PartNumber: part.partNumber,
-          CopySource: copySourceOf(source),
-          CopySourceRange: part.range,
-          CopySourceIfMatch: info.etag,
-        }),
-      );
-      const etag = output.CopyPartResult?.ETag;
-      if (!etag) throw new RetryableAwsError(`UploadPartCopy returned no ETag for part ${part.partNumber}`);
-      const crc = output.CopyPartResult?.ChecksumCRC64NVME;
-      current.parts.push({ PartNumber: part.partNumber, ETag: etag, ...(crc ? { ChecksumCRC64NVME: crc } : {}) });
+      await copyPart(ctx, source, info, archiveKey, current, part);
       return true;
     });
     if (results.some((r) => r === undefined)) {
@@ -248,6 +214,47 @@ async function multipartCopy(ctx: CopyContext, source: S3Location, info: ObjectI
   await complete(ctx, archiveKey, current, info, algorithm);
   await ctx.state.clearMultipart(archiveKey);
   return 'complete';
+}
+
+/** The saved upload of an earlier run when it copies the same source version in the same parts; else a new one. */
+async function resumableUpload(ctx: CopyContext, info: ObjectInfo, archiveKey: string, partSize: number, algorithm: ChecksumAlgorithm): Promise<MultipartState> {
+  const saved = await ctx.state.loadMultipart(archiveKey);
+  if (saved && saved.sourceEtag === info.etag && saved.partSize === partSize) return saved;
+  if (saved) {
+    await abortQuietly(ctx, archiveKey, saved.uploadId);
+    await ctx.state.clearMultipart(archiveKey);
+  }
+  const created = await ctx.writer.send(
+    new CreateMultipartUploadCommand({
+      Bucket: ctx.archiveBucket,
+      Key: archiveKey,
+      ChecksumAlgorithm: algorithm,
+      ChecksumType: 'FULL_OBJECT',
+      ContentType: info.contentType,
+      Metadata: info.metadata,
+      ...encryption(ctx),
+    }),
+  );
+  return { uploadId: created.UploadId!, sourceEtag: info.etag, partSize, parts: [] };
+}
+
+/** Copies one part of the pinned source version and records it in the upload's state. */
+async function copyPart(ctx: CopyContext, source: S3Location, info: ObjectInfo, archiveKey: string, state: MultipartState, part: { partNumber: number; range: string }): Promise<void> {
+  const output = await ctx.writer.send(
+    new UploadPartCopyCommand({
+      Bucket: ctx.archiveBucket,
+      Key: archiveKey,
+      UploadId: state.uploadId,
+      PartNumber: part.partNumber,
+      CopySource: copySourceOf(source),
+      CopySourceRange: part.range,
+      CopySourceIfMatch: info.etag,
+    }),
+  );
+  const etag = output.CopyPartResult?.ETag;
+  if (!etag) throw new RetryableAwsError(`UploadPartCopy returned no ETag for part ${part.partNumber}`);
+  const crc = output.CopyPartResult?.ChecksumCRC64NVME;
+  state.parts.push({ PartNumber: part.partNumber, ETag: etag, ...(crc ? { ChecksumCRC64NVME: crc } : {}) });
 }
 
 async function complete(ctx: CopyContext, archiveKey: string, state: MultipartState, info: ObjectInfo, algorithm: ChecksumAlgorithm): Promise<void> {

@@ -19,7 +19,7 @@ import {
 import { chunk, mapLimit } from '../../core/concurrency.ts';
 import { errorMessage, errorName, RetryableAwsError, SnapshotFailedError } from '../../core/errors.ts';
 import { tagListToMap } from '../../core/tags.ts';
-import { isSageMakerNotFound, isUnsupportedOperation } from '../../core/aws-errors.ts';
+import { isSageMakerNotFound, isUnsupportedOperation, unlessSageMakerNotFound } from '../../core/aws-errors.ts';
 import { modelNamesOf, modelPackageNames, type EndpointDescriptions, type ModelPackageRecord } from './discover.ts';
 import { isAwsOwnedModelPackage } from './locations.ts';
 
@@ -37,12 +37,8 @@ function plain<T extends object>(output: T): Omit<T, '$metadata'> {
 }
 
 export async function describeEndpoint(sagemaker: SageMakerClient, endpointName: string): Promise<DescribeEndpointOutput | undefined> {
-  try {
-    return plain(await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }))) as DescribeEndpointOutput;
-  } catch (error) {
-    if (isSageMakerNotFound(error)) return undefined;
-    throw error;
-  }
+  const described = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })));
+  return described && plain(described);
 }
 
 /**

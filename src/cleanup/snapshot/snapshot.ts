@@ -118,31 +118,8 @@ async function runSnapshot(input: SnapshotInput, deps: SnapshotDeps, run: RunCon
   const artifactPrefix = layout.artifactPrefix(candidate.accountId, candidate.region, candidate.endpointName, candidate.sweepId);
   const state = new SnapshotState(run.hubS3, deps.archiveBucket, layout.snapshotStatePrefix(candidate.sweepId, candidate.accountId, candidate.region, candidate.endpointName));
 
-  let continuation = input.continuation;
-  let plan = continuation ? await state.loadPlan(continuation.runId) : undefined;
-  if (continuation && !plan) {
-    run.log.warn('snapshot working state not found; starting the snapshot over', { runId: continuation.runId });
-    continuation = undefined;
-  }
-  if (!plan || !continuation) {
-    const descriptions = await describeAll({ sagemaker, autoscaling: deps.factory.target(ApplicationAutoScalingClient, target) }, candidate.endpointName);
-    if (descriptions.endpoint.EndpointArn && descriptions.endpoint.EndpointArn !== candidate.endpointArn) {
-      throw new SnapshotFailedError(`endpoint ARN ${descriptions.endpoint.EndpointArn} is not the candidate's ${candidate.endpointArn}`);
-    }
-    plan = {
-      runId: randomBytes(8).toString('hex'),
-      createdAt: deps.clock.now().toISOString(),
-      fingerprint: fingerprintOf(descriptions.endpoint, descriptions.inferenceComponents),
-      descriptions,
-      sources: discoverArtifacts(descriptions, artifactPrefix, options.extraAwsOwnedBuckets),
-    };
-    await state.savePlan(plan);
-    continuation = { runId: plan.runId, itemIndex: 0, chunkSeq: 0, runs: 1 };
-    run.log.info('snapshot planned', { runId: plan.runId, sources: plan.sources.length });
-  } else {
-    continuation = { ...continuation, runs: continuation.runs + 1 };
-    if (continuation.runs > options.maxRuns) throw new SnapshotFailedError(`snapshot did not finish within ${options.maxRuns} runs`);
-  }
+  const resumed = await resumePlan(input.continuation, state, run.log, options);
+  const { plan, continuation } = resumed ?? (await newPlan(candidate, { sagemaker, autoscaling: deps.factory.target(ApplicationAutoScalingClient, target) }, deps, run.log, state, artifactPrefix, options));
 
   const budget = new RunBudget(deps.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY), options.safetyMarginMs);
   const ctx: CopyContext = {
@@ -167,24 +144,68 @@ async function runSnapshot(input: SnapshotInput, deps: SnapshotDeps, run: RunCon
       if (!finished) return suspend();
       cursor.itemIndex++;
       delete cursor.startAfter;
-    } else {
-      const batch: { source: ArtifactSource; index: number }[] = [];
-      for (let i = cursor.itemIndex; i < plan.sources.length && batch.length < options.objectBatch; i++) {
-        const next = plan.sources[i]!;
-        if (next.kind === 'prefix' && !next.byReference) break;
-        batch.push({ source: next, index: i });
-      }
-      const results = await runBounded(batch, options.objectConcurrency, () => budget.allow(), ({ source: item, index }): Promise<ArchiveOutcome> =>
-        item.byReference ? Promise.resolve({ status: 'done', entry: byReferenceEntry(item, index) }) : archiveObject(ctx, item.location!, item.archiveKey!, index),
-      );
-      const done = completedPrefix(results, (r) => r.status === 'done');
-      await state.saveProgress(plan.runId, cursor.chunkSeq++, results.slice(0, done).map((r) => (r as Extract<ArchiveOutcome, { status: 'done' }>).entry));
-      cursor.itemIndex += done;
-      if (done < batch.length) return suspend();
+    } else if (!(await archiveObjectBatch(ctx, plan, cursor, options))) {
+      return suspend();
     }
     if (budget.exhausted() && cursor.itemIndex < plan.sources.length) return suspend();
   }
   return finish(plan, candidate, deps, run, state, sagemaker);
+}
+
+/** The plan of an earlier run to continue, counting this run; undefined when there is none (or its state is gone). */
+async function resumePlan(continuation: Continuation | undefined, state: SnapshotState, log: Log, options: SnapshotOptions): Promise<{ plan: SnapshotPlan; continuation: Continuation } | undefined> {
+  if (!continuation) return undefined;
+  const plan = await state.loadPlan(continuation.runId);
+  if (!plan) {
+    log.warn('snapshot working state not found; starting the snapshot over', { runId: continuation.runId });
+    return undefined;
+  }
+  const next = { ...continuation, runs: continuation.runs + 1 };
+  if (next.runs > options.maxRuns) throw new SnapshotFailedError(`snapshot did not finish within ${options.maxRuns} runs`);
+  return { plan, continuation: next };
+}
+
+/** Describes the endpoint, finds its artifacts and saves the plan every later run of this snapshot follows. */
+async function newPlan(
+  candidate: Candidate,
+  clients: Parameters<typeof describeAll>[0],
+  deps: SnapshotDeps,
+  log: Log,
+  state: SnapshotState,
+  artifactPrefix: string,
+  options: SnapshotOptions,
+): Promise<{ plan: SnapshotPlan; continuation: Continuation }> {
+  const descriptions = await describeAll(clients, candidate.endpointName);
+  if (descriptions.endpoint.EndpointArn && descriptions.endpoint.EndpointArn !== candidate.endpointArn) {
+    throw new SnapshotFailedError(`endpoint ARN ${descriptions.endpoint.EndpointArn} is not the candidate's ${candidate.endpointArn}`);
+  }
+  const plan: SnapshotPlan = {
+    runId: randomBytes(8).toString('hex'),
+    createdAt: deps.clock.now().toISOString(),
+    fingerprint: fingerprintOf(descriptions.endpoint, descriptions.inferenceComponents),
+    descriptions,
+    sources: discoverArtifacts(descriptions, artifactPrefix, options.extraAwsOwnedBuckets),
+  };
+  await state.savePlan(plan);
+  log.info('snapshot planned', { runId: plan.runId, sources: plan.sources.length });
+  return { plan, continuation: { runId: plan.runId, itemIndex: 0, chunkSeq: 0, runs: 1 } };
+}
+
+/** Archives the next run of single objects (up to the next tree); false when the run's budget ended first. */
+async function archiveObjectBatch(ctx: CopyContext, plan: SnapshotPlan, cursor: Continuation, options: SnapshotOptions): Promise<boolean> {
+  const batch: { source: ArtifactSource; index: number }[] = [];
+  for (let i = cursor.itemIndex; i < plan.sources.length && batch.length < options.objectBatch; i++) {
+    const next = plan.sources[i]!;
+    if (next.kind === 'prefix' && !next.byReference) break;
+    batch.push({ source: next, index: i });
+  }
+  const results = await runBounded(batch, options.objectConcurrency, () => ctx.budget.allow(), ({ source: item, index }): Promise<ArchiveOutcome> =>
+    item.byReference ? Promise.resolve({ status: 'done', entry: byReferenceEntry(item, index) }) : archiveObject(ctx, item.location!, item.archiveKey!, index),
+  );
+  const done = completedPrefix(results, (r) => r.status === 'done');
+  await ctx.state.saveProgress(plan.runId, cursor.chunkSeq++, results.slice(0, done).map((r) => (r as Extract<ArchiveOutcome, { status: 'done' }>).entry));
+  cursor.itemIndex += done;
+  return done === batch.length;
 }
 
 /** Archives one S3Prefix tree page by page; false when the run's budget ended first (cursor says where). */
