@@ -47,6 +47,7 @@ const key = {
   endpointEvent: `${layout.endpointAuditPrefix(MEMBER, REGION, ENDPOINT)}2026-03-01T00-00-00-000Z-tagged-abcd1234.json`,
   sweepEvent: `${layout.sweepAuditPrefix(SWEEP)}2026-03-01T00-00-00-000Z-sweep-started-abcd1234.json`,
   sweepIndex: layout.sweepIndexEntry(SWEEP, MEMBER, REGION, ENDPOINT),
+  configCache: layout.configCache(MEMBER, REGION),
 };
 
 const bucketPolicy = policy('archive-bucket-policy', HUB);
@@ -106,8 +107,8 @@ const CALLS: Record<HubFunction, Request[]> = {
     ...assumeMemberRole('read'),
     ...archiveKey(),
   ],
-  // functions/scan/handler.ts: the findings file of one target.
-  scan: [put(key.findings), ...assumeMemberRole('read'), ...archiveKey()],
+  // functions/scan/handler.ts: the findings file of one target, and its endpoint-config cache (src/detection/config-cache.ts).
+  scan: [put(key.findings), get(key.configCache), put(key.configCache), ...assumeMemberRole('read'), ...archiveKey()],
   // src/sweep/collect.ts, map-results.ts: both phases, including manifest totals for the report.
   collect: [
     get(key.targets),
