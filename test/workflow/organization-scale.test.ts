@@ -12,7 +12,7 @@ import { runScaleSweep } from '../../bench/sweep-run.ts';
  * the Wait loop: the suite spends its time on the sweep, not on framing or waiting.
  */
 describe('a cleanup sweep at organization scale', () => {
-  it('scans 500+ targets and snapshots, tags, approves and deletes 3,000 zombies within every quota, with state that does not grow', { timeout: 900_000 }, async () => {
+  it('scans 500+ targets and snapshots, tags, approves and deletes 3,000 zombies within every quota, with state that does not grow', { timeout: 1_200_000 }, async () => {
     const result = await runScaleSweep({
       accounts: 125,
       regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'],
