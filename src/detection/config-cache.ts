@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
+import { isAccessDenied } from '../core/aws-errors.ts';
 import { layout } from '../core/layout.ts';
 import type { Log } from '../core/log.ts';
 import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
@@ -64,7 +65,16 @@ export interface ConfigCacheStore {
 
 export function s3ConfigCache(s3: S3Client, bucket: string, kmsKeyId?: string): ConfigCacheStore {
   return {
-    load: async (accountId, region) => (await readJsonObject(s3, bucket, layout.configCache(accountId, region), ConfigCacheFileSchema))?.value,
+    load: async (accountId, region) => {
+      try {
+        return (await readJsonObject(s3, bucket, layout.configCache(accountId, region), ConfigCacheFileSchema))?.value;
+      } catch (error) {
+        // S3 answers a missing key with 403 to a caller without s3:ListBucket (the scan role has none):
+        // that is the first sweep of a target. A real permission problem shows when the file is saved.
+        if (isAccessDenied(error)) return undefined;
+        throw error;
+      }
+    },
     save: async (file) => {
       await writeJsonObject(s3, bucket, layout.configCache(file.accountId, file.region), file, kmsKeyId ? { kmsKeyId } : {});
     },

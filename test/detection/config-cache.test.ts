@@ -107,4 +107,10 @@ describe('the endpoint-config cache across sweeps', () => {
       expect(scanned.findings).toEqual(uncached.findings);
     }
   });
+
+  it("reads S3's 403 for a missing file (the scan role has no s3:ListBucket) as no cache, and any other failure as one", async () => {
+    const failing = (name: string) => ({ send: () => Promise.reject(Object.assign(new Error(name), { name })) }) as unknown as S3Client;
+    await expect(s3ConfigCache(failing('AccessDenied'), BUCKET).load(ACCT, REGION)).resolves.toBeUndefined();
+    await expect(s3ConfigCache(failing('InternalError'), BUCKET).load(ACCT, REGION)).rejects.toThrow();
+  });
 });
