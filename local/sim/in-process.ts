@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import consumers from 'node:stream/consumers';
 import { buildQueryString, HttpResponse } from '@smithy/core/protocols';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { HttpRequest } from '@smithy/types';
+import type { HttpHandlerOptions, HttpRequest } from '@smithy/types';
 import type { SimRequest } from './protocol.ts';
 import type { Simulator } from './server.ts';
 
@@ -20,7 +20,7 @@ export class InProcessSimHandler extends NodeHttpHandler {
     super();
   }
 
-  override async handle(request: HttpRequest, options: { abortSignal?: AbortSignal } = {}): Promise<{ response: HttpResponse }> {
+  override async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
     if (options.abortSignal?.aborted) throw abortError();
     const query = request.query ? buildQueryString(request.query) : '';
     const rawUrl = `${request.path}${query ? `?${query}` : ''}`;
