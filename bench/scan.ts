@@ -11,17 +11,19 @@
  */
 import '../src/core/polyfills.ts';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ApiCallCounter } from '../src/core/api-calls.ts';
 import { ClientFactory, sharedHttpHandler, type TargetRef } from '../src/core/clients.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { silentLog } from '../src/core/log.ts';
 import { resolveDetectionSettings, TargetingSchema } from '../src/core/schemas.ts';
+import { s3ConfigCache } from '../src/detection/config-cache.ts';
 import type { Pricing, TargetScanResult } from '../src/detection/scan.ts';
 import { scanTargets } from '../src/detection/scan-targets.ts';
 import { streamTargets } from '../src/sweep/target-stream.ts';
@@ -41,8 +43,12 @@ const { values } = parseArgs({
     pricing: { type: 'string', default: 'billable' },
     'baseline-endpoints': { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
+    // Scan twice, cold then warm, with the cross-sweep endpoint-config cache; --no-config-cache scans once without it.
+    'config-cache': { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
+const CACHE_BUCKET = 'zombie-sweep-bench-archive';
 const pricing = values.pricing as Pricing;
 if (pricing !== 'billable' && pricing !== 'zombies') throw new Error('--pricing must be billable or zombies');
 const regions = values.regions.split(',');
@@ -52,34 +58,13 @@ const sim = await startSimulatorProcess();
 Object.assign(process.env, sim.env);
 const { expected, memberRoleName } = JSON.parse(readFileSync(sim.expectedFile, 'utf8')) as { expected: Record<string, string>; memberRoleName: string };
 
-const peaks = { openFiles: openFiles(), sockets: 0 };
+const peaks = { openFiles: openFiles(), sockets: 0, rssMb: 0 };
 const sampler = setInterval(samplePeaks, 100);
-const counter = new ApiCallCounter();
-const factory = new ClientFactory({ hubRegion: regions[0]!, sessionName: 'zombie-sweep-bench', s3ForcePathStyle: true, counter });
-const started = performance.now();
-const caller = await callerIdentity(factory);
 const scanned: TargetRef[] = [];
-const targets = streamTargets({
-  organizations: factory.hub(OrganizationsClient),
-  ec2For: () => {
-    throw new Error('named regions need no region lookup');
-  },
-  targeting: TargetingSchema.parse({ org: true, regions }),
-  callerAccountId: caller.accountId,
-  fallbackRegion: regions[0]!,
-  log: silentLog,
-});
-const results = await scanTargets({
-  factory,
-  targets: reachable(targets),
-  settings: resolveDetectionSettings({}),
-  clock: systemClock,
-  log: silentLog,
-  targetConcurrency: Number(values.concurrency),
-  pricing,
-  onTargetDone: samplePeaks,
-});
-const seconds = (performance.now() - started) / 1000;
+const configCache = values['config-cache'] ? await createCacheBucket() : false;
+const cold = await runScan('cold');
+// The same organization again: unchanged configs now come from the cache (src/detection/config-cache.ts).
+const warm = configCache ? await runScan('warm') : undefined;
 clearInterval(sampler);
 samplePeaks();
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -88,13 +73,91 @@ const baseline = await naiveScan({ targets: scanned, endpoints: Number(values['b
 const throttled = await sim.stop();
 rmSync(sim.dir, { recursive: true, force: true });
 
-report(results, baseline, throttled);
+report(cold, warm, baseline, throttled);
 
-async function* reachable(listed: AsyncIterable<{ accountId: string; region: string }>): AsyncIterable<TargetRef> {
+/** What the report needs of a scan, tallied target by target while each target's findings go to a file. */
+interface ScanRun {
+  label: string;
+  seconds: number;
+  stats: ReturnType<ApiCallCounter['stats']>;
+  targets: number;
+  notScanned: number;
+  endpoints: number;
+  metricBatches: number;
+  /** account/region/config of every config the contract floor counts. */
+  configs: Set<string>;
+  wrong: { key: string; got: string; reason: string }[];
+  matched: number;
+}
+
+async function runScan(label: string): Promise<ScanRun> {
+  const counter = new ApiCallCounter();
+  const factory = new ClientFactory({ hubRegion: regions[0]!, sessionName: `zombie-sweep-bench-${label}`, s3ForcePathStyle: true, counter });
+  const run: ScanRun = { label, seconds: 0, stats: counter.stats(), targets: 0, notScanned: 0, endpoints: 0, metricBatches: 0, configs: new Set(), wrong: [], matched: 0 };
+  const out = createWriteStream(join(sim.dir, `findings-${label}.jsonl`));
+  const started = performance.now();
+  const caller = await callerIdentity(factory);
+  const targets = streamTargets({
+    organizations: factory.hub(OrganizationsClient),
+    ec2For: () => {
+      throw new Error('named regions need no region lookup');
+    },
+    targeting: TargetingSchema.parse({ org: true, regions }),
+    callerAccountId: caller.accountId,
+    fallbackRegion: regions[0]!,
+    log: silentLog,
+  });
+  await scanTargets({
+    factory,
+    targets: reachable(targets, caller.accountId, label === 'cold'),
+    settings: resolveDetectionSettings({}),
+    clock: systemClock,
+    log: silentLog,
+    targetConcurrency: Number(values.concurrency),
+    pricing,
+    // The archive bucket's cache, in the simulator's S3, read and written with the run's counted client.
+    ...(configCache ? { configCache: s3ConfigCache(factory.hub(S3Client), CACHE_BUCKET) } : {}),
+    // Findings are tallied and written out per target, then dropped: the scanner holds one target's at a time.
+    keepFindings: false,
+    onTargetDone: (result) => {
+      tally(run, result);
+      out.write(result.findings.map((f) => JSON.stringify(f)).join('\n') + (result.findings.length ? '\n' : ''));
+      samplePeaks();
+    },
+  });
+  run.seconds = (performance.now() - started) / 1000;
+  run.stats = counter.stats();
+  await new Promise((resolve) => out.end(resolve));
+  return run;
+}
+
+function tally(run: ScanRun, result: TargetScanResult): void {
+  run.targets++;
+  if (result.status !== 'ok') run.notScanned++;
+  run.endpoints += result.findings.length;
+  run.metricBatches += Math.ceil(result.findings.length / 500);
+  for (const f of result.findings) {
+    const key = `${f.accountId}/${f.region}/${f.endpointName}`;
+    if (expected[key] === f.verdict) run.matched++;
+    else if (run.wrong.length < 10) run.wrong.push({ key, got: f.verdict, reason: f.reason });
+    if (!f.endpointConfigName || f.endpointType === 'serverless' || f.verdict === 'error') continue;
+    if (pricing === 'zombies' && f.verdict !== 'zombie') continue;
+    run.configs.add(`${result.accountId}/${result.region}/${f.endpointConfigName}`);
+  }
+}
+
+async function createCacheBucket(): Promise<true> {
+  const s3 = new S3Client({ region: regions[0]!, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: CACHE_BUCKET }));
+  s3.destroy();
+  return true;
+}
+
+async function* reachable(listed: AsyncIterable<{ accountId: string; region: string }>, callerAccountId: string, record: boolean): AsyncIterable<TargetRef> {
   for await (const t of listed) {
     // The management account is scanned with the caller's own credentials (StackSets deploy no member role there).
-    const target = t.accountId === caller.accountId ? { accountId: t.accountId, region: t.region } : { accountId: t.accountId, region: t.region, roleName: memberRoleName };
-    scanned.push(target);
+    const target = t.accountId === callerAccountId ? { accountId: t.accountId, region: t.region } : { accountId: t.accountId, region: t.region, roleName: memberRoleName };
+    if (record) scanned.push(target);
     yield target;
   }
 }
@@ -106,6 +169,7 @@ function openFiles(): number {
 function samplePeaks(): void {
   peaks.openFiles = Math.max(peaks.openFiles, openFiles());
   peaks.sockets = Math.max(peaks.sockets, sharedHttpHandler().openSockets());
+  peaks.rssMb = Math.max(peaks.rssMb, process.memoryUsage.rss() / 1024 / 1024);
 }
 
 /**
@@ -113,77 +177,76 @@ function samplePeaks(): void {
  * (the report needs each one's details), one ListEndpoints per target, one GetMetricData per 500
  * endpoints of a target (one series each at least), one AssumeRole per member account.
  */
-function floorCalls(results: readonly TargetScanResult[], targets: readonly TargetRef[]): number {
-  const endpoints = results.reduce((sum, r) => sum + r.findings.length, 0);
-  const metricBatches = results.reduce((sum, r) => sum + Math.ceil(r.findings.length / 500), 0);
-  const memberAccounts = new Set(targets.filter((t) => t.roleName).map((t) => t.accountId)).size;
-  return endpoints + targets.length + metricBatches + memberAccounts;
+function floorCalls(run: ScanRun): number {
+  const memberAccounts = new Set(scanned.filter((t) => t.roleName).map((t) => t.accountId)).size;
+  return run.endpoints + run.targets + run.metricBatches + memberAccounts;
 }
 
-/**
- * The contract floor: the floor plus one DescribeEndpointConfig per distinct config of an
- * instance-based endpoint, which the report's instance type and cost of every endpoint need
- * (docs/performance.md, "Why the config reads stay"). With `--pricing zombies`, only the zombies'.
- */
-function contractFloorCalls(results: readonly TargetScanResult[], floor: number): number {
-  const configs = new Set<string>();
-  for (const r of results) {
-    for (const f of r.findings) {
-      if (!f.endpointConfigName || f.endpointType === 'serverless' || f.verdict === 'error') continue;
-      if (pricing === 'zombies' && f.verdict !== 'zombie') continue;
-      configs.add(`${r.accountId}/${r.region}/${f.endpointConfigName}`);
-    }
-  }
-  return floor + configs.size;
-}
-
-function report(results: readonly TargetScanResult[], baseline: Awaited<ReturnType<typeof naiveScan>>, throttledCalls: number): void {
-  const findings = results.flatMap((r) => r.findings);
-  const stats = counter.stats();
-  const endpoints = findings.length;
-  const wrong = findings.filter((f) => expected[`${f.accountId}/${f.region}/${f.endpointName}`] !== f.verdict);
-  const verdictsMatch = wrong.length === 0 && endpoints === Object.keys(expected).length;
+function summarize(run: ScanRun, baselineSeconds: number) {
+  const { stats, endpoints } = run;
   const perEndpoint = (n: number) => Number((n / Math.max(1, endpoints)).toFixed(3));
-  const floor = floorCalls(results, scanned);
-  const contractFloor = contractFloorCalls(results, floor);
-  const baselineSeconds = baseline.seconds * (endpoints / Math.max(1, baseline.endpoints));
-  const summary = {
+  const floor = floorCalls(run);
+  // The contract floor adds one DescribeEndpointConfig per distinct config priced (docs/performance.md, "Why the config reads stay").
+  const contractFloor = floor + run.configs.size;
+  return {
     endpoints,
-    targets: results.length,
-    seconds: Number(seconds.toFixed(1)),
+    targets: run.targets,
+    seconds: Number(run.seconds.toFixed(1)),
     calls: stats.total,
     callsPerEndpoint: Object.fromEntries([['total', perEndpoint(stats.total)], ...Object.entries(stats.byOperation).sort((a, b) => b[1] - a[1]).map(([op, n]) => [op, perEndpoint(n)])]) as Record<string, number>,
     floorCalls: floor,
     callsOverFloor: Number((stats.total / Math.max(1, floor)).toFixed(3)),
     contractFloorCalls: contractFloor,
     callsOverContractFloor: Number((stats.total / Math.max(1, contractFloor)).toFixed(3)),
+    verdictsMatch: run.wrong.length === 0 && run.matched === Object.keys(expected).length,
+    speedup: Number((baselineSeconds / Math.max(0.001, run.seconds)).toFixed(1)),
+  };
+}
+
+function runLines(run: ScanRun, summary: ReturnType<typeof summarize>, throttledCalls: number): string[] {
+  const { stats, endpoints } = run;
+  const perEndpoint = (n: number) => (n / Math.max(1, endpoints)).toFixed(3);
+  return [
+    `--- ${run.label} scan${configCache ? (run.label === 'cold' ? ' (empty config cache)' : ' (config cache from the cold scan)') : ''}`,
+    `targets        ${run.targets} account-regions (${run.notScanned} not scanned)`,
+    `endpoints      ${endpoints}; verdicts ${summary.verdictsMatch ? 'all match the generator' : `${Object.keys(expected).length - run.matched} differ from the generator or are missing`}`,
+    ...run.wrong.map((w) => `  ${w.key}: got ${w.got}, expected ${expected[w.key]} (${w.reason})`),
+    `wall time      ${summary.seconds} s (${((run.seconds * 1000) / Math.max(1, endpoints)).toFixed(2)} ms per endpoint)`,
+    `api calls      ${stats.total} = ${perEndpoint(stats.total)} per endpoint (SDK attempts ${stats.attempts}, simulator throttled ${throttledCalls} in all); pricing: ${pricing}`,
+    ...Object.entries(stats.byOperation)
+      .sort((a, b) => b[1] - a[1])
+      .map(([operation, count]) => `  ${operation.padEnd(40)} ${String(count).padStart(7)}  ${perEndpoint(count)}/endpoint`),
+    `floor          ${summary.floorCalls} calls (DescribeEndpoint per endpoint + ListEndpoints per target + GetMetricData per 500 endpoints of a target + AssumeRole per member account); calls/floor ${summary.callsOverFloor}`,
+    `contract floor ${summary.contractFloorCalls} calls (the floor + DescribeEndpointConfig per distinct config priced); calls/contract floor ${summary.callsOverContractFloor}`,
+    `speedup        ${summary.speedup}x over the baseline`,
+  ];
+}
+
+function report(coldRun: ScanRun, warmRun: ScanRun | undefined, baseline: Awaited<ReturnType<typeof naiveScan>>, throttledCalls: number): void {
+  const baselineSeconds = baseline.seconds * (coldRun.endpoints / Math.max(1, baseline.endpoints));
+  const coldSummary = summarize(coldRun, baselineSeconds);
+  const warmSummary = warmRun ? summarize(warmRun, baselineSeconds) : undefined;
+  const summary = {
+    ...coldSummary,
     peakRssMb: Math.round(peakRssMb),
     maxOpenFiles: peaks.openFiles,
-    verdictsMatch,
     baselineSeconds: Number(baselineSeconds.toFixed(1)),
-    speedup: Number((baselineSeconds / Math.max(0.001, seconds)).toFixed(1)),
+    ...(warmSummary ? { warm: warmSummary } : {}),
   };
   const lines = [
     `organization   ${values.accounts} accounts x ${regions.length} regions x ${values['endpoints-per-region']} endpoints, latency ${latencyMs} ms, throttling ${values.throttling ? 'on' : 'off'}; simulator in its own process`,
-    `targets        ${results.length} account-regions (${results.filter((r) => r.status !== 'ok').length} not scanned)`,
-    `endpoints      ${endpoints}; verdicts ${verdictsMatch ? 'all match the generator' : `${wrong.length} differ from the generator`}`,
-    ...wrong.slice(0, 10).map((f) => `  ${f.accountId}/${f.region}/${f.endpointName}: got ${f.verdict}, expected ${expected[`${f.accountId}/${f.region}/${f.endpointName}`]} (${f.reason})`),
-    `wall time      ${summary.seconds} s (${((seconds * 1000) / Math.max(1, endpoints)).toFixed(2)} ms per endpoint)`,
-    `api calls      ${stats.total} = ${perEndpoint(stats.total)} per endpoint (SDK attempts ${stats.attempts}, simulator throttled ${throttledCalls}); pricing: ${pricing}`,
-    ...Object.entries(stats.byOperation)
-      .sort((a, b) => b[1] - a[1])
-      .map(([operation, count]) => `  ${operation.padEnd(40)} ${String(count).padStart(7)}  ${perEndpoint(count).toFixed(3)}/endpoint`),
-    `floor          ${floor} calls (DescribeEndpoint per endpoint + ListEndpoints per target + GetMetricData per 500 endpoints of a target + AssumeRole per member account); calls/floor ${summary.callsOverFloor}`,
-    `contract floor ${contractFloor} calls (the floor + DescribeEndpointConfig per distinct config priced); calls/contract floor ${summary.callsOverContractFloor}`,
-    `memory         peak RSS ${summary.peakRssMb} MB (scanner process only)`,
+    ...runLines(coldRun, coldSummary, throttledCalls),
+    ...(warmRun && warmSummary ? runLines(warmRun, warmSummary, throttledCalls) : []),
+    `---`,
+    `memory         peak RSS ${summary.peakRssMb} MB (scanner process only, both scans; findings streamed to a file per target)`,
     `open files     peak ${peaks.openFiles} (sockets in the shared pool at most ${peaks.sockets})`,
-    `baseline       naive serial scan (DescribeEndpoint + GetMetricStatistics per endpoint): ${baseline.endpoints} endpoints in ${baseline.seconds.toFixed(1)} s, scaled to ${endpoints}: ${summary.baselineSeconds} s; speedup ${summary.speedup}x`,
+    `baseline       naive serial scan (DescribeEndpoint + GetMetricStatistics per endpoint): ${baseline.endpoints} endpoints in ${baseline.seconds.toFixed(1)} s, scaled to ${coldRun.endpoints}: ${summary.baselineSeconds} s`,
     `note           wall times depend on the machine and whatever else runs on it`,
   ];
   console.log(lines.join('\n'));
   // Tooling reads the last line.
   if (values.json) console.log(JSON.stringify(summary));
-  process.exitCode = verdictsMatch ? 0 : 1;
+  process.exitCode = coldSummary.verdictsMatch && (warmSummary?.verdictsMatch ?? true) ? 0 : 1;
 }
 
 interface SimProcess {

@@ -9,7 +9,10 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { attachToSimulator, startSweepLocally, type LocalSweepOptions } from '../local/runner/index.ts';
 import type { HistoryEvent } from '../local/runner/history.ts';
 import type { ExecutionUsage } from '../local/runner/quotas.ts';
+import { InProcessSimHandler } from '../local/sim/in-process.ts';
 import { startSimulator } from '../local/sim/server.ts';
+import { sagemakerSettings, sagemakerStore } from '../local/sim/services/sagemaker/store.ts';
+import type { World } from '../local/sim/world.ts';
 import { buildWorld, generateOrg } from '../local/sim/scenario/index.ts';
 import type { WorkflowFunction } from '../src/core/functions.ts';
 import type { SweepInput } from '../src/core/schemas.ts';
@@ -56,6 +59,10 @@ export interface ScaleSweepOptions {
   settings?: LocalSweepOptions['settings'];
   /** Tests: no backoff sleeps between retries (default: the definition's own backoff). */
   retryIntervalMs?: number;
+  /** How long the simulated SageMaker takes to delete an endpoint (default the scenario's 300 ms); the sweep's recheck loop runs until it is gone. */
+  transitionDelayMs?: number;
+  /** Calls reach the simulator without HTTP (local/sim/in-process.ts; default true): the CPU goes to the sweep, not to loopback framing. */
+  inProcess?: boolean;
   /** Called with progress lines (the bench prints them). */
   progress?: (line: string) => void;
 }
@@ -79,6 +86,11 @@ export interface ScaleSweepResult {
   usage: ExecutionUsage;
   cost: CostBreakdown;
   costUsdPer10kEndpoints: number;
+  /** After the sweep: zombies the generator made that still exist, and other endpoints that no longer do (both should be 0). */
+  zombiesLeft: number;
+  othersDeleted: number;
+  /** AWS API calls the simulator answered, keyed `service:Operation`. */
+  calls: Record<string, number>;
 }
 
 const BUCKET = 'zombie-sweep-bench-archive';
@@ -88,6 +100,7 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
   const scenario = generateOrg({ accounts: options.accounts, regions: options.regions, endpointsPerRegion: options.endpointsPerRegion, zombieFraction: options.zombieFraction, seed: options.seed ?? 7 });
   const expectedZombies = scenario.endpoints.filter((e) => e.expect?.verdict === 'zombie').length;
   const world = buildWorld(scenario);
+  if (options.transitionDelayMs !== undefined) sagemakerSettings(world).transitionDelayMs = options.transitionDelayMs;
   const sim = await startSimulator({ world, latencyMs: options.latencyMs ?? 0, ...(options.throttling ? { throttling: { enabled: true } } : {}) });
   try {
     const config = sim.clientConfig();
@@ -104,6 +117,7 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
       credentials: async () => config.credentials,
       s3ForcePathStyle: true,
       endpoint: sim.url,
+      ...(options.inProcess === false ? {} : { httpHandler: new InProcessSimHandler(sim) }),
       ...(options.lambdaMemoryMb ? { lambdaMemoryMb: options.lambdaMemoryMb } : {}),
       ...(options.settings ? { settings: options.settings } : {}),
       ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
@@ -130,10 +144,29 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
       usage,
       cost,
       costUsdPer10kEndpoints: endpoints > 0 ? (cost.totalUsd * 10_000) / endpoints : 0,
+      ...survivors(world, scenario.endpoints),
+      calls: sim.ledger.byOperation(),
     };
   } finally {
     await sim.stop();
   }
+}
+
+/** Compares what is left in the simulated SageMaker with the generator's verdicts: exact deletions. */
+function survivors(world: World, generated: readonly { account: string; region: string; name: string; expect?: { verdict?: string } }[]): { zombiesLeft: number; othersDeleted: number } {
+  const present = new Set<string>();
+  const targets = new Map(generated.map((e) => [`${e.account}/${e.region}`, e]));
+  for (const [target, { account, region }] of targets) {
+    for (const record of sagemakerStore(world, account, region).listEndpoints()) present.add(`${target}/${record.name}`);
+  }
+  let zombiesLeft = 0;
+  let othersDeleted = 0;
+  for (const e of generated) {
+    const there = present.has(`${e.account}/${e.region}/${e.name}`);
+    if (e.expect?.verdict === 'zombie' && there) zombiesLeft++;
+    if (e.expect?.verdict !== 'zombie' && !there) othersDeleted++;
+  }
+  return { zombiesLeft, othersDeleted };
 }
 
 function phasesOf(history: readonly HistoryEvent[]): [string, number][] {

@@ -16,6 +16,7 @@ export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   ReadSweepFiles: 'sweep files (targets, findings, candidates, decisions) have keys generated per sweep under sweeps/; read-only',
   DeleteSweepWorkingState: 'snapshot working state under sweeps/ is removed once its manifest exists; limited to that prefix',
   WriteFindings: 'one findings file per sweep, account and region (sweeps/<sweep>/findings/<account>/<region>.json); write-only',
+  EndpointConfigCache: 'one endpoint-config cache file per account and region (cache/endpoint-configs/<account>/<region>.json), read and rewritten by the scan',
   WriteTargetList: 'one target list per sweep (sweeps/<sweep>/targets.json); write-only',
   ManageSweepLocks: 'one lock object per sweep scope under locks/ of the archive bucket, created and released by the workflow',
   ReadWriteManifests: 'one manifest per endpoint and sweep under manifests/ of the archive bucket, written once after a verified copy',

@@ -17,6 +17,7 @@ import {
   resolveDetectionSettings,
   type ScanSummary,
 } from '../../src/core/schemas.ts';
+import { s3ConfigCache, type ConfigCacheStore } from '../../src/detection/config-cache.ts';
 import type { PriceTable } from '../../src/detection/pricing.ts';
 import { findingsFile, scanOneTarget, scanSummary } from '../../src/detection/target-scan.ts';
 import { clientFactoryFromEnv, requiredEnv } from '../shared/env.ts';
@@ -58,6 +59,8 @@ export interface ScanHandlerDeps {
   clock: Clock;
   log: Log;
   prices?: PriceTable;
+  /** DescribeEndpointConfig answers kept across sweeps; production keeps them in the archive bucket. */
+  configCache?: ConfigCacheStore;
 }
 
 /** A batch answers one summary per target, in order; a single target answers its summary. */
@@ -92,6 +95,7 @@ async function scanOne(deps: ScanHandlerDeps, input: z.output<typeof ScanInputSc
     clock: deps.clock,
     log,
     prices: deps.prices,
+    ...(deps.configCache ? { configCache: deps.configCache } : {}),
   });
   const stats = counter.stats();
   const key = layout.findings(input.sweepId, input.accountId, input.region);
@@ -109,12 +113,17 @@ let production: ScanHandler | undefined;
 
 /** Lambda entry: ARCHIVE_BUCKET from the environment, hub credentials from the function's role. */
 export const handler: ScanHandler = (async (event: unknown): Promise<ScanSummary | ScanSummary[]> => {
-  production ??= createHandler({
-    archiveBucket: requiredEnv('ARCHIVE_BUCKET'),
-    s3: clientFactoryFromEnv('zombie-sweep-scan').hub(S3Client),
-    factoryFor: (counter, sessionName) => clientFactoryFromEnv(sessionName, counter),
-    clock: systemClock,
-    log: lambdaLog('zombie-sweep-scan'),
-  });
+  if (!production) {
+    const archiveBucket = requiredEnv('ARCHIVE_BUCKET');
+    const s3 = clientFactoryFromEnv('zombie-sweep-scan').hub(S3Client);
+    production = createHandler({
+      archiveBucket,
+      s3,
+      factoryFor: (counter, sessionName) => clientFactoryFromEnv(sessionName, counter),
+      clock: systemClock,
+      log: lambdaLog('zombie-sweep-scan'),
+      configCache: s3ConfigCache(s3, archiveBucket),
+    });
+  }
   return production(event);
 }) as ScanHandler;

@@ -76,7 +76,7 @@ export class Archive extends Construct {
           transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(retention.artifactsColdAfterDays) }],
           noncurrentVersionExpiration: Duration.days(retention.noncurrentVersionDays),
         },
-        ...['sweeps/', 'manifests/', 'approvals/', 'locks/'].map((prefix) => ({
+        ...['sweeps/', 'manifests/', 'approvals/', 'locks/', 'cache/'].map((prefix) => ({
           id: `expire-noncurrent-${prefix.replace('/', '')}`,
           prefix,
           noncurrentVersionExpiration: Duration.days(retention.noncurrentVersionDays),

@@ -1,3 +1,4 @@
+import { s3ConfigCache } from '../../src/detection/config-cache.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AuditWriter } from '../../src/audit/events.ts';
 import type { MacSigner } from '../../src/cleanup/approval/links.ts';
@@ -81,6 +82,7 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
       factoryFor: (counter, sessionName) => new ClientFactory({ ...deps.factoryOptions, sessionName, counter: alsoCounting(counter, deps.counterFor?.('scan')) }),
       clock: deps.clock,
       log: deps.log,
+      configCache: s3ConfigCache(deps.clients.hub(S3Client), deps.archiveBucket),
     }),
     collect: collect(sweep('collect')),
     snapshot: snapshot({

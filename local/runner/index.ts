@@ -7,6 +7,7 @@ import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { z } from 'zod';
 import type { AuditWriter } from '../../src/audit/events.ts';
+import type { ClientFactoryOptions } from '../../src/core/clients.ts';
 import { approvalUrl, kmsMacSigner, signLink, type MacSigner } from '../../src/cleanup/approval/links.ts';
 import { normalizeCandidates } from '../../src/cleanup/approval/request.ts';
 import { signDecision } from '../../src/cleanup/approval/signature.ts';
@@ -53,6 +54,8 @@ export interface LocalSweepOptions {
   s3ForcePathStyle?: boolean;
   /** Every AWS client's endpoint (an in-process simulator); default: the SDK's own (AWS_ENDPOINT_URL or AWS). */
   endpoint?: string;
+  /** Every AWS client's HTTP handler (benchmarks: local/sim/in-process.ts); default: the process-wide pool. */
+  httpHandler?: ClientFactoryOptions['httpHandler'];
   /** SDK attempts per call (default 8); throttling beyond them reaches the state machine's Retry as RetryableAwsError. */
   maxAttempts?: number;
   /** SNS topic for approval links and reports; without it they are kept locally (see `notifications`). */
@@ -157,6 +160,7 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     s3ForcePathStyle: options.s3ForcePathStyle,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.httpHandler ? { httpHandler: options.httpHandler } : {}),
   };
   // Step Functions calls (the approval page's SendTaskSuccess) reach the runner executing this sweep, by configuration.
   const local = { ...factoryOptions, serviceEndpoints: { SFN: options.host.url } };

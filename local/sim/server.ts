@@ -2,7 +2,7 @@ import consumers from 'node:stream/consumers';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { signingScope, resolveCaller, ExpiredTokenError } from './auth.ts';
+import { signingScope, resolveCaller, ExpiredTokenError, type SigningScope } from './auth.ts';
 import { Ledger } from './ledger.ts';
 import { SimError, newRequestId, type CallContext, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
 import { Traffic, sleep, type ThrottlingOptions } from './traffic.ts';
@@ -41,6 +41,11 @@ export interface Simulator {
   /** SDK client config for tests: endpoint, region, management-account credentials, path-style S3. */
   clientConfig(region?: string): { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string }; forcePathStyle: boolean };
   addService(service: SimService): void;
+  /**
+   * Answers a signed API request without HTTP (local/sim/in-process.ts): the same services, ledger,
+   * latency, throttling and faults as a request on the socket. Undefined when it is not signed.
+   */
+  answer(request: SimRequest): Promise<SimResponse> | undefined;
   addWebRoute(route: WebRoute): void;
   /** SigV4 signing names of the services answering (for the index page and `npm run sim`). */
   serviceNames(): string[];
@@ -86,14 +91,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       res.end('Not found. Signed AWS API requests are served here; see docs/simulator.md.\n');
       return;
     }
-    const service = services.get(scope.service);
-    const requestId = newRequestId();
-    if (!service) {
-      req.resume();
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ __type: 'UnknownServiceException', message: `The simulator does not serve ${scope.service}` }));
-      return;
-    }
     let bodyPromise: Promise<Buffer> | undefined;
     const simReq: SimRequest = {
       method: req.method ?? 'GET',
@@ -103,6 +100,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       rawUrl: req.url,
       body: () => (bodyPromise ??= consumers.buffer(req)),
     };
+    const response = await answerSigned(scope, simReq, (error) => clientHungUp(req, error));
+    // An error answered before the body was read: drain it so the connection stays usable.
+    if (!req.readableEnded && !bodyPromise) req.resume();
+    await send(res, response);
+  }
+
+  /** A signed API request, whichever way it arrived (HTTP, or in-process: local/sim/in-process.ts). */
+  async function answerSigned(scope: SigningScope, simReq: SimRequest, hungUp: (error: unknown) => boolean = () => false): Promise<SimResponse> {
+    const service = services.get(scope.service);
+    const requestId = newRequestId();
+    if (!service) {
+      return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ __type: 'UnknownServiceException', message: `The simulator does not serve ${scope.service}` }) };
+    }
     let operation = 'Unknown';
     let accountId = 'unknown';
     let response: SimResponse;
@@ -125,7 +135,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           ? error
           : error instanceof ExpiredTokenError
             ? new SimError('ExpiredTokenException', error.message, 400)
-            : clientHungUp(req, error)
+            : hungUp(error)
               ? new SimError('RequestAborted', 'The client closed the connection before the request was complete', 400)
               : internalError(error);
       errorCode = simError.code;
@@ -133,9 +143,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     ledger.record({ service: service.signingName, operation, accountId, region: scope.region, status: response.status, errorCode, at: Date.now() });
     if (callCtx) await traffic.afterCall(callCtx, response.status < 300);
-    // An error answered before the body was read: drain it so the connection stays usable.
-    if (!req.readableEnded && !bodyPromise) req.resume();
-    await send(res, response);
+    return response;
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -165,6 +173,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       forcePathStyle: true,
     }),
     addService: (service) => services.set(service.signingName, service),
+    answer: (request) => {
+      const scope = signingScope(request.headers, request.url);
+      return scope ? answerSigned(scope, request) : undefined;
+    },
     addWebRoute: (route) => webRoutes.push(route),
     serviceNames: () => [...services.keys()],
     stop: () =>

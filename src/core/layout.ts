@@ -51,6 +51,8 @@ export const layout = {
   /** One object per vetoed endpoint, written once (If-None-Match) by the owner's veto. */
   veto: (sweepId: string, accountId: string, region: string, endpoint: string) =>
     `approvals/${safe(sweepId, 'sweep id')}/vetoes/${safe(accountId, 'account id')}/${safe(region, 'region')}/${safe(endpoint, 'endpoint name')}.json`,
+  /** DescribeEndpointConfig answers kept across sweeps, one file per account-region (src/detection/config-cache.ts). */
+  configCache: (accountId: string, region: string) => `cache/endpoint-configs/${safe(accountId, 'account id')}/${safe(region, 'region')}.json`,
   lock: (scope: string) => `locks/${safe(scope, 'lock scope')}.json`,
 };
 

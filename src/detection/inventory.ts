@@ -2,6 +2,7 @@ import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
+  ListEndpointConfigsCommand,
   ListEndpointsCommand,
   ListInferenceComponentsCommand,
   ListTagsCommand,
@@ -119,11 +120,29 @@ export async function describeEndpointConfig(sagemaker: SageMakerClient, name: s
       variants: [...variants(out.ProductionVariants, false), ...variants(out.ShadowProductionVariants, true)],
       isAsync: out.AsyncInferenceConfig !== undefined,
       executionRoleArn: out.ExecutionRoleArn,
+      ...(out.CreationTime ? { creationTime: out.CreationTime.toISOString() } : {}),
     };
   } catch (error) {
     if (isSageMakerNotFound(error)) return GONE;
     throw error;
   }
+}
+
+/**
+ * Every endpoint config of the account-region with its creation time (names, ARNs and times only),
+ * 100 a page, newest first. With a name and a creation time a config is one immutable object, which
+ * is what lets a cached DescribeEndpointConfig stand in for a new one (./config-cache.ts).
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html
+ */
+export async function listEndpointConfigTimes(sagemaker: SageMakerClient): Promise<Map<string, string>> {
+  const times = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const page = await sagemaker.send(new ListEndpointConfigsCommand({ MaxResults: 100, NextToken: token }));
+    for (const c of page.EndpointConfigs ?? []) if (c.EndpointConfigName && c.CreationTime) times.set(c.EndpointConfigName, c.CreationTime.toISOString());
+    token = page.NextToken || undefined;
+  } while (token);
+  return times;
 }
 
 /** SageMaker has no batch tag read; ListTags per resource (a resource holds at most 50 tags, one page). */

@@ -39,6 +39,8 @@ export interface DescribedConfig {
   isAsync: boolean;
   /** Set on configs made for inference components (their variants carry no ModelName). */
   executionRoleArn?: string;
+  /** ISO time the config was created: with its name, what identifies it (configs are immutable). */
+  creationTime?: string;
 }
 
 export interface InferenceComponentRef {

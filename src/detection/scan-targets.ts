@@ -4,6 +4,7 @@ import { mapLimitStream } from '../core/concurrency.ts';
 import { errorMessage, errorName } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 import type { DetectionSettings } from '../core/schemas.ts';
+import type { ConfigCacheStore } from './config-cache.ts';
 import type { PriceTable } from './pricing.ts';
 import type { Pricing, TargetScanResult } from './scan.ts';
 import { scanOneTarget } from './target-scan.ts';
@@ -26,8 +27,16 @@ export interface ScanTargetsOptions {
   classifyMultiModel?: boolean;
   pricing?: Pricing;
   prices?: PriceTable;
+  /** DescribeEndpointConfig answers kept across sweeps (./config-cache.ts). */
+  configCache?: ConfigCacheStore;
   /** `total` is the number of targets known so far while they are still being listed. */
   onTargetDone?: (result: TargetScanResult, done: number, total: number) => void;
+  /**
+   * False: each target's findings are handed to onTargetDone and then dropped from the returned
+   * results (which keep status and error), so a caller that streams them elsewhere (a file, S3) holds
+   * one target's findings at a time instead of the organization's. Default true.
+   */
+  keepFindings?: boolean;
 }
 
 /**
@@ -54,6 +63,7 @@ export async function scanTargets(options: ScanTargetsOptions): Promise<TargetSc
         classifyMultiModel: options.classifyMultiModel,
         pricing: options.pricing,
         prices: options.prices,
+        ...(options.configCache ? { configCache: options.configCache } : {}),
       });
     } catch (error) {
       options.log.warn('target failed', { accountId: target.accountId, region: target.region, error: errorMessage(error) });
@@ -67,7 +77,7 @@ export async function scanTargets(options: ScanTargetsOptions): Promise<TargetSc
       };
     }
     options.onTargetDone?.(result, ++done, Array.isArray(options.targets) ? options.targets.length : known);
-    return result;
+    return options.keepFindings === false ? { ...result, findings: [] } : result;
   });
 }
 

@@ -8,6 +8,7 @@ import type { DetectionSettings, Finding } from '../core/schemas.ts';
 import { attempt, failed, type Failed } from './attempt.ts';
 import { isUnreachable } from '../core/aws-errors.ts';
 import { buildFinding, errorFinding, type FindingFacts } from './findings.ts';
+import { cachingConfigReader, type ConfigCacheStore } from './config-cache.ts';
 import { configReader, judgeIdle, type ConfigReader, type IdleCandidate } from './idle.ts';
 import { describeEndpoint, GONE, listInferenceComponents, listInServiceEndpoints, type Gone } from './inventory.ts';
 import { historyOf, needsHistory, readInvocations, withLastInvoked } from './history.ts';
@@ -57,6 +58,11 @@ export interface ScanTargetOptions {
    */
   pricing?: Pricing;
   prices?: PriceTable;
+  /**
+   * DescribeEndpointConfig answers kept across sweeps (./config-cache.ts): a config whose creation
+   * time is unchanged is not described again. Without it every distinct config is described.
+   */
+  configCache?: ConfigCacheStore;
   onProgress?: (progress: { done: number; total: number }) => void;
 }
 
@@ -87,7 +93,8 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   if (listed.length === 0) return { ...base, status: 'ok', findings: [] };
 
   const concurrency = options.concurrency ?? DEFAULT_ENDPOINT_CONCURRENCY;
-  const configs = configReader(sagemaker);
+  const cache = options.configCache ? cachingConfigReader(sagemaker, options.configCache, { accountId, region }, log) : undefined;
+  const configs = cache ?? configReader(sagemaker);
   const { findings, endpoints } = await describeAll(options, listed, configs, concurrency);
 
   const componentsRead = endpoints.some((e) => mayHostComponents(e, configs)) ? await attempt(() => listInferenceComponents(sagemaker)) : [];
@@ -119,6 +126,7 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
     findings.push(buildFinding(withLastInvoked({ ...facts, endpointType, config, prices: options.prices }, history, window)));
   }
   for (const facts of idleFacts) findings.push(buildFinding(withLastInvoked(facts, history, window)));
+  await cache?.persist();
   log.info('target scanned', { accountId, region, endpoints: findings.length, idle: idle.length, zombies: findings.filter((f) => f.verdict === 'zombie').length });
   return { ...base, status: 'ok', findings: sortFindings(findings) };
 }

@@ -3,6 +3,7 @@ import {
   AddTagsCommand,
   DeleteTagsCommand,
   DescribeEndpointCommand,
+  ListEndpointConfigsCommand,
   ListEndpointsCommand,
   ListTagsCommand,
   SageMakerClient,
@@ -144,5 +145,33 @@ describe('tags', () => {
     expect(foreign.name).toBe('ValidationException');
     const gone = (await sm.send(new ListTagsCommand({ ResourceArn: `arn:aws:sagemaker:${REGION}:${DEV}:endpoint/nope` })).catch((e: unknown) => e)) as Error;
     expect(gone.name).toBe('ValidationException');
+  });
+});
+
+describe('ListEndpointConfigs', () => {
+  it('lists names, ARNs and creation times, newest first, up to 100 a page, and a recreated config shows its new time', async () => {
+    const store = sagemakerStore(sim.world, DEV, REGION);
+    for (let i = 1; i <= 120; i++) {
+      store.createEndpointConfig(
+        { EndpointConfigName: `cfg-${String(i).padStart(3, '0')}`, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] },
+        { creationTime: new Date(now - (200 + i) * DAY) },
+      );
+    }
+    const first = await sm.send(new ListEndpointConfigsCommand({ MaxResults: 100 }));
+    expect(first.EndpointConfigs).toHaveLength(100);
+    expect(first.EndpointConfigs?.[0]).toMatchObject({ EndpointConfigName: 'c', EndpointConfigArn: `arn:aws:sagemaker:${REGION}:${DEV}:endpoint-config/c` });
+    expect(first.EndpointConfigs?.[1]?.EndpointConfigName).toBe('cfg-001');
+    expect(first.EndpointConfigs?.[1]?.CreationTime?.getTime()).toBe(now - 201 * DAY);
+    const second = await sm.send(new ListEndpointConfigsCommand({ MaxResults: 100, NextToken: first.NextToken }));
+    expect(second.EndpointConfigs).toHaveLength(21);
+    expect(second.NextToken).toBeUndefined();
+    expect(new Set([...first.EndpointConfigs!, ...second.EndpointConfigs!].map((c) => c.EndpointConfigName)).size).toBe(121);
+
+    const old = store.getEndpointConfig('cfg-050')!;
+    store.deleteEndpointConfig('cfg-050');
+    store.createEndpointConfig({ EndpointConfigName: 'cfg-050', ProductionVariants: old.spec.ProductionVariants });
+    const newest = await sm.send(new ListEndpointConfigsCommand({ MaxResults: 1 }));
+    expect(newest.EndpointConfigs?.[0]?.EndpointConfigName).toBe('cfg-050');
+    expect(newest.EndpointConfigs![0]!.CreationTime!.getTime()).toBeGreaterThan(old.creationTime.getTime());
   });
 });

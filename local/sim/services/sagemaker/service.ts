@@ -27,14 +27,14 @@ function cloudTrailTags(tags: Tag[] | undefined): { tags?: { key: string; value:
   return tags ? { tags: tags.map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' })) } : {};
 }
 
-function listFilters(input: ApiInput) {
+function listFilters(input: ApiInput, sortFields: readonly string[] = ['Name', 'CreationTime', 'Status']) {
   return {
     nameContains: input.string('NameContains', { max: 63 })?.toLowerCase(),
     creationTimeBefore: input.date('CreationTimeBefore'),
     creationTimeAfter: input.date('CreationTimeAfter'),
     lastModifiedTimeBefore: input.date('LastModifiedTimeBefore'),
     lastModifiedTimeAfter: input.date('LastModifiedTimeAfter'),
-    sortBy: input.string('SortBy', { oneOf: ['Name', 'CreationTime', 'Status'] }) ?? 'CreationTime',
+    sortBy: input.string('SortBy', { oneOf: sortFields }) ?? 'CreationTime',
     sortOrder: (input.string('SortOrder', { oneOf: SORT_ORDERS }) ?? 'Descending') as (typeof SORT_ORDERS)[number],
     maxResults: input.number('MaxResults', { integer: true, min: 1, max: 100 }) ?? 10,
     nextToken: input.string('NextToken', { max: 8192 }),
@@ -85,6 +85,16 @@ export const sagemakerOperations = {
   },
   DescribeEndpointConfig(raw: Record<string, unknown>, ctx: CallContext) {
     return describeEndpointConfig(storeFor(ctx).requireEndpointConfig(endpointName(read(raw), 'EndpointConfigName')));
+  },
+  /** Names, ARNs and creation times only (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html). */
+  ListEndpointConfigs(raw: Record<string, unknown>, ctx: CallContext) {
+    const input = read(raw);
+    const filters = listFilters(input, ['Name', 'CreationTime']);
+    const configs = storeFor(ctx)
+      .listEndpointConfigs()
+      .filter((c) => matches(filters, { ...c, lastModifiedTime: c.creationTime }));
+    const { page, nextToken } = pageOf(configs, (c) => sortKey(filters.sortBy, { ...c, status: '' }), filters);
+    return { EndpointConfigs: page.map((c) => ({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: c.creationTime })), NextToken: nextToken };
   },
   DeleteEndpointConfig(raw: Record<string, unknown>, ctx: CallContext) {
     storeFor(ctx).deleteEndpointConfig(endpointName(read(raw), 'EndpointConfigName'));

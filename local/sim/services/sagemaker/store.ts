@@ -124,6 +124,7 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
       return record;
     },
     getEndpointConfig: (name: string): EndpointConfigRecord | undefined => state.endpointConfigs.get(key(name)),
+    listEndpointConfigs: (): EndpointConfigRecord[] => [...state.endpointConfigs.values()],
     requireEndpointConfig(name: string): EndpointConfigRecord {
       const config = state.endpointConfigs.get(key(name));
       if (!config) throw notFound('endpoint configuration', 'endpoint-config', name);
