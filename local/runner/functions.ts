@@ -82,7 +82,7 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
       factoryFor: (counter, sessionName) => new ClientFactory({ ...deps.factoryOptions, sessionName, counter: alsoCounting(counter, deps.counterFor?.('scan')) }),
       clock: deps.clock,
       log: deps.log,
-      configCache: s3ConfigCache(deps.clients.hub(S3Client), deps.archiveBucket),
+      configCache: s3ConfigCache(deps.clientsFor('scan').hub(S3Client), deps.archiveBucket),
     }),
     collect: collect(sweep('collect')),
     snapshot: snapshot({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layout } from '../../src/core/layout.ts';
-import { RetryableAwsError } from '../../src/core/errors.ts';
+import { RetryableAwsError, SnapshotFailedError } from '../../src/core/errors.ts';
 import { ManifestSchema } from '../../src/cleanup/snapshot/manifest.ts';
 import { snapshotEndpoint, type SnapshotDeps } from '../../src/cleanup/snapshot/snapshot.ts';
 import type { SnapshotResult } from '../../src/cleanup/snapshot/manifest.ts';
@@ -96,6 +96,47 @@ describe('interrupted snapshots resume', () => {
     // Only the 12 objects never copied are copied now; the 8 verified copies are skipped.
     expect(env.sim.ledger.count({ service: 's3', operation: 'CopyObject' })).toBe(12);
     expect(manifestOf('shards-fault').artifacts.filter((a) => a.copiedBy === 'existing-copy')).toHaveLength(8);
+  });
+
+  it('never overwrites an object already at an archive key: a copy that does not match fails the snapshot and stays byte-identical', async () => {
+    deployTree('planted', 'planted/shards/', 3);
+    const learned = await untilComplete(candidateFor('planted'), env.deps(), 1);
+    expect(learned.result.artifactCount).toBe(3);
+    // The same endpoint in a later sweep, where someone already wrote other bytes at one of the copy keys.
+    const later = 'sweep-20260302-000000-b';
+    const relative = manifestOf('planted').artifacts[1]!.archiveUri!.replace(`s3://${ARCHIVE}/${layout.artifactPrefix(MEMBER, REGION, 'planted', SWEEP)}`, '');
+    const planted = `${layout.artifactPrefix(MEMBER, REGION, 'planted', later)}${relative}`;
+    env.store.putObject(ARCHIVE, planted, 'not the model');
+    await expect(snapshotEndpoint({ candidate: candidateFor('planted', { sweepId: later }) }, env.deps({ options: { objectConcurrency: 1 } }))).rejects.toThrow(/never overwritten/);
+    expect(env.store.readBytes(ARCHIVE, planted).toString('utf8')).toBe('not the model');
+    expect(env.store.head(ARCHIVE, layout.manifest(MEMBER, REGION, 'planted', later))).toBeUndefined();
+  });
+
+  it('an object written at the archive key between the look and the copy is not overwritten either (If-None-Match)', async () => {
+    deployTree('raced', 'raced/shards/', 1);
+    await untilComplete(candidateFor('raced'), env.deps(), 1);
+    const later = 'sweep-20260303-000000-c';
+    const relative = manifestOf('raced').artifacts[0]!.archiveUri!.replace(`s3://${ARCHIVE}/${layout.artifactPrefix(MEMBER, REGION, 'raced', SWEEP)}`, '');
+    const key = `${layout.artifactPrefix(MEMBER, REGION, 'raced', later)}${relative}`;
+    // Someone writes the key after the snapshot looked and before its copy lands.
+    const race = env.sim.traffic.inject({ service: 's3', operation: 'CopyObject', times: 1, before: () => void env.store.putObject(ARCHIVE, key, 'a racing writer') });
+    env.sim.ledger.reset();
+    await expect(snapshotEndpoint({ candidate: candidateFor('raced', { sweepId: later }) }, env.deps())).rejects.toThrow(SnapshotFailedError);
+    env.sim.traffic.remove(race);
+    expect(env.sim.ledger.count({ service: 's3', operation: 'CopyObject', errors: true })).toBe(1);
+    expect(env.store.readBytes(ARCHIVE, key).toString('utf8')).toBe('a racing writer');
+  });
+
+  it('where S3 answers a conditional CopyObject NotImplemented, copies by parts with a conditional completion instead', async () => {
+    deployTree('no-conditional-copy', 'ncc/shards/', 3);
+    const refuse = env.sim.traffic.inject({ service: 's3', operation: 'CopyObject', error: { code: 'NotImplemented', message: 'A header you provided implies functionality that is not implemented', status: 501 } });
+    env.sim.ledger.reset();
+    const { result } = await untilComplete(candidateFor('no-conditional-copy'), env.deps({ options: { objectConcurrency: 1 } }), 1);
+    env.sim.traffic.remove(refuse);
+    expect(result.artifactCount).toBe(3);
+    expect(env.sim.ledger.count({ service: 's3', operation: 'CopyObject' })).toBe(1);
+    expect(env.sim.ledger.count({ service: 's3', operation: 'CompleteMultipartUpload', errors: false })).toBe(3);
+    expect(manifestOf('no-conditional-copy').artifacts.every((a) => a.copiedBy === 'UploadPartCopy')).toBe(true);
   });
 
   it('a run out of time returns a continuation; the loop finishes without copying anything twice', async () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fill, memberPolicyVars, resolvePseudoParameters, type PolicyJson } from '../../infra/policies.ts';
 import { MEMBER_CAPABILITIES, capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
-import { BUCKET, EXTERNAL_ID, HUB, MEMBER, MEMBER_ROLE, ORG, PREFIX, REGION, VARS, decide, memberRole, policy, roleArn, type Caller, type Request } from './simulate.ts';
+import { ADMIN, BUCKET, EXTERNAL_ID, HUB, MEMBER, MEMBER_ROLE, ORG, PREFIX, REGION, VARS, decide, memberRole, policy, roleArn, type Caller, type Request } from './simulate.ts';
 
 /**
  * Every attack a security review found against the single member role, as IAM simulations. Each runs
@@ -180,14 +180,23 @@ describe('attack: broad grants', () => {
 
 describe('attack: overwrite archived artifacts', () => {
   const key = `artifacts/${MEMBER}/${REGION}/idle/${SWEEP}/model.tar.gz`;
-  const write = (caller: Caller, bucketPolicy: PolicyJson) =>
-    decide(caller, { action: 's3:PutObject', resource: `arn:aws:s3:::${BUCKET}/${key}`, resourceAccount: HUB, resourcePolicy: bucketPolicy, context: { 's3:ObjectCreationOperation': 'true' } });
+  const write = (caller: Caller, bucketPolicy: PolicyJson, context: Record<string, string> = { 's3:ObjectCreationOperation': 'true' }) =>
+    decide(caller, { action: 's3:PutObject', resource: `arn:aws:s3:::${BUCKET}/${key}`, resourceAccount: HUB, resourcePolicy: bucketPolicy, context });
 
-  // Before, every member session (scanning included) could write there. Now only the snapshot session can;
-  // that it can still replace a copy is the gap docs/security.md names, and delete-time re-verification
-  // (test/cleanup/reverify-archive.test.ts) refuses to delete an endpoint whose copy changed.
-  it('only the snapshot session writes into the archive', async () => {
+  // Before, every member session (scanning included) could write there, and replace a copy after it was verified.
+  it('only the snapshot session writes into the archive, and only objects that do not exist yet', async () => {
     expect(await write(legacyRole, legacyDoc('archive-bucket-policy'))).toBe('Allowed');
-    for (const [capability, session] of sessions()) expect(await write(session, policy('archive-bucket-policy')), capability).toBe(capability === 'snapshot' ? 'Allowed' : 'ImplicitlyDenied');
+    const createOnly = { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' };
+    for (const [capability, session] of sessions()) expect(await write(session, policy('archive-bucket-policy'), createOnly), capability).toBe(capability === 'snapshot' ? 'Allowed' : 'ImplicitlyDenied');
+    const snapshot = sessions().find(([capability]) => capability === 'snapshot')![1];
+    // A PutObject, CopyObject or CompleteMultipartUpload without If-None-Match could replace a copy: refused.
+    expect(await write(snapshot, policy('archive-bucket-policy'))).toBe('ExplicitlyDenied');
+    // Parts of a multipart copy carry no condition header (S3 rejects one); only their completion writes the object.
+    expect(await write(snapshot, policy('archive-bucket-policy'), { 's3:ObjectCreationOperation': 'false' })).toBe('Allowed');
+  });
+
+  it('no principal at all, hub administrators included, replaces an archived artifact', async () => {
+    const admin: Caller = { accountId: HUB, roleName: 'Administrator', orgId: ORG, identityPolicies: [ADMIN] };
+    expect(await write(admin, policy('archive-bucket-policy'))).toBe('ExplicitlyDenied');
   });
 });

@@ -40,6 +40,8 @@ export interface CopyContext {
   budget: RunBudget;
   options: CopyOptions;
   log: Log;
+  /** Set once CopyObject with If-None-Match is answered NotImplemented: every later copy of the run goes by parts. */
+  byParts?: boolean;
 }
 
 /** The copy S3 assembled does not match the source; worth exactly one more attempt. */
@@ -86,15 +88,12 @@ export async function archiveObject(ctx: CopyContext, source: S3Location, archiv
   let info = await headSource(ctx, source);
   // A listing of the archive already showed there is no copy yet: skip looking for one.
   const existing = archiveHint === 'absent' ? undefined : await headObject(ctx.archive, target);
-  if (existing) {
-    const check = verifyCopy(info, existing, false);
-    if (check.ok) return { status: 'done', entry: entryFor(sourceIndex, sourceUri, target, info, existing, check, 'existing-copy') };
-  }
+  if (existing) return keepExistingCopy(sourceIndex, sourceUri, target, info, existing);
   let lastReason = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
     let copiedBy: ArtifactEntry['copiedBy'];
     try {
-      if (info.size > Math.min(ctx.options.multipartThresholdBytes, MAX_SINGLE_COPY_BYTES)) {
+      if (info.size > Math.min(ctx.options.multipartThresholdBytes, MAX_SINGLE_COPY_BYTES) || (ctx.byParts && info.size > 0)) {
         if ((await multipartCopy(ctx, source, info, archiveKey)) === 'suspended') return { status: 'suspended' };
         copiedBy = 'UploadPartCopy';
       } else {
@@ -107,8 +106,18 @@ export async function archiveObject(ctx: CopyContext, source: S3Location, archiv
         lastReason = error.message;
         continue;
       }
+      if (errorName(error) === 'NotImplemented' && info.size > 0 && !ctx.byParts) {
+        // A region or S3-compatible store without conditional CopyObject: parts and a conditional completion still never overwrite.
+        ctx.log.warn('conditional CopyObject not available; copying by parts', { sourceUri });
+        ctx.byParts = true;
+        attempt--;
+        continue;
+      }
       if (!isConditionFailed(error)) throw classifySnapshotError(error, `copying ${sourceUri}`);
-      // The source changed between HeadObject and the copy (copy-source-if-match): look again.
+      // Either the archive key was written meanwhile (if-none-match: copies never overwrite) or the
+      // source changed between HeadObject and the copy (copy-source-if-match): an archived copy decides which.
+      const written = await headObject(ctx.archive, target);
+      if (written) return keepExistingCopy(sourceIndex, sourceUri, target, info, written);
       lastReason = 'the source object changed during the copy';
       info = await headSource(ctx, source);
       continue;
@@ -117,10 +126,20 @@ export async function archiveObject(ctx: CopyContext, source: S3Location, archiv
     if (!copy) throw new RetryableAwsError(`copy of ${sourceUri} is not visible at ${s3UriOf(target)} yet`);
     const check = verifyCopy(info, copy, true);
     if (check.ok) return { status: 'done', entry: entryFor(sourceIndex, sourceUri, target, info, copy, check, copiedBy) };
-    lastReason = check.reason;
-    ctx.log.warn('archive copy did not verify; copying again', { sourceUri, reason: check.reason, attempt });
+    // Never replaced, even by this step: an archived object is written once (docs/security.md, "Archive").
+    throw new SnapshotFailedError(`the copy of ${sourceUri} at ${s3UriOf(target)} does not match the source (${check.reason}); archived copies are never overwritten, so this endpoint is not archived`);
   }
-  throw new SnapshotFailedError(`copy of ${sourceUri} could not be verified after 2 attempts: ${lastReason}`);
+  throw new SnapshotFailedError(`copy of ${sourceUri} could not be made after 2 attempts: ${lastReason}`);
+}
+
+/**
+ * An object already at the archive key: an earlier attempt's copy when it matches the source, kept as
+ * is; anything else is refused, not overwritten, so a copy can never be replaced after it was verified.
+ */
+function keepExistingCopy(sourceIndex: number, sourceUri: string, target: S3Location, info: ObjectInfo, existing: ObjectInfo): ArchiveOutcome {
+  const check = verifyCopy(info, existing, false);
+  if (check.ok) return { status: 'done', entry: entryFor(sourceIndex, sourceUri, target, info, existing, check, 'existing-copy') };
+  throw new SnapshotFailedError(`an object already at ${s3UriOf(target)} does not match ${sourceUri} (${check.reason}); archived copies are never overwritten, so this endpoint is not archived`);
 }
 
 async function headSource(ctx: CopyContext, source: S3Location): Promise<ObjectInfo> {
@@ -167,6 +186,8 @@ async function singleCopy(ctx: CopyContext, source: S3Location, info: ObjectInfo
       CopySource: copySourceOf(source),
       // Pins the exact version that was inspected (S3 API reference, CopyObject x-amz-copy-source-if-match).
       CopySourceIfMatch: info.etag,
+      // Never over an existing object: the archive bucket policy refuses member writes without it.
+      IfNoneMatch: '*',
       // The copy carries a checksum comparable with the source's (recomputed by S3 if the source has none).
       ChecksumAlgorithm: comparableAlgorithm(info),
       MetadataDirective: 'COPY',
@@ -271,6 +292,7 @@ async function complete(ctx: CopyContext, archiveKey: string, state: MultipartSt
         // S3 checks the whole object against the source's checksum and the declared size before committing it.
         ...(expected ? { [`Checksum${algorithm}`]: expected } : {}),
         MpuObjectSize: info.size,
+        IfNoneMatch: '*',
       }),
     );
   } catch (error) {
