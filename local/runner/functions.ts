@@ -21,6 +21,7 @@ import { createHandler as scan } from '../../functions/scan/handler.ts';
 import { createHandler as snapshot } from '../../functions/snapshot/handler.ts';
 import { createHandler as tag } from '../../functions/tag/handler.ts';
 import { createHandler as validateInput } from '../../functions/validate-input/handler.ts';
+import { transientsRetryable } from '../../functions/shared/handler.ts';
 import type { ApprovalHandler } from './host.ts';
 import type { LambdaFunction } from './lambda.ts';
 
@@ -101,7 +102,8 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     report: report(sweep('report')),
     'record-failure': recordFailure(sweep('record-failure')),
   };
-  return Object.fromEntries(WORKFLOW_FUNCTIONS.map((name) => [localFunctionName(name), handlers[name]]));
+  // As deployed (functions/shared/handler.ts lazyHandler): a transient AWS error leaves a step as RetryableAwsError.
+  return Object.fromEntries(WORKFLOW_FUNCTIONS.map((name) => [localFunctionName(name), transientsRetryable(handlers[name])]));
 }
 
 /** A scan child counts its own calls for its stats; the runner's counter for the scan function sees them too. */

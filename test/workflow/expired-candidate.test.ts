@@ -72,6 +72,19 @@ describe('expired endpoints', () => {
     expect(finding?.reason).toMatch(/auto-delete-after=2021-06-30 has passed; still invoked: \d+ invocations in the last 30 days/);
   });
 
+  it('protection outranks a passed auto-delete-after: a protected endpoint, idle or still invoked, is never expired nor a candidate', async () => {
+    const guarded = (e: typeof EXPIRED, name: string) => ({ ...e, name, tags: { ...e.tags, 'zombie-protected': 'true' } });
+    env = await workflowEnv(workflowScenario({ endpoints: [guarded(EXPIRED, 'guarded-idle'), guarded(EXPIRED_INVOKED, 'guarded-busy')] }));
+    const result = await env.start({ sweepId: 'expired-protected', mode: 'tag', detection: { expiredAction: 'candidate' } }).done;
+    expect(result.status).toBe('SUCCEEDED');
+    const report = await json<SweepReport>(env.s3, 'sweeps/expired-protected/report.json');
+    const verdict = (name: string) => report.findings.find((f) => f.endpointName === name)?.verdict;
+    expect(verdict('guarded-idle')).toBe('exempt');
+    expect(verdict('guarded-busy')).toBe('active');
+    const sagemaker = await sagemakerAs(env.sim, TEAM);
+    for (const name of ['guarded-idle', 'guarded-busy']) expect(await tagsOf(sagemaker, TEAM, name), name).not.toHaveProperty('zombie');
+  });
+
   it('the page says loudly that an expired candidate is still invoked; keeping it moves the date', async () => {
     env = await workflowEnv(workflowScenario({ endpoints: [EXPIRED_INVOKED] }));
     const sweep = env.start({ sweepId: 'expired-busy', mode: 'cleanup', detection: { expiredAction: 'candidate' } });
