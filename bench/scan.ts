@@ -93,7 +93,18 @@ interface ScanRun {
 async function runScan(label: string): Promise<ScanRun> {
   const counter = new ApiCallCounter();
   const factory = new ClientFactory({ hubRegion: regions[0]!, sessionName: `zombie-sweep-bench-${label}`, s3ForcePathStyle: true, counter });
-  const run: ScanRun = { label, seconds: 0, stats: counter.stats(), targets: 0, notScanned: 0, endpoints: 0, metricBatches: 0, configs: new Set(), wrong: [], matched: 0 };
+  const run: ScanRun = {
+    label,
+    seconds: 0,
+    stats: counter.stats(),
+    targets: 0,
+    notScanned: 0,
+    endpoints: 0,
+    metricBatches: 0,
+    configs: new Set(),
+    wrong: [],
+    matched: 0,
+  };
   const out = createWriteStream(join(sim.dir, `findings-${label}.jsonl`));
   const started = performance.now();
   const caller = await callerIdentity(factory);
@@ -156,7 +167,8 @@ async function createCacheBucket(): Promise<true> {
 async function* reachable(listed: AsyncIterable<{ accountId: string; region: string }>, callerAccountId: string, record: boolean): AsyncIterable<TargetRef> {
   for await (const t of listed) {
     // The management account is scanned with the caller's own credentials (StackSets deploy no member role there).
-    const target = t.accountId === callerAccountId ? { accountId: t.accountId, region: t.region } : { accountId: t.accountId, region: t.region, roleName: memberRoleName };
+    const target =
+      t.accountId === callerAccountId ? { accountId: t.accountId, region: t.region } : { accountId: t.accountId, region: t.region, roleName: memberRoleName };
     if (record) scanned.push(target);
     yield target;
   }
@@ -193,7 +205,12 @@ function summarize(run: ScanRun, baselineSeconds: number) {
     targets: run.targets,
     seconds: Number(run.seconds.toFixed(1)),
     calls: stats.total,
-    callsPerEndpoint: Object.fromEntries([['total', perEndpoint(stats.total)], ...Object.entries(stats.byOperation).sort((a, b) => b[1] - a[1]).map(([op, n]) => [op, perEndpoint(n)])]) as Record<string, number>,
+    callsPerEndpoint: Object.fromEntries([
+      ['total', perEndpoint(stats.total)],
+      ...Object.entries(stats.byOperation)
+        .sort((a, b) => b[1] - a[1])
+        .map(([op, n]) => [op, perEndpoint(n)]),
+    ]) as Record<string, number>,
     floorCalls: floor,
     callsOverFloor: Number((stats.total / Math.max(1, floor)).toFixed(3)),
     contractFloorCalls: contractFloor,
@@ -270,7 +287,9 @@ async function startSimulatorProcess(): Promise<SimProcess> {
     throttling: values.throttling,
     expectedFile,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./sim-process.ts', import.meta.url).pathname, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./sim-process.ts', import.meta.url).pathname, JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -26,7 +26,10 @@ const scenario = generateOrg(options);
 const expected = Object.fromEntries(
   scenario.endpoints.filter((e) => (e.status ?? 'InService') === 'InService').map((e) => [`${e.account}/${e.region}/${e.name}`, e.expect?.verdict ?? '']),
 );
-writeFileSync(options.expectedFile, JSON.stringify({ memberRoleName: scenario.memberRoleName, managementAccountId: scenario.organization.managementAccountId, expected }));
+writeFileSync(
+  options.expectedFile,
+  JSON.stringify({ memberRoleName: scenario.memberRoleName, managementAccountId: scenario.organization.managementAccountId, expected }),
+);
 const world = buildWorld(scenario);
 const sim = await startSimulator({ world, latencyMs: options.latencyMs, ...(options.throttling ? { throttling: { enabled: true } } : {}) });
 process.stdout.write(`${JSON.stringify({ url: sim.url, env: sim.env(), throttled: 0 })}\n`);

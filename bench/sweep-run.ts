@@ -97,7 +97,13 @@ const BUCKET = 'zombie-sweep-bench-archive';
 
 export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSweepResult> {
   const progress = options.progress ?? (() => undefined);
-  const scenario = generateOrg({ accounts: options.accounts, regions: options.regions, endpointsPerRegion: options.endpointsPerRegion, zombieFraction: options.zombieFraction, seed: options.seed ?? 7 });
+  const scenario = generateOrg({
+    accounts: options.accounts,
+    regions: options.regions,
+    endpointsPerRegion: options.endpointsPerRegion,
+    zombieFraction: options.zombieFraction,
+    seed: options.seed ?? 7,
+  });
   const expectedZombies = scenario.endpoints.filter((e) => e.expect?.verdict === 'zombie').length;
   const world = buildWorld(scenario);
   if (options.transitionDelayMs !== undefined) sagemakerSettings(world).transitionDelayMs = options.transitionDelayMs;
@@ -106,10 +112,17 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
     const config = sim.clientConfig();
     await new S3Client(config).send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
     const host = attachToSimulator(sim);
-    progress(`organization: ${scenario.endpoints.length} endpoints, ${expectedZombies} zombies, ${options.accounts} accounts x ${options.regions.length} regions`);
+    progress(
+      `organization: ${scenario.endpoints.length} endpoints, ${expectedZombies} zombies, ${options.accounts} accounts x ${options.regions.length} regions`,
+    );
     const started = performance.now();
     const sweep = startSweepLocally({
-      input: { sweepId: `bench-${Date.now()}`, mode: 'cleanup', targets: { org: true, regions: options.regions }, approval: { approvers: [], autoApprove: true } } as SweepInput,
+      input: {
+        sweepId: `bench-${Date.now()}`,
+        mode: 'cleanup',
+        targets: { org: true, regions: options.regions },
+        approval: { approvers: [], autoApprove: true },
+      } as SweepInput,
       archiveBucket: BUCKET,
       accountId: world.managementAccountId,
       hubRegion: world.homeRegion,
@@ -153,7 +166,10 @@ export async function runScaleSweep(options: ScaleSweepOptions): Promise<ScaleSw
 }
 
 /** Compares what is left in the simulated SageMaker with the generator's verdicts: exact deletions. */
-function survivors(world: World, generated: readonly { account: string; region: string; name: string; expect?: { verdict?: string } }[]): { zombiesLeft: number; othersDeleted: number } {
+function survivors(
+  world: World,
+  generated: readonly { account: string; region: string; name: string; expect?: { verdict?: string } }[],
+): { zombiesLeft: number; othersDeleted: number } {
   const present = new Set<string>();
   const targets = new Map(generated.map((e) => [`${e.account}/${e.region}`, e]));
   for (const [target, { account, region }] of targets) {

@@ -48,16 +48,30 @@ const { usage, cost } = result;
 const usd = (n: number) => `$${n.toFixed(4)}`;
 log(`sweep          ${result.status}${result.error ? ` ${result.error}: ${result.cause}` : ''}`);
 log(`endpoints      ${result.endpoints} in ${result.targets} targets`);
-log(`candidates     ${result.candidates} (the generator made ${result.expectedZombies} zombies), deleted ${result.deleted}, still deleting ${result.deleting}, skipped ${result.skipped.length}`);
+log(
+  `candidates     ${result.candidates} (the generator made ${result.expectedZombies} zombies), deleted ${result.deleted}, still deleting ${result.deleting}, skipped ${result.skipped.length}`,
+);
 for (const skip of result.skipped.slice(0, 5)) log(`  skipped ${skip.endpointName}: ${skip.reason}`);
-log(`wall time      ${result.seconds.toFixed(1)} s: ${result.phases.filter(([, s]) => s >= 0.5).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}`);
-log(`transitions    ${usage.transitions} Standard state transitions in ${usage.standardExecutions} Standard executions; ${usage.expressRequests} Express requests (${usage.expressGbSeconds.toFixed(2)} GB-s)`);
+log(
+  `wall time      ${result.seconds.toFixed(1)} s: ${result.phases
+    .filter(([, s]) => s >= 0.5)
+    .map(([name, s]) => `${name} ${s.toFixed(1)} s`)
+    .join(', ')}`,
+);
+log(
+  `transitions    ${usage.transitions} Standard state transitions in ${usage.standardExecutions} Standard executions; ${usage.expressRequests} Express requests (${usage.expressGbSeconds.toFixed(2)} GB-s)`,
+);
 log(`lambda         ${usage.lambdaRequests} requests, ${usage.lambdaGbSeconds.toFixed(1)} GB-s (measured in-process: an upper bound, see docs/performance.md)`);
-for (const [name, gbs] of Object.entries(usage.lambdaGbSecondsByFunction).sort((a, b) => b[1] - a[1])) log(`  ${name.padEnd(32)} ${gbs.toFixed(1).padStart(10)} GB-s`);
+for (const [name, gbs] of Object.entries(usage.lambdaGbSecondsByFunction).sort((a, b) => b[1] - a[1]))
+  log(`  ${name.padEnd(32)} ${gbs.toFixed(1).padStart(10)} GB-s`);
 log(`largest state  ${usage.maxPayloadBytes} bytes (${usage.maxPayloadAt}); quota 262144`);
 log(`longest history ${usage.maxHistoryEvents} events; quota 25000`);
-log(`cost           Step Functions ${usd(cost.stepFunctionsUsd)} + Lambda ${usd(cost.lambdaUsd)} = ${usd(cost.totalUsd)}; ${usd(result.costUsdPer10kEndpoints)} per 10,000 endpoints`);
-log(`prices         ${PRICES.region} on-demand as listed on ${PRICES.checkedOn}: $${PRICES.standardTransitionUsd * 1000}/1,000 transitions, $${PRICES.lambdaGbSecondUsd}/Lambda GB-s, $${PRICES.lambdaRequestUsd * 1e6}/1M Lambda requests`);
+log(
+  `cost           Step Functions ${usd(cost.stepFunctionsUsd)} + Lambda ${usd(cost.lambdaUsd)} = ${usd(cost.totalUsd)}; ${usd(result.costUsdPer10kEndpoints)} per 10,000 endpoints`,
+);
+log(
+  `prices         ${PRICES.region} on-demand as listed on ${PRICES.checkedOn}: $${PRICES.standardTransitionUsd * 1000}/1,000 transitions, $${PRICES.lambdaGbSecondUsd}/Lambda GB-s, $${PRICES.lambdaRequestUsd * 1e6}/1M Lambda requests`,
+);
 if (values.json) {
   console.log(
     JSON.stringify({

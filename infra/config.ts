@@ -149,7 +149,10 @@ const ConfigShape = z
       .strict()
       .default({ auditDays: 2557, auditMode: 'COMPLIANCE', logDays: 365, artifactsColdAfterDays: 30, noncurrentVersionDays: 90 }),
     /** The read capability's role; the snapshot, tag and delete roles append -Snapshot, -Tag, -Delete (src/core/capabilities.ts). */
-    memberRoleName: RoleNameSchema.refine((v) => v.length <= MAX_MEMBER_ROLE_BASE_LENGTH, `must be at most ${MAX_MEMBER_ROLE_BASE_LENGTH} characters (capability roles append a suffix)`).default(DEFAULT_MEMBER_ROLE),
+    memberRoleName: RoleNameSchema.refine(
+      (v) => v.length <= MAX_MEMBER_ROLE_BASE_LENGTH,
+      `must be at most ${MAX_MEMBER_ROLE_BASE_LENGTH} characters (capability roles append a suffix)`,
+    ).default(DEFAULT_MEMBER_ROLE),
     /**
      * Accounts, OUs and endpoint tags never tagged, scaled or deleted in. The tag and delete capability roles are
      * not deployed there (accounts anywhere under the target OUs, OUs that are themselves target OUs), and every
@@ -229,35 +232,40 @@ const ConfigShape = z
   .strict();
 
 export const InfraConfigSchema = ConfigShape.superRefine((config, ctx) => {
-    if (config.restoreRole.enabled && config.restoreRole.trustedPrincipalArns.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns'], message: 'must name at least one role when restoreRole.enabled is true' });
+  if (config.restoreRole.enabled && config.restoreRole.trustedPrincipalArns.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns'], message: 'must name at least one role when restoreRole.enabled is true' });
+  }
+  config.restoreRole.trustedPrincipalArns.forEach((arn, i) => {
+    // The restore role trusts the hub account; roles elsewhere could never assume it.
+    if (arn.split(':')[4] !== config.hubAccountId) {
+      ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns', i], message: `must be a role in the hub account ${config.hubAccountId}` });
     }
-    config.restoreRole.trustedPrincipalArns.forEach((arn, i) => {
-      // The restore role trusts the hub account; roles elsewhere could never assume it.
-      if (arn.split(':')[4] !== config.hubAccountId) {
-        ctx.addIssue({ code: 'custom', path: ['restoreRole', 'trustedPrincipalArns', i], message: `must be a role in the hub account ${config.hubAccountId}` });
-      }
-    });
-    if (config.prevention.autoTagger.enabled && config.prevention.autoTagger.regions.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['prevention', 'autoTagger', 'regions'], message: 'must list at least one region when prevention.autoTagger.enabled is true' });
-    }
-    if (config.restoreRole.name === config.memberRoleName) {
-      ctx.addIssue({ code: 'custom', path: ['restoreRole', 'name'], message: 'must differ from memberRoleName' });
-    }
-    if (config.schedule?.mode === 'cleanup' && config.approvers.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'a cleanup schedule needs approvers' });
-    }
-    if (config.externalId !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['externalId'],
-        message: 'must not be in the config: remove it (the stack generates the external id in Secrets Manager) or set externalIdSecret to an existing secret (docs/deploy.md)',
-      });
-    }
-    checkBucketNames(config, ctx);
-    checkSweepTimeout(config, ctx);
-    checkPlaceholders(config, [], ctx);
   });
+  if (config.prevention.autoTagger.enabled && config.prevention.autoTagger.regions.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['prevention', 'autoTagger', 'regions'],
+      message: 'must list at least one region when prevention.autoTagger.enabled is true',
+    });
+  }
+  if (config.restoreRole.name === config.memberRoleName) {
+    ctx.addIssue({ code: 'custom', path: ['restoreRole', 'name'], message: 'must differ from memberRoleName' });
+  }
+  if (config.schedule?.mode === 'cleanup' && config.approvers.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'a cleanup schedule needs approvers' });
+  }
+  if (config.externalId !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['externalId'],
+      message:
+        'must not be in the config: remove it (the stack generates the external id in Secrets Manager) or set externalIdSecret to an existing secret (docs/deploy.md)',
+    });
+  }
+  checkBucketNames(config, ctx);
+  checkSweepTimeout(config, ctx);
+  checkPlaceholders(config, [], ctx);
+});
 
 /** Bucket names are built from prefix, account and region; a long prefix or region must fail here, naming the field. */
 function checkBucketNames(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
@@ -268,18 +276,31 @@ function checkBucketNames(config: z.output<typeof ConfigShape>, ctx: z.Refinemen
   ];
   for (const { name, path } of checks) {
     if (name.length > MAX_BUCKET_NAME_LENGTH) {
-      ctx.addIssue({ code: 'custom', path, message: `makes the bucket name ${name} ${name.length} characters long; S3 allows ${MAX_BUCKET_NAME_LENGTH} (shorten resourcePrefix or set archive.bucketName)` });
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `makes the bucket name ${name} ${name.length} characters long; S3 allows ${MAX_BUCKET_NAME_LENGTH} (shorten resourcePrefix or set archive.bucketName)`,
+      });
     } else if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name) || name.includes('--')) {
-      ctx.addIssue({ code: 'custom', path, message: `gives the invalid bucket name ${JSON.stringify(name)} (3-63 lowercase letters, digits and single hyphens)` });
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `gives the invalid bucket name ${JSON.stringify(name)} (3-63 lowercase letters, digits and single hyphens)`,
+      });
     }
   }
-  if (names.archiveBucket === names.accessLogsBucket) ctx.addIssue({ code: 'custom', path: ['archive', 'accessLogsBucketName'], message: 'must differ from the archive bucket name' });
+  if (names.archiveBucket === names.accessLogsBucket)
+    ctx.addIssue({ code: 'custom', path: ['archive', 'accessLogsBucketName'], message: 'must differ from the archive bucket name' });
 }
 
 function checkSweepTimeout(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
   const max = MAX_EXECUTION_SECONDS - SWEEP_WORK_BUDGET_SECONDS - noticeOf(config);
   if (config.approval.timeoutSeconds > max) {
-    ctx.addIssue({ code: 'custom', path: ['approval', 'timeoutSeconds'], message: `must be at most ${max}: the sweep timeout (approval window + ${SWEEP_WORK_BUDGET_SECONDS} s of work) must fit the one-year Step Functions limit` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['approval', 'timeoutSeconds'],
+      message: `must be at most ${max}: the sweep timeout (approval window + ${SWEEP_WORK_BUDGET_SECONDS} s of work) must fit the one-year Step Functions limit`,
+    });
   }
 }
 

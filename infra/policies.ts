@@ -63,11 +63,12 @@ export function fill(node: unknown, vars: PolicyVars, file: string): unknown {
       return value;
     });
   }
-  if (Array.isArray(node)) return node.flatMap((item) => {
-    const filled = fill(item, vars, file);
-    // A list placeholder inside a list (["${A}", "x"]) flattens, as IAM expects a flat list of values.
-    return Array.isArray(filled) && typeof item === 'string' ? filled : [filled];
-  });
+  if (Array.isArray(node))
+    return node.flatMap((item) => {
+      const filled = fill(item, vars, file);
+      // A list placeholder inside a list (["${A}", "x"]) flattens, as IAM expects a flat list of values.
+      return Array.isArray(filled) && typeof item === 'string' ? filled : [filled];
+    });
   if (node && typeof node === 'object') {
     return Object.fromEntries(Object.entries(node).map(([key, value]) => [fill(key, vars, file) as string, fill(value, vars, file)]));
   }

@@ -7,7 +7,7 @@
  */
 export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   // hub-function-base.json
-  WriteOwnLogGroup: 'log streams are created by Lambda at run time inside this function\'s own log group; the grant names that group',
+  WriteOwnLogGroup: "log streams are created by Lambda at run time inside this function's own log group; the grant names that group",
   XRayTracing: 'X-Ray trace and sampling calls have no resource-level permissions (Service Authorization Reference), so Resource must be "*"',
   AppendAuditEvents: 'audit events get generated keys under audit/ of the archive bucket; the bucket policy still forbids overwriting or deleting them',
   ReadAuditTrail: 'steps re-read the audit events of the endpoints they act on (one object per event under audit/); read-only and limited to that prefix',
@@ -38,13 +38,17 @@ export const WILDCARD_REASONS: Readonly<Record<string, string>> = {
     'each member capability role has the same name in every organization account (deployed by the StackSets); aws:ResourceOrgID limits the grant to roles of this organization, and each hub role names only its own capability role',
   TagDeleteSessionsWithTheSweepId:
     'the delete capability role has the same name in every organization account; only the zombie-sweep-id session tag may be set, and only on roles of this organization',
-  ReadAccountOwnerTags: 'the owner tags of any account of this organization (an owner-less endpoint\'s account owner); the ARN names the management account and organization; read-only',
-  RecordOwnerVetoes: 'one veto object per endpoint an owner keeps (approvals/<sweep>/vetoes/<account>/<region>/<endpoint>.json), written once; the key pattern excludes the approval request and decision',
+  ReadAccountOwnerTags:
+    "the owner tags of any account of this organization (an owner-less endpoint's account owner); the ARN names the management account and organization; read-only",
+  RecordOwnerVetoes:
+    'one veto object per endpoint an owner keeps (approvals/<sweep>/vetoes/<account>/<region>/<endpoint>.json), written once; the key pattern excludes the approval request and decision',
   ReadOwnerVetoes: 'the owner veto objects per endpoint (approvals/<sweep>/vetoes/...) are read to re-check a veto before deleting; read-only',
-  ReadAccountParents: 'organizations:ListParents has no resource-level permissions (Service Authorization Reference); read-only, for approver groups matched by OU',
+  ReadAccountParents:
+    'organizations:ListParents has no resource-level permissions (Service Authorization Reference); read-only, for approver groups matched by OU',
   ReadOrganizationStructure: 'the Organizations list actions the target listing calls have no resource-level permissions; read-only',
   ResolveEnabledRegions: 'ec2:DescribeRegions has no resource-level permissions (Service Authorization Reference); read-only',
-  PublishSavingsMetrics: 'cloudwatch:PutMetricData has no resource-level permissions (Service Authorization Reference); the cloudwatch:namespace condition limits it to the product namespace',
+  PublishSavingsMetrics:
+    'cloudwatch:PutMetricData has no resource-level permissions (Service Authorization Reference); the cloudwatch:namespace condition limits it to the product namespace',
   SendApprovalDecision: 'states:SendTaskSuccess takes a task token, not a resource ARN (no resource-level permissions, Service Authorization Reference)',
   // hub-state-machine.json
   InvokeWorkflowFunctions: 'the workflow functions by name, plus their versions and aliases (":*")',

@@ -43,7 +43,10 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 const options = new Command('demo')
   .description('Run a zombie-sweep cleanup sweep against the simulated demo organization.')
   .option('--auto-approve', 'approve every zombie without waiting for a person (recorded as auto-approve)')
-  .option('--delete-only', 'with --auto-approve: delete every approved endpoint (default: scale to zero instead wherever AWS allows it: asynchronous and inference-component endpoints)')
+  .option(
+    '--delete-only',
+    'with --auto-approve: delete every approved endpoint (default: scale to zero instead wherever AWS allows it: asynchronous and inference-component endpoints)',
+  )
   .option('--port <port>', 'simulator port (default: any free port)', '0')
   .option('--seed <n>', 'seed for synthetic artifact content', '1')
   .parse(process.argv)
@@ -69,11 +72,20 @@ try {
   const region = sim.world.homeRegion;
   const hub = sim.world.managementAccountId;
   await new S3Client(config).send(new CreateBucketCommand({ Bucket: ARCHIVE_BUCKET, ObjectLockEnabledForBucket: true }));
-  const keyId = (await new KMSClient(config).send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'zombie-sweep approval links' }))).KeyMetadata!.KeyId!;
+  const keyId = (
+    await new KMSClient(config).send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'zombie-sweep approval links' }))
+  ).KeyMetadata!.KeyId!;
   const sns = new SNSClient(config);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-approvals' }))).TopicArn!;
   for (const approver of [...APPROVERS, ...PROD_APPROVERS]) {
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: approver, Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) } }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'email',
+        Endpoint: approver,
+        Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) },
+      }),
+    );
   }
   // Owners in the loop: two accounts name their owner in Organizations tags, one in the sweep's config;
   // Maria owns fraud-detector-v1 by its own tag. Each owner's subscription gets only their notices.
@@ -82,7 +94,9 @@ try {
   organizationsAdminStore(sim.world).tagResource(accountId('data-science-sandbox'), { owner: 'ds-guild@acme.example' });
   const accountOwners = { [accountId('ml-dev')]: 'ml-dev-owners@acme.example' };
   for (const owner of [...OWNERS, ...Object.values(accountOwners)]) {
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }));
+    await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }),
+    );
   }
 
   out(`zombie-sweep demo: a simulated AWS organization (${sim.world.accounts.size} accounts) is answering on ${sim.url}`);
@@ -96,10 +110,14 @@ try {
   const run = (sweep: DemoSweep) => runDemoSweep(sweep, { config, keyId, topicArn, host, hub, region, accountOwners });
   // Production is decided by the Workloads OU's approver group, two approvals needed (ml-prod sits in
   // Production, nested in Workloads); everything else by one approver, who may scale to zero instead.
-  out(`Sweep 1 of 2: the ml-prod account (OU Production, inside Workloads), decided by the approver group "workloads" (${PROD_APPROVERS.join(', ')}), 2 approvals needed${options.autoApprove ? '; --auto-approve presses both approvers\' buttons on the approval page' : ''}.`);
+  out(
+    `Sweep 1 of 2: the ml-prod account (OU Production, inside Workloads), decided by the approver group "workloads" (${PROD_APPROVERS.join(', ')}), 2 approvals needed${options.autoApprove ? "; --auto-approve presses both approvers' buttons on the approval page" : ''}.`,
+  );
   const first = await run({ suffix: 'prod', targets: { org: true, accounts: [accountId('ml-prod')], regions: 'all' }, groups: true });
   out();
-  out(`Sweep 2 of 2: every other account, decided by one approver${options.autoApprove ? ` (--auto-approve${scaleToZero ? ', scaling to zero wherever AWS allows it' : ''})` : ' (the page offers scale to zero where AWS allows it)'}.`);
+  out(
+    `Sweep 2 of 2: every other account, decided by one approver${options.autoApprove ? ` (--auto-approve${scaleToZero ? ', scaling to zero wherever AWS allows it' : ''})` : ' (the page offers scale to zero where AWS allows it)'}.`,
+  );
   const second = await run({ suffix: 'rest', targets: { org: true, excludeAccounts: [accountId('ml-prod')], regions: 'all' }, groups: false });
   out();
   await showSavings(config);
@@ -117,12 +135,25 @@ try {
 /** Prevention: a team deploys a new endpoint; the auto-tagger gives it an owner and a deadline. */
 async function showPrevention(config: ReturnType<typeof sim.clientConfig>, account: string): Promise<void> {
   const sagemaker = new SageMakerClient(config);
-  await sagemaker.send(new CreateModelCommand({ ModelName: 'new-team-model', ExecutionRoleArn: `arn:aws:iam::${account}:role/sagemaker-execution`, PrimaryContainer: { Image: `${account}.dkr.ecr.${sim.world.homeRegion}.amazonaws.com/serve:1` } }));
-  await sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'new-team-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'new-team-model', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] }));
+  await sagemaker.send(
+    new CreateModelCommand({
+      ModelName: 'new-team-model',
+      ExecutionRoleArn: `arn:aws:iam::${account}:role/sagemaker-execution`,
+      PrimaryContainer: { Image: `${account}.dkr.ecr.${sim.world.homeRegion}.amazonaws.com/serve:1` },
+    }),
+  );
+  await sagemaker.send(
+    new CreateEndpointConfigCommand({
+      EndpointConfigName: 'new-team-config',
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'new-team-model', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+    }),
+  );
   const { EndpointArn } = await sagemaker.send(new CreateEndpointCommand({ EndpointName: 'new-team-endpoint', EndpointConfigName: 'new-team-config' }));
   await autoTagger?.settle();
   const tags = tagListToMap((await sagemaker.send(new ListTagsCommand({ ResourceArn: EndpointArn! }))).Tags);
-  out(`Prevention: a team just created new-team-endpoint; the auto-tagger tagged it created-by=${tags['created-by'] ?? '?'} auto-delete-after=${tags['auto-delete-after'] ?? '?'}.`);
+  out(
+    `Prevention: a team just created new-team-endpoint; the auto-tagger tagged it created-by=${tags['created-by'] ?? '?'} auto-delete-after=${tags['auto-delete-after'] ?? '?'}.`,
+  );
 }
 
 interface DemoSweep {
@@ -152,7 +183,14 @@ async function runDemoSweep(demo: DemoSweep, ctx: DemoContext): Promise<SweepSum
       mode: 'cleanup',
       targets: demo.targets,
       // No notice period in the demo (deployed sweeps default to 3 days): the veto links stay valid while the approvers decide.
-      approval: { approvers: auto ? [] : APPROVERS, autoApprove: auto, notifyOwners: true, noticeSeconds: 0, accountOwners: ctx.accountOwners, ...(groups.length > 0 ? { groups } : {}) },
+      approval: {
+        approvers: auto ? [] : APPROVERS,
+        autoApprove: auto,
+        notifyOwners: true,
+        noticeSeconds: 0,
+        accountOwners: ctx.accountOwners,
+        ...(groups.length > 0 ? { groups } : {}),
+      },
       requestedBy: `arn:aws:iam::${ctx.hub}:user/sim-admin`,
     } as SweepInput,
     archiveBucket: ARCHIVE_BUCKET,
@@ -215,11 +253,21 @@ async function approvalRequested(request: ApprovalRequested, grouped: boolean): 
 async function approveEverything(url: string): Promise<string> {
   const page = await (await fetch(url)).text();
   const form = new URLSearchParams();
-  const unescape = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const unescape = (v: string) =>
+    v
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
   for (const [, name, value] of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) form.append(name!, unescape(value!));
   for (const [, value] of page.matchAll(/<input type="checkbox"[^>]*name="endpoint" value="([^"]+)"/g)) form.append('endpoint', unescape(value!));
   form.append('action', 'approve');
-  const response = await fetch(url.split('?')[0]!, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin } });
+  const response = await fetch(url.split('?')[0]!, {
+    method: 'POST',
+    body: form,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin },
+  });
   const title = (await response.text()).match(/<h1>([^<]*)<\/h1>/)?.[1] ?? '';
   return `${response.status} ${title}`;
 }
@@ -232,9 +280,14 @@ function showReport(report: SweepReport, sweepId: string): SweepSummary {
   const s = report.summary;
   out(reportText(report).body);
   out();
-  out(`In short: ${s.zombies} zombies costing ${money(s.zombieMonthlyCostUsd)}/month found; ${s.archived} archived (${s.artifactsArchived} artifact objects, ${bytes(s.bytesArchived)});`);
-  out(`${s.deleted} deleted${s.scaledToZero ? `, ${s.scaledToZero} scaled to zero (kept, billing nothing; zombie-sweep restore brings them back)` : ''}, saving ${money(s.savedMonthlyCostUsd)}/month; ${s.skipped.length} skipped${s.skipped.length ? ` (${s.skipped.map((k) => `${k.endpointName}: ${k.reason}`).join('; ')})` : ''}.`);
-  for (const a of report.actions.filter((x) => x.deletion === 'scaled-to-zero')) out(`Scaled to zero: ${a.endpointName} (${a.accountId}, ${a.region}), ${money(a.monthlyCostUsd ?? 0)}/month no longer billed; it still exists.`);
+  out(
+    `In short: ${s.zombies} zombies costing ${money(s.zombieMonthlyCostUsd)}/month found; ${s.archived} archived (${s.artifactsArchived} artifact objects, ${bytes(s.bytesArchived)});`,
+  );
+  out(
+    `${s.deleted} deleted${s.scaledToZero ? `, ${s.scaledToZero} scaled to zero (kept, billing nothing; zombie-sweep restore brings them back)` : ''}, saving ${money(s.savedMonthlyCostUsd)}/month; ${s.skipped.length} skipped${s.skipped.length ? ` (${s.skipped.map((k) => `${k.endpointName}: ${k.reason}`).join('; ')})` : ''}.`,
+  );
+  for (const a of report.actions.filter((x) => x.deletion === 'scaled-to-zero'))
+    out(`Scaled to zero: ${a.endpointName} (${a.accountId}, ${a.region}), ${money(a.monthlyCostUsd ?? 0)}/month no longer billed; it still exists.`);
   out(`HTML report: ${htmlPath}`);
   return s;
 }

@@ -43,13 +43,21 @@ export function registerAudit(program: Command): void {
   const command = program
     .command('audit')
     .description("Print an endpoint's tag history as a timeline (deleted endpoints too), or a filtered list of audit events.")
-    .option('--endpoint <name|arn>', 'one endpoint: its ARN reads a single prefix; a bare name searches every account and region (narrow with --account/--endpoint-region)')
+    .option(
+      '--endpoint <name|arn>',
+      'one endpoint: its ARN reads a single prefix; a bare name searches every account and region (narrow with --account/--endpoint-region)',
+    )
     .option('--account <id>', 'only events of this account')
     .option('--endpoint-region <region>', 'only events of endpoints in this region')
     .option('--sweep <id>', 'only events of this sweep (its own events and every endpoint it touched)')
     .option('--since <date>', 'only events at or after this ISO date or timestamp (e.g. 2025-01-31 or 2025-01-31T12:00:00Z)')
     .option('--archive-bucket <bucket>', 'the archive bucket holding the audit trail (required)');
-  addGlobalOptions(command, ['table', 'text', 'json', 'csv'], 'table', 'output format (table: a timeline that fits the terminal; json and csv: every field in full)');
+  addGlobalOptions(
+    command,
+    ['table', 'text', 'json', 'csv'],
+    'table',
+    'output format (table: a timeline that fits the terminal; json and csv: every field in full)',
+  );
   command
     .addHelpText(
       'after',

@@ -27,7 +27,9 @@ export interface DoctorFlags {
 export function registerDoctor(program: Command): void {
   const command = program
     .command('doctor')
-    .description('Check, read-only, every deployment prerequisite (trusted access, delegated admin, CDK bootstrap, regions, API Gateway logging role, secret, SNS confirmations, AWS CLI v2).')
+    .description(
+      'Check, read-only, every deployment prerequisite (trusted access, delegated admin, CDK bootstrap, regions, API Gateway logging role, secret, SNS confirmations, AWS CLI v2).',
+    )
     .option('--config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
     .addOption(new Option('--output <format>', 'output format').choices(['table', 'json']).default('table'));
   addCredentialOptions(command);

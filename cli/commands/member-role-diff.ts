@@ -37,7 +37,11 @@ export function registerMemberRoleDiff(program: Command): void {
 }
 
 /** The deployed StackSet's template, or an empty one before the first deploy. */
-async function deployedTemplate(cfn: CloudFormationClient, config: InfraConfig, stackSetName: string): Promise<{ template: Record<string, unknown>; deployed: boolean }> {
+async function deployedTemplate(
+  cfn: CloudFormationClient,
+  config: InfraConfig,
+  stackSetName: string,
+): Promise<{ template: Record<string, unknown>; deployed: boolean }> {
   try {
     const out = await cfn.send(new DescribeStackSetCommand({ StackSetName: stackSetName, CallAs: hubIsManagement(config) ? 'SELF' : 'DELEGATED_ADMIN' }));
     return { template: JSON.parse(out.StackSet?.TemplateBody ?? '{}') as Record<string, unknown>, deployed: true };
@@ -76,7 +80,10 @@ function merge(diffs: readonly MemberTemplateDiff[]): MemberTemplateDiff {
   };
 }
 
-export async function runMemberRoleDiff(flags: MemberRoleDiffFlags, io: { stdout: (text: string) => void; env: NodeJS.ProcessEnv; factory?: ClientFactory }): Promise<MemberTemplateDiff> {
+export async function runMemberRoleDiff(
+  flags: MemberRoleDiffFlags,
+  io: { stdout: (text: string) => void; env: NodeJS.ProcessEnv; factory?: ClientFactory },
+): Promise<MemberTemplateDiff> {
   const config = loadInfraConfig(flags.config);
   const factory = io.factory ?? cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-member-role-diff' });
   const cfn = factory.hub(CloudFormationClient, config.hubRegion);
@@ -88,7 +95,8 @@ export async function runMemberRoleDiff(flags: MemberRoleDiffFlags, io: { stdout
     }),
   );
   const diff = merge(parts.map((p) => p.diff));
-  if (flags.output === 'json') io.stdout(`${JSON.stringify({ deployed: parts.every((p) => p.deployed), changes: hasChanges(diff), diff, stackSets: parts }, null, 2)}\n`);
+  if (flags.output === 'json')
+    io.stdout(`${JSON.stringify({ deployed: parts.every((p) => p.deployed), changes: hasChanges(diff), diff, stackSets: parts }, null, 2)}\n`);
   else io.stdout(parts.map((p) => `${p.deployed ? '' : `StackSet ${p.name} is not deployed yet: everything below is new.\n`}${renderDiff(p.diff)}`).join('\n'));
   return diff;
 }

@@ -78,7 +78,10 @@ export async function runPricesRefresh(flags: PricesFlags, io: PricesIo): Promis
     return result;
   }
   writeFileSync(flags.file, json);
-  if (flags.output === 'json') io.stdout(`${JSON.stringify({ file: flags.file, compiledOn: result.table.compiledOn, verified: result.table.verified, regions: Object.keys(result.table.regions), products: result.products, serverlessCarried: result.serverlessCarried }, null, 2)}\n`);
+  if (flags.output === 'json')
+    io.stdout(
+      `${JSON.stringify({ file: flags.file, compiledOn: result.table.compiledOn, verified: result.table.verified, regions: Object.keys(result.table.regions), products: result.products, serverlessCarried: result.serverlessCarried }, null, 2)}\n`,
+    );
   else io.stdout(`wrote ${flags.file}: ${summary(result)}\n`);
   return result;
 }

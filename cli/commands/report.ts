@@ -38,14 +38,23 @@ export function registerReport(program: Command): void {
     .option('--file <path>', 'write the report to this file instead of stdout');
   addGlobalOptions(command, REPORT_FORMATS, 'table', 'output format (html: a self-contained page with charts)');
   command
-    .addHelpText('after', '\nExamples:\n  zombie-sweep report sweep-20250101-120000-ab12 --archive-bucket zombie-archive\n  zombie-sweep report sweep-20250101-120000-ab12 --archive-bucket zombie-archive --output html --file report.html')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  zombie-sweep report sweep-20250101-120000-ab12 --archive-bucket zombie-archive\n  zombie-sweep report sweep-20250101-120000-ab12 --archive-bucket zombie-archive --output html --file report.html',
+    )
     .action(async (sweepId: string, flags: ReportFlags) => {
-      await runReport(sweepId, flags, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env, stdoutStream: process.stdout });
+      await runReport(sweepId, flags, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        env: process.env,
+        stdoutStream: process.stdout,
+      });
     });
 }
 
 export async function runReport(sweepId: string, flags: ReportFlags, io: ReportIo): Promise<SweepReport> {
-  if (!SweepIdSchema.safeParse(sweepId).success) throw new InputValidationError(`invalid sweep id ${JSON.stringify(sweepId)}: must be 3-80 letters, digits or hyphens`, 'sweep');
+  if (!SweepIdSchema.safeParse(sweepId).success)
+    throw new InputValidationError(`invalid sweep id ${JSON.stringify(sweepId)}: must be 3-80 letters, digits or hyphens`, 'sweep');
   const bucket = requireBucket(flags.archiveBucket);
   const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-report' });
   await callerIdentity(clients, flags.profile);
@@ -90,7 +99,26 @@ export function reportRows(report: SweepReport) {
     });
 }
 
-const CSV_FIELDS = ['accountId', 'region', 'endpointName', 'verdict', 'endpointType', 'instanceType', 'instanceCount', 'instances', 'invocations', 'lastInvokedAt', 'monthlyCostUsd', 'actions', 'snapshot', 'manifestUri', 'decision', 'deletion', 'note', 'endpointArn'] as const;
+const CSV_FIELDS = [
+  'accountId',
+  'region',
+  'endpointName',
+  'verdict',
+  'endpointType',
+  'instanceType',
+  'instanceCount',
+  'instances',
+  'invocations',
+  'lastInvokedAt',
+  'monthlyCostUsd',
+  'actions',
+  'snapshot',
+  'manifestUri',
+  'decision',
+  'deletion',
+  'note',
+  'endpointArn',
+] as const;
 
 export function renderReport(report: SweepReport, format: ReportFlags['output'], table: TableOptions = {}): string {
   if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;

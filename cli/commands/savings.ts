@@ -30,18 +30,26 @@ export function registerSavings(program: Command): void {
     .description('Show what sweeps saved: $/month removed per month, per account and per owner, from the archive bucket.')
     .requiredOption('--archive-bucket <bucket>', 'the archive bucket sweeps write to')
     .option('--since <date>', 'only sweeps finished in this month or later (YYYY-MM or YYYY-MM-DD)')
-    .addOption(new Option('--output <format>', 'table, json, csv (one row per month), or html (a self-contained page with a chart)').choices(['table', 'json', 'csv', 'html']).default('table'))
+    .addOption(
+      new Option('--output <format>', 'table, json, csv (one row per month), or html (a self-contained page with a chart)')
+        .choices(['table', 'json', 'csv', 'html'])
+        .default('table'),
+    )
     .option('--file <path>', 'write to this file instead of stdout');
   addCredentialOptions(command);
   command
-    .addHelpText('after', '\nExamples:\n  zombie-sweep savings --archive-bucket zombie-archive\n  zombie-sweep savings --archive-bucket zombie-archive --since 2026-01 --output html --file savings.html')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  zombie-sweep savings --archive-bucket zombie-archive\n  zombie-sweep savings --archive-bucket zombie-archive --since 2026-01 --output html --file savings.html',
+    )
     .action(async (flags: SavingsFlags) => {
       await runSavings(flags, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env });
     });
 }
 
 export async function runSavings(flags: SavingsFlags, io: SavingsIo): Promise<SavingsSummary> {
-  if (flags.since !== undefined && !SINCE.test(flags.since)) throw new InputValidationError(`--since ${JSON.stringify(flags.since)}: must be YYYY-MM or YYYY-MM-DD`, 'since');
+  if (flags.since !== undefined && !SINCE.test(flags.since))
+    throw new InputValidationError(`--since ${JSON.stringify(flags.since)}: must be YYYY-MM or YYYY-MM-DD`, 'since');
   const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-savings' });
   await callerIdentity(clients, flags.profile);
   const summary = summarizeSavings(await loadSavings(clients.hub(S3Client), flags.archiveBucket), flags.since);

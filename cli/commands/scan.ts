@@ -16,7 +16,16 @@ import { terminalWidth } from '../shared/output.ts';
 import { loadPriceFile } from '../shared/prices.ts';
 import { createProgress, silentProgress, type ProgressStream } from '../shared/progress.ts';
 import { scanReportHtml } from '../shared/scan-html.ts';
-import { priceTableNotes, renderScanCsv, renderScanTable, scanJson, scanSummary, summaryLine, type NotEnabledTarget, type ScanOutcome } from '../shared/scan-report.ts';
+import {
+  priceTableNotes,
+  renderScanCsv,
+  renderScanTable,
+  scanJson,
+  scanSummary,
+  summaryLine,
+  type NotEnabledTarget,
+  type ScanOutcome,
+} from '../shared/scan-report.ts';
 import { streamScanTargets, validateRegionNames } from '../shared/targets.ts';
 
 /**
@@ -78,7 +87,13 @@ Examples:
   zombie-sweep scan --org --regions all --endpoint-url http://127.0.0.1:4566`,
     )
     .action(async (flags: ScanFlags) => {
-      await runScan(flags, { stdout: (text) => process.stdout.write(text), stderr: process.stderr, env: process.env, clock: systemClock, stdoutStream: process.stdout });
+      await runScan(flags, {
+        stdout: (text) => process.stdout.write(text),
+        stderr: process.stderr,
+        env: process.env,
+        clock: systemClock,
+        stdoutStream: process.stdout,
+      });
     });
 }
 
@@ -91,7 +106,8 @@ export interface ScanRun {
 
 function parseConcurrency(value: string): number {
   const concurrency = Number(value);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new InputValidationError(`invalid --concurrency: must be a whole number from 1 to 64 (got ${JSON.stringify(value)})`, '--concurrency');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new InputValidationError(`invalid --concurrency: must be a whole number from 1 to 64 (got ${JSON.stringify(value)})`, '--concurrency');
   return concurrency;
 }
 
@@ -101,7 +117,8 @@ function validateFlags(flags: ScanFlags) {
   validateRegionNames(targeting);
   const settings = resolveDetectionSettings(parseDetection(flags));
   const concurrency = parseConcurrency(flags.concurrency);
-  if (flags.output === 'html' && !flags.file) throw new InputValidationError('invalid --output: html needs --file <path> (an HTML page is not for a terminal)', '--output');
+  if (flags.output === 'html' && !flags.file)
+    throw new InputValidationError('invalid --output: html needs --file <path> (an HTML page is not for a terminal)', '--output');
   const prices: PriceTable | undefined = flags.priceFile !== undefined ? loadPriceFile(flags.priceFile) : undefined;
   return { targeting, settings, concurrency, prices };
 }
@@ -149,8 +166,13 @@ function writeOutput(flags: ScanFlags, io: ScanIo, outcome: ScanOutcome, apiCall
     text = renderScanCsv(findings);
     // A footer row would break CSV readers; each priced row's reason carries the same caveat.
     for (const note of priceTableNotes(findings, flags.priceFile)) io.stderr.write(`${note}\n`);
-  } else if (flags.output === 'html') text = scanReportHtml(outcome, { requestedBy: 'zombie-sweep scan', now: io.clock.now(), settings: parseDetection(flags) });
-  else text = renderScanTable(outcome, { ...(flags.file ? {} : { maxWidth: terminalWidth(io.stdoutStream ?? {}, io.env) }), ...(flags.priceFile ? { priceFile: flags.priceFile } : {}) });
+  } else if (flags.output === 'html')
+    text = scanReportHtml(outcome, { requestedBy: 'zombie-sweep scan', now: io.clock.now(), settings: parseDetection(flags) });
+  else
+    text = renderScanTable(outcome, {
+      ...(flags.file ? {} : { maxWidth: terminalWidth(io.stdoutStream ?? {}, io.env) }),
+      ...(flags.priceFile ? { priceFile: flags.priceFile } : {}),
+    });
   if (flags.file) {
     writeFileSync(flags.file, text);
     if (showsProgress(flags)) io.stderr.write(`wrote ${flags.file}\n`);
@@ -167,9 +189,13 @@ function failUnlessComplete(flags: ScanFlags, outcome: ScanOutcome): void {
   }
   if (failed.length === results.length) {
     const first = failed[0]!;
-    throw new AllTargetsFailedError(`all ${results.length} account-regions failed; first: ${first.accountId}/${first.region} ${first.status}: ${first.error ?? 'unknown error'}`);
+    throw new AllTargetsFailedError(
+      `all ${results.length} account-regions failed; first: ${first.accountId}/${first.region} ${first.status}: ${first.error ?? 'unknown error'}`,
+    );
   }
   if (failed.length > 0 && !flags.allowPartial) {
-    throw new PartialScanError(`scanned ${results.length - failed.length} of ${results.length} account-regions; ${failed.length} could not be scanned (listed under "Not scanned"); --allow-partial accepts this`);
+    throw new PartialScanError(
+      `scanned ${results.length - failed.length} of ${results.length} account-regions; ${failed.length} could not be scanned (listed under "Not scanned"); --allow-partial accepts this`,
+    );
   }
 }

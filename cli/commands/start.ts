@@ -86,14 +86,21 @@ const FLAG: Record<(typeof LOCAL_ONLY)[number], string> = {
 export function registerStart(program: Command): void {
   const command = program.command('start').description('Start a sweep: on the deployed state machine, or in this process with --local.');
   command
-    .addOption(new Option('--mode <mode>', 'report: find and report; tag: also snapshot and tag zombies; cleanup: also ask approvers and delete').choices(['report', 'tag', 'cleanup']).default('report'))
+    .addOption(
+      new Option('--mode <mode>', 'report: find and report; tag: also snapshot and tag zombies; cleanup: also ask approvers and delete')
+        .choices(['report', 'tag', 'cleanup'])
+        .default('report'),
+    )
     .option('--sweep-id <id>', 'sweep id (default: sweep-<UTC timestamp>-<random>); also the execution name')
     .option('--approver <email>', 'approver email (repeat for several); cleanup mode needs at least one unless --auto-approve', collect, [])
     .option('--approval-timeout <duration>', 'how long approvers have, e.g. 72h, 3d, 90m or seconds; nothing is deleted after it', '72h')
     .option('--reject-exempt-days <days>', 'days an endpoint kept by an approver stays exempt from later sweeps (default 90)')
     .option('--delete-endpoint-config', 'also delete the endpoint config of deleted endpoints (default: kept, restore needs nothing else)')
     .option('--delete-models', 'also delete the models of deleted endpoints (default: kept)')
-    .option('--notify-owners', 'tell each endpoint\'s owner first, with a veto link (owners from the endpoint\'s owner tags or the account\'s Organizations tags); --local prints the links')
+    .option(
+      '--notify-owners',
+      "tell each endpoint's owner first, with a veto link (owners from the endpoint's owner tags or the account's Organizations tags); --local prints the links",
+    )
     .option('--notice-period <duration>', 'with --notify-owners: how long owners have to veto before approvers are asked, e.g. 3d, 12h or 0 (default 72h)');
   addTargetingOptions(command);
   addDetectionOptions(command);
@@ -109,7 +116,10 @@ export function registerStart(program: Command): void {
     .option('--archive-kms-key-id <key>', 'local: KMS key for the archived copies (SSE-KMS)')
     .option('--auto-approve', 'local, --mode cleanup: approve every tagged zombie without asking (recorded as auto-approve in the audit trail)')
     .option('--port <port>', 'local: port for the approval page and the Step Functions API (default: any free port)')
-    .option('--confirm-account <id>', 'local, tag or cleanup mode against AWS (not the simulator): the account id the sweep may act in; refused if the credentials belong to another')
+    .option(
+      '--confirm-account <id>',
+      'local, tag or cleanup mode against AWS (not the simulator): the account id the sweep may act in; refused if the credentials belong to another',
+    )
     .option('--verbose', 'log every step as JSON lines on stderr')
     .addHelpText(
       'after',
@@ -148,7 +158,11 @@ export function sweepInputFromFlags(flags: StartFlags, requestedBy: string, now:
   if (!flags.local) {
     for (const key of LOCAL_ONLY) if (flags[key] !== undefined) throw new InputValidationError(`invalid ${FLAG[key]}: only applies with --local`, FLAG[key]);
     // Deployed functions reach accounts only through the member role (src/sweep/input.ts refuses org = false there too).
-    if (flags.org !== true) throw new InputValidationError('invalid --org: a deployed sweep targets the organization; add --org (narrow it with --accounts or --ous), or use --local to sweep only your own account', '--org');
+    if (flags.org !== true)
+      throw new InputValidationError(
+        'invalid --org: a deployed sweep targets the organization; add --org (narrow it with --accounts or --ous), or use --local to sweep only your own account',
+        '--org',
+      );
   } else if (!flags.archiveBucket) {
     throw new InputValidationError('invalid --archive-bucket: required with --local', '--archive-bucket');
   }
@@ -176,7 +190,13 @@ export function sweepInputFromFlags(flags: StartFlags, requestedBy: string, now:
     deletion: { deleteEndpointConfig: flags.deleteEndpointConfig === true, deleteModels: flags.deleteModels === true },
     requestedBy,
   };
-  const flagOf: Record<string, string> = { sweepId: '--sweep-id', 'approval.approvers': '--approver', 'approval.timeoutSeconds': '--approval-timeout', 'approval.rejectExemptDays': '--reject-exempt-days', 'approval.noticeSeconds': '--notice-period' };
+  const flagOf: Record<string, string> = {
+    sweepId: '--sweep-id',
+    'approval.approvers': '--approver',
+    'approval.timeoutSeconds': '--approval-timeout',
+    'approval.rejectExemptDays': '--reject-exempt-days',
+    'approval.noticeSeconds': '--notice-period',
+  };
   try {
     parseOrThrow(SweepInputSchema, input, 'sweep input');
   } catch (error) {
@@ -208,7 +228,8 @@ export async function runStart(flags: StartFlags, io: StartIo): Promise<number> 
   const bucket = flags.archiveBucket!;
   await checkArchiveBucket(clients.hub(S3Client), bucket);
   const audit = await localAuditRetention(clients.hub(S3Client), bucket, io.env);
-  if (showsProgress(flags)) io.stderr(`audit events: ${audit.retention ? `${audit.retention.mode} retention for ${audit.retention.days} days` : 'no retention'} (${audit.source})\n`);
+  if (showsProgress(flags))
+    io.stderr(`audit events: ${audit.retention ? `${audit.retention.mode} retention for ${audit.retention.days} days` : 'no retention'} (${audit.source})\n`);
   return withArchiveBucket(bucket, () => runLocal(flags, io, input, caller.accountId, audit.retention));
 }
 
@@ -260,7 +281,8 @@ function linkAnnouncements(io: StartIo): Pick<Parameters<typeof startSweepLocall
 async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accountId: string, auditRetention: AuditWriter['retention']): Promise<number> {
   const hubRegion = homeRegion(io.env);
   const port = flags.port === undefined ? 0 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputValidationError(`invalid --port: must be 0-65535 (got ${JSON.stringify(flags.port)})`, '--port');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InputValidationError(`invalid --port: must be 0-65535 (got ${JSON.stringify(flags.port)})`, '--port');
   const host = await startLocalHost({ region: hubRegion, accountId, port });
   const log = flags.verbose ? streamLog(io.stderr, 'debug') : silentLog;
   const info = showsProgress(flags) ? io.stderr : () => undefined;
@@ -303,24 +325,39 @@ async function runLocal(flags: StartFlags, io: StartIo, input: SweepInput, accou
 }
 
 /** A sweep stopped with Ctrl-C frees the actions lock at once and leaves the stop in the audit trail. */
-async function recordTerminalStop(flags: StartFlags, io: StartIo, input: SweepInput, result: LocalSweepResult, auditRetention: AuditWriter['retention']): Promise<void> {
+async function recordTerminalStop(
+  flags: StartFlags,
+  io: StartIo,
+  input: SweepInput,
+  result: LocalSweepResult,
+  auditRetention: AuditWriter['retention'],
+): Promise<void> {
   const s3 = cliClientFactory({ profile: flags.profile, env: io.env }).hub(S3Client);
   if (input.mode !== 'report') await releaseLock(s3, flags.archiveBucket!, ACTIONS_LOCK_SCOPE, result.executionArn);
   await appendAuditEvent(
     { s3, bucket: flags.archiveBucket!, clock: io.clock, retention: auditRetention },
-    { type: 'sweep-failed', actor: input.requestedBy ?? 'zombie-sweep', sweepId: input.sweepId, reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted', details: { executionArn: result.executionArn } },
+    {
+      type: 'sweep-failed',
+      actor: input.requestedBy ?? 'zombie-sweep',
+      sweepId: input.sweepId,
+      reason: 'stopped from the terminal (Ctrl-C); nothing more was tagged or deleted',
+      details: { executionArn: result.executionArn },
+    },
   );
 }
 
 /** Prints the result (JSON or the report's text) and returns the exit code; text output fails loudly. */
 function printLocalResult(flags: StartFlags, io: StartIo, input: SweepInput, result: LocalSweepResult): number {
   if (flags.output === 'json') {
-    io.stdout(`${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ sweepId: result.sweepId, executionArn: result.executionArn, status: result.status, error: result.error, cause: result.cause, output: result.output, report: result.report }, null, 2)}\n`,
+    );
   } else if (result.report) {
     io.stdout(`${reportText(result.report).body}\n`);
   }
   if (result.status !== 'SUCCEEDED') {
-    if (flags.output !== 'json') throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${causeMessage(result.cause)}`);
+    if (flags.output !== 'json')
+      throw new SweepFailedError(`sweep ${result.sweepId ?? input.sweepId} ${result.status}: ${result.error ?? ''}: ${causeMessage(result.cause)}`);
     return 1;
   }
   return 0;

@@ -27,7 +27,16 @@ export interface StatusFlags extends GlobalFlags {
 export interface SweepStatus {
   sweepId: string;
   execution?: { executionArn: string; status: string; startDate?: string; stopDate?: string; currentStep?: string; error?: string; cause?: string };
-  report?: { status: SweepReport['status']; mode: string; zombies: number; zombieMonthlyCostUsd: number; tagged: number; deleted: number; savedMonthlyCostUsd: number; reportUri: string };
+  report?: {
+    status: SweepReport['status'];
+    mode: string;
+    zombies: number;
+    zombieMonthlyCostUsd: number;
+    tagged: number;
+    deleted: number;
+    savedMonthlyCostUsd: number;
+    reportUri: string;
+  };
   /** Why the execution could not be read, when it could not. */
   executionLookup?: string;
 }
@@ -57,7 +66,8 @@ Examples:
 }
 
 export async function runStatus(sweepId: string, flags: StatusFlags, io: { stdout: (text: string) => void; env: NodeJS.ProcessEnv }): Promise<SweepStatus> {
-  if (!SweepIdSchema.safeParse(sweepId).success) throw new InputValidationError(`invalid sweep id ${JSON.stringify(sweepId)}: must be 3-80 letters, digits or hyphens`, 'sweep');
+  if (!SweepIdSchema.safeParse(sweepId).success)
+    throw new InputValidationError(`invalid sweep id ${JSON.stringify(sweepId)}: must be 3-80 letters, digits or hyphens`, 'sweep');
   const bucket = flags.archiveBucket === undefined ? undefined : validateBucket(flags.archiveBucket);
   const clients = cliClientFactory({ profile: flags.profile, env: io.env, sessionName: 'zombie-sweep-status' });
   await callerIdentity(clients, flags.profile);
@@ -73,7 +83,16 @@ export async function runStatus(sweepId: string, flags: StatusFlags, io: { stdou
     claimedArn = claim?.executionArn;
     if (report) {
       const s = report.summary;
-      status.report = { status: report.status, mode: report.mode, zombies: s.zombies, zombieMonthlyCostUsd: s.zombieMonthlyCostUsd, tagged: s.tagged, deleted: s.deleted, savedMonthlyCostUsd: s.savedMonthlyCostUsd, reportUri: `s3://${bucket}/${layout.report(sweepId)}` };
+      status.report = {
+        status: report.status,
+        mode: report.mode,
+        zombies: s.zombies,
+        zombieMonthlyCostUsd: s.zombieMonthlyCostUsd,
+        tagged: s.tagged,
+        deleted: s.deleted,
+        savedMonthlyCostUsd: s.savedMonthlyCostUsd,
+        reportUri: `s3://${bucket}/${layout.report(sweepId)}`,
+      };
     }
   }
   try {
@@ -92,7 +111,11 @@ export async function runStatus(sweepId: string, flags: StatusFlags, io: { stdou
     };
   } catch (error) {
     // A local run's execution lives only while its process runs; the archive still tells the story.
-    if (!bucket) throw new ExecutionLookupError(`cannot read the execution of sweep ${sweepId}: ${errorName(error)}: ${errorMessage(error)}; a local sweep (start --local) ends with its process: pass --archive-bucket to read what it wrote`, { cause: error });
+    if (!bucket)
+      throw new ExecutionLookupError(
+        `cannot read the execution of sweep ${sweepId}: ${errorName(error)}: ${errorMessage(error)}; a local sweep (start --local) ends with its process: pass --archive-bucket to read what it wrote`,
+        { cause: error },
+      );
     if (!status.report) throw error;
     status.executionLookup = `${errorName(error)}: ${(error as Error).message}`;
   }
@@ -115,7 +138,9 @@ export function statusText(status: SweepStatus): string {
   const r = status.report;
   if (r) {
     lines.push(`  report:     ${r.status}, ${r.mode} mode, ${r.reportUri}`);
-    lines.push(`  zombies:    ${r.zombies}, ${money(r.zombieMonthlyCostUsd)}/month; tagged ${r.tagged}; deleted ${r.deleted}, saving ${money(r.savedMonthlyCostUsd)}/month`);
+    lines.push(
+      `  zombies:    ${r.zombies}, ${money(r.zombieMonthlyCostUsd)}/month; tagged ${r.tagged}; deleted ${r.deleted}, saving ${money(r.savedMonthlyCostUsd)}/month`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

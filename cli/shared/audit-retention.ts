@@ -19,11 +19,16 @@ export async function localAuditRetention(s3: S3Client, bucket: string, env: Nod
   const explicit = auditRetentionOf({ output: 'table' }, env);
   const lock = await objectLockOf(s3, bucket);
   if (explicit) {
-    if (!lock.enabled) throw new InputValidationError(`invalid AUDIT_RETENTION_DAYS: bucket ${bucket} has no Object Lock, so S3 refuses retention on its objects`, 'AUDIT_RETENTION_DAYS');
+    if (!lock.enabled)
+      throw new InputValidationError(
+        `invalid AUDIT_RETENTION_DAYS: bucket ${bucket} has no Object Lock, so S3 refuses retention on its objects`,
+        'AUDIT_RETENTION_DAYS',
+      );
     return { retention: explicit, source: 'AUDIT_RETENTION_DAYS' };
   }
   if (lock.defaultRetention) return { retention: lock.defaultRetention, source: `the default retention of bucket ${bucket}` };
-  if (lock.enabled) return { retention: DEPLOYED_AUDIT_RETENTION, source: 'the deployed default (set AUDIT_RETENTION_DAYS / AUDIT_RETENTION_MODE to change it)' };
+  if (lock.enabled)
+    return { retention: DEPLOYED_AUDIT_RETENTION, source: 'the deployed default (set AUDIT_RETENTION_DAYS / AUDIT_RETENTION_MODE to change it)' };
   return { source: `none: bucket ${bucket} has no Object Lock` };
 }
 

@@ -17,11 +17,17 @@ import { ArchiveBucketError } from './errors.ts';
  */
 export const BucketNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit')
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit',
+  )
   .refine((name) => !name.includes('..'), 'must not contain two adjacent dots')
   .refine((name) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(name), 'must not be formatted as an IP address')
   .refine((name) => !/^(xn--|sthree-|amzn-s3-demo-)/.test(name), 'must not start with xn--, sthree- or amzn-s3-demo-')
-  .refine((name) => !/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name), 'must not end with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)');
+  .refine(
+    (name) => !/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name),
+    'must not end with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)',
+  );
 
 export function requireBucket(value: string | undefined, flag = '--archive-bucket'): string {
   if (value === undefined) throw new InputValidationError(`${flag} is required`, flag);
@@ -41,8 +47,16 @@ const DENIED = new Set(['AccessDenied', 'Forbidden', 'AllAccessDisabled']);
 export function archiveBucketProblem(error: unknown, bucket: string, flag = '--archive-bucket'): ArchiveBucketError | undefined {
   if (error instanceof ArchiveBucketError) return error;
   const name = errorName(error);
-  if (MISSING.has(name)) return new ArchiveBucketError(`archive bucket ${bucket} (${flag}) does not exist for these credentials and region; check the name, or create it (docs/deploy.md)`, { cause: error });
-  if (DENIED.has(name)) return new ArchiveBucketError(`archive bucket ${bucket} (${flag}) refused access: ${name}: ${errorMessage(error) || 'no message'}; check the credentials, the bucket policy and its KMS key`, { cause: error });
+  if (MISSING.has(name))
+    return new ArchiveBucketError(
+      `archive bucket ${bucket} (${flag}) does not exist for these credentials and region; check the name, or create it (docs/deploy.md)`,
+      { cause: error },
+    );
+  if (DENIED.has(name))
+    return new ArchiveBucketError(
+      `archive bucket ${bucket} (${flag}) refused access: ${name}: ${errorMessage(error) || 'no message'}; check the credentials, the bucket policy and its KMS key`,
+      { cause: error },
+    );
   return undefined;
 }
 
@@ -55,7 +69,8 @@ export async function checkArchiveBucket(s3: S3Client, bucket: string, flag = '-
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 404 || errorName(error) === 'NotFound') throw archiveBucketProblem(Object.assign(new Error('not found'), { name: 'NoSuchBucket' }), bucket, flag)!;
+    if (status === 404 || errorName(error) === 'NotFound')
+      throw archiveBucketProblem(Object.assign(new Error('not found'), { name: 'NoSuchBucket' }), bucket, flag)!;
     if (status === 403) throw archiveBucketProblem(Object.assign(new Error('HeadBucket was refused'), { name: 'AccessDenied' }), bucket, flag)!;
     throw error;
   }

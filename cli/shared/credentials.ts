@@ -67,12 +67,16 @@ export async function callerIdentity(factory: ClientFactory, profile?: string): 
     if (error instanceof CredentialsRejectedError) throw error;
     const name = errorName(error);
     if (name === 'CredentialsProviderError' || MISSING_CREDENTIALS.test(errorMessage(error))) {
-      const where = profile ? `profile ${JSON.stringify(profile)}` : 'the default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, instance role)';
+      const where = profile
+        ? `profile ${JSON.stringify(profile)}`
+        : 'the default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, instance role)';
       throw new NoCredentialsError(`no usable AWS credentials from ${where}: ${errorMessage(error)}`);
     }
     if (notAwsAnswer(error)) {
       const endpoint = process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL;
-      throw new EndpointError(`${endpoint ? `the endpoint ${endpoint}` : 'STS'} did not answer as AWS STS does (${name}: ${errorMessage(error)}); check --endpoint-url / AWS_ENDPOINT_URL`);
+      throw new EndpointError(
+        `${endpoint ? `the endpoint ${endpoint}` : 'STS'} did not answer as AWS STS does (${name}: ${errorMessage(error)}); check --endpoint-url / AWS_ENDPOINT_URL`,
+      );
     }
     throw new CredentialsRejectedError(`credentials were refused by STS GetCallerIdentity: ${name}: ${errorMessage(error)}`);
   }

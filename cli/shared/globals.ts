@@ -25,13 +25,11 @@ export type AnyOutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** `-o/--output` accepting `JSON`, `Json` and `json` alike, limited to the formats the verb can write. */
 export function outputOption<F extends AnyOutputFormat>(formats: readonly F[], defaultFormat: F, description = 'output format'): Option {
-  return new Option('-o, --output <format>', `${description}: ${formats.join(', ')} (case-insensitive)`)
-    .default(defaultFormat)
-    .argParser((value: string) => {
-      const format = value.trim().toLowerCase() as F;
-      if (!formats.includes(format)) throw new InvalidArgumentError(`must be one of ${formats.join(', ')} (got ${JSON.stringify(value)})`);
-      return format;
-    });
+  return new Option('-o, --output <format>', `${description}: ${formats.join(', ')} (case-insensitive)`).default(defaultFormat).argParser((value: string) => {
+    const format = value.trim().toLowerCase() as F;
+    if (!formats.includes(format)) throw new InvalidArgumentError(`must be one of ${formats.join(', ')} (got ${JSON.stringify(value)})`);
+    return format;
+  });
 }
 
 export function addGlobalOptions<F extends AnyOutputFormat>(command: Command, formats: readonly F[], defaultFormat: F, outputDescription?: string): Command {
@@ -42,9 +40,15 @@ export function addGlobalOptions<F extends AnyOutputFormat>(command: Command, fo
 
 /** Every global option but `--output`, for a verb whose output has no format to choose. Safe to call twice. */
 export function addConnectionOptions(command: Command): Command {
-  if (!has(command, '--region')) command.option('--region <region>', 'AWS region for the API calls of this command (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)');
-  if (!has(command, '--profile')) command.option('--profile <name>', 'AWS profile from ~/.aws/config and ~/.aws/credentials (default: the SDK default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, ...)');
-  if (!has(command, '--endpoint-url')) command.option('--endpoint-url <url>', 'send every AWS call to this endpoint (as AWS_ENDPOINT_URL does), e.g. the simulator of `npm run sim`');
+  if (!has(command, '--region'))
+    command.option('--region <region>', 'AWS region for the API calls of this command (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)');
+  if (!has(command, '--profile'))
+    command.option(
+      '--profile <name>',
+      'AWS profile from ~/.aws/config and ~/.aws/credentials (default: the SDK default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, ...)',
+    );
+  if (!has(command, '--endpoint-url'))
+    command.option('--endpoint-url <url>', 'send every AWS call to this endpoint (as AWS_ENDPOINT_URL does), e.g. the simulator of `npm run sim`');
   if (!has(command, '--quiet')) {
     command
       .option('-q, --quiet', 'print no progress or informational lines on stderr; errors and warnings still print')
@@ -80,9 +84,13 @@ export function validateEndpointUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new InputValidationError(`invalid --endpoint-url: must be an http(s) URL such as http://127.0.0.1:4566 (got ${JSON.stringify(value)})`, '--endpoint-url');
+    throw new InputValidationError(
+      `invalid --endpoint-url: must be an http(s) URL such as http://127.0.0.1:4566 (got ${JSON.stringify(value)})`,
+      '--endpoint-url',
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputValidationError(`invalid --endpoint-url: must start with http:// or https:// (got ${JSON.stringify(value)})`, '--endpoint-url');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InputValidationError(`invalid --endpoint-url: must start with http:// or https:// (got ${JSON.stringify(value)})`, '--endpoint-url');
   return value.replace(/\/+$/, '');
 }
 

@@ -38,7 +38,11 @@ export function requireConfirmationFlag(input: InterlockInput): void {
       '--confirm-account',
     );
   }
-  if (!/^\d{12}$/.test(input.confirmAccount)) throw new InputValidationError(`invalid --confirm-account: must be a 12-digit account id (got ${JSON.stringify(input.confirmAccount)})`, '--confirm-account');
+  if (!/^\d{12}$/.test(input.confirmAccount))
+    throw new InputValidationError(
+      `invalid --confirm-account: must be a 12-digit account id (got ${JSON.stringify(input.confirmAccount)})`,
+      '--confirm-account',
+    );
 }
 
 export interface ConfirmAccountIo {
@@ -52,7 +56,12 @@ export interface ConfirmAccountIo {
  * After GetCallerIdentity and ListAccountAliases: states the account (id and alias) and the principal,
  * then requires the flag's id, or the typed id, to be that account. Returns the confirmation line.
  */
-export async function confirmAccount(input: InterlockInput, caller: { accountId: string; arn: string }, alias: AliasLookup, io: ConfirmAccountIo): Promise<string | undefined> {
+export async function confirmAccount(
+  input: InterlockInput,
+  caller: { accountId: string; arn: string },
+  alias: AliasLookup,
+  io: ConfirmAccountIo,
+): Promise<string | undefined> {
   if (!interlockNeeded(input)) return undefined;
   const account = describeAccount(caller.accountId, alias);
   io.say(`this local ${input.mode} sweep will tag${input.mode === 'cleanup' ? ' and delete' : ''} in AWS account ${account} as ${caller.arn}\n`);

@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import { InputValidationError } from '../../src/core/errors.ts';
-import {
-  DEFAULT_MEMBER_ROLE,
-  DetectionSettingsSchema,
-  TargetingSchema,
-  type DetectionSettingsInput,
-  type Targeting,
-} from '../../src/core/schemas.ts';
+import { DEFAULT_MEMBER_ROLE, DetectionSettingsSchema, TargetingSchema, type DetectionSettingsInput, type Targeting } from '../../src/core/schemas.ts';
 
 /**
  * Targeting and detection flags shared by `scan` and `start --local`. Flags are parsed into the

@@ -27,13 +27,21 @@ export interface TableOptions {
 export function renderTable<T>(rows: ReadonlyArray<T | null>, allColumns: ReadonlyArray<Column<T>>, options: TableOptions = {}): string {
   const all = rows.map((row) => (row === null ? null : allColumns.map((c) => c.value(row))));
   const naturalOf = (i: number) => Math.max(allColumns[i]!.header.length, ...all.map((r) => (r ? r[i]!.length : 0)));
-  const kept = columnsThatFit(allColumns, allColumns.map((_, i) => naturalOf(i)), options.maxWidth);
+  const kept = columnsThatFit(
+    allColumns,
+    allColumns.map((_, i) => naturalOf(i)),
+    options.maxWidth,
+  );
   const columns = kept.map((i) => allColumns[i]!);
   const cells = all.map((r) => (r ? kept.map((i) => r[i]!) : null));
   const widths = fitWidths(
     kept.map((i) => naturalOf(i)),
     options.maxWidth,
-    { flexible: columns.flatMap((c, i) => (c.flexible ? [i] : [])), fixed: columns.flatMap((c, i) => (c.align === 'right' ? [i] : [])), headers: columns.map((c) => c.header.length) },
+    {
+      flexible: columns.flatMap((c, i) => (c.flexible ? [i] : [])),
+      fixed: columns.flatMap((c, i) => (c.align === 'right' ? [i] : [])),
+      headers: columns.map((c) => c.header.length),
+    },
   );
   const line = (values: string[]) =>
     values

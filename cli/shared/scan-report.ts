@@ -136,7 +136,12 @@ const COLUMNS: Column<Row>[] = [
   { header: 'VERDICT', value: (r) => (r.kind === 'finding' ? r.finding.verdict : `${r.zombies} zombie${r.zombies === 1 ? '' : 's'}`) },
   { header: 'TYPE', optional: true, value: (r) => (r.kind === 'finding' ? (r.finding.endpointType ?? '-') : '') },
   { header: 'INSTANCES', value: (r) => (r.kind === 'finding' ? instancesText(r.finding) : '') },
-  { header: 'INVOCATIONS', align: 'right', optional: true, value: (r) => (r.kind === 'finding' ? (r.finding.invocations === null ? '-' : String(r.finding.invocations)) : '') },
+  {
+    header: 'INVOCATIONS',
+    align: 'right',
+    optional: true,
+    value: (r) => (r.kind === 'finding' ? (r.finding.invocations === null ? '-' : String(r.finding.invocations)) : ''),
+  },
   { header: 'LAST INVOKED', value: (r) => (r.kind === 'finding' ? lastInvokedText(r.finding) : '') },
   {
     header: '$/MONTH',
@@ -161,12 +166,21 @@ function total(account: string, label: string, findings: readonly Finding[]): To
 function findingsTable(results: readonly TargetScanResult[], options: TableOptions): string {
   const byAccount = new Map<string, Finding[]>();
   for (const f of results.flatMap((r) => r.findings)) byAccount.set(f.accountId, [...(byAccount.get(f.accountId) ?? []), f]);
-  const accounts = [...byAccount.entries()].map(([account, findings]) => ({ findings: sortFindings([...findings]), subtotal: total(account, 'total', findings) }));
+  const accounts = [...byAccount.entries()].map(([account, findings]) => ({
+    findings: sortFindings([...findings]),
+    subtotal: total(account, 'total', findings),
+  }));
   accounts.sort((a, b) => b.subtotal.cost - a.subtotal.cost || a.subtotal.account.localeCompare(b.subtotal.account));
   if (accounts.length === 0) return 'No InService SageMaker endpoints found in the account-regions scanned.\n';
   const rows: (Row | null)[] = [];
   for (const { findings, subtotal } of accounts) rows.push(...findings.map((finding) => ({ kind: 'finding' as const, finding })), subtotal, null);
-  rows.push(total('ALL', 'TOTAL', results.flatMap((r) => r.findings)));
+  rows.push(
+    total(
+      'ALL',
+      'TOTAL',
+      results.flatMap((r) => r.findings),
+    ),
+  );
   return renderTable(rows, COLUMNS, options);
 }
 
@@ -177,7 +191,11 @@ function findingsTable(results: readonly TargetScanResult[], options: TableOptio
 export function renderScanTable(outcome: ScanOutcome, options: TableOptions & { priceFile?: string } = {}): string {
   const { results } = outcome;
   let out = `${summaryLine(scanSummary(outcome))}\n\n${findingsTable(results, options)}`;
-  for (const note of priceTableNotes(results.flatMap((r) => r.findings), options.priceFile)) out += `\n${note}\n`;
+  for (const note of priceTableNotes(
+    results.flatMap((r) => r.findings),
+    options.priceFile,
+  ))
+    out += `\n${note}\n`;
   const failed = results.filter((r) => r.status !== 'ok');
   if (failed.length > 0) {
     out += `\nNot scanned (${failed.length} of ${results.length} account-regions):\n`;

@@ -37,7 +37,11 @@ export function checkPartition(targeting: Targeting, caller: CallerIdentity): vo
   const partition = partitionOfArn(caller.arn);
   if (targeting.regions === 'all' || !partition) return;
   const foreign = targeting.regions.filter((region) => partitionOfRegion(region) !== partition);
-  if (foreign.length > 0) throw new InputValidationError(`invalid --regions: ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not in the ${partition} partition of your credentials`, '--regions');
+  if (foreign.length > 0)
+    throw new InputValidationError(
+      `invalid --regions: ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not in the ${partition} partition of your credentials`,
+      '--regions',
+    );
 }
 
 /** The targets alone (bench/scan.ts): named regions not enabled in an account are dropped. */
@@ -45,17 +49,19 @@ export async function resolveTargets(factory: ClientFactory, caller: CallerIdent
   return (await resolveScanTargets(factory, caller, targeting, home, log)).targets;
 }
 
-export async function resolveScanTargets(factory: ClientFactory, caller: CallerIdentity, targeting: Targeting, home: string, log: Log): Promise<ResolvedTargets> {
+export async function resolveScanTargets(
+  factory: ClientFactory,
+  caller: CallerIdentity,
+  targeting: Targeting,
+  home: string,
+  log: Log,
+): Promise<ResolvedTargets> {
   checkPartition(targeting, caller);
   const { reach, ec2For, listing: listingOptions } = reachOf(factory, caller, targeting, home, log);
   const listing = await listTargets(listingOptions);
   const named = listing.targets.map((t) => ({ accountId: t.accountId, region: t.region, ...reach(t.accountId) }));
   if (targeting.regions === 'all') return { targets: named, notEnabled: [] };
-  const enabled = await enabledByAccount(
-    [...new Set(named.map((t) => t.accountId))],
-    ec2For,
-    log,
-  );
+  const enabled = await enabledByAccount([...new Set(named.map((t) => t.accountId))], ec2For, log);
   const notEnabled = named.filter((t) => enabled.get(t.accountId)?.has(t.region) === false).map(({ accountId, region }) => ({ accountId, region }));
   return { targets: named.filter((t) => enabled.get(t.accountId)?.has(t.region) !== false), notEnabled };
 }
@@ -66,7 +72,9 @@ export async function resolveScanTargets(factory: ClientFactory, caller: CallerI
  */
 function reachOf(factory: ClientFactory, caller: CallerIdentity, targeting: Targeting, home: string, log: Log) {
   const reach = (accountId: string): Pick<TargetRef, 'roleName' | 'externalId' | 'capability'> =>
-    targeting.org && accountId !== caller.accountId ? { roleName: targeting.roleName, capability: 'read', ...(targeting.externalId ? { externalId: targeting.externalId } : {}) } : {};
+    targeting.org && accountId !== caller.accountId
+      ? { roleName: targeting.roleName, capability: 'read', ...(targeting.externalId ? { externalId: targeting.externalId } : {}) }
+      : {};
   const ec2For = (accountId: string) => factory.target(EC2Client, { accountId, region: home, ...reach(accountId) });
   const listing = {
     ...(targeting.org ? { organizations: factory.hub(OrganizationsClient) } : {}),
@@ -88,7 +96,13 @@ const REGION_LOOKAHEAD = 16;
  * accounts ahead of the consumer; targets in a region the account has not enabled go to `notEnabled`
  * (complete once the iteration ends) instead of being yielded.
  */
-export function streamScanTargets(factory: ClientFactory, caller: CallerIdentity, targeting: Targeting, home: string, log: Log): { targets: AsyncIterable<TargetRef>; notEnabled: ResolvedTargets['notEnabled'] } {
+export function streamScanTargets(
+  factory: ClientFactory,
+  caller: CallerIdentity,
+  targeting: Targeting,
+  home: string,
+  log: Log,
+): { targets: AsyncIterable<TargetRef>; notEnabled: ResolvedTargets['notEnabled'] } {
   checkPartition(targeting, caller);
   const notEnabled: ResolvedTargets['notEnabled'] = [];
   const { reach, ec2For, listing } = reachOf(factory, caller, targeting, home, log);
@@ -115,7 +129,9 @@ export function streamScanTargets(factory: ClientFactory, caller: CallerIdentity
 }
 
 /** Consecutive targets of one account, grouped (listings yield an account's regions together). */
-async function* byAccount(targets: AsyncIterable<{ accountId: string; region: string }>): AsyncIterable<{ accountId: string; targets: { accountId: string; region: string }[] }> {
+async function* byAccount(
+  targets: AsyncIterable<{ accountId: string; region: string }>,
+): AsyncIterable<{ accountId: string; targets: { accountId: string; region: string }[] }> {
   let current: { accountId: string; targets: { accountId: string; region: string }[] } | undefined;
   for await (const target of targets) {
     if (current?.accountId !== target.accountId) {

@@ -20,4 +20,6 @@ export function createHandler(deps: CleanupDeps): ApplyDecisionHandler {
 }
 
 /** Env: ARCHIVE_BUCKET, DECISION_MAC_KEY_ID; optional AUDIT_RETENTION_*. */
-export const handler = lazyHandler((): ((event: unknown) => Promise<ApplyDecisionResult | ApplyVetoesResult>) => createHandler(withDecisionVerifier(cleanupDepsFromEnv('apply-decision'))));
+export const handler = lazyHandler((): ((event: unknown) => Promise<ApplyDecisionResult | ApplyVetoesResult>) =>
+  createHandler(withDecisionVerifier(cleanupDepsFromEnv('apply-decision'))),
+);

@@ -18,7 +18,10 @@ export interface AutoTaggerDeps {
 export function createHandler(deps: AutoTaggerDeps): (event: unknown) => Promise<AutoTagOutcome> {
   return async (event) => {
     const outcome = await autoTag(deps.sagemaker, event, deps.settings);
-    const where = typeof event === 'object' && event !== null ? { account: (event as Record<string, unknown>).account, region: (event as Record<string, unknown>).region } : {};
+    const where =
+      typeof event === 'object' && event !== null
+        ? { account: (event as Record<string, unknown>).account, region: (event as Record<string, unknown>).region }
+        : {};
     deps.log.info('auto-tag', { ...where, ...outcome });
     return outcome;
   };
@@ -30,7 +33,8 @@ export const DEFAULT_AUTO_DELETE_AFTER_DAYS = 90;
 export function settingsFromEnv(env: Record<string, string | undefined>, warn: (message: string) => void): AutoTagSettings {
   const raw = env.AUTO_DELETE_AFTER_DAYS;
   const days = Number(raw);
-  if (raw !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650)) warn(`AUTO_DELETE_AFTER_DAYS=${JSON.stringify(raw)} is not 1-3650 days; using ${DEFAULT_AUTO_DELETE_AFTER_DAYS}`);
+  if (raw !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650))
+    warn(`AUTO_DELETE_AFTER_DAYS=${JSON.stringify(raw)} is not 1-3650 days; using ${DEFAULT_AUTO_DELETE_AFTER_DAYS}`);
   return { autoDeleteAfterDays: raw !== undefined && Number.isInteger(days) && days >= 1 && days <= 3650 ? days : DEFAULT_AUTO_DELETE_AFTER_DAYS };
 }
 

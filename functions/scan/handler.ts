@@ -73,7 +73,12 @@ export function createHandler(deps: ScanHandlerDeps): ScanHandler {
   return (async (event: unknown): Promise<ScanSummary | ScanSummary[]> => {
     if (event !== null && typeof event === 'object' && 'Items' in event) {
       const batch = parseOrThrow(ScanBatchSchema, event, 'scan batch');
-      const settled = await mapLimit(batch.Items, BATCH_CONCURRENCY, (item) => scanOne(deps, item).then((summary) => ({ summary }), (error: unknown) => ({ error })));
+      const settled = await mapLimit(batch.Items, BATCH_CONCURRENCY, (item) =>
+        scanOne(deps, item).then(
+          (summary) => ({ summary }),
+          (error: unknown) => ({ error }),
+        ),
+      );
       // Every target ran (and wrote its file) before a failure is reported: a retry then costs rescans, never lost findings.
       const failure = settled.find((s): s is { error: unknown } => 'error' in s);
       if (failure) throw failure.error;
@@ -101,9 +106,7 @@ async function scanOne(deps: ScanHandlerDeps, input: z.output<typeof ScanInputSc
   const key = layout.findings(input.sweepId, input.accountId, input.region);
   const file = findingsFile(input.sweepId, result, settings, stats);
   // Re-running the same item rewrites the same key: the latest scan of a target is the one that counts.
-  await deps.s3.send(
-    new PutObjectCommand({ Bucket: deps.archiveBucket, Key: key, Body: JSON.stringify(file), ContentType: 'application/json' }),
-  );
+  await deps.s3.send(new PutObjectCommand({ Bucket: deps.archiveBucket, Key: key, Body: JSON.stringify(file), ContentType: 'application/json' }));
   const summary = scanSummary(result, stats.total, key);
   log.info('scan finished', { status: summary.status, counts: summary.counts, monthlyCostUsd: summary.monthlyCostUsd, apiCalls: stats.total });
   return summary;

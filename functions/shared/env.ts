@@ -69,7 +69,8 @@ let externalIdReader: { secretArn: string; read: () => Promise<string> } | undef
 function externalIdFromEnv(hubRegion: string): (() => Promise<string>) | undefined {
   const secretArn = optionalEnv('EXTERNAL_ID_SECRET_ARN');
   if (!secretArn) return undefined;
-  if (externalIdReader?.secretArn !== secretArn) externalIdReader = { secretArn, read: secretExternalId(new SecretsManagerClient({ region: hubRegion }), secretArn) };
+  if (externalIdReader?.secretArn !== secretArn)
+    externalIdReader = { secretArn, read: secretExternalId(new SecretsManagerClient({ region: hubRegion }), secretArn) };
   return externalIdReader.read;
 }
 

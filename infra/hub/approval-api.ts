@@ -51,7 +51,9 @@ export class ApprovalApi extends Construct {
       // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html). `create`
       // sets it here (the stage then depends on it); `existing` relies on the account's, which
       // `zombie-sweep doctor` checks. Kept on uninstall: other APIs in the account may log through it.
-      ...(config.approvalApi.cloudWatchRole === 'create' ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : { cloudWatchRole: false }),
+      ...(config.approvalApi.cloudWatchRole === 'create'
+        ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }
+        : { cloudWatchRole: false }),
       deployOptions: {
         stageName: 'v1',
         // A handful of approvers click a few links: tight limits blunt scanners and floods.
@@ -106,7 +108,8 @@ export class ApprovalApi extends Construct {
       },
       {
         id: 'AwsSolutions-APIG6',
-        reason: 'Execution logs would record request data of signed links; JSON access logs (no query string) are enabled instead and the function logs every decision.',
+        reason:
+          'Execution logs would record request data of signed links; JSON access logs (no query string) are enabled instead and the function logs every decision.',
       },
     ]);
   }

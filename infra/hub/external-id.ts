@@ -48,7 +48,8 @@ export class ExternalId extends Construct {
     suppress(generated, [
       {
         id: 'AwsSolutions-SMG4',
-        reason: 'Rotating the external id needs a StackSet update of every member trust policy in step with the hub; docs/operations.md describes the manual rotation.',
+        reason:
+          'Rotating the external id needs a StackSet update of every member trust policy in step with the hub; docs/operations.md describes the manual rotation.',
       },
     ]);
     this.secret = generated;

@@ -38,15 +38,45 @@ export const FUNCTION_SPECS: Readonly<Record<HubFunction, FunctionSpec>> = {
   'list-targets': { description: 'Lists organization accounts x regions into the Map item file', memoryMb: 512, timeoutSeconds: 600, env: AUDIT },
   scan: { description: 'Scans one account x region and classifies its endpoints', memoryMb: 1024, timeoutSeconds: 900, env: ['ARCHIVE_BUCKET'] },
   collect: { description: 'Merges findings into the sweep report and candidate list', memoryMb: 1024, timeoutSeconds: 600, env: AUDIT },
-  snapshot: { description: 'Copies and verifies every artifact of a zombie, then writes its manifest', memoryMb: 1024, timeoutSeconds: 900, env: [...AUDIT, 'ARCHIVE_KMS_KEY_ID'] },
+  snapshot: {
+    description: 'Copies and verifies every artifact of a zombie, then writes its manifest',
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+    env: [...AUDIT, 'ARCHIVE_KMS_KEY_ID'],
+  },
   tag: { description: 'Tags a snapshotted zombie zombie=confirmed', memoryMb: 256, timeoutSeconds: 120, env: AUDIT },
-  'request-approval': { description: 'Stores the approval request and mails signed links', memoryMb: 512, timeoutSeconds: 120, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN', 'APPROVAL_BASE_URL', 'APPROVAL_MAC_KEY_ID'] },
-  'apply-decision': { description: 'Applies the approvers decision (rejections, deletion list)', memoryMb: 512, timeoutSeconds: 600, env: [...AUDIT, 'DECISION_MAC_KEY_ID'] },
+  'request-approval': {
+    description: 'Stores the approval request and mails signed links',
+    memoryMb: 512,
+    timeoutSeconds: 120,
+    env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN', 'APPROVAL_BASE_URL', 'APPROVAL_MAC_KEY_ID'],
+  },
+  'apply-decision': {
+    description: 'Applies the approvers decision (rejections, deletion list)',
+    memoryMb: 512,
+    timeoutSeconds: 600,
+    env: [...AUDIT, 'DECISION_MAC_KEY_ID'],
+  },
   delete: { description: 'Re-verifies and deletes one approved endpoint', memoryMb: 512, timeoutSeconds: 900, env: [...AUDIT, 'DECISION_MAC_KEY_ID'] },
-  report: { description: 'Writes the final report and savings, and notifies', memoryMb: 1024, timeoutSeconds: 600, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN', 'METRICS_NAMESPACE'] },
-  'record-failure': { description: 'Records a failed sweep, releases its lock and notifies', memoryMb: 256, timeoutSeconds: 120, env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN'] },
+  report: {
+    description: 'Writes the final report and savings, and notifies',
+    memoryMb: 1024,
+    timeoutSeconds: 600,
+    env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN', 'METRICS_NAMESPACE'],
+  },
+  'record-failure': {
+    description: 'Records a failed sweep, releases its lock and notifies',
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    env: [...AUDIT, 'NOTIFICATION_TOPIC_ARN'],
+  },
   // API Gateway waits at most 29 s for an integration.
-  'approval-web': { description: 'Serves the approval pages and records decisions', memoryMb: 512, timeoutSeconds: 29, env: [...AUDIT, 'APPROVAL_MAC_KEY_ID', 'DECISION_MAC_KEY_ID'] },
+  'approval-web': {
+    description: 'Serves the approval pages and records decisions',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+    env: [...AUDIT, 'APPROVAL_MAC_KEY_ID', 'DECISION_MAC_KEY_ID'],
+  },
 };
 export interface HubFunctionsProps {
   config: InfraConfig;
@@ -96,7 +126,10 @@ export class HubFunctions extends Construct {
       });
       const vars: PolicyVars = { ...props.policyVars, FunctionLogGroupName: names.logGroup(fn), ExternalIdSecretArn: props.externalIdSecret.arnForPolicy };
       const documents = documentsFor(fn, vars);
-      const inlinePolicies: Record<string, iam.PolicyDocument> = { base: iam.PolicyDocument.fromJson(documents[0]), [fn]: iam.PolicyDocument.fromJson(documents[1]) };
+      const inlinePolicies: Record<string, iam.PolicyDocument> = {
+        base: iam.PolicyDocument.fromJson(documents[0]),
+        [fn]: iam.PolicyDocument.fromJson(documents[1]),
+      };
       if (documents[2]) inlinePolicies['external-id'] = iam.PolicyDocument.fromJson(documents[2]);
       const role = new iam.Role(this, `${fn}-role`, {
         roleName: names.functionRole(fn),

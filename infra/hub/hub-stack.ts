@@ -129,12 +129,18 @@ export class HubStack extends Stack {
       this.preventionStackSet = new PreventionStackSet(this, 'Prevention', { config, names, policyVars: { ...policyVars, Partition: '${AWS::Partition}' } });
     }
 
-    new CfnOutput(this, HUB_OUTPUTS.stateMachineArn, { value: this.workflow.stateMachine.stateMachineArn, description: 'Start sweeps here (zombie-sweep start)' });
+    new CfnOutput(this, HUB_OUTPUTS.stateMachineArn, {
+      value: this.workflow.stateMachine.stateMachineArn,
+      description: 'Start sweeps here (zombie-sweep start)',
+    });
     new CfnOutput(this, HUB_OUTPUTS.archiveBucket, { value: names.archiveBucket, description: 'Reports, artifact copies, manifests and the audit trail' });
     new CfnOutput(this, HUB_OUTPUTS.approvalApiUrl, { value: this.approvalApi.api.url, description: 'Base URL of the approval pages' });
     new CfnOutput(this, HUB_OUTPUTS.notificationTopicArn, { value: this.notifications.topic.topicArn });
     new CfnOutput(this, HUB_OUTPUTS.alarmTopicArn, { value: this.notifications.alarmTopic.topicArn });
     new CfnOutput(this, HUB_OUTPUTS.memberStackSetName, { value: names.memberStackSet });
-    new CfnOutput(this, HUB_OUTPUTS.externalIdSecretArn, { value: this.externalId.secret.secretArn, description: 'Secret holding the member role external id' });
+    new CfnOutput(this, HUB_OUTPUTS.externalIdSecretArn, {
+      value: this.externalId.secret.secretArn,
+      description: 'Secret holding the member role external id',
+    });
   }
 }

@@ -100,33 +100,56 @@ export class Monitoring extends Construct {
       return created;
     };
     alarm('executions-failed', 'A sweep execution failed (see RecordFailure in its history); nothing after the failure point ran.', failed);
-    alarm('executions-timed-out', 'A sweep execution hit the state machine timeout (approval window + work budget); whatever was running stopped there.', timedOut);
+    alarm(
+      'executions-timed-out',
+      'A sweep execution hit the state machine timeout (approval window + work budget); whatever was running stopped there.',
+      timedOut,
+    );
     alarm('executions-aborted', 'A sweep execution was stopped by hand (StopExecution); its lock may need releasing (docs/operations.md).', aborted);
-    alarm('scan-targets-failed', 'At least one account x region could not be scanned (member role missing, region disabled or access denied).', scanTargetsFailed);
+    alarm(
+      'scan-targets-failed',
+      'At least one account x region could not be scanned (member role missing, region disabled or access denied).',
+      scanTargetsFailed,
+    );
     // One alarm per function (a math alarm may combine at most 10 metrics), so the alarm names the failing step.
     for (const fn of HUB_FUNCTIONS) {
-      alarm(`${fn}-errors`, `The ${fn} function raised an error (the state machine retries transient ones; see its log group).`, functions.functions[fn].metricErrors({ period, statistic: 'Sum' }));
+      alarm(
+        `${fn}-errors`,
+        `The ${fn} function raised an error (the state machine retries transient ones; see its log group).`,
+        functions.functions[fn].metricErrors({ period, statistic: 'Sum' }),
+      );
     }
     const api = this.approvalApiMetrics(props, period);
     alarm('approval-api-5xx', 'The approval API answered 5xx: approvers could not open or submit their page.', api.serverErrors);
-    alarm('approval-api-throttled', 'The approval API throttled requests (429): a flood or scanner, or approvers locked out by the stage limits.', api.throttled);
-    alarm('approval-web-throttles', 'Lambda throttled the approval-web function: approvers got errors.', functions.functions['approval-web'].metricThrottles({ period, statistic: 'Sum' }));
+    alarm(
+      'approval-api-throttled',
+      'The approval API throttled requests (429): a flood or scanner, or approvers locked out by the stage limits.',
+      api.throttled,
+    );
+    alarm(
+      'approval-web-throttles',
+      'Lambda throttled the approval-web function: approvers got errors.',
+      functions.functions['approval-web'].metricThrottles({ period, statistic: 'Sum' }),
+    );
     const stackSetFailures = this.stackSetFailures(props, period);
-    alarm('stackset-failures', `A member-role StackSet operation or stack instance failed; accounts may be OUTDATED (failure events are kept in the ${names.stackSetEventsQueue} queue).`, stackSetFailures);
+    alarm(
+      'stackset-failures',
+      `A member-role StackSet operation or stack instance failed; accounts may be OUTDATED (failure events are kept in the ${names.stackSetEventsQueue} queue).`,
+      stackSetFailures,
+    );
     const scheduleDeadLetters = props.scheduleDeadLetterQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
-    if (scheduleDeadLetters) alarm('schedule-dead-letters', `A scheduled sweep could not be started; the failed invocation is in the ${names.scheduleDeadLetterQueue} queue.`, scheduleDeadLetters);
+    if (scheduleDeadLetters)
+      alarm(
+        'schedule-dead-letters',
+        `A scheduled sweep could not be started; the failed invocation is in the ${names.scheduleDeadLetterQueue} queue.`,
+        scheduleDeadLetters,
+      );
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: names.dashboard, defaultInterval: Duration.days(7) });
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Sweeps',
-        left: [
-          stateMachine.metricStarted({ period, statistic: 'Sum' }),
-          stateMachine.metricSucceeded({ period, statistic: 'Sum' }),
-          failed,
-          timedOut,
-          aborted,
-        ],
+        left: [stateMachine.metricStarted({ period, statistic: 'Sum' }), stateMachine.metricSucceeded({ period, statistic: 'Sum' }), failed, timedOut, aborted],
         width: 12,
       }),
       new cloudwatch.GraphWidget({ title: 'Sweep duration (ms)', left: [stateMachine.metricTime({ period, statistic: 'Maximum' })], width: 12 }),
@@ -175,7 +198,13 @@ export class Monitoring extends Construct {
     return {
       serverErrors: props.approvalApi.api.metricServerError({ period, statistic: 'Sum', label: 'approval API 5xx' }),
       clientErrors: props.approvalApi.api.metricClientError({ period, statistic: 'Sum', label: 'approval API 4xx' }),
-      throttled: new cloudwatch.Metric({ namespace: props.names.metricNamespace, metricName: API_THROTTLED_METRIC, period, statistic: 'Sum', label: 'approval API 429' }),
+      throttled: new cloudwatch.Metric({
+        namespace: props.names.metricNamespace,
+        metricName: API_THROTTLED_METRIC,
+        period,
+        statistic: 'Sum',
+        label: 'approval API 429',
+      }),
     };
   }
 
@@ -187,21 +216,40 @@ export class Monitoring extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    suppress(queue, [{ id: 'AwsSolutions-SQS3', reason: 'This queue only stores StackSet failure events for an operator to read; nothing consumes it, so a redrive queue has nothing to catch.' }]);
+    suppress(queue, [
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue only stores StackSet failure events for an operator to read; nothing consumes it, so a redrive queue has nothing to catch.',
+      },
+    ]);
     const rule = new events.Rule(this, 'StackSetFailureRule', {
       ruleName: props.names.stackSetEventsRule,
       description: 'zombie-sweep member-role StackSet operations and stack instances that fail',
       eventPattern: stackSetFailurePattern(props.stackSetArn),
       targets: [new targets.SqsQueue(queue)],
     });
-    return new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, period, statistic: 'Sum', label: 'StackSet failures' });
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'TriggeredRules',
+      dimensionsMap: { RuleName: rule.ruleName },
+      period,
+      statistic: 'Sum',
+      label: 'StackSet failures',
+    });
   }
 }
 
 /** $/month removed and $/month found idle, summed per month: the figures leadership asks for. */
 function savingsWidget(names: HubNames): cloudwatch.GraphWidget {
   const monthly = (metricName: string, label: string) =>
-    new cloudwatch.Metric({ namespace: names.metricNamespace, metricName, dimensionsMap: { Mode: 'cleanup' }, period: Duration.days(30), statistic: 'Sum', label });
+    new cloudwatch.Metric({
+      namespace: names.metricNamespace,
+      metricName,
+      dimensionsMap: { Mode: 'cleanup' },
+      period: Duration.days(30),
+      statistic: 'Sum',
+      label,
+    });
   return new cloudwatch.GraphWidget({
     title: 'Savings ($/month removed) and idle cost found ($/month), per 30 days',
     left: [monthly(SAVINGS_METRICS.monthlySavings, 'removed by cleanup sweeps'), monthly(SAVINGS_METRICS.idleCost, 'found idle by cleanup sweeps')],

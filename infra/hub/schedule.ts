@@ -34,7 +34,9 @@ export function scheduledSweepInput(config: InfraConfig): SweepInput {
       ownerTagKeys: config.approval.ownerTagKeys,
       ...(config.approval.groups.length > 0 ? { groups: config.approval.groups } : {}),
       ...(config.approval.requiredApprovals > 1 ? { requiredApprovals: config.approval.requiredApprovals } : {}),
-      ...(config.approval.notifyOwners ? { notifyOwners: true, noticeSeconds: config.approval.noticeSeconds, accountOwners: config.approval.accountOwners } : {}),
+      ...(config.approval.notifyOwners
+        ? { notifyOwners: true, noticeSeconds: config.approval.noticeSeconds, accountOwners: config.approval.accountOwners }
+        : {}),
     },
     requestedBy: `schedule:${config.resourcePrefix}`,
     ...(config.schedule.digest ? { digest: true } : {}),
@@ -68,7 +70,9 @@ export class SweepSchedule extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    suppress(this.deadLetterQueue, [{ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the sweep schedule; an operator reads it after the alarm.' }]);
+    suppress(this.deadLetterQueue, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the sweep schedule; an operator reads it after the alarm.' },
+    ]);
 
     const role = new iam.Role(this, 'Role', {
       roleName: names.schedulerRole,

@@ -18,7 +18,11 @@ export interface WorkflowProps {
 }
 
 /** The value of every placeholder in statemachine/placeholders.ts, and nothing else. */
-export function definitionSubstitutions(config: InfraConfig, names: HubNames, functionArn: (fn: (typeof WORKFLOW_FUNCTIONS)[number]) => string): Record<string, string> {
+export function definitionSubstitutions(
+  config: InfraConfig,
+  names: HubNames,
+  functionArn: (fn: (typeof WORKFLOW_FUNCTIONS)[number]) => string,
+): Record<string, string> {
   const values: Record<string, string> = {
     [SETTING_PLACEHOLDERS.ArchiveBucket]: names.archiveBucket,
     [SETTING_PLACEHOLDERS.ScanMaxConcurrency]: String(config.workflow.scanMaxConcurrency),

@@ -54,7 +54,13 @@ export class MemberStackSet extends Construct {
     if (actionTargets) this.actionStackSet = this.stackSetFor('ActionStackSet', names.memberActionsStackSet, 'act', actionTargets, props);
   }
 
-  private stackSetFor(id: string, name: string, part: MemberTemplatePart, targets: cfn.CfnStackSet.DeploymentTargetsProperty, props: MemberStackSetProps): cfn.CfnStackSet {
+  private stackSetFor(
+    id: string,
+    name: string,
+    part: MemberTemplatePart,
+    targets: cfn.CfnStackSet.DeploymentTargetsProperty,
+    props: MemberStackSetProps,
+  ): cfn.CfnStackSet {
     const { config } = props;
     return new cfn.CfnStackSet(this, id, {
       stackSetName: name,

@@ -124,7 +124,10 @@ export function memberTemplate(input: MemberTemplateInput, part: MemberTemplateP
   }
   return withPseudoParameters({
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: part === 'observe' ? 'zombie-sweep member account read, snapshot (and restore) roles (deployed by the hub StackSet)' : 'zombie-sweep member account tag and delete roles (deployed by the hub StackSet, not to protected accounts)',
+    Description:
+      part === 'observe'
+        ? 'zombie-sweep member account read, snapshot (and restore) roles (deployed by the hub StackSet)'
+        : 'zombie-sweep member account tag and delete roles (deployed by the hub StackSet, not to protected accounts)',
     Parameters: {
       [EXTERNAL_ID_PARAMETER]: {
         Type: 'String',

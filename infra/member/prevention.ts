@@ -87,7 +87,9 @@ export function preventionTemplate(config: InfraConfig, policyVars: PolicyVars, 
             'detail-type': ['AWS API Call via CloudTrail'],
             detail: { eventSource: ['sagemaker.amazonaws.com'], eventName: [...AUTO_TAGGED_EVENTS] },
           },
-          Targets: [{ Id: 'auto-tagger', Arn: { 'Fn::GetAtt': ['AutoTagger', 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } }],
+          Targets: [
+            { Id: 'auto-tagger', Arn: { 'Fn::GetAtt': ['AutoTagger', 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } },
+          ],
         },
       },
       RuleMayInvoke: {

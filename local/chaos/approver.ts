@@ -31,10 +31,18 @@ type LinkPage =
   | { kind: 'refused'; status: number }
   | { kind: 'unavailable'; status: number };
 
-const decode = (value: string) => value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const decode = (value: string) =>
+  value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
-const hiddenFields = (text: string) => [...text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(([, name, value]) => [name!, decode(value!)] as [string, string]);
-const boxes = (text: string, name: string) => [...text.matchAll(new RegExp(`<input type="checkbox"[^>]*name="${name}" value="([^"]+)"`, 'g'))].map(([, value]) => decode(value!));
+const hiddenFields = (text: string) =>
+  [...text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(([, name, value]) => [name!, decode(value!)] as [string, string]);
+const boxes = (text: string, name: string) =>
+  [...text.matchAll(new RegExp(`<input type="checkbox"[^>]*name="${name}" value="([^"]+)"`, 'g'))].map(([, value]) => decode(value!));
 
 /** Opens the link as a browser does (GET); a server error is retried like a person reloading. */
 async function openLink(url: string, approver: string): Promise<LinkPage> {
@@ -44,9 +52,11 @@ async function openLink(url: string, approver: string): Promise<LinkPage> {
     const text = await response.text();
     status = response.status;
     if (status >= 500) continue;
-    if (text.includes('is already decided</h1>')) return { kind: 'decided', byMe: text.includes(`<p>${approver} decided at`), pending: text.includes('being handed to the workflow') };
+    if (text.includes('is already decided</h1>'))
+      return { kind: 'decided', byMe: text.includes(`<p>${approver} decided at`), pending: text.includes('being handed to the workflow') };
     // With groups: this approver's vote is counted (the page lists the votes), or the group decided without it.
-    if (/<h1>(Your choice is recorded|Group \S+ has decided)<\/h1>/.test(text)) return { kind: 'decided', byMe: text.includes(`${approver} (`), pending: false };
+    if (/<h1>(Your choice is recorded|Group \S+ has decided)<\/h1>/.test(text))
+      return { kind: 'decided', byMe: text.includes(`${approver} (`), pending: false };
     if (status !== 200 || !text.includes('<form method="post">')) return { kind: 'refused', status };
     return { kind: 'form', hidden: hiddenFields(text), candidates: boxes(text, 'endpoint'), scalable: boxes(text, 'scaleToZero') };
   }
@@ -70,7 +80,14 @@ interface Choice {
 }
 
 /** Presses the page's buttons: "Reject all" (one POST), or "Delete the ticked endpoints…" then the confirmation's "Yes" button. */
-async function submit(url: string, page: Extract<LinkPage, { kind: 'form' }>, action: Choice['action'], approved: string[], zero: string[], tamper: Click['tampered']): Promise<{ status: number; text: string; decisive: boolean }> {
+async function submit(
+  url: string,
+  page: Extract<LinkPage, { kind: 'form' }>,
+  action: Choice['action'],
+  approved: string[],
+  zero: string[],
+  tamper: Click['tampered'],
+): Promise<{ status: number; text: string; decisive: boolean }> {
   const body = new URLSearchParams();
   for (const [name, value] of page.hidden) body.append(name, tamperField(name, value, tamper));
   if (action === 'reject-all') {
@@ -147,7 +164,8 @@ async function retryDelivery(url: string, result: (status: number, accepted: boo
   const form = new URLSearchParams([...link.searchParams.entries()]);
   form.append('action', 'retry');
   let answer = await post(url, form);
-  for (let attempt = 0; attempt < ROUNDS && (answer.status >= 500 || recorded(answer)); attempt++) answer = await post(url, recorded(answer) ? retryForm(answer.text) : form);
+  for (let attempt = 0; attempt < ROUNDS && (answer.status >= 500 || recorded(answer)); attempt++)
+    answer = await post(url, recorded(answer) ? retryForm(answer.text) : form);
   return result(answer.status, true);
 }
 
@@ -179,7 +197,13 @@ function keepSome(rng: Rng): (arn: string) => boolean {
 }
 
 /** Plays one approval behaviour on the links the approvers received; returns every click made. */
-export async function approve(behaviour: ApprovalBehaviour, links: ApprovalLink[], rng: Rng, counter: FaultCounter, habits: ApproverHabits = {}): Promise<Click[]> {
+export async function approve(
+  behaviour: ApprovalBehaviour,
+  links: ApprovalLink[],
+  rng: Rng,
+  counter: FaultCounter,
+  habits: ApproverHabits = {},
+): Promise<Click[]> {
   if (links.length === 0) return [];
   const [first, second] = [links[0]!, links[1] ?? links[0]!];
   const zero = habits.zeroShare === undefined ? undefined : (_arn: string) => rng.chance(habits.zeroShare!);
@@ -226,7 +250,13 @@ export async function approveInGroups(behaviour: ApprovalBehaviour, links: Appro
   counter.hit(`approval:${behaviour}`);
   counter.hit('approval-groups');
   const choiceFor = (index: number): Choice =>
-    behaviour === 'approve-all' ? { action: 'approve' } : behaviour === 'reject-all' ? (index === 0 ? { action: 'reject-all' } : { action: 'approve' }) : { action: 'approve', keep: keepSome(rng) };
+    behaviour === 'approve-all'
+      ? { action: 'approve' }
+      : behaviour === 'reject-all'
+        ? index === 0
+          ? { action: 'reject-all' }
+          : { action: 'approve' }
+        : { action: 'approve', keep: keepSome(rng) };
   const byGroup = new Map<string, ApprovalLink[]>();
   for (const link of links) {
     const group = new URL(link.url).searchParams.get('group') ?? '';

@@ -14,14 +14,34 @@ import type { Rng } from './random.ts';
 /** Every service the workflow calls, by SigV4 signing name. */
 export const SERVICES = ['sagemaker', 'monitoring', 's3', 'sts', 'organizations', 'application-autoscaling', 'sns', 'kms', 'states', 'tagging', 'ec2'] as const;
 
-export const APPROVAL_BEHAVIOURS = ['approve-all', 'partial', 'reject-all', 'timeout', 'double-click', 'concurrent-clicks', 'forged-link', 'expired-link'] as const;
+export const APPROVAL_BEHAVIOURS = [
+  'approve-all',
+  'partial',
+  'reject-all',
+  'timeout',
+  'double-click',
+  'concurrent-clicks',
+  'forged-link',
+  'expired-link',
+] as const;
 export type ApprovalBehaviour = (typeof APPROVAL_BEHAVIOURS)[number];
 
 export const OWNER_ACTIONS = ['invoked-during-approval', 'owner-veto', 'owner-exempt', 'deleted-by-other', 'updated-by-other'] as const;
 export type OwnerAction = (typeof OWNER_ACTIONS)[number];
 
 /** The workflow's Lambda functions (local names) whose invocation may die after its side effect. */
-export const DYING_FUNCTIONS = ['validate-input', 'list-targets', 'scan', 'collect', 'snapshot', 'tag', 'request-approval', 'apply-decision', 'delete', 'report'] as const;
+export const DYING_FUNCTIONS = [
+  'validate-input',
+  'list-targets',
+  'scan',
+  'collect',
+  'snapshot',
+  'tag',
+  'request-approval',
+  'apply-decision',
+  'delete',
+  'report',
+] as const;
 
 export interface WireFault {
   class: string;
@@ -118,7 +138,9 @@ export function injectWireFaults(sim: Simulator, faults: WireFault[], counter: F
       service: fault.service,
       when: () => seen++ >= fault.skip,
       times: fault.times,
-      ...(fault.kind === 'throttle' ? { throttle: true } : { error: new SimError(error.code, 'We encountered an internal error. Please try again.', error.status) }),
+      ...(fault.kind === 'throttle'
+        ? { throttle: true }
+        : { error: new SimError(error.code, 'We encountered an internal error. Please try again.', error.status) }),
       before: () => counter.hit(fault.class),
     });
   }
@@ -180,6 +202,9 @@ export function lambdaDeaths(plan: FaultPlan['dying'], counter: FaultCounter): (
     if (!plan.some((d) => d.fn === fn && d.nth === n)) return;
     counter.hit('lambda-dies-after-side-effect');
     counter.hit(`lambda-dies:${fn}`);
-    throw new StateError('Lambda.ServiceException', JSON.stringify({ errorType: 'ServiceException', errorMessage: `chaos: ${functionName} died after its side effect` }));
+    throw new StateError(
+      'Lambda.ServiceException',
+      JSON.stringify({ errorType: 'ServiceException', errorMessage: `chaos: ${functionName} died after its side effect` }),
+    );
   };
 }

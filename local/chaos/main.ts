@@ -42,7 +42,8 @@ function print(outcome: ChaosSweepOutcome): void {
     return;
   }
   process.stdout.write(`${line}\nVIOLATION seed ${outcome.runSeed} sweep ${outcome.sweep}:\n`);
-  for (const v of outcome.violations) process.stdout.write(`  property ${v.property}${v.sweepId ? ` [${v.sweepId}]` : ''}${v.endpoint ? ` ${v.endpoint}` : ''}: ${v.message}\n`);
+  for (const v of outcome.violations)
+    process.stdout.write(`  property ${v.property}${v.sweepId ? ` [${v.sweepId}]` : ''}${v.endpoint ? ` ${v.endpoint}` : ''}: ${v.message}\n`);
   process.stdout.write(`  replay: ${replay(outcome.runSeed, outcome.sweep)}\n`);
 }
 

@@ -11,7 +11,13 @@ import type { Rng } from './random.ts';
  * endpoint to survive the sweep.
  */
 
-const decode = (value: string) => value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const decode = (value: string) =>
+  value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The veto links mailed for this sweep, one per owner (a retried notice step may mail the same link twice). */
 export function vetoLinks(sim: Simulator, sweepId: string): { owner: string; url: string }[] {
@@ -36,16 +42,29 @@ async function fetchText(url: string, init?: RequestInit): Promise<{ status: num
 }
 
 /** Each owner vetoes each of their endpoints with probability `share`; returns the vetoes the page confirmed. */
-export async function vetoByLink(sim: Simulator, sweepId: string, share: number, keyOf: (arn: string) => string | undefined, rng: Rng, counter: FaultCounter): Promise<OwnerAct[]> {
+export async function vetoByLink(
+  sim: Simulator,
+  sweepId: string,
+  share: number,
+  keyOf: (arn: string) => string | undefined,
+  rng: Rng,
+  counter: FaultCounter,
+): Promise<OwnerAct[]> {
   const acts: OwnerAct[] = [];
   for (const { url } of vetoLinks(sim, sweepId)) {
     const page = await fetchText(url);
     if (page.status !== 200) continue;
     for (const form of page.text.matchAll(/<form method="post" class="actions">([\s\S]*?)<\/form>/g)) {
-      const fields = [...form[1]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map(([, name, value]) => [name!, decode(value!)] as [string, string]);
+      const fields = [...form[1]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map(
+        ([, name, value]) => [name!, decode(value!)] as [string, string],
+      );
       const arn = fields.find(([name]) => name === 'endpoint')?.[1];
       if (!arn || !rng.chance(share)) continue;
-      const answer = await fetchText(url.split('?')[0]!, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const answer = await fetchText(url.split('?')[0]!, {
+        method: 'POST',
+        body: new URLSearchParams(fields),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       const key = keyOf(arn);
       if (answer.status === 200 && answer.text.includes(' is kept: ') && key) {
         acts.push({ action: 'owner-veto-link', key, at: Date.now() });

@@ -49,7 +49,13 @@ export function endpointStates(sim: Simulator, regions: string[]): Map<string, E
           .listInferenceComponents()
           .filter((c) => c.endpointName === endpoint.name)
           .map((c) => ({ name: c.name, model: (c.specification as { ModelName?: string } | undefined)?.ModelName }));
-        const models = [...new Set((config?.spec.ProductionVariants ?? endpoint.deployedConfig.ProductionVariants).map((v) => v.ModelName).filter((m): m is string => typeof m === 'string'))];
+        const models = [
+          ...new Set(
+            (config?.spec.ProductionVariants ?? endpoint.deployedConfig.ProductionVariants)
+              .map((v) => v.ModelName)
+              .filter((m): m is string => typeof m === 'string'),
+          ),
+        ];
         out.set(endpointKey(accountId, region, endpoint.name), {
           accountId,
           region,
@@ -80,7 +86,11 @@ export function invocationsSince(sim: Simulator, accountId: string, region: stri
 }
 
 /** Records every DeleteEndpoint and every tag write the product makes, at the moment it makes them. */
-export function watchDestructiveCalls(sim: Simulator, since: number, archiveBucket: string): { deletes: DeleteCall[]; tagWrites: TagWrite[]; auditKeys: Set<string> } {
+export function watchDestructiveCalls(
+  sim: Simulator,
+  since: number,
+  archiveBucket: string,
+): { deletes: DeleteCall[]; tagWrites: TagWrite[]; auditKeys: Set<string> } {
   const deletes: DeleteCall[] = [];
   const tagWrites: TagWrite[] = [];
   const auditKeys = new Set<string>();
@@ -102,7 +112,10 @@ export function watchDestructiveCalls(sim: Simulator, since: number, archiveBuck
       const { accountId, region } = ctx.caller;
       const store = sagemakerStore(sim.world, accountId, region);
       const record = store.getEndpoint(name);
-      const components = store.listInferenceComponents().filter((c) => c.endpointName === name).map((c) => c.name);
+      const components = store
+        .listInferenceComponents()
+        .filter((c) => c.endpointName === name)
+        .map((c) => c.name);
       deletes.push({
         key: endpointKey(accountId, region, name),
         at: Date.now(),
@@ -121,7 +134,8 @@ export function watchDestructiveCalls(sim: Simulator, since: number, archiveBuck
         const body = await bodyOf(ctx.request);
         const arn = String(body.ResourceArn ?? '');
         const name = arn.split('/').pop() ?? '';
-        const keys = operation === 'AddTags' ? ((body.Tags as { Key: string }[] | undefined) ?? []).map((t) => t.Key) : ((body.TagKeys as string[] | undefined) ?? []);
+        const keys =
+          operation === 'AddTags' ? ((body.Tags as { Key: string }[] | undefined) ?? []).map((t) => t.Key) : ((body.TagKeys as string[] | undefined) ?? []);
         tagWrites.push({ key: endpointKey(ctx.caller.accountId, ctx.caller.region, name), operation, keys, at: Date.now() });
       },
     });

@@ -26,7 +26,13 @@ const REGION_SETS = [['us-east-1'], ['us-east-1'], ['us-east-1'], ['us-east-1', 
 
 export function randomOrg(rng: Rng, wanted: { roleMissing: boolean; regionDisabled: boolean; artifactMissing: boolean }): ChaosOrg {
   const regions = rng.pick(REGION_SETS);
-  const scenario = generateOrg({ accounts: rng.int(1, 3), regions, endpointsPerRegion: rng.int(1, 3), zombieFraction: rng.pick([0.4, 0.6, 0.8]), seed: rng.int(1, 2 ** 30) });
+  const scenario = generateOrg({
+    accounts: rng.int(1, 3),
+    regions,
+    endpointsPerRegion: rng.int(1, 3),
+    zombieFraction: rng.pick([0.4, 0.6, 0.8]),
+    seed: rng.int(1, 2 ** 30),
+  });
   // Deleting endpoints settle fast so Delete's wait loop costs milliseconds, not the 300 ms default.
   scenario.settings.transitionDelayMs = rng.int(0, 20);
   // Every endpoint keeps unique artifacts: shared ones would make one owner's change another's fault.

@@ -22,7 +22,14 @@ export interface OwnerActs {
   acts: OwnerAct[];
 }
 
-export function actOnEndpoints(sim: Simulator, sweepId: string, regions: string[], actions: readonly OwnerAction[], rng: Rng, counter: FaultCounter): OwnerActs {
+export function actOnEndpoints(
+  sim: Simulator,
+  sweepId: string,
+  regions: string[],
+  actions: readonly OwnerAction[],
+  rng: Rng,
+  counter: FaultCounter,
+): OwnerActs {
   const acts: OwnerAct[] = [];
   const marked = markedBy(sim, sweepId, regions);
   for (const action of actions) {
@@ -34,7 +41,16 @@ export function actOnEndpoints(sim: Simulator, sweepId: string, regions: string[
     switch (action) {
       case 'invoked-during-approval': {
         const variant = endpoint.variants[0]?.spec.VariantName ?? 'AllTraffic';
-        metricStore(sim.world, target.accountId, target.region).put('AWS/SageMaker', 'Invocations', [{ Name: 'EndpointName', Value: target.name }, { Name: 'VariantName', Value: variant }], new Date(), rng.int(1, 20));
+        metricStore(sim.world, target.accountId, target.region).put(
+          'AWS/SageMaker',
+          'Invocations',
+          [
+            { Name: 'EndpointName', Value: target.name },
+            { Name: 'VariantName', Value: variant },
+          ],
+          new Date(),
+          rng.int(1, 20),
+        );
         break;
       }
       case 'owner-veto':

@@ -62,7 +62,10 @@ export async function checkProperties(run: SweepRun): Promise<Violation[]> {
   const deletedBySweep = new Map<string, DeleteCall | undefined>();
   for (const key of run.initial.keys()) {
     if (final.has(key) || deletedByOthers.has(key)) continue;
-    deletedBySweep.set(key, run.watched.deletes.find((call) => call.key === key && call.status !== 'Deleting'));
+    deletedBySweep.set(
+      key,
+      run.watched.deletes.find((call) => call.key === key && call.status !== 'Deleting'),
+    );
   }
   const facts: Facts = { run, final, deletedByOthers, deletedBySweep, violations: [] };
   for (const [key, call] of deletedBySweep) {
@@ -84,10 +87,12 @@ function checkDeletionAllowed(facts: Facts, key: string, call: DeleteCall | unde
   if (truth?.expect?.verdict !== 'zombie') add(`deleted, but it was built as ${truth?.expect?.verdict ?? 'unknown'}, not a zombie`);
   const sweepId = call.tags[TAG.sweepId];
   const sweep = facts.run.sweeps.find((s) => s.sweepId === sweepId);
-  if (call.tags[TAG.zombie] !== 'confirmed' || !sweep) return add(`deleted while tagged zombie=${call.tags[TAG.zombie] ?? '(none)'}, zombie-sweep-id=${sweepId ?? '(none)'}`, sweepId);
+  if (call.tags[TAG.zombie] !== 'confirmed' || !sweep)
+    return add(`deleted while tagged zombie=${call.tags[TAG.zombie] ?? '(none)'}, zombie-sweep-id=${sweepId ?? '(none)'}`, sweepId);
   if (call.tags['zombie-exempt'] === 'true') add('deleted while tagged zombie-exempt=true', sweepId);
   for (const act of sweep.owners.acts.filter((a) => a.key === key && a.at <= call.at)) {
-    if (act.action === 'owner-veto' || act.action === 'owner-veto-link' || act.action === 'owner-exempt' || act.action === 'invoked-during-approval') add(`deleted after ${act.action}`, sweepId);
+    if (act.action === 'owner-veto' || act.action === 'owner-veto-link' || act.action === 'owner-exempt' || act.action === 'invoked-during-approval')
+      add(`deleted after ${act.action}`, sweepId);
   }
   if (call.invocationsSinceStart > 0) add(`deleted although invoked ${call.invocationsSinceStart} time(s) since the sweep began`, sweepId);
   if (facts.run.approvalTimedOut && sweep === facts.run.sweeps[0]) add('deleted although the approval timed out', sweepId);
@@ -95,7 +100,11 @@ function checkDeletionAllowed(facts: Facts, key: string, call: DeleteCall | unde
   const accepted = acceptedDecision(sweep.clicks, facts.run.groups);
   if (accepted === 'conflicting') add('two different decisions were accepted for one sweep', sweepId);
   else if (!accepted) add('deleted without an accepted decision', sweepId);
-  else if (!accepted.approved.includes(arn)) add(facts.run.groups ? 'deleted without the quorum of its approver group (or after a rejection in it)' : 'deleted but not approved by the decision', sweepId);
+  else if (!accepted.approved.includes(arn))
+    add(
+      facts.run.groups ? 'deleted without the quorum of its approver group (or after a rejection in it)' : 'deleted but not approved by the decision',
+      sweepId,
+    );
   else if (accepted.scaleToZero.includes(arn)) add('deleted although the decision chose scale to zero for it', sweepId);
 }
 
@@ -146,7 +155,9 @@ function checkDeletionRecorded(facts: Facts, key: string, call: DeleteCall | und
   else checkArchivedArtifacts(facts, add, JSON.parse(store.readBytes(bucket, manifestKey).toString()) as { artifacts?: ArchivedEntry[] });
   if (!store.head(bucket, layout.approval(sweepId))) add('no approval request record');
   if (!store.head(bucket, layout.decision(sweepId))) add('no decision record');
-  const events = store.listKeys(bucket, layout.endpointAuditPrefix(accountId, region, name)).map((k) => JSON.parse(store.readBytes(bucket, k).toString()) as { type?: string; sweepId?: string });
+  const events = store
+    .listKeys(bucket, layout.endpointAuditPrefix(accountId, region, name))
+    .map((k) => JSON.parse(store.readBytes(bucket, k).toString()) as { type?: string; sweepId?: string });
   if (!events.some((e) => e.type === 'deleted' && e.sweepId === sweepId)) add('no `deleted` audit event');
 }
 
@@ -170,7 +181,8 @@ function checkArchivedArtifacts(facts: Facts, add: (message: string) => void, ma
     const source = splitUri(entry.sourceUri);
     const known = facts.run.sources.get(`${source.bucket}/${source.key}`);
     if (known && !known.has(copy.crc64nvme)) add(`archived copy ${entry.archiveUri} does not match any version of ${entry.sourceUri}`);
-    if (entry.archiveCrc64nvme !== undefined && entry.archiveCrc64nvme !== copy.crc64nvme) add(`archived copy ${entry.archiveUri} differs from the checksum its manifest records`);
+    if (entry.archiveCrc64nvme !== undefined && entry.archiveCrc64nvme !== copy.crc64nvme)
+      add(`archived copy ${entry.archiveUri} differs from the checksum its manifest records`);
   }
 }
 
@@ -201,7 +213,8 @@ function checkUntouched(facts: Facts): void {
   const protectedKeys = keptOnPurpose(facts);
   for (const write of run.watched.tagWrites) {
     const foreign = write.keys.filter((k) => !CONTRACT_KEYS.has(k));
-    if (foreign.length > 0) facts.violations.push({ property: 3, endpoint: write.key, message: `${write.operation} of non-contract tag keys ${foreign.join(', ')}` });
+    if (foreign.length > 0)
+      facts.violations.push({ property: 3, endpoint: write.key, message: `${write.operation} of non-contract tag keys ${foreign.join(', ')}` });
   }
   for (const [key, before] of run.initial) {
     if (facts.deletedByOthers.has(key)) continue;
@@ -212,7 +225,12 @@ function checkUntouched(facts: Facts): void {
       if (property === 5) add(`deleted although it had to be kept (${protectedKeys.get(key)})`);
       continue;
     }
-    const ownerSet = new Set(run.sweeps.flatMap((s) => s.owners.acts).filter((a) => a.key === key && a.action === 'owner-exempt').map(() => 'zombie-exempt'));
+    const ownerSet = new Set(
+      run.sweeps
+        .flatMap((s) => s.owners.acts)
+        .filter((a) => a.key === key && a.action === 'owner-exempt')
+        .map(() => 'zombie-exempt'),
+    );
     for (const tag of new Set([...Object.keys(before.tags), ...Object.keys(after.tags)])) {
       if (CONTRACT_KEYS.has(tag) || ownerSet.has(tag)) continue;
       if (before.tags[tag] !== after.tags[tag]) add(`tag ${tag} changed from ${before.tags[tag] ?? '(none)'} to ${after.tags[tag] ?? '(none)'}`);
@@ -304,10 +322,13 @@ function checkScaledToZero(facts: Facts): void {
       continue;
     }
     const decision = acceptedDecision(sweep.clicks, facts.run.groups);
-    if (!decision || decision === 'conflicting' || !decision.scaleToZero.includes(state.arn)) add('scaled to zero, but the accepted decision did not choose scale to zero for it');
+    if (!decision || decision === 'conflicting' || !decision.scaleToZero.includes(state.arn))
+      add('scaled to zero, but the accepted decision did not choose scale to zero for it');
     const { accountId, region, name } = state;
     if (!store.head(bucket, layout.manifest(accountId, region, name, sweep.sweepId))) add('scaled to zero without a snapshot manifest');
-    const events = store.listKeys(bucket, layout.endpointAuditPrefix(accountId, region, name)).map((k) => JSON.parse(store.readBytes(bucket, k).toString()) as { type?: string; sweepId?: string });
+    const events = store
+      .listKeys(bucket, layout.endpointAuditPrefix(accountId, region, name))
+      .map((k) => JSON.parse(store.readBytes(bucket, k).toString()) as { type?: string; sweepId?: string });
     if (!events.some((e) => e.type === 'scaled-to-zero' && e.sweepId === sweep.sweepId)) add('scaled to zero without a `scaled-to-zero` audit event');
   }
 }

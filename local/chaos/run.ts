@@ -36,7 +36,16 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ summary: Cha
     options.onOutcome?.(outcome);
   };
   if (workers === 1) await runHere(options.seed, numbers, options.concurrency ?? 4, options.hangAfterMs, collect);
-  else await Promise.all(Array.from({ length: workers }, (_, w) => runInWorker(options, numbers.filter((_, i) => i % workers === w), collect)));
+  else
+    await Promise.all(
+      Array.from({ length: workers }, (_, w) =>
+        runInWorker(
+          options,
+          numbers.filter((_, i) => i % workers === w),
+          collect,
+        ),
+      ),
+    );
   outcomes.sort((a, b) => a.sweep - b.sweep);
   return { summary: summarize(outcomes, started), outcomes };
 }
@@ -45,10 +54,21 @@ export function summarize(outcomes: ChaosSweepOutcome[], started: number): Chaos
   const faults: Record<string, number> = {};
   for (const outcome of outcomes) for (const [name, count] of Object.entries(outcome.faults)) faults[name] = (faults[name] ?? 0) + count;
   const sorted = Object.fromEntries(Object.entries(faults).sort(([a], [b]) => a.localeCompare(b)));
-  return { sweeps: outcomes.length, violations: outcomes.reduce((n, o) => n + o.violations.length, 0), faults: sorted, seconds: Math.round((Date.now() - started) / 100) / 10 };
+  return {
+    sweeps: outcomes.length,
+    violations: outcomes.reduce((n, o) => n + o.violations.length, 0),
+    faults: sorted,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
 }
 
-async function runHere(seed: number, numbers: number[], concurrency: number, hangAfterMs: number | undefined, collect: (outcome: ChaosSweepOutcome) => void): Promise<void> {
+async function runHere(
+  seed: number,
+  numbers: number[],
+  concurrency: number,
+  hangAfterMs: number | undefined,
+  collect: (outcome: ChaosSweepOutcome) => void,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < numbers.length) {
@@ -70,11 +90,19 @@ const WORKER_FLAG = '--chaos-worker';
 
 function runInWorker(options: ChaosRunOptions, numbers: number[], collect: (outcome: ChaosSweepOutcome) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [WORKER_FLAG], { execArgv: ['--import', 'tsx', '--no-warnings'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), [WORKER_FLAG], {
+      execArgv: ['--import', 'tsx', '--no-warnings'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.on('message', (message: ChaosSweepOutcome) => collect(message));
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`chaos worker exited with ${code}`))));
-    const request: WorkerRequest = { seed: options.seed, numbers, concurrency: options.concurrency ?? 4, ...(options.hangAfterMs ? { hangAfterMs: options.hangAfterMs } : {}) };
+    const request: WorkerRequest = {
+      seed: options.seed,
+      numbers,
+      concurrency: options.concurrency ?? 4,
+      ...(options.hangAfterMs ? { hangAfterMs: options.hangAfterMs } : {}),
+    };
     child.send(request);
   });
 }

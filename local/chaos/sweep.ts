@@ -8,7 +8,18 @@ import { kmsStore } from '../sim/services/kms.ts';
 import { s3Store } from '../sim/services/s3/store.ts';
 import { snsOutbox } from '../sim/services/sns/outbox.ts';
 import { approve, approveInGroups, type ApprovalLink, type Click } from './approver.ts';
-import { FaultCounter, denyMemberRole, drawExtras, drawFaultPlan, injectArtifactChange, injectCopyFailures, injectWireFaults, lambdaDeaths, type Extras, type FaultPlan } from './faults.ts';
+import {
+  FaultCounter,
+  denyMemberRole,
+  drawExtras,
+  drawFaultPlan,
+  injectArtifactChange,
+  injectCopyFailures,
+  injectWireFaults,
+  lambdaDeaths,
+  type Extras,
+  type FaultPlan,
+} from './faults.ts';
 import { vetoByLink } from './notice.ts';
 import { endpointStates, watchDestructiveCalls } from './observe.ts';
 import { randomOrg, type ChaosOrg } from './org.ts';
@@ -61,8 +72,18 @@ export async function runChaosSweep(runSeed: number, sweep: number, options: Cha
     const violations = await checkProperties(run);
     countOutcomes(run, counter);
     options.inspect?.(run);
-    const failures = run.sweeps.filter((s) => s.result?.status === 'FAILED').map((s) => `${s.sweepId}: ${s.result!.error}: ${(s.result!.cause ?? '').slice(0, 300)}`);
-    return { runSeed, sweep, violations, faults: counter.counts, statuses: run.sweeps.map((s) => s.result?.status ?? 'HUNG'), failures, ms: Date.now() - started };
+    const failures = run.sweeps
+      .filter((s) => s.result?.status === 'FAILED')
+      .map((s) => `${s.sweepId}: ${s.result!.error}: ${(s.result!.cause ?? '').slice(0, 300)}`);
+    return {
+      runSeed,
+      sweep,
+      violations,
+      faults: counter.counts,
+      statuses: run.sweeps.map((s) => s.result?.status ?? 'HUNG'),
+      failures,
+      ms: Date.now() - started,
+    };
   } finally {
     sim.traffic.clearFaults();
     await sim.stop();
@@ -89,11 +110,20 @@ async function hubSetup(sim: Simulator, org: ChaosOrg): Promise<HubEnv> {
   const sns = new SNSClient(config);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-approvals' }))).TopicArn!;
   for (const approver of [...APPROVERS, ...GROUP_APPROVERS]) {
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: approver, Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) } }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'email',
+        Endpoint: approver,
+        Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) },
+      }),
+    );
   }
   for (const accountId of memberAccounts(org)) {
     const owner = accountOwner(accountId);
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }));
+    await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }),
+    );
   }
   const keyId = kmsStore(sim.world, org.hubAccountId, sim.world.homeRegion).createHmacKey({ description: 'approval links' });
   return { host: attachToSimulator(sim), topicArn, keyId };
@@ -118,7 +148,14 @@ export function approvalSettings(org: ChaosOrg, extras: Extras): ChaosApproval {
     approvers: APPROVERS,
     ...(group
       ? {
-          groups: [{ name: GROUP_NAME, approvers: GROUP_APPROVERS, match: { accounts: [members[group.account % members.length]!] }, requiredApprovals: group.required }],
+          groups: [
+            {
+              name: GROUP_NAME,
+              approvers: GROUP_APPROVERS,
+              match: { accounts: [members[group.account % members.length]!] },
+              requiredApprovals: group.required,
+            },
+          ],
           requiredApprovals: group.defaultRequired,
         }
       : {}),
@@ -130,7 +167,7 @@ export function approvalSettings(org: ChaosOrg, extras: Extras): ChaosApproval {
 function sourceChecksums(sim: Simulator): Map<string, Set<string>> {
   const store = s3Store(sim.world);
   const out = new Map<string, Set<string>>();
-  for (const bucket of [...(sim.world.global<{ buckets: Map<string, unknown> }>('s3', () => ({ buckets: new Map() })).buckets.keys())]) {
+  for (const bucket of [...sim.world.global<{ buckets: Map<string, unknown> }>('s3', () => ({ buckets: new Map() })).buckets.keys()]) {
     if (bucket === ARCHIVE_BUCKET) continue;
     for (const key of store.listKeys(bucket)) out.set(`${bucket}/${key}`, new Set([store.head(bucket, key)!.crc64nvme]));
   }
@@ -139,7 +176,17 @@ function sourceChecksums(sim: Simulator): Map<string, Set<string>> {
 
 type SweepPlan = FaultPlan & { extras: Extras };
 
-async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: SweepPlan, rng: Rng, counter: FaultCounter, runSeed: number, sweep: number, hangAfterMs: number): Promise<SweepRun> {
+async function playSweep(
+  sim: Simulator,
+  env: HubEnv,
+  org: ChaosOrg,
+  plan: SweepPlan,
+  rng: Rng,
+  counter: FaultCounter,
+  runSeed: number,
+  sweep: number,
+  hangAfterMs: number,
+): Promise<SweepRun> {
   const initial = endpointStates(sim, org.regions);
   const sources = sourceChecksums(sim);
   const startedAt = Date.now();
@@ -149,7 +196,8 @@ async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: Sweep
   for (const _ of org.artifactMissing) counter.hit('artifact-missing');
   const members = [...sim.world.accounts.keys()].filter((id) => id !== org.hubAccountId && !org.roleMissing.includes(id));
   if (plan.roleDenied && members.length > 1) denyMemberRole(sim, rng.pick(members), DEFAULT_MEMBER_ROLE, counter);
-  if (plan.artifactChanged) injectArtifactChange(sim, counter, (bucket, key) => sources.get(`${bucket}/${key}`)?.add(s3Store(sim.world).head(bucket, key)!.crc64nvme));
+  if (plan.artifactChanged)
+    injectArtifactChange(sim, counter, (bucket, key) => sources.get(`${bucket}/${key}`)?.add(s3Store(sim.world).head(bucket, key)!.crc64nvme));
   if (plan.copyFails) injectCopyFailures(sim, rng, plan.copyFails.times, counter);
   injectWireFaults(sim, plan.wire, counter);
 
@@ -158,7 +206,13 @@ async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: Sweep
   const base = `chaos-${runSeed}-${sweep}`;
   const startOne = (sweepId: string): LocalSweep =>
     startSweepLocally({
-      input: { sweepId, mode: 'cleanup', targets: { org: true, regions: org.regions }, approval: approvalSettings(org, plan.extras), deletion: { deleteEndpointConfig: rng.chance(0.3), deleteModels: rng.chance(0.3) } } as SweepInput,
+      input: {
+        sweepId,
+        mode: 'cleanup',
+        targets: { org: true, regions: org.regions },
+        approval: approvalSettings(org, plan.extras),
+        deletion: { deleteEndpointConfig: rng.chance(0.3), deleteModels: rng.chance(0.3) },
+      } as SweepInput,
       archiveBucket: ARCHIVE_BUCKET,
       accountId: org.hubAccountId,
       hubRegion: sim.world.homeRegion,
@@ -179,8 +233,21 @@ async function playSweep(sim: Simulator, env: HubEnv, org: ChaosOrg, plan: Sweep
   const running = ids.map((id) => ({ id, sweep: startOne(id) }));
   const keyOf = (arn: string) => [...initial].find(([, e]) => e.arn === arn)?.[0];
   const second = (p: SweepPlan): SweepPlan => ({ ...p, ownerActions: [], approval: 'approve-all', extras: { ...p.extras, ownerNotice: undefined } });
-  const played = await Promise.all(running.map(({ id, sweep: local }, index) => driveOne(sim, env, org, id, local, index === 0 ? plan : second(plan), rng, counter, hangAfterMs, keyOf)));
-  return { sim, org, bucket: ARCHIVE_BUCKET, initial, sources, startedAt, watched, sweeps: played, approvalTimedOut: timeout, groups: groupsOf(org, plan.extras) };
+  const played = await Promise.all(
+    running.map(({ id, sweep: local }, index) => driveOne(sim, env, org, id, local, index === 0 ? plan : second(plan), rng, counter, hangAfterMs, keyOf)),
+  );
+  return {
+    sim,
+    org,
+    bucket: ARCHIVE_BUCKET,
+    initial,
+    sources,
+    startedAt,
+    watched,
+    sweeps: played,
+    approvalTimedOut: timeout,
+    groups: groupsOf(org, plan.extras),
+  };
 }
 
 /** The approver groups as the checker needs them: who decides which account's endpoints, with what quorum. */
@@ -203,7 +270,18 @@ function mailedLinks(sim: Simulator, sweepId: string): ApprovalLink[] {
   return [...links.values()].sort((a, b) => a.approver.localeCompare(b.approver) || a.url.localeCompare(b.url));
 }
 
-async function driveOne(sim: Simulator, env: HubEnv, org: ChaosOrg, sweepId: string, local: LocalSweep, plan: SweepPlan, rng: Rng, counter: FaultCounter, hangAfterMs: number, keyOf: (arn: string) => string | undefined): Promise<SweepRun['sweeps'][number]> {
+async function driveOne(
+  sim: Simulator,
+  env: HubEnv,
+  org: ChaosOrg,
+  sweepId: string,
+  local: LocalSweep,
+  plan: SweepPlan,
+  rng: Rng,
+  counter: FaultCounter,
+  hangAfterMs: number,
+  keyOf: (arn: string) => string | undefined,
+): Promise<SweepRun['sweeps'][number]> {
   let clicks: Click[] = [];
   let owners: OwnerActs = { acts: [] };
   let acting: Promise<void> | undefined;
@@ -235,7 +313,11 @@ async function driveOne(sim: Simulator, env: HubEnv, org: ChaosOrg, sweepId: str
   const result = await settleWithin(local.done, hangAfterMs);
   if (!result) env.host.engine.stop(local.executionArn, 'States.Timeout', 'chaos: the sweep hung');
   // A second click may still be on its way when the first one already let the sweep finish.
-  if (acting) await settleWithin(acting.then(() => undefined as unknown as LocalSweepResult), hangAfterMs);
+  if (acting)
+    await settleWithin(
+      acting.then(() => undefined as unknown as LocalSweepResult),
+      hangAfterMs,
+    );
   return { sweepId, result, clicks, owners };
 }
 

@@ -102,7 +102,10 @@ export async function runDistributedMap(stateName: string, state: StateDef, proc
     : completed.map((run) => (run.result.status === 'SUCCEEDED' ? run.result.output : { Error: run.result.error, Cause: run.result.cause }));
   runtime.onMapRun?.({ type: exceeded ? 'MapRunFailed' : 'MapRunSucceeded', mapRunArn, stateName, items: items.length, failed });
   if (exceeded) {
-    throw new StateError('States.ExceedToleratedFailureThreshold', `The specified tolerated failure threshold was exceeded: ${failed} of ${items.length} items failed`);
+    throw new StateError(
+      'States.ExceedToleratedFailureThreshold',
+      `The specified tolerated failure threshold was exceeded: ${failed} of ${items.length} items failed`,
+    );
   }
   return output;
 }
@@ -138,8 +141,12 @@ async function batches(stateName: string, state: StateDef, input: Json, selected
   if (!batcher) return selected.map((childInput) => ({ childInput, itemCount: 1 }));
   const setting = async (value: number | undefined, path: string | undefined) => (path ? Number(await evaluatePath(path, input, runtime.context)) : value);
   const maxItems = await setting(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath);
-  const maxBytes = Math.min((await setting(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath)) ?? runtime.quotas.batchInputBytes, runtime.quotas.batchInputBytes);
-  if (maxItems !== undefined && !(Number.isInteger(maxItems) && maxItems > 0)) throw new StateError('States.Runtime', `${stateName}: ItemBatcher MaxItemsPerBatch must be a positive integer, got ${maxItems}`);
+  const maxBytes = Math.min(
+    (await setting(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath)) ?? runtime.quotas.batchInputBytes,
+    runtime.quotas.batchInputBytes,
+  );
+  if (maxItems !== undefined && !(Number.isInteger(maxItems) && maxItems > 0))
+    throw new StateError('States.Runtime', `${stateName}: ItemBatcher MaxItemsPerBatch must be a positive integer, got ${maxItems}`);
   const batchInput = batcher.BatchInput === undefined ? undefined : await evaluateTemplate(batcher.BatchInput, input, runtime.context);
   const envelope = (items: Json[]): Json => (batchInput === undefined ? { Items: items } : { BatchInput: batchInput, Items: items });
   const emptyBytes = Buffer.byteLength(JSON.stringify(envelope([])));
@@ -163,11 +170,13 @@ async function batches(stateName: string, state: StateDef, input: Json, selected
 
 function unsupported(stateName: string, state: StateDef): void {
   const writer = state.ResultWriter as { WriterConfig?: unknown } | undefined;
-  if (writer?.WriterConfig !== undefined) throw new StateError('States.Runtime', `${stateName}: ResultWriter.WriterConfig is not supported by the local runner`);
+  if (writer?.WriterConfig !== undefined)
+    throw new StateError('States.Runtime', `${stateName}: ResultWriter.WriterConfig is not supported by the local runner`);
 }
 
 async function readItems(stateName: string, state: StateDef, input: Json, runtime: DistributedMapRuntime): Promise<Json[]> {
-  const reader = state.ItemReader as { Resource: string; Parameters?: Json; ReaderConfig?: { InputType?: string; MaxItems?: number; MaxItemsPath?: string } } | undefined;
+  const reader = state.ItemReader as
+    { Resource: string; Parameters?: Json; ReaderConfig?: { InputType?: string; MaxItems?: number; MaxItemsPath?: string } } | undefined;
   let items: Json;
   if (!reader) {
     items = state.ItemsPath ? await evaluatePath(String(state.ItemsPath), input, runtime.context) : input;
@@ -216,7 +225,15 @@ async function itemInput(state: StateDef, input: Json, context: ContextObject, i
   return evaluateTemplate(selector, input, { ...context, Map: { Item: { Index: index, Value: item } } });
 }
 
-async function writeResults(stateName: string, state: StateDef, input: Json, runs: ChildRun[], mapRunArn: string, runId: string, runtime: DistributedMapRuntime): Promise<Json> {
+async function writeResults(
+  stateName: string,
+  state: StateDef,
+  input: Json,
+  runs: ChildRun[],
+  mapRunArn: string,
+  runId: string,
+  runtime: DistributedMapRuntime,
+): Promise<Json> {
   const writer = state.ResultWriter as { Resource: string; Parameters?: Json };
   if (writer.Resource !== 'arn:aws:states:::s3:putObject') throw new StateError('States.Runtime', `${stateName}: ResultWriter supports only s3:putObject`);
   const params = (await evaluateTemplate(writer.Parameters ?? {}, input, runtime.context)) as { Bucket?: string; Prefix?: string };

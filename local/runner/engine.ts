@@ -195,37 +195,39 @@ export class LocalStepFunctions {
     };
     history.started(input, machine.roleArn);
     const consumeEvents = this.observe(run.eventLogs, scope);
-    record.done = run.result.then(
-      (output) => {
-        record.status = 'SUCCEEDED';
-        record.output = JSON.stringify(output);
-      },
-      (error: unknown) => {
-        const failure = scope.fatal ?? (abort.signal.aborted ? undefined : (unwrap(error) as { name?: string; message?: string }));
-        if (!failure) {
-          record.status = 'ABORTED';
-          return;
+    record.done = run.result
+      .then(
+        (output) => {
+          record.status = 'SUCCEEDED';
+          record.output = JSON.stringify(output);
+        },
+        (error: unknown) => {
+          const failure = scope.fatal ?? (abort.signal.aborted ? undefined : (unwrap(error) as { name?: string; message?: string }));
+          if (!failure) {
+            record.status = 'ABORTED';
+            return;
+          }
+          record.status = 'FAILED';
+          record.error = failure?.name ?? 'States.Runtime';
+          record.cause = failure?.message ?? String(error);
+        },
+      )
+      .then(async () => {
+        await consumeEvents;
+        if (record.status === 'SUCCEEDED' && scope.fatal) {
+          // The last state's output was over a quota: AWS fails the execution instead of returning it.
+          record.status = 'FAILED';
+          record.error = scope.fatal.name;
+          record.cause = scope.fatal.message;
+          delete record.output;
         }
-        record.status = 'FAILED';
-        record.error = failure?.name ?? 'States.Runtime';
-        record.cause = failure?.message ?? String(error);
-      },
-    ).then(async () => {
-      await consumeEvents;
-      if (record.status === 'SUCCEEDED' && scope.fatal) {
-        // The last state's output was over a quota: AWS fails the execution instead of returning it.
-        record.status = 'FAILED';
-        record.error = scope.fatal.name;
-        record.cause = scope.fatal.message;
-        delete record.output;
-      }
-      record.stopDate = new Date();
-      history.finished(record);
-      scope.meter.history(history.size);
-      this.tokens.closeExecution(executionArn);
-      this.aborts.delete(executionArn);
-      return record;
-    });
+        record.stopDate = new Date();
+        history.finished(record);
+        scope.meter.history(history.size);
+        this.tokens.closeExecution(executionArn);
+        this.aborts.delete(executionArn);
+        return record;
+      });
     this.executions.set(executionArn, record);
     return { record, existed: false };
   }
@@ -240,7 +242,14 @@ export class LocalStepFunctions {
   }
 
   /** A run scope whose quota failures abort `abort` (the execution's own controller). */
-  private scope(machine: StateMachineRecord, context: ContextObject, executionArn: string, abort: AbortController, meter: UsageMeter, history: 'kept' | 'counted' | 'none'): RunScope {
+  private scope(
+    machine: StateMachineRecord,
+    context: ContextObject,
+    executionArn: string,
+    abort: AbortController,
+    meter: UsageMeter,
+    history: 'kept' | 'counted' | 'none',
+  ): RunScope {
     // Every running Distributed Map child listens on its parent's signal (up to 10,000 of them).
     setMaxListeners(0, abort.signal);
     const scope: RunScope = {
@@ -255,7 +264,11 @@ export class LocalStepFunctions {
       },
     };
     if (history !== 'none') {
-      scope.history = new HistoryRecorder(machine.prepared.actions, { maxEvents: this.quotas.historyEvents, onFull: () => scope.fail(historyLimitReached(this.quotas)) }, history === 'kept');
+      scope.history = new HistoryRecorder(
+        machine.prepared.actions,
+        { maxEvents: this.quotas.historyEvents, onFull: () => scope.fail(historyLimitReached(this.quotas)) },
+        history === 'kept',
+      );
     }
     return scope;
   }
@@ -346,7 +359,11 @@ export class LocalStepFunctions {
     const memoryMb = lambdaMemoryMb?.(functionName) ?? 1024;
     const started = performance.now();
     try {
-      const result = await invokeLocally(functions[functionName], functionName, this.options.region, this.options.accountId, event, { timeoutMs, memoryMb, quotas: this.quotas });
+      const result = await invokeLocally(functions[functionName], functionName, this.options.region, this.options.accountId, event, {
+        timeoutMs,
+        memoryMb,
+        quotas: this.quotas,
+      });
       await afterHandlerReturned?.(functionName, event);
       return result;
     } finally {
@@ -361,7 +378,8 @@ export class LocalStepFunctions {
    */
   private async callback(stateName: string, state: StateDef, input: Json, scope: RunScope): Promise<Json> {
     const resource = String(state.Resource);
-    if (!resource.startsWith('arn:aws:states:::lambda:invoke')) throw new StateError('States.Runtime', `${stateName}: the local runner only supports lambda:invoke.waitForTaskToken`);
+    if (!resource.startsWith('arn:aws:states:::lambda:invoke'))
+      throw new StateError('States.Runtime', `${stateName}: the local runner only supports lambda:invoke.waitForTaskToken`);
     const timeoutSeconds =
       typeof state.TimeoutSeconds === 'number'
         ? state.TimeoutSeconds
@@ -374,10 +392,19 @@ export class LocalStepFunctions {
     const waiting = this.tokens.wait(token, timeoutMs, scope.signal);
     waiting.catch(() => undefined);
     try {
-      const params = (await evaluateTemplate((state.Parameters ?? {}) as Json, input, { ...scope.context, Task: { Token: token } })) as { FunctionName?: string; Payload?: Json };
+      const params = (await evaluateTemplate((state.Parameters ?? {}) as Json, input, { ...scope.context, Task: { Token: token } })) as {
+        FunctionName?: string;
+        Payload?: Json;
+      };
       if (!params.FunctionName) throw new StateError('States.Runtime', `${stateName}: Parameters.FunctionName is required`);
       const hooks = scope.machine.options.callbacks;
-      const info: CallbackInfo = { stateName, executionArn: scope.executionArn, executionInput: (scope.context.Execution as { Input: Json }).Input, token, payload: params.Payload ?? {} };
+      const info: CallbackInfo = {
+        stateName,
+        executionArn: scope.executionArn,
+        executionInput: (scope.context.Execution as { Input: Json }).Input,
+        token,
+        payload: params.Payload ?? {},
+      };
       if (!(await hooks?.before?.(info))) {
         await this.invoke(scope, functionNameOf(params.FunctionName), params.Payload ?? {});
         await hooks?.after?.(info);
@@ -395,7 +422,14 @@ export class LocalStepFunctions {
    * child has its own history (and its quota) and bills transitions; an EXPRESS child bills a
    * request and its duration, and is stopped with States.Timeout at the Express maximum duration.
    */
-  private async runChild(parent: RunScope, processor: MachineDef, input: Json, executionArn: string, name: string, type: 'EXPRESS' | 'STANDARD'): Promise<ChildResult> {
+  private async runChild(
+    parent: RunScope,
+    processor: MachineDef,
+    input: Json,
+    executionArn: string,
+    name: string,
+    type: 'EXPRESS' | 'STANDARD',
+  ): Promise<ChildResult> {
     const tooLarge = parent.meter.payload(input, 'a child execution input');
     if (tooLarge) return { status: 'FAILED', error: tooLarge.name, cause: tooLarge.message };
     const context: ContextObject = {
@@ -433,7 +467,11 @@ export class LocalStepFunctions {
     }
     if (type === 'EXPRESS') parent.meter.express(performance.now() - started);
     if (scope.history) {
-      scope.history.finished(result.status === 'SUCCEEDED' ? { status: 'SUCCEEDED', output: JSON.stringify(result.output) } : { status: 'FAILED', error: result.error, cause: result.cause });
+      scope.history.finished(
+        result.status === 'SUCCEEDED'
+          ? { status: 'SUCCEEDED', output: JSON.stringify(result.output) }
+          : { status: 'FAILED', error: result.error, cause: result.cause },
+      );
       parent.meter.history(scope.history.size);
     }
     return result;

@@ -73,14 +73,22 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
     allowAutoApprove: true,
     allowOwnAccountOnly: true,
   });
-  const cleanup = (fn: WorkflowFunction) => ({ clients: deps.clientsFor(fn), archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention, decisionSigner: deps.decisionSignerFor(fn) });
+  const cleanup = (fn: WorkflowFunction) => ({
+    clients: deps.clientsFor(fn),
+    archiveBucket: deps.archiveBucket,
+    clock: deps.clock,
+    log: deps.log,
+    auditRetention: deps.auditRetention,
+    decisionSigner: deps.decisionSignerFor(fn),
+  });
   const handlers: Record<WorkflowFunction, LambdaFunction> = {
     'validate-input': validateInput(sweep('validate-input')),
     'list-targets': listTargets(sweep('list-targets')),
     scan: scan({
       archiveBucket: deps.archiveBucket,
       s3: deps.clientsFor('scan').hub(S3Client),
-      factoryFor: (counter, sessionName) => new ClientFactory({ ...deps.factoryOptions, sessionName, counter: alsoCounting(counter, deps.counterFor?.('scan')) }),
+      factoryFor: (counter, sessionName) =>
+        new ClientFactory({ ...deps.factoryOptions, sessionName, counter: alsoCounting(counter, deps.counterFor?.('scan')) }),
       clock: deps.clock,
       log: deps.log,
       configCache: s3ConfigCache(deps.clientsFor('scan').hub(S3Client), deps.archiveBucket),
@@ -96,7 +104,12 @@ export function localFunctions(deps: LocalFunctionDeps): Record<string, LambdaFu
       auditRetention: deps.auditRetention,
     }) as LambdaFunction,
     tag: tag(cleanup('tag')),
-    'request-approval': requestApproval({ ...cleanup('request-approval'), signer: deps.linkSignerFor('request-approval'), notifier: deps.notifierFor('request-approval'), approvalBaseUrl: deps.approvalBaseUrl }),
+    'request-approval': requestApproval({
+      ...cleanup('request-approval'),
+      signer: deps.linkSignerFor('request-approval'),
+      notifier: deps.notifierFor('request-approval'),
+      approvalBaseUrl: deps.approvalBaseUrl,
+    }),
     'apply-decision': applyDecision(cleanup('apply-decision')),
     delete: deleteEndpoint(cleanup('delete')),
     report: report(sweep('report')),
@@ -126,5 +139,13 @@ function alsoCounting(own: ApiCallCounter | undefined, runner: ApiCallCounter | 
 
 /** The approval pages' handler (functions/approval-web) with the same deps. */
 export function localApprovalPages(deps: LocalFunctionDeps): ApprovalHandler {
-  return approvalWeb({ clients: deps.clientsFor('approval-web'), archiveBucket: deps.archiveBucket, clock: deps.clock, log: deps.log, auditRetention: deps.auditRetention, signer: deps.linkSignerFor('approval-web'), decisionSigner: deps.decisionSignerFor('approval-web') });
+  return approvalWeb({
+    clients: deps.clientsFor('approval-web'),
+    archiveBucket: deps.archiveBucket,
+    clock: deps.clock,
+    log: deps.log,
+    auditRetention: deps.auditRetention,
+    signer: deps.linkSignerFor('approval-web'),
+    decisionSigner: deps.decisionSignerFor('approval-web'),
+  });
 }

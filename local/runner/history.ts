@@ -56,11 +56,15 @@ export class HistoryRecorder {
   mapRun(event: { type: 'MapRunStarted' | 'MapRunSucceeded' | 'MapRunFailed'; mapRunArn: string; items: number; failed: number }): void {
     if (event.type === 'MapRunStarted') this.add('MapRunStarted', { mapRunStartedEventDetails: { mapRunArn: event.mapRunArn } });
     else if (event.type === 'MapRunSucceeded') this.add('MapRunSucceeded', {});
-    else this.add('MapRunFailed', { mapRunFailedEventDetails: { error: 'States.ExceedToleratedFailureThreshold', cause: `${event.failed} of ${event.items} items failed` } });
+    else
+      this.add('MapRunFailed', {
+        mapRunFailedEventDetails: { error: 'States.ExceedToleratedFailureThreshold', cause: `${event.failed} of ${event.items} items failed` },
+      });
   }
 
   finished(record: { status: string; output?: string; error?: string; cause?: string }): void {
-    if (record.status === 'SUCCEEDED') this.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: record.output, outputDetails: { truncated: false } } });
+    if (record.status === 'SUCCEEDED')
+      this.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: record.output, outputDetails: { truncated: false } } });
     else if (record.status === 'ABORTED') this.add('ExecutionAborted', { executionAbortedEventDetails: { error: record.error, cause: record.cause } });
     else if (record.status === 'TIMED_OUT') this.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: record.error, cause: record.cause } });
     else this.add('ExecutionFailed', { executionFailedEventDetails: { error: record.error, cause: record.cause } }, true);
@@ -72,14 +76,23 @@ export class HistoryRecorder {
     const type = kind === 'distributed-map' ? 'Map' : state?.type;
     switch (event.type) {
       case 'StateEntered':
-        this.add(`${type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input ?? null), inputDetails: { truncated: false } } });
+        this.add(`${type}StateEntered`, {
+          stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input ?? null), inputDetails: { truncated: false } },
+        });
         break;
       case 'StateExited':
-        if (type === 'Task') this.taskAttempt(kind, { type: 'TaskSucceeded', details: { taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke' } } });
-        this.add(`${type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output ?? null), outputDetails: { truncated: false } } });
+        if (type === 'Task')
+          this.taskAttempt(kind, { type: 'TaskSucceeded', details: { taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke' } } });
+        this.add(`${type}StateExited`, {
+          stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output ?? null), outputDetails: { truncated: false } },
+        });
         break;
       case 'StateFailed':
-        if (type === 'Task') this.taskAttempt(kind, { type: 'TaskFailed', details: { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: event.Error, cause: causeText(event.Cause) } } });
+        if (type === 'Task')
+          this.taskAttempt(kind, {
+            type: 'TaskFailed',
+            details: { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: event.Error, cause: causeText(event.Cause) } },
+          });
         else if (type === 'Map') this.add('MapStateFailed', {});
         break;
       case 'MapIterationStarted':

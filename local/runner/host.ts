@@ -83,11 +83,18 @@ export async function startLocalHost(options: { region: string; accountId: strin
     let response;
     let operation = 'Unknown';
     try {
-      if (signingScope(req.headers, url)?.service !== 'states') throw new SimError('UnknownServiceException', 'The local runner serves only the Step Functions API');
+      if (signingScope(req.headers, url)?.service !== 'states')
+        throw new SimError('UnknownServiceException', 'The local runner serves only the Step Functions API');
       operation = await svc.operationOf(simReq);
       const ctx: CallContext = {
         world,
-        caller: { accessKeyId: 'local', accountId: options.accountId, principalArn: `arn:aws:iam::${options.accountId}:user/local`, region: options.region, service: 'states' },
+        caller: {
+          accessKeyId: 'local',
+          accountId: options.accountId,
+          principalArn: `arn:aws:iam::${options.accountId}:user/local`,
+          region: options.region,
+          service: 'states',
+        },
         operation,
         requestId,
       };

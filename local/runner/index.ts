@@ -167,12 +167,14 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
   const clients = new ClientFactory(local);
   const functionClients = new Map<LocalFunction, ClientFactory>();
   const clientsFor = (fn: LocalFunction): ClientFactory => {
-    if (!functionClients.has(fn)) functionClients.set(fn, new ClientFactory({ ...local, sessionName: `zombie-sweep-${fn}`, counter: options.counterFor?.(fn) }));
+    if (!functionClients.has(fn))
+      functionClients.set(fn, new ClientFactory({ ...local, sessionName: `zombie-sweep-${fn}`, counter: options.counterFor?.(fn) }));
     return functionClients.get(fn)!;
   };
   const notifications: LocalNotification[] = [];
   const processSigner = processMacSigner();
-  const kmsSigner = (fn: LocalFunction | undefined, keyId: string | undefined) => (keyId ? kmsMacSigner((fn ? clientsFor(fn) : clients).hub(KMSClient), keyId) : processSigner);
+  const kmsSigner = (fn: LocalFunction | undefined, keyId: string | undefined) =>
+    keyId ? kmsMacSigner((fn ? clientsFor(fn) : clients).hub(KMSClient), keyId) : processSigner;
   // The runner's own signer (auto-approve, the links it announces) and each function's, over the same key.
   const signer = kmsSigner(undefined, options.approvalKeyId);
   const decisionSigner = kmsSigner(undefined, options.decisionKeyId ?? options.approvalKeyId);
@@ -186,7 +188,8 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     clock,
     log,
     auditRetention: options.auditRetention,
-    notifierFor: (fn) => notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: notifications }, clientsFor(fn)),
+    notifierFor: (fn) =>
+      notifierFor(options.topicArn !== undefined ? { kind: 'sns', topicArn: options.topicArn } : { kind: 'local', kept: notifications }, clientsFor(fn)),
     linkSignerFor: (fn) => kmsSigner(fn, options.approvalKeyId),
     decisionSignerFor: (fn) => kmsSigner(fn, options.decisionKeyId ?? options.approvalKeyId),
     approvalBaseUrl: options.host.url,
@@ -207,7 +210,10 @@ export function startSweepLocally(options: LocalSweepOptions): LocalSweep {
     ...(options.lambdaMemoryMb ? { lambdaMemoryMb: memoryByLocalName(options.lambdaMemoryMb) } : {}),
     callbacks: {
       // --auto-approve: nobody is asked; every tagged endpoint is approved, as `auto-approve`.
-      before: async (info) => (autoApproveRequested ? (await autoApprove(clients, options.archiveBucket, clock, decisionSigner, info, options.autoApproveScaleToZero === true), true) : false),
+      before: async (info) =>
+        autoApproveRequested
+          ? (await autoApprove(clients, options.archiveBucket, clock, decisionSigner, info, options.autoApproveScaleToZero === true), true)
+          : false,
       after: async (info) => {
         const request = await approvalLinks(clients, options.archiveBucket, options.host.url, signer, info);
         announce(request);
@@ -250,7 +256,13 @@ function memoryByLocalName(sizes: Partial<Record<WorkflowFunction, number>>): (f
   return (functionName) => byName.get(functionName) ?? 1024;
 }
 
-async function result(record: ExecutionRecord, clients: ClientFactory, options: LocalSweepOptions, name: string, notifications: LocalNotification[]): Promise<LocalSweepResult> {
+async function result(
+  record: ExecutionRecord,
+  clients: ClientFactory,
+  options: LocalSweepOptions,
+  name: string,
+  notifications: LocalNotification[],
+): Promise<LocalSweepResult> {
   const output = record.output === undefined ? undefined : (JSON.parse(record.output) as { sweepId?: string });
   const sweepId = output?.sweepId ?? (options.input as { sweepId?: string }).sweepId ?? sweepIdFromExecutionName(name);
   const report = sweepId ? await readReportIfAny(clients.hub(S3Client), options.archiveBucket, sweepId).catch(() => undefined) : undefined;
@@ -306,9 +318,15 @@ async function approvalLinks(clients: ClientFactory, bucket: string, baseUrl: st
   if (!record) return { sweepId: payload.sweepId, expiresAt: '', links: [] };
   const expires = Math.floor(Date.parse(record.value.expiresAt) / 1000);
   // With approver groups each link is signed for its group (as RequestApproval mails them).
-  const who = record.value.groups ? record.value.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g.name }))) : record.value.approvers.map((approver) => ({ approver, group: undefined }));
+  const who = record.value.groups
+    ? record.value.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g.name })))
+    : record.value.approvers.map((approver) => ({ approver, group: undefined }));
   const links = await Promise.all(
-    who.map(async ({ approver, group }) => ({ approver, ...(group ? { group } : {}), url: approvalUrl(baseUrl, payload.sweepId, await signLink(signer, payload.sweepId, approver, expires, group)) })),
+    who.map(async ({ approver, group }) => ({
+      approver,
+      ...(group ? { group } : {}),
+      url: approvalUrl(baseUrl, payload.sweepId, await signLink(signer, payload.sweepId, approver, expires, group)),
+    })),
   );
   return { sweepId: payload.sweepId, expiresAt: record.value.expiresAt, links };
 }
@@ -320,7 +338,11 @@ async function ownerLinks(clients: ClientFactory, bucket: string, baseUrl: strin
   const expires = Math.floor(Date.parse(record.value.vetoUntil) / 1000);
   const names = new Map(record.value.candidates.map((c) => [c.endpointArn, c.endpointName]));
   const links = await Promise.all(
-    Object.entries(record.value.owners).map(async ([owner, arns]) => ({ owner, endpoints: arns.map((a) => names.get(a) ?? a), url: vetoUrl(baseUrl, sweepId, await signVetoLink(signer, sweepId, owner, expires)) })),
+    Object.entries(record.value.owners).map(async ([owner, arns]) => ({
+      owner,
+      endpoints: arns.map((a) => names.get(a) ?? a),
+      url: vetoUrl(baseUrl, sweepId, await signVetoLink(signer, sweepId, owner, expires)),
+    })),
   );
   return { sweepId, vetoUntil: record.value.vetoUntil, links };
 }

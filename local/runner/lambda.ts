@@ -28,12 +28,22 @@ export interface InvokeLimits {
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
  * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
-export async function invokeLocally(fn: LambdaFunction | undefined, functionName: string, region: string, accountId: string, event: Json, limits: InvokeLimits): Promise<Json> {
+export async function invokeLocally(
+  fn: LambdaFunction | undefined,
+  functionName: string,
+  region: string,
+  accountId: string,
+  event: Json,
+  limits: InvokeLimits,
+): Promise<Json> {
   if (!fn) throw new StateError('Lambda.ResourceNotFoundException', `Function not found: ${localFunctionArn(region, accountId, functionName)}`);
   const { timeoutMs, memoryMb, quotas } = limits;
   const requestBytes = payloadBytes(event);
   if (requestBytes > quotas.lambdaSyncPayloadBytes) {
-    throw new StateError('Lambda.RequestTooLargeException', `${requestBytes} byte payload is too large for the RequestResponse invocation type (limit ${quotas.lambdaSyncPayloadBytes} bytes)`);
+    throw new StateError(
+      'Lambda.RequestTooLargeException',
+      `${requestBytes} byte payload is too large for the RequestResponse invocation type (limit ${quotas.lambdaSyncPayloadBytes} bytes)`,
+    );
   }
   const deadline = Date.now() + timeoutMs;
   const context: Context = {
@@ -58,7 +68,8 @@ export async function invokeLocally(fn: LambdaFunction | undefined, functionName
     const errorMessage = error instanceof Error ? error.message : String(error);
     throw new StateError(errorType, JSON.stringify({ errorType, errorMessage, trace: [] }));
   }
-  if (Date.now() > deadline) throw new StateError('Sandbox.Timedout', JSON.stringify({ errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` }));
+  if (Date.now() > deadline)
+    throw new StateError('Sandbox.Timedout', JSON.stringify({ errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` }));
   if (result === undefined) return null;
   const text = JSON.stringify(result);
   if (Buffer.byteLength(text, 'utf8') > quotas.lambdaSyncPayloadBytes) {

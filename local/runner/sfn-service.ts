@@ -13,7 +13,10 @@ const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine
 // Execution names: 1-80 characters, no whitespace, brackets, wildcards, or control characters (API_StartExecution).
 const EXECUTION_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 const validExecutionName = (name: string) =>
-  name.length >= 1 && name.length <= 80 && !EXECUTION_NAME_FORBIDDEN.test(name) && ![...name].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
+  name.length >= 1 &&
+  name.length <= 80 &&
+  !EXECUTION_NAME_FORBIDDEN.test(name) &&
+  ![...name].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
 const MAX_INPUT_BYTES = 262_144;
 
 function str(input: Record<string, unknown>, field: string, required: true): string;
@@ -21,7 +24,8 @@ function str(input: Record<string, unknown>, field: string, required?: false): s
 function str(input: Record<string, unknown>, field: string, required = false): string | undefined {
   const value = input[field];
   if (value === undefined || value === null) {
-    if (required) throw new SimError('ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+    if (required)
+      throw new SimError('ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
     return undefined;
   }
   if (typeof value !== 'string') throw new SimError('ValidationException', `Value at '${field}' must be a string`);
@@ -32,7 +36,10 @@ function pageSize(input: Record<string, unknown>): number {
   const value = input.maxResults;
   if (value === undefined || value === 0) return 100;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000) {
-    throw new SimError('ValidationException', "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000");
+    throw new SimError(
+      'ValidationException',
+      "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000",
+    );
   }
   return value;
 }
@@ -110,7 +117,14 @@ export function stepFunctionsService(engine: LocalStepFunctions): SimService {
         const size = pageSize(input);
         const page = all.slice(start, start + size);
         return {
-          executions: page.map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate, stopDate: e.stopDate })),
+          executions: page.map((e) => ({
+            executionArn: e.executionArn,
+            stateMachineArn: e.stateMachineArn,
+            name: e.name,
+            status: e.status,
+            startDate: e.startDate,
+            stopDate: e.stopDate,
+          })),
           nextToken: start + size < all.length ? encodeToken({ offset: start + size }) : undefined,
         };
       },

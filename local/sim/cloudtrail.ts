@@ -74,8 +74,16 @@ export function cloudTrailBus(world: World): CloudTrailBus {
 }
 
 /** Records a successful call as CloudTrail would and hands it to EventBridge subscribers. */
-export function recordApiCall(ctx: CallContext, eventSource: string, requestParameters: Record<string, unknown>, responseElements: Record<string, unknown>): void {
-  const now = ctx.world.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+export function recordApiCall(
+  ctx: CallContext,
+  eventSource: string,
+  requestParameters: Record<string, unknown>,
+  responseElements: Record<string, unknown>,
+): void {
+  const now = ctx.world
+    .now()
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
   const { accountId, region, principalArn } = ctx.caller;
   cloudTrailBus(ctx.world).publish({
     version: '0',

@@ -42,7 +42,10 @@ export class InProcessSimHandler extends NodeHttpHandler {
     if (!body && !stream.readableEnded) stream.resume();
     const responseHeaders: Record<string, string> = {};
     for (const [name, value] of Object.entries(answer.headers ?? {})) responseHeaders[name.toLowerCase()] = String(value);
-    const payload = answer.body instanceof Readable ? answer.body : Readable.from(answer.body === undefined ? [] : [Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body, 'utf8')]);
+    const payload =
+      answer.body instanceof Readable
+        ? answer.body
+        : Readable.from(answer.body === undefined ? [] : [Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body, 'utf8')]);
     return { response: new HttpResponse({ statusCode: answer.status, headers: responseHeaders, body: payload }) };
   }
 

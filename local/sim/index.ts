@@ -39,5 +39,10 @@ export async function startScenarioSimulator(options: ScenarioSimulatorOptions =
   const scenario = typeof options.scenario === 'object' ? options.scenario : loadScenario(options.scenario ?? 'demo', { seed: options.seed });
   const world = buildWorld(scenario, { seed: options.seed });
   const settings = scenarioSimulatorOptions(scenario);
-  return startSimulator({ world, port: options.port ?? 0, latencyMs: options.latencyMs ?? settings.latencyMs, throttling: options.throttling ?? settings.throttling });
+  return startSimulator({
+    world,
+    port: options.port ?? 0,
+    latencyMs: options.latencyMs ?? settings.latencyMs,
+    throttling: options.throttling ?? settings.throttling,
+  });
 }

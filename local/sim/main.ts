@@ -11,7 +11,8 @@ import type { Simulator } from './index.ts';
 function integer(name: string, min: number, max: number) {
   return (raw: string): number => {
     const value = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
     return value;
   };
 }
@@ -42,7 +43,11 @@ async function main(): Promise<void> {
       latencyMs: options.latencyMs,
       throttling: options.throttle ? { enabled: true } : undefined,
     });
-    s3Store(sim.world).createBucket(options.archiveBucket, { ownerAccountId: sim.world.managementAccountId, region: sim.world.homeRegion, objectLockEnabled: true });
+    s3Store(sim.world).createBucket(options.archiveBucket, {
+      ownerAccountId: sim.world.managementAccountId,
+      region: sim.world.homeRegion,
+      objectLockEnabled: true,
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'EADDRINUSE' ? `port ${options.port} is already in use (try --port 0)` : (error as Error).message;

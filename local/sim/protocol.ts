@@ -86,7 +86,8 @@ export function jsonService(options: {
         throw new SimError('UnknownOperationException', `missing or foreign X-Amz-Target for ${options.signingName}`);
       }
       const operation = target.slice(options.targetPrefix.length + 1);
-      if (!Object.hasOwn(options.operations, operation)) throw new SimError('UnknownOperationException', `Operation ${operation} is not supported by the simulator`);
+      if (!Object.hasOwn(options.operations, operation))
+        throw new SimError('UnknownOperationException', `Operation ${operation} is not supported by the simulator`);
       return operation;
     },
     async handle(req, ctx) {
@@ -97,7 +98,8 @@ export function jsonService(options: {
       } catch {
         throw new SimError('SerializationException', 'Could not parse the request body as JSON');
       }
-      if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new SimError('SerializationException', 'Request body must be a JSON object');
+      if (input === null || typeof input !== 'object' || Array.isArray(input))
+        throw new SimError('SerializationException', 'Request body must be a JSON object');
       const output = await options.operations[ctx.operation]!(input, ctx);
       return {
         status: 200,
@@ -130,12 +132,7 @@ export type QueryOperation = (params: QueryParams, ctx: CallContext) => unknown;
  * AWS Query protocol (STS, SNS): form-encoded POST with `Action`, XML out wrapped in
  * `<{Action}Response><{Action}Result>...</{Action}Result><ResponseMetadata>`.
  */
-export function queryService(options: {
-  signingName: string;
-  xmlns: string;
-  operations: Record<string, QueryOperation>;
-  throttlingCode?: string;
-}): SimService {
+export function queryService(options: { signingName: string; xmlns: string; operations: Record<string, QueryOperation>; throttlingCode?: string }): SimService {
   return {
     signingName: options.signingName,
     async operationOf(req) {
@@ -169,7 +166,11 @@ export class QueryParams {
   }
   require(name: string): string {
     const value = this.get(name);
-    if (value === undefined || value === '') throw new SimError('ValidationError', `1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`);
+    if (value === undefined || value === '')
+      throw new SimError(
+        'ValidationError',
+        `1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`,
+      );
     return value;
   }
   /** Values of a `Name.member.N` list (1-based, contiguous). */

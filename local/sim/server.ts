@@ -111,7 +111,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const service = services.get(scope.service);
     const requestId = newRequestId();
     if (!service) {
-      return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ __type: 'UnknownServiceException', message: `The simulator does not serve ${scope.service}` }) };
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ __type: 'UnknownServiceException', message: `The simulator does not serve ${scope.service}` }),
+      };
     }
     let operation = 'Unknown';
     let accountId = 'unknown';
@@ -195,10 +199,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
  */
 function unsignedApiError(req: IncomingMessage, url: URL): { status: number; contentType: string; body: string } | undefined {
   const isJson = typeof req.headers['x-amz-target'] === 'string';
-  const isQuery = url.pathname === '/' && (url.searchParams.has('Action') || String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'));
+  const isQuery =
+    url.pathname === '/' && (url.searchParams.has('Action') || String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'));
   if (!isJson && !isQuery) return undefined;
   const incomplete = typeof req.headers.authorization === 'string';
-  const message = incomplete ? "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter." : 'Missing Authentication Token';
+  const message = incomplete
+    ? "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter."
+    : 'Missing Authentication Token';
   if (isJson) {
     const code = incomplete ? 'IncompleteSignatureException' : 'MissingAuthenticationTokenException';
     return { status: 403, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: code, message }) };

@@ -37,7 +37,13 @@ const PAGES: Record<string, Page> = {
     const outbox = snsOutbox(sim.world);
     json(res, { messages: endpoint ? outbox.to(endpoint) : outbox.messages });
   },
-  '/_sim/ledger.json': (res, _url, sim) => json(res, { total: sim.ledger.count(), errors: sim.ledger.count({ errors: true }), throttled: sim.traffic.throttledCount, byOperation: sim.ledger.byOperation() }),
+  '/_sim/ledger.json': (res, _url, sim) =>
+    json(res, {
+      total: sim.ledger.count(),
+      errors: sim.ledger.count({ errors: true }),
+      throttled: sim.traffic.throttledCount,
+      byOperation: sim.ledger.byOperation(),
+    }),
   '/_sim/health': (res) => json(res, { status: 'ok' }),
 };
 
@@ -51,12 +57,17 @@ function indexBody(sim: Simulator): string {
       return `<tr><td><code>${a.id}</code>${label}</td><td>${esc(a.name)}</td><td>${esc(a.email)}</td><td>${a.status}</td><td>${esc(parentName(a.parentId))}</td><td>${a.enabledRegions.map(esc).join(', ')}</td><td>${roles}</td></tr>`;
     })
     .join('');
-  const ous = [...world.ous.values()].map((ou) => `<tr><td><code>${ou.id}</code></td><td>${esc(ou.name)}</td><td>${esc(parentName(ou.parentId))}</td></tr>`).join('');
+  const ous = [...world.ous.values()]
+    .map((ou) => `<tr><td><code>${ou.id}</code></td><td>${esc(ou.name)}</td><td>${esc(parentName(ou.parentId))}</td></tr>`)
+    .join('');
   const env = Object.entries(sim.env())
     .map(([k, v]) => `export ${k}=${v}`)
     .join('\n');
   return `<h1>Simulated AWS organization <code>${world.organizationId}</code></h1>
-<p>Root <code>${world.rootId}</code>, management account <code>${world.managementAccountId}</code>. Signed AWS API requests to <code>${esc(sim.url)}</code> are answered by the services: ${sim.serviceNames().map((s) => `<code>${esc(s)}</code>`).join(', ')}.</p>
+<p>Root <code>${world.rootId}</code>, management account <code>${world.managementAccountId}</code>. Signed AWS API requests to <code>${esc(sim.url)}</code> are answered by the services: ${sim
+    .serviceNames()
+    .map((s) => `<code>${esc(s)}</code>`)
+    .join(', ')}.</p>
 <ul>
 <li><a href="/_sim/outbox">SNS outbox</a> (${snsOutbox(world).messages.length} deliveries), <a href="/_sim/outbox.json">as JSON</a></li>
 <li><a href="/_sim/ledger.json">Call ledger</a> (${sim.ledger.count()} calls answered)</li>

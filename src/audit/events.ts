@@ -168,7 +168,13 @@ export const INTENT_OUTCOMES: Record<IntentAction, (event: AuditEvent, intent: I
 };
 
 /** The outcome event of each step that changes tags (src/cleanup/tag-intent.ts). */
-const CHANGE_TAGS_OUTCOME: Record<string, AuditEventType> = { tag: 'tagged', approve: 'approved', reject: 'rejected', veto: 'vetoed', 'scale-to-zero': 'scaled-to-zero' };
+const CHANGE_TAGS_OUTCOME: Record<string, AuditEventType> = {
+  tag: 'tagged',
+  approve: 'approved',
+  reject: 'rejected',
+  veto: 'vetoed',
+  'scale-to-zero': 'scaled-to-zero',
+};
 
 /** Intents of `events` (one endpoint's history) that no later outcome event of their sweep settles. */
 export function unresolvedIntents(events: readonly AuditEvent[]): AuditEvent[] {

@@ -74,8 +74,10 @@ export function parseAuditQuery(flags: AuditFlags): AuditQuery {
   if (parsed.endpoint) {
     const arn = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):endpoint\/(.+)$/.exec(parsed.endpoint);
     query.endpoint = arn ? { region: arn[1]!, accountId: arn[2]!, name: arn[3]!, arn: parsed.endpoint } : { name: parsed.endpoint };
-    if (arn && parsed.account && parsed.account !== arn[2]) throw new InputValidationError(`invalid --account: ${parsed.account} contradicts the endpoint ARN's account ${arn[2]}`, '--account');
-    if (arn && parsed.region && parsed.region !== arn[1]) throw new InputValidationError(`invalid --endpoint-region: ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, '--endpoint-region');
+    if (arn && parsed.account && parsed.account !== arn[2])
+      throw new InputValidationError(`invalid --account: ${parsed.account} contradicts the endpoint ARN's account ${arn[2]}`, '--account');
+    if (arn && parsed.region && parsed.region !== arn[1])
+      throw new InputValidationError(`invalid --endpoint-region: ${parsed.region} contradicts the endpoint ARN's region ${arn[1]}`, '--endpoint-region');
   }
   if (parsed.account) query.accountId = parsed.account;
   if (parsed.region) query.region = parsed.region;
@@ -176,9 +178,17 @@ export function timelineRows(events: AuditEvent[]): TimelineRow[] {
   for (const event of sortEvents(events)) {
     if (known && event.tagsBefore) {
       const external = tagChanges(known, event.tagsBefore);
-      if (external.length > 0) rows.push({ at: `before ${event.at}`, event: '(tags changed outside zombie-sweep)', actor: '?', sweepId: '', changes: external, note: '' });
+      if (external.length > 0)
+        rows.push({ at: `before ${event.at}`, event: '(tags changed outside zombie-sweep)', actor: '?', sweepId: '', changes: external, note: '' });
     }
-    rows.push({ at: event.at, event: eventLabel(event, unresolved), actor: event.actor, sweepId: event.sweepId ?? '', changes: tagChanges(event.tagsBefore, event.tagsAfter), note: eventNote(event) });
+    rows.push({
+      at: event.at,
+      event: eventLabel(event, unresolved),
+      actor: event.actor,
+      sweepId: event.sweepId ?? '',
+      changes: tagChanges(event.tagsBefore, event.tagsAfter),
+      note: eventNote(event),
+    });
     known = event.tagsAfter ?? event.tagsBefore ?? known;
   }
   return rows;
@@ -193,7 +203,11 @@ export function renderTable(headers: string[], rows: string[][], options: AuditR
   // The free-text columns (tag changes, notes) give up width first; times and ids stay whole.
   const flexible = headers.flatMap((header, i) => (/CHANGES|NOTE/.test(header) ? [i] : []));
   const widths = fitWidths(natural, options.maxWidth, { flexible, headers: headers.map((h) => h.length) });
-  const line = (cells: string[]) => cells.map((cell, column) => truncate(cell, widths[column]!).padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => truncate(cell, widths[column]!).padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -252,12 +266,25 @@ export function formatTimeline(events: AuditEvent[], endpoint: EndpointRef, opti
           : 'not deleted by zombie-sweep';
   const tags = last.tagsAfter ?? last.tagsBefore;
   const headers = ['AT', 'EVENT', 'ACTOR', 'SWEEP', 'TAG CHANGES', 'NOTE'];
-  const body = options.maxWidth !== undefined && tableWidth(headers, rows) > options.maxWidth ? stackedTimeline(timeline, options.maxWidth) : renderTable(headers, rows, options);
+  const body =
+    options.maxWidth !== undefined && tableWidth(headers, rows) > options.maxWidth
+      ? stackedTimeline(timeline, options.maxWidth)
+      : renderTable(headers, rows, options);
   return [
-    ...wrap(`Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}`, options.maxWidth ?? Number.MAX_SAFE_INTEGER, '').map((l) => `${l}\n`),
+    ...wrap(
+      `Tag history of ${arn} (${first!.accountId ?? '?'} / ${first!.region ?? '?'}): ${sorted.length} events, ${status}`,
+      options.maxWidth ?? Number.MAX_SAFE_INTEGER,
+      '',
+    ).map((l) => `${l}\n`),
     '\n',
     body,
-    tags ? `\nTags after the last event: ${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}\n` : '',
+    tags
+      ? `\nTags after the last event: ${
+          Object.entries(tags)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ') || '(none)'
+        }\n`
+      : '',
   ].join('');
 }
 
@@ -265,11 +292,33 @@ export function formatEventList(events: AuditEvent[], options: AuditRenderOption
   const sorted = sortEvents(events);
   if (sorted.length === 0) return 'No audit events match.\n';
   const unresolved = unresolvedIds(sorted);
-  const rows = sorted.map((e) => [e.at, e.accountId ?? '', e.region ?? '', e.endpointName ?? '', eventLabel(e, unresolved), e.actor, e.sweepId ?? '', [...tagChanges(e.tagsBefore, e.tagsAfter), eventNote(e)].filter(Boolean).join('; ')]);
+  const rows = sorted.map((e) => [
+    e.at,
+    e.accountId ?? '',
+    e.region ?? '',
+    e.endpointName ?? '',
+    eventLabel(e, unresolved),
+    e.actor,
+    e.sweepId ?? '',
+    [...tagChanges(e.tagsBefore, e.tagsAfter), eventNote(e)].filter(Boolean).join('; '),
+  ]);
   return `${sorted.length} audit events\n\n` + renderTable(['AT', 'ACCOUNT', 'REGION', 'ENDPOINT', 'EVENT', 'ACTOR', 'SWEEP', 'CHANGES / NOTE'], rows, options);
 }
 
-export const CSV_COLUMNS = ['at', 'type', 'actor', 'sweepId', 'accountId', 'region', 'endpointName', 'endpointArn', 'tagChanges', 'reason', 'details', 'eventId'] as const;
+export const CSV_COLUMNS = [
+  'at',
+  'type',
+  'actor',
+  'sweepId',
+  'accountId',
+  'region',
+  'endpointName',
+  'endpointArn',
+  'tagChanges',
+  'reason',
+  'details',
+  'eventId',
+] as const;
 
 /**
  * RFC 4180 quoting, plus a leading apostrophe on cells a spreadsheet would execute as a formula
@@ -283,7 +332,20 @@ export function csvCell(value: string): string {
 export function formatCsv(events: AuditEvent[]): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const e of sortEvents(events)) {
-    const cells = [e.at, e.type, e.actor, e.sweepId ?? '', e.accountId ?? '', e.region ?? '', e.endpointName ?? '', e.endpointArn ?? '', tagChanges(e.tagsBefore, e.tagsAfter).join('; '), e.reason ?? '', e.details ? JSON.stringify(e.details) : '', e.eventId];
+    const cells = [
+      e.at,
+      e.type,
+      e.actor,
+      e.sweepId ?? '',
+      e.accountId ?? '',
+      e.region ?? '',
+      e.endpointName ?? '',
+      e.endpointArn ?? '',
+      tagChanges(e.tagsBefore, e.tagsAfter).join('; '),
+      e.reason ?? '',
+      e.details ? JSON.stringify(e.details) : '',
+      e.eventId,
+    ];
     lines.push(cells.map(csvCell).join(','));
   }
   return lines.join('\r\n') + '\r\n';

@@ -52,7 +52,8 @@ async function copyProblem(input: ArchiveCheckInput, entry: ArchivedEntry): Prom
     if (isS3NotFound(error)) return `the archived copy ${uri} is gone`;
     throw error;
   }
-  if (entry.size !== null && head.ContentLength !== entry.size) return `the archived copy ${uri} has ${head.ContentLength ?? 'unknown'} bytes, the manifest recorded ${entry.size}`;
+  if (entry.size !== null && head.ContentLength !== entry.size)
+    return `the archived copy ${uri} has ${head.ContentLength ?? 'unknown'} bytes, the manifest recorded ${entry.size}`;
   return checksumProblem(uri, entry, head);
 }
 

@@ -5,7 +5,15 @@ import { mapLimit } from '../core/concurrency.ts';
 import { RetryableAwsError, errorMessage, errorName } from '../core/errors.ts';
 import { layout } from '../core/layout.ts';
 import { ApprovalSettingsFields, SweepIdSchema, parseOrThrow } from '../core/schemas.ts';
-import { readApprovalRecord, readDecisionRecord, readGroupDecision, writeJson, type ApprovalCandidate, type DecisionRecord, type Stored } from './approval/store.ts';
+import {
+  readApprovalRecord,
+  readDecisionRecord,
+  readGroupDecision,
+  writeJson,
+  type ApprovalCandidate,
+  type DecisionRecord,
+  type Stored,
+} from './approval/store.ts';
 import { readCandidateList } from './approval/request.ts';
 import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
 import { VETOED_FILES, withoutVetoed } from './notice/veto.ts';
@@ -62,7 +70,14 @@ export interface ApplyDecisionResult {
 async function markDelivered(deps: CleanupDeps, stored: Stored<DecisionRecord>): Promise<DecisionRecord> {
   if (stored.value.status === 'delivered') return stored.value;
   const lists = stored.value.status === 'window-closed' ? (stored.value.requested ?? { approved: [], rejected: [] }) : stored.value;
-  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', approved: lists.approved, rejected: lists.rejected, ...(lists.scaleToZero ? { scaleToZero: lists.scaleToZero } : {}), deliveredAt: deps.clock.now().toISOString() };
+  const delivered: DecisionRecord = {
+    ...stored.value,
+    status: 'delivered',
+    approved: lists.approved,
+    rejected: lists.rejected,
+    ...(lists.scaleToZero ? { scaleToZero: lists.scaleToZero } : {}),
+    deliveredAt: deps.clock.now().toISOString(),
+  };
   const written = await writeJson(deps.clients.hub(S3Client), deps.archiveBucket, layout.decision(stored.value.sweepId), delivered, { ifMatch: stored.etag });
   if (!written.written) throw new RetryableAwsError(`the decision record of ${stored.value.sweepId} changed while it was being marked delivered`);
   return delivered;
@@ -72,15 +87,36 @@ async function markDelivered(deps: CleanupDeps, stored: Stored<DecisionRecord>):
  * A completed approval task without a valid signed record: someone with Step Functions or bucket
  * access answered the token. Nothing is deleted; the sweep records why and keeps every candidate.
  */
-async function refuseAnomaly(deps: CleanupDeps, sweepId: string, reason: string, rawDecision: unknown, candidates: readonly ApprovalCandidate[]): Promise<void> {
+async function refuseAnomaly(
+  deps: CleanupDeps,
+  sweepId: string,
+  reason: string,
+  rawDecision: unknown,
+  candidates: readonly ApprovalCandidate[],
+): Promise<void> {
   const audit = auditWriter(deps);
   const received = JSON.stringify(rawDecision ?? null).slice(0, 2048);
   deps.log.error('approval task completed without a valid signed decision; nothing is deleted', { sweepId, reason });
-  await appendAuditEvent(audit, { type: 'anomaly', actor: 'zombie-sweep', sweepId, reason: `${reason}; nothing is deleted`, details: { step: 'apply-decision', received, candidates: candidates.length } });
+  await appendAuditEvent(audit, {
+    type: 'anomaly',
+    actor: 'zombie-sweep',
+    sweepId,
+    reason: `${reason}; nothing is deleted`,
+    details: { step: 'apply-decision', received, candidates: candidates.length },
+  });
   const why = 'the approval task completed without a valid signed decision; kept';
   await mapLimit(candidates, 8, async (c) => {
     if (await hasAuditEvent(deps, c, 'skipped')) return;
-    await appendAuditEvent(audit, { type: 'skipped', actor: 'zombie-sweep', sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: why });
+    await appendAuditEvent(audit, {
+      type: 'skipped',
+      actor: 'zombie-sweep',
+      sweepId: c.sweepId,
+      accountId: c.accountId,
+      region: c.region,
+      endpointName: c.endpointName,
+      endpointArn: c.endpointArn,
+      reason: why,
+    });
   });
 }
 
@@ -93,11 +129,13 @@ async function groupsProblem(deps: CleanupDeps, decision: DecisionRecord): Promi
   const s3 = deps.clients.hub(S3Client);
   const plans = (await readApprovalRecord(s3, deps.archiveBucket, decision.sweepId))?.value.groups;
   if (!plans) return decision.groups ? 'the decision names approver groups the approval request does not have' : undefined;
-  if (!decision.groups || decision.groups.length !== plans.length) return 'the approval request has approver groups but the decision does not combine all of them';
+  if (!decision.groups || decision.groups.length !== plans.length)
+    return 'the approval request has approver groups but the decision does not combine all of them';
   const approvedByGroups = new Set<string>();
   for (const plan of plans) {
     const stored = await readGroupDecision(s3, deps.archiveBucket, decision.sweepId, plan.name);
-    if (!stored || !(await groupDecisionValid(deps.decisionSigner, stored.value))) return `the decision record of group ${plan.name} is missing, undecided or its signature does not verify`;
+    if (!stored || !(await groupDecisionValid(deps.decisionSigner, stored.value)))
+      return `the decision record of group ${plan.name} is missing, undecided or its signature does not verify`;
     const own = new Set(plan.endpoints);
     for (const arn of stored.value.approved) if (own.has(arn)) approvedByGroups.add(arn);
   }
@@ -105,11 +143,17 @@ async function groupsProblem(deps: CleanupDeps, decision: DecisionRecord): Promi
   return stray ? `${stray} is approved in the decision but not by its own approver group` : undefined;
 }
 
-async function loadCandidates(deps: CleanupDeps, sweepId: string, candidatesKey: string | undefined): Promise<{ candidates: ApprovalCandidate[]; exemptDays?: number; requestedBy?: string }> {
+async function loadCandidates(
+  deps: CleanupDeps,
+  sweepId: string,
+  candidatesKey: string | undefined,
+): Promise<{ candidates: ApprovalCandidate[]; exemptDays?: number; requestedBy?: string }> {
   const s3 = deps.clients.hub(S3Client);
   if (candidatesKey !== undefined) return { candidates: await readCandidateList(s3, deps.archiveBucket, candidatesKey) };
   const record = await readApprovalRecord(s3, deps.archiveBucket, sweepId);
-  return record ? { candidates: record.value.candidates, exemptDays: record.value.rejectExemptDays, requestedBy: record.value.requestedBy } : { candidates: [] };
+  return record
+    ? { candidates: record.value.candidates, exemptDays: record.value.rejectExemptDays, requestedBy: record.value.requestedBy }
+    : { candidates: [] };
 }
 
 export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promise<ApplyDecisionResult> {
@@ -147,11 +191,25 @@ export async function applyDecision(deps: CleanupDeps, rawInput: unknown): Promi
   await auditUndecided(deps, undecided, ref.actor);
   // Each item names its action; the Delete step routes scale-to-zero items (src/cleanup/scale-to-zero-step.ts).
   const scaleToZero = new Set(decision.scaleToZero ?? []);
-  await writeJson(s3, deps.archiveBucket, deletionsKey, approved.map((candidate) => ({ candidate, action: scaleToZero.has(candidate.endpointArn) ? 'scale-to-zero' : 'delete' })));
+  await writeJson(
+    s3,
+    deps.archiveBucket,
+    deletionsKey,
+    approved.map((candidate) => ({ candidate, action: scaleToZero.has(candidate.endpointArn) ? 'scale-to-zero' : 'delete' })),
+  );
   if (failures.length > 0) log.error('some endpoints could not be marked', { failures });
   log.info('decision applied', { approved: approved.length, rejected: rejected.length, undecided: undecided.length });
   const who = { approver: decision.approver, decidedAt: decision.decidedAt, ...(autoApproved ? { autoApproved: true } : {}) };
-  return { ...base, ...who, outcome: 'applied', count: approved.length, approved: approved.length, rejected: rejected.length, undecided: undecided.length, failures };
+  return {
+    ...base,
+    ...who,
+    outcome: 'applied',
+    count: approved.length,
+    approved: approved.length,
+    rejected: rejected.length,
+    undecided: undecided.length,
+    failures,
+  };
 }
 
 interface Partition {
@@ -164,10 +222,16 @@ async function partitionCandidates(deps: CleanupDeps, sweepId: string, candidate
   const approvedSet = new Set(decision.approved);
   const rejectedSet = new Set(decision.rejected);
   const known = new Set(candidates.map((c) => c.endpointArn));
-  for (const arn of [...approvedSet, ...rejectedSet]) if (!known.has(arn)) deps.log.warn('decision names an endpoint that is not a candidate; ignored', { sweepId, endpointArn: arn });
+  for (const arn of [...approvedSet, ...rejectedSet])
+    if (!known.has(arn)) deps.log.warn('decision names an endpoint that is not a candidate; ignored', { sweepId, endpointArn: arn });
   // An ARN in both lists is treated as rejected: doubt keeps the endpoint.
   // An owner's veto outranks an approval: the endpoint loses its zombie tag and stays.
-  const { vetoed } = await withoutVetoed(deps, sweepId, candidates.filter((c) => approvedSet.has(c.endpointArn)), VETOED_FILES.atDecision);
+  const { vetoed } = await withoutVetoed(
+    deps,
+    sweepId,
+    candidates.filter((c) => approvedSet.has(c.endpointArn)),
+    VETOED_FILES.atDecision,
+  );
   const vetoedSet = new Set(vetoed.map((c) => c.endpointArn));
   return {
     approved: candidates.filter((c) => approvedSet.has(c.endpointArn) && !rejectedSet.has(c.endpointArn) && !vetoedSet.has(c.endpointArn)),
@@ -177,7 +241,12 @@ async function partitionCandidates(deps: CleanupDeps, sweepId: string, candidate
 }
 
 /** Marks every decided endpoint; failures are reported per endpoint, a passing AWS failure retries the whole step. */
-async function markDecided(deps: CleanupDeps, decided: Pick<Partition, 'approved' | 'rejected'>, ref: DecisionRef, exemptDays: number): Promise<ApplyDecisionResult['failures']> {
+async function markDecided(
+  deps: CleanupDeps,
+  decided: Pick<Partition, 'approved' | 'rejected'>,
+  ref: DecisionRef,
+  exemptDays: number,
+): Promise<ApplyDecisionResult['failures']> {
   const failures: ApplyDecisionResult['failures'] = [];
   let transient: RetryableAwsError | undefined;
   const guarded = (mark: (c: ApprovalCandidate) => Promise<MarkResult>) => async (c: ApprovalCandidate) => {
@@ -188,8 +257,16 @@ async function markDecided(deps: CleanupDeps, decided: Pick<Partition, 'approved
       failures.push({ endpointArn: c.endpointArn, error: `${errorName(error)}: ${errorMessage(error)}` });
     }
   };
-  await mapLimit(decided.rejected, 8, guarded((c) => markRejected(deps, c, ref, exemptDays)));
-  await mapLimit(decided.approved, 8, guarded((c) => markApproved(deps, c, ref)));
+  await mapLimit(
+    decided.rejected,
+    8,
+    guarded((c) => markRejected(deps, c, ref, exemptDays)),
+  );
+  await mapLimit(
+    decided.approved,
+    8,
+    guarded((c) => markApproved(deps, c, ref)),
+  );
   // Every step above is idempotent, so a passing AWS failure retries the whole step.
   if (transient) throw transient;
   return failures;
@@ -200,7 +277,16 @@ async function auditUndecided(deps: CleanupDeps, undecided: readonly ApprovalCan
   const audit = auditWriter(deps);
   await mapLimit(undecided, 8, async (c) => {
     if (await hasAuditEvent(deps, c, 'skipped')) return;
-    await appendAuditEvent(audit, { type: 'skipped', actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason: 'the decision neither approved nor rejected it; kept' });
+    await appendAuditEvent(audit, {
+      type: 'skipped',
+      actor,
+      sweepId: c.sweepId,
+      accountId: c.accountId,
+      region: c.region,
+      endpointName: c.endpointName,
+      endpointArn: c.endpointArn,
+      reason: 'the decision neither approved nor rejected it; kept',
+    });
   });
 }
 
@@ -211,10 +297,34 @@ async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: read
   const stored = await readDecisionRecord(s3, deps.archiveBucket, sweepId);
   if (!stored) {
     // Recorded so that a late click finds the sweep closed instead of deciding into the void.
-    const closed: DecisionRecord = { version: 1, sweepId, approver: 'nobody', decidedAt: now, action: 'reject-all', approved: [], rejected: [], status: 'window-closed', source: 'timeout', closedAt: now, closedReason: 'the approval task timed out' };
+    const closed: DecisionRecord = {
+      version: 1,
+      sweepId,
+      approver: 'nobody',
+      decidedAt: now,
+      action: 'reject-all',
+      approved: [],
+      rejected: [],
+      status: 'window-closed',
+      source: 'timeout',
+      closedAt: now,
+      closedReason: 'the approval task timed out',
+    };
     await writeJson(s3, deps.archiveBucket, key, closed, { ifNoneMatch: '*' });
   } else if (stored.value.status === 'pending') {
-    const closed: DecisionRecord = { ...stored.value, status: 'window-closed', approved: [], rejected: [], requested: { approved: stored.value.approved, rejected: stored.value.rejected, ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}) }, closedAt: now, closedReason: 'the approval task timed out before the decision was delivered' };
+    const closed: DecisionRecord = {
+      ...stored.value,
+      status: 'window-closed',
+      approved: [],
+      rejected: [],
+      requested: {
+        approved: stored.value.approved,
+        rejected: stored.value.rejected,
+        ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}),
+      },
+      closedAt: now,
+      closedReason: 'the approval task timed out before the decision was delivered',
+    };
     await writeJson(s3, deps.archiveBucket, key, closed, { ifMatch: stored.etag });
   }
   const audit = auditWriter(deps);
@@ -222,6 +332,15 @@ async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: read
   await appendAuditEvent(audit, { type: 'expired', actor, sweepId, reason, details: { candidates: candidates.length } });
   await mapLimit(candidates, 8, async (c) => {
     if (await hasAuditEvent(deps, c, 'expired')) return;
-    await appendAuditEvent(audit, { type: 'expired', actor, sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn, reason });
+    await appendAuditEvent(audit, {
+      type: 'expired',
+      actor,
+      sweepId: c.sweepId,
+      accountId: c.accountId,
+      region: c.region,
+      endpointName: c.endpointName,
+      endpointArn: c.endpointArn,
+      reason,
+    });
   });
 }

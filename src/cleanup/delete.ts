@@ -1,4 +1,9 @@
-import { ApplicationAutoScalingClient, DeregisterScalableTargetCommand, paginateDescribeScalableTargets, type ScalableDimension } from '@aws-sdk/client-application-auto-scaling';
+import {
+  ApplicationAutoScalingClient,
+  DeregisterScalableTargetCommand,
+  paginateDescribeScalableTargets,
+  type ScalableDimension,
+} from '@aws-sdk/client-application-auto-scaling';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
@@ -139,7 +144,13 @@ class DeleteRun {
     this.recheck = input.recheck;
     this.log = deps.log.child({ sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName });
     this.audit = auditWriter(deps);
-    this.where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+    this.where = {
+      sweepId: candidate.sweepId,
+      accountId: candidate.accountId,
+      region: candidate.region,
+      endpointName: candidate.endpointName,
+      endpointArn: candidate.endpointArn,
+    };
     this.manifestUri = s3Uri(deps.archiveBucket, manifestKey(candidate));
   }
 
@@ -189,17 +200,33 @@ async function resumeGone(run: DeleteRun): Promise<DeleteResult> {
   const ours = await typedEventsOf(run.deps, run.candidate, 'deleted');
   const accepted = ours.find((e) => e.typed?.status === 'accepted') ?? ours[0];
   if (accepted) {
-    return await complete(run, { actor: accepted.actor, tagsBefore: accepted.tagsBefore, configName: accepted.typed?.endpointConfigName }, 'deleted by an earlier attempt');
+    return await complete(
+      run,
+      { actor: accepted.actor, tagsBefore: accepted.tagsBefore, configName: accepted.typed?.endpointConfigName },
+      'deleted by an earlier attempt',
+    );
   }
   const intended = (await typedEventsOf(run.deps, run.candidate, 'intent')).find((e) => e.typed?.action === 'delete-endpoint');
   if (intended?.typed) {
     const recovered = { actor: intended.actor, tagsBefore: intended.tagsBefore, configName: intended.typed.endpointConfigName };
-    await run.recordDeleted(recovered, { ...intended.typed, action: undefined, resources: undefined, status: 'accepted', recoveredFromIntent: intended.eventId });
+    await run.recordDeleted(recovered, {
+      ...intended.typed,
+      action: undefined,
+      resources: undefined,
+      status: 'accepted',
+      recoveredFromIntent: intended.eventId,
+    });
     return await complete(run, recovered, 'deleted by an earlier attempt');
   }
   if (!(await hasAuditEvent(run.deps, run.candidate, 'skipped'))) {
     const details: SkippedDetails = { step: 'delete', check: 'exists' };
-    await appendAuditEvent(run.audit, { ...run.where, type: 'skipped', actor: 'zombie-sweep', reason: 'the endpoint no longer exists (deleted outside this step)', details });
+    await appendAuditEvent(run.audit, {
+      ...run.where,
+      type: 'skipped',
+      actor: 'zombie-sweep',
+      reason: 'the endpoint no longer exists (deleted outside this step)',
+      details,
+    });
   }
   return run.result('already-gone', 'the endpoint no longer exists');
 }
@@ -294,7 +321,10 @@ async function keep(run: DeleteRun, progress: ComponentProgress, check: string, 
   const lost = undone(run, progress, targets);
   // A later round of the workflow's loop sees no components: an earlier round deleted them.
   const earlier = lost.inferenceComponentsDeleted.length === 0 && (await hasAuditEvent(run.deps, run.candidate, 'components-deleted'));
-  return run.skip(check, `${why}; the endpoint is kept${lostSuffix(lost, earlier)}`, 'zombie-sweep', tags, { ...lost, ...(earlier ? { componentsDeletedEarlier: true } : {}) });
+  return run.skip(check, `${why}; the endpoint is kept${lostSuffix(lost, earlier)}`, 'zombie-sweep', tags, {
+    ...lost,
+    ...(earlier ? { componentsDeletedEarlier: true } : {}),
+  });
 }
 
 /**
@@ -307,7 +337,12 @@ async function clearComponents(run: DeleteRun, check: Verified, components: (Chi
   const sagemaker = run.sagemaker();
   const unmarked = await unmarkedResources(sagemaker, components, candidate.sweepId);
   if (unmarked.length > 0) {
-    return await run.skip('component-tags', `inference component(s) ${unmarked.join(', ')} do not carry ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} of sweep ${candidate.sweepId}; nothing was deleted`, 'zombie-sweep', check.tags);
+    return await run.skip(
+      'component-tags',
+      `inference component(s) ${unmarked.join(', ')} do not carry ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} of sweep ${candidate.sweepId}; nothing was deleted`,
+      'zombie-sweep',
+      check.tags,
+    );
   }
   // Re-verification read the tags before the metrics and the component tags: the last look before the first irreversible call.
   const current = await readEndpointTags(sagemaker, candidate.endpointArn);
@@ -315,14 +350,29 @@ async function clearComponents(run: DeleteRun, check: Verified, components: (Chi
     return await run.skip('tags', `the ${TAG.zombie} or ${TAG.sweepId} tag changed during re-verification; nothing was deleted`, 'zombie-sweep', current);
   }
   const announceTargets = (targets: string[]) => run.intend('deregister-scalable-targets', targets, check.approvedBy, current);
-  const icTargets = await deregisterScalableTargets(run.scaling(), components.map((ic) => `inference-component/${ic.name}`), announceTargets);
+  const icTargets = await deregisterScalableTargets(
+    run.scaling(),
+    components.map((ic) => `inference-component/${ic.name}`),
+    announceTargets,
+  );
   const progress: ComponentProgress = { underway: components.filter((ic) => ic.status === 'Deleting').map((ic) => ic.name), started: [] };
-  await run.intend('delete-inference-components', components.filter((ic) => ic.status !== 'Deleting').map((ic) => ic.name), check.approvedBy, current);
+  await run.intend(
+    'delete-inference-components',
+    components.filter((ic) => ic.status !== 'Deleting').map((ic) => ic.name),
+    check.approvedBy,
+    current,
+  );
   const refused = await deleteComponents(sagemaker, components, progress);
   if (refused) return await keep(run, progress, 'delete-permission', refused, current, icTargets);
   // Audited before the wait: a component deletion must be on record even if the endpoint is kept or this run dies.
   if (progress.started.length > 0 || (progress.underway.length > 0 && !(await hasAuditEvent(run.deps, candidate, 'components-deleted')))) {
-    await appendAuditEvent(run.audit, { ...run.where, type: 'components-deleted', actor: check.approvedBy, tagsBefore: current, details: { step: 'delete', ...undone(run, progress, icTargets) } });
+    await appendAuditEvent(run.audit, {
+      ...run.where,
+      type: 'components-deleted',
+      actor: check.approvedBy,
+      tagsBefore: current,
+      details: { step: 'delete', ...undone(run, progress, icTargets) },
+    });
   }
   if (components.length > 0 && (await listInferenceComponents(sagemaker, candidate.endpointName)).length > 0) {
     if (run.lastRound) {
@@ -336,7 +386,11 @@ async function clearComponents(run: DeleteRun, check: Verified, components: (Chi
 }
 
 /** Starts deleting every component not already deleting; returns why when IAM refused one (then the endpoint is kept). */
-async function deleteComponents(sagemaker: SageMakerClient, components: readonly (ChildResource & { status: string })[], progress: ComponentProgress): Promise<string | undefined> {
+async function deleteComponents(
+  sagemaker: SageMakerClient,
+  components: readonly (ChildResource & { status: string })[],
+  progress: ComponentProgress,
+): Promise<string | undefined> {
   for (const ic of components) {
     if (ic.status === 'Deleting') continue;
     try {
@@ -357,7 +411,9 @@ function lostSuffix(lost: { inferenceComponentsDeleted: string[]; deregisteredSc
   const parts = [
     ...(lost.inferenceComponentsDeleted.length > 0 ? [`inference component(s) ${lost.inferenceComponentsDeleted.join(', ')}`] : []),
     ...(componentsDeletedEarlier ? ['the inference components an earlier attempt deleted (see its components-deleted event)'] : []),
-    ...(lost.deregisteredScalableTargets.length > 0 ? [`auto-scaling target(s) ${lost.deregisteredScalableTargets.join(', ')} (with their policies and scheduled actions)`] : []),
+    ...(lost.deregisteredScalableTargets.length > 0
+      ? [`auto-scaling target(s) ${lost.deregisteredScalableTargets.join(', ')} (with their policies and scheduled actions)`]
+      : []),
   ];
   if (parts.length === 0) return '; nothing was deleted';
   return ` without ${parts.join(' and ')}, already removed; nothing re-creates them on the kept endpoint (zombie-sweep restore refuses while it exists): the snapshot manifest describes them`;
@@ -373,19 +429,26 @@ async function unmarkedResources(sagemaker: SageMakerClient, resources: readonly
  * Deregisters every Application Auto Scaling target of these resources (all dimensions), after
  * `announce` has recorded the ones found (write-ahead). Returns `resourceId dimension` strings.
  */
-async function deregisterScalableTargets(scaling: ApplicationAutoScalingClient, resourceIds: readonly string[], announce: (targets: string[]) => Promise<void>): Promise<string[]> {
+async function deregisterScalableTargets(
+  scaling: ApplicationAutoScalingClient,
+  resourceIds: readonly string[],
+  announce: (targets: string[]) => Promise<void>,
+): Promise<string[]> {
   const found: { resourceId: string; dimension: ScalableDimension }[] = [];
   // DescribeScalableTargets filters by at most 50 resource ids per call.
   for (const ids of chunk(resourceIds, 50)) {
     for await (const page of paginateDescribeScalableTargets({ client: scaling }, { ServiceNamespace: 'sagemaker', ResourceIds: ids })) {
-      for (const target of page.ScalableTargets ?? []) if (target.ResourceId && target.ScalableDimension) found.push({ resourceId: target.ResourceId, dimension: target.ScalableDimension });
+      for (const target of page.ScalableTargets ?? [])
+        if (target.ResourceId && target.ScalableDimension) found.push({ resourceId: target.ResourceId, dimension: target.ScalableDimension });
     }
   }
   const labels = found.map((t) => `${t.resourceId} ${t.dimension}`);
   await announce(labels);
   for (const target of found) {
     try {
-      await scaling.send(new DeregisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId: target.resourceId, ScalableDimension: target.dimension }));
+      await scaling.send(
+        new DeregisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId: target.resourceId, ScalableDimension: target.dimension }),
+      );
     } catch (error) {
       if (errorName(error) !== 'ObjectNotFoundException') throw error;
     }
@@ -420,7 +483,9 @@ async function removeConfigAndModels(
     const tags = await readTagsOrUndefined(sagemaker, arn);
     if (!tags) return false;
     if (!carriesDeletionMark(tags, candidate.sweepId)) return keep(what, `not tagged ${TAG.zombie}=${ZOMBIE_VALUE.confirmed} by sweep ${candidate.sweepId}`);
-    const [kind, name] = what.startsWith('model ') ? (['delete-models', what.slice(6)] as const) : (['delete-endpoint-config', what.replace(/^endpoint config /, '')] as const);
+    const [kind, name] = what.startsWith('model ')
+      ? (['delete-models', what.slice(6)] as const)
+      : (['delete-endpoint-config', what.replace(/^endpoint config /, '')] as const);
     await intend(kind, [name]);
     try {
       await call();
@@ -433,11 +498,21 @@ async function removeConfigAndModels(
   };
   if (deletion.deleteModels) {
     for (const model of models) {
-      if (await removeIfMarked(`model ${model.name}`, model.arn, inUse.models.has(model.name), () => sagemaker.send(new DeleteModelCommand({ ModelName: model.name })))) removed.models.push(model.name);
+      if (
+        await removeIfMarked(`model ${model.name}`, model.arn, inUse.models.has(model.name), () =>
+          sagemaker.send(new DeleteModelCommand({ ModelName: model.name })),
+        )
+      )
+        removed.models.push(model.name);
     }
   }
   if (deletion.deleteEndpointConfig && config) {
-    if (await removeIfMarked(`endpoint config ${config.name}`, config.arn, inUse.configs.has(config.name), () => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: config.name })))) removed.endpointConfig = config.name;
+    if (
+      await removeIfMarked(`endpoint config ${config.name}`, config.arn, inUse.configs.has(config.name), () =>
+        sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: config.name })),
+      )
+    )
+      removed.endpointConfig = config.name;
   }
   return removed;
 }

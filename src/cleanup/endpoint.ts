@@ -48,6 +48,19 @@ export interface CleanupDeps {
   decisionSigner?: MacSigner;
 }
 
+/** Where an endpoint's log lines and audit events belong: the fields every one of them carries. */
+export type EndpointWhere = {
+  sweepId: string;
+  accountId: string;
+  region: string;
+  endpointName: string;
+  endpointArn: string;
+};
+
+export function endpointWhere(c: EndpointWhere): EndpointWhere {
+  return { sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn };
+}
+
 export function auditWriter(deps: CleanupDeps): AuditWriter {
   return { s3: deps.clients.hub(S3Client), bucket: deps.archiveBucket, clock: deps.clock, retention: deps.auditRetention };
 }
@@ -118,7 +131,12 @@ export async function listInferenceComponents(sagemaker: SageMakerClient, endpoi
   for await (const page of paginateListInferenceComponents({ client: sagemaker }, { EndpointNameEquals: endpointName, MaxResults: 100 })) {
     for (const ic of page.InferenceComponents ?? []) {
       if (!ic.InferenceComponentName || !ic.InferenceComponentArn) continue;
-      components.push({ kind: 'inference-component', name: ic.InferenceComponentName, arn: ic.InferenceComponentArn, status: ic.InferenceComponentStatus ?? 'Unknown' });
+      components.push({
+        kind: 'inference-component',
+        name: ic.InferenceComponentName,
+        arn: ic.InferenceComponentArn,
+        status: ic.InferenceComponentStatus ?? 'Unknown',
+      });
     }
   }
   return components;
@@ -142,7 +160,10 @@ export async function readTagsOrUndefined(sagemaker: SageMakerClient, arn: strin
 }
 
 /** An endpoint config and the models of its variants (what DeletionSettings may remove), with their ARNs; missing ones are left out. */
-export async function configAndModels(sagemaker: SageMakerClient, configName: string | undefined): Promise<{ config?: ChildResource; models: ChildResource[] }> {
+export async function configAndModels(
+  sagemaker: SageMakerClient,
+  configName: string | undefined,
+): Promise<{ config?: ChildResource; models: ChildResource[] }> {
   if (!configName) return { models: [] };
   let described: DescribeEndpointConfigCommandOutput;
   try {
@@ -151,8 +172,12 @@ export async function configAndModels(sagemaker: SageMakerClient, configName: st
     if (isSageMakerNotFound(error)) return { models: [] };
     throw error;
   }
-  const config: ChildResource | undefined = described.EndpointConfigArn ? { kind: 'endpoint-config', name: configName, arn: described.EndpointConfigArn } : undefined;
-  const modelNames = [...new Set([...(described.ProductionVariants ?? []), ...(described.ShadowProductionVariants ?? [])].flatMap((v) => (v.ModelName ? [v.ModelName] : [])))];
+  const config: ChildResource | undefined = described.EndpointConfigArn
+    ? { kind: 'endpoint-config', name: configName, arn: described.EndpointConfigArn }
+    : undefined;
+  const modelNames = [
+    ...new Set([...(described.ProductionVariants ?? []), ...(described.ShadowProductionVariants ?? [])].flatMap((v) => (v.ModelName ? [v.ModelName] : []))),
+  ];
   const models = await mapLimit(modelNames, 4, async (name): Promise<ChildResource | undefined> => {
     try {
       const model = await sagemaker.send(new DescribeModelCommand({ ModelName: name }));
@@ -197,7 +222,10 @@ export function auditEventsOf(deps: CleanupDeps, candidate: EndpointRef, type: A
 }
 
 /** The endpoint's events of `type` for `sweepId`, oldest first, with their details read through the type's schema. */
-export async function typedEventsOf<T extends DetailedEventType>(deps: CleanupDeps, candidate: EndpointRef, type: T): Promise<(AuditEvent & { typed: DetailsOf<T> | undefined })[]> {
+export async function typedEventsOf<T extends DetailedEventType>(
+  deps: CleanupDeps,
+  candidate: EndpointRef,
+  type: T,
+): Promise<(AuditEvent & { typed: DetailsOf<T> | undefined })[]> {
   return (await auditEventsOf(deps, candidate, type)).map((event) => ({ ...event, typed: detailsOf(event, type) }));
 }
-

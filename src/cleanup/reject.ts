@@ -7,6 +7,7 @@ import {
   auditWriter,
   configAndModels,
   describeEndpointOrUndefined,
+  endpointWhere,
   hasAuditEvent,
   listInferenceComponents,
   readEndpointTags,
@@ -15,6 +16,7 @@ import {
   tagTargetOf,
   type ChildResource,
   type CleanupDeps,
+  type EndpointWhere,
 } from './endpoint.ts';
 import { isSageMakerNotFound } from '../core/aws-errors.ts';
 import { tagChangeGuard } from './tag-intent.ts';
@@ -76,6 +78,16 @@ export async function unmarkRejectedChildren(
   return retagged;
 }
 
+interface MarkRun {
+  deps: CleanupDeps;
+  candidate: ApprovalCandidate;
+  decision: DecisionRef;
+  type: AuditEventType;
+  details: Record<string, unknown>;
+  where: EndpointWhere;
+  audit: ReturnType<typeof auditWriter>;
+}
+
 async function applyTags(
   deps: CleanupDeps,
   candidate: ApprovalCandidate,
@@ -85,31 +97,30 @@ async function applyTags(
   details: Record<string, unknown>,
   options: { unmarkChildren?: boolean } = {},
 ): Promise<MarkResult> {
-  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
-  const audit = auditWriter(deps);
+  const run: MarkRun = { deps, candidate, decision, type, details, where: endpointWhere(candidate), audit: auditWriter(deps) };
   const sagemaker = deps.clients.target(SageMakerClient, tagTargetOf(candidate));
   try {
     const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);
     if (!endpoint || (endpoint.EndpointArn !== undefined && endpoint.EndpointArn !== candidate.endpointArn)) {
       const reason = 'the endpoint no longer exists';
-      if (!(await hasAuditEvent(deps, candidate, type))) await appendAuditEvent(audit, { ...where, type, actor: decision.actor, reason, details: { ...details, decidedAt: decision.decidedAt } });
+      await recordOnce(run, { reason });
       return { endpointArn: candidate.endpointArn, status: 'gone', reason };
     }
     const before = await readEndpointTags(sagemaker, candidate.endpointArn);
     const tags = desired(before);
     if ('skip' in tags) {
-      if (!(await hasAuditEvent(deps, candidate, type))) await appendAuditEvent(audit, { ...where, type, actor: decision.actor, reason: tags.skip, tagsBefore: before, details: { ...details, decidedAt: decision.decidedAt, tagged: false } });
+      await recordOnce(run, { reason: tags.skip, tagsBefore: before, details: { tagged: false } });
       return { endpointArn: candidate.endpointArn, status: 'not-ours', reason: tags.skip };
     }
     const endpointDone = Object.entries(tags).every(([k, v]) => before[k] === v);
     const step = typeof details.step === 'string' ? details.step : type;
     const guard = (children: readonly ChildResource[]) =>
-      tagChangeGuard(audit, { ...where, actor: decision.actor, tagsBefore: before }, { step, resources: [candidate.endpointArn, ...children.map((c) => c.arn)], set: tags });
-    const beforeEndpoint = guard([]);
-    if (!endpointDone) {
-      await beforeEndpoint();
-      await sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(tags) }));
-    }
+      tagChangeGuard(
+        run.audit,
+        { ...run.where, actor: decision.actor, tagsBefore: before },
+        { step, resources: [candidate.endpointArn, ...children.map((c) => c.arn)], set: tags },
+      );
+    if (!endpointDone) await guard([])().then(() => sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(tags) })));
     // A retry after a crash between the endpoint and its children still finishes the children.
     let beforeChild: (() => Promise<void>) | undefined;
     const children = options.unmarkChildren
@@ -117,21 +128,42 @@ async function applyTags(
       : [];
     const childDetails = options.unmarkChildren ? { children } : {};
     if (endpointDone) {
-      if (children.length > 0 || !(await hasAuditEvent(deps, candidate, type))) {
-        await appendAuditEvent(audit, { ...where, type, actor: decision.actor, tagsBefore: before, tagsAfter: before, details: { ...details, ...childDetails, decidedAt: decision.decidedAt, note: 'endpoint tags were already in place from an earlier attempt' } });
-      }
+      const note = 'endpoint tags were already in place from an earlier attempt';
+      if (children.length > 0) await record(run, { tagsBefore: before, tagsAfter: before, details: { ...childDetails, note } });
+      else await recordOnce(run, { tagsBefore: before, tagsAfter: before, details: { ...childDetails, note } });
       return { endpointArn: candidate.endpointArn, status: 'already-tagged' };
     }
-    await appendAuditEvent(audit, { ...where, type, actor: decision.actor, tagsBefore: before, tagsAfter: { ...before, ...tags }, details: { ...details, ...childDetails, decidedAt: decision.decidedAt } });
+    await record(run, { tagsBefore: before, tagsAfter: { ...before, ...tags }, details: childDetails });
     return { endpointArn: candidate.endpointArn, status: 'tagged' };
   } catch (error) {
     throw retryableOr(error);
   }
 }
 
+type MarkEvent = { reason?: string; tagsBefore?: TagMap; tagsAfter?: TagMap; details?: Record<string, unknown> };
+
+/** The decision's event on this endpoint: the run's details, the event's own, and when it was decided. */
+async function record(run: MarkRun, event: MarkEvent): Promise<void> {
+  const details = { ...run.details, ...event.details, decidedAt: run.decision.decidedAt };
+  await appendAuditEvent(run.audit, { ...run.where, ...event, type: run.type, actor: run.decision.actor, details });
+}
+
+/** The same, unless an earlier attempt wrote it already. */
+async function recordOnce(run: MarkRun, event: MarkEvent): Promise<void> {
+  if (!(await hasAuditEvent(run.deps, run.candidate, run.type))) await record(run, event);
+}
+
 /** Rejected by the approver: keep it, and exempt it from the next sweeps for `exemptDays`. */
 export function markRejected(deps: CleanupDeps, candidate: ApprovalCandidate, decision: DecisionRef, exemptDays: number): Promise<MarkResult> {
-  return applyTags(deps, candidate, decision, 'rejected', () => rejectionTags(decision.decidedAt, exemptDays), { exemptDays, step: 'reject' }, { unmarkChildren: true });
+  return applyTags(
+    deps,
+    candidate,
+    decision,
+    'rejected',
+    () => rejectionTags(decision.decidedAt, exemptDays),
+    { exemptDays, step: 'reject' },
+    { unmarkChildren: true },
+  );
 }
 
 /**

@@ -59,7 +59,8 @@ export type Reverification =
   | { outcome: 'gone' }
   | { outcome: 'failed'; check: ReverifyCheck; reason: string; tags?: TagMap };
 
-export type ReverifyCheck = 'approved' | 'vetoed' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'protected' | 'unchanged' | 'invocations';
+export type ReverifyCheck =
+  'approved' | 'vetoed' | 'manifest' | 'archive' | 'exists' | 'in-service' | 'tags' | 'exempt' | 'protected' | 'unchanged' | 'invocations';
 
 /**
  * The signed decision approves this endpoint for this action; with approver groups, its own group's
@@ -81,7 +82,8 @@ async function decisionProblem(deps: CleanupDeps, candidate: Candidate, action: 
   let approvedByGroup: string | undefined;
   for (const ref of decision.groups) {
     const group = (await readGroupDecision(s3, deps.archiveBucket, candidate.sweepId, ref.group))?.value;
-    if (!group || group.mac !== ref.mac || !(await groupDecisionValid(deps.decisionSigner, group))) return `the decision record of approver group ${ref.group} is missing, altered or its signature does not verify`;
+    if (!group || group.mac !== ref.mac || !(await groupDecisionValid(deps.decisionSigner, group)))
+      return `the decision record of approver group ${ref.group} is missing, altered or its signature does not verify`;
     if (group.rejected.includes(candidate.endpointArn)) return `approver group ${ref.group} kept it`;
     if (group.approved.includes(candidate.endpointArn)) approvedByGroup = ref.group;
   }
@@ -109,17 +111,21 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate, action: 
   const sagemaker = deps.clients.target(SageMakerClient, deleteTargetOf(candidate));
   const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);
   if (!endpoint) return { outcome: 'gone' };
-  if (endpoint.EndpointArn && endpoint.EndpointArn !== candidate.endpointArn) return fail('exists', `the endpoint now has ARN ${endpoint.EndpointArn}: it was recreated`);
+  if (endpoint.EndpointArn && endpoint.EndpointArn !== candidate.endpointArn)
+    return fail('exists', `the endpoint now has ARN ${endpoint.EndpointArn}: it was recreated`);
 
   // An endpoint already Deleting can finish between the describe and the tag read: that is gone, not a failure.
   const tags = await readTagsOrUndefined(sagemaker, candidate.endpointArn);
   if (!tags) return { outcome: 'gone' };
   const zombie = tags[TAG.zombie];
-  if (zombie !== ZOMBIE_VALUE.confirmed) return fail('tags', zombie === undefined ? `the ${TAG.zombie} tag was removed` : `the ${TAG.zombie} tag is now "${zombie}"`, tags);
-  if (tags[TAG.sweepId] !== candidate.sweepId) return fail('tags', `the ${TAG.sweepId} tag is now "${tags[TAG.sweepId] ?? ''}", not ${candidate.sweepId}`, tags);
+  if (zombie !== ZOMBIE_VALUE.confirmed)
+    return fail('tags', zombie === undefined ? `the ${TAG.zombie} tag was removed` : `the ${TAG.zombie} tag is now "${zombie}"`, tags);
+  if (tags[TAG.sweepId] !== candidate.sweepId)
+    return fail('tags', `the ${TAG.sweepId} tag is now "${tags[TAG.sweepId] ?? ''}", not ${candidate.sweepId}`, tags);
 
   if (endpoint.EndpointStatus === 'Deleting') return { outcome: 'deleting', tags, approvedBy, endpointConfigName: endpoint.EndpointConfigName };
-  if (endpoint.EndpointStatus !== 'InService') return fail('in-service', `the endpoint is ${endpoint.EndpointStatus ?? 'in an unknown state'}, not InService`, tags);
+  if (endpoint.EndpointStatus !== 'InService')
+    return fail('in-service', `the endpoint is ${endpoint.EndpointStatus ?? 'in an unknown state'}, not InService`, tags);
 
   const now = deps.clock.now();
   const shield = protectedByTags(tags);
@@ -130,7 +136,8 @@ export async function reverify(deps: CleanupDeps, candidate: Candidate, action: 
   const detectedAt = new Date(candidate.detectedAt);
   if (Number.isNaN(detectedAt.getTime())) return fail('invocations', `detectedAt "${candidate.detectedAt}" is not a time`, tags);
   // A detection time ahead of this clock would leave no window to check: never read that as "not invoked".
-  if (detectedAt.getTime() - PUBLICATION_LAG_MARGIN_MS > now.getTime()) return fail('invocations', `detectedAt ${candidate.detectedAt} is after now (${now.toISOString()}); cannot check usage since detection`, tags);
+  if (detectedAt.getTime() - PUBLICATION_LAG_MARGIN_MS > now.getTime())
+    return fail('invocations', `detectedAt ${candidate.detectedAt} is after now (${now.toISOString()}); cannot check usage since detection`, tags);
   if (endpoint.LastModifiedTime && endpoint.LastModifiedTime.getTime() > detectedAt.getTime()) {
     return fail('unchanged', `the endpoint was updated at ${endpoint.LastModifiedTime.toISOString()}, after detection`, tags);
   }

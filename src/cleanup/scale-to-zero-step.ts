@@ -54,7 +54,9 @@ export async function scaleEndpointToZero(deps: CleanupDeps, rawInput: unknown):
   if (check.outcome === 'failed') return step.skip(check.check, check.reason, 'zombie-sweep', check.tags);
   if (check.outcome === 'deleting') return step.skip('in-service', 'the endpoint is being deleted', check.approvedBy, check.tags);
 
-  const recorded = await recordPreviousCapacity(deps, candidate, async () => readCapacity(step.clients, check.endpoint, candidate.endpointType, check.inferenceComponents));
+  const recorded = await recordPreviousCapacity(deps, candidate, async () =>
+    readCapacity(step.clients, check.endpoint, candidate.endpointType, check.inferenceComponents),
+  );
   if (!recorded.ok) return step.skip('kind', recorded.reason, check.approvedBy, check.tags);
   const { previous, key } = recorded;
   const previousUri = s3Uri(deps.archiveBucket, key);
@@ -83,10 +85,21 @@ interface StepContext {
 }
 
 function stepContext(deps: CleanupDeps, candidate: Candidate): StepContext {
-  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+  const where = {
+    sweepId: candidate.sweepId,
+    accountId: candidate.accountId,
+    region: candidate.region,
+    endpointName: candidate.endpointName,
+    endpointArn: candidate.endpointArn,
+  };
   const audit = auditWriter(deps);
   const log = deps.log.child(where);
-  const result = (status: ScaleToZeroStatus, reason?: string, check?: string): ScaleToZeroResult => ({ ...where, status, ...(reason ? { reason } : {}), ...(check ? { check } : {}) });
+  const result = (status: ScaleToZeroStatus, reason?: string, check?: string): ScaleToZeroResult => ({
+    ...where,
+    status,
+    ...(reason ? { reason } : {}),
+    ...(check ? { check } : {}),
+  });
   const target = deleteTargetOf(candidate);
   return {
     deps,
@@ -168,13 +181,24 @@ function previousKey(c: { accountId: string; region: string; endpointName: strin
 }
 
 /** Reads the recorded capacity of a scaled-to-zero endpoint (for restore). */
-export async function readPreviousCapacity(deps: CleanupDeps, where: { accountId: string; region: string; endpointName: string; sweepId: string }): Promise<PreviousCapacity | undefined> {
-  const stored = await readJsonObject(deps.clients.hub(S3Client), deps.archiveBucket, layout.scaledToZero(where.accountId, where.region, where.endpointName, where.sweepId));
+export async function readPreviousCapacity(
+  deps: CleanupDeps,
+  where: { accountId: string; region: string; endpointName: string; sweepId: string },
+): Promise<PreviousCapacity | undefined> {
+  const stored = await readJsonObject(
+    deps.clients.hub(S3Client),
+    deps.archiveBucket,
+    layout.scaledToZero(where.accountId, where.region, where.endpointName, where.sweepId),
+  );
   return stored ? PreviousCapacitySchema.parse(stored.value) : undefined;
 }
 
 function resourcesOf(endpointName: string, previous: PreviousCapacity): string[] {
-  return [...previous.components.map((c) => `inference-component/${c.name}`), ...previous.variants.map((v) => `endpoint/${endpointName}/variant/${v.variantName}`), ...previous.scalableTargets.map((t) => `${t.resourceId}#${t.dimension}`)];
+  return [
+    ...previous.components.map((c) => `inference-component/${c.name}`),
+    ...previous.variants.map((v) => `endpoint/${endpointName}/variant/${v.variantName}`),
+    ...previous.scalableTargets.map((t) => `${t.resourceId}#${t.dimension}`),
+  ];
 }
 
 function describe(previous: PreviousCapacity): string {

@@ -45,7 +45,10 @@ const ZERO_INSTANCES_DOC = 'https://docs.aws.amazon.com/sagemaker/latest/dg/endp
 export function scaleToZeroOffer(kind: EndpointType | null): ScaleToZeroOffer {
   switch (kind) {
     case 'inference-components':
-      return { offered: true, how: 'every inference component set to 0 copies; the instances are released when managed instance scaling allows a minimum of 0' };
+      return {
+        offered: true,
+        how: 'every inference component set to 0 copies; the instances are released when managed instance scaling allows a minimum of 0',
+      };
     case 'async':
       return { offered: true, how: 'auto scaling minimum set to 0 and the instances scaled to 0; queued requests wait until it is scaled up again' };
     case 'serverless':
@@ -83,7 +86,12 @@ export interface CapacityClients {
 export type CapacityReading = { ok: true; previous: PreviousCapacity } | { ok: false; reason: string };
 
 /** The capacity the endpoint has now, or why scaling it to zero would not stop its bill. */
-export async function readCapacity(clients: CapacityClients, endpoint: DescribeEndpointCommandOutput, kind: EndpointType | null, componentNames: readonly string[]): Promise<CapacityReading> {
+export async function readCapacity(
+  clients: CapacityClients,
+  endpoint: DescribeEndpointCommandOutput,
+  kind: EndpointType | null,
+  componentNames: readonly string[],
+): Promise<CapacityReading> {
   const offer = scaleToZeroOffer(kind);
   if (!offer.offered) return { ok: false, reason: offer.why };
   const endpointName = endpoint.EndpointName ?? '';
@@ -95,11 +103,19 @@ export async function readCapacity(clients: CapacityClients, endpoint: DescribeE
       const described = await clients.sagemaker.send(new DescribeInferenceComponentCommand({ InferenceComponentName: name }));
       components.push({ name, copyCount: described.RuntimeConfig?.DesiredCopyCount ?? 0 });
     }
-    const scalableTargets = await readTargets(clients.scaling, componentNames.map((n) => `inference-component/${n}`));
+    const scalableTargets = await readTargets(
+      clients.scaling,
+      componentNames.map((n) => `inference-component/${n}`),
+    );
     return { ok: true, previous: { kind, components, variants: [], scalableTargets } };
   }
-  const variants = (endpoint.ProductionVariants ?? []).flatMap((v) => (v.VariantName ? [{ variantName: v.VariantName, instanceCount: v.DesiredInstanceCount ?? v.CurrentInstanceCount ?? 0 }] : []));
-  const scalableTargets = await readTargets(clients.scaling, variants.map((v) => `endpoint/${endpointName}/variant/${v.variantName}`));
+  const variants = (endpoint.ProductionVariants ?? []).flatMap((v) =>
+    v.VariantName ? [{ variantName: v.VariantName, instanceCount: v.DesiredInstanceCount ?? v.CurrentInstanceCount ?? 0 }] : [],
+  );
+  const scalableTargets = await readTargets(
+    clients.scaling,
+    variants.map((v) => `endpoint/${endpointName}/variant/${v.variantName}`),
+  );
   return { ok: true, previous: { kind: 'async', components: [], variants, scalableTargets } };
 }
 
@@ -123,9 +139,12 @@ async function readTargets(scaling: ApplicationAutoScalingClient, resourceIds: r
   for (let i = 0; i < resourceIds.length; i += 50) {
     let nextToken: string | undefined;
     do {
-      const page = await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker', ResourceIds: resourceIds.slice(i, i + 50), NextToken: nextToken }));
+      const page = await scaling.send(
+        new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker', ResourceIds: resourceIds.slice(i, i + 50), NextToken: nextToken }),
+      );
       for (const t of page.ScalableTargets ?? []) {
-        if (t.ResourceId && t.ScalableDimension) found.push({ resourceId: t.ResourceId, dimension: t.ScalableDimension, minCapacity: t.MinCapacity ?? 0, maxCapacity: t.MaxCapacity ?? 0 });
+        if (t.ResourceId && t.ScalableDimension)
+          found.push({ resourceId: t.ResourceId, dimension: t.ScalableDimension, minCapacity: t.MinCapacity ?? 0, maxCapacity: t.MaxCapacity ?? 0 });
       }
       nextToken = page.NextToken;
     } while (nextToken);
@@ -140,15 +159,23 @@ async function readTargets(scaling: ApplicationAutoScalingClient, resourceIds: r
 export async function applyZeroCapacity(clients: CapacityClients, endpointName: string, previous: PreviousCapacity): Promise<void> {
   await setMinimums(clients.scaling, previous.scalableTargets, () => 0);
   for (const component of previous.components) {
-    await clients.sagemaker.send(new UpdateInferenceComponentRuntimeConfigCommand({ InferenceComponentName: component.name, DesiredRuntimeConfig: { CopyCount: 0 } }));
+    await clients.sagemaker.send(
+      new UpdateInferenceComponentRuntimeConfigCommand({ InferenceComponentName: component.name, DesiredRuntimeConfig: { CopyCount: 0 } }),
+    );
   }
-  await setVariantCounts(clients.sagemaker, endpointName, previous.variants.map((v) => ({ ...v, instanceCount: 0 })));
+  await setVariantCounts(
+    clients.sagemaker,
+    endpointName,
+    previous.variants.map((v) => ({ ...v, instanceCount: 0 })),
+  );
 }
 
 /** Puts back what `applyZeroCapacity` changed: counts first (capacity to serve), then the minimums. */
 export async function restoreCapacity(clients: CapacityClients, endpointName: string, previous: PreviousCapacity): Promise<void> {
   for (const component of previous.components) {
-    await clients.sagemaker.send(new UpdateInferenceComponentRuntimeConfigCommand({ InferenceComponentName: component.name, DesiredRuntimeConfig: { CopyCount: component.copyCount } }));
+    await clients.sagemaker.send(
+      new UpdateInferenceComponentRuntimeConfigCommand({ InferenceComponentName: component.name, DesiredRuntimeConfig: { CopyCount: component.copyCount } }),
+    );
   }
   await setVariantCounts(clients.sagemaker, endpointName, previous.variants);
   await setMinimums(clients.scaling, previous.scalableTargets, (t) => t.minCapacity);
@@ -164,7 +191,11 @@ async function setVariantCounts(sagemaker: SageMakerClient, endpointName: string
   );
 }
 
-async function setMinimums(scaling: ApplicationAutoScalingClient, targets: PreviousCapacity['scalableTargets'], minimum: (t: PreviousCapacity['scalableTargets'][number]) => number): Promise<void> {
+async function setMinimums(
+  scaling: ApplicationAutoScalingClient,
+  targets: PreviousCapacity['scalableTargets'],
+  minimum: (t: PreviousCapacity['scalableTargets'][number]) => number,
+): Promise<void> {
   for (const target of targets) {
     // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html: registering again updates min/max.
     await scaling.send(

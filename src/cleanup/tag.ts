@@ -16,6 +16,7 @@ import {
   configAndModels,
   deletionMark,
   describeEndpointOrUndefined,
+  endpointWhere,
   hasAuditEvent,
   inUseByOthers,
   listInferenceComponents,
@@ -27,6 +28,7 @@ import {
   tagTargetOf,
   type ChildResource,
   type CleanupDeps,
+  type EndpointWhere,
 } from './endpoint.ts';
 import { isSageMakerNotFound } from '../core/aws-errors.ts';
 import { tagChangeGuard } from './tag-intent.ts';
@@ -95,7 +97,12 @@ interface ChildPlan {
 }
 
 /** The resources Delete will remove besides the endpoint, i.e. those the member role must be allowed to delete. */
-async function childrenToMark(sagemaker: SageMakerClient, endpoint: DescribeEndpointCommandOutput, endpointName: string, deletion: TagInputParsed['deletion']): Promise<ChildPlan> {
+async function childrenToMark(
+  sagemaker: SageMakerClient,
+  endpoint: DescribeEndpointCommandOutput,
+  endpointName: string,
+  deletion: TagInputParsed['deletion'],
+): Promise<ChildPlan> {
   const components: ChildResource[] = (await listInferenceComponents(sagemaker, endpointName)).map(({ kind, name, arn }) => ({ kind, name, arn }));
   if (!deletion.deleteEndpointConfig && !deletion.deleteModels) return { children: components, notMarked: [] };
   const { config, models } = await configAndModels(sagemaker, endpoint.EndpointConfigName);
@@ -114,7 +121,13 @@ async function childrenToMark(sagemaker: SageMakerClient, endpoint: DescribeEndp
 const zombieKeys = (tags: TagMap): TagMap => Object.fromEntries([TAG.zombie, TAG.sweepId].flatMap((k) => (tags[k] === undefined ? [] : [[k, tags[k]]])));
 
 /** One AddTags per child that lacks the mark; `changed` collects those written, for `unmarkChildren`. A child gone meanwhile is left out. */
-async function markChildren(sagemaker: SageMakerClient, children: readonly ChildResource[], sweepId: string, changed: MarkedChild[], beforeWrite: () => Promise<void>): Promise<MarkedChild[]> {
+async function markChildren(
+  sagemaker: SageMakerClient,
+  children: readonly ChildResource[],
+  sweepId: string,
+  changed: MarkedChild[],
+  beforeWrite: () => Promise<void>,
+): Promise<MarkedChild[]> {
   const marked: MarkedChild[] = [];
   for (const child of children) {
     const before = await readTagsOrUndefined(sagemaker, child.arn);
@@ -145,85 +158,142 @@ async function unmarkChildren(sagemaker: SageMakerClient, changed: readonly Mark
       if (Object.keys(child.before).length > 0) await sagemaker.send(new AddTagsCommand({ ResourceArn: child.arn, Tags: tagMapToList(child.before) }));
       if (absent.length > 0) await sagemaker.send(new DeleteTagsCommand({ ResourceArn: child.arn, TagKeys: absent }));
     } catch (error) {
-      log.warn('could not un-mark a child resource; it carries zombie=confirmed without a confirmed endpoint', { arn: child.arn, error: `${errorName(error)}: ${errorMessage(error)}` });
+      log.warn('could not un-mark a child resource; it carries zombie=confirmed without a confirmed endpoint', {
+        arn: child.arn,
+        error: `${errorName(error)}: ${errorMessage(error)}`,
+      });
     }
   }
 }
 
 const childSummary = (children: readonly MarkedChild[]) => children.map(({ kind, name, arn, status }) => ({ kind, name, arn, status }));
 
-async function auditAlreadyTagged(audit: ReturnType<typeof auditWriter>, who: Omit<NewAuditEvent, 'type'>, tags: TagMap, details: Record<string, unknown>): Promise<void> {
-  await appendAuditEvent(audit, { ...who, type: 'tagged', tagsBefore: tags, tagsAfter: tags, details: { ...details, note: 'endpoint tags were already in place from an earlier attempt' } });
+async function auditAlreadyTagged(
+  audit: ReturnType<typeof auditWriter>,
+  who: Omit<NewAuditEvent, 'type'>,
+  tags: TagMap,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await appendAuditEvent(audit, {
+    ...who,
+    type: 'tagged',
+    tagsBefore: tags,
+    tagsAfter: tags,
+    details: { ...details, note: 'endpoint tags were already in place from an earlier attempt' },
+  });
+}
+
+/** One tag run of one endpoint: what every stage shares. */
+interface TagRun {
+  deps: CleanupDeps;
+  input: z.output<typeof TagInputSchema>;
+  where: EndpointWhere;
+  log: Log;
+  audit: ReturnType<typeof auditWriter>;
+  sagemaker: SageMakerClient;
 }
 
 export async function tagEndpoint(deps: CleanupDeps, rawInput: unknown): Promise<TagResult> {
   const input = parseOrThrow(TagInputSchema, rawInput, 'tag input');
   const candidate = input.candidate;
-  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
-  const [log, audit] = [deps.log.child(where), auditWriter(deps)];
-
-  const refuse = async (reason: string, message: string, tagsBefore?: TagMap): Promise<never> => {
-    await appendAuditEvent(audit, { ...where, type: 'skipped', actor: input.requestedBy, reason: message, tagsBefore, details: { step: 'tag', check: reason } });
-    log.warn('not tagged', { reason, detail: message });
-    throw new PreconditionFailedError(`${candidate.endpointArn} not tagged: ${message}`, reason);
+  const where = endpointWhere(candidate);
+  const run: TagRun = {
+    deps,
+    input,
+    where,
+    log: deps.log.child(where),
+    audit: auditWriter(deps),
+    sagemaker: deps.clients.target(SageMakerClient, tagTargetOf(candidate)),
   };
-
   const key = manifestKey(candidate);
   const manifestUri = s3Uri(deps.archiveBucket, key);
-  if (manifestUri.length > TAG_VALUE_MAX) return refuse('manifest-uri-too-long', `the manifest URI is longer than ${TAG_VALUE_MAX} characters`);
-  if (!(await manifestExists(deps, key))) return refuse('manifest-missing', `no verified snapshot manifest at ${manifestUri}`);
-
-  const sagemaker = deps.clients.target(SageMakerClient, tagTargetOf(candidate));
+  if (manifestUri.length > TAG_VALUE_MAX) return refuse(run, 'manifest-uri-too-long', `the manifest URI is longer than ${TAG_VALUE_MAX} characters`);
+  if (!(await manifestExists(deps, key))) return refuse(run, 'manifest-missing', `no verified snapshot manifest at ${manifestUri}`);
   try {
-    const endpoint = await describeEndpointOrUndefined(sagemaker, candidate.endpointName);
-    if (!endpoint) return await refuse('endpoint-gone', 'the endpoint no longer exists');
-    if (endpoint.EndpointArn && endpoint.EndpointArn !== candidate.endpointArn) return await refuse('endpoint-recreated', `the endpoint now has ARN ${endpoint.EndpointArn}`);
-
-    const before = await readEndpointTags(sagemaker, candidate.endpointArn);
-    const now = deps.clock.now();
-    const exemption = judgeExemption(before, now);
-    const shield = protectedByTags(before);
-    if (shield) return await refuse('protected', `${shield}; zombie-sweep never tags a protected endpoint`, before);
-    if (exemption.exempt) return await refuse('exempt', `the owner exempted it: ${exemption.reason}`, before);
-
-    const desired = confirmationTags(candidate, manifestUri, input.requestedBy, now);
+    const { endpoint, before } = await taggableEndpoint(run);
+    const desired = confirmationTags(candidate, manifestUri, input.requestedBy, deps.clock.now());
     const result: TagResult = { status: 'tagged', endpointArn: candidate.endpointArn, candidate: { ...candidate, manifestUri } };
     // The confirmation date is the only value that changes on a re-run the next day; it does not make the tags different.
     const alreadyTagged = Object.entries(desired).every(([k, v]) => k === TAG.confirmedDate || before[k] === v) && before[TAG.confirmedDate] !== undefined;
-
-    const plan = await childrenToMark(sagemaker, endpoint, candidate.endpointName, input.deletion);
-    const beforeWrite = tagChangeGuard(audit, { ...where, actor: input.requestedBy, tagsBefore: before }, { step: 'tag', resources: [...plan.children.map((c) => c.arn), candidate.endpointArn], set: desired });
-    const changed: MarkedChild[] = [];
-    let children: MarkedChild[];
-    try {
-      children = await markChildren(sagemaker, plan.children, candidate.sweepId, changed, beforeWrite);
-      if (!alreadyTagged) await beforeWrite().then(() => sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(desired) })));
-    } catch (error) {
-      // The endpoint is not confirmed (or was already, by an earlier run, when nothing above is un-done).
-      if (!alreadyTagged) await unmarkChildren(sagemaker, changed, log);
-      throw error;
-    }
-    const childDetails = { children: childSummary(children), ...(plan.notMarked.length > 0 ? { notMarked: plan.notMarked } : {}) };
-
+    const { children, changed, notMarked } = await writeConfirmation(run, endpoint, before, desired, alreadyTagged);
+    const details = { manifestUri, children: childSummary(children), ...(notMarked.length > 0 ? { notMarked } : {}) };
     if (alreadyTagged) {
       // A run that tagged and then died before its audit write left no event: write it now. Children marked only now are news too.
-      if (changed.length > 0 || !(await hasAuditEvent(deps, candidate, 'tagged'))) await auditAlreadyTagged(audit, { ...where, actor: input.requestedBy }, before, { manifestUri, ...childDetails });
-      log.info('already tagged', { childrenMarked: changed.length });
+      if (changed.length > 0 || !(await hasAuditEvent(deps, candidate, 'tagged')))
+        await auditAlreadyTagged(run.audit, { ...where, actor: input.requestedBy }, before, details);
+      run.log.info('already tagged', { childrenMarked: changed.length });
       return { ...result, status: 'already-tagged' };
     }
-
-    await appendAuditEvent(audit, {
+    await appendAuditEvent(run.audit, {
       ...where,
       type: 'tagged',
       actor: input.requestedBy,
       tagsBefore: before,
       tagsAfter: { ...before, ...desired },
-      details: { manifestUri, monthlyCostUsd: candidate.monthlyCostUsd, idleSince: candidate.idleSince, ...childDetails },
+      details: { ...details, monthlyCostUsd: candidate.monthlyCostUsd, idleSince: candidate.idleSince },
     });
-    log.info('tagged zombie=confirmed', { manifestUri, children: children.length });
+    run.log.info('tagged zombie=confirmed', { manifestUri, children: children.length });
     return result;
   } catch (error) {
     if (error instanceof PreconditionFailedError) throw error;
     throw retryableOr(error);
+  }
+}
+
+/** Records why the endpoint is not tagged, then refuses with PreconditionFailedError. */
+async function refuse(run: TagRun, reason: string, message: string, tagsBefore?: TagMap): Promise<never> {
+  await appendAuditEvent(run.audit, {
+    ...run.where,
+    type: 'skipped',
+    actor: run.input.requestedBy,
+    reason: message,
+    tagsBefore,
+    details: { step: 'tag', check: reason },
+  });
+  run.log.warn('not tagged', { reason, detail: message });
+  throw new PreconditionFailedError(`${run.where.endpointArn} not tagged: ${message}`, reason);
+}
+
+/** The endpoint as it is now and its tags, if it is still the one detected and neither protected nor exempt. */
+async function taggableEndpoint(run: TagRun): Promise<{ endpoint: DescribeEndpointCommandOutput; before: TagMap }> {
+  const { candidate } = run.input;
+  const endpoint = await describeEndpointOrUndefined(run.sagemaker, candidate.endpointName);
+  if (!endpoint) return refuse(run, 'endpoint-gone', 'the endpoint no longer exists');
+  if (endpoint.EndpointArn && endpoint.EndpointArn !== candidate.endpointArn)
+    return refuse(run, 'endpoint-recreated', `the endpoint now has ARN ${endpoint.EndpointArn}`);
+  const before = await readEndpointTags(run.sagemaker, candidate.endpointArn);
+  const shield = protectedByTags(before);
+  if (shield) return refuse(run, 'protected', `${shield}; zombie-sweep never tags a protected endpoint`, before);
+  const exemption = judgeExemption(before, run.deps.clock.now());
+  if (exemption.exempt) return refuse(run, 'exempt', `the owner exempted it: ${exemption.reason}`, before);
+  return { endpoint, before };
+}
+
+/**
+ * Marks the children, then (unless an earlier run did) the endpoint, each tag change preceded by its
+ * `change-tags` intent. A failure un-marks the children this run changed: no child of an unconfirmed
+ * endpoint stays deletable.
+ */
+async function writeConfirmation(
+  run: TagRun,
+  endpoint: DescribeEndpointCommandOutput,
+  before: TagMap,
+  desired: TagMap,
+  alreadyTagged: boolean,
+): Promise<{ children: MarkedChild[]; changed: MarkedChild[]; notMarked: Awaited<ReturnType<typeof childrenToMark>>['notMarked'] }> {
+  const { candidate } = run.input;
+  const plan = await childrenToMark(run.sagemaker, endpoint, candidate.endpointName, run.input.deletion);
+  const resources = [...plan.children.map((c) => c.arn), candidate.endpointArn];
+  const beforeWrite = tagChangeGuard(run.audit, { ...run.where, actor: run.input.requestedBy, tagsBefore: before }, { step: 'tag', resources, set: desired });
+  const changed: MarkedChild[] = [];
+  try {
+    const children = await markChildren(run.sagemaker, plan.children, candidate.sweepId, changed, beforeWrite);
+    if (!alreadyTagged)
+      await beforeWrite().then(() => run.sagemaker.send(new AddTagsCommand({ ResourceArn: candidate.endpointArn, Tags: tagMapToList(desired) })));
+    return { children, changed, notMarked: plan.notMarked };
+  } catch (error) {
+    // The endpoint is not confirmed (or was already, by an earlier run, when nothing above is un-done).
+    if (!alreadyTagged) await unmarkChildren(run.sagemaker, changed, run.log);
+    throw error;
   }
 }

@@ -22,7 +22,15 @@ const THROTTLING = new Set([
   'SlowDown',
 ]);
 
-const TRANSIENT = new Set(['InternalFailure', 'InternalError', 'InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException']);
+const TRANSIENT = new Set([
+  'InternalFailure',
+  'InternalError',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
 
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'TimeoutError', 'NetworkingError']);
 

@@ -241,14 +241,18 @@ export class ClientFactory {
       await this.credentialsFor(target);
       return;
     }
-    this.ownAccount ??= this.hub(STSClient).send(new GetCallerIdentityCommand({})).then((identity) => identity.Account ?? '');
+    this.ownAccount ??= this.hub(STSClient)
+      .send(new GetCallerIdentityCommand({}))
+      .then((identity) => identity.Account ?? '');
     let own: string;
     try {
       own = await this.ownAccount;
     } catch (error) {
       this.ownAccount = undefined;
       if (isTransient(error)) throw new RetryableAwsError(`cannot read the caller identity: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
-      throw new TargetUnreachableError(`cannot read the caller identity: ${errorName(error)}: ${errorMessage(error)}`, target.accountId, target.region, { cause: error });
+      throw new TargetUnreachableError(`cannot read the caller identity: ${errorName(error)}: ${errorMessage(error)}`, target.accountId, target.region, {
+        cause: error,
+      });
     }
     if (own !== target.accountId) {
       throw new TargetUnreachableError(
@@ -305,13 +309,11 @@ export class ClientFactory {
       };
     } catch (error) {
       // Throttling or a 5xx from STS says nothing about the target: retry the step rather than drop the account from the sweep.
-      if (isTransient(error)) throw new RetryableAwsError(`cannot assume ${this.roleArn(target)} now: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
-      throw new TargetUnreachableError(
-        `cannot assume ${this.roleArn(target)}: ${errorName(error)}: ${errorMessage(error)}`,
-        target.accountId,
-        target.region,
-        { cause: error },
-      );
+      if (isTransient(error))
+        throw new RetryableAwsError(`cannot assume ${this.roleArn(target)} now: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
+      throw new TargetUnreachableError(`cannot assume ${this.roleArn(target)}: ${errorName(error)}: ${errorMessage(error)}`, target.accountId, target.region, {
+        cause: error,
+      });
     }
   }
 

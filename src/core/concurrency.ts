@@ -60,7 +60,8 @@ export class AimdLimit {
   private generation = 0;
 
   constructor(private readonly settings: AimdSettings = DEFAULT_AIMD) {
-    if (!(settings.min >= 1 && settings.min <= settings.initial && settings.initial <= settings.max)) throw new RangeError('AIMD limits must satisfy 1 <= min <= initial <= max');
+    if (!(settings.min >= 1 && settings.min <= settings.initial && settings.initial <= settings.max))
+      throw new RangeError('AIMD limits must satisfy 1 <= min <= initial <= max');
     if (!(settings.decrease > 0 && settings.decrease < 1)) throw new RangeError('AIMD decrease must be between 0 and 1');
     this.value = settings.initial;
   }
@@ -90,7 +91,11 @@ export class AimdLimit {
  * mapLimit under an AimdLimit: `fn` says whether its call met throttling (the SDK retried it, or it
  * failed throttled), and the number of calls started next follows the limit. Results keep item order.
  */
-export async function mapAdaptive<T, R>(items: readonly T[], limit: AimdLimit, fn: (item: T, index: number) => Promise<{ value: R; throttled: boolean }>): Promise<R[]> {
+export async function mapAdaptive<T, R>(
+  items: readonly T[],
+  limit: AimdLimit,
+  fn: (item: T, index: number) => Promise<{ value: R; throttled: boolean }>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   const running = new Set<Promise<void>>();
   let next = 0;

@@ -24,12 +24,16 @@ async function read(client: Pick<SecretsManagerClient, 'send'>, secretId: string
   try {
     secret = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
   } catch (error) {
-    if (isTransient(error)) throw new RetryableAwsError(`cannot read the external id secret now: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
+    if (isTransient(error))
+      throw new RetryableAwsError(`cannot read the external id secret now: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
     throw error;
   }
   const parsed = ExternalIdSchema.safeParse(secret?.trim());
   if (!parsed.success || parsed.data.length < 16) {
-    throw new InputValidationError(`the external id secret ${secretId} must hold a plain string of 16 or more characters usable as an STS external id`, 'EXTERNAL_ID_SECRET_ARN');
+    throw new InputValidationError(
+      `the external id secret ${secretId} must hold a plain string of 16 or more characters usable as an STS external id`,
+      'EXTERNAL_ID_SECRET_ARN',
+    );
   }
   return parsed.data;
 }

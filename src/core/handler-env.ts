@@ -8,7 +8,11 @@ import { fromZodError } from './errors.ts';
  * the same as an unset one.
  */
 const text = z.string().min(1).optional();
-const arn = (service: string) => z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be an ${service} ARN`).optional();
+const arn = (service: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be an ${service} ARN`)
+    .optional();
 
 export const HandlerEnvSchema = z.object({
   ARCHIVE_BUCKET: text,
@@ -18,7 +22,12 @@ export const HandlerEnvSchema = z.object({
   APPROVAL_MAC_KEY_ID: text,
   DECISION_MAC_KEY_ID: text,
   /** Object Lock retention of each audit event; unset: the bucket's default retention, if any. */
-  AUDIT_RETENTION_DAYS: z.string().regex(/^\d+$/, 'must be a positive integer').transform(Number).pipe(z.number().int().min(1, 'must be a positive integer')).optional(),
+  AUDIT_RETENTION_DAYS: z
+    .string()
+    .regex(/^\d+$/, 'must be a positive integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be a positive integer'))
+    .optional(),
   AUDIT_RETENTION_MODE: z.enum(['GOVERNANCE', 'COMPLIANCE']).optional(),
   METRICS_NAMESPACE: text,
   // A secret's name or ARN (infra passes the one the config names).

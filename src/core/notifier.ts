@@ -53,7 +53,9 @@ export function snsNotifier(clients: HubClients, topicArn: string): Notifier {
   return {
     async publish(n) {
       try {
-        await clients.hub(SNSClient).send(new PublishCommand({ TopicArn: topicArn, Subject: subjectOf(n.subject), Message: n.body, MessageAttributes: attributeValues(n.attributes) }));
+        await clients
+          .hub(SNSClient)
+          .send(new PublishCommand({ TopicArn: topicArn, Subject: subjectOf(n.subject), Message: n.body, MessageAttributes: attributeValues(n.attributes) }));
       } catch (error) {
         // Throttling or a 5xx that outlived the SDK's attempts: the state machine's Retry on RetryableAwsError waits longer.
         throw retryableIfTransient(error, `publishing to ${topicArn}`);
@@ -65,7 +67,8 @@ export function snsNotifier(clients: HubClients, topicArn: string): Notifier {
       do {
         const page = await clients.hub(SNSClient).send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
         // An unconfirmed subscription is listed with the literal ARN "PendingConfirmation".
-        for (const sub of page.Subscriptions ?? []) if (sub.Protocol === 'email' && sub.SubscriptionArn?.startsWith('arn:') && sub.Endpoint) confirmed.add(sub.Endpoint.toLowerCase());
+        for (const sub of page.Subscriptions ?? [])
+          if (sub.Protocol === 'email' && sub.SubscriptionArn?.startsWith('arn:') && sub.Endpoint) confirmed.add(sub.Endpoint.toLowerCase());
         token = page.NextToken;
       } while (token);
       return new Set(addresses.filter((a) => confirmed.has(a.toLowerCase())));

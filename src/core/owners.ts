@@ -54,7 +54,9 @@ export interface ResolvedOwner {
  * is told instead.
  */
 export function resolveOwner(tags: Tags | undefined, keys: readonly string[], accountOwner: string | undefined): ResolvedOwner {
-  const address = Object.values(ownerTagsOf(tags, keys)).map((v) => v.trim()).find(isEmail);
+  const address = Object.values(ownerTagsOf(tags, keys))
+    .map((v) => v.trim())
+    .find(isEmail);
   if (address) return { contact: address, source: 'tag' };
   if (accountOwner) return { contact: accountOwner, source: 'account' };
   return { contact: null, source: null };
@@ -81,7 +83,9 @@ export async function accountOwners(
   if (!organizations) return owners;
   await mapLimit(toRead, 2, async (id) => {
     const tags = await organizationTags(organizations, id);
-    const address = Object.values(ownerTagsOf(tags, keys)).map((v) => v.trim()).find(isEmail);
+    const address = Object.values(ownerTagsOf(tags, keys))
+      .map((v) => v.trim())
+      .find(isEmail);
     if (address) owners.set(id, address);
   });
   return owners;
@@ -141,7 +145,8 @@ async function readParent(childId: string, organizations: Pick<OrganizationsClie
       token = out.NextToken;
     } while (token);
   } catch (error) {
-    if (!NOT_READABLE.has(errorName(error)) && errorName(error) !== 'ChildNotFoundException') throw retryableIfTransient(error, `reading the parent of ${childId}`);
+    if (!NOT_READABLE.has(errorName(error)) && errorName(error) !== 'ChildNotFoundException')
+      throw retryableIfTransient(error, `reading the parent of ${childId}`);
   }
   return undefined;
 }

@@ -31,7 +31,12 @@ export function retryableIfTransient(error: unknown, doing: string): unknown {
  * the object and the first field at fault.
  */
 export async function readJsonObject(s3: S3Client, bucket: string, key: string): Promise<{ value: unknown; etag: string } | undefined>;
-export async function readJsonObject<S extends z.ZodType>(s3: S3Client, bucket: string, key: string, schema: S): Promise<{ value: z.output<S>; etag: string } | undefined>;
+export async function readJsonObject<S extends z.ZodType>(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  schema: S,
+): Promise<{ value: z.output<S>; etag: string } | undefined>;
 export async function readJsonObject(s3: S3Client, bucket: string, key: string, schema?: z.ZodType): Promise<{ value: unknown; etag: string } | undefined> {
   let text: string;
   let etag: string;

@@ -25,7 +25,10 @@ export const ProtectedListSchema = z
     ouIds: z.array(OuIdSchema).max(1000).default([]),
     /** Endpoint tags (key → value, keys matched case-insensitively, values exactly) that protect an endpoint. */
     tags: z
-      .record(z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, 'must be a tag key (1-128 characters)'), z.string().max(256, 'must be a tag value of at most 256 characters'))
+      .record(
+        z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, 'must be a tag key (1-128 characters)'),
+        z.string().max(256, 'must be a tag value of at most 256 characters'),
+      )
       .refine((t) => Object.keys(t).length <= 50, 'at most 50 tags')
       .default({}),
   })

@@ -10,7 +10,11 @@ export const FLEXIBLE_MIN = 16;
  * reason), widest first, down to a readable width; then any column, widest first, down to its
  * header; then down to a minimum. Identifiers keep their full width as long as anything else can give.
  */
-export function fitWidths(natural: readonly number[], maxWidth: number | undefined, options: { flexible?: readonly number[]; fixed?: readonly number[]; headers?: readonly number[]; separator?: number } = {}): number[] {
+export function fitWidths(
+  natural: readonly number[],
+  maxWidth: number | undefined,
+  options: { flexible?: readonly number[]; fixed?: readonly number[]; headers?: readonly number[]; separator?: number } = {},
+): number[] {
   const widths = [...natural];
   if (maxWidth === undefined) return widths;
   const separator = options.separator ?? 2;

@@ -35,4 +35,8 @@ export { ownerTagsOf as pickOwnerTags } from './owners.ts';
 
 /** "owner=alice, team=search" or "none". */
 export const ownerText = (owners: Readonly<Record<string, string>> | undefined): string =>
-  owners && Object.keys(owners).length > 0 ? Object.entries(owners).map(([k, v]) => `${k}=${v}`).join(', ') : 'none';
+  owners && Object.keys(owners).length > 0
+    ? Object.entries(owners)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')
+    : 'none';

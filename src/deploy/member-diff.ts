@@ -84,11 +84,16 @@ export function diffMemberTemplates(deployed: Template, proposed: Template): Mem
     if (!before || !after) continue;
     for (const property of new Set([...Object.keys(before), ...Object.keys(after)])) {
       if (property === 'AssumeRolePolicyDocument' || property === 'Policies') continue;
-      if (canonical(before[property]) !== canonical(after[property])) diff.roleProperties.push({ role: id, property, before: before[property], after: after[property] });
+      if (canonical(before[property]) !== canonical(after[property]))
+        diff.roleProperties.push({ role: id, property, before: before[property], after: after[property] });
     }
   }
   const others = (t: Template) => ({
-    ...Object.fromEntries(Object.entries(t.Resources ?? {}).filter(([, r]) => r.Type !== 'AWS::IAM::Role').map(([id, r]) => [`Resources.${id}`, r])),
+    ...Object.fromEntries(
+      Object.entries(t.Resources ?? {})
+        .filter(([, r]) => r.Type !== 'AWS::IAM::Role')
+        .map(([id, r]) => [`Resources.${id}`, r]),
+    ),
     Parameters: t.Parameters,
     Outputs: t.Outputs,
   });
@@ -106,7 +111,10 @@ export function hasChanges(diff: MemberTemplateDiff): boolean {
 export function renderDiff(diff: MemberTemplateDiff): string {
   if (!hasChanges(diff)) return 'No changes to the member-account template.\n';
   const lines: string[] = [];
-  const json = (prefix: string, value: unknown) => JSON.stringify(value, null, 2).split('\n').map((l) => `${prefix} ${l}`);
+  const json = (prefix: string, value: unknown) =>
+    JSON.stringify(value, null, 2)
+      .split('\n')
+      .map((l) => `${prefix} ${l}`);
   for (const role of diff.rolesAdded) lines.push(`[+] role ${role} (new in every member account)`);
   for (const role of diff.rolesRemoved) lines.push(`[-] role ${role} (deleted from every member account)`);
   for (const c of diff.statements) {

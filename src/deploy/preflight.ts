@@ -64,9 +64,21 @@ function cannotCheck(id: string, what: string, error: unknown, fix: string): Che
 export const CHECKS: Readonly<Record<string, Check>> = {
   'aws-cli': async (_config, deps) => {
     const version = await deps.awsCliVersion();
-    if (!version) return problem('aws-cli', 'missing', 'the AWS CLI is not installed (the guide runs aws ... commands)', 'install AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html');
+    if (!version)
+      return problem(
+        'aws-cli',
+        'missing',
+        'the AWS CLI is not installed (the guide runs aws ... commands)',
+        'install AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html',
+      );
     const major = /aws-cli\/(\d+)\./.exec(version)?.[1];
-    if (major !== '2') return problem('aws-cli', 'missing', `AWS CLI ${version.split(' ')[0]} found; the guide's commands assume v2`, 'install AWS CLI v2 (v1 lacks options the guide uses and pages output differently)');
+    if (major !== '2')
+      return problem(
+        'aws-cli',
+        'missing',
+        `AWS CLI ${version.split(' ')[0]} found; the guide's commands assume v2`,
+        'install AWS CLI v2 (v1 lacks options the guide uses and pages output differently)',
+      );
     return ok('aws-cli', version.split(' ')[0]!);
   },
 
@@ -74,7 +86,12 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     try {
       const identity = await deps.clients.sts.send(new GetCallerIdentityCommand({}));
       if (identity.Account !== config.hubAccountId) {
-        return problem('credentials', 'missing', `the credentials belong to account ${identity.Account}, not the hub account ${config.hubAccountId}`, 'run doctor with the hub account profile (--profile hub)');
+        return problem(
+          'credentials',
+          'missing',
+          `the credentials belong to account ${identity.Account}, not the hub account ${config.hubAccountId}`,
+          'run doctor with the hub account profile (--profile hub)',
+        );
       }
       return ok('credentials', `hub account ${identity.Account} (${identity.Arn})`);
     } catch (error) {
@@ -85,11 +102,28 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   organization: async (config, deps) => {
     try {
       const org = (await deps.clients.organizations.send(new DescribeOrganizationCommand({}))).Organization;
-      if (org?.Id !== config.organizationId) return problem('organization', 'missing', `the hub account belongs to organization ${org?.Id}, the config says ${config.organizationId}`, 'fix organizationId in the config');
+      if (org?.Id !== config.organizationId)
+        return problem(
+          'organization',
+          'missing',
+          `the hub account belongs to organization ${org?.Id}, the config says ${config.organizationId}`,
+          'fix organizationId in the config',
+        );
       if (org.MasterAccountId !== config.managementAccountId) {
-        return problem('organization', 'missing', `the management account is ${org.MasterAccountId}, the config says ${config.managementAccountId}`, 'fix managementAccountId in the config');
+        return problem(
+          'organization',
+          'missing',
+          `the management account is ${org.MasterAccountId}, the config says ${config.managementAccountId}`,
+          'fix managementAccountId in the config',
+        );
       }
-      if (org.FeatureSet !== 'ALL') return problem('organization', 'missing', 'the organization has only consolidated billing features', 'enable all features in AWS Organizations (service-managed StackSets need them)');
+      if (org.FeatureSet !== 'ALL')
+        return problem(
+          'organization',
+          'missing',
+          'the organization has only consolidated billing features',
+          'enable all features in AWS Organizations (service-managed StackSets need them)',
+        );
       return ok('organization', `${org.Id}, management account ${org.MasterAccountId}, all features`);
     } catch (error) {
       return cannotCheck('organization', 'describe the organization', error, 'the hub must be in the organization (organizations:DescribeOrganization)');
@@ -98,11 +132,25 @@ export const CHECKS: Readonly<Record<string, Check>> = {
 
   'stacksets-trusted-access': async (_config, deps) => {
     try {
-      const services = await listAll((token) => deps.clients.organizations.send(new ListAWSServiceAccessForOrganizationCommand({ NextToken: token })), (p) => p.EnabledServicePrincipals ?? []);
-      if (services.some((s) => s.ServicePrincipal === STACKSETS_SERVICE_PRINCIPAL)) return ok('stacksets-trusted-access', 'trusted access for CloudFormation StackSets is enabled');
-      return problem('stacksets-trusted-access', 'missing', 'trusted access for CloudFormation StackSets is not enabled', 'from the management account: aws cloudformation activate-organizations-access --profile management');
+      const services = await listAll(
+        (token) => deps.clients.organizations.send(new ListAWSServiceAccessForOrganizationCommand({ NextToken: token })),
+        (p) => p.EnabledServicePrincipals ?? [],
+      );
+      if (services.some((s) => s.ServicePrincipal === STACKSETS_SERVICE_PRINCIPAL))
+        return ok('stacksets-trusted-access', 'trusted access for CloudFormation StackSets is enabled');
+      return problem(
+        'stacksets-trusted-access',
+        'missing',
+        'trusted access for CloudFormation StackSets is not enabled',
+        'from the management account: aws cloudformation activate-organizations-access --profile management',
+      );
     } catch (error) {
-      return cannotCheck('stacksets-trusted-access', 'list trusted services', error, 'register the hub as delegated administrator first (next check), or run doctor with management-account credentials');
+      return cannotCheck(
+        'stacksets-trusted-access',
+        'list trusted services',
+        error,
+        'register the hub as delegated administrator first (next check), or run doctor with management-account credentials',
+      );
     }
   },
 
@@ -114,9 +162,15 @@ export const CHECKS: Readonly<Record<string, Check>> = {
         (p) => p.DelegatedAdministrators ?? [],
       );
       if (admins.some((a) => a.Id === config.hubAccountId)) return ok('delegated-admin', `${config.hubAccountId} is a delegated administrator for StackSets`);
-      return problem('delegated-admin', 'missing', `${config.hubAccountId} is not registered as delegated administrator for StackSets`, registerCommand(config));
+      return problem(
+        'delegated-admin',
+        'missing',
+        `${config.hubAccountId} is not registered as delegated administrator for StackSets`,
+        registerCommand(config),
+      );
     } catch (error) {
-      if (errorName(error) === 'AccessDeniedException') return problem('delegated-admin', 'missing', `${config.hubAccountId} may not list delegated administrators: it is not one`, registerCommand(config));
+      if (errorName(error) === 'AccessDeniedException')
+        return problem('delegated-admin', 'missing', `${config.hubAccountId} may not list delegated administrators: it is not one`, registerCommand(config));
       return cannotCheck('delegated-admin', 'list delegated administrators', error, registerCommand(config));
     }
   },
@@ -129,10 +183,17 @@ export const CHECKS: Readonly<Record<string, Check>> = {
         return problem('cdk-bootstrap', 'missing', `${CDK_TOOLKIT_STACK} in ${config.hubRegion} is ${stack?.StackStatus}`, fix);
       }
       const version = Number(stack.Outputs?.find((o) => o.OutputKey === 'BootstrapVersion')?.OutputValue);
-      if (!(version >= MIN_BOOTSTRAP_VERSION)) return problem('cdk-bootstrap', 'missing', `${CDK_TOOLKIT_STACK} bootstrap version ${version || 'unknown'} is older than ${MIN_BOOTSTRAP_VERSION}`, fix);
+      if (!(version >= MIN_BOOTSTRAP_VERSION))
+        return problem(
+          'cdk-bootstrap',
+          'missing',
+          `${CDK_TOOLKIT_STACK} bootstrap version ${version || 'unknown'} is older than ${MIN_BOOTSTRAP_VERSION}`,
+          fix,
+        );
       return ok('cdk-bootstrap', `${CDK_TOOLKIT_STACK} ${stack.StackStatus}, bootstrap version ${version}`);
     } catch (error) {
-      if (/does not exist/.test(errorMessage(error))) return problem('cdk-bootstrap', 'missing', `the hub region ${config.hubRegion} is not bootstrapped for the CDK`, fix);
+      if (/does not exist/.test(errorMessage(error)))
+        return problem('cdk-bootstrap', 'missing', `the hub region ${config.hubRegion} is not bootstrapped for the CDK`, fix);
       return cannotCheck('cdk-bootstrap', `describe ${CDK_TOOLKIT_STACK}`, error, fix);
     }
   },
@@ -142,7 +203,12 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     try {
       const info = (await deps.clients.ec2.send(new DescribeRegionsCommand({ RegionNames: [region], AllRegions: true }))).Regions?.[0];
       if (info?.OptInStatus === 'not-opted-in') {
-        return problem('stackset-region', 'missing', `the StackSet region ${region} is not enabled in the hub account`, `enable ${region} (Account settings > AWS Regions) in the hub and every target account, or set stackSetRegion to a default region`);
+        return problem(
+          'stackset-region',
+          'missing',
+          `the StackSet region ${region} is not enabled in the hub account`,
+          `enable ${region} (Account settings > AWS Regions) in the hub and every target account, or set stackSetRegion to a default region`,
+        );
       }
       return ok('stackset-region', `${region} is enabled (${info?.OptInStatus})`);
     } catch (error) {
@@ -168,7 +234,12 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     }
     const names = hubNames(config);
     if (roleArn && !roleArn.endsWith(`:role/${names.apiGatewayCloudWatchRole}`)) {
-      return problem('api-gateway-logging-role', 'warn', `the account already uses ${roleArn}; the stack will point the account setting at its own role ${names.apiGatewayCloudWatchRole}`, 'set approvalApi.cloudWatchRole to "existing" to leave the account setting alone');
+      return problem(
+        'api-gateway-logging-role',
+        'warn',
+        `the account already uses ${roleArn}; the stack will point the account setting at its own role ${names.apiGatewayCloudWatchRole}`,
+        'set approvalApi.cloudWatchRole to "existing" to leave the account setting alone',
+      );
     }
     return ok('api-gateway-logging-role', `the stack sets the account's API Gateway CloudWatch role (${names.apiGatewayCloudWatchRole})`);
   },
@@ -180,7 +251,12 @@ export const CHECKS: Readonly<Record<string, Check>> = {
       return ok('external-id-secret', `${secret.ARN} exists`);
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') {
-        return problem('external-id-secret', 'missing', `the secret ${config.externalIdSecret} does not exist in ${config.hubRegion}`, 'create it (docs/deploy.md, "external id"), or remove externalIdSecret to let the stack generate one');
+        return problem(
+          'external-id-secret',
+          'missing',
+          `the secret ${config.externalIdSecret} does not exist in ${config.hubRegion}`,
+          'create it (docs/deploy.md, "external id"), or remove externalIdSecret to let the stack generate one',
+        );
       }
       return cannotCheck('external-id-secret', `describe ${config.externalIdSecret}`, error, 'secretsmanager:DescribeSecret on the secret');
     }
@@ -192,15 +268,24 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     const pending = new Set<string>();
     try {
       for (const topicArn of topics) {
-        const subs = await listAll((token) => deps.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token })), (p) => p.Subscriptions ?? []);
+        const subs = await listAll(
+          (token) => deps.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token })),
+          (p) => p.Subscriptions ?? [],
+        );
         for (const sub of subs) if (sub.SubscriptionArn === 'PendingConfirmation' && sub.Endpoint) pending.add(sub.Endpoint);
       }
     } catch (error) {
-      if (errorName(error) === 'NotFoundException') return ok('sns-confirmations', 'not deployed yet: run doctor again after the deploy to see who has not confirmed');
+      if (errorName(error) === 'NotFoundException')
+        return ok('sns-confirmations', 'not deployed yet: run doctor again after the deploy to see who has not confirmed');
       return cannotCheck('sns-confirmations', 'list the subscriptions', error, 'sns:ListSubscriptionsByTopic on the hub topics');
     }
     if (pending.size === 0) return ok('sns-confirmations', 'every approver and operator has confirmed their subscription');
-    return problem('sns-confirmations', 'warn', `not confirmed yet: ${[...pending].sort().join(', ')} (they receive nothing until they do)`, 'each must click "Confirm subscription" in the email from AWS Notifications (docs/deploy.md step 6)');
+    return problem(
+      'sns-confirmations',
+      'warn',
+      `not confirmed yet: ${[...pending].sort().join(', ')} (they receive nothing until they do)`,
+      'each must click "Confirm subscription" in the email from AWS Notifications (docs/deploy.md step 6)',
+    );
   },
 };
 
@@ -227,4 +312,3 @@ export async function runPreflight(config: InfraConfig, deps: PreflightDeps): Pr
 export function preflightPassed(results: readonly CheckResult[]): boolean {
   return results.every((r) => r.status === 'ok' || r.status === 'warn');
 }
-

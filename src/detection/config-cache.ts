@@ -93,7 +93,12 @@ export interface CachingConfigReader extends ConfigReader {
  * otherwise describes it (once per name) and remembers it for the next sweep. The listing is read
  * only when there is a cached entry to validate, once per account-region.
  */
-export function cachingConfigReader(sagemaker: SageMakerClient, store: ConfigCacheStore, target: { accountId: string; region: string }, log: Log): CachingConfigReader {
+export function cachingConfigReader(
+  sagemaker: SageMakerClient,
+  store: ConfigCacheStore,
+  target: { accountId: string; region: string },
+  log: Log,
+): CachingConfigReader {
   const loaded = attempt(() => store.load(target.accountId, target.region));
   const cached = loaded.then((file) => new Map<string, CachedConfig>(failed(file) || !file ? [] : file.configs.map((c) => [c.endpointConfigName, c])));
   void loaded.then((file) => failed(file) && log.warn('config cache unreadable; configs are described', { ...target, error: file.failed }));

@@ -79,7 +79,9 @@ export function toDescribedEndpoint(out: DescribeEndpointCommandOutput | Omit<De
     currentInstanceCount: v.CurrentInstanceCount,
     desiredInstanceCount: v.DesiredInstanceCount,
     serverless: serverless(v.CurrentServerlessConfig ?? v.DesiredServerlessConfig),
-    instancePools: v.InstancePools?.flatMap((p) => (p.InstanceType ? [{ instanceType: p.InstanceType, currentInstanceCount: p.CurrentInstanceCount ?? 0 }] : [])),
+    instancePools: v.InstancePools?.flatMap((p) =>
+      p.InstanceType ? [{ instanceType: p.InstanceType, currentInstanceCount: p.CurrentInstanceCount ?? 0 }] : [],
+    ),
     shadow,
   });
   return {

@@ -107,7 +107,14 @@ export async function fetchDailySums(
     let token: string | undefined;
     do {
       const page = await cloudwatch.send(
-        new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: 'TimestampDescending', MaxDatapoints: MAX_DATAPOINTS_PER_CALL, NextToken: token }),
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: start,
+          EndTime: end,
+          ScanBy: 'TimestampDescending',
+          MaxDatapoints: MAX_DATAPOINTS_PER_CALL,
+          NextToken: token,
+        }),
       );
       pages.push(page);
       token = page.NextToken || undefined;

@@ -35,7 +35,11 @@ export interface RefreshResult {
 
 const ProductSchema = z.object({
   product: z.object({ productFamily: z.string().optional(), attributes: z.record(z.string(), z.string()) }),
-  terms: z.object({ OnDemand: z.record(z.string(), z.object({ priceDimensions: z.record(z.string(), z.object({ unit: z.string(), pricePerUnit: z.record(z.string(), z.string()) })) })).optional() }),
+  terms: z.object({
+    OnDemand: z
+      .record(z.string(), z.object({ priceDimensions: z.record(z.string(), z.object({ unit: z.string(), pricePerUnit: z.record(z.string(), z.string()) })) }))
+      .optional(),
+  }),
 });
 type Product = z.infer<typeof ProductSchema>;
 
@@ -56,7 +60,13 @@ async function* hostingProducts(options: RefreshOptions, counters: { pages: numb
   let token: string | undefined;
   do {
     const page = await options.pricing.send(
-      new GetProductsCommand({ ServiceCode: 'AmazonSageMaker', FormatVersion: 'aws_v1', MaxResults: 100, NextToken: token, Filters: [{ Type: 'TERM_MATCH', Field: 'component', Value: 'Hosting' }] }),
+      new GetProductsCommand({
+        ServiceCode: 'AmazonSageMaker',
+        FormatVersion: 'aws_v1',
+        MaxResults: 100,
+        NextToken: token,
+        Filters: [{ Type: 'TERM_MATCH', Field: 'component', Value: 'Hosting' }],
+      }),
     );
     counters.pages += 1;
     // The SDK types PriceList as `any` (AutomaticJsonStringConversion); each entry is parsed and validated below.
@@ -93,25 +103,34 @@ export async function refreshPriceTable(options: RefreshOptions): Promise<Refres
   return assemble(options, instances, serverless, { products, pages: counters.pages });
 }
 
-function assemble(options: RefreshOptions, instances: Map<string, Record<string, number>>, serverless: Map<string, number>, counts: { products: number; pages: number }): RefreshResult {
+function assemble(
+  options: RefreshOptions,
+  instances: Map<string, Record<string, number>>,
+  serverless: Map<string, number>,
+  counts: { products: number; pages: number },
+): RefreshResult {
   const now = options.clock.now().toISOString();
   const serverlessCarried: string[] = [];
   const regions: PriceTable['regions'] = {};
   for (const region of [...instances.keys()].sort()) {
     let rate = serverless.get(region);
     if (rate === undefined) {
-      rate = PRICE_TABLE.regions[region]?.serverlessProvisionedConcurrencyUsdPerGbSecond ?? PRICE_TABLE.regions['us-east-1']!.serverlessProvisionedConcurrencyUsdPerGbSecond;
+      rate =
+        PRICE_TABLE.regions[region]?.serverlessProvisionedConcurrencyUsdPerGbSecond ??
+        PRICE_TABLE.regions['us-east-1']!.serverlessProvisionedConcurrencyUsdPerGbSecond;
       serverlessCarried.push(region);
     }
     const sorted = Object.fromEntries(Object.entries(instances.get(region)!).sort(([a], [b]) => a.localeCompare(b)));
     regions[region] = { regionFactorFromUsEast1: 1, serverlessProvisionedConcurrencyUsdPerGbSecond: rate, instancesUsdPerHour: sorted };
   }
-  const source = options.endpointOverride ? `the endpoint ${options.endpointOverride} (not AWS: an endpoint override, such as the simulator, whose prices are its own)` : 'AWS (api.pricing.us-east-1.amazonaws.com)';
+  const source = options.endpointOverride
+    ? `the endpoint ${options.endpointOverride} (not AWS: an endpoint override, such as the simulator, whose prices are its own)`
+    : 'AWS (api.pricing.us-east-1.amazonaws.com)';
   const provenance = [
     `Read on ${now} by \`zombie-sweep prices refresh\` from the Price List Query API (GetProducts, ServiceCode AmazonSageMaker, component Hosting) at ${source}: ${counts.products} products in ${counts.pages} pages.`,
-    'Instance rates: the OnDemand USD per Hrs of each region\'s `<prefix>-Host:<instance type>` product, read for every region listed (regionFactorFromUsEast1 is 1: nothing is derived).',
+    "Instance rates: the OnDemand USD per Hrs of each region's `<prefix>-Host:<instance type>` product, read for every region listed (regionFactorFromUsEast1 is 1: nothing is derived).",
     serverlessCarried.length === 0
-      ? 'Serverless provisioned concurrency: the OnDemand USD per GB-second of each region\'s provisioned-concurrency product.'
+      ? "Serverless provisioned concurrency: the OnDemand USD per GB-second of each region's provisioned-concurrency product."
       : `Serverless provisioned concurrency: not in the catalogue for ${serverlessCarried.join(', ')}; carried from the bundled ${PRICE_TABLE.compiledOn} table (unverified).`,
   ];
   const table = PriceTableSchema.parse({

@@ -100,9 +100,7 @@ export function tooNewReason(endpoint: DescribedEndpoint, components: readonly I
   return undefined;
 }
 
-export type UsageJudgement =
-  | { verdict: 'active' | 'not-billable' | 'too-new' | 'error'; reason: string }
-  | { verdict: 'idle'; reason: string };
+export type UsageJudgement = { verdict: 'active' | 'not-billable' | 'too-new' | 'error'; reason: string } | { verdict: 'idle'; reason: string };
 
 /**
  * Everything decidable before tags are read. `idle` means: billable, old enough, and at or under the

@@ -127,7 +127,13 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   }
   for (const facts of idleFacts) findings.push(buildFinding(withLastInvoked(facts, history, window)));
   await cache?.persist();
-  log.info('target scanned', { accountId, region, endpoints: findings.length, idle: idle.length, zombies: findings.filter((f) => f.verdict === 'zombie').length });
+  log.info('target scanned', {
+    accountId,
+    region,
+    endpoints: findings.length,
+    idle: idle.length,
+    zombies: findings.filter((f) => f.verdict === 'zombie').length,
+  });
   return { ...base, status: 'ok', findings: sortFindings(findings) };
 }
 
@@ -145,7 +151,17 @@ function splitByUsage(
     const used = usage.get(endpoint.endpointName) ?? { invocations: 0 };
     const judged = judgeUsage(endpoint, used, ownComponents(endpoint), window);
     if (judged.verdict === 'idle') idle.push({ endpoint, usage: used, reason: judged.reason });
-    else settled.push({ accountId: options.accountId, region: options.region, endpoint, verdict: judged.verdict, reason: judged.reason, usage: used, components: ownComponents(endpoint), endpointType: null });
+    else
+      settled.push({
+        accountId: options.accountId,
+        region: options.region,
+        endpoint,
+        verdict: judged.verdict,
+        reason: judged.reason,
+        usage: used,
+        components: ownComponents(endpoint),
+        endpointType: null,
+      });
   }
   return { settled, idle };
 }
@@ -171,7 +187,8 @@ async function describeAll(
   const descriptions = await mapAdaptive(listed, limit, (summary) =>
     throttleSignal(async () => {
       const result: DescribedEndpoint | Gone | Failed = await attempt(() => describeEndpoint(sagemaker, summary.EndpointName ?? ''));
-      if (priceAll && result !== GONE && !failed(result) && result.status === 'InService' && needsConfig(result)) await configs.read(result.endpointConfigName!);
+      if (priceAll && result !== GONE && !failed(result) && result.status === 'InService' && needsConfig(result))
+        await configs.read(result.endpointConfigName!);
       options.onProgress?.({ done: ++done, total: listed.length });
       return { summary, result };
     }),

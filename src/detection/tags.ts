@@ -54,14 +54,21 @@ export async function readTags(ctx: TagReadContext, arns: readonly string[], ext
       const answer = await ctx.tagging.send(new GetResourcesCommand({ ResourceARNList: batch }));
       const tags = trustedAnswer(batch, answer.ResourceTagMappingList ?? [], answer.PaginationToken);
       if (!tags) {
-        ctx.log.warn('GetResources answered for other ARNs than asked, or only in part; reading this batch with ListTags', { accountId: ctx.accountId, region: ctx.region });
+        ctx.log.warn('GetResources answered for other ARNs than asked, or only in part; reading this batch with ListTags', {
+          accountId: ctx.accountId,
+          region: ctx.region,
+        });
         fallBack(batch);
         continue;
       }
       for (const arn of batch) out.set(arn, tags.get(arn.toLowerCase()) ?? {});
     } catch (error) {
       batchUnavailable = describeError(error);
-      ctx.log.warn('tag:GetResources unavailable; reading tags with sagemaker:ListTags, one call per endpoint', { accountId: ctx.accountId, region: ctx.region, error: batchUnavailable });
+      ctx.log.warn('tag:GetResources unavailable; reading tags with sagemaker:ListTags, one call per endpoint', {
+        accountId: ctx.accountId,
+        region: ctx.region,
+        error: batchUnavailable,
+      });
       fallBack(batch);
     }
   }
@@ -76,7 +83,11 @@ export async function readTags(ctx: TagReadContext, arns: readonly string[], ext
  * deadline is judged on endpoints still in use. Invoked endpoints ride in the idle endpoints' batches
  * when they fit in the spare room (no extra call); otherwise one filtered GetResources reads them.
  */
-export async function readScanTags(ctx: TagReadContext, idle: readonly string[], invoked: readonly string[]): Promise<{ idle: Map<string, TagRead>; invoked?: Map<string, TagMap> }> {
+export async function readScanTags(
+  ctx: TagReadContext,
+  idle: readonly string[],
+  invoked: readonly string[],
+): Promise<{ idle: Map<string, TagRead>; invoked?: Map<string, TagMap> }> {
   const batches = (n: number) => Math.ceil(n / MAX_ARNS_PER_GET_RESOURCES);
   const ride = ctx.tagging !== undefined && idle.length > 0 && batches(idle.length + invoked.length) === batches(idle.length);
   const read = await readTags(ctx, idle, ride ? invoked : []);
@@ -91,7 +102,11 @@ export async function readScanTags(ctx: TagReadContext, idle: readonly string[],
 }
 
 /** Tags by lower-cased ARN (SageMaker lower-cases names in ARNs), or undefined when the answer cannot be trusted. */
-function trustedAnswer(asked: readonly string[], mappings: readonly { ResourceARN?: string; Tags?: { Key?: string; Value?: string }[] }[], paginationToken: string | undefined): Map<string, TagMap> | undefined {
+function trustedAnswer(
+  asked: readonly string[],
+  mappings: readonly { ResourceARN?: string; Tags?: { Key?: string; Value?: string }[] }[],
+  paginationToken: string | undefined,
+): Map<string, TagMap> | undefined {
   if (paginationToken) return undefined;
   const wanted = new Set(asked.map((arn) => arn.toLowerCase()));
   const tags = new Map<string, TagMap>();
@@ -117,7 +132,11 @@ export async function readAutoDeleteTagged(ctx: TagReadContext): Promise<Map<str
   try {
     do {
       const page = await ctx.tagging.send(
-        new GetResourcesCommand({ ResourceTypeFilters: ['sagemaker:endpoint'], TagFilters: [{ Key: EXEMPT_TAG.autoDeleteAfter }], ...(token ? { PaginationToken: token } : {}) }),
+        new GetResourcesCommand({
+          ResourceTypeFilters: ['sagemaker:endpoint'],
+          TagFilters: [{ Key: EXEMPT_TAG.autoDeleteAfter }],
+          ...(token ? { PaginationToken: token } : {}),
+        }),
       );
       for (const mapping of page.ResourceTagMappingList ?? []) {
         if (mapping.ResourceARN) out.set(mapping.ResourceARN.toLowerCase(), tagListToMap(mapping.Tags));
@@ -125,7 +144,11 @@ export async function readAutoDeleteTagged(ctx: TagReadContext): Promise<Map<str
       token = page.PaginationToken || undefined;
     } while (token);
   } catch (error) {
-    ctx.log.warn('tag:GetResources unavailable; auto-delete-after is judged on idle endpoints only', { accountId: ctx.accountId, region: ctx.region, error: describeError(error) });
+    ctx.log.warn('tag:GetResources unavailable; auto-delete-after is judged on idle endpoints only', {
+      accountId: ctx.accountId,
+      region: ctx.region,
+      error: describeError(error),
+    });
     return undefined;
   }
   return out;

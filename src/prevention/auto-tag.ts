@@ -44,7 +44,8 @@ export function parseCreateCallEvent(raw: unknown): CreateCallEvent | { invalid:
   const detail = raw.detail;
   if (!isObject(detail)) return { invalid: 'detail' };
   if (!AUTO_TAGGED_EVENTS.includes(detail.eventName as CreateCallEvent['detail']['eventName'])) return { invalid: 'detail.eventName' };
-  if (!optionalString(detail.eventTime) || !optionalString(detail.errorCode)) return { invalid: typeof detail.eventTime === 'string' ? 'detail.errorCode' : 'detail.eventTime' };
+  if (!optionalString(detail.eventTime) || !optionalString(detail.errorCode))
+    return { invalid: typeof detail.eventTime === 'string' ? 'detail.errorCode' : 'detail.eventTime' };
   const identity = detail.userIdentity;
   if (!isObject(identity) || !optionalString(identity.arn) || !optionalString(identity.invokedBy)) return { invalid: 'detail.userIdentity' };
   const response = detail.responseElements;

@@ -107,7 +107,12 @@ export function digestText(digest: OwnerDigest, sweepId: string): { subject: str
     '',
     ...digest.endpoints.map((e) => {
       const state = e.verdict === 'expired' ? 'EXPIRED (auto-delete-after passed)' : e.idle ? 'IDLE' : e.verdict;
-      const due = e.daysUntilAutoDelete === undefined ? 'no auto-delete-after tag' : e.daysUntilAutoDelete < 0 ? `auto-delete-after ${e.autoDeleteAfter} has passed` : `auto-delete-after ${e.autoDeleteAfter} (in ${e.daysUntilAutoDelete} day${e.daysUntilAutoDelete === 1 ? '' : 's'})`;
+      const due =
+        e.daysUntilAutoDelete === undefined
+          ? 'no auto-delete-after tag'
+          : e.daysUntilAutoDelete < 0
+            ? `auto-delete-after ${e.autoDeleteAfter} has passed`
+            : `auto-delete-after ${e.autoDeleteAfter} (in ${e.daysUntilAutoDelete} day${e.daysUntilAutoDelete === 1 ? '' : 's'})`;
       return `- ${e.endpointName} (${e.accountId}, ${e.region}): ${state}, ${money(e.monthlyCostUsd)}/month, ${due}`;
     }),
   ];

@@ -21,10 +21,16 @@ export function renderSavingsHtml(summary: SavingsSummary): string {
   );
   const group = (title: string, rows: SavingsSummary['byOwner']) =>
     `<h2>${esc(title)}</h2><div class="wrap"><table><thead><tr><th>${esc(title.replace(/^By /, ''))}</th><th class="num">Endpoints</th><th class="num">$/month</th></tr></thead><tbody>${rows
-      .map((r) => `<tr><td>${esc(r.key)}</td><td class="num">${esc(r.endpoints.toLocaleString('en-US'))}</td><td class="num">${esc(money(r.monthlyUsd))}</td></tr>`)
+      .map(
+        (r) =>
+          `<tr><td>${esc(r.key)}</td><td class="num">${esc(r.endpoints.toLocaleString('en-US'))}</td><td class="num">${esc(money(r.monthlyUsd))}</td></tr>`,
+      )
       .join('')}</tbody></table></div>`;
   const months = summary.byMonth
-    .map((m) => `<tr><td>${esc(m.month)}</td><td class="num">${esc(m.endpoints.toLocaleString('en-US'))}</td><td class="num">${esc(money(m.addedUsd))}</td><td class="num">${esc(money(m.runRateUsd))}</td><td class="num">${esc(money(m.idleUsd))}</td></tr>`)
+    .map(
+      (m) =>
+        `<tr><td>${esc(m.month)}</td><td class="num">${esc(m.endpoints.toLocaleString('en-US'))}</td><td class="num">${esc(money(m.addedUsd))}</td><td class="num">${esc(money(m.runRateUsd))}</td><td class="num">${esc(money(m.idleUsd))}</td></tr>`,
+    )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

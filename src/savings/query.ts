@@ -57,7 +57,11 @@ export async function listSweepIds(s3: S3Client, bucket: string): Promise<string
   return ids;
 }
 
-export async function loadSavings(s3: S3Client, bucket: string, options: { ownerTagKeys?: readonly string[]; concurrency?: number } = {}): Promise<SweepSavings[]> {
+export async function loadSavings(
+  s3: S3Client,
+  bucket: string,
+  options: { ownerTagKeys?: readonly string[]; concurrency?: number } = {},
+): Promise<SweepSavings[]> {
   const ids = await listSweepIds(s3, bucket);
   const all = await mapLimit(ids, options.concurrency ?? 8, (id) => readSweepSavings(s3, bucket, id, options.ownerTagKeys));
   return all.filter((s): s is SweepSavings => s !== undefined).sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
@@ -74,7 +78,9 @@ export function summarizeSavings(sweeps: readonly SweepSavings[], since?: string
   }
   const inRange = [...counted.values()].filter(({ month }) => !since || month >= since.slice(0, 7));
   const months = [...new Set(ordered.map((s) => s.finishedAt.slice(0, 7)))].filter((m) => !since || m >= since.slice(0, 7)).sort();
-  let runRate = [...counted.values()].filter(({ month }) => since !== undefined && month < since.slice(0, 7)).reduce((sum, { saving }) => sum + (saving.monthlyCostUsd ?? 0), 0);
+  let runRate = [...counted.values()]
+    .filter(({ month }) => since !== undefined && month < since.slice(0, 7))
+    .reduce((sum, { saving }) => sum + (saving.monthlyCostUsd ?? 0), 0);
   const byMonth = months.map((month) => {
     const added = inRange.filter((e) => e.month === month);
     const addedUsd = added.reduce((sum, { saving }) => sum + (saving.monthlyCostUsd ?? 0), 0);

@@ -8,7 +8,16 @@ import { accountOwners, accountParents, ownerTagsOf as pickOwnerTags, resolveOwn
 import { CandidateSchema, FindingsFileSchema, parseOrThrow, type Candidate, type Finding, type FindingsFile } from '../core/schemas.ts';
 import { auditWriterOf, hubS3, type SweepDeps } from './deps.ts';
 import { causeMessage, readMapResults } from './map-results.ts';
-import { ScanItemSchema, SWEEP_FILES, SweepContextSchema, type EndpointAction, type ScanItem, type SweepContext, type SweepReport, type TargetReport } from './model.ts';
+import {
+  ScanItemSchema,
+  SWEEP_FILES,
+  SweepContextSchema,
+  type EndpointAction,
+  type ScanItem,
+  type SweepContext,
+  type SweepReport,
+  type TargetReport,
+} from './model.ts';
 import { readReport, writeReport } from './report-store.ts';
 import { readJsonObject, putJson } from '../core/s3-json.ts';
 import { round2, summarize } from './summary.ts';
@@ -45,7 +54,9 @@ export interface CollectTaggedResult {
 
 export async function collect(deps: SweepDeps, raw: unknown): Promise<CollectScanResult | CollectTaggedResult> {
   const input = parseOrThrow(CollectInputSchema, raw, 'collect input');
-  return input.phase === 'scan' ? collectScan(deps, input.sweep, input.targetList.key, input.scan.manifestKey, input.scan.bucket) : collectTagged(deps, input.sweep, input.tagging.manifestKey, input.tagging.bucket);
+  return input.phase === 'scan'
+    ? collectScan(deps, input.sweep, input.targetList.key, input.scan.manifestKey, input.scan.bucket)
+    : collectTagged(deps, input.sweep, input.tagging.manifestKey, input.tagging.bucket);
 }
 
 const targetKey = (accountId: string, region: string) => `${accountId}/${region}`;
@@ -77,7 +88,13 @@ async function collectScan(deps: SweepDeps, sweep: SweepContext, targetsKey: str
 type TargetFindings = { item: ScanItem; file?: FindingsFile; problem?: string };
 
 /** Each target's findings file, or why it has none (a child that failed outright says so in the Map's results). */
-async function readFindingsFiles(deps: SweepDeps, sweep: SweepContext, targetsKey: string, manifestKey: string, resultsBucket: string): Promise<TargetFindings[]> {
+async function readFindingsFiles(
+  deps: SweepDeps,
+  sweep: SweepContext,
+  targetsKey: string,
+  manifestKey: string,
+  resultsBucket: string,
+): Promise<TargetFindings[]> {
   const s3 = hubS3(deps);
   const targetsFile = await readJsonObject(s3, deps.archiveBucket, targetsKey);
   if (!targetsFile) throw new InputValidationError(`targetList.key: no target list at s3://${deps.archiveBucket}/${targetsKey}`, 'targetList.key');
@@ -98,7 +115,6 @@ async function readFindingsFiles(deps: SweepDeps, sweep: SweepContext, targetsKe
   });
 }
 
-
 function scannedReport(deps: SweepDeps, sweep: SweepContext, targets: TargetReport[], findings: Finding[]): SweepReport {
   const now = deps.clock.now().toISOString();
   return {
@@ -111,7 +127,11 @@ function scannedReport(deps: SweepDeps, sweep: SweepContext, targets: TargetRepo
     startedAt: sweep.startedAt,
     updatedAt: now,
     archiveBucket: deps.archiveBucket,
-    detection: { lookbackDays: sweep.detection.lookbackDays, thresholdInvocations: sweep.detection.thresholdInvocations, minAgeDays: sweep.detection.minAgeDays ?? sweep.detection.lookbackDays },
+    detection: {
+      lookbackDays: sweep.detection.lookbackDays,
+      thresholdInvocations: sweep.detection.thresholdInvocations,
+      minAgeDays: sweep.detection.minAgeDays ?? sweep.detection.lookbackDays,
+    },
     targets,
     findings,
     actions: [],
@@ -146,7 +166,13 @@ async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Find
   }
   // Approver groups that match by OU need each account's OUs up to the root (ListParents per account and per OU, once each).
   const byOu = sweep.approval.groups.some((g) => g.match.ous.length > 0);
-  const parents = byOu && sweep.targets.org ? await accountParents(candidates.map((c) => c.accountId), deps.clients.hub(OrganizationsClient)) : new Map<string, string[]>();
+  const parents =
+    byOu && sweep.targets.org
+      ? await accountParents(
+          candidates.map((c) => c.accountId),
+          deps.clients.hub(OrganizationsClient),
+        )
+      : new Map<string, string[]>();
   for (const c of candidates) {
     const owner = owners.get(c.endpointArn);
     if (owner?.contact && owner.source) Object.assign(c, { owner: owner.contact, ownerSource: owner.source });
@@ -177,7 +203,10 @@ export function candidateOf(sweep: SweepContext, item: ScanItem, f: Finding, sca
 }
 
 /** Per target: its line in the report, its findings, and the candidates they make (zombies, and expired ones when asked). */
-function gatherFindings(sweep: SweepContext, files: readonly { item: ScanItem; file?: FindingsFile; problem?: string }[]): { targets: TargetReport[]; findings: Finding[]; candidates: Candidate[] } {
+function gatherFindings(
+  sweep: SweepContext,
+  files: readonly { item: ScanItem; file?: FindingsFile; problem?: string }[],
+): { targets: TargetReport[]; findings: Finding[]; candidates: Candidate[] } {
   const targets: TargetReport[] = [];
   const findings: Finding[] = [];
   const candidates: Candidate[] = [];
@@ -200,7 +229,8 @@ function gatherFindings(sweep: SweepContext, files: readonly { item: ScanItem; f
     for (const f of zombies) candidates.push(candidateOf(sweep, item, f, file.scannedAt));
     // The owner's own deadline passed: with expiredAction candidate it is archived and put to approval like a zombie.
     if (sweep.detection.expiredAction === 'candidate') {
-      for (const f of file.findings.filter((x) => x.verdict === 'expired')) candidates.push({ ...candidateOf(sweep, item, f, file.scannedAt), expired: f.reason, ...stillInvoked(sweep, f) });
+      for (const f of file.findings.filter((x) => x.verdict === 'expired'))
+        candidates.push({ ...candidateOf(sweep, item, f, file.scannedAt), expired: f.reason, ...stillInvoked(sweep, f) });
     }
   }
   return { targets, findings, candidates };
@@ -232,7 +262,15 @@ async function auditDetected(deps: SweepDeps, sweep: SweepContext, candidates: r
       region: c.region,
       endpointName: c.endpointName,
       endpointArn: c.endpointArn,
-      details: { monthlyCostUsd: c.monthlyCostUsd, idleSince: c.idleSince, instanceType: c.instanceType, instanceCount: c.instanceCount, endpointType: c.endpointType, detectedAt: c.detectedAt, mode: sweep.mode },
+      details: {
+        monthlyCostUsd: c.monthlyCostUsd,
+        idleSince: c.idleSince,
+        instanceType: c.instanceType,
+        instanceCount: c.instanceCount,
+        endpointType: c.endpointType,
+        detectedAt: c.detectedAt,
+        mode: sweep.mode,
+      },
     }),
   );
   await putJson(s3, deps.archiveBucket, marker, { at: deps.clock.now().toISOString(), count: candidates.length });
@@ -273,19 +311,36 @@ async function collectTagged(deps: SweepDeps, sweep: SweepContext, manifestKey: 
     const why = o.reason ? causeMessage(o.reason) : (o.error ?? 'unknown error');
     if (o.status === 'snapshot-failed') return { ...base, snapshot: 'failed', tagged: false, reason: `snapshot not verified, endpoint left untouched: ${why}` };
     const archived = manifestOf.get(c.endpointArn);
-    return archived ? { ...base, snapshot: 'archived', manifestUri: archived.uri, ...archived.size, tagged: false, reason: `not tagged: ${why}` } : { ...base, tagged: false, reason: `not tagged: ${why}` };
+    return archived
+      ? { ...base, snapshot: 'archived', manifestUri: archived.uri, ...archived.size, tagged: false, reason: `not tagged: ${why}` }
+      : { ...base, tagged: false, reason: `not tagged: ${why}` };
   });
 
   const report = await readReport(s3, deps.archiveBucket, sweep.sweepId);
-  const updated: SweepReport = { ...report, status: 'tagged', updatedAt: deps.clock.now().toISOString(), actions, summary: summarize(report.targets, report.findings, actions) };
+  const updated: SweepReport = {
+    ...report,
+    status: 'tagged',
+    updatedAt: deps.clock.now().toISOString(),
+    actions,
+    summary: summarize(report.targets, report.findings, actions),
+  };
   await writeReport(s3, deps.archiveBucket, updated);
   const key = layout.sweepFile(sweep.sweepId, SWEEP_FILES.approvalCandidates);
   await putJson(s3, deps.archiveBucket, key, tagged);
-  return { key, count: tagged.length, snapshotFailed: outcomes.filter((o) => o.status === 'snapshot-failed').length, failed: outcomes.filter((o) => o.status === 'failed').length };
+  return {
+    key,
+    count: tagged.length,
+    snapshotFailed: outcomes.filter((o) => o.status === 'snapshot-failed').length,
+    failed: outcomes.filter((o) => o.status === 'failed').length,
+  };
 }
 
 /** The manifest this sweep wrote for the candidate, if its snapshot completed. */
-async function archivedManifest(deps: SweepDeps, sweepId: string, c: { accountId: string; region: string; endpointName: string }): Promise<{ uri: string; size?: { artifacts: number; bytes: number } } | undefined> {
+async function archivedManifest(
+  deps: SweepDeps,
+  sweepId: string,
+  c: { accountId: string; region: string; endpointName: string },
+): Promise<{ uri: string; size?: { artifacts: number; bytes: number } } | undefined> {
   const key = layout.manifest(c.accountId, c.region, c.endpointName, sweepId);
   if (!(await readJsonObject(hubS3(deps), deps.archiveBucket, key))) return undefined;
   const uri = s3Uri(deps.archiveBucket, key);

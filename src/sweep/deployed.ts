@@ -15,7 +15,11 @@ export class StackLookupError extends ZombieSweepError {}
 /** `--state-machine-arn`, else the hub stack's `StateMachineArn` output. */
 export async function resolveStateMachineArn(clients: ClientFactory, flags: { stateMachineArn?: string; stackName?: string }): Promise<string> {
   if (flags.stateMachineArn) {
-    if (!STATE_MACHINE_ARN.test(flags.stateMachineArn)) throw new InputValidationError(`invalid --state-machine-arn: not a state machine ARN (got ${JSON.stringify(flags.stateMachineArn)})`, '--state-machine-arn');
+    if (!STATE_MACHINE_ARN.test(flags.stateMachineArn))
+      throw new InputValidationError(
+        `invalid --state-machine-arn: not a state machine ARN (got ${JSON.stringify(flags.stateMachineArn)})`,
+        '--state-machine-arn',
+      );
     return flags.stateMachineArn;
   }
   const stackName = flags.stackName ?? DEFAULT_STACK_NAME;
@@ -26,9 +30,14 @@ export async function resolveStateMachineArn(clients: ClientFactory, flags: { st
     // Only "no such stack" is about the flag. Anything else (refused credentials, an endpoint that does
     // not speak CloudFormation and answers something the SDK cannot parse) is not bad input, and says so.
     if (errorName(error) === 'ValidationError' && /does not exist/i.test(errorMessage(error))) {
-      throw new InputValidationError(`invalid --stack-name: stack ${stackName} does not exist in this account and region; deploy it (docs/deploy.md), or pass --state-machine-arn or --stack-name`, '--stack-name');
+      throw new InputValidationError(
+        `invalid --stack-name: stack ${stackName} does not exist in this account and region; deploy it (docs/deploy.md), or pass --state-machine-arn or --stack-name`,
+        '--stack-name',
+      );
     }
-    throw new StackLookupError(`cannot read stack ${stackName}: ${errorName(error)}: ${errorMessage(error)}; pass --state-machine-arn to skip the lookup`, { cause: error });
+    throw new StackLookupError(`cannot read stack ${stackName}: ${errorName(error)}: ${errorMessage(error)}; pass --state-machine-arn to skip the lookup`, {
+      cause: error,
+    });
   }
   const arn = outputs?.find((o) => o.OutputKey === STATE_MACHINE_OUTPUT)?.OutputValue;
   if (!arn) throw new InputValidationError(`stack ${stackName} has no ${STATE_MACHINE_OUTPUT} output; pass --state-machine-arn`, '--stack-name');
@@ -59,7 +68,9 @@ export async function historySince(sfn: SFNClient, executionArn: string, afterId
 }
 
 /** One line per interesting event, for `--wait` and the local run's progress. */
-export function describeEvent(event: Pick<HistoryEvent, 'type' | 'stateEnteredEventDetails' | 'taskFailedEventDetails' | 'mapRunFailedEventDetails' | 'executionFailedEventDetails'>): string | undefined {
+export function describeEvent(
+  event: Pick<HistoryEvent, 'type' | 'stateEnteredEventDetails' | 'taskFailedEventDetails' | 'mapRunFailedEventDetails' | 'executionFailedEventDetails'>,
+): string | undefined {
   const type = event.type ?? '';
   if (type.endsWith('StateEntered') && !type.startsWith('Choice') && !type.startsWith('Pass')) return `→ ${event.stateEnteredEventDetails?.name ?? type}`;
   if (type === 'TaskFailed') return `  ! task failed: ${event.taskFailedEventDetails?.error ?? ''}`;

@@ -40,6 +40,11 @@ export function lastInvokedText(f: Pick<Finding, 'lastInvokedAt' | 'verdict' | '
 /** What the sweep did to an endpoint, in order: `archived → tagged → approved → deleted`. */
 export function actionChain(a: Pick<EndpointAction, 'snapshot' | 'tagged' | 'decision' | 'deletion'> | undefined): string {
   if (!a) return '';
-  const parts = [a.snapshot === 'archived' ? 'archived' : a.snapshot === 'failed' ? 'snapshot failed' : undefined, a.tagged ? 'tagged' : undefined, a.decision, a.deletion].filter(Boolean);
+  const parts = [
+    a.snapshot === 'archived' ? 'archived' : a.snapshot === 'failed' ? 'snapshot failed' : undefined,
+    a.tagged ? 'tagged' : undefined,
+    a.decision,
+    a.deletion,
+  ].filter(Boolean);
   return parts.join(' → ');
 }

@@ -111,7 +111,11 @@ function failedReport(deps: SweepDeps, sweep: z.infer<typeof SweepContextSchema>
     updatedAt: now,
     finishedAt: now,
     archiveBucket: deps.archiveBucket,
-    detection: { lookbackDays: sweep.detection.lookbackDays, thresholdInvocations: sweep.detection.thresholdInvocations, minAgeDays: sweep.detection.minAgeDays ?? sweep.detection.lookbackDays },
+    detection: {
+      lookbackDays: sweep.detection.lookbackDays,
+      thresholdInvocations: sweep.detection.thresholdInvocations,
+      minAgeDays: sweep.detection.minAgeDays ?? sweep.detection.lookbackDays,
+    },
     targets: [],
     findings: [],
     actions: [],

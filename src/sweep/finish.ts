@@ -95,7 +95,14 @@ export async function finishSweep(deps: SweepDeps, raw: unknown): Promise<Finish
   const notified = await notify(deps, { subject: text.subject, body: text.body, approvers: sweep.approval.approvers, event: 'sweep-finished' });
   if (sweep.digest && deps.notifier) await publishOwnerDigests(deps, deps.notifier, final, sweep);
   deps.log.info('sweep finished', { sweepId: sweep.sweepId, zombies: final.summary.zombies, deleted: final.summary.deleted });
-  return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'completed', reportKey, summary: { ...final.summary, skipped: final.summary.skipped.length }, notified };
+  return {
+    sweepId: sweep.sweepId,
+    mode: sweep.mode,
+    status: 'completed',
+    reportKey,
+    summary: { ...final.summary, skipped: final.summary.skipped.length },
+    notified,
+  };
 }
 
 /** The decision's outcome folded into each tagged endpoint's action; the report's approval line. */
@@ -170,7 +177,11 @@ async function foldDeletions(s3: ReturnType<typeof hubS3>, ref: z.output<typeof 
 }
 
 async function publishOwnerDigests(deps: SweepDeps, notifier: Notifier, final: SweepReport, sweep: z.output<typeof FinishInputSchema>['sweep']): Promise<void> {
-  const digests = buildDigests(final.findings, { now: deps.clock.now(), ownerTagKeys: sweep.approval.ownerTagKeys, autoDeleteMaxDays: sweep.detection.autoDeleteMaxDays });
+  const digests = buildDigests(final.findings, {
+    now: deps.clock.now(),
+    ownerTagKeys: sweep.approval.ownerTagKeys,
+    autoDeleteMaxDays: sweep.detection.autoDeleteMaxDays,
+  });
   deps.log.info('digests published', { owners: await publishDigests(notifier, digests, sweep.sweepId) });
 }
 

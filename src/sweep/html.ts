@@ -121,7 +121,8 @@ function actionText(a: EndpointAction | undefined): string {
   return parts.join(' → ');
 }
 
-const card = (label: string, value: string, detail?: string) => `<div class="card">${esc(label)}<b>${esc(value)}</b>${detail ? `<small>${esc(detail)}</small>` : ''}</div>`;
+const card = (label: string, value: string, detail?: string) =>
+  `<div class="card">${esc(label)}<b>${esc(value)}</b>${detail ? `<small>${esc(detail)}</small>` : ''}</div>`;
 
 function summaryCards(s: SweepReport['summary']): string {
   return [
@@ -179,7 +180,10 @@ function findingsTable(report: SweepReport): string {
 function targetsTable(report: SweepReport): string {
   const rows = report.targets
     .filter((t) => t.status !== 'ok')
-    .map((t) => `<tr><td class="title">${esc(t.accountId)} ${esc(t.region)}</td><td data-label="Status">${esc(t.status)}</td><td data-label="Reason">${esc(t.reason ?? '')}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr><td class="title">${esc(t.accountId)} ${esc(t.region)}</td><td data-label="Status">${esc(t.status)}</td><td data-label="Reason">${esc(t.reason ?? '')}</td></tr>`,
+    )
     .join('');
   if (!rows) return '';
   return `<h2>Targets not scanned</h2><table class="stack"><caption>Unreachable or failed targets</caption><thead><tr><th scope="col">Account and region</th><th scope="col">Status</th><th scope="col">Reason</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -188,12 +192,15 @@ function targetsTable(report: SweepReport): string {
 function approvalText(report: SweepReport): string {
   const a = report.approval;
   if (!a) return 'not requested';
-  const vetoed = report.summary.vetoed ? `; ${count(report.summary.vetoed)} vetoed by ${report.summary.vetoed === 1 ? 'its owner' : 'their owners'} (kept)` : '';
+  const vetoed = report.summary.vetoed
+    ? `; ${count(report.summary.vetoed)} vetoed by ${report.summary.vetoed === 1 ? 'its owner' : 'their owners'} (kept)`
+    : '';
   return `${decisionText(a)}${vetoed}`;
 }
 
 function decisionText(a: NonNullable<SweepReport['approval']>): string {
-  if (a.outcome === 'decided') return `${count(a.approved)} approved, ${count(a.rejected)} kept, by ${a.autoApproved ? 'auto-approve' : (a.approver ?? '')} at ${a.decidedAt ?? ''}`;
+  if (a.outcome === 'decided')
+    return `${count(a.approved)} approved, ${count(a.rejected)} kept, by ${a.autoApproved ? 'auto-approve' : (a.approver ?? '')} at ${a.decidedAt ?? ''}`;
   if (a.outcome === 'expired') return 'expired: nobody decided in time, nothing deleted';
   if (a.outcome === 'anomaly') return 'refused: the approval task completed without a valid signed decision, nothing deleted';
   return 'not needed';

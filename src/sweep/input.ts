@@ -14,12 +14,7 @@ import { readJsonObject, listKeys, putJson } from '../core/s3-json.ts';
  * the actions lock in tag and cleanup modes, and returns the `sweep` object later states read.
  */
 
-const intSetting = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+const intSetting = (min: number, max: number) => z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** The state machine's `${...}` settings arrive as strings (placeholders live inside JSON strings). */
 export const SettingsInputSchema = z.object({
@@ -41,7 +36,10 @@ export const ValidateInputEventSchema = z.object({
 
 /** Execution names allow `_`; sweep ids (S3 key segments, tag values) do not. */
 export function sweepIdFromExecutionName(name: string): string | undefined {
-  const candidate = name.replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+/, '').slice(0, 80);
+  const candidate = name
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 80);
   return SweepIdSchema.safeParse(candidate).success ? candidate : undefined;
 }
 
@@ -58,7 +56,10 @@ export function checkModeRules(input: ParsedSweepInput, allowAutoApprove: boolea
     );
   }
   if (input.approval.autoApprove && !allowAutoApprove) {
-    throw new InputValidationError('approval.autoApprove: only `zombie-sweep start --local --auto-approve` may skip the human decision', 'approval.autoApprove');
+    throw new InputValidationError(
+      'approval.autoApprove: only `zombie-sweep start --local --auto-approve` may skip the human decision',
+      'approval.autoApprove',
+    );
   }
   if (input.mode === 'cleanup' && input.approval.approvers.length === 0 && input.approval.groups.length === 0 && !input.approval.autoApprove) {
     throw new InputValidationError('approval.approvers: cleanup mode needs at least one approver', 'approval.approvers');
@@ -69,7 +70,12 @@ export function checkModeRules(input: ParsedSweepInput, allowAutoApprove: boolea
 const SweepClaimSchema = z.looseObject({ executionArn: z.string().optional(), startedAt: z.string().optional() });
 
 /** Writes the sweep's claim once; only a retry of the execution that wrote it passes, so a sweep id is never reused. */
-async function claimSweepId(deps: SweepDeps, sweepId: string, execution: { arn: string; startTime: string }, by: { mode: string; requestedBy: string }): Promise<void> {
+async function claimSweepId(
+  deps: SweepDeps,
+  sweepId: string,
+  execution: { arn: string; startTime: string },
+  by: { mode: string; requestedBy: string },
+): Promise<void> {
   const s3 = hubS3(deps);
   const claimKey = layout.sweepFile(sweepId, SWEEP_FILES.claim);
   const claim = { sweepId, executionArn: execution.arn, startedAt: execution.startTime, ...by };
@@ -93,7 +99,8 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
   checkModeRules(input, deps.allowAutoApprove === true, deps.allowOwnAccountOnly === true);
 
   const sweepId = input.sweepId ?? sweepIdFromExecutionName(event.execution.name);
-  if (!sweepId) throw new InputValidationError(`sweepId: give one; the execution name ${JSON.stringify(event.execution.name)} cannot serve as a sweep id`, 'sweepId');
+  if (!sweepId)
+    throw new InputValidationError(`sweepId: give one; the execution name ${JSON.stringify(event.execution.name)} cannot serve as a sweep id`, 'sweepId');
   const requestedBy = input.requestedBy ?? event.execution.roleArn ?? 'zombie-sweep';
   const s3 = hubS3(deps);
   const now = deps.clock.now();
@@ -103,7 +110,15 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
 
   let lock: SweepContext['lock'];
   if (input.mode !== 'report') {
-    const held = await acquireLock({ s3, bucket: deps.archiveBucket, scope: ACTIONS_LOCK_SCOPE, sweepId, executionArn: event.execution.arn, now, ttlMs: lockTtlMs(input) });
+    const held = await acquireLock({
+      s3,
+      bucket: deps.archiveBucket,
+      scope: ACTIONS_LOCK_SCOPE,
+      sweepId,
+      executionArn: event.execution.arn,
+      now,
+      ttlMs: lockTtlMs(input),
+    });
     lock = { scope: ACTIONS_LOCK_SCOPE, key: held.key };
   }
 
@@ -128,23 +143,39 @@ export async function validateSweep(deps: SweepDeps, raw: unknown): Promise<{ sw
     ...(input.digest ? { digest: true } : {}),
   };
 
-  // A retried step finds its event already there; only the first attempt writes it.
-  const started = await listKeys(s3, deps.archiveBucket, layout.sweepAuditPrefix(sweepId));
-  if (!started.some((key) => key.includes('-sweep-started-'))) {
-    await appendAuditEvent(auditWriterOf(deps), {
-      type: 'sweep-started',
-      actor: requestedBy,
-      sweepId,
-      details: { mode: input.mode, executionArn: event.execution.arn, targets: input.targets, detection: input.detection, approvers: input.approval.approvers, autoApprove: input.approval.autoApprove },
-    });
-  }
+  await recordSweepStarted(deps, sweep, input);
   log.info('sweep started', { mode: input.mode, lock: lock?.key });
   return { sweep };
+}
+
+/** `sweep-started`, once: a retried step finds its event already there. */
+async function recordSweepStarted(deps: SweepDeps, sweep: SweepContext, input: z.output<typeof SweepInputSchema>): Promise<void> {
+  const started = await listKeys(hubS3(deps), deps.archiveBucket, layout.sweepAuditPrefix(sweep.sweepId));
+  if (started.some((key) => key.includes('-sweep-started-'))) return;
+  await appendAuditEvent(auditWriterOf(deps), {
+    type: 'sweep-started',
+    actor: sweep.requestedBy,
+    sweepId: sweep.sweepId,
+    details: {
+      mode: input.mode,
+      executionArn: sweep.executionArn,
+      targets: input.targets,
+      detection: input.detection,
+      approvers: input.approval.approvers,
+      autoApprove: input.approval.autoApprove,
+    },
+  });
 }
 
 /** The deployment's protected list and the sweep's own, joined: a sweep can add protection, never remove it. */
 function protectedOf(deployed: ProtectedList | undefined, own: ProtectedList | undefined): { protected?: ProtectedList } {
   if (!deployed && !own) return {};
   const union = (a: readonly string[] = [], b: readonly string[] = []) => [...new Set([...a, ...b])];
-  return { protected: { accountIds: union(deployed?.accountIds, own?.accountIds), ouIds: union(deployed?.ouIds, own?.ouIds), tags: { ...own?.tags, ...deployed?.tags } } };
+  return {
+    protected: {
+      accountIds: union(deployed?.accountIds, own?.accountIds),
+      ouIds: union(deployed?.ouIds, own?.ouIds),
+      tags: { ...own?.tags, ...deployed?.tags },
+    },
+  };
 }

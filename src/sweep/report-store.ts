@@ -14,7 +14,8 @@ export class InvalidReportError extends ZombieSweepError {}
 
 export async function readReport(s3: S3Client, bucket: string, sweepId: string): Promise<SweepReport> {
   const report = await readReportIfAny(s3, bucket, sweepId);
-  if (!report) throw new ReportNotFoundError(`no report for sweep ${sweepId} in s3://${bucket}/${layout.report(sweepId)}: check the sweep id and the archive bucket`);
+  if (!report)
+    throw new ReportNotFoundError(`no report for sweep ${sweepId} in s3://${bucket}/${layout.report(sweepId)}: check the sweep id and the archive bucket`);
   return report;
 }
 

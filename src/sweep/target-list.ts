@@ -35,7 +35,13 @@ export async function writeTargetList(deps: SweepDeps, raw: unknown): Promise<Li
     organizations: targeting.org ? deps.clients.hub(OrganizationsClient) : undefined,
     ec2For: (accountId) =>
       targeting.org
-        ? deps.clients.target(EC2Client, { accountId, region: deps.hubRegion, roleName: targeting.roleName, externalId: targeting.externalId, capability: 'read' })
+        ? deps.clients.target(EC2Client, {
+            accountId,
+            region: deps.hubRegion,
+            roleName: targeting.roleName,
+            externalId: targeting.externalId,
+            capability: 'read',
+          })
         : deps.clients.hub(EC2Client),
     targeting,
     callerAccountId,

@@ -51,7 +51,8 @@ export async function listTargets(options: ListTargetsOptions): Promise<TargetLi
   } catch (error) {
     // Organizations throttles hard (TooManyRequestsException, "another request is already in progress"):
     // the state machine's Retry gets it through instead of the sweep failing (found by the chaos harness).
-    if (isTransient(error)) throw new RetryableAwsError(`cannot list the organization's accounts: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
+    if (isTransient(error))
+      throw new RetryableAwsError(`cannot list the organization's accounts: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
     throw error;
   }
   const regionLookupFailures: TargetListing['regionLookupFailures'] = [];
@@ -61,7 +62,8 @@ export async function listTargets(options: ListTargetsOptions): Promise<TargetLi
     try {
       return (await enabledRegions(options.ec2For(account.accountId))).map((region) => ({ ...account, region }));
     } catch (error) {
-      if (isTransient(error)) throw new RetryableAwsError(`cannot list regions of ${account.accountId}: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
+      if (isTransient(error))
+        throw new RetryableAwsError(`cannot list regions of ${account.accountId}: ${errorName(error)}: ${errorMessage(error)}`, { cause: error });
       const reason = `cannot list enabled regions: ${errorName(error)}: ${errorMessage(error)}`;
       options.log.warn('region lookup failed; account kept in the fallback region so it is reported', { accountId: account.accountId, reason });
       regionLookupFailures.push({ accountId: account.accountId, reason });

@@ -34,14 +34,48 @@ beforeAll(async () => {
   // Sweep A: detected, snapshotted, tagged, approved, but someone removed the zombie tag before deletion.
   await event(0, { type: 'sweep-started', actor: 'arn:aws:iam::111111111111:role/Scheduler', sweepId: SWEEP_A });
   await event(1, { ...at, type: 'detected', actor: 'zombie-sweep', sweepId: SWEEP_A, tagsBefore: owner, tagsAfter: owner, details: { monthlyCostUsd: 83.95 } });
-  await event(2, { ...at, type: 'snapshotted', actor: 'zombie-sweep', sweepId: SWEEP_A, tagsBefore: owner, tagsAfter: owner, details: { manifestUri: 's3://x', artifactCount: 1, bytes: 100 } });
+  await event(2, {
+    ...at,
+    type: 'snapshotted',
+    actor: 'zombie-sweep',
+    sweepId: SWEEP_A,
+    tagsBefore: owner,
+    tagsAfter: owner,
+    details: { manifestUri: 's3://x', artifactCount: 1, bytes: 100 },
+  });
   await event(3, { ...at, type: 'tagged', actor: 'zombie-sweep', sweepId: SWEEP_A, tagsBefore: owner, tagsAfter: confirmedA });
-  await event(4, { ...at, accountId: '333333333333', endpointName: OTHER, endpointArn: `arn:aws:sagemaker:${REGION}:333333333333:endpoint/${OTHER}`, type: 'tagged', actor: 'zombie-sweep', sweepId: SWEEP_A, tagsBefore: {}, tagsAfter: { zombie: 'confirmed' } });
+  await event(4, {
+    ...at,
+    accountId: '333333333333',
+    endpointName: OTHER,
+    endpointArn: `arn:aws:sagemaker:${REGION}:333333333333:endpoint/${OTHER}`,
+    type: 'tagged',
+    actor: 'zombie-sweep',
+    sweepId: SWEEP_A,
+    tagsBefore: {},
+    tagsAfter: { zombie: 'confirmed' },
+  });
   await event(60, { ...at, type: 'approved', actor: '=HYPERLINK("http://evil")', sweepId: SWEEP_A, tagsBefore: confirmedA, tagsAfter: confirmedA });
-  await event(61, { ...at, type: 'skipped', actor: 'zombie-sweep', sweepId: SWEEP_A, reason: 'tag zombie removed since tagging', tagsBefore: owner, tagsAfter: owner });
+  await event(61, {
+    ...at,
+    type: 'skipped',
+    actor: 'zombie-sweep',
+    sweepId: SWEEP_A,
+    reason: 'tag zombie removed since tagging',
+    tagsBefore: owner,
+    tagsAfter: owner,
+  });
   // Sweep B, a month later: deleted.
   await event(31 * 1440, { ...at, type: 'tagged', actor: 'zombie-sweep', sweepId: SWEEP_B, tagsBefore: owner, tagsAfter: confirmedB });
-  await event(31 * 1440 + 60, { ...at, type: 'deleted', actor: 'zombie-sweep', sweepId: SWEEP_B, tagsBefore: confirmedB, tagsAfter: confirmedB, details: { approvedBy: 'bob@example.com' } });
+  await event(31 * 1440 + 60, {
+    ...at,
+    type: 'deleted',
+    actor: 'zombie-sweep',
+    sweepId: SWEEP_B,
+    tagsBefore: confirmedB,
+    tagsAfter: confirmedB,
+    details: { approvedBy: 'bob@example.com' },
+  });
   // The endpoint is gone from SageMaker; its history must not be.
   env.sagemaker.deleteEndpoint(NAME);
   const deadline = Date.now() + 10_000;
@@ -52,7 +86,10 @@ afterAll(async () => env?.stop());
 async function audit(flags: Partial<AuditCliFlags>): Promise<{ out: string; err: string; events: Awaited<ReturnType<typeof runAudit>> }> {
   let out = '';
   let err = '';
-  const events = await runAudit({ archiveBucket: ARCHIVE, output: 'table', ...flags }, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, factory: env.factory });
+  const events = await runAudit(
+    { archiveBucket: ARCHIVE, output: 'table', ...flags },
+    { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, factory: env.factory },
+  );
   return { out, err, events };
 }
 
@@ -97,10 +134,9 @@ describe('zombie-sweep audit', () => {
   });
 
   it('--sweep reads the sweep events and every endpoint the sweep touched (per-sweep index), nothing else', async () => {
-    expect(env.store.listKeys(ARCHIVE, layout.sweepIndexPrefix(SWEEP_A))).toEqual([
-      `${layout.sweepIndexPrefix(SWEEP_A)}${MEMBER}/${REGION}/${NAME}.json`,
-      `${layout.sweepIndexPrefix(SWEEP_A)}333333333333/${REGION}/${OTHER}.json`,
-    ].sort());
+    expect(env.store.listKeys(ARCHIVE, layout.sweepIndexPrefix(SWEEP_A))).toEqual(
+      [`${layout.sweepIndexPrefix(SWEEP_A)}${MEMBER}/${REGION}/${NAME}.json`, `${layout.sweepIndexPrefix(SWEEP_A)}333333333333/${REGION}/${OTHER}.json`].sort(),
+    );
     const { events, out } = await audit({ sweep: SWEEP_A });
     expect(events.map((e) => `${e.type}:${e.endpointName ?? '-'}`)).toEqual([
       'sweep-started:-',
@@ -119,7 +155,15 @@ describe('zombie-sweep audit', () => {
   it('--account lists one account; a bare name searches every account and region', async () => {
     const { events } = await audit({ account: '333333333333' });
     expect(events.map((e) => e.endpointName)).toEqual([OTHER]);
-    await event(31 * 1440 + 90, { accountId: HUB, region: 'eu-west-1', endpointName: NAME, endpointArn: `arn:aws:sagemaker:eu-west-1:${HUB}:endpoint/${NAME}`, type: 'detected', actor: 'zombie-sweep', sweepId: SWEEP_B });
+    await event(31 * 1440 + 90, {
+      accountId: HUB,
+      region: 'eu-west-1',
+      endpointName: NAME,
+      endpointArn: `arn:aws:sagemaker:eu-west-1:${HUB}:endpoint/${NAME}`,
+      type: 'detected',
+      actor: 'zombie-sweep',
+      sweepId: SWEEP_B,
+    });
     const { out, events: byName } = await audit({ endpoint: NAME });
     expect(byName).toHaveLength(8);
     expect(out).toContain(`Tag history of arn:aws:sagemaker:eu-west-1:${HUB}:endpoint/${NAME}`);
@@ -143,6 +187,8 @@ describe('zombie-sweep audit', () => {
     expect(child.stdout).toContain('deleted at 2025-02-01T07:00:00.000Z');
     const bad = await runCli(['audit', '--archive-bucket', ARCHIVE, '--since', 'yesterday'], env.sim.env());
     expect(bad.status).toBe(1);
-    expect(bad.stderr.trim()).toBe('zombie-sweep: InputValidationError: invalid --since: must be an ISO date (YYYY-MM-DD) or timestamp (YYYY-MM-DDTHH:MM:SSZ) (got "yesterday")');
+    expect(bad.stderr.trim()).toBe(
+      'zombie-sweep: InputValidationError: invalid --since: must be an ISO date (YYYY-MM-DD) or timestamp (YYYY-MM-DDTHH:MM:SSZ) (got "yesterday")',
+    );
   });
 });

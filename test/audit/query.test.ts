@@ -10,7 +10,11 @@ describe('audit query flags', () => {
       output: 'json',
       endpoint: { name: 'fraud-v2', accountId: '123456789012', region: 'eu-west-1', arn: 'arn:aws:sagemaker:eu-west-1:123456789012:endpoint/fraud-v2' },
     });
-    expect(parseAuditQuery({ endpoint: 'fraud-v2', since: '2025-01-31' })).toMatchObject({ output: 'table', endpoint: { name: 'fraud-v2' }, since: new Date('2025-01-31T00:00:00Z') });
+    expect(parseAuditQuery({ endpoint: 'fraud-v2', since: '2025-01-31' })).toMatchObject({
+      output: 'table',
+      endpoint: { name: 'fraud-v2' },
+      since: new Date('2025-01-31T00:00:00Z'),
+    });
   });
   it('names the flag in every error', () => {
     expect(() => parseAuditQuery({ endpoint: 'not an endpoint!' })).toThrow(/^invalid --endpoint/);
@@ -20,7 +24,9 @@ describe('audit query flags', () => {
   });
   it('uses the time-ordered keys to skip older events', () => {
     expect(startAfterFor('audit/endpoints/1/r/e/', new Date('2025-01-31T12:00:00Z'))).toBe('audit/endpoints/1/r/e/2025-01-31T12-00-00-000Z');
-    expect('audit/endpoints/1/r/e/2025-01-31T12-00-00-000Z-tagged-1234.json' > startAfterFor('audit/endpoints/1/r/e/', new Date('2025-01-31T12:00:00Z'))!).toBe(true);
+    expect('audit/endpoints/1/r/e/2025-01-31T12-00-00-000Z-tagged-1234.json' > startAfterFor('audit/endpoints/1/r/e/', new Date('2025-01-31T12:00:00Z'))!).toBe(
+      true,
+    );
   });
   it('filters on every given criterion', () => {
     const q = parseAuditQuery({ account: '123456789012', sweep: 'sweep-1', since: '2025-01-01' });
@@ -32,7 +38,11 @@ describe('audit query flags', () => {
 
 describe('audit formatting', () => {
   it('describes tag changes in words', () => {
-    expect(tagChanges({ a: '1', b: '2', zombie: 'confirmed' }, { a: '1', b: '3', c: '4' })).toEqual(['changed b: 2 -> 3', 'set c=4', 'removed zombie (was confirmed)']);
+    expect(tagChanges({ a: '1', b: '2', zombie: 'confirmed' }, { a: '1', b: '3', c: '4' })).toEqual([
+      'changed b: 2 -> 3',
+      'set c=4',
+      'removed zombie (was confirmed)',
+    ]);
   });
   it('shows a tag change made outside zombie-sweep between two events', () => {
     const rows = timelineRows([
@@ -50,7 +60,10 @@ describe('audit formatting', () => {
   });
   it('prints one timeline per account and region for a bare endpoint name', () => {
     const out = formatAuditOutput(
-      [event({ accountId: '111111111111', region: 'us-east-1', endpointName: 'x', endpointArn: 'arn:1' }), event({ accountId: '222222222222', region: 'us-east-1', endpointName: 'x', endpointArn: 'arn:2' })],
+      [
+        event({ accountId: '111111111111', region: 'us-east-1', endpointName: 'x', endpointArn: 'arn:1' }),
+        event({ accountId: '222222222222', region: 'us-east-1', endpointName: 'x', endpointArn: 'arn:2' }),
+      ],
       parseAuditQuery({ endpoint: 'x' }),
     );
     expect(out).toContain('Tag history of arn:1');

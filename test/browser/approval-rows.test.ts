@@ -19,7 +19,15 @@ beforeAll(async () => {
   env = await workflowEnv(
     workflowScenario({
       endpoints: [
-        { account: TEAM, region: 'us-east-1', name: 'translation-queue-async', type: 'async', createdDaysAgo: 200, tags: { team: 'localization' }, variants: [{ instanceType: 'ml.g4dn.xlarge', model: { artifact: artifact('queue') } }] },
+        {
+          account: TEAM,
+          region: 'us-east-1',
+          name: 'translation-queue-async',
+          type: 'async',
+          createdDaysAgo: 200,
+          tags: { team: 'localization' },
+          variants: [{ instanceType: 'ml.g4dn.xlarge', model: { artifact: artifact('queue') } }],
+        },
         {
           account: TEAM,
           region: 'us-east-1',
@@ -53,7 +61,9 @@ describe('approval page rows: scale to zero and expired-but-still-invoked', () =
       const warning = row('checkout-ranker-expired-but-busy').locator('.warn');
       await expect.poll(() => warning.isVisible()).toBe(true);
       expect(await warning.textContent()).toMatch(/^STILL INVOKED: \d+ invocations in the last 30 days\. Something still calls it\./);
-      expect(await page.getByRole('alert').first().textContent()).toContain('1 endpoint is STILL INVOKED although its owner\'s auto-delete-after date passed: checkout-ranker-expired-but-busy.');
+      expect(await page.getByRole('alert').first().textContent()).toContain(
+        "1 endpoint is STILL INVOKED although its owner's auto-delete-after date passed: checkout-ranker-expired-but-busy.",
+      );
       const zero = row('translation-queue-async').getByLabel('Scale to zero instead of deleting');
       expect(await zero.isVisible()).toBe(true);
       // The warning sits inside the endpoint's own cell, as wide as the row allows, not squeezed into a sliver.

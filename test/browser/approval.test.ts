@@ -50,7 +50,10 @@ async function expectNoOverflowAt(page: Page, width: number, shot?: string): Pro
 
 /** One fact of one endpoint's row (cards on a phone label each fact with its column name). */
 async function cell(page: Page, endpoint: string, label: string): Promise<string | null> {
-  return page.locator('tr', { has: page.locator(`label:text-is("${endpoint}")`) }).locator(`td[data-label="${label}"]`).textContent();
+  return page
+    .locator('tr', { has: page.locator(`label:text-is("${endpoint}")`) })
+    .locator(`td[data-label="${label}"]`)
+    .textContent();
 }
 
 async function nothingDecided(sweepId: string): Promise<void> {

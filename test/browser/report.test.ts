@@ -31,7 +31,10 @@ function bigReport(): SweepReport {
       endpointName: name,
       endpointArn: `arn:aws:sagemaker:us-east-1:${accountId}:endpoint/${name}`,
       verdict,
-      reason: verdict === 'zombie' ? 'no invocations in the last 30 days (threshold 0); created 2025-01-04' : `${verdict}: a reason written in words that wraps over several lines on a phone`,
+      reason:
+        verdict === 'zombie'
+          ? 'no invocations in the last 30 days (threshold 0); created 2025-01-04'
+          : `${verdict}: a reason written in words that wraps over several lines on a phone`,
       endpointType: 'real-time',
       instanceType: i % 4 === 0 ? 'ml.p4d.24xlarge+ml.g5.12xlarge' : 'ml.g5.2xlarge',
       instanceCount: 1 + (i % 3),
@@ -43,10 +46,30 @@ function bigReport(): SweepReport {
   });
   const actions: EndpointAction[] = findings
     .filter((f) => f.verdict === 'zombie')
-    .map((f, i) => ({ accountId: f.accountId, region: f.region, endpointName: f.endpointName, endpointArn: f.endpointArn, monthlyCostUsd: f.monthlyCostUsd, snapshot: 'archived', tagged: true, artifacts: 12, bytes: 12_345_678_901, decision: i % 2 ? 'rejected' : 'approved', deletion: i % 2 ? 'skipped' : 'deleted' }));
+    .map((f, i) => ({
+      accountId: f.accountId,
+      region: f.region,
+      endpointName: f.endpointName,
+      endpointArn: f.endpointArn,
+      monthlyCostUsd: f.monthlyCostUsd,
+      snapshot: 'archived',
+      tagged: true,
+      artifacts: 12,
+      bytes: 12_345_678_901,
+      decision: i % 2 ? 'rejected' : 'approved',
+      deletion: i % 2 ? 'skipped' : 'deleted',
+    }));
   const targets: TargetReport[] = [
     { accountId: '111111111111', region: 'us-east-1', status: 'ok', endpoints: 12, zombies: 2, zombieMonthlyCostUsd: 2_000 },
-    { accountId: '444444444444', region: 'ap-southeast-2', status: 'unreachable', reason: 'AccessDenied: User arn:aws:sts::444444444444:assumed-role/x is not authorized to perform sts:AssumeRole on resource ZombieSweepMemberRole', endpoints: 0, zombies: 0, zombieMonthlyCostUsd: 0 },
+    {
+      accountId: '444444444444',
+      region: 'ap-southeast-2',
+      status: 'unreachable',
+      reason: 'AccessDenied: User arn:aws:sts::444444444444:assumed-role/x is not authorized to perform sts:AssumeRole on resource ZombieSweepMemberRole',
+      endpoints: 0,
+      zombies: 0,
+      zombieMonthlyCostUsd: 0,
+    },
   ];
   return {
     version: 1,

@@ -16,7 +16,9 @@ beforeAll(async () => {
   const scenario = workflowScenario();
   for (const e of scenario.endpoints ?? []) if (e.name.startsWith('idle-')) e.tags = { owner: OWNER };
   env = await workflowEnv(scenario);
-  await new SNSClient(env.sim.clientConfig()).send(new SubscribeCommand({ TopicArn: env.topicArn, Protocol: 'email', Endpoint: OWNER, Attributes: { FilterPolicy: JSON.stringify({ owner: [OWNER] }) } }));
+  await new SNSClient(env.sim.clientConfig()).send(
+    new SubscribeCommand({ TopicArn: env.topicArn, Protocol: 'email', Endpoint: OWNER, Attributes: { FilterPolicy: JSON.stringify({ owner: [OWNER] }) } }),
+  );
 });
 
 afterAll(async () => {
@@ -28,7 +30,9 @@ describe('the veto page', () => {
   it('fits phone and desktop widths, and Keep vetoes one endpoint', async () => {
     const sweep = env.start({ sweepId: 'veto-page', mode: 'cleanup', approval: { approvers: APPROVERS, notifyOwners: true, noticeSeconds: 0 } } as never);
     await sweep.approvalRequested;
-    const url = snsOutbox(env.sim.world).to(OWNER)[0]!.message.match(/https?:\/\/\S+owner=\S+/)![0];
+    const url = snsOutbox(env.sim.world)
+      .to(OWNER)[0]!
+      .message.match(/https?:\/\/\S+owner=\S+/)![0];
     const page = await browser.newPage();
     await page.goto(url);
     for (const width of [360, 1280]) {

@@ -13,7 +13,10 @@ describe('chaos', () => {
   it('keeps every safety property through 25 randomized faulty sweeps', { timeout: 240_000 }, async () => {
     const { summary, outcomes } = await runChaos({ sweeps: 25, seed: SEED, workers: 1, concurrency: 6, hangAfterMs: 120_000 });
     const violations = outcomes.flatMap((o) =>
-      o.violations.map((v) => `sweep ${o.sweep} property ${v.property}${v.endpoint ? ` ${v.endpoint}` : ''}: ${v.message} (replay: npm run chaos -- --seed ${SEED} --sweep ${o.sweep})`),
+      o.violations.map(
+        (v) =>
+          `sweep ${o.sweep} property ${v.property}${v.endpoint ? ` ${v.endpoint}` : ''}: ${v.message} (replay: npm run chaos -- --seed ${SEED} --sweep ${o.sweep})`,
+      ),
     );
     expect(violations).toEqual([]);
     expect(summary.sweeps).toBe(25);
@@ -23,7 +26,10 @@ describe('chaos', () => {
     // And the features whose safety the checker extends to: approver groups with a quorum, owner vetoes through the notice's link, scale to zero.
     prefixes.push('approval-groups:quorum-2', 'owner-veto-link', 'approval:scale-to-zero-chosen');
     for (const prefix of prefixes) {
-      expect(classes.some((c) => c.startsWith(prefix)), `${prefix} in ${classes.join(', ')}`).toBe(true);
+      expect(
+        classes.some((c) => c.startsWith(prefix)),
+        `${prefix} in ${classes.join(', ')}`,
+      ).toBe(true);
     }
   });
 });

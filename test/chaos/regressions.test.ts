@@ -3,7 +3,19 @@ import { runChaosSweep } from '../../local/chaos/sweep.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
 import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { APPROVERS, REGION, TEAM, approvalLink, decideOnPage, endpointArn, json, liveEndpoints, workflowEnv, workflowScenario, type WorkflowEnv } from '../workflow/harness.ts';
+import {
+  APPROVERS,
+  REGION,
+  TEAM,
+  approvalLink,
+  decideOnPage,
+  endpointArn,
+  json,
+  liveEndpoints,
+  workflowEnv,
+  workflowScenario,
+  type WorkflowEnv,
+} from '../workflow/harness.ts';
 
 /**
  * Violations the chaos harness (npm run chaos) found, each kept as a focused regression test named
@@ -87,15 +99,19 @@ describe('found by the chaos harness: KMS failing while the approver clicks', ()
     expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one']);
   });
 
-  it('ends seed 1 sweeps 88 and 834 (KMS throttled or failing 12 times while the approvers click) instead of waiting out the approval window', { timeout: 120_000 }, async () => {
-    // The page used to answer 500 with no way back and the simulated approver gave up after re-posting:
-    // now the busy page sends the approver back to the link, and they decide again through the confirmation.
-    for (const sweep of [88, 834]) {
-      const outcome = await runChaosSweep(1, sweep, { hangAfterMs: 60_000 });
-      expect(outcome.violations, `seed 1 sweep ${sweep}`).toEqual([]);
-      expect(outcome.statuses, `seed 1 sweep ${sweep}`).toEqual(['SUCCEEDED']);
-    }
-  });
+  it(
+    'ends seed 1 sweeps 88 and 834 (KMS throttled or failing 12 times while the approvers click) instead of waiting out the approval window',
+    { timeout: 120_000 },
+    async () => {
+      // The page used to answer 500 with no way back and the simulated approver gave up after re-posting:
+      // now the busy page sends the approver back to the link, and they decide again through the confirmation.
+      for (const sweep of [88, 834]) {
+        const outcome = await runChaosSweep(1, sweep, { hangAfterMs: 60_000 });
+        expect(outcome.violations, `seed 1 sweep ${sweep}`).toEqual([]);
+        expect(outcome.statuses, `seed 1 sweep ${sweep}`).toEqual(['SUCCEEDED']);
+      }
+    },
+  );
 });
 
 describe('found by the chaos harness: Distributed Map result writes', () => {
@@ -125,7 +141,13 @@ describe('found by the chaos harness: Distributed Map result writes', () => {
 
   it('retries a Map state whose ItemReader could not read its item list (States.ItemReaderFailed) instead of failing the sweep', async () => {
     env = await workflowEnv();
-    env.sim.traffic.inject({ service: 's3', operation: 'GetObject', when: (ctx) => (ctx.request?.url.pathname ?? '').endsWith('/sweeps/reader-failed/targets.json'), times: 1, error: { code: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 } });
+    env.sim.traffic.inject({
+      service: 's3',
+      operation: 'GetObject',
+      when: (ctx) => (ctx.request?.url.pathname ?? '').endsWith('/sweeps/reader-failed/targets.json'),
+      times: 1,
+      error: { code: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 },
+    });
     const result = await env.start({ sweepId: 'reader-failed', mode: 'report' }, { maxAttempts: 1 }).done;
     expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
     expect(env.sim.ledger.filter({ service: 's3', errors: true }).filter((e) => e.errorCode === 'InternalError').length).toBe(1);
@@ -134,7 +156,12 @@ describe('found by the chaos harness: Distributed Map result writes', () => {
 
   it('retries SNS 5xx that outlives the SDK attempts on the approval emails instead of failing the sweep (seed 2 sweep 1)', async () => {
     env = await workflowEnv();
-    env.sim.traffic.inject({ service: 'sns', operation: 'Publish', times: 2, error: { code: 'ServiceUnavailable', message: 'We encountered an internal error. Please try again.', status: 503 } });
+    env.sim.traffic.inject({
+      service: 'sns',
+      operation: 'Publish',
+      times: 2,
+      error: { code: 'ServiceUnavailable', message: 'We encountered an internal error. Please try again.', status: 503 },
+    });
     const sweep = env.start({ sweepId: 'sns-failing', mode: 'cleanup' }, { maxAttempts: 1 });
     await sweep.approvalRequested;
     expect((await decideOnPage(approvalLink(env.sim, APPROVERS[0]!, 'sns-failing'), {})).status).toBe(200);
@@ -168,14 +195,17 @@ describe('found by the chaos harness: concurrent clicks', () => {
 });
 
 describe('found by the chaos harness: approver groups deciding at the same moment', () => {
-  it('tells an approver whose vote decided their group that it counted, when another group recorded the sweep\'s decision first (seed 1 sweep 793)', async () => {
+  it("tells an approver whose vote decided their group that it counted, when another group recorded the sweep's decision first (seed 1 sweep 793)", async () => {
     const scenario = workflowScenario();
     for (const endpoint of scenario.endpoints ?? []) if (endpoint.name === 'idle-a') endpoint.tags = { team: 'search' };
     env = await workflowEnv(scenario);
     const e = env;
     const search = ['carol@example.com', 'dave@example.com'];
     const sns = new SNSClient(e.sim.clientConfig());
-    for (const a of search) await sns.send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }));
+    for (const a of search)
+      await sns.send(
+        new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }),
+      );
     const groups = [{ name: 'search', approvers: search, match: { owners: ['search'] }, requiredApprovals: 1 }];
     const sweep = e.start({ sweepId: 'groups-race', mode: 'cleanup', approval: { approvers: APPROVERS, groups } } as never);
     await sweep.approvalRequested;

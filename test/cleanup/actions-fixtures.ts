@@ -95,7 +95,14 @@ export async function startCleanupEnv(world: World = smallWorld()): Promise<Clea
   const sns = new SNSClient(config);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-notifications' }))).TopicArn!;
   for (const approver of APPROVERS) {
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: approver, Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) } }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'email',
+        Endpoint: approver,
+        Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) },
+      }),
+    );
   }
   const keyId = kmsStore(world, MGMT, REGION).createHmacKey({ alias: 'alias/zombie-sweep-approvals' });
   const decisionKeyId = kmsStore(world, MGMT, REGION).createHmacKey({ alias: 'alias/zombie-sweep-decisions' });
@@ -162,7 +169,10 @@ export interface SeededEndpoint {
   models: string[];
 }
 
-const container = (name: string) => ({ Image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/inference:1', ModelDataUrl: `s3://ml-team-models/${name}/model.tar.gz` });
+const container = (name: string) => ({
+  Image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/inference:1',
+  ModelDataUrl: `s3://ml-team-models/${name}/model.tar.gz`,
+});
 
 /** An InService endpoint of `kind` in the member account, created `ageDays` ago, with its models and config. */
 export function seedEndpoint(world: World, name: string, kind: EndpointKind, ageDays = 60): SeededEndpoint {
@@ -174,7 +184,12 @@ export function seedEndpoint(world: World, name: string, kind: EndpointKind, age
   const models = kind === 'multi-variant' ? [`${name}-model-a`, `${name}-model-b`] : [`${name}-model`];
   for (const model of models) store.createModel({ ModelName: model, PrimaryContainer: container(model), ExecutionRoleArn: role }, { creationTime: created });
   const configName = `${name}-config`;
-  const instance = (variant: string, model?: string) => ({ VariantName: variant, ...(model ? { ModelName: model } : {}), InstanceType: 'ml.g4dn.xlarge', InitialInstanceCount: 1 });
+  const instance = (variant: string, model?: string) => ({
+    VariantName: variant,
+    ...(model ? { ModelName: model } : {}),
+    InstanceType: 'ml.g4dn.xlarge',
+    InitialInstanceCount: 1,
+  });
   const variants =
     kind === 'multi-variant'
       ? [instance('blue', models[0]), instance('green', models[1])]
@@ -197,7 +212,10 @@ export function seedEndpoint(world: World, name: string, kind: EndpointKind, age
   if (kind === 'inference-components') {
     for (const suffix of ['llm', 'embedder']) {
       const ic = `${name}-${suffix}`;
-      store.createInferenceComponent({ InferenceComponentName: ic, EndpointName: name, Specification: { ModelName: models[0] }, RuntimeConfig: { CopyCount: 1 } }, { status: 'InService', creationTime: created });
+      store.createInferenceComponent(
+        { InferenceComponentName: ic, EndpointName: name, Specification: { ModelName: models[0] }, RuntimeConfig: { CopyCount: 1 } },
+        { status: 'InService', creationTime: created },
+      );
       components.push(ic);
     }
   }
@@ -225,7 +243,14 @@ export function candidateFor(seeded: SeededEndpoint, sweepId: string, detectedAt
 /** A stand-in for the snapshot step's verified manifest (only its presence matters to tag and delete). */
 export async function putManifest(s3: S3Client, sweepId: string, endpointName: string): Promise<string> {
   const key = layout.manifest(MEMBER, REGION, endpointName, sweepId);
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: JSON.stringify({ sweepId, endpointName, verified: true, artifacts: [] }), ContentType: 'application/json' }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: key,
+      Body: JSON.stringify({ sweepId, endpointName, verified: true, artifacts: [] }),
+      ContentType: 'application/json',
+    }),
+  );
   return key;
 }
 

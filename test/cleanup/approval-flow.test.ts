@@ -37,7 +37,14 @@ async function requested(names = ['ep-a', 'ep-b', 'ep-c']) {
   const taskToken = env.tokens.create(`arn:aws:states:${REGION}:111111111111:execution:sweep:${sweepId}`, 'RequestApproval');
   const list = candidates(sweepId, names);
   const before = snsOutbox(env.world).messages.length;
-  const result = await createHandler(env.deps)({ taskToken, sweepId, candidates: list, approvers: APPROVERS, timeoutSeconds: 3600, requestedBy: 'platform-team' });
+  const result = await createHandler(env.deps)({
+    taskToken,
+    sweepId,
+    candidates: list,
+    approvers: APPROVERS,
+    timeoutSeconds: 3600,
+    requestedBy: 'platform-team',
+  });
   const mails = snsOutbox(env.world).messages.slice(before);
   const linkOf = (approver: string) => {
     const mail = mails.find((m) => m.endpoint === approver);
@@ -80,7 +87,9 @@ describe('approval request', () => {
     expect(signedFields(linkOf('bob@example.com')).approver).toBe('bob@example.com');
 
     const record = ApprovalRecordSchema.parse(JSON.parse((await readObject(env.s3, layout.approval(sweepId)))!));
-    expect(record.candidates.map((c) => c.manifestUri)).toEqual(list.map((c) => `s3://zombie-sweep-archive/manifests/${MEMBER}/${REGION}/${c.endpointName}/${sweepId}.json`));
+    expect(record.candidates.map((c) => c.manifestUri)).toEqual(
+      list.map((c) => `s3://zombie-sweep-archive/manifests/${MEMBER}/${REGION}/${c.endpointName}/${sweepId}.json`),
+    );
     expect(record.notifiedAt).toBeDefined();
 
     const events = await auditEvents(env.s3);
@@ -97,14 +106,19 @@ describe('approval request', () => {
   });
 
   it('names the field when the input is wrong', async () => {
-    await expect(requestApproval(env.deps, { taskToken: 't', sweepId: 'sweep-x', candidates: [], approvers: ['not-an-email'] })).rejects.toMatchObject({ name: 'InputValidationError', field: 'approvers.0' });
+    await expect(requestApproval(env.deps, { taskToken: 't', sweepId: 'sweep-x', candidates: [], approvers: ['not-an-email'] })).rejects.toMatchObject({
+      name: 'InputValidationError',
+      field: 'approvers.0',
+    });
   });
 });
 
 describe('approval page', () => {
   it('GET renders the candidates and changes nothing', async () => {
     const { sweepId, linkOf } = await requested();
-    const writesBefore = env.sim.ledger.filter({ service: 's3' }).filter((e) => e.operation !== 'GetObject' && e.operation !== 'HeadObject' && e.operation !== 'ListObjectsV2').length;
+    const writesBefore = env.sim.ledger
+      .filter({ service: 's3' })
+      .filter((e) => e.operation !== 'GetObject' && e.operation !== 'HeadObject' && e.operation !== 'ListObjectsV2').length;
     const sendsBefore = sendCount();
     for (let i = 0; i < 3; i++) {
       const response = await fetch(linkOf('alice@example.com'));
@@ -115,7 +129,9 @@ describe('approval page', () => {
       expect(html).toContain('ep-a');
       expect(html.match(/ checked>/g)).toHaveLength(3);
     }
-    const writesAfter = env.sim.ledger.filter({ service: 's3' }).filter((e) => e.operation !== 'GetObject' && e.operation !== 'HeadObject' && e.operation !== 'ListObjectsV2').length;
+    const writesAfter = env.sim.ledger
+      .filter({ service: 's3' })
+      .filter((e) => e.operation !== 'GetObject' && e.operation !== 'HeadObject' && e.operation !== 'ListObjectsV2').length;
     expect(writesAfter).toBe(writesBefore);
     expect(sendCount()).toBe(sendsBefore);
     expect(await decisionOf(sweepId)).toBeUndefined();
@@ -152,7 +168,11 @@ describe('approval page', () => {
     const second = await post(bob, { ...signedFields(bob), action: 'reject-all' }, []);
     expect(second.status).toBe(409);
     expect(second.html).toContain('alice@example.com decided at');
-    const replay = await post(alice, { ...signedFields(alice), action: 'approve' }, list.map((c) => c.endpointArn));
+    const replay = await post(
+      alice,
+      { ...signedFields(alice), action: 'approve' },
+      list.map((c) => c.endpointArn),
+    );
     expect(replay.status).toBe(409);
     expect(sendCount()).toBe(sends);
     expect((await decisionOf(sweepId))!.approved).toEqual([list[0]!.endpointArn]);
@@ -164,7 +184,15 @@ describe('approval page', () => {
   it('reject-all is a decision: nothing approved, everything rejected', async () => {
     const { sweepId, taskToken, list, linkOf } = await requested();
     const link = linkOf('bob@example.com');
-    expect((await post(link, { ...signedFields(link), action: 'reject-all' }, list.map((c) => c.endpointArn))).status).toBe(200);
+    expect(
+      (
+        await post(
+          link,
+          { ...signedFields(link), action: 'reject-all' },
+          list.map((c) => c.endpointArn),
+        )
+      ).status,
+    ).toBe(200);
     expect(await env.tokens.wait(taskToken, 1000)).toMatchObject({ decisionKey: layout.decision(sweepId) });
     expect(await decisionOf(sweepId)).toMatchObject({ approver: 'bob@example.com', approved: [], rejected: list.map((c) => c.endpointArn) });
   });
@@ -245,7 +273,10 @@ describe('approval page', () => {
   it('refuses cross-site posts even with a valid link', async () => {
     const { sweepId, list, linkOf } = await requested();
     const link = linkOf('alice@example.com');
-    const response = await post(link, { ...signedFields(link), action: 'approve' }, [list[0]!.endpointArn], { origin: 'https://evil.example.net', 'sec-fetch-site': 'cross-site' });
+    const response = await post(link, { ...signedFields(link), action: 'approve' }, [list[0]!.endpointArn], {
+      origin: 'https://evil.example.net',
+      'sec-fetch-site': 'cross-site',
+    });
     expect(response.status).toBe(403);
     expect(await decisionOf(sweepId)).toBeUndefined();
   });
@@ -269,7 +300,9 @@ describe('approval page', () => {
     const list = candidates(sweepId, ['ep-x']);
     const before = snsOutbox(env.world).messages.length;
     await requestApproval(env.deps, { taskToken: 'AQnever-issued-token', sweepId, candidates: list, approvers: APPROVERS, timeoutSeconds: 3600 });
-    const mail = snsOutbox(env.world).messages.slice(before).find((m) => m.endpoint === 'bob@example.com')!;
+    const mail = snsOutbox(env.world)
+      .messages.slice(before)
+      .find((m) => m.endpoint === 'bob@example.com')!;
     const link = /(http:\/\/\S+)/.exec(mail.message)![1]!;
     const response = await post(link, { ...signedFields(link), action: 'approve' }, [list[0]!.endpointArn]);
     expect(response.status).toBe(410);
@@ -278,17 +311,32 @@ describe('approval page', () => {
 
   it('a decision that could not be delivered is kept pending and re-sent as recorded', async () => {
     const { sweepId, taskToken, list, linkOf } = await requested();
-    const fault = env.sim.traffic.inject({ service: 'states', operation: 'SendTaskSuccess', times: 1, error: { code: 'ServiceUnavailable', message: 'try later', status: 503 } });
+    const fault = env.sim.traffic.inject({
+      service: 'states',
+      operation: 'SendTaskSuccess',
+      times: 1,
+      error: { code: 'ServiceUnavailable', message: 'try later', status: 503 },
+    });
     const noRetries = env.depsWith({ maxAttempts: 1 });
     const { handleApprovalHttp } = await import('../../src/cleanup/approval/web.ts');
     const link = linkOf('alice@example.com');
     const body = new URLSearchParams({ ...signedFields(link), action: 'approve', endpoint: list[1]!.endpointArn }).toString();
-    const event = { httpMethod: 'POST', path: `/approvals/${sweepId}`, pathParameters: { sweepId }, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, isBase64Encoded: false } as never;
+    const event = {
+      httpMethod: 'POST',
+      path: `/approvals/${sweepId}`,
+      pathParameters: { sweepId },
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      isBase64Encoded: false,
+    } as never;
     const first = await handleApprovalHttp(noRetries, event);
     env.sim.traffic.remove(fault);
     expect(first.statusCode).toBe(503);
     expect(await decisionOf(sweepId)).toMatchObject({ status: 'pending', approved: [list[1]!.endpointArn] });
-    const retry = await handleApprovalHttp(noRetries, { ...(event as object), body: new URLSearchParams({ ...signedFields(link), action: 'retry' }).toString() } as never);
+    const retry = await handleApprovalHttp(noRetries, {
+      ...(event as object),
+      body: new URLSearchParams({ ...signedFields(link), action: 'retry' }).toString(),
+    } as never);
     expect(retry.statusCode).toBe(200);
     expect(await env.tokens.wait(taskToken, 1000)).toMatchObject({ decisionKey: layout.decision(sweepId) });
     expect(await decisionOf(sweepId)).toMatchObject({ status: 'delivered', approved: [list[1]!.endpointArn] });

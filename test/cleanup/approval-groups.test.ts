@@ -24,12 +24,20 @@ describe('approver group rules', () => {
       groups,
       { approvers: ['lead@example.com'], requiredApprovals: 1 },
     );
-    expect(plans.map((p) => [p.name, p.endpoints.map((a) => a.split('/').pop())])).toEqual([['prod', ['a']], ['sandbox', ['b']], ['search', ['c']], ['default', ['d']]]);
+    expect(plans.map((p) => [p.name, p.endpoints.map((a) => a.split('/').pop())])).toEqual([
+      ['prod', ['a']],
+      ['sandbox', ['b']],
+      ['search', ['c']],
+      ['default', ['d']],
+    ]);
   });
 
   it('refuses endpoints nobody can decide, and quorums a group cannot reach', () => {
     expect(() => routeCandidates([candidate('d', '222222222222')], groups, { approvers: [], requiredApprovals: 1 })).toThrow(/approvers/);
-    expect(ApprovalGroupSchema.safeParse({ name: 'x', approvers: ['a@example.com'], match: { accounts: ['111111111111'] }, requiredApprovals: 2 }).error?.issues[0]?.path).toEqual(['requiredApprovals']);
+    expect(
+      ApprovalGroupSchema.safeParse({ name: 'x', approvers: ['a@example.com'], match: { accounts: ['111111111111'] }, requiredApprovals: 2 }).error?.issues[0]
+        ?.path,
+    ).toEqual(['requiredApprovals']);
     expect(ApprovalSettingsSchema.safeParse({ approvers: ['a@example.com'], requiredApprovals: 2 }).error?.issues[0]?.path).toEqual(['requiredApprovals']);
   });
 

@@ -16,7 +16,16 @@ describe('approval links signed with a KMS HMAC key (simulated KMS)', () => {
 
   beforeAll(async () => {
     const world = new World('o-links0test', MGMT, 'r-lnk0');
-    world.accounts.set(MGMT, { id: MGMT, name: 'management', email: 'm@example.com', status: 'ACTIVE', parentId: 'r-lnk0', joinedAt: new Date(0), enabledRegions: ['us-east-1'], roles: new Map() });
+    world.accounts.set(MGMT, {
+      id: MGMT,
+      name: 'management',
+      email: 'm@example.com',
+      status: 'ACTIVE',
+      parentId: 'r-lnk0',
+      joinedAt: new Date(0),
+      enabledRegions: ['us-east-1'],
+      roles: new Map(),
+    });
     sim = await startSimulator({ world });
     const kms = new KMSClient(sim.clientConfig());
     signer = kmsMacSigner(kms, kmsStore(world, MGMT, 'us-east-1').createHmacKey({ alias: 'alias/approvals' }));

@@ -34,7 +34,11 @@ const record: ApprovalRecord = {
   approvers: ['alice@example.com'],
   rejectExemptDays: 90,
   candidates: [
-    candidate('222222222222', 'fraud-v1', 532.9, { lastInvokedAt: '2026-01-01T00:00:00.000Z', createdAt: '2025-06-01T00:00:00.000Z', ownerTags: { owner: 'maria@example.com', team: 'fraud' } }),
+    candidate('222222222222', 'fraud-v1', 532.9, {
+      lastInvokedAt: '2026-01-01T00:00:00.000Z',
+      createdAt: '2025-06-01T00:00:00.000Z',
+      ownerTags: { owner: 'maria@example.com', team: 'fraud' },
+    }),
     candidate('333333333333', 'demo-<script>alert(1)</script>', 100, { idleSince: 'never', lastInvokedAt: null }),
     candidate('222222222222', 'churn-old', null, { endpointType: 'serverless', instanceType: null, instanceCount: 0 }),
   ],
@@ -87,7 +91,9 @@ describe('approval page', () => {
     expect(carried).toEqual(chosen);
     expect(confirm).toContain('<button type="submit" class="danger" name="action" value="approve">Yes, delete 2 endpoints ($532.90/month)</button>');
     // Going back is a GET of the signed link: it cannot decide anything.
-    expect(confirm).toContain('<a class="button" href="?approver=alice%40example.com&amp;expires=1772618400&amp;sig=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx">');
+    expect(confirm).toContain(
+      '<a class="button" href="?approver=alice%40example.com&amp;expires=1772618400&amp;sig=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx">',
+    );
   });
 
   it('escapes every value and never shows the task token', () => {
@@ -165,7 +171,10 @@ describe('approval HTTP helpers', () => {
   });
 
   it('turns a Node request into the REST proxy event the Lambda gets', async () => {
-    const req = Object.assign(Readable.from([Buffer.from('a=1')]), { method: 'POST', headers: { host: '127.0.0.1:1', 'content-type': 'application/x-www-form-urlencoded' } }) as unknown as IncomingMessage;
+    const req = Object.assign(Readable.from([Buffer.from('a=1')]), {
+      method: 'POST',
+      headers: { host: '127.0.0.1:1', 'content-type': 'application/x-www-form-urlencoded' },
+    }) as unknown as IncomingMessage;
     const e = await toApiGatewayEvent(req, new URL('http://127.0.0.1:1/approvals/sweep-1?approver=a%40b.c&expires=1'));
     expect(e.httpMethod).toBe('POST');
     expect(e.pathParameters).toEqual({ sweepId: 'sweep-1' });
@@ -202,7 +211,18 @@ describe('scale to zero on the approval page', () => {
   });
 
   it('lists endpoints approved for scale to zero apart from deletions once decided', () => {
-    const decision: DecisionRecord = { version: 1, sweepId: 'sweep-1', approver: 'alice@example.com', decidedAt: '2026-03-02T00:00:00.000Z', action: 'approve', approved: [arn('queue-worker'), arn('fraud-v1')], rejected: [arn('llm-host')], scaleToZero: [arn('queue-worker')], status: 'delivered', source: 'approval-page' };
+    const decision: DecisionRecord = {
+      version: 1,
+      sweepId: 'sweep-1',
+      approver: 'alice@example.com',
+      decidedAt: '2026-03-02T00:00:00.000Z',
+      action: 'approve',
+      approved: [arn('queue-worker'), arn('fraud-v1')],
+      rejected: [arn('llm-host')],
+      scaleToZero: [arn('queue-worker')],
+      status: 'delivered',
+      source: 'approval-page',
+    };
     const { html } = renderAlreadyDecided(mixed, decision, 200);
     const deletion = html.slice(html.indexOf('Approved for deletion'), html.indexOf('Approved for scale to zero'));
     expect(deletion).toContain('fraud-v1');

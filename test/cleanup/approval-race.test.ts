@@ -56,7 +56,12 @@ async function requested(names = ['ep-a', 'ep-b']) {
 /** Submits the approval form the way the page's buttons do. */
 async function click(link: string, action: 'approve' | 'reject-all' | 'retry', endpoints: string[] = []) {
   const url = new URL(link);
-  const body = new URLSearchParams({ approver: url.searchParams.get('approver')!, expires: url.searchParams.get('expires')!, sig: url.searchParams.get('sig')!, action });
+  const body = new URLSearchParams({
+    approver: url.searchParams.get('approver')!,
+    expires: url.searchParams.get('expires')!,
+    sig: url.searchParams.get('sig')!,
+    action,
+  });
   for (const arn of endpoints) body.append('endpoint', arn);
   const response = await fetch(`${url.origin}${url.pathname}`, {
     method: 'POST',
@@ -68,7 +73,8 @@ async function click(link: string, action: 'approve' | 'reject-all' | 'retry', e
 
 const rawDecision = (sweepId: string) => readObject(env.s3, layout.decision(sweepId));
 const decisionOf = async (sweepId: string) => DecisionRecordSchema.parse(JSON.parse((await rawDecision(sweepId))!));
-const sweepEvents = (sweepId: string, type: string) => auditEvents(env.s3, layout.sweepAuditPrefix(sweepId)).then((events) => events.filter((e) => e.type === type));
+const sweepEvents = (sweepId: string, type: string) =>
+  auditEvents(env.s3, layout.sweepAuditPrefix(sweepId)).then((events) => events.filter((e) => e.type === type));
 const sends = () => env.sim.ledger.count({ service: 'states', operation: 'SendTaskSuccess' });
 
 describe('concurrent decisions', () => {
@@ -124,8 +130,21 @@ describe('a refused token after a send that may have been accepted', () => {
   async function deliveredButStillPending() {
     const sweep = await requested();
     const decidedAt = env.clock.now().toISOString();
-    const pending: DecisionRecord = { version: 1, sweepId: sweep.sweepId, approver: ALICE, decidedAt, action: 'approve', approved: [sweep.arns[0]!], rejected: [sweep.arns[1]!], status: 'pending', source: 'approval-page', sendStartedAt: decidedAt };
-    await env.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: layout.decision(sweep.sweepId), Body: JSON.stringify(pending), ContentType: 'application/json' }));
+    const pending: DecisionRecord = {
+      version: 1,
+      sweepId: sweep.sweepId,
+      approver: ALICE,
+      decidedAt,
+      action: 'approve',
+      approved: [sweep.arns[0]!],
+      rejected: [sweep.arns[1]!],
+      status: 'pending',
+      source: 'approval-page',
+      sendStartedAt: decidedAt,
+    };
+    await env.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: layout.decision(sweep.sweepId), Body: JSON.stringify(pending), ContentType: 'application/json' }),
+    );
     env.tokens.succeed(sweep.taskToken, JSON.stringify(taskOutput(pending)));
     return sweep;
   }

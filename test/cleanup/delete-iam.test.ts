@@ -19,7 +19,18 @@ import { decide, memberRole, type Caller } from '../policies/simulate.ts';
 import { deleteSessionTags } from '../../src/core/capabilities.ts';
 import type { TargetRef } from '../../src/core/clients.ts';
 import { deleteTargetOf, tagTargetOf } from '../../src/cleanup/endpoint.ts';
-import { recordSignedDecision, MEMBER, REGION, ROLE, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
+import {
+  recordSignedDecision,
+  MEMBER,
+  REGION,
+  ROLE,
+  candidateFor,
+  putManifest,
+  seedEndpoint,
+  startCleanupEnv,
+  type CleanupEnv,
+  type EndpointKind,
+} from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 let counter = 0;
@@ -96,18 +107,33 @@ async function taggedZombie(kind: EndpointKind, deletion = { deleteEndpointConfi
 }
 
 async function approve(sweepId: string, endpointArn: string) {
-  const decision: DecisionRecord = { version: 1, sweepId, approver: 'alice@example.com', decidedAt: env.clock.now().toISOString(), action: 'approve', approved: [endpointArn], rejected: [], status: 'delivered', source: 'approval-page' };
+  const decision: DecisionRecord = {
+    version: 1,
+    sweepId,
+    approver: 'alice@example.com',
+    decidedAt: env.clock.now().toISOString(),
+    action: 'approve',
+    approved: [endpointArn],
+    rejected: [],
+    status: 'delivered',
+    source: 'approval-page',
+  };
   await recordSignedDecision(env, decision);
 }
 
 describe('cleanup under the member role policy', () => {
   it('the policy refuses deleting an inference component that is not marked itself (what the tag step prevents)', async () => {
     const seeded = seedEndpoint(env.world, 'iam-unmarked', 'inference-components');
-    sm().addTags(seeded.arn, [{ Key: 'zombie', Value: 'confirmed' }, { Key: 'zombie-sweep-id', Value: 'sweep-iam-unmarked' }]);
+    sm().addTags(seeded.arn, [
+      { Key: 'zombie', Value: 'confirmed' },
+      { Key: 'zombie-sweep-id', Value: 'sweep-iam-unmarked' },
+    ]);
     guardDeleteSession('sweep-iam-unmarked');
     const sagemaker = env.deps.clients.target(SageMakerClient, deleteTargetOf({ ...reach, sweepId: 'sweep-iam-unmarked' }));
     const from = refused.length;
-    await expect(sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: seeded.components[0]! }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(sagemaker.send(new DeleteInferenceComponentCommand({ InferenceComponentName: seeded.components[0]! }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
     expect(refused.slice(from)).toEqual([`DeleteInferenceComponent ${arnOf('inference-component', seeded.components[0]!)}`]);
     expect(sm().getInferenceComponent(seeded.components[0]!)!.status).toBe('InService');
   });
@@ -140,12 +166,18 @@ describe('cleanup under the member role policy', () => {
   it("a rejection leaves nothing deletable by the sweep's delete session", async () => {
     const from = refused.length;
     const { seeded, tagged, deleter } = await taggedZombie('inference-components', { deleteEndpointConfig: true, deleteModels: true });
-    expect(await markRejected(env.deps, tagged, { actor: 'bob@example.com', decidedAt: env.clock.now().toISOString() }, 90)).toMatchObject({ status: 'tagged' });
+    expect(await markRejected(env.deps, tagged, { actor: 'bob@example.com', decidedAt: env.clock.now().toISOString() }, 90)).toMatchObject({
+      status: 'tagged',
+    });
 
     expect(refused.slice(from)).toEqual([]);
     const children = [...seeded.components.map((c) => arnOf('inference-component', c)), arnOf('endpoint-config', seeded.configName)];
     for (const arn of [seeded.arn, ...children]) {
-      const action = arn.includes(':inference-component/') ? 'DeleteInferenceComponent' : arn.includes(':endpoint/') ? 'DeleteEndpoint' : 'DeleteEndpointConfig';
+      const action = arn.includes(':inference-component/')
+        ? 'DeleteInferenceComponent'
+        : arn.includes(':endpoint/')
+          ? 'DeleteEndpoint'
+          : 'DeleteEndpointConfig';
       const context = Object.fromEntries(Object.entries(sm().tagsOf(arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
       expect(await decide(deleter, { action: `sagemaker:${action}`, resource: arn, resourceAccount: MEMBER, context }), arn).not.toBe('Allowed');
     }
@@ -157,9 +189,21 @@ describe('scale to zero under the member role policies', () => {
     const from = refused.length;
     const { sweepId, seeded, candidate } = await taggedZombie(kind);
     if (kind === 'inference-components') {
-      for (const variant of sm().getEndpointConfig(seeded.configName)!.spec.ProductionVariants) Object.assign(variant, { ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 2 } });
+      for (const variant of sm().getEndpointConfig(seeded.configName)!.spec.ProductionVariants)
+        Object.assign(variant, { ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 2 } });
     }
-    const decision: DecisionRecord = { version: 1, sweepId, approver: 'alice@example.com', decidedAt: env.clock.now().toISOString(), action: 'approve', approved: [seeded.arn], rejected: [], scaleToZero: [seeded.arn], status: 'delivered', source: 'approval-page' };
+    const decision: DecisionRecord = {
+      version: 1,
+      sweepId,
+      approver: 'alice@example.com',
+      decidedAt: env.clock.now().toISOString(),
+      action: 'approve',
+      approved: [seeded.arn],
+      rejected: [],
+      scaleToZero: [seeded.arn],
+      status: 'delivered',
+      source: 'approval-page',
+    };
     await recordSignedDecision(env, decision);
 
     expect(await scaleEndpointToZero(env.deps, { candidate })).toMatchObject({ status: 'scaled-to-zero' });

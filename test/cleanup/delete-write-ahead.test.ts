@@ -6,7 +6,18 @@ import { formatTimeline } from '../../src/audit/query.ts';
 import { layout } from '../../src/core/layout.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint, type DeleteResult } from '../../src/cleanup/delete.ts';
-import { MEMBER, REGION, auditEvents, candidateFor, putManifest, recordSignedDecision, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
+import {
+  MEMBER,
+  REGION,
+  auditEvents,
+  candidateFor,
+  putManifest,
+  recordSignedDecision,
+  seedEndpoint,
+  startCleanupEnv,
+  type CleanupEnv,
+  type EndpointKind,
+} from './actions-fixtures.ts';
 
 /**
  * Write-ahead audit of the delete step: a failure at ANY S3 write or ANY destructive SageMaker or
@@ -32,17 +43,43 @@ async function approvedZombie(kind: EndpointKind) {
   const sweepId = `sweep-wal-${++counter}`;
   const seeded = seedEndpoint(env.world, `wal-${counter}-${kind}`, kind);
   const scaling = scalingStore(env.world, MEMBER, REGION);
-  for (const variant of seeded.variants) scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: `endpoint/${seeded.name}/variant/${variant}`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: 1, MaxCapacity: 4 });
-  for (const ic of seeded.components) scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: `inference-component/${ic}`, ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount', MinCapacity: 1, MaxCapacity: 3 });
+  for (const variant of seeded.variants)
+    scaling.register({
+      ServiceNamespace: 'sagemaker',
+      ResourceId: `endpoint/${seeded.name}/variant/${variant}`,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: 1,
+      MaxCapacity: 4,
+    });
+  for (const ic of seeded.components)
+    scaling.register({
+      ServiceNamespace: 'sagemaker',
+      ResourceId: `inference-component/${ic}`,
+      ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
+      MinCapacity: 1,
+      MaxCapacity: 3,
+    });
   const candidate = candidateFor(seeded, sweepId, new Date(env.clock.now().getTime() - 48 * HOUR), kind);
   await putManifest(env.s3, sweepId, seeded.name);
   await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team', deletion: DELETION });
-  await recordSignedDecision(env, { version: 1, sweepId, approver: 'alice@example.com', decidedAt: env.clock.now().toISOString(), action: 'approve', approved: [seeded.arn], rejected: [], status: 'delivered', source: 'approval-page' });
+  await recordSignedDecision(env, {
+    version: 1,
+    sweepId,
+    approver: 'alice@example.com',
+    decidedAt: env.clock.now().toISOString(),
+    action: 'approve',
+    approved: [seeded.arn],
+    rejected: [],
+    status: 'delivered',
+    source: 'approval-page',
+  });
   return { sweepId, seeded, candidate };
 }
 
-const historyOf = async (name: string, sweepId: string) => (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, name))).filter((e) => e.sweepId === sweepId);
-const names = (events: AuditEvent[], key: 'resources' | 'inferenceComponentsDeleted') => events.flatMap((e) => (Array.isArray(e.details?.[key]) ? (e.details[key] as string[]) : []));
+const historyOf = async (name: string, sweepId: string) =>
+  (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, name))).filter((e) => e.sweepId === sweepId);
+const names = (events: AuditEvent[], key: 'resources' | 'inferenceComponentsDeleted') =>
+  events.flatMap((e) => (Array.isArray(e.details?.[key]) ? (e.details[key] as string[]) : []));
 
 /** What is gone must be named by an event: the endpoint by `deleted` or its intent, each child by an intent or an outcome. */
 async function expectEverythingGoneIsNamed(seeded: Awaited<ReturnType<typeof approvedZombie>>['seeded'], sweepId: string, where: string) {
@@ -59,9 +96,17 @@ async function expectEverythingGoneIsNamed(seeded: Awaited<ReturnType<typeof app
   const scaling = scalingStore(env.world, MEMBER, REGION);
   const registered = new Set(scaling.describe({ serviceNamespace: 'sagemaker' }).map((t) => t.ResourceId));
   const targetIds = [...seeded.variants.map((v) => `endpoint/${seeded.name}/variant/${v}`), ...seeded.components.map((ic) => `inference-component/${ic}`)];
-  for (const id of targetIds) if (!registered.has(id)) expect(names(intents, 'resources').some((r) => r.startsWith(`${id} `)), `${where}: scaling target ${id}`).toBe(true);
-  for (const model of seeded.models) if (!sm().state.models.has(model.toLowerCase()) && seeded.components.length === 0) expect(names(intents, 'resources'), `${where}: model ${model}`).toContain(model);
-  if (!sm().state.endpointConfigs.has(seeded.configName.toLowerCase())) expect(names(intents, 'resources'), `${where}: config ${seeded.configName}`).toContain(seeded.configName);
+  for (const id of targetIds)
+    if (!registered.has(id))
+      expect(
+        names(intents, 'resources').some((r) => r.startsWith(`${id} `)),
+        `${where}: scaling target ${id}`,
+      ).toBe(true);
+  for (const model of seeded.models)
+    if (!sm().state.models.has(model.toLowerCase()) && seeded.components.length === 0)
+      expect(names(intents, 'resources'), `${where}: model ${model}`).toContain(model);
+  if (!sm().state.endpointConfigs.has(seeded.configName.toLowerCase()))
+    expect(names(intents, 'resources'), `${where}: config ${seeded.configName}`).toContain(seeded.configName);
 }
 
 /** As the workflow would: retry a failed call, call again while deleting. */
@@ -74,13 +119,16 @@ async function settle(input: unknown): Promise<DeleteResult> {
 }
 
 describe.each(['inference-components', 'real-time'] as const)('write-ahead audit of deleting a %s endpoint', (kind) => {
-  it('a failure at any S3 write or destructive call never leaves a deletion unrecorded, and the retry records it as this sweep\'s', async () => {
+  it("a failure at any S3 write or destructive call never leaves a deletion unrecorded, and the retry records it as this sweep's", async () => {
     const noRetries = env.depsWith({ maxAttempts: 1 });
     let failurePoints = 0;
     for (let k = 0; ; k++) {
       const { sweepId, seeded, candidate } = await approvedZombie(kind);
       let seen = 0;
-      const fault = env.sim.traffic.inject({ when: (ctx) => WATCHED.has(ctx.operation) && seen++ === k, error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 } });
+      const fault = env.sim.traffic.inject({
+        when: (ctx) => WATCHED.has(ctx.operation) && seen++ === k,
+        error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 },
+      });
       let failed = false;
       try {
         await deleteEndpoint(noRetries, { candidate, deletion: DELETION });
@@ -94,8 +142,14 @@ describe.each(['inference-components', 'real-time'] as const)('write-ahead audit
       const result = await settle({ candidate, deletion: DELETION });
       expect(result.status, where).toBe('deleted');
       const history = await historyOf(seeded.name, sweepId);
-      expect(history.filter((e) => e.type === 'skipped'), where).toEqual([]);
-      expect(history.some((e) => e.type === 'deleted' && e.details?.step === 'remove-config-and-models'), where).toBe(true);
+      expect(
+        history.filter((e) => e.type === 'skipped'),
+        where,
+      ).toEqual([]);
+      expect(
+        history.some((e) => e.type === 'deleted' && e.details?.step === 'remove-config-and-models'),
+        where,
+      ).toBe(true);
       expect(unresolvedIntents(history), where).toEqual([]);
       if (!failed) break;
       failurePoints++;
@@ -111,7 +165,11 @@ describe('the audit timeline of an interrupted deletion', () => {
     // S3 fails every write right after DeleteEndpoint is accepted: the endpoint is gone, only the intent is on record.
     let accepted = false;
     const after = env.sim.traffic.inject({ operation: 'DeleteEndpoint', before: () => void (accepted = true) });
-    const s3Down = env.sim.traffic.inject({ operation: 'PutObject', when: () => accepted, error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 } });
+    const s3Down = env.sim.traffic.inject({
+      operation: 'PutObject',
+      when: () => accepted,
+      error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 },
+    });
     await expect(deleteEndpoint(env.depsWith({ maxAttempts: 1 }), { candidate, deletion: DELETION })).rejects.toBeDefined();
     env.sim.traffic.remove(after);
     env.sim.traffic.remove(s3Down);

@@ -11,7 +11,21 @@ import { createHandler } from '../../functions/delete/handler.ts';
 import { snsOutbox } from '../../local/sim/services/sns.ts';
 import { requestApproval } from '../../src/cleanup/approval/request.ts';
 import { applyDecision } from '../../src/cleanup/decision.ts';
-import { recordSignedDecision, BUCKET, MEMBER, REGION, auditEvents, readObject, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind, type SeededEndpoint } from './actions-fixtures.ts';
+import {
+  recordSignedDecision,
+  BUCKET,
+  MEMBER,
+  REGION,
+  auditEvents,
+  readObject,
+  candidateFor,
+  putManifest,
+  seedEndpoint,
+  startCleanupEnv,
+  type CleanupEnv,
+  type EndpointKind,
+  type SeededEndpoint,
+} from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 let counter = 0;
@@ -61,7 +75,8 @@ const destructiveCalls = () =>
   env.sim.ledger.count({ service: 'sagemaker', operation: 'DeleteModel', accountId: MEMBER }) +
   env.sim.ledger.count({ service: 'application-autoscaling', operation: 'DeregisterScalableTarget', accountId: MEMBER });
 
-const events = async (name: string, sweepId: string) => (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, name))).filter((e) => e.sweepId === sweepId);
+const events = async (name: string, sweepId: string) =>
+  (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, name))).filter((e) => e.sweepId === sweepId);
 
 describe('delete after re-verification', () => {
   const kinds: EndpointKind[] = ['real-time', 'multi-variant', 'serverless', 'async', 'inference-components'];
@@ -86,9 +101,21 @@ describe('delete after re-verification', () => {
   it('removes inference components first, with their scaling targets, then the variant targets, then the endpoint', async () => {
     const { seeded, candidate } = await approvedZombie('inference-components');
     const scaling = scalingStore(env.world, MEMBER, REGION);
-    scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: `endpoint/${seeded.name}/variant/main`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: 1, MaxCapacity: 4 });
+    scaling.register({
+      ServiceNamespace: 'sagemaker',
+      ResourceId: `endpoint/${seeded.name}/variant/main`,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: 1,
+      MaxCapacity: 4,
+    });
     for (const ic of seeded.components) {
-      scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: `inference-component/${ic}`, ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount', MinCapacity: 1, MaxCapacity: 3 });
+      scaling.register({
+        ServiceNamespace: 'sagemaker',
+        ResourceId: `inference-component/${ic}`,
+        ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
+        MinCapacity: 1,
+        MaxCapacity: 3,
+      });
     }
     const from = env.sim.ledger.entries.length;
 
@@ -106,26 +133,91 @@ describe('delete after re-verification', () => {
   it('deregisters the auto-scaling targets of an autoscaled endpoint', async () => {
     const { seeded, sweepId, candidate } = await approvedZombie('multi-variant');
     const scaling = scalingStore(env.world, MEMBER, REGION);
-    for (const variant of seeded.variants) scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: `endpoint/${seeded.name}/variant/${variant}`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: 1, MaxCapacity: 4 });
+    for (const variant of seeded.variants)
+      scaling.register({
+        ServiceNamespace: 'sagemaker',
+        ResourceId: `endpoint/${seeded.name}/variant/${variant}`,
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+        MinCapacity: 1,
+        MaxCapacity: 4,
+      });
     expect((await deleteEndpoint(env.deps, { candidate })).status).toBe('deleted');
     expect(scaling.describe({ serviceNamespace: 'sagemaker', resourceIds: seeded.variants.map((v) => `endpoint/${seeded.name}/variant/${v}`) })).toEqual([]);
     const [deleted] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'deleted');
-    expect(deleted!.details!.deregisteredScalableTargets).toEqual(seeded.variants.map((v) => `endpoint/${seeded.name}/variant/${v} sagemaker:variant:DesiredInstanceCount`));
+    expect(deleted!.details!.deregisteredScalableTargets).toEqual(
+      seeded.variants.map((v) => `endpoint/${seeded.name}/variant/${v} sagemaker:variant:DesiredInstanceCount`),
+    );
   });
 
-  type Veto = { name: string; kind?: EndpointKind; check: string; reason: RegExp; veto: (z: Awaited<ReturnType<typeof approvedZombie>>) => Promise<void> | void; approve?: boolean };
+  type Veto = {
+    name: string;
+    kind?: EndpointKind;
+    check: string;
+    reason: RegExp;
+    veto: (z: Awaited<ReturnType<typeof approvedZombie>>) => Promise<void> | void;
+    approve?: boolean;
+  };
   const vetoes: Veto[] = [
-    { name: 'invoked since detection', check: 'invocations', reason: /invoked 3 time/, veto: ({ seeded }) => invoke('Invocations', variantDims(seeded), new Date(Date.now() - HOUR)) },
-    { name: 'invoked on its second variant only', kind: 'multi-variant', check: 'invocations', reason: /invoked/, veto: ({ seeded }) => invoke('Invocations', variantDims(seeded, 'green'), new Date(Date.now() - HOUR)) },
-    { name: 'invoked through an inference component', kind: 'inference-components', check: 'invocations', reason: /invoked/, veto: ({ seeded }) => invoke('Invocations', [{ Name: 'InferenceComponentName', Value: seeded.components[1]! }], new Date(Date.now() - HOUR)) },
-    { name: 'async requests processed since detection', kind: 'async', check: 'invocations', reason: /invoked/, veto: ({ seeded }) => invoke('InvocationsProcessed', variantDims(seeded), new Date(Date.now() - HOUR)) },
+    {
+      name: 'invoked since detection',
+      check: 'invocations',
+      reason: /invoked 3 time/,
+      veto: ({ seeded }) => invoke('Invocations', variantDims(seeded), new Date(Date.now() - HOUR)),
+    },
+    {
+      name: 'invoked on its second variant only',
+      kind: 'multi-variant',
+      check: 'invocations',
+      reason: /invoked/,
+      veto: ({ seeded }) => invoke('Invocations', variantDims(seeded, 'green'), new Date(Date.now() - HOUR)),
+    },
+    {
+      name: 'invoked through an inference component',
+      kind: 'inference-components',
+      check: 'invocations',
+      reason: /invoked/,
+      veto: ({ seeded }) => invoke('Invocations', [{ Name: 'InferenceComponentName', Value: seeded.components[1]! }], new Date(Date.now() - HOUR)),
+    },
+    {
+      name: 'async requests processed since detection',
+      kind: 'async',
+      check: 'invocations',
+      reason: /invoked/,
+      veto: ({ seeded }) => invoke('InvocationsProcessed', variantDims(seeded), new Date(Date.now() - HOUR)),
+    },
     { name: 'zombie tag removed', check: 'tags', reason: /zombie tag was removed/, veto: ({ seeded }) => sm().deleteTags(seeded.arn, ['zombie']) },
-    { name: 'sweep id changed', check: 'tags', reason: /zombie-sweep-id/, veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-sweep-id', Value: 'another-sweep' }]) },
-    { name: 'owner protected it', check: 'protected', reason: /protected: tag zombie-protected=true/, veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-protected', Value: 'true' }]) },
-    { name: 'owner exempted it', check: 'exempt', reason: /zombie-exempt/, veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-exempt', Value: 'true' }]) },
-    { name: 'manifest missing', check: 'manifest', reason: /no verified snapshot manifest/, veto: async ({ sweepId, seeded }) => void (await env.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: layout.manifest(MEMBER, REGION, seeded.name, sweepId) }))) },
+    {
+      name: 'sweep id changed',
+      check: 'tags',
+      reason: /zombie-sweep-id/,
+      veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-sweep-id', Value: 'another-sweep' }]),
+    },
+    {
+      name: 'owner protected it',
+      check: 'protected',
+      reason: /protected: tag zombie-protected=true/,
+      veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-protected', Value: 'true' }]),
+    },
+    {
+      name: 'owner exempted it',
+      check: 'exempt',
+      reason: /zombie-exempt/,
+      veto: ({ seeded }) => void sm().addTags(seeded.arn, [{ Key: 'zombie-exempt', Value: 'true' }]),
+    },
+    {
+      name: 'manifest missing',
+      check: 'manifest',
+      reason: /no verified snapshot manifest/,
+      veto: async ({ sweepId, seeded }) =>
+        void (await env.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: layout.manifest(MEMBER, REGION, seeded.name, sweepId) }))),
+    },
     { name: 'not approved', check: 'approved', reason: /not approved by alice/, veto: () => {}, approve: false },
-    { name: 'no decision recorded', check: 'approved', reason: /no decision/, veto: async ({ sweepId }) => void (await env.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: layout.decision(sweepId) }))) },
+    {
+      name: 'no decision recorded',
+      check: 'approved',
+      reason: /no decision/,
+      veto: async ({ sweepId }) => void (await env.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: layout.decision(sweepId) }))),
+    },
     {
       name: 'an inference component lost its zombie tag',
       kind: 'inference-components',
@@ -145,7 +237,16 @@ describe('delete after re-verification', () => {
       kind: 'inference-components',
       check: 'component-tags',
       reason: /-late do not carry/,
-      veto: ({ seeded }) => void sm().createInferenceComponent({ InferenceComponentName: `${seeded.name}-late`, EndpointName: seeded.name, Specification: { ModelName: seeded.models[0]! }, RuntimeConfig: { CopyCount: 1 } }, { status: 'InService' }),
+      veto: ({ seeded }) =>
+        void sm().createInferenceComponent(
+          {
+            InferenceComponentName: `${seeded.name}-late`,
+            EndpointName: seeded.name,
+            Specification: { ModelName: seeded.models[0]! },
+            RuntimeConfig: { CopyCount: 1 },
+          },
+          { status: 'InService' },
+        ),
     },
     {
       name: 'detection time lies in the future (clock skew)',
@@ -245,7 +346,9 @@ describe('delete after re-verification', () => {
     expect(deleted.map((e) => e.details!.status).sort()).toEqual(['accepted', 'deleted']);
     expect(deleted.find((e) => e.details!.removed)!.details!.removed).toEqual({
       models: [],
-      kept: [...seeded.models.map((m) => `model ${m}`), `endpoint config ${seeded.configName}`].map((what) => `${what} (not tagged zombie=confirmed by sweep ${sweepId})`),
+      kept: [...seeded.models.map((m) => `model ${m}`), `endpoint config ${seeded.configName}`].map(
+        (what) => `${what} (not tagged zombie=confirmed by sweep ${sweepId})`,
+      ),
     });
   });
 
@@ -254,9 +357,19 @@ describe('delete after re-verification', () => {
     const destructive = destructiveCalls();
     let lists = 0;
     // Re-verification lists the components once; the delete step lists them again right before deleting.
-    const veto = env.sim.traffic.inject({ service: 'sagemaker', operation: 'ListInferenceComponents', accountId: MEMBER, when: () => ++lists === 2, before: () => sm().deleteTags(seeded.arn, ['zombie']) });
+    const veto = env.sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'ListInferenceComponents',
+      accountId: MEMBER,
+      when: () => ++lists === 2,
+      before: () => sm().deleteTags(seeded.arn, ['zombie']),
+    });
     try {
-      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'skipped', check: 'tags', reason: expect.stringContaining('nothing was deleted') });
+      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({
+        status: 'skipped',
+        check: 'tags',
+        reason: expect.stringContaining('nothing was deleted'),
+      });
     } finally {
       env.sim.traffic.remove(veto);
     }
@@ -280,13 +393,24 @@ describe('delete after re-verification', () => {
     const taskToken = env.tokens.create(`arn:aws:states:${REGION}:111111111111:execution:sweep:${sweepId}`, 'RequestApproval');
     const before = snsOutbox(env.world).messages.length;
     await requestApproval(env.deps, { taskToken, sweepId, candidates: tagged, approvers: ['alice@example.com'], timeoutSeconds: 7200 });
-    const mail = snsOutbox(env.world).messages.slice(before).find((m) => m.endpoint === 'alice@example.com')!;
+    const mail = snsOutbox(env.world)
+      .messages.slice(before)
+      .find((m) => m.endpoint === 'alice@example.com')!;
     const link = new URL(/(http:\/\/\S+)/.exec(mail.message)![1]!);
 
     const keep = seeded[1]!.s;
-    const form = new URLSearchParams({ approver: link.searchParams.get('approver')!, expires: link.searchParams.get('expires')!, sig: link.searchParams.get('sig')!, action: 'approve' });
+    const form = new URLSearchParams({
+      approver: link.searchParams.get('approver')!,
+      expires: link.searchParams.get('expires')!,
+      sig: link.searchParams.get('sig')!,
+      action: 'approve',
+    });
     for (const { s } of seeded) if (s !== keep) form.append('endpoint', s.arn);
-    const posted = await fetch(`${link.origin}${link.pathname}`, { method: 'POST', body: form, headers: { origin: link.origin, 'sec-fetch-site': 'same-origin' } });
+    const posted = await fetch(`${link.origin}${link.pathname}`, {
+      method: 'POST',
+      body: form,
+      headers: { origin: link.origin, 'sec-fetch-site': 'same-origin' },
+    });
     expect(posted.status).toBe(200);
 
     const decision = await env.tokens.wait(taskToken, 1000);
@@ -297,7 +421,12 @@ describe('delete after re-verification', () => {
     const results = [];
     for (const item of items) results.push(await createHandler(env.deps)({ ...item }));
 
-    expect(results.map((r) => [r.endpointName, r.status]).sort()).toEqual(seeded.filter(({ s }) => s !== keep).map(({ s }) => [s.name, 'deleted']).sort());
+    expect(results.map((r) => [r.endpointName, r.status]).sort()).toEqual(
+      seeded
+        .filter(({ s }) => s !== keep)
+        .map(({ s }) => [s.name, 'deleted'])
+        .sort(),
+    );
     expect(sm().getEndpoint(keep.name)).toBeDefined();
     expect(sm().tagsOf(keep.arn)).toMatchObject({ zombie: 'rejected', 'zombie-exempt-until': expect.any(String) });
     for (const { s } of seeded) if (s !== keep) expect(sm().getEndpoint(s.name)).toBeUndefined();
@@ -305,18 +434,32 @@ describe('delete after re-verification', () => {
     const timeline = history.map((e) => e.type);
     // Write-ahead: the intents (tagging, recording the approval, deleting) are on record too (same instant as the outcomes under this fixed clock).
     expect(timeline.filter((t) => t !== 'intent')).toEqual(['tagged', 'approval-requested', 'approved', 'deleted']);
-    expect(history.filter((e) => e.type === 'intent').map((e) => `${String(e.details?.step)}:${String(e.details?.action)}`).sort()).toEqual(['approve:change-tags', 'delete:delete-endpoint', 'tag:change-tags']);
+    expect(
+      history
+        .filter((e) => e.type === 'intent')
+        .map((e) => `${String(e.details?.step)}:${String(e.details?.action)}`)
+        .sort(),
+    ).toEqual(['approve:change-tags', 'delete:delete-endpoint', 'tag:change-tags']);
   });
 
   it('audits the inference components it deleted before answering deleting, and deletes the endpoint when called again', async () => {
     const { seeded, sweepId, candidate } = await approvedZombie('inference-components');
     const scaling = scalingStore(env.world, MEMBER, REGION);
     for (const ic of seeded.components) {
-      scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: `inference-component/${ic}`, ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount', MinCapacity: 1, MaxCapacity: 3 });
+      scaling.register({
+        ServiceNamespace: 'sagemaker',
+        ResourceId: `inference-component/${ic}`,
+        ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
+        MinCapacity: 1,
+        MaxCapacity: 3,
+      });
     }
     sagemakerSettings(env.world).transitionDelayMs = 60_000;
     try {
-      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'deleting', reason: expect.stringContaining('inference components are still being deleted') });
+      expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({
+        status: 'deleting',
+        reason: expect.stringContaining('inference components are still being deleted'),
+      });
     } finally {
       sagemakerSettings(env.world).transitionDelayMs = 0;
     }
@@ -325,7 +468,9 @@ describe('delete after re-verification', () => {
     for (const ic of seeded.components) expect(sm().getInferenceComponent(ic)!.status).toBe('Deleting');
     const [components] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'components-deleted');
     expect(components).toMatchObject({ actor: 'alice@example.com', details: { inferenceComponentsDeleted: seeded.components } });
-    expect([...(components!.details!.deregisteredScalableTargets as string[])].sort()).toEqual(seeded.components.map((ic) => `inference-component/${ic} sagemaker:inference-component:DesiredCopyCount`).sort());
+    expect([...(components!.details!.deregisteredScalableTargets as string[])].sort()).toEqual(
+      seeded.components.map((ic) => `inference-component/${ic} sagemaker:inference-component:DesiredCopyCount`).sort(),
+    );
     expect((await events(seeded.name, sweepId)).filter((e) => e.type === 'deleted')).toEqual([]);
 
     sm().completePendingTransitions();
@@ -341,7 +486,14 @@ describe('delete after re-verification', () => {
     let accepted = false;
     const mark = env.sim.traffic.inject({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: MEMBER, before: () => void (accepted = true) });
     // Every SDK attempt of the first describe after DeleteEndpoint fails: the step throws and is retried.
-    const fault = env.sim.traffic.inject({ service: 'sagemaker', operation: 'DescribeEndpoint', accountId: MEMBER, when: () => accepted, times: 3, error: { code: 'ServiceUnavailable', message: 'try later', status: 503 } });
+    const fault = env.sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'DescribeEndpoint',
+      accountId: MEMBER,
+      when: () => accepted,
+      times: 3,
+      error: { code: 'ServiceUnavailable', message: 'try later', status: 503 },
+    });
     try {
       await expect(deleteEndpoint(env.deps, { candidate, deletion: removal })).rejects.toMatchObject({ name: 'RetryableAwsError' });
     } finally {
@@ -354,7 +506,12 @@ describe('delete after re-verification', () => {
     expect(await deleteEndpoint(env.deps, { candidate, deletion: removal })).toMatchObject({ status: 'deleted' });
     const history = await events(seeded.name, sweepId);
     expect(history.filter((e) => e.type === 'skipped')).toEqual([]);
-    expect(history.filter((e) => e.type === 'deleted').map((e) => e.details!.status).sort()).toEqual(['accepted', 'deleted']);
+    expect(
+      history
+        .filter((e) => e.type === 'deleted')
+        .map((e) => e.details!.status)
+        .sort(),
+    ).toEqual(['accepted', 'deleted']);
     expect(sm().getEndpointConfig(seeded.configName)).toBeUndefined();
     for (const model of seeded.models) expect(sm().getModel(model)).toBeUndefined();
     // A third run changes nothing and records nothing.
@@ -366,9 +523,21 @@ describe('delete after re-verification', () => {
     const { seeded, sweepId, candidate } = await approvedZombie('inference-components');
     const scaling = scalingStore(env.world, MEMBER, REGION);
     const target = `inference-component/${seeded.components[0]!}`;
-    scaling.register({ ServiceNamespace: 'sagemaker', ResourceId: target, ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount', MinCapacity: 1, MaxCapacity: 3 });
+    scaling.register({
+      ServiceNamespace: 'sagemaker',
+      ResourceId: target,
+      ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
+      MinCapacity: 1,
+      MaxCapacity: 3,
+    });
     const deletes = env.sim.ledger.count({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: MEMBER });
-    const veto = env.sim.traffic.inject({ service: 'sagemaker', operation: 'DeleteInferenceComponent', accountId: MEMBER, times: 1, before: () => sm().deleteTags(seeded.arn, ['zombie']) });
+    const veto = env.sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'DeleteInferenceComponent',
+      accountId: MEMBER,
+      times: 1,
+      before: () => sm().deleteTags(seeded.arn, ['zombie']),
+    });
     try {
       expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'skipped', check: 'tags' });
     } finally {
@@ -377,7 +546,11 @@ describe('delete after re-verification', () => {
     expect(sm().getEndpoint(seeded.name)!.status).toBe('InService');
     expect(env.sim.ledger.count({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: MEMBER })).toBe(deletes);
     const [skipped] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'skipped');
-    expect(skipped!.details).toMatchObject({ check: 'tags', inferenceComponentsDeleted: seeded.components, deregisteredScalableTargets: [`${target} sagemaker:inference-component:DesiredCopyCount`] });
+    expect(skipped!.details).toMatchObject({
+      check: 'tags',
+      inferenceComponentsDeleted: seeded.components,
+      deregisteredScalableTargets: [`${target} sagemaker:inference-component:DesiredCopyCount`],
+    });
     // Restore refuses while the endpoint exists: the reason must not promise it.
     expect(skipped!.reason).toMatch(/nothing re-creates them on the kept endpoint/);
     expect(skipped!.reason).not.toMatch(/restorable|recreates/);
@@ -385,8 +558,20 @@ describe('delete after re-verification', () => {
 
   it('skips when the member role refuses DeleteEndpoint at the last moment, recording the scaling targets already deregistered', async () => {
     const { seeded, sweepId, candidate } = await approvedZombie('real-time');
-    scalingStore(env.world, MEMBER, REGION).register({ ServiceNamespace: 'sagemaker', ResourceId: `endpoint/${seeded.name}/variant/AllTraffic`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: 1, MaxCapacity: 4 });
-    const fault = env.sim.traffic.inject({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: MEMBER, times: 1, error: { code: 'AccessDeniedException', message: 'not authorized: aws:ResourceTag/zombie', status: 400 } });
+    scalingStore(env.world, MEMBER, REGION).register({
+      ServiceNamespace: 'sagemaker',
+      ResourceId: `endpoint/${seeded.name}/variant/AllTraffic`,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: 1,
+      MaxCapacity: 4,
+    });
+    const fault = env.sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'DeleteEndpoint',
+      accountId: MEMBER,
+      times: 1,
+      error: { code: 'AccessDeniedException', message: 'not authorized: aws:ResourceTag/zombie', status: 400 },
+    });
     try {
       expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'skipped', check: 'delete-permission' });
     } finally {
@@ -394,7 +579,11 @@ describe('delete after re-verification', () => {
     }
     expect(sm().getEndpoint(seeded.name)!.status).toBe('InService');
     const [skipped] = (await events(seeded.name, sweepId)).filter((e) => e.type === 'skipped');
-    expect(skipped!.details).toMatchObject({ check: 'delete-permission', inferenceComponentsDeleted: [], deregisteredScalableTargets: [`endpoint/${seeded.name}/variant/AllTraffic sagemaker:variant:DesiredInstanceCount`] });
+    expect(skipped!.details).toMatchObject({
+      check: 'delete-permission',
+      inferenceComponentsDeleted: [],
+      deregisteredScalableTargets: [`endpoint/${seeded.name}/variant/AllTraffic sagemaker:variant:DesiredInstanceCount`],
+    });
     expect(skipped!.reason).toMatch(/without auto-scaling target\(s\) endpoint\/.*\/variant\/AllTraffic/);
   });
 });

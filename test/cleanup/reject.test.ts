@@ -9,7 +9,19 @@ import { decide } from '../../src/cleanup/approval/decide.ts';
 import { DecisionRecordSchema, readApprovalRecord, taskOutput, writeJson } from '../../src/cleanup/approval/store.ts';
 import { applyDecision } from '../../src/cleanup/decision.ts';
 import { createHandler } from '../../functions/apply-decision/handler.ts';
-import { APPROVERS, BUCKET, MEMBER, REGION, auditEvents, candidateFor, putManifest, readObject, seedEndpoint, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
+import {
+  APPROVERS,
+  BUCKET,
+  MEMBER,
+  REGION,
+  auditEvents,
+  candidateFor,
+  putManifest,
+  readObject,
+  seedEndpoint,
+  startCleanupEnv,
+  type CleanupEnv,
+} from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 let counter = 0;
@@ -32,7 +44,15 @@ async function waitingSweep(rejectExemptDays = 90) {
   }
   const taskToken = env.tokens.create(`arn:aws:states:${REGION}:111111111111:execution:sweep:${sweepId}`, 'RequestApproval');
   // Tag results go straight in: only tagged ones become candidates.
-  await requestApproval(env.deps, { taskToken, sweepId, candidates: tagged, approvers: APPROVERS, timeoutSeconds: 3600, requestedBy: 'platform-team', rejectExemptDays });
+  await requestApproval(env.deps, {
+    taskToken,
+    sweepId,
+    candidates: tagged,
+    approvers: APPROVERS,
+    timeoutSeconds: 3600,
+    requestedBy: 'platform-team',
+    rejectExemptDays,
+  });
   const record = (await readApprovalRecord(env.s3, 'zombie-sweep-archive', sweepId))!;
   return { sweepId, seeded, taskToken, record };
 }
@@ -55,17 +75,33 @@ describe('apply decision', () => {
 
     const result = await createHandler(env.deps)({ sweepId: sweep.sweepId, decision });
 
-    expect(result).toMatchObject({ outcome: 'applied', count: 1, approved: 1, rejected: 2, undecided: 0, failures: [], deletionsKey: layout.sweepFile(sweep.sweepId, 'deletions.json') });
+    expect(result).toMatchObject({
+      outcome: 'applied',
+      count: 1,
+      approved: 1,
+      rejected: 2,
+      undecided: 0,
+      failures: [],
+      deletionsKey: layout.sweepFile(sweep.sweepId, 'deletions.json'),
+    });
     const { decidedAt } = await recordOf(sweep.sweepId);
     const exemptUntil = isoDate(new Date(Date.parse(decidedAt) + 90 * DAY_MS));
-    for (const kept of [b, c]) expect(tagsOf(kept.arn)).toMatchObject({ zombie: 'rejected', 'zombie-exempt-until': exemptUntil, 'zombie-sweep-id': sweep.sweepId });
+    for (const kept of [b, c])
+      expect(tagsOf(kept.arn)).toMatchObject({ zombie: 'rejected', 'zombie-exempt-until': exemptUntil, 'zombie-sweep-id': sweep.sweepId });
     expect(tagsOf(a.arn)).toMatchObject({ zombie: 'confirmed', 'zombie-approved-by': 'alice@example.com', 'zombie-approved-at': decidedAt });
 
     const deletions = JSON.parse((await readObject(env.s3, result.deletionsKey))!);
-    expect(deletions).toEqual([{ candidate: expect.objectContaining({ endpointArn: a.arn, manifestUri: expect.stringContaining(`/${a.name}/`) }), action: 'delete' }]);
+    expect(deletions).toEqual([
+      { candidate: expect.objectContaining({ endpointArn: a.arn, manifestUri: expect.stringContaining(`/${a.name}/`) }), action: 'delete' },
+    ]);
 
     const rejectedEvent = (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, b.name))).find((e) => e.type === 'rejected')!;
-    expect(rejectedEvent).toMatchObject({ actor: 'alice@example.com', sweepId: sweep.sweepId, tagsBefore: { zombie: 'confirmed' }, tagsAfter: { zombie: 'rejected', 'zombie-exempt-until': exemptUntil } });
+    expect(rejectedEvent).toMatchObject({
+      actor: 'alice@example.com',
+      sweepId: sweep.sweepId,
+      tagsBefore: { zombie: 'confirmed' },
+      tagsAfter: { zombie: 'rejected', 'zombie-exempt-until': exemptUntil },
+    });
     const approvedEvent = (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, a.name))).find((e) => e.type === 'approved')!;
     expect(approvedEvent).toMatchObject({ actor: 'alice@example.com', tagsAfter: { 'zombie-approved-by': 'alice@example.com' } });
   });
@@ -128,7 +164,9 @@ describe('apply decision', () => {
     await writeJson(env.s3, BUCKET, layout.decision(sweep.sweepId), autoApproved);
     const result = await applyDecision(env.deps, { sweepId: sweep.sweepId, decision: taskOutput(autoApproved) });
     expect(result).toMatchObject({ outcome: 'applied', autoApproved: true, count: 1, approved: 1, rejected: 0, undecided: 2 });
-    expect(JSON.parse((await readObject(env.s3, result.deletionsKey))!).map((d: { candidate: { endpointArn: string } }) => d.candidate.endpointArn)).toEqual([sweep.seeded[0]!.arn]);
+    expect(JSON.parse((await readObject(env.s3, result.deletionsKey))!).map((d: { candidate: { endpointArn: string } }) => d.candidate.endpointArn)).toEqual([
+      sweep.seeded[0]!.arn,
+    ]);
     expect(JSON.parse((await readObject(env.s3, layout.decision(sweep.sweepId)))!)).toMatchObject({ status: 'delivered', source: 'auto-approve' });
     expect(tagsOf(sweep.seeded[0]!.arn)).toMatchObject({ 'zombie-approved-by': 'auto-approve' });
     // Undecided endpoints are neither exempted nor deleted.
@@ -153,14 +191,18 @@ describe('apply decision', () => {
     expect(late.kind).toBe('already-decided');
   });
 
-  it('retags the rejected endpoint\'s marked components, config and models zombie=rejected, and leaves the approved one\'s marked', async () => {
+  it("retags the rejected endpoint's marked components, config and models zombie=rejected, and leaves the approved one's marked", async () => {
     const sweepId = `sweep-reject-${++counter}`;
     const deletion = { deleteEndpointConfig: true, deleteModels: true };
     const kept = seedEndpoint(env.world, `${sweepId}-kept`, 'inference-components');
     const keptConfig = seedEndpoint(env.world, `${sweepId}-cfg`, 'real-time');
     const gone = seedEndpoint(env.world, `${sweepId}-gone`, 'inference-components');
     const tagged = [];
-    for (const [s, kind] of [[kept, 'inference-components'], [keptConfig, 'real-time'], [gone, 'inference-components']] as const) {
+    for (const [s, kind] of [
+      [kept, 'inference-components'],
+      [keptConfig, 'real-time'],
+      [gone, 'inference-components'],
+    ] as const) {
       await putManifest(env.s3, sweepId, s.name);
       tagged.push(await tagEndpoint(env.deps, { candidate: candidateFor(s, sweepId, env.clock.now(), kind), deletion }));
     }

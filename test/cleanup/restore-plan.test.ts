@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { PreconditionFailedError } from '../../src/core/errors.ts';
-import { endpointConfigSpecOf, modelSpecOf, restoredName, restoredTags, rewriteContainer, sameEndpointConfig, sameModel, scalingResourceId } from '../../src/cleanup/restore/plan.ts';
+import {
+  endpointConfigSpecOf,
+  modelSpecOf,
+  restoredName,
+  restoredTags,
+  rewriteContainer,
+  sameEndpointConfig,
+  sameModel,
+  scalingResourceId,
+} from '../../src/cleanup/restore/plan.ts';
 
 const map = new Map([
   ['s3://src/model.tar.gz', 's3://arch/artifacts/1/r/e/s/src/model.tar.gz'],
@@ -15,7 +24,17 @@ describe('restore plan', () => {
         Image: 'img',
         Environment: { A: '1' },
         ModelDataSource: { S3DataSource: { S3Uri: 's3://src/tree/', S3DataType: 'S3Prefix', CompressionType: 'None', ETag: 'old' } },
-        AdditionalModelDataSources: [{ ChannelName: 'c', S3DataSource: { S3Uri: 's3://jumpstart-cache-prod-us-east-1/m/', S3DataType: 'S3Prefix', CompressionType: 'None', ModelAccessConfig: { AcceptEula: true } } }],
+        AdditionalModelDataSources: [
+          {
+            ChannelName: 'c',
+            S3DataSource: {
+              S3Uri: 's3://jumpstart-cache-prod-us-east-1/m/',
+              S3DataType: 'S3Prefix',
+              CompressionType: 'None',
+              ModelAccessConfig: { AcceptEula: true },
+            },
+          },
+        ],
       },
       map,
       'model m',
@@ -24,7 +43,17 @@ describe('restore plan', () => {
       Image: 'img',
       Environment: { A: '1' },
       ModelDataSource: { S3DataSource: { S3Uri: 's3://arch/artifacts/1/r/e/s/src/tree/', S3DataType: 'S3Prefix', CompressionType: 'None' } },
-      AdditionalModelDataSources: [{ ChannelName: 'c', S3DataSource: { S3Uri: 's3://jumpstart-cache-prod-us-east-1/m/', S3DataType: 'S3Prefix', CompressionType: 'None', ModelAccessConfig: { AcceptEula: true } } }],
+      AdditionalModelDataSources: [
+        {
+          ChannelName: 'c',
+          S3DataSource: {
+            S3Uri: 's3://jumpstart-cache-prod-us-east-1/m/',
+            S3DataType: 'S3Prefix',
+            CompressionType: 'None',
+            ModelAccessConfig: { AcceptEula: true },
+          },
+        },
+      ],
     });
   });
 
@@ -34,7 +63,17 @@ describe('restore plan', () => {
 
   it('recognises a model identical to what it would create, despite describe-only defaults', () => {
     const spec = modelSpecOf({ ModelName: 'm', PrimaryContainer: { Image: 'i', ModelDataUrl: 's3://src/model.tar.gz' }, ExecutionRoleArn: 'role' }, map);
-    expect(sameModel({ ModelName: 'm', PrimaryContainer: { Image: 'i', Mode: 'SingleModel', Environment: {}, ModelDataUrl: 's3://arch/artifacts/1/r/e/s/src/model.tar.gz' }, ExecutionRoleArn: 'role', EnableNetworkIsolation: false }, spec)).toBe(true);
+    expect(
+      sameModel(
+        {
+          ModelName: 'm',
+          PrimaryContainer: { Image: 'i', Mode: 'SingleModel', Environment: {}, ModelDataUrl: 's3://arch/artifacts/1/r/e/s/src/model.tar.gz' },
+          ExecutionRoleArn: 'role',
+          EnableNetworkIsolation: false,
+        },
+        spec,
+      ),
+    ).toBe(true);
     expect(sameModel({ ModelName: 'm', PrimaryContainer: { Image: 'i', ModelDataUrl: 's3://src/model.tar.gz' }, ExecutionRoleArn: 'role' }, spec)).toBe(false);
   });
 
@@ -47,13 +86,18 @@ describe('restore plan', () => {
       EndpointConfigArn: 'arn',
     };
     const spec = endpointConfigSpecOf(described, new Map([['m', 'm-restored-s']]));
-    expect(spec).toEqual({ AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://o/' } }, ProductionVariants: [{ VariantName: 'A', ModelName: 'm-restored-s', InstanceType: 'ml.m5.large', InitialInstanceCount: 2, InitialVariantWeight: 1 }] });
+    expect(spec).toEqual({
+      AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://o/' } },
+      ProductionVariants: [{ VariantName: 'A', ModelName: 'm-restored-s', InstanceType: 'ml.m5.large', InitialInstanceCount: 2, InitialVariantWeight: 1 }],
+    });
     expect(sameEndpointConfig(described, spec)).toBe(false);
     expect(sameEndpointConfig({ ...described, ProductionVariants: [{ ...described.ProductionVariants[0], ModelName: 'm-restored-s' }] }, spec)).toBe(true);
   });
 
   it('tags with the owner tags, zombie=restored and the manifest, never zombie* or aws: keys', () => {
-    expect(restoredTags({ team: 'x', zombie: 'confirmed', 'zombie-sweep-id': 's', 'zombie-exempt': 'true', 'aws:cloudformation:stack-name': 'st' }, 's3://a/m.json')).toEqual({ team: 'x', zombie: 'restored', 'zombie-snapshot': 's3://a/m.json' });
+    expect(
+      restoredTags({ team: 'x', zombie: 'confirmed', 'zombie-sweep-id': 's', 'zombie-exempt': 'true', 'aws:cloudformation:stack-name': 'st' }, 's3://a/m.json'),
+    ).toEqual({ team: 'x', zombie: 'restored', 'zombie-snapshot': 's3://a/m.json' });
   });
 
   it('names restored copies within 63 characters, stably', () => {

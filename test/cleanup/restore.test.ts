@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DescribeEndpointConfigCommand, DescribeEndpointCommand, DescribeInferenceComponentCommand, DescribeModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointConfigCommand,
+  DescribeEndpointCommand,
+  DescribeInferenceComponentCommand,
+  DescribeModelCommand,
+  ListTagsCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { layout } from '../../src/core/layout.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { writeJsonObject } from '../../src/core/s3-json.ts';
@@ -28,14 +35,16 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 /** Deletes an endpoint the way the delete step does: components first; models and configs kept (the default). */
 async function deleteEndpoint(name: string, options: { models?: boolean } = {}): Promise<void> {
-  for (const component of env.sagemaker.listInferenceComponents().filter((c) => c.endpointName === name)) env.sagemaker.deleteInferenceComponent(component.name);
+  for (const component of env.sagemaker.listInferenceComponents().filter((c) => c.endpointName === name))
+    env.sagemaker.deleteInferenceComponent(component.name);
   await until(() => env.sagemaker.listInferenceComponents().every((c) => c.endpointName !== name), `components of ${name} to go`);
   const endpoint = env.sagemaker.requireEndpoint(name);
   const configName = endpoint.configName;
   const scaling = scalingStore(env.world, MEMBER, REGION);
   for (const variant of endpoint.variants) {
     const resourceIds = [`endpoint/${name}/variant/${variant.spec.VariantName}`];
-    for (const target of scaling.describe({ serviceNamespace: 'sagemaker', resourceIds })) scaling.deregister('sagemaker', target.ResourceId, target.ScalableDimension);
+    for (const target of scaling.describe({ serviceNamespace: 'sagemaker', resourceIds }))
+      scaling.deregister('sagemaker', target.ResourceId, target.ScalableDimension);
   }
   env.sagemaker.deleteEndpoint(name);
   await until(() => env.sagemaker.getEndpoint(name) === undefined, `${name} to be deleted`);
@@ -88,7 +97,11 @@ describe('restore', () => {
       const described = member.requireModel(model.name).spec as Record<string, any>;
       const containers = described.PrimaryContainer ? [described.PrimaryContainer] : described.Containers;
       for (const container of containers) {
-        for (const uri of [container.ModelDataUrl, container.ModelDataSource?.S3DataSource?.S3Uri, ...(container.AdditionalModelDataSources ?? []).map((a: any) => a.S3DataSource.S3Uri)].filter(Boolean)) {
+        for (const uri of [
+          container.ModelDataUrl,
+          container.ModelDataSource?.S3DataSource?.S3Uri,
+          ...(container.AdditionalModelDataSources ?? []).map((a: any) => a.S3DataSource.S3Uri),
+        ].filter(Boolean)) {
           expect([...archived.values()]).toContain(uri);
           if (!uri.includes('jumpstart-cache-prod')) expect(uri).toMatch(new RegExp(`^s3://${ARCHIVE}/artifacts/${MEMBER}/${REGION}/${name}/${SWEEP}/`));
         }
@@ -98,7 +111,12 @@ describe('restore', () => {
     const tags = member.tagsOf(endpoint.arn);
     expect(tags).toEqual({ team: 'fraud', owner: 'alice@example.com', zombie: 'restored', 'zombie-snapshot': manifestUri(name) });
     const { events } = await readAuditEvents(env.s3, ARCHIVE, { output: 'json', endpoint: { name, accountId: MEMBER, region: REGION } });
-    expect(events.at(-1)).toMatchObject({ type: 'restored', sweepId: SWEEP, tagsAfter: tags, details: expect.objectContaining({ manifestUri: manifestUri(name) }) });
+    expect(events.at(-1)).toMatchObject({
+      type: 'restored',
+      sweepId: SWEEP,
+      tagsAfter: tags,
+      details: expect.objectContaining({ manifestUri: manifestUri(name) }),
+    });
   });
 
   it('kept originals are left alone: restored models and config get -restored-<sweep> names; deleted ones come back under their own names', () => {
@@ -107,7 +125,9 @@ describe('restore', () => {
     expect(env.sagemaker.requireModel('ranker-a').spec).toMatchObject({ PrimaryContainer: { ModelDataUrl: expect.stringMatching(/^s3:\/\/ml-team-models/) } });
     const churn = env.sagemaker.requireEndpoint('churn-serverless');
     expect(churn.configName).toBe('churn-serverless-config');
-    expect(env.sagemaker.requireModel('churn').spec).toMatchObject({ PrimaryContainer: { ModelDataSource: { S3DataSource: { S3Uri: expect.stringMatching(new RegExp(`^s3://${ARCHIVE}/`)) } } } });
+    expect(env.sagemaker.requireModel('churn').spec).toMatchObject({
+      PrimaryContainer: { ModelDataSource: { S3DataSource: { S3Uri: expect.stringMatching(new RegExp(`^s3://${ARCHIVE}/`)) } } },
+    });
   });
 
   it('re-registers autoscaling targets and target-tracking policies', () => {
@@ -115,7 +135,10 @@ describe('restore', () => {
     const resourceIds = ['endpoint/fraud-detector-v2/variant/AllTraffic'];
     expect(scaling.describe({ serviceNamespace: 'sagemaker', resourceIds })).toEqual([expect.objectContaining({ MinCapacity: 2, MaxCapacity: 6 })]);
     expect(scaling.policies({ serviceNamespace: 'sagemaker', resourceId: resourceIds[0] })).toEqual([
-      expect.objectContaining({ PolicyName: 'invocations-per-instance', TargetTrackingScalingPolicyConfiguration: expect.objectContaining({ TargetValue: 70 }) }),
+      expect.objectContaining({
+        PolicyName: 'invocations-per-instance',
+        TargetTrackingScalingPolicyConfiguration: expect.objectContaining({ TargetValue: 70 }),
+      }),
     ]);
   });
 
@@ -139,7 +162,10 @@ describe('restore', () => {
     const endpoint = env.sagemaker.requireEndpoint(name);
     const variant = endpoint.variants[0]!.spec.VariantName;
     const before = endpoint.variants[0]!.desiredInstanceCount;
-    env.sagemaker.addTags(endpoint.arn, [{ Key: 'zombie', Value: 'scaled-to-zero' }, { Key: 'zombie-sweep-id', Value: SWEEP }]);
+    env.sagemaker.addTags(endpoint.arn, [
+      { Key: 'zombie', Value: 'scaled-to-zero' },
+      { Key: 'zombie-sweep-id', Value: SWEEP },
+    ]);
     const previous = { kind: 'async', components: [], variants: [{ variantName: variant, instanceCount: before }], scalableTargets: [] };
     await writeJsonObject(env.factory.hub(S3Client), ARCHIVE, layout.scaledToZero(MEMBER, REGION, name, SWEEP), previous);
     env.sagemaker.setInstanceCount(name, variant, 0);
@@ -159,14 +185,22 @@ describe('restore', () => {
   });
 
   it('refuses to restore with credentials of another account unless a role is assumed', async () => {
-    await expect(restoreEndpoint({ manifestUri: manifestUri('fraud-detector-v2'), endpointName: 'fraud-elsewhere' }, restoreDeps())).rejects.toThrow(/your credentials are in 111111111111/);
+    await expect(restoreEndpoint({ manifestUri: manifestUri('fraud-detector-v2'), endpointName: 'fraud-elsewhere' }, restoreDeps())).rejects.toThrow(
+      /your credentials are in 111111111111/,
+    );
   });
 
   it('--endpoint ARN finds the newest manifest; --endpoint-name restores beside the original and both timelines record it', async () => {
     const out: string[] = [];
     env.clock.advance(60_000);
     const result = await runRestore(
-      { endpoint: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/fraud-detector-v2`, archiveBucket: ARCHIVE, roleName: ROLE, endpointName: 'fraud-detector-v2-copy', output: 'json' },
+      {
+        endpoint: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/fraud-detector-v2`,
+        archiveBucket: ARCHIVE,
+        roleName: ROLE,
+        endpointName: 'fraud-detector-v2-copy',
+        output: 'json',
+      },
       { stdout: (t) => out.push(t), stderr: () => {}, env: { AUDIT_RETENTION_DAYS: '30' }, factory: env.factory, clock: env.clock, pollIntervalMs: 10 },
     );
     // The restore's own audit event is locked like the workflow's.
@@ -189,11 +223,15 @@ describe('restore', () => {
     const io = { stdout: (t: string) => out.push(t), stderr: () => {}, env: {}, factory: env.factory, clock: env.clock, pollIntervalMs: 10 };
     await runRestore({ endpoint: 'fraud-detector-v2', archiveBucket: ARCHIVE, roleName: ROLE, endpointName: 'fraud-detector-v2-by-name', output: 'json' }, io);
     expect(JSON.parse(out.join(''))).toMatchObject({ endpointName: 'fraud-detector-v2-by-name', manifestUri: manifestUri('fraud-detector-v2') });
-    await expect(runRestore({ endpoint: 'never-archived', archiveBucket: ARCHIVE, output: 'table' }, io)).rejects.toThrow(/no snapshot manifest for an endpoint named never-archived/);
+    await expect(runRestore({ endpoint: 'never-archived', archiveBucket: ARCHIVE, output: 'table' }, io)).rejects.toThrow(
+      /no snapshot manifest for an endpoint named never-archived/,
+    );
     await expect(runRestore({ endpoint: 'fraud-detector-v2', archiveBucket: 'no-such-archive', output: 'table' }, io)).rejects.toThrow(
       'archive bucket no-such-archive (--archive-bucket) does not exist for these credentials and region; check the name, or create it (docs/deploy.md)',
     );
-    await expect(runRestore({ endpoint: 'fraud-detector-v2', archiveBucket: 'Not_A_Bucket', output: 'table' }, io)).rejects.toThrow(/invalid --archive-bucket: must be an S3 bucket name/);
+    await expect(runRestore({ endpoint: 'fraud-detector-v2', archiveBucket: 'Not_A_Bucket', output: 'table' }, io)).rejects.toThrow(
+      /invalid --archive-bucket: must be an S3 bucket name/,
+    );
   });
 
   it('the CLI refuses in one line with a non-zero exit (child process)', async () => {
@@ -208,9 +246,15 @@ describe('restore', () => {
     const io = { stdout: () => {}, stderr: () => {}, env: {}, factory: env.factory };
     await expect(runRestore({ manifest: 'http://nope', output: 'table' }, io)).rejects.toThrow(/invalid --manifest/);
     await expect(runRestore({ output: 'table' }, io)).rejects.toThrow(/exactly one of --manifest or --endpoint/);
-    await expect(runRestore({ endpoint: 'arn:aws:sagemaker:us-east-1:222222222222:endpoint/x', output: 'table' }, io)).rejects.toThrow(/--archive-bucket is required/);
-    await expect(runRestore({ manifest: manifestUri('x'), externalId: 'abc', output: 'table' }, io)).rejects.toThrow(/--external-id only applies with --role-name/);
+    await expect(runRestore({ endpoint: 'arn:aws:sagemaker:us-east-1:222222222222:endpoint/x', output: 'table' }, io)).rejects.toThrow(
+      /--archive-bucket is required/,
+    );
+    await expect(runRestore({ manifest: manifestUri('x'), externalId: 'abc', output: 'table' }, io)).rejects.toThrow(
+      /--external-id only applies with --role-name/,
+    );
     await expect(runRestore({ manifest: manifestUri('x'), auditRetentionDays: 'ten', output: 'table' }, io)).rejects.toThrow(/invalid --audit-retention-days/);
-    await expect(runRestore({ manifest: manifestUri('x'), output: 'table' }, { ...io, env: { AUDIT_RETENTION_DAYS: '30', AUDIT_RETENTION_MODE: 'forever' } })).rejects.toThrow(/invalid --audit-retention-mode/);
+    await expect(
+      runRestore({ manifest: manifestUri('x'), output: 'table' }, { ...io, env: { AUDIT_RETENTION_DAYS: '30', AUDIT_RETENTION_MODE: 'forever' } }),
+    ).rejects.toThrow(/invalid --audit-retention-mode/);
   });
 });

@@ -43,9 +43,26 @@ async function archivedZombie() {
     copiedBy: 'CopyObject',
   };
   const manifestKey = layout.manifest(MEMBER, REGION, seeded.name, sweepId);
-  await env.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: manifestKey, Body: JSON.stringify({ sweepId, endpointName: seeded.name, artifacts: [entry] }), ContentType: 'application/json' }));
+  await env.s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: manifestKey,
+      Body: JSON.stringify({ sweepId, endpointName: seeded.name, artifacts: [entry] }),
+      ContentType: 'application/json',
+    }),
+  );
   await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team' });
-  const decision: DecisionRecord = { version: 1, sweepId, approver: 'alice@example.com', decidedAt: env.clock.now().toISOString(), action: 'approve', approved: [seeded.arn], rejected: [], status: 'delivered', source: 'approval-page' };
+  const decision: DecisionRecord = {
+    version: 1,
+    sweepId,
+    approver: 'alice@example.com',
+    decidedAt: env.clock.now().toISOString(),
+    action: 'approve',
+    approved: [seeded.arn],
+    rejected: [],
+    status: 'delivered',
+    source: 'approval-page',
+  };
   await recordSignedDecision(env, decision);
   return { seeded, candidate, copyKey };
 }
@@ -60,14 +77,22 @@ describe('delete-time re-verification of archived artifacts', () => {
   it('skips, deleting nothing, when an archived copy was replaced by other content of the same size', async () => {
     const { seeded, candidate, copyKey } = await archivedZombie();
     await env.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: copyKey, Body: 'model weights v2', ChecksumAlgorithm: 'CRC64NVME' }));
-    expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'skipped', check: 'archive', reason: expect.stringContaining(`${copyKey} changed: CRC64NVME`) });
+    expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({
+      status: 'skipped',
+      check: 'archive',
+      reason: expect.stringContaining(`${copyKey} changed: CRC64NVME`),
+    });
     expect(sm().getEndpoint(seeded.name)?.status).toBe('InService');
   });
 
   it('skips when an archived copy has a different size', async () => {
     const { seeded, candidate, copyKey } = await archivedZombie();
     await env.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: copyKey, Body: 'truncated' }));
-    expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'skipped', check: 'archive', reason: expect.stringContaining('the manifest recorded 16') });
+    expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({
+      status: 'skipped',
+      check: 'archive',
+      reason: expect.stringContaining('the manifest recorded 16'),
+    });
     expect(sm().getEndpoint(seeded.name)?.status).toBe('InService');
   });
 
@@ -81,7 +106,9 @@ describe('delete-time re-verification of archived artifacts', () => {
   it('skips when the manifest does not list its artifacts', async () => {
     const { seeded, candidate } = await archivedZombie();
     const manifestKey = layout.manifest(MEMBER, REGION, seeded.name, candidate.sweepId);
-    await env.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: manifestKey, Body: JSON.stringify({ sweepId: candidate.sweepId }), ContentType: 'application/json' }));
+    await env.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: manifestKey, Body: JSON.stringify({ sweepId: candidate.sweepId }), ContentType: 'application/json' }),
+    );
     expect(await deleteEndpoint(env.deps, { candidate })).toMatchObject({ status: 'skipped', check: 'archive' });
     expect(sm().getEndpoint(seeded.name)?.status).toBe('InService');
   });

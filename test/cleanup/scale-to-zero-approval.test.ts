@@ -38,14 +38,21 @@ async function requested(kinds: Record<string, EndpointType>) {
   }));
   const before = snsOutbox(env.world).messages.length;
   await createHandler(env.deps)({ taskToken, sweepId, candidates, approvers: APPROVERS, timeoutSeconds: 3600, requestedBy: 'platform-team' });
-  const mail = snsOutbox(env.world).messages.slice(before).find((m) => m.endpoint === 'alice@example.com')!;
+  const mail = snsOutbox(env.world)
+    .messages.slice(before)
+    .find((m) => m.endpoint === 'alice@example.com')!;
   const link = /(http:\/\/\S+\/approvals\/\S+)/.exec(mail.message)![1]!;
   return { sweepId, link };
 }
 
 async function post(link: string, action: string, endpoints: string[], scaleToZero: string[]) {
   const url = new URL(link);
-  const body = new URLSearchParams({ approver: url.searchParams.get('approver')!, expires: url.searchParams.get('expires')!, sig: url.searchParams.get('sig')!, action });
+  const body = new URLSearchParams({
+    approver: url.searchParams.get('approver')!,
+    expires: url.searchParams.get('expires')!,
+    sig: url.searchParams.get('sig')!,
+    action,
+  });
   for (const arn of endpoints) body.append('endpoint', arn);
   for (const arn of scaleToZero) body.append('scaleToZero', arn);
   const response = await fetch(link.split('?')[0]!, {

@@ -141,19 +141,32 @@ export function deployEveryKind(env: SnapshotEnv): Record<string, Candidate['end
     ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'fraud-v2', InstanceType: 'ml.m5.large', InitialInstanceCount: 2 }],
   });
   const scaling = scalingStore(env.world, MEMBER, REGION);
-  const variant = { ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/fraud-detector-v2/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' };
+  const variant = {
+    ServiceNamespace: 'sagemaker',
+    ResourceId: 'endpoint/fraud-detector-v2/variant/AllTraffic',
+    ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+  };
   scaling.register({ ...variant, MinCapacity: 2, MaxCapacity: 6 });
   scaling.putPolicy({
     ...variant,
     PolicyName: 'invocations-per-instance',
     PolicyType: 'TargetTrackingScaling',
-    TargetTrackingScalingPolicyConfiguration: { TargetValue: 70, PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' } },
+    TargetTrackingScalingPolicyConfiguration: {
+      TargetValue: 70,
+      PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+    },
   } as never);
   deploy(
     env,
     'ranker-ab-test',
     [
-      { ModelName: 'ranker-a', PrimaryContainer: { Image: IMAGE, ModelDataUrl: artifact(env, 'ranker/a/model.tar.gz', { sseKmsKeyId: `arn:aws:kms:${REGION}:${MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab` }) } },
+      {
+        ModelName: 'ranker-a',
+        PrimaryContainer: {
+          Image: IMAGE,
+          ModelDataUrl: artifact(env, 'ranker/a/model.tar.gz', { sseKmsKeyId: `arn:aws:kms:${REGION}:${MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab` }),
+        },
+      },
       {
         ModelName: 'ranker-b-pipeline',
         Containers: [
@@ -161,13 +174,20 @@ export function deployEveryKind(env: SnapshotEnv): Record<string, Candidate['end
           {
             Image: IMAGE,
             ModelDataSource: { S3DataSource: { S3Uri: artifact(env, 'ranker/b/model.tar.gz'), S3DataType: 'S3Object', CompressionType: 'Gzip' } },
-            AdditionalModelDataSources: [{ ChannelName: 'adapter', S3DataSource: { S3Uri: tree(env, 'ranker/b/adapter/', 3), S3DataType: 'S3Prefix', CompressionType: 'None' } }],
+            AdditionalModelDataSources: [
+              { ChannelName: 'adapter', S3DataSource: { S3Uri: tree(env, 'ranker/b/adapter/', 3), S3DataType: 'S3Prefix', CompressionType: 'None' } },
+            ],
           },
         ],
       },
       {
         ModelName: 'ranker-jumpstart',
-        PrimaryContainer: { Image: IMAGE, ModelDataSource: { S3DataSource: { S3Uri: 's3://jumpstart-cache-prod-us-east-1/huggingface-llm/v1/', S3DataType: 'S3Prefix', CompressionType: 'None' } } },
+        PrimaryContainer: {
+          Image: IMAGE,
+          ModelDataSource: {
+            S3DataSource: { S3Uri: 's3://jumpstart-cache-prod-us-east-1/huggingface-llm/v1/', S3DataType: 'S3Prefix', CompressionType: 'None' },
+          },
+        },
       },
     ],
     {
@@ -178,13 +198,26 @@ export function deployEveryKind(env: SnapshotEnv): Record<string, Candidate['end
       ],
     },
   );
-  deploy(env, 'catalog-mme', [{ ModelName: 'catalog-mme', PrimaryContainer: { Image: IMAGE, Mode: 'MultiModel', ModelDataUrl: tree(env, 'catalog/mme/', 5) } }], {
-    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'catalog-mme', InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 }],
-  });
+  deploy(
+    env,
+    'catalog-mme',
+    [{ ModelName: 'catalog-mme', PrimaryContainer: { Image: IMAGE, Mode: 'MultiModel', ModelDataUrl: tree(env, 'catalog/mme/', 5) } }],
+    {
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'catalog-mme', InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 }],
+    },
+  );
   deploy(
     env,
     'doc-summarizer-async',
-    [{ ModelName: 'summarizer', PrimaryContainer: { Image: IMAGE, ModelDataSource: { S3DataSource: { S3Uri: artifact(env, 'summarizer/model.tar.gz'), S3DataType: 'S3Object', CompressionType: 'Gzip' } } } }],
+    [
+      {
+        ModelName: 'summarizer',
+        PrimaryContainer: {
+          Image: IMAGE,
+          ModelDataSource: { S3DataSource: { S3Uri: artifact(env, 'summarizer/model.tar.gz'), S3DataType: 'S3Object', CompressionType: 'Gzip' } },
+        },
+      },
+    ],
     {
       ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'summarizer', InstanceType: 'ml.g4dn.xlarge', InitialInstanceCount: 1 }],
       AsyncInferenceConfig: { OutputConfig: { S3OutputPath: `s3://${MODELS}/async-output/` }, ClientConfig: { MaxConcurrentInvocationsPerInstance: 4 } },
@@ -193,17 +226,25 @@ export function deployEveryKind(env: SnapshotEnv): Record<string, Candidate['end
   deploy(
     env,
     'churn-serverless',
-    [{ ModelName: 'churn', PrimaryContainer: { Image: IMAGE, ModelDataSource: { S3DataSource: { S3Uri: tree(env, 'churn/uncompressed/', 4), S3DataType: 'S3Prefix', CompressionType: 'None' } } } }],
-    { ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'churn', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5, ProvisionedConcurrency: 2 } }] },
-  );
-  deploy(
-    env,
-    'llm-hub-ic',
     [
-      { ModelName: 'llm-base', PrimaryContainer: { Image: IMAGE, ModelDataUrl: artifact(env, 'llm/base/model.tar.gz') } },
+      {
+        ModelName: 'churn',
+        PrimaryContainer: {
+          Image: IMAGE,
+          ModelDataSource: { S3DataSource: { S3Uri: tree(env, 'churn/uncompressed/', 4), S3DataType: 'S3Prefix', CompressionType: 'None' } },
+        },
+      },
     ],
-    { ExecutionRoleArn: EXEC_ROLE, ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.g5.2xlarge', InitialInstanceCount: 1 }] },
+    {
+      ProductionVariants: [
+        { VariantName: 'AllTraffic', ModelName: 'churn', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5, ProvisionedConcurrency: 2 } },
+      ],
+    },
   );
+  deploy(env, 'llm-hub-ic', [{ ModelName: 'llm-base', PrimaryContainer: { Image: IMAGE, ModelDataUrl: artifact(env, 'llm/base/model.tar.gz') } }], {
+    ExecutionRoleArn: EXEC_ROLE,
+    ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.g5.2xlarge', InitialInstanceCount: 1 }],
+  });
   env.sagemaker.createInferenceComponent(
     {
       InferenceComponentName: 'llm-base-ic',
@@ -219,7 +260,10 @@ export function deployEveryKind(env: SnapshotEnv): Record<string, Candidate['end
       InferenceComponentName: 'llm-adapter-ic',
       EndpointName: 'llm-hub-ic',
       VariantName: 'AllTraffic',
-      Specification: { Container: { Image: IMAGE, ArtifactUrl: artifact(env, 'llm/adapter/model.tar.gz') }, ComputeResourceRequirements: { MinMemoryRequiredInMb: 512 } },
+      Specification: {
+        Container: { Image: IMAGE, ArtifactUrl: artifact(env, 'llm/adapter/model.tar.gz') },
+        ComputeResourceRequirements: { MinMemoryRequiredInMb: 512 },
+      },
       RuntimeConfig: { CopyCount: 2 },
     },
     { ...OLD, status: 'InService' },
@@ -241,7 +285,11 @@ export function deployEveryKind(env: SnapshotEnv): Record<string, Candidate['end
 export function runCli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const root = new URL('../..', import.meta.url).pathname;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/zombie-sweep.mjs', ...args], { cwd: root, env: { ...process.env, ...env, ZOMBIE_SWEEP_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/zombie-sweep.mjs', ...args], {
+      cwd: root,
+      env: { ...process.env, ...env, ZOMBIE_SWEEP_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

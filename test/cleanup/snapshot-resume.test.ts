@@ -18,9 +18,22 @@ afterAll(async () => env?.stop());
 const GIB = 1024 ** 3;
 
 function deployTree(name: string, prefix: string, count: number): void {
-  deploy(env, name, [{ ModelName: `${name}-model`, PrimaryContainer: { Image: IMAGE, ModelDataSource: { S3DataSource: { S3Uri: tree(env, prefix, count), S3DataType: 'S3Prefix', CompressionType: 'None' } } } }], {
-    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: `${name}-model`, InstanceType: 'ml.g5.2xlarge', InitialInstanceCount: 1 }],
-  });
+  deploy(
+    env,
+    name,
+    [
+      {
+        ModelName: `${name}-model`,
+        PrimaryContainer: {
+          Image: IMAGE,
+          ModelDataSource: { S3DataSource: { S3Uri: tree(env, prefix, count), S3DataType: 'S3Prefix', CompressionType: 'None' } },
+        },
+      },
+    ],
+    {
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: `${name}-model`, InstanceType: 'ml.g5.2xlarge', InitialInstanceCount: 1 }],
+    },
+  );
 }
 
 function deployBig(name: string, key: string, size: number, seed: number): void {
@@ -31,7 +44,11 @@ function deployBig(name: string, key: string, size: number, seed: number): void 
 }
 
 /** Drives the snapshot like the state machine: call again with the continuation until complete. */
-async function untilComplete(candidate: Candidate, deps: SnapshotDeps, maxRuns: number): Promise<{ result: Extract<SnapshotResult, { status: 'complete' }>; runs: number }> {
+async function untilComplete(
+  candidate: Candidate,
+  deps: SnapshotDeps,
+  maxRuns: number,
+): Promise<{ result: Extract<SnapshotResult, { status: 'complete' }>; runs: number }> {
   let result = await snapshotEndpoint({ candidate }, deps);
   let runs = 1;
   while (result.status === 'continue') {
@@ -81,7 +98,13 @@ describe('interrupted snapshots resume', () => {
   it('a copy failure is retryable, and the retried snapshot skips copies already verified', async () => {
     deployTree('shards-fault', 'fault/shards/', 20);
     let copies = 0;
-    const fault = env.sim.traffic.inject({ service: 's3', operation: 'CopyObject', when: () => ++copies > 8, times: 3, error: { code: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 } });
+    const fault = env.sim.traffic.inject({
+      service: 's3',
+      operation: 'CopyObject',
+      when: () => ++copies > 8,
+      times: 3,
+      error: { code: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 },
+    });
     const deps = env.deps({ options: { objectConcurrency: 1 } });
     env.sim.ledger.reset();
     await expect(snapshotEndpoint({ candidate: candidateFor('shards-fault') }, deps)).rejects.toThrow(RetryableAwsError);
@@ -107,7 +130,9 @@ describe('interrupted snapshots resume', () => {
     const relative = manifestOf('planted').artifacts[1]!.archiveUri!.replace(`s3://${ARCHIVE}/${layout.artifactPrefix(MEMBER, REGION, 'planted', SWEEP)}`, '');
     const planted = `${layout.artifactPrefix(MEMBER, REGION, 'planted', later)}${relative}`;
     env.store.putObject(ARCHIVE, planted, 'not the model');
-    await expect(snapshotEndpoint({ candidate: candidateFor('planted', { sweepId: later }) }, env.deps({ options: { objectConcurrency: 1 } }))).rejects.toThrow(/never overwritten/);
+    await expect(snapshotEndpoint({ candidate: candidateFor('planted', { sweepId: later }) }, env.deps({ options: { objectConcurrency: 1 } }))).rejects.toThrow(
+      /never overwritten/,
+    );
     expect(env.store.readBytes(ARCHIVE, planted).toString('utf8')).toBe('not the model');
     expect(env.store.head(ARCHIVE, layout.manifest(MEMBER, REGION, 'planted', later))).toBeUndefined();
   });
@@ -119,7 +144,12 @@ describe('interrupted snapshots resume', () => {
     const relative = manifestOf('raced').artifacts[0]!.archiveUri!.replace(`s3://${ARCHIVE}/${layout.artifactPrefix(MEMBER, REGION, 'raced', SWEEP)}`, '');
     const key = `${layout.artifactPrefix(MEMBER, REGION, 'raced', later)}${relative}`;
     // Someone writes the key after the snapshot looked and before its copy lands.
-    const race = env.sim.traffic.inject({ service: 's3', operation: 'CopyObject', times: 1, before: () => void env.store.putObject(ARCHIVE, key, 'a racing writer') });
+    const race = env.sim.traffic.inject({
+      service: 's3',
+      operation: 'CopyObject',
+      times: 1,
+      before: () => void env.store.putObject(ARCHIVE, key, 'a racing writer'),
+    });
     env.sim.ledger.reset();
     await expect(snapshotEndpoint({ candidate: candidateFor('raced', { sweepId: later }) }, env.deps())).rejects.toThrow(SnapshotFailedError);
     env.sim.traffic.remove(race);
@@ -129,7 +159,11 @@ describe('interrupted snapshots resume', () => {
 
   it('where S3 answers a conditional CopyObject NotImplemented, copies by parts with a conditional completion instead', async () => {
     deployTree('no-conditional-copy', 'ncc/shards/', 3);
-    const refuse = env.sim.traffic.inject({ service: 's3', operation: 'CopyObject', error: { code: 'NotImplemented', message: 'A header you provided implies functionality that is not implemented', status: 501 } });
+    const refuse = env.sim.traffic.inject({
+      service: 's3',
+      operation: 'CopyObject',
+      error: { code: 'NotImplemented', message: 'A header you provided implies functionality that is not implemented', status: 501 },
+    });
     env.sim.ledger.reset();
     const { result } = await untilComplete(candidateFor('no-conditional-copy'), env.deps({ options: { objectConcurrency: 1 } }), 1);
     env.sim.traffic.remove(refuse);
@@ -169,7 +203,9 @@ describe('interrupted snapshots resume', () => {
     expect(counts['s3:CreateMultipartUpload']).toBe(1);
     expect(counts['s3:UploadPartCopy']).toBe(11);
     expect(counts['s3:CompleteMultipartUpload']).toBe(1);
-    expect(env.store.head(ARCHIVE, `${layout.artifactPrefix(MEMBER, REGION, 'llm-resume', SWEEP)}${MODELS}/llm/resume/model.tar.gz`)!.crc64nvme).toBe(env.store.head(MODELS, 'llm/resume/model.tar.gz')!.crc64nvme);
+    expect(env.store.head(ARCHIVE, `${layout.artifactPrefix(MEMBER, REGION, 'llm-resume', SWEEP)}${MODELS}/llm/resume/model.tar.gz`)!.crc64nvme).toBe(
+      env.store.head(MODELS, 'llm/resume/model.tar.gz')!.crc64nvme,
+    );
   });
 
   it('the Lambda handler takes its budget from the context and resumes from a continuation passed through the state', async () => {

@@ -10,15 +10,29 @@ import { candidateFor } from './snapshot-fixtures.ts';
 
 const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
-const info = (over: Partial<ObjectInfo> = {}): ObjectInfo => ({ size: 10, etag: '"0123456789abcdef0123456789abcdef"', checksums: { CRC64NVME: 'AAAAAAAAAAE=' }, checksumType: 'FULL_OBJECT', ...over });
+const info = (over: Partial<ObjectInfo> = {}): ObjectInfo => ({
+  size: 10,
+  etag: '"0123456789abcdef0123456789abcdef"',
+  checksums: { CRC64NVME: 'AAAAAAAAAAE=' },
+  checksumType: 'FULL_OBJECT',
+  ...over,
+});
 
 describe('verifyCopy', () => {
   it('accepts equal size and full-object CRC64NVME', () => {
-    expect(verifyCopy(info(), info({ etag: '"ffffffffffffffffffffffffffffffff"' }), false)).toEqual({ ok: true, verification: 'checksum', algorithm: 'CRC64NVME', checksum: 'AAAAAAAAAAE=' });
+    expect(verifyCopy(info(), info({ etag: '"ffffffffffffffffffffffffffffffff"' }), false)).toEqual({
+      ok: true,
+      verification: 'checksum',
+      algorithm: 'CRC64NVME',
+      checksum: 'AAAAAAAAAAE=',
+    });
   });
   it('rejects a size or checksum difference, naming it', () => {
     expect(verifyCopy(info(), info({ size: 11 }), true)).toEqual({ ok: false, reason: 'size differs: source 10 bytes, copy 11 bytes' });
-    expect(verifyCopy(info(), info({ checksums: { CRC64NVME: 'AAAAAAAAAAI=' } }), true)).toMatchObject({ ok: false, reason: expect.stringContaining('CRC64NVME differs') });
+    expect(verifyCopy(info(), info({ checksums: { CRC64NVME: 'AAAAAAAAAAI=' } }), true)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('CRC64NVME differs'),
+    });
   });
   it('compares the source algorithm when the source carries another full-object checksum', () => {
     const source = info({ checksums: { CRC32: 'abcd' } });
@@ -78,7 +92,17 @@ describe('artifact locations', () => {
 });
 
 function descriptions(models: object[], components: object[] = []): EndpointDescriptions {
-  return { endpoint: {} as never, endpointConfig: {} as never, models: models as never, modelPackages: [], inferenceComponents: components as never, tags: {}, scalableTargets: [], scalingPolicies: [], notes: [] };
+  return {
+    endpoint: {} as never,
+    endpointConfig: {} as never,
+    models: models as never,
+    modelPackages: [],
+    inferenceComponents: components as never,
+    tags: {},
+    scalableTargets: [],
+    scalingPolicies: [],
+    notes: [],
+  };
 }
 
 describe('discoverArtifacts', () => {
@@ -86,19 +110,43 @@ describe('discoverArtifacts', () => {
     const sources = discoverArtifacts(
       descriptions([
         { ModelName: 'mme', PrimaryContainer: { Image: 'i', Mode: 'MultiModel', ModelDataUrl: 's3://bkt/mme/' } },
-        { ModelName: 'a', Containers: [{ Image: 'i', ModelDataUrl: 's3://bkt/shared.tar.gz' }, { Image: 'i', ModelDataUrl: 's3://bkt/shared.tar.gz' }] },
+        {
+          ModelName: 'a',
+          Containers: [
+            { Image: 'i', ModelDataUrl: 's3://bkt/shared.tar.gz' },
+            { Image: 'i', ModelDataUrl: 's3://bkt/shared.tar.gz' },
+          ],
+        },
       ]),
       'artifacts/p/',
     );
     expect(sources).toEqual([
-      { kind: 'prefix', uri: 's3://bkt/mme/', location: { bucket: 'bkt', key: 'mme/' }, archiveKey: 'artifacts/p/bkt/mme/', usedBy: ['model/mme/PrimaryContainer/ModelDataUrl'], allowEmpty: true },
-      { kind: 'object', uri: 's3://bkt/shared.tar.gz', location: { bucket: 'bkt', key: 'shared.tar.gz' }, archiveKey: 'artifacts/p/bkt/shared.tar.gz', usedBy: ['model/a/Containers[0]/ModelDataUrl', 'model/a/Containers[1]/ModelDataUrl'] },
+      {
+        kind: 'prefix',
+        uri: 's3://bkt/mme/',
+        location: { bucket: 'bkt', key: 'mme/' },
+        archiveKey: 'artifacts/p/bkt/mme/',
+        usedBy: ['model/mme/PrimaryContainer/ModelDataUrl'],
+        allowEmpty: true,
+      },
+      {
+        kind: 'object',
+        uri: 's3://bkt/shared.tar.gz',
+        location: { bucket: 'bkt', key: 'shared.tar.gz' },
+        archiveKey: 'artifacts/p/bkt/shared.tar.gz',
+        usedBy: ['model/a/Containers[0]/ModelDataUrl', 'model/a/Containers[1]/ModelDataUrl'],
+      },
     ]);
   });
   it('finds inference component artifacts and fails on a location it cannot archive', () => {
-    const sources = discoverArtifacts(descriptions([], [{ InferenceComponentName: 'ic', Specification: { Container: { ArtifactUrl: 's3://bkt/ic.tar.gz' } } }]), 'p/');
+    const sources = discoverArtifacts(
+      descriptions([], [{ InferenceComponentName: 'ic', Specification: { Container: { ArtifactUrl: 's3://bkt/ic.tar.gz' } } }]),
+      'p/',
+    );
     expect(sources[0]).toMatchObject({ kind: 'object', usedBy: ['inference-component/ic/Specification/Container/ArtifactUrl'] });
-    expect(() => discoverArtifacts(descriptions([{ ModelName: 'x', PrimaryContainer: { Image: 'i', ModelDataUrl: 'https://example.com/m.tar.gz' } }]), 'p/')).toThrow(SnapshotFailedError);
+    expect(() =>
+      discoverArtifacts(descriptions([{ ModelName: 'x', PrimaryContainer: { Image: 'i', ModelDataUrl: 'https://example.com/m.tar.gz' } }]), 'p/'),
+    ).toThrow(SnapshotFailedError);
   });
 });
 
@@ -119,13 +167,18 @@ describe('bounded, budgeted execution', () => {
     let inFlight = 0;
     let peak = 0;
     let allowed = 7;
-    const results = await runBounded([...Array(10).keys()], 3, () => allowed-- > 0, async (n) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((resolve) => setImmediate(resolve));
-      inFlight--;
-      return n;
-    });
+    const results = await runBounded(
+      [...Array(10).keys()],
+      3,
+      () => allowed-- > 0,
+      async (n) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        return n;
+      },
+    );
     expect(peak).toBe(3);
     expect(results.filter((r) => r !== undefined)).toHaveLength(7);
     expect(completedPrefix(results, () => true)).toBe(7);
@@ -133,19 +186,30 @@ describe('bounded, budgeted execution', () => {
   it('runBounded waits for in-flight work, then throws the first error', async () => {
     const finished: number[] = [];
     await expect(
-      runBounded([1, 2, 3, 4], 2, () => true, async (n) => {
-        if (n === 1) throw new Error('boom');
-        await new Promise((resolve) => setImmediate(resolve));
-        finished.push(n);
-        return n;
-      }),
+      runBounded(
+        [1, 2, 3, 4],
+        2,
+        () => true,
+        async (n) => {
+          if (n === 1) throw new Error('boom');
+          await new Promise((resolve) => setImmediate(resolve));
+          finished.push(n);
+          return n;
+        },
+      ),
     ).rejects.toThrow('boom');
     expect(finished).toEqual([2]);
   });
 });
 
 describe('assembleManifest', () => {
-  const plan = (sources: SnapshotPlan['sources']): SnapshotPlan => ({ runId: 'abcdef01', createdAt: '', fingerprint: '', descriptions: descriptions([]), sources });
+  const plan = (sources: SnapshotPlan['sources']): SnapshotPlan => ({
+    runId: 'abcdef01',
+    createdAt: '',
+    fingerprint: '',
+    descriptions: descriptions([]),
+    sources,
+  });
   it('refuses a manifest with an object that has no verified copy', () => {
     const p = plan([{ kind: 'object', uri: 's3://b/k', location: { bucket: 'b', key: 'k' }, archiveKey: 'a/b/k', usedBy: ['x'] }]);
     expect(() => assembleManifest(p, [], candidateFor('e'), 'arch', '2025-01-01T00:00:00Z')).toThrow(/snapshot incomplete/);
@@ -153,6 +217,8 @@ describe('assembleManifest', () => {
   it('refuses an empty tree unless it is a multi-model prefix', () => {
     const tree = { kind: 'prefix' as const, uri: 's3://b/t/', location: { bucket: 'b', key: 't/' }, archiveKey: 'a/b/t/', usedBy: ['x'] };
     expect(() => assembleManifest(plan([tree]), [], candidateFor('e'), 'arch', '2025-01-01T00:00:00Z')).toThrow(/no archived objects/);
-    expect(assembleManifest(plan([{ ...tree, allowEmpty: true }]), [], candidateFor('e'), 'arch', '2025-01-01T00:00:00Z').sources[0]).toMatchObject({ objectCount: 0 });
+    expect(assembleManifest(plan([{ ...tree, allowEmpty: true }]), [], candidateFor('e'), 'arch', '2025-01-01T00:00:00Z').sources[0]).toMatchObject({
+      objectCount: 0,
+    });
   });
 });

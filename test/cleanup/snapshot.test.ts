@@ -6,7 +6,20 @@ import { ManifestSchema, type Manifest } from '../../src/cleanup/snapshot/manife
 import { snapshotEndpoint } from '../../src/cleanup/snapshot/snapshot.ts';
 import { readAuditEvents } from '../../src/audit/reader.ts';
 import { createHandler } from '../../functions/snapshot/handler.ts';
-import { ARCHIVE, candidateFor, deploy, deployEveryKind, IMAGE, MEMBER, MODELS, REGION, startSnapshotEnv, SWEEP, artifact, type SnapshotEnv } from './snapshot-fixtures.ts';
+import {
+  ARCHIVE,
+  candidateFor,
+  deploy,
+  deployEveryKind,
+  IMAGE,
+  MEMBER,
+  MODELS,
+  REGION,
+  startSnapshotEnv,
+  SWEEP,
+  artifact,
+  type SnapshotEnv,
+} from './snapshot-fixtures.ts';
 
 let env: SnapshotEnv;
 let kinds: Record<string, ReturnType<typeof candidateFor>['endpointType']>;
@@ -23,40 +36,46 @@ function manifestOf(name: string): Manifest {
 }
 
 describe('snapshot of every endpoint kind', () => {
-  it.each(['fraud-detector-v2', 'ranker-ab-test', 'catalog-mme', 'doc-summarizer-async', 'churn-serverless', 'llm-hub-ic'])('%s: every artifact archived byte-identical, manifest written last', async (name) => {
-    const result = await snapshotEndpoint({ candidate: candidateFor(name, { endpointType: kinds[name] ?? null }) }, env.deps());
-    expect(result.status).toBe('complete');
-    if (result.status !== 'complete') return;
-    expect(result.manifestUri).toBe(`s3://${ARCHIVE}/${layout.manifest(MEMBER, REGION, name, SWEEP)}`);
+  it.each(['fraud-detector-v2', 'ranker-ab-test', 'catalog-mme', 'doc-summarizer-async', 'churn-serverless', 'llm-hub-ic'])(
+    '%s: every artifact archived byte-identical, manifest written last',
+    async (name) => {
+      const result = await snapshotEndpoint({ candidate: candidateFor(name, { endpointType: kinds[name] ?? null }) }, env.deps());
+      expect(result.status).toBe('complete');
+      if (result.status !== 'complete') return;
+      expect(result.manifestUri).toBe(`s3://${ARCHIVE}/${layout.manifest(MEMBER, REGION, name, SWEEP)}`);
 
-    const manifest = manifestOf(name);
-    expect(manifest.endpointName).toBe(name);
-    expect(manifest.endpoint.EndpointName).toBe(name);
-    expect(manifest.endpointConfig.EndpointConfigName).toBe(`${name}-config`);
-    expect(manifest.tags).toMatchObject({ team: 'fraud', owner: 'alice@example.com' });
-    expect(manifest.metricsSummary.endpointType).toBe(kinds[name]);
-    const copied = manifest.artifacts.filter((a) => !a.byReference);
-    expect(copied.length).toBeGreaterThan(0);
-    for (const entry of copied) {
-      const source = parseS3Uri(entry.sourceUri);
-      const archived = parseS3Uri(entry.archiveUri!);
-      expect(archived.bucket).toBe(ARCHIVE);
-      expect(archived.key.startsWith(layout.artifactPrefix(MEMBER, REGION, name, SWEEP))).toBe(true);
-      expect(env.store.readBytes(archived.bucket, archived.key).equals(env.store.readBytes(source.bucket, source.key))).toBe(true);
-      expect(entry.verification).toBe('checksum');
-      expect(entry.checksum?.algorithm).toBe('CRC64NVME');
-      expect(entry.checksum?.value).toBe(env.store.head(source.bucket, source.key)!.crc64nvme);
-    }
-    // Working state is gone once the manifest holds everything.
-    expect(env.store.listKeys(ARCHIVE, layout.snapshotStatePrefix(SWEEP, MEMBER, REGION, name) + 'runs/')).toEqual([]);
-  });
+      const manifest = manifestOf(name);
+      expect(manifest.endpointName).toBe(name);
+      expect(manifest.endpoint.EndpointName).toBe(name);
+      expect(manifest.endpointConfig.EndpointConfigName).toBe(`${name}-config`);
+      expect(manifest.tags).toMatchObject({ team: 'fraud', owner: 'alice@example.com' });
+      expect(manifest.metricsSummary.endpointType).toBe(kinds[name]);
+      const copied = manifest.artifacts.filter((a) => !a.byReference);
+      expect(copied.length).toBeGreaterThan(0);
+      for (const entry of copied) {
+        const source = parseS3Uri(entry.sourceUri);
+        const archived = parseS3Uri(entry.archiveUri!);
+        expect(archived.bucket).toBe(ARCHIVE);
+        expect(archived.key.startsWith(layout.artifactPrefix(MEMBER, REGION, name, SWEEP))).toBe(true);
+        expect(env.store.readBytes(archived.bucket, archived.key).equals(env.store.readBytes(source.bucket, source.key))).toBe(true);
+        expect(entry.verification).toBe('checksum');
+        expect(entry.checksum?.algorithm).toBe('CRC64NVME');
+        expect(entry.checksum?.value).toBe(env.store.head(source.bucket, source.key)!.crc64nvme);
+      }
+      // Working state is gone once the manifest holds everything.
+      expect(env.store.listKeys(ARCHIVE, layout.snapshotStatePrefix(SWEEP, MEMBER, REGION, name) + 'runs/')).toEqual([]);
+    },
+  );
 
   it('records models, variants and inference components, and maps every declared URI', () => {
     const ranker = manifestOf('ranker-ab-test');
     expect(ranker.models.map((m) => m.ModelName).sort()).toEqual(['ranker-a', 'ranker-b-pipeline', 'ranker-jumpstart']);
     expect(ranker.sources.map((s) => s.kind)).toEqual(['object', 'object', 'object', 'prefix', 'prefix']);
     const adapter = ranker.sources.find((s) => s.uri.endsWith('ranker/b/adapter/'))!;
-    expect(adapter).toMatchObject({ objectCount: 3, archiveUri: `s3://${ARCHIVE}/${layout.artifactPrefix(MEMBER, REGION, 'ranker-ab-test', SWEEP)}${MODELS}/ranker/b/adapter/` });
+    expect(adapter).toMatchObject({
+      objectCount: 3,
+      archiveUri: `s3://${ARCHIVE}/${layout.artifactPrefix(MEMBER, REGION, 'ranker-ab-test', SWEEP)}${MODELS}/ranker/b/adapter/`,
+    });
     expect(adapter.usedBy).toEqual(['model/ranker-b-pipeline/Containers[1]/AdditionalModelDataSources[0]/S3DataSource/S3Uri']);
 
     const jumpstart = ranker.sources.find((s) => s.uri.startsWith('s3://jumpstart-cache-prod-'))!;
@@ -71,15 +90,26 @@ describe('snapshot of every endpoint kind', () => {
 
     const ic = manifestOf('llm-hub-ic');
     expect(ic.inferenceComponents.map((c) => c.InferenceComponentName).sort()).toEqual(['llm-adapter-ic', 'llm-base-ic']);
-    expect(ic.sources.map((s) => s.usedBy[0]).sort()).toEqual(['inference-component/llm-adapter-ic/Specification/Container/ArtifactUrl', 'model/llm-base/PrimaryContainer/ModelDataUrl']);
+    expect(ic.sources.map((s) => s.usedBy[0]).sort()).toEqual([
+      'inference-component/llm-adapter-ic/Specification/Container/ArtifactUrl',
+      'model/llm-base/PrimaryContainer/ModelDataUrl',
+    ]);
 
     const fraud = manifestOf('fraud-detector-v2');
-    expect(fraud.autoscaling.scalableTargets).toEqual([expect.objectContaining({ ResourceId: 'endpoint/fraud-detector-v2/variant/AllTraffic', MinCapacity: 2, MaxCapacity: 6 })]);
-    expect(fraud.autoscaling.scalingPolicies).toEqual([expect.objectContaining({ PolicyName: 'invocations-per-instance', PolicyType: 'TargetTrackingScaling' })]);
+    expect(fraud.autoscaling.scalableTargets).toEqual([
+      expect.objectContaining({ ResourceId: 'endpoint/fraud-detector-v2/variant/AllTraffic', MinCapacity: 2, MaxCapacity: 6 }),
+    ]);
+    expect(fraud.autoscaling.scalingPolicies).toEqual([
+      expect.objectContaining({ PolicyName: 'invocations-per-instance', PolicyType: 'TargetTrackingScaling' }),
+    ]);
 
     const serverless = manifestOf('churn-serverless');
-    expect(serverless.endpointConfig.ProductionVariants).toEqual([expect.objectContaining({ ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5, ProvisionedConcurrency: 2 } })]);
-    expect(manifestOf('doc-summarizer-async').endpointConfig.AsyncInferenceConfig).toMatchObject({ OutputConfig: { S3OutputPath: `s3://${MODELS}/async-output/` } });
+    expect(serverless.endpointConfig.ProductionVariants).toEqual([
+      expect.objectContaining({ ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5, ProvisionedConcurrency: 2 } }),
+    ]);
+    expect(manifestOf('doc-summarizer-async').endpointConfig.AsyncInferenceConfig).toMatchObject({
+      OutputConfig: { S3OutputPath: `s3://${MODELS}/async-output/` },
+    });
   });
 
   it('writes one snapshotted audit event with the manifest, artifact count and bytes', async () => {
@@ -115,7 +145,8 @@ describe('encryption', () => {
     const manifest = ManifestSchema.parse(JSON.parse(env.store.readBytes(ARCHIVE, manifestKey).toString('utf8')));
     const encrypted = manifest.artifacts.find((a) => a.sourceUri.endsWith('ranker/a/model.tar.gz'))!;
     expect(encrypted).toMatchObject({ sourceKmsKeyId: expect.stringContaining(':key/1234abcd'), archiveKmsKeyId: archiveKey, verification: 'checksum' });
-    for (const entry of manifest.artifacts.filter((a) => !a.byReference)) expect(env.store.head(ARCHIVE, parseS3Uri(entry.archiveUri!).key)?.sseKmsKeyId).toBe(archiveKey);
+    for (const entry of manifest.artifacts.filter((a) => !a.byReference))
+      expect(env.store.head(ARCHIVE, parseS3Uri(entry.archiveUri!).key)?.sseKmsKeyId).toBe(archiveKey);
   });
 });
 
@@ -158,7 +189,10 @@ describe('snapshot failures', () => {
       operation: 'CopyObject',
       times: 1,
       before: () => {
-        env.sagemaker.createEndpointConfig({ EndpointConfigName: 'moving-target-config-2', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'moving', InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 }] });
+        env.sagemaker.createEndpointConfig({
+          EndpointConfigName: 'moving-target-config-2',
+          ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'moving', InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 }],
+        });
         const endpoint = env.sagemaker.requireEndpoint('moving-target');
         endpoint.configName = 'moving-target-config-2';
         endpoint.lastModifiedTime = new Date();

@@ -8,7 +8,17 @@ import { markApproved, markRejected } from '../../src/cleanup/reject.ts';
 import { untagVetoed } from '../../src/cleanup/notice/veto.ts';
 import { scaleEndpointToZero } from '../../src/cleanup/scale-to-zero-step.ts';
 import type { AllDeps } from './actions-fixtures.ts';
-import { MEMBER, REGION, auditEvents, candidateFor, putManifest, recordSignedDecision, seedEndpoint, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
+import {
+  MEMBER,
+  REGION,
+  auditEvents,
+  candidateFor,
+  putManifest,
+  recordSignedDecision,
+  seedEndpoint,
+  startCleanupEnv,
+  type CleanupEnv,
+} from './actions-fixtures.ts';
 
 /**
  * Write-ahead audit of tag changes: every step that adds or removes tags (tag, approve, reject, an
@@ -51,7 +61,11 @@ const SCENARIOS: Record<string, Scenario> = {
     act: (deps, candidate) => tagEndpoint(deps, { candidate, requestedBy: 'platform-team', deletion: DELETION }),
     outcome: 'tagged',
   },
-  'approve (zombie-approved-by)': { prepare: confirm, act: (deps, candidate) => markApproved(deps, candidate, { actor: 'alice@example.com', decidedAt: decidedAt() }), outcome: 'approved' },
+  'approve (zombie-approved-by)': {
+    prepare: confirm,
+    act: (deps, candidate) => markApproved(deps, candidate, { actor: 'alice@example.com', decidedAt: decidedAt() }),
+    outcome: 'approved',
+  },
   'reject (zombie=rejected on the endpoint and its children)': {
     prepare: confirm,
     act: (deps, candidate) => markRejected(deps, candidate, { actor: 'bob@example.com', decidedAt: decidedAt() }, 90),
@@ -59,13 +73,27 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   'owner veto (zombie removed, children rejected)': {
     prepare: confirm,
-    act: (deps, candidate) => untagVetoed(deps, candidate, { version: 1, sweepId: candidate.sweepId, endpointArn: candidate.endpointArn, owner: 'owner@example.com', vetoedAt: decidedAt() }),
+    act: (deps, candidate) =>
+      untagVetoed(deps, candidate, {
+        version: 1,
+        sweepId: candidate.sweepId,
+        endpointArn: candidate.endpointArn,
+        owner: 'owner@example.com',
+        vetoedAt: decidedAt(),
+      }),
     outcome: 'vetoed',
   },
   'scale to zero (zombie=scaled-to-zero)': {
     prepare: async (seeded, candidate) => {
       await confirm(seeded, candidate);
-      const approved = { version: 1 as const, sweepId: candidate.sweepId, approver: 'alice@example.com', decidedAt: decidedAt(), action: 'approve' as const, rejected: [] };
+      const approved = {
+        version: 1 as const,
+        sweepId: candidate.sweepId,
+        approver: 'alice@example.com',
+        decidedAt: decidedAt(),
+        action: 'approve' as const,
+        rejected: [],
+      };
       await recordSignedDecision(env, { ...approved, approved: [seeded.arn], scaleToZero: [seeded.arn], status: 'delivered', source: 'approval-page' });
     },
     act: (deps, candidate) => scaleEndpointToZero(deps, { candidate }),
@@ -78,7 +106,8 @@ async function prepared(scenario: Scenario) {
   const seeded = seedEndpoint(env.world, `twa-${counter}`, 'inference-components');
   const config = sm().getEndpointConfig(seeded.configName)!;
   // Scale to zero needs managed instance scaling down to zero; harmless to the other steps.
-  for (const variant of config.spec.ProductionVariants) Object.assign(variant, { ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 2 } });
+  for (const variant of config.spec.ProductionVariants)
+    Object.assign(variant, { ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 2 } });
   const candidate = candidateFor(seeded, sweepId, new Date(env.clock.now().getTime() - 48 * HOUR), 'inference-components');
   await putManifest(env.s3, sweepId, seeded.name);
   await scenario.prepare(seeded, candidate);
@@ -87,11 +116,16 @@ async function prepared(scenario: Scenario) {
   return { sweepId, seeded, candidate, since: env.clock.now().toISOString() };
 }
 
-const historyOf = async (name: string, sweepId: string) => (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, name))).filter((e) => e.sweepId === sweepId);
+const historyOf = async (name: string, sweepId: string) =>
+  (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, name))).filter((e) => e.sweepId === sweepId);
 
 /** ARNs named by the step's change-tags intents since `since`. */
 function announced(history: AuditEvent[], since: string): Set<string> {
-  return new Set(history.filter((e) => e.at >= since).flatMap((e) => (detailsOf(e, 'intent')?.action === 'change-tags' ? detailsOf(e, 'intent')!.resources.map((r) => r.toLowerCase()) : [])));
+  return new Set(
+    history
+      .filter((e) => e.at >= since)
+      .flatMap((e) => (detailsOf(e, 'intent')?.action === 'change-tags' ? detailsOf(e, 'intent')!.resources.map((r) => r.toLowerCase()) : [])),
+  );
 }
 
 async function settle(scenario: Scenario, candidate: ReturnType<typeof candidateFor>, seeded: Seeded): Promise<void> {
@@ -114,7 +148,10 @@ describe.each(Object.entries(SCENARIOS))('write-ahead audit of tag changes: %s',
       const { sweepId, seeded, candidate, since } = await prepared(scenario);
       const before = tagState();
       let seen = 0;
-      const fault = env.sim.traffic.inject({ when: (ctx) => WATCHED.has(ctx.operation) && seen++ === k, error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 } });
+      const fault = env.sim.traffic.inject({
+        when: (ctx) => WATCHED.has(ctx.operation) && seen++ === k,
+        error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 },
+      });
       let failed = false;
       try {
         await scenario.act(noRetries, candidate, seeded);
@@ -132,7 +169,10 @@ describe.each(Object.entries(SCENARIOS))('write-ahead audit of tag changes: %s',
       await settle(scenario, candidate, seeded);
       const history = await historyOf(seeded.name, sweepId);
       expect(unresolvedIntents(history), where).toEqual([]);
-      expect(history.filter((e) => e.at >= since).map((e) => e.type), where).toContain(scenario.outcome);
+      expect(
+        history.filter((e) => e.at >= since).map((e) => e.type),
+        where,
+      ).toContain(scenario.outcome);
       if (!failed) {
         expect(changed.length, 'the step changed tags').toBeGreaterThan(0);
         break;
@@ -150,7 +190,11 @@ describe('the audit trail of tag changes', () => {
     // S3 fails every write right after the endpoint's AddTags: the tag is changed, only the intent is on record.
     let tagged = false;
     const mark = env.sim.traffic.inject({ operation: 'AddTags', before: () => void (tagged = true) });
-    const s3Down = env.sim.traffic.inject({ operation: 'PutObject', when: () => tagged, error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 } });
+    const s3Down = env.sim.traffic.inject({
+      operation: 'PutObject',
+      when: () => tagged,
+      error: { code: 'ServiceUnavailable', message: 'injected failure', status: 503 },
+    });
     await expect(scenario.act(env.depsWith({ maxAttempts: 1 }), candidate, seeded)).rejects.toBeDefined();
     env.sim.traffic.remove(mark);
     env.sim.traffic.remove(s3Down);

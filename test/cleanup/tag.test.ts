@@ -5,7 +5,18 @@ import { layout } from '../../src/core/layout.ts';
 import { isoDate } from '../../src/core/clock.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { createHandler } from '../../functions/tag/handler.ts';
-import { MEMBER, REGION, ROLE, auditEvents, candidateFor, putManifest, seedEndpoint, startCleanupEnv, type CleanupEnv, type EndpointKind } from './actions-fixtures.ts';
+import {
+  MEMBER,
+  REGION,
+  ROLE,
+  auditEvents,
+  candidateFor,
+  putManifest,
+  seedEndpoint,
+  startCleanupEnv,
+  type CleanupEnv,
+  type EndpointKind,
+} from './actions-fixtures.ts';
 
 let env: CleanupEnv;
 /** Every AddTags the member-account client sent, in order: which resource, which tags. */
@@ -29,9 +40,11 @@ beforeAll(async () => {
 afterAll(() => env.stop());
 
 const tagsOf = (arn: string) => sagemakerStore(env.world, MEMBER, REGION).tagsOf(arn);
-const arnOf = (kind: 'inference-component' | 'endpoint-config' | 'model', name: string) => `arn:aws:sagemaker:${REGION}:${MEMBER}:${kind}/${name.toLowerCase()}`;
+const arnOf = (kind: 'inference-component' | 'endpoint-config' | 'model', name: string) =>
+  `arn:aws:sagemaker:${REGION}:${MEMBER}:${kind}/${name.toLowerCase()}`;
 const addTagsCalls = () => env.sim.ledger.count({ service: 'sagemaker', operation: 'AddTags', accountId: MEMBER });
-const endpointEvents = async (name: string, sweepId: string) => (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, name))).filter((e) => e.sweepId === sweepId);
+const endpointEvents = async (name: string, sweepId: string) =>
+  (await auditEvents(env.s3, layout.endpointAuditPrefix(MEMBER, REGION, name))).filter((e) => e.sweepId === sweepId);
 
 describe('tag', () => {
   const kinds: EndpointKind[] = ['real-time', 'multi-variant', 'serverless', 'async', 'inference-components'];
@@ -66,7 +79,9 @@ describe('tag', () => {
       expect(tagged!.tagsAfter).toEqual(tagsOf(seeded.arn));
       // Without DeletionSettings only inference components are marked; configs and models are kept, so left alone.
       expect(calls).toHaveLength(1 + seeded.components.length);
-      expect(tagged!.details!.children).toEqual(seeded.components.map((name) => ({ kind: 'inference-component', name, arn: arnOf('inference-component', name), status: 'tagged' })));
+      expect(tagged!.details!.children).toEqual(
+        seeded.components.map((name) => ({ kind: 'inference-component', name, arn: arnOf('inference-component', name), status: 'tagged' })),
+      );
     });
   }
 
@@ -98,12 +113,18 @@ describe('tag', () => {
     const seeded = seedEndpoint(env.world, 'tag-removal', 'multi-variant');
     const store = sagemakerStore(env.world, MEMBER, REGION);
     // Another endpoint serves model-b through its own config: removing (or marking) that model would hurt it.
-    store.createEndpointConfig({ EndpointConfigName: 'tag-removal-other-config', ProductionVariants: [{ VariantName: 'x', ModelName: seeded.models[1]!, InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] });
+    store.createEndpointConfig({
+      EndpointConfigName: 'tag-removal-other-config',
+      ProductionVariants: [{ VariantName: 'x', ModelName: seeded.models[1]!, InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+    });
     store.createEndpoint({ EndpointName: 'tag-removal-other', EndpointConfigName: 'tag-removal-other-config' }, { status: 'InService' });
     await putManifest(env.s3, sweepId, seeded.name);
     const from = addTags.length;
 
-    await tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now(), 'multi-variant'), deletion: { deleteEndpointConfig: true, deleteModels: true } });
+    await tagEndpoint(env.deps, {
+      candidate: candidateFor(seeded, sweepId, env.clock.now(), 'multi-variant'),
+      deletion: { deleteEndpointConfig: true, deleteModels: true },
+    });
 
     const mark = { zombie: 'confirmed', 'zombie-sweep-id': sweepId };
     expect(tagsOf(arnOf('endpoint-config', seeded.configName))).toEqual(mark);
@@ -126,9 +147,17 @@ describe('tag', () => {
     await putManifest(env.s3, sweepId, seeded.name);
     let call = 0;
     // The third AddTags is the endpoint's (after its two components).
-    const fault = env.sim.traffic.inject({ service: 'sagemaker', operation: 'AddTags', accountId: MEMBER, when: () => ++call === 3, error: { code: 'ValidationException', message: 'Tag limit exceeded' } });
+    const fault = env.sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'AddTags',
+      accountId: MEMBER,
+      when: () => ++call === 3,
+      error: { code: 'ValidationException', message: 'Tag limit exceeded' },
+    });
     try {
-      await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now(), 'inference-components') })).rejects.toMatchObject({ name: 'ValidationException' });
+      await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now(), 'inference-components') })).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
     } finally {
       env.sim.traffic.remove(fault);
     }
@@ -152,7 +181,10 @@ describe('tag', () => {
     const sweepId = 'sweep-tag-nomanifest';
     const seeded = seedEndpoint(env.world, 'tag-nomanifest', 'real-time');
     const calls = addTagsCalls();
-    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({ name: 'PreconditionFailedError', reason: 'manifest-missing' });
+    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+      reason: 'manifest-missing',
+    });
     expect(addTagsCalls()).toBe(calls);
     expect(tagsOf(seeded.arn)).toEqual({});
     const [skipped] = await endpointEvents(seeded.name, sweepId);
@@ -164,7 +196,10 @@ describe('tag', () => {
     const seeded = seedEndpoint(env.world, 'tag-protected', 'real-time');
     sagemakerStore(env.world, MEMBER, REGION).addTags(seeded.arn, [{ Key: 'Zombie-Protected', Value: 'yes' }]);
     await putManifest(env.s3, sweepId, seeded.name);
-    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({ name: 'PreconditionFailedError', reason: 'protected' });
+    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+      reason: 'protected',
+    });
     expect(tagsOf(seeded.arn)).toEqual({ 'Zombie-Protected': 'yes' });
     const history = await endpointEvents(seeded.name, sweepId);
     expect(history.map((e) => e.type)).toEqual(['skipped']);
@@ -176,7 +211,10 @@ describe('tag', () => {
     const seeded = seedEndpoint(env.world, 'tag-exempt', 'real-time');
     sagemakerStore(env.world, MEMBER, REGION).addTags(seeded.arn, [{ Key: 'zombie-exempt', Value: 'true' }]);
     await putManifest(env.s3, sweepId, seeded.name);
-    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({ name: 'PreconditionFailedError', reason: 'exempt' });
+    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+      reason: 'exempt',
+    });
     expect(tagsOf(seeded.arn)).toEqual({ 'zombie-exempt': 'true' });
   });
 
@@ -185,10 +223,16 @@ describe('tag', () => {
     const seeded = seedEndpoint(env.world, 'tag-gone', 'real-time');
     await putManifest(env.s3, sweepId, seeded.name);
     sagemakerStore(env.world, MEMBER, REGION).state.endpoints.delete(seeded.name.toLowerCase());
-    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({ name: 'PreconditionFailedError', reason: 'endpoint-gone' });
+    await expect(tagEndpoint(env.deps, { candidate: candidateFor(seeded, sweepId, env.clock.now()) })).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+      reason: 'endpoint-gone',
+    });
   });
 
   it('names the offending field of a bad input', async () => {
-    await expect(tagEndpoint(env.deps, { candidate: { sweepId: 'sweep-x' } })).rejects.toMatchObject({ name: 'InputValidationError', field: 'candidate.accountId' });
+    await expect(tagEndpoint(env.deps, { candidate: { sweepId: 'sweep-x' } })).rejects.toMatchObject({
+      name: 'InputValidationError',
+      field: 'candidate.accountId',
+    });
   });
 });

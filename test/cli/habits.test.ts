@@ -74,7 +74,9 @@ beforeAll(async () => {
   runs.missingStart = cli(['start', '--local', '--org', '--archive-bucket', 'no-such-archive'], simEnv);
   runs.statusNoDeployment = cli(['status', 'sweep-1'], simEnv);
   runs.prices = cli(['prices', 'refresh', '--file', PRICES, '-q'], simEnv);
-  notAws = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><head><meta charset="utf-8"></head><body>hello</body></html>'));
+  notAws = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<html><head><meta charset="utf-8"></head><body>hello</body></html>'),
+  );
   await new Promise<void>((resolve) => notAws.listen(0, '127.0.0.1', resolve));
   runs.notAws = cli(['scan', '--endpoint-url', `http://127.0.0.1:${(notAws.address() as AddressInfo).port}`], noEndpoint);
   runs.html = cli(['scan', '--org', '--regions', 'us-east-1', '--output', 'Html', '--file', HTML, '--no-progress', '--no-color'], simEnv);
@@ -88,26 +90,38 @@ afterAll(async () => {
 });
 
 describe('global options', () => {
-  it('--endpoint-url reaches the endpoint without AWS_ENDPOINT_URL; -o is case-insensitive; --quiet leaves stderr empty', async () => {
-    const run = await runs.endpointUrl!;
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toBe('');
-    const out = JSON.parse(run.stdout) as ScanJson;
-    expect(out.summary).toMatchObject({ scanned: 4, targets: 4 });
-    expect(out.findings.length).toBeGreaterThan(0);
-  }, SUBPROCESS_MS);
+  it(
+    '--endpoint-url reaches the endpoint without AWS_ENDPOINT_URL; -o is case-insensitive; --quiet leaves stderr empty',
+    async () => {
+      const run = await runs.endpointUrl!;
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toBe('');
+      const out = JSON.parse(run.stdout) as ScanJson;
+      expect(out.summary).toMatchObject({ scanned: 4, targets: 4 });
+      expect(out.findings.length).toBeGreaterThan(0);
+    },
+    SUBPROCESS_MS,
+  );
 
-  it('-o with a format the verb does not write names the flag and the formats', async () => {
-    const run = await runs.badOutput!;
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain("option '-o, --output <format>' argument 'xml' is invalid. must be one of table, text, json, csv, html");
-  }, SUBPROCESS_MS);
+  it(
+    '-o with a format the verb does not write names the flag and the formats',
+    async () => {
+      const run = await runs.badOutput!;
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("option '-o, --output <format>' argument 'xml' is invalid. must be one of table, text, json, csv, html");
+    },
+    SUBPROCESS_MS,
+  );
 
-  it('--region is checked against the region list before any call', async () => {
-    const run = await runs.badRegion!;
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toBe('zombie-sweep: InputValidationError: invalid --region: "us-esat-1" is not an AWS region (did you mean us-east-1?)');
-  }, SUBPROCESS_MS);
+  it(
+    '--region is checked against the region list before any call',
+    async () => {
+      const run = await runs.badRegion!;
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim()).toBe('zombie-sweep: InputValidationError: invalid --region: "us-esat-1" is not an AWS region (did you mean us-east-1?)');
+    },
+    SUBPROCESS_MS,
+  );
 
   it('colour only on a terminal, never with --no-color or NO_COLOR', () => {
     expect(colorEnabled({ isTTY: true }, {})).toBe(true);
@@ -118,38 +132,55 @@ describe('global options', () => {
 });
 
 describe('errors that are not bad input', () => {
-  it('an endpoint that answers something the SDK cannot parse is named, never an InputValidationError', async () => {
-    const run = await runs.notAws!;
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/^zombie-sweep: EndpointError: the endpoint http:\/\/127\.0\.0\.1:\d+ did not answer as AWS STS does \(.*parse error/);
-  }, SUBPROCESS_MS);
+  it(
+    'an endpoint that answers something the SDK cannot parse is named, never an InputValidationError',
+    async () => {
+      const run = await runs.notAws!;
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/^zombie-sweep: EndpointError: the endpoint http:\/\/127\.0\.0\.1:\d+ did not answer as AWS STS does \(.*parse error/);
+    },
+    SUBPROCESS_MS,
+  );
 });
 
 describe('start', () => {
-  it('refuses --auto-approve outside cleanup mode instead of ignoring it', async () => {
-    const run = await runs.autoApprove!;
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toBe('zombie-sweep: InputValidationError: invalid --auto-approve: only applies with --mode cleanup (got --mode report)');
-  }, SUBPROCESS_MS);
+  it(
+    'refuses --auto-approve outside cleanup mode instead of ignoring it',
+    async () => {
+      const run = await runs.autoApprove!;
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim()).toBe('zombie-sweep: InputValidationError: invalid --auto-approve: only applies with --mode cleanup (got --mode report)');
+    },
+    SUBPROCESS_MS,
+  );
 });
 
 describe('--archive-bucket', () => {
-  it('is checked by the S3 naming rules before anything runs (no credentials needed to be told)', async () => {
-    const run = await runs.badBucket!;
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toBe(
-      'zombie-sweep: InputValidationError: invalid --archive-bucket: must be an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit (got "Not_A_Bucket")',
-    );
-  }, SUBPROCESS_MS);
-
-  it('a missing bucket is named, with the flag, in the same words by every verb', async () => {
-    const expected = 'zombie-sweep: ArchiveBucketError: archive bucket no-such-archive (--archive-bucket) does not exist for these credentials and region; check the name, or create it (docs/deploy.md)';
-    for (const run of [await runs.missingReport!, await runs.missingAudit!, await runs.missingStart!]) {
+  it(
+    'is checked by the S3 naming rules before anything runs (no credentials needed to be told)',
+    async () => {
+      const run = await runs.badBucket!;
       expect(run.code).toBe(1);
-      expect(run.stderr.trim().split('\n').at(-1)).toBe(expected);
-    }
-  }, SUBPROCESS_MS);
+      expect(run.stderr.trim()).toBe(
+        'zombie-sweep: InputValidationError: invalid --archive-bucket: must be an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit (got "Not_A_Bucket")',
+      );
+    },
+    SUBPROCESS_MS,
+  );
+
+  it(
+    'a missing bucket is named, with the flag, in the same words by every verb',
+    async () => {
+      const expected =
+        'zombie-sweep: ArchiveBucketError: archive bucket no-such-archive (--archive-bucket) does not exist for these credentials and region; check the name, or create it (docs/deploy.md)';
+      for (const run of [await runs.missingReport!, await runs.missingAudit!, await runs.missingStart!]) {
+        expect(run.code).toBe(1);
+        expect(run.stderr.trim().split('\n').at(-1)).toBe(expected);
+      }
+    },
+    SUBPROCESS_MS,
+  );
 
   it('a bucket that refuses access is named, with the flag', async () => {
     const fault = sim.traffic.inject({ service: 's3', operation: 'HeadBucket', error: new SimError('AccessDenied', 'Access Denied', 403) });
@@ -166,13 +197,17 @@ describe('--archive-bucket', () => {
 });
 
 describe('status', () => {
-  it('without a deployment, says the hub stack is missing and how to read a local sweep instead, in one line', async () => {
-    const run = await runs.statusNoDeployment!;
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toContain('stack ZombieSweepHub does not exist');
-    expect(run.stderr).toMatch(/^zombie-sweep: ExecutionLookupError: cannot read the execution of sweep sweep-1: .*pass --archive-bucket/);
-  }, SUBPROCESS_MS);
+  it(
+    'without a deployment, says the hub stack is missing and how to read a local sweep instead, in one line',
+    async () => {
+      const run = await runs.statusNoDeployment!;
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toContain('stack ZombieSweepHub does not exist');
+      expect(run.stderr).toMatch(/^zombie-sweep: ExecutionLookupError: cannot read the execution of sweep sweep-1: .*pass --archive-bucket/);
+    },
+    SUBPROCESS_MS,
+  );
 });
 
 describe('audit', () => {
@@ -182,12 +217,25 @@ describe('audit', () => {
     for (const type of ['detected', 'tagged'] as const) {
       await appendAuditEvent(
         { s3, bucket: BUCKET, clock: systemClock },
-        { type, actor: 'zombie-sweep', sweepId: 'sweep-habits-1', accountId: '345678901234', region: 'us-east-1', endpointName: 'fraud-detector-v1', reason: note, tagsBefore: {}, tagsAfter: type === 'tagged' ? { zombie: 'confirmed', 'zombie-sweep-id': 'sweep-habits-1' } : {} },
+        {
+          type,
+          actor: 'zombie-sweep',
+          sweepId: 'sweep-habits-1',
+          accountId: '345678901234',
+          region: 'us-east-1',
+          endpointName: 'fraud-detector-v1',
+          reason: note,
+          tagsBefore: {},
+          tagsAfter: type === 'tagged' ? { zombie: 'confirmed', 'zombie-sweep-id': 'sweep-habits-1' } : {},
+        },
       );
     }
     const read = async (output: 'table' | 'csv', columns?: number) => {
       let out = '';
-      await runAudit({ archiveBucket: BUCKET, endpoint: 'fraud-detector-v1', output }, { stdout: (t) => (out += t), stderr: () => {}, env: {}, factory: simFactory().factory, stdoutStream: { isTTY: true, columns } });
+      await runAudit(
+        { archiveBucket: BUCKET, endpoint: 'fraud-detector-v1', output },
+        { stdout: (t) => (out += t), stderr: () => {}, env: {}, factory: simFactory().factory, stdoutStream: { isTTY: true, columns } },
+      );
       return out;
     };
     const table = await read('table', 80);
@@ -200,41 +248,58 @@ describe('audit', () => {
 });
 
 describe('prices refresh and --price-file', () => {
-  it('builds a dated table from the Price List Query API of the simulator, honest that it is not AWS, and scan costs with it', async () => {
-    const run = await runs.prices!;
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^wrote .*prices\.json: \d+ regions, \d+ instance types, compiled on \d{4}-\d{2}-\d{2}, unverified \(see provenance\)\n$/);
-    const table = PriceTableSchema.parse(JSON.parse(readFileSync(PRICES, 'utf8')));
-    expect(table.verified).toBe(false);
-    expect(table.provenance[0]).toContain(`at the endpoint ${sim.url} (not AWS`);
-    expect(table.regions['us-east-1']!.regionFactorFromUsEast1).toBe(1);
-    expect(table.regions['eu-west-1']!.instancesUsdPerHour['ml.m5.large']).toBeGreaterThan(0);
+  it(
+    'builds a dated table from the Price List Query API of the simulator, honest that it is not AWS, and scan costs with it',
+    async () => {
+      const run = await runs.prices!;
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^wrote .*prices\.json: \d+ regions, \d+ instance types, compiled on \d{4}-\d{2}-\d{2}, unverified \(see provenance\)\n$/);
+      const table = PriceTableSchema.parse(JSON.parse(readFileSync(PRICES, 'utf8')));
+      expect(table.verified).toBe(false);
+      expect(table.provenance[0]).toContain(`at the endpoint ${sim.url} (not AWS`);
+      expect(table.regions['us-east-1']!.regionFactorFromUsEast1).toBe(1);
+      expect(table.regions['eu-west-1']!.instancesUsdPerHour['ml.m5.large']).toBeGreaterThan(0);
 
-    // A table of one's own: every instance at $1/hour makes costs easy to check.
-    const flat = { ...table, compiledOn: '2030-01-01', regions: Object.fromEntries(Object.entries(table.regions).map(([r, p]) => [r, { ...p, instancesUsdPerHour: Object.fromEntries(Object.keys(p.instancesUsdPerHour).map((t) => [t, 1])) }])) };
-    const own = join(dir, 'flat.json');
-    writeFileSync(own, JSON.stringify(flat));
-    let stdout = '';
-    await runScan({ org: true, regions: 'us-east-1', output: 'json', concurrency: '4', priceFile: own, quiet: true } as ScanFlags, {
-      stdout: (t) => (stdout += t),
-      stderr: { write: () => true },
-      env: process.env,
-      clock: systemClock,
-    });
-    const priced = (JSON.parse(stdout) as ScanJson).findings.filter((f) => f.verdict === 'zombie' && f.instanceType && f.endpointType === 'real-time');
-    expect(priced.length).toBeGreaterThan(0);
-    for (const f of priced) expect(f.monthlyCostUsd).toBe(730 * f.instanceCount);
-  }, SUBPROCESS_MS);
+      // A table of one's own: every instance at $1/hour makes costs easy to check.
+      const flat = {
+        ...table,
+        compiledOn: '2030-01-01',
+        regions: Object.fromEntries(
+          Object.entries(table.regions).map(([r, p]) => [
+            r,
+            { ...p, instancesUsdPerHour: Object.fromEntries(Object.keys(p.instancesUsdPerHour).map((t) => [t, 1])) },
+          ]),
+        ),
+      };
+      const own = join(dir, 'flat.json');
+      writeFileSync(own, JSON.stringify(flat));
+      let stdout = '';
+      await runScan({ org: true, regions: 'us-east-1', output: 'json', concurrency: '4', priceFile: own, quiet: true } as ScanFlags, {
+        stdout: (t) => (stdout += t),
+        stderr: { write: () => true },
+        env: process.env,
+        clock: systemClock,
+      });
+      const priced = (JSON.parse(stdout) as ScanJson).findings.filter((f) => f.verdict === 'zombie' && f.instanceType && f.endpointType === 'real-time');
+      expect(priced.length).toBeGreaterThan(0);
+      for (const f of priced) expect(f.monthlyCostUsd).toBe(730 * f.instanceCount);
+    },
+    SUBPROCESS_MS,
+  );
 });
 
 describe('scan --output html --file', () => {
-  it('writes the same HTML report a sweep has', async () => {
-    const run = await runs.html!;
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe('');
-    const html = readFileSync(HTML, 'utf8');
-    expect(html).toMatch(/^<!doctype html>/);
-    expect(html).toContain('zombie-sweep report <code>scan-');
-    expect(html).toContain('llm-summarizer-demo');
-  }, SUBPROCESS_MS);
+  it(
+    'writes the same HTML report a sweep has',
+    async () => {
+      const run = await runs.html!;
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe('');
+      const html = readFileSync(HTML, 'utf8');
+      expect(html).toMatch(/^<!doctype html>/);
+      expect(html).toContain('zombie-sweep report <code>scan-');
+      expect(html).toContain('llm-summarizer-demo');
+    },
+    SUBPROCESS_MS,
+  );
 });

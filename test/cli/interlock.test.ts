@@ -39,11 +39,20 @@ describe('the real-account interlock of start --local', () => {
   it('states the account id and alias it will act in, and acts only in the account --confirm-account names', async () => {
     const ok = await confirm({ mode: 'cleanup', confirmAccount: '111111111111' }, { alias: 'prod-ml' });
     expect(ok.said).toBe('this local cleanup sweep will tag and delete in AWS account 111111111111 (alias "prod-ml") as arn:aws:iam::111111111111:user/a\n');
-    expect(ok).toMatchObject({ line: 'acting in AWS account 111111111111 (alias "prod-ml") as arn:aws:iam::111111111111:user/a (confirmed with --confirm-account)', asked: [] });
-    expect((await confirm({ mode: 'tag', confirmAccount: '111111111111' }, { alias: undefined })).said).toContain('will tag in AWS account 111111111111 (no alias)');
-    expect((await confirm({ mode: 'tag', confirmAccount: '111111111111' }, { error: '403 AccessDenied' })).said).toContain('111111111111 (alias unknown: iam:ListAccountAliases failed: 403 AccessDenied)');
+    expect(ok).toMatchObject({
+      line: 'acting in AWS account 111111111111 (alias "prod-ml") as arn:aws:iam::111111111111:user/a (confirmed with --confirm-account)',
+      asked: [],
+    });
+    expect((await confirm({ mode: 'tag', confirmAccount: '111111111111' }, { alias: undefined })).said).toContain(
+      'will tag in AWS account 111111111111 (no alias)',
+    );
+    expect((await confirm({ mode: 'tag', confirmAccount: '111111111111' }, { error: '403 AccessDenied' })).said).toContain(
+      '111111111111 (alias unknown: iam:ListAccountAliases failed: 403 AccessDenied)',
+    );
     const other = await confirm({ mode: 'cleanup', confirmAccount: '222222222222' }, { alias: 'prod-ml' });
-    expect(other.error).toBe('invalid --confirm-account: the credentials loaded here (arn:aws:iam::111111111111:user/a) act in account 111111111111 (alias "prod-ml"), not 222222222222; nothing was done');
+    expect(other.error).toBe(
+      'invalid --confirm-account: the credentials loaded here (arn:aws:iam::111111111111:user/a) act in account 111111111111 (alias "prod-ml"), not 222222222222; nothing was done',
+    );
   });
 
   it('on a terminal without the flag, asks for the id to be typed and refuses anything else', async () => {
@@ -57,13 +66,18 @@ describe('the real-account interlock of start --local', () => {
 
   it('reads the alias with a signed iam:ListAccountAliases call, and says "no alias" for an account without one', async () => {
     const seen: { auth?: string; body: string }[] = [];
-    const answers = ['<ListAccountAliasesResponse><ListAccountAliasesResult><AccountAliases><member>prod-ml</member></AccountAliases><IsTruncated>false</IsTruncated></ListAccountAliasesResult></ListAccountAliasesResponse>', '<ListAccountAliasesResponse><ListAccountAliasesResult><AccountAliases/><IsTruncated>false</IsTruncated></ListAccountAliasesResult></ListAccountAliasesResponse>'];
+    const answers = [
+      '<ListAccountAliasesResponse><ListAccountAliasesResult><AccountAliases><member>prod-ml</member></AccountAliases><IsTruncated>false</IsTruncated></ListAccountAliasesResult></ListAccountAliasesResponse>',
+      '<ListAccountAliasesResponse><ListAccountAliasesResult><AccountAliases/><IsTruncated>false</IsTruncated></ListAccountAliasesResult></ListAccountAliasesResponse>',
+    ];
     const server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         seen.push({ auth: req.headers.authorization, body });
-        res.writeHead(answers.length > 0 ? 200 : 403, { 'content-type': 'text/xml' }).end(answers.shift() ?? '<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>');
+        res
+          .writeHead(answers.length > 0 ? 200 : 403, { 'content-type': 'text/xml' })
+          .end(answers.shift() ?? '<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,13 +90,26 @@ describe('the real-account interlock of start --local', () => {
     } finally {
       server.close();
     }
-    expect(seen[0]).toMatchObject({ body: 'Action=ListAccountAliases&Version=2010-05-08', auth: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE\/\d{8}\/us-east-1\/iam\/aws4_request/) });
+    expect(seen[0]).toMatchObject({
+      body: 'Action=ListAccountAliases&Version=2010-05-08',
+      auth: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE\/\d{8}\/us-east-1\/iam\/aws4_request/),
+    });
   });
 
   it('stops the CLI before any AWS call, naming the flag, with exit code 1', async () => {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'start', '--local', '--mode', 'cleanup', '--auto-approve', '--archive-bucket', 'zombie-archive'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'start', '--local', '--mode', 'cleanup', '--auto-approve', '--archive-bucket', 'zombie-archive'], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', reject);

@@ -29,7 +29,10 @@ describe('the CLI on a supported Node.js', () => {
 
   it('runs a scan that creates SDK clients without printing the SDK Node-version warning', async () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_EC2_METADATA_DISABLED: 'true', ...sim.env() };
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'scan', '--regions', 'us-east-1', '--output', 'json'], { env, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'scan', '--regions', 'us-east-1', '--output', 'json'], {
+      env,
+      timeout: 60_000,
+    });
     expect(JSON.parse(stdout)).toHaveProperty('findings');
     expect(stderr).not.toMatch(/NodeVersionSupportWarning|require node >=|Warning:/);
   });

@@ -63,7 +63,12 @@ async function inProcess(flags: Partial<ScanFlags>) {
 const runs: Record<string, Promise<CliRun>> = {};
 
 beforeAll(async () => {
-  const world = orgWorld(NOW, [member(MGMT, ['us-east-1'], { roles: new Map() }), member(TEAM_A, ['us-east-1', 'eu-west-1']), member(TEAM_B, ['us-east-1']), member(NO_ROLE, ['us-east-1'], { roles: new Map() })]);
+  const world = orgWorld(NOW, [
+    member(MGMT, ['us-east-1'], { roles: new Map() }),
+    member(TEAM_A, ['us-east-1', 'eu-west-1']),
+    member(TEAM_B, ['us-east-1']),
+    member(NO_ROLE, ['us-east-1'], { roles: new Map() }),
+  ]);
   const seed = new Seeder(world, NOW);
   seed.endpoint(MGMT, 'us-east-1', { name: 'mgmt-demo', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }] });
   seed.endpoint(TEAM_A, 'us-east-1', { name: 'a-gpu-zombie', variants: [{ name: 'AllTraffic', instanceType: 'ml.g4dn.xlarge', count: 2 }] });
@@ -79,7 +84,13 @@ beforeAll(async () => {
   const simEnv = { ...base, ...sim.env() };
   const empty = mkdtempSync(join(tmpdir(), 'zs-nocreds-'));
   writeFileSync(join(empty, 'config'), '');
-  const noCreds = { ...base, AWS_ENDPOINT_URL: sim.url, AWS_REGION: 'us-east-1', AWS_CONFIG_FILE: join(empty, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(empty, 'config') };
+  const noCreds = {
+    ...base,
+    AWS_ENDPOINT_URL: sim.url,
+    AWS_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: join(empty, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(empty, 'config'),
+  };
   // Started together: each subprocess pays tsx start-up, the simulator answers them all.
   runs.json = cli(['scan', '--org', '--regions', 'us-east-1,eu-west-1', '--output', 'json', '--allow-partial'], simEnv);
   runs.partial = cli(['scan', '--org', '--regions', 'us-east-1,eu-west-1'], { ...simEnv, COLUMNS: '100' });
@@ -111,7 +122,15 @@ describe('zombie-sweep scan (subprocess)', () => {
       ['b-trickle', 'active'],
       ['mgmt-demo', 'zombie'],
     ]);
-    expect(out.findings[0]).toMatchObject({ accountId: TEAM_A, region: 'us-east-1', instanceType: 'ml.g4dn.xlarge', instanceCount: 2, invocations: 0, lastInvokedAt: 'never', endpointType: 'real-time' });
+    expect(out.findings[0]).toMatchObject({
+      accountId: TEAM_A,
+      region: 'us-east-1',
+      instanceType: 'ml.g4dn.xlarge',
+      instanceCount: 2,
+      invocations: 0,
+      lastInvokedAt: 'never',
+      endpointType: 'real-time',
+    });
     expect(out.targets).toContainEqual({ accountId: NO_ROLE, region: 'us-east-1', status: 'unreachable', error: expect.stringContaining('AccessDenied') });
     expect(out.targets.filter((t) => t.status === 'ok')).toHaveLength(4);
     expect(out.stats.endpoints).toBe(5);
@@ -120,7 +139,13 @@ describe('zombie-sweep scan (subprocess)', () => {
     expect(out.stats.apiCalls.byOperation['SageMaker:DescribeEndpoint']).toBe(5);
     expect(out.stats.apiCalls.byOperation['ResourceGroupsTaggingAPI:GetResources']).toBe(4);
     expect(out.stats.apiCalls.byOperation['SageMaker:ListTags']).toBeUndefined();
-    expect(out.findings.find((f) => f.endpointName === 'a-busy')).toMatchObject({ endpointType: 'real-time', instanceType: 'ml.m5.large', instanceCount: 1, invocations: 50, monthlyCostUsd: 83.95 });
+    expect(out.findings.find((f) => f.endpointName === 'a-busy')).toMatchObject({
+      endpointType: 'real-time',
+      instanceType: 'ml.m5.large',
+      instanceCount: 1,
+      invocations: 50,
+      monthlyCostUsd: 83.95,
+    });
     expect(out.stats.apiCalls.total).toBe(Object.values(out.stats.apiCalls.byOperation).reduce((a, b) => a + b, 0));
     expect(run.stderr).toMatch(/scanning: \d+\/6/);
   });
@@ -128,7 +153,9 @@ describe('zombie-sweep scan (subprocess)', () => {
   it('says first that a scan was partial, and exits 2 unless --allow-partial', async () => {
     const run = await runs.partial!;
     expect(run.code).toBe(2);
-    expect(run.stdout.split('\n')[0]).toMatch(/^Scanned 4 of 6 account-regions \(2 more not enabled in their account\): 5 endpoints, 3 zombies; \$[\d,.]+\/month in all, \$[\d,.]+\/month idle/);
+    expect(run.stdout.split('\n')[0]).toMatch(
+      /^Scanned 4 of 6 account-regions \(2 more not enabled in their account\): 5 endpoints, 3 zombies; \$[\d,.]+\/month in all, \$[\d,.]+\/month idle/,
+    );
     expect(run.stdout).toContain(`${NO_ROLE} us-east-1 unreachable`);
     expect(run.stdout).toContain(`${TEAM_B} eu-west-1 not enabled`);
     expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^zombie-sweep: PartialScanError: scanned 4 of 6 account-regions; 2 could not be scanned/);
@@ -191,7 +218,11 @@ describe('zombie-sweep scan (in process)', () => {
     const { stdout } = await inProcess({ org: true, accounts: TEAM_B, output: 'csv' });
     const [header, row] = stdout.split('\r\n');
     expect(header).toBe(PUBLIC_FINDING_FIELDS.join(','));
-    expect(row).toMatch(new RegExp(`^${TEAM_B},us-east-1,b-trickle,arn:aws:sagemaker:us-east-1:${TEAM_B}:endpoint/b-trickle,active,3 invocations in the last 30 days \\(threshold 0\\); cost estimated from the unverified ${PRICE_TABLE.compiledOn} price table,real-time,ml.m5.large,1,3,\\d{4}-\\d{2}-\\d{2}T00:00:00.000Z,83.95$`));
+    expect(row).toMatch(
+      new RegExp(
+        `^${TEAM_B},us-east-1,b-trickle,arn:aws:sagemaker:us-east-1:${TEAM_B}:endpoint/b-trickle,active,3 invocations in the last 30 days \\(threshold 0\\); cost estimated from the unverified ${PRICE_TABLE.compiledOn} price table,real-time,ml.m5.large,1,3,\\d{4}-\\d{2}-\\d{2}T00:00:00.000Z,83.95$`,
+      ),
+    );
     expect(toCsv([{ a: 'x, "y"', b: null }], ['a', 'b'])).toBe('a,b\r\n"x, ""y""",\r\n');
   });
 
@@ -207,22 +238,29 @@ describe('zombie-sweep scan (in process)', () => {
   it('shows "never" only where the history was read', () => {
     const base = errorFinding(TEAM_A, 'us-east-1', 'x', 'arn:x', 'endpoint was deleted while the scan described it');
     const row = (over: Partial<Finding>) => ({ ...base, endpointName: over.verdict ?? 'x', invocations: 0, variants: [], ...over });
-    const table = renderScanTable({ notEnabled: [], results: [
-      {
-        accountId: TEAM_A,
-        region: 'us-east-1',
-        status: 'ok',
-        scannedAt: NOW.toISOString(),
-        findings: [
-          row({ verdict: 'not-billable', reason: 'no instances running: costs nothing while idle' }),
-          row({ verdict: 'exempt', reason: `tag zombie-exempt=true; ${LAST_INVOKED_UNKNOWN} (AccessDenied: no)` }),
-          { ...base, endpointName: 'error' },
-        ],
-      },
-    ] });
+    const table = renderScanTable({
+      notEnabled: [],
+      results: [
+        {
+          accountId: TEAM_A,
+          region: 'us-east-1',
+          status: 'ok',
+          scannedAt: NOW.toISOString(),
+          findings: [
+            row({ verdict: 'not-billable', reason: 'no instances running: costs nothing while idle' }),
+            row({ verdict: 'exempt', reason: `tag zombie-exempt=true; ${LAST_INVOKED_UNKNOWN} (AccessDenied: no)` }),
+            { ...base, endpointName: 'error' },
+          ],
+        },
+      ],
+    });
     const lines = table.split('\n').slice(2);
     const column = lines[0]!.indexOf('LAST INVOKED');
-    const lastInvoked = (name: string) => lines.find((l) => l.includes(` ${name} `))!.slice(column).split(' ')[0];
+    const lastInvoked = (name: string) =>
+      lines
+        .find((l) => l.includes(` ${name} `))!
+        .slice(column)
+        .split(' ')[0];
     expect([lastInvoked('not-billable'), lastInvoked('exempt'), lastInvoked('error')]).toEqual(['never', '-', '-']);
   });
 
@@ -248,14 +286,30 @@ describe('zombie-sweep scan (in process)', () => {
     const program = new Command('zombie-sweep');
     registerScan(program);
     const help = program.commands[0]!.helpInformation();
-    for (const flag of ['--org', '--role-name', '--external-id', '--accounts', '--exclude-accounts', '--ous', '--regions', '--lookback-days', '--min-age-days', '--threshold', '--output', '--profile']) {
+    for (const flag of [
+      '--org',
+      '--role-name',
+      '--external-id',
+      '--accounts',
+      '--exclude-accounts',
+      '--ous',
+      '--regions',
+      '--lookback-days',
+      '--min-age-days',
+      '--threshold',
+      '--output',
+      '--profile',
+    ]) {
       expect(help).toContain(flag);
     }
   });
 
   it('uses --profile from the shared credentials file, and names a profile that does not exist', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zs-profile-'));
-    writeFileSync(join(dir, 'credentials'), `[team]\naws_access_key_id = ${SIM_ADMIN_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${SIM_ADMIN_CREDENTIALS.secretAccessKey}\n`);
+    writeFileSync(
+      join(dir, 'credentials'),
+      `[team]\naws_access_key_id = ${SIM_ADMIN_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${SIM_ADMIN_CREDENTIALS.secretAccessKey}\n`,
+    );
     writeFileSync(join(dir, 'config'), '');
     const keys = ['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
     const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
@@ -266,7 +320,10 @@ describe('zombie-sweep scan (in process)', () => {
     try {
       const { run } = await inProcess({ profile: 'team' });
       expect(run.findings.map((f) => f.endpointName)).toEqual(['mgmt-demo']);
-      await expect(inProcess({ profile: 'nobody' })).rejects.toMatchObject({ name: 'NoCredentialsError', message: expect.stringContaining('profile "nobody"') });
+      await expect(inProcess({ profile: 'nobody' })).rejects.toMatchObject({
+        name: 'NoCredentialsError',
+        message: expect.stringContaining('profile "nobody"'),
+      });
     } finally {
       for (const k of keys) {
         if (saved[k] === undefined) delete process.env[k];

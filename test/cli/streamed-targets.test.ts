@@ -28,7 +28,13 @@ describe('scan --org targets', () => {
   it('are handed to the scan while later pages of the organization are still unlisted, with regions an account has not enabled reported, not scanned', async () => {
     const { factory, requested } = organization(5);
     const targeting = TargetingSchema.parse({ org: true, regions: ['us-east-1', 'ap-east-1'], roleName: 'MemberRole' });
-    const { targets, notEnabled } = streamScanTargets(factory, { accountId: '999999999999', arn: 'arn:aws:iam::999999999999:user/me' }, targeting, 'us-east-1', silentLog);
+    const { targets, notEnabled } = streamScanTargets(
+      factory,
+      { accountId: '999999999999', arn: 'arn:aws:iam::999999999999:user/me' },
+      targeting,
+      'us-east-1',
+      silentLog,
+    );
 
     const seen: { accountId: string; region: string; roleName?: string }[] = [];
     let pagesWhenFirstArrived = -1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AimdLimit, mapAdaptive } from '../../src/core/concurrency.ts';
 
-describe('an account-region\'s adaptive concurrency', () => {
+describe("an account-region's adaptive concurrency", () => {
   it('starts at its initial limit, halves on throttling and never goes under the minimum', () => {
     const limit = new AimdLimit({ initial: 16, min: 2, max: 16, decrease: 0.5 });
     expect(limit.limit).toBe(16);

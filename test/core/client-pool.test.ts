@@ -46,7 +46,13 @@ describe('shared connection pool', () => {
 
   it('keeps serving every client after one of them is destroyed, within its socket bound', async () => {
     const pool = new SharedHttpHandler(4);
-    const factory = new ClientFactory({ hubRegion: 'us-east-1', sessionName: 't', endpoint: sim.url, credentials: async () => sim.clientConfig().credentials, httpHandler: pool });
+    const factory = new ClientFactory({
+      hubRegion: 'us-east-1',
+      sessionName: 't',
+      endpoint: sim.url,
+      credentials: async () => sim.clientConfig().credentials,
+      httpHandler: pool,
+    });
     const regions = ['us-east-1', 'eu-west-1', 'us-west-2'];
     const clients = regions.map((region) => factory.hub(SNSClient, region));
     await Promise.all(Array.from({ length: 30 }, (_, i) => clients[i % 3]!.send(new ListTopicsCommand({}))));

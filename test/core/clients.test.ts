@@ -14,7 +14,8 @@ describe('ClientFactory', () => {
 
   const factory = (options: { maxAttempts?: number; counter?: ApiCallCounter } = {}) =>
     new ClientFactory({ hubRegion: 'us-east-1', sessionName: 'test', endpoint: sim.url, credentials: async () => sim.clientConfig().credentials, ...options });
-  const throttleTwice = () => sim.traffic.inject({ service: 'sns', operation: 'ListTopics', times: 2, error: { code: 'Throttling', message: 'Rate exceeded' } });
+  const throttleTwice = () =>
+    sim.traffic.inject({ service: 'sns', operation: 'ListTopics', times: 2, error: { code: 'Throttling', message: 'Rate exceeded' } });
 
   it('retries throttling with the configured number of attempts', async () => {
     const fault = throttleTwice();
@@ -25,7 +26,10 @@ describe('ClientFactory', () => {
 
   it('honours maxAttempts 1 (no retry) exactly', async () => {
     const fault = throttleTwice();
-    await expect(factory({ maxAttempts: 1 }).hub(SNSClient).send(new ListTopicsCommand({}))).rejects.toMatchObject({ name: 'Throttling', $metadata: { attempts: 1 } });
+    await expect(factory({ maxAttempts: 1 }).hub(SNSClient).send(new ListTopicsCommand({}))).rejects.toMatchObject({
+      name: 'Throttling',
+      $metadata: { attempts: 1 },
+    });
     sim.traffic.remove(fault);
   });
 
@@ -57,7 +61,10 @@ describe('ClientFactory', () => {
   it("without a role name, reaches only the credentials' own account", async () => {
     const own = sim.world.managementAccountId;
     await expect(factory().verifyReachable({ accountId: own, region: 'us-east-1' })).resolves.toBeUndefined();
-    await expect(factory().verifyReachable({ accountId: '345678901234', region: 'us-east-1' })).rejects.toMatchObject({ name: 'TargetUnreachableError', message: expect.stringContaining(own) });
+    await expect(factory().verifyReachable({ accountId: '345678901234', region: 'us-east-1' })).rejects.toMatchObject({
+      name: 'TargetUnreachableError',
+      message: expect.stringContaining(own),
+    });
   });
 
   it("assumes the capability's own role, with the delete step's sweep id as session tag, and keeps sessions of different sweeps apart", async () => {
@@ -77,7 +84,12 @@ describe('ClientFactory', () => {
 
 describe('ClientFactory service endpoints', () => {
   it('sends one service elsewhere by configuration and every other service to the common endpoint', async () => {
-    const factory = new ClientFactory({ hubRegion: 'us-east-1', sessionName: 'test', endpoint: 'http://127.0.0.1:4001', serviceEndpoints: { SFN: 'http://127.0.0.1:4002' } });
+    const factory = new ClientFactory({
+      hubRegion: 'us-east-1',
+      sessionName: 'test',
+      endpoint: 'http://127.0.0.1:4001',
+      serviceEndpoints: { SFN: 'http://127.0.0.1:4002' },
+    });
     const { SFNClient } = await import('@aws-sdk/client-sfn');
     const hostOf = async (client: { config: { endpoint?: () => Promise<{ port?: number }> } }) => (await client.config.endpoint!()).port;
     expect(await hostOf(factory.hub(SFNClient) as never)).toBe(4002);

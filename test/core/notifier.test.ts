@@ -13,14 +13,23 @@ describe('notifier chosen by configuration', () => {
       TopicArn: 'arn:aws:sns:us-east-1:111111111111:t',
       Subject: 'x'.repeat(100),
       Message: 'hello',
-      MessageAttributes: { owner: { DataType: 'String', StringValue: 'ana@example.com' }, approver: { DataType: 'String.Array', StringValue: '["a@example.com","b@example.com"]' } },
+      MessageAttributes: {
+        owner: { DataType: 'String', StringValue: 'ana@example.com' },
+        approver: { DataType: 'String.Array', StringValue: '["a@example.com","b@example.com"]' },
+      },
     });
   });
 
   it('local: kept for the CLI to print, never published', async () => {
     const kept: KeptNotification[] = [];
-    const clients = { hub: () => { throw new Error('no client expected'); } } as never;
+    const clients = {
+      hub: () => {
+        throw new Error('no client expected');
+      },
+    } as never;
     await notifierFor({ kind: 'local', kept }, clients).publish(message);
-    expect(kept).toEqual([{ subject: 'x'.repeat(100), message: 'hello', attributes: { owner: 'ana@example.com', approver: '["a@example.com","b@example.com"]' } }]);
+    expect(kept).toEqual([
+      { subject: 'x'.repeat(100), message: 'hello', attributes: { owner: 'ana@example.com', approver: '["a@example.com","b@example.com"]' } },
+    ]);
   });
 });

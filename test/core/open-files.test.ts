@@ -26,7 +26,10 @@ let restoreEnv: () => void;
 // 1,250 accounts x 4 regions; the first 50 accounts hold an endpoint of some kind in every region
 // (a full scan each), the others are listed empty: what most account-regions of an organization look like.
 const withEndpoints = generateOrg({ accounts: 50, regions: REGIONS, endpointsPerRegion: 1, zombieFraction: 0.25, seed: 11 });
-const scenario = { ...generateOrg({ accounts: 1_250, regions: REGIONS, endpointsPerRegion: 0, zombieFraction: 0.25, seed: 11 }), endpoints: withEndpoints.endpoints };
+const scenario = {
+  ...generateOrg({ accounts: 1_250, regions: REGIONS, endpointsPerRegion: 0, zombieFraction: 0.25, seed: 11 }),
+  endpoints: withEndpoints.endpoints,
+};
 const ROLE = scenario.memberRoleName;
 const members = scenario.accounts.filter((a) => a.id !== scenario.organization.managementAccountId);
 

@@ -37,7 +37,7 @@ describe('account owners', () => {
     await sim.stop();
   });
 
-  it('reads the configured contact first, else the account\'s Organizations tags (one call per account)', async () => {
+  it("reads the configured contact first, else the account's Organizations tags (one call per account)", async () => {
     const owners = await accountOwners([DEV, DEV, PROD], {}, DEFAULT_OWNER_TAG_KEYS, org);
     expect(Object.fromEntries(owners)).toEqual({ [DEV]: 'dev-lead@example.com' });
     expect(sim.ledger.count({ service: 'organizations', operation: 'ListTagsForResource' })).toBe(2);

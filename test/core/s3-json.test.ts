@@ -30,7 +30,12 @@ describe('JSON documents in S3', () => {
   });
 
   it('retries a 409 ConditionalRequestConflict, which only means another conditional write was in flight', async () => {
-    const fault = sim.traffic.inject({ service: 's3', operation: 'PutObject', times: 2, error: { code: 'ConditionalRequestConflict', message: 'conflict', status: 409 } });
+    const fault = sim.traffic.inject({
+      service: 's3',
+      operation: 'PutObject',
+      times: 2,
+      error: { code: 'ConditionalRequestConflict', message: 'conflict', status: 409 },
+    });
     expect(await writeJsonObject(s3, bucket, 'conflict.json', { ok: true }, { condition: { ifNoneMatch: '*' } })).toMatchObject({ written: true });
     sim.traffic.remove(fault);
   });

@@ -74,6 +74,9 @@ describe('handler environment', () => {
     expect(rejection(() => parseHandlerEnv({ AUDIT_RETENTION_DAYS: 'seven' })).field).toBe('AUDIT_RETENTION_DAYS');
     expect(rejection(() => parseHandlerEnv({ AUDIT_RETENTION_MODE: 'LOOSE' })).field).toBe('AUDIT_RETENTION_MODE');
     expect(rejection(() => parseHandlerEnv({ NOTIFICATION_TOPIC_ARN: 'my-topic' })).field).toBe('NOTIFICATION_TOPIC_ARN');
-    expect(parseHandlerEnv({ ARCHIVE_BUCKET: 'b', METRICS_NAMESPACE: '', AUDIT_RETENTION_DAYS: '30', PATH: '/bin' })).toEqual({ ARCHIVE_BUCKET: 'b', AUDIT_RETENTION_DAYS: 30 });
+    expect(parseHandlerEnv({ ARCHIVE_BUCKET: 'b', METRICS_NAMESPACE: '', AUDIT_RETENTION_DAYS: '30', PATH: '/bin' })).toEqual({
+      ARCHIVE_BUCKET: 'b',
+      AUDIT_RETENTION_DAYS: 30,
+    });
   });
 });

@@ -45,12 +45,17 @@ describe('a zombie becomes an approval candidate', () => {
     idleSince: '2026-08-02',
     tags: { owner: 'maria@example.com', 'cost-center': 'cc-42', team: 'fraud' },
   };
-  const sweep = (ownerTagKeys?: string[]) => ({ sweepId: 'sweep-1', approval: ApprovalSettingsSchema.parse(ownerTagKeys ? { ownerTagKeys } : {}) }) as unknown as SweepContext;
+  const sweep = (ownerTagKeys?: string[]) =>
+    ({ sweepId: 'sweep-1', approval: ApprovalSettingsSchema.parse(ownerTagKeys ? { ownerTagKeys } : {}) }) as unknown as SweepContext;
   const item = { sweepId: 'sweep-1', accountId: '222222222222', region: 'us-east-1' } as ScanItem;
 
   it('carries last invocation, creation time and the default owner tags (owner, team, created-by)', () => {
     const c = candidateOf(sweep(), item, finding, '2026-12-04T06:00:00.000Z');
-    expect(c).toMatchObject({ lastInvokedAt: '2026-08-01T00:00:00.000Z', createdAt: '2025-06-01T00:00:00.000Z', ownerTags: { owner: 'maria@example.com', team: 'fraud' } });
+    expect(c).toMatchObject({
+      lastInvokedAt: '2026-08-01T00:00:00.000Z',
+      createdAt: '2025-06-01T00:00:00.000Z',
+      ownerTags: { owner: 'maria@example.com', team: 'fraud' },
+    });
   });
 
   it('validates the configured keys, naming the field', () => {

@@ -11,7 +11,11 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 function demo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/demo.ts', ...args], { cwd: ROOT, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/demo.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -29,7 +33,9 @@ describe('npm run demo -- --auto-approve', () => {
     // Prevention: the auto-tagger gave a new endpoint an owner and a deadline.
     expect(out).toMatch(/the auto-tagger tagged it created-by=arn:aws:iam::\d{12}:user\/sim-admin auto-delete-after=\d{4}-\d{2}-\d{2}/);
     // Owners in the loop: each owner's notice, with the endpoints and a signed veto link.
-    expect(out).toMatch(/Owners were told first[\s\S]*maria\.garcia@acme\.example \(fraud-detector-v1\): http:\/\/127\.0\.0\.1:\d+\/approvals\/demo-rest-\S+\?owner=maria\.garcia%40acme\.example&expires=\d+&sig=\S{43}/);
+    expect(out).toMatch(
+      /Owners were told first[\s\S]*maria\.garcia@acme\.example \(fraud-detector-v1\): http:\/\/127\.0\.0\.1:\d+\/approvals\/demo-rest-\S+\?owner=maria\.garcia%40acme\.example&expires=\d+&sig=\S{43}/,
+    );
     // A group approval: two approvers of the workloads group (matched by a nested OU), the quorum reached by the second.
     expect(out).toMatch(/prod-lead@acme\.example approved on the page \(group workloads\): 200 Your choice is recorded/);
     expect(out).toMatch(/sre-lead@acme\.example approved on the page \(group workloads\): 200 Decision recorded/);

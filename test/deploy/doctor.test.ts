@@ -74,11 +74,17 @@ describe('zombie-sweep doctor', () => {
     expect(checks['aws-cli']).toMatchObject({ status: 'missing', fix: expect.stringContaining('AWS CLI v2') });
     // Not a delegated admin yet, so it may not even list trusted services.
     expect(checks['stacksets-trusted-access']!.status).toBe('unknown');
-    expect(checks['delegated-admin']).toMatchObject({ status: 'missing', fix: expect.stringContaining(`register-delegated-administrator --account-id ${DEV}`) });
+    expect(checks['delegated-admin']).toMatchObject({
+      status: 'missing',
+      fix: expect.stringContaining(`register-delegated-administrator --account-id ${DEV}`),
+    });
     expect(checks['cdk-bootstrap']).toMatchObject({ status: 'missing', fix: `npx cdk bootstrap aws://${DEV}/${REGION} --profile hub` });
     expect(checks['stackset-region']).toMatchObject({ status: 'missing', message: expect.stringContaining('ap-southeast-3 is not enabled') });
     expect(checks['api-gateway-logging-role']).toMatchObject({ status: 'missing', message: expect.stringContaining('no API Gateway CloudWatch role') });
-    expect(checks['external-id-secret']).toMatchObject({ status: 'missing', message: expect.stringContaining('platform/zombie-sweep-external-id does not exist') });
+    expect(checks['external-id-secret']).toMatchObject({
+      status: 'missing',
+      message: expect.stringContaining('platform/zombie-sweep-external-id does not exist'),
+    });
     // Before the deploy there are no topics: nothing to confirm yet.
     expect(checks['sns-confirmations']!.status).toBe('ok');
   });
@@ -97,12 +103,17 @@ describe('zombie-sweep doctor', () => {
     secretsManagerStore(sim.world, DEV, REGION).put('platform/zombie-sweep-external-id', 'a-long-enough-external-id-0123456789');
     // What the deploy creates: the topics and one email subscription each; the approver has not clicked yet.
     const sns = new SNSClient({ region: REGION, endpoint: sim.url, credentials: await assumeInto(sim, DEV) });
-    for (const [topic, email] of [['zombie-sweep-notifications', 'approver@bank.example'], ['zombie-sweep-alarms', 'oncall@bank.example']] as const) {
+    for (const [topic, email] of [
+      ['zombie-sweep-notifications', 'approver@bank.example'],
+      ['zombie-sweep-alarms', 'oncall@bank.example'],
+    ] as const) {
       const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: topic }));
       await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: email }));
     }
     sns.destroy();
-    snsStore(sim.world, DEV, REGION).subscriptions().find((s) => s.endpoint === 'approver@bank.example')!.pendingConfirmation = true;
+    snsStore(sim.world, DEV, REGION)
+      .subscriptions()
+      .find((s) => s.endpoint === 'approver@bank.example')!.pendingConfirmation = true;
 
     const checks = await doctor(writeConfig('ready.json', { ...hubConfig, stackSetRegion: 'eu-west-1' }), 'aws-cli/2.17.20 Python/3.11.9 Linux/6.1 exe/x86_64');
     const statuses = Object.fromEntries(Object.values(checks).map((c) => [c.id, c.status]));
@@ -123,7 +134,10 @@ describe('zombie-sweep doctor', () => {
   });
 
   it('warns before the stack takes over an account-level API Gateway role someone else set', async () => {
-    const checks = await doctor(writeConfig('create.json', { ...hubConfig, stackSetRegion: 'eu-west-1', approvalApi: { cloudWatchRole: 'create' } }), 'aws-cli/2.17.20');
+    const checks = await doctor(
+      writeConfig('create.json', { ...hubConfig, stackSetRegion: 'eu-west-1', approvalApi: { cloudWatchRole: 'create' } }),
+      'aws-cli/2.17.20',
+    );
     expect(checks['api-gateway-logging-role']).toMatchObject({ status: 'warn', message: expect.stringContaining('platform-apigateway-logs') });
   });
 
@@ -135,7 +149,13 @@ describe('zombie-sweep doctor', () => {
 
   it('runs as a CLI verb: prints the table and the fixes, exits 1 when something is missing', async () => {
     // The simulator's default credentials act as the management account; make it the hub for this run.
-    const path = writeConfig('cli.json', { ...hubConfig, hubAccountId: MGMT, approvalApi: { cloudWatchRole: 'create' }, externalIdSecret: undefined, stackSetRegion: undefined });
+    const path = writeConfig('cli.json', {
+      ...hubConfig,
+      hubAccountId: MGMT,
+      approvalApi: { cloudWatchRole: 'create' },
+      externalIdSecret: undefined,
+      stackSetRegion: undefined,
+    });
     const env = { ...process.env, ...sim.env(), PATH: '/nonexistent', AWS_PROFILE: undefined };
     const run = await promisify(execFile)(process.execPath, [CLI, 'doctor', '--config', path], { env: env as NodeJS.ProcessEnv, timeout: 60_000 }).then(
       (r) => ({ code: 0, ...r }),

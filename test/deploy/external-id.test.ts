@@ -25,7 +25,14 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const factoryWith = (read: () => Promise<string>) => new ClientFactory({ hubRegion: REGION, sessionName: 'external-id-test', endpoint: sim.url, credentials: async () => sim.clientConfig().credentials, defaultExternalId: read });
+const factoryWith = (read: () => Promise<string>) =>
+  new ClientFactory({
+    hubRegion: REGION,
+    sessionName: 'external-id-test',
+    endpoint: sim.url,
+    credentials: async () => sim.clientConfig().credentials,
+    defaultExternalId: read,
+  });
 
 describe('external id from the hub secret', () => {
   it('reaches a member role that requires it when the target names none, reading the secret once', async () => {
@@ -42,7 +49,9 @@ describe('external id from the hub secret', () => {
 
   it('still lets an explicit external id in the sweep input win', async () => {
     const factory = factoryWith(async () => 'the-wrong-secret-value-000');
-    await expect(factory.verifyReachable({ accountId: PROD, region: REGION, roleName: ROLE, externalId: PROD_EXTERNAL_ID.padEnd(20, '0') })).resolves.toBeUndefined();
+    await expect(
+      factory.verifyReachable({ accountId: PROD, region: REGION, roleName: ROLE, externalId: PROD_EXTERNAL_ID.padEnd(20, '0') }),
+    ).resolves.toBeUndefined();
     await expect(factory.verifyReachable({ accountId: PROD, region: REGION, roleName: ROLE })).rejects.toBeInstanceOf(TargetUnreachableError);
   });
 

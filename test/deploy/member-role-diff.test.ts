@@ -31,7 +31,10 @@ function configFile(name: string, changes: Record<string, unknown>): string {
   return path;
 }
 
-async function diff(path: string, factory = new ClientFactory({ hubRegion: REGION, sessionName: 'diff-test', endpoint: sim.url, credentials: async () => sim.clientConfig().credentials })) {
+async function diff(
+  path: string,
+  factory = new ClientFactory({ hubRegion: REGION, sessionName: 'diff-test', endpoint: sim.url, credentials: async () => sim.clientConfig().credentials }),
+) {
   let out = '';
   const result = await runMemberRoleDiff({ config: path, output: 'text' }, { stdout: (t) => (out += t), env: process.env, factory });
   return { result, out };
@@ -53,7 +56,9 @@ describe('member-role-diff', () => {
     const synthesized = synthesize(config);
     try {
       const stackSet = Object.values(resourcesOf(synthesized.json, 'AWS::CloudFormation::StackSet'))[0].Properties;
-      const parts = (stackSet.TemplateBody['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : 'arn:aws:kms:us-east-1:111111111111:key/deployed'));
+      const parts = (stackSet.TemplateBody['Fn::Join'][1] as unknown[]).map((p) =>
+        typeof p === 'string' ? p : 'arn:aws:kms:us-east-1:111111111111:key/deployed',
+      );
       expect(JSON.parse(parts.join(''))).toEqual(memberTemplateForConfig(config, 'arn:aws:kms:us-east-1:111111111111:key/deployed'));
     } finally {
       synthesized.cleanup();
@@ -62,8 +67,16 @@ describe('member-role-diff', () => {
 
   it('says so when the deployed member role already matches the config', async () => {
     const config = configFor({});
-    for (const [name, part] of [['zombie-sweep-member-role', 'observe'], ['zombie-sweep-member-actions', 'act']] as const) {
-      cloudFormationStore(sim.world, MGMT, REGION).putStackSet({ name, templateBody: JSON.stringify(memberTemplateForConfig(config, keyArn, part)), noEcho: ['ExternalId'], parameters: { ExternalId: 'x'.repeat(20) } });
+    for (const [name, part] of [
+      ['zombie-sweep-member-role', 'observe'],
+      ['zombie-sweep-member-actions', 'act'],
+    ] as const) {
+      cloudFormationStore(sim.world, MGMT, REGION).putStackSet({
+        name,
+        templateBody: JSON.stringify(memberTemplateForConfig(config, keyArn, part)),
+        noEcho: ['ExternalId'],
+        parameters: { ExternalId: 'x'.repeat(20) },
+      });
     }
     const { result, out } = await diff(configFile('same.json', {}));
     expect(hasChanges(result)).toBe(false);
@@ -102,8 +115,15 @@ describe('member-role-diff', () => {
 
   it('reads a StackSet the hub administers as delegated administrator', async () => {
     const config = configFor({ hubAccountId: DEV });
-    for (const [name, part] of [['zombie-sweep-member-role', 'observe'], ['zombie-sweep-member-actions', 'act']] as const) {
-      cloudFormationStore(sim.world, DEV, REGION).putStackSet({ name, delegated: true, templateBody: JSON.stringify(memberTemplateForConfig(config, '<archive key ARN, created by the first deploy>', part)) });
+    for (const [name, part] of [
+      ['zombie-sweep-member-role', 'observe'],
+      ['zombie-sweep-member-actions', 'act'],
+    ] as const) {
+      cloudFormationStore(sim.world, DEV, REGION).putStackSet({
+        name,
+        delegated: true,
+        templateBody: JSON.stringify(memberTemplateForConfig(config, '<archive key ARN, created by the first deploy>', part)),
+      });
     }
     const creds = await assumeInto(sim, DEV);
     const factory = new ClientFactory({ hubRegion: REGION, sessionName: 'diff-test', endpoint: sim.url, credentials: async () => creds });
@@ -112,8 +132,30 @@ describe('member-role-diff', () => {
   });
 
   it('compares documents whatever their key order, and names changed role properties', () => {
-    const a = { Resources: { R: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'x', MaxSessionDuration: 3600, AssumeRolePolicyDocument: { Statement: [{ Sid: 'T', Effect: 'Allow', Action: 'sts:AssumeRole' }] } } } } };
-    const b = { Resources: { R: { Type: 'AWS::IAM::Role', Properties: { MaxSessionDuration: 7200, RoleName: 'x', AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Sid: 'T' }] } } } } };
+    const a = {
+      Resources: {
+        R: {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            RoleName: 'x',
+            MaxSessionDuration: 3600,
+            AssumeRolePolicyDocument: { Statement: [{ Sid: 'T', Effect: 'Allow', Action: 'sts:AssumeRole' }] },
+          },
+        },
+      },
+    };
+    const b = {
+      Resources: {
+        R: {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            MaxSessionDuration: 7200,
+            RoleName: 'x',
+            AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Sid: 'T' }] },
+          },
+        },
+      },
+    };
     const result = diffMemberTemplates(a, b);
     expect(result.statements).toEqual([]);
     expect(result.roleProperties).toEqual([{ role: 'R', property: 'MaxSessionDuration', before: 3600, after: 7200 }]);

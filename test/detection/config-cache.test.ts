@@ -57,7 +57,13 @@ async function scan(configCache?: ConfigCacheStore) {
     ...(configCache ? { configCache } : {}),
   });
   const byOperation = counter.stats().byOperation;
-  const findings = result.findings.map((f) => ({ name: f.endpointName, verdict: f.verdict, type: f.endpointType, instanceType: f.instanceType, cost: f.monthlyCostUsd }));
+  const findings = result.findings.map((f) => ({
+    name: f.endpointName,
+    verdict: f.verdict,
+    type: f.endpointType,
+    instanceType: f.instanceType,
+    cost: f.monthlyCostUsd,
+  }));
   return { result, findings, describes: byOperation['SageMaker:DescribeEndpointConfig'] ?? 0, lists: byOperation['SageMaker:ListEndpointConfigs'] ?? 0 };
 }
 

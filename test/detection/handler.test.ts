@@ -25,7 +25,8 @@ function deps(over: Partial<ScanHandlerDeps> = {}, maxAttempts?: number): ScanHa
   return {
     archiveBucket: BUCKET,
     s3,
-    factoryFor: (counter, sessionName) => new ClientFactory({ hubRegion: 'us-east-1', sessionName, s3ForcePathStyle: true, counter, ...(maxAttempts ? { maxAttempts } : {}) }),
+    factoryFor: (counter, sessionName) =>
+      new ClientFactory({ hubRegion: 'us-east-1', sessionName, s3ForcePathStyle: true, counter, ...(maxAttempts ? { maxAttempts } : {}) }),
     clock: fixedClock(NOW),
     log: silentLog,
     ...over,
@@ -57,7 +58,13 @@ afterAll(async () => {
 
 describe('scan Lambda handler', () => {
   it('scans the target, writes the findings file under the sweep, and returns a small summary', async () => {
-    const summary = await createHandler(deps())({ sweepId: 'sweep-1', accountId: ACCT, region: 'us-east-1', roleName: 'ZombieSweepMemberRole', detection: { lookbackDays: 30 } });
+    const summary = await createHandler(deps())({
+      sweepId: 'sweep-1',
+      accountId: ACCT,
+      region: 'us-east-1',
+      roleName: 'ZombieSweepMemberRole',
+      detection: { lookbackDays: 30 },
+    });
     expect(ScanSummarySchema.parse(summary)).toMatchObject({
       accountId: ACCT,
       region: 'us-east-1',
@@ -67,7 +74,12 @@ describe('scan Lambda handler', () => {
     });
     expect(summary.monthlyCostUsd).toBeGreaterThan(500);
     const file = await readFindings(summary.findingsKey!);
-    expect(file).toMatchObject({ sweepId: 'sweep-1', status: 'ok', settings: { lookbackDays: 30, thresholdInvocations: 0, minAgeDays: 30 }, stats: { endpoints: 3 } });
+    expect(file).toMatchObject({
+      sweepId: 'sweep-1',
+      status: 'ok',
+      settings: { lookbackDays: 30, thresholdInvocations: 0, minAgeDays: 30 },
+      stats: { endpoints: 3 },
+    });
     expect(file.findings.find((f) => f.endpointName === 'idle-gpu')).toMatchObject({ verdict: 'zombie', idleSince: 'never', instanceType: 'ml.g4dn.xlarge' });
     expect(file.stats.apiCalls.total).toBe(summary.apiCalls);
     expect(file.stats.apiCalls.byOperation['STS:AssumeRole']).toBe(1);
@@ -87,8 +99,13 @@ describe('scan Lambda handler', () => {
 
   it('rejects bad input naming the field', async () => {
     const handler = createHandler(deps());
-    await expect(handler({ sweepId: 'sweep-1', accountId: '12', region: 'us-east-1' })).rejects.toMatchObject({ name: 'InputValidationError', field: 'accountId' });
-    await expect(handler({ sweepId: 'sweep-1', accountId: ACCT, region: 'us-east-1', detection: { lookbackDays: 0 } })).rejects.toBeInstanceOf(InputValidationError);
+    await expect(handler({ sweepId: 'sweep-1', accountId: '12', region: 'us-east-1' })).rejects.toMatchObject({
+      name: 'InputValidationError',
+      field: 'accountId',
+    });
+    await expect(handler({ sweepId: 'sweep-1', accountId: ACCT, region: 'us-east-1', detection: { lookbackDays: 0 } })).rejects.toBeInstanceOf(
+      InputValidationError,
+    );
     await expect(handler({ sweepId: 'sweep-1', accountId: ACCT, region: 'us-east-1', extra: true })).rejects.toBeInstanceOf(InputValidationError);
   });
 
@@ -98,7 +115,10 @@ describe('scan Lambda handler', () => {
     delete process.env.ARCHIVE_BUCKET;
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     try {
-      await expect(handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1', roleName: ROLE })).rejects.toMatchObject({ name: 'InputValidationError', field: 'ARCHIVE_BUCKET' });
+      await expect(handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1', roleName: ROLE })).rejects.toMatchObject({
+        name: 'InputValidationError',
+        field: 'ARCHIVE_BUCKET',
+      });
       process.env.ARCHIVE_BUCKET = BUCKET;
       const summary = await handler({ sweepId: 'sweep-3', accountId: ACCT, region: 'us-east-1', roleName: ROLE });
       expect(summary).toMatchObject({ status: 'ok', counts: { zombie: 1 }, findingsKey: `sweeps/sweep-3/findings/${ACCT}/us-east-1.json` });
@@ -112,9 +132,15 @@ describe('scan Lambda handler', () => {
   });
 
   it('throws RetryableAwsError when throttling outlasts the SDK retries, for the state machine to retry', async () => {
-    const fault = sim.traffic.inject({ service: 'sagemaker', operation: 'DescribeEndpoint', error: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 } });
+    const fault = sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'DescribeEndpoint',
+      error: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 },
+    });
     try {
-      await expect(createHandler(deps({}, 2))({ sweepId: 'sweep-2', accountId: ACCT, region: 'us-east-1', roleName: ROLE })).rejects.toBeInstanceOf(RetryableAwsError);
+      await expect(createHandler(deps({}, 2))({ sweepId: 'sweep-2', accountId: ACCT, region: 'us-east-1', roleName: ROLE })).rejects.toBeInstanceOf(
+        RetryableAwsError,
+      );
     } finally {
       sim.traffic.remove(fault);
     }

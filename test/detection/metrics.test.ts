@@ -80,7 +80,9 @@ describe('GetMetricData batching', () => {
     }));
     const results = await fetchDailySums(new CloudWatchClient({ region: 'us-east-1' }), series, start, end);
     expect(calls.map((c) => c.MetricDataQueries!.length).sort()).toEqual([200, 200, 500, 500, 500, 500]);
-    expect(calls.every((c) => c.MaxDatapoints === 100_800 && c.MetricDataQueries!.every((q) => q.MetricStat?.Period === 86_400 && q.MetricStat.Stat === 'Sum'))).toBe(true);
+    expect(
+      calls.every((c) => c.MaxDatapoints === 100_800 && c.MetricDataQueries!.every((q) => q.MetricStat?.Period === 86_400 && q.MetricStat.Stat === 'Sum')),
+    ).toBe(true);
     const usage = usageByEndpoint(series, results);
     // q0 of each batch is series 0, 500 and 1000: endpoints ep-0, ep-250, ep-500.
     expect(usage.get('ep-0')).toEqual({ invocations: 5, lastInvokedDay: new Date('2026-11-20T00:00:00Z') });
@@ -126,7 +128,10 @@ describe('trusting a GetMetricData answer', () => {
   it('treats any last status other than Complete as an error, including none at all', () => {
     const statuses: [MetricDataResult, string][] = [
       [{ ...complete('q0'), StatusCode: 'PartialData' }, 'CloudWatch returned PartialData for Invocations'],
-      [{ ...complete('q0'), StatusCode: 'InternalError', Messages: [{ Code: 'InternalError', Value: 'try again' }] }, 'CloudWatch returned InternalError for Invocations (InternalError try again)'],
+      [
+        { ...complete('q0'), StatusCode: 'InternalError', Messages: [{ Code: 'InternalError', Value: 'try again' }] },
+        'CloudWatch returned InternalError for Invocations (InternalError try again)',
+      ],
       [{ ...complete('q0'), StatusCode: undefined }, 'CloudWatch returned no status for Invocations'],
     ];
     for (const [result, error] of statuses) {
@@ -135,7 +140,15 @@ describe('trusting a GetMetricData answer', () => {
   });
 
   it('distrusts the whole batch when the answer carries operation-level Messages', () => {
-    const results = aggregatePages([{ MetricDataResults: [complete('q0'), complete('q1')], Messages: [{ Code: 'MaxMetricsExceeded', Value: 'Maximum number of allowed metrics exceeded' }] }], batch);
+    const results = aggregatePages(
+      [
+        {
+          MetricDataResults: [complete('q0'), complete('q1')],
+          Messages: [{ Code: 'MaxMetricsExceeded', Value: 'Maximum number of allowed metrics exceeded' }],
+        },
+      ],
+      batch,
+    );
     expect(results.map((r) => r.error)).toEqual([
       'GetMetricData reported a problem with the whole request (MaxMetricsExceeded Maximum number of allowed metrics exceeded)',
       'GetMetricData reported a problem with the whole request (MaxMetricsExceeded Maximum number of allowed metrics exceeded)',
@@ -147,9 +160,15 @@ describe('trusting a GetMetricData answer', () => {
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [complete('q0')] });
     const ep = endpoint();
     const series = invocationSeries(ep, []);
-    const usage = usageByEndpoint(series, await fetchDailySums(new CloudWatchClient({ region: 'us-east-1' }), series, new Date('2026-10-23T00:00:00Z'), new Date('2026-11-22T12:00:00Z')));
+    const usage = usageByEndpoint(
+      series,
+      await fetchDailySums(new CloudWatchClient({ region: 'us-east-1' }), series, new Date('2026-10-23T00:00:00Z'), new Date('2026-11-22T12:00:00Z')),
+    );
     const window = detectionWindow(new Date('2026-11-22T12:00:00Z'), resolveDetectionSettings({}));
-    expect(judgeUsage(ep, usage.get('ep')!, [], window)).toEqual({ verdict: 'error', reason: 'invocation metrics unavailable: CloudWatch returned no result for query q1 (Invocations)' });
+    expect(judgeUsage(ep, usage.get('ep')!, [], window)).toEqual({
+      verdict: 'error',
+      reason: 'invocation metrics unavailable: CloudWatch returned no result for query q1 (Invocations)',
+    });
     cw.restore();
   });
 });

@@ -27,7 +27,11 @@ async function scanOrganization(scenario: Scenario) {
 }
 
 function expectedVerdicts(scenario: Scenario): Map<string, string> {
-  return new Map(scenario.endpoints.filter((e) => e.expect && (e.status ?? 'InService') === 'InService').map((e) => [`${e.account}/${e.region}/${e.name}`, e.expect!.verdict]));
+  return new Map(
+    scenario.endpoints
+      .filter((e) => e.expect && (e.status ?? 'InService') === 'InService')
+      .map((e) => [`${e.account}/${e.region}/${e.name}`, e.expect!.verdict]),
+  );
 }
 
 function verdictsOf(out: ScanJson): Map<string, string> {
@@ -77,7 +81,12 @@ describe('the generated organization: 2,000 endpoints, a quarter zombies', () =>
     const perEndpoint = (n: number) => (n / out.stats.endpoints).toFixed(3);
     // The breakdown docs/detection.md quotes ("API economy, measured").
     console.log(
-      [`${total} AWS calls for ${out.stats.endpoints} endpoints = ${perEndpoint(total)} per endpoint`, ...Object.entries(byOperation).sort((a, b) => b[1] - a[1]).map(([op, n]) => `  ${op.padEnd(40)} ${String(n).padStart(5)}  ${perEndpoint(n)}`)].join('\n'),
+      [
+        `${total} AWS calls for ${out.stats.endpoints} endpoints = ${perEndpoint(total)} per endpoint`,
+        ...Object.entries(byOperation)
+          .sort((a, b) => b[1] - a[1])
+          .map(([op, n]) => `  ${op.padEnd(40)} ${String(n).padStart(5)}  ${perEndpoint(n)}`),
+      ].join('\n'),
     );
     const configReads = byOperation['SageMaker:DescribeEndpointConfig'] ?? 0;
     expect((total - configReads) / out.stats.endpoints).toBeLessThanOrEqual(1.3);

@@ -30,7 +30,9 @@ describe('monthly cost', () => {
 
   it('charges serverless only for provisioned concurrency', () => {
     expect(monthlyCost('us-east-1', [{ variantName: 's', instanceCount: 0, serverless: { memorySizeInMB: 2048, maxConcurrency: 10 } }]).monthlyCostUsd).toBe(0);
-    const provisioned = monthlyCost('us-east-1', [{ variantName: 's', instanceCount: 0, serverless: { memorySizeInMB: 2048, maxConcurrency: 10, provisionedConcurrency: 2 } }]);
+    const provisioned = monthlyCost('us-east-1', [
+      { variantName: 's', instanceCount: 0, serverless: { memorySizeInMB: 2048, maxConcurrency: 10, provisionedConcurrency: 2 } },
+    ]);
     const perGbSecond = PRICE_TABLE.regions['us-east-1']!.serverlessProvisionedConcurrencyUsdPerGbSecond;
     expect(provisioned.monthlyCostUsd).toBeCloseTo(2 * 2 * perGbSecond * 3600 * 730, 2);
   });

@@ -60,7 +60,12 @@ describe('usage verdicts', () => {
   });
 
   it('calls serverless without provisioned concurrency not-billable, with it idle', () => {
-    const serverless = (pc?: number) => endpoint({ variants: [variant({ currentInstanceCount: undefined, serverless: { memorySizeInMB: 2048, maxConcurrency: 5, ...(pc ? { provisionedConcurrency: pc } : {}) } })] });
+    const serverless = (pc?: number) =>
+      endpoint({
+        variants: [
+          variant({ currentInstanceCount: undefined, serverless: { memorySizeInMB: 2048, maxConcurrency: 5, ...(pc ? { provisionedConcurrency: pc } : {}) } }),
+        ],
+      });
     expect(judgeUsage(serverless(), { invocations: 0 }, [], window).verdict).toBe('not-billable');
     expect(judgeUsage(serverless(2), { invocations: 0 }, [], window).verdict).toBe('idle');
   });
@@ -83,7 +88,10 @@ describe('usage verdicts', () => {
   });
 
   it('leaves an old, billable, unused endpoint idle for the exemption check', () => {
-    expect(judgeUsage(endpoint(), { invocations: 0 }, [], window)).toMatchObject({ verdict: 'idle', reason: expect.stringContaining('0 invocations in the last 30 days') });
+    expect(judgeUsage(endpoint(), { invocations: 0 }, [], window)).toMatchObject({
+      verdict: 'idle',
+      reason: expect.stringContaining('0 invocations in the last 30 days'),
+    });
   });
 });
 
@@ -129,9 +137,14 @@ describe('exemption tags', () => {
     ]) {
       expect(judgeExemption(tags, NOW)).toEqual({ exempt: true, reason: 'tag Zombie-Exempt=true' });
     }
-    expect(judgeExemption({ 'zombie-exempt-until': '2026-01-01', 'ZOMBIE-EXEMPT-UNTIL': '2030-01-01' }, NOW)).toEqual({ exempt: true, reason: 'tag ZOMBIE-EXEMPT-UNTIL=2030-01-01 is in the future' });
+    expect(judgeExemption({ 'zombie-exempt-until': '2026-01-01', 'ZOMBIE-EXEMPT-UNTIL': '2030-01-01' }, NOW)).toEqual({
+      exempt: true,
+      reason: 'tag ZOMBIE-EXEMPT-UNTIL=2030-01-01 is in the future',
+    });
     expect(judgeExemption({ 'Auto-Delete-After': '2030-01-01', 'auto-delete-after': '2026-01-01' }, NOW).exempt).toBe(true);
-    expect(judgeExemption({ 'zombie-exempt': 'false', 'Zombie-Exempt': 'no', 'zombie-exempt-until': '2026-01-01', 'Zombie-Exempt-Until': '2026-02-01' }, NOW).exempt).toBe(false);
+    expect(
+      judgeExemption({ 'zombie-exempt': 'false', 'Zombie-Exempt': 'no', 'zombie-exempt-until': '2026-01-01', 'Zombie-Exempt-Until': '2026-02-01' }, NOW).exempt,
+    ).toBe(false);
   });
 
   it('parses only strict ISO dates', () => {
@@ -151,20 +164,33 @@ describe('idle since and endpoint kinds', () => {
     expect(classifyEndpointType(endpoint(), undefined, 0)).toBe('real-time');
     expect(classifyEndpointType(endpoint(), undefined, 0, true)).toBe('multi-model');
     expect(classifyEndpointType(endpoint({ isAsync: true }), undefined, 0)).toBe('async');
-    expect(classifyEndpointType(endpoint({ variants: [variant({ serverless: { memorySizeInMB: 1024, maxConcurrency: 1 } })] }), undefined, 0)).toBe('serverless');
+    expect(classifyEndpointType(endpoint({ variants: [variant({ serverless: { memorySizeInMB: 1024, maxConcurrency: 1 } })] }), undefined, 0)).toBe(
+      'serverless',
+    );
     expect(classifyEndpointType(endpoint(), undefined, 2)).toBe('inference-components');
-    const componentConfig = { endpointConfigName: 'c', isAsync: false, executionRoleArn: 'arn:aws:iam::1:role/r', variants: [{ variantName: 'v1', instanceType: 'ml.g5.xlarge', shadow: false }] };
+    const componentConfig = {
+      endpointConfigName: 'c',
+      isAsync: false,
+      executionRoleArn: 'arn:aws:iam::1:role/r',
+      variants: [{ variantName: 'v1', instanceType: 'ml.g5.xlarge', shadow: false }],
+    };
     expect(classifyEndpointType(endpoint(), componentConfig, 0)).toBe('inference-components');
   });
 });
 
-describe('auto-delete-after: the owner\'s own deadline', () => {
+describe("auto-delete-after: the owner's own deadline", () => {
   const created = new Date(NOW.getTime() - 200 * DAY);
   const horizon = { createdAt: created, maxDays: 365 };
 
   it('keeps the endpoint until the date, then says it expired, whatever its traffic', () => {
-    expect(judgeOwnerTags({ 'auto-delete-after': '2027-01-15' }, NOW, horizon)).toEqual({ kind: 'exempt', reason: 'tag auto-delete-after=2027-01-15 is in the future' });
-    expect(judgeOwnerTags({ 'auto-delete-after': '2026-11-01' }, NOW, horizon)).toEqual({ kind: 'expired', reason: 'tag auto-delete-after=2026-11-01 has passed' });
+    expect(judgeOwnerTags({ 'auto-delete-after': '2027-01-15' }, NOW, horizon)).toEqual({
+      kind: 'exempt',
+      reason: 'tag auto-delete-after=2027-01-15 is in the future',
+    });
+    expect(judgeOwnerTags({ 'auto-delete-after': '2026-11-01' }, NOW, horizon)).toEqual({
+      kind: 'expired',
+      reason: 'tag auto-delete-after=2026-11-01 has passed',
+    });
   });
 
   it('caps a far-future date at the horizon after creation, so a tag cannot exempt forever', () => {

@@ -42,7 +42,13 @@ function seedTable(seed: Seeder): void {
   // More than 500 variants in one region: GetMetricData batches; traffic sits in the last batch.
   for (let i = 0; i < 260; i++) {
     const name = `wide-${String(i).padStart(3, '0')}`;
-    seed.endpoint(ACCT, 'us-west-2', { name, variants: [{ name: 'v1', instanceType: 'ml.m5.large' }, { name: 'v2', instanceType: 'ml.m5.large' }] });
+    seed.endpoint(ACCT, 'us-west-2', {
+      name,
+      variants: [
+        { name: 'v1', instanceType: 'ml.m5.large' },
+        { name: 'v2', instanceType: 'ml.m5.large' },
+      ],
+    });
     // Traffic on the second variant only, for all but every 20th endpoint (series 520 is in the second batch).
     if (i % 20 !== 0 || i === 0) seed.variantInvocations(ACCT, 'us-west-2', name, 'v2', { 1: 2 });
   }
@@ -132,7 +138,8 @@ describe('the scenario table (us-east-1)', () => {
 
   it('says which costs rest on the unverified price table', () => {
     const caveat = `cost estimated from the unverified ${PRICE_TABLE.compiledOn} price table`;
-    for (const name of ['rt-zombie', 'serverless-provisioned', 'shares-config-active', 'rt-blue-active']) expect(finding(name).reason).toMatch(new RegExp(`; ${caveat}$`));
+    for (const name of ['rt-zombie', 'serverless-provisioned', 'shares-config-active', 'rt-blue-active'])
+      expect(finding(name).reason).toMatch(new RegExp(`; ${caveat}$`));
     // Not priced from the table: free while idle, or unknown.
     for (const name of ['serverless-plain', 'config-deleted']) expect(finding(name).reason).not.toContain(caveat);
   });
@@ -143,7 +150,11 @@ describe('the scenario table (us-east-1)', () => {
 
   it('reports last invocation from the 455-day history, and idle since the day after', () => {
     const day40 = new Date(Math.floor((NOW.getTime() - 40 * DAY) / DAY) * DAY);
-    expect(finding('invoked-40-days-ago')).toMatchObject({ invocations: 0, lastInvokedAt: day40.toISOString(), idleSince: new Date(day40.getTime() + DAY).toISOString().slice(0, 10) });
+    expect(finding('invoked-40-days-ago')).toMatchObject({
+      invocations: 0,
+      lastInvokedAt: day40.toISOString(),
+      idleSince: new Date(day40.getTime() + DAY).toISOString().slice(0, 10),
+    });
     expect(finding('rt-zombie')).toMatchObject({ lastInvokedAt: null, idleSince: 'never' });
     expect(finding('rt-blue-active').lastInvokedAt).not.toBeNull();
   });
@@ -177,7 +188,12 @@ describe('the scenario table (us-east-1)', () => {
       const described = result.findings.filter((f) => f.endpointName !== 'deleted-mid-scan');
       expect(described.length).toBeGreaterThan(10);
       for (const f of described) {
-        expect(f).toMatchObject({ verdict: 'error', invocations: null, lastInvokedAt: null, reason: expect.stringContaining('invocation metrics unavailable: AccessDenied') });
+        expect(f).toMatchObject({
+          verdict: 'error',
+          invocations: null,
+          lastInvokedAt: null,
+          reason: expect.stringContaining('invocation metrics unavailable: AccessDenied'),
+        });
       }
     } finally {
       sim.traffic.remove(denied);
@@ -224,7 +240,11 @@ describe('the scenario table (us-east-1)', () => {
 
   it('with zombie-only pricing, reads configs only for zombies and says why the others have no cost', async () => {
     const { result, stats, byName } = await scan(ACCT, 'us-east-1', { pricing: 'zombies' });
-    expect(byName.get('rt-blue-active')).toMatchObject({ instanceType: null, monthlyCostUsd: null, reason: `120 invocations in the last 30 days (threshold 0); ${NOT_ESTIMATED}` });
+    expect(byName.get('rt-blue-active')).toMatchObject({
+      instanceType: null,
+      monthlyCostUsd: null,
+      reason: `120 invocations in the last 30 days (threshold 0); ${NOT_ESTIMATED}`,
+    });
     expect(byName.get('exempt-flag')).toMatchObject({ monthlyCostUsd: null, reason: expect.stringContaining(NOT_ESTIMATED) });
     // Its config was read for a zombie sharing it: priced at no extra call.
     expect(byName.get('shares-config-active')).toMatchObject({ verdict: 'active', instanceType: 'ml.t2.medium' });
@@ -235,12 +255,17 @@ describe('the scenario table (us-east-1)', () => {
   });
 
   it('falls back to ListTags per idle endpoint, with one warning, when tag:GetResources is denied', async () => {
-    const denied = sim.traffic.inject({ service: 'tagging', accountId: ACCT, error: { code: 'AccessDeniedException', message: `User is not authorized to perform: tag:GetResources`, status: 400 } });
+    const denied = sim.traffic.inject({
+      service: 'tagging',
+      accountId: ACCT,
+      error: { code: 'AccessDeniedException', message: `User is not authorized to perform: tag:GetResources`, status: 400 },
+    });
     const deleteOnFirstTagRead = sim.traffic.inject({ service: 'sagemaker', operation: 'ListTags', accountId: ACCT, times: 1, before: deleteEndpointMidScan });
     const lines: string[] = [];
     try {
       const fallback = await scan(ACCT, 'us-east-1', { log: streamLog((line) => lines.push(line), 'warn') });
-      const verdicts = (r: typeof fallback) => Object.fromEntries(r.result.findings.filter((f) => f.endpointName !== 'deleted-mid-scan').map((f) => [f.endpointName, f.verdict]));
+      const verdicts = (r: typeof fallback) =>
+        Object.fromEntries(r.result.findings.filter((f) => f.endpointName !== 'deleted-mid-scan').map((f) => [f.endpointName, f.verdict]));
       expect(verdicts(fallback)).toEqual(verdicts(table));
       // Listed and described, then gone when its tags were read: an error, never a zombie.
       expect(fallback.byName.get('deleted-mid-scan')).toMatchObject({ verdict: 'error', reason: 'endpoint was deleted while the scan read its tags' });
@@ -248,7 +273,9 @@ describe('the scenario table (us-east-1)', () => {
       expect(fallback.stats.byOperation['SageMaker:ListTags']).toBe(idle.length);
       expect(fallback.stats.byOperation['ResourceGroupsTaggingAPI:GetResources']).toBe(1);
       const warnings = lines.map((l) => JSON.parse(l) as { message: string; error?: string });
-      expect(warnings.filter((w) => w.message.startsWith('tag:GetResources unavailable'))).toEqual([expect.objectContaining({ error: expect.stringContaining('AccessDeniedException') })]);
+      expect(warnings.filter((w) => w.message.startsWith('tag:GetResources unavailable'))).toEqual([
+        expect.objectContaining({ error: expect.stringContaining('AccessDeniedException') }),
+      ]);
     } finally {
       sim.traffic.remove(denied);
       sim.traffic.remove(deleteOnFirstTagRead);
@@ -258,7 +285,10 @@ describe('the scenario table (us-east-1)', () => {
 
   it('reaches the same verdicts when the account is throttled', async () => {
     const before = sim.traffic.throttledCount;
-    sim.traffic.setThrottling({ enabled: true, limits: { sagemaker: { rate: 150, burst: 6 }, monitoring: { rate: 20, burst: 1 }, sts: { rate: 100, burst: 100 } } });
+    sim.traffic.setThrottling({
+      enabled: true,
+      limits: { sagemaker: { rate: 150, burst: 6 }, monitoring: { rate: 20, burst: 1 }, sts: { rate: 100, burst: 100 } },
+    });
     try {
       const throttled = await scan(ACCT, 'us-east-1');
       const verdicts = (r: typeof throttled) =>
@@ -281,12 +311,15 @@ describe('GetResources throttling', () => {
       await scan(ACCT, 'us-east-1');
       const lines: string[] = [];
       const throttled = await scan(ACCT, 'us-east-1', { maxAttempts: 2, log: streamLog((line) => lines.push(line), 'warn') });
-      const verdicts = (r: typeof throttled) => Object.fromEntries(r.result.findings.filter((f) => f.endpointName !== 'deleted-mid-scan').map((f) => [f.endpointName, f.verdict]));
+      const verdicts = (r: typeof throttled) =>
+        Object.fromEntries(r.result.findings.filter((f) => f.endpointName !== 'deleted-mid-scan').map((f) => [f.endpointName, f.verdict]));
       expect(verdicts(throttled)).toEqual(verdicts(table));
       expect(sim.traffic.throttledCount - before).toBeGreaterThanOrEqual(2);
       const idle = throttled.result.findings.filter((f) => ['zombie', 'exempt'].includes(f.verdict));
       expect(throttled.stats.byOperation['SageMaker:ListTags']).toBe(idle.length);
-      expect(lines.map((l) => JSON.parse(l) as { error?: string })).toEqual([expect.objectContaining({ error: expect.stringContaining('ThrottledException') })]);
+      expect(lines.map((l) => JSON.parse(l) as { error?: string })).toEqual([
+        expect.objectContaining({ error: expect.stringContaining('ThrottledException') }),
+      ]);
     } finally {
       sim.traffic.setThrottling({ enabled: false });
     }
@@ -298,7 +331,9 @@ describe('targets at the edges', () => {
     const { result, stats } = await scan(ACCT, 'eu-west-1');
     expect(result.findings).toHaveLength(130);
     expect(stats.byOperation['SageMaker:ListEndpoints']).toBe(2);
-    expect(result.findings.filter((f) => f.verdict === 'zombie').map((f) => f.endpointName)).toEqual(Array.from({ length: 13 }, (_, i) => `many-${String(i * 10).padStart(3, '0')}`));
+    expect(result.findings.filter((f) => f.verdict === 'zombie').map((f) => f.endpointName)).toEqual(
+      Array.from({ length: 13 }, (_, i) => `many-${String(i * 10).padStart(3, '0')}`),
+    );
     expect(result.findings.filter((f) => f.verdict === 'active')).toHaveLength(117);
   });
 
@@ -315,11 +350,28 @@ describe('targets at the edges', () => {
 
   it('reports a region that is not enabled, or a role without SageMaker access, as unreachable', async () => {
     // AWS answers calls into an opt-in region the account has not enabled with UnrecognizedClientException.
-    const disabled = sim.traffic.inject({ accountId: ACCT, region: 'ca-central-1', error: { code: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', status: 400 } });
-    const denied = sim.traffic.inject({ accountId: ACCT, region: 'eu-west-1', operation: 'ListEndpoints', error: { code: 'AccessDeniedException', message: 'User is not authorized to perform: sagemaker:ListEndpoints', status: 400 } });
+    const disabled = sim.traffic.inject({
+      accountId: ACCT,
+      region: 'ca-central-1',
+      error: { code: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', status: 400 },
+    });
+    const denied = sim.traffic.inject({
+      accountId: ACCT,
+      region: 'eu-west-1',
+      operation: 'ListEndpoints',
+      error: { code: 'AccessDeniedException', message: 'User is not authorized to perform: sagemaker:ListEndpoints', status: 400 },
+    });
     try {
-      expect((await scan(ACCT, 'ca-central-1')).result).toMatchObject({ status: 'unreachable', findings: [], error: expect.stringContaining('UnrecognizedClientException') });
-      expect((await scan(ACCT, 'eu-west-1')).result).toMatchObject({ status: 'unreachable', findings: [], error: expect.stringContaining('sagemaker:ListEndpoints') });
+      expect((await scan(ACCT, 'ca-central-1')).result).toMatchObject({
+        status: 'unreachable',
+        findings: [],
+        error: expect.stringContaining('UnrecognizedClientException'),
+      });
+      expect((await scan(ACCT, 'eu-west-1')).result).toMatchObject({
+        status: 'unreachable',
+        findings: [],
+        error: expect.stringContaining('sagemaker:ListEndpoints'),
+      });
     } finally {
       sim.traffic.remove(disabled);
       sim.traffic.remove(denied);
@@ -335,5 +387,4 @@ describe('targets at the edges', () => {
     const { result } = await scan(NO_ROLE, 'us-east-1');
     expect(result).toMatchObject({ status: 'unreachable', findings: [], error: expect.stringContaining('AccessDenied') });
   });
-
 });

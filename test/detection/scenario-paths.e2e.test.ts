@@ -30,7 +30,11 @@ let restoreEnv: () => void;
 let s3: S3Client;
 
 beforeAll(async () => {
-  const world = orgWorld(NOW, [member(MGMT, [SCENARIO_REGION], { roles: new Map() }), member(ACCT, [SCENARIO_REGION]), member(NO_ROLE, [SCENARIO_REGION], { roles: new Map() })]);
+  const world = orgWorld(NOW, [
+    member(MGMT, [SCENARIO_REGION], { roles: new Map() }),
+    member(ACCT, [SCENARIO_REGION]),
+    member(NO_ROLE, [SCENARIO_REGION], { roles: new Map() }),
+  ]);
   seedScenarioTable(new Seeder(world, NOW), ACCT);
   sim = await startSimulator({ world });
   restoreEnv = useSimulatorEnv(sim);

@@ -13,17 +13,30 @@ export const SCENARIO_REGION = 'us-east-1';
 
 export function seedScenarioTable(seed: Seeder, accountId: string): void {
   const e = (s: Parameters<Seeder['endpoint']>[2]) => seed.endpoint(accountId, SCENARIO_REGION, s);
-  const traffic = (endpoint: string, variant: string, days: Record<number, number>, metric?: string) => seed.variantInvocations(accountId, SCENARIO_REGION, endpoint, variant, days, metric);
+  const traffic = (endpoint: string, variant: string, days: Record<number, number>, metric?: string) =>
+    seed.variantInvocations(accountId, SCENARIO_REGION, endpoint, variant, days, metric);
   const daysFromNow = (days: number) => new Date(seed.now.getTime() + days * DAY).toISOString().slice(0, 10);
   const store = () => sagemakerStore(seed.world, accountId, SCENARIO_REGION);
 
   e({ name: 'rt-zombie', variants: [{ name: 'AllTraffic', instanceType: 'ml.g4dn.xlarge', count: 2 }] });
   e({ name: 'rt-blue-active', variants: [{ name: 'blue', instanceType: 'ml.m5.large' }] });
   traffic('rt-blue-active', 'blue', { 5: 120 });
-  e({ name: 'rt-second-variant', variants: [{ name: 'AllTraffic', instanceType: 'ml.m5.large' }, { name: 'canary', instanceType: 'ml.m5.large' }] });
+  e({
+    name: 'rt-second-variant',
+    variants: [
+      { name: 'AllTraffic', instanceType: 'ml.m5.large' },
+      { name: 'canary', instanceType: 'ml.m5.large' },
+    ],
+  });
   traffic('rt-second-variant', 'AllTraffic', { 45: 9 });
   traffic('rt-second-variant', 'canary', { 10: 3 });
-  e({ name: 'rt-two-variants-idle', variants: [{ name: 'a', instanceType: 'ml.m5.large', count: 1 }, { name: 'b', instanceType: 'ml.c5.xlarge', count: 3 }] });
+  e({
+    name: 'rt-two-variants-idle',
+    variants: [
+      { name: 'a', instanceType: 'ml.m5.large', count: 1 },
+      { name: 'b', instanceType: 'ml.c5.xlarge', count: 3 },
+    ],
+  });
   e({ name: 'ic-active', variants: [{ name: 'AllTraffic', instanceType: 'ml.g5.2xlarge', count: 1 }], components: [{ name: 'ic-a1' }, { name: 'ic-a2' }] });
   seed.invocations(accountId, SCENARIO_REGION, { InferenceComponentName: 'ic-a2' }, { 2: 40 });
   e({ name: 'ic-idle', variants: [{ name: 'AllTraffic', instanceType: 'ml.g5.2xlarge', count: 1 }], components: [{ name: 'ic-b1' }] });

@@ -10,7 +10,17 @@ export const DAY = 86_400_000;
 export const ROLE = 'ZombieSweepMemberRole';
 
 export function member(id: string, regions: string[], over: Partial<SimAccount> = {}): SimAccount {
-  return { id, name: `acct-${id}`, email: `${id}@example.com`, status: 'ACTIVE', parentId: 'r-test', joinedAt: new Date('2022-01-01T00:00:00Z'), enabledRegions: regions, roles: new Map([[ROLE, { name: ROLE }]]), ...over };
+  return {
+    id,
+    name: `acct-${id}`,
+    email: `${id}@example.com`,
+    status: 'ACTIVE',
+    parentId: 'r-test',
+    joinedAt: new Date('2022-01-01T00:00:00Z'),
+    enabledRegions: regions,
+    roles: new Map([[ROLE, { name: ROLE }]]),
+    ...over,
+  };
 }
 
 export function orgWorld(now: Date, accounts: SimAccount[]): World {
@@ -65,7 +75,11 @@ export class Seeder {
           {
             ModelName: modelName,
             ExecutionRoleArn: `arn:aws:iam::${accountId}:role/sm-exec`,
-            PrimaryContainer: { Image: '763104330519.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu', ModelDataUrl: `s3://models-${accountId}/${seed.name}/model.tar.gz`, ...(seed.multiModel ? { Mode: 'MultiModel' } : {}) },
+            PrimaryContainer: {
+              Image: '763104330519.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu',
+              ModelDataUrl: `s3://models-${accountId}/${seed.name}/model.tar.gz`,
+              ...(seed.multiModel ? { Mode: 'MultiModel' } : {}),
+            },
           },
           { creationTime: created },
         );
@@ -77,7 +91,13 @@ export class Seeder {
             VariantName: v.name,
             ...(forComponents ? {} : { ModelName: modelName }),
             ...(v.serverless
-              ? { ServerlessConfig: { MemorySizeInMB: v.serverless.memorySizeInMB, MaxConcurrency: v.serverless.maxConcurrency, ...(v.serverless.provisionedConcurrency ? { ProvisionedConcurrency: v.serverless.provisionedConcurrency } : {}) } }
+              ? {
+                  ServerlessConfig: {
+                    MemorySizeInMB: v.serverless.memorySizeInMB,
+                    MaxConcurrency: v.serverless.maxConcurrency,
+                    ...(v.serverless.provisionedConcurrency ? { ProvisionedConcurrency: v.serverless.provisionedConcurrency } : {}),
+                  },
+                }
               : { InstanceType: v.instanceType ?? 'ml.m5.large', InitialInstanceCount: v.count ?? 1 }),
           })),
           ...(forComponents ? { ExecutionRoleArn: `arn:aws:iam::${accountId}:role/sm-exec` } : {}),
@@ -88,13 +108,28 @@ export class Seeder {
     }
     const endpoint = store.createEndpoint(
       { EndpointName: seed.name, EndpointConfigName: configName, Tags: Object.entries(seed.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) },
-      { status: 'InService', creationTime: created, lastModifiedTime: this.ago(seed.updatedDaysAgo ?? seed.createdDaysAgo ?? 200), currentInstanceCounts: seed.currentCounts },
+      {
+        status: 'InService',
+        creationTime: created,
+        lastModifiedTime: this.ago(seed.updatedDaysAgo ?? seed.createdDaysAgo ?? 200),
+        currentInstanceCounts: seed.currentCounts,
+      },
     );
     for (const component of seed.components ?? []) {
-      store.createModel({ ModelName: `${component.name}-model`, ExecutionRoleArn: `arn:aws:iam::${accountId}:role/sm-exec`, PrimaryContainer: { Image: 'img:latest', ModelDataUrl: `s3://models-${accountId}/${component.name}.tar.gz` } });
+      store.createModel({
+        ModelName: `${component.name}-model`,
+        ExecutionRoleArn: `arn:aws:iam::${accountId}:role/sm-exec`,
+        PrimaryContainer: { Image: 'img:latest', ModelDataUrl: `s3://models-${accountId}/${component.name}.tar.gz` },
+      });
       const componentCreated = this.ago(component.createdDaysAgo ?? seed.createdDaysAgo ?? 200);
       store.createInferenceComponent(
-        { InferenceComponentName: component.name, EndpointName: seed.name, VariantName: variants[0]!.name, Specification: { ModelName: `${component.name}-model` }, RuntimeConfig: { CopyCount: 1 } },
+        {
+          InferenceComponentName: component.name,
+          EndpointName: seed.name,
+          VariantName: variants[0]!.name,
+          Specification: { ModelName: `${component.name}-model` },
+          RuntimeConfig: { CopyCount: 1 },
+        },
         { status: 'InService', creationTime: componentCreated },
       );
     }

@@ -23,7 +23,13 @@ export function useSimulatorEnv(sim: Simulator): () => void {
 /** A factory acting as the management account's administrator (the hub), counting its calls. */
 export function simFactory(counter = new ApiCallCounter(), maxAttempts?: number): { factory: ClientFactory; counter: ApiCallCounter } {
   return {
-    factory: new ClientFactory({ hubRegion: 'us-east-1', sessionName: 'zombie-sweep-test', s3ForcePathStyle: true, counter, ...(maxAttempts ? { maxAttempts } : {}) }),
+    factory: new ClientFactory({
+      hubRegion: 'us-east-1',
+      sessionName: 'zombie-sweep-test',
+      s3ForcePathStyle: true,
+      counter,
+      ...(maxAttempts ? { maxAttempts } : {}),
+    }),
     counter,
   };
 }

@@ -40,7 +40,9 @@ describe('readTags', () => {
   it('asks for 100 ARNs per call and reads an absent ARN as untagged, matching ARNs case-insensitively', async () => {
     const arns = Array.from({ length: 250 }, (_, i) => arn(i));
     const { ctx, asked, listed, warnings, restore } = setup((input) => ({
-      ResourceTagMappingList: (input.ResourceARNList ?? []).filter((a) => a.endsWith('-7') || a.endsWith('-170')).map((a) => ({ ResourceARN: a.toUpperCase(), Tags: [{ Key: 'zombie-exempt', Value: 'true' }] })),
+      ResourceTagMappingList: (input.ResourceARNList ?? [])
+        .filter((a) => a.endsWith('-7') || a.endsWith('-170'))
+        .map((a) => ({ ResourceARN: a.toUpperCase(), Tags: [{ Key: 'zombie-exempt', Value: 'true' }] })),
       PaginationToken: '',
     }));
     try {
@@ -78,7 +80,10 @@ describe('readTags', () => {
 
   it('falls back to ListTags for the rest of the target after GetResources fails, warning once', async () => {
     const arns = Array.from({ length: 230 }, (_, i) => arn(i));
-    const denied = Object.assign(new Error('User is not authorized to perform: tag:GetResources'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    const denied = Object.assign(new Error('User is not authorized to perform: tag:GetResources'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
     const { ctx, asked, listed, warnings, restore } = setup(() => {
       throw denied;
     });
@@ -136,7 +141,11 @@ describe('readScanTags: invoked endpoints for auto-delete-after', () => {
       return { ResourceTagMappingList: [{ ResourceARN: arn(first ? 300 : 301), Tags: deadline }], PaginationToken: first ? 'next' : '' };
     });
     try {
-      const read = await readScanTags(ctx, [arn(1)], Array.from({ length: 100 }, (_, i) => arn(200 + i)));
+      const read = await readScanTags(
+        ctx,
+        [arn(1)],
+        Array.from({ length: 100 }, (_, i) => arn(200 + i)),
+      );
       expect(asked[0]?.ResourceARNList).toEqual([arn(1)]);
       expect(asked.slice(1).map((i) => [i.ResourceTypeFilters, i.TagFilters, i.PaginationToken])).toEqual([
         [['sagemaker:endpoint'], [{ Key: 'auto-delete-after' }], undefined],

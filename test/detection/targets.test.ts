@@ -15,7 +15,17 @@ const OU_SANDBOX = 'ou-abcd-33333333';
 const ROLE = 'ZombieSweepMemberRole';
 
 function account(id: string, parentId: string, regions: string[], over: Partial<SimAccount> = {}): SimAccount {
-  return { id, name: `acct-${id.slice(0, 3)}`, email: `${id}@example.com`, status: 'ACTIVE', parentId, joinedAt: new Date('2022-01-01T00:00:00Z'), enabledRegions: regions, roles: new Map([[ROLE, { name: ROLE }]]), ...over };
+  return {
+    id,
+    name: `acct-${id.slice(0, 3)}`,
+    email: `${id}@example.com`,
+    status: 'ACTIVE',
+    parentId,
+    joinedAt: new Date('2022-01-01T00:00:00Z'),
+    enabledRegions: regions,
+    roles: new Map([[ROLE, { name: ROLE }]]),
+    ...over,
+  };
 }
 
 function organization(): World {
@@ -74,17 +84,35 @@ describe('organization targets', () => {
     expect(ids((await targetsFor({ regions: ['us-east-1'], accounts: ['200000000000'] })).targets)).toEqual(['200000000000']);
     expect(ids((await targetsFor({ regions: ['us-east-1'], ous: [OU_WORK] })).targets)).toEqual(['200000000000', '300000000000']);
     expect(ids((await targetsFor({ regions: ['us-east-1'], ous: [OU_WORK], excludeAccounts: ['300000000000'] })).targets)).toEqual(['200000000000']);
-    expect(ids((await targetsFor({ regions: ['us-east-1'], ous: [OU_WORK_TEAM], accounts: ['500000000000'] })).targets)).toEqual(['300000000000', '500000000000']);
+    expect(ids((await targetsFor({ regions: ['us-east-1'], ous: [OU_WORK_TEAM], accounts: ['500000000000'] })).targets)).toEqual([
+      '300000000000',
+      '500000000000',
+    ]);
   });
 
   it('crosses accounts with the given regions', async () => {
     const { targets } = await targetsFor({ regions: ['us-east-1', 'eu-west-1'], accounts: ['200000000000', '300000000000'] });
-    expect(targets.map((t) => `${t.accountId}/${t.region}`)).toEqual(['200000000000/eu-west-1', '200000000000/us-east-1', '300000000000/eu-west-1', '300000000000/us-east-1']);
+    expect(targets.map((t) => `${t.accountId}/${t.region}`)).toEqual([
+      '200000000000/eu-west-1',
+      '200000000000/us-east-1',
+      '300000000000/eu-west-1',
+      '300000000000/us-east-1',
+    ]);
   });
 
   it('asks each account for its enabled regions with regions=all, and keeps unreadable accounts to report them', async () => {
-    const { targets, regionLookupFailures } = await targetsFor({ regions: 'all', ous: [OU_WORK, OU_SANDBOX], excludeAccounts: Array.from({ length: 22 }, (_, i) => `6000000000${String(i).padStart(2, '0')}`) });
-    expect(targets.map((t) => `${t.accountId}/${t.region}`)).toEqual(['200000000000/eu-west-1', '200000000000/us-east-1', '300000000000/ap-southeast-3', '300000000000/us-east-1', '500000000000/us-east-1']);
+    const { targets, regionLookupFailures } = await targetsFor({
+      regions: 'all',
+      ous: [OU_WORK, OU_SANDBOX],
+      excludeAccounts: Array.from({ length: 22 }, (_, i) => `6000000000${String(i).padStart(2, '0')}`),
+    });
+    expect(targets.map((t) => `${t.accountId}/${t.region}`)).toEqual([
+      '200000000000/eu-west-1',
+      '200000000000/us-east-1',
+      '300000000000/ap-southeast-3',
+      '300000000000/us-east-1',
+      '500000000000/us-east-1',
+    ]);
     expect(regionLookupFailures).toEqual([{ accountId: '500000000000', reason: expect.stringContaining('cannot list enabled regions') }]);
   });
 

@@ -5,8 +5,11 @@ import { observeThrottling, throttleSignal } from '../../src/detection/throttle-
 /** SageMaker answering the first `throttledAttempts` requests with ThrottlingException, then a described endpoint. */
 function sagemaker(throttledAttempts: number) {
   let requests = 0;
-  const json = (statusCode: number, body: object) =>
-    ({ statusCode, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: new Uint8Array(Buffer.from(JSON.stringify(body))) });
+  const json = (statusCode: number, body: object) => ({
+    statusCode,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: new Uint8Array(Buffer.from(JSON.stringify(body))),
+  });
   return new SageMakerClient({
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -16,7 +19,14 @@ function sagemaker(throttledAttempts: number) {
         response:
           requests++ < throttledAttempts
             ? json(400, { __type: 'ThrottlingException', message: 'Rate exceeded' })
-            : json(200, { EndpointName: 'e', EndpointArn: 'arn:aws:sagemaker:us-east-1:111111111111:endpoint/e', EndpointConfigName: 'c', EndpointStatus: 'InService', CreationTime: 0, LastModifiedTime: 0 }),
+            : json(200, {
+                EndpointName: 'e',
+                EndpointArn: 'arn:aws:sagemaker:us-east-1:111111111111:endpoint/e',
+                EndpointConfigName: 'c',
+                EndpointStatus: 'InService',
+                CreationTime: 0,
+                LastModifiedTime: 0,
+              }),
       }),
     },
   });

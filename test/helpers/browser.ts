@@ -50,13 +50,25 @@ const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * Without the background-networking flags Chromium keeps dialling Google's hosts, which a closed
  * network refuses many times a second. `--no-sandbox` because CI runs as root.
  */
-const ARGS = ['--no-sandbox', '--no-zygote', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--no-zygote',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export async function findBrowser(options: FindBrowserOptions = {}): Promise<FoundBrowser> {
   const env = options.env ?? process.env;
   const fromEnv = env.CHROME_PATH?.trim();
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROME_PATH is set to ${fromEnv}, which does not exist: point it at a Chrome or Chromium binary, or unset it to use the bundled Chromium`);
+    if (!existsSync(fromEnv))
+      throw new Error(
+        `CHROME_PATH is set to ${fromEnv}, which does not exist: point it at a Chrome or Chromium binary, or unset it to use the bundled Chromium`,
+      );
     return { executablePath: fromEnv, source: 'CHROME_PATH', env: {} };
   }
   const installed = (options.systemCandidates ?? SYSTEM_BROWSERS).find((path) => existsSync(path));
@@ -76,11 +88,14 @@ function processEnv(): Record<string, string> {
 
 async function bundledChromium(cacheRoot: string): Promise<FoundBrowser> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`no Chrome or Chromium found, and the bundled Chromium runs on x64 Linux only (this is ${process.platform}/${process.arch}): install Chrome or set CHROME_PATH`);
+    throw new Error(
+      `no Chrome or Chromium found, and the bundled Chromium runs on x64 Linux only (this is ${process.platform}/${process.arch}): install Chrome or set CHROME_PATH`,
+    );
   }
   // The package's exports hide package.json and bin/, so it is found where npm installs it.
   const packageDir = join(REPO_ROOT, 'node_modules', '@sparticuz', 'chromium');
-  if (!existsSync(join(packageDir, 'bin', 'chromium.br'))) throw new Error('no Chrome or Chromium found, and the devDependency @sparticuz/chromium is not installed: run npm ci, or set CHROME_PATH');
+  if (!existsSync(join(packageDir, 'bin', 'chromium.br')))
+    throw new Error('no Chrome or Chromium found, and the devDependency @sparticuz/chromium is not installed: run npm ci, or set CHROME_PATH');
   const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
   const dir = join(cacheRoot, `chromium-${version}`);
   if (!existsSync(join(dir, 'chromium'))) await unpack(join(packageDir, 'bin'), dir);

@@ -66,7 +66,9 @@ describe('npx cdk synth', () => {
   it('keeps error class names in the bundles (the state machine retries and catches by name)', async () => {
     const template = JSON.parse(readFileSync(join(outdir, `${HUB_STACK_NAME}.template.json`), 'utf8'));
     const scan = Object.values(template.Resources as Record<string, any>).find((r) => r.Properties?.FunctionName === 'zombie-sweep-scan');
-    const bundle = (await import(pathToFileURL(join(outdir, scan.Metadata['aws:asset:path'], 'index.mjs')).href)) as { handler: (event: unknown) => Promise<unknown> };
+    const bundle = (await import(pathToFileURL(join(outdir, scan.Metadata['aws:asset:path'], 'index.mjs')).href)) as {
+      handler: (event: unknown) => Promise<unknown>;
+    };
     // No ARCHIVE_BUCKET in this process: the handler rejects with the typed error, under its real name.
     await expect(bundle.handler({})).rejects.toMatchObject({ name: 'InputValidationError' });
   });
@@ -82,14 +84,34 @@ describe('npx cdk synth', () => {
   }, 240_000);
 
   it('fails with the field named when a config value is wrong', async () => {
-    const bad = await cdk(['synth', '--quiet', '-o', join(outdir, 'bad'), '-c', 'config=zombie-sweep.config.example.json', '-c', 'zombieSweep.hubAccountId=12345']);
+    const bad = await cdk([
+      'synth',
+      '--quiet',
+      '-o',
+      join(outdir, 'bad'),
+      '-c',
+      'config=zombie-sweep.config.example.json',
+      '-c',
+      'zombieSweep.hubAccountId=12345',
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('hubAccountId');
     expect(bad.stderr).toContain('12-digit');
   }, 120_000);
 
   it('names resourcePrefix, not a CDK bucket error, when the prefix makes a bucket name too long', async () => {
-    const bad = await cdk(['synth', '--quiet', '-o', join(outdir, 'long'), '-c', 'config=zombie-sweep.config.example.json', '-c', `zombieSweep.resourcePrefix=${'p'.repeat(24)}`, '-c', 'zombieSweep.hubRegion=ap-southeast-2']);
+    const bad = await cdk([
+      'synth',
+      '--quiet',
+      '-o',
+      join(outdir, 'long'),
+      '-c',
+      'config=zombie-sweep.config.example.json',
+      '-c',
+      `zombieSweep.resourcePrefix=${'p'.repeat(24)}`,
+      '-c',
+      'zombieSweep.hubRegion=ap-southeast-2',
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('resourcePrefix');
     expect(bad.stderr).toContain('S3 allows 63');

@@ -42,7 +42,13 @@ describe('deployment config', () => {
 
   it('accepts the minimal file with only the ids, filling every default', () => {
     const config = loadInfraConfig(MINIMAL_CONFIG_FILE);
-    expect(config).toMatchObject({ resourcePrefix: 'zombie-sweep', regions: 'all', approvers: [], memberRoleName: 'ZombieSweepMemberRole', approvalApi: { cloudWatchRole: 'create' } });
+    expect(config).toMatchObject({
+      resourcePrefix: 'zombie-sweep',
+      regions: 'all',
+      approvers: [],
+      memberRoleName: 'ZombieSweepMemberRole',
+      approvalApi: { cloudWatchRole: 'create' },
+    });
   });
 
   it.each([

@@ -59,7 +59,8 @@ describe('teardown keeps the evidence', () => {
     for (const [, bucket] of byType(example, 'AWS::S3::Bucket')) expect(bucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     const policies = byType(example, 'AWS::S3::BucketPolicy');
     expect(policies).toHaveLength(2);
-    for (const [id, policy] of policies) expect({ id, deletion: policy.DeletionPolicy, replace: policy.UpdateReplacePolicy }).toEqual({ id, deletion: 'Retain', replace: 'Retain' });
+    for (const [id, policy] of policies)
+      expect({ id, deletion: policy.DeletionPolicy, replace: policy.UpdateReplacePolicy }).toEqual({ id, deletion: 'Retain', replace: 'Retain' });
     const sids = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement.map((s: any) => s.Sid));
     expect(sids).toEqual(expect.arrayContaining(['DenyAuditDeletion', 'DenyInsecureTransport']));
   });
@@ -76,13 +77,16 @@ describe('teardown keeps the evidence', () => {
     expect(groups.map(([, g]) => g.Properties.LogGroupName).sort()).toEqual(
       [...HUB_FUNCTIONS.map((fn) => names().logGroup(fn)), names().stateMachineLogGroup, names().apiAccessLogGroup].sort(),
     );
-    for (const [, group] of groups) expect({ name: group.Properties.LogGroupName, policy: group.DeletionPolicy }).toEqual({ name: group.Properties.LogGroupName, policy: 'Retain' });
+    for (const [, group] of groups)
+      expect({ name: group.Properties.LogGroupName, policy: group.DeletionPolicy }).toEqual({ name: group.Properties.LogGroupName, policy: 'Retain' });
   });
 
   it('names the buckets from the config when set, for a reinstall next to a retained archive', () => {
     const s = synthesize(configWith({ archive: { bucketName: 'bank-zs-archive-2027', accessLogsBucketName: 'bank-zs-access-logs-2027' } }));
     try {
-      const bucketNames = byType(s, 'AWS::S3::Bucket').map(([, b]) => b.Properties.BucketName).sort();
+      const bucketNames = byType(s, 'AWS::S3::Bucket')
+        .map(([, b]) => b.Properties.BucketName)
+        .sort();
       expect(bucketNames).toEqual(['bank-zs-access-logs-2027', 'bank-zs-archive-2027']);
       const fn = byType(s, 'AWS::Lambda::Function').find(([, f]) => f.Properties.FunctionName === 'zombie-sweep-scan')![1];
       expect(fn.Properties.Environment.Variables.ARCHIVE_BUCKET).toBe('bank-zs-archive-2027');
@@ -126,7 +130,10 @@ describe('external id', () => {
     const scanRole = byType(existing, 'AWS::IAM::Role').find(([, r]) => r.Properties.RoleName === names().functionRole('scan'))![1];
     const statements = scanRole.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     expect(statements).toContainEqual(
-      expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:platform/zombie-sweep-external-id-??????' }),
+      expect.objectContaining({
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:platform/zombie-sweep-external-id-??????',
+      }),
     );
   });
 
@@ -141,13 +148,21 @@ describe('operations', () => {
   const alarms = () =>
     byType(example, 'AWS::CloudWatch::Alarm').map(([, a]) => {
       const stat = a.Properties.Metrics?.[0]?.MetricStat?.Metric;
-      return { ...a.Properties, Namespace: a.Properties.Namespace ?? stat?.Namespace, MetricName: a.Properties.MetricName ?? stat?.MetricName, Dimensions: a.Properties.Dimensions ?? stat?.Dimensions };
+      return {
+        ...a.Properties,
+        Namespace: a.Properties.Namespace ?? stat?.Namespace,
+        MetricName: a.Properties.MetricName ?? stat?.MetricName,
+        Dimensions: a.Properties.Dimensions ?? stat?.Dimensions,
+      };
     });
 
   it('alarms on approval API 5xx and on throttled (429) requests, read from the access log', () => {
     expect(alarms().filter((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5XXError')).toHaveLength(1);
     expect(alarms().filter((a) => a.MetricName === 'ApprovalApiThrottled')).toHaveLength(1);
-    example.template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: API_THROTTLED_FILTER, MetricTransformations: [Match.objectLike({ MetricName: 'ApprovalApiThrottled' })] });
+    example.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: API_THROTTLED_FILTER,
+      MetricTransformations: [Match.objectLike({ MetricName: 'ApprovalApiThrottled' })],
+    });
     const throttles = alarms().filter((a) => a.MetricName === 'Throttles');
     expect(throttles).toHaveLength(1);
     expect(JSON.stringify(throttles[0]!.Dimensions)).toContain('approvalweb');
@@ -175,7 +190,8 @@ describe('operations', () => {
     const [[, dashboard]] = byType(example, 'AWS::CloudWatch::Dashboard') as [[string, any]];
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     for (const title of ['Approval API', 'Deployment and schedule', 'Alarms', 'Sweeps']) expect(body).toContain(title);
-    for (const metric of ['5XXError', 'ApprovalApiThrottled', 'TriggeredRules', 'ApproximateNumberOfMessagesVisible', 'ExecutionsAborted']) expect(body).toContain(metric);
+    for (const metric of ['5XXError', 'ApprovalApiThrottled', 'TriggeredRules', 'ApproximateNumberOfMessagesVisible', 'ExecutionsAborted'])
+      expect(body).toContain(metric);
     const alarmCount = byType(example, 'AWS::CloudWatch::Alarm').length;
     expect((body.match(/arn:[^"\\]*:cloudwatch:[^"\\]*:alarm:|Fn::GetAtt\\",\\"[A-Za-z0-9]+\\",\\"Arn|"Fn::GetAtt/g) ?? []).length).toBeGreaterThan(0);
     expect(alarmCount).toBeGreaterThanOrEqual(HUB_FUNCTIONS.length + 8);

@@ -84,7 +84,9 @@ describe('archive bucket', () => {
     for (const prefix of ['sweeps/', 'manifests/', 'approvals/', 'locks/']) {
       expect(rules.find((r) => r.Prefix === prefix)?.NoncurrentVersionExpiration, prefix).toEqual({ NoncurrentDays: 90 });
     }
-    const touchingAudit = rules.filter((r) => (r.Prefix === undefined || r.Prefix.startsWith('audit')) && (r.ExpirationInDays || r.NoncurrentVersionExpiration || r.Transitions));
+    const touchingAudit = rules.filter(
+      (r) => (r.Prefix === undefined || r.Prefix.startsWith('audit')) && (r.ExpirationInDays || r.NoncurrentVersionExpiration || r.Transitions),
+    );
     expect(touchingAudit).toEqual([]);
   });
 
@@ -133,7 +135,12 @@ describe('state machine', () => {
   it('points every function placeholder at its own function and fills the settings from the config', () => {
     const subs = props().DefinitionSubstitutions;
     for (const fn of WORKFLOW_FUNCTIONS) expect(subs[functionArnPlaceholder(fn)], fn).toEqual({ 'Fn::GetAtt': [functionId(main, fn), 'Arn'] });
-    expect(subs).toMatchObject({ ArchiveBucket: names().archiveBucket, ScanMaxConcurrency: '40', ActionMaxConcurrency: '10', ScanToleratedFailurePercentage: '10' });
+    expect(subs).toMatchObject({
+      ArchiveBucket: names().archiveBucket,
+      ScanMaxConcurrency: '40',
+      ActionMaxConcurrency: '10',
+      ScanToleratedFailurePercentage: '10',
+    });
   });
 
   it('logs every state to CloudWatch without execution data, and traces with X-Ray', () => {
@@ -144,7 +151,9 @@ describe('state machine', () => {
   it('may start and manage its own Distributed Map children and read/write the Map files', () => {
     const role = Object.values(resourcesOf(main.json, 'AWS::IAM::Role')).find((r) => r.Properties.RoleName === 'zombie-sweep-state-machine');
     const statements = role.Properties.Policies[0].PolicyDocument.Statement as any[];
-    expect(statements.find((s) => s.Sid === 'RunDistributedMapChildren').Resource).toBe('arn:aws:states:us-east-1:111111111111:stateMachine:zombie-sweep-sweep');
+    expect(statements.find((s) => s.Sid === 'RunDistributedMapChildren').Resource).toBe(
+      'arn:aws:states:us-east-1:111111111111:stateMachine:zombie-sweep-sweep',
+    );
     expect(statements.find((s) => s.Sid === 'ReadMapItemsAndWriteMapResults').Resource).toBe(`arn:aws:s3:::${names().archiveBucket}/sweeps/*`);
   });
 });
@@ -167,7 +176,10 @@ describe('Lambda functions', () => {
       expect(props.MemorySize).toBe(FUNCTION_SPECS[fn].memoryMb);
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       const logGroupId = props.LoggingConfig.LogGroup.Ref;
-      expect(resourcesOf(main.json, 'AWS::Logs::LogGroup')[logGroupId].Properties).toEqual({ LogGroupName: `/aws/lambda/zombie-sweep-${fn}`, RetentionInDays: 365 });
+      expect(resourcesOf(main.json, 'AWS::Logs::LogGroup')[logGroupId].Properties).toEqual({
+        LogGroupName: `/aws/lambda/zombie-sweep-${fn}`,
+        RetentionInDays: 365,
+      });
     }
     expect(FUNCTION_SPECS['approval-web'].timeoutSeconds).toBeLessThanOrEqual(29);
   });
@@ -185,7 +197,8 @@ describe('Lambda functions', () => {
       if (sources.includes('protectedListFromEnv()')) readable.add('PROTECTED_LIST');
       if (sources.includes('auditRetentionFromEnv()')) ['AUDIT_RETENTION_DAYS', 'AUDIT_RETENTION_MODE'].forEach((n) => (required.add(n), readable.add(n)));
       // functions/shared/env.ts: the client factory reads the external id secret when one is set.
-      if (sources.includes('clientFactoryFromEnv(') || sources.includes('sweepDepsFromEnv(') || sources.includes('cleanupDepsFromEnv(')) readable.add('EXTERNAL_ID_SECRET_ARN');
+      if (sources.includes('clientFactoryFromEnv(') || sources.includes('sweepDepsFromEnv(') || sources.includes('cleanupDepsFromEnv('))
+        readable.add('EXTERNAL_ID_SECRET_ARN');
       const env = fns()[functionId(main, fn)].Properties.Environment.Variables as Record<string, unknown>;
       for (const name of required) expect(env[name], `${fn} needs ${name}`).toBeDefined();
       const stale = Object.keys(env).filter((name) => !readable.has(name) && !['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].includes(name));
@@ -193,7 +206,7 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('hands the deployment\'s protected list to validate-input, which joins it to every sweep', () => {
+  it("hands the deployment's protected list to validate-input, which joins it to every sweep", () => {
     const env = fns()[functionId(main, 'validate-input')].Properties.Environment.Variables;
     expect(JSON.parse(env.PROTECTED_LIST as string)).toEqual({ accountIds: [], ouIds: [], tags: {} });
   });
@@ -236,7 +249,11 @@ describe('approval API', () => {
     expect(acls).toHaveLength(1);
     expect(acls[0]).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
     expect(acls[0].Rules).toEqual([
-      expect.objectContaining({ Name: 'per-ip-rate-limit', Action: { Block: {} }, Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 100, EvaluationWindowSec: 300 } } }),
+      expect.objectContaining({
+        Name: 'per-ip-rate-limit',
+        Action: { Block: {} },
+        Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 100, EvaluationWindowSec: 300 } },
+      }),
     ]);
     const [association] = Object.values(resourcesOf(main.json, 'AWS::WAFv2::WebACLAssociation')).map((r) => r.Properties);
     expect(JSON.stringify(association.ResourceArn)).toContain('/stages/');
@@ -303,7 +320,9 @@ describe('schedule', () => {
     expect(resourcesOf(main.json, 'AWS::SQS::Queue')[queueId].Properties.SqsManagedSseEnabled).toBe(true);
     const role = Object.values(resourcesOf(main.json, 'AWS::IAM::Role')).find((r) => r.Properties.RoleName === names().schedulerRole);
     const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:us-east-1:111111111111:${names().scheduleDeadLetterQueue}` }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:us-east-1:111111111111:${names().scheduleDeadLetterQueue}` }),
+    );
   });
 
   it('does not exist unless configured', () => {
@@ -321,7 +340,10 @@ describe('monitoring', () => {
     expect(byMetric('ScanTargetsFailed')).toHaveLength(1);
     expect(byMetric('Errors')).toHaveLength(HUB_FUNCTIONS.length);
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
-    main.template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: SCAN_TARGET_FAILED_FILTER, MetricTransformations: [Match.objectLike({ MetricName: 'ScanTargetsFailed' })] });
+    main.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: SCAN_TARGET_FAILED_FILTER,
+      MetricTransformations: [Match.objectLike({ MetricName: 'ScanTargetsFailed' })],
+    });
     main.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });
@@ -357,7 +379,9 @@ describe('member capability StackSets', () => {
     // The read role keeps the single member role's logical id and name: an upgrade narrows it in place.
     expect(roles.read.RoleName).toBe('ZombieSweepMemberRole');
     for (const [capability, role] of Object.entries(roles)) {
-      expect(role.RoleName, capability).toBe(capability === 'read' ? 'ZombieSweepMemberRole' : `ZombieSweepMemberRole-${capability.charAt(0).toUpperCase()}${capability.slice(1)}`);
+      expect(role.RoleName, capability).toBe(
+        capability === 'read' ? 'ZombieSweepMemberRole' : `ZombieSweepMemberRole-${capability.charAt(0).toUpperCase()}${capability.slice(1)}`,
+      );
       expect(role.AssumeRolePolicyDocument, capability).toEqual(expected(`member-${capability}-role-trust`));
       expect(role.Policies[0].PolicyDocument, capability).toEqual(expected('member-read-policy'));
       if (capability !== 'read') expect(role.Policies[1].PolicyDocument, capability).toEqual(expected(`member-${capability}-policy`));
@@ -370,9 +394,15 @@ describe('member capability StackSets', () => {
   });
 
   it('serialize valid template bodies (CloudFormation only fills in the archive key ARN)', () => {
-    for (const [name, resources] of [['zombie-sweep-member-role', ['MemberRole', 'SnapshotRole']], ['zombie-sweep-member-actions', ['TagRole', 'DeleteRole']]] as const) {
+    for (const [name, resources] of [
+      ['zombie-sweep-member-role', ['MemberRole', 'SnapshotRole']],
+      ['zombie-sweep-member-actions', ['TagRole', 'DeleteRole']],
+    ] as const) {
       const body = stackSet(main, name).TemplateBody as string | { 'Fn::Join': [string, unknown[]] };
-      const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'arn:aws:kms:us-east-1:111111111111:key/resolved-at-deploy')).join('');
+      const text =
+        typeof body === 'string'
+          ? body
+          : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'arn:aws:kms:us-east-1:111111111111:key/resolved-at-deploy')).join('');
       const parsed = JSON.parse(text);
       expect(Object.keys(parsed.Resources), name).toEqual(resources);
       expect(Object.keys(parsed.Parameters), name).toEqual(['ExternalId']);
@@ -384,7 +414,11 @@ describe('member capability StackSets', () => {
     const [ouA, ouB] = ['ou-abcd-11111111', 'ou-abcd-22222222'];
     const guarded = synthesize(configWith({ targetOus: [ouA, ouB], protected: { accountIds: ['999999999999'], ouIds: [ouB] } }));
     expect(stackSet(guarded, 'zombie-sweep-member-role').StackInstancesGroup[0].DeploymentTargets).toEqual({ OrganizationalUnitIds: [ouA, ouB] });
-    expect(stackSet(guarded, 'zombie-sweep-member-actions').StackInstancesGroup[0].DeploymentTargets).toEqual({ OrganizationalUnitIds: [ouA], AccountFilterType: 'DIFFERENCE', Accounts: ['999999999999'] });
+    expect(stackSet(guarded, 'zombie-sweep-member-actions').StackInstancesGroup[0].DeploymentTargets).toEqual({
+      OrganizationalUnitIds: [ouA],
+      AccountFilterType: 'DIFFERENCE',
+      Accounts: ['999999999999'],
+    });
     const allProtected = synthesize(configWith({ targetOus: [ouA], protected: { accountIds: [], ouIds: [ouA] } }));
     expect(stackSet(allProtected, 'zombie-sweep-member-actions')).toBeUndefined();
   });
@@ -392,9 +426,13 @@ describe('member capability StackSets', () => {
   it('adds the restore role and the restore read-back grants only when enabled', () => {
     const template = Stack.of(management.hub).resolve(management.hub.memberStackSet.template);
     expect(template.Resources.RestoreRole.Properties.RoleName).toBe('ZombieSweepRestoreRole');
-    const bucketPolicies = Object.values(resourcesOf(management.json, 'AWS::S3::BucketPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement.map((s: any) => s.Sid));
+    const bucketPolicies = Object.values(resourcesOf(management.json, 'AWS::S3::BucketPolicy')).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.map((s: any) => s.Sid),
+    );
     expect(bucketPolicies).toContain('AllowOwningAccountToReadArchivedArtifacts');
-    const mainSids = Object.values(resourcesOf(main.json, 'AWS::S3::BucketPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement.map((s: any) => s.Sid));
+    const mainSids = Object.values(resourcesOf(main.json, 'AWS::S3::BucketPolicy')).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.map((s: any) => s.Sid),
+    );
     expect(mainSids).not.toContain('AllowOwningAccountToReadArchivedArtifacts');
   });
 });

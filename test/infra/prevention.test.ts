@@ -9,7 +9,8 @@ beforeAll(() => {
 });
 afterAll(() => synth?.cleanup());
 
-const preventionStackSet = (s: Synthesized) => Object.values(resourcesOf(s.json, 'AWS::CloudFormation::StackSet')).find((r) => String(r.Properties.StackSetName).endsWith('-prevention'))?.Properties;
+const preventionStackSet = (s: Synthesized) =>
+  Object.values(resourcesOf(s.json, 'AWS::CloudFormation::StackSet')).find((r) => String(r.Properties.StackSetName).endsWith('-prevention'))?.Properties;
 
 /** The template body as CloudFormation would read it (only the partition placeholders stay unresolved). */
 function body(s: Synthesized): Record<string, any> {

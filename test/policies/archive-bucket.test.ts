@@ -5,7 +5,12 @@ import { ADMIN, BUCKET, HUB, MEMBER, ORG, OTHER_ORG, OUTSIDER, PREFIX, REGION, d
 const bucketPolicy = policy('archive-bucket-policy');
 const object = (key: string) => `arn:aws:s3:::${BUCKET}/${key}`;
 const hubAdmin: Caller = { accountId: HUB, roleName: 'Administrator', orgId: ORG, identityPolicies: [ADMIN] };
-const hubFunction = (fn: string): Caller => ({ accountId: HUB, roleName: `${PREFIX}-${fn}`, orgId: ORG, identityPolicies: [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB)] });
+const hubFunction = (fn: string): Caller => ({
+  accountId: HUB,
+  roleName: `${PREFIX}-${fn}`,
+  orgId: ORG,
+  identityPolicies: [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB)],
+});
 const onArchive = (caller: Caller, action: string, key: string, context: Record<string, string> = {}) =>
   decide(caller, { action, resource: object(key), resourceAccount: HUB, resourcePolicy: bucketPolicy, context });
 
@@ -26,9 +31,20 @@ describe('archive bucket policy', () => {
 
   it("lets the organization's member snapshot roles write only under artifacts/<their account>/", async () => {
     const member: Caller = { accountId: MEMBER, roleName: 'ZombieSweepMemberRole-Snapshot', orgId: ORG, identityPolicies: [ADMIN] };
-    expect(await onArchive(member, 's3:PutObject', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`, { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' })).toBe('Allowed');
+    expect(
+      await onArchive(member, 's3:PutObject', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`, {
+        's3:ObjectCreationOperation': 'true',
+        's3:if-none-match': '*',
+      }),
+    ).toBe('Allowed');
     for (const other of ['ZombieSweepMemberRole', 'ZombieSweepMemberRole-Tag', 'ZombieSweepMemberRole-Delete']) {
-      expect(await onArchive({ ...member, roleName: other }, 's3:PutObject', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`, { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' }), other).not.toBe('Allowed');
+      expect(
+        await onArchive({ ...member, roleName: other }, 's3:PutObject', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`, {
+          's3:ObjectCreationOperation': 'true',
+          's3:if-none-match': '*',
+        }),
+        other,
+      ).not.toBe('Allowed');
     }
     expect(await onArchive(member, 's3:AbortMultipartUpload', `artifacts/${MEMBER}/${REGION}/e/s1/model.tar.gz`)).toBe('Allowed');
     expect(await onArchive(member, 's3:PutObject', `artifacts/444444444444/${REGION}/e/s1/model.tar.gz`)).not.toBe('Allowed');

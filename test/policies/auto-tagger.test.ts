@@ -10,7 +10,12 @@ import { MEMBER, ORG, REGION, decide, policy, type Caller, type Request } from '
  */
 const tagger: Caller = { accountId: MEMBER, roleName: 'zombie-sweep-auto-tagger', orgId: ORG, identityPolicies: [policy('member-auto-tagger-policy')] };
 const arn = (kind: string, name: string, region = REGION, account = MEMBER) => `arn:aws:sagemaker:${region}:${account}:${kind}/${name}`;
-const on = (action: string, resource: string, context: Request['context'] = {}, resourceAccount = MEMBER): Request => ({ action, resource, resourceAccount, context });
+const on = (action: string, resource: string, context: Request['context'] = {}, resourceAccount = MEMBER): Request => ({
+  action,
+  resource,
+  resourceAccount,
+  context,
+});
 const addTags = (keys: string[], resource = arn('endpoint', 'new-ep')) => on('sagemaker:AddTags', resource, { 'aws:TagKeys': keys });
 
 describe('auto-tagger role', () => {
@@ -21,10 +26,13 @@ describe('auto-tagger role', () => {
     expect(await decide(tagger, on('sagemaker:ListTags', arn('endpoint', 'new-ep')))).toBe('Allowed');
   });
 
-  it.each([TAG.zombie, TAG.sweepId, EXEMPT_TAG.exempt, EXEMPT_TAG.exemptUntil, 'owner', 'zombie-protected'])('cannot write %s, alone or beside its own keys', async (key) => {
-    expect(await decide(tagger, addTags([key]))).not.toBe('Allowed');
-    expect(await decide(tagger, addTags([PREVENTION_TAG.autoDeleteAfter, key]))).not.toBe('Allowed');
-  });
+  it.each([TAG.zombie, TAG.sweepId, EXEMPT_TAG.exempt, EXEMPT_TAG.exemptUntil, 'owner', 'zombie-protected'])(
+    'cannot write %s, alone or beside its own keys',
+    async (key) => {
+      expect(await decide(tagger, addTags([key]))).not.toBe('Allowed');
+      expect(await decide(tagger, addTags([PREVENTION_TAG.autoDeleteAfter, key]))).not.toBe('Allowed');
+    },
+  );
 
   it('cannot remove tags, delete, or touch configs, models or other regions and accounts', async () => {
     for (const request of [

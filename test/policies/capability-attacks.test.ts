@@ -3,7 +3,24 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fill, memberPolicyVars, resolvePseudoParameters, type PolicyJson } from '../../infra/policies.ts';
 import { MEMBER_CAPABILITIES, capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
-import { ADMIN, BUCKET, EXTERNAL_ID, HUB, MEMBER, MEMBER_ROLE, ORG, PREFIX, REGION, VARS, decide, memberRole, policy, roleArn, type Caller, type Request } from './simulate.ts';
+import {
+  ADMIN,
+  BUCKET,
+  EXTERNAL_ID,
+  HUB,
+  MEMBER,
+  MEMBER_ROLE,
+  ORG,
+  PREFIX,
+  REGION,
+  VARS,
+  decide,
+  memberRole,
+  policy,
+  roleArn,
+  type Caller,
+  type Request,
+} from './simulate.ts';
 
 /**
  * Every attack a security review found against the single member role, as IAM simulations. Each runs
@@ -12,20 +29,30 @@ import { ADMIN, BUCKET, EXTERNAL_ID, HUB, MEMBER, MEMBER_ROLE, ORG, PREFIX, REGI
  */
 const legacyDoc = (name: string): PolicyJson => {
   const raw = JSON.parse(readFileSync(fileURLToPath(new URL(`./legacy/${name}.json`, import.meta.url)), 'utf8')) as PolicyJson;
-  return resolvePseudoParameters(fill(raw, { ...VARS, MemberRoleName: MEMBER_ROLE }, `legacy/${name}.json`) as PolicyJson, { accountId: MEMBER, region: REGION });
+  return resolvePseudoParameters(fill(raw, { ...VARS, MemberRoleName: MEMBER_ROLE }, `legacy/${name}.json`) as PolicyJson, {
+    accountId: MEMBER,
+    region: REGION,
+  });
 };
 const legacyRole: Caller = { accountId: MEMBER, roleName: MEMBER_ROLE, orgId: ORG, identityPolicies: [legacyDoc('member-role-policy')] };
 
 const SWEEP = 'sweep-1';
 /** Every session a member account can see after the split (the delete one as the delete step opens it). */
 const sessions = (): Array<[MemberCapability, Caller]> =>
-  MEMBER_CAPABILITIES.map((capability) => [capability, capability === 'delete' ? memberRole(MEMBER, 'delete', { 'zombie-sweep-id': SWEEP }) : memberRole(MEMBER, capability)]);
+  MEMBER_CAPABILITIES.map((capability) => [
+    capability,
+    capability === 'delete' ? memberRole(MEMBER, 'delete', { 'zombie-sweep-id': SWEEP }) : memberRole(MEMBER, capability),
+  ]);
 
 const arnOf = (kind: string, name: string) => `arn:aws:sagemaker:${REGION}:${MEMBER}:${kind}/${name}`;
 const onMember = (action: string, resource: string, context: Request['context'] = {}): Request => ({ action, resource, resourceAccount: MEMBER, context });
 const tagsAs = (tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
 const addTags = (arn: string, tags: Record<string, string>, existing: Record<string, string> = {}) =>
-  onMember('sagemaker:AddTags', arn, { 'aws:TagKeys': Object.keys(tags), ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), ...tagsAs(existing) });
+  onMember('sagemaker:AddTags', arn, {
+    'aws:TagKeys': Object.keys(tags),
+    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+    ...tagsAs(existing),
+  });
 const MARK = { zombie: 'confirmed', 'zombie-sweep-id': SWEEP };
 const DELETES: Array<[string, string]> = [
   ['sagemaker:DeleteEndpoint', 'endpoint'],
@@ -50,7 +77,7 @@ describe('attack: mark any resource confirmed, then delete it', () => {
     }
   });
 
-  it.each(DELETES)("%s: a delete session removes only what its own sweep confirmed", async (action, kind) => {
+  it.each(DELETES)('%s: a delete session removes only what its own sweep confirmed', async (action, kind) => {
     const arn = arnOf(kind, 'other-sweep');
     const otherSweep = { zombie: 'confirmed', 'zombie-sweep-id': 'sweep-2' };
     expect(await decide(legacyRole, onMember(action, arn, tagsAs(otherSweep)))).toBe('Allowed');
@@ -58,25 +85,31 @@ describe('attack: mark any resource confirmed, then delete it', () => {
     // Without a sweep id of its own (no session tag) a delete session removes nothing.
     expect(await decide(memberRole(MEMBER, 'delete'), onMember(action, arn, tagsAs(MARK)))).not.toBe('Allowed');
     // Confirmed without a sweep id at all.
-    expect(await decide(memberRole(MEMBER, 'delete', { 'zombie-sweep-id': SWEEP }), onMember(action, arn, tagsAs({ zombie: 'confirmed' })))).not.toBe('Allowed');
+    expect(await decide(memberRole(MEMBER, 'delete', { 'zombie-sweep-id': SWEEP }), onMember(action, arn, tagsAs({ zombie: 'confirmed' })))).not.toBe(
+      'Allowed',
+    );
   });
 });
 
 describe("attack: rewrite the owner's tags", () => {
-  it.each(['zombie-exempt', 'auto-delete-after', 'created-by', 'zombie-protected', 'owner', 'zombie-anything-else'])('no session removes or writes %s', async (key) => {
-    const arn = arnOf('endpoint', 'kept');
-    if (key.startsWith('zombie')) expect(await decide(legacyRole, onMember('sagemaker:DeleteTags', arn, { 'aws:TagKeys': [key] }))).toBe('Allowed');
-    for (const [capability, session] of sessions()) {
-      expect(await decide(session, onMember('sagemaker:DeleteTags', arn, { 'aws:TagKeys': [key] })), capability).not.toBe('Allowed');
-      expect(await decide(session, addTags(arn, { [key]: 'false' })), capability).not.toBe('Allowed');
-      expect(await decide(session, addTags(arn, { zombie: 'confirmed', [key]: 'false' })), capability).not.toBe('Allowed');
-    }
-  });
+  it.each(['zombie-exempt', 'auto-delete-after', 'created-by', 'zombie-protected', 'owner', 'zombie-anything-else'])(
+    'no session removes or writes %s',
+    async (key) => {
+      const arn = arnOf('endpoint', 'kept');
+      if (key.startsWith('zombie')) expect(await decide(legacyRole, onMember('sagemaker:DeleteTags', arn, { 'aws:TagKeys': [key] }))).toBe('Allowed');
+      for (const [capability, session] of sessions()) {
+        expect(await decide(session, onMember('sagemaker:DeleteTags', arn, { 'aws:TagKeys': [key] })), capability).not.toBe('Allowed');
+        expect(await decide(session, addTags(arn, { [key]: 'false' })), capability).not.toBe('Allowed');
+        expect(await decide(session, addTags(arn, { zombie: 'confirmed', [key]: 'false' })), capability).not.toBe('Allowed');
+      }
+    },
+  );
 
   it.each(['true', 'TRUE', 'yes', 'keep-it'])('no session puts zombie=confirmed on an endpoint tagged zombie-exempt=%j', async (value) => {
     const arn = arnOf('endpoint', 'exempt');
     expect(await decide(legacyRole, addTags(arn, MARK, { 'zombie-exempt': value }))).toBe('Allowed');
-    for (const [capability, session] of sessions()) expect(await decide(session, addTags(arn, MARK, { 'zombie-exempt': value })), capability).not.toBe('Allowed');
+    for (const [capability, session] of sessions())
+      expect(await decide(session, addTags(arn, MARK, { 'zombie-exempt': value })), capability).not.toBe('Allowed');
   });
 
   it('no session turns zombie=rejected back into confirmed and then deletes it', async () => {
@@ -95,19 +128,26 @@ describe("attack: rewrite the owner's tags", () => {
 });
 
 describe('attack: protected resources', () => {
-  it.each(['true', 'True', 'yes'])('zombie-protected=%j: the tag session cannot tag it, the delete session cannot delete it even when marked', async (value) => {
-    for (const [, kind] of DELETES) {
-      const arn = arnOf(kind, 'protected');
-      const tags = { ...MARK, 'zombie-protected': value };
-      expect(await decide(memberRole(MEMBER, 'tag'), addTags(arn, MARK, { 'zombie-protected': value }))).toBe('ExplicitlyDenied');
-      expect(await decide(memberRole(MEMBER, 'tag'), onMember('sagemaker:DeleteTags', arn, { 'aws:TagKeys': ['zombie'], ...tagsAs(tags) }))).toBe('ExplicitlyDenied');
-    }
-    for (const [action, kind] of DELETES) {
-      const tags = { ...MARK, 'zombie-protected': value };
-      expect(await decide(legacyRole, onMember(action, arnOf(kind, 'protected'), tagsAs(tags)))).toBe('Allowed');
-      expect(await decide(memberRole(MEMBER, 'delete', { 'zombie-sweep-id': SWEEP }), onMember(action, arnOf(kind, 'protected'), tagsAs(tags)))).toBe('ExplicitlyDenied');
-    }
-  });
+  it.each(['true', 'True', 'yes'])(
+    'zombie-protected=%j: the tag session cannot tag it, the delete session cannot delete it even when marked',
+    async (value) => {
+      for (const [, kind] of DELETES) {
+        const arn = arnOf(kind, 'protected');
+        const tags = { ...MARK, 'zombie-protected': value };
+        expect(await decide(memberRole(MEMBER, 'tag'), addTags(arn, MARK, { 'zombie-protected': value }))).toBe('ExplicitlyDenied');
+        expect(await decide(memberRole(MEMBER, 'tag'), onMember('sagemaker:DeleteTags', arn, { 'aws:TagKeys': ['zombie'], ...tagsAs(tags) }))).toBe(
+          'ExplicitlyDenied',
+        );
+      }
+      for (const [action, kind] of DELETES) {
+        const tags = { ...MARK, 'zombie-protected': value };
+        expect(await decide(legacyRole, onMember(action, arnOf(kind, 'protected'), tagsAs(tags)))).toBe('Allowed');
+        expect(await decide(memberRole(MEMBER, 'delete', { 'zombie-sweep-id': SWEEP }), onMember(action, arnOf(kind, 'protected'), tagsAs(tags)))).toBe(
+          'ExplicitlyDenied',
+        );
+      }
+    },
+  );
 });
 
 describe('attack: read-only hub steps obtain a destructive session', () => {
@@ -125,7 +165,15 @@ describe('attack: read-only hub steps obtain a destructive session', () => {
   it.each(['scan', 'list-targets'])('the hub %s role reaches only the read capability', async (fn) => {
     // Before: the one member role it assumed could tag and delete.
     const legacy = { accountId: HUB, roleName: `${PREFIX}-${fn}`, orgId: ORG, identityPolicies: [policy(`hub-${fn}`, HUB)] };
-    expect(await decide(legacy, { action: 'sts:AssumeRole', resource: roleArn(MEMBER, MEMBER_ROLE), resourceAccount: MEMBER, resourcePolicy: legacyDoc('member-role-trust'), context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID } })).toBe('Allowed');
+    expect(
+      await decide(legacy, {
+        action: 'sts:AssumeRole',
+        resource: roleArn(MEMBER, MEMBER_ROLE),
+        resourceAccount: MEMBER,
+        resourcePolicy: legacyDoc('member-role-trust'),
+        context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID },
+      }),
+    ).toBe('Allowed');
     expect(await assume(hubRole(fn), 'read', policy('member-read-role-trust'))).toBe('Allowed');
     for (const capability of ['snapshot', 'tag', 'delete'] as const) {
       expect(await assume(hubRole(fn), capability, policy(`member-${capability}-role-trust`), sweepTag), capability).not.toBe('Allowed');
@@ -134,12 +182,19 @@ describe('attack: read-only hub steps obtain a destructive session', () => {
 
   it('only the hub delete role obtains delete sessions, and only with a sweep id session tag', async () => {
     const trust = policy('member-delete-role-trust');
-    for (const fn of ['list-targets', 'scan', 'snapshot', 'tag', 'apply-decision']) expect(await assume(hubRole(fn), 'delete', trust, sweepTag), fn).not.toBe('Allowed');
+    for (const fn of ['list-targets', 'scan', 'snapshot', 'tag', 'apply-decision'])
+      expect(await assume(hubRole(fn), 'delete', trust, sweepTag), fn).not.toBe('Allowed');
     expect(await assume(hubRole('delete'), 'delete', trust, sweepTag)).toBe('Allowed');
     expect(await assume(hubRole('delete'), 'delete', trust)).not.toBe('Allowed');
     const otherTag = { 'aws:RequestTag/team': 'x', 'aws:TagKeys': ['team'] };
     const tagSession = (extra: Record<string, string | string[]>) =>
-      decide(hubRole('delete'), { action: 'sts:TagSession', resource: roleArn(MEMBER, capabilityRoleName(MEMBER_ROLE, 'delete')), resourceAccount: MEMBER, resourcePolicy: trust, context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID, ...extra } });
+      decide(hubRole('delete'), {
+        action: 'sts:TagSession',
+        resource: roleArn(MEMBER, capabilityRoleName(MEMBER_ROLE, 'delete')),
+        resourceAccount: MEMBER,
+        resourcePolicy: trust,
+        context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID, ...extra },
+      });
     expect(await tagSession(sweepTag)).toBe('Allowed');
     expect(await tagSession(otherTag)).not.toBe('Allowed');
   });
@@ -153,7 +208,11 @@ describe('attack: read-only hub steps obtain a destructive session', () => {
 
 describe('attack: broad grants', () => {
   const scalableTarget = `arn:aws:application-autoscaling:${REGION}:${MEMBER}:scalable-target/0123456789abcdef`;
-  const deregister = (dimension: string) => onMember('application-autoscaling:DeregisterScalableTarget', scalableTarget, { 'application-autoscaling:service-namespace': 'sagemaker', 'application-autoscaling:scalable-dimension': dimension });
+  const deregister = (dimension: string) =>
+    onMember('application-autoscaling:DeregisterScalableTarget', scalableTarget, {
+      'application-autoscaling:service-namespace': 'sagemaker',
+      'application-autoscaling:scalable-dimension': dimension,
+    });
 
   it('only the delete session deregisters scaling targets, and only SageMaker endpoint dimensions', async () => {
     expect(await decide(legacyRole, deregister('sagemaker:variant:DesiredInstanceCount'))).toBe('Allowed');
@@ -166,13 +225,29 @@ describe('attack: broad grants', () => {
   it('only the snapshot session reads S3 objects of its account', async () => {
     const object = { action: 's3:GetObject', resource: `arn:aws:s3:::payroll-${MEMBER}/salaries.csv`, resourceAccount: MEMBER };
     expect(await decide(legacyRole, object)).toBe('Allowed');
-    for (const [capability, session] of sessions()) expect(await decide(session, object), capability).toBe(capability === 'snapshot' ? 'Allowed' : 'ImplicitlyDenied');
+    for (const [capability, session] of sessions())
+      expect(await decide(session, object), capability).toBe(capability === 'snapshot' ? 'Allowed' : 'ImplicitlyDenied');
   });
 
   it('SageMaker calls are confined to the swept regions when the deployment names them', async () => {
     const vars = { ...VARS, ...memberPolicyVars({ memberRoleName: MEMBER_ROLE, regions: ['eu-west-1'], hubRegion: REGION }) };
-    const reader: Caller = { ...memberRole(), identityPolicies: [resolvePseudoParameters(fill(JSON.parse(readFileSync(fileURLToPath(new URL('../../policies/member-read-policy.json', import.meta.url)), 'utf8')), vars, 'member-read-policy.json') as PolicyJson, { accountId: MEMBER })] };
-    const elsewhere = { ...onMember('sagemaker:DescribeEndpoint', `arn:aws:sagemaker:ap-southeast-2:${MEMBER}:endpoint/x`), context: { 'aws:RequestedRegion': 'ap-southeast-2' } };
+    const reader: Caller = {
+      ...memberRole(),
+      identityPolicies: [
+        resolvePseudoParameters(
+          fill(
+            JSON.parse(readFileSync(fileURLToPath(new URL('../../policies/member-read-policy.json', import.meta.url)), 'utf8')),
+            vars,
+            'member-read-policy.json',
+          ) as PolicyJson,
+          { accountId: MEMBER },
+        ),
+      ],
+    };
+    const elsewhere = {
+      ...onMember('sagemaker:DescribeEndpoint', `arn:aws:sagemaker:ap-southeast-2:${MEMBER}:endpoint/x`),
+      context: { 'aws:RequestedRegion': 'ap-southeast-2' },
+    };
     expect(await decide(legacyRole, elsewhere)).toBe('Allowed');
     expect(await decide(reader, elsewhere)).toBe('ExplicitlyDenied');
   });
@@ -187,7 +262,8 @@ describe('attack: overwrite archived artifacts', () => {
   it('only the snapshot session writes into the archive, and only objects that do not exist yet', async () => {
     expect(await write(legacyRole, legacyDoc('archive-bucket-policy'))).toBe('Allowed');
     const createOnly = { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' };
-    for (const [capability, session] of sessions()) expect(await write(session, policy('archive-bucket-policy'), createOnly), capability).toBe(capability === 'snapshot' ? 'Allowed' : 'ImplicitlyDenied');
+    for (const [capability, session] of sessions())
+      expect(await write(session, policy('archive-bucket-policy'), createOnly), capability).toBe(capability === 'snapshot' ? 'Allowed' : 'ImplicitlyDenied');
     const snapshot = sessions().find(([capability]) => capability === 'snapshot')![1];
     // A PutObject, CopyObject or CompleteMultipartUpload without If-None-Match could replace a copy: refused.
     expect(await write(snapshot, policy('archive-bucket-policy'))).toBe('ExplicitlyDenied');

@@ -54,7 +54,10 @@ const key = {
 
 const bucketPolicy = policy('archive-bucket-policy', HUB);
 /** Key policies delegate to IAM in the hub account (as CDK's default key policy does); the role's own policy decides. */
-const keyPolicy: PolicyJson = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }] };
+const keyPolicy: PolicyJson = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }],
+};
 
 const onArchive = (action: string, objectKey: string, context: Record<string, string> = {}): Request => ({
   action,
@@ -68,8 +71,17 @@ const get = (objectKey: string) => onArchive('s3:GetObject', objectKey);
 const put = (objectKey: string) => onArchive('s3:PutObject', objectKey);
 const remove = (objectKey: string) => onArchive('s3:DeleteObject', objectKey);
 /** Audit events: If-None-Match always (the bucket policy refuses anything else), Object Lock retention when configured. */
-const appendAudit = (objectKey: string): Request[] => [onArchive('s3:PutObject', objectKey, { 's3:if-none-match': '*' }), onArchive('s3:PutObjectRetention', objectKey)];
-const list = (prefix: string): Request => ({ action: 's3:ListBucket', resource: `arn:aws:s3:::${BUCKET}`, resourceAccount: HUB, resourcePolicy: bucketPolicy, context: { 's3:prefix': prefix } });
+const appendAudit = (objectKey: string): Request[] => [
+  onArchive('s3:PutObject', objectKey, { 's3:if-none-match': '*' }),
+  onArchive('s3:PutObjectRetention', objectKey),
+];
+const list = (prefix: string): Request => ({
+  action: 's3:ListBucket',
+  resource: `arn:aws:s3:::${BUCKET}`,
+  resourceAccount: HUB,
+  resourcePolicy: bucketPolicy,
+  context: { 's3:prefix': prefix },
+});
 const archiveKey = (): Request[] =>
   ['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: String(VARS.ArchiveKeyArn), resourceAccount: HUB, resourcePolicy: keyPolicy }));
 const kms = (action: string, keyArn: string): Request => ({ action, resource: keyArn, resourceAccount: HUB, resourcePolicy: keyPolicy });
@@ -80,7 +92,8 @@ const publish = (): Request[] => [
 ];
 /** src/core/clients.ts: AssumeRole of the step's own capability role; the delete step tags its session with the sweep id. */
 const assumeMemberRole = (capability: MemberCapability): Request[] => {
-  const sweepTag: Record<string, string | string[]> = capability === 'delete' ? { 'aws:RequestTag/zombie-sweep-id': SWEEP, 'aws:TagKeys': ['zombie-sweep-id'] } : {};
+  const sweepTag: Record<string, string | string[]> =
+    capability === 'delete' ? { 'aws:RequestTag/zombie-sweep-id': SWEEP, 'aws:TagKeys': ['zombie-sweep-id'] } : {};
   const request = (action: string): Request => ({
     action,
     resource: roleArn(MEMBER, capabilityRoleName(MEMBER_ROLE, capability)),
@@ -91,15 +104,26 @@ const assumeMemberRole = (capability: MemberCapability): Request[] => {
   return capability === 'delete' ? [request('sts:AssumeRole'), request('sts:TagSession')] : [request('sts:AssumeRole')];
 };
 const anywhere = (action: string): Request => ({ action, resource: '*', resourceAccount: HUB });
-const putMetrics = (namespace: string): Request => ({ action: 'cloudwatch:PutMetricData', resource: '*', resourceAccount: HUB, context: { 'cloudwatch:namespace': namespace } });
+const putMetrics = (namespace: string): Request => ({
+  action: 'cloudwatch:PutMetricData',
+  resource: '*',
+  resourceAccount: HUB,
+  context: { 'cloudwatch:namespace': namespace },
+});
 
 /** A recorded call's object key as the policies see it: the simulator's bucket is the deployed archive. */
 function requestsOf(call: RecordedCall, ids: RecordedIds): Request[] {
   const input = (call.input ?? {}) as Record<string, unknown>;
   const op = `${call.service}:${call.operation}`;
   const objectKey = String(input.Key ?? '');
-  if (call.service === 'S3' && input.Bucket !== ids.bucket) throw new Error(`${call.fn} ${op} on bucket ${String(input.Bucket)}: hub functions touch only the archive`);
-  const macKey = () => (input.KeyId === ids.approvalKeyId ? String(VARS.ApprovalMacKeyArn) : input.KeyId === ids.decisionKeyId ? String(VARS.DecisionMacKeyArn) : `unknown key ${String(input.KeyId)}`);
+  if (call.service === 'S3' && input.Bucket !== ids.bucket)
+    throw new Error(`${call.fn} ${op} on bucket ${String(input.Bucket)}: hub functions touch only the archive`);
+  const macKey = () =>
+    input.KeyId === ids.approvalKeyId
+      ? String(VARS.ApprovalMacKeyArn)
+      : input.KeyId === ids.decisionKeyId
+        ? String(VARS.DecisionMacKeyArn)
+        : `unknown key ${String(input.KeyId)}`;
   switch (op) {
     case 'S3:GetObject':
       return [get(objectKey), archiveKey()[1]!];
@@ -137,13 +161,20 @@ function requestsOf(call: RecordedCall, ids: RecordedIds): Request[] {
     case 'STS:GetCallerIdentity':
       return [];
     case 'Organizations:ListTagsForResource':
-      return [{ action: 'organizations:ListTagsForResource', resource: `arn:aws:organizations::${String(VARS.ManagementAccountId)}:account/${ORG}/${String(input.ResourceId)}`, resourceAccount: HUB }];
+      return [
+        {
+          action: 'organizations:ListTagsForResource',
+          resource: `arn:aws:organizations::${String(VARS.ManagementAccountId)}:account/${ORG}/${String(input.ResourceId)}`,
+          resourceAccount: HUB,
+        },
+      ];
     case 'CloudWatch:PutMetricData':
       return [putMetrics(String(input.Namespace))];
     case 'SecretsManager:GetSecretValue':
       return [{ action: 'secretsmanager:GetSecretValue', resource: String(VARS.ExternalIdSecretArn), resourceAccount: HUB }];
     default:
-      if (call.service === 'Organizations' || call.service === 'EC2') return [anywhere(`${call.service === 'EC2' ? 'ec2' : 'organizations'}:${call.operation}`)];
+      if (call.service === 'Organizations' || call.service === 'EC2')
+        return [anywhere(`${call.service === 'EC2' ? 'ec2' : 'organizations'}:${call.operation}`)];
       throw new Error(`${call.fn} made ${op}, which this test cannot yet express as an IAM request: add it here`);
   }
 }
@@ -160,7 +191,13 @@ function assumeRecorded(input: Record<string, unknown>): Request[] {
     ...Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value])),
     ...(tags.length > 0 ? { 'aws:TagKeys': tags.map((t) => t.Key) } : {}),
   };
-  const request = (action: string): Request => ({ action, resource: roleArn(account, capabilityRoleName(MEMBER_ROLE, capability)), resourceAccount: account, resourcePolicy: policy(`member-${capability}-role-trust`, account), context });
+  const request = (action: string): Request => ({
+    action,
+    resource: roleArn(account, capabilityRoleName(MEMBER_ROLE, capability)),
+    resourceAccount: account,
+    resourcePolicy: policy(`member-${capability}-role-trust`, account),
+    context,
+  });
   return tags.length > 0 ? [request('sts:AssumeRole'), request('sts:TagSession')] : [request('sts:AssumeRole')];
 }
 
@@ -173,10 +210,19 @@ const NOT_IN_THE_RUN: Partial<Record<HubFunction, Request[]>> = {
   // src/sweep/input.ts: a retried ValidateInput reads the claim its first attempt wrote.
   'validate-input': [get(key.claim)],
   // src/sweep/targets.ts: targets by OU, regions 'all' (enabled regions through the member role's read capability).
-  'list-targets': [anywhere('organizations:ListAccountsForParent'), anywhere('organizations:ListOrganizationalUnitsForParent'), anywhere('ec2:DescribeRegions'), ...assumeMemberRole('read')],
+  'list-targets': [
+    anywhere('organizations:ListAccountsForParent'),
+    anywhere('organizations:ListOrganizationalUnitsForParent'),
+    anywhere('ec2:DescribeRegions'),
+    ...assumeMemberRole('read'),
+  ],
   // src/core/owners.ts, src/cleanup/approval/groups.ts: no account owner configured (its Organizations tags), approver groups by OU.
   collect: [
-    { action: 'organizations:ListTagsForResource', resource: `arn:aws:organizations::${String(VARS.ManagementAccountId)}:account/${ORG}/${MEMBER}`, resourceAccount: HUB },
+    {
+      action: 'organizations:ListTagsForResource',
+      resource: `arn:aws:organizations::${String(VARS.ManagementAccountId)}:account/${ORG}/${MEMBER}`,
+      resourceAccount: HUB,
+    },
     anywhere('organizations:ListParents'),
   ],
   // src/cleanup/approval/request.ts: a retried request forwards an already recorded decision to the new task token.
@@ -191,19 +237,36 @@ const NOT_IN_THE_RUN: Partial<Record<HubFunction, Request[]>> = {
   'record-failure': [get(key.report), put(key.report), get(key.lock), remove(key.lock), ...publish(), ...appendAudit(key.sweepEvent), ...archiveKey()],
 };
 
-
 /** Neighbouring things each function never does: each must be refused. */
 const NEVER: Record<HubFunction, Request[]> = {
   'validate-input': [remove(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent)],
-  'list-targets': [get(key.targets), put(key.report), put(key.manifest), anywhere('organizations:DescribeOrganization'), anywhere('organizations:InviteAccountToOrganization')],
+  'list-targets': [
+    get(key.targets),
+    put(key.report),
+    put(key.manifest),
+    anywhere('organizations:DescribeOrganization'),
+    anywhere('organizations:InviteAccountToOrganization'),
+  ],
   scan: [get(key.findings), put(key.report), put(key.targets), put(key.manifest), remove(key.endpointEvent)],
-  collect: [put(key.manifest), put(key.decision), remove(key.lock), anywhere('states:SendTaskSuccess'), anywhere('organizations:TagResource'), anywhere('organizations:ListAccounts')],
+  collect: [
+    put(key.manifest),
+    put(key.decision),
+    remove(key.lock),
+    anywhere('states:SendTaskSuccess'),
+    anywhere('organizations:TagResource'),
+    anywhere('organizations:ListAccounts'),
+  ],
   snapshot: [put(key.artifact), remove(key.manifest), put(key.decision), remove(key.endpointEvent)],
   tag: [put(key.manifest), put(key.decision), remove(key.endpointEvent), anywhere('states:SendTaskSuccess')],
   'request-approval': [
     { action: 'sns:Subscribe', resource: String(VARS.NotificationTopicArn), resourceAccount: HUB },
     { action: 'sns:SetSubscriptionAttributes', resource: String(VARS.NotificationTopicArn), resourceAccount: HUB },
-    kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)), kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.manifest), put(key.deletions), remove(key.decision)],
+    kms('kms:VerifyMac', String(VARS.ApprovalMacKeyArn)),
+    kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)),
+    put(key.manifest),
+    put(key.deletions),
+    remove(key.decision),
+  ],
   'approval-web': [
     put(key.approval),
     put(key.notice),
@@ -213,14 +276,36 @@ const NEVER: Record<HubFunction, Request[]> = {
     anywhere('states:SendTaskFailure'),
     remove(key.decision),
   ],
-  'apply-decision': [kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.veto), put(key.notice), remove(key.endpointEvent), remove(key.sweepEvent), put(key.approval), put(key.manifest), remove(key.decision), anywhere('states:SendTaskSuccess')],
-  delete: [kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)), put(key.veto), put(key.decision), get(key.approval), put(key.manifest), remove(key.endpointEvent), put(key.deletions)],
+  'apply-decision': [
+    kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)),
+    put(key.veto),
+    put(key.notice),
+    remove(key.endpointEvent),
+    remove(key.sweepEvent),
+    put(key.approval),
+    put(key.manifest),
+    remove(key.decision),
+    anywhere('states:SendTaskSuccess'),
+  ],
+  delete: [
+    kms('kms:GenerateMac', String(VARS.DecisionMacKeyArn)),
+    put(key.veto),
+    put(key.decision),
+    get(key.approval),
+    put(key.manifest),
+    remove(key.endpointEvent),
+    put(key.deletions),
+  ],
   report: [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent), putMetrics('AWS/SageMaker'), putMetrics('SomeoneElse')],
   'record-failure': [put(key.lock), put(key.manifest), put(key.decision), remove(key.sweepEvent)],
 };
 
 /** The documents a function's role holds, as infra attaches them (infra/hub/functions.ts documentsFor). */
-const documentsOf = (fn: HubFunction) => [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB), ...((MEMBER_ACCESS_FUNCTIONS as readonly string[]).includes(fn) ? [policy('hub-external-id', HUB)] : [])];
+const documentsOf = (fn: HubFunction) => [
+  policy('hub-function-base', HUB),
+  policy(`hub-${fn}`, HUB),
+  ...((MEMBER_ACCESS_FUNCTIONS as readonly string[]).includes(fn) ? [policy('hub-external-id', HUB)] : []),
+];
 const roleOf = (fn: HubFunction, identityPolicies = [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB)]): Caller => ({
   accountId: HUB,
   roleName: `${PREFIX}-${fn}`,

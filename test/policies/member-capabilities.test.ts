@@ -52,7 +52,13 @@ describe('delete capability', () => {
   it('deregisters SageMaker endpoint scaling targets only', async () => {
     const target = `arn:aws:application-autoscaling:${REGION}:${MEMBER}:scalable-target/abc123`;
     const deregister = (namespace: string, dimension: string) =>
-      decide(deleter(), onMember('application-autoscaling:DeregisterScalableTarget', target, { 'application-autoscaling:service-namespace': namespace, 'application-autoscaling:scalable-dimension': dimension }));
+      decide(
+        deleter(),
+        onMember('application-autoscaling:DeregisterScalableTarget', target, {
+          'application-autoscaling:service-namespace': namespace,
+          'application-autoscaling:scalable-dimension': dimension,
+        }),
+      );
     expect(await deregister('sagemaker', 'sagemaker:variant:DesiredInstanceCount')).toBe('Allowed');
     expect(await deregister('sagemaker', 'sagemaker:inference-component:DesiredCopyCount')).toBe('Allowed');
     expect(await deregister('ecs', 'ecs:service:DesiredCount')).not.toBe('Allowed');
@@ -63,7 +69,9 @@ describe('delete capability', () => {
 describe('tag capability', () => {
   it("writes and removes every one of the workflow's own keys (src/core/tags.ts)", async () => {
     const tagger = memberRole(MEMBER, 'tag');
-    expect(await decide(tagger, onMember('sagemaker:AddTags', endpointArn('idle'), { 'aws:TagKeys': WORKFLOW_TAG_KEYS, 'aws:RequestTag/zombie': 'confirmed' }))).toBe('Allowed');
+    expect(
+      await decide(tagger, onMember('sagemaker:AddTags', endpointArn('idle'), { 'aws:TagKeys': WORKFLOW_TAG_KEYS, 'aws:RequestTag/zombie': 'confirmed' })),
+    ).toBe('Allowed');
     expect(await decide(tagger, onMember('sagemaker:DeleteTags', endpointArn('idle'), { 'aws:TagKeys': WORKFLOW_TAG_KEYS }))).toBe('Allowed');
   });
 
@@ -72,7 +80,12 @@ describe('tag capability', () => {
     ['endpoint config', configArn('idle')],
     ['model', modelArn('idle')],
   ])('marks the %s of a confirmed zombie (deleting it then needs its own mark)', async (_kind, arn) => {
-    expect(await decide(memberRole(MEMBER, 'tag'), onMember('sagemaker:AddTags', arn, { 'aws:TagKeys': ['zombie', 'zombie-sweep-id'], 'aws:RequestTag/zombie': 'confirmed' }))).toBe('Allowed');
+    expect(
+      await decide(
+        memberRole(MEMBER, 'tag'),
+        onMember('sagemaker:AddTags', arn, { 'aws:TagKeys': ['zombie', 'zombie-sweep-id'], 'aws:RequestTag/zombie': 'confirmed' }),
+      ),
+    ).toBe('Allowed');
   });
 
   it('rejects an endpoint the owner exempted (zombie=rejected and zombie-exempt-until on a zombie-exempt=true endpoint)', async () => {
@@ -102,7 +115,10 @@ describe('snapshot capability', () => {
 
   it('decrypts source objects with its own keys only through S3', async () => {
     const key = `arn:aws:kms:${REGION}:${MEMBER}:key/abcd`;
-    const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: 'kms:*', Resource: '*' }] };
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: 'kms:*', Resource: '*' }],
+    };
     const decrypt = (via: string) => ({ ...onMember('kms:Decrypt', key, { 'kms:ViaService': via }), resourcePolicy: keyPolicy });
     expect(await decide(memberRole(MEMBER, 'snapshot'), decrypt(`s3.${REGION}.amazonaws.com`))).toBe('Allowed');
     expect(await decide(memberRole(MEMBER, 'snapshot'), decrypt(`secretsmanager.${REGION}.amazonaws.com`))).not.toBe('Allowed');
@@ -110,10 +126,23 @@ describe('snapshot capability', () => {
 
   it('writes copies under artifacts/<its own account>/ of the archive (identity and bucket policy together)', async () => {
     const archive = policy('archive-bucket-policy');
-    const put = (key: string, context: Request['context'] = {}) => decide(memberRole(MEMBER, 'snapshot'), { action: 's3:PutObject', resource: `arn:aws:s3:::${BUCKET}/${key}`, resourceAccount: HUB, resourcePolicy: archive, context });
+    const put = (key: string, context: Request['context'] = {}) =>
+      decide(memberRole(MEMBER, 'snapshot'), {
+        action: 's3:PutObject',
+        resource: `arn:aws:s3:::${BUCKET}/${key}`,
+        resourceAccount: HUB,
+        resourcePolicy: archive,
+        context,
+      });
     expect(await put(`artifacts/${MEMBER}/${REGION}/idle/sweep-1/model.tar.gz`, { 's3:ObjectCreationOperation': 'false' })).toBe('Allowed');
-    expect(await put(`artifacts/${MEMBER}/${REGION}/idle/sweep-1/model.tar.gz`, { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' })).toBe('Allowed');
-    for (const key of [`artifacts/${OTHER_MEMBER}/${REGION}/idle/sweep-1/model.tar.gz`, `manifests/${MEMBER}/${REGION}/idle/sweep-1.json`, 'sweeps/sweep-1/report.json']) {
+    expect(await put(`artifacts/${MEMBER}/${REGION}/idle/sweep-1/model.tar.gz`, { 's3:ObjectCreationOperation': 'true', 's3:if-none-match': '*' })).toBe(
+      'Allowed',
+    );
+    for (const key of [
+      `artifacts/${OTHER_MEMBER}/${REGION}/idle/sweep-1/model.tar.gz`,
+      `manifests/${MEMBER}/${REGION}/idle/sweep-1.json`,
+      'sweeps/sweep-1/report.json',
+    ]) {
       expect(await put(key, { 's3:if-none-match': '*' }), key).not.toBe('Allowed');
     }
   });
@@ -121,7 +150,9 @@ describe('snapshot capability', () => {
   it('a capability role in the hub account itself is confined to its prefix too', async () => {
     const hubMember = { ...memberRole(HUB, 'snapshot'), identityPolicies: [ADMIN] };
     const object = `arn:aws:s3:::${BUCKET}/audit/sweeps/sweep-1/x.json`;
-    expect(await decide(hubMember, { action: 's3:GetObject', resource: object, resourceAccount: HUB, resourcePolicy: policy('archive-bucket-policy') })).toBe('ExplicitlyDenied');
+    expect(await decide(hubMember, { action: 's3:GetObject', resource: object, resourceAccount: HUB, resourcePolicy: policy('archive-bucket-policy') })).toBe(
+      'ExplicitlyDenied',
+    );
   });
 });
 
@@ -131,7 +162,11 @@ describe('regions', () => {
     const { VARS } = await import('./simulate.ts');
     const vars = { ...VARS, ...memberPolicyVars({ memberRoleName: 'ZombieSweepMemberRole', regions: ['eu-west-1'], hubRegion: REGION }) };
     const reader = { ...memberRole(), identityPolicies: [resolvePseudoParameters(loadPolicy('member-read-policy', vars), { accountId: MEMBER })] };
-    const describeIn = (region: string) => decide(reader, { ...onMember('sagemaker:DescribeEndpoint', `arn:aws:sagemaker:${region}:${MEMBER}:endpoint/demo`), context: { 'aws:RequestedRegion': region } });
+    const describeIn = (region: string) =>
+      decide(reader, {
+        ...onMember('sagemaker:DescribeEndpoint', `arn:aws:sagemaker:${region}:${MEMBER}:endpoint/demo`),
+        context: { 'aws:RequestedRegion': region },
+      });
     expect(await describeIn('eu-west-1')).toBe('Allowed');
     expect(await describeIn(REGION)).toBe('Allowed');
     expect(await describeIn('ap-southeast-2')).toBe('ExplicitlyDenied');

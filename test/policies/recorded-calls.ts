@@ -47,7 +47,12 @@ export async function recordCleanupSweep(): Promise<{ calls: RecordedCall[]; ids
     const recorders = new Map<LocalFunction, Recorder>();
     const counterFor = (fn: LocalFunction) => recorders.get(fn) ?? recorders.set(fn, new Recorder(fn, calls)).get(fn)!;
     const run = env.start(
-      { sweepId: 'recorded-calls', mode: 'cleanup', digest: true, approval: { approvers: APPROVERS, notifyOwners: true, noticeSeconds: 0, accountOwners: { [TEAM]: 'ml-lead@example.com' } } },
+      {
+        sweepId: 'recorded-calls',
+        mode: 'cleanup',
+        digest: true,
+        approval: { approvers: APPROVERS, notifyOwners: true, noticeSeconds: 0, accountOwners: { [TEAM]: 'ml-lead@example.com' } },
+      },
       { decisionKeyId, counterFor, auditRetention: { mode: 'GOVERNANCE', days: 1 } },
     );
     const request = await run.approvalRequested;

@@ -32,7 +32,8 @@ describe('scale to zero under the delete capability', () => {
     expect(await decide(deleteSession, onMember(action, arn, tagsAs({ zombie: 'confirmed', 'zombie-sweep-id': 'sweep-2' })))).not.toBe('Allowed');
     expect(await decide(deleteSession, onMember(action, arn, {}))).not.toBe('Allowed');
     expect(await decide(memberRole(MEMBER, 'delete'), onMember(action, arn, tagsAs(MARK)))).not.toBe('Allowed');
-    for (const capability of ['read', 'snapshot', 'tag'] as const) expect(await decide(memberRole(MEMBER, capability), onMember(action, arn, tagsAs(MARK))), capability).not.toBe('Allowed');
+    for (const capability of ['read', 'snapshot', 'tag'] as const)
+      expect(await decide(memberRole(MEMBER, capability), onMember(action, arn, tagsAs(MARK))), capability).not.toBe('Allowed');
   });
 
   it.each(SCALE_CALLS)('%s: never on a protected or exempt resource, even one this sweep confirmed', async (action, kind) => {
@@ -44,7 +45,10 @@ describe('scale to zero under the delete capability', () => {
   it('lowers scaling minimums of SageMaker targets only', async () => {
     const target = `arn:aws:application-autoscaling:${REGION}:${MEMBER}:scalable-target/sagemaker-abc`;
     const register = (namespace: string, dimension: string) =>
-      onMember('application-autoscaling:RegisterScalableTarget', target, { 'application-autoscaling:service-namespace': namespace, 'application-autoscaling:scalable-dimension': dimension });
+      onMember('application-autoscaling:RegisterScalableTarget', target, {
+        'application-autoscaling:service-namespace': namespace,
+        'application-autoscaling:scalable-dimension': dimension,
+      });
     expect(await decide(deleteSession, register('sagemaker', 'sagemaker:variant:DesiredInstanceCount'))).toBe('Allowed');
     expect(await decide(deleteSession, register('sagemaker', 'sagemaker:inference-component:DesiredCopyCount'))).toBe('Allowed');
     expect(await decide(deleteSession, register('ecs', 'ecs:service:DesiredCount'))).not.toBe('Allowed');
@@ -54,7 +58,11 @@ describe('scale to zero under the delete capability', () => {
 
 describe('the scaled-to-zero mark', () => {
   const addTags = (tags: Record<string, string>, existing: Record<string, string>) =>
-    onMember('sagemaker:AddTags', arnOf('endpoint', 'idle'), { 'aws:TagKeys': Object.keys(tags), ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), ...tagsAs(existing) });
+    onMember('sagemaker:AddTags', arnOf('endpoint', 'idle'), {
+      'aws:TagKeys': Object.keys(tags),
+      ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+      ...tagsAs(existing),
+    });
   const MARK_ZERO = { zombie: 'scaled-to-zero', 'zombie-approved-by': 'alice@example.com', 'zombie-approved-at': '2026-12-05T00:00:00Z' };
 
   it('a delete session writes it only on what its own sweep confirmed', async () => {

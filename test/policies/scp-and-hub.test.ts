@@ -47,10 +47,18 @@ describe('prevention SCP: endpoints must carry auto-delete-after', () => {
 });
 
 describe('hub function policies', () => {
-  const hub = (fn: string): Caller => ({ accountId: HUB, roleName: `${PREFIX}-${fn}`, orgId: ORG, identityPolicies: [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB)] });
+  const hub = (fn: string): Caller => ({
+    accountId: HUB,
+    roleName: `${PREFIX}-${fn}`,
+    orgId: ORG,
+    identityPolicies: [policy('hub-function-base', HUB), policy(`hub-${fn}`, HUB)],
+  });
 
   it('each function that acts in member accounts may assume exactly its own capability role (its own policy, whatever the trust says)', async () => {
-    const trustsWholeHub = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'sts:AssumeRole' }] };
+    const trustsWholeHub = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'sts:AssumeRole' }],
+    };
     for (const fn of HUB_FUNCTIONS) {
       const own = MEMBER_CAPABILITY_OF[fn as keyof typeof MEMBER_CAPABILITY_OF] as MemberCapability | undefined;
       for (const capability of MEMBER_CAPABILITIES) {
@@ -67,7 +75,10 @@ describe('hub function policies', () => {
   });
 
   it('only request-approval signs links, only approval-web verifies them, and only those two answer Step Functions', async () => {
-    const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }] };
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }],
+    };
     const mac = String(VARS.ApprovalMacKeyArn);
     for (const fn of HUB_FUNCTIONS) {
       const sign = await decide(hub(fn), { action: 'kms:GenerateMac', resource: mac, resourceAccount: HUB, resourcePolicy: keyPolicy });
@@ -84,7 +95,10 @@ describe('hub function policies', () => {
   });
 
   it('only approval-web signs decision records; apply-decision and delete verify them; request-approval can do neither', async () => {
-    const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }] };
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }],
+    };
     const key = String(VARS.DecisionMacKeyArn);
     for (const fn of HUB_FUNCTIONS) {
       const sign = await decide(hub(fn), { action: 'kms:GenerateMac', resource: key, resourceAccount: HUB, resourcePolicy: keyPolicy });
@@ -99,10 +113,18 @@ describe('hub function policies', () => {
 
   it('only request-approval, report and record-failure publish to the encrypted topic', async () => {
     const publishers = ['request-approval', 'report', 'record-failure'];
-    const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }] };
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'kms:*', Resource: '*' }],
+    };
     for (const fn of HUB_FUNCTIONS) {
       const publish = await decide(hub(fn), { action: 'sns:Publish', resource: String(VARS.NotificationTopicArn), resourceAccount: HUB });
-      const encrypt = await decide(hub(fn), { action: 'kms:GenerateDataKey', resource: String(VARS.NotificationKeyArn), resourceAccount: HUB, resourcePolicy: keyPolicy });
+      const encrypt = await decide(hub(fn), {
+        action: 'kms:GenerateDataKey',
+        resource: String(VARS.NotificationKeyArn),
+        resourceAccount: HUB,
+        resourcePolicy: keyPolicy,
+      });
       const expected = publishers.includes(fn) ? 'Allowed' : 'ImplicitlyDenied';
       expect({ fn, publish, encrypt }).toEqual({ fn, publish: expected, encrypt: expected });
     }
@@ -149,14 +171,18 @@ describe('policies/ files', () => {
     for (const capability of MEMBER_CAPABILITIES) {
       const trust = readPolicyFile(`member-${capability}-role-trust`);
       const arns = (trust.Statement[0] as { Condition: { ArnEquals: Record<string, string[]> } }).Condition.ArnEquals['aws:PrincipalArn'] ?? [];
-      const expected = Object.entries(MEMBER_CAPABILITY_OF).filter(([, c]) => c === capability).map(([fn]) => `arn:\${Partition}:iam::\${HubAccountId}:role/\${ResourcePrefix}-${fn}`);
+      const expected = Object.entries(MEMBER_CAPABILITY_OF)
+        .filter(([, c]) => c === capability)
+        .map(([fn]) => `arn:\${Partition}:iam::\${HubAccountId}:role/\${ResourcePrefix}-${fn}`);
       expect([capability, [...arns].sort()]).toEqual([capability, expected.sort()]);
     }
     expect(Object.keys(MEMBER_CAPABILITY_OF).sort()).toEqual([...MEMBER_ACCESS_FUNCTIONS].sort());
   });
 
   it("the tag capability's writable keys are exactly the keys the workflow writes (src/core/tags.ts)", () => {
-    const statement = readPolicyFile('member-tag-policy').Statement.find((s) => s.Sid === 'WriteOnlyTheWorkflowsOwnKeys') as { Condition: Record<string, Record<string, string[]>> };
+    const statement = readPolicyFile('member-tag-policy').Statement.find((s) => s.Sid === 'WriteOnlyTheWorkflowsOwnKeys') as {
+      Condition: Record<string, Record<string, string[]>>;
+    };
     expect([...statement.Condition['ForAllValues:StringEquals']!['aws:TagKeys']!].sort()).toEqual([...WORKFLOW_TAG_KEYS].sort());
   });
 });
@@ -164,7 +190,16 @@ describe('policies/ files', () => {
 describe('prevention SCP: nobody but the workflow removes auto-delete-after', () => {
   const scps = [FULL_AWS_ACCESS, policy('scp-require-auto-delete-after')];
   const removeTag = (roleName: string, keys: string[]) =>
-    decide({ accountId: MEMBER, roleName, orgId: ORG, identityPolicies: [ADMIN] }, { action: 'sagemaker:DeleteTags', resource: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/model`, resourceAccount: MEMBER, scps, context: { 'aws:TagKeys': keys } });
+    decide(
+      { accountId: MEMBER, roleName, orgId: ORG, identityPolicies: [ADMIN] },
+      {
+        action: 'sagemaker:DeleteTags',
+        resource: `arn:aws:sagemaker:${REGION}:${MEMBER}:endpoint/model`,
+        resourceAccount: MEMBER,
+        scps,
+        context: { 'aws:TagKeys': keys },
+      },
+    );
 
   it('denies removing the tag (any case) to everyone else, administrators included, and leaves other tags alone', async () => {
     expect(await removeTag('DataScientist', ['auto-delete-after'])).toBe('ExplicitlyDenied');

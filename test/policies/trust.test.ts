@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { HUB_FUNCTIONS, MEMBER_ACCESS_FUNCTIONS, MEMBER_CAPABILITY_OF } from '../../infra/names.ts';
 import { capabilityRoleName } from '../../src/core/capabilities.ts';
-import { EXTERNAL_ID, HUB, MEMBER, MEMBER_ROLE, ORG, OTHER_ORG, OUTSIDER, PREFIX, RESTORE_ROLE, ADMIN, decide, policy, roleArn, type Caller } from './simulate.ts';
+import {
+  EXTERNAL_ID,
+  HUB,
+  MEMBER,
+  MEMBER_ROLE,
+  ORG,
+  OTHER_ORG,
+  OUTSIDER,
+  PREFIX,
+  RESTORE_ROLE,
+  ADMIN,
+  decide,
+  policy,
+  roleArn,
+  type Caller,
+} from './simulate.ts';
 
 /**
  * Who may assume each member capability role: its trust policy (policies/member-<capability>-role-trust.json)
@@ -13,7 +28,13 @@ const hubRole = (fn: string, orgId = ORG): Caller => ({ accountId: HUB, roleName
 const SWEEP_TAG = { 'aws:RequestTag/zombie-sweep-id': 'sweep-1', 'aws:TagKeys': ['zombie-sweep-id'] };
 
 /** `externalId: null` sends no external id (undefined would mean the default). */
-async function assume(caller: Caller, externalId: string | null = EXTERNAL_ID, trust = policy('member-read-role-trust'), target = memberRoleArn, extra: Record<string, string | string[]> = {}) {
+async function assume(
+  caller: Caller,
+  externalId: string | null = EXTERNAL_ID,
+  trust = policy('member-read-role-trust'),
+  target = memberRoleArn,
+  extra: Record<string, string | string[]> = {},
+) {
   return decide(caller, {
     action: 'sts:AssumeRole',
     resource: target,
@@ -30,7 +51,13 @@ describe('member capability role trust', () => {
     const extra = capability === 'delete' ? SWEEP_TAG : {};
     expect(await assume(hubRole(fn), EXTERNAL_ID, policy(`member-${capability}-role-trust`), target, extra)).toBe('Allowed');
     if (capability === 'delete') {
-      const tagSession = await decide(hubRole(fn), { action: 'sts:TagSession', resource: target, resourceAccount: MEMBER, resourcePolicy: policy('member-delete-role-trust'), context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID, ...SWEEP_TAG } });
+      const tagSession = await decide(hubRole(fn), {
+        action: 'sts:TagSession',
+        resource: target,
+        resourceAccount: MEMBER,
+        resourcePolicy: policy('member-delete-role-trust'),
+        context: { 'aws:ResourceOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID, ...SWEEP_TAG },
+      });
       expect(tagSession).toBe('Allowed');
     }
   });
@@ -61,7 +88,10 @@ describe('member capability role trust', () => {
       action: 'sts:AssumeRole',
       resource: roleArn(OUTSIDER, MEMBER_ROLE),
       resourceAccount: OUTSIDER,
-      resourcePolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'sts:AssumeRole', Resource: '*' }] },
+      resourcePolicy: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: 'sts:AssumeRole', Resource: '*' }],
+      },
       context: { 'aws:ResourceOrgID': OTHER_ORG, 'sts:ExternalId': EXTERNAL_ID },
     });
     expect(inOtherOrg).not.toBe('Allowed');

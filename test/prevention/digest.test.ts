@@ -4,7 +4,13 @@ import type { Finding } from '../../src/core/schemas.ts';
 
 const NOW = new Date('2026-12-05T10:00:00Z');
 
-function finding(name: string, verdict: Finding['verdict'], cost: number | null, tags: Record<string, string> = {}, creationTime = '2026-06-01T00:00:00Z'): Finding {
+function finding(
+  name: string,
+  verdict: Finding['verdict'],
+  cost: number | null,
+  tags: Record<string, string> = {},
+  creationTime = '2026-06-01T00:00:00Z',
+): Finding {
   return {
     accountId: '222222222222',
     region: 'us-east-1',
@@ -50,12 +56,18 @@ describe('weekly digest', () => {
   });
 
   it('caps a far auto-delete-after at creation plus the horizon, as detection does', () => {
-    const [capped] = buildDigests([finding('forever', 'exempt', 10, { owner: 'x', 'auto-delete-after': '2099-01-01' }, '2026-01-01T00:00:00Z')], { now: NOW, autoDeleteMaxDays: 365 });
+    const [capped] = buildDigests([finding('forever', 'exempt', 10, { owner: 'x', 'auto-delete-after': '2099-01-01' }, '2026-01-01T00:00:00Z')], {
+      now: NOW,
+      autoDeleteMaxDays: 365,
+    });
     expect(capped!.endpoints[0]).toMatchObject({ autoDeleteAfter: '2026-12-31', daysUntilAutoDelete: 26 });
   });
 
   it('reads as one plain-text message per owner', () => {
-    const text = digestText(digests.find((d) => d.owner === 'owner=maria@example.com')!, 'weekly-1');
+    const text = digestText(
+      digests.find((d) => d.owner === 'owner=maria@example.com')!,
+      'weekly-1',
+    );
     expect(text.subject).toBe('SageMaker endpoints of owner=maria@example.com: 1 idle of 1, $100.00/month');
     expect(text.body).toContain('- demo (222222222222, us-east-1): EXPIRED (auto-delete-after passed), $100.00/month, auto-delete-after 2026-12-01 has passed');
     const fraud = digestText(digests[1]!, 'weekly-1').body;

@@ -42,10 +42,15 @@ async function run(definition: string, input: unknown, items: unknown[], work: L
 
 describe('local Distributed Map', () => {
   it('reads items from S3, applies ItemSelector with $$.Map.Item, and writes results in the ResultWriter layout', async () => {
-    const { record, output, json } = await run(fanOut({ MaxConcurrency: 2 }), { itemsKey: 'items.json', label: 'L', prefix: 'out' }, [{ n: 1 }, { n: 2 }, { n: 3 }], async (event) => {
-      const e = event as { value: { n: number }; index: number; label: string };
-      return { doubled: e.value.n * 2, index: e.index, label: e.label };
-    });
+    const { record, output, json } = await run(
+      fanOut({ MaxConcurrency: 2 }),
+      { itemsKey: 'items.json', label: 'L', prefix: 'out' },
+      [{ n: 1 }, { n: 2 }, { n: 3 }],
+      async (event) => {
+        const e = event as { value: { n: number }; index: number; label: string };
+        return { doubled: e.value.n * 2, index: e.index, label: e.label };
+      },
+    );
     expect(record.status).toBe('SUCCEEDED');
     const details = output.results.ResultWriterDetails;
     expect(details.Bucket).toBe('bucket');
@@ -66,13 +71,18 @@ describe('local Distributed Map', () => {
   it('never runs more children at once than MaxConcurrencyPath allows', async () => {
     let inFlight = 0;
     let peak = 0;
-    const { record } = await run(fanOut({ MaxConcurrencyPath: '$.limit' }), { itemsKey: 'items.json', label: 'L', prefix: 'p', limit: 3 }, Array.from({ length: 12 }, (_, n) => ({ n })), async () => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((resolve) => setImmediate(resolve));
-      inFlight--;
-      return {};
-    });
+    const { record } = await run(
+      fanOut({ MaxConcurrencyPath: '$.limit' }),
+      { itemsKey: 'items.json', label: 'L', prefix: 'p', limit: 3 },
+      Array.from({ length: 12 }, (_, n) => ({ n })),
+      async () => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        return {};
+      },
+    );
     expect(record.status).toBe('SUCCEEDED');
     expect(peak).toBe(3);
   });
@@ -128,7 +138,9 @@ describe('local Distributed Map', () => {
             ItemsPath: '$.items',
             ItemProcessor: {
               StartAt: 'Flaky',
-              States: { Flaky: { Type: 'Task', Resource: FN('flaky'), Retry: [{ ErrorEquals: ['RetryableAwsError'], IntervalSeconds: 30, MaxAttempts: 3 }], End: true } },
+              States: {
+                Flaky: { Type: 'Task', Resource: FN('flaky'), Retry: [{ ErrorEquals: ['RetryableAwsError'], IntervalSeconds: 30, MaxAttempts: 3 }], End: true },
+              },
             },
             End: true,
           },

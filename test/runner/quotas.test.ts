@@ -7,7 +7,11 @@ import { fakeS3 } from './fake-s3.ts';
 const FN = (name: string) => `arn:aws:lambda:us-east-1:111111111111:function:${name}`;
 const KIB = 1024;
 
-function engineWith(definition: unknown, functions: Record<string, LambdaFunction>, options: { quotas?: Partial<Quotas>; items?: unknown[]; machine?: Partial<LocalMachineOptions> } = {}) {
+function engineWith(
+  definition: unknown,
+  functions: Record<string, LambdaFunction>,
+  options: { quotas?: Partial<Quotas>; items?: unknown[]; machine?: Partial<LocalMachineOptions> } = {},
+) {
   const s3 = fakeS3({ 'bucket/items.json': options.items ?? [] });
   const engine = new LocalStepFunctions({ region: 'us-east-1', accountId: '111111111111', quotas: options.quotas });
   const arn = engine.createStateMachine('quotas', JSON.stringify(definition), { s3: s3.client, functions, retryIntervalMs: 0, ...options.machine });
@@ -25,7 +29,14 @@ function bigThenDestroy(extra: Record<string, unknown> = {}) {
   return {
     StartAt: 'Big',
     States: {
-      Big: { Type: 'Task', Resource: FN('big'), ResultPath: '$.big', Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Destroy' }], Next: 'Destroy', ...extra },
+      Big: {
+        Type: 'Task',
+        Resource: FN('big'),
+        ResultPath: '$.big',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Destroy' }],
+        Next: 'Destroy',
+        ...extra,
+      },
       Destroy: { Type: 'Task', Resource: FN('destroy'), ResultPath: '$.destroyed', End: true },
     },
   };
@@ -73,7 +84,10 @@ describe('Step Functions quotas in the local runner', () => {
 
   it('accepts a payload of exactly 256 KiB', async () => {
     // {"b":"xxx..."} is 8 bytes of JSON around the string.
-    const { record } = await runOnce({ StartAt: 'Big', States: { Big: { Type: 'Task', Resource: FN('big'), End: true } } }, { big: async () => ({ b: 'x'.repeat(AWS_QUOTAS.payloadBytes - 8) }) });
+    const { record } = await runOnce(
+      { StartAt: 'Big', States: { Big: { Type: 'Task', Resource: FN('big'), End: true } } },
+      { big: async () => ({ b: 'x'.repeat(AWS_QUOTAS.payloadBytes - 8) }) },
+    );
     expect(record.status).toBe('SUCCEEDED');
     expect(record.usage.maxPayloadBytes).toBe(AWS_QUOTAS.payloadBytes);
   });
@@ -103,7 +117,11 @@ describe('Step Functions quotas in the local runner', () => {
         Fan: {
           Type: 'Map',
           ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { Bucket: 'bucket', Key: 'items.json' } },
-          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' }, StartAt: 'Slow', States: { Slow: { Type: 'Task', Resource: FN('slow'), End: true } } },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+            StartAt: 'Slow',
+            States: { Slow: { Type: 'Task', Resource: FN('slow'), End: true } },
+          },
           ResultPath: '$.results',
           Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Caught' }],
           End: true,
@@ -112,7 +130,12 @@ describe('Step Functions quotas in the local runner', () => {
       },
     };
     // The handler never answers: only the Express limit (lowered here so the test does not wait 5 minutes) ends the child.
-    const { record, output } = await runOnce(definition, { slow: () => new Promise(() => undefined) }, {}, { items: [{ n: 1 }], quotas: { expressDurationMs: 50 } });
+    const { record, output } = await runOnce(
+      definition,
+      { slow: () => new Promise(() => undefined) },
+      {},
+      { items: [{ n: 1 }], quotas: { expressDurationMs: 50 } },
+    );
     expect(record.status).toBe('SUCCEEDED');
     expect(output.error.Error).toBe('States.ExceedToleratedFailureThreshold');
     expect(output.results).toBeUndefined();
@@ -127,7 +150,11 @@ describe('Step Functions quotas in the local runner', () => {
           Type: 'Map',
           ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { Bucket: 'bucket', Key: 'items.json' } },
           ItemBatcher: { MaxItemsPerBatch: 10, BatchInput: { 'label.$': '$.label' } },
-          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Work', States: { Work: { Type: 'Task', Resource: FN('work'), End: true } } },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'Work',
+            States: { Work: { Type: 'Task', Resource: FN('work'), End: true } },
+          },
           ToleratedFailureCount: 5,
           ResultPath: '$.results',
           Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Caught' }],

@@ -82,7 +82,9 @@ afterAll(async () => {
 
 describe('the Step Functions API served by the simulator', () => {
   it('starts an execution, delivers SendTaskSuccess output to the waiting task, and describes the result', async () => {
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'approve-1', input: JSON.stringify({ who: 'a', timeout: 60 }) }));
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn, name: 'approve-1', input: JSON.stringify({ who: 'a', timeout: 60 }) }),
+    );
     expect(started.executionArn).toBe('arn:aws:states:us-east-1:111111111111:execution:api-test:approve-1');
     expect(started.startDate).toBeInstanceOf(Date);
     const token = await tokenFor('a');
@@ -97,14 +99,18 @@ describe('the Step Functions API served by the simulator', () => {
   });
 
   it('fails the task with SendTaskFailure (error and cause reach the execution)', async () => {
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'fail-1', input: JSON.stringify({ who: 'b', timeout: 60 }) }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn, name: 'fail-1', input: JSON.stringify({ who: 'b', timeout: 60 }) }),
+    );
     await sfn.send(new SendTaskFailureCommand({ taskToken: await tokenFor('b'), error: 'Rejected', cause: 'said no' }));
     const described = await finished(executionArn!);
     expect(described).toMatchObject({ status: 'FAILED', error: 'Rejected', cause: 'said no' });
   });
 
   it('times the wait out (States.Timeout, caught) and then answers TaskTimedOut to a late decision', async () => {
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'timeout-1', input: JSON.stringify({ who: 'c', timeout: 1 }) }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn, name: 'timeout-1', input: JSON.stringify({ who: 'c', timeout: 1 }) }),
+    );
     const token = await tokenFor('c');
     const described = await finished(executionArn!);
     expect(described.status).toBe('SUCCEEDED');
@@ -117,9 +123,9 @@ describe('the Step Functions API served by the simulator', () => {
     await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: 'not a token!', output: '{}' }))).rejects.toBeInstanceOf(InvalidToken);
     await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: '{oops' }))).rejects.toBeInstanceOf(InvalidExecutionInput);
     await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: `${machineArn}-nope`, input: '{}' }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
-    await expect(sfn.send(new DescribeExecutionCommand({ executionArn: `${machineArn.replace(':stateMachine:', ':execution:')}:missing` }))).rejects.toBeInstanceOf(
-      ExecutionDoesNotExist,
-    );
+    await expect(
+      sfn.send(new DescribeExecutionCommand({ executionArn: `${machineArn.replace(':stateMachine:', ':execution:')}:missing` })),
+    ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
   });
 
   it('keeps execution names unique: same name and input is idempotent while running, other input is a conflict', async () => {
@@ -127,7 +133,9 @@ describe('the Step Functions API served by the simulator', () => {
     const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'dup', input }));
     const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'dup', input }));
     expect(again.executionArn).toBe(first.executionArn);
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'dup', input: '{"who":"e","timeout":60}' }))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'dup', input: '{"who":"e","timeout":60}' }))).rejects.toBeInstanceOf(
+      ExecutionAlreadyExists,
+    );
     await tokenFor('d');
     await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn, error: 'Stopped', cause: 'test' }));
     const described = await finished(first.executionArn!);
@@ -136,7 +144,9 @@ describe('the Step Functions API served by the simulator', () => {
   });
 
   it('pages GetExecutionHistory and ListExecutions', async () => {
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'history-1', input: JSON.stringify({ who: 'f', timeout: 60 }) }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn, name: 'history-1', input: JSON.stringify({ who: 'f', timeout: 60 }) }),
+    );
     await sfn.send(new SendTaskSuccessCommand({ taskToken: await tokenFor('f'), output: '{"ok":true}' }));
     await finished(executionArn!);
     const types: string[] = [];
@@ -148,7 +158,16 @@ describe('the Step Functions API served by the simulator', () => {
       nextToken = page.nextToken;
     } while (nextToken);
     // A callback task's attempt is recorded as AWS records it (and counts towards the history quota).
-    expect(types).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSubmitted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
     const reversed = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: false }));
     expect(reversed.events![0]!.type).toBe('ExecutionSucceeded');
     expect(reversed.events![0]!.executionSucceededEventDetails?.output).toBeUndefined();
@@ -177,7 +196,10 @@ describe('the Step Functions API served by the simulator', () => {
   it('is also served by a standalone loopback host for runs outside a simulator', async () => {
     const own = await startLocalHost({ region: 'eu-west-1', accountId: '222222222222' });
     try {
-      const arn = own.engine.createStateMachine('own', JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }), { s3: fakeS3().client, functions: {} });
+      const arn = own.engine.createStateMachine('own', JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }), {
+        s3: fakeS3().client,
+        functions: {},
+      });
       const client = new SFNClient({ endpoint: own.url, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
       const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arn, input: '{"k":1}' }));
       await own.engine.describe(executionArn!)!.done;

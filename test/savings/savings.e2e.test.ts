@@ -43,7 +43,13 @@ describe('zombie-sweep savings after real sweeps', () => {
 
   it('publishes MonthlySavingsUsd and IdleCostUsd where the hub configures a namespace', async () => {
     const report = await readReport(env.s3, BUCKET, 'savings-cleanup-1');
-    const clients = new ClientFactory({ hubRegion: REGION, sessionName: 'test', endpoint: env.sim.url, s3ForcePathStyle: true, credentials: async () => env.sim.clientConfig().credentials });
+    const clients = new ClientFactory({
+      hubRegion: REGION,
+      sessionName: 'test',
+      endpoint: env.sim.url,
+      s3ForcePathStyle: true,
+      credentials: async () => env.sim.clientConfig().credentials,
+    });
     await recordSavings({ clients, archiveBucket: BUCKET, hubRegion: REGION, clock: systemClock, log: silentLog, metricsNamespace: 'ZombieSweep' }, report);
     const cloudwatch = new CloudWatchClient(env.sim.clientConfig());
     const now = Date.now();

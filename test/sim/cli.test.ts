@@ -9,7 +9,9 @@ const children: ChildProcess[] = [];
 
 /** The child gets its own process group, so cleanup can stop npm, tsx and node together. */
 function start(command: string, args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') || key === 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') || key === 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'),
+  );
   const child = spawn(command, args, { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -78,7 +80,11 @@ describe('npm run sim', () => {
     expect(sim.output()).toMatch(/# SNS outbox: http:\/\/127\.0\.0\.1:\d+\/_sim\/outbox/);
     expect(sim.output()).toMatch(/# Organization o-[a-z0-9]+/);
 
-    const config = { endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION!, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } };
+    const config = {
+      endpoint: env.AWS_ENDPOINT_URL,
+      region: env.AWS_REGION!,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    };
     const org = new OrganizationsClient(config);
     const sts = new STSClient(config);
     const { Organization } = await org.send(new DescribeOrganizationCommand({}));
@@ -92,8 +98,28 @@ describe('npm run sim', () => {
     // The archive bucket it prints is ready for a local sweep, and status reads that sweep afterwards,
     // with nothing but the printed exports (docs/local.md).
     expect(sim.output()).toContain('# Archive bucket: s3://zombie-sweep-archive (Object Lock)');
-    const cliEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_'))), ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-    const started = await runCli(['start', '--local', '--org', '--regions', 'us-east-1', '--mode', 'report', '--archive-bucket', 'zombie-sweep-archive', '--sweep-id', 'sim-doc-1', '--quiet'], cliEnv);
+    const cliEnv = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_'))),
+      ...env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const started = await runCli(
+      [
+        'start',
+        '--local',
+        '--org',
+        '--regions',
+        'us-east-1',
+        '--mode',
+        'report',
+        '--archive-bucket',
+        'zombie-sweep-archive',
+        '--sweep-id',
+        'sim-doc-1',
+        '--quiet',
+      ],
+      cliEnv,
+    );
     expect(started.code, started.stderr).toBe(0);
     const status = await runCli(['status', 'sim-doc-1', '--archive-bucket', 'zombie-sweep-archive', '-o', 'json'], cliEnv);
     expect(status.code, status.stderr).toBe(0);

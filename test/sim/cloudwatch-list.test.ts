@@ -17,11 +17,29 @@ beforeAll(async () => {
   const store = metricStore(sim.world, MGMT, REGION);
   const now = Date.now();
   for (let i = 0; i < 600; i++) {
-    store.put(NS, 'Invocations', [{ Name: 'EndpointName', Value: `endpoint-${i}` }, { Name: 'VariantName', Value: 'AllTraffic' }], new Date(now - (i % 2 === 0 ? 3_600_000 : 5 * DAY)), 1);
+    store.put(
+      NS,
+      'Invocations',
+      [
+        { Name: 'EndpointName', Value: `endpoint-${i}` },
+        { Name: 'VariantName', Value: 'AllTraffic' },
+      ],
+      new Date(now - (i % 2 === 0 ? 3_600_000 : 5 * DAY)),
+      1,
+    );
   }
   store.put(NS, 'Invocations', [{ Name: 'InferenceComponentName', Value: 'summarizer' }], new Date(now - 60_000), 2);
   // Idle for three weeks: still queryable, but ListMetrics no longer lists it.
-  store.put(NS, 'Invocations', [{ Name: 'EndpointName', Value: 'forgotten' }, { Name: 'VariantName', Value: 'AllTraffic' }], new Date(now - 21 * DAY), 4);
+  store.put(
+    NS,
+    'Invocations',
+    [
+      { Name: 'EndpointName', Value: 'forgotten' },
+      { Name: 'VariantName', Value: 'AllTraffic' },
+    ],
+    new Date(now - 21 * DAY),
+    4,
+  );
 });
 afterAll(async () => {
   cw.destroy();
@@ -51,7 +69,23 @@ describe('ListMetrics', () => {
       new GetMetricDataCommand({
         StartTime: new Date(Date.now() - 30 * DAY),
         EndTime: new Date(),
-        MetricDataQueries: [{ Id: 'f', MetricStat: { Metric: { Namespace: NS, MetricName: 'Invocations', Dimensions: [{ Name: 'VariantName', Value: 'AllTraffic' }, { Name: 'EndpointName', Value: 'forgotten' }] }, Period: 86_400, Stat: 'Sum' } }],
+        MetricDataQueries: [
+          {
+            Id: 'f',
+            MetricStat: {
+              Metric: {
+                Namespace: NS,
+                MetricName: 'Invocations',
+                Dimensions: [
+                  { Name: 'VariantName', Value: 'AllTraffic' },
+                  { Name: 'EndpointName', Value: 'forgotten' },
+                ],
+              },
+              Period: 86_400,
+              Stat: 'Sum',
+            },
+          },
+        ],
       }),
     );
     expect(data.MetricDataResults?.[0]?.Values).toEqual([4]);

@@ -28,7 +28,11 @@ let cw: CloudWatchClient;
 const now = new Date();
 
 function invocations(id: string, dimensions: { Name: string; Value: string }[], period = 86_400): MetricDataQuery {
-  return { Id: id, MetricStat: { Metric: { Namespace: NS, MetricName: 'Invocations', Dimensions: dimensions }, Period: period, Stat: 'Sum' }, ReturnData: true };
+  return {
+    Id: id,
+    MetricStat: { Metric: { Namespace: NS, MetricName: 'Invocations', Dimensions: dimensions }, Period: period, Stat: 'Sum' },
+    ReturnData: true,
+  };
 }
 
 /** The query-compatible wire code is ValidationError; the SDK names the exception ValidationException and keeps the code in `Code`. */
@@ -52,7 +56,12 @@ beforeAll(async () => {
   cw = new CloudWatchClient({ ...sim.clientConfig(REGION), maxAttempts: 1 });
   const store = metricStore(sim.world, MGMT, REGION);
   // fraud-detector: traffic on its second variant only, 5 per day for the last 10 days, and one burst 40 days ago.
-  store.putDailySums(NS, 'Invocations', variantDims('fraud-detector', 'green'), Array.from({ length: 10 }, (_, i) => ({ date: new Date(now.getTime() - (i + 1) * DAY), sum: 5 })));
+  store.putDailySums(
+    NS,
+    'Invocations',
+    variantDims('fraud-detector', 'green'),
+    Array.from({ length: 10 }, (_, i) => ({ date: new Date(now.getTime() - (i + 1) * DAY), sum: 5 })),
+  );
   store.putDailySums(NS, 'Invocations', variantDims('fraud-detector', 'green'), [{ date: new Date(now.getTime() - 40 * DAY), sum: 7 }]);
   store.put(NS, 'Invocations', [{ Name: 'InferenceComponentName', Value: 'summarizer' }], new Date(now.getTime() - 3_600_000), 3);
   store.putDailySums(NS, 'Invocations', variantDims('ancient', 'AllTraffic'), [{ date: new Date(now.getTime() - 460 * DAY), sum: 99 }]);
@@ -86,7 +95,11 @@ describe('GetMetricData', () => {
   });
 
   it('returns timestamps newest first by default and oldest first with ScanBy=TimestampAscending', async () => {
-    const query = { StartTime: new Date(now.getTime() - 455 * DAY), EndTime: now, MetricDataQueries: [invocations('green', variantDims('fraud-detector', 'green'))] };
+    const query = {
+      StartTime: new Date(now.getTime() - 455 * DAY),
+      EndTime: now,
+      MetricDataQueries: [invocations('green', variantDims('fraud-detector', 'green'))],
+    };
     const newest = (await cw.send(new GetMetricDataCommand(query))).MetricDataResults![0]!;
     expect(newest.Timestamps).toHaveLength(11);
     const times = newest.Timestamps!.map((t) => t.getTime());
@@ -99,16 +112,38 @@ describe('GetMetricData', () => {
   });
 
   it('keeps nothing older than 455 days', async () => {
-    const out = await cw.send(new GetMetricDataCommand({ StartTime: new Date(now.getTime() - 500 * DAY), EndTime: now, MetricDataQueries: [invocations('ancient', variantDims('ancient', 'AllTraffic'))] }));
+    const out = await cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now.getTime() - 500 * DAY),
+        EndTime: now,
+        MetricDataQueries: [invocations('ancient', variantDims('ancient', 'AllTraffic'))],
+      }),
+    );
     expect(out.MetricDataResults?.[0]?.Values).toEqual([]);
   });
 
   it('applies the period rules: older data needs coarser periods, odd periods are invalid', async () => {
-    const fineOld = await cw.send(new GetMetricDataCommand({ StartTime: new Date(now.getTime() - 41 * DAY), EndTime: now, MetricDataQueries: [invocations('g', variantDims('fraud-detector', 'green'), 60)] }));
+    const fineOld = await cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now.getTime() - 41 * DAY),
+        EndTime: now,
+        MetricDataQueries: [invocations('g', variantDims('fraud-detector', 'green'), 60)],
+      }),
+    );
     expect(fineOld.MetricDataResults?.[0]?.Values).toEqual([]);
-    const coarseOld = await cw.send(new GetMetricDataCommand({ StartTime: new Date(now.getTime() - 41 * DAY), EndTime: now, MetricDataQueries: [invocations('g', variantDims('fraud-detector', 'green'), 300)] }));
+    const coarseOld = await cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now.getTime() - 41 * DAY),
+        EndTime: now,
+        MetricDataQueries: [invocations('g', variantDims('fraud-detector', 'green'), 300)],
+      }),
+    );
     expect(coarseOld.MetricDataResults?.[0]?.Values).toHaveLength(11);
-    const odd = await failure(cw.send(new GetMetricDataCommand({ StartTime: new Date(now.getTime() - DAY), EndTime: now, MetricDataQueries: [invocations('g', variantDims('x', 'y'), 45)] })));
+    const odd = await failure(
+      cw.send(
+        new GetMetricDataCommand({ StartTime: new Date(now.getTime() - DAY), EndTime: now, MetricDataQueries: [invocations('g', variantDims('x', 'y'), 45)] }),
+      ),
+    );
     expectValidationError(odd);
   });
 
@@ -126,8 +161,16 @@ describe('GetMetricData', () => {
     const upper = await failure(cw.send(new GetMetricDataCommand({ ...window, MetricDataQueries: [invocations('Upper', variantDims('a', 'b'))] })));
     expectValidationError(upper);
     expect(upper.message).toContain("'metricDataQueries.1.id'");
-    expectValidationError(await failure(cw.send(new GetMetricDataCommand({ ...window, MetricDataQueries: [invocations('a', variantDims('a', 'b')), invocations('a', variantDims('c', 'd'))] }))));
-    const backwards = await failure(cw.send(new GetMetricDataCommand({ StartTime: now, EndTime: new Date(now.getTime() - DAY), MetricDataQueries: [invocations('a', variantDims('a', 'b'))] })));
+    expectValidationError(
+      await failure(
+        cw.send(new GetMetricDataCommand({ ...window, MetricDataQueries: [invocations('a', variantDims('a', 'b')), invocations('a', variantDims('c', 'd'))] })),
+      ),
+    );
+    const backwards = await failure(
+      cw.send(
+        new GetMetricDataCommand({ StartTime: now, EndTime: new Date(now.getTime() - DAY), MetricDataQueries: [invocations('a', variantDims('a', 'b'))] }),
+      ),
+    );
     expect(backwards.message).toContain('StartTime must be less than');
   });
 
@@ -136,7 +179,11 @@ describe('GetMetricData', () => {
       StartTime: new Date(now.getTime() - 455 * DAY),
       EndTime: now,
       MaxDatapoints: 4,
-      MetricDataQueries: [invocations('green', variantDims('fraud-detector', 'green')), invocations('none', variantDims('quiet', 'AllTraffic')), invocations('ic', [{ Name: 'InferenceComponentName', Value: 'summarizer' }])],
+      MetricDataQueries: [
+        invocations('green', variantDims('fraud-detector', 'green')),
+        invocations('none', variantDims('quiet', 'AllTraffic')),
+        invocations('ic', [{ Name: 'InferenceComponentName', Value: 'summarizer' }]),
+      ],
     };
     const first = await cw.send(new GetMetricDataCommand(request));
     expect(first.MetricDataResults).toHaveLength(1);
@@ -152,13 +199,21 @@ describe('GetMetricData', () => {
     // 11 + 0 + 1 datapoints, 4 per answer.
     expect(pages).toBe(3);
     expect(totals).toEqual({ green: 57, none: 0, ic: 3 });
-    const tampered = await failure(cw.send(new GetMetricDataCommand({ ...request, MaxDatapoints: 5, ScanBy: 'TimestampAscending', NextToken: first.NextToken })));
+    const tampered = await failure(
+      cw.send(new GetMetricDataCommand({ ...request, MaxDatapoints: 5, ScanBy: 'TimestampAscending', NextToken: first.NextToken })),
+    );
     expect(tampered.name).toBe('InvalidNextToken');
   });
 
   it('scopes metrics to the caller account', async () => {
     const dev = new CloudWatchClient({ ...sim.clientConfig(REGION), credentials: await assumeInto(sim, DEV), maxAttempts: 1 });
-    const out = await dev.send(new GetMetricDataCommand({ StartTime: new Date(now.getTime() - 30 * DAY), EndTime: now, MetricDataQueries: [invocations('green', variantDims('fraud-detector', 'green'))] }));
+    const out = await dev.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now.getTime() - 30 * DAY),
+        EndTime: now,
+        MetricDataQueries: [invocations('green', variantDims('fraud-detector', 'green'))],
+      }),
+    );
     expect(out.MetricDataResults?.[0]?.Values).toEqual([]);
     dev.destroy();
   });
@@ -172,13 +227,34 @@ describe('PutMetricData and GetMetricStatistics', () => {
         Namespace: 'ZombieSweep/Test',
         MetricData: [
           { MetricName: 'Latency', Dimensions: [{ Name: 'Service', Value: 'api' }], Timestamp: at, Value: 10, Unit: 'Milliseconds' },
-          { MetricName: 'Latency', Dimensions: [{ Name: 'Service', Value: 'api' }], Timestamp: new Date(at.getTime() + 60_000), Values: [20, 30], Counts: [1, 2], Unit: 'Milliseconds' },
-          { MetricName: 'Latency', Dimensions: [{ Name: 'Service', Value: 'api' }], Timestamp: new Date(at.getTime() + 120_000), StatisticValues: { SampleCount: 2, Sum: 8, Minimum: 3, Maximum: 5 }, Unit: 'Milliseconds' },
+          {
+            MetricName: 'Latency',
+            Dimensions: [{ Name: 'Service', Value: 'api' }],
+            Timestamp: new Date(at.getTime() + 60_000),
+            Values: [20, 30],
+            Counts: [1, 2],
+            Unit: 'Milliseconds',
+          },
+          {
+            MetricName: 'Latency',
+            Dimensions: [{ Name: 'Service', Value: 'api' }],
+            Timestamp: new Date(at.getTime() + 120_000),
+            StatisticValues: { SampleCount: 2, Sum: 8, Minimum: 3, Maximum: 5 },
+            Unit: 'Milliseconds',
+          },
         ],
       }),
     );
     const stats = await cw.send(
-      new GetMetricStatisticsCommand({ Namespace: 'ZombieSweep/Test', MetricName: 'Latency', Dimensions: [{ Name: 'Service', Value: 'api' }], StartTime: at, EndTime: new Date(at.getTime() + 3_600_000), Period: 3600, Statistics: ['Sum', 'SampleCount', 'Average', 'Minimum', 'Maximum'] }),
+      new GetMetricStatisticsCommand({
+        Namespace: 'ZombieSweep/Test',
+        MetricName: 'Latency',
+        Dimensions: [{ Name: 'Service', Value: 'api' }],
+        StartTime: at,
+        EndTime: new Date(at.getTime() + 3_600_000),
+        Period: 3600,
+        Statistics: ['Sum', 'SampleCount', 'Average', 'Minimum', 'Maximum'],
+      }),
     );
     expect(stats.Label).toBe('Latency');
     expect(stats.Datapoints).toHaveLength(1);
@@ -188,13 +264,32 @@ describe('PutMetricData and GetMetricStatistics', () => {
   });
 
   it('raises the modeled exception classes for bad input', async () => {
-    expect(await failure(cw.send(new PutMetricDataCommand({ Namespace: 'AWS/SageMaker', MetricData: [{ MetricName: 'Invocations', Value: 1 }] })))).toBeInstanceOf(InvalidParameterValueException);
-    expect(await failure(cw.send(new PutMetricDataCommand({ Namespace: 'Custom', MetricData: [{ MetricName: 'X', Value: 1, Values: [1] }] })))).toBeInstanceOf(InvalidParameterCombinationException);
-    expect(await failure(cw.send(new PutMetricDataCommand({ Namespace: 'Custom', MetricData: [{ MetricName: 'X', Value: 1, Timestamp: new Date(now.getTime() - 15 * DAY) }] })))).toBeInstanceOf(InvalidParameterValueException);
+    expect(
+      await failure(cw.send(new PutMetricDataCommand({ Namespace: 'AWS/SageMaker', MetricData: [{ MetricName: 'Invocations', Value: 1 }] }))),
+    ).toBeInstanceOf(InvalidParameterValueException);
+    expect(await failure(cw.send(new PutMetricDataCommand({ Namespace: 'Custom', MetricData: [{ MetricName: 'X', Value: 1, Values: [1] }] })))).toBeInstanceOf(
+      InvalidParameterCombinationException,
+    );
+    expect(
+      await failure(
+        cw.send(new PutMetricDataCommand({ Namespace: 'Custom', MetricData: [{ MetricName: 'X', Value: 1, Timestamp: new Date(now.getTime() - 15 * DAY) }] })),
+      ),
+    ).toBeInstanceOf(InvalidParameterValueException);
     const missing = await failure(cw.send(new PutMetricDataCommand({ MetricData: [{ MetricName: 'X', Value: 1 }] } as never)));
     expect(missing).toBeInstanceOf(MissingRequiredParameterException);
     expect(missing.message).toBe('The parameter Namespace is required.');
-    const tooMany = await failure(cw.send(new GetMetricStatisticsCommand({ Namespace: 'Custom', MetricName: 'X', StartTime: new Date(now.getTime() - 2 * DAY), EndTime: now, Period: 60, Statistics: ['Sum'] })));
+    const tooMany = await failure(
+      cw.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'Custom',
+          MetricName: 'X',
+          StartTime: new Date(now.getTime() - 2 * DAY),
+          EndTime: now,
+          Period: 60,
+          Statistics: ['Sum'],
+        }),
+      ),
+    );
     expect(tooMany).toBeInstanceOf(InvalidParameterCombinationException);
     expect(tooMany.message).toContain('exceeds the limit of 1440');
   });

@@ -57,7 +57,12 @@ export async function startSmallOrg(options: Partial<SimulatorOptions> & { now?:
 export async function assumeInto(sim: Simulator, accountId: string, options: { externalId?: string; durationSeconds?: number } = {}) {
   const sts = new STSClient(sim.clientConfig());
   const out = await sts.send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/${ROLE}`, RoleSessionName: 'sim-test', ExternalId: options.externalId, DurationSeconds: options.durationSeconds }),
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${accountId}:role/${ROLE}`,
+      RoleSessionName: 'sim-test',
+      ExternalId: options.externalId,
+      DurationSeconds: options.durationSeconds,
+    }),
   );
   sts.destroy();
   const c = out.Credentials!;

@@ -21,7 +21,11 @@ function post(body: string | Uint8Array, headers: Record<string, string>) {
   return fetch(`${sim.url}/`, { method: 'POST', body, headers });
 }
 
-const json = (service: string, target: string) => ({ authorization: fakeAuthorization(service), 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.1' });
+const json = (service: string, target: string) => ({
+  authorization: fakeAuthorization(service),
+  'x-amz-target': target,
+  'content-type': 'application/x-amz-json-1.1',
+});
 const form = (service: string) => ({ authorization: fakeAuthorization(service), 'content-type': 'application/x-www-form-urlencoded' });
 
 async function expectHealthy(): Promise<void> {
@@ -37,8 +41,12 @@ describe('malformed requests get AWS-like errors and leave the simulator healthy
     expect(badJson.headers.get('x-amzn-errortype')).toBe('SerializationException');
     expect(await badJson.json()).toMatchObject({ __type: 'SerializationException' });
 
-    expect(await (await post('[1,2]', json('organizations', 'AWSOrganizationsV20161128.ListAccounts'))).json()).toMatchObject({ __type: 'SerializationException' });
-    expect(await (await post('{"MaxResults":"ten"}', json('organizations', 'AWSOrganizationsV20161128.ListAccounts'))).json()).toMatchObject({ __type: 'SerializationException' });
+    expect(await (await post('[1,2]', json('organizations', 'AWSOrganizationsV20161128.ListAccounts'))).json()).toMatchObject({
+      __type: 'SerializationException',
+    });
+    expect(await (await post('{"MaxResults":"ten"}', json('organizations', 'AWSOrganizationsV20161128.ListAccounts'))).json()).toMatchObject({
+      __type: 'SerializationException',
+    });
 
     const unknownOp = await post('{}', json('organizations', 'AWSOrganizationsV20161128.DeleteEverything'));
     expect(unknownOp.status).toBe(400);
@@ -56,7 +64,9 @@ describe('malformed requests get AWS-like errors and leave the simulator healthy
     const garbage = new Uint8Array(4096).map((_, i) => (i * 7919) % 256);
     expect(await (await post(garbage, form('sns'))).text()).toContain('<Code>MissingAction</Code>');
     const ec2 = await post('Action=RunInstances&Version=2016-11-15', form('ec2'));
-    expect(await ec2.text()).toMatch(/^<\?xml[^>]*>\s*<Response><Errors><Error><Code>InvalidAction<\/Code><Message>[^<]+<\/Message><\/Error><\/Errors><RequestID>[0-9a-f-]{36}<\/RequestID><\/Response>$/);
+    expect(await ec2.text()).toMatch(
+      /^<\?xml[^>]*>\s*<Response><Errors><Error><Code>InvalidAction<\/Code><Message>[^<]+<\/Message><\/Error><\/Errors><RequestID>[0-9a-f-]{36}<\/RequestID><\/Response>$/,
+    );
     await expectHealthy();
   });
 
@@ -67,7 +77,10 @@ describe('malformed requests get AWS-like errors and leave the simulator healthy
     const unsignedQuery = await post('Action=GetCallerIdentity&Version=2011-06-15', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(unsignedQuery.status).toBe(403);
     expect(await unsignedQuery.text()).toContain('<Code>MissingAuthenticationToken</Code>');
-    const halfSigned = await post('Action=GetCallerIdentity&Version=2011-06-15', { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Signature=abc' });
+    const halfSigned = await post('Action=GetCallerIdentity&Version=2011-06-15', {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'AWS4-HMAC-SHA256 Signature=abc',
+    });
     expect(await halfSigned.text()).toContain('<Code>IncompleteSignature</Code>');
 
     const unknownService = await post('{}', json('dynamodb', 'DynamoDB_20120810.ListTables'));
@@ -135,10 +148,14 @@ describe('the SDK raises the modelled exception classes', () => {
 
     const kms = new KMSClient({ ...sim.clientConfig(), maxAttempts: 1 });
     const keyId = kmsStore(sim.world, MGMT, 'us-east-1').createHmacKey();
-    const badMac = await kms.send(new VerifyMacCommand({ KeyId: keyId, Message: new Uint8Array([1]), Mac: new Uint8Array(32), MacAlgorithm: 'HMAC_SHA_256' })).catch((e: unknown) => e);
+    const badMac = await kms
+      .send(new VerifyMacCommand({ KeyId: keyId, Message: new Uint8Array([1]), Mac: new Uint8Array(32), MacAlgorithm: 'HMAC_SHA_256' }))
+      .catch((e: unknown) => e);
     expect(badMac).toBeInstanceOf(KMSInvalidMacException);
     expect(badMac).toBeInstanceOf(KMSServiceException);
-    await expect(kms.send(new VerifyMacCommand({ KeyId: 'alias/none', Message: new Uint8Array([1]), Mac: new Uint8Array(32), MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(KmsNotFoundException);
+    await expect(
+      kms.send(new VerifyMacCommand({ KeyId: 'alias/none', Message: new Uint8Array([1]), Mac: new Uint8Array(32), MacAlgorithm: 'HMAC_SHA_256' })),
+    ).rejects.toBeInstanceOf(KmsNotFoundException);
     for (const client of [memberOrg, sts, sns, kms]) client.destroy();
   });
 });

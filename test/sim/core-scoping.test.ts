@@ -3,7 +3,14 @@ import { CreateTopicCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/clien
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, ListEndpointsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  ListEndpointsCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import type { Simulator } from '../../local/sim/server.ts';
 import { snsStore } from '../../local/sim/services/sns.ts';
 import { kmsStore } from '../../local/sim/services/kms.ts';
@@ -27,7 +34,11 @@ describe('account and region scoping', () => {
 
     const created = await devEast.send(new CreateTopicCommand({ Name: 'team-alerts' }));
     expect(created.TopicArn).toBe(`arn:aws:sns:us-east-1:${DEV}:team-alerts`);
-    expect(snsStore(sim.world, DEV, 'us-east-1').topics().map((t) => t.name)).toEqual(['team-alerts']);
+    expect(
+      snsStore(sim.world, DEV, 'us-east-1')
+        .topics()
+        .map((t) => t.name),
+    ).toEqual(['team-alerts']);
     expect(snsStore(sim.world, MGMT, 'us-east-1').topics()).toEqual([]);
     expect((await adminEast.send(new ListTopicsCommand({}))).Topics).toEqual([]);
     expect((await devWest.send(new ListTopicsCommand({}))).Topics).toEqual([]);
@@ -54,14 +65,22 @@ describe('account and region scoping', () => {
         PrimaryContainer: { Image: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.1-cpu-py310' },
       }),
     );
-    await dev.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'scoped-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'scoped-model', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] }));
+    await dev.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: 'scoped-config',
+        ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'scoped-model', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+      }),
+    );
     const { EndpointArn } = await dev.send(new CreateEndpointCommand({ EndpointName: 'scoped-endpoint', EndpointConfigName: 'scoped-config' }));
     expect(EndpointArn).toBe(`arn:aws:sagemaker:eu-west-1:${DEV}:endpoint/scoped-endpoint`);
 
     expect((await dev.send(new ListEndpointsCommand({}))).Endpoints?.map((e) => e.EndpointName)).toEqual(['scoped-endpoint']);
     expect((await devEast.send(new ListEndpointsCommand({}))).Endpoints).toEqual([]);
     expect((await admin.send(new ListEndpointsCommand({}))).Endpoints).toEqual([]);
-    await expect(admin.send(new DescribeEndpointCommand({ EndpointName: 'scoped-endpoint' }))).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('Could not find endpoint') });
+    await expect(admin.send(new DescribeEndpointCommand({ EndpointName: 'scoped-endpoint' }))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringContaining('Could not find endpoint'),
+    });
     expect(sim.ledger.filter({ service: 'sagemaker', operation: 'CreateEndpoint' }).map((e) => [e.accountId, e.region])).toEqual([[DEV, 'eu-west-1']]);
     for (const client of [dev, devEast, admin]) client.destroy();
   });

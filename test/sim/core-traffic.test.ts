@@ -39,7 +39,7 @@ describe('throttling', () => {
     kms.destroy();
   });
 
-  it('throttles per account and region with token buckets, in each service\'s own error', async () => {
+  it("throttles per account and region with token buckets, in each service's own error", async () => {
     sim.traffic.setThrottling({ enabled: true, limits: { organizations: { rate: 0.001, burst: 2 }, sns: { rate: 0.001, burst: 1 } } });
     const admin = new OrganizationsClient({ ...sim.clientConfig(), maxAttempts: 1 });
     await admin.send(new DescribeOrganizationCommand({}));
@@ -104,7 +104,9 @@ describe('throttling', () => {
       expect(second!.$metadata.attempts).toBeGreaterThan(1);
     }
     for (const client of [organizations, sts, sns, kms, ec2]) client.destroy();
-    expect(new Set(sim.ledger.filter({ errors: true }).map((e) => e.errorCode))).toEqual(new Set(['TooManyRequestsException', 'Throttling', 'Throttled', 'ThrottlingException', 'RequestLimitExceeded']));
+    expect(new Set(sim.ledger.filter({ errors: true }).map((e) => e.errorCode))).toEqual(
+      new Set(['TooManyRequestsException', 'Throttling', 'Throttled', 'ThrottlingException', 'RequestLimitExceeded']),
+    );
   });
 });
 
@@ -116,7 +118,9 @@ describe('faults and latency', () => {
     expect(ok.$metadata.attempts).toBe(2);
 
     sim.traffic.inject({ service: 'sts', operation: 'GetCallerIdentity', error: { code: 'ServiceUnavailable', message: 'injected outage', status: 503 } });
-    const failed = await new STSClient({ ...sim.clientConfig(), maxAttempts: 2 }).send(new GetCallerIdentityCommand({})).catch((e: unknown) => e as { name: string; $fault: string; $metadata: { httpStatusCode: number; attempts: number } });
+    const failed = await new STSClient({ ...sim.clientConfig(), maxAttempts: 2 })
+      .send(new GetCallerIdentityCommand({}))
+      .catch((e: unknown) => e as { name: string; $fault: string; $metadata: { httpStatusCode: number; attempts: number } });
     expect(failed).toMatchObject({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503, attempts: 2 } });
     sts.destroy();
   });

@@ -38,10 +38,17 @@ describe('EC2 DescribeRegions', () => {
   it('lists disabled regions as not-opted-in with AllRegions, and filters like EC2', async () => {
     const all = await admin.send(new DescribeRegionsCommand({ AllRegions: true }));
     expect(all.Regions!.length).toBeGreaterThanOrEqual(30);
-    expect(all.Regions!.filter((r) => r.OptInStatus !== 'not-opted-in').map((r) => r.RegionName).sort()).toEqual(['us-east-1', 'us-west-2']);
+    expect(
+      all
+        .Regions!.filter((r) => r.OptInStatus !== 'not-opted-in')
+        .map((r) => r.RegionName)
+        .sort(),
+    ).toEqual(['us-east-1', 'us-west-2']);
     expect(all.Regions!.find((r) => r.RegionName === 'af-south-1')?.OptInStatus).toBe('not-opted-in');
 
-    const enabledOnly = await admin.send(new DescribeRegionsCommand({ AllRegions: true, Filters: [{ Name: 'opt-in-status', Values: ['opt-in-not-required', 'opted-in'] }] }));
+    const enabledOnly = await admin.send(
+      new DescribeRegionsCommand({ AllRegions: true, Filters: [{ Name: 'opt-in-status', Values: ['opt-in-not-required', 'opted-in'] }] }),
+    );
     expect(names(enabledOnly)).toEqual(['us-east-1', 'us-west-2']);
     const europe = await admin.send(new DescribeRegionsCommand({ AllRegions: true, Filters: [{ Name: 'region-name', Values: ['eu-west-*'] }] }));
     expect(names(europe)).toEqual(['eu-west-1', 'eu-west-2', 'eu-west-3']);
@@ -54,7 +61,9 @@ describe('EC2 DescribeRegions', () => {
   });
 
   it('answers bad input in the EC2 error format, parsed by the SDK', async () => {
-    const badFilter = await admin.send(new DescribeRegionsCommand({ Filters: [{ Name: 'colour', Values: ['x'] }] })).catch((e: unknown) => e as EC2ServiceException);
+    const badFilter = await admin
+      .send(new DescribeRegionsCommand({ Filters: [{ Name: 'colour', Values: ['x'] }] }))
+      .catch((e: unknown) => e as EC2ServiceException);
     expect(badFilter).toBeInstanceOf(EC2ServiceException);
     expect(badFilter).toMatchObject({ name: 'InvalidParameterValue', message: "The filter 'colour' is invalid", $metadata: { httpStatusCode: 400 } });
     expect(badFilter.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);

@@ -23,11 +23,21 @@ describe('the in-process request handler', () => {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'in-process', Prefix: 'a/' }));
     expect(listed.Contents?.map((c) => c.Key)).toEqual(['a/../b.json']);
 
-    const sagemaker = new SageMakerClient({ ...sim.clientConfig('us-east-1'), credentials: await assumeInto(sim, DEV), requestHandler: handler, maxAttempts: 1 });
+    const sagemaker = new SageMakerClient({
+      ...sim.clientConfig('us-east-1'),
+      credentials: await assumeInto(sim, DEV),
+      requestHandler: handler,
+      maxAttempts: 1,
+    });
     const missing = (await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'nope' })).catch((e: unknown) => e)) as Error;
     expect(missing.name).toBe('ValidationException');
 
-    expect(sim.ledger.byOperation({ accountId: MGMT, service: 's3' })).toMatchObject({ 's3:CreateBucket': 1, 's3:PutObject': 1, 's3:GetObject': 1, 's3:ListObjectsV2': 1 });
+    expect(sim.ledger.byOperation({ accountId: MGMT, service: 's3' })).toMatchObject({
+      's3:CreateBucket': 1,
+      's3:PutObject': 1,
+      's3:GetObject': 1,
+      's3:ListObjectsV2': 1,
+    });
     expect(sim.ledger.count({ accountId: DEV, operation: 'DescribeEndpoint', errors: true })).toBe(1);
   });
 });

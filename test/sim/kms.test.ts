@@ -60,32 +60,51 @@ describe('KMS HMAC keys', () => {
     expect(verified).toMatchObject({ MacValid: true, MacAlgorithm: 'HMAC_SHA_256', KeyId: generated.KeyId });
 
     const tampered = new TextEncoder().encode('sweep=s-1|approver=mallory@example.com|expires=2030-01-01T00:00:00Z');
-    await expect(kms.send(new VerifyMacCommand({ KeyId: keyId, Message: tampered, Mac: generated.Mac, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(KMSInvalidMacException);
+    await expect(kms.send(new VerifyMacCommand({ KeyId: keyId, Message: tampered, Mac: generated.Mac, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(
+      KMSInvalidMacException,
+    );
     const otherKey = kmsStore(sim.world, MGMT, 'us-east-1').createHmacKey();
-    await expect(kms.send(new VerifyMacCommand({ KeyId: otherKey, Message: message, Mac: generated.Mac, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(KMSInvalidMacException);
+    await expect(
+      kms.send(new VerifyMacCommand({ KeyId: otherKey, Message: message, Mac: generated.Mac, MacAlgorithm: 'HMAC_SHA_256' })),
+    ).rejects.toBeInstanceOf(KMSInvalidMacException);
   });
 
   it('resolves aliases by name and by ARN', async () => {
     kmsStore(sim.world, MGMT, 'us-east-1').createHmacKey({ alias: 'alias/zombie-sweep-approvals' });
     const viaAlias = await kms.send(new GenerateMacCommand({ KeyId: 'alias/zombie-sweep-approvals', Message: message, MacAlgorithm: 'HMAC_SHA_256' }));
-    const viaAliasArn = await kms.send(new VerifyMacCommand({ KeyId: `arn:aws:kms:us-east-1:${MGMT}:alias/zombie-sweep-approvals`, Message: message, Mac: viaAlias.Mac, MacAlgorithm: 'HMAC_SHA_256' }));
+    const viaAliasArn = await kms.send(
+      new VerifyMacCommand({
+        KeyId: `arn:aws:kms:us-east-1:${MGMT}:alias/zombie-sweep-approvals`,
+        Message: message,
+        Mac: viaAlias.Mac,
+        MacAlgorithm: 'HMAC_SHA_256',
+      }),
+    );
     expect(viaAliasArn.MacValid).toBe(true);
-    await expect(kms.send(new GenerateMacCommand({ KeyId: 'alias/none', Message: message, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(NotFoundException);
+    await expect(kms.send(new GenerateMacCommand({ KeyId: 'alias/none', Message: message, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(
+      NotFoundException,
+    );
   });
 
   it('refuses the wrong key usage, algorithm or state with the documented exceptions', async () => {
     const symmetric = await kms.send(new CreateKeyCommand({}));
     expect(symmetric.KeyMetadata).toMatchObject({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] });
-    await expect(kms.send(new GenerateMacCommand({ KeyId: symmetric.KeyMetadata!.KeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(InvalidKeyUsageException);
+    await expect(
+      kms.send(new GenerateMacCommand({ KeyId: symmetric.KeyMetadata!.KeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' })),
+    ).rejects.toBeInstanceOf(InvalidKeyUsageException);
 
     const keyId = kmsStore(sim.world, MGMT, 'us-east-1').createHmacKey();
-    await expect(kms.send(new GenerateMacCommand({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_512' }))).rejects.toBeInstanceOf(InvalidKeyUsageException);
+    await expect(kms.send(new GenerateMacCommand({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_512' }))).rejects.toBeInstanceOf(
+      InvalidKeyUsageException,
+    );
     await kms.send(new DisableKeyCommand({ KeyId: keyId }));
     await expect(kms.send(new GenerateMacCommand({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toBeInstanceOf(DisabledException);
 
     await expect(kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'ENCRYPT_DECRYPT' }))).rejects.toMatchObject({ name: 'ValidationException' });
     const enabled = kmsStore(sim.world, MGMT, 'us-east-1').createHmacKey();
-    await expect(kms.send(new GenerateMacCommand({ KeyId: enabled, Message: new Uint8Array(4097), MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(kms.send(new GenerateMacCommand({ KeyId: enabled, Message: new Uint8Array(4097), MacAlgorithm: 'HMAC_SHA_256' }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
     await expect(kms.send(new DescribeKeyCommand({ KeyId: '00000000-0000-0000-0000-000000000000' }))).rejects.toBeInstanceOf(NotFoundException);
   });
 

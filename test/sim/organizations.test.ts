@@ -14,7 +14,21 @@ import {
   paginateListAccounts,
 } from '@aws-sdk/client-organizations';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
-import { DEV, MGMT, NO_ROLE, ORG_ID, OU_SANDBOXES, OU_WORKLOADS, PROD, ROOT_ID, SUSPENDED, account, assumeInto, smallOrg, startSmallOrg } from './core-fixtures.ts';
+import {
+  DEV,
+  MGMT,
+  NO_ROLE,
+  ORG_ID,
+  OU_SANDBOXES,
+  OU_WORKLOADS,
+  PROD,
+  ROOT_ID,
+  SUSPENDED,
+  account,
+  assumeInto,
+  smallOrg,
+  startSmallOrg,
+} from './core-fixtures.ts';
 
 let sim: Simulator;
 let org: OrganizationsClient;
@@ -50,7 +64,12 @@ describe('Organizations, as the management account', () => {
     const accounts = await all(paginateListAccounts({ client: org, pageSize: 2 }, {}));
     expect(accounts.map((a) => a.Id)).toEqual([MGMT, DEV, PROD, SUSPENDED, NO_ROLE]);
     const suspended = accounts.find((a) => a.Id === SUSPENDED)!;
-    expect(suspended).toMatchObject({ Status: 'SUSPENDED', State: 'SUSPENDED', Name: 'old-sandbox', Arn: `arn:aws:organizations::${MGMT}:account/${ORG_ID}/${SUSPENDED}` });
+    expect(suspended).toMatchObject({
+      Status: 'SUSPENDED',
+      State: 'SUSPENDED',
+      Name: 'old-sandbox',
+      Arn: `arn:aws:organizations::${MGMT}:account/${ORG_ID}/${SUSPENDED}`,
+    });
     expect(suspended.JoinedTimestamp).toEqual(new Date('2021-03-01T00:00:00Z'));
   });
 
@@ -78,7 +97,10 @@ describe('Organizations, as the management account', () => {
     // A token is only good for the listing that issued it.
     const first = await org.send(new ListAccountsCommand({ MaxResults: 1 }));
     expect(first.NextToken).toBeDefined();
-    await expect(org.send(new ListAccountsForParentCommand({ ParentId: ROOT_ID, NextToken: first.NextToken }))).rejects.toMatchObject({ name: 'InvalidInputException', Reason: 'INVALID_NEXT_TOKEN' });
+    await expect(org.send(new ListAccountsForParentCommand({ ParentId: ROOT_ID, NextToken: first.NextToken }))).rejects.toMatchObject({
+      name: 'InvalidInputException',
+      Reason: 'INVALID_NEXT_TOKEN',
+    });
     await expect(org.send(new ListAccountsCommand({ NextToken: 'garbage!' }))).rejects.toBeInstanceOf(InvalidInputException);
   });
 });
@@ -104,7 +126,11 @@ describe('Organizations, as other callers', () => {
       sessionName: 's',
       expiresAt: new Date(Date.now() + 3_600_000),
     });
-    const outsider = new OrganizationsClient({ ...sim.clientConfig(), credentials: { accessKeyId: 'ASIAOUTSIDERKEY00001', secretAccessKey: 'x', sessionToken: 'y' }, maxAttempts: 1 });
+    const outsider = new OrganizationsClient({
+      ...sim.clientConfig(),
+      credentials: { accessKeyId: 'ASIAOUTSIDERKEY00001', secretAccessKey: 'x', sessionToken: 'y' },
+      maxAttempts: 1,
+    });
     await expect(outsider.send(new DescribeOrganizationCommand({}))).rejects.toBeInstanceOf(AWSOrganizationsNotInUseException);
     outsider.destroy();
   });

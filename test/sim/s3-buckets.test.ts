@@ -51,7 +51,9 @@ describe('CreateBucket', () => {
     expect((await rejection(mismatch)).name).toBe('IllegalLocationConstraintException');
     // Not a valid constraint in the SDK's types either; sent anyway to see S3's answer.
     const explicitUsEast1 = { LocationConstraint: 'us-east-1' } as unknown as { LocationConstraint: 'us-east-2' };
-    expect((await rejection(s3.send(new CreateBucketCommand({ Bucket: 'explicit-use1', CreateBucketConfiguration: explicitUsEast1 })))).name).toBe('InvalidLocationConstraint');
+    expect((await rejection(s3.send(new CreateBucketCommand({ Bucket: 'explicit-use1', CreateBucketConfiguration: explicitUsEast1 })))).name).toBe(
+      'InvalidLocationConstraint',
+    );
     expect((await rejection(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).name).toBe('InvalidBucketName');
     eu.destroy();
   });
@@ -60,9 +62,9 @@ describe('CreateBucket', () => {
     const eu = s3Client(sim, 'eu-west-1');
     // us-east-1 keeps the legacy 200 for the owner; other regions say BucketAlreadyOwnedByYou.
     await s3.send(new CreateBucketCommand({ Bucket: 'hub-archive' }));
-    expect(await rejection(eu.send(new CreateBucketCommand({ Bucket: 'eu-artifacts', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })))).toBeInstanceOf(
-      BucketAlreadyOwnedByYou,
-    );
+    expect(
+      await rejection(eu.send(new CreateBucketCommand({ Bucket: 'eu-artifacts', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }))),
+    ).toBeInstanceOf(BucketAlreadyOwnedByYou);
     const dev = new S3Client({ ...sim.clientConfig(), credentials: await assumeInto(sim, DEV), maxAttempts: 1 });
     const taken = await rejection(dev.send(new CreateBucketCommand({ Bucket: 'hub-archive' })));
     expect(taken).toBeInstanceOf(BucketAlreadyExists);
@@ -114,7 +116,12 @@ describe('ListObjectsV2', () => {
     const dir = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'dir/', Delimiter: '/' }));
     expect(dir.Contents?.map((c) => c.Key)).toEqual(['dir/1.txt', 'dir/2.txt']);
     expect(dir.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['dir/sub/']);
-    expect(dir.Contents?.[0]).toMatchObject({ Size: 9, StorageClass: 'STANDARD', ETag: expect.stringMatching(/^"[0-9a-f]{32}"$/), ChecksumAlgorithm: ['CRC64NVME'] });
+    expect(dir.Contents?.[0]).toMatchObject({
+      Size: 9,
+      StorageClass: 'STANDARD',
+      ETag: expect.stringMatching(/^"[0-9a-f]{32}"$/),
+      ChecksumAlgorithm: ['CRC64NVME'],
+    });
   });
 
   it('paginates with max-keys and continuation tokens (SDK paginator), and honours start-after', async () => {
@@ -157,17 +164,19 @@ describe('bucket configuration', () => {
 
   it('applies the default bucket encryption to new objects', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'kms-default' }));
-    expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: 'kms-default' }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe(
-      'AES256',
-    );
+    expect(
+      (await s3.send(new GetBucketEncryptionCommand({ Bucket: 'kms-default' }))).ServerSideEncryptionConfiguration?.Rules?.[0]
+        ?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm,
+    ).toBe('AES256');
     await s3.send(
       new PutBucketEncryptionCommand({
         Bucket: 'kms-default',
-        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:aws:kms:us-east-1:111111111111:key/hub' } }] },
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'arn:aws:kms:us-east-1:111111111111:key/hub' } }],
+        },
       }),
     );
     const put = await s3.send(new PutObjectCommand({ Bucket: 'kms-default', Key: 'k', Body: 'x' }));
     expect(put).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:us-east-1:111111111111:key/hub' });
   });
-
 });

@@ -84,7 +84,12 @@ describe('synthetic content', () => {
     const started = Date.now();
     const huge = syntheticContent(11, 2 ** 40 + 17);
     const whole = contentCrc(CRC64NVME, huge);
-    const split = crcCombine(CRC64NVME, contentCrc(CRC64NVME, sliceContent(huge, 0, 2 ** 39)), contentCrc(CRC64NVME, sliceContent(huge, 2 ** 39, 2 ** 40 + 17)), 2 ** 39 + 17);
+    const split = crcCombine(
+      CRC64NVME,
+      contentCrc(CRC64NVME, sliceContent(huge, 0, 2 ** 39)),
+      contentCrc(CRC64NVME, sliceContent(huge, 2 ** 39, 2 ** 40 + 17)),
+      2 ** 39 + 17,
+    );
     expect(split).toBe(whole);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
@@ -95,7 +100,12 @@ describe('multipart checksum arithmetic', () => {
     const p1 = randomBytes(1000);
     const p2 = randomBytes(333);
     const raw = (d: Buffer) => crcBytes(CRC32, crcOf(CRC32, d));
-    expect(combineFullObject('CRC32', [{ raw: raw(p1), size: p1.length }, { raw: raw(p2), size: p2.length }]).equals(raw(Buffer.concat([p1, p2])))).toBe(true);
+    expect(
+      combineFullObject('CRC32', [
+        { raw: raw(p1), size: p1.length },
+        { raw: raw(p2), size: p2.length },
+      ]).equals(raw(Buffer.concat([p1, p2]))),
+    ).toBe(true);
     expect(compositeChecksum('CRC32', [raw(p1), raw(p2)])).toBe(`${raw(Buffer.concat([raw(p1), raw(p2)])).toString('base64')}-2`);
   });
 });
@@ -124,12 +134,17 @@ describe('aws-chunked decoder', () => {
 
 describe('request XML parser', () => {
   it('reads elements, entities, CDATA and prefixed names', () => {
-    const root = parseXml('<?xml version="1.0"?>\n<s3:Delete xmlns:s3="x"><!-- c --><Object><Key>a&amp;b&#x41;</Key></Object><Object><Key><![CDATA[<raw>]]></Key></Object></s3:Delete>');
+    const root = parseXml(
+      '<?xml version="1.0"?>\n<s3:Delete xmlns:s3="x"><!-- c --><Object><Key>a&amp;b&#x41;</Key></Object><Object><Key><![CDATA[<raw>]]></Key></Object></s3:Delete>',
+    );
     expect(root.name).toBe('Delete');
     expect(root.children.map((c) => c.children[0]!.text)).toEqual(['a&bA', '<raw>']);
   });
 
-  it.each(['', '<a>', '<a></b>', '<a/><b/>', '<!DOCTYPE a><a/>', 'text', '<a>&unknown;</a>', `${'<a>'.repeat(40)}${'</a>'.repeat(40)}`])('rejects %j as MalformedXML', (source) => {
-    expect(() => parseXml(source)).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
-  });
+  it.each(['', '<a>', '<a></b>', '<a/><b/>', '<!DOCTYPE a><a/>', 'text', '<a>&unknown;</a>', `${'<a>'.repeat(40)}${'</a>'.repeat(40)}`])(
+    'rejects %j as MalformedXML',
+    (source) => {
+      expect(() => parseXml(source)).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
+    },
+  );
 });

@@ -24,7 +24,14 @@ export interface RawResponse {
 }
 
 /** A hand-made request, for wire details the SDK never produces (malformed input, custom chunking). */
-export function raw(sim: Simulator, method: string, path: string, headers: Record<string, string | number> = {}, body?: Buffer | string, region = 'us-east-1'): Promise<RawResponse> {
+export function raw(
+  sim: Simulator,
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+  body?: Buffer | string,
+  region = 'us-east-1',
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(`${sim.url}${path}`, { method, headers: { authorization: fakeAuthorization('s3', region), ...headers } }, (res) => {
       const chunks: Buffer[] = [];

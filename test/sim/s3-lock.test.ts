@@ -46,7 +46,10 @@ describe('Object Lock configuration', () => {
     const before = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: AUDIT }));
     expect(before.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled' });
     await s3.send(
-      new PutObjectLockConfigurationCommand({ Bucket: AUDIT, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } } } }),
+      new PutObjectLockConfigurationCommand({
+        Bucket: AUDIT,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } } },
+      }),
     );
     const after = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: AUDIT }));
     expect(after.ObjectLockConfiguration?.Rule?.DefaultRetention).toEqual({ Mode: 'COMPLIANCE', Days: 30 });
@@ -59,7 +62,9 @@ describe('Object Lock configuration', () => {
     const missing = await rejection(s3.send(new GetObjectLockConfigurationCommand({ Bucket: 'plain-bucket' })));
     expect(missing.name).toBe('ObjectLockConfigurationNotFoundError');
     expect(missing.$metadata.httpStatusCode).toBe(404);
-    const refused = await rejection(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'plain-bucket', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } })));
+    const refused = await rejection(
+      s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'plain-bucket', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } })),
+    );
     expect(refused.name).toBe('InvalidBucketState');
     const headers = await rejection(
       s3.send(new PutObjectCommand({ Bucket: 'plain-bucket', Key: 'k', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: inDays(1) })),
@@ -90,14 +95,20 @@ describe('retention on objects', () => {
   });
 
   it('refuses a retain-until date in the past', async () => {
-    const error = await rejection(s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'events/past.json', Body: '{}', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: inDays(-1) })));
+    const error = await rejection(
+      s3.send(
+        new PutObjectCommand({ Bucket: AUDIT, Key: 'events/past.json', Body: '{}', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: inDays(-1) }),
+      ),
+    );
     expect(error.name).toBe('InvalidArgument');
   });
 });
 
 describe('deleting locked objects', () => {
   it('hides the object behind a delete marker while the locked version survives', async () => {
-    const put = await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'events/2.json', Body: 'keep me', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(10) }));
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: AUDIT, Key: 'events/2.json', Body: 'keep me', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(10) }),
+    );
     const deleted = await s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'events/2.json' }));
     expect(deleted.DeleteMarker).toBe(true);
     expect(deleted.VersionId).not.toBe(put.VersionId);
@@ -110,7 +121,9 @@ describe('deleting locked objects', () => {
   });
 
   it('refuses to delete a locked version by id (AccessDenied), in batches too', async () => {
-    const put = await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'events/3.json', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(5) }));
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: AUDIT, Key: 'events/3.json', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(5) }),
+    );
     const denied = await rejection(s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'events/3.json', VersionId: put.VersionId })));
     expect(denied.name).toBe('AccessDenied');
     expect(denied.$metadata.httpStatusCode).toBe(403);
@@ -120,21 +133,41 @@ describe('deleting locked objects', () => {
   });
 
   it('lets GOVERNANCE be bypassed explicitly, and any lock lapse with time', async () => {
-    const gov = await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'events/gov.json', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: inDays(5) }));
+    const gov = await s3.send(
+      new PutObjectCommand({ Bucket: AUDIT, Key: 'events/gov.json', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: inDays(5) }),
+    );
     expect((await rejection(s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'events/gov.json', VersionId: gov.VersionId })))).name).toBe('AccessDenied');
     await s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'events/gov.json', VersionId: gov.VersionId, BypassGovernanceRetention: true }));
-    const short = await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'events/short.json', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(2) }));
+    const short = await s3.send(
+      new PutObjectCommand({ Bucket: AUDIT, Key: 'events/short.json', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(2) }),
+    );
     offsetMs += 3 * DAY;
     await s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'events/short.json', VersionId: short.VersionId }));
     expect(s3Store(sim.world).listVersions(AUDIT, 'events/short.json')).toEqual([]);
   });
 
   it('only lengthens COMPLIANCE retention', async () => {
-    const put = await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'events/4.json', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(10) }));
-    const shorten = s3.send(new PutObjectRetentionCommand({ Bucket: AUDIT, Key: 'events/4.json', VersionId: put.VersionId, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: inDays(1) } }));
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: AUDIT, Key: 'events/4.json', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(10) }),
+    );
+    const shorten = s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: AUDIT,
+        Key: 'events/4.json',
+        VersionId: put.VersionId,
+        Retention: { Mode: 'COMPLIANCE', RetainUntilDate: inDays(1) },
+      }),
+    );
     expect((await rejection(shorten)).name).toBe('AccessDenied');
     const longer = inDays(20);
-    await s3.send(new PutObjectRetentionCommand({ Bucket: AUDIT, Key: 'events/4.json', VersionId: put.VersionId, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: longer } }));
+    await s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: AUDIT,
+        Key: 'events/4.json',
+        VersionId: put.VersionId,
+        Retention: { Mode: 'COMPLIANCE', RetainUntilDate: longer },
+      }),
+    );
     expect((await s3.send(new HeadObjectCommand({ Bucket: AUDIT, Key: 'events/4.json' }))).ObjectLockRetainUntilDate).toEqual(longer);
   });
 });
@@ -156,7 +189,14 @@ describe('versions', () => {
       KeyMarker = out.NextKeyMarker;
       VersionIdMarker = out.NextVersionIdMarker;
     }
-    const expected = [...s3Store(sim.world).listVersions(AUDIT, 'paged/a').map((v) => `paged/a@${v.versionId}`), ...s3Store(sim.world).listVersions(AUDIT, 'paged/b').map((v) => `paged/b@${v.versionId}`)];
+    const expected = [
+      ...s3Store(sim.world)
+        .listVersions(AUDIT, 'paged/a')
+        .map((v) => `paged/a@${v.versionId}`),
+      ...s3Store(sim.world)
+        .listVersions(AUDIT, 'paged/b')
+        .map((v) => `paged/b@${v.versionId}`),
+    ];
     expect(seen.sort()).toEqual(expected.sort());
     expect(expected).toHaveLength(5);
   });
@@ -169,7 +209,12 @@ describe('versions', () => {
   });
 
   it('requires an integrity header for uploads that get a retention period', async () => {
-    await s3.send(new PutObjectLockConfigurationCommand({ Bucket: AUDIT, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
+    await s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: AUDIT,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } },
+      }),
+    );
     const bare = await raw(sim, 'PUT', `/${AUDIT}/events/bare.json`, {}, '{}');
     expect(bare.status).toBe(400);
     expect(bare.body).toContain('Content-MD5 OR x-amz-checksum- HTTP header is required');

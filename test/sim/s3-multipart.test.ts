@@ -34,7 +34,8 @@ afterAll(async () => {
 
 const create = (Key: string, extra: Partial<ConstructorParameters<typeof CreateMultipartUploadCommand>[0]> = {}) =>
   s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key, ...extra })).then((o) => o.UploadId!);
-const complete = (Key: string, UploadId: string, Parts: CompletedPart[]) => s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId, MultipartUpload: { Parts } }));
+const complete = (Key: string, UploadId: string, Parts: CompletedPart[]) =>
+  s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId, MultipartUpload: { Parts } }));
 
 describe('UploadPart / CompleteMultipartUpload', () => {
   it('assembles parts with the SDK default CRC32 per part into an object with a full-object CRC-64/NVME', async () => {
@@ -44,7 +45,10 @@ describe('UploadPart / CompleteMultipartUpload', () => {
     const a = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'assembled.bin', UploadId: uploadId, PartNumber: 1, Body: partA }));
     const b = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'assembled.bin', UploadId: uploadId, PartNumber: 2, Body: partB }));
     expect(a.ChecksumCRC32).toBeTruthy();
-    const done = await complete('assembled.bin', uploadId, [{ PartNumber: 1, ETag: a.ETag }, { PartNumber: 2, ETag: b.ETag }]);
+    const done = await complete('assembled.bin', uploadId, [
+      { PartNumber: 1, ETag: a.ETag },
+      { PartNumber: 2, ETag: b.ETag },
+    ]);
     expect(done.ETag).toMatch(/^"[0-9a-f]{32}-2"$/);
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'assembled.bin' }));
     expect(got.ChecksumType).toBe('FULL_OBJECT');
@@ -61,7 +65,14 @@ describe('UploadPart / CompleteMultipartUpload', () => {
     const chunk = Buffer.alloc(64 * 1024, 9);
     const uploadId = await create('streamed.bin');
     const part = await s3.send(
-      new UploadPartCommand({ Bucket: BUCKET, Key: 'streamed.bin', UploadId: uploadId, PartNumber: 1, Body: Readable.from(Array(80).fill(chunk)), ContentLength: 80 * chunk.length }),
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'streamed.bin',
+        UploadId: uploadId,
+        PartNumber: 1,
+        Body: Readable.from(Array(80).fill(chunk)),
+        ContentLength: 80 * chunk.length,
+      }),
     );
     expect(part.ChecksumCRC32).toBeTruthy();
     await complete('streamed.bin', uploadId, [{ PartNumber: 1, ETag: part.ETag }]);
@@ -70,9 +81,25 @@ describe('UploadPart / CompleteMultipartUpload', () => {
 
   it('produces a COMPOSITE CRC32 "-N" checksum when the upload asks for it', async () => {
     const uploadId = await create('composite.bin', { ChecksumAlgorithm: 'CRC32' });
-    const p1 = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'composite.bin', UploadId: uploadId, PartNumber: 1, Body: Buffer.alloc(5 * MiB, 1), ChecksumAlgorithm: 'CRC32' }));
-    const p2 = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'composite.bin', UploadId: uploadId, PartNumber: 2, Body: 'end', ChecksumAlgorithm: 'CRC32' }));
-    const missing = await rejection(complete('composite.bin', uploadId, [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }]));
+    const p1 = await s3.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'composite.bin',
+        UploadId: uploadId,
+        PartNumber: 1,
+        Body: Buffer.alloc(5 * MiB, 1),
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+    const p2 = await s3.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key: 'composite.bin', UploadId: uploadId, PartNumber: 2, Body: 'end', ChecksumAlgorithm: 'CRC32' }),
+    );
+    const missing = await rejection(
+      complete('composite.bin', uploadId, [
+        { PartNumber: 1, ETag: p1.ETag },
+        { PartNumber: 2, ETag: p2.ETag },
+      ]),
+    );
     expect(missing.name).toBe('InvalidRequest');
     const done = await complete('composite.bin', uploadId, [
       { PartNumber: 1, ETag: p1.ETag, ChecksumCRC32: p1.ChecksumCRC32 },
@@ -87,8 +114,22 @@ describe('UploadPart / CompleteMultipartUpload', () => {
     const last = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'invalid.bin', UploadId: uploadId, PartNumber: 2, Body: 'last' }));
     expect((await rejection(complete('invalid.bin', uploadId, [{ PartNumber: 1, ETag: '"0123"' }]))).name).toBe('InvalidPart');
     expect((await rejection(complete('invalid.bin', uploadId, [{ PartNumber: 3, ETag: small.ETag }]))).name).toBe('InvalidPart');
-    expect((await rejection(complete('invalid.bin', uploadId, [{ PartNumber: 2, ETag: last.ETag }, { PartNumber: 1, ETag: small.ETag }]))).name).toBe('InvalidPartOrder');
-    const tooSmall = await rejection(complete('invalid.bin', uploadId, [{ PartNumber: 1, ETag: small.ETag }, { PartNumber: 2, ETag: last.ETag }]));
+    expect(
+      (
+        await rejection(
+          complete('invalid.bin', uploadId, [
+            { PartNumber: 2, ETag: last.ETag },
+            { PartNumber: 1, ETag: small.ETag },
+          ]),
+        )
+      ).name,
+    ).toBe('InvalidPartOrder');
+    const tooSmall = await rejection(
+      complete('invalid.bin', uploadId, [
+        { PartNumber: 1, ETag: small.ETag },
+        { PartNumber: 2, ETag: last.ETag },
+      ]),
+    );
     expect(tooSmall.name).toBe('EntityTooSmall');
     const badPart = await rejection(s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'invalid.bin', UploadId: uploadId, PartNumber: 10_001, Body: 'x' })));
     expect(badPart.name).toBe('InvalidArgument');
@@ -111,13 +152,25 @@ describe('UploadPartCopy', () => {
     const size = 5 * GiB + 123_457;
     store.putObject(BUCKET, 'model/huge.tar.gz', { synthetic: { size, seed: 2024 } });
     const started = Date.now();
-    const uploadId = await create('archive/huge.tar.gz', { ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'FULL_OBJECT', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'archive-key' });
+    const uploadId = await create('archive/huge.tar.gz', {
+      ChecksumAlgorithm: 'CRC64NVME',
+      ChecksumType: 'FULL_OBJECT',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'archive-key',
+    });
     const partSize = 512 * MiB;
     const parts: CompletedPart[] = [];
     for (let start = 0, n = 1; start < size; start += partSize, n++) {
       const end = Math.min(size, start + partSize) - 1;
       const out = await s3.send(
-        new UploadPartCopyCommand({ Bucket: BUCKET, Key: 'archive/huge.tar.gz', UploadId: uploadId, PartNumber: n, CopySource: `${BUCKET}/model/huge.tar.gz`, CopySourceRange: `bytes=${start}-${end}` }),
+        new UploadPartCopyCommand({
+          Bucket: BUCKET,
+          Key: 'archive/huge.tar.gz',
+          UploadId: uploadId,
+          PartNumber: n,
+          CopySource: `${BUCKET}/model/huge.tar.gz`,
+          CopySourceRange: `bytes=${start}-${end}`,
+        }),
       );
       expect(out.CopyPartResult?.ChecksumCRC64NVME).toBeTruthy();
       expect(out.SSEKMSKeyId).toContain('archive-key');
@@ -140,11 +193,23 @@ describe('UploadPartCopy', () => {
     const uploadId = await create('ranges/bad.bin');
     const half = size / 2;
     const copyPart = (PartNumber: number, range: string) =>
-      s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: 'ranges/bad.bin', UploadId: uploadId, PartNumber, CopySource: `${BUCKET}/ranges/src.bin`, CopySourceRange: range }));
+      s3.send(
+        new UploadPartCopyCommand({
+          Bucket: BUCKET,
+          Key: 'ranges/bad.bin',
+          UploadId: uploadId,
+          PartNumber,
+          CopySource: `${BUCKET}/ranges/src.bin`,
+          CopySourceRange: range,
+        }),
+      );
     // The first half twice: same size, different content.
     const p1 = await copyPart(1, `bytes=0-${half - 1}`);
     const p2 = await copyPart(2, `bytes=0-${half - 1}`);
-    await complete('ranges/bad.bin', uploadId, [{ PartNumber: 1, ETag: p1.CopyPartResult!.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult!.ETag }]);
+    await complete('ranges/bad.bin', uploadId, [
+      { PartNumber: 1, ETag: p1.CopyPartResult!.ETag },
+      { PartNumber: 2, ETag: p2.CopyPartResult!.ETag },
+    ]);
     expect(store.head(BUCKET, 'ranges/bad.bin')!.size).toBe(size);
     expect(store.head(BUCKET, 'ranges/bad.bin')!.crc64nvme).not.toBe(store.head(BUCKET, 'ranges/src.bin')!.crc64nvme);
   });
@@ -153,7 +218,16 @@ describe('UploadPartCopy', () => {
     s3Store(sim.world).putObject(BUCKET, 'ranges/small.bin', 'abc');
     const uploadId = await create('ranges/out.bin');
     const error = await rejection(
-      s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: 'ranges/out.bin', UploadId: uploadId, PartNumber: 1, CopySource: `${BUCKET}/ranges/small.bin`, CopySourceRange: 'bytes=0-3' })),
+      s3.send(
+        new UploadPartCopyCommand({
+          Bucket: BUCKET,
+          Key: 'ranges/out.bin',
+          UploadId: uploadId,
+          PartNumber: 1,
+          CopySource: `${BUCKET}/ranges/small.bin`,
+          CopySourceRange: 'bytes=0-3',
+        }),
+      ),
     );
     expect(error.name).toBe('InvalidArgument');
   });

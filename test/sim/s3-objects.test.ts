@@ -38,7 +38,14 @@ const text = async (body: unknown) => (body as { transformToString(): Promise<st
 describe('PutObject / GetObject / HeadObject', () => {
   it('stores bytes, metadata and headers and returns them with an MD5 ETag', async () => {
     const put = await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: 'docs/a.txt', Body: 'hello world', ContentType: 'text/plain', Metadata: { Owner: 'team-a' }, CacheControl: 'no-cache' }),
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'docs/a.txt',
+        Body: 'hello world',
+        ContentType: 'text/plain',
+        Metadata: { Owner: 'team-a' },
+        CacheControl: 'no-cache',
+      }),
     );
     expect(put.ETag).toBe(`"${createHash('md5').update('hello world').digest('hex')}"`);
     // The SDK sends CRC32 by default; S3 echoes it as a full-object checksum.
@@ -46,7 +53,14 @@ describe('PutObject / GetObject / HeadObject', () => {
     expect(put.ChecksumType).toBe('FULL_OBJECT');
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'docs/a.txt' }));
     expect(await text(got.Body)).toBe('hello world');
-    expect(got).toMatchObject({ ContentType: 'text/plain', Metadata: { owner: 'team-a' }, CacheControl: 'no-cache', ContentLength: 11, ETag: put.ETag, ServerSideEncryption: 'AES256' });
+    expect(got).toMatchObject({
+      ContentType: 'text/plain',
+      Metadata: { owner: 'team-a' },
+      CacheControl: 'no-cache',
+      ContentLength: 11,
+      ETag: put.ETag,
+      ServerSideEncryption: 'AES256',
+    });
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'docs/a.txt', ChecksumMode: 'ENABLED' }));
     expect(head).toMatchObject({ ContentLength: 11, ETag: put.ETag, ChecksumCRC32: put.ChecksumCRC32, ChecksumType: 'FULL_OBJECT' });
     expect(head.ChecksumCRC64NVME).toMatch(/^[A-Za-z0-9+/]{11}=$/);
@@ -81,7 +95,9 @@ describe('PutObject / GetObject / HeadObject', () => {
   });
 
   it('rejects a wrong Content-MD5 (BadDigest)', async () => {
-    const error = await rejection(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5.txt', Body: 'payload', ContentMD5: createHash('md5').update('other').digest('base64') })));
+    const error = await rejection(
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5.txt', Body: 'payload', ContentMD5: createHash('md5').update('other').digest('base64') })),
+    );
     expect(error.name).toBe('BadDigest');
   });
 
@@ -162,8 +178,12 @@ describe('conditional requests', () => {
 
   it('GET honours If-Match (412) and If-None-Match (304)', async () => {
     const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'cond-read.txt', Body: 'x' }));
-    expect((await rejection(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond-read.txt', IfMatch: '"deadbeef"' })))).$metadata.httpStatusCode).toBe(412);
-    expect((await rejection(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond-read.txt', IfNoneMatch: put.ETag })))).$metadata.httpStatusCode).toBe(304);
+    expect((await rejection(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond-read.txt', IfMatch: '"deadbeef"' })))).$metadata.httpStatusCode).toBe(
+      412,
+    );
+    expect((await rejection(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond-read.txt', IfNoneMatch: put.ETag })))).$metadata.httpStatusCode).toBe(
+      304,
+    );
     const ok = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'cond-read.txt', IfMatch: put.ETag }));
     expect(await text(ok.Body)).toBe('x');
   });
@@ -176,14 +196,22 @@ describe('CopyObject', () => {
     expect(copy.CopyObjectResult?.ETag).toBe(put.ETag);
     const store = s3Store(sim.world);
     expect(store.head(BUCKET, 'dst.txt')).toMatchObject({ crc64nvme: store.head(BUCKET, 'src.txt')!.crc64nvme, metadata: { a: '1' } });
-    await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'dst2.txt', CopySource: `${BUCKET}/src.txt`, MetadataDirective: 'REPLACE', Metadata: { b: '2' } }));
+    await s3.send(
+      new CopyObjectCommand({ Bucket: BUCKET, Key: 'dst2.txt', CopySource: `${BUCKET}/src.txt`, MetadataDirective: 'REPLACE', Metadata: { b: '2' } }),
+    );
     expect(store.head(BUCKET, 'dst2.txt')!.metadata).toEqual({ b: '2' });
   });
 
   it('applies the destination encryption requested by the copy, not the source encryption', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'plain.txt', Body: 'x' }));
     const copy = await s3.send(
-      new CopyObjectCommand({ Bucket: BUCKET, Key: 'enc.txt', CopySource: `${BUCKET}/plain.txt`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k1' }),
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'enc.txt',
+        CopySource: `${BUCKET}/plain.txt`,
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k1',
+      }),
     );
     expect(copy).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k1' });
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'enc.txt' }));
@@ -192,7 +220,9 @@ describe('CopyObject', () => {
 
   it('checks copy-source-if-match and refuses a no-op copy onto itself', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'guarded.txt', Body: 'x' }));
-    const stale = await rejection(s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'g2.txt', CopySource: `${BUCKET}/guarded.txt`, CopySourceIfMatch: '"0000"' })));
+    const stale = await rejection(
+      s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'g2.txt', CopySource: `${BUCKET}/guarded.txt`, CopySourceIfMatch: '"0000"' })),
+    );
     expect(stale.name).toBe('PreconditionFailed');
     const self = await rejection(s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'guarded.txt', CopySource: `${BUCKET}/guarded.txt` })));
     expect(self.name).toBe('InvalidRequest');
@@ -224,7 +254,13 @@ describe('store API', () => {
     const store = s3Store(sim.world);
     const put = store.putObject(BUCKET, 'via-store.json', '{"a":1}', { contentType: 'application/json', metadata: { Kind: 'x' }, sseKmsKeyId: 'key-1' });
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'via-store.json', ChecksumMode: 'ENABLED' }));
-    expect(head).toMatchObject({ ETag: put.etag, ContentLength: put.size, ContentType: 'application/json', Metadata: { kind: 'x' }, ServerSideEncryption: 'aws:kms' });
+    expect(head).toMatchObject({
+      ETag: put.etag,
+      ContentLength: put.size,
+      ContentType: 'application/json',
+      Metadata: { kind: 'x' },
+      ServerSideEncryption: 'aws:kms',
+    });
     expect(head.SSEKMSKeyId).toBe(`arn:aws:kms:us-east-1:${MGMT}:key/key-1`);
     expect(store.head(BUCKET, 'via-store.json')).toMatchObject({ crc64nvme: head.ChecksumCRC64NVME, sseKmsKeyId: head.SSEKMSKeyId, size: 7 });
     expect(store.bucketExists(BUCKET)).toBe(true);

@@ -50,7 +50,13 @@ describe('aws-chunked uploads', () => {
   it('accepts SigV4 streaming with chunk signatures (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', async () => {
     const data = [Buffer.alloc(8192, 'a'), Buffer.alloc(8192, 'b'), Buffer.from('end')];
     const body = chunked(data, { signed: true });
-    const res = await raw(sim, 'PUT', `/${BUCKET}/signed.bin`, { ...streamingHeaders(16387, 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'), 'content-length': body.length }, body);
+    const res = await raw(
+      sim,
+      'PUT',
+      `/${BUCKET}/signed.bin`,
+      { ...streamingHeaders(16387, 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'), 'content-length': body.length },
+      body,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.etag).toBe(`"${createHash('md5').update(Buffer.concat(data)).digest('hex')}"`);
     expect(s3Store(sim.world).readBytes(BUCKET, 'signed.bin').equals(Buffer.concat(data))).toBe(true);
@@ -78,10 +84,22 @@ describe('aws-chunked uploads', () => {
   });
 
   it('refuses a body shorter than x-amz-decoded-content-length and malformed chunk headers', async () => {
-    const short = await raw(sim, 'PUT', `/${BUCKET}/short.txt`, streamingHeaders(100, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'), chunked([Buffer.from('only ten b')]));
+    const short = await raw(
+      sim,
+      'PUT',
+      `/${BUCKET}/short.txt`,
+      streamingHeaders(100, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'),
+      chunked([Buffer.from('only ten b')]),
+    );
     expect(short.status).toBe(400);
     expect(short.body).toContain('<Code>IncompleteBody</Code>');
-    const garbage = await raw(sim, 'PUT', `/${BUCKET}/garbage.txt`, streamingHeaders(3, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'), Buffer.from('zz;\r\nabc\r\n0\r\n\r\n'));
+    const garbage = await raw(
+      sim,
+      'PUT',
+      `/${BUCKET}/garbage.txt`,
+      streamingHeaders(3, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'),
+      Buffer.from('zz;\r\nabc\r\n0\r\n\r\n'),
+    );
     expect(garbage.status).toBe(400);
     expect(garbage.body).toContain('<Code>InvalidRequest</Code>');
   });
@@ -106,7 +124,9 @@ describe('errors on the wire', () => {
     const res = await raw(sim, 'GET', `/${BUCKET}/missing%20key`);
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toBe('application/xml');
-    expect(res.body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>NoSuchKey<\/Code><Message>The specified key does not exist.<\/Message><Key>missing key<\/Key><RequestId>[^<]+<\/RequestId><HostId>/);
+    expect(res.body).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>NoSuchKey<\/Code><Message>The specified key does not exist.<\/Message><Key>missing key<\/Key><RequestId>[^<]+<\/RequestId><HostId>/,
+    );
     expect(res.headers['x-amz-request-id']).toBeTruthy();
   });
 
@@ -117,11 +137,19 @@ describe('errors on the wire', () => {
   });
 
   it('survives malformed input: bad XML, bad percent-encoding, unknown sub-resources', async () => {
-    const xml = await raw(sim, 'POST', `/${BUCKET}/?delete`, { 'content-md5': createHash('md5').update('<Delete><Object>').digest('base64') }, '<Delete><Object>');
+    const xml = await raw(
+      sim,
+      'POST',
+      `/${BUCKET}/?delete`,
+      { 'content-md5': createHash('md5').update('<Delete><Object>').digest('base64') },
+      '<Delete><Object>',
+    );
     expect(xml.status).toBe(400);
     expect(xml.body).toContain('<Code>MalformedXML</Code>');
     const doctype = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Delete><Object><Key>&a;</Key></Object></Delete>';
-    expect((await raw(sim, 'POST', `/${BUCKET}/?delete`, { 'content-md5': createHash('md5').update(doctype).digest('base64') }, doctype)).body).toContain('MalformedXML');
+    expect((await raw(sim, 'POST', `/${BUCKET}/?delete`, { 'content-md5': createHash('md5').update(doctype).digest('base64') }, doctype)).body).toContain(
+      'MalformedXML',
+    );
     const uri = await raw(sim, 'GET', `/${BUCKET}/bad%ZZkey`);
     expect(uri.status).toBe(400);
     expect(uri.body).toContain('<Code>InvalidURI</Code>');
@@ -147,7 +175,10 @@ describe('errors on the wire', () => {
 
 describe('throttling', () => {
   it('answers 503 SlowDown, which the SDK retries until it succeeds', async () => {
-    const throttled = await startSimulator({ world: new World('o-abcdefghij', '111111111111', 'r-ab12'), throttling: { enabled: true, limits: { s3: { rate: 20, burst: 2 } } } });
+    const throttled = await startSimulator({
+      world: new World('o-abcdefghij', '111111111111', 'r-ab12'),
+      throttling: { enabled: true, limits: { s3: { rate: 20, burst: 2 } } },
+    });
     const client = s3Client(throttled, 'us-east-1', { maxAttempts: 10 });
     try {
       await client.send(new CreateBucketCommand({ Bucket: 'throttled' }));

@@ -26,12 +26,21 @@ let sm: SageMakerClient;
 function seed(): void {
   const store = sagemakerStore(sim.world, DEV, REGION);
   store.createModel({ ModelName: 'm', PrimaryContainer: { Image: 'img:1', ModelDataUrl: 's3://b/m.tar.gz' } });
-  store.createEndpointConfig({ EndpointConfigName: 'c', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] });
+  store.createEndpointConfig({
+    EndpointConfigName: 'c',
+    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+  });
   for (let i = 1; i <= 25; i++) {
     const created = new Date(now - i * DAY);
-    store.createEndpoint({ EndpointName: `endpoint-${String(i).padStart(2, '0')}`, EndpointConfigName: 'c' }, { status: 'InService', creationTime: created, lastModifiedTime: created });
+    store.createEndpoint(
+      { EndpointName: `endpoint-${String(i).padStart(2, '0')}`, EndpointConfigName: 'c' },
+      { status: 'InService', creationTime: created, lastModifiedTime: created },
+    );
   }
-  store.createEndpoint({ EndpointName: 'broken', EndpointConfigName: 'c' }, { status: 'Failed', failureReason: 'ImagePull failed', creationTime: new Date(now - 100 * DAY) });
+  store.createEndpoint(
+    { EndpointName: 'broken', EndpointConfigName: 'c' },
+    { status: 'Failed', failureReason: 'ImagePull failed', creationTime: new Date(now - 100 * DAY) },
+  );
   store.createEndpoint({ EndpointName: 'starting', EndpointConfigName: 'c' }, { status: 'Creating' });
 }
 
@@ -68,9 +77,22 @@ describe('ListEndpoints', () => {
     expect(inService.every((e) => e.EndpointStatus === 'InService')).toBe(true);
 
     const named = await sm.send(new ListEndpointsCommand({ NameContains: 'ENDPOINT-1', SortBy: 'Name', SortOrder: 'Ascending', MaxResults: 100 }));
-    expect(named.Endpoints?.map((e) => e.EndpointName)).toEqual(['endpoint-10', 'endpoint-11', 'endpoint-12', 'endpoint-13', 'endpoint-14', 'endpoint-15', 'endpoint-16', 'endpoint-17', 'endpoint-18', 'endpoint-19']);
+    expect(named.Endpoints?.map((e) => e.EndpointName)).toEqual([
+      'endpoint-10',
+      'endpoint-11',
+      'endpoint-12',
+      'endpoint-13',
+      'endpoint-14',
+      'endpoint-15',
+      'endpoint-16',
+      'endpoint-17',
+      'endpoint-18',
+      'endpoint-19',
+    ]);
 
-    const old = await sm.send(new ListEndpointsCommand({ CreationTimeBefore: new Date(now - 20 * DAY + 1000), CreationTimeAfter: new Date(now - 23 * DAY - 1000), MaxResults: 100 }));
+    const old = await sm.send(
+      new ListEndpointsCommand({ CreationTimeBefore: new Date(now - 20 * DAY + 1000), CreationTimeAfter: new Date(now - 23 * DAY - 1000), MaxResults: 100 }),
+    );
     expect(old.Endpoints?.map((e) => e.EndpointName)).toEqual(['endpoint-20', 'endpoint-21', 'endpoint-22', 'endpoint-23']);
     expect(old.Endpoints?.[0]?.CreationTime?.getTime()).toBe(now - 20 * DAY);
   });
@@ -78,7 +100,9 @@ describe('ListEndpoints', () => {
   it('does not repeat or skip endpoints when one is deleted between pages', async () => {
     const first = await sm.send(new ListEndpointsCommand({ StatusEquals: 'InService', SortBy: 'Name', SortOrder: 'Ascending', MaxResults: 5 }));
     sagemakerStore(sim.world, DEV, REGION).state.endpoints.delete('endpoint-03');
-    const second = await sm.send(new ListEndpointsCommand({ StatusEquals: 'InService', SortBy: 'Name', SortOrder: 'Ascending', MaxResults: 5, NextToken: first.NextToken }));
+    const second = await sm.send(
+      new ListEndpointsCommand({ StatusEquals: 'InService', SortBy: 'Name', SortOrder: 'Ascending', MaxResults: 5, NextToken: first.NextToken }),
+    );
     expect(first.Endpoints?.map((e) => e.EndpointName)).toEqual(['endpoint-01', 'endpoint-02', 'endpoint-03', 'endpoint-04', 'endpoint-05']);
     expect(second.Endpoints?.[0]?.EndpointName).toBe('endpoint-06');
   });
@@ -113,7 +137,15 @@ describe('tags', () => {
   const arn = `arn:aws:sagemaker:${REGION}:${DEV}:endpoint/endpoint-07`;
 
   it('adds, overwrites, lists and deletes tags on an endpoint', async () => {
-    await sm.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: 'zombie', Value: 'confirmed' }, { Key: 'owner', Value: 'alice@example.com' }] }));
+    await sm.send(
+      new AddTagsCommand({
+        ResourceArn: arn,
+        Tags: [
+          { Key: 'zombie', Value: 'confirmed' },
+          { Key: 'owner', Value: 'alice@example.com' },
+        ],
+      }),
+    );
     const added = await sm.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: 'zombie', Value: 'rejected' }] }));
     expect(added.Tags).toEqual([{ Key: 'zombie', Value: 'rejected' }]);
     expect((await sm.send(new ListTagsCommand({ ResourceArn: arn }))).Tags).toEqual([
@@ -136,12 +168,16 @@ describe('tags', () => {
     expect(tooMany.message).toContain('at most 50 tags');
     const smallPage = (await sm.send(new ListTagsCommand({ ResourceArn: arn2, MaxResults: 10 })).catch((e: unknown) => e)) as Error;
     expect(smallPage.message).toContain("'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 50");
-    const reserved = (await sm.send(new AddTagsCommand({ ResourceArn: arn2, Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'x' }] })).catch((e: unknown) => e)) as Error;
+    const reserved = (await sm
+      .send(new AddTagsCommand({ ResourceArn: arn2, Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'x' }] }))
+      .catch((e: unknown) => e)) as Error;
     expect(reserved.name).toBe('ValidationException');
   });
 
   it('refuses tags on resources that do not exist, including other accounts', async () => {
-    const foreign = (await sm.send(new AddTagsCommand({ ResourceArn: `arn:aws:sagemaker:${REGION}:${MGMT}:endpoint/endpoint-07`, Tags: [{ Key: 'a', Value: 'b' }] })).catch((e: unknown) => e)) as Error;
+    const foreign = (await sm
+      .send(new AddTagsCommand({ ResourceArn: `arn:aws:sagemaker:${REGION}:${MGMT}:endpoint/endpoint-07`, Tags: [{ Key: 'a', Value: 'b' }] }))
+      .catch((e: unknown) => e)) as Error;
     expect(foreign.name).toBe('ValidationException');
     const gone = (await sm.send(new ListTagsCommand({ ResourceArn: `arn:aws:sagemaker:${REGION}:${DEV}:endpoint/nope` })).catch((e: unknown) => e)) as Error;
     expect(gone.name).toBe('ValidationException');
@@ -153,7 +189,10 @@ describe('ListEndpointConfigs', () => {
     const store = sagemakerStore(sim.world, DEV, REGION);
     for (let i = 1; i <= 120; i++) {
       store.createEndpointConfig(
-        { EndpointConfigName: `cfg-${String(i).padStart(3, '0')}`, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] },
+        {
+          EndpointConfigName: `cfg-${String(i).padStart(3, '0')}`,
+          ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+        },
         { creationTime: new Date(now - (200 + i) * DAY) },
       );
     }

@@ -73,7 +73,9 @@ describe('SageMaker endpoint lifecycle through the SDK', () => {
         PrimaryContainer: {
           Image: IMAGE,
           ModelDataSource: { S3DataSource: { S3Uri: 's3://models/fraud/', S3DataType: 'S3Prefix', CompressionType: 'None' } },
-          AdditionalModelDataSources: [{ ChannelName: 'draft', S3DataSource: { S3Uri: 's3://models/draft/model.tar.gz', S3DataType: 'S3Object', CompressionType: 'Gzip' } }],
+          AdditionalModelDataSources: [
+            { ChannelName: 'draft', S3DataSource: { S3Uri: 's3://models/draft/model.tar.gz', S3DataType: 'S3Object', CompressionType: 'Gzip' } },
+          ],
         },
         Tags: [{ Key: 'team', Value: 'fraud' }],
       }),
@@ -143,7 +145,9 @@ describe('SageMaker endpoint lifecycle through the SDK', () => {
     await sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'fraud-config' }));
     await sm.send(new DeleteEndpointConfigCommand({ EndpointConfigName: 'fraud-config' }));
     await sm.send(new DeleteModelCommand({ ModelName: 'Fraud-Model' }));
-    expect((await errorOf(sm.send(new DescribeModelCommand({ ModelName: 'Fraud-Model' })))).message).toMatch(/^Could not find model "arn:aws:sagemaker:us-east-1:\d{12}:model\/fraud-model"\.$/);
+    expect((await errorOf(sm.send(new DescribeModelCommand({ ModelName: 'Fraud-Model' })))).message).toMatch(
+      /^Could not find model "arn:aws:sagemaker:us-east-1:\d{12}:model\/fraud-model"\.$/,
+    );
   });
 
   it('answers AWS validation errors for bad input, duplicates and missing references', async () => {
@@ -154,7 +158,12 @@ describe('SageMaker endpoint lifecycle through the SDK', () => {
     expect(badName.message).toContain("at 'endpointName' failed to satisfy constraint: Member must satisfy regular expression pattern");
 
     const noModel = await errorOf(
-      sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'orphan', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'nope', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] })),
+      sm.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'orphan',
+          ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'nope', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+        }),
+      ),
     );
     expect(noModel.message).toBe(`Could not find model "arn:aws:sagemaker:${REGION}:${MGMT}:model/nope".`);
     const noConfig = await errorOf(sm.send(new CreateEndpointCommand({ EndpointName: 'orphan', EndpointConfigName: 'nope' })));
@@ -162,14 +171,29 @@ describe('SageMaker endpoint lifecycle through the SDK', () => {
 
     const store = sagemakerStore(sim.world, MGMT, REGION);
     store.createModel({ ModelName: 'dup-model', PrimaryContainer: { Image: IMAGE, ModelDataUrl: 's3://models/dup/model.tar.gz' } });
-    store.createEndpointConfig({ EndpointConfigName: 'dup-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'dup-model', InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1 }] });
+    store.createEndpointConfig({
+      EndpointConfigName: 'dup-config',
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'dup-model', InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1 }],
+    });
     store.createEndpoint({ EndpointName: 'dup', EndpointConfigName: 'dup-config' }, { status: 'InService' });
     const duplicate = await errorOf(sm.send(new CreateEndpointCommand({ EndpointName: 'DUP', EndpointConfigName: 'dup-config' })));
     expect(duplicate.message).toBe(`Cannot create already existing endpoint "arn:aws:sagemaker:${REGION}:${MGMT}:endpoint/dup".`);
-    const noType = await errorOf(sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'typeless', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'dup-model', InitialInstanceCount: 1 }] })));
+    const noType = await errorOf(
+      sm.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'typeless',
+          ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'dup-model', InitialInstanceCount: 1 }],
+        }),
+      ),
+    );
     expect(noType.message).toContain('InstanceType is required');
     const gzipPrefix = await errorOf(
-      sm.send(new CreateModelCommand({ ModelName: 'bad-source', PrimaryContainer: { Image: IMAGE, ModelDataSource: { S3DataSource: { S3Uri: 's3://m/p/', S3DataType: 'S3Prefix', CompressionType: 'Gzip' } } } })),
+      sm.send(
+        new CreateModelCommand({
+          ModelName: 'bad-source',
+          PrimaryContainer: { Image: IMAGE, ModelDataSource: { S3DataSource: { S3Uri: 's3://m/p/', S3DataType: 'S3Prefix', CompressionType: 'Gzip' } } },
+        }),
+      ),
     );
     expect(gzipPrefix.message).toContain('Gzip requires S3DataType S3Object');
   });
@@ -177,7 +201,12 @@ describe('SageMaker endpoint lifecycle through the SDK', () => {
   it('describes serverless and async endpoints with their own settings', async () => {
     const store = sagemakerStore(sim.world, MGMT, REGION);
     store.createModel({ ModelName: 'tiny', PrimaryContainer: { Image: IMAGE, ModelDataUrl: 's3://models/tiny/model.tar.gz' } });
-    store.createEndpointConfig({ EndpointConfigName: 'tiny-serverless', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'tiny', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5, ProvisionedConcurrency: 2 } }] });
+    store.createEndpointConfig({
+      EndpointConfigName: 'tiny-serverless',
+      ProductionVariants: [
+        { VariantName: 'AllTraffic', ModelName: 'tiny', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5, ProvisionedConcurrency: 2 } },
+      ],
+    });
     store.createEndpoint({ EndpointName: 'tiny-serverless', EndpointConfigName: 'tiny-serverless' }, { status: 'InService' });
     const serverless = await sm.send(new DescribeEndpointCommand({ EndpointName: 'tiny-serverless' }));
     expect(serverless.ProductionVariants?.[0]?.CurrentServerlessConfig).toEqual({ MemorySizeInMB: 2048, MaxConcurrency: 5, ProvisionedConcurrency: 2 });
@@ -194,8 +223,12 @@ describe('SageMaker endpoint lifecycle through the SDK', () => {
     expect(asyncEndpoint.ProductionVariants?.[0]?.CurrentInstanceCount).toBe(3);
     // A deleted config does not take the running endpoint with it.
     store.deleteEndpointConfig('tiny-async');
-    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'tiny-async' }))).AsyncInferenceConfig?.OutputConfig?.S3OutputPath).toBe('s3://async/out/');
-    expect((await errorOf(sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'tiny-async' })))).message).toContain('Could not find endpoint configuration');
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: 'tiny-async' }))).AsyncInferenceConfig?.OutputConfig?.S3OutputPath).toBe(
+      's3://async/out/',
+    );
+    expect((await errorOf(sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'tiny-async' })))).message).toContain(
+      'Could not find endpoint configuration',
+    );
   });
 });
 
@@ -207,13 +240,24 @@ describe('SageMaker inference components', () => {
       new CreateEndpointConfigCommand({
         EndpointConfigName: 'shared-gpu',
         ExecutionRoleArn: ROLE_ARN,
-        ProductionVariants: [{ VariantName: 'main', InstanceType: 'ml.g5.2xlarge', InitialInstanceCount: 1, RoutingConfig: { RoutingStrategy: 'LEAST_OUTSTANDING_REQUESTS' } }],
+        ProductionVariants: [
+          { VariantName: 'main', InstanceType: 'ml.g5.2xlarge', InitialInstanceCount: 1, RoutingConfig: { RoutingStrategy: 'LEAST_OUTSTANDING_REQUESTS' } },
+        ],
       }),
     );
     sagemakerSettings(sim.world).transitionDelayMs = 60_000;
     await sm.send(new CreateEndpointCommand({ EndpointName: 'shared-gpu', EndpointConfigName: 'shared-gpu' }));
     sagemakerSettings(sim.world).transitionDelayMs = 40;
-    const early = await errorOf(sm.send(new CreateInferenceComponentCommand({ InferenceComponentName: 'too-early', EndpointName: 'shared-gpu', Specification: { ModelName: 'llm' }, RuntimeConfig: { CopyCount: 1 } })));
+    const early = await errorOf(
+      sm.send(
+        new CreateInferenceComponentCommand({
+          InferenceComponentName: 'too-early',
+          EndpointName: 'shared-gpu',
+          Specification: { ModelName: 'llm' },
+          RuntimeConfig: { CopyCount: 1 },
+        }),
+      ),
+    );
     expect(early.message).toContain('is not in InService status');
     store.completePendingTransitions(40);
     await waitForStatus('shared-gpu', 'InService');
@@ -231,7 +275,10 @@ describe('SageMaker inference components', () => {
       new CreateInferenceComponentCommand({
         InferenceComponentName: 'embedder',
         EndpointName: 'shared-gpu',
-        Specification: { Container: { Image: IMAGE, ArtifactUrl: 's3://models/embedder/model.tar.gz' }, ComputeResourceRequirements: { MinMemoryRequiredInMb: 512 } },
+        Specification: {
+          Container: { Image: IMAGE, ArtifactUrl: 's3://models/embedder/model.tar.gz' },
+          ComputeResourceRequirements: { MinMemoryRequiredInMb: 512 },
+        },
         RuntimeConfig: { CopyCount: 1 },
       }),
     );
@@ -242,8 +289,14 @@ describe('SageMaker inference components', () => {
     ]);
     const deadline = Date.now() + 5000;
     let summarizer = await sm.send(new DescribeInferenceComponentCommand({ InferenceComponentName: 'summarizer' }));
-    while (summarizer.InferenceComponentStatus !== 'InService' && Date.now() < deadline) summarizer = await sm.send(new DescribeInferenceComponentCommand({ InferenceComponentName: 'summarizer' }));
-    expect(summarizer).toMatchObject({ EndpointName: 'shared-gpu', VariantName: 'main', InferenceComponentStatus: 'InService', RuntimeConfig: { DesiredCopyCount: 2, CurrentCopyCount: 2 } });
+    while (summarizer.InferenceComponentStatus !== 'InService' && Date.now() < deadline)
+      summarizer = await sm.send(new DescribeInferenceComponentCommand({ InferenceComponentName: 'summarizer' }));
+    expect(summarizer).toMatchObject({
+      EndpointName: 'shared-gpu',
+      VariantName: 'main',
+      InferenceComponentStatus: 'InService',
+      RuntimeConfig: { DesiredCopyCount: 2, CurrentCopyCount: 2 },
+    });
     expect(summarizer.Specification?.ModelName).toBe('llm');
     const embedder = await sm.send(new DescribeInferenceComponentCommand({ InferenceComponentName: 'embedder' }));
     expect(embedder.Specification?.Container?.ArtifactUrl).toBe('s3://models/embedder/model.tar.gz');
@@ -268,7 +321,16 @@ describe('SageMaker inference components', () => {
   });
 
   it('refuses components on an endpoint whose config names models', async () => {
-    const refused = await errorOf(sm.send(new CreateInferenceComponentCommand({ InferenceComponentName: 'nope', EndpointName: 'dup', Specification: { ModelName: 'dup-model' }, RuntimeConfig: { CopyCount: 1 } })));
+    const refused = await errorOf(
+      sm.send(
+        new CreateInferenceComponentCommand({
+          InferenceComponentName: 'nope',
+          EndpointName: 'dup',
+          Specification: { ModelName: 'dup-model' },
+          RuntimeConfig: { CopyCount: 1 },
+        }),
+      ),
+    );
     expect(refused.message).toContain('does not support inference components');
   });
 });

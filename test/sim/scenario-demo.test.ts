@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, ListEndpointsCommand, ListInferenceComponentsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  ListEndpointsCommand,
+  ListInferenceComponentsCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { S3Client, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
@@ -28,7 +35,11 @@ async function clientsFor(accountId: string, region: string) {
 
 const daily = (id: string, metricName: string, dimensions: Record<string, string>): MetricDataQuery => ({
   Id: id,
-  MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: metricName, Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) }, Period: 86_400, Stat: 'Sum' },
+  MetricStat: {
+    Metric: { Namespace: 'AWS/SageMaker', MetricName: metricName, Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) },
+    Period: 86_400,
+    Stat: 'Sum',
+  },
 });
 
 beforeAll(async () => {
@@ -59,7 +70,13 @@ describe('the demo scenario', () => {
   it('serves each account its own endpoints, with instance types only in the endpoint config', async () => {
     const { sm } = await clientsFor(DEMO_ACCOUNTS.dev, US);
     const listed = await sm.send(new ListEndpointsCommand({ StatusEquals: 'InService', SortBy: 'Name', SortOrder: 'Ascending' }));
-    expect(listed.Endpoints?.map((e) => e.EndpointName)).toEqual(['churn-model-poc', 'fraud-detector-v1', 'fraud-detector-v2-staging', 'llm-summarizer-demo', 'sentiment-ab-test']);
+    expect(listed.Endpoints?.map((e) => e.EndpointName)).toEqual([
+      'churn-model-poc',
+      'fraud-detector-v1',
+      'fraud-detector-v2-staging',
+      'llm-summarizer-demo',
+      'sentiment-ab-test',
+    ]);
     const fraud = await sm.send(new DescribeEndpointCommand({ EndpointName: 'fraud-detector-v1' }));
     expect(fraud.EndpointStatus).toBe('InService');
     expect(Date.now() - fraud.CreationTime!.getTime()).toBeGreaterThan(209 * DAY);
@@ -132,7 +149,11 @@ describe('the demo scenario', () => {
 
     const eu = await clientsFor(DEMO_ACCOUNTS.prod, EU);
     const recsys = await eu.cw.send(
-      new GetMetricDataCommand({ StartTime: new Date(Date.now() - 455 * DAY), EndTime: new Date(), MetricDataQueries: [daily('recsys', 'Invocations', { EndpointName: 'recsys-ab-test-2024', VariantName: 'AllTraffic' })] }),
+      new GetMetricDataCommand({
+        StartTime: new Date(Date.now() - 455 * DAY),
+        EndTime: new Date(),
+        MetricDataQueries: [daily('recsys', 'Invocations', { EndpointName: 'recsys-ab-test-2024', VariantName: 'AllTraffic' })],
+      }),
     );
     const last = recsys.MetricDataResults![0]!;
     expect(last.Values).toEqual([1800]);

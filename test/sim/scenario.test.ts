@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../src/core/errors.ts';
-import { buildWorld, generateOrg, historyPoints, loadScenario, parseScenario, scenarioSimulatorOptions, type ScenarioInput } from '../../local/sim/scenario/index.ts';
+import {
+  buildWorld,
+  generateOrg,
+  historyPoints,
+  loadScenario,
+  parseScenario,
+  scenarioSimulatorOptions,
+  type ScenarioInput,
+} from '../../local/sim/scenario/index.ts';
 import { scalingStore } from '../../local/sim/services/autoscaling.ts';
 import { metricStore } from '../../local/sim/services/cloudwatch/store.ts';
 import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
@@ -35,7 +43,15 @@ function small(overrides: Partial<ScenarioInput> = {}): ScenarioInput {
         name: 'churn-scorer',
         createdDaysAgo: 120,
         tags: { team: 'churn' },
-        variants: [{ instanceType: 'ml.m5.large', instanceCount: 2, autoscaling: { min: 1, max: 4 }, model: { artifact: { uri: 's3://team-models/churn/model.tar.gz', size: 10_000_000 } }, invocations: [{ daysAgo: [0, 9], perDay: 3 }] }],
+        variants: [
+          {
+            instanceType: 'ml.m5.large',
+            instanceCount: 2,
+            autoscaling: { min: 1, max: 4 },
+            model: { artifact: { uri: 's3://team-models/churn/model.tar.gz', size: 10_000_000 } },
+            invocations: [{ daysAgo: [0, 9], perDay: 3 }],
+          },
+        ],
       },
     ],
     ...overrides,
@@ -63,7 +79,11 @@ describe('scenario format and loader', () => {
     expect(sagemakerStore(world, TEAM, 'us-west-2').tagsOf(endpoint.arn)).toEqual({ team: 'churn' });
     expect(sagemakerStore(world, TEAM, 'us-east-1').listEndpoints()).toEqual([]);
     expect(s3Store(world).head('team-models', 'churn/model.tar.gz')?.size).toBe(10_000_000);
-    expect(scalingStore(world, TEAM, 'us-west-2').describe({ serviceNamespace: 'sagemaker' })[0]).toMatchObject({ ResourceId: 'endpoint/churn-scorer/variant/AllTraffic', MinCapacity: 1, MaxCapacity: 4 });
+    expect(scalingStore(world, TEAM, 'us-west-2').describe({ serviceNamespace: 'sagemaker' })[0]).toMatchObject({
+      ResourceId: 'endpoint/churn-scorer/variant/AllTraffic',
+      MinCapacity: 1,
+      MaxCapacity: 4,
+    });
     const dims = [
       { Name: 'EndpointName', Value: 'churn-scorer' },
       { Name: 'VariantName', Value: 'AllTraffic' },
@@ -92,11 +112,44 @@ describe('scenario format and loader', () => {
     const cases: [ScenarioInput | string, string][] = [
       ['{ not json', 'not valid JSON'],
       [small({ endpoints: [{ account: TEAM, region: 'eu-west-1', name: 'x', variants: [{ instanceType: 'ml.m5.large', model: {} }] }] }), 'endpoints.0.region'],
-      [small({ endpoints: [{ account: '999999999999', region: 'us-east-1', name: 'x', variants: [{ instanceType: 'ml.m5.large', model: {} }] }] }), 'endpoints.0.account'],
+      [
+        small({ endpoints: [{ account: '999999999999', region: 'us-east-1', name: 'x', variants: [{ instanceType: 'ml.m5.large', model: {} }] }] }),
+        'endpoints.0.account',
+      ],
       [small({ endpoints: [{ account: TEAM, region: 'us-east-1', name: 'x', variants: [{ model: {} }] }] }), 'endpoints.0.variants.0.instanceType'],
-      [small({ endpoints: [{ account: TEAM, region: 'us-east-1', name: 'x', type: 'async', variants: [{ instanceType: 'ml.m5.large', model: {}, invocations: [{ daysAgo: 1, perDay: 1 }] }] }] }), 'endpoints.0.variants.0.invocations'],
-      [small({ endpoints: [{ account: TEAM, region: 'us-east-1', name: 'x', type: 'inference-components', variants: [{ instanceType: 'ml.g5.2xlarge' }], inferenceComponents: [{ name: 'c', variant: 'nope', model: {} }] }] }), 'endpoints.0.inferenceComponents.0.variant'],
-      [small({ endpoints: [{ account: TEAM, region: 'us-east-1', name: 'bad_name', variants: [{ instanceType: 'ml.m5.large', model: {} }] }] }), 'endpoints.0.name'],
+      [
+        small({
+          endpoints: [
+            {
+              account: TEAM,
+              region: 'us-east-1',
+              name: 'x',
+              type: 'async',
+              variants: [{ instanceType: 'ml.m5.large', model: {}, invocations: [{ daysAgo: 1, perDay: 1 }] }],
+            },
+          ],
+        }),
+        'endpoints.0.variants.0.invocations',
+      ],
+      [
+        small({
+          endpoints: [
+            {
+              account: TEAM,
+              region: 'us-east-1',
+              name: 'x',
+              type: 'inference-components',
+              variants: [{ instanceType: 'ml.g5.2xlarge' }],
+              inferenceComponents: [{ name: 'c', variant: 'nope', model: {} }],
+            },
+          ],
+        }),
+        'endpoints.0.inferenceComponents.0.variant',
+      ],
+      [
+        small({ endpoints: [{ account: TEAM, region: 'us-east-1', name: 'bad_name', variants: [{ instanceType: 'ml.m5.large', model: {} }] }] }),
+        'endpoints.0.name',
+      ],
       [small({ ous: [{ id: 'ou-test-loopxxxx', name: 'Loop', parent: 'ou-test-loopxxxx' }] }), 'ous.0.parent'],
       [small({ accounts: [{ id: TEAM, name: 'a', ou: 'ou-none-missingx' }] }), 'accounts.0.ou'],
     ];
@@ -116,7 +169,19 @@ describe('scenario format and loader', () => {
   });
 
   it('refuses what SageMaker would refuse, naming the endpoint', () => {
-    const scenario = parseScenario(small({ endpoints: [{ account: TEAM, region: 'us-east-1', name: 'pc-too-high', type: 'serverless', variants: [{ serverless: { memoryMb: 2048, maxConcurrency: 2, provisionedConcurrency: 5 }, model: {} }] }] }));
+    const scenario = parseScenario(
+      small({
+        endpoints: [
+          {
+            account: TEAM,
+            region: 'us-east-1',
+            name: 'pc-too-high',
+            type: 'serverless',
+            variants: [{ serverless: { memoryMb: 2048, maxConcurrency: 2, provisionedConcurrency: 5 }, model: {} }],
+          },
+        ],
+      }),
+    );
     expect(() => buildWorld(scenario)).toThrow(/endpoints\.0 \(pc-too-high in 222222222222\/us-east-1\): .*ProvisionedConcurrency/);
   });
 });

@@ -84,7 +84,10 @@ describe('SNS filter policies on the message body', () => {
 });
 
 describe('SNS filter policy validation', () => {
-  const invalid = (policy: string, scope: FilterScope = 'MessageAttributes') => () => parseFilterPolicy(policy, scope);
+  const invalid =
+    (policy: string, scope: FilterScope = 'MessageAttributes') =>
+    () =>
+      parseFilterPolicy(policy, scope);
   it('rejects malformed policies with a reason', () => {
     expect(invalid('{not json')).toThrow(FilterPolicyError);
     expect(invalid('["a"]')).toThrow(/JSON object/);

@@ -32,7 +32,9 @@ async function topic(name: string): Promise<string> {
 }
 
 async function subscribe(topicArn: string, endpoint: string, attributes: Record<string, string> = {}, protocol = 'email'): Promise<string> {
-  return (await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: protocol, Endpoint: endpoint, Attributes: attributes, ReturnSubscriptionArn: true }))).SubscriptionArn!;
+  return (
+    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: protocol, Endpoint: endpoint, Attributes: attributes, ReturnSubscriptionArn: true }))
+  ).SubscriptionArn!;
 }
 
 describe('SNS topics and subscriptions', () => {
@@ -40,7 +42,9 @@ describe('SNS topics and subscriptions', () => {
     const arn = await topic('approvals');
     expect(arn).toBe(`arn:aws:sns:us-east-1:${MGMT}:approvals`);
     expect(await topic('approvals')).toBe(arn);
-    await expect(sns.send(new CreateTopicCommand({ Name: 'approvals', Attributes: { DisplayName: 'other' } }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(sns.send(new CreateTopicCommand({ Name: 'approvals', Attributes: { DisplayName: 'other' } }))).rejects.toBeInstanceOf(
+      InvalidParameterException,
+    );
     await expect(sns.send(new CreateTopicCommand({ Name: 'bad name!' }))).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
@@ -53,9 +57,15 @@ describe('SNS topics and subscriptions', () => {
     expect(await subscribe(arn, 'bob@example.com')).toBe(subArn);
     const listed = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: arn }));
     expect(listed.Subscriptions).toEqual([{ SubscriptionArn: subArn, Owner: MGMT, Protocol: 'email', Endpoint: 'bob@example.com', TopicArn: arn }]);
-    await expect(sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'email', Endpoint: 'not-an-email' }))).rejects.toBeInstanceOf(InvalidParameterException);
-    await expect(sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'carrier-pigeon', Endpoint: 'x' }))).rejects.toBeInstanceOf(InvalidParameterException);
-    await expect(sns.send(new SubscribeCommand({ TopicArn: `arn:aws:sns:us-east-1:${MGMT}:missing`, Protocol: 'email', Endpoint: 'a@b.c' }))).rejects.toBeInstanceOf(NotFoundException);
+    await expect(sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'email', Endpoint: 'not-an-email' }))).rejects.toBeInstanceOf(
+      InvalidParameterException,
+    );
+    await expect(sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'carrier-pigeon', Endpoint: 'x' }))).rejects.toBeInstanceOf(
+      InvalidParameterException,
+    );
+    await expect(
+      sns.send(new SubscribeCommand({ TopicArn: `arn:aws:sns:us-east-1:${MGMT}:missing`, Protocol: 'email', Endpoint: 'a@b.c' })),
+    ).rejects.toBeInstanceOf(NotFoundException);
   });
 
   it('pages ListSubscriptionsByTopic through the paginator', async () => {
@@ -107,7 +117,9 @@ describe('SNS publish and the outbox', () => {
 
     // A prefix filter given when subscribing matches as well.
     await subscribe(arn, 'carol@example.com', { FilterPolicy: JSON.stringify({ approver: [{ prefix: 'alice' }] }) });
-    await sns.send(new PublishCommand({ TopicArn: arn, Message: 'second', MessageAttributes: { approver: { DataType: 'String', StringValue: 'alice@example.com' } } }));
+    await sns.send(
+      new PublishCommand({ TopicArn: arn, Message: 'second', MessageAttributes: { approver: { DataType: 'String', StringValue: 'alice@example.com' } } }),
+    );
     expect(outbox.to('carol@example.com').map((m) => m.message)).toEqual(['second']);
     expect(outbox.to('carol@example.com')[0]!.subject).toBe('AWS Notification Message');
 
@@ -125,7 +137,9 @@ describe('SNS publish and the outbox', () => {
     await subscribe(arn, 'human@example.com');
     await subscribe(arn, 'robot@example.com', {}, 'email-json');
     await subscribe(arn, 'https://hooks.example.com/raw', { RawMessageDelivery: 'true' }, 'https');
-    await sns.send(new PublishCommand({ TopicArn: arn, MessageStructure: 'json', Message: JSON.stringify({ default: 'plain', email: 'for humans' }), Subject: 'Report' }));
+    await sns.send(
+      new PublishCommand({ TopicArn: arn, MessageStructure: 'json', Message: JSON.stringify({ default: 'plain', email: 'for humans' }), Subject: 'Report' }),
+    );
     const outbox = snsOutbox(sim.world);
     expect(outbox.to('human@example.com')[0]!.message).toBe('for humans');
     const envelope = JSON.parse(outbox.to('robot@example.com')[0]!.body) as Record<string, unknown>;
@@ -139,8 +153,12 @@ describe('SNS publish and the outbox', () => {
     await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: '' }))).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'x', Subject: 'line\nbreak' }))).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: '{"email":"x"}', MessageStructure: 'json' }))).rejects.toThrow(/No default entry/);
-    await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'x', MessageAttributes: { n: { DataType: 'Number', StringValue: 'twelve' } } }))).rejects.toBeInstanceOf(InvalidParameterValueException);
-    await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'x', MessageAttributes: { a: { DataType: 'Date', StringValue: '2024' } } }))).rejects.toBeInstanceOf(InvalidParameterValueException);
+    await expect(
+      sns.send(new PublishCommand({ TopicArn: arn, Message: 'x', MessageAttributes: { n: { DataType: 'Number', StringValue: 'twelve' } } })),
+    ).rejects.toBeInstanceOf(InvalidParameterValueException);
+    await expect(
+      sns.send(new PublishCommand({ TopicArn: arn, Message: 'x', MessageAttributes: { a: { DataType: 'Date', StringValue: '2024' } } })),
+    ).rejects.toBeInstanceOf(InvalidParameterValueException);
     await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'x'.repeat(262_145) }))).rejects.toThrow(/too long/);
     const badPolicy = (await subscribe(arn, 'a@example.com', { FilterPolicy: '{"a": "b"}' }).catch((e: unknown) => e)) as Error;
     expect(badPolicy).toBeInstanceOf(InvalidParameterException);

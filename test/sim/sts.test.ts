@@ -22,7 +22,11 @@ afterAll(async () => {
 const roleArn = (accountId: string, role = ROLE) => `arn:aws:iam::${accountId}:role/${role}`;
 const assume = (input: Partial<ConstructorParameters<typeof AssumeRoleCommand>[0]> & { RoleArn: string }, client = sts) =>
   client.send(new AssumeRoleCommand({ RoleSessionName: 'zombie-sweep', ...input }));
-const rejection = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('expected an error'), (e: unknown) => e as STSServiceException);
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.unreachable('expected an error'),
+    (e: unknown) => e as STSServiceException,
+  );
 
 describe('GetCallerIdentity', () => {
   it('names the management account administrator for credentials the simulator did not issue', async () => {
@@ -40,9 +44,15 @@ describe('AssumeRole', () => {
     expect(c.SessionToken).toBeTruthy();
     // Default DurationSeconds is 3600.
     expect(Math.abs(c.Expiration!.getTime() - (now().getTime() + 3_600_000))).toBeLessThan(5000);
-    expect(out.AssumedRoleUser).toEqual({ AssumedRoleId: expect.stringMatching(/^AROA[A-Z2-7]{17}:zombie-sweep$/), Arn: `arn:aws:sts::${DEV}:assumed-role/${ROLE}/zombie-sweep` });
+    expect(out.AssumedRoleUser).toEqual({
+      AssumedRoleId: expect.stringMatching(/^AROA[A-Z2-7]{17}:zombie-sweep$/),
+      Arn: `arn:aws:sts::${DEV}:assumed-role/${ROLE}/zombie-sweep`,
+    });
 
-    const asDev = new STSClient({ ...sim.clientConfig(), credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } });
+    const asDev = new STSClient({
+      ...sim.clientConfig(),
+      credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+    });
     const id = await asDev.send(new GetCallerIdentityCommand({}));
     expect(id).toEqual(expect.objectContaining({ Account: DEV, Arn: out.AssumedRoleUser!.Arn, UserId: out.AssumedRoleUser!.AssumedRoleId }));
     asDev.destroy();

@@ -21,7 +21,8 @@ let sim: Simulator;
 let dev: ResourceGroupsTaggingAPIClient;
 let devSageMaker: SageMakerClient;
 const arn = (name: string, region = 'us-east-1', account = DEV) => `arn:aws:sagemaker:${region}:${account}:endpoint/${name.toLowerCase()}`;
-const asRecord = (list: ResourceTagMapping[] | undefined) => Object.fromEntries((list ?? []).map((m) => [m.ResourceARN, Object.fromEntries((m.Tags ?? []).map((t) => [t.Key, t.Value]))]));
+const asRecord = (list: ResourceTagMapping[] | undefined) =>
+  Object.fromEntries((list ?? []).map((m) => [m.ResourceARN, Object.fromEntries((m.Tags ?? []).map((t) => [t.Key, t.Value]))]));
 
 beforeAll(async () => {
   const now = new Date();
@@ -50,7 +51,14 @@ describe('GetResources with ResourceARNList', () => {
   it('returns the tags of the listed resources that have tags, matching ARNs case-insensitively', async () => {
     const out = await dev.send(
       new GetResourcesCommand({
-        ResourceARNList: [`arn:aws:sagemaker:us-east-1:${DEV}:endpoint/Tagged-One`, arn('tagged-two'), arn('untagged'), arn('no-such-endpoint'), arn('elsewhere'), arn('other-account', 'us-east-1', MGMT)],
+        ResourceARNList: [
+          `arn:aws:sagemaker:us-east-1:${DEV}:endpoint/Tagged-One`,
+          arn('tagged-two'),
+          arn('untagged'),
+          arn('no-such-endpoint'),
+          arn('elsewhere'),
+          arn('other-account', 'us-east-1', MGMT),
+        ],
       }),
     );
     // Untagged, missing, other-region and other-account resources are absent, not errors.
@@ -76,8 +84,15 @@ describe('GetResources with ResourceARNList', () => {
     const tooMany = Array.from({ length: 101 }, (_, i) => arn(`e-${i}`));
     const error = await dev.send(new GetResourcesCommand({ ResourceARNList: tooMany })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidParameterException);
-    expect(error).toMatchObject({ message: expect.stringMatching(/^1 validation error detected: .* at 'resourceARNList' failed to satisfy constraint: Member must have length less than or equal to 100$/), $metadata: { httpStatusCode: 400 } });
-    await expect(dev.send(new GetResourcesCommand({ ResourceARNList: [arn('tagged-two')], ResourceTypeFilters: ['sagemaker:endpoint'] }))).rejects.toBeInstanceOf(InvalidParameterException);
+    expect(error).toMatchObject({
+      message: expect.stringMatching(
+        /^1 validation error detected: .* at 'resourceARNList' failed to satisfy constraint: Member must have length less than or equal to 100$/,
+      ),
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(
+      dev.send(new GetResourcesCommand({ ResourceARNList: [arn('tagged-two')], ResourceTypeFilters: ['sagemaker:endpoint'] })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(dev.send(new GetResourcesCommand({ ResourceARNList: [arn('tagged-two')], ResourcesPerPage: 10 }))).rejects.toThrow(/ResourcesPerPage/);
     await expect(dev.send(new GetResourcesCommand({ ResourceARNList: [] }))).rejects.toBeInstanceOf(InvalidParameterException);
   });
@@ -86,7 +101,8 @@ describe('GetResources with ResourceARNList', () => {
 describe('GetResources with filters', () => {
   it('lists every tagged endpoint of the caller by resource type, page by page', async () => {
     const pages: ResourceTagMapping[][] = [];
-    for await (const page of paginateGetResources({ client: dev }, { ResourceTypeFilters: ['sagemaker:endpoint'], ResourcesPerPage: 2 })) pages.push(page.ResourceTagMappingList ?? []);
+    for await (const page of paginateGetResources({ client: dev }, { ResourceTypeFilters: ['sagemaker:endpoint'], ResourcesPerPage: 2 }))
+      pages.push(page.ResourceTagMappingList ?? []);
     const arns = pages.flat().map((m) => m.ResourceARN);
     expect(pages.every((p) => p.length <= 2)).toBe(true);
     expect(pages.length).toBeGreaterThanOrEqual(4);
@@ -99,10 +115,12 @@ describe('GetResources with filters', () => {
     expect(models.ResourceTagMappingList?.map((m) => m.ResourceARN)).toEqual([`arn:aws:sagemaker:us-east-1:${DEV}:model/tagged-two-model`]);
   });
 
-  it('applies tag filters: all filters, any of a filter\'s values', async () => {
+  it("applies tag filters: all filters, any of a filter's values", async () => {
     const out = await dev.send(new GetResourcesCommand({ TagFilters: [{ Key: 'batch' }, { Key: 'n', Values: ['1', '3'] }] }));
     expect(out.ResourceTagMappingList?.map((m) => m.ResourceARN).sort()).toEqual([arn('page-1'), arn('page-3')]);
-    await expect(dev.send(new GetResourcesCommand({ ResourcesPerPage: 101 }))).rejects.toThrow(/resourcesPerPage' failed to satisfy constraint: Member must have value less than or equal to 100/);
+    await expect(dev.send(new GetResourcesCommand({ ResourcesPerPage: 101 }))).rejects.toThrow(
+      /resourcesPerPage' failed to satisfy constraint: Member must have value less than or equal to 100/,
+    );
   });
 
   it('answers a forged pagination token with InvalidParameterException', async () => {
@@ -120,7 +138,12 @@ describe('throttling', () => {
       const error = await retrying.send(new GetResourcesCommand({ ResourceARNList: [arn('tagged-two')] })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ThrottledException);
       expect(error).toMatchObject({ name: 'ThrottledException', $metadata: { httpStatusCode: 400, attempts: 2 } });
-      expect(sim.ledger.filter({ service: 'tagging', errors: true }).slice(before).map((e) => e.errorCode)).toEqual(['ThrottledException', 'ThrottledException']);
+      expect(
+        sim.ledger
+          .filter({ service: 'tagging', errors: true })
+          .slice(before)
+          .map((e) => e.errorCode),
+      ).toEqual(['ThrottledException', 'ThrottledException']);
     } finally {
       sim.traffic.setThrottling({ enabled: false });
       retrying.destroy();

@@ -66,7 +66,11 @@ describe('statemachine/sweep.asl.json', () => {
     const maps = [...allStates(definition)].filter(([, s]) => s.Type === 'Map');
     expect(maps.map(([n]) => n).sort()).toEqual(['DeleteApproved', 'ScanTargets', 'SnapshotAndTag']);
     for (const [, map] of maps) {
-      expect(map.ItemReader).toMatchObject({ Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { Bucket: '${ArchiveBucket}' } });
+      expect(map.ItemReader).toMatchObject({
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { Bucket: '${ArchiveBucket}' },
+      });
       expect(map.ResultWriter).toMatchObject({ Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${ArchiveBucket}' } });
       expect(map.MaxConcurrencyPath).toMatch(/^\$\.sweep\.settings\./);
     }
@@ -126,7 +130,9 @@ describe('statemachine/sweep.asl.json', () => {
   });
 
   it('prepares for the local interpreter: Distributed Maps and the callback become runner tasks, names stay unique', () => {
-    const values = Object.fromEntries(STATE_MACHINE_PLACEHOLDERS.map((p) => [p, p.endsWith('FunctionArn') ? `arn:aws:lambda:us-east-1:111111111111:function:f-${p}` : '1']));
+    const values = Object.fromEntries(
+      STATE_MACHINE_PLACEHOLDERS.map((p) => [p, p.endsWith('FunctionArn') ? `arn:aws:lambda:us-east-1:111111111111:function:f-${p}` : '1']),
+    );
     const prepared = prepareDefinition(parseDefinition(substitutePlaceholders(text, values)));
     expect(prepared.actions.get('ScanTargets')?.kind).toBe('distributed-map');
     expect(prepared.actions.get('RequestApproval')?.kind).toBe('callback');

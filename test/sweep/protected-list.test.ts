@@ -34,6 +34,9 @@ describe('the deployment protected list', () => {
   });
 
   it('refuses a malformed list in the sweep input, naming the field', async () => {
-    await expect(validateSweep(deps(), event('protect-c', { protected: { tags: { 'bad key!': 'x' } } }))).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringContaining('protected.tags') });
+    await expect(validateSweep(deps(), event('protect-c', { protected: { tags: { 'bad key!': 'x' } } }))).rejects.toMatchObject({
+      name: 'InputValidationError',
+      message: expect.stringContaining('protected.tags'),
+    });
   });
 });

@@ -25,7 +25,7 @@ const event = (sweepId: string, mode: 'report' | 'cleanup', startTime: string, a
 });
 
 describe('sweep ids are unique', () => {
-  it('refuses a second local sweep with a finished sweep\'s id, naming it, and leaves its report and decision byte-identical', async () => {
+  it("refuses a second local sweep with a finished sweep's id, naming it, and leaves its report and decision byte-identical", async () => {
     const sweepId = 'unique-1';
     await validateSweep({ ...deps(), allowOwnAccountOnly: true }, event(sweepId, 'report', '2026-12-01T10:00:00.000Z'));
     const report = JSON.stringify({ sweepId, status: 'completed', actions: [{ endpointName: 'idle-a', deletion: 'deleted' }] });
@@ -41,7 +41,12 @@ describe('sweep ids are unique', () => {
       message: expect.stringContaining(`sweep ${sweepId} already exists`),
     });
     // A different execution, deployed: refused too.
-    await expect(validateSweep({ ...deps(), allowOwnAccountOnly: true }, event(sweepId, 'report', '2026-12-02T10:00:00.000Z', `arn:aws:states:${REGION}:111111111111:execution:sweep:other`))).rejects.toMatchObject({ field: 'sweepId' });
+    await expect(
+      validateSweep(
+        { ...deps(), allowOwnAccountOnly: true },
+        event(sweepId, 'report', '2026-12-02T10:00:00.000Z', `arn:aws:states:${REGION}:111111111111:execution:sweep:other`),
+      ),
+    ).rejects.toMatchObject({ field: 'sweepId' });
 
     expect(await readObject(env.s3, layout.report(sweepId))).toBe(report);
     expect(await readObject(env.s3, layout.decision(sweepId))).toBe(decision);

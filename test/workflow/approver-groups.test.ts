@@ -2,7 +2,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ApprovalRecord, GroupDecisionRecord } from '../../src/cleanup/approval/store.ts';
-import { APPROVERS, BUCKET, TEAM, approvalLink, decideOnPage, endpointArn, endpointEvents, json, keys, liveEndpoints, types, workflowEnv, workflowScenario, type WorkflowEnv } from './harness.ts';
+import {
+  APPROVERS,
+  BUCKET,
+  TEAM,
+  approvalLink,
+  decideOnPage,
+  endpointArn,
+  endpointEvents,
+  json,
+  keys,
+  liveEndpoints,
+  types,
+  workflowEnv,
+  workflowScenario,
+  type WorkflowEnv,
+} from './harness.ts';
 
 /**
  * Approver groups with a quorum: idle-a (owner team=search) is decided by the search group, which
@@ -22,7 +37,10 @@ async function groupsEnv(): Promise<WorkflowEnv> {
   for (const endpoint of scenario.endpoints ?? []) if (endpoint.name === 'idle-a') endpoint.tags = { team: 'search' };
   const e = await workflowEnv(scenario);
   const sns = new SNSClient(e.sim.clientConfig());
-  for (const a of SEARCH) await sns.send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }));
+  for (const a of SEARCH)
+    await sns.send(
+      new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }),
+    );
   return e;
 }
 
@@ -90,7 +108,7 @@ describe('approver groups', () => {
     expect(liveEndpoints(e.sim, TEAM)).toEqual(['busy-api', 'fresh-one', 'idle-c']);
   });
 
-  it('Delete re-checks the group\'s own signed record: one altered after the decision keeps its endpoint', async () => {
+  it("Delete re-checks the group's own signed record: one altered after the decision keeps its endpoint", async () => {
     env = await groupsEnv();
     const e = env;
     const groups = [{ name: 'search', approvers: SEARCH, match: { accounts: [TEAM] }, requiredApprovals: 2 }];
@@ -123,7 +141,10 @@ describe('approver groups', () => {
     env = await workflowEnv(scenario);
     const e = env;
     const sns = new SNSClient(e.sim.clientConfig());
-    for (const a of SEARCH) await sns.send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }));
+    for (const a of SEARCH)
+      await sns.send(
+        new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: a, Attributes: { FilterPolicy: JSON.stringify({ approver: [a] }) } }),
+      );
     const groups = [{ name: 'ml', approvers: SEARCH, match: { ous: ['ou-wf12-aaaaaaaa'] } }];
     const sweep = e.start({ sweepId: 'groups-nested', mode: 'cleanup', approval: { approvers: APPROVERS, groups } } as never);
     await sweep.approvalRequested;

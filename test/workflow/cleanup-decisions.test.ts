@@ -40,7 +40,11 @@ describe('a cleanup sweep', () => {
     // While waiting: every zombie is archived and tagged, nothing deleted yet.
     const sagemaker = await sagemakerAs(e.sim, TEAM);
     for (const name of ZOMBIES) {
-      expect(await tagsOf(sagemaker, TEAM, name)).toMatchObject({ zombie: 'confirmed', 'zombie-sweep-id': 'clean-all', 'zombie-snapshot': `s3://zombie-archive/manifests/${TEAM}/us-east-1/${name}/clean-all.json` });
+      expect(await tagsOf(sagemaker, TEAM, name)).toMatchObject({
+        zombie: 'confirmed',
+        'zombie-sweep-id': 'clean-all',
+        'zombie-snapshot': `s3://zombie-archive/manifests/${TEAM}/us-east-1/${name}/clean-all.json`,
+      });
     }
     expect(liveEndpoints(e.sim, TEAM)).toEqual(['busy-api', 'fresh-one', 'idle-a', 'idle-b', 'idle-c']);
 

@@ -47,16 +47,28 @@ describe('cleanup safety', () => {
       expect(history).not.toContain('deleted');
     }
     expect((await keys(env.s3, 'manifests/')).length).toBe(3);
-    expect(await json<{ status: string; approved: string[] }>(env.s3, 'approvals/expire-1/decision.json')).toMatchObject({ status: 'window-closed', approved: [] });
+    expect(await json<{ status: string; approved: string[] }>(env.s3, 'approvals/expire-1/decision.json')).toMatchObject({
+      status: 'window-closed',
+      approved: [],
+    });
     const report = await json<SweepReport>(env.s3, 'sweeps/expire-1/report.json');
     expect(report.approval).toMatchObject({ outcome: 'expired', approved: 0 });
     expect(report.summary.deleted).toBe(0);
     expect(actionOf(report, 'idle-a')).toMatchObject({ decision: 'expired', reason: expect.stringMatching(/not deleted/) });
 
     // An approver clicking after the window closed is told so, and nothing happens.
-    const form = new URLSearchParams({ approver: link.searchParams.get('approver')!, expires: link.searchParams.get('expires')!, sig: link.searchParams.get('sig')!, action: 'approve' });
+    const form = new URLSearchParams({
+      approver: link.searchParams.get('approver')!,
+      expires: link.searchParams.get('expires')!,
+      sig: link.searchParams.get('sig')!,
+      action: 'approve',
+    });
     for (const name of ZOMBIES) form.append('endpoint', endpointArn(TEAM, name));
-    const late = await fetch(`${link.origin}${link.pathname}`, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const late = await fetch(`${link.origin}${link.pathname}`, {
+      method: 'POST',
+      body: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(late.status).toBe(410);
     expect(await late.text()).toContain('The approval window has closed');
     expect((await fetch(link)).status).toBe(410);
@@ -66,7 +78,15 @@ describe('cleanup safety', () => {
   it('skips an endpoint whose snapshot fails (never tagged, never deleted) and goes on with the rest', async () => {
     env = await workflowEnv(
       workflowScenario({
-        endpoints: [{ account: TEAM, region: REGION, name: 'lost-artifact', createdDaysAgo: 200, variants: [{ instanceType: 'ml.m5.large', model: { artifact: { uri: `s3://models-${TEAM}/gone/model.tar.gz`, size: 10, exists: false } } }] }],
+        endpoints: [
+          {
+            account: TEAM,
+            region: REGION,
+            name: 'lost-artifact',
+            createdDaysAgo: 200,
+            variants: [{ instanceType: 'ml.m5.large', model: { artifact: { uri: `s3://models-${TEAM}/gone/model.tar.gz`, size: 10, exists: false } } }],
+          },
+        ],
       }),
     );
     const result = await env.start({ sweepId: 'snapfail-1', mode: 'cleanup', approval: { approvers: [], autoApprove: true } }).done;
@@ -93,7 +113,16 @@ describe('cleanup safety', () => {
     env = await workflowEnv();
     const sweep = env.start({ sweepId: 'invoked-1', mode: 'cleanup' });
     await sweep.approvalRequested;
-    metricStore(env.sim.world, TEAM, REGION).put('AWS/SageMaker', 'Invocations', [{ Name: 'EndpointName', Value: 'idle-a' }, { Name: 'VariantName', Value: 'AllTraffic' }], new Date(), 7);
+    metricStore(env.sim.world, TEAM, REGION).put(
+      'AWS/SageMaker',
+      'Invocations',
+      [
+        { Name: 'EndpointName', Value: 'idle-a' },
+        { Name: 'VariantName', Value: 'AllTraffic' },
+      ],
+      new Date(),
+      7,
+    );
     await decideOnPage(approvalLink(env.sim, APPROVERS[0]!, 'invoked-1'), {});
     const result = await sweep.done;
     expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');

@@ -22,7 +22,10 @@ afterEach(() => env.stop());
 
 function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env.sim.env(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env.sim.env(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -33,10 +36,28 @@ function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ c
 }
 
 const start = (sweepId: string, mode: 'cleanup' | 'report', extraEnv: Record<string, string> = {}) =>
-  cli(['start', '--local', '--org', '--regions', REGION, '--mode', mode, '--sweep-id', sweepId, '--archive-bucket', BUCKET, ...(mode === 'cleanup' ? ['--auto-approve'] : []), '--output', 'json'], extraEnv);
+  cli(
+    [
+      'start',
+      '--local',
+      '--org',
+      '--regions',
+      REGION,
+      '--mode',
+      mode,
+      '--sweep-id',
+      sweepId,
+      '--archive-bucket',
+      BUCKET,
+      ...(mode === 'cleanup' ? ['--auto-approve'] : []),
+      '--output',
+      'json',
+    ],
+    extraEnv,
+  );
 
 async function bytes(key: string): Promise<string> {
-  return (await (await env.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString('base64'));
+  return await (await env.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString('base64');
 }
 
 /** The Object Lock retention of every audit event of the sweep. */
@@ -77,7 +98,7 @@ describe('start --local', () => {
     expect(new Set(three.map((r) => `${r.mode} ${r.days}`))).toEqual(new Set(['GOVERNANCE 3']));
   }, 240_000);
 
-  it('refuses a second sweep with a used --sweep-id, naming it, and leaves the first one\'s report and decision byte-identical', async () => {
+  it("refuses a second sweep with a used --sweep-id, naming it, and leaves the first one's report and decision byte-identical", async () => {
     const first = await start('local-dup-1', 'cleanup');
     expect(first.code, first.stderr).toBe(0);
     const report = await bytes('sweeps/local-dup-1/report.json');

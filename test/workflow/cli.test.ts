@@ -34,9 +34,15 @@ afterAll(async () => {
   await env.stop();
 });
 
-function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env.sim.env(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env.sim.env(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -55,7 +61,26 @@ describe('zombie-sweep start --local', () => {
   it('runs the workflow in its own process, prints the approval links, waits for the decision made on them, then prints the report', async () => {
     let decided = false;
     const run = await cli(
-      ['start', '--local', '--org', '--regions', REGION, '--mode', 'cleanup', '--sweep-id', 'cli-local-1', '--archive-bucket', BUCKET, '--approver', APPROVERS[0]!, '--notify-owners', '--notice-period', '0', '--output', 'json'],
+      [
+        'start',
+        '--local',
+        '--org',
+        '--regions',
+        REGION,
+        '--mode',
+        'cleanup',
+        '--sweep-id',
+        'cli-local-1',
+        '--archive-bucket',
+        BUCKET,
+        '--approver',
+        APPROVERS[0]!,
+        '--notify-owners',
+        '--notice-period',
+        '0',
+        '--output',
+        'json',
+      ],
       (stderr) => {
         const link = stderr.match(/http:\/\/127\.0\.0\.1:\d+\/approvals\/cli-local-1\?approver=\S+/)?.[0];
         if (!link || decided) return;
@@ -64,7 +89,8 @@ describe('zombie-sweep start --local', () => {
         void (async () => {
           const page = await (await fetch(link)).text();
           const form = new URLSearchParams();
-          for (const [, name, value] of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) form.append(name!, value!.replace(/&amp;/g, '&'));
+          for (const [, name, value] of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
+            form.append(name!, value!.replace(/&amp;/g, '&'));
           for (const name of ['idle-a', 'idle-b']) form.append('endpoint', `arn:aws:sagemaker:${REGION}:${TEAM}:endpoint/${name}`);
           form.append('action', 'approve');
           await fetch(link.split('?')[0]!, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -74,7 +100,9 @@ describe('zombie-sweep start --local', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('Approval needed for sweep cli-local-1');
     // Owners first: the veto link of idle-a's owner (its owner tag), printed like the approval links.
-    expect(run.stderr).toMatch(/Owners were told first \(sweep cli-local-1\)[\s\S]*ana@example\.com \(idle-a\): http:\/\/127\.0\.0\.1:\d+\/approvals\/cli-local-1\?owner=ana%40example\.com&expires=\d+&sig=/);
+    expect(run.stderr).toMatch(
+      /Owners were told first \(sweep cli-local-1\)[\s\S]*ana@example\.com \(idle-a\): http:\/\/127\.0\.0\.1:\d+\/approvals\/cli-local-1\?owner=ana%40example\.com&expires=\d+&sig=/,
+    );
     expect(run.stderr.indexOf('Owners were told first')).toBeLessThan(run.stderr.indexOf('Approval needed'));
     const out = JSON.parse(run.stdout) as { status: string; report: SweepReport };
     expect(out.status).toBe('SUCCEEDED');
@@ -109,7 +137,18 @@ describe('zombie-sweep start (deployed), status and report', () => {
     const stateMachineArn = `arn:aws:states:${REGION}:${MGMT}:stateMachine:${LOCAL_STATE_MACHINE_NAME}`;
     const lines: string[] = [];
     const code = await runStart(
-      { mode: 'report', approver: [], approvalTimeout: '72h', output: 'table', stackName: 'ZombieSweepHub', org: true, regions: REGION, sweepId: 'cli-deployed-1', stateMachineArn, wait: true } as StartFlags,
+      {
+        mode: 'report',
+        approver: [],
+        approvalTimeout: '72h',
+        output: 'table',
+        stackName: 'ZombieSweepHub',
+        org: true,
+        regions: REGION,
+        sweepId: 'cli-deployed-1',
+        stateMachineArn,
+        wait: true,
+      } as StartFlags,
       { ...io, stdout: (t) => lines.push(t), stderr: (t) => lines.push(t) },
     );
     expect(code).toBe(0);
@@ -117,7 +156,11 @@ describe('zombie-sweep start (deployed), status and report', () => {
     expect(lines.join('')).toMatch(/→ ScanTargets[\s\S]*→ FinalReport[\s\S]*sweep finished/);
 
     let printed = '';
-    const status = await runStatus('cli-deployed-1', { archiveBucket: BUCKET, stateMachineArn, output: 'table' }, { stdout: (t) => (printed += t), env: process.env });
+    const status = await runStatus(
+      'cli-deployed-1',
+      { archiveBucket: BUCKET, stateMachineArn, output: 'table' },
+      { stdout: (t) => (printed += t), env: process.env },
+    );
     expect(status.execution).toMatchObject({ status: 'SUCCEEDED', executionArn: expect.stringContaining(':execution:') });
     const stored = await json<SweepReport>(env.s3, 'sweeps/cli-deployed-1/report.json');
     expect(status.report).toMatchObject({ status: 'completed', mode: 'report', zombies: stored.summary.zombies });

@@ -51,7 +51,9 @@ describe('DeleteApproved while deletion is still in progress', () => {
     const history = await endpointEvents(env.s3, TEAM, 'idle-ic');
     const timeline = types(history);
     expect(timeline.filter((t) => t === 'components-deleted' || t === 'deleted')).toEqual(['components-deleted', 'deleted']);
-    expect(history.find((e) => e.type === 'components-deleted')!.details).toMatchObject({ inferenceComponentsDeleted: expect.arrayContaining(['idle-ic-llm', 'idle-ic-embedder']) });
+    expect(history.find((e) => e.type === 'components-deleted')!.details).toMatchObject({
+      inferenceComponentsDeleted: expect.arrayContaining(['idle-ic-llm', 'idle-ic-embedder']),
+    });
 
     const report = await json<SweepReport>(env.s3, 'sweeps/ic-loop-1/report.json');
     expect(actionOf(report, 'idle-ic')).toMatchObject({ deletion: 'deleted' });
@@ -81,7 +83,10 @@ describe('DeleteApproved while deletion is still in progress', () => {
     // One call per round (the first and 40 more), each issuing DeleteInferenceComponent at most once overall.
     expect(env.sim.ledger.count({ service: 'sagemaker', operation: 'DeleteInferenceComponent', accountId: TEAM })).toBe(2);
     const report = await json<SweepReport>(env.s3, 'sweeps/ic-stuck-1/report.json');
-    expect(actionOf(report, 'idle-ic')).toMatchObject({ deletion: 'skipped', reason: expect.stringMatching(/still being deleted after 40 rounds of waiting; DeleteEndpoint was not called; the endpoint is kept/) });
+    expect(actionOf(report, 'idle-ic')).toMatchObject({
+      deletion: 'skipped',
+      reason: expect.stringMatching(/still being deleted after 40 rounds of waiting; DeleteEndpoint was not called; the endpoint is kept/),
+    });
     const icCost = actionOf(report, 'idle-ic')!.monthlyCostUsd!;
     expect(icCost).toBeGreaterThan(0);
     expect(report.summary).toMatchObject({ zombies: 4, deleted: 3, deleting: 0 });
@@ -91,7 +96,10 @@ describe('DeleteApproved while deletion is still in progress', () => {
     const history = await endpointEvents(env.s3, TEAM, 'idle-ic');
     expect(types(history)).toContain('components-deleted');
     expect(types(history)).not.toContain('deleted');
-    expect(history.find((e) => e.type === 'skipped')!.details).toMatchObject({ check: 'components-deleting', inferenceComponentsDeleted: expect.arrayContaining(['idle-ic-llm', 'idle-ic-embedder']) });
+    expect(history.find((e) => e.type === 'skipped')!.details).toMatchObject({
+      check: 'components-deleting',
+      inferenceComponentsDeleted: expect.arrayContaining(['idle-ic-llm', 'idle-ic-embedder']),
+    });
   });
 
   it('ends with deleting, shown as still deleting, when an accepted DeleteEndpoint outlasts every round', async () => {
@@ -112,7 +120,10 @@ describe('DeleteApproved while deletion is still in progress', () => {
     // Accepted once per endpoint, however many rounds followed.
     expect(env.sim.ledger.count({ service: 'sagemaker', operation: 'DeleteEndpoint', accountId: TEAM })).toBe(3);
     const report = await json<SweepReport>(env.s3, 'sweeps/ep-stuck-1/report.json');
-    expect(actionOf(report, 'idle-a')).toMatchObject({ deletion: 'deleting', reason: expect.stringMatching(/still being deleted when the sweep ended: DeleteEndpoint accepted/) });
+    expect(actionOf(report, 'idle-a')).toMatchObject({
+      deletion: 'deleting',
+      reason: expect.stringMatching(/still being deleted when the sweep ended: DeleteEndpoint accepted/),
+    });
     expect(report.summary).toMatchObject({ deleted: 0, deleting: 3 });
     expect(reportText(report).body).toMatch(/Still deleting \(may still exist and bill\):\n {2}\S+ us-east-1 idle-\w: still being deleted/);
     expect(types(await endpointEvents(env.s3, TEAM, 'idle-a'))).toContain('deleted');
@@ -132,7 +143,11 @@ describe('summarize', () => {
   });
 
   it('counts deleting apart: not deleted, not saved, not skipped', () => {
-    const summary = summarize([], [], [action('a', 'deleted', 100), action('b', 'deleting', 50, 'still being deleted when the sweep ended: x'), action('c', 'skipped', 10, 'invoked')]);
+    const summary = summarize(
+      [],
+      [],
+      [action('a', 'deleted', 100), action('b', 'deleting', 50, 'still being deleted when the sweep ended: x'), action('c', 'skipped', 10, 'invoked')],
+    );
     expect(summary).toMatchObject({ deleted: 1, deleting: 1, savedMonthlyCostUsd: 100 });
     expect(summary.skipped.map((s) => s.endpointName)).toEqual(['c']);
   });

@@ -21,7 +21,14 @@ describe('weekly digest', () => {
     env = await workflowEnv(
       workflowScenario({
         endpoints: [
-          { account: TEAM, region: 'us-east-1', name: 'fraud-idle', createdDaysAgo: 200, tags: { team: 'fraud' }, variants: [{ instanceType: 'ml.m5.large', model: { artifact: artifact('fraud-idle') } }] },
+          {
+            account: TEAM,
+            region: 'us-east-1',
+            name: 'fraud-idle',
+            createdDaysAgo: 200,
+            tags: { team: 'fraud' },
+            variants: [{ instanceType: 'ml.m5.large', model: { artifact: artifact('fraud-idle') } }],
+          },
           {
             account: TEAM,
             region: 'us-east-1',
@@ -34,7 +41,14 @@ describe('weekly digest', () => {
       }),
     );
     const sns = new SNSClient(env.sim.clientConfig());
-    await sns.send(new SubscribeCommand({ TopicArn: env.topicArn, Protocol: 'email', Endpoint: 'fraud-team@example.com', Attributes: { FilterPolicy: JSON.stringify({ event: ['digest'], owner: ['team=fraud'] }) } }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: env.topicArn,
+        Protocol: 'email',
+        Endpoint: 'fraud-team@example.com',
+        Attributes: { FilterPolicy: JSON.stringify({ event: ['digest'], owner: ['team=fraud'] }) },
+      }),
+    );
 
     const result = await env.start({ sweepId: 'weekly-digest', mode: 'report', digest: true }).done;
     expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');

@@ -69,7 +69,9 @@ describe('a forged approval', () => {
         source: 'approval-page',
         mac: forgedMac,
       };
-      await env!.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: layout.decision(sweepId), Body: JSON.stringify(record), ContentType: 'application/json' }));
+      await env!.s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: layout.decision(sweepId), Body: JSON.stringify(record), ContentType: 'application/json' }),
+      );
       return { decisionKey: layout.decision(sweepId), decisionMac: forgedMac };
     });
     await expectNothingDeleted(e, sweepId, /does not verify/);

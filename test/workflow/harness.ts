@@ -38,12 +38,48 @@ export function workflowScenario(extra: Partial<Pick<ScenarioInput, 'endpoints'>
       { id: NO_ROLE, name: 'no-role', regions: [REGION], memberRole: false },
     ],
     endpoints: [
-      { account: TEAM, region: REGION, name: 'idle-a', createdDaysAgo: 200, variants: [{ instanceType: 'ml.m5.large', model: { artifact: small(TEAM, 'idle-a') } }] },
-      { account: TEAM, region: REGION, name: 'idle-b', createdDaysAgo: 200, variants: [{ instanceType: 'ml.c5.xlarge', model: { artifact: small(TEAM, 'idle-b') }, invocations: [{ daysAgo: [90, 100], perDay: 5 }] }] },
-      { account: TEAM, region: REGION, name: 'idle-c', createdDaysAgo: 150, variants: [{ instanceType: 'ml.g4dn.xlarge', model: { artifact: small(TEAM, 'idle-c') } }] },
-      { account: TEAM, region: REGION, name: 'busy-api', createdDaysAgo: 200, variants: [{ instanceType: 'ml.m5.large', model: { artifact: small(TEAM, 'busy') }, invocations: [{ daysAgo: [0, 60], perDay: 100 }] }] },
-      { account: TEAM, region: REGION, name: 'fresh-one', createdDaysAgo: 3, variants: [{ instanceType: 'ml.m5.large', model: { artifact: small(TEAM, 'fresh') } }] },
-      { account: NO_ROLE, region: REGION, name: 'unreachable-idle', createdDaysAgo: 200, variants: [{ instanceType: 'ml.m5.large', model: { artifact: small(NO_ROLE, 'x') } }] },
+      {
+        account: TEAM,
+        region: REGION,
+        name: 'idle-a',
+        createdDaysAgo: 200,
+        variants: [{ instanceType: 'ml.m5.large', model: { artifact: small(TEAM, 'idle-a') } }],
+      },
+      {
+        account: TEAM,
+        region: REGION,
+        name: 'idle-b',
+        createdDaysAgo: 200,
+        variants: [{ instanceType: 'ml.c5.xlarge', model: { artifact: small(TEAM, 'idle-b') }, invocations: [{ daysAgo: [90, 100], perDay: 5 }] }],
+      },
+      {
+        account: TEAM,
+        region: REGION,
+        name: 'idle-c',
+        createdDaysAgo: 150,
+        variants: [{ instanceType: 'ml.g4dn.xlarge', model: { artifact: small(TEAM, 'idle-c') } }],
+      },
+      {
+        account: TEAM,
+        region: REGION,
+        name: 'busy-api',
+        createdDaysAgo: 200,
+        variants: [{ instanceType: 'ml.m5.large', model: { artifact: small(TEAM, 'busy') }, invocations: [{ daysAgo: [0, 60], perDay: 100 }] }],
+      },
+      {
+        account: TEAM,
+        region: REGION,
+        name: 'fresh-one',
+        createdDaysAgo: 3,
+        variants: [{ instanceType: 'ml.m5.large', model: { artifact: small(TEAM, 'fresh') } }],
+      },
+      {
+        account: NO_ROLE,
+        region: REGION,
+        name: 'unreachable-idle',
+        createdDaysAgo: 200,
+        variants: [{ instanceType: 'ml.m5.large', model: { artifact: small(NO_ROLE, 'x') } }],
+      },
       ...(extra.endpoints ?? []),
     ],
     settings: { transitionDelayMs: 20, latencyMs: 0, throttling: false },
@@ -69,7 +105,14 @@ export async function workflowEnv(scenario: ScenarioInput = workflowScenario()):
   const sns = new SNSClient(config);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-approvals' }))).TopicArn!;
   for (const approver of APPROVERS) {
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: approver, Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) } }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'email',
+        Endpoint: approver,
+        Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) },
+      }),
+    );
   }
   const keyId = kmsStore(sim.world, MGMT, REGION).createHmacKey({ description: 'approval links' });
   const host = attachToSimulator(sim);
@@ -126,14 +169,23 @@ export async function decideOnPage(url: string, choice: { keep?: string[]; rejec
 }
 
 function decode(value: string): string {
-  return value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** SageMaker as the member role in an account (what an owner sees). */
 export async function sagemakerAs(sim: Simulator, accountId: string): Promise<SageMakerClient> {
   const sts = new STSClient(sim.clientConfig());
-  const creds = (await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/ZombieSweepMemberRole`, RoleSessionName: 'test' }))).Credentials!;
-  return new SageMakerClient({ ...sim.clientConfig(), credentials: { accessKeyId: creds.AccessKeyId!, secretAccessKey: creds.SecretAccessKey!, sessionToken: creds.SessionToken } });
+  const creds = (await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/ZombieSweepMemberRole`, RoleSessionName: 'test' })))
+    .Credentials!;
+  return new SageMakerClient({
+    ...sim.clientConfig(),
+    credentials: { accessKeyId: creds.AccessKeyId!, secretAccessKey: creds.SecretAccessKey!, sessionToken: creds.SessionToken },
+  });
 }
 
 export function endpointArn(accountId: string, name: string): string {

@@ -14,7 +14,12 @@ afterEach(async () => {
 });
 
 const OWNER = 'ml-team-lead@example.com';
-const sweep = (sweepId: string) => ({ sweepId, mode: 'cleanup' as const, digest: true, approval: { approvers: ['alice@example.com'], notifyOwners: true, noticeSeconds: 0, accountOwners: { [TEAM]: OWNER } } });
+const sweep = (sweepId: string) => ({
+  sweepId,
+  mode: 'cleanup' as const,
+  digest: true,
+  approval: { approvers: ['alice@example.com'], notifyOwners: true, noticeSeconds: 0, accountOwners: { [TEAM]: OWNER } },
+});
 
 /** What a notification is for, from its attributes (the ones subscriptions filter on). */
 const kindOf = (attributes: Record<string, string>) => attributes.event ?? (attributes.approver ? 'approval-request' : 'other');

@@ -8,7 +8,22 @@ import type { LocalSweepOptions } from '../../local/runner/index.ts';
 import type { SweepReport } from '../../src/sweep/model.ts';
 import { reportText } from '../../src/sweep/text.ts';
 import { renderReportHtml } from '../../src/sweep/html.ts';
-import { APPROVERS, TEAM, approvalLink, decideOnPage, endpointArn, endpointEvents, json, liveEndpoints, sagemakerAs, tagsOf, types, workflowEnv, workflowScenario, type WorkflowEnv } from './harness.ts';
+import {
+  APPROVERS,
+  TEAM,
+  approvalLink,
+  decideOnPage,
+  endpointArn,
+  endpointEvents,
+  json,
+  liveEndpoints,
+  sagemakerAs,
+  tagsOf,
+  types,
+  workflowEnv,
+  workflowScenario,
+  type WorkflowEnv,
+} from './harness.ts';
 
 /**
  * Owners in the loop: each zombie's owner is resolved (an owner tag naming an address, else the
@@ -36,7 +51,9 @@ async function ownersEnv(): Promise<WorkflowEnv> {
   const e = await workflowEnv(scenario);
   const sns = new SNSClient(e.sim.clientConfig());
   for (const owner of [ANA, LEAD]) {
-    await sns.send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }));
+    await sns.send(
+      new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }),
+    );
   }
   return e;
 }
@@ -54,7 +71,8 @@ function vetoLink(e: WorkflowEnv, owner: string, sweepId: string): string {
 async function veto(url: string, endpoint: string, overrides: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const page = await (await fetch(url)).text();
   const form = new URLSearchParams();
-  for (const [, name, value] of page.matchAll(/<input type="hidden" name="(owner|expires|sig)" value="([^"]*)"/g)) if (!form.has(name!)) form.append(name!, value!.replace(/&amp;/g, '&'));
+  for (const [, name, value] of page.matchAll(/<input type="hidden" name="(owner|expires|sig)" value="([^"]*)"/g))
+    if (!form.has(name!)) form.append(name!, value!.replace(/&amp;/g, '&'));
   form.append('action', 'veto');
   form.append('endpoint', endpointArn(TEAM, endpoint));
   for (const [k, v] of Object.entries(overrides)) form.set(k, v);
@@ -62,7 +80,11 @@ async function veto(url: string, endpoint: string, overrides: Record<string, str
   return { status: response.status, text: await response.text() };
 }
 
-const ownerSweep = (sweepId: string, approval: Record<string, unknown> = {}) => ({ sweepId, mode: 'cleanup' as const, approval: { approvers: APPROVERS, notifyOwners: true, noticeSeconds: 0, ...approval } });
+const ownerSweep = (sweepId: string, approval: Record<string, unknown> = {}) => ({
+  sweepId,
+  mode: 'cleanup' as const,
+  approval: { approvers: APPROVERS, notifyOwners: true, noticeSeconds: 0, ...approval },
+});
 
 describe('owners in the loop', () => {
   it('resolves owners from tags, then the account owner from Organizations; a veto during the notice period keeps the endpoint out of the approval', async () => {
@@ -82,14 +104,19 @@ describe('owners in the loop', () => {
       expect(vetoed.status).toBe(200);
       expect(vetoed.text).toContain('Kept: you vetoed its deletion.');
     };
-    const sweep = e.start(ownerSweep('owners-notice', { noticeSeconds: 60 }), { afterHandlerReturned, waitTimeOverridesMs: { DeleteRecheckWait: 5, OwnerNoticePeriod: 1 } });
+    const sweep = e.start(ownerSweep('owners-notice', { noticeSeconds: 60 }), {
+      afterHandlerReturned,
+      waitTimeOverridesMs: { DeleteRecheckWait: 5, OwnerNoticePeriod: 1 },
+    });
     await sweep.approvalRequested;
 
     const candidates = await json<Candidate[]>(e.s3, 'sweeps/owners-notice/candidates.json');
     const ownerOf = Object.fromEntries(candidates.map((c) => [c.endpointName, [c.owner, c.ownerSource]]));
     expect(ownerOf).toEqual({ 'idle-a': [ANA, 'tag'], 'idle-b': [LEAD, 'account'], 'idle-c': [LEAD, 'account'] });
     expect(scannerSawNothingChange).toBe(true);
-    const notice = snsOutbox(e.sim.world).to(LEAD).find((m) => m.message.includes('owner='))!;
+    const notice = snsOutbox(e.sim.world)
+      .to(LEAD)
+      .find((m) => m.message.includes('owner='))!;
     expect(notice.message).toContain('idle-b');
     expect(notice.message).toContain('idle-c');
     expect(notice.message).not.toContain('idle-a');
@@ -140,7 +167,7 @@ describe('owners in the loop', () => {
     expect(report.actions.find((a) => a.endpointName === 'idle-b')).toMatchObject({ decision: 'vetoed' });
   });
 
-  it('a veto link keeps only its owner\'s endpoints, cannot approve, and a forged one is refused', async () => {
+  it("a veto link keeps only its owner's endpoints, cannot approve, and a forged one is refused", async () => {
     env = await ownersEnv();
     const e = env;
     const sweep = e.start(ownerSweep('owners-bounds', { accountOwners: { [TEAM]: LEAD } }));
@@ -168,7 +195,9 @@ describe('owners in the loop', () => {
     env = await workflowEnv(scenario);
     const e = env;
     // Ana, the account's owner, is subscribed (the simulator confirms email subscriptions at once); the tag's address is not.
-    await new SNSClient(e.sim.clientConfig()).send(new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: ANA, Attributes: { FilterPolicy: JSON.stringify({ owner: [ANA] }) } }));
+    await new SNSClient(e.sim.clientConfig()).send(
+      new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: ANA, Attributes: { FilterPolicy: JSON.stringify({ owner: [ANA] }) } }),
+    );
     const sweep = e.start(ownerSweep('owners-unreached', { accountOwners: { [TEAM]: ANA } }));
     await sweep.approvalRequested;
     const notified = (name: string) => endpointEvents(e.s3, TEAM, name).then((events) => events.find((ev) => ev.type === 'owner-notified'));

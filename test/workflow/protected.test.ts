@@ -31,7 +31,12 @@ const idle = (account: string, name: string, tags: Record<string, string> = {}) 
 
 function protectedScenario() {
   const base = workflowScenario({
-    endpoints: [idle(TEAM, 'idle-flagged', { 'zombie-protected': 'true' }), idle(TEAM, 'idle-regulated', { 'data-class': 'regulated' }), idle(LISTED, 'idle-listed'), idle(NESTED, 'idle-nested')],
+    endpoints: [
+      idle(TEAM, 'idle-flagged', { 'zombie-protected': 'true' }),
+      idle(TEAM, 'idle-regulated', { 'data-class': 'regulated' }),
+      idle(LISTED, 'idle-listed'),
+      idle(NESTED, 'idle-nested'),
+    ],
   });
   return {
     ...base,
@@ -58,17 +63,31 @@ describe('the protected list', () => {
     const report = await json<SweepReport>(env.s3, 'sweeps/protect-1/report.json');
     const finding = (name: string) => report.findings.find((f) => f.endpointName === name);
     expect(finding('idle-flagged')).toMatchObject({ verdict: 'exempt', reason: expect.stringContaining('protected: tag zombie-protected=true') });
-    expect(finding('idle-regulated')).toMatchObject({ verdict: 'exempt', reason: expect.stringContaining('protected: tag data-class=regulated is on the protected list') });
+    expect(finding('idle-regulated')).toMatchObject({
+      verdict: 'exempt',
+      reason: expect.stringContaining('protected: tag data-class=regulated is on the protected list'),
+    });
     expect(finding('idle-listed')).toMatchObject({ verdict: 'exempt', reason: expect.stringContaining(`account ${LISTED} is on the protected list`) });
-    expect(finding('idle-nested')).toMatchObject({ verdict: 'exempt', reason: expect.stringContaining(`account ${NESTED} is under protected OU ${PARENT_OU}`) });
+    expect(finding('idle-nested')).toMatchObject({
+      verdict: 'exempt',
+      reason: expect.stringContaining(`account ${NESTED} is under protected OU ${PARENT_OU}`),
+    });
 
     // The unprotected zombies are deleted; every protected one is still there, untouched.
     expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one', 'idle-flagged', 'idle-regulated']);
     expect(liveEndpoints(env.sim, LISTED)).toEqual(['idle-listed']);
     expect(liveEndpoints(env.sim, NESTED)).toEqual(['idle-nested']);
-    for (const [account, name] of [[TEAM, 'idle-flagged'], [TEAM, 'idle-regulated'], [LISTED, 'idle-listed'], [NESTED, 'idle-nested']] as const) {
+    for (const [account, name] of [
+      [TEAM, 'idle-flagged'],
+      [TEAM, 'idle-regulated'],
+      [LISTED, 'idle-listed'],
+      [NESTED, 'idle-nested'],
+    ] as const) {
       const history = types(await endpointEvents(env.s3, account, name));
-      expect(history.filter((t) => t !== 'detected'), name).toEqual([]);
+      expect(
+        history.filter((t) => t !== 'detected'),
+        name,
+      ).toEqual([]);
     }
   });
 

@@ -1,6 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../src/sweep/model.ts';
-import { BUCKET, MGMT, NO_ROLE, TEAM, ZOMBIES, endpointEvents, json, keys, liveEndpoints, sagemakerAs, sweepEvents, tagsOf, types, workflowEnv, type WorkflowEnv } from './harness.ts';
+import {
+  BUCKET,
+  MGMT,
+  NO_ROLE,
+  TEAM,
+  ZOMBIES,
+  endpointEvents,
+  json,
+  keys,
+  liveEndpoints,
+  sagemakerAs,
+  sweepEvents,
+  tagsOf,
+  types,
+  workflowEnv,
+  type WorkflowEnv,
+} from './harness.ts';
 
 let env: WorkflowEnv;
 beforeAll(async () => {
@@ -33,7 +49,9 @@ describe('a report-mode sweep', () => {
     expect(await keys(env.s3, 'manifests/')).toEqual([]);
     expect(await keys(env.s3, 'artifacts/')).toEqual([]);
     expect(await keys(env.s3, 'approvals/')).toEqual([]);
-    expect(await keys(env.s3, 'sweeps/report-1/')).toEqual(expect.arrayContaining(['sweeps/report-1/targets.json', 'sweeps/report-1/candidates.json', `sweeps/report-1/findings/${TEAM}/us-east-1.json`]));
+    expect(await keys(env.s3, 'sweeps/report-1/')).toEqual(
+      expect.arrayContaining(['sweeps/report-1/targets.json', 'sweeps/report-1/candidates.json', `sweeps/report-1/findings/${TEAM}/us-east-1.json`]),
+    );
 
     // Audit: the sweep started and finished; each zombie was detected, and nothing else happened to it.
     expect(types(await sweepEvents(env.s3, 'report-1'))).toEqual(['sweep-started', 'sweep-finished']);

@@ -7,7 +7,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../src/sweep/model.ts';
 import type { SweepSavings } from '../../src/savings/model.ts';
 import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
-import { APPROVERS, TEAM, approvalLink, endpointArn, endpointEvents, json, liveEndpoints, types, workflowEnv, workflowScenario, type WorkflowEnv } from './harness.ts';
+import {
+  APPROVERS,
+  TEAM,
+  approvalLink,
+  endpointArn,
+  endpointEvents,
+  json,
+  liveEndpoints,
+  types,
+  workflowEnv,
+  workflowScenario,
+  type WorkflowEnv,
+} from './harness.ts';
 
 let env: WorkflowEnv | undefined;
 afterEach(async () => {
@@ -55,7 +67,11 @@ describe('a cleanup sweep with scale to zero', () => {
     expect(liveEndpoints(env.sim, TEAM)).toEqual(['busy-api', 'fresh-one', QUEUE]);
     const sm = sagemakerStore(env.sim.world, TEAM, 'us-east-1');
     expect(sm.getEndpoint(QUEUE)!.variants.map((v) => v.desiredInstanceCount)).toEqual([0]);
-    expect(sm.tagsOf(endpointArn(TEAM, QUEUE))).toMatchObject({ zombie: 'scaled-to-zero', 'zombie-sweep-id': 'clean-zero', 'zombie-approved-by': APPROVERS[0] });
+    expect(sm.tagsOf(endpointArn(TEAM, QUEUE))).toMatchObject({
+      zombie: 'scaled-to-zero',
+      'zombie-sweep-id': 'clean-zero',
+      'zombie-approved-by': APPROVERS[0],
+    });
     const history = types(await endpointEvents(env.s3, TEAM, QUEUE));
     expect(history).toEqual(expect.arrayContaining(['snapshotted', 'tagged', 'approved', 'intent', 'scaled-to-zero']));
     expect(history).not.toContain('deleted');

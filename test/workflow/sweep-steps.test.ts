@@ -43,12 +43,49 @@ describe('sweep steps: pure rules', () => {
       [{ accountId: '222222222222', region: 'us-east-1', status: 'ok', endpoints: 4, zombies: 3, zombieMonthlyCostUsd: 150.5 }],
       findings,
       [
-        { ...base, endpointName: 'a', endpointArn: findings[0]!.endpointArn, monthlyCostUsd: 100, decision: 'approved', deletion: 'deleted', artifacts: 2, bytes: 10 },
-        { ...base, endpointName: 'b', endpointArn: findings[1]!.endpointArn, monthlyCostUsd: 50.5, decision: 'approved', deletion: 'skipped', reason: 'invoked since detection' },
-        { accountId: '222222222222', region: 'us-east-1', endpointName: 'c', endpointArn: findings[2]!.endpointArn, monthlyCostUsd: null, snapshot: 'failed', tagged: false, reason: 'snapshot failed' },
+        {
+          ...base,
+          endpointName: 'a',
+          endpointArn: findings[0]!.endpointArn,
+          monthlyCostUsd: 100,
+          decision: 'approved',
+          deletion: 'deleted',
+          artifacts: 2,
+          bytes: 10,
+        },
+        {
+          ...base,
+          endpointName: 'b',
+          endpointArn: findings[1]!.endpointArn,
+          monthlyCostUsd: 50.5,
+          decision: 'approved',
+          deletion: 'skipped',
+          reason: 'invoked since detection',
+        },
+        {
+          accountId: '222222222222',
+          region: 'us-east-1',
+          endpointName: 'c',
+          endpointArn: findings[2]!.endpointArn,
+          monthlyCostUsd: null,
+          snapshot: 'failed',
+          tagged: false,
+          reason: 'snapshot failed',
+        },
       ],
     );
-    expect(summary).toMatchObject({ zombies: 3, zombieMonthlyCostUsd: 150.5, zombiesUnknownCost: 1, archived: 2, tagged: 2, approved: 2, deleted: 1, savedMonthlyCostUsd: 100, artifactsArchived: 2, bytesArchived: 10 });
+    expect(summary).toMatchObject({
+      zombies: 3,
+      zombieMonthlyCostUsd: 150.5,
+      zombiesUnknownCost: 1,
+      archived: 2,
+      tagged: 2,
+      approved: 2,
+      deleted: 1,
+      savedMonthlyCostUsd: 100,
+      artifactsArchived: 2,
+      bytesArchived: 10,
+    });
     expect(summary.byVerdict).toMatchObject({ zombie: 3, active: 1, exempt: 0 });
     expect(summary.skipped.map((s) => [s.endpointName, s.reason])).toEqual([
       ['b', 'invoked since detection'],
@@ -100,7 +137,13 @@ describe('sweep steps against S3', () => {
     const config = sim.clientConfig();
     s3 = new S3Client(config);
     await s3.send(new CreateBucketCommand({ Bucket: 'locks' }));
-    clients = new ClientFactory({ hubRegion: 'us-east-1', sessionName: 't', endpoint: sim.url, credentials: async () => config.credentials, s3ForcePathStyle: true });
+    clients = new ClientFactory({
+      hubRegion: 'us-east-1',
+      sessionName: 't',
+      endpoint: sim.url,
+      credentials: async () => config.credentials,
+      s3ForcePathStyle: true,
+    });
   });
   afterAll(async () => {
     await sim.stop();
@@ -130,10 +173,19 @@ describe('sweep steps against S3', () => {
     const deps = { clients, archiveBucket: 'locks', hubRegion: 'us-east-1', clock: fixedClock(new Date()), log: silentLog };
     const execution = { arn: 'arn:aws:states:us-east-1:111111111111:execution:m:exec-1', name: 'exec-1', startTime: new Date().toISOString() };
     const settings = { scanMaxConcurrency: '40', actionMaxConcurrency: '10', scanToleratedFailurePercentage: '10' };
-    await expect(validateSweep(deps, { input: {}, execution, settings: { ...settings, scanMaxConcurrency: 'lots' } })).rejects.toThrow(/state machine settings: scanMaxConcurrency/);
-    await expect(validateSweep(deps, { input: { approval: { autoApprove: true } }, execution, settings })).rejects.toMatchObject({ name: 'InputValidationError', field: 'approval.autoApprove' });
+    await expect(validateSweep(deps, { input: {}, execution, settings: { ...settings, scanMaxConcurrency: 'lots' } })).rejects.toThrow(
+      /state machine settings: scanMaxConcurrency/,
+    );
+    await expect(validateSweep(deps, { input: { approval: { autoApprove: true } }, execution, settings })).rejects.toMatchObject({
+      name: 'InputValidationError',
+      field: 'approval.autoApprove',
+    });
     const ok = await validateSweep({ ...deps, allowAutoApprove: true }, { input: { mode: 'report' }, execution, settings });
-    expect(ok.sweep).toMatchObject({ sweepId: 'exec-1', mode: 'report', settings: { scanMaxConcurrency: 40, actionMaxConcurrency: 10, scanToleratedFailurePercentage: 10 } });
+    expect(ok.sweep).toMatchObject({
+      sweepId: 'exec-1',
+      mode: 'report',
+      settings: { scanMaxConcurrency: 40, actionMaxConcurrency: 10, scanToleratedFailurePercentage: 10 },
+    });
     expect(ok.sweep.lock).toBeUndefined();
   });
 

@@ -17,11 +17,19 @@ describe('a throttled organization', () => {
     env.sim.traffic.setThrottling({ enabled: true, limits: { sagemaker: limit, monitoring: limit, organizations: limit } });
     // ...and one call throttled more often than the SDK retries (2 attempts here): the scan step fails
     // with RetryableAwsError and only the state machine's Retry gets it through.
-    env.sim.traffic.inject({ service: 'sagemaker', operation: 'DescribeEndpoint', accountId: TEAM, times: 2, error: { code: 'ThrottlingException', message: 'Rate exceeded' } });
+    env.sim.traffic.inject({
+      service: 'sagemaker',
+      operation: 'DescribeEndpoint',
+      accountId: TEAM,
+      times: 2,
+      error: { code: 'ThrottlingException', message: 'Rate exceeded' },
+    });
     const result = await env.start({ sweepId: 'throttled-1', mode: 'cleanup', approval: { approvers: [], autoApprove: true } }, { maxAttempts: 2 }).done;
     env.sim.traffic.setThrottling({ enabled: false });
     expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
-    expect(env.sim.ledger.filter({ service: 'sagemaker', operation: 'DescribeEndpoint', errors: true }).filter((e) => e.errorCode === 'ThrottlingException').length).toBeGreaterThanOrEqual(2);
+    expect(
+      env.sim.ledger.filter({ service: 'sagemaker', operation: 'DescribeEndpoint', errors: true }).filter((e) => e.errorCode === 'ThrottlingException').length,
+    ).toBeGreaterThanOrEqual(2);
 
     const report = await json<SweepReport>(env.s3, 'sweeps/throttled-1/report.json');
     const verdicts = Object.fromEntries(report.findings.map((f) => [f.endpointName, f.verdict]));

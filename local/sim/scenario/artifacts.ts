@@ -44,6 +44,8 @@ export function putArtifact(world: World, artifact: ArtifactSpec, owner: { accou
   for (const object of objects) {
     // Artifacts shared by several models are put once.
     if (store.head(bucket, object.key)) continue;
-    store.putObject(bucket, object.key, artifactBody(`s3://${bucket}/${object.key}`, object.size, seed), { contentType: object.key.endsWith('.tar.gz') ? 'application/x-gzip' : 'application/octet-stream' });
+    store.putObject(bucket, object.key, artifactBody(`s3://${bucket}/${object.key}`, object.size, seed), {
+      contentType: object.key.endsWith('.tar.gz') ? 'application/x-gzip' : 'application/octet-stream',
+    });
   }
 }

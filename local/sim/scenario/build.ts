@@ -46,7 +46,10 @@ export function buildWorld(input: ScenarioInput | Scenario, options: BuildOption
 
   const accounts = scenario.accounts.some((a) => a.id === org.managementAccountId)
     ? scenario.accounts
-    : [{ id: org.managementAccountId, name: 'management', status: 'ACTIVE' as const, memberRole: true, otherRoles: [], joinedDaysAgo: 1000 }, ...scenario.accounts];
+    : [
+        { id: org.managementAccountId, name: 'management', status: 'ACTIVE' as const, memberRole: true, otherRoles: [], joinedDaysAgo: 1000 },
+        ...scenario.accounts,
+      ];
   for (const account of accounts) {
     const roles = new Map<string, SimRole>();
     if (account.memberRole !== false) {
@@ -72,14 +75,18 @@ export function buildWorld(input: ScenarioInput | Scenario, options: BuildOption
   const seed = options.seed ?? 1;
   for (const bucket of scenario.buckets) {
     s3.createBucket(bucket.name, { ownerAccountId: bucket.account, region: bucket.region, objectLockEnabled: bucket.objectLock });
-    for (const object of bucket.objects) s3.putObject(bucket.name, object.key, object.content ?? artifactBody(`s3://${bucket.name}/${object.key}`, object.size, seed));
+    for (const object of bucket.objects)
+      s3.putObject(bucket.name, object.key, object.content ?? artifactBody(`s3://${bucket.name}/${object.key}`, object.size, seed));
   }
 
   scenario.endpoints.forEach((endpoint, index) => {
     try {
       seedEndpoint(world, endpoint, { now: builtAt, seed });
     } catch (error) {
-      throw new Error(`scenario ${scenario.name}: endpoints.${index} (${endpoint.name} in ${endpoint.account}/${endpoint.region}): ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `scenario ${scenario.name}: endpoints.${index} (${endpoint.name} in ${endpoint.account}/${endpoint.region}): ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   });
   return world;

@@ -52,7 +52,8 @@ export function checkScenario(scenario: Scenario, ctx: z.RefinementCtx): void {
     const key = `${endpoint.account}|${endpoint.region}|${endpoint.name.toLowerCase()}`;
     if (endpointNames.has(key)) issue(at('name'), `duplicate endpoint ${endpoint.name} in ${endpoint.account}/${endpoint.region}`);
     endpointNames.add(key);
-    if (endpoint.updatedDaysAgo !== undefined && endpoint.updatedDaysAgo > endpoint.createdDaysAgo) issue(at('updatedDaysAgo'), 'cannot be updated before it was created');
+    if (endpoint.updatedDaysAgo !== undefined && endpoint.updatedDaysAgo > endpoint.createdDaysAgo)
+      issue(at('updatedDaysAgo'), 'cannot be updated before it was created');
 
     const variantNames = new Set<string>();
     endpoint.variants.forEach((variant, v) => {
@@ -67,27 +68,35 @@ export function checkScenario(scenario: Scenario, ctx: z.RefinementCtx): void {
       }
       if (endpoint.type === 'inference-components') {
         if (variant.model) issue(at('variants', v, 'model'), 'inference-component endpoints host models in their components, not their variants');
-        if (variant.invocations) issue(at('variants', v, 'invocations'), 'traffic to inference components is published per component: put it under inferenceComponents[].invocations');
+        if (variant.invocations)
+          issue(at('variants', v, 'invocations'), 'traffic to inference components is published per component: put it under inferenceComponents[].invocations');
       } else if (!variant.model) {
         issue(at('variants', v, 'model'), `required for ${endpoint.type} endpoints`);
       }
-      if (endpoint.type === 'async' && variant.invocations) issue(at('variants', v, 'invocations'), 'async endpoints publish InvocationsProcessed, not Invocations: use async.invocationsProcessed');
+      if (endpoint.type === 'async' && variant.invocations)
+        issue(at('variants', v, 'invocations'), 'async endpoints publish InvocationsProcessed, not Invocations: use async.invocationsProcessed');
       if (variant.autoscaling && variant.autoscaling.min > variant.autoscaling.max) issue(at('variants', v, 'autoscaling'), 'min must not exceed max');
-      if (variant.autoscaling && endpoint.type === 'serverless') issue(at('variants', v, 'autoscaling'), 'instance auto scaling does not apply to serverless variants');
+      if (variant.autoscaling && endpoint.type === 'serverless')
+        issue(at('variants', v, 'autoscaling'), 'instance auto scaling does not apply to serverless variants');
       for (const artifact of variant.model ? [variant.model.artifact, ...(variant.model.containers ?? []).map((c) => c.artifact)] : []) {
-        if (artifact?.as === 'S3Prefix' && !artifact.uri.endsWith('/')) issue(at('variants', v, 'model', 'artifact', 'uri'), 'an S3Prefix artifact URI must end with "/"');
-        if (artifact?.files !== undefined && !artifact.uri.endsWith('/')) issue(at('variants', v, 'model', 'artifact', 'files'), 'files only apply to a prefix URI ending with "/"');
+        if (artifact?.as === 'S3Prefix' && !artifact.uri.endsWith('/'))
+          issue(at('variants', v, 'model', 'artifact', 'uri'), 'an S3Prefix artifact URI must end with "/"');
+        if (artifact?.files !== undefined && !artifact.uri.endsWith('/'))
+          issue(at('variants', v, 'model', 'artifact', 'files'), 'files only apply to a prefix URI ending with "/"');
       }
     });
     if (endpoint.async && endpoint.type !== 'async') issue(at('async'), `only type async takes async settings (type is ${endpoint.type})`);
 
-    if (endpoint.type !== 'inference-components' && endpoint.inferenceComponents.length > 0) issue(at('inferenceComponents'), 'only type inference-components hosts inference components');
+    if (endpoint.type !== 'inference-components' && endpoint.inferenceComponents.length > 0)
+      issue(at('inferenceComponents'), 'only type inference-components hosts inference components');
     endpoint.inferenceComponents.forEach((component, c) => {
       const componentKey = `${endpoint.account}|${endpoint.region}|${component.name.toLowerCase()}`;
       if (componentNames.has(componentKey)) issue(at('inferenceComponents', c, 'name'), `duplicate inference component ${component.name}`);
       componentNames.add(componentKey);
-      if ((component.model === undefined) === (component.container === undefined)) issue(at('inferenceComponents', c), 'give exactly one of model or container');
-      if (component.variant !== undefined && !variantNames.has(component.variant)) issue(at('inferenceComponents', c, 'variant'), `unknown variant ${component.variant}`);
+      if ((component.model === undefined) === (component.container === undefined))
+        issue(at('inferenceComponents', c), 'give exactly one of model or container');
+      if (component.variant !== undefined && !variantNames.has(component.variant))
+        issue(at('inferenceComponents', c, 'variant'), `unknown variant ${component.variant}`);
     });
   });
 }

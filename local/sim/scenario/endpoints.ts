@@ -49,7 +49,8 @@ function containerInput(container: ContainerSpec, endpointType: EndpointSpec['ty
     if (artifact.as === 'ModelDataUrl') out.ModelDataUrl = artifact.uri;
     else out.ModelDataSource = { S3DataSource: s3DataSource(artifact) };
   }
-  if (container.additional) out.AdditionalModelDataSources = container.additional.map((a) => ({ ChannelName: a.channel, S3DataSource: s3DataSource(a.artifact) }));
+  if (container.additional)
+    out.AdditionalModelDataSources = container.additional.map((a) => ({ ChannelName: a.channel, S3DataSource: s3DataSource(a.artifact) }));
   if (container.environment) out.Environment = { ...container.environment };
   return out;
 }
@@ -69,14 +70,24 @@ export function seedEndpoint(world: World, spec: EndpointSpec, ctx: SeedContext)
   const sagemaker = sagemakerStore(world, spec.account, spec.region);
   const metrics = metricStore(world, spec.account, spec.region);
   const created = new Date(ctx.now - spec.createdDaysAgo * DAY_MS);
-  const modified = spec.updatedDaysAgo !== undefined ? new Date(ctx.now - spec.updatedDaysAgo * DAY_MS) : new Date(Math.min(ctx.now, created.getTime() + DEPLOY_MINUTES * 60_000));
+  const modified =
+    spec.updatedDaysAgo !== undefined
+      ? new Date(ctx.now - spec.updatedDaysAgo * DAY_MS)
+      : new Date(Math.min(ctx.now, created.getTime() + DEPLOY_MINUTES * 60_000));
   const executionRole = `arn:aws:iam::${spec.account}:role/SageMakerExecutionRole`;
 
   const ensureModel = (name: string, model: ModelSpec) => {
     if (sagemaker.getModel(name)) return;
     for (const artifact of artifactsOf(model)) putArtifact(world, artifact, owner, ctx.seed);
     const containers = model.containers?.map((c) => containerInput(c, spec.type));
-    sagemaker.createModel({ ModelName: name, ExecutionRoleArn: executionRole, ...(containers ? { Containers: containers } : { PrimaryContainer: containerInput(model, spec.type) }) }, { creationTime: created });
+    sagemaker.createModel(
+      {
+        ModelName: name,
+        ExecutionRoleArn: executionRole,
+        ...(containers ? { Containers: containers } : { PrimaryContainer: containerInput(model, spec.type) }),
+      },
+      { creationTime: created },
+    );
   };
 
   const variants = spec.variants.map((variant) => {
@@ -86,7 +97,13 @@ export function seedEndpoint(world: World, spec: EndpointSpec, ctx: SeedContext)
       VariantName: variant.name,
       ...(modelName ? { ModelName: modelName } : {}),
       ...(variant.serverless
-        ? { ServerlessConfig: { MemorySizeInMB: variant.serverless.memoryMb, MaxConcurrency: variant.serverless.maxConcurrency, ...(variant.serverless.provisionedConcurrency ? { ProvisionedConcurrency: variant.serverless.provisionedConcurrency } : {}) } }
+        ? {
+            ServerlessConfig: {
+              MemorySizeInMB: variant.serverless.memoryMb,
+              MaxConcurrency: variant.serverless.maxConcurrency,
+              ...(variant.serverless.provisionedConcurrency ? { ProvisionedConcurrency: variant.serverless.provisionedConcurrency } : {}),
+            },
+          }
         : { InstanceType: variant.instanceType, InitialInstanceCount: variant.instanceCount }),
       InitialVariantWeight: variant.weight,
     };
@@ -100,20 +117,36 @@ export function seedEndpoint(world: World, spec: EndpointSpec, ctx: SeedContext)
         ProductionVariants: variants,
         ...(spec.type === 'inference-components' ? { ExecutionRoleArn: executionRole } : {}),
         ...(spec.type === 'async'
-          ? { AsyncInferenceConfig: { ClientConfig: { MaxConcurrentInvocationsPerInstance: 4 }, OutputConfig: { S3OutputPath: spec.async?.outputPath ?? `s3://sagemaker-${spec.region}-${spec.account}/async-output/${spec.name}/` } } }
+          ? {
+              AsyncInferenceConfig: {
+                ClientConfig: { MaxConcurrentInvocationsPerInstance: 4 },
+                OutputConfig: { S3OutputPath: spec.async?.outputPath ?? `s3://sagemaker-${spec.region}-${spec.account}/async-output/${spec.name}/` },
+              },
+            }
           : {}),
       },
       { creationTime: created },
     );
   }
-  const currentInstanceCounts = Object.fromEntries(spec.variants.flatMap((v) => (v.currentInstanceCount === undefined ? [] : [[v.name, v.currentInstanceCount]])));
+  const currentInstanceCounts = Object.fromEntries(
+    spec.variants.flatMap((v) => (v.currentInstanceCount === undefined ? [] : [[v.name, v.currentInstanceCount]])),
+  );
   sagemaker.createEndpoint(
     { EndpointName: spec.name, EndpointConfigName: configName, Tags: Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value })) },
-    { status: spec.status as EndpointStatus, failureReason: spec.status === 'Failed' ? 'The primary container for production variant AllTraffic did not pass the ping health check.' : undefined, creationTime: created, lastModifiedTime: modified, currentInstanceCounts },
+    {
+      status: spec.status as EndpointStatus,
+      failureReason: spec.status === 'Failed' ? 'The primary container for production variant AllTraffic did not pass the ping health check.' : undefined,
+      creationTime: created,
+      lastModifiedTime: modified,
+      currentInstanceCounts,
+    },
   );
 
   for (const component of spec.inferenceComponents) {
-    const componentCreated = component.createdDaysAgo !== undefined ? new Date(ctx.now - component.createdDaysAgo * DAY_MS) : new Date(Math.min(ctx.now, created.getTime() + DEPLOY_MINUTES * 60_000));
+    const componentCreated =
+      component.createdDaysAgo !== undefined
+        ? new Date(ctx.now - component.createdDaysAgo * DAY_MS)
+        : new Date(Math.min(ctx.now, created.getTime() + DEPLOY_MINUTES * 60_000));
     let specification: Record<string, unknown>;
     if (component.model) {
       const modelName = component.model.name ?? component.name;
@@ -123,37 +156,77 @@ export function seedEndpoint(world: World, spec: EndpointSpec, ctx: SeedContext)
       putArtifact(world, component.container!.artifact, owner, ctx.seed);
       specification = { Container: { Image: component.container!.image, ArtifactUrl: component.container!.artifact.uri } };
     }
-    specification.ComputeResourceRequirements = { MinMemoryRequiredInMb: component.memoryMb, ...(component.acceleratorDevices !== undefined ? { NumberOfAcceleratorDevicesRequired: component.acceleratorDevices } : {}) };
+    specification.ComputeResourceRequirements = {
+      MinMemoryRequiredInMb: component.memoryMb,
+      ...(component.acceleratorDevices !== undefined ? { NumberOfAcceleratorDevicesRequired: component.acceleratorDevices } : {}),
+    };
     sagemaker.createInferenceComponent(
-      { InferenceComponentName: component.name, EndpointName: spec.name, VariantName: component.variant, Specification: specification, RuntimeConfig: { CopyCount: component.copies } },
+      {
+        InferenceComponentName: component.name,
+        EndpointName: spec.name,
+        VariantName: component.variant,
+        Specification: specification,
+        RuntimeConfig: { CopyCount: component.copies },
+      },
       { status: 'InService', creationTime: componentCreated, lastModifiedTime: componentCreated },
     );
     putHistory(metrics, 'Invocations', [{ Name: 'InferenceComponentName', Value: component.name }], component.invocations, ctx.now);
   }
 
   for (const variant of spec.variants) {
-    putHistory(metrics, 'Invocations', [{ Name: 'EndpointName', Value: spec.name }, { Name: 'VariantName', Value: variant.name }], variant.invocations, ctx.now);
+    putHistory(
+      metrics,
+      'Invocations',
+      [
+        { Name: 'EndpointName', Value: spec.name },
+        { Name: 'VariantName', Value: variant.name },
+      ],
+      variant.invocations,
+      ctx.now,
+    );
     if (variant.autoscaling) {
       const scaling = scalingStore(world, spec.account, spec.region);
-      const target = { ServiceNamespace: 'sagemaker', ResourceId: `endpoint/${spec.name}/variant/${variant.name}`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' };
+      const target = {
+        ServiceNamespace: 'sagemaker',
+        ResourceId: `endpoint/${spec.name}/variant/${variant.name}`,
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      };
       scaling.register({ ...target, MinCapacity: variant.autoscaling.min, MaxCapacity: variant.autoscaling.max }, { creationTime: modified });
       if (variant.autoscaling.targetInvocationsPerInstance !== undefined) {
         scaling.putPolicy({
           ...target,
           PolicyName: `${spec.name}-invocations-per-instance`.slice(0, 256),
           PolicyType: 'TargetTrackingScaling',
-          TargetTrackingScalingPolicyConfiguration: { TargetValue: variant.autoscaling.targetInvocationsPerInstance, PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' } },
+          TargetTrackingScalingPolicyConfiguration: {
+            TargetValue: variant.autoscaling.targetInvocationsPerInstance,
+            PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+          },
         });
       }
     }
   }
   const processing = spec.variants[0];
   if (spec.async && processing) {
-    putHistory(metrics, 'InvocationsProcessed', [{ Name: 'EndpointName', Value: spec.name }, { Name: 'VariantName', Value: processing.name }], spec.async.invocationsProcessed, ctx.now);
+    putHistory(
+      metrics,
+      'InvocationsProcessed',
+      [
+        { Name: 'EndpointName', Value: spec.name },
+        { Name: 'VariantName', Value: processing.name },
+      ],
+      spec.async.invocationsProcessed,
+      ctx.now,
+    );
   }
 }
 
-function putHistory(metrics: ReturnType<typeof metricStore>, metricName: string, dimensions: Dimension[], history: HistoryEntry[] | undefined, now: number): void {
+function putHistory(
+  metrics: ReturnType<typeof metricStore>,
+  metricName: string,
+  dimensions: Dimension[],
+  history: HistoryEntry[] | undefined,
+  now: number,
+): void {
   const points = historyPoints(history, now);
   if (points.length > 0) metrics.putDailySums(SAGEMAKER_NAMESPACE, metricName, dimensions, points, 'None');
 }

@@ -33,8 +33,41 @@ function random(seed: number): () => number {
   };
 }
 
-const INSTANCE_TYPES = ['ml.m5.large', 'ml.m5.large', 'ml.m5.xlarge', 'ml.c5.xlarge', 'ml.c5.2xlarge', 'ml.g4dn.xlarge', 'ml.g4dn.xlarge', 'ml.g5.xlarge', 'ml.g5.2xlarge', 'ml.inf2.xlarge', 'ml.r5.large', 'ml.t2.medium', 'ml.p3.2xlarge'];
-const DOMAINS = ['fraud', 'churn', 'search', 'recs', 'ocr', 'nlp', 'vision', 'forecast', 'pricing', 'ranker', 'embed', 'chat', 'anomaly', 'risk', 'ads', 'claims', 'translate', 'summarize'];
+const INSTANCE_TYPES = [
+  'ml.m5.large',
+  'ml.m5.large',
+  'ml.m5.xlarge',
+  'ml.c5.xlarge',
+  'ml.c5.2xlarge',
+  'ml.g4dn.xlarge',
+  'ml.g4dn.xlarge',
+  'ml.g5.xlarge',
+  'ml.g5.2xlarge',
+  'ml.inf2.xlarge',
+  'ml.r5.large',
+  'ml.t2.medium',
+  'ml.p3.2xlarge',
+];
+const DOMAINS = [
+  'fraud',
+  'churn',
+  'search',
+  'recs',
+  'ocr',
+  'nlp',
+  'vision',
+  'forecast',
+  'pricing',
+  'ranker',
+  'embed',
+  'chat',
+  'anomaly',
+  'risk',
+  'ads',
+  'claims',
+  'translate',
+  'summarize',
+];
 const SUFFIXES = ['detector', 'model', 'scorer', 'service', 'v2', 'v3', 'staging', 'poc', 'demo', 'canary'];
 const KINDS: [Kind, number][] = [
   ['real-time', 0.45],
@@ -74,7 +107,9 @@ export function generateOrg(options: GenerateOptions): Scenario {
   for (const account of accountIds) {
     for (const region of regions) {
       for (let n = 0; n < endpointsPerRegion; n++, index++) {
-        const role: Role = zombies.has(index) ? 'zombie' : pick<Role>(['active', 'active', 'active', 'active', 'active', 'active', 'active', 'too-new', 'exempt', 'not-billable', 'expired']);
+        const role: Role = zombies.has(index)
+          ? 'zombie'
+          : pick<Role>(['active', 'active', 'active', 'active', 'active', 'active', 'active', 'too-new', 'exempt', 'not-billable', 'expired']);
         endpoints.push(endpointFor({ account, region, n, role, rng, pick, between }));
       }
     }
@@ -91,7 +126,12 @@ export function generateOrg(options: GenerateOptions): Scenario {
       ],
       accounts: [
         { id: management, name: 'management', regions },
-        ...accountIds.map((id, i) => ({ id, name: `member-${String(i + 1).padStart(4, '0')}`, ou: i % 3 === 2 ? 'ou-gen0-sandboxes' : 'ou-gen0-workloads', regions })),
+        ...accountIds.map((id, i) => ({
+          id,
+          name: `member-${String(i + 1).padStart(4, '0')}`,
+          ou: i % 3 === 2 ? 'ou-gen0-sandboxes' : 'ou-gen0-workloads',
+          regions,
+        })),
       ],
       endpoints,
       settings: { transitionDelayMs: 300, latencyMs: 0, throttling: false },
@@ -114,7 +154,8 @@ function endpointFor({ account, region, n, role, rng, pick, between }: Slot): En
   const name = `${pick(DOMAINS)}-${pick(SUFFIXES)}-${String(n).padStart(4, '0')}`;
   let kind = weightedKind(rng());
   if (role === 'not-billable') kind = 'serverless';
-  const exemption = role === 'exempt' ? pick([{ 'zombie-exempt': 'true' }, { 'zombie-exempt-until': '2099-12-31' }, { 'auto-delete-after': '2099-12-31' }]) : undefined;
+  const exemption =
+    role === 'exempt' ? pick([{ 'zombie-exempt': 'true' }, { 'zombie-exempt-until': '2099-12-31' }, { 'auto-delete-after': '2099-12-31' }]) : undefined;
   // auto-delete-after exempts for at most a year after creation (the default horizon), so an endpoint it
   // keeps must be younger than that; an expired one carries a date long past.
   const createdDaysAgo = role === 'too-new' ? between(0, 10) : exemption && 'auto-delete-after' in exemption ? between(40, 300) : between(40, 420);
@@ -124,16 +165,29 @@ function endpointFor({ account, region, n, role, rng, pick, between }: Slot): En
   const model = (role = 'model') => ({ image: IMAGE, artifact: artifact(role) });
 
   // Traffic: active endpoints were called inside the last 30 days; zombies not since (maybe before).
-  const recent = () => (rng() < 0.5 ? [{ daysAgo: between(0, 29), perDay: between(1, 50) }] : [{ daysAgo: [0, between(0, 29)] as [number, number], perDay: between(1, 5000) }]);
+  const recent = () =>
+    rng() < 0.5 ? [{ daysAgo: between(0, 29), perDay: between(1, 50) }] : [{ daysAgo: [0, between(0, 29)] as [number, number], perDay: between(1, 5000) }];
   const old = () => {
     if (rng() < 0.5 || createdDaysAgo < 32) return [];
     const last = between(31, Math.min(createdDaysAgo, 400));
     return [{ daysAgo: [last, Math.min(createdDaysAgo, last + between(0, 30))] as [number, number], perDay: between(1, 2000) }];
   };
   const history = role === 'active' ? recent() : role === 'zombie' ? old() : [];
-  const instance = (variant: Partial<VariantInput> = {}): VariantInput => ({ instanceType: pick(INSTANCE_TYPES), instanceCount: rng() < 0.85 ? 1 : between(2, 4), ...variant });
+  const instance = (variant: Partial<VariantInput> = {}): VariantInput => ({
+    instanceType: pick(INSTANCE_TYPES),
+    instanceCount: rng() < 0.85 ? 1 : between(2, 4),
+    ...variant,
+  });
 
-  const endpoint: EndpointInput = { account, region, name, createdDaysAgo, tags: { team: pick(DOMAINS), 'cost-center': `cc-${between(100, 999)}` }, variants: [], expect: { verdict: role } };
+  const endpoint: EndpointInput = {
+    account,
+    region,
+    name,
+    createdDaysAgo,
+    tags: { team: pick(DOMAINS), 'cost-center': `cc-${between(100, 999)}` },
+    variants: [],
+    expect: { verdict: role },
+  };
   if (exemption) Object.assign(endpoint.tags!, exemption);
   if (role === 'expired') Object.assign(endpoint.tags!, { 'auto-delete-after': '2026-01-31' });
   switch (kind) {
@@ -143,7 +197,10 @@ function endpointFor({ account, region, n, role, rng, pick, between }: Slot): En
     case 'multi-variant': {
       // Traffic often goes to the second variant only: detection must sum every variant.
       const second = rng() < 0.6;
-      endpoint.variants = [instance({ name: 'blue', model: model('blue'), invocations: second ? [] : history }), instance({ name: 'green', model: model('green'), invocations: second ? history : [] })];
+      endpoint.variants = [
+        instance({ name: 'blue', model: model('blue'), invocations: second ? [] : history }),
+        instance({ name: 'green', model: model('green'), invocations: second ? history : [] }),
+      ];
       break;
     }
     case 'pipeline':
@@ -151,7 +208,15 @@ function endpointFor({ account, region, n, role, rng, pick, between }: Slot): En
       break;
     case 'multi-model':
       endpoint.type = 'multi-model';
-      endpoint.variants = [instance({ model: { image: IMAGE, artifact: { uri: `s3://sagemaker-${region}-${account}/models/multi-model-${between(0, ARTIFACT_POOL - 1)}/`, files: 3, size: 512 } }, invocations: history })];
+      endpoint.variants = [
+        instance({
+          model: {
+            image: IMAGE,
+            artifact: { uri: `s3://sagemaker-${region}-${account}/models/multi-model-${between(0, ARTIFACT_POOL - 1)}/`, files: 3, size: 512 },
+          },
+          invocations: history,
+        }),
+      ];
       break;
     case 'async':
       endpoint.type = 'async';
@@ -162,7 +227,17 @@ function endpointFor({ account, region, n, role, rng, pick, between }: Slot): En
       endpoint.type = 'serverless';
       // Only not-billable ones lack provisioned concurrency, so no other verdict depends on rule order.
       const provisioned = role === 'not-billable' ? undefined : between(1, 4);
-      endpoint.variants = [{ serverless: { memoryMb: pick([1024, 2048, 4096, 6144] as const), maxConcurrency: 10, ...(provisioned ? { provisionedConcurrency: provisioned } : {}) }, model: model(), invocations: history }];
+      endpoint.variants = [
+        {
+          serverless: {
+            memoryMb: pick([1024, 2048, 4096, 6144] as const),
+            maxConcurrency: 10,
+            ...(provisioned ? { provisionedConcurrency: provisioned } : {}),
+          },
+          model: model(),
+          invocations: history,
+        },
+      ];
       break;
     }
     case 'inference-components': {

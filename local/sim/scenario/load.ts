@@ -22,7 +22,10 @@ export function loadScenario(nameOrPath: string, options: { seed?: number } = {}
   try {
     text = readFileSync(nameOrPath, 'utf8');
   } catch (error) {
-    throw new InputValidationError(`scenario ${nameOrPath} is neither a built-in scenario (${Object.keys(BUILT_IN_SCENARIOS).join(', ')}) nor a readable file: ${(error as Error).message}`, 'scenario');
+    throw new InputValidationError(
+      `scenario ${nameOrPath} is neither a built-in scenario (${Object.keys(BUILT_IN_SCENARIOS).join(', ')}) nor a readable file: ${(error as Error).message}`,
+      'scenario',
+    );
   }
   let json: unknown;
   try {

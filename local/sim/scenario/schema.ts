@@ -36,9 +36,16 @@ export const ArtifactSchema = z
     /** How the model refers to it: ModelDataUrl (tar.gz or, for multi-model, a prefix) or ModelDataSource.S3DataSource. */
     as: z.enum(['ModelDataUrl', 'S3Object', 'S3Prefix']).default('ModelDataUrl'),
     /** Size of a single object, or of each generated file under a prefix. */
-    size: z.number().int().min(0).max(5 * 1024 ** 4).default(4096),
+    size: z
+      .number()
+      .int()
+      .min(0)
+      .max(5 * 1024 ** 4)
+      .default(4096),
     /** Objects under a prefix URI: a count (named part-00000.bin...) or explicit keys relative to the prefix. */
-    files: z.union([z.number().int().min(1).max(20_000), z.array(z.object({ key: z.string().min(1), size: z.number().int().min(0) }).strict()).min(1)]).optional(),
+    files: z
+      .union([z.number().int().min(1).max(20_000), z.array(z.object({ key: z.string().min(1), size: z.number().int().min(0) }).strict()).min(1)])
+      .optional(),
     /** false: the model points at an artifact that does not exist (snapshot failure cases). */
     exists: z.boolean().default(true),
   })
@@ -66,7 +73,10 @@ export const VariantSchema = z
   .object({
     name: z.string().regex(NAME_PATTERN).default('AllTraffic'),
     model: ModelSchema.optional(),
-    instanceType: z.string().regex(/^ml\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be an ml.* instance type').optional(),
+    instanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be an ml.* instance type')
+      .optional(),
     instanceCount: z.number().int().min(1).max(1000).default(1),
     /** Instances running now when auto scaling has moved it off instanceCount. */
     currentInstanceCount: z.number().int().min(0).optional(),
@@ -79,7 +89,10 @@ export const VariantSchema = z
       })
       .strict()
       .optional(),
-    autoscaling: z.object({ min: z.number().int().min(0), max: z.number().int().min(1), targetInvocationsPerInstance: z.number().positive().optional() }).strict().optional(),
+    autoscaling: z
+      .object({ min: z.number().int().min(0), max: z.number().int().min(1), targetInvocationsPerInstance: z.number().positive().optional() })
+      .strict()
+      .optional(),
     /** Daily `Invocations` published under {EndpointName, VariantName}. */
     invocations: HistorySchema.optional(),
   })
@@ -91,7 +104,13 @@ export const InferenceComponentSchema = z
     variant: z.string().optional(),
     /** Either a model (Specification.ModelName) or a container with an artifact (Specification.Container.ArtifactUrl). */
     model: ModelSchema.optional(),
-    container: z.object({ image: z.string().min(1).default('763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124'), artifact: ArtifactSchema }).strict().optional(),
+    container: z
+      .object({
+        image: z.string().min(1).default('763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124'),
+        artifact: ArtifactSchema,
+      })
+      .strict()
+      .optional(),
     copies: z.number().int().min(0).default(1),
     memoryMb: z.number().int().min(128).default(4096),
     acceleratorDevices: z.number().min(0).optional(),

@@ -42,7 +42,23 @@ interface ScalingState {
   policies: Map<string, ScalingPolicy>;
 }
 
-const NAMESPACES = ['ecs', 'elasticmapreduce', 'ec2', 'appstream', 'dynamodb', 'rds', 'sagemaker', 'custom-resource', 'comprehend', 'lambda', 'cassandra', 'kafka', 'elasticache', 'neptune', 'workspaces'];
+const NAMESPACES = [
+  'ecs',
+  'elasticmapreduce',
+  'ec2',
+  'appstream',
+  'dynamodb',
+  'rds',
+  'sagemaker',
+  'custom-resource',
+  'comprehend',
+  'lambda',
+  'cassandra',
+  'kafka',
+  'elasticache',
+  'neptune',
+  'workspaces',
+];
 const SAGEMAKER_RESOURCE = /^(endpoint\/([^/]+)\/variant\/([^/]+)|inference-component\/([^/]+))$/;
 const targetKey = (namespace: string, resourceId: string, dimension: string) => `${namespace}|${resourceId}|${dimension}`;
 
@@ -53,14 +69,19 @@ export function scalingStore(world: World, accountId: string, region: string) {
 
   function checkSageMakerResource(resourceId: string, dimension: string): void {
     const match = SAGEMAKER_RESOURCE.exec(resourceId);
-    if (!match) throw new SimError('ValidationException', `Unsupported resource ID ${resourceId} for service namespace sagemaker; expected endpoint/<endpoint-name>/variant/<variant-name>.`);
+    if (!match)
+      throw new SimError(
+        'ValidationException',
+        `Unsupported resource ID ${resourceId} for service namespace sagemaker; expected endpoint/<endpoint-name>/variant/<variant-name>.`,
+      );
     const sagemaker = sagemakerStore(world, accountId, region);
     if (match[2] !== undefined) {
       if (dimension !== 'sagemaker:variant:DesiredInstanceCount' && dimension !== 'sagemaker:variant:DesiredProvisionedConcurrency') {
         throw new SimError('ValidationException', `Unsupported scalable dimension ${dimension} for resource ${resourceId}.`);
       }
       const endpoint = sagemaker.getEndpoint(match[2]);
-      if (!endpoint || !endpoint.variants.some((v) => v.spec.VariantName === match[3])) throw new SimError('ValidationException', `The endpoint variant ${resourceId} does not exist.`);
+      if (!endpoint || !endpoint.variants.some((v) => v.spec.VariantName === match[3]))
+        throw new SimError('ValidationException', `The endpoint variant ${resourceId} does not exist.`);
     } else if (!sagemaker.getInferenceComponent(match[4]!)) {
       throw new SimError('ValidationException', `The inference component ${resourceId} does not exist.`);
     }
@@ -70,7 +91,18 @@ export function scalingStore(world: World, accountId: string, region: string) {
     accountId,
     region,
     /** Registers or (when it exists) updates a target, as RegisterScalableTarget does. */
-    register(input: { ServiceNamespace: string; ResourceId: string; ScalableDimension: string; MinCapacity?: number; MaxCapacity?: number; RoleARN?: string; SuspendedState?: Partial<ScalableTarget['SuspendedState']> }, options: { creationTime?: Date } = {}): ScalableTarget {
+    register(
+      input: {
+        ServiceNamespace: string;
+        ResourceId: string;
+        ScalableDimension: string;
+        MinCapacity?: number;
+        MaxCapacity?: number;
+        RoleARN?: string;
+        SuspendedState?: Partial<ScalableTarget['SuspendedState']>;
+      },
+      options: { creationTime?: Date } = {},
+    ): ScalableTarget {
       const key = targetKey(input.ServiceNamespace, input.ResourceId, input.ScalableDimension);
       const existing = state.targets.get(key);
       if (existing) {
@@ -81,7 +113,8 @@ export function scalingStore(world: World, accountId: string, region: string) {
         return existing;
       }
       if (input.ServiceNamespace === 'sagemaker') checkSageMakerResource(input.ResourceId, input.ScalableDimension);
-      if (input.MinCapacity === undefined || input.MaxCapacity === undefined) throw new SimError('ValidationException', 'MinCapacity and MaxCapacity are required to register a new scalable target.');
+      if (input.MinCapacity === undefined || input.MaxCapacity === undefined)
+        throw new SimError('ValidationException', 'MinCapacity and MaxCapacity are required to register a new scalable target.');
       if (input.MinCapacity > input.MaxCapacity) throw new SimError('ValidationException', 'Minimum capacity cannot be greater than maximum capacity');
       const target: ScalableTarget = {
         ServiceNamespace: input.ServiceNamespace,
@@ -89,7 +122,9 @@ export function scalingStore(world: World, accountId: string, region: string) {
         ScalableDimension: input.ScalableDimension,
         MinCapacity: input.MinCapacity,
         MaxCapacity: input.MaxCapacity,
-        RoleARN: input.RoleARN ?? `arn:aws:iam::${accountId}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`,
+        RoleARN:
+          input.RoleARN ??
+          `arn:aws:iam::${accountId}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`,
         CreationTime: options.creationTime ?? world.now(),
         SuspendedState: { DynamicScalingInSuspended: false, DynamicScalingOutSuspended: false, ScheduledScalingSuspended: false, ...input.SuspendedState },
         ScalableTargetARN: `arn:aws:application-autoscaling:${region}:${accountId}:scalable-target/${createHash('sha256').update(`${accountId}|${region}|${key}`).digest('hex').slice(0, 36)}`,
@@ -109,13 +144,21 @@ export function scalingStore(world: World, accountId: string, region: string) {
     deregister(serviceNamespace: string, resourceId: string, scalableDimension: string): void {
       const key = targetKey(serviceNamespace, resourceId, scalableDimension);
       if (!state.targets.delete(key)) {
-        throw new SimError('ObjectNotFoundException', `No scalable target registered for service namespace: ${serviceNamespace}, resource ID: ${resourceId}, scalable dimension: ${scalableDimension}`);
+        throw new SimError(
+          'ObjectNotFoundException',
+          `No scalable target registered for service namespace: ${serviceNamespace}, resource ID: ${resourceId}, scalable dimension: ${scalableDimension}`,
+        );
       }
-      for (const [policyKey, policy] of state.policies) if (targetKey(policy.ServiceNamespace, policy.ResourceId, policy.ScalableDimension) === key) state.policies.delete(policyKey);
+      for (const [policyKey, policy] of state.policies)
+        if (targetKey(policy.ServiceNamespace, policy.ResourceId, policy.ScalableDimension) === key) state.policies.delete(policyKey);
     },
     putPolicy(input: Omit<ScalingPolicy, 'PolicyARN' | 'Alarms' | 'CreationTime'>): ScalingPolicy {
       const key = targetKey(input.ServiceNamespace, input.ResourceId, input.ScalableDimension);
-      if (!state.targets.has(key)) throw new SimError('ObjectNotFoundException', `No scalable target registered for service namespace: ${input.ServiceNamespace}, resource ID: ${input.ResourceId}, scalable dimension: ${input.ScalableDimension}`);
+      if (!state.targets.has(key))
+        throw new SimError(
+          'ObjectNotFoundException',
+          `No scalable target registered for service namespace: ${input.ServiceNamespace}, resource ID: ${input.ResourceId}, scalable dimension: ${input.ScalableDimension}`,
+        );
       const id = createHash('sha256').update(`${key}|${input.PolicyName}`).digest('hex').slice(0, 36);
       const policy: ScalingPolicy = {
         ...input,
@@ -165,14 +208,22 @@ export const autoscalingOperations = {
       MaxCapacity: input.number('MaxCapacity', { integer: true, min: 0 }),
       RoleARN: input.string('RoleARN', { max: 1600 }),
       SuspendedState: suspended
-        ? Object.fromEntries(['DynamicScalingInSuspended', 'DynamicScalingOutSuspended', 'ScheduledScalingSuspended'].flatMap((k) => (suspended.boolean(k) === undefined ? [] : [[k, suspended.boolean(k)]])))
+        ? Object.fromEntries(
+            ['DynamicScalingInSuspended', 'DynamicScalingOutSuspended', 'ScheduledScalingSuspended'].flatMap((k) =>
+              suspended.boolean(k) === undefined ? [] : [[k, suspended.boolean(k)]],
+            ),
+          )
         : undefined,
     });
     return { ScalableTargetARN: target.ScalableTargetARN };
   },
   DescribeScalableTargets(raw: Record<string, unknown>, ctx: CallContext) {
     const input = read(raw);
-    const targets = storeFor(ctx).describe({ serviceNamespace: namespaceOf(input), resourceIds: input.strings('ResourceIds', { max: 50 }), scalableDimension: input.string('ScalableDimension') });
+    const targets = storeFor(ctx).describe({
+      serviceNamespace: namespaceOf(input),
+      resourceIds: input.strings('ResourceIds', { max: 50 }),
+      scalableDimension: input.string('ScalableDimension'),
+    });
     const { items, NextToken } = page(targets, input, 50);
     return { ScalableTargets: items, NextToken };
   },

@@ -40,7 +40,12 @@ function cfnState(world: World, accountId: string, region: string): CfnState {
 export function cloudFormationStore(world: World, accountId: string, region: string) {
   const state = cfnState(world, accountId, region);
   return {
-    putStack: (stack: SimStack) => void state.stacks.set(stack.name, { ...stack, id: `arn:aws:cloudformation:${region}:${accountId}:stack/${stack.name}/${randomUUID()}`, created: world.now() }),
+    putStack: (stack: SimStack) =>
+      void state.stacks.set(stack.name, {
+        ...stack,
+        id: `arn:aws:cloudformation:${region}:${accountId}:stack/${stack.name}/${randomUUID()}`,
+        created: world.now(),
+      }),
     putStackSet: (set: SimStackSet) => void state.stackSets.set(set.name, { ...set, id: `${set.name}:${randomUUID()}` }),
   };
 }
@@ -78,7 +83,10 @@ export function cloudFormationService(): SimService {
             Status: 'ACTIVE',
             TemplateBody: set.templateBody,
             PermissionModel: 'SERVICE_MANAGED',
-            Parameters: Object.entries(set.parameters ?? {}).map(([ParameterKey, value]) => ({ ParameterKey, ParameterValue: set.noEcho?.includes(ParameterKey) ? '****' : value })),
+            Parameters: Object.entries(set.parameters ?? {}).map(([ParameterKey, value]) => ({
+              ParameterKey,
+              ParameterValue: set.noEcho?.includes(ParameterKey) ? '****' : value,
+            })),
           },
         };
       },

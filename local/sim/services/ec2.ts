@@ -17,8 +17,13 @@ const KNOWN_REGIONS: ReadonlyArray<{ name: string; optIn: boolean }> = [
   ...['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'sa-east-1'].map((name) => ({ name, optIn: false })),
   ...['eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-north-1'].map((name) => ({ name, optIn: false })),
   ...['ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2'].map((name) => ({ name, optIn: false })),
-  ...['af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7'].map((name) => ({ name, optIn: true })),
-  ...['ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1'].map((name) => ({ name, optIn: true })),
+  ...['af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7'].map(
+    (name) => ({ name, optIn: true }),
+  ),
+  ...['ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1'].map((name) => ({
+    name,
+    optIn: true,
+  })),
 ];
 
 type OptInStatus = 'opt-in-not-required' | 'opted-in' | 'not-opted-in';
@@ -41,7 +46,10 @@ export function ec2Service(): SimService {
       const params = (await queryParams(req)).raw;
       const regions = describeRegions(params, ctx);
       const items = regions
-        .map((r) => `<item><regionName>${escapeXml(r.regionName)}</regionName><regionEndpoint>${escapeXml(r.regionEndpoint)}</regionEndpoint><optInStatus>${r.optInStatus}</optInStatus></item>`)
+        .map(
+          (r) =>
+            `<item><regionName>${escapeXml(r.regionName)}</regionName><regionEndpoint>${escapeXml(r.regionEndpoint)}</regionEndpoint><optInStatus>${r.optInStatus}</optInStatus></item>`,
+        )
         .join('');
       const body = `<?xml version="1.0" encoding="UTF-8"?>\n<DescribeRegionsResponse xmlns="${XMLNS}"><requestId>${ctx.requestId}</requestId><regionInfo>${items}</regionInfo></DescribeRegionsResponse>`;
       return { status: 200, headers: { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': ctx.requestId }, body };
@@ -105,6 +113,9 @@ function filters(params: URLSearchParams): Array<{ name: string; values: string[
 
 /** EC2 filter values accept `*` and `?` wildcards. */
 function wildcard(pattern: string): RegExp {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`);
 }

@@ -16,7 +16,21 @@ import { secretsManagerService } from './secretsmanager.ts';
 
 /** Every built-in service; Step Functions is added by the local runner (local/runner). */
 export function allServices(): SimService[] {
-  return [organizationsService(), stsService(), ec2Service(), snsService(), kmsService(), sagemakerService(), cloudwatchService(), autoscalingService(), s3Service(), taggingService(), pricingService(),
+  return [
+    organizationsService(),
+    stsService(),
+    ec2Service(),
+    snsService(),
+    kmsService(),
+    sagemakerService(),
+    cloudwatchService(),
+    autoscalingService(),
+    s3Service(),
+    taggingService(),
+    pricingService(),
     // Read-only services `zombie-sweep doctor` and the hub's external id reader need.
-    cloudFormationService(), apiGatewayService(), secretsManagerService()];
+    cloudFormationService(),
+    apiGatewayService(),
+    secretsManagerService(),
+  ];
 }

@@ -40,7 +40,8 @@ interface KmsState {
   aliases: Map<string, string>;
 }
 
-const stateOf = (world: World, accountId: string, region: string) => world.regional<KmsState>('kms', accountId, region, () => ({ keys: new Map(), aliases: new Map() }));
+const stateOf = (world: World, accountId: string, region: string) =>
+  world.regional<KmsState>('kms', accountId, region, () => ({ keys: new Map(), aliases: new Map() }));
 
 /** Direct access for tests and scenarios: create keys without an API call. */
 export function kmsStore(world: World, accountId: string, region: string) {
@@ -88,11 +89,20 @@ export function kmsService(): SimService {
       CreateKey: (input, ctx) => {
         const keySpec = optionalString(input, 'KeySpec') ?? optionalString(input, 'CustomerMasterKeySpec') ?? 'SYMMETRIC_DEFAULT';
         const isHmac = keySpec in HMAC_SPECS;
-        if (!isHmac && keySpec !== 'SYMMETRIC_DEFAULT') throw new SimError('UnsupportedOperationException', `The simulator supports KeySpec SYMMETRIC_DEFAULT and HMAC_224/256/384/512, not ${keySpec}.`);
+        if (!isHmac && keySpec !== 'SYMMETRIC_DEFAULT')
+          throw new SimError('UnsupportedOperationException', `The simulator supports KeySpec SYMMETRIC_DEFAULT and HMAC_224/256/384/512, not ${keySpec}.`);
         const keyUsage = optionalString(input, 'KeyUsage') ?? (isHmac ? undefined : 'ENCRYPT_DECRYPT');
-        if (isHmac && keyUsage !== 'GENERATE_VERIFY_MAC') throw new SimError('ValidationException', `KeyUsage must be GENERATE_VERIFY_MAC for KeySpec ${keySpec}.`);
+        if (isHmac && keyUsage !== 'GENERATE_VERIFY_MAC')
+          throw new SimError('ValidationException', `KeyUsage must be GENERATE_VERIFY_MAC for KeySpec ${keySpec}.`);
         if (!isHmac && keyUsage !== 'ENCRYPT_DECRYPT') throw new SimError('ValidationException', `KeyUsage must be ENCRYPT_DECRYPT for KeySpec ${keySpec}.`);
-        const key = createKey(ctx.world, ctx.caller.accountId, ctx.caller.region, keySpec, keyUsage as SimKmsKey['keyUsage'], optionalString(input, 'Description') ?? '');
+        const key = createKey(
+          ctx.world,
+          ctx.caller.accountId,
+          ctx.caller.region,
+          keySpec,
+          keyUsage as SimKmsKey['keyUsage'],
+          optionalString(input, 'Description') ?? '',
+        );
         return { KeyMetadata: metadata(key) };
       },
       DescribeKey: (input, ctx) => ({ KeyMetadata: metadata(resolveKey(ctx, requiredString(input, 'KeyId'))) }),
@@ -105,7 +115,8 @@ export function kmsService(): SimService {
         const presented = blob(input, 'Mac', 1, 6144);
         const expected = mac(key, message);
         // "If the HMAC is not verified, the VerifyMac operation fails with a KMSInvalidMacException" (VerifyMac reference).
-        if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) throw new SimError('KMSInvalidMacException', 'The MAC does not match the message, key and MAC algorithm.');
+        if (presented.length !== expected.length || !timingSafeEqual(presented, expected))
+          throw new SimError('KMSInvalidMacException', 'The MAC does not match the message, key and MAC algorithm.');
         return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };
       },
       DisableKey: (input, ctx) => setState(resolveKey(ctx, requiredString(input, 'KeyId')), 'Disabled'),
@@ -139,12 +150,16 @@ function macInput(input: Record<string, unknown>, ctx: CallContext): { key: SimK
   const key = resolveKey(ctx, requiredString(input, 'KeyId'));
   const algorithm = requiredString(input, 'MacAlgorithm');
   if (!['HMAC_SHA_224', 'HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512'].includes(algorithm)) {
-    throw new SimError('ValidationException', `1 validation error detected: Value '${algorithm}' at 'macAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512]`);
+    throw new SimError(
+      'ValidationException',
+      `1 validation error detected: Value '${algorithm}' at 'macAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512]`,
+    );
   }
   const message = blob(input, 'Message', 1, 4096);
   usable(key);
   const spec = HMAC_SPECS[key.keySpec];
-  if (key.keyUsage !== 'GENERATE_VERIFY_MAC' || !spec) throw new SimError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage} which is not valid for ${ctx.operation}.`);
+  if (key.keyUsage !== 'GENERATE_VERIFY_MAC' || !spec)
+    throw new SimError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage} which is not valid for ${ctx.operation}.`);
   if (spec.algorithm !== algorithm) throw new SimError('InvalidKeyUsageException', `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
   return { key, algorithm, message };
 }
@@ -186,7 +201,10 @@ function resolveKey(ctx: CallContext, keyId: string): SimKmsKey {
 function requiredString(input: Record<string, unknown>, field: string): string {
   const value = input[field];
   if (value === undefined || value === null || value === '') {
-    throw new SimError('ValidationException', `1 validation error detected: Value null at '${field.charAt(0).toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`);
+    throw new SimError(
+      'ValidationException',
+      `1 validation error detected: Value null at '${field.charAt(0).toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   if (typeof value !== 'string') throw new SimError('SerializationException', `Expected a string for ${field}`);
   return value;
@@ -202,7 +220,10 @@ function blob(input: Record<string, unknown>, field: string, min: number, max: n
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(raw)) throw new SimError('SerializationException', `${field} is not valid base64`);
   const bytes = Buffer.from(raw, 'base64');
   if (bytes.length < min || bytes.length > max) {
-    throw new SimError('ValidationException', `1 validation error detected: Value at '${field.charAt(0).toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`);
+    throw new SimError(
+      'ValidationException',
+      `1 validation error detected: Value at '${field.charAt(0).toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`,
+    );
   }
   return bytes;
 }

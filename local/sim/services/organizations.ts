@@ -26,7 +26,7 @@ export function organizationsService(): SimService {
     version: '1.1',
     // AWS answers Organizations throttling with TooManyRequestsException (HTTP 400), which the SDK retries.
     throttlingCode: 'TooManyRequestsException',
-    throttlingMessage: 'AWS Organizations can\'t complete your request because another request is already in progress. Try again later.',
+    throttlingMessage: "AWS Organizations can't complete your request because another request is already in progress. Try again later.",
     operations: {
       DescribeOrganization: (_input, ctx) => ({ Organization: describeOrganization(orgMember(ctx).world) }),
       // Trusted access and delegated administrators: read side only, set up by tests through organizationsAdminStore.
@@ -56,21 +56,33 @@ export function organizationsService(): SimService {
       ListAccountsForParent: (input, ctx) => {
         const world = management(ctx);
         const parentId = existingParent(world, requiredString(input, 'ParentId'));
-        const page = paginate(input, ctx.operation, parentId, [...world.accounts.values()].filter((a) => a.parentId === parentId));
+        const page = paginate(
+          input,
+          ctx.operation,
+          parentId,
+          [...world.accounts.values()].filter((a) => a.parentId === parentId),
+        );
         return { Accounts: page.items.map((a) => account(world, a)), NextToken: page.nextToken };
       },
       ListOrganizationalUnitsForParent: (input, ctx) => {
         const world = management(ctx);
         const parentId = existingParent(world, requiredString(input, 'ParentId'));
-        const page = paginate(input, ctx.operation, parentId, [...world.ous.values()].filter((ou) => ou.parentId === parentId));
+        const page = paginate(
+          input,
+          ctx.operation,
+          parentId,
+          [...world.ous.values()].filter((ou) => ou.parentId === parentId),
+        );
         return { OrganizationalUnits: page.items.map((ou) => organizationalUnit(world, ou)), NextToken: page.nextToken };
       },
       ListParents: (input, ctx) => {
         const world = management(ctx);
         const childId = requiredString(input, 'ChildId');
-        if (!ACCOUNT_ID.test(childId) && !OU_ID.test(childId)) throw invalidInput('INVALID_PATTERN', `You specified a value for ChildId that does not match the required pattern: ${childId}`);
+        if (!ACCOUNT_ID.test(childId) && !OU_ID.test(childId))
+          throw invalidInput('INVALID_PATTERN', `You specified a value for ChildId that does not match the required pattern: ${childId}`);
         const parentId = world.accounts.get(childId)?.parentId ?? world.ous.get(childId)?.parentId;
-        if (parentId === undefined) throw new SimError('ChildNotFoundException', `We can't find an organizational unit (OU) or AWS account with the ChildId ${childId}.`);
+        if (parentId === undefined)
+          throw new SimError('ChildNotFoundException', `We can't find an organizational unit (OU) or AWS account with the ChildId ${childId}.`);
         const page = paginate(input, ctx.operation, childId, [parentId]);
         return { Parents: page.items.map((id) => ({ Id: id, Type: id.startsWith('r-') ? 'ROOT' : 'ORGANIZATIONAL_UNIT' })), NextToken: page.nextToken };
       },
@@ -80,7 +92,8 @@ export function organizationsService(): SimService {
         if (!ACCOUNT_ID.test(resourceId) && !OU_ID.test(resourceId) && !ROOT_ID.test(resourceId)) {
           throw invalidInput('INVALID_PATTERN', `You specified a value for ResourceId that does not match the required pattern: ${resourceId}`);
         }
-        if (ACCOUNT_ID.test(resourceId) && !world.accounts.get(resourceId)) throw new SimError('TargetNotFoundException', `We can't find a resource with the ResourceId ${resourceId}.`);
+        if (ACCOUNT_ID.test(resourceId) && !world.accounts.get(resourceId))
+          throw new SimError('TargetNotFoundException', `We can't find a resource with the ResourceId ${resourceId}.`);
         const tags = Object.entries(adminState(world).tags.get(resourceId) ?? {}).map(([Key, Value]) => ({ Key, Value }));
         const page = paginate(input, ctx.operation, resourceId, tags);
         return { Tags: page.items, NextToken: page.nextToken };
@@ -176,8 +189,10 @@ function organizationalUnit(world: World, ou: SimOu) {
 }
 
 function existingParent(world: World, parentId: string): string {
-  if (!ROOT_ID.test(parentId) && !OU_ID.test(parentId)) throw invalidInput('INVALID_PATTERN', `You specified a value for ParentId that does not match the required pattern: ${parentId}`);
-  if (parentId !== world.rootId && !world.ous.has(parentId)) throw new SimError('ParentNotFoundException', `We can't find a root or OU with the ParentId ${parentId}.`);
+  if (!ROOT_ID.test(parentId) && !OU_ID.test(parentId))
+    throw invalidInput('INVALID_PATTERN', `You specified a value for ParentId that does not match the required pattern: ${parentId}`);
+  if (parentId !== world.rootId && !world.ous.has(parentId))
+    throw new SimError('ParentNotFoundException', `We can't find a root or OU with the ParentId ${parentId}.`);
   return parentId;
 }
 
@@ -211,15 +226,22 @@ function paginate<T>(input: Input, op: string, scope: string, items: T[]): { ite
   if (max !== undefined && max !== null) {
     if (typeof max !== 'number' || !Number.isInteger(max)) throw new SimError('SerializationException', 'Expected an integer for MaxResults');
     if (max < 1) throw invalidInput('MIN_VALUE_EXCEEDED', 'You provided a value for MaxResults that is below the minimum allowed value of 1.');
-    if (max > MAX_RESULTS) throw invalidInput('MAX_VALUE_EXCEEDED', `You provided a value for MaxResults that exceeds the maximum allowed value of ${MAX_RESULTS}.`);
+    if (max > MAX_RESULTS)
+      throw invalidInput('MAX_VALUE_EXCEEDED', `You provided a value for MaxResults that exceeds the maximum allowed value of ${MAX_RESULTS}.`);
   }
   const pageSize = typeof max === 'number' ? max : DEFAULT_PAGE_SIZE;
   const token = decodeToken<PageToken>(input.NextToken, 'InvalidInputException');
   if (token && (token.op !== op || token.scope !== scope || typeof token.offset !== 'number' || token.offset < 0)) {
-    throw invalidInput('INVALID_NEXT_TOKEN', 'The NextToken value is not valid for this request. Get it from the response to a previous call of the same operation.');
+    throw invalidInput(
+      'INVALID_NEXT_TOKEN',
+      'The NextToken value is not valid for this request. Get it from the response to a previous call of the same operation.',
+    );
   }
   if (!token && items.length > pageSize) return { items: [], nextToken: encodeToken({ op, scope, offset: 0, warm: true } satisfies PageToken) };
   const offset = token?.offset ?? 0;
   const end = offset + pageSize;
-  return { items: items.slice(offset, end), nextToken: end < items.length ? encodeToken({ op, scope, offset: end, warm: true } satisfies PageToken) : undefined };
+  return {
+    items: items.slice(offset, end),
+    nextToken: end < items.length ? encodeToken({ op, scope, offset: end, warm: true } satisfies PageToken) : undefined,
+  };
 }

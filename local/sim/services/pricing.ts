@@ -46,7 +46,13 @@ function product(sku: string, family: string, attributes: Record<string, string>
   return {
     serviceCode: 'AmazonSageMaker',
     product: { productFamily: family, sku, attributes: { servicecode: 'AmazonSageMaker', ...attributes } },
-    terms: { OnDemand: { [`${sku}.JRTCKXETXF`]: { priceDimensions: { [`${sku}.JRTCKXETXF.6YS6EN2CT7`]: { unit, pricePerUnit: { USD: usd.toFixed(10) }, description: `$${usd} per ${unit}` } } } } },
+    terms: {
+      OnDemand: {
+        [`${sku}.JRTCKXETXF`]: {
+          priceDimensions: { [`${sku}.JRTCKXETXF.6YS6EN2CT7`]: { unit, pricePerUnit: { USD: usd.toFixed(10) }, description: `$${usd} per ${unit}` } },
+        },
+      },
+    },
     publicationDate: PUBLICATION_DATE,
   };
 }
@@ -57,10 +63,26 @@ function catalogue(): SimPriceProduct[] {
     const prefix = region.toUpperCase().replace(/-/g, '');
     for (const [instanceName, hourly] of Object.entries(prices.instancesUsdPerHour)) {
       const sku = `SIM${prefix}${instanceName.replace(/\W/g, '')}`.toUpperCase();
-      products.push(product(sku, 'ML Instance', { regionCode: region, location: region, component: 'Hosting', instanceName, usagetype: `${prefix}-Host:${instanceName}`, operation: 'RunInstance' }, 'Hrs', hourly * prices.regionFactorFromUsEast1));
+      products.push(
+        product(
+          sku,
+          'ML Instance',
+          { regionCode: region, location: region, component: 'Hosting', instanceName, usagetype: `${prefix}-Host:${instanceName}`, operation: 'RunInstance' },
+          'Hrs',
+          hourly * prices.regionFactorFromUsEast1,
+        ),
+      );
     }
     const sku = `SIM${prefix}SERVERLESSPC`;
-    products.push(product(sku, 'ML Serverless Inference', { regionCode: region, location: region, component: 'Hosting', usagetype: `${prefix}-ServerlessInf-ProvConcurrency:GB-Secs`, operation: 'RunInstance' }, 'GB-Second', prices.serverlessProvisionedConcurrencyUsdPerGbSecond));
+    products.push(
+      product(
+        sku,
+        'ML Serverless Inference',
+        { regionCode: region, location: region, component: 'Hosting', usagetype: `${prefix}-ServerlessInf-ProvConcurrency:GB-Secs`, operation: 'RunInstance' },
+        'GB-Second',
+        prices.serverlessProvisionedConcurrencyUsdPerGbSecond,
+      ),
+    );
   }
   return products;
 }
@@ -82,7 +104,8 @@ function matches(p: SimPriceProduct, filter: Filter): boolean {
 }
 
 function getProducts(input: Record<string, unknown>, ctx: CallContext): unknown {
-  if (!PRICING_REGIONS.has(ctx.caller.region)) throw new SimError('UnrecognizedClientException', `The Price List Query API has no endpoint in ${ctx.caller.region}; use us-east-1`, 400);
+  if (!PRICING_REGIONS.has(ctx.caller.region))
+    throw new SimError('UnrecognizedClientException', `The Price List Query API has no endpoint in ${ctx.caller.region}; use us-east-1`, 400);
   if (input.ServiceCode !== 'AmazonSageMaker') {
     if (typeof input.ServiceCode !== 'string') throw new SimError('InvalidParameterException', 'ServiceCode is required', 400);
     return { FormatVersion: 'aws_v1', PriceList: [] };

@@ -17,8 +17,25 @@ export { snsStore } from './sns/store.ts';
 
 const PROTOCOLS = new Set(['http', 'https', 'email', 'email-json', 'sms', 'sqs', 'application', 'lambda', 'firehose']);
 const NEEDS_CONFIRMATION = new Set(['http', 'https', 'email', 'email-json']);
-const SUBSCRIPTION_ATTRIBUTES = new Set(['DeliveryPolicy', 'FilterPolicy', 'FilterPolicyScope', 'RawMessageDelivery', 'RedrivePolicy', 'SubscriptionRoleArn', 'ReplayPolicy']);
-const TOPIC_ATTRIBUTES = new Set(['DisplayName', 'Policy', 'DeliveryPolicy', 'KmsMasterKeyId', 'SignatureVersion', 'TracingConfig', 'ArchivePolicy', 'DataProtectionPolicy']);
+const SUBSCRIPTION_ATTRIBUTES = new Set([
+  'DeliveryPolicy',
+  'FilterPolicy',
+  'FilterPolicyScope',
+  'RawMessageDelivery',
+  'RedrivePolicy',
+  'SubscriptionRoleArn',
+  'ReplayPolicy',
+]);
+const TOPIC_ATTRIBUTES = new Set([
+  'DisplayName',
+  'Policy',
+  'DeliveryPolicy',
+  'KmsMasterKeyId',
+  'SignatureVersion',
+  'TracingConfig',
+  'ArchivePolicy',
+  'DataProtectionPolicy',
+]);
 const PAGE_SIZE = 100;
 
 export function snsService(): SimService {
@@ -66,7 +83,8 @@ function createTopic(params: QueryParams, ctx: CallContext): SnsTopic {
   const existing = state(ctx).topics.get(arn);
   if (existing) {
     // CreateTopic is idempotent: the same name answers the same ARN, unless the attributes or tags differ.
-    for (const [key, value] of Object.entries(attributes)) if (existing.attributes[key] !== value) throw invalid('Attributes Reason: Topic already exists with different attributes');
+    for (const [key, value] of Object.entries(attributes))
+      if (existing.attributes[key] !== value) throw invalid('Attributes Reason: Topic already exists with different attributes');
     for (const [key, value] of Object.entries(tags)) if (existing.tags[key] !== value) throw invalid('Tags Reason: Topic already exists with different tags');
     return existing;
   }
@@ -85,7 +103,8 @@ function subscribe(params: QueryParams, ctx: CallContext) {
   const existing = [...topic.subscriptions.values()].find((s) => s.protocol === protocol && s.endpoint === endpoint);
   let sub: SnsSubscription;
   if (existing) {
-    if (Object.entries(attributes).some(([k, v]) => existing.attributes[k] !== v)) throw invalid('Attributes Reason: Subscription already exists with different attributes');
+    if (Object.entries(attributes).some(([k, v]) => existing.attributes[k] !== v))
+      throw invalid('Attributes Reason: Subscription already exists with different attributes');
     sub = existing;
   } else {
     sub = { arn: `${topic.arn}:${randomUUID()}`, topicArn: topic.arn, protocol, endpoint, owner: ctx.caller.accountId, attributes: {} };
@@ -103,11 +122,13 @@ function applySubscriptionAttributes(sub: SnsSubscription, attributes: Record<st
     if (!SUBSCRIPTION_ATTRIBUTES.has(key)) throw invalid(`AttributeName Reason: unknown subscription attribute ${key}`);
     if (key === 'RawMessageDelivery') {
       if (value !== 'true' && value !== 'false') throw invalid('Attributes Reason: RawMessageDelivery: Invalid value [' + value + ']. Must be true or false.');
-      if (value === 'true' && sub.protocol.startsWith('email')) throw invalid(`Attributes Reason: Delivery protocol [${sub.protocol}] does not support raw message delivery.`);
+      if (value === 'true' && sub.protocol.startsWith('email'))
+        throw invalid(`Attributes Reason: Delivery protocol [${sub.protocol}] does not support raw message delivery.`);
     }
   }
   const scope = (attributes.FilterPolicyScope ?? 'MessageAttributes') as FilterScope;
-  if (scope !== 'MessageAttributes' && scope !== 'MessageBody') throw invalid(`Attributes Reason: FilterPolicyScope: Invalid value [${scope}]. Please use either MessageBody or MessageAttributes`);
+  if (scope !== 'MessageAttributes' && scope !== 'MessageBody')
+    throw invalid(`Attributes Reason: FilterPolicyScope: Invalid value [${scope}]. Please use either MessageBody or MessageAttributes`);
   let filter: SnsSubscription['filter'];
   if (attributes.FilterPolicy !== undefined) {
     try {
@@ -133,7 +154,8 @@ function validateEndpoint(protocol: string, endpoint: string): void {
     application: /^arn:aws:sns:[a-z0-9-]+:\d{12}:endpoint\/\S+$/,
     sms: /^\+?[0-9]{5,15}$/,
   };
-  if (!ok[protocol]!.test(endpoint)) throw invalid(protocol.startsWith('email') ? 'Email address' : `Endpoint Reason: not a valid ${protocol} endpoint: ${endpoint}`);
+  if (!ok[protocol]!.test(endpoint))
+    throw invalid(protocol.startsWith('email') ? 'Email address' : `Endpoint Reason: not a valid ${protocol} endpoint: ${endpoint}`);
 }
 
 /** Topics of another account or region are not reachable (topic policies are not modelled). */
@@ -141,7 +163,8 @@ export function findTopic(arn: string, ctx: CallContext): SnsTopic {
   const parsed = /^arn:aws:sns:([a-z0-9-]+):(\d{12}):([\w-]+)$/.exec(arn);
   if (!parsed) throw invalid('TopicArn');
   if (parsed[1] !== ctx.caller.region) throw invalid('TopicArn');
-  if (parsed[2] !== ctx.caller.accountId) throw new SimError('AuthorizationError', `User: ${ctx.caller.principalArn} is not authorized to perform: SNS:${ctx.operation} on resource: ${arn}`, 403);
+  if (parsed[2] !== ctx.caller.accountId)
+    throw new SimError('AuthorizationError', `User: ${ctx.caller.principalArn} is not authorized to perform: SNS:${ctx.operation} on resource: ${arn}`, 403);
   const topic = state(ctx).topics.get(arn);
   if (!topic) throw new SimError('NotFound', 'Topic does not exist', 404);
   return topic;
@@ -149,16 +172,22 @@ export function findTopic(arn: string, ctx: CallContext): SnsTopic {
 
 function summary(sub: SnsSubscription) {
   // AWS lists an unconfirmed subscription with the literal ARN "PendingConfirmation".
-  return { SubscriptionArn: sub.pendingConfirmation ? 'PendingConfirmation' : sub.arn, Owner: sub.owner, Protocol: sub.protocol, Endpoint: sub.endpoint, TopicArn: sub.topicArn };
+  return {
+    SubscriptionArn: sub.pendingConfirmation ? 'PendingConfirmation' : sub.arn,
+    Owner: sub.owner,
+    Protocol: sub.protocol,
+    Endpoint: sub.endpoint,
+    TopicArn: sub.topicArn,
+  };
 }
 
 /** Query maps arrive as `Name.entry.N.key` / `Name.entry.N.value`. */
 function mapParam(params: QueryParams, name: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (let i = 1; params.get(`${name}.entry.${i}.key`) !== undefined; i++) out[params.get(`${name}.entry.${i}.key`)!] = params.get(`${name}.entry.${i}.value`) ?? '';
+  for (let i = 1; params.get(`${name}.entry.${i}.key`) !== undefined; i++)
+    out[params.get(`${name}.entry.${i}.key`)!] = params.get(`${name}.entry.${i}.value`) ?? '';
   return out;
 }
-
 
 function paginate<T>(items: T[], params: QueryParams, scope: string): { items: T[]; nextToken?: string } {
   const token = decodeToken<{ scope: string; offset: number }>(params.get('NextToken'), 'InvalidParameter');

@@ -33,7 +33,9 @@ export function stsService(): SimService {
     operations: {
       AssumeRole: (params, ctx) => assumeRole(params, ctx),
       GetCallerIdentity: (_params, ctx) => ({
-        UserId: ctx.caller.assumedRole ? `${roleUniqueId(ctx.caller.accountId, ctx.caller.assumedRole.roleName)}:${ctx.caller.assumedRole.sessionName}` : uniqueId('AIDA', ctx.caller.principalArn),
+        UserId: ctx.caller.assumedRole
+          ? `${roleUniqueId(ctx.caller.accountId, ctx.caller.assumedRole.roleName)}:${ctx.caller.assumedRole.sessionName}`
+          : uniqueId('AIDA', ctx.caller.principalArn),
         Account: ctx.caller.accountId,
         Arn: ctx.caller.principalArn,
       }),
@@ -46,18 +48,21 @@ function assumeRole(params: QueryParams, ctx: CallContext) {
   const sessionName = params.require('RoleSessionName');
   checkLength('roleArn', roleArn, 20, 2048);
   checkLength('roleSessionName', sessionName, 2, 64);
-  if (!SESSION_NAME.test(sessionName)) throw validation(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+  if (!SESSION_NAME.test(sessionName))
+    throw validation(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
   const externalId = params.get('ExternalId');
   if (externalId !== undefined) {
     checkLength('externalId', externalId, 2, 1224);
-    if (!EXTERNAL_ID.test(externalId)) throw validation(`Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`);
+    if (!EXTERNAL_ID.test(externalId))
+      throw validation(`Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`);
   }
   const duration = durationSeconds(params.get('DurationSeconds'));
 
   const parsed = ROLE_ARN.exec(roleArn);
   if (!parsed) throw new SimError('ValidationError', `${roleArn} is invalid`);
   const [, partition, accountId, , roleName] = parsed as unknown as [string, string, string, string, string];
-  const denied = () => new SimError('AccessDenied', `User: ${ctx.caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
+  const denied = () =>
+    new SimError('AccessDenied', `User: ${ctx.caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
   if (partition !== 'aws') throw denied();
   const account = ctx.world.accounts.get(accountId);
   // AWS does not say why an AssumeRole was refused (missing role, trust policy, external id, closed account).
@@ -112,13 +117,18 @@ function durationSeconds(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_DURATION_SECONDS;
   const value = Number(raw);
   if (!Number.isInteger(value)) throw validation(`Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
-  if (value < MIN_DURATION_SECONDS) throw validation(`Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${MIN_DURATION_SECONDS}`);
-  if (value > MAX_DURATION_SECONDS) throw validation(`Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${MAX_DURATION_SECONDS}`);
+  if (value < MIN_DURATION_SECONDS)
+    throw validation(
+      `Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${MIN_DURATION_SECONDS}`,
+    );
+  if (value > MAX_DURATION_SECONDS)
+    throw validation(`Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${MAX_DURATION_SECONDS}`);
   return value;
 }
 
 function checkLength(field: string, value: string, min: number, max: number): void {
-  if (value.length < min) throw validation(`Value '${value}' at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`);
+  if (value.length < min)
+    throw validation(`Value '${value}' at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`);
   if (value.length > max) throw validation(`Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
 }
 
@@ -151,7 +161,14 @@ function randomToken(length: number): string {
  * Credentials of a role session, as STS issues them to AssumeRole callers and as Lambda hands them to a
  * function running with its execution role (the local auto-tagger gets its credentials this way).
  */
-export function issueRoleCredentials(world: World, accountId: string, roleName: string, sessionName: string, durationSeconds = 3600, sessionTags: Record<string, string> = {}): IssuedCredential {
+export function issueRoleCredentials(
+  world: World,
+  accountId: string,
+  roleName: string,
+  sessionName: string,
+  durationSeconds = 3600,
+  sessionTags: Record<string, string> = {},
+): IssuedCredential {
   const issued: IssuedCredential = {
     accessKeyId: `ASIA${randomToken(16)}`,
     secretAccessKey: randomBytes(30).toString('base64'),

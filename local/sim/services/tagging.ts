@@ -62,7 +62,13 @@ function getResources(raw: Record<string, unknown>, ctx: CallContext) {
 
   if (arnList) {
     // "You can't specify both this parameter and ..." (ResourceARNList, API reference).
-    const conflicting = [typeFilters && 'ResourceTypeFilters', tagFilters.length > 0 && 'TagFilters', perPage !== undefined && 'ResourcesPerPage', tagsPerPage !== undefined && 'TagsPerPage', token && 'PaginationToken'].filter(Boolean);
+    const conflicting = [
+      typeFilters && 'ResourceTypeFilters',
+      tagFilters.length > 0 && 'TagFilters',
+      perPage !== undefined && 'ResourcesPerPage',
+      tagsPerPage !== undefined && 'TagsPerPage',
+      token && 'PaginationToken',
+    ].filter(Boolean);
     if (conflicting.length > 0) throw new SimError(ERROR, `ResourceARNList can't be specified with ${conflicting.join(', ')}.`);
     arnList.forEach((arn, i) => {
       if (arn.length < 1) input.fail(`ResourceARNList.${i + 1}`, arn, 'Member must have length greater than or equal to 1');
@@ -82,7 +88,9 @@ function getResources(raw: Record<string, unknown>, ctx: CallContext) {
 
   const wanted = (arn: string) => matchesType(arn, typeFilters) && matchesTags(store.tagsOf(arn), tagFilters);
   // A tag filter only matches resources that have tags now; without one, once-tagged resources show with [].
-  const arns = [...store.state.tags.keys()].filter((arn) => exists(arn) && wanted(arn) && (tagFilters.length === 0 || store.state.tags.get(arn)!.size > 0)).sort();
+  const arns = [...store.state.tags.keys()]
+    .filter((arn) => exists(arn) && wanted(arn) && (tagFilters.length === 0 || store.state.tags.get(arn)!.size > 0))
+    .sort();
   const cursor = decodeToken<Cursor>(token, ERROR);
   if (cursor !== undefined && typeof cursor?.after !== 'string') throw new SimError(ERROR, 'The PaginationToken is not valid.');
   const remaining = cursor ? arns.filter((arn) => arn > cursor.after) : arns;
@@ -113,5 +121,7 @@ function matchesType(arn: string, filters: readonly string[] | undefined): boole
 
 /** All filters must match; within one, any of its values (or any value at all when none are given). */
 function matchesTags(tags: Record<string, string>, filters: readonly { key: string; values?: string[] }[]): boolean {
-  return filters.every((filter) => Object.hasOwn(tags, filter.key) && (!filter.values || filter.values.length === 0 || filter.values.includes(tags[filter.key]!)));
+  return filters.every(
+    (filter) => Object.hasOwn(tags, filter.key) && (!filter.values || filter.values.length === 0 || filter.values.includes(tags[filter.key]!)),
+  );
 }

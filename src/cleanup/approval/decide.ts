@@ -80,31 +80,15 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
       if (!written.written) return superseded(deps, stored);
       return { outcome: 'failed', decision: released, error: name };
     }
-    const closed: DecisionRecord = {
-      ...stored.value,
-      status: 'window-closed',
-      approved: [],
-      rejected: [],
-      // scaleToZero moves with the lists it is signed with (signature.ts): a closed record still verifies.
-      requested: { approved: stored.value.approved, rejected: stored.value.rejected, ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}) },
-      closedAt: now.toISOString(),
-      closedReason: `${name}: ${errorMessage(error)}`,
-      sendStartedAt: undefined,
-    };
-    const written = await writeJson(s3, deps.archiveBucket, key, closed, { ifMatch: stored.etag });
-    // Losing this write means someone else moved the record on (delivered it, most likely): theirs stands, and no `expired` event.
-    if (!written.written) return superseded(deps, stored);
-    log.warn('approval window closed before the decision arrived', { error: name });
-    await appendAuditEvent(auditWriter(deps), {
-      type: 'expired',
-      actor: stored.value.approver,
-      sweepId: stored.value.sweepId,
-      reason: `decision arrived after the approval window closed (${name}); nothing approved`,
-      details: { requested: closed.requested, decidedAt: stored.value.decidedAt },
-    });
-    return { outcome: 'window-closed', decision: closed };
+    return closeWindow(deps, stored, `${name}: ${errorMessage(error)}`, name);
   }
-  const delivered: DecisionRecord = { ...stored.value, status: 'delivered', deliveredAt: deps.clock.now().toISOString(), sendStartedAt: undefined, lastSendError: undefined };
+  const delivered: DecisionRecord = {
+    ...stored.value,
+    status: 'delivered',
+    deliveredAt: deps.clock.now().toISOString(),
+    sendStartedAt: undefined,
+    lastSendError: undefined,
+  };
   // If this update is lost, the record still says `pending`; apply-decision, which runs only when the
   // workflow got the decision, marks it delivered.
   const written = await writeJson(s3, deps.archiveBucket, key, delivered, { ifMatch: stored.etag });
@@ -118,6 +102,37 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
   });
   log.info('decision delivered', { approved: delivered.approved.length, rejected: delivered.rejected.length });
   return { outcome: 'delivered', decision: delivered };
+}
+
+/** The task token proved closed: the record keeps what was asked (signed as it was) and approves nothing. */
+async function closeWindow(deps: CleanupDeps, stored: Stored<DecisionRecord>, closedReason: string, refusal: string): Promise<Delivery> {
+  const closed: DecisionRecord = {
+    ...stored.value,
+    status: 'window-closed',
+    approved: [],
+    rejected: [],
+    // scaleToZero moves with the lists it is signed with (signature.ts): a closed record still verifies.
+    requested: {
+      approved: stored.value.approved,
+      rejected: stored.value.rejected,
+      ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}),
+    },
+    closedAt: deps.clock.now().toISOString(),
+    closedReason,
+    sendStartedAt: undefined,
+  };
+  const written = await writeJson(deps.clients.hub(S3Client), deps.archiveBucket, layout.decision(stored.value.sweepId), closed, { ifMatch: stored.etag });
+  // Losing this write means someone else moved the record on (delivered it, most likely): theirs stands, and no `expired` event.
+  if (!written.written) return superseded(deps, stored);
+  deps.log.warn('approval window closed before the decision arrived', { sweepId: stored.value.sweepId, error: refusal });
+  await appendAuditEvent(auditWriter(deps), {
+    type: 'expired',
+    actor: stored.value.approver,
+    sweepId: stored.value.sweepId,
+    reason: `decision arrived after the approval window closed (${refusal}); nothing approved`,
+    details: { requested: closed.requested, decidedAt: stored.value.decidedAt },
+  });
+  return { outcome: 'window-closed', decision: closed };
 }
 
 async function superseded(deps: CleanupDeps, sent: Stored<DecisionRecord>): Promise<Delivery> {
@@ -175,7 +190,9 @@ export async function decide(
     approved: all.filter((arn) => chosen.has(arn)),
     rejected: all.filter((arn) => !chosen.has(arn)),
     // Only when used, so a decision without it is signed and stored exactly as before.
-    ...(action === 'approve' && scaleToZero.some((arn) => chosen.has(arn)) ? { scaleToZero: all.filter((arn) => chosen.has(arn) && scaleToZero.includes(arn)) } : {}),
+    ...(action === 'approve' && scaleToZero.some((arn) => chosen.has(arn))
+      ? { scaleToZero: all.filter((arn) => chosen.has(arn) && scaleToZero.includes(arn)) }
+      : {}),
   });
 }
 
@@ -210,7 +227,9 @@ export async function recordDecision(
     return settleExisting(deps, record, winner, approver);
   }
   // The creating write is the first send's lease: nobody can have sent this decision before.
-  return fromDelivery(await deliverDecision(deps, { value: decision, etag: written.etag }, record.value.taskToken, { maybeSentBefore: false, expiresAt: record.value.expiresAt }));
+  return fromDelivery(
+    await deliverDecision(deps, { value: decision, etag: written.etag }, record.value.taskToken, { maybeSentBefore: false, expiresAt: record.value.expiresAt }),
+  );
 }
 
 /** A send that started less than a lease ago and has not reported failure may still be under way. */
@@ -222,7 +241,9 @@ function sendInFlight(decision: DecisionRecord, now: Date): boolean {
 async function settleExisting(deps: CleanupDeps, record: Stored<ApprovalRecord>, existing: Stored<DecisionRecord>, approver: string): Promise<DecideOutcome> {
   const mine = existing.value.approver === approver;
   if (existing.value.status !== 'pending') {
-    return mine && existing.value.status === 'window-closed' ? { kind: 'window-closed', decision: existing.value } : { kind: 'already-decided', decision: existing.value };
+    return mine && existing.value.status === 'window-closed'
+      ? { kind: 'window-closed', decision: existing.value }
+      : { kind: 'already-decided', decision: existing.value };
   }
   // Someone else's decision is theirs to re-send; a concurrent click of the same approver leaves it to the request sending it.
   const now = deps.clock.now();
@@ -236,5 +257,7 @@ async function settleExisting(deps: CleanupDeps, record: Stored<ApprovalRecord>,
     const current = await readDecisionRecord(s3, deps.archiveBucket, record.value.sweepId);
     return fromDelivery({ outcome: 'superseded', decision: current?.value ?? existing.value });
   }
-  return fromDelivery(await deliverDecision(deps, { value: claim, etag: claimed.etag }, record.value.taskToken, { maybeSentBefore, expiresAt: record.value.expiresAt }));
+  return fromDelivery(
+    await deliverDecision(deps, { value: claim, etag: claimed.etag }, record.value.taskToken, { maybeSentBefore, expiresAt: record.value.expiresAt }),
+  );
 }

@@ -29,15 +29,24 @@ function matches(group: ApprovalGroup, c: ApprovalCandidate): boolean {
 }
 
 /** Which group decides which endpoint. Groups that got no endpoint are left out (nobody is mailed for nothing). */
-export function routeCandidates(candidates: readonly ApprovalCandidate[], groups: readonly ApprovalGroup[], fallback: { approvers: readonly string[]; requiredApprovals: number }): GroupPlan[] {
-  const plans: GroupPlan[] = [...groups.map((g) => ({ name: g.name, approvers: [...g.approvers], requiredApprovals: g.requiredApprovals, endpoints: [] as string[] }))];
+export function routeCandidates(
+  candidates: readonly ApprovalCandidate[],
+  groups: readonly ApprovalGroup[],
+  fallback: { approvers: readonly string[]; requiredApprovals: number },
+): GroupPlan[] {
+  const plans: GroupPlan[] = [
+    ...groups.map((g) => ({ name: g.name, approvers: [...g.approvers], requiredApprovals: g.requiredApprovals, endpoints: [] as string[] })),
+  ];
   const fallbackPlan: GroupPlan = { name: DEFAULT_GROUP, approvers: [...fallback.approvers], requiredApprovals: fallback.requiredApprovals, endpoints: [] };
   for (const c of candidates) {
     const index = groups.findIndex((g) => matches(g, c));
     (index >= 0 ? plans[index]! : fallbackPlan).endpoints.push(c.endpointArn);
   }
   if (fallbackPlan.endpoints.length > 0 && fallbackPlan.approvers.length === 0) {
-    throw new InputValidationError(`approvers: ${fallbackPlan.endpoints.length} endpoint(s) match no approver group and the sweep has no approvers of its own`, 'approvers');
+    throw new InputValidationError(
+      `approvers: ${fallbackPlan.endpoints.length} endpoint(s) match no approver group and the sweep has no approvers of its own`,
+      'approvers',
+    );
   }
   return [...plans, fallbackPlan].filter((p) => p.endpoints.length > 0);
 }
@@ -49,7 +58,11 @@ export function groupView(record: ApprovalRecord, plan: GroupPlan): ApprovalReco
 }
 
 /** Settled endpoints: any rejection keeps one; `required` distinct approvals delete it. Undefined while some are open. */
-export function settle(endpoints: readonly string[], votes: GroupDecisionRecord['approvals'], required: number): { approved: string[]; rejected: string[] } | undefined {
+export function settle(
+  endpoints: readonly string[],
+  votes: GroupDecisionRecord['approvals'],
+  required: number,
+): { approved: string[]; rejected: string[] } | undefined {
   const approved: string[] = [];
   const rejected: string[] = [];
   for (const arn of endpoints) {
@@ -67,11 +80,27 @@ export type VoteOutcome =
   | { kind: 'sweep'; group: GroupDecisionRecord; outcome: DecideOutcome };
 
 /** Adds one approver's vote to their group's record (conditional writes; a lost race re-reads and retries). */
-async function addVote(deps: CleanupDeps, sweepId: string, plan: GroupPlan, approver: string, chosen: ReadonlySet<string>): Promise<{ kind: 'voted' | 'already-voted' | 'group-decided'; group: GroupDecisionRecord }> {
+async function addVote(
+  deps: CleanupDeps,
+  sweepId: string,
+  plan: GroupPlan,
+  approver: string,
+  chosen: ReadonlySet<string>,
+): Promise<{ kind: 'voted' | 'already-voted' | 'group-decided'; group: GroupDecisionRecord }> {
   const s3 = deps.clients.hub(S3Client);
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const stored = await readGroupDecision(s3, deps.archiveBucket, sweepId, plan.name);
-    const current: GroupDecisionRecord = stored?.value ?? { version: 1, sweepId, group: plan.name, requiredApprovals: plan.requiredApprovals, endpoints: plan.endpoints, approvals: [], status: 'collecting', approved: [], rejected: [] };
+    const current: GroupDecisionRecord = stored?.value ?? {
+      version: 1,
+      sweepId,
+      group: plan.name,
+      requiredApprovals: plan.requiredApprovals,
+      endpoints: plan.endpoints,
+      approvals: [],
+      status: 'collecting',
+      approved: [],
+      rejected: [],
+    };
     if (current.status === 'decided' || current.approvals.some((v) => v.approver === approver)) return { kind: 'already-voted', group: current };
     const at = deps.clock.now().toISOString();
     const vote = { approver, at, approved: plan.endpoints.filter((a) => chosen.has(a)), rejected: plan.endpoints.filter((a) => !chosen.has(a)) };
@@ -81,7 +110,13 @@ async function addVote(deps: CleanupDeps, sweepId: string, plan: GroupPlan, appr
       if (!deps.decisionSigner) throw new Error('the approval endpoint has no decision signing key configured');
       next = await signGroupDecision(deps.decisionSigner, { ...next, status: 'decided', ...outcome, decidedAt: at });
     }
-    const written = await writeJson(s3, deps.archiveBucket, layout.groupDecision(sweepId, plan.name), next, stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' });
+    const written = await writeJson(
+      s3,
+      deps.archiveBucket,
+      layout.groupDecision(sweepId, plan.name),
+      next,
+      stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' },
+    );
     if (written.written) return { kind: outcome ? 'group-decided' : 'voted', group: next };
   }
   throw new Error(`the decision record of group ${plan.name} kept changing; try again`);
@@ -108,7 +143,14 @@ async function combineIfComplete(deps: CleanupDeps, record: Stored<ApprovalRecor
 }
 
 /** An approver's POST in a sweep with groups: their vote in their group, and the sweep's decision once every group has decided. */
-export async function vote(deps: CleanupDeps, record: Stored<ApprovalRecord>, plan: GroupPlan, approver: string, action: 'approve' | 'reject-all', selected: readonly string[]): Promise<VoteOutcome> {
+export async function vote(
+  deps: CleanupDeps,
+  record: Stored<ApprovalRecord>,
+  plan: GroupPlan,
+  approver: string,
+  action: 'approve' | 'reject-all',
+  selected: readonly string[],
+): Promise<VoteOutcome> {
   const chosen = new Set(action === 'approve' ? selected : []);
   const added = await addVote(deps, record.value.sweepId, plan, approver, chosen);
   // A decided group whose sweep decision is not recorded yet (a crash in between) completes on any later press.

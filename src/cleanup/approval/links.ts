@@ -100,6 +100,11 @@ export async function checkLink(signer: MacSigner, sweepId: string, params: Link
 
 /** `<base>/approvals/<sweepId>?approver=..&expires=..&sig=..`: the link an approver receives. */
 export function approvalUrl(baseUrl: string, sweepId: string, params: LinkParams): string {
-  const query = new URLSearchParams({ approver: params.approver, expires: String(params.expires), sig: params.sig, ...(params.group !== undefined ? { group: params.group } : {}) });
+  const query = new URLSearchParams({
+    approver: params.approver,
+    expires: String(params.expires),
+    sig: params.sig,
+    ...(params.group !== undefined ? { group: params.group } : {}),
+  });
   return `${baseUrl.replace(/\/+$/, '')}/approvals/${encodeURIComponent(sweepId)}?${query.toString()}`;
 }

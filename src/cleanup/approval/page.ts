@@ -95,7 +95,12 @@ const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' 
 export const money = (value: number | null): string => (value === null ? 'unknown' : usd.format(value));
 const utc = (iso: string): string => {
   const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return Number.isNaN(ms)
+    ? iso
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, ' UTC');
 };
 
 export function totalMonthly(candidates: readonly ApprovalCandidate[]): { total: number; unknown: number } {
@@ -114,7 +119,8 @@ function byAccount(candidates: readonly ApprovalCandidate[]): [string, ApprovalC
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
-const instances = (c: ApprovalCandidate): string => (c.instanceType ? `${c.instanceType} × ${c.instanceCount}` : c.instanceCount > 0 ? `× ${c.instanceCount}` : 'serverless');
+const instances = (c: ApprovalCandidate): string =>
+  c.instanceType ? `${c.instanceType} × ${c.instanceCount}` : c.instanceCount > 0 ? `× ${c.instanceCount}` : 'serverless';
 const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 
 function hiddenLinkFields(link: LinkParams): string {
@@ -243,8 +249,14 @@ export function renderConfirmDeletion(record: ApprovalRecord, link: LinkParams, 
   const doomed = acted.filter((c) => !zero.has(c.endpointArn));
   const scaled = acted.filter((c) => zero.has(c.endpointArn));
   const kept = record.candidates.length - acted.length;
-  const line = (c: ApprovalCandidate) => `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month${c.stillInvoked ? ` <strong>(STILL INVOKED: ${esc(c.stillInvoked)})</strong>` : ''}</li>`;
-  const parts = [doomed.length > 0 ? `delete ${plural(doomed.length, 'endpoint')}` : '', scaled.length > 0 ? `scale ${plural(scaled.length, 'endpoint')} to zero` : ''].filter(Boolean).join(' and ');
+  const line = (c: ApprovalCandidate) =>
+    `<li><strong>${esc(c.endpointName)}</strong> (${esc(c.accountId)}, ${esc(c.region)}): ${esc(money(c.monthlyCostUsd))} per month${c.stillInvoked ? ` <strong>(STILL INVOKED: ${esc(c.stillInvoked)})</strong>` : ''}</li>`;
+  const parts = [
+    doomed.length > 0 ? `delete ${plural(doomed.length, 'endpoint')}` : '',
+    scaled.length > 0 ? `scale ${plural(scaled.length, 'endpoint')} to zero` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
   const body = `<div class="notice danger-note" role="alert"><p><strong>${esc(parts.charAt(0).toUpperCase() + parts.slice(1))}, ${esc(costText(acted))}?</strong> ${doomed.length > 0 ? 'Deleting stops their cost and cannot be undone in place: each can only be re-created from its snapshot. ' : ''}${scaled.length > 0 ? 'Scaled-to-zero endpoints stay, billing nothing, and cannot serve until restored. ' : ''}
 ${kept > 0 ? `The other ${esc(plural(kept, 'endpoint'))} ${kept === 1 ? 'is' : 'are'} kept and left alone for ${esc(record.rejectExemptDays)} days.` : 'No endpoint is kept.'} Nothing is decided until you press the red button.</p></div>
 ${doomed.length > 0 ? `<h2>Delete</h2>\n<ul>\n${doomed.map(line).join('\n')}\n</ul>` : ''}
@@ -271,7 +283,8 @@ function decisionLists(record: ApprovalRecord, decision: DecisionRecord): string
   const acted = closed ? (decision.requested?.approved ?? []) : decision.approved;
   const approved = acted.filter((arn) => !zero.has(arn));
   const kept = closed ? (decision.requested?.rejected ?? []) : decision.rejected;
-  const scaled = zero.size > 0 ? `<h2>${closed ? 'Chosen for scale to zero (not applied)' : 'Approved for scale to zero'}</h2>\n${nameList(record, [...zero])}\n` : '';
+  const scaled =
+    zero.size > 0 ? `<h2>${closed ? 'Chosen for scale to zero (not applied)' : 'Approved for scale to zero'}</h2>\n${nameList(record, [...zero])}\n` : '';
   return `<h2>${closed ? 'Chosen for deletion (not applied)' : 'Approved for deletion'}</h2>\n${nameList(record, approved)}
 ${scaled}
 <h2>${decision.status === 'window-closed' ? 'Chosen to keep' : `Kept (exempt for ${esc(record.rejectExemptDays)} days)`}</h2>\n${nameList(record, kept)}`;
@@ -289,7 +302,11 @@ export function renderDecided(record: ApprovalRecord, decision: DecisionRecord):
     decision.action === 'reject-all'
       ? 'You rejected every endpoint: all are kept.'
       : `You approved deletion of ${plural(decision.approved.length, 'endpoint')}; ${plural(decision.rejected.length, 'endpoint')} ${decision.rejected.length === 1 ? 'is' : 'are'} kept.`;
-  return page(200, 'Decision recorded', `<div class="notice" role="status"><p>${esc(summary)} ${esc(STATUS_TEXT[decision.status])}</p></div>\n${decisionLists(record, decision)}`);
+  return page(
+    200,
+    'Decision recorded',
+    `<div class="notice" role="status"><p>${esc(summary)} ${esc(STATUS_TEXT[decision.status])}</p></div>\n${decisionLists(record, decision)}`,
+  );
 }
 
 /** A decision already exists: who decided and when (200 on GET, 409 for a second POST, 410 when the window closed undecided). */
@@ -297,11 +314,19 @@ export function renderAlreadyDecided(record: ApprovalRecord, decision: DecisionR
   // Nobody decided in time: say the window closed (410) rather than naming a decider who does not exist.
   if (decision.source === 'timeout') {
     const closed = `No decision arrived before the approval window closed (${utc(decision.decidedAt)}). Nothing was approved and nothing will be deleted. Start a new sweep to decide again.`;
-    return page(410, 'The approval window has closed', `<div class="notice error" role="alert"><p>${esc(closed)}</p></div>\n${decisionLists(record, decision)}`);
+    return page(
+      410,
+      'The approval window has closed',
+      `<div class="notice error" role="alert"><p>${esc(closed)}</p></div>\n${decisionLists(record, decision)}`,
+    );
   }
   const text = `${decision.approver} decided at ${utc(decision.decidedAt)}${decision.action === 'reject-all' ? ' to keep every endpoint' : ''}. ${STATUS_TEXT[decision.status]}`;
   const lead = statusCode === 409 ? '<p>Your submission was not applied: a sweep is decided once, by the first approver.</p>\n' : '';
-  return page(statusCode, `Sweep ${record.sweepId} is already decided`, `${lead}<div class="notice" role="status"><p>${esc(text)}</p></div>\n${decisionLists(record, decision)}`);
+  return page(
+    statusCode,
+    `Sweep ${record.sweepId} is already decided`,
+    `${lead}<div class="notice" role="status"><p>${esc(text)}</p></div>\n${decisionLists(record, decision)}`,
+  );
 }
 
 export function renderWindowClosed(record: ApprovalRecord, decision: DecisionRecord): Page {
@@ -342,5 +367,9 @@ ${back || '<p>Open the link from your email again.</p>'}`,
 }
 
 export function renderMessage(statusCode: number, title: string, message: string): Page {
-  return page(statusCode, title, `<div class="notice${statusCode >= 400 ? ' error' : ''}" role="${statusCode >= 400 ? 'alert' : 'status'}"><p>${esc(message)}</p></div>`);
+  return page(
+    statusCode,
+    title,
+    `<div class="notice${statusCode >= 400 ? ' error' : ''}" role="${statusCode >= 400 ? 'alert' : 'status'}"><p>${esc(message)}</p></div>`,
+  );
 }

@@ -43,7 +43,10 @@ export const RequestApprovalInputSchema = z
     requestedBy: z.string().min(1).max(512).default('zombie-sweep'),
     rejectExemptDays: ApprovalSettingsFields.shape.rejectExemptDays,
   })
-  .refine((v) => (v.candidatesKey === undefined) !== (v.candidates === undefined), { message: 'give exactly one of candidatesKey or candidates', path: ['candidates'] })
+  .refine((v) => (v.candidatesKey === undefined) !== (v.candidates === undefined), {
+    message: 'give exactly one of candidatesKey or candidates',
+    path: ['candidates'],
+  })
   .refine((v) => v.approvers.length > 0 || v.groups.length > 0, { message: 'at least one approver is required', path: ['approvers'] });
 export type RequestApprovalInput = z.input<typeof RequestApprovalInputSchema>;
 
@@ -60,7 +63,11 @@ export interface RequestApprovalResult {
  * or `{ candidates: [...] }`. Duplicates (same ARN) collapse. The manifest URI defaults to the layout.
  */
 export function normalizeCandidates(raw: unknown, bucket: string, field: string): ApprovalCandidate[] {
-  const list: unknown[] | undefined = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { candidates?: unknown }).candidates) ? (raw as { candidates: unknown[] }).candidates : undefined;
+  const list: unknown[] | undefined = Array.isArray(raw)
+    ? raw
+    : raw && typeof raw === 'object' && Array.isArray((raw as { candidates?: unknown }).candidates)
+      ? (raw as { candidates: unknown[] }).candidates
+      : undefined;
   if (!list) throw new InputValidationError(`${field} must be a JSON array of candidates`, field);
   const out = new Map<string, ApprovalCandidate>();
   list.forEach((item, index) => {
@@ -106,7 +113,8 @@ function endpointLines(candidates: readonly ApprovalCandidate[]): string[] {
 /** Who decides: the first approver, or (with groups) this group with its quorum. */
 function decidesText(group: GroupPlan | undefined): string {
   if (!group) return 'The first decision by any approver counts.';
-  const quorum = group.requiredApprovals === 1 ? 'one approval deletes an endpoint' : `${group.requiredApprovals} approvers must approve an endpoint before it is deleted`;
+  const quorum =
+    group.requiredApprovals === 1 ? 'one approval deletes an endpoint' : `${group.requiredApprovals} approvers must approve an endpoint before it is deleted`;
   return `Your group "${group.name}" decides these endpoints: ${quorum}, and one rejection keeps it.`;
 }
 
@@ -135,7 +143,8 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
   const s3 = deps.clients.hub(S3Client);
   const log = deps.log.child({ sweepId: input.sweepId });
   const candidates = await loadCandidates(deps, s3, input);
-  if (candidates.length === 0) throw new InputValidationError('candidates: nothing to approve (the workflow should skip approval when no endpoint was tagged)', 'candidates');
+  if (candidates.length === 0)
+    throw new InputValidationError('candidates: nothing to approve (the workflow should skip approval when no endpoint was tagged)', 'candidates');
 
   const existing = await readApprovalRecord(s3, deps.archiveBucket, input.sweepId);
   const { record, expiresSeconds } = approvalRecordOf(input, candidates, existing, deps.clock.now());
@@ -157,7 +166,13 @@ export async function requestApproval(deps: ApprovalRequestDeps, rawInput: unkno
 
   await mailApprovers(deps, input.sweepId, record, expiresSeconds);
   await auditApprovalRequested(deps, input, record);
-  const notified = await writeJson(s3, deps.archiveBucket, layout.approval(input.sweepId), { ...record, notifiedAt: deps.clock.now().toISOString() }, { ifMatch: written.etag });
+  const notified = await writeJson(
+    s3,
+    deps.archiveBucket,
+    layout.approval(input.sweepId),
+    { ...record, notifiedAt: deps.clock.now().toISOString() },
+    { ifMatch: written.etag },
+  );
   if (!notified.written) log.warn('approval record changed while marking it notified');
   log.info('approval requested', { approvers: record.approvers.length, candidates: candidates.length, expiresAt: record.expiresAt });
   return { ...summary, status: 'requested' };
@@ -170,7 +185,12 @@ async function loadCandidates(deps: ApprovalRequestDeps, s3: S3Client, input: Pa
   return readCandidateList(s3, deps.archiveBucket, input.candidatesKey);
 }
 
-function approvalRecordOf(input: ParsedRequest, candidates: ApprovalCandidate[], existing: Awaited<ReturnType<typeof readApprovalRecord>>, now: Date): { record: ApprovalRecord; expiresSeconds: number } {
+function approvalRecordOf(
+  input: ParsedRequest,
+  candidates: ApprovalCandidate[],
+  existing: Awaited<ReturnType<typeof readApprovalRecord>>,
+  now: Date,
+): { record: ApprovalRecord; expiresSeconds: number } {
   const grouped = input.groups.length > 0 || input.requiredApprovals > 1;
   // Links are bound to the record's expiry; a retried request keeps it (and so the links already mailed) while it lies ahead.
   const keepExpiry = existing && Date.parse(existing.value.expiresAt) > now.getTime();
@@ -195,7 +215,9 @@ function approvalRecordOf(input: ParsedRequest, candidates: ApprovalCandidate[],
 async function mailApprovers(deps: ApprovalRequestDeps, sweepId: string, record: ApprovalRecord, expiresSeconds: number): Promise<void> {
   const notifier = deps.notifier;
   // One message per approver, or per approver of each group: a link names its group and shows only its endpoints.
-  const mailings: { approver: string; group: GroupPlan | undefined }[] = record.groups ? record.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g }))) : record.approvers.map((approver) => ({ approver, group: undefined }));
+  const mailings: { approver: string; group: GroupPlan | undefined }[] = record.groups
+    ? record.groups.flatMap((g) => g.approvers.map((approver) => ({ approver, group: g })))
+    : record.approvers.map((approver) => ({ approver, group: undefined }));
   await mapLimit(mailings, 4, async ({ approver, group }) => {
     const link = await signLink(deps.signer, sweepId, approver, expiresSeconds, group?.name);
     const { subject, message } = approvalMessage(group ? groupView(record, group) : record, approvalUrl(deps.approvalBaseUrl, sweepId, link), group);
@@ -209,7 +231,16 @@ async function auditApprovalRequested(deps: ApprovalRequestDeps, input: ParsedRe
   const audit = auditWriter(deps);
   const { total, unknown } = totalMonthly(candidates);
   const groupOf = new Map((record.groups ?? []).flatMap((g) => g.endpoints.map((arn) => [arn, g.name] as const)));
-  const details = { approvers: record.approvers, ...(record.groups ? { groups: record.groups.map((g) => ({ name: g.name, approvers: g.approvers, requiredApprovals: g.requiredApprovals, endpoints: g.endpoints.length })) } : {}), expiresAt: record.expiresAt, candidates: candidates.length, totalMonthlyCostUsd: total, unknownCostCount: unknown };
+  const details = {
+    approvers: record.approvers,
+    ...(record.groups
+      ? { groups: record.groups.map((g) => ({ name: g.name, approvers: g.approvers, requiredApprovals: g.requiredApprovals, endpoints: g.endpoints.length })) }
+      : {}),
+    expiresAt: record.expiresAt,
+    candidates: candidates.length,
+    totalMonthlyCostUsd: total,
+    unknownCostCount: unknown,
+  };
   await appendAuditEvent(audit, { type: 'approval-requested', actor: input.requestedBy, sweepId: input.sweepId, details });
   await mapLimit(candidates, 8, (c) =>
     appendAuditEvent(audit, {
@@ -220,7 +251,13 @@ async function auditApprovalRequested(deps: ApprovalRequestDeps, input: ParsedRe
       region: c.region,
       endpointName: c.endpointName,
       endpointArn: c.endpointArn,
-      details: { approvers: input.approvers, expiresAt: record.expiresAt, monthlyCostUsd: c.monthlyCostUsd, manifestUri: c.manifestUri, ...(groupOf.has(c.endpointArn) ? { group: groupOf.get(c.endpointArn) } : {}) },
+      details: {
+        approvers: input.approvers,
+        expiresAt: record.expiresAt,
+        monthlyCostUsd: c.monthlyCostUsd,
+        manifestUri: c.manifestUri,
+        ...(groupOf.has(c.endpointArn) ? { group: groupOf.get(c.endpointArn) } : {}),
+      },
     }),
   );
 }

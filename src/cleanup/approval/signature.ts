@@ -18,7 +18,10 @@ import { readDecisionRecord, type DecisionRecord, type GroupDecisionRecord, type
 /** What the approval task returns: where the signed decision is, and its MAC (a cross-check; the record's MAC is what is verified). */
 export const DecisionRefSchema = z.strictObject({
   decisionKey: z.string().min(1).max(1024),
-  decisionMac: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 43-character base64url MAC').optional(),
+  decisionMac: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 43-character base64url MAC')
+    .optional(),
 });
 export type DecisionRef = z.infer<typeof DecisionRefSchema>;
 
@@ -32,7 +35,15 @@ const PURPOSE = 'zombie-sweep/decision/v1';
  */
 export function decisionMessage(record: DecisionRecord): Uint8Array {
   const lists = record.status === 'window-closed' && record.requested ? record.requested : record;
-  const content: unknown[] = [record.sweepId, record.approver, record.decidedAt, record.action, record.source, [...lists.approved].sort(), [...lists.rejected].sort()];
+  const content: unknown[] = [
+    record.sweepId,
+    record.approver,
+    record.decidedAt,
+    record.action,
+    record.source,
+    [...lists.approved].sort(),
+    [...lists.rejected].sort(),
+  ];
   // Only a grouped decision carries group references; records without them sign exactly as before.
   if (record.groups) content.push([...record.groups].sort((a, b) => a.group.localeCompare(b.group)).map((g) => [g.group, g.decisionKey, g.mac]));
   // Appended only when used, so records signed before scale-to-zero existed still verify, and a list added
@@ -72,14 +83,17 @@ export async function readSignedDecision(s3: S3Client, bucket: string, signer: M
   let expectedMac: string | undefined;
   if (ref !== undefined) {
     const parsed = DecisionRefSchema.safeParse(ref);
-    if (!parsed.success) return { ok: false, reason: 'the approval task completed with an output that is not a decision reference ({ decisionKey, decisionMac })' };
-    if (parsed.data.decisionKey !== layout.decision(sweepId)) return { ok: false, reason: `the approval task's decision reference points at ${parsed.data.decisionKey}, not this sweep's decision record` };
+    if (!parsed.success)
+      return { ok: false, reason: 'the approval task completed with an output that is not a decision reference ({ decisionKey, decisionMac })' };
+    if (parsed.data.decisionKey !== layout.decision(sweepId))
+      return { ok: false, reason: `the approval task's decision reference points at ${parsed.data.decisionKey}, not this sweep's decision record` };
     expectedMac = parsed.data.decisionMac;
   }
   const stored = await readDecisionRecord(s3, bucket, sweepId);
   if (!stored) return { ok: false, reason: 'no decision record exists for this sweep' };
   if (stored.value.sweepId !== sweepId) return { ok: false, reason: `the decision record names sweep ${stored.value.sweepId}` };
-  if (expectedMac !== undefined && (!stored.value.mac || !sameMac(expectedMac, stored.value.mac))) return { ok: false, reason: 'the decision record is not the one the approval task was completed with (MAC differs)' };
+  if (expectedMac !== undefined && (!stored.value.mac || !sameMac(expectedMac, stored.value.mac)))
+    return { ok: false, reason: 'the decision record is not the one the approval task was completed with (MAC differs)' };
   const cache = verified.get(s3) ?? new Set<string>();
   verified.set(s3, cache);
   const cacheKey = `${bucket}/${sweepId}/${stored.etag}`;
@@ -95,7 +109,15 @@ const GROUP_PURPOSE = 'zombie-sweep/group-decision/v1';
 /** A group's decided content: its outcome and every vote that led to it. */
 export function groupDecisionMessage(record: GroupDecisionRecord): Uint8Array {
   const votes = record.approvals.map((v) => [v.approver, v.at, [...v.approved].sort(), [...v.rejected].sort()]);
-  const content = [record.sweepId, record.group, record.decidedAt ?? null, record.requiredApprovals, [...record.approved].sort(), [...record.rejected].sort(), votes];
+  const content = [
+    record.sweepId,
+    record.group,
+    record.decidedAt ?? null,
+    record.requiredApprovals,
+    [...record.approved].sort(),
+    [...record.rejected].sort(),
+    votes,
+  ];
   return new TextEncoder().encode(`${GROUP_PURPOSE}\n${JSON.stringify(content)}`);
 }
 

@@ -32,7 +32,9 @@ export const ApprovalRecordSchema = z.object({
   /** Set once every approver's message was published for this expiry, so a retried request does not mail twice. */
   notifiedAt: z.string().optional(),
   /** Approver groups (src/cleanup/approval/groups.ts); absent: one decision by any approver, as before groups existed. */
-  groups: z.array(z.object({ name: z.string(), approvers: z.array(EmailSchema).min(1), requiredApprovals: z.number().int().min(1), endpoints: z.array(z.string()) })).optional(),
+  groups: z
+    .array(z.object({ name: z.string(), approvers: z.array(EmailSchema).min(1), requiredApprovals: z.number().int().min(1), endpoints: z.array(z.string()) }))
+    .optional(),
 });
 export type ApprovalRecord = z.infer<typeof ApprovalRecordSchema>;
 
@@ -89,7 +91,6 @@ export interface Stored<T> {
   etag: string;
 }
 
-
 export async function readJson<S extends z.ZodType>(s3: S3Client, bucket: string, key: string, schema: S): Promise<Stored<z.output<S>> | undefined> {
   const stored = await readJsonObject(s3, bucket, key);
   if (!stored) return undefined;
@@ -103,7 +104,13 @@ export async function readJson<S extends z.ZodType>(s3: S3Client, bucket: string
 }
 
 /** Writes JSON; with a condition, returns `{ written: false }` instead of overwriting what someone else wrote. */
-export function writeJson(s3: S3Client, bucket: string, key: string, value: unknown, condition?: WriteCondition): Promise<{ written: true; etag: string } | { written: false }> {
+export function writeJson(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  value: unknown,
+  condition?: WriteCondition,
+): Promise<{ written: true; etag: string } | { written: false }> {
   return writeJsonObject(s3, bucket, key, value, { condition });
 }
 
@@ -142,4 +149,5 @@ export const GroupDecisionRecordSchema = z.object({
 });
 export type GroupDecisionRecord = z.infer<typeof GroupDecisionRecordSchema>;
 
-export const readGroupDecision = (s3: S3Client, bucket: string, sweepId: string, group: string) => readJson(s3, bucket, layout.groupDecision(sweepId, group), GroupDecisionRecordSchema);
+export const readGroupDecision = (s3: S3Client, bucket: string, sweepId: string, group: string) =>
+  readJson(s3, bucket, layout.groupDecision(sweepId, group), GroupDecisionRecordSchema);

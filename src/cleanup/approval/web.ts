@@ -9,7 +9,18 @@ import { scaleToZeroOffer } from '../scale-to-zero.ts';
 import { decide, type DecideOutcome } from './decide.ts';
 import { crossSiteReason, formBody, header } from './http.ts';
 import { LinkParamsSchema, checkLink, type LinkParams, type MacSigner } from './links.ts';
-import { STYLE_CSP_HASH, renderAlreadyDecided, renderApprovalPage, renderBusy, renderConfirmDeletion, renderDecided, renderMessage, renderUndelivered, renderWindowClosed, type Page } from './page.ts';
+import {
+  STYLE_CSP_HASH,
+  renderAlreadyDecided,
+  renderApprovalPage,
+  renderBusy,
+  renderConfirmDeletion,
+  renderDecided,
+  renderMessage,
+  renderUndelivered,
+  renderWindowClosed,
+  type Page,
+} from './page.ts';
 import { isVetoRequest, vetoGet, vetoPost } from '../notice/web.ts';
 import { groupView, vote, type GroupPlan } from './groups.ts';
 import { readApprovalRecord, readGroupDecision, type GroupDecisionRecord, readDecisionRecord, type ApprovalRecord, type Stored } from './store.ts';
@@ -54,7 +65,11 @@ function sweepIdOf(event: APIGatewayProxyEvent): string | undefined {
 
 type Authorized = { ok: true; record: Stored<ApprovalRecord>; link: LinkParams; group?: GroupPlan } | { ok: false; page: Page };
 
-const BAD_LINK = renderMessage(403, 'This link is not valid', 'The link is incomplete or was altered. Open the link exactly as it arrived in your email. Nothing was changed.');
+const BAD_LINK = renderMessage(
+  403,
+  'This link is not valid',
+  'The link is incomplete or was altered. Open the link exactly as it arrived in your email. Nothing was changed.',
+);
 
 /** RFC 5321 caps an address at 254 characters; KMS caps a MAC message at 4,096 bytes. */
 const MAX_APPROVER_LENGTH = 254;
@@ -66,9 +81,12 @@ const MAX_APPROVER_LENGTH = 254;
  */
 function malformedField(raw: Record<string, unknown>): Page | undefined {
   const { approver, expires, sig } = raw;
-  if (typeof approver === 'string' && approver.length > MAX_APPROVER_LENGTH) return renderMessage(400, 'Bad request', `Field "approver" is longer than ${MAX_APPROVER_LENGTH} characters. Nothing was changed.`);
-  if (typeof expires === 'string' && !/^[1-9]\d{0,11}$/.test(expires)) return renderMessage(400, 'Bad request', 'Field "expires" is not in its canonical form (whole seconds since 1970). Nothing was changed.');
-  if (typeof sig === 'string' && !/^[A-Za-z0-9_-]{43}$/.test(sig)) return renderMessage(400, 'Bad request', 'Field "sig" is not a 43-character base64url signature. Nothing was changed.');
+  if (typeof approver === 'string' && approver.length > MAX_APPROVER_LENGTH)
+    return renderMessage(400, 'Bad request', `Field "approver" is longer than ${MAX_APPROVER_LENGTH} characters. Nothing was changed.`);
+  if (typeof expires === 'string' && !/^[1-9]\d{0,11}$/.test(expires))
+    return renderMessage(400, 'Bad request', 'Field "expires" is not in its canonical form (whole seconds since 1970). Nothing was changed.');
+  if (typeof sig === 'string' && !/^[A-Za-z0-9_-]{43}$/.test(sig))
+    return renderMessage(400, 'Bad request', 'Field "sig" is not a 43-character base64url signature. Nothing was changed.');
   return undefined;
 }
 
@@ -85,7 +103,11 @@ async function authorize(deps: ApprovalWebDeps, sweepId: string, raw: Record<str
       ok: false,
       page:
         check.why === 'expired'
-          ? renderMessage(403, 'This link has expired', `The approval window for sweep ${sweepId} closed at ${new Date(link.expires * 1000).toISOString()}. Nothing is deleted without a decision in time.`)
+          ? renderMessage(
+              403,
+              'This link has expired',
+              `The approval window for sweep ${sweepId} closed at ${new Date(link.expires * 1000).toISOString()}. Nothing is deleted without a decision in time.`,
+            )
           : BAD_LINK,
     };
   }
@@ -101,7 +123,10 @@ async function authorize(deps: ApprovalWebDeps, sweepId: string, raw: Record<str
   }
   // The signed expiry identifies the request the link was mailed for: a link from an earlier request of this sweep is a replay.
   if (link.expires * 1000 !== Date.parse(record.value.expiresAt)) {
-    return { ok: false, page: renderMessage(403, 'This link is no longer valid', `It belongs to an earlier approval request of sweep ${sweepId}. Use the most recent email.`) };
+    return {
+      ok: false,
+      page: renderMessage(403, 'This link is no longer valid', `It belongs to an earlier approval request of sweep ${sweepId}. Use the most recent email.`),
+    };
   }
   return { ok: true, record, link, ...(group ? { group } : {}) };
 }
@@ -124,50 +149,105 @@ async function post(deps: ApprovalWebDeps, event: APIGatewayProxyEvent, sweepId:
   const crossSite = crossSiteReason(event);
   if (crossSite) {
     deps.log.warn('cross-site approval POST refused', { sweepId, reason: crossSite });
-    return renderMessage(403, 'Request refused', 'Decisions can only be submitted from the approval page itself. Open the link from your email and use its buttons.');
+    return renderMessage(
+      403,
+      'Request refused',
+      'Decisions can only be submitted from the approval page itself. Open the link from your email and use its buttons.',
+    );
   }
   const contentType = (header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType !== 'application/x-www-form-urlencoded') return renderMessage(415, 'Unsupported request', 'Submit the form on the approval page.');
   const form = formBody(event);
   if (isVetoRequest({ owner: form.get('owner') ?? undefined, approver: form.get('approver') ?? undefined })) return vetoPost(deps, event, sweepId);
-  const auth = await authorize(deps, sweepId, { approver: form.get('approver') ?? undefined, expires: form.get('expires') ?? undefined, sig: form.get('sig') ?? undefined, group: form.get('group') ?? undefined });
+  const auth = await authorize(deps, sweepId, {
+    approver: form.get('approver') ?? undefined,
+    expires: form.get('expires') ?? undefined,
+    sig: form.get('sig') ?? undefined,
+    group: form.get('group') ?? undefined,
+  });
   if (!auth.ok) return auth.page;
   const action = ActionSchema.safeParse(form.get('action'));
-  if (!action.success) return renderMessage(400, 'No decision chosen', 'The form did not say whether to approve or reject (field "action"). Use one of the buttons on the approval page.');
+  if (!action.success)
+    return renderMessage(
+      400,
+      'No decision chosen',
+      'The form did not say whether to approve or reject (field "action"). Use one of the buttons on the approval page.',
+    );
   const view = auth.group ? groupView(auth.record.value, auth.group) : auth.record.value;
-  const known = new Set(view.candidates.map((c) => c.endpointArn));
   const selected = [...new Set(form.getAll('endpoint'))];
-  const unknown = selected.find((arn) => !known.has(arn));
-  if (unknown !== undefined) return renderMessage(400, 'Unknown endpoint', `Field "endpoint" names ${unknown}, which is not part of sweep ${sweepId}. Nothing was decided.`);
-  if ((action.data === 'approve' || action.data === 'review') && selected.length === 0) {
-    return renderMessage(400, 'No endpoint ticked', 'No endpoint was ticked, so there is nothing to delete. Go back and tick the endpoints to delete, or use "Reject all" to keep every endpoint. Nothing was decided.');
-  }
   const scaleToZero = [...new Set(form.getAll('scaleToZero'))];
-  const zeroProblem = scaleToZeroProblem(auth.record.value, selected, scaleToZero);
-  if (zeroProblem) return renderMessage(400, 'Scale to zero not possible', `${zeroProblem} Nothing was decided.`);
-  if (auth.group && scaleToZero.length > 0) {
-    return renderMessage(400, 'Scale to zero not possible', 'Approver groups decide delete or keep; scale to zero is offered only when one approver decides the whole sweep. Nothing was decided.');
-  }
+  const refused = selectionRefused(view, auth.record.value, auth.group !== undefined, action.data, selected, scaleToZero, sweepId);
+  if (refused) return refused;
   if (action.data === 'review') return reviewPage(deps, view, auth.link, selected, scaleToZero);
   const existingOnly = action.data === 'retry' && !(await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId));
   if (existingOnly) return renderMessage(400, 'Nothing to retry', 'No decision is recorded for this sweep yet. Open the link from your email to decide.');
-  if (auth.group && action.data !== 'retry') {
-    const voted = await vote(deps, auth.record, auth.group, auth.link.approver, action.data, selected);
-    // A vote that decided its group counts in the sweep's decision even when another group's last vote
-    // recorded that decision first: say it was counted, never "not applied". (A press after the group had
-    // decided only completes the sweep's decision; that approver's vote is not in it.)
-    const counted = voted.group.approvals.some((v) => v.approver === auth.link.approver);
-    if (voted.kind === 'sweep') return voted.outcome.kind === 'already-decided' && counted ? voteRecordedPage(auth.group, voted.group, 200) : outcomePage(view, auth.link, voted.outcome);
-    const decided = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
-    if (decided) return renderAlreadyDecided(view, decided.value, 409);
-    return voteRecordedPage(auth.group, voted.group, voted.kind === 'already-voted' ? 409 : 200);
-  }
+  if (auth.group && action.data !== 'retry') return groupVotePage(deps, { ...auth, group: auth.group }, view, action.data, selected, sweepId);
   const outcome = await decide(deps, auth.record, auth.link.approver, action.data, selected, scaleToZero);
   return outcomePage(view, auth.link, outcome);
 }
 
+/** Why the ticked endpoints cannot be decided as asked, as the page that says so; undefined when they can. */
+function selectionRefused(
+  view: ApprovalRecord,
+  record: ApprovalRecord,
+  grouped: boolean,
+  action: z.infer<typeof ActionSchema>,
+  selected: readonly string[],
+  scaleToZero: readonly string[],
+  sweepId: string,
+): Page | undefined {
+  const known = new Set(view.candidates.map((c) => c.endpointArn));
+  const unknown = selected.find((arn) => !known.has(arn));
+  if (unknown !== undefined)
+    return renderMessage(400, 'Unknown endpoint', `Field "endpoint" names ${unknown}, which is not part of sweep ${sweepId}. Nothing was decided.`);
+  if ((action === 'approve' || action === 'review') && selected.length === 0) {
+    return renderMessage(
+      400,
+      'No endpoint ticked',
+      'No endpoint was ticked, so there is nothing to delete. Go back and tick the endpoints to delete, or use "Reject all" to keep every endpoint. Nothing was decided.',
+    );
+  }
+  const zeroProblem = scaleToZeroProblem(record, selected, scaleToZero);
+  if (zeroProblem) return renderMessage(400, 'Scale to zero not possible', `${zeroProblem} Nothing was decided.`);
+  if (grouped && scaleToZero.length > 0) {
+    return renderMessage(
+      400,
+      'Scale to zero not possible',
+      'Approver groups decide delete or keep; scale to zero is offered only when one approver decides the whole sweep. Nothing was decided.',
+    );
+  }
+  return undefined;
+}
+
+/** One approver's vote in their group, and the page that tells them what it did. */
+async function groupVotePage(
+  deps: ApprovalWebDeps,
+  auth: { record: Stored<ApprovalRecord>; group: GroupPlan; link: LinkParams },
+  view: ApprovalRecord,
+  action: 'approve' | 'reject-all',
+  selected: readonly string[],
+  sweepId: string,
+): Promise<Page> {
+  const voted = await vote(deps, auth.record, auth.group, auth.link.approver, action, selected);
+  // A vote that decided its group counts in the sweep's decision even when another group's last vote
+  // recorded that decision first: say it was counted, never "not applied". (A press after the group had
+  // decided only completes the sweep's decision; that approver's vote is not in it.)
+  const counted = voted.group.approvals.some((v) => v.approver === auth.link.approver);
+  if (voted.kind === 'sweep')
+    return voted.outcome.kind === 'already-decided' && counted ? voteRecordedPage(auth.group, voted.group, 200) : outcomePage(view, auth.link, voted.outcome);
+  const decided = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
+  if (decided) return renderAlreadyDecided(view, decided.value, 409);
+  return voteRecordedPage(auth.group, voted.group, voted.kind === 'already-voted' ? 409 : 200);
+}
+
 /** Confirmation before deleting; a sweep already decided says so instead of offering a button that would be refused. */
-async function reviewPage(deps: ApprovalWebDeps, record: ApprovalRecord, link: LinkParams, selected: readonly string[], scaleToZero: readonly string[]): Promise<Page> {
+async function reviewPage(
+  deps: ApprovalWebDeps,
+  record: ApprovalRecord,
+  link: LinkParams,
+  selected: readonly string[],
+  scaleToZero: readonly string[],
+): Promise<Page> {
   const decision = await readDecisionRecord(deps.clients.hub(S3Client), deps.archiveBucket, record.sweepId);
   return decision ? renderAlreadyDecided(record, decision.value, 200) : renderConfirmDeletion(record, link, selected, scaleToZero);
 }
@@ -190,7 +270,11 @@ function scaleToZeroProblem(record: ApprovalRecord, selected: readonly string[],
 function voteRecordedPage(group: GroupPlan, record: GroupDecisionRecord, statusCode: 200 | 409): Page {
   const votes = record.approvals.map((v) => `${v.approver} (${v.at})`).join(', ');
   if (record.status === 'decided') {
-    return renderMessage(statusCode, `Group ${group.name} has decided`, `${record.approved.length} endpoint(s) approved for deletion, ${record.rejected.length} kept, by ${votes}. The sweep goes on once every approver group has decided; nothing more is needed from this group.`);
+    return renderMessage(
+      statusCode,
+      `Group ${group.name} has decided`,
+      `${record.approved.length} endpoint(s) approved for deletion, ${record.rejected.length} kept, by ${votes}. The sweep goes on once every approver group has decided; nothing more is needed from this group.`,
+    );
   }
   return renderMessage(
     statusCode,
@@ -240,7 +324,11 @@ export async function handleApprovalHttp(deps: ApprovalWebDeps, event: APIGatewa
     }
     deps.log.error('approval page failed', { error: errorName(error), detail: errorMessage(error) });
     return respond(
-      renderMessage(500, 'Something went wrong', 'The page could not be produced. If you had submitted a decision, open the link from your email again: it shows whether the decision was recorded.'),
+      renderMessage(
+        500,
+        'Something went wrong',
+        'The page could not be produced. If you had submitted a decision, open the link from your email again: it shows whether the decision was recorded.',
+      ),
       method,
     );
   }

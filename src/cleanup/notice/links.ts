@@ -29,7 +29,12 @@ export async function signVetoLink(signer: MacSigner, sweepId: string, owner: st
   return { owner, expires, sig: Buffer.from(mac).toString('base64url') };
 }
 
-export async function checkVetoLink(signer: MacSigner, sweepId: string, params: VetoLinkParams, now: Date): Promise<{ ok: true } | { ok: false; why: 'expired' | 'invalid' }> {
+export async function checkVetoLink(
+  signer: MacSigner,
+  sweepId: string,
+  params: VetoLinkParams,
+  now: Date,
+): Promise<{ ok: true } | { ok: false; why: 'expired' | 'invalid' }> {
   if (params.expires * 1000 <= now.getTime()) return { ok: false, why: 'expired' };
   const mac = Buffer.from(params.sig, 'base64url');
   if (mac.length !== 32) return { ok: false, why: 'invalid' };

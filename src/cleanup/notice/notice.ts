@@ -56,7 +56,10 @@ export function ownerNoticeMessage(record: NoticeRecord, candidates: readonly Ap
     '',
     'Opening the link changes nothing. Keeping an endpoint removes its zombie tag; it is then never deleted by this sweep.',
     '',
-    ...byCost.map((c) => `  - ${c.endpointName} (account ${c.accountId}, ${c.region}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${c.expired ? `, auto-delete-after passed${c.stillInvoked ? `, STILL INVOKED: ${c.stillInvoked}` : ''}` : ''}`),
+    ...byCost.map(
+      (c) =>
+        `  - ${c.endpointName} (account ${c.accountId}, ${c.region}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${c.expired ? `, auto-delete-after passed${c.stillInvoked ? `, STILL INVOKED: ${c.stillInvoked}` : ''}` : ''}`,
+    ),
   ].join('\n');
   return { subject, body };
 }
@@ -68,7 +71,11 @@ function byOwner(candidates: readonly ApprovalCandidate[]): Record<string, strin
 }
 
 /** Writes the notice record once per sweep (a retry keeps its dates, so links already mailed stay valid). */
-async function noticeRecord(deps: ApprovalRequestDeps, input: z.output<typeof NotifyOwnersInputSchema>, candidates: ApprovalCandidate[]): Promise<{ record: NoticeRecord; etag: string }> {
+async function noticeRecord(
+  deps: ApprovalRequestDeps,
+  input: z.output<typeof NotifyOwnersInputSchema>,
+  candidates: ApprovalCandidate[],
+): Promise<{ record: NoticeRecord; etag: string }> {
   const s3 = deps.clients.hub(S3Client);
   const existing = await readNoticeRecord(s3, deps.archiveBucket, input.sweepId);
   if (existing) return { record: existing.value, etag: existing.etag };
@@ -109,13 +116,25 @@ export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown)
     await notifier.publish({ subject, body, attributes: { owner, event: 'owner-notice' } });
     for (const c of mine) {
       const where = { sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn };
-      await appendAuditEvent(audit, { ...where, type: 'owner-notified', actor: input.requestedBy, details: { owner, ownerSource: c.ownerSource, noticeEndsAt: record.noticeEndsAt, vetoUntil: record.vetoUntil, delivery: deliveryOf(reachable, owner) } });
+      await appendAuditEvent(audit, {
+        ...where,
+        type: 'owner-notified',
+        actor: input.requestedBy,
+        details: { owner, ownerSource: c.ownerSource, noticeEndsAt: record.noticeEndsAt, vetoUntil: record.vetoUntil, delivery: deliveryOf(reachable, owner) },
+      });
     }
   });
-  const notified = await writeJson(s3, deps.archiveBucket, layout.notice(input.sweepId), { ...record, notifiedAt: deps.clock.now().toISOString() }, { ifMatch: etag });
+  const notified = await writeJson(
+    s3,
+    deps.archiveBucket,
+    layout.notice(input.sweepId),
+    { ...record, notifiedAt: deps.clock.now().toISOString() },
+    { ifMatch: etag },
+  );
   if (!notified.written) deps.log.warn('owner notice changed while marking it notified', { sweepId: input.sweepId });
   const unreached = reachable ? Object.keys(record.owners).filter((o) => !reachable.has(o)) : undefined;
-  if (unreached && unreached.length > 0) deps.log.warn('owners without a confirmed subscription were not told: subscribe them with the filter policy {"owner": ["<address>"]}', { unreached });
+  if (unreached && unreached.length > 0)
+    deps.log.warn('owners without a confirmed subscription were not told: subscribe them with the filter policy {"owner": ["<address>"]}', { unreached });
   deps.log.info('owners notified', summary);
   return { ...summary, status: 'notified', ...(unreached ? { unreached } : {}) };
 }
@@ -126,7 +145,7 @@ async function reachableOwners(deps: ApprovalRequestDeps, notifier: Notifier, ow
   try {
     return await notifier.subscribed(owners);
   } catch (error) {
-    deps.log.warn('cannot list the topic\'s subscriptions; owner notices are sent without checking who can receive them', { error: describeError(error) });
+    deps.log.warn("cannot list the topic's subscriptions; owner notices are sent without checking who can receive them", { error: describeError(error) });
     return undefined;
   }
 }

@@ -37,7 +37,8 @@ export type VetoRecord = z.infer<typeof VetoRecordSchema>;
 
 export const readNoticeRecord = (s3: S3Client, bucket: string, sweepId: string) => readJson(s3, bucket, layout.notice(sweepId), NoticeRecordSchema);
 
-const vetoKey = (c: Pick<ApprovalCandidate, 'sweepId' | 'accountId' | 'region' | 'endpointName'>) => layout.veto(c.sweepId, c.accountId, c.region, c.endpointName);
+const vetoKey = (c: Pick<ApprovalCandidate, 'sweepId' | 'accountId' | 'region' | 'endpointName'>) =>
+  layout.veto(c.sweepId, c.accountId, c.region, c.endpointName);
 
 /** Records the veto once; a second click (or a second owner) finds it already there. */
 export async function writeVeto(s3: S3Client, bucket: string, candidate: ApprovalCandidate, owner: string, at: Date): Promise<'recorded' | 'already-vetoed'> {
@@ -46,7 +47,11 @@ export async function writeVeto(s3: S3Client, bucket: string, candidate: Approva
   return written.written ? 'recorded' : 'already-vetoed';
 }
 
-export async function readVeto(s3: S3Client, bucket: string, candidate: Pick<ApprovalCandidate, 'sweepId' | 'accountId' | 'region' | 'endpointName'>): Promise<VetoRecord | undefined> {
+export async function readVeto(
+  s3: S3Client,
+  bucket: string,
+  candidate: Pick<ApprovalCandidate, 'sweepId' | 'accountId' | 'region' | 'endpointName'>,
+): Promise<VetoRecord | undefined> {
   return (await readJson(s3, bucket, vetoKey(candidate), VetoRecordSchema))?.value;
 }
 

@@ -26,7 +26,13 @@ export type VetoOutcome = 'untagged' | 'already-untagged' | 'gone';
 
 /** Removes this sweep's `zombie` tag from a vetoed endpoint; its marked children become `zombie=rejected`. Idempotent. */
 export async function untagVetoed(deps: CleanupDeps, candidate: ApprovalCandidate, veto: VetoRecord): Promise<VetoOutcome> {
-  const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
+  const where = {
+    sweepId: candidate.sweepId,
+    accountId: candidate.accountId,
+    region: candidate.region,
+    endpointName: candidate.endpointName,
+    endpointArn: candidate.endpointArn,
+  };
   const sagemaker = deps.clients.target(SageMakerClient, tagTargetOf(candidate));
   const details = { step: 'untagged', owner: veto.owner, vetoedAt: veto.vetoedAt };
   try {
@@ -41,15 +47,34 @@ export async function untagVetoed(deps: CleanupDeps, candidate: ApprovalCandidat
     }
     let beforeChild: (() => Promise<void>) | undefined;
     const children = await unmarkRejectedChildren(sagemaker, endpoint, candidate.endpointName, (all) =>
-      (beforeChild ??= tagChangeGuard(auditWriter(deps), intent, { step: 'veto', resources: all.map((c) => c.arn), set: { [TAG.zombie]: ZOMBIE_VALUE.rejected } }))(),
+      (beforeChild ??= tagChangeGuard(auditWriter(deps), intent, {
+        step: 'veto',
+        resources: all.map((c) => c.arn),
+        set: { [TAG.zombie]: ZOMBIE_VALUE.rejected },
+      }))(),
     );
     if (!ours && children.length === 0) {
-      if (!(await hasAuditEvent(deps, candidate, 'vetoed'))) await appendAuditEvent(auditWriter(deps), { ...where, type: 'vetoed', actor: veto.owner, tagsBefore: before, tagsAfter: before, details: { ...details, note: 'the zombie tag was no longer this sweep\'s' } });
+      if (!(await hasAuditEvent(deps, candidate, 'vetoed')))
+        await appendAuditEvent(auditWriter(deps), {
+          ...where,
+          type: 'vetoed',
+          actor: veto.owner,
+          tagsBefore: before,
+          tagsAfter: before,
+          details: { ...details, note: "the zombie tag was no longer this sweep's" },
+        });
       return 'already-untagged';
     }
     const after = { ...before };
     if (ours) delete after[TAG.zombie];
-    await appendAuditEvent(auditWriter(deps), { ...where, type: 'vetoed', actor: veto.owner, tagsBefore: before, tagsAfter: after, details: { ...details, children } });
+    await appendAuditEvent(auditWriter(deps), {
+      ...where,
+      type: 'vetoed',
+      actor: veto.owner,
+      tagsBefore: before,
+      tagsAfter: after,
+      details: { ...details, children },
+    });
     return 'untagged';
   } catch (error) {
     throw retryableOr(error);

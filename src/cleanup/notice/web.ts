@@ -21,14 +21,25 @@ export const isVetoRequest = (params: Record<string, unknown>): boolean => param
 
 type Authorized = { ok: true; notice: NoticeRecord; link: VetoLinkParams; mine: ApprovalCandidate[] } | { ok: false; page: Page };
 
-const BAD_LINK = renderMessage(403, 'This link is not valid', 'The link is incomplete or was altered. Open the link exactly as it arrived in your email. Nothing was changed.');
+const BAD_LINK = renderMessage(
+  403,
+  'This link is not valid',
+  'The link is incomplete or was altered. Open the link exactly as it arrived in your email. Nothing was changed.',
+);
 
 async function authorize(deps: CleanupDeps & { signer: MacSigner }, sweepId: string, raw: Record<string, unknown>): Promise<Authorized> {
   const parsed = VetoLinkParamsSchema.safeParse(raw);
   if (!parsed.success || (typeof raw.expires === 'string' && !/^[1-9]\d{0,11}$/.test(raw.expires))) return { ok: false, page: BAD_LINK };
   const link = parsed.data;
   const check = await checkVetoLink(deps.signer, sweepId, link, deps.clock.now());
-  if (!check.ok) return { ok: false, page: check.why === 'expired' ? renderMessage(403, 'This link has expired', `Sweep ${sweepId} is decided or closed. Remove the zombie tag from an endpoint to keep it.`) : BAD_LINK };
+  if (!check.ok)
+    return {
+      ok: false,
+      page:
+        check.why === 'expired'
+          ? renderMessage(403, 'This link has expired', `Sweep ${sweepId} is decided or closed. Remove the zombie tag from an endpoint to keep it.`)
+          : BAD_LINK,
+    };
   const notice = await readNoticeRecord(deps.clients.hub(S3Client), deps.archiveBucket, sweepId);
   if (!notice) return { ok: false, page: renderMessage(404, 'Unknown sweep', `No owner notice exists for sweep ${sweepId}.`) };
   const arns = new Set(notice.value.owners[link.owner] ?? []);
@@ -48,7 +59,14 @@ function endpointItem(c: ApprovalCandidate, link: VetoLinkParams, vetoed: boolea
   return `<li><strong>${esc(c.endpointName)}</strong><span class="sub">${facts}</span>${action}</li>`;
 }
 
-export function renderVetoPage(notice: NoticeRecord, link: VetoLinkParams, mine: readonly ApprovalCandidate[], vetoed: ReadonlySet<string>, statusCode = 200, note?: string): Page {
+export function renderVetoPage(
+  notice: NoticeRecord,
+  link: VetoLinkParams,
+  mine: readonly ApprovalCandidate[],
+  vetoed: ReadonlySet<string>,
+  statusCode = 200,
+  note?: string,
+): Page {
   const intro = `<p>These ${count(mine.length)} idle endpoint${mine.length === 1 ? ' is' : 's are'} yours. From ${esc(notice.noticeEndsAt)} the approvers of sweep ${esc(notice.sweepId)} decide whether they are deleted. Press <strong>Keep</strong> to veto: the endpoint's zombie tag is removed and this sweep never deletes it.</p>`;
   const items = `<ul>${mine.map((c) => endpointItem(c, link, vetoed.has(c.endpointArn))).join('\n')}</ul>`;
   return page(statusCode, `Your idle endpoints in sweep ${notice.sweepId}`, `${note ? `<p class="notice">${esc(note)}</p>` : ''}${intro}${items}`);
@@ -68,19 +86,39 @@ export async function vetoGet(deps: CleanupDeps & { signer: MacSigner }, event: 
 
 export async function vetoPost(deps: CleanupDeps & { signer: MacSigner }, event: APIGatewayProxyEvent, sweepId: string): Promise<Page> {
   if (crossSiteReason(event)) return renderMessage(403, 'Request refused', 'A veto can only be submitted from the page your email links to.');
-  if ((header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/x-www-form-urlencoded') return renderMessage(415, 'Unsupported request', 'Submit the form on the page.');
+  if ((header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/x-www-form-urlencoded')
+    return renderMessage(415, 'Unsupported request', 'Submit the form on the page.');
   const form = formBody(event);
-  const auth = await authorize(deps, sweepId, { owner: form.get('owner') ?? undefined, expires: form.get('expires') ?? undefined, sig: form.get('sig') ?? undefined });
+  const auth = await authorize(deps, sweepId, {
+    owner: form.get('owner') ?? undefined,
+    expires: form.get('expires') ?? undefined,
+    sig: form.get('sig') ?? undefined,
+  });
   if (!auth.ok) return auth.page;
   if (form.get('action') !== 'veto') return renderMessage(400, 'No action chosen', 'Field "action" must be "veto". Use the Keep buttons on the page.');
   const candidate = auth.mine.find((c) => c.endpointArn === form.get('endpoint'));
   if (!candidate) return renderMessage(400, 'Unknown endpoint', 'Field "endpoint" does not name one of your endpoints in this sweep. Nothing was changed.');
   const outcome = await writeVeto(deps.clients.hub(S3Client), deps.archiveBucket, candidate, auth.link.owner, deps.clock.now());
   if (outcome === 'recorded') {
-    const where = { sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, endpointArn: candidate.endpointArn };
-    await appendAuditEvent(auditWriter(deps), { ...where, type: 'vetoed', actor: auth.link.owner, reason: 'the owner vetoed deletion from the owner notice', details: { step: 'requested' } });
+    const where = {
+      sweepId: candidate.sweepId,
+      accountId: candidate.accountId,
+      region: candidate.region,
+      endpointName: candidate.endpointName,
+      endpointArn: candidate.endpointArn,
+    };
+    await appendAuditEvent(auditWriter(deps), {
+      ...where,
+      type: 'vetoed',
+      actor: auth.link.owner,
+      reason: 'the owner vetoed deletion from the owner notice',
+      details: { step: 'requested' },
+    });
     deps.log.info('owner vetoed an endpoint', { sweepId, endpointArn: candidate.endpointArn });
   }
-  const note = outcome === 'recorded' ? `${candidate.endpointName} is kept: its zombie tag is removed before the approvers' decision is applied.` : `${candidate.endpointName} was already kept.`;
+  const note =
+    outcome === 'recorded'
+      ? `${candidate.endpointName} is kept: its zombie tag is removed before the approvers' decision is applied.`
+      : `${candidate.endpointName} was already kept.`;
   return renderVetoPage(auth.notice, auth.link, auth.mine, await vetoedOf(deps, auth.mine), 200, note);
 }

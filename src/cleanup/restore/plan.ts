@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { ContainerDefinition, CreateEndpointConfigInput, CreateInferenceComponentInput, CreateModelInput, ProductionVariant, S3ModelDataSource } from '@aws-sdk/client-sagemaker';
+import type {
+  ContainerDefinition,
+  CreateEndpointConfigInput,
+  CreateInferenceComponentInput,
+  CreateModelInput,
+  ProductionVariant,
+  S3ModelDataSource,
+} from '@aws-sdk/client-sagemaker';
 import { PreconditionFailedError } from '../../core/errors.ts';
 import { TAG, WORKFLOW_TAG_PREFIX, ZOMBIE_VALUE, type TagMap } from '../../core/tags.ts';
 import type { Manifest } from '../snapshot/manifest.ts';
@@ -40,15 +47,29 @@ function rewriteS3Source(source: S3ModelDataSource, map: Map<string, string>, wh
   }) as unknown as S3ModelDataSource;
 }
 
-const CONTAINER_FIELDS = ['ContainerHostname', 'Image', 'ImageConfig', 'Mode', 'Environment', 'ModelPackageName', 'InferenceSpecificationName', 'MultiModelConfig', 'ContainerMetricsConfig'] as const;
+const CONTAINER_FIELDS = [
+  'ContainerHostname',
+  'Image',
+  'ImageConfig',
+  'Mode',
+  'Environment',
+  'ModelPackageName',
+  'InferenceSpecificationName',
+  'MultiModelConfig',
+  'ContainerMetricsConfig',
+] as const;
 
 export function rewriteContainer(container: ContainerDefinition, map: Map<string, string>, where: string): ContainerDefinition {
   const out: Json = {};
   for (const field of CONTAINER_FIELDS) if (container[field] !== undefined) out[field] = container[field];
   if (container.ModelDataUrl) out.ModelDataUrl = mapUri(map, container.ModelDataUrl, `${where}.ModelDataUrl`);
-  if (container.ModelDataSource?.S3DataSource) out.ModelDataSource = { S3DataSource: rewriteS3Source(container.ModelDataSource.S3DataSource, map, `${where}.ModelDataSource`) };
+  if (container.ModelDataSource?.S3DataSource)
+    out.ModelDataSource = { S3DataSource: rewriteS3Source(container.ModelDataSource.S3DataSource, map, `${where}.ModelDataSource`) };
   if (container.AdditionalModelDataSources?.length) {
-    out.AdditionalModelDataSources = container.AdditionalModelDataSources.map((extra, i) => ({ ChannelName: extra.ChannelName, S3DataSource: rewriteS3Source(extra.S3DataSource!, map, `${where}.AdditionalModelDataSources[${i}]`) }));
+    out.AdditionalModelDataSources = container.AdditionalModelDataSources.map((extra, i) => ({
+      ChannelName: extra.ChannelName,
+      S3DataSource: rewriteS3Source(extra.S3DataSource!, map, `${where}.AdditionalModelDataSources[${i}]`),
+    }));
   }
   return out;
 }
@@ -79,12 +100,27 @@ export function sameModel(existing: Json, desired: Omit<CreateModelInput, 'Model
       if (source) copy.ModelDataSource = { S3DataSource: { ...source, ETag: undefined, ManifestEtag: undefined } };
       return copy;
     });
-    return canonical({ containers, role: model.ExecutionRoleArn, vpc: model.VpcConfig, isolation: model.EnableNetworkIsolation ?? false, execution: model.InferenceExecutionConfig });
+    return canonical({
+      containers,
+      role: model.ExecutionRoleArn,
+      vpc: model.VpcConfig,
+      isolation: model.EnableNetworkIsolation ?? false,
+      execution: model.InferenceExecutionConfig,
+    });
   };
   return normalize(existing) === normalize(desired);
 }
 
-const VARIANT_DROP = new Set<string>(['CurrentInstanceCount', 'DesiredInstanceCount', 'CurrentWeight', 'DesiredWeight', 'DeployedImages', 'CurrentServerlessConfig', 'DesiredServerlessConfig', 'VariantStatus']);
+const VARIANT_DROP = new Set<string>([
+  'CurrentInstanceCount',
+  'DesiredInstanceCount',
+  'CurrentWeight',
+  'DesiredWeight',
+  'DeployedImages',
+  'CurrentServerlessConfig',
+  'DesiredServerlessConfig',
+  'VariantStatus',
+]);
 
 function variantSpec(variant: Json, modelNames: Map<string, string>): ProductionVariant {
   const out: Json = {};
@@ -93,7 +129,16 @@ function variantSpec(variant: Json, modelNames: Map<string, string>): Production
   return out as unknown as ProductionVariant;
 }
 
-const CONFIG_FIELDS = ['DataCaptureConfig', 'KmsKeyId', 'AsyncInferenceConfig', 'ExplainerConfig', 'ExecutionRoleArn', 'VpcConfig', 'EnableNetworkIsolation', 'MetricsConfig'] as const;
+const CONFIG_FIELDS = [
+  'DataCaptureConfig',
+  'KmsKeyId',
+  'AsyncInferenceConfig',
+  'ExplainerConfig',
+  'ExecutionRoleArn',
+  'VpcConfig',
+  'EnableNetworkIsolation',
+  'MetricsConfig',
+] as const;
 
 /** The CreateEndpointConfig request (without name and tags): same variants, instance types and counts, serverless and async settings. */
 export function endpointConfigSpecOf(described: Json, modelNames: Map<string, string>): Omit<CreateEndpointConfigInput, 'EndpointConfigName' | 'Tags'> {
@@ -117,7 +162,13 @@ export function sameEndpointConfig(existing: Json, desired: Omit<CreateEndpointC
 }
 
 /** Inference components in creation order (a base component before the adapters built on it). */
-export function componentSpecsOf(manifest: Manifest, map: Map<string, string>, modelNames: Map<string, string>, componentNames: Map<string, string>, endpointName: string): CreateInferenceComponentInput[] {
+export function componentSpecsOf(
+  manifest: Manifest,
+  map: Map<string, string>,
+  modelNames: Map<string, string>,
+  componentNames: Map<string, string>,
+  endpointName: string,
+): CreateInferenceComponentInput[] {
   const described = manifest.inferenceComponents as Json[];
   const ordered = [...described].sort((a, b) => Number(Boolean(specOf(a).BaseInferenceComponentName)) - Number(Boolean(specOf(b).BaseInferenceComponentName)));
   return ordered.map((component) => {
@@ -140,7 +191,10 @@ export function componentSpecsOf(manifest: Manifest, map: Map<string, string>, m
           : undefined,
         StartupParameters: spec.StartupParameters,
         ComputeResourceRequirements: spec.ComputeResourceRequirements,
-        BaseInferenceComponentName: typeof spec.BaseInferenceComponentName === 'string' ? (componentNames.get(spec.BaseInferenceComponentName) ?? spec.BaseInferenceComponentName) : undefined,
+        BaseInferenceComponentName:
+          typeof spec.BaseInferenceComponentName === 'string'
+            ? (componentNames.get(spec.BaseInferenceComponentName) ?? spec.BaseInferenceComponentName)
+            : undefined,
       }),
       RuntimeConfig: { CopyCount: Number(runtime.DesiredCopyCount ?? runtime.CurrentCopyCount ?? 1) },
     }) as unknown as CreateInferenceComponentInput;
@@ -192,6 +246,12 @@ function clean(value: Json): Json {
 /** JSON with sorted keys, for structural comparison. */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Json).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Json)
+            .filter(([, x]) => x !== undefined)
+            .sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
   );
 }

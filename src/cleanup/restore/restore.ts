@@ -9,7 +9,12 @@ import {
   DescribeModelCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { ApplicationAutoScalingClient, PutScalingPolicyCommand, RegisterScalableTargetCommand, type ScalableDimension } from '@aws-sdk/client-application-auto-scaling';
+import {
+  ApplicationAutoScalingClient,
+  PutScalingPolicyCommand,
+  RegisterScalableTargetCommand,
+  type ScalableDimension,
+} from '@aws-sdk/client-application-auto-scaling';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ClientFactory, TargetRef } from '../../core/clients.ts';
 import { pollUntil, systemSleeper, type Clock, type Sleeper } from '../../core/clock.ts';
@@ -23,7 +28,17 @@ import { describeEndpoint } from '../snapshot/describe.ts';
 import { ManifestSchema, type Manifest } from '../snapshot/manifest.ts';
 import { readJsonObject } from '../../core/s3-json.ts';
 import { restoreScaledToZero } from './scaled-to-zero.ts';
-import { componentSpecsOf, endpointConfigSpecOf, modelSpecOf, restoredName, restoredTags, sameEndpointConfig, sameModel, scalingResourceId, uriMapOf } from './plan.ts';
+import {
+  componentSpecsOf,
+  endpointConfigSpecOf,
+  modelSpecOf,
+  restoredName,
+  restoredTags,
+  sameEndpointConfig,
+  sameModel,
+  scalingResourceId,
+  uriMapOf,
+} from './plan.ts';
 
 export interface RestoreRequest {
   /** `s3://bucket/manifests/...json`; or give `endpointArn` + `archiveBucket` to use its newest manifest. */
@@ -68,7 +83,8 @@ export async function locateManifest(s3: S3Client, request: RestoreRequest): Pro
   let uri = request.manifestUri;
   if (!uri) {
     const arn = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):endpoint\/(.+)$/.exec(request.endpointArn ?? '');
-    if (!arn || !request.archiveBucket) throw new PreconditionFailedError('restore needs a manifest URI, or an endpoint ARN and the archive bucket', 'no-manifest');
+    if (!arn || !request.archiveBucket)
+      throw new PreconditionFailedError('restore needs a manifest URI, or an endpoint ARN and the archive bucket', 'no-manifest');
     const prefix = layout.manifestPrefix(arn[2]!, arn[1]!, arn[3]!);
     let newest: { key: string; at: number } | undefined;
     for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: request.archiveBucket, Prefix: prefix })) {
@@ -79,15 +95,32 @@ export async function locateManifest(s3: S3Client, request: RestoreRequest): Pro
         if (!newest || at > newest.at || (at === newest.at && key > newest.key)) newest = { key, at };
       }
     }
-    if (!newest) throw new PreconditionFailedError(`no snapshot manifest for ${request.endpointArn} under s3://${request.archiveBucket}/${prefix}`, 'no-manifest');
+    if (!newest)
+      throw new PreconditionFailedError(`no snapshot manifest for ${request.endpointArn} under s3://${request.archiveBucket}/${prefix}`, 'no-manifest');
     uri = s3Uri(request.archiveBucket, newest.key);
   }
   const { bucket, key } = parseS3Uri(uri);
   const raw = (await readJsonObject(s3, bucket, key))?.value;
   if (raw === undefined) throw new PreconditionFailedError(`manifest ${uri} does not exist`, 'no-manifest');
   const parsed = ManifestSchema.safeParse(raw);
-  if (!parsed.success) throw new PreconditionFailedError(`${uri} is not a zombie-sweep snapshot manifest: ${parsed.error.issues[0]?.message}`, 'invalid-manifest');
+  if (!parsed.success)
+    throw new PreconditionFailedError(`${uri} is not a zombie-sweep snapshot manifest: ${parsed.error.issues[0]?.message}`, 'invalid-manifest');
   return { manifest: parsed.data, uri };
+}
+
+/** The archived endpoint config under its own name, or a free variant of it; an identical one already there is reused. */
+async function restoreEndpointConfig(
+  sagemaker: SageMakerClient,
+  manifest: Manifest,
+  configSpec: ReturnType<typeof endpointConfigSpecOf>,
+  resourceTags: ReturnType<typeof tagMapToList>,
+): Promise<{ name: string; state: string }> {
+  const config = await chooseName(manifest.endpointConfigName, manifest.sweepId, async (candidate) => {
+    const found = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: candidate })));
+    return found === undefined ? 'free' : sameEndpointConfig(found as never, configSpec) ? 'same' : 'taken';
+  });
+  if (config.state === 'free') await sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: config.name, ...configSpec, Tags: resourceTags }));
+  return config;
 }
 
 /**
@@ -102,7 +135,10 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
   const log = deps.log.child({ accountId: manifest.accountId, region: manifest.region, endpointName: name });
   const caller = await deps.factory.hub(STSClient).send(new GetCallerIdentityCommand({}));
   if (!request.roleName && caller.Account !== manifest.accountId) {
-    throw new PreconditionFailedError(`the snapshot is of account ${manifest.accountId} but your credentials are in ${caller.Account}; pass --role-name to assume a role there`, 'wrong-account');
+    throw new PreconditionFailedError(
+      `the snapshot is of account ${manifest.accountId} but your credentials are in ${caller.Account}; pass --role-name to assume a role there`,
+      'wrong-account',
+    );
   }
   const sagemaker = deps.factory.target(SageMakerClient, target);
   const existing = await describeEndpoint(sagemaker, name);
@@ -110,7 +146,10 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
   const scaledBack = existing && !request.endpointName ? await restoreScaledToZero(deps, manifest, uri, target, existing, caller.Arn ?? 'unknown') : undefined;
   if (scaledBack) return scaledBack;
   if (existing) {
-    throw new PreconditionFailedError(`endpoint ${name} already exists in ${manifest.accountId}/${manifest.region} (${existing.EndpointStatus}); restore refused (use --endpoint-name to restore under another name)`, 'endpoint-exists');
+    throw new PreconditionFailedError(
+      `endpoint ${name} already exists in ${manifest.accountId}/${manifest.region} (${existing.EndpointStatus}); restore refused (use --endpoint-name to restore under another name)`,
+      'endpoint-exists',
+    );
   }
   await checkArchive(s3, manifest);
 
@@ -119,11 +158,7 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
   const resourceTags = tagMapToList({ zombie: tags.zombie!, 'zombie-snapshot': uri });
   const { models, modelNames } = await restoreModels(sagemaker, manifest, map, resourceTags);
   const configSpec = endpointConfigSpecOf(manifest.endpointConfig, modelNames);
-  const config = await chooseName(manifest.endpointConfigName, manifest.sweepId, async (candidate) => {
-    const found = await unlessSageMakerNotFound(() => sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: candidate })));
-    return found === undefined ? 'free' : sameEndpointConfig(found as never, configSpec) ? 'same' : 'taken';
-  });
-  if (config.state === 'free') await sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: config.name, ...configSpec, Tags: resourceTags }));
+  const config = await restoreEndpointConfig(sagemaker, manifest, configSpec, resourceTags);
   const created = await sagemaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: config.name, Tags: tagMapToList(tags) }));
   log.info('endpoint restore started', { endpointConfigName: config.name, manifestUri: uri });
 
@@ -157,7 +192,12 @@ export async function restoreEndpoint(request: RestoreRequest, deps: RestoreDeps
 type RestoredModel = RestoreResult['models'][number];
 
 /** Recreates each model on its archived artifacts, or reuses one that already holds exactly that (a re-run). */
-async function restoreModels(sagemaker: SageMakerClient, manifest: Manifest, map: Map<string, string>, resourceTags: ReturnType<typeof tagMapToList>): Promise<{ models: RestoredModel[]; modelNames: Map<string, string> }> {
+async function restoreModels(
+  sagemaker: SageMakerClient,
+  manifest: Manifest,
+  map: Map<string, string>,
+  resourceTags: ReturnType<typeof tagMapToList>,
+): Promise<{ models: RestoredModel[]; modelNames: Map<string, string> }> {
   const models: RestoredModel[] = [];
   const modelNames = new Map<string, string>();
   for (const described of manifest.models) {
@@ -201,17 +241,29 @@ async function auditRestored(audit: AuditWriter, manifest: Manifest, result: Res
   await appendAuditEvent(audit, { ...event, endpointName: result.endpointName, endpointArn, tagsBefore: {}, tagsAfter: result.tags, details });
   if (result.endpointName !== manifest.endpointName) {
     // The original endpoint's own timeline says where it came back.
-    await appendAuditEvent(audit, { ...event, endpointName: manifest.endpointName, endpointArn: manifest.endpointArn, details: { ...details, restoredAs: endpointArn } });
+    await appendAuditEvent(audit, {
+      ...event,
+      endpointName: manifest.endpointName,
+      endpointArn: manifest.endpointArn,
+      details: { ...details, restoredAs: endpointArn },
+    });
   }
 }
 
 /** The original name if free or identical, else `<name>-restored-<sweep>` under the same rule. */
-async function chooseName(original: string, sweepId: string, probe: (name: string) => Promise<'free' | 'same' | 'taken'>): Promise<{ name: string; state: 'free' | 'same' }> {
+async function chooseName(
+  original: string,
+  sweepId: string,
+  probe: (name: string) => Promise<'free' | 'same' | 'taken'>,
+): Promise<{ name: string; state: 'free' | 'same' }> {
   for (const candidate of [original, restoredName(original, sweepId)]) {
     const state = await probe(candidate);
     if (state !== 'taken') return { name: candidate, state };
   }
-  throw new PreconditionFailedError(`both ${original} and ${restoredName(original, sweepId)} exist with a different definition; delete or rename one and retry`, 'name-taken');
+  throw new PreconditionFailedError(
+    `both ${original} and ${restoredName(original, sweepId)} exist with a different definition; delete or rename one and retry`,
+    'name-taken',
+  );
 }
 
 /** Every archived single object must still be there with the checksum the manifest recorded, and every tree non-empty. */
@@ -245,16 +297,28 @@ async function waitInService(sagemaker: SageMakerClient, name: string, deps: Res
       const endpoint = await describeEndpoint(sagemaker, name);
       status = endpoint?.EndpointStatus ?? 'missing';
       if (status === 'InService') return status;
-      if (status === 'Failed' || status === 'missing') throw new PreconditionFailedError(`restored endpoint ${name} is ${status}${endpoint?.FailureReason ? `: ${endpoint.FailureReason}` : ''}`, 'endpoint-failed');
+      if (status === 'Failed' || status === 'missing')
+        throw new PreconditionFailedError(
+          `restored endpoint ${name} is ${status}${endpoint?.FailureReason ? `: ${endpoint.FailureReason}` : ''}`,
+          'endpoint-failed',
+        );
       return undefined;
     },
   );
   if (polled.done) return polled.value;
-  throw new PreconditionFailedError(`restored endpoint ${name} is still ${status}; its inference components and scaling were not restored yet`, 'endpoint-not-ready');
+  throw new PreconditionFailedError(
+    `restored endpoint ${name} is still ${status}; its inference components and scaling were not restored yet`,
+    'endpoint-not-ready',
+  );
 }
 
 /** Re-registers scalable targets and target-tracking policies; what cannot be restored becomes a warning. */
-async function restoreScaling(client: ApplicationAutoScalingClient, manifest: Manifest, endpointName: string, componentNames: Map<string, string>): Promise<string[]> {
+async function restoreScaling(
+  client: ApplicationAutoScalingClient,
+  manifest: Manifest,
+  endpointName: string,
+  componentNames: Map<string, string>,
+): Promise<string[]> {
   const warnings: string[] = [];
   for (const target of manifest.autoscaling.scalableTargets) {
     const resourceId = scalingResourceId(String(target.ResourceId), manifest.endpointName, endpointName, componentNames);

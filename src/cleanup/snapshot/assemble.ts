@@ -6,7 +6,17 @@ import type { SnapshotPlan } from './state.ts';
 
 /** The entry of an artifact that is recorded, not copied. */
 export function byReferenceEntry(source: ArtifactSource, index: number): ArtifactEntry {
-  return { source: index, sourceUri: source.uri, archiveUri: null, size: null, checksum: null, verification: 'by-reference', byReference: true, reason: source.byReference, copiedBy: 'none' };
+  return {
+    source: index,
+    sourceUri: source.uri,
+    archiveUri: null,
+    size: null,
+    checksum: null,
+    verification: 'by-reference',
+    byReference: true,
+    reason: source.byReference,
+    copiedBy: 'none',
+  };
 }
 
 /**
@@ -66,7 +76,8 @@ function manifestSource(source: ArtifactSource, index: number, own: ArtifactEntr
     throw new SnapshotFailedError(`snapshot incomplete: no archived objects under ${source.uri}`);
   }
   for (const entry of own) {
-    if (!entry.byReference && (entry.archiveUri === null || entry.size === null)) throw new SnapshotFailedError(`snapshot incomplete: ${entry.sourceUri} has no verified copy`);
+    if (!entry.byReference && (entry.archiveUri === null || entry.size === null))
+      throw new SnapshotFailedError(`snapshot incomplete: ${entry.sourceUri} has no verified copy`);
   }
   return {
     kind: source.kind,

@@ -41,7 +41,12 @@ export const unlimitedBudget = (): RunBudget => new RunBudget(() => Number.POSIT
  * says so. Once one fails or `allow()` refuses, nothing new starts; in-flight items finish, then the
  * first error (if any) is thrown. `results[i]` is undefined for items never started.
  */
-export async function runBounded<T, R>(items: readonly T[], limit: number, allow: () => boolean, fn: (item: T, index: number) => Promise<R>): Promise<(R | undefined)[]> {
+export async function runBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  allow: () => boolean,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<(R | undefined)[]> {
   const results = new Array<R | undefined>(items.length).fill(undefined);
   let next = 0;
   let stopped = false;

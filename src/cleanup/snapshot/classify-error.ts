@@ -1,7 +1,16 @@
 import { errorMessage, errorName, RetryableAwsError, SnapshotFailedError } from '../../core/errors.ts';
 import { awsHttpStatus, isTransient } from '../../core/aws-errors.ts';
 
-const PERMANENT_NAMES = new Set(['AccessDenied', 'AccessDeniedException', 'Forbidden', 'NoSuchBucket', 'InvalidObjectState', 'KMS.DisabledException', 'KMS.NotFoundException', 'KMS.KMSInvalidStateException']);
+const PERMANENT_NAMES = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'Forbidden',
+  'NoSuchBucket',
+  'InvalidObjectState',
+  'KMS.DisabledException',
+  'KMS.NotFoundException',
+  'KMS.KMSInvalidStateException',
+]);
 
 /**
  * Maps an error during a snapshot to what the state machine should do: retry (RetryableAwsError),

@@ -16,7 +16,16 @@ import { runBounded, type RunBudget } from './budget.ts';
 import { copySourceOf, s3UriOf, type S3Location } from './locations.ts';
 import type { ArtifactEntry } from './manifest.ts';
 import type { MultipartState, SnapshotState } from './state.ts';
-import { CHECKSUM_ALGORITHMS, choosePartSize, comparableAlgorithm, MAX_SINGLE_COPY_BYTES, partRanges, verifyCopy, type ChecksumAlgorithm, type ObjectInfo } from './verify.ts';
+import {
+  CHECKSUM_ALGORITHMS,
+  choosePartSize,
+  comparableAlgorithm,
+  MAX_SINGLE_COPY_BYTES,
+  partRanges,
+  verifyCopy,
+  type ChecksumAlgorithm,
+  type ObjectInfo,
+} from './verify.ts';
 
 export interface CopyOptions {
   /** Objects above this size are copied by parts (UploadPartCopy); at most 5 GiB (CopyObject's limit). */
@@ -82,7 +91,13 @@ function encryption(ctx: CopyContext) {
  * that already verifies is kept (resume). A copy that does not verify is made once more, then the
  * snapshot fails: an endpoint whose artifacts are not provably archived is never deleted.
  */
-export async function archiveObject(ctx: CopyContext, source: S3Location, archiveKey: string, sourceIndex: number, archiveHint: 'absent' | 'unknown' = 'unknown'): Promise<ArchiveOutcome> {
+export async function archiveObject(
+  ctx: CopyContext,
+  source: S3Location,
+  archiveKey: string,
+  sourceIndex: number,
+  archiveHint: 'absent' | 'unknown' = 'unknown',
+): Promise<ArchiveOutcome> {
   const sourceUri = s3UriOf(source);
   const target: S3Location = { bucket: ctx.archiveBucket, key: archiveKey };
   let info = await headSource(ctx, source);
@@ -127,7 +142,9 @@ export async function archiveObject(ctx: CopyContext, source: S3Location, archiv
     const check = verifyCopy(info, copy, true);
     if (check.ok) return { status: 'done', entry: entryFor(sourceIndex, sourceUri, target, info, copy, check, copiedBy) };
     // Never replaced, even by this step: an archived object is written once (docs/security.md, "Archive").
-    throw new SnapshotFailedError(`the copy of ${sourceUri} at ${s3UriOf(target)} does not match the source (${check.reason}); archived copies are never overwritten, so this endpoint is not archived`);
+    throw new SnapshotFailedError(
+      `the copy of ${sourceUri} at ${s3UriOf(target)} does not match the source (${check.reason}); archived copies are never overwritten, so this endpoint is not archived`,
+    );
   }
   throw new SnapshotFailedError(`copy of ${sourceUri} could not be made after 2 attempts: ${lastReason}`);
 }
@@ -139,7 +156,9 @@ export async function archiveObject(ctx: CopyContext, source: S3Location, archiv
 function keepExistingCopy(sourceIndex: number, sourceUri: string, target: S3Location, info: ObjectInfo, existing: ObjectInfo): ArchiveOutcome {
   const check = verifyCopy(info, existing, false);
   if (check.ok) return { status: 'done', entry: entryFor(sourceIndex, sourceUri, target, info, existing, check, 'existing-copy') };
-  throw new SnapshotFailedError(`an object already at ${s3UriOf(target)} does not match ${sourceUri} (${check.reason}); archived copies are never overwritten, so this endpoint is not archived`);
+  throw new SnapshotFailedError(
+    `an object already at ${s3UriOf(target)} does not match ${sourceUri} (${check.reason}); archived copies are never overwritten, so this endpoint is not archived`,
+  );
 }
 
 async function headSource(ctx: CopyContext, source: S3Location): Promise<ObjectInfo> {
@@ -213,10 +232,15 @@ async function multipartCopy(ctx: CopyContext, source: S3Location, info: ObjectI
   const done = new Set(current.parts.map((p) => p.PartNumber));
   const todo = partRanges(info.size, partSize).filter((p) => !done.has(p.partNumber));
   try {
-    const results = await runBounded(todo, ctx.options.partConcurrency, () => ctx.budget.claimLeaf(), async (part) => {
-      await copyPart(ctx, source, info, archiveKey, current, part);
-      return true;
-    });
+    const results = await runBounded(
+      todo,
+      ctx.options.partConcurrency,
+      () => ctx.budget.claimLeaf(),
+      async (part) => {
+        await copyPart(ctx, source, info, archiveKey, current, part);
+        return true;
+      },
+    );
     if (results.some((r) => r === undefined)) {
       await ctx.state.saveMultipart(archiveKey, current);
       ctx.log.info('multipart copy suspended for the next run', { archiveKey, partsDone: current.parts.length, parts: Math.ceil(info.size / partSize) });
@@ -238,7 +262,13 @@ async function multipartCopy(ctx: CopyContext, source: S3Location, info: ObjectI
 }
 
 /** The saved upload of an earlier run when it copies the same source version in the same parts; else a new one. */
-async function resumableUpload(ctx: CopyContext, info: ObjectInfo, archiveKey: string, partSize: number, algorithm: ChecksumAlgorithm): Promise<MultipartState> {
+async function resumableUpload(
+  ctx: CopyContext,
+  info: ObjectInfo,
+  archiveKey: string,
+  partSize: number,
+  algorithm: ChecksumAlgorithm,
+): Promise<MultipartState> {
   const saved = await ctx.state.loadMultipart(archiveKey);
   if (saved && saved.sourceEtag === info.etag && saved.partSize === partSize) return saved;
   if (saved) {
@@ -260,7 +290,14 @@ async function resumableUpload(ctx: CopyContext, info: ObjectInfo, archiveKey: s
 }
 
 /** Copies one part of the pinned source version and records it in the upload's state. */
-async function copyPart(ctx: CopyContext, source: S3Location, info: ObjectInfo, archiveKey: string, state: MultipartState, part: { partNumber: number; range: string }): Promise<void> {
+async function copyPart(
+  ctx: CopyContext,
+  source: S3Location,
+  info: ObjectInfo,
+  archiveKey: string,
+  state: MultipartState,
+  part: { partNumber: number; range: string },
+): Promise<void> {
   const output = await ctx.writer.send(
     new UploadPartCopyCommand({
       Bucket: ctx.archiveBucket,
@@ -299,7 +336,8 @@ async function complete(ctx: CopyContext, archiveKey: string, state: MultipartSt
     // A rejected completion (bad digest, invalid part) is not resumable: start over on the next attempt.
     await abortQuietly(ctx, archiveKey, state.uploadId);
     await ctx.state.clearMultipart(archiveKey);
-    if (['BadDigest', 'InvalidPart', 'InvalidRequest'].includes(errorName(error))) throw new CopyMismatch(`S3 rejected the assembled copy: ${errorName(error)}: ${errorMessage(error)}`);
+    if (['BadDigest', 'InvalidPart', 'InvalidRequest'].includes(errorName(error)))
+      throw new CopyMismatch(`S3 rejected the assembled copy: ${errorName(error)}: ${errorMessage(error)}`);
     throw error;
   }
 }

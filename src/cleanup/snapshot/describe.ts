@@ -51,7 +51,8 @@ export async function describeAll(clients: DescribeClients, endpointName: string
   if (!endpoint) throw new SnapshotFailedError(`endpoint ${endpointName} no longer exists`);
   if (endpoint.EndpointStatus !== 'InService') {
     // Updating (e.g. auto scaling at work) passes; the state machine retries. Anything else is no zombie to archive.
-    if (TRANSITIONAL.has(endpoint.EndpointStatus ?? '')) throw new RetryableAwsError(`endpoint ${endpointName} is ${endpoint.EndpointStatus}; retry when it is InService`);
+    if (TRANSITIONAL.has(endpoint.EndpointStatus ?? ''))
+      throw new RetryableAwsError(`endpoint ${endpointName} is ${endpoint.EndpointStatus}; retry when it is InService`);
     throw new SnapshotFailedError(`endpoint ${endpointName} is ${endpoint.EndpointStatus}, not InService`);
   }
   const notes: string[] = [];
@@ -62,7 +63,8 @@ export async function describeAll(clients: DescribeClients, endpointName: string
     try {
       return plain(await sagemaker.send(new DescribeModelCommand({ ModelName: name })));
     } catch (error) {
-      if (isSageMakerNotFound(error)) throw new SnapshotFailedError(`model ${name} used by endpoint ${endpointName} no longer exists, so its artifacts cannot be found`);
+      if (isSageMakerNotFound(error))
+        throw new SnapshotFailedError(`model ${name} used by endpoint ${endpointName} no longer exists, so its artifacts cannot be found`);
       throw error;
     }
   });
@@ -105,7 +107,11 @@ async function describeModelPackages(sagemaker: SageMakerClient, names: string[]
   });
 }
 
-async function describeScaling(autoscaling: ApplicationAutoScalingClient, resourceIds: string[], notes: string[]): Promise<{ scalableTargets: ScalableTarget[]; scalingPolicies?: ScalingPolicy[] }> {
+async function describeScaling(
+  autoscaling: ApplicationAutoScalingClient,
+  resourceIds: string[],
+  notes: string[],
+): Promise<{ scalableTargets: ScalableTarget[]; scalingPolicies?: ScalingPolicy[] }> {
   const scalableTargets: ScalableTarget[] = [];
   try {
     // DescribeScalableTargets accepts at most 50 ResourceIds per call (Application Auto Scaling API reference).
@@ -147,7 +153,12 @@ export async function deploymentFingerprint(sagemaker: SageMakerClient, endpoint
   return { fingerprint: fingerprintOf(endpoint, await describeInferenceComponents(sagemaker, endpointName)), status: endpoint.EndpointStatus };
 }
 
-export function fingerprintOf(endpoint: Pick<DescribeEndpointOutput, 'EndpointConfigName'>, components: ReadonlyArray<{ InferenceComponentName?: string; Specification?: unknown; Specifications?: unknown }>): string {
-  const specs = components.map((c) => ({ name: c.InferenceComponentName, spec: c.Specification, specs: c.Specifications })).sort((a, b) => String(a.name).localeCompare(String(b.name)));
+export function fingerprintOf(
+  endpoint: Pick<DescribeEndpointOutput, 'EndpointConfigName'>,
+  components: ReadonlyArray<{ InferenceComponentName?: string; Specification?: unknown; Specifications?: unknown }>,
+): string {
+  const specs = components
+    .map((c) => ({ name: c.InferenceComponentName, spec: c.Specification, specs: c.Specifications }))
+    .sort((a, b) => String(a.name).localeCompare(String(b.name)));
   return JSON.stringify({ config: endpoint.EndpointConfigName, components: specs });
 }

@@ -68,7 +68,13 @@ function fromContainer(container: ContainerDefinition | ModelPackageContainerDef
   const refs: Reference[] = [];
   // A multi-model container's ModelDataUrl is the prefix its models are loaded from (SageMaker
   // Developer Guide, "Multi-model endpoints"), so the whole tree is the artifact.
-  if (container.ModelDataUrl) refs.push({ kind: multiModel ? 'prefix' : 'object', uri: container.ModelDataUrl, usedBy: `${where}/ModelDataUrl`, ...(multiModel ? { allowEmpty: true } : {}) });
+  if (container.ModelDataUrl)
+    refs.push({
+      kind: multiModel ? 'prefix' : 'object',
+      uri: container.ModelDataUrl,
+      usedBy: `${where}/ModelDataUrl`,
+      ...(multiModel ? { allowEmpty: true } : {}),
+    });
   refs.push(...fromS3DataSource(container.ModelDataSource?.S3DataSource, `${where}/ModelDataSource/S3DataSource`));
   (container.AdditionalModelDataSources ?? []).forEach((extra, index) => {
     refs.push(...fromS3DataSource(extra.S3DataSource, `${where}/AdditionalModelDataSources[${index}]/S3DataSource`));

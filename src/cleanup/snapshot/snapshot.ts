@@ -113,13 +113,33 @@ async function runSnapshot(input: SnapshotInput, deps: SnapshotDeps, run: RunCon
   const { candidate } = input;
   const options: SnapshotOptions = { ...DEFAULT_SNAPSHOT_OPTIONS, ...deps.options };
   // The snapshot capability: reads the endpoint and its artifacts, writes copies into the archive; never tags or deletes.
-  const target: TargetRef = { accountId: candidate.accountId, region: candidate.region, roleName: candidate.roleName, externalId: candidate.externalId, capability: 'snapshot' };
+  const target: TargetRef = {
+    accountId: candidate.accountId,
+    region: candidate.region,
+    roleName: candidate.roleName,
+    externalId: candidate.externalId,
+    capability: 'snapshot',
+  };
   const sagemaker = deps.factory.target(SageMakerClient, target);
   const artifactPrefix = layout.artifactPrefix(candidate.accountId, candidate.region, candidate.endpointName, candidate.sweepId);
-  const state = new SnapshotState(run.hubS3, deps.archiveBucket, layout.snapshotStatePrefix(candidate.sweepId, candidate.accountId, candidate.region, candidate.endpointName));
+  const state = new SnapshotState(
+    run.hubS3,
+    deps.archiveBucket,
+    layout.snapshotStatePrefix(candidate.sweepId, candidate.accountId, candidate.region, candidate.endpointName),
+  );
 
   const resumed = await resumePlan(input.continuation, state, run.log, options);
-  const { plan, continuation } = resumed ?? (await newPlan(candidate, { sagemaker, autoscaling: deps.factory.target(ApplicationAutoScalingClient, target) }, deps, run.log, state, artifactPrefix, options));
+  const { plan, continuation } =
+    resumed ??
+    (await newPlan(
+      candidate,
+      { sagemaker, autoscaling: deps.factory.target(ApplicationAutoScalingClient, target) },
+      deps,
+      run.log,
+      state,
+      artifactPrefix,
+      options,
+    ));
 
   const budget = new RunBudget(deps.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY), options.safetyMarginMs);
   const ctx: CopyContext = {
@@ -153,7 +173,12 @@ async function runSnapshot(input: SnapshotInput, deps: SnapshotDeps, run: RunCon
 }
 
 /** The plan of an earlier run to continue, counting this run; undefined when there is none (or its state is gone). */
-async function resumePlan(continuation: Continuation | undefined, state: SnapshotState, log: Log, options: SnapshotOptions): Promise<{ plan: SnapshotPlan; continuation: Continuation } | undefined> {
+async function resumePlan(
+  continuation: Continuation | undefined,
+  state: SnapshotState,
+  log: Log,
+  options: SnapshotOptions,
+): Promise<{ plan: SnapshotPlan; continuation: Continuation } | undefined> {
   if (!continuation) return undefined;
   const plan = await state.loadPlan(continuation.runId);
   if (!plan) {
@@ -199,11 +224,21 @@ async function archiveObjectBatch(ctx: CopyContext, plan: SnapshotPlan, cursor: 
     if (next.kind === 'prefix' && !next.byReference) break;
     batch.push({ source: next, index: i });
   }
-  const results = await runBounded(batch, options.objectConcurrency, () => ctx.budget.allow(), ({ source: item, index }): Promise<ArchiveOutcome> =>
-    item.byReference ? Promise.resolve({ status: 'done', entry: byReferenceEntry(item, index) }) : archiveObject(ctx, item.location!, item.archiveKey!, index),
+  const results = await runBounded(
+    batch,
+    options.objectConcurrency,
+    () => ctx.budget.allow(),
+    ({ source: item, index }): Promise<ArchiveOutcome> =>
+      item.byReference
+        ? Promise.resolve({ status: 'done', entry: byReferenceEntry(item, index) })
+        : archiveObject(ctx, item.location!, item.archiveKey!, index),
   );
   const done = completedPrefix(results, (r) => r.status === 'done');
-  await ctx.state.saveProgress(plan.runId, cursor.chunkSeq++, results.slice(0, done).map((r) => (r as Extract<ArchiveOutcome, { status: 'done' }>).entry));
+  await ctx.state.saveProgress(
+    plan.runId,
+    cursor.chunkSeq++,
+    results.slice(0, done).map((r) => (r as Extract<ArchiveOutcome, { status: 'done' }>).entry),
+  );
   cursor.itemIndex += done;
   return done === batch.length;
 }
@@ -216,15 +251,30 @@ async function archiveTree(ctx: CopyContext, source: ArtifactSource, cursor: Con
     for await (const page of listObjects(ctx.source, location.bucket, location.key, cursor.startAfter)) {
       if (page.length === 0) continue;
       seenAny = true;
-      const archived = await archivedKeys(ctx, archiveKeyOf(artifactPrefix, location), cursor.startAfter === undefined ? undefined : archiveKeyOf(artifactPrefix, { bucket: location.bucket, key: cursor.startAfter }), archiveKeyOf(artifactPrefix, { bucket: location.bucket, key: page[page.length - 1]!.key }));
-      const results = await runBounded(page, concurrency, () => ctx.budget.allow(), (object) => {
-        const member = { bucket: location.bucket, key: object.key };
-        const archiveKey = archiveKeyOf(artifactPrefix, member);
-        if (Buffer.byteLength(archiveKey, 'utf8') > MAX_KEY_BYTES) throw new SnapshotFailedError(`archive key for s3://${member.bucket}/${member.key} would exceed ${MAX_KEY_BYTES} bytes`);
-        return archiveObject(ctx, member, archiveKey, cursor.itemIndex, archived.has(archiveKey) ? 'unknown' : 'absent');
-      });
+      const archived = await archivedKeys(
+        ctx,
+        archiveKeyOf(artifactPrefix, location),
+        cursor.startAfter === undefined ? undefined : archiveKeyOf(artifactPrefix, { bucket: location.bucket, key: cursor.startAfter }),
+        archiveKeyOf(artifactPrefix, { bucket: location.bucket, key: page[page.length - 1]!.key }),
+      );
+      const results = await runBounded(
+        page,
+        concurrency,
+        () => ctx.budget.allow(),
+        (object) => {
+          const member = { bucket: location.bucket, key: object.key };
+          const archiveKey = archiveKeyOf(artifactPrefix, member);
+          if (Buffer.byteLength(archiveKey, 'utf8') > MAX_KEY_BYTES)
+            throw new SnapshotFailedError(`archive key for s3://${member.bucket}/${member.key} would exceed ${MAX_KEY_BYTES} bytes`);
+          return archiveObject(ctx, member, archiveKey, cursor.itemIndex, archived.has(archiveKey) ? 'unknown' : 'absent');
+        },
+      );
       const done = completedPrefix(results, (r) => r.status === 'done');
-      await ctx.state.saveProgress(cursor.runId, cursor.chunkSeq++, results.slice(0, done).map((r) => (r as Extract<ArchiveOutcome, { status: 'done' }>).entry));
+      await ctx.state.saveProgress(
+        cursor.runId,
+        cursor.chunkSeq++,
+        results.slice(0, done).map((r) => (r as Extract<ArchiveOutcome, { status: 'done' }>).entry),
+      );
       if (done > 0) cursor.startAfter = page[done - 1]!.key;
       if (done < page.length || ctx.budget.exhausted()) return false;
     }
@@ -250,12 +300,23 @@ async function archivedKeys(ctx: CopyContext, treePrefix: string, startAfter: st
   return keys;
 }
 
-async function finish(plan: SnapshotPlan, candidate: Candidate, deps: SnapshotDeps, run: RunContext, state: SnapshotState, sagemaker: SageMakerClient): Promise<SnapshotResult> {
+async function finish(
+  plan: SnapshotPlan,
+  candidate: Candidate,
+  deps: SnapshotDeps,
+  run: RunContext,
+  state: SnapshotState,
+  sagemaker: SageMakerClient,
+): Promise<SnapshotResult> {
   const entries = await state.loadEntries(plan.runId);
   // The manifest must describe what is deployed now: an update during the snapshot voids it.
   const now = await deploymentFingerprint(sagemaker, candidate.endpointName);
-  if (now === undefined || now.status === 'Deleting' || now.status === 'Failed') throw new SnapshotFailedError(`endpoint ${candidate.endpointName} ${now ? `became ${now.status}` : 'disappeared'} during the snapshot`);
-  if (now.fingerprint !== plan.fingerprint) throw new SnapshotFailedError(`endpoint ${candidate.endpointName} changed during the snapshot (endpoint config or inference components); the next sweep will snapshot it again`);
+  if (now === undefined || now.status === 'Deleting' || now.status === 'Failed')
+    throw new SnapshotFailedError(`endpoint ${candidate.endpointName} ${now ? `became ${now.status}` : 'disappeared'} during the snapshot`);
+  if (now.fingerprint !== plan.fingerprint)
+    throw new SnapshotFailedError(
+      `endpoint ${candidate.endpointName} changed during the snapshot (endpoint config or inference components); the next sweep will snapshot it again`,
+    );
   const manifest = assembleManifest(plan, entries, candidate, deps.archiveBucket, deps.clock.now().toISOString());
   const created = await putJson(run.hubS3, deps.archiveBucket, run.manifestKey, manifest, { condition: { ifNoneMatch: '*' }, kmsKeyId: deps.archiveKmsKeyId });
   const manifestUri = s3Uri(deps.archiveBucket, run.manifestKey);
@@ -279,7 +340,13 @@ function parseExisting(raw: unknown, key: string): Manifest {
 
 async function alreadyComplete(manifest: Manifest, manifestKey: string, candidate: Candidate, audit: AuditWriter, actor: string): Promise<SnapshotResult> {
   const manifestUri = s3Uri(audit.bucket, manifestKey);
-  const logged = await hasAuditEvent(audit.s3, audit.bucket, { accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName, sweepId: candidate.sweepId, type: 'snapshotted' });
+  const logged = await hasAuditEvent(audit.s3, audit.bucket, {
+    accountId: candidate.accountId,
+    region: candidate.region,
+    endpointName: candidate.endpointName,
+    sweepId: candidate.sweepId,
+    type: 'snapshotted',
+  });
   if (!logged) await recordSnapshotted(manifest, manifestUri, audit, actor);
   return { status: 'complete', manifestUri, artifactCount: manifest.totals.objects, bytes: manifest.totals.bytes, alreadyComplete: true };
 }

@@ -39,22 +39,32 @@ function prepare(input: ApiInput, ctx: CallContext): { queries: PreparedQuery[];
   const seen = new Set<string>();
   const queries = entries.map((entry) => {
     const id = entry.string('Id', { required: true, min: 1, max: 255, pattern: ID_PATTERN });
-    if (seen.has(id)) throw new SimError('ValidationError', `The value ${id} for field Id is used by more than one query in MetricDataQueries; Ids must be unique.`);
+    if (seen.has(id))
+      throw new SimError('ValidationError', `The value ${id} for field Id is used by more than one query in MetricDataQueries; Ids must be unique.`);
     seen.add(id);
     if (entry.has('Expression')) {
-      throw new SimError('InvalidParameterValue', `Query ${id}: the simulator does not evaluate metric math or Metrics Insights expressions; use MetricStat (see docs/simulator/cloudwatch.md).`);
+      throw new SimError(
+        'InvalidParameterValue',
+        `Query ${id}: the simulator does not evaluate metric math or Metrics Insights expressions; use MetricStat (see docs/simulator/cloudwatch.md).`,
+      );
     }
     const metricStat = entry.object('MetricStat');
     if (!metricStat) throw new SimError('ValidationError', `Query ${id} must specify either Expression or MetricStat.`);
     const metric = metricStat.object('Metric', { required: true })!;
     const namespace = metric.string('Namespace', { required: true, min: 1, max: 255 });
     const metricName = metric.string('MetricName', { required: true, min: 1, max: 255 });
-    const dimensions: Dimension[] = metric.objects('Dimensions', { max: 30 }).map((d) => ({ Name: d.string('Name', { required: true, min: 1, max: 255 }), Value: d.string('Value', { required: true, min: 1, max: 1024 }) }));
+    const dimensions: Dimension[] = metric
+      .objects('Dimensions', { max: 30 })
+      .map((d) => ({ Name: d.string('Name', { required: true, min: 1, max: 255 }), Value: d.string('Value', { required: true, min: 1, max: 1024 }) }));
     const period = metricStat.number('Period', { required: true, integer: true, min: 1 })!;
-    if (!isValidPeriod(period)) throw new SimError('ValidationError', `The parameter MetricStat.Period of query ${id} must be 1, 5, 10, 20, 30 or a multiple of 60.`);
+    if (!isValidPeriod(period))
+      throw new SimError('ValidationError', `The parameter MetricStat.Period of query ${id} must be 1, 5, 10, 20, 30 or a multiple of 60.`);
     const stat = metricStat.string('Stat', { required: true });
     if (!(SUPPORTED_STATS as readonly string[]).includes(stat)) {
-      throw new SimError('InvalidParameterValue', `Query ${id}: statistic ${stat} is not supported by the simulator (supported: ${SUPPORTED_STATS.join(', ')}).`);
+      throw new SimError(
+        'InvalidParameterValue',
+        `Query ${id}: statistic ${stat} is not supported by the simulator (supported: ${SUPPORTED_STATS.join(', ')}).`,
+      );
     }
     const unit = metricStat.string('Unit');
     const series = store.find(namespace, metricName, dimensions);

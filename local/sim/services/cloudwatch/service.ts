@@ -56,7 +56,10 @@ function putMetricData(raw: Record<string, unknown>, ctx: CallContext) {
     const counts = datum.array('Counts') as number[] | undefined;
     const statistics = datum.object('StatisticValues');
     const given = [value !== undefined, values !== undefined, statistics !== undefined].filter(Boolean).length;
-    if (given > 1) throw combination(`The parameters ${where}.Value, ${where}.Values and ${where}.StatisticValues are mutually exclusive and you have specified more than one.`);
+    if (given > 1)
+      throw combination(
+        `The parameters ${where}.Value, ${where}.Values and ${where}.StatisticValues are mutually exclusive and you have specified more than one.`,
+      );
     if (given === 0) throw combination(`At least one of the parameters ${where}.Value, ${where}.Values or ${where}.StatisticValues must be specified.`);
     const resolution = datum.number('StorageResolution', { integer: true });
     if (resolution !== undefined && resolution !== 1 && resolution !== 60) throw invalidValue(`The parameter ${where}.StorageResolution must be 1 or 60.`);
@@ -65,8 +68,10 @@ function putMetricData(raw: Record<string, unknown>, ctx: CallContext) {
       stats = { sum: value, count: 1, min: value, max: value };
     } else if (values !== undefined) {
       if (values.length > 150) throw invalidValue(`The collection ${where}.Values must not have a size greater than 150.`);
-      if (counts !== undefined && counts.length !== values.length) throw combination(`The parameters ${where}.Values and ${where}.Counts must be of the same size.`);
-      if (values.some((v) => typeof v !== 'number') || (counts ?? []).some((c) => typeof c !== 'number')) throw invalidValue(`The parameters ${where}.Values and ${where}.Counts must be numbers.`);
+      if (counts !== undefined && counts.length !== values.length)
+        throw combination(`The parameters ${where}.Values and ${where}.Counts must be of the same size.`);
+      if (values.some((v) => typeof v !== 'number') || (counts ?? []).some((c) => typeof c !== 'number'))
+        throw invalidValue(`The parameters ${where}.Values and ${where}.Counts must be numbers.`);
       stats = { sum: 0, count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
       values.forEach((v, j) => {
         const n = counts?.[j] ?? 1;
@@ -103,13 +108,17 @@ function getMetricStatistics(raw: Record<string, unknown>, ctx: CallContext) {
   const statistics = input.strings('Statistics', { max: 5 });
   const extended = input.strings('ExtendedStatistics', { max: 10 });
   if (!statistics && !extended) throw combination('Must specify either Statistics or ExtendedStatistics.');
-  if (extended && extended.length > 0) throw invalidValue('ExtendedStatistics (percentiles) are not supported by the simulator (see docs/simulator/cloudwatch.md).');
-  for (const stat of statistics ?? []) if (!(SUPPORTED_STATS as readonly string[]).includes(stat)) throw invalidValue(`The parameter Statistics contains an invalid value: ${stat}.`);
+  if (extended && extended.length > 0)
+    throw invalidValue('ExtendedStatistics (percentiles) are not supported by the simulator (see docs/simulator/cloudwatch.md).');
+  for (const stat of statistics ?? [])
+    if (!(SUPPORTED_STATS as readonly string[]).includes(stat)) throw invalidValue(`The parameter Statistics contains an invalid value: ${stat}.`);
   if (!isValidPeriod(period)) throw invalidValue('The parameter Period must be 1, 5, 10, 20, 30 or a multiple of 60.');
   if (start.getTime() >= end.getTime()) throw invalidValue('The parameter StartTime must be less than the parameter EndTime.');
   const requested = Math.ceil((end.getTime() - start.getTime()) / (period * 1000));
   if (requested > 1440) {
-    throw combination(`You have requested up to ${requested} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`);
+    throw combination(
+      `You have requested up to ${requested} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
+    );
   }
   const unit = input.string('Unit');
   const series = storeFor(ctx).find(namespace, metricName, dimensions);
@@ -134,7 +143,8 @@ function listMetrics(raw: Record<string, unknown>, ctx: CallContext) {
   const metricName = input.string('MetricName');
   const filters = input.objects('Dimensions', { max: 10 }).map((d) => ({ name: d.string('Name', { required: true }), value: d.string('Value') }));
   const recently = input.string('RecentlyActive');
-  if (recently !== undefined && recently !== 'PT3H') throw invalidValue(`The value ${recently} for parameter RecentlyActive is invalid; the only valid value is PT3H.`);
+  if (recently !== undefined && recently !== 'PT3H')
+    throw invalidValue(`The value ${recently} for parameter RecentlyActive is invalid; the only valid value is PT3H.`);
   const now = ctx.world.now().getTime();
   const since = recently ? now - 3 * 3_600_000 : now - 14 * DAY_MS;
   const metrics = storeFor(ctx)
@@ -146,7 +156,10 @@ function listMetrics(raw: Record<string, unknown>, ctx: CallContext) {
         (metricName === undefined || s.metricName === metricName) &&
         filters.every((f) => s.dimensions.some((d) => d.Name === f.name && (f.value === undefined || d.Value === f.value))),
     )
-    .map((s) => ({ order: seriesKey(s.namespace, s.metricName, s.dimensions), metric: { Namespace: s.namespace, MetricName: s.metricName, Dimensions: s.dimensions.map((d) => ({ ...d })) } }))
+    .map((s) => ({
+      order: seriesKey(s.namespace, s.metricName, s.dimensions),
+      metric: { Namespace: s.namespace, MetricName: s.metricName, Dimensions: s.dimensions.map((d) => ({ ...d })) },
+    }))
     .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
     .map((entry) => entry.metric);
   const token = decodeToken<{ offset: number }>(input.string('NextToken'), 'InvalidNextToken');

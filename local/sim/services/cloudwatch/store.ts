@@ -94,16 +94,30 @@ export function metricStore(world: World, accountId: string, region: string) {
       add(seriesFor(namespace, metricName, dimensions, unit), align(timestamp, false), { sum: value, count: 1, min: value, max: value });
     },
     /** Publishes a pre-aggregated statistic set (PutMetricData's StatisticValues or Values/Counts). */
-    putStatistics(namespace: string, metricName: string, dimensions: readonly Dimension[], timestamp: Date, stats: StatisticSet, options: { unit?: string; highResolution?: boolean } = {}): void {
+    putStatistics(
+      namespace: string,
+      metricName: string,
+      dimensions: readonly Dimension[],
+      timestamp: Date,
+      stats: StatisticSet,
+      options: { unit?: string; highResolution?: boolean } = {},
+    ): void {
       add(seriesFor(namespace, metricName, dimensions, options.unit), align(timestamp, options.highResolution ?? false), stats);
     },
     /**
      * Seeds daily totals. A `Date` is used as the datapoint's timestamp; an ISO date string ('2025-01-31')
      * puts the day's sum at 12:00 UTC of that day. Zero sums are stored as datapoints with value 0.
      */
-    putDailySums(namespace: string, metricName: string, dimensions: readonly Dimension[], sums: Map<string, number> | Array<{ date: Date; sum: number }>, unit?: string): void {
+    putDailySums(
+      namespace: string,
+      metricName: string,
+      dimensions: readonly Dimension[],
+      sums: Map<string, number> | Array<{ date: Date; sum: number }>,
+      unit?: string,
+    ): void {
       const series = seriesFor(namespace, metricName, dimensions, unit);
-      const entries: Array<[Date, number]> = sums instanceof Map ? [...sums].map(([day, sum]) => [new Date(`${day}T12:00:00.000Z`), sum]) : sums.map((s) => [s.date, s.sum]);
+      const entries: Array<[Date, number]> =
+        sums instanceof Map ? [...sums].map(([day, sum]) => [new Date(`${day}T12:00:00.000Z`), sum]) : sums.map((s) => [s.date, s.sum]);
       for (const [date, sum] of entries) {
         if (Number.isNaN(date.getTime())) throw new Error(`metricStore.putDailySums: invalid date for ${metricName}`);
         add(series, align(date, false), { sum, count: 1, min: sum, max: sum });

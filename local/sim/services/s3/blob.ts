@@ -17,8 +17,7 @@ const CHECKPOINT = 64 * 1024;
 const STREAM_CHUNK = 256 * 1024;
 
 export type Segment =
-  | { readonly kind: 'bytes'; readonly data: Buffer }
-  | { readonly kind: 'synthetic'; readonly seed: number; readonly offset: number; readonly length: number };
+  { readonly kind: 'bytes'; readonly data: Buffer } | { readonly kind: 'synthetic'; readonly seed: number; readonly offset: number; readonly length: number };
 
 export interface Content {
   readonly segments: readonly Segment[];
@@ -196,5 +195,7 @@ export function contentDigest(algorithm: 'md5' | 'sha1' | 'sha256', content: Con
  */
 export function contentEtagHex(content: Content, crc64: bigint): string {
   if (isMaterialized(content)) return contentDigest('md5', content).toString('hex');
-  return createHash('md5').update(`synthetic:${content.size}:${crc64.toString(16)}`).digest('hex');
+  return createHash('md5')
+    .update(`synthetic:${content.size}:${crc64.toString(16)}`)
+    .digest('hex');
 }

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { SimRequest } from '../../protocol.ts';
 import { AwsChunkedDecoder } from './chunked.ts';
-import { checksumHeader, checksumValueHeaders, decodeChecksum, newHasher, parseChecksumAlgorithm, type ChecksumAlgorithm, type StreamHasher } from './checksums.ts';
+import {
+  checksumHeader,
+  checksumValueHeaders,
+  decodeChecksum,
+  newHasher,
+  parseChecksumAlgorithm,
+  type ChecksumAlgorithm,
+  type StreamHasher,
+} from './checksums.ts';
 import { CRC64NVME, Crc } from './crc.ts';
 import { s3Error } from './errors.ts';
 
@@ -33,7 +41,8 @@ export function header(req: SimRequest, name: string): string | undefined {
 }
 
 function parseLength(value: string, name: string): number {
-  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) throw s3Error('InvalidArgument', `${name} is not a valid length`, { ArgumentName: name, ArgumentValue: value });
+  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw s3Error('InvalidArgument', `${name} is not a valid length`, { ArgumentName: name, ArgumentValue: value });
   return Number(value);
 }
 
@@ -49,10 +58,14 @@ function plan(req: SimRequest, maxSize: number, checksumHeadersDescribeBody: boo
   const sha = header(req, 'x-amz-content-sha256');
   const encodings = (header(req, 'content-encoding') ?? '').split(',').map((e) => e.trim().toLowerCase());
   const chunked = encodings.includes('aws-chunked') || (sha !== undefined && sha.startsWith('STREAMING-'));
-  if (sha !== undefined && sha.startsWith('STREAMING-') && !STREAMING_PAYLOADS.has(sha)) throw s3Error('InvalidArgument', `x-amz-content-sha256 ${sha} is not supported`, { ArgumentName: 'x-amz-content-sha256', ArgumentValue: sha });
+  if (sha !== undefined && sha.startsWith('STREAMING-') && !STREAMING_PAYLOADS.has(sha))
+    throw s3Error('InvalidArgument', `x-amz-content-sha256 ${sha} is not supported`, { ArgumentName: 'x-amz-content-sha256', ArgumentValue: sha });
   const payloadSha256 = sha !== undefined && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : undefined;
   if (sha !== undefined && !payloadSha256 && sha !== 'UNSIGNED-PAYLOAD' && !sha.startsWith('STREAMING-')) {
-    throw s3Error('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-…, or a valid sha256 value.', { ArgumentName: 'x-amz-content-sha256', ArgumentValue: sha });
+    throw s3Error('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-…, or a valid sha256 value.', {
+      ArgumentName: 'x-amz-content-sha256',
+      ArgumentValue: sha,
+    });
   }
 
   const lengthHeader = chunked ? header(req, 'x-amz-decoded-content-length') : header(req, 'content-length');
@@ -60,7 +73,8 @@ function plan(req: SimRequest, maxSize: number, checksumHeadersDescribeBody: boo
   if (lengthHeader !== undefined) length = parseLength(lengthHeader, chunked ? 'x-amz-decoded-content-length' : 'Content-Length');
   else if (chunked || header(req, 'transfer-encoding') !== undefined) throw s3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.');
   else length = 0;
-  if (length > maxSize) throw s3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: length, MaxSizeAllowed: maxSize });
+  if (length > maxSize)
+    throw s3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: length, MaxSizeAllowed: maxSize });
 
   // CompleteMultipartUpload's x-amz-checksum-* headers describe the assembled object, not this body.
   const values = checksumHeadersDescribeBody ? checksumValueHeaders(req.headers) : [];
@@ -79,15 +93,20 @@ function plan(req: SimRequest, maxSize: number, checksumHeadersDescribeBody: boo
     if (!expected) throw s3Error('InvalidRequest', `Value for ${checksumHeader(algorithm)} header is invalid.`);
     declared = { algorithm, fromTrailer: false, expected };
   }
-  const sdkAlgorithm = checksumHeadersDescribeBody ? parseChecksumAlgorithm(header(req, 'x-amz-sdk-checksum-algorithm'), 'x-amz-sdk-checksum-algorithm') : undefined;
-  if (sdkAlgorithm && !declared) throw s3Error('InvalidRequest', 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
-  if (sdkAlgorithm && declared && sdkAlgorithm !== declared.algorithm) throw s3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+  const sdkAlgorithm = checksumHeadersDescribeBody
+    ? parseChecksumAlgorithm(header(req, 'x-amz-sdk-checksum-algorithm'), 'x-amz-sdk-checksum-algorithm')
+    : undefined;
+  if (sdkAlgorithm && !declared)
+    throw s3Error('InvalidRequest', 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
+  if (sdkAlgorithm && declared && sdkAlgorithm !== declared.algorithm)
+    throw s3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
 
   const md5Header = header(req, 'content-md5');
   let contentMd5: Buffer | undefined;
   if (md5Header !== undefined) {
     contentMd5 = Buffer.from(md5Header, 'base64');
-    if (contentMd5.length !== 16 || !/^[A-Za-z0-9+/]+={0,2}$/.test(md5Header)) throw s3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', { 'Content-MD5': md5Header });
+    if (contentMd5.length !== 16 || !/^[A-Za-z0-9+/]+={0,2}$/.test(md5Header))
+      throw s3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', { 'Content-MD5': md5Header });
   }
   return { chunked, length, declared, contentMd5, payloadSha256 };
 }
@@ -154,11 +173,16 @@ export async function receiveBody(req: SimRequest, options: { maxSize: number; c
 
   if (received !== p.length) throw s3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header');
   if (sha256 && sha256.digest('hex') !== p.payloadSha256) {
-    throw s3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", { ClientComputedContentSHA256: p.payloadSha256! });
+    throw s3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+      ClientComputedContentSHA256: p.payloadSha256!,
+    });
   }
   const md5Digest = md5.digest();
   if (p.contentMd5 && !p.contentMd5.equals(md5Digest)) {
-    throw s3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', { ExpectedDigest: p.contentMd5.toString('hex'), CalculatedDigest: md5Digest.toString('base64') });
+    throw s3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
+      ExpectedDigest: p.contentMd5.toString('hex'),
+      CalculatedDigest: md5Digest.toString('base64'),
+    });
   }
   let declared: ReceivedBody['declared'];
   if (p.declared && declaredHasher) {
@@ -167,7 +191,8 @@ export async function receiveBody(req: SimRequest, options: { maxSize: number; c
     let expected = p.declared.expected;
     if (p.declared.fromTrailer) {
       const trailerValue = decoder?.trailers[checksumHeader(algorithm)];
-      if (trailerValue === undefined) throw s3Error('MalformedTrailerError', 'The request contained trailing data that was not well-formed or did not conform to our published schema.');
+      if (trailerValue === undefined)
+        throw s3Error('MalformedTrailerError', 'The request contained trailing data that was not well-formed or did not conform to our published schema.');
       expected = decodeChecksum(algorithm, trailerValue);
       if (!expected) throw s3Error('InvalidRequest', `Value for ${checksumHeader(algorithm)} trailing header is invalid.`);
     }

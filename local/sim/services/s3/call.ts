@@ -41,7 +41,8 @@ export function targetOf(req: SimRequest): Target {
   } catch {
     throw s3Error('InvalidURI', "Couldn't parse the specified URI.", { URI: raw.slice(0, 1024) });
   }
-  if (target.key !== undefined && Buffer.byteLength(target.key, 'utf8') > 1024) throw s3Error('KeyTooLongError', 'Your key is too long', { Size: Buffer.byteLength(target.key, 'utf8'), MaxSizeAllowed: 1024 });
+  if (target.key !== undefined && Buffer.byteLength(target.key, 'utf8') > 1024)
+    throw s3Error('KeyTooLongError', 'Your key is too long', { Size: Buffer.byteLength(target.key, 'utf8'), MaxSizeAllowed: 1024 });
   targets.set(req, target);
   return target;
 }
@@ -49,7 +50,32 @@ export function targetOf(req: SimRequest): Target {
 const has = (req: SimRequest, name: string) => req.url.searchParams.has(name);
 
 /** Sub-resources the simulator does not model; S3 would answer them, so say so explicitly. */
-const UNMODELED = ['acl', 'policy', 'cors', 'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication', 'accelerate', 'inventory', 'analytics', 'metrics', 'ownershipControls', 'publicAccessBlock', 'legal-hold', 'attributes', 'restore', 'select', 'torrent', 'requestPayment', 'intelligent-tiering', 'policyStatus', 'renameObject'];
+const UNMODELED = [
+  'acl',
+  'policy',
+  'cors',
+  'lifecycle',
+  'tagging',
+  'website',
+  'logging',
+  'notification',
+  'replication',
+  'accelerate',
+  'inventory',
+  'analytics',
+  'metrics',
+  'ownershipControls',
+  'publicAccessBlock',
+  'legal-hold',
+  'attributes',
+  'restore',
+  'select',
+  'torrent',
+  'requestPayment',
+  'intelligent-tiering',
+  'policyStatus',
+  'renameObject',
+];
 
 /** The SDK command name (without "Command") of a request: the ledger, throttling and faults key on it. */
 export function classify(req: SimRequest): string {

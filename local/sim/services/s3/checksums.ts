@@ -37,7 +37,8 @@ export function parseChecksumAlgorithm(value: string | undefined, header: string
 export function checksumValueHeaders(headers: Record<string, string | string[] | undefined>): { algorithm: ChecksumAlgorithm; value: string }[] {
   const out: { algorithm: ChecksumAlgorithm; value: string }[] = [];
   for (const [name, raw] of Object.entries(headers)) {
-    if (!name.startsWith('x-amz-checksum-') || name === 'x-amz-checksum-mode' || name === 'x-amz-checksum-type' || name === 'x-amz-checksum-algorithm') continue;
+    if (!name.startsWith('x-amz-checksum-') || name === 'x-amz-checksum-mode' || name === 'x-amz-checksum-type' || name === 'x-amz-checksum-algorithm')
+      continue;
     const algorithm = name.slice('x-amz-checksum-'.length).toUpperCase();
     if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(algorithm)) {
       throw s3Error('InvalidRequest', `The checksum algorithm ${algorithm} is not supported by the simulator (see docs/simulator/s3.md).`);
@@ -87,7 +88,11 @@ export function combineFullObject(algorithm: ChecksumAlgorithm, parts: readonly 
 export function compositeChecksum(algorithm: ChecksumAlgorithm, parts: readonly Buffer[]): string {
   const joined = Buffer.concat(parts);
   const spec = CRC_SPECS[algorithm];
-  const digest = spec ? crcBytes(spec, crcOf(spec, joined)) : createHash(algorithm === 'SHA1' ? 'sha1' : 'sha256').update(joined).digest();
+  const digest = spec
+    ? crcBytes(spec, crcOf(spec, joined))
+    : createHash(algorithm === 'SHA1' ? 'sha1' : 'sha256')
+        .update(joined)
+        .digest();
   return `${digest.toString('base64')}-${parts.length}`;
 }
 
@@ -100,7 +105,8 @@ export function multipartChecksumType(algorithm: ChecksumAlgorithm, requested: s
     return 'FULL_OBJECT';
   }
   if (algorithm === 'SHA1' || algorithm === 'SHA256') {
-    if (type === 'FULL_OBJECT') throw s3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+    if (type === 'FULL_OBJECT')
+      throw s3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
     return 'COMPOSITE';
   }
   return (type as ChecksumType | undefined) ?? 'COMPOSITE';

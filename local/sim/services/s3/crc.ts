@@ -120,8 +120,14 @@ export class Crc {
     for (; i < end8; i += 8) {
       const a = lo ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
       const b = hi ^ (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24));
-      const i7 = 1792 + (a & 0xff), i6 = 1536 + ((a >>> 8) & 0xff), i5 = 1280 + ((a >>> 16) & 0xff), i4 = 1024 + (a >>> 24);
-      const i3 = 768 + (b & 0xff), i2 = 512 + ((b >>> 8) & 0xff), i1 = 256 + ((b >>> 16) & 0xff), i0 = b >>> 24;
+      const i7 = 1792 + (a & 0xff),
+        i6 = 1536 + ((a >>> 8) & 0xff),
+        i5 = 1280 + ((a >>> 16) & 0xff),
+        i4 = 1024 + (a >>> 24);
+      const i3 = 768 + (b & 0xff),
+        i2 = 512 + ((b >>> 8) & 0xff),
+        i1 = 256 + ((b >>> 16) & 0xff),
+        i0 = b >>> 24;
       lo = t[i7]! ^ t[i6]! ^ t[i5]! ^ t[i4]! ^ t[i3]! ^ t[i2]! ^ t[i1]! ^ t[i0]!;
       hi = u[i7]! ^ u[i6]! ^ u[i5]! ^ u[i4]! ^ u[i3]! ^ u[i2]! ^ u[i1]! ^ u[i0]!;
     }

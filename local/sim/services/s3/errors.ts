@@ -51,11 +51,16 @@ export function s3Error(code: string, message: string, extra: Record<string, str
 }
 
 export const noSuchBucket = (bucket: string) => s3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
-export const noSuchKey = (key: string, headers: Record<string, string> = {}) => s3Error('NoSuchKey', 'The specified key does not exist.', { Key: key }, headers);
+export const noSuchKey = (key: string, headers: Record<string, string> = {}) =>
+  s3Error('NoSuchKey', 'The specified key does not exist.', { Key: key }, headers);
 export const noSuchUpload = (uploadId: string) =>
-  s3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
-export const preconditionFailed = (condition: string) => s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: condition });
+  s3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
+    UploadId: uploadId,
+  });
+export const preconditionFailed = (condition: string) =>
+  s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: condition });
 export const malformedXml = () => s3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
 export const invalidArgument = (message: string, name?: string, value?: string) =>
   s3Error('InvalidArgument', message, name === undefined ? {} : { ArgumentName: name, ArgumentValue: value ?? '' });
-export const notImplemented = (what: string) => s3Error('NotImplemented', `A header or query you provided implies functionality that is not implemented: ${what}`);
+export const notImplemented = (what: string) =>
+  s3Error('NotImplemented', `A header or query you provided implies functionality that is not implemented: ${what}`);

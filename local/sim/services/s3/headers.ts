@@ -7,7 +7,19 @@ import { kmsKeyArn } from './store.ts';
 
 /** Request headers → stored object fields, and stored fields → response headers. */
 
-const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'SNOW', 'EXPRESS_ONEZONE']);
+const STORAGE_CLASSES = new Set([
+  'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'OUTPOSTS',
+  'GLACIER_IR',
+  'SNOW',
+  'EXPRESS_ONEZONE',
+]);
 /** Storage classes whose objects must be restored before they can be read or copied. */
 export const ARCHIVED_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
@@ -17,7 +29,8 @@ export function objectAttributes(req: SimRequest): ObjectAttributes {
     if (name.startsWith('x-amz-meta-') && value !== undefined) metadata[name.slice('x-amz-meta-'.length)] = Array.isArray(value) ? value.join(',') : value;
   }
   const storageClass = header(req, 'x-amz-storage-class') ?? 'STANDARD';
-  if (!STORAGE_CLASSES.has(storageClass)) throw s3Error('InvalidStorageClass', 'The storage class you specified is not valid', { StorageClassRequested: storageClass });
+  if (!STORAGE_CLASSES.has(storageClass))
+    throw s3Error('InvalidStorageClass', 'The storage class you specified is not valid', { StorageClassRequested: storageClass });
   // aws-chunked is a transfer detail: S3 does not store it as the object's Content-Encoding.
   const encoding = (header(req, 'content-encoding') ?? '')
     .split(',')
@@ -44,20 +57,31 @@ export function requestedEncryption(req: SimRequest, bucket: Bucket, region: str
   const keyId = header(req, 'x-amz-server-side-encryption-aws-kms-key-id');
   const bucketKey = header(req, 'x-amz-server-side-encryption-bucket-key-enabled');
   if (algorithm === undefined) {
-    if (keyId !== undefined) throw invalidArgument('Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms', 'x-amz-server-side-encryption', 'null');
+    if (keyId !== undefined)
+      throw invalidArgument(
+        'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
+        'x-amz-server-side-encryption',
+        'null',
+      );
     return { ...bucket.encryption };
   }
   if (algorithm !== 'AES256' && algorithm !== 'aws:kms' && algorithm !== 'aws:kms:dsse') {
     throw invalidArgument('The encryption method specified is not supported', 'x-amz-server-side-encryption', algorithm);
   }
   if (algorithm === 'AES256') {
-    if (keyId !== undefined) throw invalidArgument('Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms', 'x-amz-server-side-encryption', algorithm);
+    if (keyId !== undefined)
+      throw invalidArgument(
+        'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
+        'x-amz-server-side-encryption',
+        algorithm,
+      );
     return { algorithm };
   }
   const defaultKey = bucket.encryption.algorithm === algorithm ? bucket.encryption.kmsKeyId : undefined;
   return {
     algorithm: algorithm as SseAlgorithm,
-    kmsKeyId: keyId !== undefined ? kmsKeyArn(keyId, region, bucket.ownerAccountId) : (defaultKey ?? `arn:aws:kms:${region}:${bucket.ownerAccountId}:alias/aws/s3`),
+    kmsKeyId:
+      keyId !== undefined ? kmsKeyArn(keyId, region, bucket.ownerAccountId) : (defaultKey ?? `arn:aws:kms:${region}:${bucket.ownerAccountId}:alias/aws/s3`),
     bucketKeyEnabled: bucketKey === undefined ? bucket.encryption.bucketKeyEnabled : bucketKey.toLowerCase() === 'true',
   };
 }
@@ -69,15 +93,21 @@ export function requestedLock(req: SimRequest, bucket: Bucket, now: Date): { ret
   const hold = header(req, 'x-amz-object-lock-legal-hold');
   if (mode === undefined && until === undefined && hold === undefined) return { legalHold: false };
   if (!bucket.objectLockEnabled) throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
-  if (hold !== undefined && hold !== 'ON' && hold !== 'OFF') throw invalidArgument('Legal Hold must be either of \'ON\' or \'OFF\'', 'x-amz-object-lock-legal-hold', hold);
+  if (hold !== undefined && hold !== 'ON' && hold !== 'OFF')
+    throw invalidArgument("Legal Hold must be either of 'ON' or 'OFF'", 'x-amz-object-lock-legal-hold', hold);
   if ((mode === undefined) !== (until === undefined)) {
-    throw invalidArgument('x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied', mode === undefined ? 'x-amz-object-lock-mode' : 'x-amz-object-lock-retain-until-date', '');
+    throw invalidArgument(
+      'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied',
+      mode === undefined ? 'x-amz-object-lock-mode' : 'x-amz-object-lock-retain-until-date',
+      '',
+    );
   }
   let retention: Retention | undefined;
   if (mode !== undefined && until !== undefined) {
     if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw invalidArgument('Unknown wormMode directive.', 'x-amz-object-lock-mode', mode);
     const date = new Date(until);
-    if (Number.isNaN(date.getTime())) throw invalidArgument('The retain until date must be provided in ISO 8601 format', 'x-amz-object-lock-retain-until-date', until);
+    if (Number.isNaN(date.getTime()))
+      throw invalidArgument('The retain until date must be provided in ISO 8601 format', 'x-amz-object-lock-retain-until-date', until);
     if (date.getTime() <= now.getTime()) throw invalidArgument('The retain until date must be in the future!', 'x-amz-object-lock-retain-until-date', until);
     retention = { mode, retainUntil: date };
   }
@@ -87,8 +117,12 @@ export function requestedLock(req: SimRequest, bucket: Bucket, now: Date): { ret
 /** S3 requires an integrity header on uploads that get a retention period (explicit or the bucket default) or a legal hold. */
 export function requireIntegrityForLock(req: SimRequest, bucket: Bucket, lock: { retention?: Retention; legalHold: boolean }): void {
   if (!lock.retention && !lock.legalHold && !(bucket.objectLockEnabled && bucket.defaultRetention)) return;
-  const hasChecksum = Object.keys(req.headers).some((h) => h === 'content-md5' || h === 'x-amz-sdk-checksum-algorithm' || (h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-mode') || h === 'x-amz-trailer');
-  if (!hasChecksum) throw s3Error('InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
+  const hasChecksum = Object.keys(req.headers).some(
+    (h) =>
+      h === 'content-md5' || h === 'x-amz-sdk-checksum-algorithm' || (h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-mode') || h === 'x-amz-trailer',
+  );
+  if (!hasChecksum)
+    throw s3Error('InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
 }
 
 export function encryptionHeaders(encryption: Encryption): Record<string, string> {

@@ -31,14 +31,23 @@ const createBucket: S3Handler = async (call) => {
   const config = await xmlBody(call, 'CreateBucketConfiguration', true);
   const constraint = config ? (childText(config, 'LocationConstraint') ?? '') : '';
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html: us-east-1 takes no constraint, every other region its own.
-  if (constraint === 'us-east-1') throw s3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: constraint });
+  if (constraint === 'us-east-1')
+    throw s3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: constraint });
   const region = constraint === '' ? 'us-east-1' : constraint === 'EU' ? 'eu-west-1' : constraint;
   if (region !== call.region) {
-    throw s3Error('IllegalLocationConstraintException', `The ${constraint === '' ? 'unspecified' : constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+    throw s3Error(
+      'IllegalLocationConstraintException',
+      `The ${constraint === '' ? 'unspecified' : constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+    );
   }
   const existing = call.state.buckets.get(name);
   if (existing) {
-    if (existing.ownerAccountId !== call.ctx.caller.accountId) throw s3Error('BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', { BucketName: name });
+    if (existing.ownerAccountId !== call.ctx.caller.accountId)
+      throw s3Error(
+        'BucketAlreadyExists',
+        'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+        { BucketName: name },
+      );
     // Legacy us-east-1 behaviour: re-creating your own bucket there answers 200.
     if (existing.region === 'us-east-1' && region === 'us-east-1') return emptyResponse(200, { location: `/${name}` });
     throw s3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: name });
@@ -68,7 +77,8 @@ const putBucketVersioning: S3Handler = async (call) => {
   const config = (await xmlBody(call, 'VersioningConfiguration'))!;
   const status = childText(config, 'Status');
   if (status !== 'Enabled' && status !== 'Suspended') throw malformedXml();
-  if (bucket.objectLockEnabled && status === 'Suspended') throw s3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+  if (bucket.objectLockEnabled && status === 'Suspended')
+    throw s3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
   bucket.versioning = status;
   return emptyResponse(200);
 };
@@ -89,7 +99,8 @@ function parseDefaultRetention(config: XmlElement): DefaultRetention | undefined
   const years = childText(retention, 'Years');
   if ((days === undefined) === (years === undefined)) throw malformedXml();
   const value = Number(days ?? years);
-  if (!Number.isInteger(value) || value <= 0) throw invalidArgument('Default retention period must be a positive integer value', days !== undefined ? 'Days' : 'Years', days ?? years);
+  if (!Number.isInteger(value) || value <= 0)
+    throw invalidArgument('Default retention period must be a positive integer value', days !== undefined ? 'Days' : 'Years', days ?? years);
   return days !== undefined ? { mode, days: value } : { mode, years: value };
 }
 
@@ -109,7 +120,8 @@ const putObjectLockConfiguration: S3Handler = async (call) => {
 
 const getObjectLockConfiguration: S3Handler = (call) => {
   const bucket = bucketOf(call);
-  if (!bucket.objectLockEnabled) throw s3Error('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', { BucketName: bucket.name });
+  if (!bucket.objectLockEnabled)
+    throw s3Error('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', { BucketName: bucket.name });
   const r = bucket.defaultRetention;
   const rule = r ? group('Rule', group('DefaultRetention', el('Mode', r.mode), el('Days', r.days), el('Years', r.years))) : '';
   return xmlResponse(xmlDocument('ObjectLockConfiguration', el('ObjectLockEnabled', 'Enabled'), rule));
@@ -124,7 +136,11 @@ const putBucketEncryption: S3Handler = async (call) => {
   if (!rule || !defaults || !algorithm) throw malformedXml();
   if (algorithm !== 'AES256' && algorithm !== 'aws:kms' && algorithm !== 'aws:kms:dsse') throw malformedXml();
   const keyId = childText(defaults, 'KMSMasterKeyID');
-  if (keyId !== undefined && algorithm === 'AES256') throw invalidArgument('a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse', 'ApplyServerSideEncryptionByDefault');
+  if (keyId !== undefined && algorithm === 'AES256')
+    throw invalidArgument(
+      'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse',
+      'ApplyServerSideEncryptionByDefault',
+    );
   const encryption: Encryption = { algorithm };
   if (keyId !== undefined) encryption.kmsKeyId = kmsKeyArn(keyId, bucket.region, bucket.ownerAccountId);
   if (childText(rule, 'BucketKeyEnabled') === 'true') encryption.bucketKeyEnabled = true;

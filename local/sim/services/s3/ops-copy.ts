@@ -72,7 +72,8 @@ const copyObject: S3Handler = (call) => {
   const requested = objectAttributes(call.req);
   // The destination's encryption comes from this request or the destination bucket, never from the source.
   const encryption = requestedEncryption(call.req, bucket, bucket.region);
-  const attributes = directive === 'REPLACE' ? requested : { ...src.attributes, metadata: { ...src.attributes.metadata }, storageClass: requested.storageClass };
+  const attributes =
+    directive === 'REPLACE' ? requested : { ...src.attributes, metadata: { ...src.attributes.metadata }, storageClass: requested.storageClass };
   const changesSomething =
     directive === 'REPLACE' ||
     header(call.req, 'x-amz-storage-class') !== undefined ||

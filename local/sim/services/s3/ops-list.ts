@@ -119,13 +119,18 @@ const listObjectsV2: S3Handler = (call) => {
   const delimiter = call.query.get('delimiter') || undefined;
   const token = call.query.get('continuation-token');
   const resume = token === null ? undefined : decodeToken<{ after?: unknown; prefix?: unknown }>(token, 'InvalidArgument');
-  if (resume !== undefined && (resume === null || typeof resume !== 'object' || typeof resume.after !== 'string')) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token ?? '');
+  if (resume !== undefined && (resume === null || typeof resume !== 'object' || typeof resume.after !== 'string'))
+    throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token ?? '');
   const startAfter = call.query.get('start-after') ?? undefined;
   const max = maxKeys(call);
-  const { items, truncated } = page(
-    bucket,
-    { prefix, delimiter, after: (resume?.after as string | undefined) ?? startAfter, skipUnder: resume?.prefix === true ? (resume.after as string) : undefined, currentOnly: true, max },
-  );
+  const { items, truncated } = page(bucket, {
+    prefix,
+    delimiter,
+    after: (resume?.after as string | undefined) ?? startAfter,
+    skipUnder: resume?.prefix === true ? (resume.after as string) : undefined,
+    currentOnly: true,
+    max,
+  });
   const last = items[items.length - 1];
   const next = truncated && last ? encodeToken(last.kind === 'key' ? { after: last.key } : { after: last.prefix, prefix: true }) : undefined;
   const owner = call.query.get('fetch-owner') === 'true' ? canonicalId(bucket.ownerAccountId) : undefined;

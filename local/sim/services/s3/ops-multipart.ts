@@ -37,7 +37,8 @@ export function uploadOf(call: S3Call, bucket: Bucket): MultipartUpload {
 
 function partNumberOf(value: string | null): number {
   const n = Number(value);
-  if (value === null || !/^\d+$/.test(value) || n < 1 || n > MAX_PARTS) throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`, 'partNumber', value ?? '');
+  if (value === null || !/^\d+$/.test(value) || n < 1 || n > MAX_PARTS)
+    throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`, 'partNumber', value ?? '');
   return n;
 }
 
@@ -46,7 +47,8 @@ const createMultipartUpload: S3Handler = (call) => {
   const key = keyOf(call);
   const algorithm = parseChecksumAlgorithm(header(call.req, 'x-amz-checksum-algorithm'), 'x-amz-checksum-algorithm');
   const requestedType = header(call.req, 'x-amz-checksum-type');
-  if (requestedType !== undefined && !algorithm) throw s3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+  if (requestedType !== undefined && !algorithm)
+    throw s3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
   const lock = requestedLock(call.req, bucket, call.now);
   const upload: MultipartUpload = {
     uploadId: randomBytes(48).toString('base64url'),
@@ -77,7 +79,10 @@ const uploadPart: S3Handler = async (call) => {
   const body = await receiveBody(call.req, { maxSize: MAX_PART_SIZE });
   const algorithm = upload.checksumAlgorithm;
   if (algorithm && body.declared && body.declared.algorithm !== algorithm) {
-    throw s3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${algorithm.toLowerCase()}, actual checksum Type: ${body.declared.algorithm.toLowerCase()}`);
+    throw s3Error(
+      'InvalidRequest',
+      `Checksum Type mismatch occurred, expected checksum Type: ${algorithm.toLowerCase()}, actual checksum Type: ${body.declared.algorithm.toLowerCase()}`,
+    );
   }
   const content = bytesContent(body.data);
   const checksum = algorithm ? (body.declared?.raw ?? checksumOfContent(algorithm, content)) : undefined;
@@ -113,8 +118,13 @@ const uploadPartCopy: S3Handler = (call) => {
   const source = resolveCopySource(call);
   const size = source.version.content.size;
   const range = parseCopyRange(header(call.req, 'x-amz-copy-source-range'), size);
-  if (!range && size > MAX_COPY_SOURCE) throw s3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_SOURCE}`);
-  if (range && range.end - range.start > MAX_PART_SIZE) throw s3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: range.end - range.start, MaxSizeAllowed: MAX_PART_SIZE });
+  if (!range && size > MAX_COPY_SOURCE)
+    throw s3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_SOURCE}`);
+  if (range && range.end - range.start > MAX_PART_SIZE)
+    throw s3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
+      ProposedSize: range.end - range.start,
+      MaxSizeAllowed: MAX_PART_SIZE,
+    });
   const content = range ? sliceContent(source.version.content, range.start, range.end) : source.version.content;
   const crc64 = range ? contentCrc(CRC64NVME, content) : BigInt(`0x${Buffer.from(source.version.crc64nvme, 'base64').toString('hex')}`);
   const algorithm = upload.checksumAlgorithm;
@@ -137,21 +147,29 @@ const completeMultipartUpload: S3Handler = async (call) => {
   let previous = 0;
   for (const element of listed) {
     const partNumber = partNumberOf(childText(element, 'PartNumber') ?? null);
-    if (partNumber <= previous) throw s3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: upload.uploadId });
+    if (partNumber <= previous)
+      throw s3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: upload.uploadId });
     previous = partNumber;
     const etag = childText(element, 'ETag') ?? '';
     const part = upload.parts.get(partNumber);
     const invalidPart = () =>
-      s3Error('InvalidPart', "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", {
-        UploadId: upload.uploadId,
-        PartNumber: partNumber,
-        ETag: etag,
-      });
+      s3Error(
+        'InvalidPart',
+        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+        {
+          UploadId: upload.uploadId,
+          PartNumber: partNumber,
+          ETag: etag,
+        },
+      );
     if (!part || unquote(part.etag) !== unquote(etag)) throw invalidPart();
     if (algorithm && part.checksum) {
       const claimed = childText(element, checksumXmlName(algorithm));
       if (claimed === undefined && upload.checksumType === 'COMPOSITE') {
-        throw s3Error('InvalidRequest', `The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${partNumber} in the request.`);
+        throw s3Error(
+          'InvalidRequest',
+          `The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${partNumber} in the request.`,
+        );
       }
       if (claimed !== undefined && claimed !== part.checksum.toString('base64')) throw invalidPart();
     }
@@ -180,7 +198,10 @@ const completeMultipartUpload: S3Handler = async (call) => {
     const value =
       upload.checksumType === 'COMPOSITE'
         ? compositeChecksum(algorithm, raws)
-        : combineFullObject(algorithm, parts.map((p, i) => ({ raw: raws[i]!, size: p.content.size }))).toString('base64');
+        : combineFullObject(
+            algorithm,
+            parts.map((p, i) => ({ raw: raws[i]!, size: p.content.size })),
+          ).toString('base64');
     checksum = { algorithm, value, type: upload.checksumType! };
   }
   verifyClaimedObjectChecksum(call, checksum, crc64Base64(crc64));
@@ -223,10 +244,14 @@ const completeMultipartUpload: S3Handler = async (call) => {
 function verifyClaimedObjectChecksum(call: S3Call, checksum: StoredChecksum | undefined, crc64: string): void {
   const claimedType = header(call.req, 'x-amz-checksum-type');
   if (claimedType !== undefined && claimedType.toUpperCase() !== (checksum?.type ?? 'FULL_OBJECT')) {
-    throw s3Error('InvalidRequest', `The upload was created using the ${checksum?.type ?? 'FULL_OBJECT'} checksum mode. The complete request must use the same checksum mode.`);
+    throw s3Error(
+      'InvalidRequest',
+      `The upload was created using the ${checksum?.type ?? 'FULL_OBJECT'} checksum mode. The complete request must use the same checksum mode.`,
+    );
   }
   for (const claim of checksumValueHeaders(call.req.headers)) {
-    const actual = claim.algorithm === 'CRC64NVME' && checksum?.algorithm !== 'CRC64NVME' ? crc64 : checksum?.algorithm === claim.algorithm ? checksum.value : undefined;
+    const actual =
+      claim.algorithm === 'CRC64NVME' && checksum?.algorithm !== 'CRC64NVME' ? crc64 : checksum?.algorithm === claim.algorithm ? checksum.value : undefined;
     if (actual === undefined) throw s3Error('InvalidRequest', `The upload was not created using the ${claim.algorithm.toLowerCase()} checksum algorithm.`);
     if (actual !== claim.value) throw s3Error('BadDigest', `The ${claim.algorithm} you specified did not match the calculated checksum.`);
   }

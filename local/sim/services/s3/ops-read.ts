@@ -22,12 +22,17 @@ export function resolveVersion(bucket: Bucket, key: string, versionId: string | 
   const version = versions.find((v) => v.versionId === versionId);
   if (!version) throw s3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
   if (version.deleteMarker) {
-    throw s3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', { Method: 'GET', ResourceType: 'DeleteMarker' }, {
-      'x-amz-delete-marker': 'true',
-      'x-amz-version-id': version.versionId,
-      'last-modified': version.lastModified.toUTCString(),
-      allow: 'DELETE',
-    });
+    throw s3Error(
+      'MethodNotAllowed',
+      'The specified method is not allowed against this resource.',
+      { Method: 'GET', ResourceType: 'DeleteMarker' },
+      {
+        'x-amz-delete-marker': 'true',
+        'x-amz-version-id': version.versionId,
+        'last-modified': version.lastModified.toUTCString(),
+        allow: 'DELETE',
+      },
+    );
   }
   return version;
 }
@@ -55,7 +60,9 @@ export function checkConditions(req: SimRequest, version: ObjectVersion, prefix:
     throw preconditionFailed(`${prefix}If-Unmodified-Since`);
   }
   const notModified = () =>
-    prefix === '' ? s3Error('NotModified', 'Not Modified', {}, { etag: version.etag, 'last-modified': version.lastModified.toUTCString() }) : preconditionFailed(`${prefix}If-None-Match`);
+    prefix === ''
+      ? s3Error('NotModified', 'Not Modified', {}, { etag: version.etag, 'last-modified': version.lastModified.toUTCString() })
+      : preconditionFailed(`${prefix}If-None-Match`);
   if (ifNoneMatch !== undefined) {
     if (etagMatches(ifNoneMatch, version.etag)) throw notModified();
   } else if (modifiedSince && seconds(version.lastModified) <= seconds(modifiedSince)) {
@@ -106,10 +113,12 @@ function readObject(call: S3Call, withBody: boolean): SimResponse {
   const extra: Record<string, string> = {};
   if (partParam !== null) {
     const partNumber = Number(partParam);
-    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', partParam);
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000)
+      throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', partParam);
     const parts = version.parts ?? [{ size }];
     const part = parts[partNumber - 1];
-    if (!part) throw s3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { PartNumberRequested: partNumber, ActualPartCount: parts.length });
+    if (!part)
+      throw s3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { PartNumberRequested: partNumber, ActualPartCount: parts.length });
     const start = parts.slice(0, partNumber - 1).reduce((sum, p) => sum + p.size, 0);
     range = { start, end: start + part.size - 1 };
     if (version.parts) extra['x-amz-mp-parts-count'] = String(version.parts.length);

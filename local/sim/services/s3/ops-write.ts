@@ -35,7 +35,9 @@ const putObject: S3Handler = async (call) => {
   checkWriteConditions(bucket, key, conditions);
   const body = await receiveBody(call.req, { maxSize: MAX_PUT_SIZE });
   const checksum: StoredChecksum | undefined =
-    body.declared && body.declared.algorithm !== 'CRC64NVME' ? { algorithm: body.declared.algorithm, value: body.declared.raw.toString('base64'), type: 'FULL_OBJECT' } : undefined;
+    body.declared && body.declared.algorithm !== 'CRC64NVME'
+      ? { algorithm: body.declared.algorithm, value: body.declared.raw.toString('base64'), type: 'FULL_OBJECT' }
+      : undefined;
   // Conditions are evaluated again at commit: another writer may have won while the body streamed in.
   const version = commitVersion(
     bucketOf(call),
@@ -54,7 +56,12 @@ const putObject: S3Handler = async (call) => {
     },
     conditions,
   );
-  const headers: Record<string, string> = { etag: version.etag, ...versionHeader(bucket, version.versionId), ...encryptionHeaders(encryption), 'x-amz-checksum-type': 'FULL_OBJECT' };
+  const headers: Record<string, string> = {
+    etag: version.etag,
+    ...versionHeader(bucket, version.versionId),
+    ...encryptionHeaders(encryption),
+    'x-amz-checksum-type': 'FULL_OBJECT',
+  };
   if (checksum) headers[checksumHeader(checksum.algorithm)] = checksum.value;
   else headers['x-amz-checksum-crc64nvme'] = version.crc64nvme;
   return emptyResponse(200, headers);
@@ -76,7 +83,9 @@ const deleteObject: S3Handler = (call) => {
 
 const deleteObjects: S3Handler = async (call) => {
   const bucket = bucketOf(call);
-  const hasIntegrity = Object.keys(call.req.headers).some((h) => h === 'content-md5' || h === 'x-amz-trailer' || (h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-mode'));
+  const hasIntegrity = Object.keys(call.req.headers).some(
+    (h) => h === 'content-md5' || h === 'x-amz-trailer' || (h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-mode'),
+  );
   if (!hasIntegrity) throw s3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*');
   const body = await receiveBody(call.req, { maxSize: 2 * 1024 * 1024 });
   const root = parseXmlBody(body.data, 'Delete');
@@ -93,7 +102,15 @@ const deleteObjects: S3Handler = async (call) => {
       const result = deleteFromBucket(bucket, key, { versionId, bypassGovernance, ifMatch: childText(object, 'ETag'), now: call.now });
       if (quiet) continue;
       const markerId = result.deleteMarker ? result.versionId : undefined;
-      entries.push(group('Deleted', el('Key', key), el('VersionId', versionId), el('DeleteMarker', result.deleteMarker ? true : undefined), el('DeleteMarkerVersionId', markerId)));
+      entries.push(
+        group(
+          'Deleted',
+          el('Key', key),
+          el('VersionId', versionId),
+          el('DeleteMarker', result.deleteMarker ? true : undefined),
+          el('DeleteMarkerVersionId', markerId),
+        ),
+      );
     } catch (error) {
       if (!(error instanceof SimError)) throw error;
       entries.push(group('Error', el('Key', key), el('VersionId', versionId), el('Code', error.code), el('Message', error.message)));
@@ -130,7 +147,8 @@ const putObjectRetention: S3Handler = async (call) => {
   const bypass = (header(call.req, 'x-amz-bypass-governance-retention') ?? '').toLowerCase() === 'true';
   const current = version.retention;
   const weakens = current && (!next || next.retainUntil < current.retainUntil || (current.mode === 'COMPLIANCE' && next.mode === 'GOVERNANCE'));
-  if (weakens && lockViolation({ ...version, legalHold: false }, call.now, bypass)) throw s3Error('AccessDenied', 'Access Denied because object protected by object lock.');
+  if (weakens && lockViolation({ ...version, legalHold: false }, call.now, bypass))
+    throw s3Error('AccessDenied', 'Access Denied because object protected by object lock.');
   version.retention = next;
   return emptyResponse(200);
 };

@@ -55,10 +55,12 @@ export function s3State(world: World): S3State {
 /** Bucket naming rules: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 export function bucketNameProblem(name: string): string | undefined {
   if (name.length < 3 || name.length > 63) return 'Bucket name must be between 3 and 63 characters long';
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'Bucket name can only contain lowercase letters, numbers, dots and hyphens, and must begin and end with a letter or number';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
+    return 'Bucket name can only contain lowercase letters, numbers, dots and hyphens, and must begin and end with a letter or number';
   if (name.includes('..')) return 'Bucket name must not contain two adjacent periods';
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'Bucket name must not be formatted as an IP address';
-  if (name.startsWith('xn--') || name.startsWith('sthree-') || name.endsWith('-s3alias') || name.endsWith('--ol-s3')) return 'Bucket name uses a reserved prefix or suffix';
+  if (name.startsWith('xn--') || name.startsWith('sthree-') || name.endsWith('-s3alias') || name.endsWith('--ol-s3'))
+    return 'Bucket name uses a reserved prefix or suffix';
   return undefined;
 }
 
@@ -115,7 +117,11 @@ export function s3Store(world: World): S3Store {
     putObject(bucketName, key, body, opts = {}) {
       const bucket = bucketOf(bucketName);
       const content =
-        typeof body === 'string' ? bytesContent(Buffer.from(body, 'utf8')) : Buffer.isBuffer(body) ? bytesContent(body) : syntheticContent(body.synthetic.seed, body.synthetic.size);
+        typeof body === 'string'
+          ? bytesContent(Buffer.from(body, 'utf8'))
+          : Buffer.isBuffer(body)
+            ? bytesContent(body)
+            : syntheticContent(body.synthetic.seed, body.synthetic.size);
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(opts.metadata ?? {})) metadata[k.toLowerCase()] = v;
       const attributes: ObjectAttributes = { contentType: opts.contentType ?? 'binary/octet-stream', storageClass: 'STANDARD', metadata };
@@ -125,7 +131,9 @@ export function s3Store(world: World): S3Store {
         lastModified: world.now(),
         ...contentFields(content),
         attributes,
-        encryption: opts.sseKmsKeyId ? { algorithm: 'aws:kms', kmsKeyId: kmsKeyArn(opts.sseKmsKeyId, bucket.region, bucket.ownerAccountId) } : { ...bucket.encryption },
+        encryption: opts.sseKmsKeyId
+          ? { algorithm: 'aws:kms', kmsKeyId: kmsKeyArn(opts.sseKmsKeyId, bucket.region, bucket.ownerAccountId) }
+          : { ...bucket.encryption },
         legalHold: false,
       });
       return { etag: version.etag, size: version.content.size };

@@ -45,7 +45,11 @@ export function currentVersion(bucket: Bucket, key: string): ObjectVersion | und
   return latest && !latest.deleteMarker ? latest : undefined;
 }
 
-export const unquote = (etag: string) => etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+export const unquote = (etag: string) =>
+  etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
 
 export function etagMatches(condition: string, etag: string): boolean {
   return condition
@@ -115,7 +119,11 @@ export interface DeleteResult {
 }
 
 /** DeleteObject semantics: a delete marker on versioned buckets, permanent removal of a named version. */
-export function deleteFromBucket(bucket: Bucket, key: string, opts: { versionId?: string; bypassGovernance?: boolean; ifMatch?: string; now: Date }): DeleteResult {
+export function deleteFromBucket(
+  bucket: Bucket,
+  key: string,
+  opts: { versionId?: string; bypassGovernance?: boolean; ifMatch?: string; now: Date },
+): DeleteResult {
   const versions = bucket.keys.get(key) ?? [];
   if (opts.ifMatch !== undefined) {
     const current = currentVersion(bucket, key);
@@ -125,7 +133,8 @@ export function deleteFromBucket(bucket: Bucket, key: string, opts: { versionId?
   if (opts.versionId !== undefined) {
     const index = versions.findIndex((v) => v.versionId === opts.versionId);
     if (index < 0) {
-      if (bucket.versioning === 'Unversioned' && opts.versionId !== 'null') throw s3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: opts.versionId });
+      if (bucket.versioning === 'Unversioned' && opts.versionId !== 'null')
+        throw s3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: opts.versionId });
       return { deleteMarker: false, versionId: opts.versionId };
     }
     const version = versions[index]!;
@@ -161,4 +170,3 @@ export function deleteFromBucket(bucket: Bucket, key: string, opts: { versionId?
 export function removeKey(bucket: Bucket, key: string): void {
   if (bucket.keys.delete(key)) indexKey(bucket, key, false);
 }
-

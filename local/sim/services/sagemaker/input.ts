@@ -39,7 +39,8 @@ export class ApiInput {
     if (typeof value !== 'string') this.fail(name, value, 'Member must be a string');
     if (rules.min !== undefined && value.length < rules.min) this.fail(name, value, `Member must have length greater than or equal to ${rules.min}`);
     if (rules.max !== undefined && value.length > rules.max) this.fail(name, value, `Member must have length less than or equal to ${rules.max}`);
-    if (rules.pattern && !rules.pattern.test(value)) this.fail(name, value, `Member must satisfy regular expression pattern: ${rules.pattern.source.replace(/^\^|\$$/g, '')}`);
+    if (rules.pattern && !rules.pattern.test(value))
+      this.fail(name, value, `Member must satisfy regular expression pattern: ${rules.pattern.source.replace(/^\^|\$$/g, '')}`);
     if (rules.oneOf && !rules.oneOf.includes(value)) this.fail(name, value, `Member must satisfy enum value set: [${rules.oneOf.join(', ')}]`);
     return value;
   }
@@ -93,7 +94,8 @@ export class ApiInput {
     const items = this.array(name, rules) ?? [];
     return items.map((item, index) => {
       const path = `${this.where(name)}.${index + 1}`;
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new SimError(this.errorCode, `1 validation error detected: Value at '${path}' failed to satisfy constraint: Member must be a structure`);
+      if (item === null || typeof item !== 'object' || Array.isArray(item))
+        throw new SimError(this.errorCode, `1 validation error detected: Value at '${path}' failed to satisfy constraint: Member must be a structure`);
       return new ApiInput(item as Record<string, unknown>, this.errorCode, path);
     });
   }

@@ -4,8 +4,19 @@
  * Shapes: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html and
  * API_DescribeEndpointConfig.html, API_DescribeModel.html, API_DescribeInferenceComponent.html.
  */
-export type EndpointStatus = 'OutOfService' | 'Creating' | 'Updating' | 'SystemUpdating' | 'RollingBack' | 'InService' | 'Deleting' | 'Failed' | 'UpdateRollbackFailed';
-export const ENDPOINT_STATUSES: readonly EndpointStatus[] = ['OutOfService', 'Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'InService', 'Deleting', 'Failed', 'UpdateRollbackFailed'];
+export type EndpointStatus =
+  'OutOfService' | 'Creating' | 'Updating' | 'SystemUpdating' | 'RollingBack' | 'InService' | 'Deleting' | 'Failed' | 'UpdateRollbackFailed';
+export const ENDPOINT_STATUSES: readonly EndpointStatus[] = [
+  'OutOfService',
+  'Creating',
+  'Updating',
+  'SystemUpdating',
+  'RollingBack',
+  'InService',
+  'Deleting',
+  'Failed',
+  'UpdateRollbackFailed',
+];
 
 export type InferenceComponentStatus = 'InService' | 'Creating' | 'Updating' | 'Failed' | 'Deleting';
 export const INFERENCE_COMPONENT_STATUSES: readonly InferenceComponentStatus[] = ['InService', 'Creating', 'Updating', 'Failed', 'Deleting'];

@@ -25,13 +25,19 @@ export function pageOf<T>(
   const compare = (a: Sortable, b: Sortable) => direction * (a.value < b.value ? -1 : a.value > b.value ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const keyed = items.map((item) => ({ item, key: sortKey(item) })).sort((a, b) => compare(a.key, b.key));
   const cursor = decodeToken<Cursor>(options.nextToken);
-  if (cursor !== undefined && (typeof cursor !== 'object' || cursor.by !== options.sortBy || cursor.order !== options.sortOrder || typeof cursor.name !== 'string')) {
+  if (
+    cursor !== undefined &&
+    (typeof cursor !== 'object' || cursor.by !== options.sortBy || cursor.order !== options.sortOrder || typeof cursor.name !== 'string')
+  ) {
     throw new SimError('ValidationException', 'Invalid pagination token: it was issued for a different SortBy or SortOrder.');
   }
   const start = cursor === undefined ? 0 : keyed.findIndex((k) => compare(k.key, cursor) > 0);
   const remaining = start < 0 ? [] : keyed.slice(start);
   const page = remaining.slice(0, options.maxResults);
   const last = page[page.length - 1];
-  const nextToken = remaining.length > page.length && last ? encodeToken({ by: options.sortBy, order: options.sortOrder, value: last.key.value, name: last.key.name } satisfies Cursor) : undefined;
+  const nextToken =
+    remaining.length > page.length && last
+      ? encodeToken({ by: options.sortBy, order: options.sortOrder, value: last.key.value, name: last.key.name } satisfies Cursor)
+      : undefined;
   return { page: page.map((k) => k.item), nextToken };
 }

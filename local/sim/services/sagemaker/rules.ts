@@ -17,10 +17,14 @@ export function validateTags(tags: Tag[], otherExistingKeys: number): void {
   for (const [index, tag] of tags.entries()) {
     const at = `tags.${index + 1}`;
     if (typeof tag?.Key !== 'string' || tag.Key.length < 1 || tag.Key.length > 128 || !TAG_PATTERN.test(tag.Key)) {
-      throw invalid(`1 validation error detected: Value '${String(tag?.Key)}' at '${at}.member.key' failed to satisfy constraint: Member must have length between 1 and 128 and satisfy regular expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)`);
+      throw invalid(
+        `1 validation error detected: Value '${String(tag?.Key)}' at '${at}.member.key' failed to satisfy constraint: Member must have length between 1 and 128 and satisfy regular expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)`,
+      );
     }
     if (typeof tag.Value !== 'string' || tag.Value.length > 256 || !TAG_PATTERN.test(tag.Value)) {
-      throw invalid(`1 validation error detected: Value '${String(tag.Value)}' at '${at}.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)`);
+      throw invalid(
+        `1 validation error detected: Value '${String(tag.Value)}' at '${at}.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)`,
+      );
     }
     if (tag.Key.toLowerCase().startsWith('aws:')) throw invalid(`Tag keys starting with 'aws:' are reserved for system use (key: ${tag.Key}).`);
   }
@@ -45,7 +49,8 @@ function validateContainer(container: unknown, at: string): void {
   if (!c || typeof c !== 'object') throw invalid(`${at} must be a container definition.`);
   if (typeof c.Image !== 'string' && typeof c.ModelPackageName !== 'string') throw invalid(`${at} must specify Image or ModelPackageName.`);
   if (c.ModelDataUrl !== undefined && c.ModelDataSource !== undefined) throw invalid(`${at}: specify either ModelDataUrl or ModelDataSource, not both.`);
-  if (c.ModelDataUrl !== undefined && (typeof c.ModelDataUrl !== 'string' || !/^(s3|https):\/\//.test(c.ModelDataUrl))) throw invalid(`${at}.ModelDataUrl must be an s3:// or https:// URL.`);
+  if (c.ModelDataUrl !== undefined && (typeof c.ModelDataUrl !== 'string' || !/^(s3|https):\/\//.test(c.ModelDataUrl)))
+    throw invalid(`${at}.ModelDataUrl must be an s3:// or https:// URL.`);
   if (c.Mode !== undefined && c.Mode !== 'SingleModel' && c.Mode !== 'MultiModel') throw invalid(`${at}.Mode must be SingleModel or MultiModel.`);
   if (c.ModelDataSource !== undefined) validateS3DataSource((c.ModelDataSource as Record<string, unknown>).S3DataSource, `${at}.ModelDataSource.S3DataSource`);
   const additional = c.AdditionalModelDataSources;
@@ -65,7 +70,8 @@ export function validateModelSpec(spec: Record<string, unknown>): void {
   if (primary === undefined && containers === undefined) throw invalid('A model needs a PrimaryContainer or Containers.');
   if (primary !== undefined) validateContainer(primary, 'PrimaryContainer');
   if (containers !== undefined) {
-    if (!Array.isArray(containers) || containers.length < 1 || containers.length > 15) throw invalid("1 validation error detected: Value at 'containers' failed to satisfy constraint: Member must have length between 1 and 15");
+    if (!Array.isArray(containers) || containers.length < 1 || containers.length > 15)
+      throw invalid("1 validation error detected: Value at 'containers' failed to satisfy constraint: Member must have length between 1 and 15");
     containers.forEach((c, i) => validateContainer(c, `Containers.${i + 1}`));
   }
 }
@@ -77,31 +83,44 @@ export function validateModelSpec(spec: Record<string, unknown>): void {
  */
 export function validateEndpointConfigSpec(spec: Record<string, unknown>, requireModel: (name: string) => void): EndpointConfigRecord['spec'] {
   const variants = spec.ProductionVariants;
-  if (!Array.isArray(variants)) throw invalid("1 validation error detected: Value null at 'productionVariants' failed to satisfy constraint: Member must not be null");
-  if (variants.length < 1 || variants.length > 10) throw invalid("1 validation error detected: Value at 'productionVariants' failed to satisfy constraint: Member must have length between 1 and 10");
+  if (!Array.isArray(variants))
+    throw invalid("1 validation error detected: Value null at 'productionVariants' failed to satisfy constraint: Member must not be null");
+  if (variants.length < 1 || variants.length > 10)
+    throw invalid("1 validation error detected: Value at 'productionVariants' failed to satisfy constraint: Member must have length between 1 and 10");
   const forComponents = typeof spec.ExecutionRoleArn === 'string';
   const names = new Set<string>();
   for (const [index, raw] of (variants as ProductionVariantSpec[]).entries()) {
     const at = `productionVariants.${index + 1}.member`;
     if (typeof raw?.VariantName !== 'string' || !VARIANT_NAME_PATTERN.test(raw.VariantName)) {
-      throw invalid(`1 validation error detected: Value '${String(raw?.VariantName)}' at '${at}.variantName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
+      throw invalid(
+        `1 validation error detected: Value '${String(raw?.VariantName)}' at '${at}.variantName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`,
+      );
     }
     if (names.has(raw.VariantName)) throw invalid(`The variant name ${raw.VariantName} is used more than once in the endpoint configuration.`);
     names.add(raw.VariantName);
     if (raw.ServerlessConfig) {
       const s = raw.ServerlessConfig;
-      if (raw.InstanceType !== undefined || raw.InitialInstanceCount !== undefined) throw invalid(`Variant ${raw.VariantName}: ServerlessConfig cannot be combined with InstanceType or InitialInstanceCount.`);
-      if (![1024, 2048, 3072, 4096, 5120, 6144].includes(s.MemorySizeInMB)) throw invalid(`Variant ${raw.VariantName}: ServerlessConfig.MemorySizeInMB must be one of 1024, 2048, 3072, 4096, 5120, 6144.`);
-      if (!Number.isInteger(s.MaxConcurrency) || s.MaxConcurrency < 1 || s.MaxConcurrency > 200) throw invalid(`Variant ${raw.VariantName}: ServerlessConfig.MaxConcurrency must be from 1 to 200.`);
-      if (s.ProvisionedConcurrency !== undefined && (!Number.isInteger(s.ProvisionedConcurrency) || s.ProvisionedConcurrency < 1 || s.ProvisionedConcurrency > s.MaxConcurrency)) {
+      if (raw.InstanceType !== undefined || raw.InitialInstanceCount !== undefined)
+        throw invalid(`Variant ${raw.VariantName}: ServerlessConfig cannot be combined with InstanceType or InitialInstanceCount.`);
+      if (![1024, 2048, 3072, 4096, 5120, 6144].includes(s.MemorySizeInMB))
+        throw invalid(`Variant ${raw.VariantName}: ServerlessConfig.MemorySizeInMB must be one of 1024, 2048, 3072, 4096, 5120, 6144.`);
+      if (!Number.isInteger(s.MaxConcurrency) || s.MaxConcurrency < 1 || s.MaxConcurrency > 200)
+        throw invalid(`Variant ${raw.VariantName}: ServerlessConfig.MaxConcurrency must be from 1 to 200.`);
+      if (
+        s.ProvisionedConcurrency !== undefined &&
+        (!Number.isInteger(s.ProvisionedConcurrency) || s.ProvisionedConcurrency < 1 || s.ProvisionedConcurrency > s.MaxConcurrency)
+      ) {
         throw invalid(`Variant ${raw.VariantName}: ServerlessConfig.ProvisionedConcurrency must be from 1 to MaxConcurrency.`);
       }
     } else {
-      if (typeof raw.InstanceType !== 'string' || !raw.InstanceType.startsWith('ml.')) throw invalid(`Variant ${raw.VariantName}: InstanceType is required for instance-based variants (for example ml.m5.large).`);
-      if (!Number.isInteger(raw.InitialInstanceCount) || (raw.InitialInstanceCount as number) < 1) throw invalid(`Variant ${raw.VariantName}: InitialInstanceCount must be an integer of at least 1.`);
+      if (typeof raw.InstanceType !== 'string' || !raw.InstanceType.startsWith('ml.'))
+        throw invalid(`Variant ${raw.VariantName}: InstanceType is required for instance-based variants (for example ml.m5.large).`);
+      if (!Number.isInteger(raw.InitialInstanceCount) || (raw.InitialInstanceCount as number) < 1)
+        throw invalid(`Variant ${raw.VariantName}: InitialInstanceCount must be an integer of at least 1.`);
     }
     if (forComponents) {
-      if (raw.ModelName !== undefined) throw invalid(`Variant ${raw.VariantName}: an endpoint configuration with ExecutionRoleArn hosts inference components and must not name a model.`);
+      if (raw.ModelName !== undefined)
+        throw invalid(`Variant ${raw.VariantName}: an endpoint configuration with ExecutionRoleArn hosts inference components and must not name a model.`);
       if (raw.ServerlessConfig) throw invalid(`Variant ${raw.VariantName}: inference components are not supported on serverless variants.`);
     } else {
       if (typeof raw.ModelName !== 'string') throw invalid(`Variant ${raw.VariantName}: ModelName is required.`);
@@ -110,8 +129,10 @@ export function validateEndpointConfigSpec(spec: Record<string, unknown>, requir
   }
   if (spec.AsyncInferenceConfig !== undefined) {
     const output = (spec.AsyncInferenceConfig as Record<string, unknown>).OutputConfig as Record<string, unknown> | undefined;
-    if (!output || (typeof output.S3OutputPath !== 'string' && typeof output.S3FailurePath !== 'string')) throw invalid('AsyncInferenceConfig.OutputConfig needs S3OutputPath or S3FailurePath.');
-    if ((variants as ProductionVariantSpec[]).some((v) => v.ServerlessConfig)) throw invalid('Asynchronous inference is not supported with serverless variants.');
+    if (!output || (typeof output.S3OutputPath !== 'string' && typeof output.S3FailurePath !== 'string'))
+      throw invalid('AsyncInferenceConfig.OutputConfig needs S3OutputPath or S3FailurePath.');
+    if ((variants as ProductionVariantSpec[]).some((v) => v.ServerlessConfig))
+      throw invalid('Asynchronous inference is not supported with serverless variants.');
   }
   return spec as EndpointConfigRecord['spec'];
 }

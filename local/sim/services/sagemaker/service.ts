@@ -19,7 +19,9 @@ const read = (input: Record<string, unknown>) => new ApiInput(input);
 const SORT_ORDERS = ['Ascending', 'Descending'] as const;
 
 function tagsOf(input: ApiInput): Tag[] | undefined {
-  return input.has('Tags') ? input.objects('Tags', { max: 50 }).map((t) => ({ Key: t.string('Key', { required: true }), Value: t.string('Value', { required: true }) })) : undefined;
+  return input.has('Tags')
+    ? input.objects('Tags', { max: 50 }).map((t) => ({ Key: t.string('Key', { required: true }), Value: t.string('Value', { required: true }) }))
+    : undefined;
 }
 
 /** CloudTrail records request members in camelCase: `tags: [{ key, value }]`. */
@@ -104,8 +106,17 @@ export const sagemakerOperations = {
   CreateEndpoint(raw: Record<string, unknown>, ctx: CallContext) {
     const input = read(raw);
     const tags = tagsOf(input);
-    const endpoint = storeFor(ctx).createEndpoint({ EndpointName: endpointName(input), EndpointConfigName: endpointName(input, 'EndpointConfigName'), Tags: tags });
-    recordApiCall(ctx, 'sagemaker.amazonaws.com', { endpointName: endpoint.name, endpointConfigName: endpoint.configName, ...cloudTrailTags(tags) }, { endpointArn: endpoint.arn });
+    const endpoint = storeFor(ctx).createEndpoint({
+      EndpointName: endpointName(input),
+      EndpointConfigName: endpointName(input, 'EndpointConfigName'),
+      Tags: tags,
+    });
+    recordApiCall(
+      ctx,
+      'sagemaker.amazonaws.com',
+      { endpointName: endpoint.name, endpointConfigName: endpoint.configName, ...cloudTrailTags(tags) },
+      { endpointArn: endpoint.arn },
+    );
     return { EndpointArn: endpoint.arn };
   },
   DescribeEndpoint(raw: Record<string, unknown>, ctx: CallContext) {
@@ -137,7 +148,12 @@ export const sagemakerOperations = {
       RuntimeConfig: { CopyCount: runtime.number('CopyCount', { required: true, integer: true, min: 0 })! },
       Tags: tagsOf(input),
     });
-    recordApiCall(ctx, 'sagemaker.amazonaws.com', { inferenceComponentName: component.name, endpointName: component.endpointName, ...cloudTrailTags(tagsOf(input)) }, { inferenceComponentArn: component.arn });
+    recordApiCall(
+      ctx,
+      'sagemaker.amazonaws.com',
+      { inferenceComponentName: component.name, endpointName: component.endpointName, ...cloudTrailTags(tagsOf(input)) },
+      { inferenceComponentArn: component.arn },
+    );
     return { InferenceComponentArn: component.arn };
   },
   /**
@@ -148,7 +164,8 @@ export const sagemakerOperations = {
     const input = read(raw);
     const copies = input.object('DesiredRuntimeConfig', { required: true })!.number('CopyCount', { required: true, integer: true, min: 0 })!;
     const component = storeFor(ctx).requireInferenceComponent(componentName(input));
-    if (component.status !== 'InService') throw new SimError('ValidationException', `Inference component "${component.arn}" is not in InService status (it is ${component.status}).`);
+    if (component.status !== 'InService')
+      throw new SimError('ValidationException', `Inference component "${component.arn}" is not in InService status (it is ${component.status}).`);
     component.desiredCopyCount = copies;
     component.currentCopyCount = copies;
     component.lastModifiedTime = ctx.world.now();
@@ -159,13 +176,15 @@ export const sagemakerOperations = {
     const input = read(raw);
     const store = storeFor(ctx);
     const endpoint = store.requireEndpoint(endpointName(input));
-    if (endpoint.status !== 'InService') throw new SimError('ValidationException', `Endpoint "${endpoint.arn}" is not in InService status (it is ${endpoint.status}).`);
+    if (endpoint.status !== 'InService')
+      throw new SimError('ValidationException', `Endpoint "${endpoint.arn}" is not in InService status (it is ${endpoint.status}).`);
     const wanted = input.raw.DesiredWeightsAndCapacities;
     if (!Array.isArray(wanted) || wanted.length === 0) throw new SimError('ValidationException', 'DesiredWeightsAndCapacities must name at least one variant.');
     for (const entry of wanted as { VariantName?: unknown; DesiredInstanceCount?: unknown }[]) {
       const count = entry.DesiredInstanceCount;
       if (count === undefined) continue;
-      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw new SimError('ValidationException', 'DesiredInstanceCount must be an integer of at least 0.');
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+        throw new SimError('ValidationException', 'DesiredInstanceCount must be an integer of at least 0.');
       store.setInstanceCount(endpoint.name, String(entry.VariantName), count);
     }
     endpoint.lastModifiedTime = ctx.world.now();
@@ -215,7 +234,8 @@ export const sagemakerOperations = {
     const arn = resourceArn(input);
     const max = input.number('MaxResults', { integer: true, min: 50 }) ?? 50;
     const token = decodeToken<{ offset: number; arn: string }>(input.string('NextToken', { max: 8192 }));
-    if (token !== undefined && (typeof token.offset !== 'number' || token.arn !== arn.toLowerCase())) throw new SimError('ValidationException', 'Invalid pagination token.');
+    if (token !== undefined && (typeof token.offset !== 'number' || token.arn !== arn.toLowerCase()))
+      throw new SimError('ValidationException', 'Invalid pagination token.');
     const tags = storeFor(ctx).listTags(arn);
     const offset = token?.offset ?? 0;
     const page = tags.slice(offset, offset + max);

@@ -69,7 +69,8 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
   const settings = sagemakerSettings(world);
   const arn = (kind: Parameters<typeof sagemakerArn>[2], name: string) => sagemakerArn(region, accountId, kind, name);
   const key = (name: string) => name.toLowerCase();
-  const notFound = (what: string, kind: Parameters<typeof sagemakerArn>[2], name: string) => new SimError('ValidationException', `Could not find ${what} "${arn(kind, name)}".`);
+  const notFound = (what: string, kind: Parameters<typeof sagemakerArn>[2], name: string) =>
+    new SimError('ValidationException', `Could not find ${what} "${arn(kind, name)}".`);
 
   const settle = (record: EndpointRecord) => settleEndpoint(state, world, record);
   const settleIc = (record: InferenceComponentRecord) => settleComponent(state, world, record);
@@ -78,11 +79,17 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
   function deployedImages(modelName: string | undefined, at: Date): DeployedImage[] {
     const model = modelName ? state.models.get(key(modelName)) : undefined;
     if (!model) return [];
-    const containers = (model.spec.Containers as Record<string, unknown>[] | undefined) ?? (model.spec.PrimaryContainer ? [model.spec.PrimaryContainer as Record<string, unknown>] : []);
+    const containers =
+      (model.spec.Containers as Record<string, unknown>[] | undefined) ??
+      (model.spec.PrimaryContainer ? [model.spec.PrimaryContainer as Record<string, unknown>] : []);
     return containers
       .map((c) => c.Image)
       .filter((image): image is string => typeof image === 'string')
-      .map((image) => ({ SpecifiedImage: image, ResolvedImage: `${image.split(':')[0]}@sha256:${createHash('sha256').update(image).digest('hex')}`, ResolutionTime: at }));
+      .map((image) => ({
+        SpecifiedImage: image,
+        ResolvedImage: `${image.split(':')[0]}@sha256:${createHash('sha256').update(image).digest('hex')}`,
+        ResolutionTime: at,
+      }));
   }
 
   const store = {
@@ -114,7 +121,8 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
 
     createEndpointConfig(input: Record<string, unknown> & { EndpointConfigName: string; Tags?: Tag[] }, times: SeedTimes = {}): EndpointConfigRecord {
       const { EndpointConfigName: name, Tags: configTags, ...rest } = clone(input);
-      if (state.endpointConfigs.has(key(name))) throw new SimError('ValidationException', `Cannot create already existing endpoint configuration "${arn('endpoint-config', name)}".`);
+      if (state.endpointConfigs.has(key(name)))
+        throw new SimError('ValidationException', `Cannot create already existing endpoint configuration "${arn('endpoint-config', name)}".`);
       const spec = validateEndpointConfigSpec(rest, (model) => {
         if (!state.models.has(key(model))) throw notFound('model', 'model', model);
       });
@@ -195,7 +203,10 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
       if (record.status === 'Deleting') return;
       const components = store.listInferenceComponents().filter((c) => key(c.endpointName) === key(name));
       if (components.length > 0) {
-        throw new SimError('ValidationException', `Endpoint "${record.arn}" has ${components.length} inference component(s) (${components.map((c) => c.name).join(', ')}). Delete the inference components before deleting the endpoint.`);
+        throw new SimError(
+          'ValidationException',
+          `Endpoint "${record.arn}" has ${components.length} inference component(s) (${components.map((c) => c.name).join(', ')}). Delete the inference components before deleting the endpoint.`,
+        );
       }
       record.status = 'Deleting';
       record.lastModifiedTime = world.now();
@@ -206,7 +217,8 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
      * so tests can hold a resource in a transitional state as long as they need, then let it finish.
      */
     completePendingTransitions(afterMs = 0): void {
-      for (const record of [...state.endpoints.values(), ...state.inferenceComponents.values()]) if (record.transitionAt !== undefined) record.transitionAt = Date.now() + afterMs;
+      for (const record of [...state.endpoints.values(), ...state.inferenceComponents.values()])
+        if (record.transitionAt !== undefined) record.transitionAt = Date.now() + afterMs;
       store.listEndpoints();
       store.listInferenceComponents();
     },
@@ -219,24 +231,41 @@ export function sagemakerStore(world: World, accountId: string, region: string) 
     },
 
     createInferenceComponent(
-      input: { InferenceComponentName: string; EndpointName: string; VariantName?: string; Specification?: Record<string, unknown>; RuntimeConfig?: { CopyCount: number }; Tags?: Tag[] },
+      input: {
+        InferenceComponentName: string;
+        EndpointName: string;
+        VariantName?: string;
+        Specification?: Record<string, unknown>;
+        RuntimeConfig?: { CopyCount: number };
+        Tags?: Tag[];
+      },
       options: SeedInferenceComponentOptions = {},
     ): InferenceComponentRecord {
       const name = input.InferenceComponentName;
       const existing = state.inferenceComponents.get(key(name));
-      if (existing && settleIc(existing)) throw new SimError('ValidationException', `Cannot create already existing inference component "${arn('inference-component', name)}".`);
+      if (existing && settleIc(existing))
+        throw new SimError('ValidationException', `Cannot create already existing inference component "${arn('inference-component', name)}".`);
       const endpoint = store.requireEndpoint(input.EndpointName);
       if (endpoint.deployedConfig.ExecutionRoleArn === undefined || endpoint.variants.some((v) => v.spec.ModelName !== undefined)) {
-        throw new SimError('ValidationException', `Endpoint "${endpoint.arn}" does not support inference components: its endpoint configuration must set ExecutionRoleArn and omit ModelName from its production variants.`);
+        throw new SimError(
+          'ValidationException',
+          `Endpoint "${endpoint.arn}" does not support inference components: its endpoint configuration must set ExecutionRoleArn and omit ModelName from its production variants.`,
+        );
       }
-      if (options.status === undefined && endpoint.status !== 'InService') throw new SimError('ValidationException', `Endpoint "${endpoint.arn}" is not in InService status (it is ${endpoint.status}).`);
+      if (options.status === undefined && endpoint.status !== 'InService')
+        throw new SimError('ValidationException', `Endpoint "${endpoint.arn}" is not in InService status (it is ${endpoint.status}).`);
       const variantName = input.VariantName ?? endpoint.variants[0]!.spec.VariantName;
-      if (!endpoint.variants.some((v) => v.spec.VariantName === variantName)) throw new SimError('ValidationException', `Could not find variant "${variantName}" on endpoint "${endpoint.arn}".`);
+      if (!endpoint.variants.some((v) => v.spec.VariantName === variantName))
+        throw new SimError('ValidationException', `Could not find variant "${variantName}" on endpoint "${endpoint.arn}".`);
       const specification = clone(input.Specification ?? {});
       const modelName = specification.ModelName;
       if (typeof modelName === 'string' && !state.models.has(key(modelName))) throw notFound('model', 'model', modelName);
       const copies = input.RuntimeConfig?.CopyCount;
-      if (copies === undefined) throw new SimError('ValidationException', "1 validation error detected: Value null at 'runtimeConfig' failed to satisfy constraint: Member must not be null");
+      if (copies === undefined)
+        throw new SimError(
+          'ValidationException',
+          "1 validation error detected: Value null at 'runtimeConfig' failed to satisfy constraint: Member must not be null",
+        );
       const creationTime = options.creationTime ?? world.now();
       const status = options.status ?? 'Creating';
       const record: InferenceComponentRecord = {

@@ -39,12 +39,14 @@ function validate(policy: Record<string, unknown>, scope: FilterScope, depth: nu
   let combinations = 1;
   for (const [key, value] of Object.entries(policy)) {
     if (key === '$or') {
-      if (!Array.isArray(value) || value.length < 2 || !value.every(isObject)) throw new FilterPolicyError('$or must be an array of at least two filter policies.');
+      if (!Array.isArray(value) || value.length < 2 || !value.every(isObject))
+        throw new FilterPolicyError('$or must be an array of at least two filter policies.');
       const branches = value.map((branch) => validate(branch, scope, depth));
       keys += Math.max(...branches.map((b) => b.keys));
       combinations *= branches.reduce((sum, b) => sum + b.combinations, 0);
     } else if (isObject(value)) {
-      if (scope === 'MessageAttributes') throw new FilterPolicyError(`Filter policy scope MessageAttributes does not support nested filter policy (key "${key}").`);
+      if (scope === 'MessageAttributes')
+        throw new FilterPolicyError(`Filter policy scope MessageAttributes does not support nested filter policy (key "${key}").`);
       const nested = validate(value, scope, depth + 1);
       keys += nested.keys;
       combinations *= nested.combinations;
@@ -95,7 +97,8 @@ function validateCondition(key: string, condition: unknown, scope: FilterScope):
 type Comparison = { op: '=' | '<' | '<=' | '>' | '>='; value: number };
 
 function numericRange(operand: unknown): Comparison[] {
-  if (!Array.isArray(operand) || (operand.length !== 2 && operand.length !== 4)) throw new FilterPolicyError('Value of numeric must be an array of one or two comparisons.');
+  if (!Array.isArray(operand) || (operand.length !== 2 && operand.length !== 4))
+    throw new FilterPolicyError('Value of numeric must be an array of one or two comparisons.');
   const out: Comparison[] = [];
   for (let i = 0; i < operand.length; i += 2) {
     const op = operand[i];
@@ -106,7 +109,8 @@ function numericRange(operand: unknown): Comparison[] {
   }
   if (out.length === 2) {
     const [low, high] = out as [Comparison, Comparison];
-    if (!['>', '>='].includes(low.op) || !['<', '<='].includes(high.op) || low.value >= high.value) throw new FilterPolicyError('Bad numeric range: give a lower bound (>, >=) then a higher upper bound (<, <=).');
+    if (!['>', '>='].includes(low.op) || !['<', '<='].includes(high.op) || low.value >= high.value)
+      throw new FilterPolicyError('Bad numeric range: give a lower bound (>, >=) then a higher upper bound (<, <=).');
   }
   return out;
 }

@@ -20,7 +20,9 @@ export function publish(topic: SnsTopic, params: QueryParams, ctx: CallContext):
   if (subject !== undefined && (subject.length === 0 || subject.length >= 100 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(subject))) throw invalid('Subject');
   const perProtocol = messageStructure(params.get('MessageStructure'), message);
   const attributes = messageAttributes(params);
-  const size = Buffer.byteLength(message) + Object.entries(attributes).reduce((sum, [name, a]) => sum + Buffer.byteLength(name) + Buffer.byteLength(a.Type) + Buffer.byteLength(a.Value), 0);
+  const size =
+    Buffer.byteLength(message) +
+    Object.entries(attributes).reduce((sum, [name, a]) => sum + Buffer.byteLength(name) + Buffer.byteLength(a.Type) + Buffer.byteLength(a.Value), 0);
   if (size > MAX_MESSAGE_BYTES) throw invalid('Message too long');
 
   const messageId = randomUUID();
@@ -49,7 +51,10 @@ export function publish(topic: SnsTopic, params: QueryParams, ctx: CallContext):
   return messageId;
 }
 
-function body(sub: SnsSubscription, m: { messageId: string; topic: SnsTopic; subject?: string; text: string; attributes: Attributes; at: string; region: string }): string {
+function body(
+  sub: SnsSubscription,
+  m: { messageId: string; topic: SnsTopic; subject?: string; text: string; attributes: Attributes; at: string; region: string },
+): string {
   const unsubscribe = `https://sns.${m.region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${sub.arn}`;
   if (sub.attributes.RawMessageDelivery === 'true' || !JSON_PROTOCOLS.has(sub.protocol)) {
     if (sub.protocol !== 'email') return m.text;
@@ -108,11 +113,17 @@ function messageAttributes(params: QueryParams): Attributes {
       out[name] = { Type: type, Value: value };
       continue;
     }
-    if (base !== 'String' && base !== 'Number') throw invalidValue(`The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+    if (base !== 'String' && base !== 'Number')
+      throw invalidValue(
+        `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+      );
     const value = params.get(`${prefix}.Value.StringValue`);
-    if (value === undefined || value === '') throw invalidValue(`The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`);
-    if (base === 'Number' && !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) throw invalidValue(`Could not cast message attribute '${name}' value to number.`);
-    if (type.startsWith('String.Array') && !isArray(value)) throw invalidValue(`The message attribute '${name}' with type 'String.Array' has an invalid value: not a JSON array.`);
+    if (value === undefined || value === '')
+      throw invalidValue(`The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`);
+    if (base === 'Number' && !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value))
+      throw invalidValue(`Could not cast message attribute '${name}' value to number.`);
+    if (type.startsWith('String.Array') && !isArray(value))
+      throw invalidValue(`The message attribute '${name}' with type 'String.Array' has an invalid value: not a JSON array.`);
     out[name] = { Type: type, Value: value };
   }
 }
