@@ -15,6 +15,8 @@ import { suppress } from '../nag.ts';
  * by everyone, so without a per-IP limit one flooding client would use it up and lock approvers out.
  */
 export const APPROVAL_REQUESTS_PER_IP_PER_5_MIN = 100;
+/** A person deciding clicks a handful of times; a link replayed from many addresses is cut off at this. */
+export const APPROVAL_REQUESTS_PER_LINK_PER_5_MIN = 30;
 
 export interface ApprovalApiProps {
   config: InfraConfig;
@@ -104,7 +106,7 @@ export class ApprovalApi extends Construct {
       { id: 'AwsSolutions-COG4', reason: signedLinks },
       {
         id: 'AwsSolutions-APIG3',
-        reason: `Two routes serving signed approval pages, with stage throttling (10 rps, burst 20) and a WAF web ACL limiting each client IP to ${APPROVAL_REQUESTS_PER_IP_PER_5_MIN} requests per 5 minutes.`,
+        reason: `Two routes serving signed approval pages, with stage throttling (10 rps, burst 20) and a WAF web ACL limiting each client IP to ${APPROVAL_REQUESTS_PER_IP_PER_5_MIN} and each signed link to ${APPROVAL_REQUESTS_PER_LINK_PER_5_MIN} requests per 5 minutes.`,
       },
       {
         id: 'AwsSolutions-APIG6',
@@ -114,7 +116,7 @@ export class ApprovalApi extends Construct {
     ]);
   }
 
-  /** A WAF web ACL on the stage: a rate-based rule per client IP, everything else allowed (the function verifies links). */
+  /** A WAF web ACL on the stage: rate-based rules per client IP and per signed link, everything else allowed (the function verifies links). */
   private limitPerIp(prefix: string): wafv2.CfnWebACL {
     const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: false });
     const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
@@ -129,6 +131,22 @@ export class ApprovalApi extends Construct {
           action: { block: {} },
           statement: { rateBasedStatement: { aggregateKeyType: 'IP', limit: APPROVAL_REQUESTS_PER_IP_PER_5_MIN, evaluationWindowSec: 300 } },
           visibilityConfig: visibility(`${prefix}-approvals-per-ip`),
+        },
+        {
+          // Keyed on the link's signature (`sig`, in the query of the page and of its form posts, which keep the
+          // page's URL): one leaked link replayed from many addresses is blocked without touching other approvers.
+          name: 'per-link-rate-limit',
+          priority: 1,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              aggregateKeyType: 'CUSTOM_KEYS',
+              customKeys: [{ queryArgument: { name: 'sig', textTransformations: [{ priority: 0, type: 'NONE' }] } }],
+              limit: APPROVAL_REQUESTS_PER_LINK_PER_5_MIN,
+              evaluationWindowSec: 300,
+            },
+          },
+          visibilityConfig: visibility(`${prefix}-approvals-per-link`),
         },
       ],
     });

@@ -244,7 +244,7 @@ describe('approval API', () => {
     main.template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{sweepId}' });
   });
 
-  it('limits each client IP with a WAF rate-based rule on the stage, so one flood cannot use up the stage limit approvers share', () => {
+  it('limits each client IP and each signed link with WAF rate-based rules on the stage, so one flood cannot use up the stage limit approvers share', () => {
     const acls = Object.values(resourcesOf(main.json, 'AWS::WAFv2::WebACL')).map((r) => r.Properties);
     expect(acls).toHaveLength(1);
     expect(acls[0]).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
@@ -253,6 +253,18 @@ describe('approval API', () => {
         Name: 'per-ip-rate-limit',
         Action: { Block: {} },
         Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 100, EvaluationWindowSec: 300 } },
+      }),
+      expect.objectContaining({
+        Name: 'per-link-rate-limit',
+        Action: { Block: {} },
+        Statement: {
+          RateBasedStatement: {
+            AggregateKeyType: 'CUSTOM_KEYS',
+            CustomKeys: [{ QueryArgument: { Name: 'sig', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } }],
+            Limit: 30,
+            EvaluationWindowSec: 300,
+          },
+        },
       }),
     ]);
     const [association] = Object.values(resourcesOf(main.json, 'AWS::WAFv2::WebACLAssociation')).map((r) => r.Properties);
