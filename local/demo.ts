@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { Command } from 'commander';
 import { describeEvent } from '../src/sweep/deployed.ts';
 import { renderReportHtml } from '../src/sweep/html.ts';
@@ -28,6 +28,7 @@ import { renderSavings } from '../cli/commands/savings.ts';
 import type { SweepInput } from '../src/core/schemas.ts';
 import type { SweepReport, SweepSummary } from '../src/sweep/model.ts';
 import { organizationsAdminStore, startScenarioSimulator } from './sim/index.ts';
+import { notificationTopic } from './sim/notification-topic.ts';
 
 // Node 20 is supported (package.json engines); the SDK's notice about its future releases is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -76,17 +77,7 @@ try {
     await new KMSClient(config).send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'zombie-sweep approval links' }))
   ).KeyMetadata!.KeyId!;
   const sns = new SNSClient(config);
-  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-approvals' }))).TopicArn!;
-  for (const approver of [...APPROVERS, ...PROD_APPROVERS]) {
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'email',
-        Endpoint: approver,
-        Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) },
-      }),
-    );
-  }
+  const topicArn = await notificationTopic(sns, { approvers: [...APPROVERS, ...PROD_APPROVERS] });
   // Owners in the loop: two accounts name their owner in Organizations tags, one in the sweep's config;
   // Maria owns fraud-detector-v1 by its own tag. Each owner's subscription gets only their notices.
   accountId = (name: string) => [...sim.world.accounts.values()].find((a) => a.name === name)!.id;

@@ -31,7 +31,8 @@ type LinkPage =
   | { kind: 'refused'; status: number }
   | { kind: 'unavailable'; status: number };
 
-const decode = (value: string) =>
+/** HTML attribute text back to what the page encoded. */
+export const decode = (value: string) =>
   value
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'")

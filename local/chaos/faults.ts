@@ -3,6 +3,7 @@ import type { Simulator } from '../sim/server.ts';
 import { s3Store } from '../sim/services/s3/store.ts';
 import { StateError } from '../runner/task-tokens.ts';
 import type { Rng } from './random.ts';
+import { WORKFLOW_FUNCTIONS } from '../../src/core/functions.ts';
 
 /**
  * The fault classes a chaos sweep draws from, and how the ones that act on the wire are injected
@@ -29,19 +30,11 @@ export type ApprovalBehaviour = (typeof APPROVAL_BEHAVIOURS)[number];
 export const OWNER_ACTIONS = ['invoked-during-approval', 'owner-veto', 'owner-exempt', 'deleted-by-other', 'updated-by-other'] as const;
 export type OwnerAction = (typeof OWNER_ACTIONS)[number];
 
-/** The workflow's Lambda functions (local names) whose invocation may die after its side effect. */
-export const DYING_FUNCTIONS = [
-  'validate-input',
-  'list-targets',
-  'scan',
-  'collect',
-  'snapshot',
-  'tag',
-  'request-approval',
-  'apply-decision',
-  'delete',
-  'report',
-] as const;
+/**
+ * The workflow's Lambda functions whose invocation may die after its side effect: every one but
+ * record-failure, which runs only once a sweep has failed (the same order as before, so seeds replay).
+ */
+export const DYING_FUNCTIONS = WORKFLOW_FUNCTIONS.filter((fn) => fn !== 'record-failure');
 
 export interface WireFault {
   class: string;

@@ -3,6 +3,7 @@ import { snsOutbox } from '../sim/services/sns/outbox.ts';
 import type { FaultCounter } from './faults.ts';
 import type { OwnerAct } from './owners.ts';
 import type { Rng } from './random.ts';
+import { decode } from './approver.ts';
 
 /**
  * Owners acting on the owner notice: each opens the signed veto link their email carries (GET, which
@@ -10,14 +11,6 @@ import type { Rng } from './random.ts';
  * does). A veto counts only when the page said the endpoint is kept; the checker then requires that
  * endpoint to survive the sweep.
  */
-
-const decode = (value: string) =>
-  value
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 
 /** The veto links mailed for this sweep, one per owner (a retried notice step may mail the same link twice). */
 export function vetoLinks(sim: Simulator, sweepId: string): { owner: string; url: string }[] {

@@ -1,5 +1,5 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DEFAULT_MEMBER_ROLE, type SweepInput } from '../../src/core/schemas.ts';
 import { attachToSimulator, startSweepLocally, type ApprovalRequested, type LocalHost, type LocalSweep, type LocalSweepResult } from '../runner/index.ts';
 import { buildWorld } from '../sim/scenario/build.ts';
@@ -26,6 +26,7 @@ import { randomOrg, type ChaosOrg } from './org.ts';
 import { actOnEndpoints, type OwnerActs } from './owners.ts';
 import { checkProperties, type SweepRun, type Violation } from './properties.ts';
 import { extrasSeed, seededRng, sweepSeed, type Rng } from './random.ts';
+import { notificationTopic } from '../sim/notification-topic.ts';
 
 /**
  * One chaos sweep: a fresh random organization in a fresh simulator, a random fault schedule, the
@@ -107,24 +108,8 @@ interface HubEnv {
 async function hubSetup(sim: Simulator, org: ChaosOrg): Promise<HubEnv> {
   const config = sim.clientConfig();
   await new S3Client(config).send(new CreateBucketCommand({ Bucket: ARCHIVE_BUCKET, ObjectLockEnabledForBucket: true }));
-  const sns = new SNSClient(config);
-  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-approvals' }))).TopicArn!;
-  for (const approver of [...APPROVERS, ...GROUP_APPROVERS]) {
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'email',
-        Endpoint: approver,
-        Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) },
-      }),
-    );
-  }
-  for (const accountId of memberAccounts(org)) {
-    const owner = accountOwner(accountId);
-    await sns.send(
-      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: owner, Attributes: { FilterPolicy: JSON.stringify({ owner: [owner] }) } }),
-    );
-  }
+  const owners = memberAccounts(org).map(accountOwner);
+  const topicArn = await notificationTopic(new SNSClient(config), { approvers: [...APPROVERS, ...GROUP_APPROVERS], owners });
   const keyId = kmsStore(sim.world, org.hubAccountId, sim.world.homeRegion).createHmacKey({ description: 'approval links' });
   return { host: attachToSimulator(sim), topicArn, keyId };
 }

@@ -15,10 +15,11 @@ import {
   type Stored,
 } from './approval/store.ts';
 import { readCandidateList } from './approval/request.ts';
+import { windowClosed } from './approval/decide.ts';
 import { groupDecisionValid, readSignedDecision } from './approval/signature.ts';
 import { VETOED_FILES, withoutVetoed } from './notice/veto.ts';
 import { markApproved, markRejected, type DecisionRef, type MarkResult } from './reject.ts';
-import { auditWriter, hasAuditEvent, type CleanupDeps } from './endpoint.ts';
+import { auditWriter, endpointWhere, hasAuditEvent, type CleanupDeps } from './endpoint.ts';
 
 /**
  * ApplyDecision, after the approval task returns: tags rejected endpoints (`zombie=rejected`,
@@ -110,11 +111,7 @@ async function refuseAnomaly(
     await appendAuditEvent(audit, {
       type: 'skipped',
       actor: 'zombie-sweep',
-      sweepId: c.sweepId,
-      accountId: c.accountId,
-      region: c.region,
-      endpointName: c.endpointName,
-      endpointArn: c.endpointArn,
+      ...endpointWhere(c),
       reason: why,
     });
   });
@@ -280,11 +277,7 @@ async function auditUndecided(deps: CleanupDeps, undecided: readonly ApprovalCan
     await appendAuditEvent(audit, {
       type: 'skipped',
       actor,
-      sweepId: c.sweepId,
-      accountId: c.accountId,
-      region: c.region,
-      endpointName: c.endpointName,
-      endpointArn: c.endpointArn,
+      ...endpointWhere(c),
       reason: 'the decision neither approved nor rejected it; kept',
     });
   });
@@ -312,19 +305,7 @@ async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: read
     };
     await writeJson(s3, deps.archiveBucket, key, closed, { ifNoneMatch: '*' });
   } else if (stored.value.status === 'pending') {
-    const closed: DecisionRecord = {
-      ...stored.value,
-      status: 'window-closed',
-      approved: [],
-      rejected: [],
-      requested: {
-        approved: stored.value.approved,
-        rejected: stored.value.rejected,
-        ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}),
-      },
-      closedAt: now,
-      closedReason: 'the approval task timed out before the decision was delivered',
-    };
+    const closed = windowClosed(stored.value, now, 'the approval task timed out before the decision was delivered');
     await writeJson(s3, deps.archiveBucket, key, closed, { ifMatch: stored.etag });
   }
   const audit = auditWriter(deps);
@@ -335,11 +316,7 @@ async function recordExpiry(deps: CleanupDeps, sweepId: string, candidates: read
     await appendAuditEvent(audit, {
       type: 'expired',
       actor,
-      sweepId: c.sweepId,
-      accountId: c.accountId,
-      region: c.region,
-      endpointName: c.endpointName,
-      endpointArn: c.endpointArn,
+      ...endpointWhere(c),
       reason,
     });
   });

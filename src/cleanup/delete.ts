@@ -28,6 +28,7 @@ import {
   configAndModels,
   deleteTargetOf,
   describeEndpointOrUndefined,
+  endpointWhere,
   hasAuditEvent,
   inUseByOthers,
   listInferenceComponents,
@@ -144,13 +145,7 @@ class DeleteRun {
     this.recheck = input.recheck;
     this.log = deps.log.child({ sweepId: candidate.sweepId, accountId: candidate.accountId, region: candidate.region, endpointName: candidate.endpointName });
     this.audit = auditWriter(deps);
-    this.where = {
-      sweepId: candidate.sweepId,
-      accountId: candidate.accountId,
-      region: candidate.region,
-      endpointName: candidate.endpointName,
-      endpointArn: candidate.endpointArn,
-    };
+    this.where = endpointWhere(candidate);
     this.manifestUri = s3Uri(deps.archiveBucket, manifestKey(candidate));
   }
 

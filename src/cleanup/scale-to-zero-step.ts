@@ -7,7 +7,7 @@ import { layout, s3Uri } from '../core/layout.ts';
 import { CandidateSchema, parseOrThrow } from '../core/schemas.ts';
 import { TAG, ZOMBIE_VALUE, type TagMap } from '../core/tags.ts';
 import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
-import { auditEventsOf, auditWriter, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, type CleanupDeps } from './endpoint.ts';
+import { auditEventsOf, auditWriter, endpointWhere, deleteTargetOf, hasAuditEvent, manifestKey, readTagsOrUndefined, type CleanupDeps } from './endpoint.ts';
 import { reverify } from './reverify.ts';
 import { tagChangeGuard } from './tag-intent.ts';
 import { PreviousCapacitySchema, applyZeroCapacity, readCapacity, tagEndpoint, type PreviousCapacity } from './scale-to-zero.ts';
@@ -85,13 +85,7 @@ interface StepContext {
 }
 
 function stepContext(deps: CleanupDeps, candidate: Candidate): StepContext {
-  const where = {
-    sweepId: candidate.sweepId,
-    accountId: candidate.accountId,
-    region: candidate.region,
-    endpointName: candidate.endpointName,
-    endpointArn: candidate.endpointArn,
-  };
+  const where = endpointWhere(candidate);
   const audit = auditWriter(deps);
   const log = deps.log.child(where);
   const result = (status: ScaleToZeroStatus, reason?: string, check?: string): ScaleToZeroResult => ({

@@ -3,6 +3,7 @@ import { count, lastInvoked } from '../core/wording.ts';
 import type { EndpointAction, SweepReport } from './model.ts';
 import { round2 } from './summary.ts';
 import { bytes, money } from './text.ts';
+import { actionChain } from './facts.ts';
 
 /**
  * The sweep report as one self-contained HTML page: inline CSS, inline SVG charts ($/month by
@@ -110,17 +111,6 @@ export function costByVerdict(report: SweepReport): Bar[] {
     .map(([verdict, t]) => ({ label: verdict, value: round2(t.value), color: VERDICT_COLORS[verdict], ...pricedNote(t.value, t.priced, t.count) }));
 }
 
-function actionText(a: EndpointAction | undefined): string {
-  if (!a) return '';
-  const parts = [
-    a.snapshot === 'archived' ? 'archived' : a.snapshot === 'failed' ? 'snapshot failed' : undefined,
-    a.tagged ? 'tagged' : undefined,
-    a.decision,
-    a.deletion,
-  ].filter(Boolean);
-  return parts.join(' → ');
-}
-
 const card = (label: string, value: string, detail?: string) =>
   `<div class="card">${esc(label)}<b>${esc(value)}</b>${detail ? `<small>${esc(detail)}</small>` : ''}</div>`;
 
@@ -162,7 +152,7 @@ function findingRow(f: Finding, a: EndpointAction | undefined): string {
     `<td data-label="Invocations" class="num">${esc(f.invocations === null ? '' : count(f.invocations))}</td>`,
     `<td data-label="Last invoked">${esc(f.verdict === 'error' ? '' : lastInvoked(f.lastInvokedAt, f.idleSince))}</td>`,
     `<td data-label="$/month" class="num">${esc(f.monthlyCostUsd === null ? 'unknown' : money(f.monthlyCostUsd))}</td>`,
-    `<td data-label="Actions" class="wrap">${esc(actionText(a) || 'none')}${a?.reason ? `<br><small>${esc(a.reason)}</small>` : ''}</td>`,
+    `<td data-label="Actions" class="wrap">${esc(actionChain(a) || 'none')}${a?.reason ? `<br><small>${esc(a.reason)}</small>` : ''}</td>`,
     `<td data-label="Reason" class="wrap"><small>${esc(f.reason)}</small></td>`,
   ];
   return `<tr>${cells.join('')}</tr>`;

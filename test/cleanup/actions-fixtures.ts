@@ -5,7 +5,7 @@
  * real task tokens, and the approval pages served over HTTP. Everything goes through SDK v3 clients.
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { startSimulator, type Simulator } from '../../local/sim/server.ts';
 import { World } from '../../local/sim/world.ts';
@@ -26,6 +26,7 @@ import { createHandler as approvalWebHandler } from '../../functions/approval-we
 import type { ApprovalRequestDeps } from '../../src/cleanup/approval/request.ts';
 import type { DeleteDeps } from '../../src/cleanup/delete.ts';
 import { AuditEventSchema, type AuditEvent } from '../../src/audit/events.ts';
+import { notificationTopic } from '../../local/sim/notification-topic.ts';
 
 export const MGMT = '111111111111';
 export const MEMBER = '222222222222';
@@ -92,18 +93,7 @@ export async function startCleanupEnv(world: World = smallWorld()): Promise<Clea
   const config = sim.clientConfig(REGION);
   const s3 = new S3Client(config);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const sns = new SNSClient(config);
-  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-notifications' }))).TopicArn!;
-  for (const approver of APPROVERS) {
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'email',
-        Endpoint: approver,
-        Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) },
-      }),
-    );
-  }
+  const topicArn = await notificationTopic(new SNSClient(config), { approvers: APPROVERS }, 'zombie-sweep-notifications');
   const keyId = kmsStore(world, MGMT, REGION).createHmacKey({ alias: 'alias/zombie-sweep-approvals' });
   const decisionKeyId = kmsStore(world, MGMT, REGION).createHmacKey({ alias: 'alias/zombie-sweep-decisions' });
   const clock = fixedClock(new Date(Math.floor(Date.now() / 60_000) * 60_000));

@@ -1,6 +1,6 @@
 import { CreateBucketCommand, GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AuditEvent } from '../../src/audit/events.ts';
 import type { SweepInput } from '../../src/core/schemas.ts';
@@ -12,6 +12,7 @@ import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
 import { snsOutbox } from '../../local/sim/services/sns.ts';
 import { buildWorld } from '../../local/sim/scenario/build.ts';
 import type { ScenarioInput } from '../../local/sim/scenario/schema.ts';
+import { notificationTopic } from '../../local/sim/notification-topic.ts';
 
 /**
  * A small organization for the workflow tests, and the plumbing every test needs: the simulator with
@@ -102,18 +103,7 @@ export async function workflowEnv(scenario: ScenarioInput = workflowScenario()):
   const config = sim.clientConfig();
   const s3 = new S3Client(config);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
-  const sns = new SNSClient(config);
-  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'zombie-sweep-approvals' }))).TopicArn!;
-  for (const approver of APPROVERS) {
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'email',
-        Endpoint: approver,
-        Attributes: { FilterPolicy: JSON.stringify({ approver: [approver] }) },
-      }),
-    );
-  }
+  const topicArn = await notificationTopic(new SNSClient(config), { approvers: APPROVERS });
   const keyId = kmsStore(sim.world, MGMT, REGION).createHmacKey({ description: 'approval links' });
   const host = attachToSimulator(sim);
   return {

@@ -104,23 +104,26 @@ export async function deliverDecision(deps: CleanupDeps, stored: Stored<Decision
   return { outcome: 'delivered', decision: delivered };
 }
 
-/** The task token proved closed: the record keeps what was asked (signed as it was) and approves nothing. */
-async function closeWindow(deps: CleanupDeps, stored: Stored<DecisionRecord>, closedReason: string, refusal: string): Promise<Delivery> {
-  const closed: DecisionRecord = {
-    ...stored.value,
+/**
+ * A decision that arrived too late: it approves nothing, and keeps what was asked under `requested`
+ * (scaleToZero moves with the lists it is signed with, signature.ts, so a closed record still verifies).
+ */
+export function windowClosed(decision: DecisionRecord, closedAt: string, closedReason: string): DecisionRecord {
+  const { approved, rejected, scaleToZero } = decision;
+  return {
+    ...decision,
     status: 'window-closed',
     approved: [],
     rejected: [],
-    // scaleToZero moves with the lists it is signed with (signature.ts): a closed record still verifies.
-    requested: {
-      approved: stored.value.approved,
-      rejected: stored.value.rejected,
-      ...(stored.value.scaleToZero ? { scaleToZero: stored.value.scaleToZero } : {}),
-    },
-    closedAt: deps.clock.now().toISOString(),
+    requested: { approved, rejected, ...(scaleToZero ? { scaleToZero } : {}) },
+    closedAt,
     closedReason,
-    sendStartedAt: undefined,
   };
+}
+
+/** The task token proved closed: the record keeps what was asked (signed as it was) and approves nothing. */
+async function closeWindow(deps: CleanupDeps, stored: Stored<DecisionRecord>, closedReason: string, refusal: string): Promise<Delivery> {
+  const closed: DecisionRecord = { ...windowClosed(stored.value, deps.clock.now().toISOString(), closedReason), sendStartedAt: undefined };
   const written = await writeJson(deps.clients.hub(S3Client), deps.archiveBucket, layout.decision(stored.value.sweepId), closed, { ifMatch: stored.etag });
   // Losing this write means someone else moved the record on (delivered it, most likely): theirs stands, and no `expired` event.
   if (!written.written) return superseded(deps, stored);

@@ -6,7 +6,7 @@ import { InputValidationError } from '../../core/errors.ts';
 import type { Notifier } from '../../core/notifier.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
 import { ApprovalGroupSchema, ApprovalSettingsFields, EmailSchema, SweepIdSchema, parseOrThrow } from '../../core/schemas.ts';
-import { auditWriter, manifestKey, type CleanupDeps } from '../endpoint.ts';
+import { auditWriter, endpointWhere, manifestKey, type CleanupDeps } from '../endpoint.ts';
 import { deliverDecision } from './decide.ts';
 import { groupView, routeCandidates, type GroupPlan } from './groups.ts';
 import { approvalUrl, signLink, type MacSigner } from './links.ts';
@@ -246,11 +246,7 @@ async function auditApprovalRequested(deps: ApprovalRequestDeps, input: ParsedRe
     appendAuditEvent(audit, {
       type: 'approval-requested',
       actor: input.requestedBy,
-      sweepId: c.sweepId,
-      accountId: c.accountId,
-      region: c.region,
-      endpointName: c.endpointName,
-      endpointArn: c.endpointArn,
+      ...endpointWhere(c),
       details: {
         approvers: input.approvers,
         expiresAt: record.expiresAt,

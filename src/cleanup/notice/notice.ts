@@ -11,7 +11,7 @@ import { count, lastInvoked } from '../../core/wording.ts';
 import { money, totalMonthly } from '../approval/page.ts';
 import { readCandidateList, type ApprovalRequestDeps } from '../approval/request.ts';
 import { writeJson, type ApprovalCandidate } from '../approval/store.ts';
-import { auditWriter } from '../endpoint.ts';
+import { auditWriter, endpointWhere } from '../endpoint.ts';
 import { signVetoLink, vetoUrl } from './links.ts';
 import { readNoticeRecord, type NoticeRecord } from './store.ts';
 
@@ -115,7 +115,7 @@ export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown)
     const { subject, body } = ownerNoticeMessage(record, mine, vetoUrl(deps.approvalBaseUrl, input.sweepId, link));
     await notifier.publish({ subject, body, attributes: { owner, event: 'owner-notice' } });
     for (const c of mine) {
-      const where = { sweepId: c.sweepId, accountId: c.accountId, region: c.region, endpointName: c.endpointName, endpointArn: c.endpointArn };
+      const where = endpointWhere(c);
       await appendAuditEvent(audit, {
         ...where,
         type: 'owner-notified',

@@ -10,7 +10,16 @@ import { TAG, ZOMBIE_VALUE } from '../../core/tags.ts';
 import { normalizeCandidates } from '../approval/request.ts';
 import { readJson, writeJson, type ApprovalCandidate } from '../approval/store.ts';
 import { unmarkRejectedChildren } from '../reject.ts';
-import { auditWriter, describeEndpointOrUndefined, hasAuditEvent, readEndpointTags, retryableOr, tagTargetOf, type CleanupDeps } from '../endpoint.ts';
+import {
+  auditWriter,
+  endpointWhere,
+  describeEndpointOrUndefined,
+  hasAuditEvent,
+  readEndpointTags,
+  retryableOr,
+  tagTargetOf,
+  type CleanupDeps,
+} from '../endpoint.ts';
 import { readVetoes, type VetoRecord } from './store.ts';
 import { tagChangeGuard } from '../tag-intent.ts';
 
@@ -26,13 +35,7 @@ export type VetoOutcome = 'untagged' | 'already-untagged' | 'gone';
 
 /** Removes this sweep's `zombie` tag from a vetoed endpoint; its marked children become `zombie=rejected`. Idempotent. */
 export async function untagVetoed(deps: CleanupDeps, candidate: ApprovalCandidate, veto: VetoRecord): Promise<VetoOutcome> {
-  const where = {
-    sweepId: candidate.sweepId,
-    accountId: candidate.accountId,
-    region: candidate.region,
-    endpointName: candidate.endpointName,
-    endpointArn: candidate.endpointArn,
-  };
+  const where = endpointWhere(candidate);
   const sagemaker = deps.clients.target(SageMakerClient, tagTargetOf(candidate));
   const details = { step: 'untagged', owner: veto.owner, vetoedAt: veto.vetoedAt };
   try {

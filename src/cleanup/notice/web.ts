@@ -6,7 +6,7 @@ import type { ApprovalCandidate } from '../approval/store.ts';
 import { crossSiteReason, formBody, header } from '../approval/http.ts';
 import type { MacSigner } from '../approval/links.ts';
 import { esc, money, page, renderMessage, type Page } from '../approval/page.ts';
-import { auditWriter, type CleanupDeps } from '../endpoint.ts';
+import { auditWriter, endpointWhere, type CleanupDeps } from '../endpoint.ts';
 import { VetoLinkParamsSchema, checkVetoLink, type VetoLinkParams } from './links.ts';
 import { readNoticeRecord, readVeto, writeVeto, type NoticeRecord } from './store.ts';
 
@@ -100,13 +100,7 @@ export async function vetoPost(deps: CleanupDeps & { signer: MacSigner }, event:
   if (!candidate) return renderMessage(400, 'Unknown endpoint', 'Field "endpoint" does not name one of your endpoints in this sweep. Nothing was changed.');
   const outcome = await writeVeto(deps.clients.hub(S3Client), deps.archiveBucket, candidate, auth.link.owner, deps.clock.now());
   if (outcome === 'recorded') {
-    const where = {
-      sweepId: candidate.sweepId,
-      accountId: candidate.accountId,
-      region: candidate.region,
-      endpointName: candidate.endpointName,
-      endpointArn: candidate.endpointArn,
-    };
+    const where = endpointWhere(candidate);
     await appendAuditEvent(auditWriter(deps), {
       ...where,
       type: 'vetoed',

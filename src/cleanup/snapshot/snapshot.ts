@@ -8,6 +8,7 @@ import { errorMessage, SnapshotFailedError } from '../../core/errors.ts';
 import { layout, s3Uri } from '../../core/layout.ts';
 import type { Log } from '../../core/log.ts';
 import type { Candidate } from '../../core/schemas.ts';
+import { endpointWhere } from '../endpoint.ts';
 import { appendAuditEvent, type AuditWriter } from '../../audit/events.ts';
 import { hasAuditEvent } from '../../audit/reader.ts';
 import { assembleManifest, byReferenceEntry } from './assemble.ts';
@@ -89,11 +90,7 @@ export async function snapshotEndpoint(input: SnapshotInput, deps: SnapshotDeps)
       await appendAuditEvent(audit, {
         type: 'snapshot-failed',
         actor,
-        sweepId: candidate.sweepId,
-        accountId: candidate.accountId,
-        region: candidate.region,
-        endpointName: candidate.endpointName,
-        endpointArn: candidate.endpointArn,
+        ...endpointWhere(candidate),
         reason: classified.message,
       });
     }
@@ -355,11 +352,7 @@ async function recordSnapshotted(manifest: Manifest, manifestUri: string, audit:
   await appendAuditEvent(audit, {
     type: 'snapshotted',
     actor,
-    sweepId: manifest.sweepId,
-    accountId: manifest.accountId,
-    region: manifest.region,
-    endpointName: manifest.endpointName,
-    endpointArn: manifest.endpointArn,
+    ...endpointWhere(manifest),
     tagsBefore: manifest.tags,
     tagsAfter: manifest.tags,
     details: {
