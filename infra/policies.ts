@@ -96,12 +96,30 @@ export function statementsOf(doc: PolicyJson): Array<Record<string, unknown>> {
 }
 
 /**
+ * `aws:PrincipalOrgPaths` patterns of every account anywhere below a protected OU: a member session there
+ * carries its account's path, so the tag and delete capabilities refuse everything in nested protected OUs,
+ * which the StackSet's account filter cannot subtract. With none, a pattern no org path can match keeps the
+ * statement valid and inert.
+ */
+export function protectedOrgPaths(organizationId: string | undefined, ouIds: readonly string[]): string[] {
+  if (!organizationId || ouIds.length === 0) return ['no-protected-organizational-unit'];
+  return ouIds.map((ou) => `${organizationId}/*/${ou}/*`);
+}
+
+/**
  * Placeholder values naming the member capability roles (src/core/capabilities.ts derives them from
  * the configured member role name) and the regions member sessions may act in: the swept regions plus
  * the hub region (archive copies, region listing), or every region when the sweep covers them all.
  */
-export function memberPolicyVars(input: { memberRoleName: string; regions: 'all' | readonly string[]; hubRegion: string }): Record<string, string | string[]> {
+export function memberPolicyVars(input: {
+  memberRoleName: string;
+  regions: 'all' | readonly string[];
+  hubRegion: string;
+  organizationId?: string;
+  protected?: { ouIds: readonly string[] };
+}): Record<string, string | string[]> {
   return {
+    ProtectedOrgPaths: protectedOrgPaths(input.organizationId, input.protected?.ouIds ?? []),
     MemberRoleName: capabilityRoleName(input.memberRoleName, 'read'),
     MemberSnapshotRoleName: capabilityRoleName(input.memberRoleName, 'snapshot'),
     MemberTagRoleName: capabilityRoleName(input.memberRoleName, 'tag'),

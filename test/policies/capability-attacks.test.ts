@@ -14,6 +14,7 @@ import {
   PREFIX,
   REGION,
   VARS,
+  capabilityPolicies,
   decide,
   memberRole,
   policy,
@@ -250,6 +251,34 @@ describe('attack: broad grants', () => {
     };
     expect(await decide(legacyRole, elsewhere)).toBe('Allowed');
     expect(await decide(reader, elsewhere)).toBe('ExplicitlyDenied');
+  });
+});
+
+describe('attack: act in an account below a protected OU the StackSet could not leave out', () => {
+  const PARENT = 'ou-ab12-parent01';
+  const NESTED_PATH = `${ORG}/r-ab12/ou-ab12-target01/${PARENT}/ou-ab12-nested01/`;
+  const protectedVars = {
+    ...VARS,
+    ...memberPolicyVars({ memberRoleName: MEMBER_ROLE, regions: 'all', hubRegion: REGION, organizationId: ORG, protected: { ouIds: [PARENT] } }),
+  };
+  const session = (capability: MemberCapability): Caller => ({
+    ...memberRole(MEMBER, capability, capability === 'delete' ? { 'zombie-sweep-id': SWEEP } : undefined),
+    identityPolicies: capabilityPolicies(capability, MEMBER, protectedVars),
+  });
+  const at = (path: string, request: Request): Request => ({ ...request, context: { ...request.context, 'aws:PrincipalOrgPaths': [path] } });
+
+  it('neither marks nor deletes anything in an account anywhere below a protected OU; elsewhere both still work', async () => {
+    const arn = arnOf('endpoint', 'idle');
+    const elsewhere = `${ORG}/r-ab12/ou-ab12-target01/`;
+    expect(await decide(session('tag'), at(elsewhere, addTags(arn, MARK)))).toBe('Allowed');
+    expect(await decide(session('tag'), at(NESTED_PATH, addTags(arn, MARK)))).toBe('ExplicitlyDenied');
+    for (const [action, kind] of DELETES) {
+      const target = arnOf(kind, 'idle');
+      expect(await decide(session('delete'), at(elsewhere, onMember(action, target, tagsAs(MARK)))), action).toBe('Allowed');
+      expect(await decide(session('delete'), at(NESTED_PATH, onMember(action, target, tagsAs(MARK)))), action).toBe('ExplicitlyDenied');
+    }
+    // With no protected OU configured the statement matches no account.
+    expect(await decide(memberRole(MEMBER, 'tag'), at(NESTED_PATH, addTags(arn, MARK)))).toBe('Allowed');
   });
 });
 
