@@ -127,3 +127,25 @@ export function memberPolicyVars(input: {
     MemberRegions: input.regions === 'all' ? ['*'] : [...new Set([...input.regions, input.hubRegion])].sort(),
   };
 }
+
+/** The statement each capability document keys its `zombie-protected` refusal on (policies/member-{tag,delete}-policy.json). */
+const PROTECTED_TAG_STATEMENTS = new Set(['NeverTagProtectedResources', 'NeverDeleteProtectedResources']);
+
+/**
+ * The configured protected tags (`protected.tags`, key → value) as IAM refusals: for each tag, a copy of
+ * the document's own `zombie-protected` refusal (same actions) conditioned on that tag and value, so the
+ * action lists stay written once, in policies/. Tag keys in condition keys match case-insensitively, as
+ * the domain check does; values exactly.
+ */
+export function withProtectedTags(doc: PolicyJson, tags: Readonly<Record<string, string>>): PolicyJson {
+  const entries = Object.entries(tags);
+  if (entries.length === 0) return doc;
+  const extra = doc.Statement.filter((statement) => PROTECTED_TAG_STATEMENTS.has(String(statement.Sid))).flatMap((statement) =>
+    entries.map(([key, value], index) => ({
+      ...statement,
+      Sid: `${String(statement.Sid)}ByConfiguredTag${index + 1}`,
+      Condition: { StringEquals: { [`aws:ResourceTag/${key}`]: value } },
+    })),
+  );
+  return { ...doc, Statement: [...doc.Statement, ...extra] };
+}

@@ -1,7 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { InfraConfig } from '../config.ts';
 import { hubNames } from '../names.ts';
-import { loadPolicy, type PolicyJson, type PolicyVars } from '../policies.ts';
+import { loadPolicy, withProtectedTags, type PolicyJson, type PolicyVars } from '../policies.ts';
 import { capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
 import { basePolicyVars } from '../policy-vars.ts';
 
@@ -67,15 +67,24 @@ export interface MemberPolicies {
   restorePolicy?: PolicyJson;
 }
 
-export function capabilityRolePolicies(capability: MemberCapability, policyVars: PolicyVars): CapabilityRolePolicies {
+export function capabilityRolePolicies(
+  capability: MemberCapability,
+  policyVars: PolicyVars,
+  protectedTags: Readonly<Record<string, string>> = {},
+): CapabilityRolePolicies {
   const policies = [{ name: 'zombie-sweep-read', document: loadPolicy('member-read-policy', policyVars) }];
-  if (capability !== 'read') policies.push({ name: `zombie-sweep-${capability}`, document: loadPolicy(`member-${capability}-policy`, policyVars) });
+  if (capability !== 'read') {
+    const document = withProtectedTags(loadPolicy(`member-${capability}-policy`, policyVars), protectedTags);
+    policies.push({ name: `zombie-sweep-${capability}`, document });
+  }
   return { trust: loadPolicy(`member-${capability}-role-trust`, policyVars), policies };
 }
 
 export function memberPolicies({ config, policyVars }: MemberTemplateInput, part: MemberTemplatePart = 'observe'): MemberPolicies {
   const policies: MemberPolicies = {
-    capabilities: Object.fromEntries(PART_CAPABILITIES[part].map((capability) => [capability, capabilityRolePolicies(capability, policyVars)])),
+    capabilities: Object.fromEntries(
+      PART_CAPABILITIES[part].map((capability) => [capability, capabilityRolePolicies(capability, policyVars, config.protected.tags)]),
+    ),
   };
   if (part === 'observe' && config.restoreRole.enabled) {
     policies.restoreTrust = loadPolicy('member-restore-role-trust', policyVars);

@@ -435,6 +435,15 @@ describe('member capability StackSets', () => {
     expect(stackSet(allProtected, 'zombie-sweep-member-actions')).toBeUndefined();
   });
 
+  it('write the configured protected tags and OUs into the tag and delete roles as IAM refusals', () => {
+    const guarded = synthesize(configWith({ protected: { accountIds: [], ouIds: ['ou-abcd-22222222'], tags: { 'data-class': 'regulated' } } }));
+    const body = JSON.stringify(stackSet(guarded, 'zombie-sweep-member-actions').TemplateBody);
+    for (const sid of ['NeverTagProtectedResourcesByConfiguredTag1', 'NeverDeleteProtectedResourcesByConfiguredTag1', 'NothingInProtectedOrganizationalUnits'])
+      expect(body).toContain(sid);
+    expect(body).toContain('aws:ResourceTag/data-class');
+    expect(body).toContain('/*/ou-abcd-22222222/*');
+  });
+
   it('adds the restore role and the restore read-back grants only when enabled', () => {
     const template = Stack.of(management.hub).resolve(management.hub.memberStackSet.template);
     expect(template.Resources.RestoreRole.Properties.RoleName).toBe('ZombieSweepRestoreRole');

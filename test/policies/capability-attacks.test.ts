@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fill, memberPolicyVars, resolvePseudoParameters, type PolicyJson } from '../../infra/policies.ts';
+import { fill, memberPolicyVars, resolvePseudoParameters, withProtectedTags, type PolicyJson } from '../../infra/policies.ts';
 import { MEMBER_CAPABILITIES, capabilityRoleName, type MemberCapability } from '../../src/core/capabilities.ts';
 import {
   ADMIN,
@@ -251,6 +251,27 @@ describe('attack: broad grants', () => {
     };
     expect(await decide(legacyRole, elsewhere)).toBe('Allowed');
     expect(await decide(reader, elsewhere)).toBe('ExplicitlyDenied');
+  });
+});
+
+describe('attack: act on a resource carrying a tag on the configured protected list', () => {
+  const PROTECTED = { 'data-class': 'regulated' };
+  const session = (capability: MemberCapability): Caller => {
+    const base = memberRole(MEMBER, capability, capability === 'delete' ? { 'zombie-sweep-id': SWEEP } : undefined);
+    return { ...base, identityPolicies: base.identityPolicies.map((doc) => withProtectedTags(doc, PROTECTED)) };
+  };
+
+  it('neither marks nor deletes it, while the same tag with another value changes nothing', async () => {
+    const arn = arnOf('endpoint', 'claims-model');
+    expect(await decide(session('tag'), addTags(arn, MARK, { 'data-class': 'regulated' }))).toBe('ExplicitlyDenied');
+    expect(await decide(session('tag'), addTags(arn, MARK, { 'data-class': 'public' }))).toBe('Allowed');
+    for (const [action, kind] of DELETES) {
+      const target = arnOf(kind, 'claims-model');
+      expect(await decide(session('delete'), onMember(action, target, tagsAs({ ...MARK, 'data-class': 'regulated' }))), action).toBe('ExplicitlyDenied');
+      expect(await decide(session('delete'), onMember(action, target, tagsAs({ ...MARK, 'data-class': 'public' }))), action).toBe('Allowed');
+    }
+    // Without the configured list (the deployment default) only zombie-protected protects.
+    expect(await decide(memberRole(MEMBER, 'tag'), addTags(arn, MARK, { 'data-class': 'regulated' }))).toBe('Allowed');
   });
 });
 
