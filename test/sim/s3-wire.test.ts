@@ -139,15 +139,16 @@ describe('errors on the wire', () => {
   it('survives malformed input: bad XML, bad percent-encoding, unknown sub-resources', async () => {
     const xml = await raw(
       sim,
-      'POST',
-      `/${BUCKET}/?delete`,
-      { 'content-md5': createHash('md5').update('<Delete><Object>').digest('base64') },
-      '<Delete><Object>',
+      'PUT',
+      `/${BUCKET}/?object-lock`,
+      { 'content-md5': createHash('md5').update('<ObjectLockConfiguration>').digest('base64') },
+      '<ObjectLockConfiguration>',
     );
     expect(xml.status).toBe(400);
     expect(xml.body).toContain('<Code>MalformedXML</Code>');
-    const doctype = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Delete><Object><Key>&a;</Key></Object></Delete>';
-    expect((await raw(sim, 'POST', `/${BUCKET}/?delete`, { 'content-md5': createHash('md5').update(doctype).digest('base64') }, doctype)).body).toContain(
+    const doctype =
+      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><ObjectLockConfiguration><ObjectLockEnabled>&a;</ObjectLockEnabled></ObjectLockConfiguration>';
+    expect((await raw(sim, 'PUT', `/${BUCKET}/?object-lock`, { 'content-md5': createHash('md5').update(doctype).digest('base64') }, doctype)).body).toContain(
       'MalformedXML',
     );
     const uri = await raw(sim, 'GET', `/${BUCKET}/bad%ZZkey`);

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { header, receiveBody } from './body.ts';
 import { bucketOf, emptyResponse, xmlResponse, type S3Call, type S3Handler } from './call.ts';
 import { invalidArgument, malformedXml, s3Error } from './errors.ts';
-import type { DefaultRetention, Encryption } from './model.ts';
-import { bucketNameProblem, kmsKeyArn } from './store.ts';
+import type { DefaultRetention } from './model.ts';
+import { bucketNameProblem } from './store.ts';
 import { child, childText, el, group, parseXmlBody, xmlDocument, type XmlElement } from './xml.ts';
 
-/** Bucket-level operations: create/head/delete/list, location, versioning, Object Lock and default encryption. */
+/** Bucket-level operations: create, head, turning versioning on, and the Object Lock configuration. */
 
 const MAX_CONFIG_BYTES = 64 * 1024;
 
@@ -83,11 +83,6 @@ const putBucketVersioning: S3Handler = async (call) => {
   return emptyResponse(200);
 };
 
-const getBucketVersioning: S3Handler = (call) => {
-  const bucket = bucketOf(call);
-  return xmlResponse(xmlDocument('VersioningConfiguration', bucket.versioning === 'Unversioned' ? '' : el('Status', bucket.versioning)));
-};
-
 function parseDefaultRetention(config: XmlElement): DefaultRetention | undefined {
   const rule = child(config, 'Rule');
   if (!rule) return undefined;
@@ -127,40 +122,10 @@ const getObjectLockConfiguration: S3Handler = (call) => {
   return xmlResponse(xmlDocument('ObjectLockConfiguration', el('ObjectLockEnabled', 'Enabled'), rule));
 };
 
-const putBucketEncryption: S3Handler = async (call) => {
-  const bucket = bucketOf(call);
-  const config = (await xmlBody(call, 'ServerSideEncryptionConfiguration'))!;
-  const rule = child(config, 'Rule');
-  const defaults = rule && child(rule, 'ApplyServerSideEncryptionByDefault');
-  const algorithm = defaults && childText(defaults, 'SSEAlgorithm');
-  if (!rule || !defaults || !algorithm) throw malformedXml();
-  if (algorithm !== 'AES256' && algorithm !== 'aws:kms' && algorithm !== 'aws:kms:dsse') throw malformedXml();
-  const keyId = childText(defaults, 'KMSMasterKeyID');
-  if (keyId !== undefined && algorithm === 'AES256')
-    throw invalidArgument(
-      'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse',
-      'ApplyServerSideEncryptionByDefault',
-    );
-  const encryption: Encryption = { algorithm };
-  if (keyId !== undefined) encryption.kmsKeyId = kmsKeyArn(keyId, bucket.region, bucket.ownerAccountId);
-  if (childText(rule, 'BucketKeyEnabled') === 'true') encryption.bucketKeyEnabled = true;
-  bucket.encryption = encryption;
-  return emptyResponse(200);
-};
-
-const getBucketEncryption: S3Handler = (call) => {
-  const e: Encryption = bucketOf(call).encryption;
-  const defaults = group('ApplyServerSideEncryptionByDefault', el('SSEAlgorithm', e.algorithm), el('KMSMasterKeyID', e.kmsKeyId));
-  return xmlResponse(xmlDocument('ServerSideEncryptionConfiguration', group('Rule', defaults, el('BucketKeyEnabled', e.bucketKeyEnabled ?? false))));
-};
-
 export const bucketHandlers: Record<string, S3Handler> = {
   CreateBucket: createBucket,
   HeadBucket: headBucket,
   PutBucketVersioning: putBucketVersioning,
-  GetBucketVersioning: getBucketVersioning,
   PutObjectLockConfiguration: putObjectLockConfiguration,
   GetObjectLockConfiguration: getObjectLockConfiguration,
-  PutBucketEncryption: putBucketEncryption,
-  GetBucketEncryption: getBucketEncryption,
 };

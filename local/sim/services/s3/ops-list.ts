@@ -7,7 +7,7 @@ import { sortedKeys, utf8Compare } from './versions.ts';
 import { el, group, xmlDocument } from './xml.ts';
 
 /**
- * Listings: ListObjectsV2 and ListObjectVersions.
+ * Listings: ListObjectsV2.
  * Keys come in UTF-8 binary order; with a delimiter, keys sharing a prefix up to it collapse into one
  * CommonPrefixes entry that counts toward max-keys, as on S3.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
@@ -63,11 +63,6 @@ function* walk(bucket: Bucket, params: ListParams): Generator<Item> {
     }
     yield { kind: 'key', key, version: versions[0]! };
   }
-}
-
-/** A v1/versions marker that is a common prefix from an earlier page stands for everything under it. */
-function markerPrefix(marker: string | undefined, prefix: string, delimiter: string | undefined): string | undefined {
-  return marker !== undefined && delimiter && marker.startsWith(prefix) && marker.endsWith(delimiter) ? marker : undefined;
 }
 
 function page(bucket: Bucket, params: ListParams): { items: Item[]; truncated: boolean } {
@@ -153,83 +148,6 @@ const listObjectsV2: S3Handler = (call) => {
   );
 };
 
-/** Every version and delete marker, keys ascending and versions newest first. */
-const listObjectVersions: S3Handler = (call) => {
-  const bucket = bucketOf(call);
-  const encode = encoder(call);
-  const prefix = call.query.get('prefix') ?? '';
-  const delimiter = call.query.get('delimiter') || undefined;
-  const keyMarker = call.query.get('key-marker') ?? undefined;
-  const versionMarker = call.query.get('version-id-marker') || undefined;
-  const max = maxKeys(call);
-  const owner = canonicalId(bucket.ownerAccountId);
-  const entries: string[] = [];
-  let count = 0;
-  let truncated = false;
-  let nextKey: string | undefined;
-  let nextVersion: string | undefined;
-  // Resume inside the marker key when a version-id-marker is given, otherwise after it.
-  const inclusive = keyMarker !== undefined && versionMarker !== undefined;
-  outer: for (const item of walk(bucket, { prefix, delimiter, after: keyMarker, inclusive, skipUnder: markerPrefix(keyMarker, prefix, delimiter), max })) {
-    if (item.kind === 'prefix') {
-      if (count === max) {
-        truncated = true;
-        break;
-      }
-      entries.push(group('CommonPrefixes', el('Prefix', encode(item.prefix))));
-      count++;
-      nextKey = item.prefix;
-      nextVersion = undefined;
-      continue;
-    }
-    const versions = bucket.keys.get(item.key)!;
-    let startIndex = 0;
-    if (item.key === keyMarker && versionMarker !== undefined) startIndex = versions.findIndex((v) => v.versionId === versionMarker) + 1;
-    for (let i = startIndex; i < versions.length; i++) {
-      if (count === max) {
-        truncated = true;
-        break outer;
-      }
-      const v = versions[i]!;
-      const common = [el('Key', encode(v.key)), el('VersionId', v.versionId), el('IsLatest', i === 0), el('LastModified', v.lastModified)];
-      entries.push(
-        v.deleteMarker
-          ? group('DeleteMarker', group('Owner', el('ID', owner)), ...common)
-          : group(
-              'Version',
-              ...common,
-              el('ETag', v.etag),
-              el('ChecksumAlgorithm', v.checksum?.algorithm ?? 'CRC64NVME'),
-              el('ChecksumType', v.checksum?.type ?? 'FULL_OBJECT'),
-              el('Size', v.content.size),
-              el('StorageClass', v.attributes.storageClass),
-              group('Owner', el('ID', owner)),
-            ),
-      );
-      count++;
-      nextKey = v.key;
-      nextVersion = v.versionId;
-    }
-  }
-  return xmlResponse(
-    xmlDocument(
-      'ListVersionsResult',
-      el('Name', bucket.name),
-      el('Prefix', encode(prefix)),
-      el('KeyMarker', encode(keyMarker ?? '')),
-      el('VersionIdMarker', versionMarker ?? ''),
-      el('NextKeyMarker', truncated ? encode(nextKey) : undefined),
-      el('NextVersionIdMarker', truncated ? nextVersion : undefined),
-      el('MaxKeys', max),
-      el('Delimiter', encode(delimiter)),
-      el('IsTruncated', truncated),
-      el('EncodingType', call.query.get('encoding-type')),
-      ...entries,
-    ),
-  );
-};
-
 export const listHandlers: Record<string, S3Handler> = {
   ListObjectsV2: listObjectsV2,
-  ListObjectVersions: listObjectVersions,
 };

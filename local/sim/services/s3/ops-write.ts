@@ -1,20 +1,18 @@
-import { SimError, type SimRequest } from '../../protocol.ts';
+import type { SimRequest } from '../../protocol.ts';
 import { bytesContent } from './blob.ts';
 import { header, receiveBody } from './body.ts';
 import { bucketOf, emptyResponse, keyOf, xmlResponse, type S3Handler } from './call.ts';
 import { checksumHeader, crc64Base64, type StoredChecksum } from './checksums.ts';
-import { invalidArgument, malformedXml, notImplemented, s3Error } from './errors.ts';
+import { notImplemented, s3Error } from './errors.ts';
 import { encryptionHeaders, objectAttributes, requestedEncryption, requestedLock, requireIntegrityForLock, versionHeader } from './headers.ts';
-import type { Retention } from './model.ts';
 import { resolveVersion } from './ops-read.ts';
-import { checkWriteConditions, commitVersion, deleteFromBucket, lockViolation, type WriteConditions } from './versions.ts';
-import { childrenNamed, childText, el, group, parseXmlBody, xmlDocument } from './xml.ts';
+import { checkWriteConditions, commitVersion, deleteFromBucket, type WriteConditions } from './versions.ts';
+import { el, xmlDocument } from './xml.ts';
 
-/** PutObject, DeleteObject(s) and per-object retention. */
+/** PutObject, DeleteObject and reading per-object retention. */
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html: 5 GiB in a single PUT. */
 export const MAX_PUT_SIZE = 5 * 1024 * 1024 * 1024;
-const MAX_DELETE_KEYS = 1000;
 
 /** If-None-Match accepts only `*` on writes; S3 answers anything else as not implemented. */
 export function writeConditions(req: SimRequest): WriteConditions {
@@ -81,44 +79,6 @@ const deleteObject: S3Handler = (call) => {
   return emptyResponse(204, headers);
 };
 
-const deleteObjects: S3Handler = async (call) => {
-  const bucket = bucketOf(call);
-  const hasIntegrity = Object.keys(call.req.headers).some(
-    (h) => h === 'content-md5' || h === 'x-amz-trailer' || (h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-mode'),
-  );
-  if (!hasIntegrity) throw s3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*');
-  const body = await receiveBody(call.req, { maxSize: 2 * 1024 * 1024 });
-  const root = parseXmlBody(body.data, 'Delete');
-  const objects = childrenNamed(root, 'Object');
-  if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();
-  const quiet = childText(root, 'Quiet') === 'true';
-  const bypassGovernance = (header(call.req, 'x-amz-bypass-governance-retention') ?? '').toLowerCase() === 'true';
-  const entries: string[] = [];
-  for (const object of objects) {
-    const key = childText(object, 'Key');
-    if (key === undefined || key === '') throw malformedXml();
-    const versionId = childText(object, 'VersionId');
-    try {
-      const result = deleteFromBucket(bucket, key, { versionId, bypassGovernance, ifMatch: childText(object, 'ETag'), now: call.now });
-      if (quiet) continue;
-      const markerId = result.deleteMarker ? result.versionId : undefined;
-      entries.push(
-        group(
-          'Deleted',
-          el('Key', key),
-          el('VersionId', versionId),
-          el('DeleteMarker', result.deleteMarker ? true : undefined),
-          el('DeleteMarkerVersionId', markerId),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof SimError)) throw error;
-      entries.push(group('Error', el('Key', key), el('VersionId', versionId), el('Code', error.code), el('Message', error.message)));
-    }
-  }
-  return xmlResponse(xmlDocument('DeleteResult', ...entries));
-};
-
 const getObjectRetention: S3Handler = (call) => {
   const bucket = bucketOf(call);
   if (!bucket.objectLockEnabled) throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
@@ -127,36 +87,8 @@ const getObjectRetention: S3Handler = (call) => {
   return xmlResponse(xmlDocument('Retention', el('Mode', version.retention.mode), el('RetainUntilDate', version.retention.retainUntil)));
 };
 
-/** Retention can always be lengthened; shortening or removing needs GOVERNANCE plus the bypass header. */
-const putObjectRetention: S3Handler = async (call) => {
-  const bucket = bucketOf(call);
-  if (!bucket.objectLockEnabled) throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
-  const version = resolveVersion(bucket, keyOf(call), call.query.get('versionId') ?? undefined);
-  const body = await receiveBody(call.req, { maxSize: 64 * 1024 });
-  const root = parseXmlBody(body.data, 'Retention');
-  const mode = childText(root, 'Mode');
-  const until = childText(root, 'RetainUntilDate');
-  let next: Retention | undefined;
-  if (mode !== undefined || until !== undefined) {
-    if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw malformedXml();
-    const date = new Date(until ?? '');
-    if (until === undefined || Number.isNaN(date.getTime())) throw malformedXml();
-    if (date.getTime() <= call.now.getTime()) throw invalidArgument('The retain until date must be in the future!', 'RetainUntilDate', until);
-    next = { mode, retainUntil: date };
-  }
-  const bypass = (header(call.req, 'x-amz-bypass-governance-retention') ?? '').toLowerCase() === 'true';
-  const current = version.retention;
-  const weakens = current && (!next || next.retainUntil < current.retainUntil || (current.mode === 'COMPLIANCE' && next.mode === 'GOVERNANCE'));
-  if (weakens && lockViolation({ ...version, legalHold: false }, call.now, bypass))
-    throw s3Error('AccessDenied', 'Access Denied because object protected by object lock.');
-  version.retention = next;
-  return emptyResponse(200);
-};
-
 export const writeHandlers: Record<string, S3Handler> = {
   PutObject: putObject,
   DeleteObject: deleteObject,
-  DeleteObjects: deleteObjects,
   GetObjectRetention: getObjectRetention,
-  PutObjectRetention: putObjectRetention,
 };
