@@ -244,6 +244,25 @@ export async function putManifest(s3: S3Client, sweepId: string, endpointName: s
   return key;
 }
 
+/** alice's delivered approval of `approved` (and rejection of `rejected`), signed as the approval page signs it. */
+export function recordApproval(
+  env: CleanupEnv,
+  sweepId: string,
+  decided: Pick<DecisionRecord, 'approved'> & Partial<Pick<DecisionRecord, 'rejected' | 'scaleToZero'>>,
+): Promise<DecisionRecord> {
+  return recordSignedDecision(env, {
+    version: 1,
+    sweepId,
+    approver: 'alice@example.com',
+    decidedAt: env.clock.now().toISOString(),
+    action: 'approve',
+    rejected: [],
+    ...decided,
+    status: 'delivered',
+    source: 'approval-page',
+  });
+}
+
 /** Writes a decision record signed with the env's decision key, as the approval page would. */
 export async function recordSignedDecision(env: CleanupEnv, record: DecisionRecord): Promise<DecisionRecord> {
   const signed = await signDecision(env.deps.decisionSigner!, record);

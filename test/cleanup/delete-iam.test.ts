@@ -14,13 +14,12 @@ import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
 import { scaleEndpointToZero } from '../../src/cleanup/scale-to-zero-step.ts';
 import { markRejected } from '../../src/cleanup/reject.ts';
-import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { decide, memberRole, type Caller } from '../policies/simulate.ts';
 import { deleteSessionTags } from '../../src/core/capabilities.ts';
 import type { TargetRef } from '../../src/core/clients.ts';
 import { deleteTargetOf, tagTargetOf } from '../../src/cleanup/endpoint.ts';
 import {
-  recordSignedDecision,
+  recordApproval,
   MEMBER,
   REGION,
   ROLE,
@@ -107,18 +106,7 @@ async function taggedZombie(kind: EndpointKind, deletion = { deleteEndpointConfi
 }
 
 async function approve(sweepId: string, endpointArn: string) {
-  const decision: DecisionRecord = {
-    version: 1,
-    sweepId,
-    approver: 'alice@example.com',
-    decidedAt: env.clock.now().toISOString(),
-    action: 'approve',
-    approved: [endpointArn],
-    rejected: [],
-    status: 'delivered',
-    source: 'approval-page',
-  };
-  await recordSignedDecision(env, decision);
+  await recordApproval(env, sweepId, { approved: [endpointArn] });
 }
 
 describe('cleanup under the member role policy', () => {
@@ -192,19 +180,7 @@ describe('scale to zero under the member role policies', () => {
       for (const variant of sm().getEndpointConfig(seeded.configName)!.spec.ProductionVariants)
         Object.assign(variant, { ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 2 } });
     }
-    const decision: DecisionRecord = {
-      version: 1,
-      sweepId,
-      approver: 'alice@example.com',
-      decidedAt: env.clock.now().toISOString(),
-      action: 'approve',
-      approved: [seeded.arn],
-      rejected: [],
-      scaleToZero: [seeded.arn],
-      status: 'delivered',
-      source: 'approval-page',
-    };
-    await recordSignedDecision(env, decision);
+    await recordApproval(env, sweepId, { approved: [seeded.arn], scaleToZero: [seeded.arn] });
 
     expect(await scaleEndpointToZero(env.deps, { candidate })).toMatchObject({ status: 'scaled-to-zero' });
 

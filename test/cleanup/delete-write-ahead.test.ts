@@ -12,7 +12,7 @@ import {
   auditEvents,
   candidateFor,
   putManifest,
-  recordSignedDecision,
+  recordApproval,
   seedEndpoint,
   startCleanupEnv,
   type CleanupEnv,
@@ -62,17 +62,7 @@ async function approvedZombie(kind: EndpointKind) {
   const candidate = candidateFor(seeded, sweepId, new Date(env.clock.now().getTime() - 48 * HOUR), kind);
   await putManifest(env.s3, sweepId, seeded.name);
   await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team', deletion: DELETION });
-  await recordSignedDecision(env, {
-    version: 1,
-    sweepId,
-    approver: 'alice@example.com',
-    decidedAt: env.clock.now().toISOString(),
-    action: 'approve',
-    approved: [seeded.arn],
-    rejected: [],
-    status: 'delivered',
-    source: 'approval-page',
-  });
+  await recordApproval(env, sweepId, { approved: [seeded.arn] });
   return { sweepId, seeded, candidate };
 }
 

@@ -6,13 +6,12 @@ import { scalingStore } from '../../local/sim/services/autoscaling.ts';
 import { layout } from '../../src/core/layout.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
-import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { createHandler } from '../../functions/delete/handler.ts';
 import { snsOutbox } from '../../local/sim/services/sns.ts';
 import { requestApproval } from '../../src/cleanup/approval/request.ts';
 import { applyDecision } from '../../src/cleanup/decision.ts';
 import {
-  recordSignedDecision,
+  recordApproval,
   BUCKET,
   MEMBER,
   REGION,
@@ -45,18 +44,7 @@ async function approvedZombie(kind: EndpointKind, options: { approve?: boolean; 
   const candidate = candidateFor(seeded, sweepId, new Date(env.clock.now().getTime() - 48 * HOUR), kind);
   await putManifest(env.s3, sweepId, seeded.name);
   await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team', deletion: options.deletion });
-  const decision: DecisionRecord = {
-    version: 1,
-    sweepId,
-    approver: 'alice@example.com',
-    decidedAt: env.clock.now().toISOString(),
-    action: 'approve',
-    approved: options.approve === false ? [] : [seeded.arn],
-    rejected: options.approve === false ? [seeded.arn] : [],
-    status: 'delivered',
-    source: 'approval-page',
-  };
-  await recordSignedDecision(env, decision);
+  await recordApproval(env, sweepId, { approved: options.approve === false ? [] : [seeded.arn], rejected: options.approve === false ? [seeded.arn] : [] });
   return { sweepId, seeded, candidate };
 }
 

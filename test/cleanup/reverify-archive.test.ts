@@ -4,8 +4,7 @@ import { sagemakerStore } from '../../local/sim/services/sagemaker/store.ts';
 import { layout } from '../../src/core/layout.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
-import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
-import { BUCKET, MEMBER, REGION, candidateFor, recordSignedDecision, seedEndpoint, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
+import { BUCKET, MEMBER, REGION, candidateFor, recordApproval, seedEndpoint, startCleanupEnv, type CleanupEnv } from './actions-fixtures.ts';
 
 /**
  * At delete time the archived copies themselves are re-checked against the manifest (size and
@@ -52,18 +51,7 @@ async function archivedZombie() {
     }),
   );
   await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team' });
-  const decision: DecisionRecord = {
-    version: 1,
-    sweepId,
-    approver: 'alice@example.com',
-    decidedAt: env.clock.now().toISOString(),
-    action: 'approve',
-    approved: [seeded.arn],
-    rejected: [],
-    status: 'delivered',
-    source: 'approval-page',
-  };
-  await recordSignedDecision(env, decision);
+  await recordApproval(env, sweepId, { approved: [seeded.arn] });
   return { seeded, candidate, copyKey };
 }
 

@@ -1,3 +1,4 @@
+import type { DecisionRecord } from '../../src/cleanup/approval/store.ts';
 /**
  * Scale to zero instead of delete, against the simulator: eligibility per kind, the re-verification it
  * shares with deletion, the capacity recorded before the change, write-ahead audit, the tag, restore.
@@ -11,14 +12,13 @@ import { metricStore } from '../../local/sim/services/cloudwatch/store.ts';
 import { layout } from '../../src/core/layout.ts';
 import { tagEndpoint } from '../../src/cleanup/tag.ts';
 import { deleteEndpoint } from '../../src/cleanup/delete.ts';
-import { type DecisionRecord } from '../../src/cleanup/approval/store.ts';
 import { decisionMessage } from '../../src/cleanup/approval/signature.ts';
 import { restoreCapacity, scaleToZeroOffer } from '../../src/cleanup/scale-to-zero.ts';
 import { readPreviousCapacity, scaleEndpointToZero } from '../../src/cleanup/scale-to-zero-step.ts';
 import { deleteTargetOf } from '../../src/cleanup/endpoint.ts';
 import { unresolvedIntents } from '../../src/audit/events.ts';
 import {
-  recordSignedDecision,
+  recordApproval,
   MEMBER,
   REGION,
   auditEvents,
@@ -55,19 +55,7 @@ async function chosenForScaleToZero(kind: EndpointKind, options: { managedMinZer
   const candidate = candidateFor(seeded, sweepId, new Date(env.clock.now().getTime() - 48 * HOUR), kind);
   await putManifest(env.s3, sweepId, seeded.name);
   await tagEndpoint(env.deps, { candidate, requestedBy: 'platform-team' });
-  const decision: DecisionRecord = {
-    version: 1,
-    sweepId,
-    approver: 'alice@example.com',
-    decidedAt: env.clock.now().toISOString(),
-    action: 'approve',
-    approved: [seeded.arn],
-    rejected: [],
-    ...(options.scaleToZero === false ? {} : { scaleToZero: [seeded.arn] }),
-    status: 'delivered',
-    source: 'approval-page',
-  };
-  await recordSignedDecision(env, decision);
+  await recordApproval(env, sweepId, { approved: [seeded.arn], ...(options.scaleToZero === false ? {} : { scaleToZero: [seeded.arn] }) });
   return { sweepId, seeded, candidate };
 }
 
