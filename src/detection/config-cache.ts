@@ -5,32 +5,39 @@ import { isAccessDenied } from '../core/aws-errors.ts';
 import { layout } from '../core/layout.ts';
 import type { Log } from '../core/log.ts';
 import { readJsonObject, writeJsonObject } from '../core/s3-json.ts';
-import { attempt, failed, once, type Failed } from './attempt.ts';
-import type { ConfigReader } from './idle.ts';
-import { describeEndpointConfig, GONE, listEndpointConfigTimes, type Gone } from './inventory.ts';
-import type { DescribedConfig } from './model.ts';
+import { attempt, failed, type Failed } from './attempt.ts';
+import { configReader, type ConfigReader } from './idle.ts';
+import { GONE, type Gone } from './inventory.ts';
+import type { DescribedConfig, DescribedEndpoint } from './model.ts';
 
 /**
- * DescribeEndpointConfig results kept across sweeps, one file per account-region in the archive
- * bucket, so that a repeat scan reads a config again only when it changed.
+ * What each endpoint was deployed with (its endpoint config, and whether its models serve many
+ * models), kept across sweeps in the archive bucket, one file per account-region, so that a repeat
+ * scan reads nothing again for an endpoint that has not changed.
  *
- * Why it is sound: an endpoint config cannot be modified. SageMaker has no UpdateEndpointConfig;
- * "To update an endpoint, you must create a new EndpointConfig"
- * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html). The only way
- * for a name to mean different contents is to delete the config and create another under the same
- * name, which gives it a new CreationTime. So (name, CreationTime) identifies one immutable object,
- * and an entry is used only when ListEndpointConfigs (names and creation times, 100 a page) shows
- * the config now has the creation time the entry was read with. Any doubt (no listing, a config
- * missing from it, a different time, an unreadable or foreign cache file) falls back to
- * DescribeEndpointConfig, exactly as without a cache.
+ * Why it is sound. What an endpoint runs is fixed when it is created or updated, and both set its
+ * LastModifiedTime. Configs and models cannot be modified: SageMaker has no UpdateEndpointConfig
+ * ("To update an endpoint, you must create a new EndpointConfig",
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html) and no
+ * UpdateModel; a name comes to mean something else only by deleting it and creating it again, which
+ * gives it a new CreationTime. So a config (or model) read after the endpoint's last modification and
+ * created at or before it is what the endpoint was deployed with, and it stays so while
+ * DescribeEndpoint (which the scan makes anyway) shows the same LastModifiedTime and config name.
+ * An entry records exactly that, and is used only when both still match; anything else (no entry, a
+ * changed endpoint, an unreadable or foreign file) reads the config as without a cache. No listing
+ * call is needed to validate it.
  *
- * What a wrong entry could do, were that ever defeated (it would take a different config under the
- * same name with the same creation time): the config gives instance types, so cost, and whether the
- * region's inference components are listed. A wrong instance type misprices a finding; it changes no
- * verdict. Entries are only ever DescribeEndpointConfig's own answers, read by the scan role from
- * the archive bucket, validated by schema; the cache never decides a deletion, which people approve
- * and the delete step re-verifies against the live endpoint before any destructive call.
+ * "Read after the last modification" is judged by the scanner's clock: an entry is recorded only for
+ * endpoints last modified at least SETTLED_MS before the scan, a margin wider than the 15 minutes
+ * of skew SigV4 tolerates. Endpoints changed more recently are read again next time.
+ *
+ * What a wrong entry could do, were that ever defeated: the config gives instance types, so cost,
+ * and whether the region's inference components are listed; the model gives the multi-model label.
+ * A wrong instance type misprices a finding; it changes no verdict. Entries are only ever SageMaker's
+ * own answers, read by the scan role from the archive bucket, validated by schema; the cache never
+ * decides a deletion, which people approve and the delete step re-verifies against the live endpoint.
  */
+export const SETTLED_MS = 30 * 60_000;
 
 const CachedConfigSchema = z.object({
   endpointConfigName: z.string().min(1),
@@ -48,14 +55,26 @@ const CachedConfigSchema = z.object({
   executionRoleArn: z.string().optional(),
 });
 
+const DeploymentSchema = z.object({
+  endpointName: z.string().min(1),
+  lastModifiedTime: z.string().min(1),
+  endpointConfigName: z.string().min(1),
+  configCreationTime: z.string().min(1),
+  /** Absent until some scan needed it (only zombies are told apart). */
+  multiModel: z.boolean().optional(),
+});
+
 export const ConfigCacheFileSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   accountId: z.string(),
   region: z.string(),
   configs: z.array(CachedConfigSchema),
+  deployments: z.array(DeploymentSchema),
 });
 export type ConfigCacheFile = z.infer<typeof ConfigCacheFileSchema>;
 type CachedConfig = z.infer<typeof CachedConfigSchema>;
+type Deployment = z.infer<typeof DeploymentSchema>;
+type Vouched = { config: CachedConfig; deployment: Deployment };
 
 /** Where the cache lives: the archive bucket (s3ConfigCache), or anything else with the same two calls. */
 export interface ConfigCacheStore {
@@ -82,73 +101,128 @@ export function s3ConfigCache(s3: S3Client, bucket: string, kmsKeyId?: string): 
 }
 
 export interface CachingConfigReader extends ConfigReader {
-  /** Calls saved: configs answered from the cache. */
+  /** Calls saved: configs and model modes answered from the cache. */
   readonly hits: () => number;
-  /** Writes back what this scan used, when it differs from what was loaded (never fails the scan). */
-  persist(): Promise<void>;
+  /** Writes back the deployments of `endpoints` when they differ from what was loaded (never fails the scan). */
+  persist(endpoints: readonly DescribedEndpoint[]): Promise<void>;
 }
 
 /**
- * A ConfigReader that answers from the cache when the config's creation time still matches, and
- * otherwise describes it (once per name) and remembers it for the next sweep. The listing is read
- * only when there is a cached entry to validate, once per account-region.
+ * A ConfigReader that answers from the cache for endpoints unchanged since their entry was recorded,
+ * and otherwise reads as the plain reader does (once per config or model name) and records an entry
+ * for the next sweep.
  */
 export function cachingConfigReader(
   sagemaker: SageMakerClient,
   store: ConfigCacheStore,
-  target: { accountId: string; region: string },
+  target: { accountId: string; region: string; now: Date },
   log: Log,
 ): CachingConfigReader {
+  const plain = configReader(sagemaker);
   const loaded = attempt(() => store.load(target.accountId, target.region));
-  const cached = loaded.then((file) => new Map<string, CachedConfig>(failed(file) || !file ? [] : file.configs.map((c) => [c.endpointConfigName, c])));
-  void loaded.then((file) => failed(file) && log.warn('config cache unreadable; configs are described', { ...target, error: file.failed }));
-  const times = onceValue(() => attempt(() => listEndpointConfigTimes(sagemaker)));
-  const used = new Map<string, CachedConfig>();
+  void loaded.then(
+    (file) =>
+      failed(file) && log.warn('config cache unreadable; configs are described', { accountId: target.accountId, region: target.region, error: file.failed }),
+  );
+  const previous = loaded.then((file) => indexFile(failed(file) ? undefined : file));
+  const used = new Map<string, Vouched>();
   const known = new Map<string, DescribedConfig>();
   let hits = 0;
 
-  const read = once(async (name): Promise<DescribedConfig | Gone | Failed> => {
-    const entry = (await cached).get(name);
-    if (entry) {
-      const current = await times.get();
-      if (!failed(current) && current.get(name) === entry.creationTime) {
-        hits++;
-        used.set(name, entry);
-        known.set(name, entry);
-        return entry;
-      }
+  const read = async (endpoint: DescribedEndpoint): Promise<DescribedConfig | Gone | Failed> => {
+    const prior = vouch(await previous, endpoint);
+    if (prior) {
+      hits++;
+      used.set(endpoint.endpointName, { config: prior.config, deployment: { ...prior.deployment } });
+      known.set(endpoint.endpointName, prior.config);
+      return prior.config;
     }
-    const config = await attempt(() => describeEndpointConfig(sagemaker, name));
+    const config = await plain.read(endpoint);
     if (config === GONE || failed(config)) return config;
-    known.set(name, config);
-    if (config.creationTime) used.set(name, { ...config, creationTime: config.creationTime });
+    known.set(endpoint.endpointName, config);
+    const deployment = deployedWith(endpoint, config, target.now);
+    if (deployment && config.creationTime) used.set(endpoint.endpointName, { config: { ...config, creationTime: config.creationTime }, deployment });
     return config;
-  });
+  };
+
+  const multiModel = async (endpoint: DescribedEndpoint, config: DescribedConfig): Promise<boolean> => {
+    const entry = used.get(endpoint.endpointName);
+    if (entry?.deployment.multiModel !== undefined) {
+      hits++;
+      return entry.deployment.multiModel;
+    }
+    const modes = await plain.modelModes(config);
+    if (entry && modes.complete && modes.latestCreation !== undefined && modes.latestCreation <= endpoint.lastModifiedTime.getTime())
+      entry.deployment.multiModel = modes.multiModel;
+    return modes.multiModel;
+  };
 
   return {
     read,
-    known: (name) => known.get(name),
+    known: (endpoint) => known.get(endpoint.endpointName),
+    multiModel,
+    modelModes: (config) => plain.modelModes(config),
     hits: () => hits,
-    persist: async () => {
-      const before = await cached;
-      const next = new Map(used);
-      // Entries this scan did not need stay while the listing shows them unchanged (a zombies-only scan keeps the rest).
-      const current = times.read();
-      for (const [name, entry] of before) if (!next.has(name) && current && !failed(current) && current.get(name) === entry.creationTime) next.set(name, entry);
-      if (next.size === before.size && [...next].every(([name, entry]) => before.get(name)?.creationTime === entry.creationTime)) return;
-      const file: ConfigCacheFile = { version: 1, accountId: target.accountId, region: target.region, configs: [...next.values()] };
+    persist: async (endpoints) => {
+      const before = await previous;
+      // An endpoint this scan did not need keeps its entry while it is unchanged (a zombies-only scan keeps the rest).
+      const kept = endpoints.flatMap((e) => used.get(e.endpointName) ?? vouch(before, e) ?? []);
+      const file = cacheFile(target, kept);
+      if (JSON.stringify(file) === JSON.stringify(before.file)) return;
       const saved = await attempt(() => store.save(file));
-      if (failed(saved)) log.warn('config cache not saved', { ...target, error: saved.failed });
+      if (failed(saved)) log.warn('config cache not saved', { accountId: target.accountId, region: target.region, error: saved.failed });
     },
   };
 }
 
-/** A call made at most once, whose settled value can be read without waiting (undefined before). */
-function onceValue<T>(call: () => Promise<T>): { get: () => Promise<T>; read: () => T | undefined } {
-  let promise: Promise<T> | undefined;
-  let value: T | undefined;
+interface CacheIndex {
+  file: ConfigCacheFile | undefined;
+  deployments: Map<string, Deployment>;
+  configs: Map<string, CachedConfig>;
+}
+
+function indexFile(file: ConfigCacheFile | undefined): CacheIndex {
   return {
-    get: () => (promise ??= call().then((v) => (value = v))),
-    read: () => value,
+    file,
+    deployments: new Map((file?.deployments ?? []).map((d) => [d.endpointName, d])),
+    configs: new Map((file?.configs ?? []).map((c) => [configKey(c.endpointConfigName, c.creationTime), c])),
   };
+}
+
+/** The entry for an endpoint when DescribeEndpoint shows it unchanged since the entry was recorded. */
+function vouch(index: CacheIndex, endpoint: DescribedEndpoint): Vouched | undefined {
+  const deployment = index.deployments.get(endpoint.endpointName);
+  if (!deployment || deployment.endpointConfigName !== endpoint.endpointConfigName) return undefined;
+  if (deployment.lastModifiedTime !== endpoint.lastModifiedTime.toISOString()) return undefined;
+  const config = index.configs.get(configKey(deployment.endpointConfigName, deployment.configCreationTime));
+  return config ? { config, deployment } : undefined;
+}
+
+/** An entry only when the config read is provably the one deployed (see the module comment). */
+function deployedWith(endpoint: DescribedEndpoint, config: DescribedConfig, now: Date): Deployment | undefined {
+  const modified = endpoint.lastModifiedTime.getTime();
+  if (!config.creationTime || !endpoint.endpointConfigName) return undefined;
+  if (Date.parse(config.creationTime) > modified || modified > now.getTime() - SETTLED_MS) return undefined;
+  return {
+    endpointName: endpoint.endpointName,
+    lastModifiedTime: endpoint.lastModifiedTime.toISOString(),
+    endpointConfigName: endpoint.endpointConfigName,
+    configCreationTime: config.creationTime,
+  };
+}
+
+function cacheFile(target: { accountId: string; region: string }, entries: readonly Vouched[]): ConfigCacheFile {
+  const configs = new Map(entries.map((e) => [configKey(e.config.endpointConfigName, e.config.creationTime), e.config]));
+  // Sorted, so an unchanged target writes nothing whatever order its endpoints were listed in.
+  return {
+    version: 2,
+    accountId: target.accountId,
+    region: target.region,
+    configs: [...configs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, config]) => config),
+    deployments: entries.map((e) => e.deployment).sort((a, b) => a.endpointName.localeCompare(b.endpointName)),
+  };
+}
+
+function configKey(name: string, creationTime: string): string {
+  return `${name}\n${creationTime}`;
 }

@@ -4,7 +4,7 @@ import { mapLimit } from '../core/concurrency.ts';
 import type { Log } from '../core/log.ts';
 import { attempt, failed, once, type Failed } from './attempt.ts';
 import type { FindingFacts } from './findings.ts';
-import { describeEndpointConfig, GONE, isMultiModel, type Gone } from './inventory.ts';
+import { describeEndpointConfig, describeModelMode, GONE, type Gone } from './inventory.ts';
 import type { DescribedConfig, DescribedEndpoint, InferenceComponentRef, WindowUsage } from './model.ts';
 import type { PriceTable } from './pricing.ts';
 import { classifyEndpointType, isComponentConfig, judgeOwnerTags, type DetectionWindow } from './rules.ts';
@@ -39,11 +39,25 @@ export interface IdleContext {
   log: Log;
 }
 
-/** DescribeEndpointConfig once per distinct config, remembering what was read for pricing other endpoints. */
+/**
+ * What an endpoint was deployed with: its config (instance types, cost) and whether its models serve
+ * many models. Each distinct config and model is read once per scan; ./config-cache.ts adds reads
+ * kept across sweeps.
+ */
 export interface ConfigReader {
-  read(name: string): Promise<DescribedConfig | Gone | Failed>;
-  /** A config already read successfully, if any (no call). */
-  known(name: string): DescribedConfig | undefined;
+  read(endpoint: DescribedEndpoint): Promise<DescribedConfig | Gone | Failed>;
+  /** The endpoint's config if already read successfully (no call). */
+  known(endpoint: DescribedEndpoint): DescribedConfig | undefined;
+  /** True when one of the config's models has a multi-model container (DescribeModel per distinct model). */
+  multiModel(endpoint: DescribedEndpoint, config: DescribedConfig): Promise<boolean>;
+  modelModes(config: DescribedConfig): Promise<ModelModes>;
+}
+
+/** `complete`: every model was read; `latestCreation`: the newest model's CreationTime (ms). */
+export interface ModelModes {
+  multiModel: boolean;
+  complete: boolean;
+  latestCreation?: number;
 }
 
 export function configReader(sagemaker: SageMakerClient): ConfigReader {
@@ -53,7 +67,24 @@ export function configReader(sagemaker: SageMakerClient): ConfigReader {
     if (config !== GONE && !failed(config)) read.set(name, config);
     return config;
   });
-  return { read: describe, known: (name) => read.get(name) };
+  const describeModel = once((name) => attempt(() => describeModelMode(sagemaker, name)));
+  const modelModes = async (config: DescribedConfig): Promise<ModelModes> => {
+    const names = new Set(config.variants.flatMap((v) => (v.modelName && !v.serverless ? [v.modelName] : [])));
+    const modes = await Promise.all([...names].map((name) => describeModel(name)));
+    const readable = modes.flatMap((m) => (m === GONE || failed(m) ? [] : [m]));
+    const times = readable.flatMap((m) => (m.creationTime ? [m.creationTime.getTime()] : []));
+    return {
+      multiModel: readable.some((m) => m.multiModel),
+      complete: readable.length === modes.length && times.length === modes.length,
+      ...(times.length > 0 ? { latestCreation: Math.max(...times) } : {}),
+    };
+  };
+  return {
+    read: (endpoint) => describe(endpoint.endpointConfigName ?? ''),
+    known: (endpoint) => read.get(endpoint.endpointConfigName ?? ''),
+    multiModel: async (_endpoint, config) => (await modelModes(config)).multiModel,
+    modelModes,
+  };
 }
 
 export type IdleFacts = FindingFacts;
@@ -62,12 +93,11 @@ export type IdleFacts = FindingFacts;
 export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[], tagsOf: ReadonlyMap<string, TagRead>): Promise<IdleFacts[]> {
   if (idle.length === 0) return [];
   const { accountId, region, window } = ctx;
-  const multiModel = once((name) => attempt(() => isMultiModel(ctx.sagemaker, name)));
 
   return mapLimit(idle, ctx.concurrency, async ({ endpoint, usage, reason }): Promise<IdleFacts> => {
     const own = ctx.componentsOf.get(endpoint.endpointName) ?? [];
     // Read already when every billable endpoint is priced: exempt ones get their cost too.
-    const read = endpoint.endpointConfigName ? ctx.configs.known(endpoint.endpointConfigName) : undefined;
+    const read = ctx.configs.known(endpoint);
     const endpointType = classifyEndpointType(endpoint, read, own.length);
     const facts = { accountId, region, endpoint, usage, components: own, prices: ctx.prices, endpointType, ...(read ? { config: read } : {}) };
     const tags = tagsOf.get(endpoint.endpointArn)!;
@@ -86,7 +116,7 @@ export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]
     // DescribeEndpoint carries their memory and provisioned concurrency: nothing in the config is needed
     // ("Feature exclusions", https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html).
     const serverlessOnly = endpoint.variants.every((v) => v.serverless !== undefined);
-    const config = endpoint.endpointConfigName && !serverlessOnly ? await ctx.configs.read(endpoint.endpointConfigName) : undefined;
+    const config = endpoint.endpointConfigName && !serverlessOnly ? await ctx.configs.read(endpoint) : undefined;
     const known = config && config !== GONE && !failed(config) ? config : undefined;
     // Without the component list, a component endpoint's traffic is invisible: never call it idle.
     if (ctx.componentsError && !serverlessOnly && (!known || isComponentConfig(known))) {
@@ -96,12 +126,7 @@ export async function judgeIdle(ctx: IdleContext, idle: readonly IdleCandidate[]
     let zombieReason = reason;
     if (config === GONE) zombieReason += `; endpoint config ${endpoint.endpointConfigName} no longer exists`;
     else if (failed(config)) zombieReason += `; cannot describe endpoint config: ${config.failed}`;
-    let isMme = false;
-    if (ctx.classifyMultiModel && known && !known.isAsync && !isComponentConfig(known)) {
-      for (const modelName of new Set(known.variants.flatMap((v) => (v.modelName && !v.serverless ? [v.modelName] : [])))) {
-        if ((await multiModel(modelName)) === true) isMme = true;
-      }
-    }
+    const isMme = ctx.classifyMultiModel && known && !known.isAsync && !isComponentConfig(known) ? await ctx.configs.multiModel(endpoint, known) : false;
     return { ...facts, tags, config: known, verdict: 'zombie', reason: zombieReason, endpointType: classifyEndpointType(endpoint, known, own.length, isMme) };
   });
 }

@@ -2,7 +2,6 @@ import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
-  ListEndpointConfigsCommand,
   ListEndpointsCommand,
   ListInferenceComponentsCommand,
   ListTagsCommand,
@@ -130,23 +129,6 @@ export async function describeEndpointConfig(sagemaker: SageMakerClient, name: s
   }
 }
 
-/**
- * Every endpoint config of the account-region with its creation time (names, ARNs and times only),
- * 100 a page, newest first. With a name and a creation time a config is one immutable object, which
- * is what lets a cached DescribeEndpointConfig stand in for a new one (./config-cache.ts).
- * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html
- */
-export async function listEndpointConfigTimes(sagemaker: SageMakerClient): Promise<Map<string, string>> {
-  const times = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const page = await sagemaker.send(new ListEndpointConfigsCommand({ MaxResults: 100, NextToken: token }));
-    for (const c of page.EndpointConfigs ?? []) if (c.EndpointConfigName && c.CreationTime) times.set(c.EndpointConfigName, c.CreationTime.toISOString());
-    token = page.NextToken || undefined;
-  } while (token);
-  return times;
-}
-
 /** SageMaker has no batch tag read; ListTags per resource (a resource holds at most 50 tags, one page). */
 export async function listTags(sagemaker: SageMakerClient, arn: string): Promise<TagMap | Gone> {
   const tags: TagMap = {};
@@ -164,12 +146,12 @@ export async function listTags(sagemaker: SageMakerClient, arn: string): Promise
   return tags;
 }
 
-/** True when the model's container serves many models (Mode MultiModel). */
-export async function isMultiModel(sagemaker: SageMakerClient, modelName: string): Promise<boolean | Gone> {
+/** Whether the model's container serves many models (Mode MultiModel), and when the model was created. */
+export async function describeModelMode(sagemaker: SageMakerClient, modelName: string): Promise<{ multiModel: boolean; creationTime?: Date } | Gone> {
   try {
     const out = await sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
     const containers = [out.PrimaryContainer, ...(out.Containers ?? [])];
-    return containers.some((c) => c?.Mode === 'MultiModel');
+    return { multiModel: containers.some((c) => c?.Mode === 'MultiModel'), ...(out.CreationTime ? { creationTime: out.CreationTime } : {}) };
   } catch (error) {
     if (isSageMakerNotFound(error)) return GONE;
     throw error;

@@ -93,7 +93,7 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   if (listed.length === 0) return { ...base, status: 'ok', findings: [] };
 
   const concurrency = options.concurrency ?? DEFAULT_ENDPOINT_CONCURRENCY;
-  const cache = options.configCache ? cachingConfigReader(sagemaker, options.configCache, { accountId, region }, log) : undefined;
+  const cache = options.configCache ? cachingConfigReader(sagemaker, options.configCache, { accountId, region, now: window.now }, log) : undefined;
   const configs = cache ?? configReader(sagemaker);
   const { findings, endpoints } = await describeAll(options, listed, configs, concurrency);
 
@@ -121,12 +121,12 @@ export async function scanTarget(options: ScanTargetOptions): Promise<TargetScan
   const idleFacts = await judgeIdle({ ...idleContext, classifyMultiModel: options.classifyMultiModel ?? true, prices: options.prices }, idle, tagReads.idle);
   judgeInvokedExpiry(tagReads.invoked, settled, window);
   for (const facts of settled) {
-    const config = facts.endpoint.endpointConfigName ? configs.known(facts.endpoint.endpointConfigName) : undefined;
+    const config = configs.known(facts.endpoint);
     const endpointType = classifyEndpointType(facts.endpoint, config, facts.components.length);
     findings.push(buildFinding(withLastInvoked({ ...facts, endpointType, config, prices: options.prices }, history, window)));
   }
   for (const facts of idleFacts) findings.push(buildFinding(withLastInvoked(facts, history, window)));
-  await cache?.persist();
+  await cache?.persist(endpoints);
   log.info('target scanned', {
     accountId,
     region,
@@ -187,8 +187,7 @@ async function describeAll(
   const descriptions = await mapAdaptive(listed, limit, (summary) =>
     throttleSignal(async () => {
       const result: DescribedEndpoint | Gone | Failed = await attempt(() => describeEndpoint(sagemaker, summary.EndpointName ?? ''));
-      if (priceAll && result !== GONE && !failed(result) && result.status === 'InService' && needsConfig(result))
-        await configs.read(result.endpointConfigName!);
+      if (priceAll && result !== GONE && !failed(result) && result.status === 'InService' && needsConfig(result)) await configs.read(result);
       options.onProgress?.({ done: ++done, total: listed.length });
       return { summary, result };
     }),
@@ -224,7 +223,7 @@ function isServerlessOnly(endpoint: DescribedEndpoint): boolean {
  */
 function mayHostComponents(endpoint: DescribedEndpoint, configs: ConfigReader): boolean {
   if (isServerlessOnly(endpoint)) return false;
-  const config = endpoint.endpointConfigName ? configs.known(endpoint.endpointConfigName) : undefined;
+  const config = configs.known(endpoint);
   return config === undefined || isComponentConfig(config);
 }
 

@@ -20,8 +20,6 @@ describe('every capability: read-only discovery', () => {
   const reads: Array<[string, string]> = [
     ['sagemaker:ListEndpoints', '*'],
     ['sagemaker:ListInferenceComponents', '*'],
-    // Creation times that validate the scan's cached endpoint configs (src/detection/config-cache.ts).
-    ['sagemaker:ListEndpointConfigs', '*'],
     ['sagemaker:DescribeEndpoint', endpointArn('demo')],
     ['sagemaker:DescribeEndpointConfig', configArn('demo')],
     ['sagemaker:DescribeModel', modelArn('demo')],
