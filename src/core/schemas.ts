@@ -316,6 +316,8 @@ export const CandidateSchema = z.object({
   /** Who is told before approval: an owner tag naming an address, else the account's owner (src/core/owners.ts). */
   owner: z.string().optional(),
   ownerSource: z.enum(['tag', 'account']).optional(),
+  /** The account's owner, when a tag names someone else: told in their place if the tag's address cannot be reached. */
+  accountOwner: z.string().optional(),
   /** The account's parent OU, read only when an approver group matches by OU. */
   ouId: z.string().optional(),
   /** Every OU above the account, nearest first (the root left out): an approver group naming any of them matches. */

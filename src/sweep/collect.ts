@@ -156,9 +156,11 @@ function scanItemsOf(input: unknown): ScanItem[] {
 async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Finding[], candidates: Candidate[]): Promise<void> {
   const keys = sweep.approval.ownerTagKeys;
   const zombies = findings.filter((f) => f.verdict === 'zombie');
-  const untagged = zombies.filter((f) => resolveOwner(f.tags, keys, undefined).contact === null).map((f) => f.accountId);
-  const organizations = sweep.targets.org && untagged.length > 0 ? deps.clients.hub(OrganizationsClient) : undefined;
-  const byAccount = await accountOwners(untagged, sweep.approval.accountOwners, keys, organizations);
+  // Every zombie's account owner, also where a tag names the owner: they are told in that owner's place
+  // when the tag's address cannot be reached (src/cleanup/notice/notice.ts).
+  const accounts = zombies.map((f) => f.accountId);
+  const organizations = sweep.targets.org && accounts.length > 0 ? deps.clients.hub(OrganizationsClient) : undefined;
+  const byAccount = await accountOwners(accounts, sweep.approval.accountOwners, keys, organizations);
   const owners = new Map(zombies.map((f) => [f.endpointArn, resolveOwner(f.tags, keys, byAccount.get(f.accountId))]));
   for (const f of zombies) {
     const owner = owners.get(f.endpointArn);
@@ -176,6 +178,8 @@ async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Find
   for (const c of candidates) {
     const owner = owners.get(c.endpointArn);
     if (owner?.contact && owner.source) Object.assign(c, { owner: owner.contact, ownerSource: owner.source });
+    const accountOwner = byAccount.get(c.accountId);
+    if (owner?.source === 'tag' && accountOwner && accountOwner !== owner.contact) Object.assign(c, { accountOwner });
     const path = parents.get(c.accountId);
     if (path) Object.assign(c, { ouId: path[0], ouPath: path });
   }

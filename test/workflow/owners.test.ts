@@ -189,7 +189,7 @@ describe('owners in the loop', () => {
     expect((await sweep.done).status).toBe('SUCCEEDED');
   });
 
-  it('an owner known only by an endpoint tag, without a confirmed subscription, is recorded as not reached', async () => {
+  it("an owner known only by an endpoint tag, without a confirmed subscription, is told through the account's owner, who can keep it", async () => {
     const scenario = workflowScenario();
     for (const endpoint of scenario.endpoints ?? []) if (endpoint.name === 'idle-a') endpoint.tags = { owner: 'new-owner@example.com' };
     env = await workflowEnv(scenario);
@@ -198,11 +198,38 @@ describe('owners in the loop', () => {
     await new SNSClient(e.sim.clientConfig()).send(
       new SubscribeCommand({ TopicArn: e.topicArn, Protocol: 'email', Endpoint: ANA, Attributes: { FilterPolicy: JSON.stringify({ owner: [ANA] }) } }),
     );
+    const sweep = e.start(ownerSweep('owners-forwarded', { accountOwners: { [TEAM]: ANA } }));
+    await sweep.approvalRequested;
+    const notified = (name: string) => endpointEvents(e.s3, TEAM, name).then((events) => events.find((ev) => ev.type === 'owner-notified'));
+    expect((await notified('idle-a'))?.details).toMatchObject({
+      owner: ANA,
+      ownerSource: 'account',
+      forwardedFrom: 'new-owner@example.com',
+      delivery: 'subscribed',
+    });
+    expect((await notified('idle-b'))?.details).toMatchObject({ owner: ANA, delivery: 'subscribed' });
+    expect(snsOutbox(e.sim.world).to('new-owner@example.com')).toEqual([]);
+    const anas = snsOutbox(e.sim.world)
+      .to(ANA)
+      .find((m) => m.message.includes('/approvals/owners-forwarded?owner='));
+    expect(anas?.message).toMatch(/idle-a \(account .*owner tag new-owner@example\.com not reachable/);
+
+    expect((await veto(vetoLink(e, ANA, 'owners-forwarded'), 'idle-a')).status).toBe(200);
+    expect((await decideOnPage(approvalLink(e.sim, APPROVERS[0]!, 'owners-forwarded'), {})).status).toBe(200);
+    expect((await sweep.done).status).toBe('SUCCEEDED');
+    expect(liveEndpoints(e.sim, TEAM)).toContain('idle-a');
+  });
+
+  it('an owner nobody can reach, with no subscribed account owner either, is recorded as not reached', async () => {
+    const scenario = workflowScenario();
+    for (const endpoint of scenario.endpoints ?? []) if (endpoint.name === 'idle-a') endpoint.tags = { owner: 'new-owner@example.com' };
+    env = await workflowEnv(scenario);
+    const e = env;
     const sweep = e.start(ownerSweep('owners-unreached', { accountOwners: { [TEAM]: ANA } }));
     await sweep.approvalRequested;
     const notified = (name: string) => endpointEvents(e.s3, TEAM, name).then((events) => events.find((ev) => ev.type === 'owner-notified'));
     expect((await notified('idle-a'))?.details).toMatchObject({ owner: 'new-owner@example.com', ownerSource: 'tag', delivery: 'no-subscription' });
-    expect((await notified('idle-b'))?.details).toMatchObject({ owner: ANA, delivery: 'subscribed' });
-    expect(snsOutbox(e.sim.world).to('new-owner@example.com')).toEqual([]);
+    expect((await notified('idle-a'))?.details).not.toHaveProperty('forwardedFrom');
+    expect((await notified('idle-b'))?.details).toMatchObject({ owner: ANA, delivery: 'no-subscription' });
   });
 });

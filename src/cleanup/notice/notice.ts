@@ -37,8 +37,10 @@ export interface NotifyOwnersResult {
   owners: number;
   /** Candidates with no owner contact: nobody could be told (the approvers still decide). */
   unowned: number;
-  /** Owners whose address has no confirmed subscription on the topic: SNS drops their notice (absent when not checked). */
+  /** Addresses told that have no confirmed subscription on the topic: SNS drops their notice (absent when not checked). */
   unreached?: string[];
+  /** Endpoints whose tag owner cannot be reached, told to their account's owner instead. */
+  forwarded: number;
   noticeEndsAt: string;
 }
 
@@ -47,9 +49,13 @@ export function ownerNoticeMessage(record: NoticeRecord, candidates: readonly Ap
   const { total } = totalMonthly(candidates);
   const byCost = [...candidates].sort((a, b) => (b.monthlyCostUsd ?? -1) - (a.monthlyCostUsd ?? -1));
   const subject = `zombie-sweep: ${count(n)} of your SageMaker endpoints will be put up for deletion`;
+  const forwardedFrom = (c: ApprovalCandidate) => record.forwarded?.[c.endpointArn];
   const body = [
     `zombie-sweep found ${count(n)} idle SageMaker endpoint${n === 1 ? '' : 's'} of yours costing ${money(total)} per month. Each one is archived and tagged zombie=confirmed.`,
     `From ${record.noticeEndsAt} the approvers of sweep ${record.sweepId} decide whether they are deleted.`,
+    ...(candidates.some(forwardedFrom)
+      ? ['', "Some are tagged with an owner whose address cannot receive these notices (no confirmed subscription): you are told as their account's owner."]
+      : []),
     '',
     'To keep one, open this link (personal to you, valid until ' + record.vetoUntil + ') and press "Keep" next to it:',
     url,
@@ -58,36 +64,51 @@ export function ownerNoticeMessage(record: NoticeRecord, candidates: readonly Ap
     '',
     ...byCost.map(
       (c) =>
-        `  - ${c.endpointName} (account ${c.accountId}, ${c.region}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${c.expired ? `, auto-delete-after passed${c.stillInvoked ? `, STILL INVOKED: ${c.stillInvoked}` : ''}` : ''}`,
+        `  - ${c.endpointName} (account ${c.accountId}, ${c.region}): ${money(c.monthlyCostUsd)}/month, last invoked ${lastInvoked(c.lastInvokedAt, c.idleSince)}${c.expired ? `, auto-delete-after passed${c.stillInvoked ? `, STILL INVOKED: ${c.stillInvoked}` : ''}` : ''}${forwardedFrom(c) ? `, owner tag ${forwardedFrom(c)} not reachable` : ''}`,
     ),
   ].join('\n');
   return { subject, body };
 }
 
-function byOwner(candidates: readonly ApprovalCandidate[]): Record<string, string[]> {
+/**
+ * Who is told about which endpoint: its owner; or, when the owner's address is known to have no
+ * confirmed subscription (SNS would drop the notice) and the account's owner has one, the account's
+ * owner, so that a person responsible for the endpoint hears of it before the approvers decide.
+ */
+export function noticeRecipients(
+  candidates: readonly ApprovalCandidate[],
+  reachable: ReadonlySet<string> | undefined,
+): { owners: Record<string, string[]>; forwarded: Record<string, string> } {
   const owners: Record<string, string[]> = {};
-  for (const c of candidates) if (c.owner) (owners[c.owner] ??= []).push(c.endpointArn);
-  return owners;
+  const forwarded: Record<string, string> = {};
+  for (const c of candidates) {
+    if (!c.owner) continue;
+    const forward = reachable !== undefined && !reachable.has(c.owner) && c.accountOwner !== undefined && reachable.has(c.accountOwner);
+    (owners[forward ? c.accountOwner! : c.owner] ??= []).push(c.endpointArn);
+    if (forward) forwarded[c.endpointArn] = c.owner;
+  }
+  return { owners, forwarded };
 }
 
-/** Writes the notice record once per sweep (a retry keeps its dates, so links already mailed stay valid). */
-async function noticeRecord(
+/** Writes the notice record once per sweep (a retry keeps its dates and recipients, so links already mailed stay valid). */
+async function createNoticeRecord(
   deps: ApprovalRequestDeps,
   input: z.output<typeof NotifyOwnersInputSchema>,
   candidates: ApprovalCandidate[],
+  reachable: ReadonlySet<string> | undefined,
 ): Promise<{ record: NoticeRecord; etag: string }> {
   const s3 = deps.clients.hub(S3Client);
-  const existing = await readNoticeRecord(s3, deps.archiveBucket, input.sweepId);
-  if (existing) return { record: existing.value, etag: existing.etag };
   const now = deps.clock.now();
   const noticeEnds = now.getTime() + input.noticeSeconds * 1000;
+  const { owners, forwarded } = noticeRecipients(candidates, reachable);
   const record: NoticeRecord = {
     version: 1,
     sweepId: input.sweepId,
     noticedAt: now.toISOString(),
     noticeEndsAt: new Date(noticeEnds).toISOString(),
     vetoUntil: new Date(Math.floor((noticeEnds + input.timeoutSeconds * 1000) / 1000) * 1000).toISOString(),
-    owners: byOwner(candidates),
+    owners,
+    ...(Object.keys(forwarded).length > 0 ? { forwarded } : {}),
     candidates,
   };
   const written = await writeJson(s3, deps.archiveBucket, layout.notice(input.sweepId), record, { ifNoneMatch: '*' });
@@ -98,32 +119,15 @@ async function noticeRecord(
 export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown): Promise<NotifyOwnersResult> {
   const input = parseOrThrow(NotifyOwnersInputSchema, rawInput, 'owner notice');
   const s3 = deps.clients.hub(S3Client);
-  const candidates = await readCandidateList(s3, deps.archiveBucket, input.candidatesKey);
-  const { record, etag } = await noticeRecord(deps, input, candidates);
-  const unowned = record.candidates.filter((c) => !c.owner).length;
-  const summary = { sweepId: input.sweepId, owners: Object.keys(record.owners).length, unowned, noticeEndsAt: record.noticeEndsAt };
-  if (record.notifiedAt) return { ...summary, status: 'already-notified' };
+  const existing = await readNoticeRecord(s3, deps.archiveBucket, input.sweepId);
+  if (existing?.value.notifiedAt) return { ...noticeSummary(existing.value), status: 'already-notified' };
+  const candidates = existing?.value.candidates ?? (await readCandidateList(s3, deps.archiveBucket, input.candidatesKey));
+  const addresses = new Set(candidates.flatMap((c) => [c.owner, c.accountOwner].filter((a): a is string => a !== undefined)));
+  const reachable = await reachableOwners(deps, deps.notifier, [...addresses]);
+  const { record, etag } = existing ? { record: existing.value, etag: existing.etag } : await createNoticeRecord(deps, input, candidates, reachable);
+  const summary = noticeSummary(record);
 
-  const notifier = deps.notifier;
-  const reachable = await reachableOwners(deps, notifier, Object.keys(record.owners));
-  const expires = Math.floor(Date.parse(record.vetoUntil) / 1000);
-  const byArn = new Map(record.candidates.map((c) => [c.endpointArn, c]));
-  const audit = auditWriter(deps);
-  await mapLimit(Object.entries(record.owners), 4, async ([owner, arns]) => {
-    const mine = arns.flatMap((arn) => byArn.get(arn) ?? []);
-    const link = await signVetoLink(deps.signer, input.sweepId, owner, expires);
-    const { subject, body } = ownerNoticeMessage(record, mine, vetoUrl(deps.approvalBaseUrl, input.sweepId, link));
-    await notifier.publish({ subject, body, attributes: { owner, event: 'owner-notice' } });
-    for (const c of mine) {
-      const where = endpointWhere(c);
-      await appendAuditEvent(audit, {
-        ...where,
-        type: 'owner-notified',
-        actor: input.requestedBy,
-        details: { owner, ownerSource: c.ownerSource, noticeEndsAt: record.noticeEndsAt, vetoUntil: record.vetoUntil, delivery: deliveryOf(reachable, owner) },
-      });
-    }
-  });
+  await publishNotices(deps, input, record, reachable);
   const notified = await writeJson(
     s3,
     deps.archiveBucket,
@@ -139,8 +143,52 @@ export async function notifyOwners(deps: ApprovalRequestDeps, rawInput: unknown)
   return { ...summary, status: 'notified', ...(unreached ? { unreached } : {}) };
 }
 
+function noticeSummary(record: NoticeRecord) {
+  return {
+    sweepId: record.sweepId,
+    owners: Object.keys(record.owners).length,
+    unowned: record.candidates.filter((c) => !c.owner).length,
+    forwarded: Object.keys(record.forwarded ?? {}).length,
+    noticeEndsAt: record.noticeEndsAt,
+  };
+}
+
+/** One notice per address told, with its own veto link, and an `owner-notified` event per endpoint. */
+async function publishNotices(
+  deps: ApprovalRequestDeps,
+  input: z.output<typeof NotifyOwnersInputSchema>,
+  record: NoticeRecord,
+  reachable: ReadonlySet<string> | undefined,
+): Promise<void> {
+  const expires = Math.floor(Date.parse(record.vetoUntil) / 1000);
+  const byArn = new Map(record.candidates.map((c) => [c.endpointArn, c]));
+  const audit = auditWriter(deps);
+  await mapLimit(Object.entries(record.owners), 4, async ([owner, arns]) => {
+    const mine = arns.flatMap((arn) => byArn.get(arn) ?? []);
+    const link = await signVetoLink(deps.signer, input.sweepId, owner, expires);
+    const { subject, body } = ownerNoticeMessage(record, mine, vetoUrl(deps.approvalBaseUrl, input.sweepId, link));
+    await deps.notifier.publish({ subject, body, attributes: { owner, event: 'owner-notice' } });
+    for (const c of mine) {
+      const forwardedFrom = record.forwarded?.[c.endpointArn];
+      await appendAuditEvent(audit, {
+        ...endpointWhere(c),
+        type: 'owner-notified',
+        actor: input.requestedBy,
+        details: {
+          owner,
+          ownerSource: forwardedFrom ? 'account' : c.ownerSource,
+          ...(forwardedFrom ? { forwardedFrom } : {}),
+          noticeEndsAt: record.noticeEndsAt,
+          vetoUntil: record.vetoUntil,
+          delivery: deliveryOf(reachable, owner),
+        },
+      });
+    }
+  });
+}
+
 /** Which owners a notice can reach; undefined when it cannot be told (local runs, or the check was refused). */
-async function reachableOwners(deps: ApprovalRequestDeps, notifier: Notifier, owners: readonly string[]): Promise<Set<string> | undefined> {
+async function reachableOwners(deps: ApprovalRequestDeps, notifier: Notifier, owners: readonly string[]): Promise<ReadonlySet<string> | undefined> {
   if (!notifier.subscribed || owners.length === 0) return undefined;
   try {
     return await notifier.subscribed(owners);
@@ -150,7 +198,7 @@ async function reachableOwners(deps: ApprovalRequestDeps, notifier: Notifier, ow
   }
 }
 
-function deliveryOf(reachable: Set<string> | undefined, owner: string): 'subscribed' | 'no-subscription' | 'unchecked' {
+function deliveryOf(reachable: ReadonlySet<string> | undefined, owner: string): 'subscribed' | 'no-subscription' | 'unchecked' {
   if (!reachable) return 'unchecked';
   return reachable.has(owner) ? 'subscribed' : 'no-subscription';
 }

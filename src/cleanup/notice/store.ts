@@ -18,8 +18,10 @@ export const NoticeRecordSchema = z.object({
   noticeEndsAt: z.string(),
   /** Veto links work until then: the end of the notice period plus the approval window. */
   vetoUntil: z.string(),
-  /** Owner address → the ARNs of their endpoints. */
+  /** Address told → the ARNs of the endpoints in their notice. */
   owners: z.record(EmailSchema, z.array(z.string())),
+  /** Endpoint ARN → its tag owner, for endpoints whose notice went to the account's owner instead (the tag's address had no confirmed subscription). */
+  forwarded: z.record(z.string(), EmailSchema).optional(),
   candidates: z.array(ApprovalCandidateSchema),
   /** Set once every owner's notice was published, so a retried step does not mail twice. */
   notifiedAt: z.string().optional(),
