@@ -56,6 +56,9 @@ const latencyMs = Number(values.latency);
 
 const sim = await startSimulatorProcess();
 Object.assign(process.env, sim.env);
+/** Verdicts only an endpoint's tags can settle: a scan that skips the tag read cannot honour zombie-exempt. */
+const TAG_DECIDED = new Set(['zombie', 'exempt', 'expired']);
+
 const { expected, memberRoleName } = JSON.parse(readFileSync(sim.expectedFile, 'utf8')) as { expected: Record<string, string>; memberRoleName: string };
 
 const peaks = { openFiles: openFiles(), sockets: 0, rssMb: 0 };
@@ -84,6 +87,8 @@ interface ScanRun {
   notScanned: number;
   endpoints: number;
   metricBatches: number;
+  /** GetResources a correct scan must make: one per 100 endpoints of a target whose tags decide them (exempt, expired, zombie). */
+  tagBatches: number;
   /** account/region/config of every config the contract floor counts. */
   configs: Set<string>;
   wrong: { key: string; got: string; reason: string }[];
@@ -101,6 +106,7 @@ async function runScan(label: string): Promise<ScanRun> {
     notScanned: 0,
     endpoints: 0,
     metricBatches: 0,
+    tagBatches: 0,
     configs: new Set(),
     wrong: [],
     matched: 0,
@@ -147,6 +153,7 @@ function tally(run: ScanRun, result: TargetScanResult): void {
   if (result.status !== 'ok') run.notScanned++;
   run.endpoints += result.findings.length;
   run.metricBatches += Math.ceil(result.findings.length / 500);
+  run.tagBatches += Math.ceil(result.findings.filter((f) => TAG_DECIDED.has(f.verdict)).length / 100);
   for (const f of result.findings) {
     const key = `${f.accountId}/${f.region}/${f.endpointName}`;
     if (expected[key] === f.verdict) run.matched++;
@@ -200,6 +207,8 @@ function summarize(run: ScanRun, baselineSeconds: number) {
   const floor = floorCalls(run);
   // The contract floor adds one DescribeEndpointConfig per distinct config priced (docs/performance.md, "Why the config reads stay").
   const contractFloor = floor + run.configs.size;
+  // The safety floor adds the exemption-tag reads (GetResources, 100 endpoints a call) the floor leaves out.
+  const safetyFloor = floor + run.tagBatches;
   return {
     endpoints,
     targets: run.targets,
@@ -213,6 +222,8 @@ function summarize(run: ScanRun, baselineSeconds: number) {
     ]) as Record<string, number>,
     floorCalls: floor,
     callsOverFloor: Number((stats.total / Math.max(1, floor)).toFixed(3)),
+    safetyFloorCalls: safetyFloor,
+    callsOverSafetyFloor: Number((stats.total / Math.max(1, safetyFloor)).toFixed(3)),
     contractFloorCalls: contractFloor,
     callsOverContractFloor: Number((stats.total / Math.max(1, contractFloor)).toFixed(3)),
     verdictsMatch: run.wrong.length === 0 && run.matched === Object.keys(expected).length,
@@ -234,6 +245,7 @@ function runLines(run: ScanRun, summary: ReturnType<typeof summarize>, throttled
       .sort((a, b) => b[1] - a[1])
       .map(([operation, count]) => `  ${operation.padEnd(40)} ${String(count).padStart(7)}  ${perEndpoint(count)}/endpoint`),
     `floor          ${summary.floorCalls} calls (DescribeEndpoint per endpoint + ListEndpoints per target + GetMetricData per 500 endpoints of a target + AssumeRole per member account); calls/floor ${summary.callsOverFloor}`,
+    `safety floor   ${summary.safetyFloorCalls} calls (the floor + GetResources per 100 endpoints whose tags decide their verdict); calls/safety floor ${summary.callsOverSafetyFloor}`,
     `contract floor ${summary.contractFloorCalls} calls (the floor + DescribeEndpointConfig per distinct config priced); calls/contract floor ${summary.callsOverContractFloor}`,
     `speedup        ${summary.speedup}x over the baseline`,
   ];
