@@ -101,8 +101,6 @@ export function s3ConfigCache(s3: S3Client, bucket: string, kmsKeyId?: string): 
 }
 
 export interface CachingConfigReader extends ConfigReader {
-  /** Calls saved: configs and model modes answered from the cache. */
-  readonly hits: () => number;
   /** Writes back the deployments of `endpoints` when they differ from what was loaded (never fails the scan). */
   persist(endpoints: readonly DescribedEndpoint[]): Promise<void>;
 }
@@ -127,12 +125,10 @@ export function cachingConfigReader(
   const previous = loaded.then((file) => indexFile(failed(file) ? undefined : file));
   const used = new Map<string, Vouched>();
   const known = new Map<string, DescribedConfig>();
-  let hits = 0;
 
   const read = async (endpoint: DescribedEndpoint): Promise<DescribedConfig | Gone | Failed> => {
     const prior = vouch(await previous, endpoint);
     if (prior) {
-      hits++;
       used.set(endpoint.endpointName, { config: prior.config, deployment: { ...prior.deployment } });
       known.set(endpoint.endpointName, prior.config);
       return prior.config;
@@ -147,10 +143,7 @@ export function cachingConfigReader(
 
   const multiModel = async (endpoint: DescribedEndpoint, config: DescribedConfig): Promise<boolean> => {
     const entry = used.get(endpoint.endpointName);
-    if (entry?.deployment.multiModel !== undefined) {
-      hits++;
-      return entry.deployment.multiModel;
-    }
+    if (entry?.deployment.multiModel !== undefined) return entry.deployment.multiModel;
     const modes = await plain.modelModes(config);
     if (entry && modes.complete && modes.latestCreation !== undefined && modes.latestCreation <= endpoint.lastModifiedTime.getTime())
       entry.deployment.multiModel = modes.multiModel;
@@ -162,7 +155,6 @@ export function cachingConfigReader(
     known: (endpoint) => known.get(endpoint.endpointName),
     multiModel,
     modelModes: (config) => plain.modelModes(config),
-    hits: () => hits,
     persist: async (endpoints) => {
       const before = await previous;
       // An endpoint this scan did not need keeps its entry while it is unchanged (a zombies-only scan keeps the rest).
