@@ -105,7 +105,8 @@ export async function archiveObject(
   const existing = archiveHint === 'absent' ? undefined : await headObject(ctx.archive, target);
   if (existing) return keepExistingCopy(sourceIndex, sourceUri, target, info, existing);
   let lastReason = '';
-  for (let attempt = 1; attempt <= 2; attempt++) {
+  // Only a copy that raced a change of its source spends an attempt; switching to copy by parts does not.
+  for (let attempt = 1; attempt <= 2;) {
     let copiedBy: ArtifactEntry['copiedBy'];
     try {
       if (info.size > Math.min(ctx.options.multipartThresholdBytes, MAX_SINGLE_COPY_BYTES) || (ctx.byParts && info.size > 0)) {
@@ -119,13 +120,13 @@ export async function archiveObject(
     } catch (error) {
       if (error instanceof CopyMismatch) {
         lastReason = error.message;
+        attempt++;
         continue;
       }
       if (errorName(error) === 'NotImplemented' && info.size > 0 && !ctx.byParts) {
         // A region or S3-compatible store without conditional CopyObject: parts and a conditional completion still never overwrite.
         ctx.log.warn('conditional CopyObject not available; copying by parts', { sourceUri });
         ctx.byParts = true;
-        attempt--;
         continue;
       }
       if (!isConditionFailed(error)) throw classifySnapshotError(error, `copying ${sourceUri}`);
@@ -135,6 +136,7 @@ export async function archiveObject(
       if (written) return keepExistingCopy(sourceIndex, sourceUri, target, info, written);
       lastReason = 'the source object changed during the copy';
       info = await headSource(ctx, source);
+      attempt++;
       continue;
     }
     const copy = await headObject(ctx.archive, target);
