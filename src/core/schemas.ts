@@ -318,6 +318,8 @@ export const CandidateSchema = z.object({
   ownerSource: z.enum(['tag', 'account']).optional(),
   /** The account's owner, when a tag names someone else: told in their place if the tag's address cannot be reached. */
   accountOwner: z.string().optional(),
+  /** Set by ApplyVetoes when owners were told: who got this endpoint's notice, and whether it could reach them (shown to approvers). */
+  ownerNotice: z.object({ to: z.string(), delivery: z.enum(['subscribed', 'no-subscription', 'unchecked']), forwardedFrom: z.string().optional() }).optional(),
   /** The account's parent OU, read only when an approver group matches by OU. */
   ouId: z.string().optional(),
   /** Every OU above the account, nearest first (the root left out): an approver group naming any of them matches. */

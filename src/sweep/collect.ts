@@ -150,12 +150,13 @@ function scanItemsOf(input: unknown): ScanItem[] {
 }
 
 /**
- * Each zombie's owner: an owner tag naming an address, else its account's owner (the configured
- * contact, else the account's Organizations tags, read once per account that needs it).
+ * The owner of each zombie and each expired endpoint (both can be put to approval): an owner tag
+ * naming an address, else its account's owner (the configured contact, else the account's
+ * Organizations tags, read once per account that needs it).
  */
 async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Finding[], candidates: Candidate[]): Promise<void> {
   const keys = sweep.approval.ownerTagKeys;
-  const zombies = findings.filter((f) => f.verdict === 'zombie');
+  const zombies = findings.filter((f) => f.verdict === 'zombie' || f.verdict === 'expired');
   // Every zombie's account owner, also where a tag names the owner: they are told in that owner's place
   // when the tag's address cannot be reached (src/cleanup/notice/notice.ts).
   const accounts = zombies.map((f) => f.accountId);

@@ -5,7 +5,8 @@ import { APPROVERS, TEAM, approvalLink, workflowEnv, workflowScenario, type Work
 
 /**
  * The approval page with the rows that carry the most text: an asynchronous zombie (offered scale to
- * zero) and an expired candidate that is still invoked (its loud warning), at phone and desktop widths.
+ * zero) and an expired candidate that is still invoked (its loud warning) whose owner was not told, at
+ * phone and desktop widths.
  * Screenshots land in test-output/screenshots.
  */
 
@@ -39,7 +40,13 @@ beforeAll(async () => {
       ],
     }),
   );
-  const sweep = env.start({ sweepId: 'rows-page', mode: 'cleanup', detection: { expiredAction: 'candidate' } });
+  // Owners are told first; nobody subscribed maria.garcia@example.com, so the approvers read that she was not told.
+  const sweep = env.start({
+    sweepId: 'rows-page',
+    mode: 'cleanup',
+    detection: { expiredAction: 'candidate' },
+    approval: { approvers: APPROVERS, notifyOwners: true, noticeSeconds: 0 },
+  });
   await sweep.approvalRequested;
   page = await browser.newPage();
   await page.goto(approvalLink(env.sim, APPROVERS[0]!, 'rows-page'));
@@ -58,12 +65,14 @@ describe('approval page rows: scale to zero and expired-but-still-invoked', () =
       await page.setViewportSize({ width, height: 900 });
       await screenshot(page, `approval-rows-${width}.png`);
       expect(await horizontalOverflow(page), `at ${width} px`).toEqual({ overflowPx: 0, culprits: [] });
-      const warning = row('checkout-ranker-expired-but-busy').locator('.warn');
+      const warning = row('checkout-ranker-expired-but-busy').locator('th .warn');
       await expect.poll(() => warning.isVisible()).toBe(true);
       expect(await warning.textContent()).toMatch(/^STILL INVOKED: \d+ invocations in the last 30 days\. Something still calls it\./);
       expect(await page.getByRole('alert').first().textContent()).toContain(
         "1 endpoint is STILL INVOKED although its owner's auto-delete-after date passed: checkout-ranker-expired-but-busy.",
       );
+      const ownerNote = row('checkout-ranker-expired-but-busy').locator('td[data-label="Owner"] .warn');
+      expect(await ownerNote.textContent()).toBe("Owner not told: maria.garcia@example.com has no confirmed subscription to zombie-sweep's notices.");
       const zero = row('translation-queue-async').getByLabel('Scale to zero instead of deleting');
       expect(await zero.isVisible()).toBe(true);
       // The warning sits inside the endpoint's own cell, as wide as the row allows, not squeezed into a sliver.

@@ -214,6 +214,10 @@ describe('owners in the loop', () => {
       .find((m) => m.message.includes('/approvals/owners-forwarded?owner='));
     expect(anas?.message).toMatch(/idle-a \(account .*owner tag new-owner@example\.com not reachable/);
 
+    // The approvers see who was told about each endpoint.
+    const page = await (await fetch(approvalLink(e.sim, APPROVERS[0]!, 'owners-forwarded'))).text();
+    expect(page).toContain('Told ana@example.com (account owner; new-owner@example.com cannot be reached)');
+
     expect((await veto(vetoLink(e, ANA, 'owners-forwarded'), 'idle-a')).status).toBe(200);
     expect((await decideOnPage(approvalLink(e.sim, APPROVERS[0]!, 'owners-forwarded'), {})).status).toBe(200);
     expect((await sweep.done).status).toBe('SUCCEEDED');
@@ -231,5 +235,9 @@ describe('owners in the loop', () => {
     expect((await notified('idle-a'))?.details).toMatchObject({ owner: 'new-owner@example.com', ownerSource: 'tag', delivery: 'no-subscription' });
     expect((await notified('idle-a'))?.details).not.toHaveProperty('forwardedFrom');
     expect((await notified('idle-b'))?.details).toMatchObject({ owner: ANA, delivery: 'no-subscription' });
+    // The approvers are told that nobody could veto these.
+    const page = await (await fetch(approvalLink(e.sim, APPROVERS[0]!, 'owners-unreached'))).text();
+    expect(page).toContain('<strong>Owner not told:</strong> new-owner@example.com has no confirmed subscription');
+    expect(page).toContain('<strong>Owner not told:</strong> ana@example.com has no confirmed subscription');
   });
 });

@@ -151,10 +151,20 @@ function candidateRow(c: ApprovalCandidate, id: string, at: string, grouped: boo
 <td class="num" data-label="Cost per month">${esc(money(c.monthlyCostUsd))}</td>
 <td data-label="Last invoked">${esc(lastInvoked(c.lastInvokedAt, c.idleSince))}</td>
 <td data-label="Age">${esc(ageText(c, at))}</td>
-<td data-label="Owner">${esc(ownerText(c.ownerTags))}</td>
+<td data-label="Owner">${esc(ownerText(c.ownerTags))}${ownerNoticeNote(c)}</td>
 <td data-label="Snapshot">${snapshotCell(c)}</td>
 <td data-label="Instead">${scaleToZeroCell(c, id, grouped)}</td>
 </tr>`;
+}
+
+/** Whether the owner heard of it before this decision: an owner who was never told cannot have vetoed. */
+function ownerNoticeNote(c: ApprovalCandidate): string {
+  const notice = c.ownerNotice;
+  if (!notice) return '';
+  if (notice.delivery === 'no-subscription')
+    return `<span class="warn" role="note"><strong>Owner not told:</strong> ${esc(notice.to)} has no confirmed subscription to zombie-sweep's notices.</span>`;
+  const instead = notice.forwardedFrom ? ` (account owner; ${notice.forwardedFrom} cannot be reached)` : '';
+  return `<span class="sub">Told ${esc(notice.to)}${esc(instead)}</span>`;
 }
 
 /** An endpoint here because its owner's auto-delete-after date passed, not because detection found it idle: said loudly. */

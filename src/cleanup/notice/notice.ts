@@ -109,6 +109,7 @@ async function createNoticeRecord(
     vetoUntil: new Date(Math.floor((noticeEnds + input.timeoutSeconds * 1000) / 1000) * 1000).toISOString(),
     owners,
     ...(Object.keys(forwarded).length > 0 ? { forwarded } : {}),
+    delivery: Object.fromEntries(Object.keys(owners).map((address) => [address, deliveryOf(reachable, address)])),
     candidates,
   };
   const written = await writeJson(s3, deps.archiveBucket, layout.notice(input.sweepId), record, { ifNoneMatch: '*' });

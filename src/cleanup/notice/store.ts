@@ -22,6 +22,8 @@ export const NoticeRecordSchema = z.object({
   owners: z.record(EmailSchema, z.array(z.string())),
   /** Endpoint ARN → its tag owner, for endpoints whose notice went to the account's owner instead (the tag's address had no confirmed subscription). */
   forwarded: z.record(z.string(), EmailSchema).optional(),
+  /** Address told → whether the topic had a confirmed subscription for it when the notice was written. */
+  delivery: z.record(EmailSchema, z.enum(['subscribed', 'no-subscription', 'unchecked'])).optional(),
   candidates: z.array(ApprovalCandidateSchema),
   /** Set once every owner's notice was published, so a retried step does not mail twice. */
   notifiedAt: z.string().optional(),

@@ -20,7 +20,7 @@ import {
   tagTargetOf,
   type CleanupDeps,
 } from '../endpoint.ts';
-import { readVetoes, type VetoRecord } from './store.ts';
+import { readNoticeRecord, readVetoes, type NoticeRecord, type VetoRecord } from './store.ts';
 import { tagChangeGuard } from '../tag-intent.ts';
 
 /**
@@ -107,6 +107,17 @@ export async function withoutVetoed(
   return { kept: candidates.filter((c) => !vetoes.has(c.endpointArn)), vetoed };
 }
 
+/** Each candidate with who was told about it and whether the notice could reach them, for the approvers to see. */
+export function withOwnerNotice(candidates: readonly ApprovalCandidate[], notice: NoticeRecord): ApprovalCandidate[] {
+  const told = new Map(Object.entries(notice.owners).flatMap(([to, arns]) => arns.map((arn) => [arn, to] as const)));
+  return candidates.map((c) => {
+    const to = told.get(c.endpointArn);
+    if (!to) return c;
+    const forwardedFrom = notice.forwarded?.[c.endpointArn];
+    return { ...c, ownerNotice: { to, delivery: notice.delivery?.[to] ?? 'unchecked', ...(forwardedFrom ? { forwardedFrom } : {}) } };
+  });
+}
+
 /** The candidates left to the approvers once vetoed ones are out (CollectTagged's own list stays as it was). */
 export const AFTER_NOTICE_FILE = 'candidates-after-notice.json';
 
@@ -126,8 +137,9 @@ export async function applyVetoes(deps: CleanupDeps, rawInput: unknown): Promise
   if (!file) throw new InputValidationError(`tagged.key: no object at ${input.tagged.key} in the archive bucket`, 'tagged.key');
   const candidates = normalizeCandidates(file.value, deps.archiveBucket, 'tagged.key');
   const { kept, vetoed } = await withoutVetoed(deps, input.sweepId, candidates, VETOED_FILES.afterNotice);
+  const notice = await readNoticeRecord(s3, deps.archiveBucket, input.sweepId);
   const key = layout.sweepFile(input.sweepId, AFTER_NOTICE_FILE);
-  await writeJson(s3, deps.archiveBucket, key, kept);
+  await writeJson(s3, deps.archiveBucket, key, notice ? withOwnerNotice(kept, notice.value) : kept);
   deps.log.info('owner vetoes applied', { sweepId: input.sweepId, vetoed: vetoed.length, remaining: kept.length });
   return { ...input.tagged, key, count: kept.length, vetoed: vetoed.length };
 }
