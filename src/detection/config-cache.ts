@@ -117,11 +117,9 @@ export function cachingConfigReader(
   log: Log,
 ): CachingConfigReader {
   const plain = configReader(sagemaker);
+  const where = { accountId: target.accountId, region: target.region };
   const loaded = attempt(() => store.load(target.accountId, target.region));
-  void loaded.then(
-    (file) =>
-      failed(file) && log.warn('config cache unreadable; configs are described', { accountId: target.accountId, region: target.region, error: file.failed }),
-  );
+  void loaded.then((file) => failed(file) && log.warn('config cache unreadable; configs are described', { ...where, error: file.failed }));
   const previous = loaded.then((file) => indexFile(failed(file) ? undefined : file));
   const used = new Map<string, Vouched>();
   const known = new Map<string, DescribedConfig>();
@@ -136,8 +134,8 @@ export function cachingConfigReader(
     const config = await plain.read(endpoint);
     if (config === GONE || failed(config)) return config;
     known.set(endpoint.endpointName, config);
-    const deployment = deployedWith(endpoint, config, target.now);
-    if (deployment && config.creationTime) used.set(endpoint.endpointName, { config: { ...config, creationTime: config.creationTime }, deployment });
+    const entry = deployedWith(endpoint, config, target.now);
+    if (entry) used.set(endpoint.endpointName, entry);
     return config;
   };
 
@@ -154,15 +152,14 @@ export function cachingConfigReader(
     read,
     known: (endpoint) => known.get(endpoint.endpointName),
     multiModel,
-    modelModes: (config) => plain.modelModes(config),
     persist: async (endpoints) => {
       const before = await previous;
       // An endpoint this scan did not need keeps its entry while it is unchanged (a zombies-only scan keeps the rest).
       const kept = endpoints.flatMap((e) => used.get(e.endpointName) ?? vouch(before, e) ?? []);
-      const file = cacheFile(target, kept);
+      const file = cacheFile(where, kept);
       if (JSON.stringify(file) === JSON.stringify(before.file)) return;
       const saved = await attempt(() => store.save(file));
-      if (failed(saved)) log.warn('config cache not saved', { accountId: target.accountId, region: target.region, error: saved.failed });
+      if (failed(saved)) log.warn('config cache not saved', { ...where, error: saved.failed });
     },
   };
 }
@@ -191,15 +188,19 @@ function vouch(index: CacheIndex, endpoint: DescribedEndpoint): Vouched | undefi
 }
 
 /** An entry only when the config read is provably the one deployed (see the module comment). */
-function deployedWith(endpoint: DescribedEndpoint, config: DescribedConfig, now: Date): Deployment | undefined {
+function deployedWith(endpoint: DescribedEndpoint, config: DescribedConfig, now: Date): Vouched | undefined {
   const modified = endpoint.lastModifiedTime.getTime();
-  if (!config.creationTime || !endpoint.endpointConfigName) return undefined;
-  if (Date.parse(config.creationTime) > modified || modified > now.getTime() - SETTLED_MS) return undefined;
+  const { creationTime } = config;
+  if (!creationTime || !endpoint.endpointConfigName) return undefined;
+  if (Date.parse(creationTime) > modified || modified > now.getTime() - SETTLED_MS) return undefined;
   return {
-    endpointName: endpoint.endpointName,
-    lastModifiedTime: endpoint.lastModifiedTime.toISOString(),
-    endpointConfigName: endpoint.endpointConfigName,
-    configCreationTime: config.creationTime,
+    config: { ...config, creationTime },
+    deployment: {
+      endpointName: endpoint.endpointName,
+      lastModifiedTime: endpoint.lastModifiedTime.toISOString(),
+      endpointConfigName: endpoint.endpointConfigName,
+      configCreationTime: creationTime,
+    },
   };
 }
 

@@ -50,6 +50,10 @@ export interface ConfigReader {
   known(endpoint: DescribedEndpoint): DescribedConfig | undefined;
   /** True when one of the config's models has a multi-model container (DescribeModel per distinct model). */
   multiModel(endpoint: DescribedEndpoint, config: DescribedConfig): Promise<boolean>;
+}
+
+/** The reader without a cache, which also says what the cache needs to record a model read. */
+export interface PlainConfigReader extends ConfigReader {
   modelModes(config: DescribedConfig): Promise<ModelModes>;
 }
 
@@ -60,7 +64,7 @@ export interface ModelModes {
   latestCreation?: number;
 }
 
-export function configReader(sagemaker: SageMakerClient): ConfigReader {
+export function configReader(sagemaker: SageMakerClient): PlainConfigReader {
   const read = new Map<string, DescribedConfig>();
   const describe = once(async (name) => {
     const config = await attempt(() => describeEndpointConfig(sagemaker, name));

@@ -156,14 +156,14 @@ function scanItemsOf(input: unknown): ScanItem[] {
  */
 async function attachOwners(deps: SweepDeps, sweep: SweepContext, findings: Finding[], candidates: Candidate[]): Promise<void> {
   const keys = sweep.approval.ownerTagKeys;
-  const zombies = findings.filter((f) => f.verdict === 'zombie' || f.verdict === 'expired');
-  // Every zombie's account owner, also where a tag names the owner: they are told in that owner's place
-  // when the tag's address cannot be reached (src/cleanup/notice/notice.ts).
-  const accounts = zombies.map((f) => f.accountId);
+  const owned = findings.filter((f) => f.verdict === 'zombie' || f.verdict === 'expired');
+  // With owner notices, every account's owner, also where a tag names the owner: they are told in that
+  // owner's place when the tag's address cannot be reached (src/cleanup/notice/notice.ts).
+  const accounts = owned.filter((f) => sweep.approval.notifyOwners || resolveOwner(f.tags, keys, undefined).contact === null).map((f) => f.accountId);
   const organizations = sweep.targets.org && accounts.length > 0 ? deps.clients.hub(OrganizationsClient) : undefined;
   const byAccount = await accountOwners(accounts, sweep.approval.accountOwners, keys, organizations);
-  const owners = new Map(zombies.map((f) => [f.endpointArn, resolveOwner(f.tags, keys, byAccount.get(f.accountId))]));
-  for (const f of zombies) {
+  const owners = new Map(owned.map((f) => [f.endpointArn, resolveOwner(f.tags, keys, byAccount.get(f.accountId))]));
+  for (const f of owned) {
     const owner = owners.get(f.endpointArn);
     if (owner?.contact) f.owner = owner.contact;
   }
